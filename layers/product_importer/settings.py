@@ -1,0 +1,55 @@
+"""One settings model per process, read from the environment (prefix-free names) and validated at start."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, PositiveInt, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GIB = 1024**3
+
+
+class Settings(BaseSettings):
+    """Everything that differs between a laptop and the cloud.
+
+    ``database_url`` empty means: start the embedded PostgreSQL under ``local_dir``.
+    ``aws_endpoint_url`` empty means: real AWS (boto3's own resolution).
+    """
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    database_url: str = Field(default="", description="postgresql://… ; empty = embedded PostgreSQL")
+    local_dir: Path = Field(default=Path(".local"), description="where local mode keeps its data")
+
+    aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    aws_endpoint_url: str = Field(default="", description="AWS emulator endpoint, e.g. http://127.0.0.1:4566")
+
+    uploads_bucket: str = "product-importer-uploads"
+    object_events_queue_url: str = ""
+    chunks_queue_url: str = ""
+    chunks_dlq_url: str = ""
+    webhooks_queue_url: str = ""
+    progress_table: str = "product-importer-progress"
+    connections_table: str = "product-importer-connections"
+
+    websocket_url: str = ""
+    websocket_management_url: str = ""
+
+    chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk")
+    max_upload_bytes: PositiveInt = 5 * GIB
+    upload_url_expires_s: PositiveInt = 3600
+    local_mode: bool = False
+    webhooks_allow_private: bool = False
+
+    @field_validator("aws_endpoint_url", "database_url", mode="before")
+    @classmethod
+    def _strip(cls, value: object) -> object:
+        return value.strip() if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, validated once (at cold start in Lambda)."""
+    return Settings()
