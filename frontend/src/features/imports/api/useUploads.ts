@@ -1,0 +1,114 @@
+import { useCallback, useRef, useState } from "react";
+import { ApiError, errorMessage } from "../../../lib/api";
+import { formatBytes } from "../../../lib/format";
+import { UploadError, uploadToPresignedPost, type UploadHandle } from "../../../lib/upload";
+import { createImport } from "./imports";
+import type { Import } from "./schemas";
+
+export type UploadPhase = "rejected" | "requesting" | "uploading" | "uploaded" | "failed" | "cancelled";
+
+export interface UploadItem {
+  key: string;
+  filename: string;
+  size: number;
+  phase: UploadPhase;
+  loaded: number;
+  total: number;
+  error: string | null;
+  importId: string | null;
+}
+
+/** Why a file cannot be imported, before asking the API; null when it looks fine. */
+export function checkFile(file: { name: string; size: number }, maxBytes: number | null | undefined): string | null {
+  if (!/\.csv$/i.test(file.name.trim())) {
+    return `“${file.name}” is not a CSV file. Choose a file ending in .csv.`;
+  }
+  if (maxBytes && file.size > maxBytes) {
+    return `“${file.name}” is ${formatBytes(file.size)}; the largest file accepted is ${formatBytes(maxBytes)}.`;
+  }
+  return null;
+}
+
+function describeCreateError(file: File, err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.status === 413) return `“${file.name}” is too large for the server. ${err.message}`;
+    if (err.status === 422) return `“${file.name}” was not accepted: ${err.message}`;
+  }
+  return `Could not start the import of “${file.name}”: ${errorMessage(err)}`;
+}
+
+let counter = 0;
+
+/**
+ * Per-file uploads: check → `POST /api/imports` → presigned POST to S3 with byte progress.
+ * `onImportCreated` hands each new import to the history list.
+ */
+export function useUploads(onImportCreated: (imp: Import) => void, maxBytes: number | null | undefined) {
+  const [uploads, setUploads] = useState<UploadItem[]>([]);
+  const handles = useRef(new Map<string, UploadHandle>());
+  const onCreatedRef = useRef(onImportCreated);
+  onCreatedRef.current = onImportCreated;
+
+  const update = useCallback((key: string, patch: Partial<UploadItem>) => {
+    setUploads((list) => list.map((u) => (u.key === key ? { ...u, ...patch } : u)));
+  }, []);
+
+  const startOne = useCallback(
+    async (file: File, key: string) => {
+      try {
+        const created = await createImport(file);
+        onCreatedRef.current(created.import);
+        update(key, { phase: "uploading", importId: created.import.id });
+        const handle = uploadToPresignedPost(created.upload, file, file.name, ({ loaded, total }) =>
+          update(key, { loaded, total }),
+        );
+        handles.current.set(key, handle);
+        await handle.promise;
+        update(key, { phase: "uploaded", loaded: file.size, total: file.size });
+      } catch (err) {
+        const cancelled = err instanceof UploadError && err.cancelled;
+        update(key, {
+          phase: cancelled ? "cancelled" : "failed",
+          error: cancelled ? "Upload cancelled." : err instanceof ApiError ? describeCreateError(file, err) : errorMessage(err),
+        });
+      } finally {
+        handles.current.delete(key);
+      }
+    },
+    [update],
+  );
+
+  const addFiles = useCallback(
+    (files: File[]) => {
+      const items: UploadItem[] = [];
+      const toStart: [File, string][] = [];
+      for (const file of files) {
+        const key = `u${++counter}`;
+        const problem = checkFile(file, maxBytes);
+        items.push({
+          key,
+          filename: file.name,
+          size: file.size,
+          phase: problem ? "rejected" : "requesting",
+          loaded: 0,
+          total: file.size,
+          error: problem,
+          importId: null,
+        });
+        if (!problem) toStart.push([file, key]);
+      }
+      setUploads((list) => [...items, ...list]);
+      for (const [file, key] of toStart) void startOne(file, key);
+    },
+    [maxBytes, startOne],
+  );
+
+  const cancel = useCallback((key: string) => handles.current.get(key)?.abort(), []);
+  const dismiss = useCallback((key: string) => setUploads((list) => list.filter((u) => u.key !== key)), []);
+  const clearFinished = useCallback(
+    () => setUploads((list) => list.filter((u) => u.phase === "requesting" || u.phase === "uploading")),
+    [],
+  );
+
+  return { uploads, addFiles, cancel, dismiss, clearFinished };
+}

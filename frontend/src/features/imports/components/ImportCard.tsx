@@ -1,0 +1,30 @@
+import { Link } from "react-router-dom";
+import { StatusBadge } from "../../../components/StatusBadge";
+import { formatDateTime } from "../../../lib/format";
+import type { Import } from "../api/schemas";
+import { ImportProgress, ImportStats } from "./ImportStats";
+
+export function ImportCard({ imp }: { imp: Import }) {
+  return (
+    <li className="import-card" data-testid="import-row" data-import-id={imp.id} data-status={imp.status}>
+      <div className="import-card__head">
+        <Link to={`/imports/${encodeURIComponent(imp.id)}`} className="import-card__name">
+          {imp.filename}
+        </Link>
+        <span aria-live="polite">
+          <StatusBadge status={imp.status} warn={(imp.rows_failed ?? 0) > 0} />
+        </span>
+      </div>
+      <p className="import-card__meta">
+        {imp.source === "s3-drop" ? "Partner drop" : "Upload"} · {formatDateTime(imp.created_at)}
+      </p>
+      <ImportProgress imp={imp} />
+      <ImportStats imp={imp} />
+      {imp.status === "failed" && imp.error ? (
+        <p className="import-card__error">
+          <strong>Why it failed:</strong> {imp.error}
+        </p>
+      ) : null}
+    </li>
+  );
+}

@@ -1,0 +1,89 @@
+import { useCallback, useMemo } from "react";
+import { Link, useParams } from "react-router-dom";
+import { ErrorMessage, Loading, Notice } from "../../../components/Feedback";
+import { StatusBadge } from "../../../components/StatusBadge";
+import { ApiError } from "../../../lib/api";
+import { formatDateTime } from "../../../lib/format";
+import { getImport, importErrorsCsvUrl, useImport } from "../api/imports";
+import { newerSnapshot, type Import } from "../api/schemas";
+import { useLiveImports } from "../api/useLiveImports";
+import { ImportProgress, ImportStats } from "./ImportStats";
+import { LiveIndicator } from "./LiveIndicator";
+import { RowErrorTable } from "./RowErrorTable";
+
+export function ImportDetailPage() {
+  const { id = "" } = useParams();
+  const query = useImport(id);
+  const { setData } = query;
+  const subscriptions = useMemo(() => [id], [id]);
+  const onImports = useCallback(
+    (incoming: Import[]) => {
+      const mine = incoming.find((i) => i.id === id);
+      if (mine) setData((prev) => (prev ? newerSnapshot(prev, mine) : mine));
+    },
+    [id, setData],
+  );
+  const poll = useCallback(async () => [await getImport(id)], [id]);
+  const mode = useLiveImports({ subscriptions, onImports, poll, enabled: id !== "" });
+  const imp = query.data;
+
+  return (
+    <div className="page">
+      <p className="breadcrumb">
+        <Link to="/">← All imports</Link>
+      </p>
+      {query.loading ? <Loading label="Loading import…" /> : null}
+      {query.error ? (
+        query.error instanceof ApiError && query.error.status === 404 ? (
+          <Notice tone="error">No import with id “{id}”. It may have been removed.</Notice>
+        ) : (
+          <ErrorMessage error={query.error} onRetry={() => void query.refetch()} title="Could not load this import." />
+        )
+      ) : null}
+      {imp ? (
+        <>
+          <header className="page__head page__head--row">
+            <div>
+              <h1 className="break">{imp.filename}</h1>
+              <p className="page__lead">
+                {imp.source === "s3-drop" ? "Partner drop" : "Upload"} · created {formatDateTime(imp.created_at)}
+                {imp.finished_at ? ` · finished ${formatDateTime(imp.finished_at)}` : ""}
+              </p>
+            </div>
+            <div className="page__actions">
+              <span aria-live="polite" data-testid="detail-status">
+                <StatusBadge status={imp.status} warn={(imp.rows_failed ?? 0) > 0} />
+              </span>
+              <LiveIndicator mode={mode} />
+            </div>
+          </header>
+
+          {imp.status === "failed" ? (
+            <div className="alert alert--error" role="alert" data-testid="failure-reason">
+              <div>
+                <strong>This file could not be imported.</strong> {imp.error ?? "The server did not say why."}
+                <br />
+                No product was changed by the rows that were not processed. Fix the file and upload it again.
+              </div>
+            </div>
+          ) : null}
+          {imp.status === "pending" ? <Notice>Waiting for the file to arrive in storage…</Notice> : null}
+
+          <section aria-label="Summary" className="card">
+            <ImportProgress imp={imp} />
+            <ImportStats imp={imp} />
+            <p className="muted small">Import id: <code>{imp.id}</code></p>
+          </section>
+
+          <div className="toolbar">
+            <a className="button" href={importErrorsCsvUrl(imp.id)} download data-testid="download-errors">
+              Download errors (CSV)
+            </a>
+          </div>
+
+          <RowErrorTable importId={imp.id} expected={imp.rows_failed} />
+        </>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,61 @@
+import { useEffect, useState } from "react";
+import { ProgressBar } from "../../../components/ProgressBar";
+import { formatCount, formatDuration, percent } from "../../../lib/format";
+import { importDurationMs, importThroughput, isFinished, type Import } from "../api/schemas";
+
+/** Re-render every second while an import runs, so duration and throughput tick. */
+function useNow(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [active]);
+  return now;
+}
+
+export function importProgress(imp: Import): number | null {
+  if (imp.status === "completed") return 100;
+  const byRows = percent(imp.rows_processed, imp.rows_total);
+  if (byRows !== null) return byRows;
+  return percent(imp.chunks_done, imp.chunks_total);
+}
+
+export function ImportProgress({ imp }: { imp: Import }) {
+  const value = imp.status === "pending" ? 0 : importProgress(imp);
+  const tone = imp.status === "failed" ? "danger" : imp.status === "completed" ? ((imp.rows_failed ?? 0) > 0 ? "warn" : "success") : "default";
+  const text =
+    imp.rows_total !== null
+      ? `${formatCount(imp.rows_processed ?? 0)} / ${formatCount(imp.rows_total)} rows`
+      : imp.status === "pending"
+        ? "Waiting for the file"
+        : `${formatCount(imp.rows_processed ?? 0)} rows`;
+  return <ProgressBar value={value} label={`Progress of ${imp.filename}`} valueText={text} tone={tone} testId="import-progress" />;
+}
+
+export function ImportStats({ imp }: { imp: Import }) {
+  const running = !isFinished(imp);
+  const now = useNow(running && imp.started_at !== null);
+  const duration = importDurationMs(imp, now);
+  const throughput = importThroughput(imp, now);
+  const stats: [string, string, string][] = [
+    ["processed", "Processed", `${formatCount(imp.rows_processed)} / ${formatCount(imp.rows_total)}`],
+    ["imported", "Imported", formatCount(imp.rows_imported)],
+    ["failed", "Failed", formatCount(imp.rows_failed)],
+    ["created", "Created", formatCount(imp.products_created)],
+    ["updated", "Updated", formatCount(imp.products_updated)],
+    ["unchanged", "Unchanged", formatCount(imp.products_unchanged)],
+    ["duration", "Duration", formatDuration(duration)],
+    ["throughput", "Throughput", throughput === null ? "–" : `${formatCount(Math.round(throughput))} rows/s`],
+  ];
+  return (
+    <dl className="stats">
+      {stats.map(([key, label, value]) => (
+        <div key={key} className={`stat${key === "failed" && (imp.rows_failed ?? 0) > 0 ? " stat--bad" : ""}`} data-testid={`stat-${key}`}>
+          <dt>{label}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

@@ -1,0 +1,78 @@
+import { useCallback } from "react";
+import { EmptyState, ErrorMessage, Loading } from "../../../components/Feedback";
+import { Pager } from "../../../components/Pager";
+import { useConfig } from "../../../lib/config";
+import { useCursorPager } from "../../../lib/query";
+import { listImports, useImportsPage } from "../api/imports";
+import { mergeImports, type Import } from "../api/schemas";
+import { useLiveImports } from "../api/useLiveImports";
+import { useUploads } from "../api/useUploads";
+import { DropZone } from "./DropZone";
+import { ImportCard } from "./ImportCard";
+import { LiveIndicator } from "./LiveIndicator";
+import { UploadList } from "./UploadList";
+
+const ALL = ["*"];
+
+export function ImportsPage() {
+  const config = useConfig();
+  const pager = useCursorPager("imports");
+  const page = useImportsPage(pager.cursor);
+  const onFirstPage = pager.page === 0;
+  const { setData } = page;
+
+  const merge = useCallback(
+    (incoming: Import[]) => {
+      setData((prev) => (prev ? { ...prev, items: mergeImports(prev.items, incoming, onFirstPage) } : prev));
+    },
+    [setData, onFirstPage],
+  );
+  const poll = useCallback(async () => (await listImports(pager.cursor)).items, [pager.cursor]);
+  const mode = useLiveImports({ subscriptions: ALL, onImports: merge, poll });
+  const uploads = useUploads((imp) => merge([imp]), config.data?.max_upload_bytes);
+
+  return (
+    <div className="page">
+      <header className="page__head">
+        <h1>Imports</h1>
+        <p className="page__lead">Upload product catalogues as CSV. Each file becomes one import that runs in the background.</p>
+      </header>
+
+      <DropZone onFiles={uploads.addFiles} maxBytes={config.data?.max_upload_bytes} />
+      <UploadList
+        uploads={uploads.uploads}
+        onCancel={uploads.cancel}
+        onDismiss={uploads.dismiss}
+        onClearFinished={uploads.clearFinished}
+      />
+
+      <section aria-labelledby="history-title" className="history">
+        <div className="section-head">
+          <h2 id="history-title">History</h2>
+          <LiveIndicator mode={mode} />
+        </div>
+        {page.loading ? <Loading label="Loading imports…" /> : null}
+        {page.error ? <ErrorMessage error={page.error} onRetry={() => void page.refetch()} title="Could not load imports." /> : null}
+        {page.data && page.data.items.length === 0 && onFirstPage ? (
+          <EmptyState title="No imports yet">Drop a CSV file above to start your first import.</EmptyState>
+        ) : null}
+        {page.data && page.data.items.length > 0 ? (
+          <ul className="import-list" data-testid="import-list">
+            {page.data.items.map((imp) => (
+              <ImportCard key={imp.id} imp={imp} />
+            ))}
+          </ul>
+        ) : null}
+        <Pager
+          label="Import history pages"
+          page={pager.page}
+          hasPrevious={pager.hasPrevious}
+          hasNext={Boolean(page.data?.next_cursor)}
+          onPrevious={pager.previous}
+          onNext={() => page.data?.next_cursor && pager.next(page.data.next_cursor)}
+          busy={page.fetching}
+        />
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+import { EmptyState, ErrorMessage, Loading } from "../../../components/Feedback";
+import { Pager } from "../../../components/Pager";
+import { formatCount } from "../../../lib/format";
+import { useCursorPager } from "../../../lib/query";
+import { ERRORS_PAGE_SIZE, useImportErrors } from "../api/imports";
+
+export function RowErrorTable({ importId, expected }: { importId: string; expected: number | null }) {
+  const pager = useCursorPager(importId);
+  const errors = useImportErrors(importId, pager.cursor, expected);
+  const first = pager.page * ERRORS_PAGE_SIZE;
+
+  return (
+    <section aria-labelledby="row-errors-title" className="row-errors">
+      <h2 id="row-errors-title">
+        Row errors {expected !== null ? <span className="count">({formatCount(expected)})</span> : null}
+      </h2>
+      {errors.loading ? <Loading label="Loading row errors…" /> : null}
+      {errors.error ? <ErrorMessage error={errors.error} onRetry={() => void errors.refetch()} title="Could not load row errors." /> : null}
+      {errors.data && errors.data.items.length === 0 && pager.page === 0 ? (
+        <EmptyState title="No row errors">Every row of this file was valid.</EmptyState>
+      ) : null}
+      {errors.data && errors.data.items.length > 0 ? (
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Row errors table">
+          <table className="table" data-testid="row-error-table" aria-busy={errors.fetching}>
+            <caption className="visually-hidden">
+              Row errors {formatCount(first + 1)}–{formatCount(first + errors.data.items.length)}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Row</th>
+                <th scope="col">SKU</th>
+                <th scope="col">Column</th>
+                <th scope="col">Message</th>
+                <th scope="col">Value</th>
+              </tr>
+            </thead>
+            <tbody>
+              {errors.data.items.map((e, i) => (
+                <tr key={`${e.row}-${e.column}-${i}`} data-testid="row-error">
+                  <td className="num">{e.row ?? "–"}</td>
+                  <td>{e.sku ?? <span className="muted">–</span>}</td>
+                  <td>{e.column ?? <span className="muted">–</span>}</td>
+                  <td>{e.message}</td>
+                  <td className="cell-value">{e.value === null ? <span className="muted">–</span> : <code>{e.value}</code>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <Pager
+        label="Row error pages"
+        page={pager.page}
+        hasPrevious={pager.hasPrevious}
+        hasNext={Boolean(errors.data?.next_cursor)}
+        onPrevious={pager.previous}
+        onNext={() => errors.data?.next_cursor && pager.next(errors.data.next_cursor)}
+        busy={errors.fetching}
+      />
+    </section>
+  );
+}

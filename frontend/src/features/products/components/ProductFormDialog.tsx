@@ -1,0 +1,157 @@
+import { useState, type FormEvent } from "react";
+import { Dialog } from "../../../components/Dialog";
+import { Field } from "../../../components/Field";
+import { ApiError, errorMessage } from "../../../lib/api";
+import { getProduct, patchProduct, putProduct } from "../api/products";
+import type { Product } from "../api/schemas";
+import {
+  blankProduct,
+  inputFromValues,
+  PRODUCT_FIELDS,
+  validateProduct,
+  valuesFromProduct,
+  type ProductFormValues,
+} from "./productForm";
+
+export interface ProductFormDialogProps {
+  /** The product to edit, or null to create one. */
+  product: Product | null;
+  onClose: () => void;
+  onSaved: (product: Product) => void;
+}
+
+export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDialogProps) {
+  const editing = product !== null;
+  const [values, setValues] = useState<ProductFormValues>(product ? valuesFromProduct(product) : blankProduct);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState<string[]>([]);
+  const [saving, setSaving] = useState(false);
+
+  const set = <K extends keyof ProductFormValues>(key: K, value: ProductFormValues[K]) =>
+    setValues((v) => ({ ...v, [key]: value }));
+
+  const onSubmit = async (e: FormEvent) => {
+    e.preventDefault();
+    const local = validateProduct(values);
+    setErrors(local);
+    setGeneral([]);
+    if (Object.keys(local).length > 0) {
+      focusFirstInvalid();
+      return;
+    }
+    setSaving(true);
+    try {
+      const sku = values.sku.trim();
+      if (!editing) {
+        // PUT replaces silently; refuse to overwrite an existing product from the "new" form.
+        const existing = await getProduct(sku).catch((err: unknown) => {
+          if (err instanceof ApiError && err.status === 404) return null;
+          throw err;
+        });
+        if (existing) {
+          setErrors({ sku: `A product with SKU “${existing.sku}” already exists. Edit it instead.` });
+          focusFirstInvalid();
+          return;
+        }
+      }
+      const input = inputFromValues(values);
+      const saved = editing ? await patchProduct(product.sku, input) : await putProduct(sku, input);
+      onSaved(saved);
+    } catch (err) {
+      if (err instanceof ApiError && err.fieldErrors.length > 0) {
+        setErrors(err.byField());
+        setGeneral(err.generalMessages(PRODUCT_FIELDS));
+        focusFirstInvalid();
+      } else {
+        setGeneral([errorMessage(err)]);
+      }
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <Dialog title={editing ? `Edit ${product.sku}` : "New product"} onClose={onClose} testId="product-form-dialog">
+      <form className="form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label={editing ? "Edit product" : "New product"}>
+        {general.length > 0 ? (
+          <div className="alert alert--error" role="alert">
+            <ul className="plain-list">
+              {general.map((m) => (
+                <li key={m}>{m}</li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
+        <div className="form__grid">
+          <Field label="SKU" error={errors.sku} hint={editing ? "The SKU identifies the product and cannot change." : undefined}>
+            <input
+              value={values.sku}
+              onChange={(e) => set("sku", e.target.value)}
+              readOnly={editing}
+              required
+              maxLength={64}
+              autoComplete="off"
+              data-autofocus={editing ? undefined : true}
+            />
+          </Field>
+          <Field label="Name" error={errors.name}>
+            <input value={values.name} onChange={(e) => set("name", e.target.value)} required data-autofocus={editing ? true : undefined} />
+          </Field>
+          <Field label="Price" error={errors.price} hint="e.g. 19.99 — leave empty for no price">
+            <input value={values.price} onChange={(e) => set("price", e.target.value)} inputMode="decimal" autoComplete="off" />
+          </Field>
+          <Field label="Currency" error={errors.currency}>
+            <input value={values.currency} onChange={(e) => set("currency", e.target.value)} maxLength={3} autoComplete="off" />
+          </Field>
+          <Field label="Quantity" error={errors.quantity}>
+            <input value={values.quantity} onChange={(e) => set("quantity", e.target.value)} inputMode="numeric" autoComplete="off" />
+          </Field>
+          <Field label="Barcode" error={errors.barcode}>
+            <input value={values.barcode} onChange={(e) => set("barcode", e.target.value)} autoComplete="off" />
+          </Field>
+          <Field label="Brand" error={errors.brand}>
+            <input value={values.brand} onChange={(e) => set("brand", e.target.value)} />
+          </Field>
+          <Field label="Category" error={errors.category}>
+            <input value={values.category} onChange={(e) => set("category", e.target.value)} />
+          </Field>
+          <Field label="Description" error={errors.description} className="form__wide">
+            <textarea value={values.description} onChange={(e) => set("description", e.target.value)} rows={3} />
+          </Field>
+          <div className="form__wide checkbox">
+            <input id="product-active" type="checkbox" checked={values.active} onChange={(e) => set("active", e.target.checked)} />
+            <label htmlFor="product-active">Active (visible to shoppers)</label>
+            {errors.active ? <span className="field__error">{errors.active}</span> : null}
+          </div>
+        </div>
+        {editing && Object.keys(product.attributes).length > 0 ? (
+          <details className="attributes">
+            <summary>Other columns from imports ({Object.keys(product.attributes).length})</summary>
+            <dl>
+              {Object.entries(product.attributes).map(([k, v]) => (
+                <div key={k}>
+                  <dt>{k}</dt>
+                  <dd>{typeof v === "string" ? v : JSON.stringify(v)}</dd>
+                </div>
+              ))}
+            </dl>
+          </details>
+        ) : null}
+        <div className="dialog__actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button button--primary" disabled={saving}>
+            {saving ? "Saving…" : editing ? "Save changes" : "Create product"}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function focusFirstInvalid() {
+  requestAnimationFrame(() => {
+    document.querySelector<HTMLElement>('[role="dialog"] [aria-invalid="true"]')?.focus();
+  });
+}

@@ -1,0 +1,64 @@
+import type { Product } from "../api/schemas";
+
+function formatPrice(p: Product): string {
+  if (p.price === null) return "–";
+  return `${p.price} ${p.currency}`;
+}
+
+export interface ProductTableProps {
+  products: Product[];
+  busy: boolean;
+  onEdit: (p: Product) => void;
+  onDelete: (p: Product) => void;
+}
+
+export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableProps) {
+  return (
+    <div className="table-wrap" tabIndex={0} role="region" aria-label="Products table">
+      <table className="table table--products" data-testid="product-table" aria-busy={busy}>
+        <thead>
+          <tr>
+            <th scope="col">SKU</th>
+            <th scope="col">Name</th>
+            <th scope="col" className="num">Price</th>
+            <th scope="col" className="num">Qty</th>
+            <th scope="col" className="hide-sm">Brand</th>
+            <th scope="col" className="hide-sm">Category</th>
+            <th scope="col">Status</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {products.map((p) => (
+            <tr key={p.sku} data-testid="product-row" data-sku={p.sku}>
+              <td className="mono">{p.sku}</td>
+              <td className="cell-name">{p.name}</td>
+              <td className="num">{formatPrice(p)}</td>
+              <td className="num">{p.quantity}</td>
+              <td className="hide-sm">{p.brand ?? <span className="muted">–</span>}</td>
+              <td className="hide-sm">{p.category ?? <span className="muted">–</span>}</td>
+              <td>
+                <span className={`pill ${p.active ? "pill--on" : "pill--off"}`}>{p.active ? "Active" : "Inactive"}</span>
+              </td>
+              <td className="actions">
+                <button type="button" className="button button--small" onClick={() => onEdit(p)} aria-label={`Edit ${p.sku}`}>
+                  Edit
+                </button>
+                <button
+                  type="button"
+                  className="button button--small button--danger-outline"
+                  onClick={() => onDelete(p)}
+                  aria-label={`Delete ${p.sku}`}
+                >
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,179 @@
+import { useState } from "react";
+import { ConfirmDialog } from "../../../components/Dialog";
+import { EmptyState, ErrorMessage, Loading, Notice } from "../../../components/Feedback";
+import { Pager } from "../../../components/Pager";
+import { errorMessage } from "../../../lib/api";
+import { useCursorPager, useDebouncedValue } from "../../../lib/query";
+import { deleteProduct, useProductsPage } from "../api/products";
+import { emptyFilters, type Product, type ProductFilters } from "../api/schemas";
+import { DeleteAllDialog } from "./DeleteAllDialog";
+import { ProductFormDialog } from "./ProductFormDialog";
+import { ProductTable } from "./ProductTable";
+
+export const SEARCH_DEBOUNCE_MS = 300;
+
+export function ProductsPage() {
+  const [filters, setFilters] = useState<ProductFilters>(emptyFilters);
+  const debounced = useDebouncedValue(filters, SEARCH_DEBOUNCE_MS);
+  const pager = useCursorPager(JSON.stringify(debounced));
+  const page = useProductsPage(debounced, pager.cursor);
+
+  const [editing, setEditing] = useState<Product | null | "new">(null);
+  const [deleting, setDeleting] = useState<Product | null>(null);
+  const [deleteBusy, setDeleteBusy] = useState(false);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const [deleteAll, setDeleteAll] = useState(false);
+  const [flash, setFlash] = useState<string | null>(null);
+
+  const set = (key: keyof ProductFilters, value: string) => setFilters((f) => ({ ...f, [key]: value }));
+  const filtered = Object.values(debounced).some((v) => v.trim() !== "");
+
+  const confirmDelete = async () => {
+    if (!deleting) return;
+    setDeleteBusy(true);
+    setDeleteError(null);
+    try {
+      await deleteProduct(deleting.sku);
+      setFlash(`Deleted ${deleting.sku}.`);
+      setDeleting(null);
+      void page.refetch();
+    } catch (err) {
+      setDeleteError(errorMessage(err));
+    } finally {
+      setDeleteBusy(false);
+    }
+  };
+
+  return (
+    <div className="page">
+      <header className="page__head page__head--row">
+        <div>
+          <h1>Products</h1>
+          <p className="page__lead">The catalogue, as imports and manual edits left it.</p>
+        </div>
+        <div className="page__actions">
+          <button type="button" className="button button--primary" onClick={() => setEditing("new")}>
+            New product
+          </button>
+          <button type="button" className="button button--danger-outline" onClick={() => setDeleteAll(true)}>
+            Delete all products
+          </button>
+        </div>
+      </header>
+
+      <form className="filters" role="search" aria-label="Filter products" onSubmit={(e) => e.preventDefault()}>
+        <div className="field filters__search">
+          <label className="field__label" htmlFor="product-search">
+            Search
+          </label>
+          <input
+            id="product-search"
+            type="search"
+            placeholder="SKU prefix, or words of the name or description"
+            value={filters.q}
+            onChange={(e) => set("q", e.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor="product-active-filter">
+            Status
+          </label>
+          <select id="product-active-filter" value={filters.active} onChange={(e) => set("active", e.target.value)}>
+            <option value="">All</option>
+            <option value="true">Active</option>
+            <option value="false">Inactive</option>
+          </select>
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor="product-brand-filter">
+            Brand
+          </label>
+          <input id="product-brand-filter" value={filters.brand} onChange={(e) => set("brand", e.target.value)} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor="product-category-filter">
+            Category
+          </label>
+          <input id="product-category-filter" value={filters.category} onChange={(e) => set("category", e.target.value)} />
+        </div>
+        {Object.values(filters).some((v) => v !== "") ? (
+          <button type="button" className="button button--ghost filters__clear" onClick={() => setFilters(emptyFilters)}>
+            Clear filters
+          </button>
+        ) : null}
+      </form>
+
+      {flash ? (
+        <div className="flash">
+          <Notice tone="success">{flash}</Notice>
+          <button type="button" className="button button--small button--ghost" onClick={() => setFlash(null)} aria-label="Dismiss message">
+            ×
+          </button>
+        </div>
+      ) : null}
+
+      {page.loading ? <Loading label="Loading products…" /> : null}
+      {page.error ? <ErrorMessage error={page.error} onRetry={() => void page.refetch()} title="Could not load products." /> : null}
+      {page.data && page.data.items.length === 0 ? (
+        filtered ? (
+          <EmptyState title="No products match">Try another search or clear the filters.</EmptyState>
+        ) : (
+          <EmptyState title="No products yet">Import a CSV file on the Imports page, or add one with “New product”.</EmptyState>
+        )
+      ) : null}
+      {page.data && page.data.items.length > 0 ? (
+        <ProductTable products={page.data.items} busy={page.fetching} onEdit={setEditing} onDelete={setDeleting} />
+      ) : null}
+      <Pager
+        label="Product pages"
+        page={pager.page}
+        hasPrevious={pager.hasPrevious}
+        hasNext={Boolean(page.data?.next_cursor)}
+        onPrevious={pager.previous}
+        onNext={() => page.data?.next_cursor && pager.next(page.data.next_cursor)}
+        busy={page.fetching}
+      />
+
+      {editing !== null ? (
+        <ProductFormDialog
+          product={editing === "new" ? null : editing}
+          onClose={() => setEditing(null)}
+          onSaved={(p) => {
+            setFlash(editing === "new" ? `Created ${p.sku}.` : `Saved ${p.sku}.`);
+            setEditing(null);
+            void page.refetch();
+          }}
+        />
+      ) : null}
+      {deleting ? (
+        <ConfirmDialog
+          title={`Delete ${deleting.sku}?`}
+          message={
+            <p>
+              “{deleting.name}” will be removed from the catalogue. A later import that contains this SKU creates it again.
+            </p>
+          }
+          confirmLabel="Delete product"
+          busy={deleteBusy}
+          error={deleteError ? <div className="alert alert--error" role="alert">{deleteError}</div> : null}
+          onConfirm={() => void confirmDelete()}
+          onCancel={() => {
+            setDeleting(null);
+            setDeleteError(null);
+          }}
+        />
+      ) : null}
+      {deleteAll ? (
+        <DeleteAllDialog
+          onClose={() => setDeleteAll(false)}
+          onDeleted={(count) => {
+            setDeleteAll(false);
+            setFlash(count === null ? "All products were deleted." : `Deleted ${count} products.`);
+            pager.first();
+            void page.refetch();
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,88 @@
+import type { Product, ProductInput } from "../api/schemas";
+
+/** The form's raw strings, one per field. */
+export interface ProductFormValues {
+  sku: string;
+  name: string;
+  description: string;
+  price: string;
+  currency: string;
+  quantity: string;
+  active: boolean;
+  brand: string;
+  category: string;
+  barcode: string;
+}
+
+export const PRODUCT_FIELDS = ["sku", "name", "description", "price", "currency", "quantity", "active", "brand", "category", "barcode"] as const;
+
+export const blankProduct: ProductFormValues = {
+  sku: "",
+  name: "",
+  description: "",
+  price: "",
+  currency: "USD",
+  quantity: "0",
+  active: true,
+  brand: "",
+  category: "",
+  barcode: "",
+};
+
+export function valuesFromProduct(p: Product): ProductFormValues {
+  return {
+    sku: p.sku,
+    name: p.name,
+    description: p.description ?? "",
+    price: p.price ?? "",
+    currency: p.currency,
+    quantity: String(p.quantity),
+    active: p.active,
+    brand: p.brand ?? "",
+    category: p.category ?? "",
+    barcode: p.barcode ?? "",
+  };
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The contract's rules (CONTRACT §1), checked before sending; the API's 422 has the last word. */
+export function validateProduct(v: ProductFormValues): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const sku = v.sku.trim();
+  if (!sku) errors.sku = "SKU is required.";
+  else if (sku.length > 64) errors.sku = "SKU can have at most 64 characters.";
+  else if (CONTROL.test(sku)) errors.sku = "SKU cannot contain control characters.";
+  const name = v.name.trim();
+  if (!name) errors.name = "Name is required.";
+  else if (name.length > 255) errors.name = "Name can have at most 255 characters.";
+  if (v.description.length > 10_000) errors.description = "Description can have at most 10,000 characters.";
+  const price = v.price.trim();
+  if (price && !/^\d+(\.\d{1,4})?$/.test(price)) {
+    errors.price = "Price must be a number ≥ 0 with at most 4 decimals, using “.” and no thousands separators.";
+  }
+  if (v.currency.trim() && !/^[A-Za-z]{3}$/.test(v.currency.trim())) errors.currency = "Currency must be a 3-letter ISO 4217 code.";
+  const qty = v.quantity.trim();
+  if (qty && !/^\d+$/.test(qty)) errors.quantity = "Quantity must be a whole number ≥ 0.";
+  for (const f of ["brand", "category", "barcode"] as const) {
+    if (v[f].trim().length > 255) errors[f] = "At most 255 characters.";
+  }
+  return errors;
+}
+
+const orNull = (s: string) => (s.trim() === "" ? null : s.trim());
+
+export function inputFromValues(v: ProductFormValues): ProductInput {
+  return {
+    name: v.name.trim(),
+    description: v.description.trim() === "" ? null : v.description,
+    price: orNull(v.price),
+    currency: v.currency.trim() === "" ? "USD" : v.currency.trim().toUpperCase(),
+    quantity: v.quantity.trim() === "" ? 0 : Number.parseInt(v.quantity.trim(), 10),
+    active: v.active,
+    brand: orNull(v.brand),
+    category: orNull(v.category),
+    barcode: orNull(v.barcode),
+  };
+}

@@ -1,0 +1,121 @@
+import { useState } from "react";
+import { ConfirmDialog } from "../../../components/Dialog";
+import { errorMessage } from "../../../lib/api";
+import { formatDateTime } from "../../../lib/format";
+import { deleteWebhook, testWebhook, updateWebhook } from "../api/webhooks";
+import type { Webhook, WebhookTestResult } from "../api/schemas";
+import { Deliveries } from "./Deliveries";
+
+export interface WebhookCardProps {
+  webhook: Webhook;
+  onChanged: (w: Webhook) => void;
+  onDeleted: (id: string) => void;
+  onEdit: (w: Webhook) => void;
+}
+
+export function WebhookCard({ webhook, onChanged, onDeleted, onEdit }: WebhookCardProps) {
+  const [busy, setBusy] = useState<"toggle" | "test" | "delete" | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [result, setResult] = useState<WebhookTestResult | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [showDeliveries, setShowDeliveries] = useState(false);
+  const [version, setVersion] = useState(0);
+
+  const run = async (kind: "toggle" | "test" | "delete", fn: () => Promise<void>) => {
+    setBusy(kind);
+    setError(null);
+    try {
+      await fn();
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const toggle = () => run("toggle", async () => onChanged(await updateWebhook(webhook.id, { enabled: !webhook.enabled })));
+  const sendTest = () =>
+    run("test", async () => {
+      setResult(null);
+      setResult(await testWebhook(webhook.id));
+      setVersion((v) => v + 1);
+    });
+  const remove = () =>
+    run("delete", async () => {
+      await deleteWebhook(webhook.id);
+      setConfirming(false);
+      onDeleted(webhook.id);
+    });
+
+  return (
+    <li className="webhook-card card" data-testid="webhook-row" data-webhook-id={webhook.id} data-enabled={webhook.enabled}>
+      <div className="webhook-card__head">
+        <div className="webhook-card__title">
+          <span className="mono break">{webhook.url}</span>
+          <span className={`pill ${webhook.enabled ? "pill--on" : "pill--off"}`}>{webhook.enabled ? "Enabled" : "Disabled"}</span>
+        </div>
+        <p className="muted small">
+          {webhook.events.map((e) => (
+            <code key={e} className="tag">
+              {e}
+            </code>
+          ))}
+          {webhook.has_secret ? " · signed" : " · unsigned"}
+          {webhook.created_at ? ` · added ${formatDateTime(webhook.created_at)}` : ""}
+        </p>
+      </div>
+      <div className="webhook-card__actions">
+        <button type="button" className="button button--small" onClick={() => void sendTest()} disabled={busy !== null}>
+          {busy === "test" ? "Sending…" : "Send test"}
+        </button>
+        <button type="button" className="button button--small" onClick={() => void toggle()} disabled={busy !== null} aria-pressed={!webhook.enabled}>
+          {webhook.enabled ? "Disable" : "Enable"}
+        </button>
+        <button type="button" className="button button--small" onClick={() => onEdit(webhook)} disabled={busy !== null}>
+          Edit
+        </button>
+        <button type="button" className="button button--small button--danger-outline" onClick={() => setConfirming(true)} disabled={busy !== null}>
+          Delete
+        </button>
+        <button
+          type="button"
+          className="button button--small button--ghost"
+          aria-expanded={showDeliveries}
+          onClick={() => setShowDeliveries((s) => !s)}
+        >
+          {showDeliveries ? "Hide deliveries" : "Show deliveries"}
+        </button>
+      </div>
+      <div aria-live="polite">
+        {result ? (
+          <p className={`test-result ${result.ok ? "test-result--ok" : "test-result--bad"}`} data-testid="webhook-test-result" data-ok={result.ok}>
+            <strong>{result.ok ? "Test delivered" : "Test failed"}:</strong>{" "}
+            {result.status_code !== null ? `HTTP ${result.status_code}` : "no HTTP answer"}
+            {result.latency_ms !== null ? ` in ${Math.round(result.latency_ms)} ms` : ""}
+            {result.error ? ` — ${result.error}` : ""}
+          </p>
+        ) : null}
+      </div>
+      {error ? (
+        <p className="alert alert--error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {showDeliveries ? <Deliveries webhookId={webhook.id} version={version} /> : null}
+      {confirming ? (
+        <ConfirmDialog
+          title="Delete this webhook?"
+          message={
+            <p>
+              <span className="mono break">{webhook.url}</span> will get no more deliveries.
+            </p>
+          }
+          confirmLabel="Delete webhook"
+          busy={busy === "delete"}
+          onConfirm={() => void remove()}
+          onCancel={() => setConfirming(false)}
+        />
+      ) : null}
+    </li>
+  );
+}

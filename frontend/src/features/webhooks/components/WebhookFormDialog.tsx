@@ -1,0 +1,109 @@
+import { useState, type FormEvent } from "react";
+import { Dialog } from "../../../components/Dialog";
+import { Field } from "../../../components/Field";
+import { ApiError, errorMessage } from "../../../lib/api";
+import { createWebhook, updateWebhook } from "../api/webhooks";
+import { WEBHOOK_EVENTS, type Webhook, type WebhookInput } from "../api/schemas";
+
+const KNOWN = ["url", "events", "secret"];
+
+export function validateWebhook(url: string, events: string[]): Record<string, string> {
+  const errors: Record<string, string> = {};
+  try {
+    const u = new URL(url.trim());
+    if (u.protocol !== "http:" && u.protocol !== "https:") errors.url = "Use an http:// or https:// URL.";
+  } catch {
+    errors.url = "Enter a full URL, e.g. https://example.com/hooks/products.";
+  }
+  if (events.length === 0) errors.events = "Choose at least one event.";
+  return errors;
+}
+
+export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webhook | null; onClose: () => void; onSaved: (w: Webhook) => void }) {
+  const editing = webhook !== null;
+  const [url, setUrl] = useState(webhook?.url ?? "");
+  const [events, setEvents] = useState<string[]>(webhook?.events ?? [...WEBHOOK_EVENTS]);
+  const [secret, setSecret] = useState("");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState<string[]>([]);
+  const [saving, setSaving] = useState(false);
+
+  const toggle = (ev: string, on: boolean) => setEvents((list) => (on ? [...list.filter((e) => e !== ev), ev] : list.filter((e) => e !== ev)));
+
+  const onSubmit = async (e: FormEvent) => {
+    e.preventDefault();
+    const local = validateWebhook(url, events);
+    setErrors(local);
+    setGeneral([]);
+    if (Object.keys(local).length > 0) return;
+    const input: WebhookInput = { url: url.trim(), events: WEBHOOK_EVENTS.filter((ev) => events.includes(ev)) };
+    if (secret) input.secret = secret;
+    setSaving(true);
+    try {
+      onSaved(editing ? await updateWebhook(webhook.id, input) : await createWebhook(input));
+    } catch (err) {
+      if (err instanceof ApiError && err.fieldErrors.length > 0) {
+        setErrors(err.byField());
+        setGeneral(err.generalMessages(KNOWN));
+      } else {
+        setGeneral([errorMessage(err)]);
+      }
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <Dialog title={editing ? "Edit webhook" : "Add webhook"} onClose={onClose} testId="webhook-form-dialog">
+      <form className="form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label={editing ? "Edit webhook" : "Add webhook"}>
+        {general.length > 0 ? (
+          <div className="alert alert--error" role="alert">
+            <ul className="plain-list">
+              {general.map((m) => (
+                <li key={m}>{m}</li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
+        <Field label="Target URL" error={errors.url} hint="We POST a signed JSON body here when an import finishes.">
+          <input type="url" value={url} onChange={(e) => setUrl(e.target.value)} required autoComplete="off" data-autofocus />
+        </Field>
+        <fieldset className={`fieldset${errors.events ? " field--invalid" : ""}`} aria-describedby={errors.events ? "webhook-events-error" : undefined}>
+          <legend className="field__label">Events</legend>
+          {WEBHOOK_EVENTS.map((ev) => (
+            <div className="checkbox" key={ev}>
+              <input id={`event-${ev}`} type="checkbox" checked={events.includes(ev)} onChange={(e) => toggle(ev, e.target.checked)} />
+              <label htmlFor={`event-${ev}`}>
+                <code>{ev}</code>
+              </label>
+            </div>
+          ))}
+          {errors.events ? (
+            <span className="field__error" id="webhook-events-error">
+              {errors.events}
+            </span>
+          ) : null}
+        </fieldset>
+        <Field
+          label="Signing secret (optional)"
+          error={errors.secret}
+          hint={
+            editing && webhook.has_secret
+              ? "A secret is set. Leave empty to keep it."
+              : "Used for the X-Product-Importer-Signature header (HMAC-SHA256)."
+          }
+        >
+          <input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="new-password" />
+        </Field>
+        <div className="dialog__actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button button--primary" disabled={saving}>
+            {saving ? "Saving…" : editing ? "Save changes" : "Add webhook"}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

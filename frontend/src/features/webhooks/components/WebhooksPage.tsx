@@ -1,0 +1,57 @@
+import { useState } from "react";
+import { EmptyState, ErrorMessage, Loading } from "../../../components/Feedback";
+import { useWebhooks } from "../api/webhooks";
+import type { Webhook } from "../api/schemas";
+import { WebhookCard } from "./WebhookCard";
+import { WebhookFormDialog } from "./WebhookFormDialog";
+
+export function WebhooksPage() {
+  const q = useWebhooks();
+  const [editing, setEditing] = useState<Webhook | "new" | null>(null);
+
+  const replace = (w: Webhook) =>
+    q.setData((prev) => {
+      if (!prev) return prev;
+      const exists = prev.items.some((x) => x.id === w.id);
+      return { ...prev, items: exists ? prev.items.map((x) => (x.id === w.id ? w : x)) : [...prev.items, w] };
+    });
+  const remove = (id: string) => q.setData((prev) => (prev ? { ...prev, items: prev.items.filter((x) => x.id !== id) } : prev));
+
+  return (
+    <div className="page">
+      <header className="page__head page__head--row">
+        <div>
+          <h1>Webhooks</h1>
+          <p className="page__lead">Tell other systems when an import completes or fails.</p>
+        </div>
+        <div className="page__actions">
+          <button type="button" className="button button--primary" onClick={() => setEditing("new")}>
+            Add webhook
+          </button>
+        </div>
+      </header>
+      {q.loading ? <Loading label="Loading webhooks…" /> : null}
+      {q.error ? <ErrorMessage error={q.error} onRetry={() => void q.refetch()} title="Could not load webhooks." /> : null}
+      {q.data && q.data.items.length === 0 ? (
+        <EmptyState title="No webhooks yet">Add one to get a signed POST for every finished import.</EmptyState>
+      ) : null}
+      {q.data && q.data.items.length > 0 ? (
+        <ul className="webhook-list" data-testid="webhook-list">
+          {q.data.items.map((w) => (
+            <WebhookCard key={w.id} webhook={w} onChanged={replace} onDeleted={remove} onEdit={setEditing} />
+          ))}
+        </ul>
+      ) : null}
+      {editing !== null ? (
+        <WebhookFormDialog
+          webhook={editing === "new" ? null : editing}
+          onClose={() => setEditing(null)}
+          onSaved={(w) => {
+            replace(w);
+            setEditing(null);
+          }}
+        />
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,170 @@
+import type { z } from "zod";
+
+/** One field-level problem reported by the API (FastAPI 422 `detail` items). */
+export interface FieldError {
+  field: string | null;
+  message: string;
+}
+
+/** Any non-2xx answer from the API, with the server's `detail` put into words. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly detail: unknown;
+  readonly fieldErrors: FieldError[];
+
+  constructor(status: number, detail: unknown, message?: string) {
+    const fieldErrors = parseFieldErrors(detail);
+    super(message ?? describeDetail(status, detail, fieldErrors));
+    this.name = "ApiError";
+    this.status = status;
+    this.detail = detail;
+    this.fieldErrors = fieldErrors;
+  }
+
+  /** Field errors keyed by field name (first message per field). */
+  byField(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of this.fieldErrors) {
+      if (e.field && !(e.field in out)) out[e.field] = e.message;
+    }
+    return out;
+  }
+
+  /** Messages that belong to no field the form knows about. */
+  generalMessages(knownFields: readonly string[]): string[] {
+    return this.fieldErrors
+      .filter((e) => !e.field || !knownFields.includes(e.field))
+      .map((e) => (e.field ? `${e.field}: ${e.message}` : e.message));
+  }
+}
+
+/** The server answered 2xx but with JSON the UI does not understand. */
+export class UnexpectedResponseError extends Error {
+  constructor(path: string, issues: string) {
+    super(`Unexpected response from ${path}: ${issues}`);
+    this.name = "UnexpectedResponseError";
+  }
+}
+
+function parseFieldErrors(detail: unknown): FieldError[] {
+  if (!Array.isArray(detail)) return [];
+  const out: FieldError[] = [];
+  for (const item of detail) {
+    if (!item || typeof item !== "object") continue;
+    const rec = item as { loc?: unknown; msg?: unknown };
+    const loc = Array.isArray(rec.loc) ? rec.loc : [];
+    // The field is the last string in `loc` that is not a container name ("body", "query", "path").
+    const names = loc.filter((p): p is string => typeof p === "string");
+    const field = names.length > 0 && !["body", "query", "path"].includes(names[names.length - 1]!)
+      ? names[names.length - 1]!
+      : null;
+    out.push({ field, message: typeof rec.msg === "string" ? rec.msg : "Invalid value" });
+  }
+  return out;
+}
+
+function describeDetail(status: number, detail: unknown, fieldErrors: FieldError[]): string {
+  if (typeof detail === "string" && detail.trim()) return detail;
+  if (fieldErrors.length > 0) {
+    return fieldErrors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message)).join("; ");
+  }
+  if (detail && typeof detail === "object" && "message" in detail) {
+    const m = (detail as { message: unknown }).message;
+    if (typeof m === "string") return m;
+  }
+  switch (status) {
+    case 400: return "The request was not accepted (400).";
+    case 404: return "Not found (404).";
+    case 409: return "Conflict with the current state (409).";
+    case 413: return "The file is too large (413).";
+    case 422: return "Some values are not valid (422).";
+    default: return status >= 500 ? `The server had a problem (${status}). Try again.` : `Request failed (${status}).`;
+  }
+}
+
+export type Query = Record<string, string | number | boolean | null | undefined>;
+
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === "") continue;
+    params.set(k, String(v));
+  }
+  const s = params.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+export interface RequestOptions {
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  query?: Query;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+async function send(path: string, opts: RequestOptions): Promise<Response> {
+  const init: RequestInit = {
+    method: opts.method ?? "GET",
+    headers: { Accept: "application/json" },
+    signal: opts.signal,
+  };
+  if (opts.body !== undefined) {
+    init.body = JSON.stringify(opts.body);
+    init.headers = { ...init.headers, "Content-Type": "application/json" };
+  }
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, opts.query), init);
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(0, null, "Cannot reach the server. Check that it is running and try again.");
+  }
+  if (!res.ok) {
+    let detail: unknown = null;
+    try {
+      const body: unknown = await res.json();
+      detail = body && typeof body === "object" && "detail" in body ? (body as { detail: unknown }).detail : body;
+    } catch {
+      detail = null;
+    }
+    throw new ApiError(res.status, detail);
+  }
+  return res;
+}
+
+/** Call the API and check the JSON answer against `schema` (types at the edge). */
+export async function apiRequest<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  opts: RequestOptions = {},
+): Promise<z.output<S>> {
+  const res = await send(path, opts);
+  const text = await res.text();
+  let json: unknown = null;
+  if (text) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new UnexpectedResponseError(path, "not JSON");
+    }
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join(".") || "(root)"} ${i.message}`)
+      .join("; ");
+    throw new UnexpectedResponseError(path, issues);
+  }
+  return parsed.data;
+}
+
+/** Call the API when the answer has no body the UI needs (204 and the like). */
+export async function apiSend(path: string, opts: RequestOptions = {}): Promise<void> {
+  await send(path, opts);
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,42 @@
+import { z } from "zod";
+import { apiRequest } from "./api";
+import { useQuery } from "./query";
+
+/** `GET /api/config`: only `websocket_url` is guaranteed; the rest depends on the deployment. */
+export const appConfigSchema = z.object({
+  websocket_url: z.string().nullable().optional(),
+  s3_endpoint: z.string().nullable().optional(),
+  uploads_bucket: z.string().nullable().optional(),
+  drop_prefix: z.string().nullable().optional(),
+  max_upload_bytes: z.number().int().positive().nullable().optional(),
+});
+export type AppConfig = z.infer<typeof appConfigSchema>;
+
+let cached: Promise<AppConfig> | null = null;
+
+export function fetchConfig(): Promise<AppConfig> {
+  if (!cached) {
+    cached = apiRequest("/api/config", appConfigSchema).catch((err: unknown) => {
+      cached = null; // let the next caller try again
+      throw err;
+    });
+  }
+  return cached;
+}
+
+/** Tests call this between cases. */
+export function resetConfigCache(): void {
+  cached = null;
+}
+
+/** Turn a relative or http(s) websocket_url into an absolute ws(s) URL. */
+export function resolveWebSocketUrl(raw: string, base: string = window.location.href): string {
+  const url = new URL(raw, base);
+  if (url.protocol === "http:") url.protocol = "ws:";
+  if (url.protocol === "https:") url.protocol = "wss:";
+  return url.toString();
+}
+
+export function useConfig() {
+  return useQuery(["config"], () => fetchConfig());
+}

@@ -1,0 +1,23 @@
+/// <reference types="vitest/config" />
+import { defineConfig } from "vite";
+import react from "@vitejs/plugin-react";
+
+// In dev the API (FastAPI, `make up`) runs on 127.0.0.1:8000; the UI is served by Vite and proxies /api.
+const apiTarget = process.env.PI_API_URL ?? "http://127.0.0.1:8000";
+
+export default defineConfig({
+  plugins: [react()],
+  server: {
+    host: "127.0.0.1",
+    port: 5173,
+    proxy: { "/api": { target: apiTarget, changeOrigin: true } },
+  },
+  build: { outDir: "dist", sourcemap: true },
+  test: {
+    environment: "jsdom",
+    globals: true,
+    setupFiles: ["./src/test/setup.ts"],
+    include: ["src/**/*.test.{ts,tsx}"],
+    restoreMocks: true,
+  },
+});
