@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { makeImport } from "../../../test/api";
+import { importDurationMs, importSchema, importThroughput, mergeImports } from "./schemas";
+
+const imp = (o: Record<string, unknown>) => importSchema.parse(makeImport(o));
+
+describe("import snapshots", () => {
+  it("never moves an import backwards", () => {
+    const list = [imp({ id: "a", status: "completed", rows_processed: 1000 })];
+    const merged = mergeImports(list, [imp({ id: "a", status: "processing", rows_processed: 500 })], true);
+    expect(merged[0]!.status).toBe("completed");
+  });
+
+  it("puts unknown imports on top, newest first, only when asked", () => {
+    const list = [imp({ id: "a", created_at: "2025-01-01T10:00:00Z" })];
+    const incoming = [imp({ id: "b", created_at: "2025-01-02T10:00:00Z" }), imp({ id: "c", created_at: "2025-01-03T10:00:00Z" })];
+    expect(mergeImports(list, incoming, true).map((i) => i.id)).toEqual(["c", "b", "a"]);
+    expect(mergeImports(list, incoming, false).map((i) => i.id)).toEqual(["a"]);
+  });
+
+  it("computes duration and throughput", () => {
+    const done = imp({ status: "completed", rows_processed: 50_000, started_at: "2025-01-01T10:00:00Z", finished_at: "2025-01-01T10:00:10Z" });
+    expect(importDurationMs(done)).toBe(10_000);
+    expect(importThroughput(done)).toBe(5000);
+    const running = imp({ rows_processed: 100, started_at: "2025-01-01T10:00:00Z", finished_at: null });
+    expect(importDurationMs(running, Date.parse("2025-01-01T10:00:04Z"))).toBe(4000);
+    expect(importThroughput(imp({ started_at: null }))).toBeNull();
+  });
+
+  it("tolerates missing optional fields", () => {
+    const parsed = importSchema.parse({ id: "x", status: "pending", extra: 1 });
+    expect(parsed.rows_total).toBeNull();
+    expect(parsed.source).toBe("upload");
+  });
+});

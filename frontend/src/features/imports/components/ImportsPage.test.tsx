@@ -1,0 +1,63 @@
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { FakeWebSocket, makeImport, mockApi } from "../../../test/api";
+import { renderPage } from "../../../test/render";
+import { ImportsPage } from "./ImportsPage";
+
+describe("ImportsPage", () => {
+  beforeEach(() => {
+    FakeWebSocket.reset();
+    vi.stubGlobal("WebSocket", FakeWebSocket);
+  });
+
+  it("shows the history with counts and moves the bar with live frames", async () => {
+    // given one running import
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
+      "GET /api/imports": () => ({ body: { items: [makeImport()], next_cursor: null } }),
+    });
+    renderPage(<ImportsPage />);
+    const row = await screen.findByTestId("import-row");
+    expect(within(row).getByText("catalog.csv")).toBeInTheDocument();
+    expect(within(row).getByTestId("stat-processed")).toHaveTextContent("250 / 1,000");
+    expect(within(row).getByTestId("stat-failed")).toHaveTextContent("10");
+    expect(within(row).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "25");
+    // when the socket opens and the final frame arrives
+    await waitFor(() => expect(FakeWebSocket.instances.length).toBeGreaterThan(0));
+    act(() => FakeWebSocket.latest().open());
+    expect(JSON.parse(FakeWebSocket.latest().sent[0]!)).toEqual({ action: "subscribe", import_id: "*" });
+    act(() =>
+      FakeWebSocket.latest().receive({
+        type: "import.updated",
+        import: makeImport({ status: "completed", rows_processed: 1000, rows_imported: 990, finished_at: "2025-01-01T10:00:11Z" }),
+      }),
+    );
+    // then the row shows completed at 100 %
+    await waitFor(() => expect(screen.getByTestId("import-row")).toHaveAttribute("data-status", "completed"));
+    expect(within(screen.getByTestId("import-row")).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+    expect(within(screen.getByTestId("import-row")).getByTestId("stat-duration")).toHaveTextContent("10 s");
+    expect(within(screen.getByTestId("import-row")).getByTestId("stat-throughput")).toHaveTextContent("100 rows/s");
+    expect(screen.getByTestId("live-indicator")).toHaveAttribute("data-mode", "live");
+  });
+
+  it("shows an empty state and rejects a dropped non-CSV file", async () => {
+    const { calls } = mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws", max_upload_bytes: 1000 } }),
+      "GET /api/imports": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    renderPage(<ImportsPage />);
+    expect(await screen.findByText("No imports yet")).toBeInTheDocument();
+    // when a PNG and a too-big CSV are dropped
+    const zone = screen.getByTestId("drop-zone");
+    const png = new File(["x"], "photo.png", { type: "image/png" });
+    const big = new File(["x".repeat(2000)], "big.csv", { type: "text/csv" });
+    await waitFor(() => expect(screen.getByText(/Up to 1000 B per file/)).toBeInTheDocument());
+    fireEvent.drop(zone, { dataTransfer: { files: [png, big] } });
+    // then both are explained and the API is not asked
+    const items = await screen.findAllByTestId("upload-item");
+    expect(items).toHaveLength(2);
+    expect(screen.getByText(/“photo.png” is not a CSV file/)).toBeInTheDocument();
+    expect(screen.getByText(/“big.csv” is 2.0 KB; the largest file accepted is 1000 B/)).toBeInTheDocument();
+    expect(calls.filter((c) => c.method === "POST")).toHaveLength(0);
+  });
+});
