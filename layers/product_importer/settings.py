@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     database_url: str = Field(default="", description="postgresql://… ; empty = embedded PostgreSQL")
+    db_secret_arn: str = Field(default="", description="AWS: Secrets Manager secret of the Aurora credentials")
+    db_proxy_endpoint: str = Field(default="", description="AWS: RDS Proxy endpoint")
+    db_name: str = "product_importer"
     local_dir: Path = Field(default=Path(".local"), description="where local mode keeps its data")
 
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
@@ -40,7 +43,9 @@ class Settings(BaseSettings):
     chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk")
     max_upload_bytes: PositiveInt = 5 * GIB
     upload_url_expires_s: PositiveInt = 3600
+    chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
     local_mode: bool = False
+    static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")
     webhooks_allow_private: bool = False
 
     @field_validator("aws_endpoint_url", "database_url", mode="before")

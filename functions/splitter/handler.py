@@ -1,0 +1,58 @@
+"""splitter: S3 ObjectCreated (via the object-events queue) → byte-range chunks on the chunk queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from product_importer import runtime
+from product_importer.pipeline.s3events import parse_notification
+from product_importer.pipeline.splitter import Outcome, SplitterPorts, split_object
+from product_importer.settings import get_settings
+
+logger = Logger(service="splitter")
+tracer = Tracer(service="splitter")
+metrics = Metrics(service="splitter")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def default_ports() -> SplitterPorts:
+    settings = get_settings()
+    return SplitterPorts(
+        objects=runtime.object_store(),
+        chunks=runtime.queue(settings.chunks_queue_url),
+        progress=runtime.progress_store(),
+        next_import_number=runtime.next_import_number,
+        max_upload_bytes=settings.max_upload_bytes,
+        chunk_rows=settings.chunk_rows,
+    )
+
+
+def split_record(record: SQSRecord, ports: SplitterPorts) -> None:
+    for created in parse_notification(record.body):
+        result = split_object(created, ports)
+        logger.info("object handled", extra={"key": created.key, "outcome": result.outcome,
+                                             "import_id": result.import_id, "chunks": result.chunks})
+        if result.outcome is Outcome.SPLIT:
+            metrics.add_metric(name="ChunksEnqueued", unit=MetricUnit.Count, value=result.chunks)
+            metrics.add_metric(name="RowsSplit", unit=MetricUnit.Count, value=result.rows)
+        elif result.outcome is Outcome.FAILED:
+            metrics.add_metric(name="ImportsFailed", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext, ports: SplitterPorts | None = None) -> dict[str, Any]:
+    active = ports or default_ports()
+    return process_partial_response(
+        event=event,
+        record_handler=lambda record: split_record(record, active),
+        processor=processor,
+        context=context,
+    )

@@ -1,0 +1,149 @@
+"""The event pump: delivers what AWS would deliver to the very same handlers, with the same event shapes.
+
+- SQS event sources run as worker processes (one process = one warm "container": its own PostgreSQL
+  connection, its own GIL), each long-polling its queue, invoking the handler with an SQS event, then
+  deleting the messages that did not appear in ``batchItemFailures``. Failed messages reappear after
+  the queue's visibility timeout, and the queue's redrive policy moves them to the DLQ.
+- The DynamoDB stream is polled with ``get_records`` and handed to the stream subscribers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.synchronize import Event as EventType
+from typing import Any
+
+from infra.local.events import LocalContext, sqs_event, sqs_record, stream_event
+
+logger = logging.getLogger("pump")
+
+
+def load_handler(function: str) -> Callable[..., Any]:
+    from infra.topology import FUNCTIONS
+
+    module = importlib.import_module(FUNCTIONS[function].module)
+    handler: Callable[..., Any] = module.handler
+    return handler
+
+
+def _boto(service: str) -> Any:
+    from product_importer.aws import client
+
+    return client(service)
+
+
+def sqs_worker(function: str, queue_url: str, batch_size: int, env: dict[str, str], stop: EventType,
+               timeout_s: int = 60) -> None:
+    """Process entry point: poll ``queue_url`` and invoke ``function`` until ``stop`` is set."""
+    os.environ.update(env)
+    _configure_logging()
+    handler = load_handler(function)
+    sqs = _boto("sqs")
+    while not stop.is_set():
+        try:
+            reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, WaitTimeSeconds=1,
+                                        AttributeNames=["All"])
+        except Exception as exc:  # noqa: BLE001 - the emulator going away at shutdown
+            if stop.is_set():
+                break
+            logger.warning("%s: receive failed: %s", function, exc)
+            time.sleep(0.5)
+            continue
+        messages = reply.get("Messages", [])
+        if messages:
+            deliver_batch(function, handler, sqs, queue_url, messages, timeout_s)
+
+
+def deliver_batch(function: str, handler: Callable[..., Any], sqs: Any, queue_url: str,
+                  messages: list[dict[str, Any]], timeout_s: int) -> set[str]:
+    """Invoke the handler with one SQS event; delete what succeeded; return the failed message ids."""
+    records = [
+        sqs_record(m["Body"], queue_url=queue_url, message_id=m["MessageId"], receipt_handle=m["ReceiptHandle"],
+                   receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")))
+        for m in messages
+    ]
+    started = time.monotonic()
+    try:
+        response = handler(sqs_event(records), LocalContext(function, timeout_s)) or {}
+        failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+    except Exception as exc:  # noqa: BLE001 - an invocation error fails the whole batch, as in AWS
+        logger.warning("%s: invocation failed: %s", function, exc)
+        failed = {m["MessageId"] for m in messages}
+    done = [m for m in messages if m["MessageId"] not in failed]
+    if done:
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+    logger.info("%-9s %d message(s) in %.2fs%s", function, len(messages), time.monotonic() - started,
+                f", {len(failed)} failed" if failed else "")
+    return failed
+
+
+class StreamPoller(threading.Thread):
+    """Polls a DynamoDB stream (every shard, from LATEST) and invokes the subscribed handlers."""
+
+    def __init__(self, stream_arn: str, subscribers: dict[str, Callable[..., Any]], *, batch_size: int = 100,
+                 interval_s: float = 0.2) -> None:
+        super().__init__(name="stream-poller", daemon=True)
+        self._arn = stream_arn
+        self._subscribers = subscribers
+        self._batch = batch_size
+        self._interval = interval_s
+        self._stop = threading.Event()
+        self._streams = _boto("dynamodbstreams")
+        self._iterators: dict[str, str | None] = {}
+        self.ready = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _refresh_shards(self) -> None:
+        shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id not in self._iterators:
+                it = self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id,
+                                                      ShardIteratorType="LATEST")["ShardIterator"]
+                self._iterators[shard_id] = it
+
+    def run(self) -> None:
+        try:
+            self._refresh_shards()
+        finally:
+            self.ready.set()
+        while not self._stop.is_set():
+            records: list[dict[str, Any]] = []
+            for shard_id, iterator in list(self._iterators.items()):
+                if iterator is None:
+                    continue
+                try:
+                    reply = self._streams.get_records(ShardIterator=iterator, Limit=self._batch)
+                except Exception as exc:  # noqa: BLE001
+                    if self._stop.is_set():
+                        return
+                    logger.warning("stream: get_records failed: %s", exc)
+                    continue
+                self._iterators[shard_id] = reply.get("NextShardIterator")
+                records.extend(reply.get("Records", []))
+            if records:
+                for i in range(0, len(records), self._batch):
+                    self.deliver(records[i:i + self._batch])
+            else:
+                self._stop.wait(self._interval)
+
+    def deliver(self, records: list[dict[str, Any]]) -> None:
+        event = stream_event(records, table_arn=self._arn)
+        for name, handler in self._subscribers.items():
+            try:
+                handler(event, LocalContext(name))
+            except Exception as exc:  # noqa: BLE001 - logged; AWS would retry / bisect
+                logger.warning("%s: stream invocation failed: %s", name, exc)
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=os.environ.get("LOCAL_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(name)-8s %(message)s", datefmt="%H:%M:%S")

@@ -1,0 +1,255 @@
+"""The whole pipeline on one machine: AWS emulator, embedded PostgreSQL, event pump, API (+ UI).
+
+``LocalStack`` is used by ``make up`` (``python -m infra.local``) and by the integration and e2e tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import psycopg
+
+from infra import topology
+from infra.local.pump import StreamPoller, load_handler, sqs_worker
+from infra.local.resources import LocalResources, create_resources
+
+logger = logging.getLogger("local")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class LocalConfig:
+    state_dir: Path = ROOT / ".local"
+    host: str = "127.0.0.1"
+    api_port: int = 8000
+    aws_port: int = 4566
+    ws_port: int = 8001
+    consumers: int = 2
+    database_url: str = ""
+    visibility_overrides: dict[str, int] = field(default_factory=dict)
+    static_dir: Path | None = ROOT / "frontend" / "dist"
+    chunk_rows: int | None = None
+    max_upload_bytes: int | None = None
+    serve_api: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_port(host: str, port: int, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            if s.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not start on {host}:{port} within {timeout_s:.0f}s")
+
+
+class LocalStack:
+    def __init__(self, config: LocalConfig | None = None) -> None:
+        self.config = config or LocalConfig()
+        self.resources: LocalResources | None = None
+        self.env: dict[str, str] = {}
+        self._emulator: subprocess.Popen[bytes] | None = None
+        self._workers: list[Any] = []
+        self._stop = multiprocessing.get_context("spawn").Event()
+        self._poller: StreamPoller | None = None
+        self._api_server: Any = None
+        self._api_thread: threading.Thread | None = None
+        self._extras: list[Any] = []  # started services with a .stop() (e.g. the WebSocket gateway)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        cfg = self.config
+        cfg.state_dir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        self._start_emulator()
+        database_url = cfg.database_url or self._start_postgres()
+        self._apply_migrations(database_url)
+        self.env = self._environment(database_url)
+        os.environ.update(self.env)
+        from product_importer.settings import get_settings
+
+        get_settings.cache_clear()
+        self.resources = create_resources(
+            self._client("s3"), self._client("sqs"), self._client("dynamodb"),
+            visibility_overrides=cfg.visibility_overrides,
+        )
+        self.env.update(self.resources.environment())
+        os.environ.update(self.env)
+        get_settings.cache_clear()
+        self._start_extras()
+        self._start_workers()
+        self._start_stream_poller()
+        if cfg.serve_api:
+            self._start_api()
+        logger.info("local stack up in %.1fs: API %s, AWS emulator %s", time.monotonic() - started,
+                    cfg.api_url, cfg.aws_endpoint)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._api_server is not None:
+            self._api_server.should_exit = True
+            if self._api_thread is not None:
+                self._api_thread.join(timeout=5)
+        if self._poller is not None:
+            self._poller.stop()
+            self._poller.join(timeout=5)
+        for extra in self._extras:
+            extra.stop()
+        for proc in self._workers:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.terminate()
+        if self._emulator is not None:
+            self._emulator.terminate()
+            try:
+                self._emulator.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._emulator.kill()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- parts --------------------------------------------------------------------------------------
+
+    def _start_emulator(self) -> None:
+        cfg = self.config
+        log = (cfg.state_dir / "moto.log").open("ab")
+        self._emulator = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", cfg.host, "-p", str(cfg.aws_port)],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
+        )
+        _wait_for_port(cfg.host, cfg.aws_port, 30, "the AWS emulator (moto)")
+
+    def _start_postgres(self) -> str:
+        from product_importer.db.embedded import start_embedded
+
+        return start_embedded(self.config.state_dir / "pgdata", cleanup="stop", database="product_importer")
+
+    @staticmethod
+    def _apply_migrations(url: str) -> None:
+        from product_importer.db.migrate import apply_migrations
+
+        with psycopg.connect(url) as conn:
+            apply_migrations(conn)
+
+    def _environment(self, database_url: str) -> dict[str, str]:
+        cfg = self.config
+        env = {
+            "DATABASE_URL": database_url,
+            "AWS_ENDPOINT_URL_LOCAL": cfg.aws_endpoint,
+            "AWS_ENDPOINT_URL": cfg.aws_endpoint,
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - the emulator's dummy credentials
+            "LOCAL_MODE": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "ProductImporter",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            "WEBSOCKET_URL": f"ws://{cfg.host}:{cfg.ws_port}/",
+            "WEBSOCKET_MANAGEMENT_URL": f"http://{cfg.host}:{cfg.ws_port}",
+            "WEBHOOKS_ALLOW_PRIVATE": "true",
+            "LOCAL_DIR": str(cfg.state_dir),
+        }
+        if cfg.static_dir is not None:
+            env["STATIC_DIR"] = str(cfg.static_dir)
+        if cfg.chunk_rows:
+            env["CHUNK_ROWS"] = str(cfg.chunk_rows)
+        if cfg.max_upload_bytes:
+            env["MAX_UPLOAD_BYTES"] = str(cfg.max_upload_bytes)
+        env.update(cfg.extra_env)
+        return env
+
+    def _client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.config.aws_endpoint, region_name="us-east-1",
+                            aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+
+    def _start_extras(self) -> None:
+        """Services of later capabilities (the local WebSocket gateway), started when present."""
+        try:
+            from infra.local.gateway import start_gateway
+        except ModuleNotFoundError:
+            return
+        self._extras.append(start_gateway(self.config.host, self.config.ws_port))
+
+    def _start_workers(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        assert self.resources is not None
+        for spec in topology.FUNCTIONS.values():
+            trigger = spec.trigger
+            if not isinstance(trigger, topology.SqsTrigger):
+                continue
+            copies = self.config.consumers if spec.name == "consumer" else 1
+            for n in range(copies):
+                proc = ctx.Process(
+                    target=sqs_worker,
+                    name=f"{spec.name}-{n}",
+                    args=(spec.name, self.resources.queue_urls[trigger.queue], trigger.batch_size, self.env,
+                          self._stop, spec.timeout_s),
+                    daemon=True,
+                )
+                proc.start()
+                self._workers.append(proc)
+
+    def _start_stream_poller(self) -> None:
+        assert self.resources is not None
+        subscribers = {}
+        for spec in topology.FUNCTIONS.values():
+            if isinstance(spec.trigger, topology.StreamTrigger):
+                try:
+                    subscribers[spec.name] = load_handler(spec.name)
+                except (ModuleNotFoundError, AttributeError):
+                    logger.info("no %s handler yet: stream records are not delivered to it", spec.name)
+        if not subscribers:
+            return
+        self._poller = StreamPoller(self.resources.progress_stream_arn, subscribers)
+        self._poller.start()
+        self._poller.ready.wait(10)
+
+    def _start_api(self) -> None:
+        import uvicorn
+
+        from product_importer.api.app import create_app
+        from product_importer.settings import get_settings
+
+        app = create_app(static_dir=get_settings().static_dir)
+        config = uvicorn.Config(app, host=self.config.host, port=self.config.api_port, log_level="warning",
+                                access_log=False)
+        self._api_server = uvicorn.Server(config)
+        self._api_thread = threading.Thread(target=self._api_server.run, name="api", daemon=True)
+        self._api_thread.start()
+        _wait_for_port(self.config.host, self.config.api_port, 30, "the API")

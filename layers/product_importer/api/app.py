@@ -1,0 +1,75 @@
+"""The FastAPI application: ``create_app()``; ``functions/api/handler.py`` wraps it with Mangum."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import Depends, FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from product_importer.api import deps, errors, imports
+from product_importer.settings import Settings, get_settings
+
+
+def create_app(static_dir: Path | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Product Importer",
+        version="0.1.0",
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    errors.install(app)
+
+    @app.get("/api/health", tags=["meta"])
+    def health(conn: Annotated[psycopg.Connection, Depends(deps.db)]) -> dict[str, str]:
+        conn.execute("SELECT 1")
+        return {"status": "ok"}
+
+    @app.get("/api/config", tags=["meta"])
+    def config(settings: Annotated[Settings, Depends(deps.settings)]) -> dict[str, Any]:
+        body: dict[str, Any] = {"websocket_url": settings.websocket_url or None,
+                                "max_upload_bytes": settings.max_upload_bytes}
+        if settings.local_mode:
+            body.update(s3_endpoint=settings.aws_endpoint_url, uploads_bucket=settings.uploads_bucket,
+                        drop_prefix="incoming/")
+        return body
+
+    app.include_router(imports.router)
+    for router in _extra_routers():
+        app.include_router(router)
+
+    if static_dir is not None and (static_dir / "index.html").exists():
+        _serve_spa(app, static_dir)
+    return app
+
+
+def _extra_routers() -> list[Any]:
+    """Routers of later capabilities (products, webhooks), included when present."""
+    found = []
+    for name in ("products", "webhooks"):
+        try:
+            module = __import__(f"product_importer.api.{name}", fromlist=["router"])
+        except ModuleNotFoundError:
+            continue
+        found.append(module.router)
+    return found
+
+
+def _serve_spa(app: FastAPI, static_dir: Path) -> None:
+    index = static_dir / "index.html"
+    app.mount("/assets", StaticFiles(directory=static_dir / "assets", check_dir=False), name="assets")
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str) -> FileResponse:
+        candidate = (static_dir / path).resolve()
+        if path and candidate.is_file() and static_dir.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        return FileResponse(index)
+
+
+def default_static_dir() -> Path | None:
+    return get_settings().static_dir

@@ -1,0 +1,28 @@
+"""boto3 clients built from settings: the same code talks to AWS or to the local emulator."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from product_importer.settings import Settings, get_settings
+
+_CONFIG = Config(retries={"max_attempts": 5, "mode": "adaptive"}, max_pool_connections=32)
+
+
+def client(service: str, settings: Settings | None = None, **kwargs: Any) -> Any:
+    """A boto3 client for ``service``, pointed at ``settings.aws_endpoint_url`` when set."""
+    settings = settings or get_settings()
+    options: dict[str, Any] = {"region_name": settings.aws_region, "config": _CONFIG, **kwargs}
+    if settings.aws_endpoint_url and "endpoint_url" not in kwargs:
+        options["endpoint_url"] = settings.aws_endpoint_url
+    return boto3.client(service, **options)
+
+
+@lru_cache(maxsize=None)
+def cached_client(service: str) -> Any:
+    """One client per service per process (Lambda containers reuse it across invocations)."""
+    return client(service)

@@ -1,0 +1,41 @@
+"""An embedded PostgreSQL 16 started from the ``pgserver`` wheel, for local mode and tests.
+
+The server listens on a Unix socket only. pgserver makes the parent folders of its data dir
+world-readable, so the data dir must live under the project (``.local/``) or a temp dir, never ``~``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Literal
+
+logger = logging.getLogger(__name__)
+
+CleanupMode = Literal["stop", "delete"] | None
+
+
+def start_embedded(data_dir: Path, *, cleanup: CleanupMode = "stop", database: str = "postgres") -> str:
+    """Start (or attach to) the embedded server whose data lives in ``data_dir``; return its URL.
+
+    ``cleanup="stop"`` stops the server when the last process using it exits; ``"delete"`` also
+    removes the data (tests); ``None`` leaves it running.
+    """
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path(data_dir).resolve().parent / "run"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver  # imported late: heavy, and not needed when DATABASE_URL is set
+
+    data_dir = Path(data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(data_dir, cleanup_mode=cleanup)
+    if database != "postgres":
+        exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        if "1 row" not in exists:
+            server.psql(f'CREATE DATABASE "{database}";')
+    url: str = server.get_uri(database)
+    logger.info("embedded PostgreSQL at %s", url)
+    return url

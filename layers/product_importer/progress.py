@@ -1,0 +1,218 @@
+"""``ProgressStore``: the Import objects in DynamoDB (one item per import, streamed to the broadcaster).
+
+Every write is conditional so that status only moves forward, counts only grow, and ``completed`` /
+``failed`` are set exactly once, whatever retries and duplicate deliveries do.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from product_importer.db.chunks import ImportTotals
+from product_importer.models import Import, ImportStatus, utcnow
+
+LIST_INDEX = "by_created"
+_KIND = "import"
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+
+class ProgressError(Exception):
+    """The progress store could not be read or written."""
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    plain = {k: _de.deserialize(v) for k, v in item.items()}
+    return {k: int(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, bool | float) else v
+            for k, v in plain.items()}
+
+
+def import_from_item(item: dict[str, Any]) -> Import:
+    """An Import from a DynamoDB item (also a stream NEW_IMAGE)."""
+    return Import.model_validate(from_item(item))
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class ProgressStore:
+    def __init__(self, table: str, client: Any) -> None:
+        self._table = table
+        self._db = client
+
+    # -- writes -------------------------------------------------------------------------------------
+
+    def create(self, imp: Import, *, import_no: int, bucket: str, key: str, version_id: str | None = None) -> bool:
+        """Create the import; False if an import with this id already exists (duplicate event)."""
+        values = imp.model_dump(mode="json")
+        values.update(import_no=import_no, bucket=bucket, object_key=key, object_version=version_id,
+                      kind=_KIND, created_sort=f"{imp.created_at}#{imp.id}")
+        return self._put_new(values)
+
+    def _put_new(self, values: dict[str, Any]) -> bool:
+        try:
+            self._db.put_item(TableName=self._table, Item=to_item(values),
+                              ConditionExpression="attribute_not_exists(id)")
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise ProgressError(str(exc)) from exc
+        return True
+
+    def start(self, import_id: str, *, version_id: str | None, etag: str | None) -> bool:
+        """pending → processing, pinning the object version. Re-entrant for a retried splitter on the
+        same version while ``chunks_total`` is unknown; False for anything else (duplicate event, a new
+        version written over a started upload)."""
+        return self._update(
+            import_id,
+            "SET #status = :processing, started_at = if_not_exists(started_at, :now),"
+            " object_version = :version, object_etag = :etag",
+            "attribute_exists(id) AND (#status = :pending OR (#status = :processing"
+            " AND attribute_not_exists(chunks_total) AND object_etag = :etag))",
+            {":processing": ImportStatus.PROCESSING.value, ":pending": ImportStatus.PENDING.value,
+             ":now": utcnow(), ":version": version_id or "", ":etag": etag or ""},
+        )
+
+    def set_totals(self, import_id: str, *, chunks_total: int, rows_total: int) -> bool:
+        return self._update(
+            import_id,
+            "SET chunks_total = :chunks, rows_total = :rows",
+            "#status = :processing",
+            {":chunks": chunks_total, ":rows": rows_total, ":processing": ImportStatus.PROCESSING.value},
+        )
+
+    def record_totals(self, import_id: str, totals: ImportTotals) -> bool:
+        """Write an absolute snapshot of the import's committed totals; only ever moves forward."""
+        values = {f":{k}": v for k, v in asdict(totals).items()}
+        sets = ", ".join(f"{k} = :{k}" for k in asdict(totals))
+        return self._update(
+            import_id,
+            f"SET {sets}, updated_at = :now",
+            "#status IN (:processing, :pending) AND (attribute_not_exists(chunks_done) OR chunks_done < :chunks_done)",
+            {**values, ":now": utcnow(), ":processing": ImportStatus.PROCESSING.value,
+             ":pending": ImportStatus.PENDING.value},
+        )
+
+    def complete_if_done(self, import_id: str) -> bool:
+        """processing → completed, once, by whoever first sees every chunk done."""
+        return self._update(
+            import_id,
+            "SET #status = :completed, finished_at = :now",
+            "#status = :processing AND chunks_done = chunks_total",
+            {":completed": ImportStatus.COMPLETED.value, ":processing": ImportStatus.PROCESSING.value,
+             ":now": utcnow()},
+        )
+
+    def fail(self, import_id: str, reason: str) -> bool:
+        """pending/processing → failed with a reason, once. Committed rows stay committed."""
+        return self._update(
+            import_id,
+            "SET #status = :failed, #error = :reason, finished_at = :now",
+            "#status IN (:pending, :processing)",
+            {":failed": ImportStatus.FAILED.value, ":pending": ImportStatus.PENDING.value,
+             ":processing": ImportStatus.PROCESSING.value, ":reason": reason[:2000], ":now": utcnow()},
+        )
+
+    def _update(self, import_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+        names = {n: n[1:] for n in ("#status", "#error") if n in update or n in condition}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"id": {"S": import_id}},
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_item(values),
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        try:
+            self._db.update_item(**kwargs)
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise ProgressError(str(exc)) from exc
+        return True
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def get_item(self, import_id: str) -> dict[str, Any] | None:
+        """The raw item (Import fields plus import_no, bucket, object_key, …)."""
+        try:
+            reply = self._db.get_item(TableName=self._table, Key={"id": {"S": import_id}}, ConsistentRead=True)
+        except ClientError as exc:
+            raise ProgressError(str(exc)) from exc
+        item = reply.get("Item")
+        return from_item(item) if item else None
+
+    def get(self, import_id: str) -> Import | None:
+        item = self.get_item(import_id)
+        return Import.model_validate(item) if item else None
+
+    def list(self, *, limit: int = 50, cursor: str | None = None) -> tuple[list[Import], str | None]:
+        """Newest first, paged with an opaque cursor."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": LIST_INDEX,
+            "KeyConditionExpression": "kind = :kind",
+            "ExpressionAttributeValues": {":kind": {"S": _KIND}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = decode_cursor(cursor)
+        try:
+            reply = self._db.query(**kwargs)
+        except ClientError as exc:
+            raise ProgressError(str(exc)) from exc
+        items = [import_from_item(i) for i in reply.get("Items", [])]
+        last = reply.get("LastEvaluatedKey")
+        return items, encode_cursor(last) if last else None
+
+
+class CursorError(ValueError):
+    """An opaque cursor that this service did not produce."""
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CursorError("invalid cursor") from exc
+    if not isinstance(value, dict):
+        raise CursorError("invalid cursor")
+    return value
+
+
+def table_definition(name: str) -> dict[str, Any]:
+    """The progress table's shape (local stack and tests; CDK declares the same)."""
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "kind", "AttributeType": "S"},
+            {"AttributeName": "created_sort", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [{
+            "IndexName": LIST_INDEX,
+            "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
+                          {"AttributeName": "created_sort", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    }

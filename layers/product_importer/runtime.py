@@ -1,0 +1,44 @@
+"""The real adapters of one process, built once and reused (one per warm Lambda container)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import psycopg
+
+from product_importer.aws import cached_client
+from product_importer.db.connection import ConnectionHolder, resolve_database_url
+from product_importer.progress import ProgressStore
+from product_importer.settings import get_settings
+from product_importer.storage import MessageQueue, ObjectStore
+
+
+@lru_cache(maxsize=1)
+def progress_store() -> ProgressStore:
+    return ProgressStore(get_settings().progress_table, cached_client("dynamodb"))
+
+
+@lru_cache(maxsize=1)
+def object_store() -> ObjectStore:
+    return ObjectStore(cached_client("s3"))
+
+
+@lru_cache(maxsize=None)
+def queue(url: str) -> MessageQueue:
+    return MessageQueue(cached_client("sqs"), url)
+
+
+@lru_cache(maxsize=1)
+def _holder() -> ConnectionHolder:
+    return ConnectionHolder(resolve_database_url(get_settings()))
+
+
+def db_connection() -> psycopg.Connection:
+    """This container's one PostgreSQL connection (reopened if it broke)."""
+    return _holder().get()
+
+
+def next_import_number() -> int:
+    from product_importer.db.chunks import next_import_number as take
+
+    return take(db_connection())

@@ -1,0 +1,110 @@
+"""Adapters for S3 (objects) and SQS (chunk messages), behind small interfaces the domain uses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from botocore.exceptions import ClientError
+
+
+class ObjectGoneError(Exception):
+    """The object (or the pinned version) no longer exists."""
+
+
+class StorageError(Exception):
+    """S3 or SQS failed in a way a retry may fix."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    etag: str
+    version_id: str | None
+
+
+class ObjectStore:
+    """Read access to uploaded files, always pinned to one version."""
+
+    def __init__(self, client: Any) -> None:
+        self._s3 = client
+
+    def head(self, bucket: str, key: str, version_id: str | None) -> ObjectInfo:
+        try:
+            reply = self._s3.head_object(Bucket=bucket, Key=key, **_version(version_id))
+        except ClientError as exc:
+            raise _translate(exc) from exc
+        return ObjectInfo(int(reply["ContentLength"]), reply["ETag"].strip('"'), reply.get("VersionId"))
+
+    def read_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` of the pinned version."""
+        if end <= start:
+            return b""
+        try:
+            reply = self._s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}",
+                                        **_version(version_id))
+            data: bytes = reply["Body"].read()
+        except ClientError as exc:
+            raise _translate(exc) from exc
+        return data
+
+    def stream_from(self, bucket: str, key: str, version_id: str | None, start: int) -> BinaryIO:
+        """A streaming body from ``start`` to the end (read with ``.read(n)``; memory stays flat)."""
+        try:
+            reply = self._s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-", **_version(version_id))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                import io
+
+                return io.BytesIO(b"")
+            raise _translate(exc) from exc
+        body: BinaryIO = reply["Body"]
+        return body
+
+
+def _version(version_id: str | None) -> dict[str, str]:
+    return {"VersionId": version_id} if version_id and version_id != "null" else {}
+
+
+def _translate(exc: ClientError) -> Exception:
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code in ("NoSuchKey", "NoSuchVersion", "404", "NotFound"):
+        return ObjectGoneError(code)
+    return StorageError(f"{code}: {exc}")
+
+
+class MessageQueue:
+    """Sends JSON messages to one SQS queue in batches of 10 (the SQS maximum)."""
+
+    BATCH = 10
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._sqs = client
+        self._url = queue_url
+
+    def send_all(self, bodies: Iterable[dict[str, Any]]) -> int:
+        sent = 0
+        batch: list[dict[str, Any]] = []
+        for body in bodies:
+            batch.append(body)
+            if len(batch) == self.BATCH:
+                sent += self._send(batch)
+                batch = []
+        if batch:
+            sent += self._send(batch)
+        return sent
+
+    def _send(self, batch: Sequence[dict[str, Any]]) -> int:
+        entries = [{"Id": str(i), "MessageBody": json.dumps(body, separators=(",", ":"))} for i, body in enumerate(batch)]
+        for _attempt in range(5):
+            try:
+                reply = self._sqs.send_message_batch(QueueUrl=self._url, Entries=entries)
+            except ClientError as exc:
+                raise StorageError(str(exc)) from exc
+            failed = {f["Id"] for f in reply.get("Failed", [])}
+            if not failed:
+                return len(batch)
+            entries = [e for e in entries if e["Id"] in failed]
+        raise StorageError(f"SQS refused {len(entries)} message(s) after 5 attempts")

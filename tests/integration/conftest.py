@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from tests.pg import TestDatabases, fresh_database
+
+
+@pytest.fixture(scope="session")
+def databases() -> Iterator[TestDatabases]:
+    dbs = TestDatabases()
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture
+def database_url(databases: TestDatabases) -> Iterator[str]:
+    """A freshly migrated, empty database of its own for each test."""
+    with fresh_database(databases) as url:
+        yield url
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url) as connection:
+        yield connection

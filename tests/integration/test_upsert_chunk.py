@@ -1,0 +1,202 @@
+"""DESIGN decisions 2–4 on a real PostgreSQL: exactly-once chunks, last-write-wins, set-based writes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from product_importer.db.chunks import ChunkCounts, ImportTotals, next_import_number, read_totals, upsert_chunk, version_base
+from product_importer.ingest.rows import ROW_FIELDS, RowError
+
+ALL_FIELDS = ("sku", "name", "description", "price", "currency", "quantity", "active", "brand", "category", "barcode")
+
+
+def row(row_no: int, sku: str, name: str, **values: object) -> tuple:
+    """A valid row tuple laid out as ROW_FIELDS (fields not given are None: 'the file lacks them')."""
+    data = {"row_no": row_no, "sku_key": sku.strip().lower(), "sku": sku, "name": name, **values}
+    if isinstance(data.get("attributes"), dict):
+        data["attributes"] = json.dumps(data["attributes"])
+    return tuple(data.get(f) for f in ROW_FIELDS)
+
+
+def full(row_no: int, sku: str, name: str, price: str = "1.00", quantity: int = 1, **extra: object) -> tuple:
+    return row(row_no, sku, name, description=None, price=price, currency="USD", quantity=quantity,
+               active=True, brand=None, category=None, barcode=None, **extra)
+
+
+def apply(conn: psycopg.Connection, import_id: str, import_no: int, chunk_no: int, rows: list[tuple],
+          fields: tuple[str, ...] = ALL_FIELDS, errors: tuple[RowError, ...] = ()) -> ChunkCounts:
+    return upsert_chunk(conn, import_id=import_id, import_no=import_no, chunk_no=chunk_no,
+                        present_fields=fields, rows=rows, errors=errors, rows_seen=len(rows) + len(errors)).chunk
+
+
+def products(conn: psycopg.Connection) -> dict[str, dict]:
+    cur = conn.execute("SELECT sku_key, sku, name, price, quantity, attributes, version, last_import_id FROM products")
+    cols = [c.name for c in cur.description or ()]
+    return {r[0]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
+
+
+def test_a_new_chunk_creates_products_and_records_its_ledger_row(conn: psycopg.Connection) -> None:
+    counts = apply(conn, "imp-1", 1, 0, [full(1, "A-1", "Alpha", "9.99"), full(2, "b-2", "Beta")],
+                   errors=(RowError(3, "c-3", "price", "price must be a decimal", "abc"),))
+
+    assert counts == ChunkCounts(rows_seen=3, rows_imported=2, rows_failed=1, products_created=2,
+                                 products_updated=0, products_unchanged=0)
+    stored = products(conn)
+    assert stored["a-1"]["sku"] == "A-1" and stored["a-1"]["price"] == Decimal("9.99")
+    assert stored["a-1"]["version"] == version_base(1) + 1
+    errors = conn.execute("SELECT row_no, sku, column_name, message, value FROM row_errors").fetchall()
+    assert errors == [(3, "c-3", "price", "price must be a decimal", "abc")]
+    assert conn.execute("SELECT rows_imported, rows_failed FROM chunk_ledger").fetchall() == [(2, 1)]
+
+
+def test_replaying_a_chunk_changes_nothing_and_returns_the_recorded_counts(conn: psycopg.Connection) -> None:
+    rows = [full(1, "A-1", "Alpha"), full(2, "B-2", "Beta")]
+    error = (RowError(3, None, "sku", "sku is required", ""),)
+    first = apply(conn, "imp-1", 1, 0, rows, errors=error)
+    before = products(conn)
+
+    again = apply(conn, "imp-1", 1, 0, [full(1, "A-1", "Changed!")], errors=error)
+
+    assert again.replayed and not first.replayed
+    assert (again.rows_imported, again.products_created, again.rows_failed) == (2, 2, 1)
+    assert products(conn) == before
+    assert conn.execute("SELECT count(*) FROM row_errors").fetchone() == (1,)
+
+
+def test_imports_applied_out_of_order_end_as_if_applied_in_order(databases) -> None:  # type: ignore[no-untyped-def]
+    from tests.pg import fresh_database
+
+    older = [full(1, "X-1", "old x", "1.00"), full(2, "Y-2", "old y", "2.00")]
+    newer = [full(1, "x-1", "new x", "10.00"), full(2, "Z-3", "new z", "3.00")]
+    states = []
+    for order in (("old", "new"), ("new", "old")):
+        with fresh_database(databases) as url, psycopg.connect(url) as conn:
+            for which in order:
+                if which == "old":
+                    apply(conn, "imp-old", 1, 0, older)
+                else:
+                    apply(conn, "imp-new", 2, 0, newer)
+            states.append({k: (v["sku"], v["name"], v["price"], v["version"]) for k, v in products(conn).items()})
+
+    assert states[0] == states[1]
+    assert states[0]["x-1"] == ("x-1", "new x", Decimal("10.00"), version_base(2) + 1)
+
+
+def test_an_unchanged_row_still_takes_the_newer_version(conn: psycopg.Connection) -> None:
+    # Given import 1 wrote a row and import 3 brings the identical row
+    apply(conn, "imp-1", 1, 0, [full(1, "A", "same")])
+    counts = apply(conn, "imp-3", 3, 0, [full(1, "A", "same")])
+    assert (counts.products_unchanged, counts.products_updated) == (1, 0)
+
+    # When import 2 (created between the two) arrives late
+    apply(conn, "imp-2", 2, 0, [full(1, "A", "from import 2")])
+
+    # Then import 3 still wins
+    assert products(conn)["a"]["name"] == "same"
+    assert products(conn)["a"]["version"] == version_base(3) + 1
+
+
+def test_a_chunk_de_duplicates_by_sku_key_and_the_last_row_wins(conn: psycopg.Connection) -> None:
+    counts = apply(conn, "imp-1", 1, 0, [full(1, "dup", "first"), full(2, "other", "o"), full(3, "DUP", "last")])
+
+    assert products(conn)["dup"]["name"] == "last" and products(conn)["dup"]["sku"] == "DUP"
+    assert (counts.products_created, counts.products_unchanged, counts.rows_imported) == (2, 1, 3)
+
+
+def test_a_file_without_a_column_keeps_the_stored_value(conn: psycopg.Connection) -> None:
+    apply(conn, "imp-1", 1, 0, [full(1, "A", "Alpha", "5.00", quantity=7)])
+
+    counts = apply(conn, "imp-2", 2, 0, [row(1, "A", "Alpha", price="6.50")], fields=("sku", "name", "price"))
+
+    stored = products(conn)["a"]
+    assert (stored["price"], stored["quantity"]) == (Decimal("6.50"), 7)
+    assert counts.products_updated == 1
+
+
+def test_attributes_merge_by_key(conn: psycopg.Connection) -> None:
+    fields = (*ALL_FIELDS, "attributes")
+    apply(conn, "imp-1", 1, 0, [full(1, "A", "Alpha", attributes={"color": "red", "size": "M"})], fields=fields)
+
+    apply(conn, "imp-2", 2, 0, [full(1, "A", "Alpha", attributes={"size": "L", "material": "wool"})], fields=fields)
+
+    assert products(conn)["a"]["attributes"] == {"color": "red", "size": "L", "material": "wool"}
+
+
+def test_the_same_chunk_delivered_twice_at_once_is_written_once(database_url: str) -> None:
+    rows = [full(i, f"SKU-{i}", f"n{i}") for i in range(1, 2001)]
+    results: list[ChunkCounts] = []
+    barrier = threading.Barrier(2)
+
+    def deliver() -> None:
+        with psycopg.connect(database_url) as conn:
+            barrier.wait()
+            results.append(apply(conn, "imp-1", 1, 0, rows))
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(r.replayed for r in results) == [False, True]
+    assert all(r.products_created == 2000 for r in results)
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM products").fetchone() == (2000,)
+
+
+def test_concurrent_overlapping_chunks_do_not_deadlock_and_the_newest_version_wins(database_url: str) -> None:
+    # Given 4 imports whose chunks all touch the same 3,000 SKUs, in opposite file orders
+    skus = [f"sku-{i:05d}" for i in range(3000)]
+    jobs = []
+    for import_no in range(1, 5):
+        order = skus if import_no % 2 else list(reversed(skus))
+        for chunk_no in range(3):
+            part = order[chunk_no * 1000:(chunk_no + 1) * 1000]
+            rows = [full(chunk_no * 1000 + i + 1, s, f"imp{import_no}", f"{import_no}.00") for i, s in enumerate(part)]
+            jobs.append((f"imp-{import_no}", import_no, chunk_no, rows))
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker(my_jobs: list) -> None:
+        with psycopg.connect(database_url) as conn:
+            for job in my_jobs:
+                try:
+                    apply(conn, *job)
+                except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                    with lock:
+                        failures.append(exc)
+
+    # When 4 threads apply them concurrently, newest import first for half of them
+    threads = [threading.Thread(target=worker, args=(jobs[i::4][::-1] if i % 2 else jobs[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    # Then nothing escaped and every SKU holds import 4's value
+    assert failures == []
+    with psycopg.connect(database_url) as conn:
+        names = conn.execute("SELECT name, count(*) FROM products GROUP BY name").fetchall()
+        assert names == [("imp4", 3000)]
+        assert conn.execute("SELECT count(*) FROM chunk_ledger").fetchone() == (12,)
+
+
+def test_import_numbers_grow(conn: psycopg.Connection) -> None:
+    first, second = next_import_number(conn), next_import_number(conn)
+    assert second > first
+
+
+def test_import_totals_add_each_chunk_once(conn: psycopg.Connection) -> None:
+    apply(conn, "imp-1", 1, 0, [full(1, "A", "a"), full(2, "B", "b")])
+    apply(conn, "imp-1", 1, 1, [full(3, "A", "a2")], errors=(RowError(4, None, "name", "name is required", ""),))
+    apply(conn, "imp-1", 1, 1, [full(3, "A", "a2")])  # replay
+
+    assert read_totals(conn, "imp-1") == ImportTotals(chunks_done=2, rows_processed=4, rows_imported=3,
+                                                      rows_failed=1, products_created=2, products_updated=1,
+                                                      products_unchanged=0)
+    assert read_totals(conn, "unknown").chunks_done == 0
