@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import BinaryIO, Protocol
 
 _QUOTE = 0x22
@@ -23,7 +24,6 @@ _LF = 0x0A
 _TERMINATOR_RUN = re.compile(rb"[\r\n]+")
 _NOT_TERMINATOR = re.compile(rb"[^\r\n]")
 _SPECIAL = re.compile(rb'["\r\n]')
-_BLANK_LINE_MARKS = (b"\n\n", b"\n\r", b"\r\r")  # two terminators in a row: some line is blank
 
 # Scanner states between stretches and blocks (names after the csv module's parser states).
 _RECORD_START = 0  # nothing of the current record seen yet (also: after a line break)
@@ -97,7 +97,9 @@ class _Splitter:
 
     def finish(self) -> None:
         if self.rows:
-            self.ready.append(ByteRange(self.chunk_no, self.chunk_start, self.offset, self.first_row, self.rows))
+            self.ready.append(
+                ByteRange(self.chunk_no, self.chunk_start, self.offset, self.first_row, self.rows)
+            )
             self.rows = 0
 
     def feed(self, block: bytes) -> None:
@@ -137,52 +139,49 @@ class _Splitter:
 
     def _unquoted(self, block: bytes, a: int, b: int, state: int) -> int:
         """Count the records that begin in ``block[a:b]`` (no quotes in it) and return the state at ``b``."""
-        delimiter = self.delimiter
         last = block[b - 1]
+        ends_with_break = last in (_LF, _CR)
         if b - a == 1:  # common between quoted fields: a lone delimiter or line break
-            if last in (_CR, _LF):
+            if ends_with_break:
                 return _RECORD_START
             if state == _RECORD_START:
                 self._record_begins(self.offset + a)
-            return _FIELD_START if last == delimiter else _IN_FIELD
-        lead = state == _RECORD_START and block[a] not in (_CR, _LF)
-        if any(block.find(mark, a, b) >= 0 for mark in _BLANK_LINE_MARKS):
-            breaks = len(_TERMINATOR_RUN.findall(block, a, b))  # runs of line breaks, blank lines inside
-        else:  # every run is one LF, CR or CRLF
-            breaks = block.count(b"\n", a, b) + block.count(b"\r", a, b) - block.count(b"\r\n", a, b)
-        ends_with_break = last in (_CR, _LF)
-        count = lead + breaks - ends_with_break  # a break at the very end begins its record later
-        if count and self.rows + count > self.rows_per_chunk:
-            begins = [m.end() for m in _TERMINATOR_RUN.finditer(block, a, b)]
-            if ends_with_break:
-                begins.pop()
-            if lead:
-                begins.insert(0, a)
-            self._many_records_begin(begins)
+            return _FIELD_START if last == self.delimiter else _IN_FIELD
+        lead = state == _RECORD_START and block[a] != _LF and block[a] != _CR
+        # Every record but the first begins right after a run of line breaks; a run at ``b`` begins its
+        # record in the next stretch. In the usual case every run is a single LF or CRLF: count them.
+        breaks = block.count(b"\n", a, b)
+        simple = block.find(b"\n\n", a, b) < 0
+        if simple and block.find(b"\r", a, b) >= 0:
+            simple = block.count(b"\r", a, b) == block.count(b"\r\n", a, b) and block.find(b"\n\r", a, b) < 0
+        if not simple:  # blank lines or lone CRs: count the runs themselves
+            breaks = len(_TERMINATOR_RUN.findall(block, a, b))
+        count = lead + breaks - ends_with_break
+        if self.rows + count > self.rows_per_chunk:
+            self._many_records_begin(_begins(block, a, b, lead, simple), count)
         else:
             self.rows += count
         if ends_with_break:
             return _RECORD_START
-        if last == delimiter:
-            return _FIELD_START
-        return _IN_FIELD
+        return _FIELD_START if last == self.delimiter else _IN_FIELD
 
     def _record_begins(self, position: int) -> None:
         if self.rows == self.rows_per_chunk:
             self._cut(position)
         self.rows += 1
 
-    def _many_records_begin(self, begins: list[int]) -> None:
-        """Like ``_record_begins`` for each of ``begins`` (block-relative), visiting only the cuts."""
+    def _many_records_begin(self, begins: Iterator[int], count: int) -> None:
+        """Like ``_record_begins`` for ``count`` positions (block-relative), stopping after the last cut."""
         size = self.rows_per_chunk
         index = size - self.rows  # the first record that no longer fits in the current chunk
-        if index >= len(begins):
-            self.rows += len(begins)
-            return
-        while index < len(begins):
-            self._cut(self.offset + begins[index])
+        seen = 0
+        while index < count:
+            position = next(islice(begins, index - seen, None))
+            seen = index + 1
+            self.rows = size  # the records before this one filled the chunk
+            self._cut(self.offset + position)
             index += size
-        self.rows = len(begins) - (index - size)
+        self.rows = count - (index - size)
 
     def _cut(self, position: int) -> None:
         self.ready.append(ByteRange(self.chunk_no, self.chunk_start, position, self.first_row, self.rows))
@@ -192,7 +191,25 @@ class _Splitter:
         self.rows = 0
 
 
-def first_record_end(data: bytes, delimiter: str, *, start: int = 0, eof: bool) -> tuple[int, int, int] | None:
+def _begins(block: bytes, a: int, b: int, lead: bool, simple: bool) -> Iterator[int]:
+    """Where records begin in ``block[a:b]`` (no quotes in it); ``simple``: every break is LF or CRLF."""
+    if lead:
+        yield a
+    if simple:
+        find = block.find
+        end = find(b"\n", a, b)
+        while 0 <= end < b - 1:
+            yield end + 1
+            end = find(b"\n", end + 1, b)
+    else:
+        for run in _TERMINATOR_RUN.finditer(block, a, b):
+            if run.end() < b:
+                yield run.end()
+
+
+def first_record_end(
+    data: bytes, delimiter: str, *, start: int = 0, eof: bool
+) -> tuple[int, int, int] | None:
     """Find the first non-blank record in ``data[start:]``: ``(begin, end, next_start)``.
 
     ``end`` excludes the line terminator, ``next_start`` follows it (CRLF is one terminator). ``None``

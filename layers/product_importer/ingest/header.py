@@ -15,7 +15,18 @@ from typing import BinaryIO
 
 from product_importer.ingest.chunking import first_record_end
 
-FIELDS = ("sku", "name", "description", "price", "currency", "quantity", "active", "brand", "category", "barcode")
+FIELDS = (
+    "sku",
+    "name",
+    "description",
+    "price",
+    "currency",
+    "quantity",
+    "active",
+    "brand",
+    "category",
+    "barcode",
+)
 REQUIRED_FIELDS = ("sku", "name")
 
 BOM = b"\xef\xbb\xbf"
@@ -153,7 +164,9 @@ def read_header(stream: BinaryIO) -> tuple[Header, int]:
         if eof:
             break
         if len(buffer) > MAX_HEADER_BYTES:
-            raise HeaderError(f"the header line is longer than {MAX_HEADER_BYTES} bytes (an unterminated quote?)")
+            raise HeaderError(
+                f"the header line is longer than {MAX_HEADER_BYTES} bytes (an unterminated quote?)"
+            )
         block = stream.read(_READ_SIZE)
         if not block:
             eof = True
