@@ -1,0 +1,73 @@
+import fs from "node:fs";
+import { expect, expectUploaded, importRow, pickFile, runId, saveMobileScreenshot, saveScreenshot, test } from "./fixtures";
+
+test("a file with bad rows: open its errors and download them as CSV", async ({ page }) => {
+  // given a file with 3 bad rows among 10
+  const filename = `e2e-bad-rows-${runId}.csv`;
+  const p = `BAD${runId}`;
+  const csv = [
+    "sku,name,price,quantity",
+    `${p}-01,Good one,1.50,3`,
+    `${p}-02,Bad price,abc,1`,
+    `${p}-03,Good two,2,4`,
+    `${p}-04,,3.00,1`,
+    `${p}-05,Good three,4.1234,5`,
+    `${p}-06,Negative stock,5,-2`,
+    `${p}-07,Good four,6,6`,
+    `${p}-08,Good five,7,7`,
+    `${p}-09,Good six,8,8`,
+    `${p}-10,Good seven,9,9`,
+  ].join("\n");
+  await page.goto("/");
+
+  // when it is uploaded through the file picker
+  await pickFile(page, filename, csv);
+  await expectUploaded(page, filename);
+  const row = importRow(page, filename);
+  await expect(row).toHaveAttribute("data-status", "completed", { timeout: 120_000 });
+  await expect(row.getByTestId("stat-failed")).toContainText("3");
+  await expect(row.getByTestId("stat-imported")).toContainText("7");
+
+  // then its page lists the row errors
+  await row.getByRole("link", { name: filename }).click();
+  await expect(page.getByRole("heading", { name: filename })).toBeVisible();
+  const table = page.getByTestId("row-error-table");
+  await expect(table.getByTestId("row-error")).toHaveCount(3);
+  await expect(table).toContainText(`${p}-02`);
+  await expect(table).toContainText("price");
+  await expect(table).toContainText(`${p}-06`);
+  await saveScreenshot(page, "import-detail");
+  await saveMobileScreenshot(page, "import-detail-mobile");
+
+  // and "Download errors (CSV)" downloads them
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download errors (CSV)" }).click()]);
+  const file = await download.path();
+  const text = fs.readFileSync(file, "utf8");
+  const lines = text.trim().split(/\r?\n/);
+  expect(lines.length).toBe(4); // header + 3 errors
+  expect(lines[0]!.toLowerCase()).toContain("row");
+  expect(text).toContain(`${p}-02`);
+  expect(download.suggestedFilename()).toMatch(/\.csv$/);
+});
+
+test("a file without a sku column fails, and the reason is shown in words", async ({ page }) => {
+  const filename = `e2e-no-sku-${runId}.csv`;
+  await page.goto("/");
+  await pickFile(page, filename, "name,price\nLamp,1\n");
+  await expectUploaded(page, filename);
+  const row = importRow(page, filename);
+  await expect(row).toHaveAttribute("data-status", "failed", { timeout: 60_000 });
+  await row.getByRole("link", { name: filename }).click();
+  const reason = page.getByTestId("failure-reason");
+  await expect(reason).toContainText("This file could not be imported.");
+  await expect(reason).toContainText(/sku/i);
+  await saveScreenshot(page, "import-failed");
+});
+
+test("a file that is not CSV is refused before upload", async ({ page }) => {
+  await page.goto("/");
+  await page.getByTestId("file-input").setInputFiles({ name: `notes-${runId}.txt`, mimeType: "text/plain", buffer: Buffer.from("hello") });
+  const item = page.getByTestId("upload-item").filter({ hasText: `notes-${runId}.txt` });
+  await expect(item).toHaveAttribute("data-phase", "rejected");
+  await expect(item).toContainText("is not a CSV file");
+});

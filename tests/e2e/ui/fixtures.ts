@@ -1,0 +1,81 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect, test as base, type Locator, type Page } from "@playwright/test";
+
+export const chromiumPath = process.env.PI_CHROMIUM ?? "/usr/bin/chromium";
+export const screenshotsDir = path.resolve(__dirname, "../../../docs/screenshots");
+
+/** One id per run, so journeys never collide with earlier runs' data on the same stack. */
+export const runId = process.env.PI_RUN_ID ?? `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+
+export const test = base.extend<{ skipWithoutChromium: void }>({
+  skipWithoutChromium: [
+    async ({}, use, testInfo) => {
+      testInfo.skip(!fs.existsSync(chromiumPath), `Chromium not found at ${chromiumPath}: install it with apt-get install -y chromium`);
+      await use();
+    },
+    { auto: true },
+  ],
+});
+export { expect };
+
+/** Save a screenshot of the page to docs/screenshots/NAME.png (and attach it to the report). */
+export async function saveScreenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}) {
+  fs.mkdirSync(screenshotsDir, { recursive: true });
+  // let transitions settle so the picture matches what a person sees
+  await page.waitForTimeout(400);
+  const file = path.join(screenshotsDir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: opts.fullPage ?? true, animations: "disabled" });
+  await test.info().attach(name, { path: file, contentType: "image/png" });
+}
+
+/** The same page at a 390 px phone width, then back to desktop. */
+export async function saveMobileScreenshot(page: Page, name: string) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await saveScreenshot(page, name);
+  if (size) await page.setViewportSize(size);
+}
+
+/** A catalogue CSV with `rows` valid products, SKUs prefixed so runs do not collide. */
+export function catalogCsv(prefix: string, rows: number): string {
+  const lines = ["sku,name,price,currency,quantity,active,brand,category,colour"];
+  for (let i = 1; i <= rows; i++) {
+    const n = String(i).padStart(6, "0");
+    lines.push(`${prefix}-${n},Product ${n} of run ${prefix},${(i % 997) + 0.99},EUR,${i % 50},${i % 7 === 0 ? "no" : "yes"},Brand ${i % 13},Category ${i % 5},${i % 2 ? "red" : "blue"}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Drop a file on the drop zone the way a browser does: a real DataTransfer with a File. */
+export async function dropFile(page: Page, name: string, content: string) {
+  const dataTransfer = await page.evaluateHandle(
+    ({ name, content }) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([content], name, { type: "text/csv" }));
+      return dt;
+    },
+    { name, content },
+  );
+  const zone = page.getByTestId("drop-zone");
+  await zone.dispatchEvent("dragenter", { dataTransfer });
+  await zone.dispatchEvent("dragover", { dataTransfer });
+  await zone.dispatchEvent("drop", { dataTransfer });
+}
+
+/** Pick a file through the drop zone's file picker. */
+export async function pickFile(page: Page, name: string, content: string) {
+  await page.getByTestId("file-input").setInputFiles({ name, mimeType: "text/csv", buffer: Buffer.from(content, "utf8") });
+}
+
+export function importRow(page: Page, filename: string): Locator {
+  return page.getByTestId("import-row").filter({ has: page.getByRole("link", { name: filename, exact: true }) });
+}
+
+/** Wait until the upload of `filename` reached storage, failing with the UI's message if it did not. */
+export async function expectUploaded(page: Page, filename: string, timeout = 60_000) {
+  const item = page.getByTestId("upload-item").filter({ hasText: filename });
+  await expect(item).toHaveAttribute("data-phase", /uploaded|failed|rejected/, { timeout });
+  const phase = await item.getAttribute("data-phase");
+  if (phase !== "uploaded") throw new Error(`upload of ${filename} ended as ${phase}: ${await item.innerText()}`);
+}
