@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from multiprocessing.synchronize import Event as EventType
 from typing import Any
@@ -42,6 +43,7 @@ def sqs_worker(function: str, queue_url: str, batch_size: int, env: dict[str, st
     """Process entry point: poll ``queue_url`` and invoke ``function`` until ``stop`` is set."""
     os.environ.update(env)
     _configure_logging()
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     handler = load_handler(function)
     sqs = _boto("sqs")
     while not stop.is_set():

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import multiprocessing
 import os
@@ -212,6 +213,9 @@ class LocalStack:
         for spec in topology.FUNCTIONS.values():
             trigger = spec.trigger
             if not isinstance(trigger, topology.SqsTrigger):
+                continue
+            if importlib.util.find_spec(spec.module) is None:
+                logger.info("no %s handler yet: its queue is not consumed", spec.name)
                 continue
             copies = self.config.consumers if spec.name == "consumer" else 1
             for n in range(copies):

@@ -23,6 +23,7 @@ def start_embedded(data_dir: Path, *, cleanup: CleanupMode = "stop", database: s
     ``cleanup="stop"`` stops the server when the last process using it exits; ``"delete"`` also
     removes the data (tests); ``None`` leaves it running.
     """
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(Path(data_dir).resolve().parent / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
