@@ -255,8 +255,9 @@ class _Plan:
     def _cell_error(
         self, record: list[str], row: int, column: int, message: str, label: str | None = None
     ) -> RowError:
-        name = label if label is not None else self.labels[column]
-        return self._error(record, row, name, message, record[column])
+        if label is None and column < len(self.labels):
+            label = self.labels[column]  # a field, an attribute, or None for a column without a name
+        return self._error(record, row, label, message, record[column])
 
     def _error(
         self, record: list[str], row: int, column: str | None, message: str, value: str | None
