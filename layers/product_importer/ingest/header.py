@@ -8,6 +8,7 @@ else the leftmost, and the losers are kept as attributes like every other column
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "barcode": ("gtin", "upc", "ean", "variant barcode"),
 }
 _SEPARATORS = re.compile(r"[\s_\-]+")
+_QUOTED_PART = re.compile(r'"[^"]*"')  # what the delimiter count ignores ("" inside is two such parts)
 
 
 def fold_name(name: str) -> str:
@@ -129,13 +131,13 @@ def resolve_header(raw: bytes) -> Header:
 
 def detect_delimiter(text: str) -> str:
     """Comma, unless the line clearly uses ``;`` or TAB: more of those than commas, outside quotes."""
-    counts = {d: len(_cells(text, d)) - 1 for d in DELIMITERS}
-    best = max((";", "\t"), key=lambda d: counts[d])  # ';' on a tie
-    return best if counts[best] > counts[","] else ","
+    outside = _QUOTED_PART.sub("", text)
+    best = max((";", "\t"), key=outside.count)  # ';' on a tie
+    return best if outside.count(best) > outside.count(",") else ","
 
 
 def _cells(text: str, delimiter: str) -> list[str]:
-    records: Iterator[list[str]] = csv.reader([text], delimiter=delimiter)
+    records: Iterator[list[str]] = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     return next(records, [])
 
 
