@@ -343,9 +343,13 @@ def _currency(cells: Sequence[str]) -> tuple[list[Any], list[tuple[int, str]]]:
     if set(values) <= CURRENCY_CODES and all(map(str.isascii, cells)):
         return values, []
     message = "currency must be a 3-letter ISO 4217 code, like USD"
-    return values, [
-        (i, message) for i, value in enumerate(values) if value not in CURRENCY_CODES or not value.isascii()
+    # upper() makes ASCII of a few other letters (dotless i -> "I"): the cell itself must be ASCII
+    bad = [
+        (i, message)
+        for i, value in enumerate(values)
+        if value not in CURRENCY_CODES or not cells[i].isascii()
     ]
+    return values, bad
 
 
 def _quantity(cells: Sequence[str]) -> tuple[list[Any], list[tuple[int, str]]]:
