@@ -61,6 +61,8 @@ class FunctionSpec:
     needs_database: bool = False
     reserved_concurrency: int | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Reaches hosts on the internet (partner webhook URLs): in the cloud it runs in subnets with a NAT route.
+    needs_internet: bool = False
 
     @property
     def module(self) -> str:
@@ -135,6 +137,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             SqsTrigger("webhooks", batch_size=5),
             "Delivers signed import.completed / import.failed webhooks",
             needs_database=True,
+            needs_internet=True,
         ),
     )
 }
@@ -142,5 +145,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 # DynamoDB tables (logical names; physical names come from settings / CDK).
 TABLES = {
     "progress": {"partition_key": "id", "stream": "NEW_IMAGE"},
-    "connections": {"partition_key": "connection_id", "ttl_attribute": "expires_at"},
+    "connections": {
+        "partition_key": "connection_id",
+        "ttl_attribute": "expires_at",
+        # The broadcaster finds an import's subscribers with a Query on this index.
+        "indexes": {"by_import": {"partition_key": "import_id"}},
+    },
 }

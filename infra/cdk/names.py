@@ -1,0 +1,98 @@
+"""Every name the CDK app gives out, in one place: stacks, outputs, metrics, dashboard, parameters.
+
+Physical names of buckets, queues, tables and functions are left to CloudFormation (so resources can be
+replaced safely); the functions learn them from environment variables, the operators from stack outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+APP = "ProductImporter"
+APP_SLUG = "product-importer"
+
+# Powertools: one service name and one metrics namespace for every function, so the dashboard can
+# address custom metrics with a single `service` dimension.
+SERVICE_NAME = APP_SLUG
+METRICS_NAMESPACE = APP
+
+# Custom metrics the handlers emit through Powertools Metrics (namespace METRICS_NAMESPACE,
+# dimension service=SERVICE_NAME). The dashboard and alarms read exactly these names.
+METRIC_ROWS_IMPORTED = "RowsImported"
+METRIC_ROW_ERRORS = "RowErrors"
+METRIC_CHUNKS_COMMITTED = "ChunksCommitted"
+METRIC_IMPORTS_COMPLETED = "ImportsCompleted"
+METRIC_IMPORTS_FAILED = "ImportsFailed"
+
+DATABASE_NAME = "product_importer"  # matches Settings.db_name's default
+DATABASE_USER = "importer_admin"
+
+
+@dataclass(frozen=True)
+class StageNames:
+    """Names derived from the stage (``dev``, ``prod``)."""
+
+    stage: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{APP}-{self.stage}"
+
+    @property
+    def stateful_stack(self) -> str:
+        return f"{self.prefix}-Stateful"
+
+    @property
+    def stateless_stack(self) -> str:
+        return f"{self.prefix}-Stateless"
+
+    @property
+    def db_cluster(self) -> str:
+        return f"{APP_SLUG}-{self.stage}"
+
+    @property
+    def dashboard(self) -> str:
+        return f"{self.prefix}-pipeline"
+
+    @property
+    def websocket_stage(self) -> str:
+        return self.stage
+
+    def alarm(self, what: str) -> str:
+        return f"{self.prefix}-{what}"
+
+    def partner_role(self, partner: str) -> str:
+        return f"{self.prefix}-partner-{partner}"
+
+
+# CloudFormation output ids (stable: docs/deploy.md and scripts refer to them).
+OUT_UPLOADS_BUCKET = "UploadsBucketName"
+OUT_SITE_URL = "SiteUrl"
+OUT_HTTP_API_URL = "HttpApiUrl"
+OUT_WEBSOCKET_URL = "WebSocketUrl"
+OUT_USER_POOL_ID = "UserPoolId"
+OUT_USER_POOL_CLIENT_ID = "UserPoolClientId"
+OUT_DASHBOARD = "DashboardName"
+OUT_ALARM_TOPIC = "AlarmTopicArn"
+OUT_DB_SECRET = "DatabaseSecretArn"
+OUT_DB_PROXY = "DatabaseProxyEndpoint"
+OUT_PARTNER_ROLE = "PartnerRoleArn"
+
+# Environment variables the Lambda functions receive (read by product_importer.settings.Settings).
+ENV_DB_SECRET_ARN = "DB_SECRET_ARN"
+ENV_DB_PROXY_ENDPOINT = "DB_PROXY_ENDPOINT"
+ENV_DB_NAME = "DB_NAME"
+ENV_UPLOADS_BUCKET = "UPLOADS_BUCKET"
+ENV_OBJECT_EVENTS_QUEUE_URL = "OBJECT_EVENTS_QUEUE_URL"
+ENV_CHUNKS_QUEUE_URL = "CHUNKS_QUEUE_URL"
+ENV_CHUNKS_DLQ_URL = "CHUNKS_DLQ_URL"
+ENV_WEBHOOKS_QUEUE_URL = "WEBHOOKS_QUEUE_URL"
+ENV_PROGRESS_TABLE = "PROGRESS_TABLE"
+ENV_CONNECTIONS_TABLE = "CONNECTIONS_TABLE"
+ENV_WEBSOCKET_URL = "WEBSOCKET_URL"
+ENV_WEBSOCKET_MANAGEMENT_URL = "WEBSOCKET_MANAGEMENT_URL"
+ENV_CHUNK_ROWS = "CHUNK_ROWS"
+ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
+ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENV_POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_LOG_LEVEL = "LOG_LEVEL"

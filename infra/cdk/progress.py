@@ -1,0 +1,192 @@
+"""Progress + WebSocket: the two DynamoDB tables (stateful) and the live push (stateless).
+
+``ProgressTables``: ``progress`` (on-demand, stream NEW_IMAGE, PITR) and ``connections`` (TTL, GSI
+``by_import`` so the broadcaster finds an import's subscribers with one Query).
+``LiveProgress``: the WebSocket API and stage with the ``websocket`` function's routes, and the
+``broadcaster`` on the progress stream (bisect on error, bounded retries, failed batches to a queue).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from cdk_nag import NagSuppressions
+from constructs import Construct
+
+from infra import topology
+from infra.cdk import names
+from infra.cdk.api_logs import WEBSOCKET_FIELDS, ApiGatewayAccountLogging, JsonAccessLogs, access_log_group
+from infra.cdk.config import StageConfig
+from infra.cdk.functions import ServiceFunction, retention, stream_event_source
+from infra.cdk.queues import DLQ_RETENTION, dlq_depth_alarm, encrypted_queue
+
+
+def _key(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+class ProgressTables(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        progress: dict[str, Any] = topology.TABLES["progress"]
+        connections: dict[str, Any] = topology.TABLES["connections"]
+
+        self.progress = dynamodb.TableV2(
+            self,
+            "Progress",
+            partition_key=_key(progress["partition_key"]),
+            billing=dynamodb.Billing.on_demand(),
+            dynamo_stream=dynamodb.StreamViewType[progress["stream"]],
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=config.retain_data,
+            removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
+        )
+        self.connections = dynamodb.TableV2(
+            self,
+            "Connections",
+            partition_key=_key(connections["partition_key"]),
+            billing=dynamodb.Billing.on_demand(),
+            time_to_live_attribute=connections["ttl_attribute"],
+            global_secondary_indexes=[
+                dynamodb.GlobalSecondaryIndexPropsV2(
+                    index_name=index_name,
+                    partition_key=_key(index["partition_key"]),
+                    projection_type=dynamodb.ProjectionType.KEYS_ONLY,  # the broadcaster needs ids only
+                )
+                for index_name, index in connections.get("indexes", {}).items()
+            ],
+            removal_policy=RemovalPolicy.DESTROY,  # live connection ids only, expired by TTL
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.connections,
+            [
+                {
+                    "id": "AwsSolutions-DDB3",
+                    "reason": "Holds only live WebSocket connection ids that expire by TTL within hours; "
+                    "a restore would bring back dead connections, so PITR has nothing to protect.",
+                }
+            ],
+        )
+
+
+class LiveProgress(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        tables: ProgressTables,
+        layer: lambda_.ILayerVersion,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stage_names = names.StageNames(config.stage)
+        websocket_spec = topology.FUNCTIONS["websocket"]
+        broadcaster_spec = topology.FUNCTIONS["broadcaster"]
+        assert isinstance(websocket_spec.trigger, topology.WebSocketTrigger)
+        assert isinstance(broadcaster_spec.trigger, topology.StreamTrigger)
+
+        self.websocket = ServiceFunction(self, "WebSocketFn", spec=websocket_spec, layer=layer, config=config)
+        self.api = apigwv2.WebSocketApi(
+            self,
+            "Api",
+            description=f"{names.APP} live import progress ({config.stage})",
+            route_selection_expression="$request.body.action",
+        )
+        integration_ids = {"$connect": "Connect", "$disconnect": "Disconnect", "$default": "Default"}
+        self.routes: dict[str, apigwv2.WebSocketRoute] = {}
+        for route_key in websocket_spec.trigger.routes:
+            label = integration_ids.get(route_key, route_key.title().replace("-", ""))
+            self.routes[route_key] = self.api.add_route(
+                route_key,
+                integration=integrations.WebSocketLambdaIntegration(f"{label}Integration", self.websocket.function),
+            )
+
+        if config.manage_api_gateway_account:
+            account_logging = ApiGatewayAccountLogging(self, "AccountLogging")
+        self.stage = apigwv2.WebSocketStage(
+            self,
+            "Stage",
+            web_socket_api=self.api,
+            stage_name=stage_names.websocket_stage,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=config.websocket_rate_limit, burst_limit=config.websocket_burst_limit
+            ),
+            access_log_settings=JsonAccessLogs(
+                access_log_group(self, "AccessLogs", retention(config.log_retention_days)), WEBSOCKET_FIELDS
+            ),
+        )
+        if config.manage_api_gateway_account:
+            self.stage.node.add_dependency(account_logging)
+
+        # Stream batches that still fail after bisecting and retrying are kept here for inspection.
+        self.failed_batches = encrypted_queue(self, "FailedBatches", retention_period=DLQ_RETENTION)
+        NagSuppressions.add_resource_suppressions(
+            self.failed_batches,
+            [
+                {
+                    "id": "AwsSolutions-SQS3",
+                    "reason": "This queue is itself the on-failure destination of the progress-stream "
+                    "event source mapping (it only holds batch metadata); it has no consumer to redrive.",
+                }
+            ],
+        )
+        self.broadcaster = ServiceFunction(
+            self, "BroadcasterFn", spec=broadcaster_spec, layer=layer, config=config
+        )
+        self.broadcaster.function.add_event_source(
+            stream_event_source(broadcaster_spec.trigger, tables.progress, self.failed_batches)
+        )
+
+        self.alarms: list[cloudwatch.Alarm] = [
+            dlq_depth_alarm(
+                self,
+                "FailedBatchesDepth",
+                self.failed_batches,
+                stage_names.alarm("broadcaster-failed-batches"),
+                "broadcaster on-failure queue",
+            ),
+            cloudwatch.Alarm(
+                self,
+                "StreamLag",
+                alarm_name=stage_names.alarm("broadcaster-iterator-age"),
+                alarm_description="Progress updates reach browsers late: the broadcaster lags the stream.",
+                metric=self.broadcaster.function.metric(
+                    "IteratorAge", statistic=cloudwatch.Stats.MAXIMUM, period=Duration.minutes(1)
+                ),
+                threshold=60_000,
+                evaluation_periods=5,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+        ]
+
+        NagSuppressions.add_resource_suppressions(
+            self.api,
+            [
+                {
+                    "id": "AwsSolutions-APIG4",
+                    "reason": "API Gateway WebSocket APIs can only authorize $connect; messages on an open "
+                    "connection carry no authorizer. $connect subscribes a browser to progress counts of "
+                    "an import id it already holds (random UUID); a Cognito-token Lambda authorizer on "
+                    "$connect is the planned hardening.",
+                }
+            ],
+            apply_to_children=True,
+        )
+
+    @property
+    def websocket_url(self) -> str:
+        return self.stage.url
+
+    @property
+    def management_url(self) -> str:
+        return self.stage.callback_url
