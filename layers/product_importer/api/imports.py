@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
+from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, Field, field_validator
 
 from product_importer import runtime
@@ -136,11 +137,12 @@ def list_errors(
 def errors_csv(
     import_id: str,
     progress: Annotated[ProgressStore, Depends(deps.progress)],
+    pool: Annotated[ConnectionPool, Depends(deps.pool)],
 ) -> StreamingResponse:
     imp = _existing(progress, import_id)
     filename = f"{imp.filename.removesuffix('.csv')}-errors.csv".replace('"', "")
     return StreamingResponse(
-        _error_rows_csv(import_id),
+        _error_rows_csv(pool, import_id),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -155,13 +157,13 @@ def neutralise(cell: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def _error_rows_csv(import_id: str) -> Iterator[str]:
+def _error_rows_csv(pool: ConnectionPool, import_id: str) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(["row", "sku", "column", "message", "value"])
     yield "\ufeff" + buffer.getvalue()
     # A connection of its own: the response streams after the route's dependencies are closed.
-    with deps.pool().connection() as conn, conn.cursor(name="errors_csv") as cur:
+    with pool.connection() as conn, conn.cursor(name="errors_csv") as cur:
         cur.itersize = 2000
         cur.execute("SELECT row_no, sku, column_name, message, value FROM row_errors WHERE import_id = %s"
                     " ORDER BY row_no, id", (import_id,))

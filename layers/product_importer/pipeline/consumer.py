@@ -8,6 +8,7 @@ Delivered twice, crashed after the commit, or run concurrently with itself, it c
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ class ConsumerPorts:
     objects: ObjectStore
     progress: ProgressStore
     connection: Any  # () -> psycopg.Connection, the one reused connection of this container
+    write_chunk: Callable[..., ChunkResult] = upsert_chunk  # the one PostgreSQL transaction (tests: a fake)
 
 
 def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
@@ -38,7 +40,7 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
     if header.attribute_columns:
         present.add("attributes")
     conn: psycopg.Connection = ports.connection()
-    result = upsert_chunk(
+    result = ports.write_chunk(
         conn,
         import_id=message.import_id,
         import_no=message.import_no,

@@ -1,0 +1,273 @@
+"""In-memory fakes of the pipeline's ports (ObjectStore, MessageQueue, ProgressStore, the chunk writer).
+
+They keep the same contract as the real adapters (conditional progress writes, pinned object versions)
+and record what was asked of them, so handler tests read as "event in → calls and response out".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any, BinaryIO
+
+from product_importer.db.chunks import ChunkCounts, ChunkResult, ImportTotals
+from product_importer.models import ChunkMessage, Import, ImportStatus, utcnow
+from product_importer.storage import ObjectGoneError, ObjectInfo, StorageError
+
+BUCKET = "uploads-bucket"
+
+
+class FakeObjectStore:
+    """A versioned bucket: every ``put`` makes a new version; reads are pinned to one."""
+
+    def __init__(self) -> None:
+        self._versions: dict[tuple[str, str], list[tuple[str, bytes]]] = {}
+        self._counter = itertools.count(1)
+        self.broken: set[str] = set()  # keys whose reads fail like an S3 outage (StorageError)
+        self.reads: list[tuple[str, str, str | None, int, int]] = []
+
+    def put(self, key: str, data: bytes, bucket: str = BUCKET) -> str:
+        version = f"v{next(self._counter)}"
+        self._versions.setdefault((bucket, key), []).append((version, data))
+        return version
+
+    def _get(self, bucket: str, key: str, version_id: str | None) -> tuple[str, bytes]:
+        if key in self.broken:
+            raise StorageError(f"InternalError: {key}")
+        versions = self._versions.get((bucket, key))
+        if not versions:
+            raise ObjectGoneError("NoSuchKey")
+        if version_id is None:
+            return versions[-1]
+        for version, data in versions:
+            if version == version_id:
+                return version, data
+        raise ObjectGoneError("NoSuchVersion")
+
+    def head(self, bucket: str, key: str, version_id: str | None) -> ObjectInfo:
+        version, data = self._get(bucket, key, version_id)
+        return ObjectInfo(len(data), hashlib.md5(data).hexdigest(), version)
+
+    def read_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int) -> bytes:
+        self.reads.append((bucket, key, version_id, start, end))
+        return self._get(bucket, key, version_id)[1][start:end]
+
+    def stream_from(self, bucket: str, key: str, version_id: str | None, start: int) -> BinaryIO:
+        return io.BytesIO(self._get(bucket, key, version_id)[1][start:])
+
+
+class FakeQueue:
+    """The chunk queue: keeps every body sent, in order."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.batches = 0
+
+    def send_all(self, bodies: Any) -> int:
+        batch: list[dict[str, Any]] = []
+        count = 0
+        for body in bodies:
+            json.dumps(body)  # must be serialisable, as SQS needs
+            batch.append(body)
+            if len(batch) == 10:
+                self.sent.extend(batch)
+                self.batches += 1
+                count += len(batch)
+                batch = []
+        if batch:
+            self.sent.extend(batch)
+            self.batches += 1
+            count += len(batch)
+        return count
+
+    def messages(self) -> list[ChunkMessage]:
+        return [ChunkMessage.model_validate(body) for body in self.sent]
+
+
+_PENDING, _PROCESSING = ImportStatus.PENDING.value, ImportStatus.PROCESSING.value
+
+
+class FakeProgress:
+    """ProgressStore's contract in memory: conditional writes, status only forward, counted once."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self.calls: list[tuple[str, str]] = []  # (method, import_id), the writes asked for
+        self._lock = threading.Lock()
+
+    def create(
+        self, imp: Import, *, import_no: int, bucket: str, key: str, version_id: str | None = None
+    ) -> bool:
+        with self._lock:
+            self.calls.append(("create", imp.id))
+            if imp.id in self.items:
+                return False
+            self.items[imp.id] = {
+                **imp.model_dump(mode="json"),
+                "import_no": import_no,
+                "bucket": bucket,
+                "object_key": key,
+                "object_version": version_id,
+            }
+            return True
+
+    def start(self, import_id: str, *, version_id: str | None, etag: str | None) -> bool:
+        with self._lock:
+            self.calls.append(("start", import_id))
+            item = self.items.get(import_id)
+            if item is None:
+                return False
+            retry = (
+                item["status"] == _PROCESSING
+                and item.get("chunks_total") is None
+                and item.get("object_etag") == (etag or "")
+            )
+            if item["status"] != _PENDING and not retry:
+                return False
+            item.update(
+                status=_PROCESSING,
+                object_version=version_id or "",
+                object_etag=etag or "",
+                started_at=item.get("started_at") or utcnow(),
+            )
+            return True
+
+    def set_totals(self, import_id: str, *, chunks_total: int, rows_total: int) -> bool:
+        with self._lock:
+            self.calls.append(("set_totals", import_id))
+            item = self.items.get(import_id)
+            if item is None or item["status"] != _PROCESSING:
+                return False
+            item.update(chunks_total=chunks_total, rows_total=rows_total)
+            return True
+
+    def record_totals(self, import_id: str, totals: ImportTotals) -> bool:
+        with self._lock:
+            self.calls.append(("record_totals", import_id))
+            item = self.items.get(import_id)
+            if item is None or item["status"] not in (_PENDING, _PROCESSING):
+                return False
+            if item.get("chunks_done") is not None and item["chunks_done"] >= totals.chunks_done:
+                return False
+            item.update(asdict(totals), updated_at=utcnow())
+            return True
+
+    def complete_if_done(self, import_id: str) -> bool:
+        with self._lock:
+            self.calls.append(("complete_if_done", import_id))
+            item = self.items.get(import_id)
+            if item is None or item["status"] != _PROCESSING or item.get("chunks_total") is None:
+                return False
+            if item.get("chunks_done", 0) != item["chunks_total"]:
+                return False
+            item.update(status=ImportStatus.COMPLETED.value, finished_at=utcnow())
+            return True
+
+    def fail(self, import_id: str, reason: str) -> bool:
+        with self._lock:
+            self.calls.append(("fail", import_id))
+            item = self.items.get(import_id)
+            if item is None or item["status"] not in (_PENDING, _PROCESSING):
+                return False
+            item.update(status=ImportStatus.FAILED.value, error=reason[:2000], finished_at=utcnow())
+            return True
+
+    def get_item(self, import_id: str) -> dict[str, Any] | None:
+        item = self.items.get(import_id)
+        return dict(item) if item is not None else None
+
+    def get(self, import_id: str) -> Import | None:
+        item = self.items.get(import_id)
+        return Import.model_validate(item) if item is not None else None
+
+    def writes(self, method: str) -> list[str]:
+        return [import_id for name, import_id in self.calls if name == method]
+
+
+def pending_upload(
+    progress: FakeProgress, import_id: str, *, import_no: int = 7, filename: str = "catalog.csv"
+) -> None:
+    """An import created through POST /api/imports, waiting for its file."""
+    progress.create(
+        Import(
+            id=import_id, filename=filename, source="upload", status=ImportStatus.PENDING, created_at=utcnow()
+        ),
+        import_no=import_no,
+        bucket=BUCKET,
+        key=f"uploads/{import_id}.csv",
+    )
+
+
+@dataclass
+class FakeChunkWriter:
+    """Stands in for ``upsert_chunk``: a ledger and running totals per import, in memory.
+
+    ``fail_for`` holds chunk numbers whose write raises (a poison chunk, a database outage).
+    """
+
+    ledger: dict[tuple[str, int], ChunkCounts] = field(default_factory=dict)
+    totals: dict[str, ImportTotals] = field(default_factory=dict)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    fail_for: set[int] = field(default_factory=set)
+
+    def __call__(
+        self,
+        conn: Any,
+        *,
+        import_id: str,
+        import_no: int,
+        chunk_no: int,
+        present_fields: Any,
+        rows: Any,
+        errors: Any,
+        rows_seen: int,
+    ) -> ChunkResult:
+        self.calls.append(
+            {
+                "import_id": import_id,
+                "import_no": import_no,
+                "chunk_no": chunk_no,
+                "present_fields": set(present_fields),
+                "rows": list(rows),
+                "errors": list(errors),
+                "rows_seen": rows_seen,
+            }
+        )
+        if chunk_no in self.fail_for:
+            raise RuntimeError(f"cannot write chunk {chunk_no}")
+        recorded = self.ledger.get((import_id, chunk_no))
+        zero = ImportTotals(0, 0, 0, 0, 0, 0, 0)
+        if recorded is not None:
+            return ChunkResult(
+                ChunkCounts(**{**asdict(recorded), "replayed": True}), self.totals.get(import_id, zero)
+            )
+        counts = ChunkCounts(
+            rows_seen=rows_seen,
+            rows_imported=len(rows),
+            rows_failed=rows_seen - len(rows),
+            products_created=len(rows),
+            products_updated=0,
+            products_unchanged=0,
+        )
+        self.ledger[(import_id, chunk_no)] = counts
+        before = self.totals.get(import_id, zero)
+        after = ImportTotals(
+            before.chunks_done + 1,
+            before.rows_processed + rows_seen,
+            before.rows_imported + len(rows),
+            before.rows_failed + rows_seen - len(rows),
+            before.products_created + len(rows),
+            0,
+            0,
+        )
+        self.totals[import_id] = after
+        return ChunkResult(counts, after)
+
+
+def fake_connection() -> object:
+    """The consumer's connection port: never touched by the fake writer."""
+    return object()
