@@ -405,3 +405,15 @@ def test_a_row_with_only_delimiters_is_not_blank():
 def test_an_empty_chunk():
     assert parse_chunk(b"", ALL, 1) == ParsedChunk([], [], 0)
     assert parse_chunk(b"\r\n\n", ALL, 7) == ParsedChunk([], [], 0)
+
+
+def test_attribute_names_with_json_and_format_characters():
+    data = csv_bytes(
+        [["sku", "name", 'Size "EU"', "Discount %", "Notes"], ["A", "x", "42", "10%", 'a\\b "c"\n\td']]
+    )
+
+    result = parse(data)
+
+    attributes = result.rows[0][12]
+    assert json.loads(attributes) == {'Size "EU"': "42", "Discount %": "10%", "Notes": 'a\\b "c"\n\td'}
+    assert attributes == json.dumps(json.loads(attributes), ensure_ascii=False, separators=(",", ":"))

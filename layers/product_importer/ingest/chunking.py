@@ -115,8 +115,13 @@ class _Splitter:
                 state = _QUOTE_IN_QUOTED
                 continue
             if state == _QUOTE_IN_QUOTED:
-                if block[pos] == _QUOTE:  # "" is a literal quote
+                char = block[pos]
+                if char == _QUOTE:  # "" is a literal quote
                     pos += 1
+                    state = _QUOTED
+                    continue
+                if char == self.delimiter and pos + 1 < n and block[pos + 1] == _QUOTE:
+                    pos += 2  # "," between two quoted fields (files that quote everything)
                     state = _QUOTED
                     continue
                 # Anything else closes the quotes; a delimiter or line break there acts as usual.
