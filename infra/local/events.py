@@ -107,3 +107,50 @@ class LocalContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def websocket_event(route_key: str, connection_id: str, *, body: str | None = None,
+                    query: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+                    source_ip: str = "127.0.0.1", domain: str = "localhost", stage: str = "local",
+                    connected_at_ms: int | None = None) -> dict[str, Any]:
+    """An API Gateway WebSocket → Lambda event (``$connect``, ``$disconnect``, or a message route)."""
+    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
+    now_ms = int(time.time() * 1000)
+    context: dict[str, Any] = {
+        "routeKey": route_key,
+        "eventType": event_type,
+        "extendedRequestId": str(uuid.uuid4()),
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+        "messageDirection": "IN",
+        "stage": stage,
+        "connectedAt": connected_at_ms or now_ms,
+        "requestTimeEpoch": now_ms,
+        "identity": {"sourceIp": source_ip},
+        "requestId": str(uuid.uuid4()),
+        "domainName": domain,
+        "connectionId": connection_id,
+        "apiId": "local",
+    }
+    event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": False}
+    if event_type == "MESSAGE":
+        context["messageId"] = str(uuid.uuid4())
+        event["body"] = body if body is not None else ""
+    else:
+        event["headers"] = dict(headers or {})
+        event["multiValueHeaders"] = {k: [v] for k, v in (headers or {}).items()}
+        if event_type == "CONNECT":
+            event["queryStringParameters"] = dict(query) if query else None
+            event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+        else:
+            context["disconnectStatusCode"] = 1000
+            context["disconnectReason"] = ""
+    return event
+
+
+def websocket_route(body: str | None, routes: tuple[str, ...]) -> str:
+    """API Gateway's route selection for ``$request.body.action``: the action's route, else ``$default``."""
+    try:
+        action = json.loads(body or "").get("action")
+    except (ValueError, AttributeError):
+        return "$default"
+    return action if isinstance(action, str) and action in routes and not action.startswith("$") else "$default"

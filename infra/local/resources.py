@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
+from product_importer.progress import table_definition
 
 from infra import topology
-from product_importer.progress import table_definition
 
 PREFIX = "product-importer"
 
@@ -59,16 +59,24 @@ def create_resources(s3: Any, sqs: Any, dynamodb: Any, *, bucket: str = f"{PREFI
     _notifications(s3, sqs, bucket, res.queue_urls["object-events"])
     res.progress_stream_arn = _table(dynamodb, table_definition(res.progress_table))
     _table(dynamodb, connections_table_definition(res.connections_table))
+    _enable_ttl(dynamodb, res.connections_table, str(topology.TABLES["connections"]["ttl_attribute"]))
     return res
 
 
 def connections_table_definition(name: str) -> dict[str, Any]:
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": "connection_id", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "connection_id", "KeyType": "HASH"}],
-    }
+    """Connections and subscriptions, with the ``by_import`` GSI (see product_importer.realtime.connections)."""
+    from product_importer.realtime.connections import table_definition as connections_definition
+
+    return connections_definition(name)
+
+
+def _enable_ttl(dynamodb: Any, table: str, attribute: str) -> None:
+    try:
+        dynamodb.update_time_to_live(TableName=table,
+                                     TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
+    except ClientError as exc:  # already enabled on a reused table
+        if exc.response["Error"]["Code"] != "ValidationException":
+            raise
 
 
 def _bucket(s3: Any, bucket: str, cors_origins: tuple[str, ...]) -> None:

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     local_mode: bool = False
     static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")
     webhooks_allow_private: bool = False
+    webhooks_timeout_s: float = Field(default=10.0, gt=0, description="per webhook delivery attempt")
+    webhooks_retry_base_s: float = Field(default=10.0, gt=0, description="first retry delay; x4 per attempt")
+    websocket_token: str = Field(default="", description="$connect requires ?token=<this>; empty or local mode: open")
 
     @field_validator("aws_endpoint_url", "database_url", mode="before")
     @classmethod

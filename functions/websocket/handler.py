@@ -1,0 +1,78 @@
+"""websocket: API Gateway WebSocket routes — ``$connect`` (token hook), ``$disconnect``, and
+``subscribe`` / ``unsubscribe`` / ``$default`` carrying ``{"action", "import_id": <id> | "*"}``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from product_importer.aws import cached_client
+from product_importer.realtime.connections import ConnectionStore, TooManySubscriptionsError
+from product_importer.realtime.sessions import (
+    BadMessageError,
+    ConnectPolicy,
+    close_connection,
+    handle_message,
+    open_connection,
+    parse_message,
+)
+from product_importer.settings import get_settings
+
+logger = Logger(service="websocket")
+tracer = Tracer(service="websocket")
+metrics = Metrics(service="websocket")
+
+
+@dataclass
+class WebSocketPorts:
+    connections: ConnectionStore
+    policy: ConnectPolicy
+
+
+def default_ports() -> WebSocketPorts:
+    settings = get_settings()
+    token = "" if settings.local_mode else settings.websocket_token
+    return WebSocketPorts(
+        ConnectionStore(settings.connections_table, cached_client("dynamodb")),
+        ConnectPolicy(required_token=token),
+    )
+
+
+def _reply(status: int, body: str = "") -> dict[str, Any]:
+    return {"statusCode": status, "body": body}
+
+
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(
+    event: dict[str, Any], context: LambdaContext, ports: WebSocketPorts | None = None
+) -> dict[str, Any]:
+    active = ports or default_ports()
+    request = event.get("requestContext", {})
+    route = request.get("routeKey", "$default")
+    connection_id = request["connectionId"]
+    logger.append_keys(connection_id=connection_id, route=route)
+
+    if route == "$connect":
+        token = (event.get("queryStringParameters") or {}).get("token")
+        source_ip = request.get("identity", {}).get("sourceIp")
+        if not open_connection(
+            active.connections, active.policy, connection_id, token=token, source_ip=source_ip
+        ):
+            metrics.add_metric(name="ConnectionsRejected", unit=MetricUnit.Count, value=1)
+            return _reply(403, "forbidden")
+        metrics.add_metric(name="Connections", unit=MetricUnit.Count, value=1)
+        return _reply(200)
+    if route == "$disconnect":
+        close_connection(active.connections, connection_id)
+        return _reply(200)
+    try:
+        handle_message(active.connections, connection_id, parse_message(event.get("body")))
+    except (BadMessageError, TooManySubscriptionsError) as exc:
+        logger.info("message refused", extra={"reason": str(exc)})
+        return _reply(400, str(exc))
+    return _reply(200)

@@ -1,0 +1,138 @@
+"""/api/products: list and search (cursor paging by SKU), get, PUT, PATCH, DELETE, delete-all."""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from product_importer.api import deps
+from product_importer.products import repository as products
+from product_importer.products.repository import ProductFilter
+from product_importer.progress import CursorError
+
+router = APIRouter(prefix="/api/products", tags=["products"])
+
+Db = Annotated[psycopg.Connection, Depends(deps.db)]
+Scalar = str | int | float | bool | None
+
+
+class Product(BaseModel):
+    sku: str
+    name: str
+    description: str | None
+    price: str | None = Field(description="decimal string")
+    currency: str
+    quantity: int
+    active: bool
+    brand: str | None
+    category: str | None
+    barcode: str | None
+    attributes: dict[str, Any]
+    created_at: str
+    updated_at: str
+    last_import_id: str | None
+
+
+class ProductPage(BaseModel):
+    items: list[Product]
+    next_cursor: str | None
+
+
+class ProductBody(BaseModel):
+    """PUT: the whole product (fields left out take their defaults). The rules are the import's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str | None = None
+    name: str
+    description: str | None = None
+    price: Decimal | str | None = None
+    currency: str | None = None
+    quantity: int | None = None
+    active: bool | None = None
+    brand: str | None = None
+    category: str | None = None
+    barcode: str | None = None
+    attributes: dict[str, Scalar] | None = None
+
+
+class ProductPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    description: str | None = None
+    price: Decimal | str | None = None
+    currency: str | None = None
+    quantity: int | None = None
+    active: bool | None = None
+    brand: str | None = None
+    category: str | None = None
+    barcode: str | None = None
+    attributes: dict[str, Scalar] | None = None
+
+
+def _encode_cursor(sku_key: str) -> str:
+    return base64.urlsafe_b64encode(sku_key.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CursorError("invalid cursor") from exc
+
+
+def _plain(value: Any) -> Any:
+    return format(value, "f") if isinstance(value, Decimal) else value
+
+
+@router.get("", response_model=ProductPage)
+def list_products(
+    conn: Db,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    active: bool | None = None,
+    brand: Annotated[str | None, Query(max_length=255)] = None,
+    category: Annotated[str | None, Query(max_length=255)] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    after = _decode_cursor(cursor) if cursor else None
+    items, next_after = products.list_products(
+        conn, ProductFilter(q=q, active=active, brand=brand, category=category), limit=limit, after=after
+    )
+    return {"items": items, "next_cursor": _encode_cursor(next_after) if next_after is not None else None}
+
+
+@router.delete("", status_code=200)
+def delete_all_products(conn: Db, confirm: bool = False) -> dict[str, int]:
+    return {"deleted": products.delete_all_products(conn, confirm=confirm)}
+
+
+@router.get("/{sku:path}", response_model=Product)
+def get_product(sku: str, conn: Db) -> dict[str, Any]:
+    return products.get_product(conn, sku)
+
+
+@router.put("/{sku:path}", response_model=Product, responses={201: {"model": Product}})
+def put_product(sku: str, body: ProductBody, conn: Db, response: Response) -> dict[str, Any]:
+    values = {k: _plain(v) for k, v in body.model_dump().items()}
+    product, created = products.put_product(conn, sku, values)
+    response.status_code = 201 if created else 200
+    return product
+
+
+@router.patch("/{sku:path}", response_model=Product)
+def patch_product(sku: str, body: ProductPatch, conn: Db) -> dict[str, Any]:
+    changes = {k: _plain(v) for k, v in body.model_dump(exclude_unset=True).items()}
+    return products.patch_product(conn, sku, changes)
+
+
+@router.delete("/{sku:path}", status_code=204)
+def delete_product(sku: str, conn: Db) -> Response:
+    products.delete_product(conn, sku)
+    return Response(status_code=204)

@@ -1,0 +1,267 @@
+"""Products in PostgreSQL for the API: list and search, get, replace, patch, delete.
+
+Listing is keyset-paged by ``sku_key`` (the primary key, C collation). ``q`` matches a SKU prefix (a
+range on the primary key) or all the words of name / description (``product_search``, GIN); the two
+are fetched separately, each already in SKU order with ``LIMIT``, and merged, so the planner can pick
+the best path for each (a primary-key walk for common words, the GIN index for rare ones).
+
+A manual edit takes the version ``next import number << 32``: newer than every import created before it,
+older than every import created after (DESIGN decision 3).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from product_importer.db.chunks import next_import_number, version_base
+from product_importer.products.search import CONFIG, refresh_products
+from product_importer.products.validation import FIELDS, FieldError, ProductValidationError, validate_product
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+COLUMNS = (
+    "sku",
+    "name",
+    "description",
+    "price",
+    "currency",
+    "quantity",
+    "active",
+    "brand",
+    "category",
+    "barcode",
+    "attributes",
+    "created_at",
+    "updated_at",
+    "last_import_id",
+)
+_SELECT = sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in ("sku_key", *COLUMNS))
+
+
+class ProductNotFoundError(Exception):
+    """No product has this SKU."""
+
+
+class NewerImportError(Exception):
+    """An import created after this edit began has already written the product: the edit is not applied."""
+
+
+class ConfirmationRequiredError(Exception):
+    """A destructive request without its explicit confirmation."""
+
+
+@dataclass(frozen=True)
+class ProductFilter:
+    q: str | None = None
+    active: bool | None = None
+    brand: str | None = None
+    category: str | None = None
+
+
+def sku_key(sku: str) -> str:
+    return sku.strip().lower()
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_product(row: dict[str, Any]) -> dict[str, Any]:
+    """The product object of CONTRACT §3."""
+    out = {c: row[c] for c in COLUMNS}
+    out["price"] = None if row["price"] is None else str(row["price"])
+    out["created_at"] = _iso(row["created_at"])
+    out["updated_at"] = _iso(row["updated_at"])
+    return out
+
+
+def prefix_bounds(prefix: str) -> tuple[str, str | None]:
+    """``[lo, hi)`` of every string starting with ``prefix`` in code-point (C collation) order."""
+    for cut in range(len(prefix) - 1, -1, -1):
+        code = ord(prefix[cut]) + 1
+        if 0xD800 <= code <= 0xDFFF:
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return prefix, prefix[:cut] + chr(code)
+    return prefix, None
+
+
+def _filters(f: ProductFilter, after: str | None) -> tuple[list[sql.Composable], dict[str, Any]]:
+    where: list[sql.Composable] = []
+    params: dict[str, Any] = {}
+    if after is not None:
+        where.append(sql.SQL("p.sku_key > %(after)s"))
+        params["after"] = after
+    if f.active is not None:
+        where.append(sql.SQL("p.active = %(active)s"))
+        params["active"] = f.active
+    if f.brand:
+        where.append(sql.SQL("lower(p.brand) = lower(%(brand)s) AND p.brand IS NOT NULL"))
+        params["brand"] = f.brand.strip()
+    if f.category:
+        where.append(sql.SQL("lower(p.category) = lower(%(category)s) AND p.category IS NOT NULL"))
+        params["category"] = f.category.strip()
+    return where, params
+
+
+def _page_query(source: sql.Composable, where: list[sql.Composable]) -> sql.Composed:
+    condition = sql.SQL(" AND ").join(where) if where else sql.SQL("true")
+    return sql.SQL("SELECT {cols} FROM {source} WHERE {cond} ORDER BY p.sku_key LIMIT %(limit)s").format(
+        cols=_SELECT, source=source, cond=condition
+    )
+
+
+def list_products(
+    conn: psycopg.Connection, f: ProductFilter, *, limit: int, after: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page in SKU order and the SKU key to continue after (None at the end)."""
+    where, params = _filters(f, after)
+    params["limit"] = limit + 1
+    q = (f.q or "").strip()
+    with conn.cursor(row_factory=dict_row) as cur:
+        if not q:
+            rows = cur.execute(_page_query(sql.SQL("products p"), where), params).fetchall()
+        else:
+            rows = _search(cur, q, where, params, limit + 1)
+    page = rows[:limit]
+    next_after = page[-1]["sku_key"] if len(rows) > limit else None
+    return [to_product(r) for r in page], next_after
+
+
+def _search(
+    cur: psycopg.Cursor[dict[str, Any]],
+    q: str,
+    where: list[sql.Composable],
+    params: dict[str, Any],
+    limit: int,
+) -> list[dict[str, Any]]:
+    lo, hi = prefix_bounds(q.lower())
+    prefix_where = [*where, sql.SQL("p.sku_key >= %(lo)s")]
+    if hi is not None:
+        prefix_where.append(sql.SQL("p.sku_key < %(hi)s"))
+    by_sku = cur.execute(
+        _page_query(sql.SQL("products p"), prefix_where), {**params, "lo": lo, "hi": hi}
+    ).fetchall()
+    by_words: list[dict[str, Any]] = []
+    query = cur.execute(
+        sql.SQL("SELECT plainto_tsquery({}, %s)::text AS q").format(sql.Literal(CONFIG)), (q,)
+    ).fetchone()
+    if query and query["q"]:
+        words_where = [*where, sql.SQL("s.document @@ %(tsq)s::tsquery")]
+        source = sql.SQL("product_search s JOIN products p ON p.sku_key = s.sku_key")
+        by_words = cur.execute(_page_query(source, words_where), {**params, "tsq": query["q"]}).fetchall()
+    merged: list[dict[str, Any]] = []
+    for row in heapq.merge(by_sku, by_words, key=lambda r: r["sku_key"]):
+        if not merged or merged[-1]["sku_key"] != row["sku_key"]:
+            merged.append(row)
+        if len(merged) == limit:
+            break
+    return merged
+
+
+def get_product(conn: psycopg.Connection, sku: str) -> dict[str, Any]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            sql.SQL("SELECT {} FROM products p WHERE p.sku_key = %s").format(_SELECT), (sku_key(sku),)
+        ).fetchone()
+    if row is None:
+        raise ProductNotFoundError(f"product {sku!r} not found")
+    return to_product(row)
+
+
+_WRITE = sql.SQL("""
+INSERT INTO products AS p (sku_key, sku, name, description, price, currency, quantity, active, brand, category,
+                           barcode, attributes, version, last_import_id)
+VALUES (%(sku_key)s, %(sku)s, %(name)s, %(description)s, %(price)s, %(currency)s, %(quantity)s, %(active)s,
+        %(brand)s, %(category)s, %(barcode)s, %(attributes)s, %(version)s, NULL)
+ON CONFLICT (sku_key) DO UPDATE SET sku = excluded.sku, name = excluded.name, description = excluded.description,
+    price = excluded.price, currency = excluded.currency, quantity = excluded.quantity, active = excluded.active,
+    brand = excluded.brand, category = excluded.category, barcode = excluded.barcode,
+    attributes = excluded.attributes, version = excluded.version, last_import_id = NULL, updated_at = now()
+WHERE p.version < excluded.version
+RETURNING (xmax = 0) AS created
+""")
+
+
+def put_product(conn: psycopg.Connection, sku: str, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Create or replace (every field: missing ones take their defaults). Returns (product, created)."""
+    body_sku = values.get("sku")
+    if body_sku is not None and sku_key(str(body_sku)) != sku_key(sku):
+        raise ProductValidationError(
+            [FieldError("sku", "the body's sku differs from the one in the path", body_sku)]
+        )
+    row = validate_product({**values, "sku": body_sku or sku}, values.get("attributes") or {})
+    return _write(conn, row)
+
+
+def patch_product(conn: psycopg.Connection, sku: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Change only the given fields; ``attributes`` merge by key (a null value removes the key)."""
+    version = version_base(next_import_number(conn))
+    with conn.transaction():
+        current = _locked(conn, sku)
+        merged = {f: current[f] for f in FIELDS}
+        merged.update({k: v for k, v in changes.items() if k in FIELDS and k != "sku"})
+        attributes = dict(current["attributes"])
+        for key, value in (changes.get("attributes") or {}).items():
+            if value is None:
+                attributes.pop(key, None)
+            else:
+                attributes[key] = value
+        row = validate_product(merged, attributes)
+        product, _created = _write(conn, row, version=version, in_transaction=True)
+    return product
+
+
+def _locked(conn: psycopg.Connection, sku: str) -> dict[str, Any]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            sql.SQL("SELECT {} FROM products p WHERE p.sku_key = %s FOR UPDATE").format(_SELECT),
+            (sku_key(sku),),
+        ).fetchone()
+    if row is None:
+        raise ProductNotFoundError(f"product {sku!r} not found")
+    return row
+
+
+def _write(
+    conn: psycopg.Connection, row: dict[str, Any], *, version: int | None = None, in_transaction: bool = False
+) -> tuple[dict[str, Any], bool]:
+    if version is None:
+        version = version_base(next_import_number(conn))
+    params = {**row, "attributes": Jsonb(row["attributes"]), "version": version}
+    if in_transaction:
+        return _apply(conn, params)
+    with conn.transaction():
+        return _apply(conn, params)
+
+
+def _apply(conn: psycopg.Connection, params: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    written = conn.execute(_WRITE, params).fetchone()
+    if written is None:
+        raise NewerImportError(f"product {params['sku']!r} was written by an import created after this edit")
+    refresh_products(conn, [params["sku_key"]])
+    return get_product(conn, params["sku"]), bool(written[0])
+
+
+def delete_product(conn: psycopg.Connection, sku: str) -> None:
+    with conn.transaction():
+        deleted = conn.execute(
+            "DELETE FROM products WHERE sku_key = %s RETURNING 1", (sku_key(sku),)
+        ).fetchone()
+    if deleted is None:
+        raise ProductNotFoundError(f"product {sku!r} not found")
+
+
+def delete_all_products(conn: psycopg.Connection, *, confirm: bool) -> int:
+    if not confirm:
+        raise ConfirmationRequiredError("deleting every product needs ?confirm=true")
+    with conn.transaction():
+        conn.execute("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
+        count = conn.execute("SELECT count(*) FROM products").fetchone()
+        conn.execute("TRUNCATE product_search, products")
+    return int(count[0]) if count else 0

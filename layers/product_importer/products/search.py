@@ -1,0 +1,82 @@
+"""``product_search``: the word index over name and description, off the import hot path.
+
+Imports write ``products`` only (a GIN index there made them ~10x slower). When an import finishes,
+``refresh_for_import`` rebuilds the documents of the rows that import wrote, in SKU-key batches of their
+own short transactions; manual edits call ``refresh_products`` inside their own transaction. A document
+only replaces one built from an older product version, so a late refresh never undoes a newer edit.
+See docs/search.md for the consistency this gives.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import psycopg
+
+CONFIG = "simple"  # no stemming: catalogs mix languages, brand names and model numbers
+DOCUMENT_SQL = f"to_tsvector('{CONFIG}', p.name || ' ' || coalesce(p.description, ''))"
+REFRESH_BATCH = 20_000
+
+_UPSERT_FROM = f"""
+INSERT INTO product_search AS s (sku_key, document, version)
+SELECT p.sku_key, {DOCUMENT_SQL}, p.version FROM {{source}}
+ON CONFLICT (sku_key) DO UPDATE SET document = excluded.document, version = excluded.version
+WHERE s.version < excluded.version
+"""
+
+_REFRESH_BATCH = f"""
+WITH batch AS (
+    SELECT sku_key, name, description, version FROM products
+    WHERE last_import_id = %(import_id)s AND sku_key > %(after)s
+    ORDER BY sku_key LIMIT %(limit)s
+), written AS (
+    {_UPSERT_FROM.format(source="batch AS p")} RETURNING 1
+)
+SELECT (SELECT max(sku_key) FROM batch), (SELECT count(*) FROM batch), (SELECT count(*) FROM written)
+"""
+
+
+@dataclass
+class RefreshResult:
+    rows_seen: int = 0
+    documents_written: int = 0
+    resume_after: str | None = None  # set when the time budget ran out first
+
+
+def refresh_for_import(
+    conn: psycopg.Connection,
+    import_id: str,
+    *,
+    after: str = "",
+    batch: int = REFRESH_BATCH,
+    time_left: Callable[[], float] | None = None,
+) -> RefreshResult:
+    """Build the documents of every product whose last writer is ``import_id`` (idempotent, resumable)."""
+    result = RefreshResult()
+    while True:
+        with conn.transaction():
+            row = conn.execute(
+                _REFRESH_BATCH, {"import_id": import_id, "after": after, "limit": batch}
+            ).fetchone()
+        assert row is not None
+        last, seen, written = row
+        result.rows_seen += seen
+        result.documents_written += written
+        if seen < batch or last is None:
+            return result
+        after = last
+        if time_left is not None and time_left() < 10:
+            result.resume_after = after
+            return result
+
+
+def refresh_products(conn: psycopg.Connection, sku_keys: Sequence[str]) -> None:
+    """Rebuild the documents of these products now (in the caller's transaction)."""
+    conn.execute(_UPSERT_FROM.format(source="products AS p WHERE p.sku_key = ANY(%s)"), (list(sku_keys),))
+
+
+def deadline_clock(seconds: float) -> Callable[[], float]:
+    end = time.monotonic() + seconds
+    return lambda: end - time.monotonic()

@@ -1,0 +1,89 @@
+"""A product written through the API obeys exactly the rules of an imported row (CONTRACT §1).
+
+Rather than restating them, a manual edit is run through the importer's own row validator: the values
+become one CSV record under the canonical header, and ``parse_chunk`` either returns the row (trimmed,
+defaulted, normalised as an import would store it) or its errors, which become field-level 422 detail.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from product_importer.ingest.header import resolve_header
+from product_importer.ingest.rows import ROW_FIELDS, parse_chunk
+
+FIELDS = (
+    "sku",
+    "name",
+    "description",
+    "price",
+    "currency",
+    "quantity",
+    "active",
+    "brand",
+    "category",
+    "barcode",
+)
+_HEADER = resolve_header(",".join(FIELDS).encode())
+MAX_ATTRIBUTES_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+    value: Any = None
+
+
+class ProductValidationError(Exception):
+    """One or more fields break the product rules; ``errors`` says which and why."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+    def detail(self) -> list[dict[str, Any]]:
+        """FastAPI-style validation detail."""
+        return [
+            {"loc": ["body", e.field], "msg": e.message, "type": "value_error", "input": e.value}
+            for e in self.errors
+        ]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(Decimal(repr(value)), "f")
+    return str(value)
+
+
+def validate_product(values: dict[str, Any], attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check and normalise a complete product (every field of ``FIELDS``; missing ones are defaults).
+
+    Returns the values as the importer stores them (``ROW_FIELDS`` minus ``row_no``, attributes a dict).
+    """
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([_cell(values.get(f)) for f in FIELDS])
+    parsed = parse_chunk(buffer.getvalue().encode("utf-8", "surrogatepass"), _HEADER, 1)
+    errors = [FieldError(e.column or "body", e.message, values.get(e.column or "")) for e in parsed.errors]
+    if attributes is not None:
+        if any(not isinstance(k, str) or not k.strip() for k in attributes):
+            errors.append(FieldError("attributes", "attribute names are non-empty text", None))
+        elif len(json.dumps(attributes)) > MAX_ATTRIBUTES_BYTES:
+            errors.append(
+                FieldError("attributes", f"attributes are larger than {MAX_ATTRIBUTES_BYTES} bytes")
+            )
+    if errors or len(parsed.rows) != 1:
+        raise ProductValidationError(errors or [FieldError("body", "not a valid product")])
+    row = dict(zip(ROW_FIELDS, parsed.rows[0], strict=True))
+    row.pop("row_no")
+    row["attributes"] = dict(attributes or {})
+    return row

@@ -1,0 +1,211 @@
+"""Webhooks, import events and the delivery log in PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from product_importer.models import Import, ImportStatus
+
+EVENT_TYPES = ("import.completed", "import.failed")
+TEST_EVENT = "webhook.test"
+
+
+class WebhookNotFoundError(Exception):
+    """No webhook has this id."""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: str
+    url: str
+    events: list[str]
+    secret: str | None
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+    def public(self) -> dict[str, Any]:
+        """What the API shows: never the secret, only whether there is one."""
+        return {
+            "id": self.id,
+            "url": self.url,
+            "events": self.events,
+            "enabled": self.enabled,
+            "has_secret": bool(self.secret),
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+        }
+
+
+@dataclass(frozen=True)
+class ImportEvent:
+    id: str
+    import_id: str
+    type: str
+    body: str
+    fanned_out: bool
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+_WEBHOOK_COLUMNS = "id, url, events, secret, enabled, created_at, updated_at"
+
+
+class WebhookStore:
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+
+    # -- webhooks -------------------------------------------------------------------------------------
+
+    def create(self, *, url: str, events: list[str], secret: str | None, enabled: bool = True) -> Webhook:
+        with self._conn.transaction():
+            row = self._conn.execute(
+                f"INSERT INTO webhooks (id, url, events, secret, enabled) VALUES (%s, %s, %s, %s, %s)"
+                f" RETURNING {_WEBHOOK_COLUMNS}",
+                (uuid.uuid4().hex, url, events, secret or None, enabled),
+            ).fetchone()
+        assert row is not None
+        return Webhook(*row)
+
+    def get(self, webhook_id: str) -> Webhook:
+        row = self._conn.execute(
+            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE id = %s", (webhook_id,)
+        ).fetchone()
+        self._conn.commit()
+        if row is None:
+            raise WebhookNotFoundError(f"webhook {webhook_id} not found")
+        return Webhook(*row)
+
+    def list(self, *, limit: int, after: str | None) -> tuple[list[Webhook], str | None]:
+        """Oldest first, keyset-paged by (created_at, id)."""
+        rows = self._conn.execute(
+            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks"
+            " WHERE %(after)s::text IS NULL OR (created_at, id) > ("
+            "   SELECT created_at, id FROM webhooks WHERE id = %(after)s)"
+            " ORDER BY created_at, id LIMIT %(limit)s",
+            {"after": after, "limit": limit + 1},
+        ).fetchall()
+        self._conn.commit()
+        hooks = [Webhook(*r) for r in rows[:limit]]
+        return hooks, hooks[-1].id if len(rows) > limit else None
+
+    def update(self, webhook_id: str, changes: dict[str, Any]) -> Webhook:
+        allowed = {k: v for k, v in changes.items() if k in ("url", "events", "secret", "enabled")}
+        if "secret" in allowed:
+            allowed["secret"] = allowed["secret"] or None  # "" clears it
+        if not allowed:
+            return self.get(webhook_id)
+        sets = ", ".join(f"{k} = %({k})s" for k in allowed)
+        with self._conn.transaction():
+            row = self._conn.execute(
+                f"UPDATE webhooks SET {sets}, updated_at = now() WHERE id = %(id)s RETURNING {_WEBHOOK_COLUMNS}",
+                {**allowed, "id": webhook_id},
+            ).fetchone()
+        if row is None:
+            raise WebhookNotFoundError(f"webhook {webhook_id} not found")
+        return Webhook(*row)
+
+    def delete(self, webhook_id: str) -> None:
+        with self._conn.transaction():
+            row = self._conn.execute(
+                "DELETE FROM webhooks WHERE id = %s RETURNING 1", (webhook_id,)
+            ).fetchone()
+        if row is None:
+            raise WebhookNotFoundError(f"webhook {webhook_id} not found")
+
+    # -- events ---------------------------------------------------------------------------------------
+
+    def record_event(self, imp: Import) -> ImportEvent:
+        """The import's one event (created now, or the one a previous delivery of the job created)."""
+        event_type = "import.completed" if imp.status is ImportStatus.COMPLETED else "import.failed"
+        event_id = uuid.uuid4().hex
+        body = json.dumps(
+            {"id": event_id, "type": event_type, "import": imp.model_dump(mode="json")}, separators=(",", ":")
+        )
+        with self._conn.transaction():
+            self._conn.execute(
+                "INSERT INTO import_events (id, import_id, type, body) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (import_id) DO NOTHING",
+                (event_id, imp.id, event_type, body),
+            )
+            row = self._conn.execute(
+                "SELECT id, import_id, type, body, fanned_out_at IS NOT NULL FROM import_events WHERE import_id = %s",
+                (imp.id,),
+            ).fetchone()
+        assert row is not None
+        return ImportEvent(*row)
+
+    def get_event(self, event_id: str) -> ImportEvent | None:
+        row = self._conn.execute(
+            "SELECT id, import_id, type, body, fanned_out_at IS NOT NULL FROM import_events WHERE id = %s",
+            (event_id,),
+        ).fetchone()
+        self._conn.commit()
+        return ImportEvent(*row) if row else None
+
+    def subscribers(self, event_type: str) -> list[Webhook]:
+        rows = self._conn.execute(
+            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE enabled AND %s = ANY(events) ORDER BY created_at, id",
+            (event_type,),
+        ).fetchall()
+        self._conn.commit()
+        return [Webhook(*r) for r in rows]
+
+    def mark_fanned_out(self, event_id: str) -> None:
+        with self._conn.transaction():
+            self._conn.execute("UPDATE import_events SET fanned_out_at = now() WHERE id = %s", (event_id,))
+
+    # -- deliveries -----------------------------------------------------------------------------------
+
+    def delivered(self, webhook_id: str, event_id: str) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM webhook_deliveries WHERE webhook_id = %s AND event_id = %s AND ok",
+            (webhook_id, event_id),
+        ).fetchone()
+        self._conn.commit()
+        return row is not None
+
+    def log_delivery(
+        self,
+        *,
+        webhook_id: str,
+        event_id: str | None,
+        event: str,
+        attempt: int,
+        ok: bool,
+        status_code: int | None,
+        latency_ms: int,
+        error: str | None,
+    ) -> None:
+        with self._conn.transaction():
+            self._conn.execute(
+                "INSERT INTO webhook_deliveries (webhook_id, event_id, event, attempt, ok, status_code, latency_ms,"
+                " error) SELECT %s, %s, %s, %s, %s, %s, %s, %s WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = %s)"
+                " ON CONFLICT DO NOTHING",
+                (webhook_id, event_id, event, attempt, ok, status_code, latency_ms, error, webhook_id),
+            )
+
+    def deliveries(
+        self, webhook_id: str, *, limit: int, before: int | None
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """Newest first, keyset-paged by id."""
+        self.get(webhook_id)
+        with self._conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(
+                "SELECT id, event, event_id, attempt, ok, status_code, latency_ms, error, created_at"
+                " FROM webhook_deliveries WHERE webhook_id = %(id)s AND (%(before)s::bigint IS NULL OR id < %(before)s)"
+                " ORDER BY id DESC LIMIT %(limit)s",
+                {"id": webhook_id, "before": before, "limit": limit + 1},
+            ).fetchall()
+        self._conn.commit()
+        page = [{**r, "created_at": _iso(r["created_at"])} for r in rows[:limit]]
+        return page, page[-1]["id"] if len(rows) > limit else None

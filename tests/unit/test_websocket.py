@@ -1,0 +1,115 @@
+"""websocket function: $connect (token hook), subscriptions in the connections table, $disconnect."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from product_importer.realtime.connections import TTL_S, ConnectionStore, table_definition
+from product_importer.realtime.sessions import ConnectPolicy
+
+from functions.websocket.handler import WebSocketPorts, handler
+from infra.local.events import LocalContext, websocket_event, websocket_route
+
+TABLE = "connections"
+ROUTES = ("$connect", "$disconnect", "$default", "subscribe", "unsubscribe")
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[ConnectionStore]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():  # moto's in-process DynamoDB: no network
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(**table_definition(TABLE))
+        yield ConnectionStore(TABLE, client, clock=lambda: 1_000_000)
+
+
+@pytest.fixture(autouse=True)
+def _metrics_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+def invoke(ports: WebSocketPorts, route: str, connection_id: str, **kwargs: Any) -> dict[str, Any]:
+    return handler(websocket_event(route, connection_id, **kwargs), LocalContext("websocket"), ports=ports)
+
+
+def send(ports: WebSocketPorts, connection_id: str, message: dict[str, Any] | str) -> dict[str, Any]:
+    body = message if isinstance(message, str) else json.dumps(message)
+    return invoke(ports, websocket_route(body, ROUTES), connection_id, body=body)
+
+
+def test_subscribers_are_found_per_import_and_for_star(store: ConnectionStore) -> None:
+    # given three connections with different subscriptions
+    ports = WebSocketPorts(store, ConnectPolicy())
+    for c in ("c1", "c2", "c3"):
+        assert invoke(ports, "$connect", c)["statusCode"] == 200
+    send(ports, "c1", {"action": "subscribe", "import_id": "imp-1"})
+    send(ports, "c2", {"action": "subscribe", "import_id": "*"})
+    send(ports, "c3", {"action": "subscribe", "import_id": "imp-2"})
+    send(ports, "c3", {"action": "subscribe", "import_id": "imp-1"})
+    # then the index answers who watches what
+    assert store.subscribers(["imp-1"]) == {"c1", "c3"}
+    assert store.subscribers(["imp-1", "*"]) == {"c1", "c2", "c3"}
+    assert store.subscribers(["imp-9"]) == set()
+
+
+def test_unsubscribe_and_disconnect_remove_exactly_that_connection(store: ConnectionStore) -> None:
+    ports = WebSocketPorts(store, ConnectPolicy())
+    for c in ("c1", "c2"):
+        invoke(ports, "$connect", c)
+        send(ports, c, {"action": "subscribe", "import_id": "imp-1"})
+        send(ports, c, {"action": "subscribe", "import_id": "*"})
+    # when c1 unsubscribes from the import and c2 disconnects
+    send(ports, "c1", {"action": "unsubscribe", "import_id": "imp-1"})
+    invoke(ports, "$disconnect", "c2")
+    # then c1 still watches *, c2 has left no item behind
+    assert store.subscribers(["imp-1"]) == set()
+    assert store.subscribers(["*"]) == {"c1"}
+    assert not store.exists("c2")
+
+
+def test_the_default_route_takes_the_same_body(store: ConnectionStore) -> None:
+    ports = WebSocketPorts(store, ConnectPolicy())
+    invoke(ports, "$connect", "c1")
+    body = json.dumps({"action": "subscribe", "import_id": "imp-7"})
+    assert invoke(ports, "$default", "c1", body=body)["statusCode"] == 200
+    assert store.subscribers(["imp-7"]) == {"c1"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "{}",
+        '{"action": "dance", "import_id": "x"}',
+        '{"action": "subscribe"}',
+        '{"action": "subscribe", "import_id": "a|b"}',
+    ],
+)
+def test_malformed_messages_are_refused_without_side_effects(store: ConnectionStore, body: str) -> None:
+    ports = WebSocketPorts(store, ConnectPolicy())
+    invoke(ports, "$connect", "c1")
+    assert invoke(ports, "$default", "c1", body=body)["statusCode"] == 400
+    assert store.subscriptions("c1") == set()
+
+
+def test_items_expire_after_api_gateways_two_hour_limit(store: ConnectionStore) -> None:
+    ports = WebSocketPorts(store, ConnectPolicy())
+    invoke(ports, "$connect", "c1")
+    send(ports, "c1", {"action": "subscribe", "import_id": "imp-1"})
+    items = store._db.scan(TableName=TABLE)["Items"]  # test-only look at the raw items
+    assert {int(i["expires_at"]["N"]) for i in items} == {1_000_000 + TTL_S}
+    assert TTL_S > 2 * 3600
+
+
+def test_connect_requires_the_token_when_one_is_configured(store: ConnectionStore) -> None:
+    ports = WebSocketPorts(store, ConnectPolicy(required_token="s3cret"))
+    assert invoke(ports, "$connect", "c1")["statusCode"] == 403
+    assert invoke(ports, "$connect", "c2", query={"token": "wrong"})["statusCode"] == 403
+    assert invoke(ports, "$connect", "c3", query={"token": "s3cret"})["statusCode"] == 200
+    assert not store.exists("c1") and store.exists("c3")
