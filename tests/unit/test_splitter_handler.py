@@ -263,3 +263,27 @@ def test_an_object_deleted_before_the_split_fails_its_import() -> None:
 
     item = world.progress.get_item(import_id)
     assert item is not None and item["status"] == "failed" and "no longer exists" in item["error"]
+
+
+def test_without_a_version_in_the_event_identical_bytes_written_twice_still_make_two_imports() -> None:
+    world = World()
+    key = "incoming/partner-b/same.csv"
+    data = catalog(3)
+
+    def as_the_emulator_sends_it() -> dict:
+        """moto's notifications carry neither the version id nor a sequencer: only key, size and ETag."""
+        world.objects.put(key, data)
+        notification = s3_notification(BUCKET, key, size=len(data), etag="same-etag", sequencer="")
+        del notification["Records"][0]["s3"]["object"]["sequencer"]
+        return notification
+
+    first = as_the_emulator_sends_it()
+    world.invoke(first)
+    world.invoke(first)  # a duplicate delivery of that event
+    world.invoke(as_the_emulator_sends_it())  # the same bytes written again
+
+    imports = sorted(world.progress.items.values(), key=lambda item: item["import_no"])
+    assert [(i["filename"], i["object_version"], i["status"]) for i in imports] == [
+        ("same.csv", "v1", "processing"),
+        ("same.csv", "v2", "processing"),
+    ]

@@ -7,6 +7,7 @@ and, if every chunk is already done (or there are none), completes.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import uuid
@@ -16,11 +17,10 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
-from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
-
 from product_importer.ingest.chunking import split_ranges
 from product_importer.ingest.header import EmptyFileError, HeaderError, read_header
 from product_importer.models import ChunkMessage, Import, ImportStatus, utcnow
+from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
 from product_importer.pipeline.s3events import ObjectCreated
 from product_importer.progress import ProgressStore
 from product_importer.storage import MessageQueue, ObjectGoneError, ObjectStore
@@ -62,6 +62,7 @@ def upload_key(import_id: str) -> str:
 
 
 def split_object(event: ObjectCreated, ports: SplitterPorts) -> SplitResult:
+    event = _pin_drop_version(event, ports)
     import_id = _import_for(event, ports)
     if import_id is None:
         return SplitResult(Outcome.IGNORED, reason=f"not an import: {event.key}")
@@ -115,6 +116,19 @@ def split_object(event: ObjectCreated, ports: SplitterPorts) -> SplitResult:
     ports.progress.complete_if_done(import_id)
     logger.info("split %s into %d chunks, %d rows", import_id, totals["chunks"], totals["rows"])
     return SplitResult(Outcome.SPLIT, import_id, chunks=totals["chunks"], rows=totals["rows"])
+
+
+def _pin_drop_version(event: ObjectCreated, ports: SplitterPorts) -> ObjectCreated:
+    """A partner drop's import is named after the version written. Events of a versioned bucket carry
+    it; the emulator's do not, and there the ETag alone would take identical bytes written twice for a
+    duplicate event. Pin the current version then, so a duplicate event and a new write stay apart."""
+    if event.version_id or not event.key.startswith(DROP_PREFIX) or not event.key.lower().endswith(".csv"):
+        return event
+    try:
+        info = ports.objects.head(event.bucket, event.key, None)
+    except ObjectGoneError:
+        return event
+    return dataclasses.replace(event, version_id=info.version_id) if info.version_id else event
 
 
 def _import_for(event: ObjectCreated, ports: SplitterPorts) -> str | None:

@@ -1,0 +1,269 @@
+"""The whole pipeline on the local stack: S3 → splitter → SQS → consumers → PostgreSQL + DynamoDB progress.
+
+Exactly-once effects over at-least-once delivery (DESIGN decision 2): duplicate S3 events, duplicate and
+concurrent chunk deliveries and a consumer killed between the PostgreSQL commit and the progress update
+all leave exact counts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import psycopg
+import pytest
+from product_importer.aws import client as aws_client
+from product_importer.db.chunks import ImportTotals
+from product_importer.db.connection import connect
+from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
+from product_importer.progress import ProgressStore
+from product_importer.storage import ObjectStore
+
+from tests import pg
+from tests.integration.stack_fixture import HEADER, PipelineStack, csv_rows, running_pipeline, unique
+
+pytestmark = pytest.mark.slow
+
+CHUNK_ROWS = 500
+
+
+@pytest.fixture(scope="module")
+def pipeline(
+    databases: pg.TestDatabases, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PipelineStack]:
+    with running_pipeline(
+        databases,
+        tmp_path_factory.mktemp("stack"),
+        chunk_rows=CHUNK_ROWS,
+        visibility_overrides={"chunks": 2, "object-events": 5},
+    ) as stack:
+        yield stack
+
+
+def assert_exact(
+    imp: dict, *, rows: int, failed: int, created: int, updated: int = 0, unchanged: int = 0, chunks: int
+) -> None:
+    assert imp["status"] == "completed", imp
+    assert imp["error"] is None
+    assert (imp["rows_total"], imp["rows_processed"], imp["rows_imported"], imp["rows_failed"]) == (
+        rows,
+        rows,
+        rows - failed,
+        failed,
+    )
+    assert (imp["products_created"], imp["products_updated"], imp["products_unchanged"]) == (
+        created,
+        updated,
+        unchanged,
+    )
+    assert (imp["chunks_total"], imp["chunks_done"]) == (chunks, chunks)
+    assert imp["started_at"] and imp["finished_at"]
+
+
+def test_an_upload_is_imported_through_the_event_pump_with_exact_counts(pipeline: PipelineStack) -> None:
+    prefix = unique("WHOLE")
+    bad = {7, 1234, 4999}
+    data = HEADER + csv_rows(prefix, 5000, bad=bad)
+
+    import_id = pipeline.upload(data, filename="whole.csv")
+    imp = pipeline.wait_for(import_id)
+
+    assert_exact(imp, rows=5000, failed=3, created=4997, chunks=10)
+    assert (imp["filename"], imp["source"]) == ("whole.csv", "upload")
+    assert pipeline.product_count(prefix) == 4997
+    [(name, price, attributes, last_import)] = pipeline.sql(
+        "SELECT name, price, attributes, last_import_id FROM products WHERE sku_key = %s",
+        (f"{prefix.lower()}-002500",),
+    )
+    assert (name, price, attributes, last_import) == (
+        "Product 2500",
+        Decimal("2500.25"),
+        {"color": "blue"},
+        import_id,
+    )
+    errors = pipeline.api.get(f"/api/imports/{import_id}/errors").json()
+    assert [(e["row"], e["column"], e["sku"]) for e in errors["items"]] == [
+        (n, "price", f"{prefix}-{n:06d}") for n in sorted(bad)
+    ]
+    assert pipeline.sql("SELECT count(*) FROM chunk_ledger WHERE import_id = %s", (import_id,)) == [(10,)]
+
+
+def test_a_second_import_of_the_same_skus_updates_and_counts_unchanged_rows(pipeline: PipelineStack) -> None:
+    prefix = unique("AGAIN")
+    first = pipeline.upload(HEADER + csv_rows(prefix, 1200), filename="v1.csv")
+    pipeline.wait_for(first)
+    changed = csv_rows(prefix, 600, price="{n}.99") + csv_rows(prefix, 600, start=601)
+
+    second = pipeline.upload(HEADER + changed, filename="v2.csv")
+
+    assert_exact(
+        pipeline.wait_for(second), rows=1200, failed=0, created=0, updated=600, unchanged=600, chunks=3
+    )
+    assert pipeline.sql("SELECT price FROM products WHERE sku_key = %s", (f"{prefix.lower()}-000001",)) == [
+        (Decimal("1.99"),)
+    ]
+
+
+def test_a_duplicate_s3_event_makes_no_second_import_and_no_double_counts(pipeline: PipelineStack) -> None:
+    prefix = unique("DUPEV")
+    import_id = pipeline.upload(HEADER + csv_rows(prefix, 1500), filename="dup-event.csv")
+    before = pipeline.wait_for(import_id)
+    imports_before = len(pipeline.imports())
+
+    pipeline.send("object-events", pipeline.notification_for(f"uploads/{import_id}.csv"))
+    pipeline.wait_until_idle("object-events", "chunks")
+
+    assert pipeline.get_import(import_id) == before
+    assert_exact(before, rows=1500, failed=0, created=1500, chunks=3)
+    assert len(pipeline.imports()) == imports_before
+    assert pipeline.sql("SELECT count(*) FROM chunk_ledger WHERE import_id = %s", (import_id,)) == [(3,)]
+
+
+def test_the_same_chunk_delivered_twice_and_concurrently_counts_once(pipeline: PipelineStack) -> None:
+    prefix = unique("DUPCH")
+    messages = pipeline.manual_import(HEADER + csv_rows(prefix, 2000, bad={10}), chunk_rows=CHUNK_ROWS)
+    first, *rest = messages
+
+    # The same message four times in one batch send: both consumers take copies at once.
+    pipeline.send_chunks(first, first, first, first)
+    pipeline.wait_until_idle("chunks")
+    pipeline.send_chunks(*rest, *rest)
+    imp = pipeline.wait_for(first.import_id)
+
+    assert_exact(imp, rows=2000, failed=1, created=1999, chunks=4)
+    assert pipeline.product_count(prefix) == 1999
+    assert pipeline.sql("SELECT count(*) FROM row_errors WHERE import_id = %s", (first.import_id,)) == [(1,)]
+
+
+@pytest.fixture
+def consumer_ports(pipeline: PipelineStack) -> Iterator[Callable[[ProgressStore], ConsumerPorts]]:
+    """The consumer's real adapters, in this process, each with a PostgreSQL connection of its own."""
+    opened: list[psycopg.Connection] = []
+
+    def build(progress: ProgressStore) -> ConsumerPorts:
+        conn = connect(pipeline.database_url)
+        opened.append(conn)
+        return ConsumerPorts(
+            objects=ObjectStore(aws_client("s3")), progress=progress, connection=lambda: conn
+        )
+
+    yield build
+    for conn in opened:
+        conn.close()
+
+
+def test_the_same_chunk_processed_by_racing_consumers_is_written_once(
+    pipeline: PipelineStack, consumer_ports: Callable[[ProgressStore], ConsumerPorts]
+) -> None:
+    prefix = unique("RACE")
+    [message] = pipeline.manual_import(HEADER + csv_rows(prefix, 400), chunk_rows=CHUNK_ROWS)
+    ports = [consumer_ports(pipeline.progress) for _ in range(6)]
+    barrier = threading.Barrier(len(ports))
+    results: list[object] = [None] * len(ports)
+
+    def consume(i: int) -> None:
+        barrier.wait()
+        results[i] = process_chunk(message, ports[i])
+
+    threads = [threading.Thread(target=consume, args=(i,)) for i in range(len(ports))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sum(not r.chunk.replayed for r in results) == 1  # type: ignore[attr-defined]
+    assert_exact(pipeline.get_import(message.import_id), rows=400, failed=0, created=400, chunks=1)
+
+
+class CrashAfterCommit(ProgressStore):
+    """A progress store whose first ``record_totals`` dies: the consumer was killed after its commit."""
+
+    def __init__(self, table: str, client: object) -> None:
+        super().__init__(table, client)
+        self.crashed = False
+
+    def record_totals(self, import_id: str, totals: ImportTotals) -> bool:
+        if not self.crashed:
+            self.crashed = True
+            raise SystemExit("consumer killed between the PostgreSQL commit and the progress update")
+        return super().record_totals(import_id, totals)
+
+
+def test_a_consumer_killed_after_the_commit_is_repaired_by_the_redelivery(
+    pipeline: PipelineStack, consumer_ports: Callable[[ProgressStore], ConsumerPorts]
+) -> None:
+    prefix = unique("KILL")
+    messages = pipeline.manual_import(HEADER + csv_rows(prefix, 1500, bad={3}), chunk_rows=CHUNK_ROWS)
+    import_id = messages[0].import_id
+    crashing = CrashAfterCommit(pipeline.resources.progress_table, pipeline.dynamodb)
+
+    with pytest.raises(SystemExit):
+        process_chunk(messages[-1], consumer_ports(crashing))
+
+    committed = pipeline.sql(
+        "SELECT chunks_done, rows_processed FROM import_totals WHERE import_id = %s", (import_id,)
+    )
+    assert committed == [(1, 500)]
+    assert pipeline.get_import(import_id)["chunks_done"] == 0  # the progress update was lost
+    pipeline.send_chunks(*messages)  # SQS redelivers the killed one, the others arrive as usual
+
+    assert_exact(pipeline.wait_for(import_id), rows=1500, failed=1, created=1499, chunks=3)
+    assert pipeline.product_count(prefix) == 1499
+
+
+def test_a_partner_drop_starts_its_own_import_and_writing_it_again_starts_another(
+    pipeline: PipelineStack,
+) -> None:
+    prefix = unique("DROP")
+    folder = f"incoming/{prefix.lower()}/deep"
+
+    pipeline.drop(f"{folder}/x.csv", HEADER + csv_rows(prefix, 700))
+    [first] = pipeline.wait_for_import_of("x.csv")
+    first = pipeline.wait_for(first["id"])
+    pipeline.send("object-events", pipeline.notification_for(f"{folder}/x.csv"))  # the same event again
+    pipeline.wait_until_idle("object-events")
+    pipeline.drop(f"{folder}/x.csv", HEADER + csv_rows(prefix, 700, price="{n}.50"))  # a new version
+    found = pipeline.wait_for_import_of("x.csv", count=2)
+
+    assert len([i for i in pipeline.imports() if i["filename"] == "x.csv"]) == 2
+    assert (first["source"], first["filename"]) == ("s3-drop", "x.csv")
+    assert_exact(first, rows=700, failed=0, created=700, chunks=2)
+    second = pipeline.wait_for(found[1]["id"])
+    assert second["id"] != first["id"] and second["source"] == "s3-drop"
+    assert_exact(second, rows=700, failed=0, created=0, updated=700, chunks=2)
+
+
+def test_a_partner_file_with_an_encoded_name_keeps_its_name(pipeline: PipelineStack) -> None:
+    prefix = unique("NAME")
+    filename = f"Spring Sale+{prefix} (final).csv"
+
+    pipeline.drop(f"incoming/{filename}", HEADER + csv_rows(prefix, 3))
+
+    [imp] = pipeline.wait_for_import_of(filename)
+    assert_exact(pipeline.wait_for(imp["id"]), rows=3, failed=0, created=3, chunks=1)
+
+
+def test_a_non_csv_drop_is_ignored(pipeline: PipelineStack) -> None:
+    before = len(pipeline.imports())
+
+    pipeline.drop("incoming/notes.txt", b"sku,name\nA,B\n")
+    pipeline.drop("elsewhere/catalog.csv", b"sku,name\nA,B\n")
+    pipeline.wait_until_idle("object-events")
+
+    assert len(pipeline.imports()) == before
+
+
+def test_the_same_bytes_dropped_twice_are_two_writes_and_two_imports(pipeline: PipelineStack) -> None:
+    prefix = unique("TWICE")
+    key = f"incoming/{prefix.lower()}.csv"
+    data = HEADER + csv_rows(prefix, 10)
+
+    pipeline.drop(key, data)
+    [first] = pipeline.wait_for_import_of(f"{prefix.lower()}.csv")
+    pipeline.wait_for(first["id"])
+    pipeline.drop(key, data)  # same ETag, new version
+
+    imports = pipeline.wait_for_import_of(f"{prefix.lower()}.csv", count=2)
+    assert imports[0]["id"] != imports[1]["id"]
+    assert_exact(pipeline.wait_for(imports[1]["id"]), rows=10, failed=0, created=0, unchanged=10, chunks=1)
