@@ -34,9 +34,13 @@ class Users(Construct):
             self_sign_up_enabled=False,
             sign_in_aliases=cognito.SignInAliases(email=True),
             password_policy=cognito.PasswordPolicy(
-                min_length=12, require_digits=True, require_lowercase=True, require_uppercase=True,
-                require_symbols=True, temp_password_validity=Duration.days(3),
-            ),  # fmt: skip
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
             mfa=cognito.Mfa.REQUIRED,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
@@ -94,15 +98,15 @@ class Api(Construct):
             "DefaultStage",
             stage_name="$default",
             auto_deploy=True,
-            throttle=apigwv2.ThrottleSettings(rate_limit=config.api_rate_limit, burst_limit=config.api_burst_limit),
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=config.api_rate_limit, burst_limit=config.api_burst_limit
+            ),
             access_log_settings=JsonAccessLogs(
                 access_log_group(self, "AccessLogs", retention(config.log_retention_days)), HTTP_FIELDS
             ),
         )
         authorizer = (
-            authorizers.HttpUserPoolAuthorizer(
-                "Jwt", self.users.pool, user_pool_clients=[self.users.client]
-            )
+            authorizers.HttpUserPoolAuthorizer("Jwt", self.users.pool, user_pool_clients=[self.users.client])
             if self.users
             else None
         )
@@ -131,7 +135,9 @@ class Api(Construct):
                 "ServerErrors",
                 alarm_name=stage_names.alarm("api-5xx"),
                 alarm_description="The HTTP API answered 5xx repeatedly.",
-                metric=self.http_api.metric_server_error(period=Duration.minutes(5), statistic=cloudwatch.Stats.SUM),
+                metric=self.http_api.metric_server_error(
+                    period=Duration.minutes(5), statistic=cloudwatch.Stats.SUM
+                ),
                 threshold=5,
                 evaluation_periods=1,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

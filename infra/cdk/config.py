@@ -61,7 +61,9 @@ class StageConfig:
             raise ValueError(f"stage {self.stage}: account must be 12 digits")
         for name, account in self.partners.items():
             if not _PARTNER_NAME.match(name) or not _ACCOUNT_ID.match(account):
-                raise ValueError(f"stage {self.stage}: partner {name!r} -> {account!r} is not name -> account id")
+                raise ValueError(
+                    f"stage {self.stage}: partner {name!r} -> {account!r} is not name -> account id"
+                )
         if not self.cors_origins:
             raise ValueError(f"stage {self.stage}: corsOrigins must list the UI origin(s)")
 

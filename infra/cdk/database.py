@@ -74,12 +74,19 @@ class Database(Construct):
         )
         for client in (self.functions_sg, self.migrations_sg):
             endpoints_sg.add_ingress_rule(client, ec2.Port.tcp(443), "AWS APIs from functions")
-        endpoint_options = {"subnets": ISOLATED, "security_groups": [endpoints_sg], "open": False}
         self.sqs_endpoint = self.vpc.add_interface_endpoint(
-            "Sqs", service=ec2.InterfaceVpcEndpointAwsService.SQS, **endpoint_options
+            "Sqs",
+            service=ec2.InterfaceVpcEndpointAwsService.SQS,
+            subnets=ISOLATED,
+            security_groups=[endpoints_sg],
+            open=False,
         )
         self.secrets_endpoint = self.vpc.add_interface_endpoint(
-            "SecretsManager", service=ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER, **endpoint_options
+            "SecretsManager",
+            service=ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+            subnets=ISOLATED,
+            security_groups=[endpoints_sg],
+            open=False,
         )
         cluster_sg = ec2.SecurityGroup(
             self, "ClusterSg", vpc=self.vpc, description="Aurora cluster", allow_all_outbound=False
@@ -159,7 +166,12 @@ class Database(Construct):
         else:
             NagSuppressions.add_resource_suppressions(
                 self.secret,
-                [{"id": "AwsSolutions-SMG4", "reason": "Rotation switched off for this stage (secretRotationDays=0)."}],
+                [
+                    {
+                        "id": "AwsSolutions-SMG4",
+                        "reason": "Rotation switched off for this stage (secretRotationDays=0).",
+                    }
+                ],
             )
 
         NagSuppressions.add_resource_suppressions(

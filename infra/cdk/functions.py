@@ -89,7 +89,8 @@ def acknowledge_unscoped_actions(role: iam.Role, actions: list[str]) -> None:
         [
             {
                 "id": "AwsSolutions-IAM5",
-                "reason": "Resource '*' only for actions without resource-level permissions: " + "; ".join(actions),
+                "reason": "Resource '*' only for actions without resource-level permissions: "
+                + "; ".join(actions),
                 "appliesTo": ["Resource::*"],
             }
         ],

@@ -67,15 +67,24 @@ class PipLayerBundler:
         target = Path(output_dir) / "python"
         target.mkdir(parents=True, exist_ok=True)
         command = [
-            sys.executable, "-m", "pip", "install",
-            "--quiet", "--disable-pip-version-check", "--no-compile",
-            "--target", str(target),
-            "--platform", PIP_PLATFORM,
-            "--implementation", "cp",
-            "--python-version", PYTHON_VERSION,
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--target",
+            str(target),
+            "--platform",
+            PIP_PLATFORM,
+            "--implementation",
+            "cp",
+            "--python-version",
+            PYTHON_VERSION,
             "--only-binary=:all:",
             *project_dependencies(),
-        ]  # fmt: skip
+        ]
         subprocess.run(command, check=True)
         shutil.copytree(PACKAGE_DIR, target / "product_importer", ignore=_IGNORED, dirs_exist_ok=True)
         shutil.rmtree(target / "bin", ignore_errors=True)  # console scripts are useless in a layer

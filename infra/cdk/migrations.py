@@ -82,6 +82,8 @@ class Migrations(Construct):
         )
         acknowledge_unscoped_actions(
             self.role,
-            ["X-Ray PutTraceSegments/PutTelemetryRecords",
-             "the EC2 network-interface actions Lambda needs to attach to the VPC"],
-        )  # fmt: skip
+            [
+                "X-Ray PutTraceSegments/PutTelemetryRecords",
+                "the EC2 network-interface actions Lambda needs to attach to the VPC",
+            ],
+        )

@@ -53,7 +53,9 @@ def app_metric(name: str, statistic: str = cloudwatch.Stats.SUM) -> cloudwatch.M
     )
 
 
-def rds_metric(name: str, dimensions: dict[str, str], statistic: str = cloudwatch.Stats.AVERAGE) -> cloudwatch.Metric:
+def rds_metric(
+    name: str, dimensions: dict[str, str], statistic: str = cloudwatch.Stats.AVERAGE
+) -> cloudwatch.Metric:
     return cloudwatch.Metric(
         namespace="AWS/RDS", metric_name=name, dimensions_map=dimensions, statistic=statistic, period=MINUTE
     )
@@ -71,7 +73,9 @@ def websocket_metric(
     )
 
 
-def graph(title: str, left: list[cloudwatch.IMetric], right: list[cloudwatch.IMetric] | None = None) -> cloudwatch.GraphWidget:
+def graph(
+    title: str, left: list[cloudwatch.IMetric], right: list[cloudwatch.IMetric] | None = None
+) -> cloudwatch.GraphWidget:
     return cloudwatch.GraphWidget(title=title, left=left, right=right or [], width=WIDTH, height=6)
 
 
@@ -124,7 +128,9 @@ class Observability(Construct):
                 metric=cloudwatch.MathExpression(
                     expression="execution + integration",
                     using_metrics={
-                        "execution": websocket_metric(w.websocket_api, w.websocket_stage, "ExecutionError", FIVE),
+                        "execution": websocket_metric(
+                            w.websocket_api, w.websocket_stage, "ExecutionError", FIVE
+                        ),
                         "integration": websocket_metric(
                             w.websocket_api, w.websocket_stage, "IntegrationError", FIVE
                         ),
@@ -140,7 +146,9 @@ class Observability(Construct):
             alarm.add_alarm_action(actions.SnsAction(self.topic))
 
         consumer = w.functions["consumer"]
-        chunks_deleted = w.chunks.metric_number_of_messages_deleted(period=MINUTE, statistic=cloudwatch.Stats.SUM)
+        chunks_deleted = w.chunks.metric_number_of_messages_deleted(
+            period=MINUTE, statistic=cloudwatch.Stats.SUM
+        )
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
@@ -164,13 +172,21 @@ class Observability(Construct):
                             consumer.metric_duration(period=MINUTE, statistic="p50"),
                             consumer.metric_duration(period=MINUTE, statistic="p95"),
                         ],
-                        [w.chunks.metric_approximate_age_of_oldest_message(period=MINUTE, statistic="Maximum")],
+                        [
+                            w.chunks.metric_approximate_age_of_oldest_message(
+                                period=MINUTE, statistic="Maximum"
+                            )
+                        ],
                     ),
                 ],
                 [
                     graph(
                         "Queues: chunk backlog and dead letters",
-                        [w.chunks.metric_approximate_number_of_messages_visible(period=MINUTE, statistic="Maximum")],
+                        [
+                            w.chunks.metric_approximate_number_of_messages_visible(
+                                period=MINUTE, statistic="Maximum"
+                            )
+                        ],
                         [
                             dlq.metric_approximate_number_of_messages_visible(
                                 period=MINUTE, statistic="Maximum", label=f"DLQ {name}"

@@ -6,18 +6,19 @@ role's policy names exactly these resources.
 
 | function    | S3 uploads bucket                  | tables                         | queues (send) | other                     |
 |-------------|------------------------------------|--------------------------------|---------------|---------------------------|
-| api         | PutObject uploads/* (presigned)    | progress rw                    | –             | DB secret                 |
+| api         | PutObject uploads/* (presigned)    | progress rw                    | -             | DB secret                 |
 | splitter    | Get(Version) uploads/*, incoming/* | progress rw                    | chunks, hooks | DB secret                 |
 | consumer    | Get(Version) uploads/*, incoming/* | progress rw                    | webhooks      | DB secret                 |
-| broadcaster | –                                  | connections read + delete      | –             | @connections              |
-| websocket   | –                                  | connections rw, progress read  | –             | @connections (snapshot)   |
-| webhooks    | –                                  | –                              | –             | DB secret                 |
-| migrations  | –                                  | –                              | –             | DB secret                 |
+| broadcaster | -                                  | connections read + delete      | -             | @connections              |
+| websocket   | -                                  | connections rw, progress read  | -             | @connections (snapshot)   |
+| webhooks    | -                                  | -                              | -             | DB secret                 |
+| migrations  | -                                  | -                              | -             | DB secret                 |
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -31,7 +32,12 @@ from cdk_nag import NagSuppressions
 from infra import topology
 
 OBJECT_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
-CONNECTION_ITEM_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+CONNECTION_ITEM_ACTIONS = [
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+]
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,9 @@ def acknowledge(grantee: iam.IGrantable, finding: str, reason: str, *, regex: st
         raise TypeError("grants go to the functions' own roles")
     applies_to: str | dict[str, str] = {"regex": regex} if regex else finding
     NagSuppressions.add_resource_suppressions(
-        role, [{"id": "AwsSolutions-IAM5", "reason": reason, "appliesTo": [applies_to]}], apply_to_children=True
+        role,
+        [{"id": "AwsSolutions-IAM5", "reason": reason, "appliesTo": [applies_to]}],
+        apply_to_children=True,
     )
 
 
@@ -72,7 +80,7 @@ def read_watched_objects(grantee: iam.IGrantable, bucket: s3.IBucket) -> None:
     acknowledge(
         grantee,
         "uploads/* and incoming/*",
-        "Object keys are per import (uploads/<import id>.csv) or chosen by partners (incoming/<partner>/…): "
+        "Object keys are per import (uploads/<import id>.csv) or chosen by partners (incoming/<partner>/...): "
         "reads are confined to the two watched prefixes, GetObject/GetObjectVersion only.",
         regex=_objects_regex(topology.WATCHED_PREFIXES),
     )
@@ -123,7 +131,9 @@ def connections_items(grantee: iam.IGrantable, table: dynamodb.ITableV2) -> None
 
 def subscribers_lookup(grantee: iam.IGrantable, table: dynamodb.ITableV2) -> None:
     """Query the ``by_import`` index and delete gone connections."""
-    index_name = next(iter(topology.TABLES["connections"]["indexes"]))
+    connections = cast(dict[str, Any], topology.TABLES["connections"])
+    indexes: dict[str, Any] = connections["indexes"]
+    index_name = next(iter(indexes))
     grantee.grant_principal.add_to_principal_policy(
         iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/{index_name}"])
     )

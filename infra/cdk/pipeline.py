@@ -43,18 +43,33 @@ class Pipeline(Construct):
         queues: dict[str, sqs.IQueue] = {"object-events": object_events.queue, "chunks": self.chunks.queue}
 
         self.splitter = ServiceFunction(
-            self, "SplitterFn", spec=topology.FUNCTIONS["splitter"], layer=layer, config=config, network=network
+            self,
+            "SplitterFn",
+            spec=topology.FUNCTIONS["splitter"],
+            layer=layer,
+            config=config,
+            network=network,
         )
         self.consumer = ServiceFunction(
-            self, "ConsumerFn", spec=topology.FUNCTIONS["consumer"], layer=layer, config=config, network=network
+            self,
+            "ConsumerFn",
+            spec=topology.FUNCTIONS["consumer"],
+            layer=layer,
+            config=config,
+            network=network,
         )
         for fn in (self.splitter, self.consumer):
             attach_sqs_trigger(fn, queues)
 
         self.alarms: list[cloudwatch.Alarm] = [
             *(
-                dlq_depth_alarm(self, f"{label}DlqDepth", queue.dlq, stage_names.alarm(f"{queue.spec.name}-dlq"),
-                                f"{queue.spec.name} DLQ")
+                dlq_depth_alarm(
+                    self,
+                    f"{label}DlqDepth",
+                    queue.dlq,
+                    stage_names.alarm(f"{queue.spec.name}-dlq"),
+                    f"{queue.spec.name} DLQ",
+                )
                 for label, queue in (("ObjectEvents", object_events), ("Chunks", self.chunks))
             ),
             cloudwatch.Alarm(
@@ -77,7 +92,9 @@ class Pipeline(Construct):
                     alarm_name=stage_names.alarm(f"{fn.spec.name}-errors"),
                     alarm_description=f"The {fn.spec.name} function failed whole invocations "
                     "(row errors are data and never count here).",
-                    metric=fn.function.metric_errors(period=Duration.minutes(5), statistic=cloudwatch.Stats.SUM),
+                    metric=fn.function.metric_errors(
+                        period=Duration.minutes(5), statistic=cloudwatch.Stats.SUM
+                    ),
                     threshold=5,
                     evaluation_periods=1,
                     treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -34,8 +34,8 @@ def _key(name: str) -> dynamodb.Attribute:
 class ProgressTables(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
-        progress: dict[str, Any] = topology.TABLES["progress"]
-        connections: dict[str, Any] = topology.TABLES["connections"]
+        progress = cast(dict[str, Any], topology.TABLES["progress"])
+        connections = cast(dict[str, Any], topology.TABLES["connections"])
 
         self.progress = dynamodb.TableV2(
             self,
@@ -107,7 +107,9 @@ class LiveProgress(Construct):
             label = integration_ids.get(route_key, route_key.title().replace("-", ""))
             self.routes[route_key] = self.api.add_route(
                 route_key,
-                integration=integrations.WebSocketLambdaIntegration(f"{label}Integration", self.websocket.function),
+                integration=integrations.WebSocketLambdaIntegration(
+                    f"{label}Integration", self.websocket.function
+                ),
             )
 
         if config.manage_api_gateway_account:

@@ -49,12 +49,16 @@ class StatefulStack(Stack):
         CfnOutput(self, names.OUT_DB_SECRET, value=self.database.secret.secret_arn)
         CfnOutput(self, names.OUT_DB_PROXY, value=self.database.proxy.endpoint)
         for partner, role in self.storage.partner_roles.items():
-            CfnOutput(self, f"{names.OUT_PARTNER_ROLE}{partner.title().replace('-', '')}", value=role.role_arn)
+            CfnOutput(
+                self, f"{names.OUT_PARTNER_ROLE}{partner.title().replace('-', '')}", value=role.role_arn
+            )
         suppress_cdk_internals(self)
 
 
 class StatelessStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, stateful: StatefulStack) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: StageConfig, stateful: StatefulStack
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -63,20 +67,28 @@ class StatelessStack(Stack):
         )
         self.config = config
         db = stateful.database
-        layer = SharedLayer(self, "SharedLayer").layer
+        self.shared_layer = SharedLayer(self, "SharedLayer")
+        layer = self.shared_layer.layer
         network = db.network()
 
         self.pipeline = Pipeline(
-            self, "Pipeline", config=config, object_events=stateful.storage.object_events, layer=layer,
+            self,
+            "Pipeline",
+            config=config,
+            object_events=stateful.storage.object_events,
+            layer=layer,
             network=network,
-        )  # fmt: skip
+        )
         self.webhooks = Webhooks(self, "Webhooks", config=config, layer=layer, network=network)
         self.live = LiveProgress(self, "LiveProgress", config=config, tables=stateful.tables, layer=layer)
         self.api = Api(self, "Api", config=config, layer=layer, network=network)
         self.frontend = Frontend(
-            self, "Frontend", config=config, api_domain_name=self.api.domain_name,
+            self,
+            "Frontend",
+            config=config,
+            api_domain_name=self.api.domain_name,
             uploads_bucket=stateful.storage.bucket,
-        )  # fmt: skip
+        )
 
         self.functions: dict[str, ServiceFunction] = {
             "api": self.api.function,
@@ -121,7 +133,10 @@ class StatelessStack(Stack):
             run_before=[fn.function for fn in self.functions.values() if fn.spec.needs_database],
         )
         grant_all(
-            {**{name: fn.function for name, fn in self.functions.items()}, "migrations": self.migrations.function},
+            {
+                **{name: fn.function for name, fn in self.functions.items()},
+                "migrations": self.migrations.function,
+            },
             Resources(
                 uploads=stateful.storage.bucket,
                 progress=stateful.tables.progress,

@@ -23,7 +23,9 @@ NONCURRENT_VERSION_DAYS = 7
 ACCESS_LOG_DAYS = 90
 
 
-def private_bucket(scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: object) -> s3.Bucket:
+def private_bucket(
+    scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: object
+) -> s3.Bucket:
     """Block public access, TLS only, SSE-S3, owner-enforced objects."""
     return s3.Bucket(
         scope,
@@ -50,7 +52,13 @@ class Storage(Construct):
         )
         NagSuppressions.add_resource_suppressions(
             self.access_logs,
-            [{"id": "AwsSolutions-S1", "reason": "This bucket is the server-access-log destination itself."}],
+            [
+                {
+                    "id": "AwsSolutions-S1",
+                    "reason": "This bucket is the access-log destination itself; logging it to itself would loop, and a "
+                    "further log bucket would only move the same finding.",
+                }
+            ],
         )
 
         expire_after = Duration.days(config.upload_expiry_days)

@@ -31,7 +31,12 @@ class Webhooks(Construct):
         stage_names = names.StageNames(config.stage)
         self.deliveries = QueueWithDlq(self, "Deliveries", spec=topology.QUEUES["webhooks"])
         self.function = ServiceFunction(
-            self, "WebhooksFn", spec=topology.FUNCTIONS["webhooks"], layer=layer, config=config, network=network
+            self,
+            "WebhooksFn",
+            spec=topology.FUNCTIONS["webhooks"],
+            layer=layer,
+            config=config,
+            network=network,
         )
         attach_sqs_trigger(self.function, {"webhooks": self.deliveries.queue})
         self.alarms: list[cloudwatch.Alarm] = [

@@ -1,0 +1,123 @@
+"""Database: isolated VPC + endpoints, Aurora Serverless v2, secret rotation, RDS Proxy, migrations."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.cdk import names
+from tests.infra.conftest import Stage
+
+pytestmark = pytest.mark.infra
+
+
+def test_vpc_has_isolated_subnets_and_the_endpoints_functions_need(prod: Stage) -> None:
+    template = prod.stateful_template
+    endpoints = template.of_type("AWS::EC2::VPCEndpoint").values()
+    services = {
+        str(e["Properties"]["ServiceName"]).rsplit(".", 1)[-1].strip("'}]\""): e["Properties"].get(
+            "VpcEndpointType"
+        )
+        for e in endpoints
+    }
+    assert services == {
+        "s3": "Gateway",
+        "dynamodb": "Gateway",
+        "sqs": "Interface",
+        "secretsmanager": "Interface",
+    }
+    isolated = [
+        s
+        for s in template.of_type("AWS::EC2::Subnet").values()
+        if {"Key": "aws-cdk:subnet-type", "Value": "Isolated"} in s["Properties"]["Tags"]
+    ]
+    assert len(isolated) == len(prod.stateful.config.availability_zones)
+    assert template.of_type("AWS::EC2::FlowLog")
+
+
+def test_aurora_is_serverless_v2_postgres_17_encrypted(prod: Stage) -> None:
+    db = prod.stateful.database
+    props = prod.stateful_template.props(db.cluster)
+    assert props["Engine"] == "aurora-postgresql"
+    assert props["EngineVersion"].startswith("17.")
+    assert props["StorageEncrypted"] is True
+    assert props["ServerlessV2ScalingConfiguration"] == {
+        "MinCapacity": prod.stateful.config.aurora_min_acu,
+        "MaxCapacity": prod.stateful.config.aurora_max_acu,
+    }
+    assert props["DatabaseName"] == names.DATABASE_NAME
+    instances = prod.stateful_template.of_type("AWS::RDS::DBInstance").values()
+    assert {i["Properties"]["DBInstanceClass"] for i in instances} == {"db.serverless"}
+    assert len(list(instances)) == 1 + prod.stateful.config.aurora_readers
+
+
+def test_prod_cluster_is_protected_and_snapshotted_dev_is_disposable(prod: Stage, dev: Stage) -> None:
+    prod_cluster = prod.stateful_template.resource(prod.stateful.database.cluster)
+    assert prod_cluster["Properties"]["DeletionProtection"] is True
+    assert prod_cluster["DeletionPolicy"] == "Snapshot"
+    dev_cluster = dev.stateful_template.resource(dev.stateful.database.cluster)
+    assert dev_cluster["Properties"]["DeletionProtection"] is False
+    assert dev_cluster["DeletionPolicy"] == "Delete"
+
+
+def test_credentials_live_in_a_rotated_secret(prod: Stage) -> None:
+    template = prod.stateful_template
+    assert template.of_type("AWS::SecretsManager::Secret")
+    (schedule,) = template.of_type("AWS::SecretsManager::RotationSchedule").values()
+    assert schedule["Properties"]["RotationRules"]["ScheduleExpression"] == (
+        f"rate({prod.stateful.config.secret_rotation_days} days)"
+    )
+
+
+def test_rds_proxy_requires_tls_and_fronts_the_cluster(prod: Stage) -> None:
+    template = prod.stateful_template
+    proxy = template.props(prod.stateful.database.proxy)
+    assert proxy["EngineFamily"] == "POSTGRESQL"
+    assert proxy["RequireTLS"] is True
+    (target_group,) = template.of_type("AWS::RDS::DBProxyTargetGroup").values()
+    assert target_group["Properties"]["DBClusterIdentifiers"] == [
+        {"Ref": template.logical_id(prod.stateful.database.cluster)}
+    ]
+
+
+def test_only_proxy_and_migrations_reach_the_cluster(prod: Stage) -> None:
+    template = prod.stateful_template
+    db = prod.stateful.database
+    cluster_sg = template.props(db.cluster)["VpcSecurityGroupIds"][0]["Fn::GetAtt"][0]
+    sources = {
+        rule["Properties"]["SourceSecurityGroupId"]["Fn::GetAtt"][0]
+        for rule in template.of_type("AWS::EC2::SecurityGroupIngress").values()
+        if rule["Properties"]["GroupId"] == {"Fn::GetAtt": [cluster_sg, "GroupId"]}
+    }
+    allowed = {
+        template.logical_id(db.migrations_sg),
+        template.logical_id(db.proxy.connections.security_groups[0]),
+        *(i for i in template.resources if i.startswith("DatabaseRotationSg")),
+    }
+    assert sources <= allowed
+    assert template.logical_id(db.functions_sg) not in sources
+
+
+def test_migrations_run_on_deploy_before_the_database_functions(prod: Stage) -> None:
+    # Given the migrations trigger of the stateless stack
+    template = prod.stateless_template
+    migrations = prod.stateless.migrations
+    (trigger,) = template.of_type("Custom::Trigger").values()
+
+    # Then it invokes the migrations function (a new version on every code/layer change)
+    version = template.resources[trigger["Properties"]["HandlerArn"]["Ref"]]
+    assert version["Type"] == "AWS::Lambda::Version"
+    assert version["Properties"]["FunctionName"] == {"Ref": template.logical_id(migrations.function)}
+
+    # And it connects with the secret straight to the writer (no proxy), in the VPC
+    fn = template.props(migrations.function)
+    env = fn["Environment"]["Variables"]
+    assert set(env) >= {names.ENV_DB_SECRET_ARN, names.ENV_DB_NAME}
+    assert names.ENV_DB_PROXY_ENDPOINT not in env
+    assert fn["Handler"] == "handler.handler"
+    assert "VpcConfig" in fn
+
+    # And every function that uses the database waits for it
+    trigger_id = next(iter(template.of_type("Custom::Trigger")))
+    for name, service in prod.stateless.functions.items():
+        depends = template.resource(service.function).get("DependsOn", [])
+        assert (trigger_id in depends) == service.spec.needs_database, name

@@ -1,0 +1,49 @@
+"""The environment each function receives: what product_importer.settings reads, nothing local-only."""
+
+from __future__ import annotations
+
+import pytest
+from product_importer.settings import Settings
+
+from infra import topology
+from infra.cdk import names
+from tests.infra.conftest import Stage
+
+pytestmark = pytest.mark.infra
+
+COMMON = {
+    names.ENV_POWERTOOLS_SERVICE_NAME,
+    names.ENV_POWERTOOLS_METRICS_NAMESPACE,
+    names.ENV_LOG_LEVEL,
+    names.ENV_CHUNK_ROWS,
+    names.ENV_MAX_UPLOAD_BYTES,
+    names.ENV_UPLOADS_BUCKET,
+    names.ENV_OBJECT_EVENTS_QUEUE_URL,
+    names.ENV_CHUNKS_QUEUE_URL,
+    names.ENV_CHUNKS_DLQ_URL,
+    names.ENV_WEBHOOKS_QUEUE_URL,
+    names.ENV_PROGRESS_TABLE,
+    names.ENV_CONNECTIONS_TABLE,
+    names.ENV_WEBSOCKET_URL,
+    names.ENV_WEBSOCKET_MANAGEMENT_URL,
+}
+DATABASE = {names.ENV_DB_SECRET_ARN, names.ENV_DB_PROXY_ENDPOINT, names.ENV_DB_NAME}
+POWERTOOLS_ONLY = {
+    names.ENV_POWERTOOLS_SERVICE_NAME,
+    names.ENV_POWERTOOLS_METRICS_NAMESPACE,
+    names.ENV_LOG_LEVEL,
+}
+
+
+@pytest.mark.parametrize("name", sorted(topology.FUNCTIONS))
+def test_function_environment(prod: Stage, name: str) -> None:
+    spec = topology.FUNCTIONS[name]
+    env = prod.stateless_template.props(prod.stateless.functions[name].function)["Environment"]["Variables"]
+    assert set(env) == COMMON | (DATABASE if spec.needs_database else set()) | set(spec.extra_env)
+    # Never the local-mode switches: the cloud is not a laptop.
+    assert not {"DATABASE_URL", "AWS_ENDPOINT_URL", "LOCAL_MODE"} & set(env)
+
+
+def test_every_variable_except_powertools_is_a_settings_field() -> None:
+    fields = {f.upper() for f in Settings.model_fields}
+    assert fields >= (COMMON | DATABASE) - POWERTOOLS_ONLY

@@ -1,0 +1,92 @@
+"""IAM least privilege: each function's policy names exactly the resources it uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.cdk.functions import VPC_ACCESS_ACTIONS
+from tests.infra.conftest import Stage
+from tests.infra.template_queries import as_list, referenced_ids
+
+pytestmark = pytest.mark.infra
+
+UNSCOPED_ACTIONS = {
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "dynamodb:ListStreams",
+    *VPC_ACCESS_ACTIONS,
+}
+
+
+def expected_resources(stage: Stage) -> dict[str, set]:
+    """Which resources each role may name: the table in infra/cdk/permissions.py, plus event sources."""
+    stateful, stateless = stage.stateful, stage.stateless
+    a, b = stage.stateful_template.logical_id, stage.stateless_template.logical_id
+    bucket = a(stateful.storage.bucket)
+    progress = a(stateful.tables.progress)
+    connections = a(stateful.tables.connections)
+    secret = a(stateful.database.secret)
+    object_events = a(stateful.storage.object_events.queue)
+    chunks = b(stateless.pipeline.chunks.queue)
+    webhooks = b(stateless.webhooks.deliveries.queue)
+    websocket_api = b(stateless.live.api)
+    failed_batches = b(stateless.live.failed_batches)
+    own = {name: {b(fn.log_group)} for name, fn in stateless.functions.items()}
+    return {
+        "api": own["api"] | {bucket, progress, secret},
+        "splitter": own["splitter"] | {object_events, bucket, progress, chunks, webhooks, secret},
+        "consumer": own["consumer"] | {chunks, bucket, progress, webhooks, secret},
+        "broadcaster": own["broadcaster"] | {progress, connections, websocket_api, failed_batches},
+        "websocket": own["websocket"] | {connections, progress, websocket_api},
+        "webhooks": own["webhooks"] | {webhooks, secret},
+        "migrations": {b(stateless.migrations.log_group), secret},
+    }
+
+
+def _roles(stage: Stage) -> dict:
+    roles = {name: fn.role for name, fn in stage.stateless.functions.items()}
+    roles["migrations"] = stage.stateless.migrations.role
+    return roles
+
+
+@pytest.mark.parametrize(
+    "name", ["api", "splitter", "consumer", "broadcaster", "websocket", "webhooks", "migrations"]
+)
+def test_role_names_only_the_resources_its_function_uses(prod: Stage, name: str) -> None:
+    # Given the role of one function and every statement attached to it
+    template = prod.stateless_template
+    statements = template.policies_of_role(_roles(prod)[name])
+    known = set(prod.stateful_template.resources) | set(template.resources)
+
+    # Then the resources it names are exactly the ones in the permissions table
+    named = set().union(*(referenced_ids(s["Resource"], known) for s in statements))
+    assert named == expected_resources(prod)[name]
+
+    # And '*' only carries actions that AWS does not scope to resources
+    for statement in statements:
+        actions = set(as_list(statement["Action"]))
+        assert not any("*" in action for action in actions), actions
+        if "*" in as_list(statement["Resource"]):
+            assert actions <= UNSCOPED_ACTIONS, actions
+
+
+def test_only_the_api_may_write_objects_and_only_under_uploads(prod: Stage) -> None:
+    template = prod.stateless_template
+    for name, role in _roles(prod).items():
+        puts = [s for s in template.policies_of_role(role) if "s3:PutObject" in as_list(s["Action"])]
+        if name != "api":
+            assert not puts, name
+            continue
+        (statement,) = puts
+        assert statement["Resource"]["Fn::Join"][1][-1] == "/uploads/*"
+
+
+def test_database_credentials_are_readable_only_by_database_functions(prod: Stage) -> None:
+    template = prod.stateless_template
+    secret = prod.stateful_template.logical_id(prod.stateful.database.secret)
+    readers = {
+        name
+        for name, role in _roles(prod).items()
+        if any(secret in str(s["Resource"]) for s in template.policies_of_role(role))
+    }
+    assert readers == {"api", "splitter", "consumer", "webhooks", "migrations"}

@@ -1,0 +1,105 @@
+"""Progress + WebSocket: tables, stream, TTL, index, WebSocket routes, broadcaster, @connections grant."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pytest
+
+from infra import topology
+from tests.infra.conftest import Stage
+from tests.infra.template_queries import as_list
+
+PROGRESS = cast(dict[str, Any], topology.TABLES["progress"])
+CONNECTIONS = cast(dict[str, Any], topology.TABLES["connections"])
+
+pytestmark = pytest.mark.infra
+
+
+def test_progress_table_is_on_demand_with_new_image_stream_and_pitr(prod: Stage) -> None:
+    props = prod.stateful_template.props(prod.stateful.tables.progress)
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["StreamSpecification"] == {"StreamViewType": PROGRESS["stream"]}
+    assert props["KeySchema"] == [{"AttributeName": PROGRESS["partition_key"], "KeyType": "HASH"}]
+    (replica,) = props["Replicas"]
+    assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+
+
+def test_connections_table_has_ttl_and_the_by_import_index(prod: Stage) -> None:
+    props = prod.stateful_template.props(prod.stateful.tables.connections)
+    spec = CONNECTIONS
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["TimeToLiveSpecification"] == {"AttributeName": spec["ttl_attribute"], "Enabled": True}
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by_import"
+    assert index["KeySchema"] == [{"AttributeName": "import_id", "KeyType": "HASH"}]
+
+
+def test_websocket_api_has_the_topology_routes_on_the_websocket_function(prod: Stage) -> None:
+    template = prod.stateless_template
+    live = prod.stateless.live
+    trigger = topology.FUNCTIONS["websocket"].trigger
+    assert isinstance(trigger, topology.WebSocketTrigger)
+    api_id = template.logical_id(live.api)
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in template.of_type("AWS::ApiGatewayV2::Route").values()
+        if r["Properties"]["ApiId"] == {"Ref": api_id}
+    }
+    assert set(routes) == set(trigger.routes)
+    fn_id = template.logical_id(live.websocket.function)
+    for route in routes.values():
+        integration_id = route["Target"]["Fn::Join"][1][1]["Ref"]
+        integration = template.resources[integration_id]["Properties"]
+        assert fn_id in str(integration["IntegrationUri"])
+    stage = template.props(live.stage)
+    assert stage["StageName"] == "prod"
+    assert stage["AutoDeploy"] is True
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == prod.stateless.config.websocket_rate_limit
+    assert "AccessLogSettings" in stage
+
+
+def test_broadcaster_reads_the_stream_with_bisect_retries_and_failure_destination(prod: Stage) -> None:
+    template = prod.stateless_template
+    live = prod.stateless.live
+    trigger = topology.FUNCTIONS["broadcaster"].trigger
+    assert isinstance(trigger, topology.StreamTrigger)
+    fn_id = template.logical_id(live.broadcaster.function)
+    (mapping,) = [
+        m["Properties"]
+        for m in template.of_type("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": fn_id}
+    ]
+    progress_id = prod.stateful_template.logical_id(prod.stateful.tables.progress)
+    assert progress_id in mapping["EventSourceArn"]["Fn::ImportValue"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == trigger.retry_attempts
+    assert mapping["BatchSize"] == trigger.batch_size
+    assert mapping["MaximumBatchingWindowInSeconds"] == trigger.max_batching_window_s
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": [template.logical_id(live.failed_batches), "Arn"]
+    }
+
+
+@pytest.mark.parametrize("name", ["broadcaster", "websocket"])
+def test_manage_connections_is_granted_on_this_stage_post_only(prod: Stage, name: str) -> None:
+    template = prod.stateless_template
+    role = prod.stateless.functions[name].role
+    statements = [
+        s for s in template.policies_of_role(role) if "execute-api:ManageConnections" in as_list(s["Action"])
+    ]
+    (statement,) = statements
+    assert as_list(statement["Action"]) == ["execute-api:ManageConnections"]
+    parts = statement["Resource"]["Fn::Join"][1]
+    assert {"Ref": template.logical_id(prod.stateless.live.api)} in parts
+    assert parts[-1] == "/prod/POST/@connections/*"
+
+
+def test_no_other_function_may_manage_connections(prod: Stage) -> None:
+    template = prod.stateless_template
+    for name, service in prod.stateless.functions.items():
+        if name in {"broadcaster", "websocket"}:
+            continue
+        actions = [a for s in template.policies_of_role(service.role) for a in as_list(s["Action"])]
+        assert not any(a.startswith("execute-api:") for a in actions), name
