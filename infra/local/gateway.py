@@ -37,7 +37,12 @@ from infra.local.events import LocalContext, websocket_event, websocket_route
 
 logger = logging.getLogger("gateway")
 
-ABNORMAL_CLOSURE = 1006
+
+def _lost_without_close_frame(message: dict[str, Any]) -> bool:
+    """The TCP connection ended without a closing handshake. uvicorn's sans-I/O protocol reports that as
+    code 1005 (1006 before the handshake completed) *without* a ``reason`` key, while a received close
+    frame always comes with one (possibly empty)."""
+    return message.get("code") in (1005, 1006) and "reason" not in message
 
 
 def new_connection_id() -> str:
@@ -117,10 +122,16 @@ class LocalGateway:
         await socket.accept()
         connection = _Connection(socket, source_ip, headers.get("user-agent", ""))
         self._connections[connection_id] = connection
-        code = 1000
+        lost = False
         try:
             while True:
-                body = await socket.receive_text()
+                message = await socket.receive()  # the raw ASGI message: Starlette hides how a link ended
+                if message["type"] == "websocket.disconnect":
+                    lost = _lost_without_close_frame(message)
+                    break
+                body = message.get("text")
+                if body is None:
+                    body = (message.get("bytes") or b"").decode("utf-8", "replace")
                 connection.last_active_at = time.time()
                 await self._invoke(
                     websocket_event(
@@ -131,11 +142,9 @@ class LocalGateway:
                         domain=self._domain,
                     )
                 )
-        except WebSocketDisconnect as exc:
-            code = exc.code
         finally:
             self._connections.pop(connection_id, None)
-        if code != ABNORMAL_CLOSURE or connection.closed_by_server:
+        if not lost or connection.closed_by_server:
             await self._invoke(
                 websocket_event("$disconnect", connection_id, source_ip=source_ip, domain=self._domain)
             )
@@ -148,9 +157,9 @@ class LocalGateway:
         if request.method == "GET":
             return JSONResponse(
                 {
-                    "ConnectedAt": _iso(connection.connected_at),
-                    "LastActiveAt": _iso(connection.last_active_at),
-                    "Identity": {"SourceIp": connection.source_ip, "UserAgent": connection.user_agent},
+                    "connectedAt": _iso(connection.connected_at),
+                    "lastActiveAt": _iso(connection.last_active_at),
+                    "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
                 }
             )
         if request.method == "DELETE":
