@@ -1,6 +1,8 @@
-import { NavLink, Outlet } from "react-router-dom";
+import { Link, NavLink, Outlet, useLocation } from "react-router-dom";
 
 export function Layout() {
+  const { pathname } = useLocation();
+  const importsActive = pathname === "/" || pathname.startsWith("/imports/");
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -15,9 +17,13 @@ export function Layout() {
           <nav aria-label="Main">
             <ul className="nav">
               <li>
-                <NavLink to="/" end className={({ isActive }) => `nav__link${isActive ? " nav__link--active" : ""}`}>
+                <Link
+                  to="/"
+                  className={`nav__link${importsActive ? " nav__link--active" : ""}`}
+                  aria-current={importsActive ? "page" : undefined}
+                >
                   Imports
-                </NavLink>
+                </Link>
               </li>
               <li>
                 <NavLink to="/products" className={({ isActive }) => `nav__link${isActive ? " nav__link--active" : ""}`}>

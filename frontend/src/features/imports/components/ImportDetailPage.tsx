@@ -63,7 +63,7 @@ export function ImportDetailPage() {
               <div>
                 <strong>This file could not be imported.</strong> {imp.error ?? "The server did not say why."}
                 <br />
-                No product was changed by the rows that were not processed. Fix the file and upload it again.
+                Fix the file and upload it again.
               </div>
             </div>
           ) : null}
@@ -72,16 +72,20 @@ export function ImportDetailPage() {
           <section aria-label="Summary" className="card">
             <ImportProgress imp={imp} />
             <ImportStats imp={imp} />
-            <p className="muted small">Import id: <code>{imp.id}</code></p>
+            <p className="muted small summary__id">
+              Import id: <code>{imp.id}</code>
+            </p>
           </section>
 
-          <div className="toolbar">
-            <a className="button" href={importErrorsCsvUrl(imp.id)} download data-testid="download-errors">
-              Download errors (CSV)
-            </a>
-          </div>
+          {imp.rows_failed !== 0 ? (
+            <div className="toolbar">
+              <a className="button" href={importErrorsCsvUrl(imp.id)} download data-testid="download-errors">
+                Download errors (CSV)
+              </a>
+            </div>
+          ) : null}
 
-          <RowErrorTable importId={imp.id} expected={imp.rows_failed} />
+          <RowErrorTable importId={imp.id} expected={imp.rows_failed} importFailed={imp.status === "failed"} />
         </>
       ) : null}
     </div>

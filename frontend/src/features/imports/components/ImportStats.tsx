@@ -22,14 +22,17 @@ export function importProgress(imp: Import): number | null {
 }
 
 export function ImportProgress({ imp }: { imp: Import }) {
-  const value = imp.status === "pending" ? 0 : importProgress(imp);
+  // a failed import with no known total stops the bar where it is (0), instead of spinning forever
+  const value = imp.status === "pending" ? 0 : imp.status === "failed" ? (importProgress(imp) ?? 0) : importProgress(imp);
   const tone = imp.status === "failed" ? "danger" : imp.status === "completed" ? ((imp.rows_failed ?? 0) > 0 ? "warn" : "success") : "default";
   const text =
     imp.rows_total !== null
       ? `${formatCount(imp.rows_processed ?? 0)} / ${formatCount(imp.rows_total)} rows`
       : imp.status === "pending"
         ? "Waiting for the file"
-        : `${formatCount(imp.rows_processed ?? 0)} rows`;
+        : imp.status === "failed"
+          ? "Stopped"
+          : `${formatCount(imp.rows_processed ?? 0)} rows`;
   return <ProgressBar value={value} label={`Progress of ${imp.filename}`} valueText={text} tone={tone} testId="import-progress" />;
 }
 

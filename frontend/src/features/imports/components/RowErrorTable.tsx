@@ -4,7 +4,14 @@ import { formatCount } from "../../../lib/format";
 import { useCursorPager } from "../../../lib/query";
 import { ERRORS_PAGE_SIZE, useImportErrors } from "../api/imports";
 
-export function RowErrorTable({ importId, expected }: { importId: string; expected: number | null }) {
+export interface RowErrorTableProps {
+  importId: string;
+  /** rows_failed as last seen; a change refetches the page. */
+  expected: number | null;
+  importFailed?: boolean;
+}
+
+export function RowErrorTable({ importId, expected, importFailed = false }: RowErrorTableProps) {
   const pager = useCursorPager(importId);
   const errors = useImportErrors(importId, pager.cursor, expected);
   const first = pager.page * ERRORS_PAGE_SIZE;
@@ -17,7 +24,9 @@ export function RowErrorTable({ importId, expected }: { importId: string; expect
       {errors.loading ? <Loading label="Loading row errors…" /> : null}
       {errors.error ? <ErrorMessage error={errors.error} onRetry={() => void errors.refetch()} title="Could not load row errors." /> : null}
       {errors.data && errors.data.items.length === 0 && pager.page === 0 ? (
-        <EmptyState title="No row errors">Every row of this file was valid.</EmptyState>
+        <EmptyState title="No row errors">
+          {importFailed ? "No single row was reported; the whole file failed (see above)." : "Every row processed so far was valid."}
+        </EmptyState>
       ) : null}
       {errors.data && errors.data.items.length > 0 ? (
         <div className="table-wrap" tabIndex={0} role="region" aria-label="Row errors table">
