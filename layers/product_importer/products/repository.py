@@ -154,7 +154,12 @@ def _search(
     if query and query["q"]:
         words_where = [*where, sql.SQL("s.document @@ %(tsq)s::tsquery")]
         source = sql.SQL("product_search s JOIN products p ON p.sku_key = s.sku_key")
-        by_words = cur.execute(_page_query(source, words_where), {**params, "tsq": query["q"]}).fetchall()
+        # A seq scan of the search table looks cheap to the planner when a word is common and a filter is
+        # selective, and grows with the catalog; the indexed paths (GIN bitmap, or a primary-key walk in
+        # SKU order) stay fast at any size, so they are the only ones offered for this one statement.
+        with cur.connection.transaction():
+            cur.execute("SET LOCAL enable_seqscan = off")
+            by_words = cur.execute(_page_query(source, words_where), {**params, "tsq": query["q"]}).fetchall()
     merged: list[dict[str, Any]] = []
     for row in heapq.merge(by_sku, by_words, key=lambda r: r["sku_key"]):
         if not merged or merged[-1]["sku_key"] != row["sku_key"]:

@@ -1,0 +1,240 @@
+"""The products API on a real PostgreSQL: paging, search (and its plans), CRUD, versions, delete-all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from product_importer.api import deps
+from product_importer.api.app import create_app
+from product_importer.db.chunks import next_import_number, version_base
+from product_importer.products.search import refresh_for_import
+from product_importer.settings import Settings
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[TestClient]:
+    app = create_app()
+
+    def db() -> Iterator[psycopg.Connection]:
+        with psycopg.connect(database_url) as conn:
+            yield conn
+
+    app.dependency_overrides[deps.db] = db
+    app.dependency_overrides[deps.settings] = lambda: Settings(database_url=database_url, local_mode=True)
+    with TestClient(app) as client:
+        yield client
+
+
+def generate_products(
+    conn: psycopg.Connection, count: int, *, import_id: str = "gen", start: int = 1
+) -> None:
+    """``count`` products in one set-based INSERT (SKUs in mixed case; names/descriptions with words)."""
+    import_no = next_import_number(conn)
+    conn.execute(
+        """
+        INSERT INTO products (sku_key, sku, name, description, price, brand, category, active, version,
+                              last_import_id)
+        SELECT lower(s.sku), s.sku,
+               (ARRAY['Steel','Cotton','Wireless','Vintage'])[1 + n %% 4] || ' ' ||
+               (ARRAY['lamp','chair','kettle','desk','mug'])[1 + n %% 5] || ' ' || n,
+               'item number ' || n || CASE WHEN n %% 1000 = 0 THEN ' rarewordzebra' ELSE '' END,
+               round((n %% 10000) / 100.0, 2), 'Brand ' || (n %% 20), 'Category ' || (n %% 10), n %% 10 <> 0,
+               %(base)s::bigint + n, %(import_id)s
+        FROM generate_series(%(start)s::int, %(end)s::int) AS n,
+             LATERAL (SELECT CASE WHEN n %% 2 = 0 THEN 'SKU-' ELSE 'sku-' END || lpad(n::text, 8, '0') AS sku) AS s
+        """,
+        {"base": version_base(import_no), "import_id": import_id, "start": start, "end": start + count - 1},
+    )
+    conn.commit()
+    refresh_for_import(conn, import_id)
+    conn.execute("ANALYZE products")
+    conn.execute("ANALYZE product_search")
+    conn.commit()
+
+
+def all_pages(api: TestClient, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        reply = api.get("/api/products", params={**params, **({"cursor": cursor} if cursor else {})})
+        assert reply.status_code == 200, reply.text
+        page = reply.json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+def test_paging_returns_every_product_exactly_once_in_sku_order(
+    api: TestClient, conn: psycopg.Connection
+) -> None:
+    # given 1,234 products
+    generate_products(conn, 1_234)
+    # when every page of 100 is read
+    items = all_pages(api, limit=100)
+    # then each product comes once, ordered by its case-insensitive SKU
+    keys = [i["sku"].lower() for i in items]
+    assert len(keys) == 1_234 and len(set(keys)) == 1_234
+    assert keys == sorted(keys)
+    assert api.get("/api/products").json()["items"].__len__() == 50  # the default limit
+    assert api.get("/api/products", params={"limit": 501}).status_code == 422
+
+
+def test_q_matches_a_sku_prefix_or_all_words_of_name_and_description(
+    api: TestClient, conn: psycopg.Connection
+) -> None:
+    generate_products(conn, 3_000)
+    # a SKU prefix, whatever its case
+    by_prefix = all_pages(api, q="SKU-0000012", limit=7)
+    assert [p["sku"].lower() for p in by_prefix] == [f"sku-{n:08d}" for n in range(120, 130)]
+    # words, in any case and order, from name and description together
+    by_words = all_pages(api, q="KETTLE steel")  # name words: n % 4 == 0 and n % 5 == 2
+    assert {int(p["sku"][4:]) for p in by_words} == {n for n in range(1, 3_001) if n % 4 == 0 and n % 5 == 2}
+    assert [p["sku"] for p in all_pages(api, q="rarewordzebra")] == [
+        "SKU-00001000",
+        "SKU-00002000",
+        "SKU-00003000",
+    ]
+    # combined with filters
+    filtered = all_pages(api, q="lamp", active="false", brand="brand 0", category="CATEGORY 0")
+    assert filtered and all(not p["active"] and p["brand"] == "Brand 0" for p in filtered)
+    assert all_pages(api, q="nothing-like-this") == []
+
+
+def test_search_uses_indexes_at_200k_products(conn: psycopg.Connection) -> None:
+    """EXPLAIN the statements ``list_products`` runs: no sequential scan of products or product_search."""
+    from product_importer.products import repository
+
+    generate_products(conn, 200_000)
+    statements: list[str] = []
+
+    class Explaining(psycopg.Cursor):  # type: ignore[type-arg]
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+            text = query.as_string(conn) if hasattr(query, "as_string") else str(query)
+            if text.lstrip().upper().startswith("SELECT") and "products" in text:
+                plan = conn.execute("EXPLAIN " + text, params).fetchall()
+                statements.append("\n".join(r[0] for r in plan))
+            return super().execute(query, params, **kwargs)
+
+    conn.cursor_factory = Explaining
+    for q in ("sku-0012", "steel lamp", "rarewordzebra", "Kettle"):
+        for f in (repository.ProductFilter(q=q), repository.ProductFilter(q=q, brand="Brand 3")):
+            repository.list_products(conn, f, limit=50)
+    repository.list_products(conn, repository.ProductFilter(brand="Brand 3"), limit=50)
+    assert statements
+    for plan in statements:
+        assert "Seq Scan" not in plan, plan
+
+
+def test_put_creates_then_replaces_and_get_is_case_insensitive(api: TestClient) -> None:
+    # when a product is created
+    created = api.put(
+        "/api/products/AB-1",
+        json={"name": " Lamp ", "price": "12.50", "quantity": 3, "attributes": {"color": "red"}},
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == "Lamp" and created.json()["price"] == "12.50"
+    # then it is found whatever the case, and a PUT replaces every field
+    assert api.get("/api/products/ab-1").json()["sku"] == "AB-1"
+    replaced = api.put("/api/products/ab-1", json={"sku": "ab-1", "name": "Desk"})
+    assert replaced.status_code == 200
+    body = replaced.json()
+    assert (
+        body["sku"],
+        body["name"],
+        body["price"],
+        body["quantity"],
+        body["currency"],
+        body["attributes"],
+    ) == ("ab-1", "Desk", None, 0, "USD", {})
+    assert api.get("/api/products", params={"q": "desk"}).json()["items"][0]["sku"] == "ab-1"
+
+
+def test_patch_changes_only_what_it_names(api: TestClient) -> None:
+    api.put(
+        "/api/products/P-1",
+        json={"name": "Chair", "price": 5, "brand": "Acme", "attributes": {"a": "1", "b": "2"}},
+    )
+    reply = api.patch("/api/products/p-1", json={"price": "7.25", "attributes": {"b": None, "c": "3"}})
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert (body["name"], body["price"], body["brand"], body["attributes"]) == (
+        "Chair",
+        "7.25",
+        "Acme",
+        {"a": "1", "c": "3"},
+    )
+    assert api.patch("/api/products/nope", json={"price": "1"}).status_code == 404
+
+
+def test_validation_errors_are_422_with_field_detail(api: TestClient) -> None:
+    reply = api.put(
+        "/api/products/X-1", json={"name": "", "price": "-1", "currency": "usdollar", "quantity": -2}
+    )
+    assert reply.status_code == 422
+    fields = {d["loc"][-1]: d["msg"] for d in reply.json()["detail"]}
+    assert set(fields) == {"name", "price", "currency", "quantity"}
+    assert "required" in fields["name"]
+    too_long = api.put("/api/products/" + "x" * 65, json={"name": "ok"})
+    assert too_long.status_code == 422 and too_long.json()["detail"][0]["loc"] == ["body", "sku"]
+    mismatch = api.put("/api/products/A", json={"sku": "B", "name": "n"})
+    assert mismatch.status_code == 422
+
+
+def test_delete_one_and_delete_all_with_its_guard(api: TestClient, conn: psycopg.Connection) -> None:
+    generate_products(conn, 120)
+    assert api.delete("/api/products/SKU-00000001").status_code == 204
+    assert api.get("/api/products/sku-00000001").status_code == 404
+    assert api.delete("/api/products/sku-00000001").status_code == 404
+    # delete-all refuses without confirm=true
+    assert api.delete("/api/products").status_code == 400
+    assert api.delete("/api/products", params={"confirm": "false"}).status_code == 400
+    assert api.get("/api/products").json()["items"]
+    reply = api.delete("/api/products", params={"confirm": "true"})
+    assert reply.status_code == 200 and reply.json() == {"deleted": 119}
+    assert api.get("/api/products").json() == {"items": [], "next_cursor": None}
+    assert conn.execute("SELECT count(*) FROM product_search").fetchone() == (0,)
+
+
+def test_a_manual_edit_is_newer_than_earlier_imports_and_older_than_later_ones(
+    api: TestClient, conn: psycopg.Connection
+) -> None:
+    # given an import created before the edit
+    earlier = next_import_number(conn)
+    api.put("/api/products/V-1", json={"name": "manual"})
+    stored = conn.execute("SELECT version FROM products WHERE sku_key = 'v-1'").fetchone()
+    assert stored is not None and stored[0] > version_base(earlier) + 2**32 - 1
+    # when an import created later writes the product
+    later = next_import_number(conn)
+    conn.execute(
+        "UPDATE products SET version = %s, name = 'import' WHERE sku_key = 'v-1'", (version_base(later) + 1,)
+    )
+    conn.commit()
+    # then the edit prepared before it (an older number) is refused with 409, not silently lost
+    from product_importer.products import repository
+
+    with pytest.raises(repository.NewerImportError):
+        repository._write(
+            conn,
+            {
+                "sku_key": "v-1",
+                "sku": "V-1",
+                "name": "stale",
+                "description": None,
+                "price": None,
+                "currency": "USD",
+                "quantity": 0,
+                "active": True,
+                "brand": None,
+                "category": None,
+                "barcode": None,
+                "attributes": {},
+            },
+            version=version_base(later - 1),
+        )
+    # and a fresh edit (a newer number) wins again
+    assert api.patch("/api/products/v-1", json={"name": "edited"}).json()["name"] == "edited"
