@@ -1,0 +1,195 @@
+"""Webhooks on the local stack: CRUD, test delivery, a signed import.completed, retries with a log."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from product_importer.webhooks.signing import SIGNATURE_HEADER, verify
+
+from tests.integration.stack_fixture import HEADER, PipelineStack, csv_rows, running_pipeline, unique
+from tests.pg import TestDatabases
+
+
+@pytest.fixture(scope="module")
+def pipeline(databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineStack]:
+    with running_pipeline(
+        databases,
+        Path(tmp_path_factory.mktemp("hooks")),
+        chunk_rows=500,
+        visibility_overrides={"chunks": 5, "object-events": 10, "webhooks": 2},
+        extra_env={"WEBHOOKS_RETRY_BASE_S": "0.5", "WEBHOOKS_TIMEOUT_S": "2"},
+    ) as stack:
+        yield stack
+
+
+class Receiver:
+    """A local HTTP endpoint that records deliveries and answers with the queued status codes."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.statuses = list(statuses or [])
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.received.append(({k: v for k, v in self.headers.items()}, body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def events(self, event_type: str) -> list[tuple[dict[str, str], bytes]]:
+        return [(h, b) for h, b in self.received if json.loads(b)["type"] == event_type]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def wait(condition: Any, timeout_s: float = 30, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def deliveries(pipeline: PipelineStack, hook_id: str) -> list[dict[str, Any]]:
+    reply = pipeline.api.get(f"/api/webhooks/{hook_id}/deliveries", params={"limit": 100})
+    assert reply.status_code == 200, reply.text
+    items: list[dict[str, Any]] = reply.json()["items"]
+    return items
+
+
+def test_crud_never_returns_the_secret(pipeline: PipelineStack, receiver: Receiver) -> None:
+    created = pipeline.api.post(
+        "/api/webhooks", json={"url": receiver.url, "events": ["import.failed"], "secret": "s3cret"}
+    )
+    assert created.status_code == 201, created.text
+    hook = created.json()
+    assert hook["has_secret"] is True and "secret" not in hook and hook["enabled"] is True
+    assert pipeline.api.get(f"/api/webhooks/{hook['id']}").json() == hook
+    patched = pipeline.api.patch(f"/api/webhooks/{hook['id']}", json={"enabled": False, "secret": ""}).json()
+    assert patched["enabled"] is False and patched["has_secret"] is False
+    assert hook["id"] in [h["id"] for h in pipeline.api.get("/api/webhooks").json()["items"]]
+    assert pipeline.api.post("/api/webhooks", json={"url": "ftp://x.example/"}).status_code == 422
+    assert (
+        pipeline.api.post("/api/webhooks", json={"url": receiver.url, "events": ["nope"]}).status_code == 422
+    )
+    assert pipeline.api.delete(f"/api/webhooks/{hook['id']}").status_code == 204
+    assert pipeline.api.get(f"/api/webhooks/{hook['id']}").status_code == 404
+
+
+def test_the_test_endpoint_delivers_synchronously_and_logs_it(
+    pipeline: PipelineStack, receiver: Receiver
+) -> None:
+    hook = pipeline.api.post("/api/webhooks", json={"url": receiver.url, "secret": "k"}).json()
+    try:
+        result = pipeline.api.post(f"/api/webhooks/{hook['id']}/test").json()
+        assert result["ok"] is True and result["status_code"] == 200 and result["error"] is None
+        [(headers, body)] = receiver.events("webhook.test")
+        assert verify(body, "k", headers[SIGNATURE_HEADER])
+        [logged] = deliveries(pipeline, hook["id"])
+        assert (logged["event"], logged["attempt"], logged["status_code"]) == ("webhook.test", 1, 200)
+    finally:
+        pipeline.api.delete(f"/api/webhooks/{hook['id']}")
+
+
+def test_a_completed_import_is_delivered_once_correctly_signed(
+    pipeline: PipelineStack, receiver: Receiver
+) -> None:
+    # given a webhook with a secret
+    hook = pipeline.api.post(
+        "/api/webhooks", json={"url": receiver.url, "secret": "top secret", "events": ["import.completed"]}
+    ).json()
+    try:
+        # when an import completes
+        import_id = pipeline.upload(HEADER + csv_rows(unique("HOOK"), 1_200), "hooked.csv")
+        assert pipeline.wait_for(import_id)["status"] == "completed"
+        wait(
+            lambda: any(
+                json.loads(b)["import"]["id"] == import_id for _, b in receiver.events("import.completed")
+            ),
+            what="the import.completed delivery",
+        )
+        time.sleep(1.5)  # room for a duplicate to show up, if there were one
+        # then exactly one delivery arrived, with a signature over the exact body
+        mine = [
+            (h, b)
+            for h, b in receiver.events("import.completed")
+            if json.loads(b)["import"]["id"] == import_id
+        ]
+        assert len(mine) == 1
+        headers, body = mine[0]
+        assert verify(body, "top secret", headers[SIGNATURE_HEADER])
+        event = json.loads(body)
+        assert event["import"]["status"] == "completed" and event["import"]["rows_imported"] == 1_200
+        assert headers["X-Product-Importer-Event"] == "import.completed"
+        assert pipeline.sql("SELECT count(*) FROM import_events WHERE import_id = %s", (import_id,)) == [(1,)]
+    finally:
+        pipeline.api.delete(f"/api/webhooks/{hook['id']}")
+
+
+def test_the_search_index_is_refreshed_before_the_event(pipeline: PipelineStack, receiver: Receiver) -> None:
+    hook = pipeline.api.post("/api/webhooks", json={"url": receiver.url}).json()
+    try:
+        prefix = unique("SRCH")
+        word = f"zq{prefix.lower()}"
+        data = HEADER + "".join(f"{prefix}-{n},Widget {word} {n},1.00,red\n" for n in range(50)).encode()
+        import_id = pipeline.upload(data, "search.csv")
+        wait(
+            lambda: any(
+                json.loads(b)["import"]["id"] == import_id for _, b in receiver.events("import.completed")
+            ),
+            what="the import.completed delivery",
+        )
+        found = pipeline.api.get("/api/products", params={"q": word, "limit": 100}).json()["items"]
+        assert len(found) == 50
+    finally:
+        pipeline.api.delete(f"/api/webhooks/{hook['id']}")
+
+
+def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(pipeline: PipelineStack) -> None:
+    # given a receiver that fails twice, then recovers
+    flaky = Receiver(statuses=[500, 503])
+    hook = pipeline.api.post("/api/webhooks", json={"url": flaky.url, "secret": "k"}).json()
+    try:
+        # when an import completes
+        import_id = pipeline.upload(HEADER + csv_rows(unique("RETRY"), 100), "retry.csv")
+        wait(lambda: len(deliveries(pipeline, hook["id"])) >= 3, timeout_s=45, what="three attempts")
+        # then the log shows each attempt (newest first) and the receiver got three identical signed bodies
+        log = deliveries(pipeline, hook["id"])
+        assert [(d["attempt"], d["status_code"], d["ok"]) for d in log] == [
+            (3, 200, True),
+            (2, 503, False),
+            (1, 500, False),
+        ]
+        assert all(d["event"] == "import.completed" for d in log)
+        assert log[1]["error"] and "503" in log[1]["error"]
+        bodies = {b for _, b in flaky.received}
+        assert len(flaky.received) == 3 and len(bodies) == 1
+        assert json.loads(next(iter(bodies)))["import"]["id"] == import_id
+    finally:
+        pipeline.api.delete(f"/api/webhooks/{hook['id']}")
+        flaky.close()
