@@ -61,6 +61,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """Runs in the emulator child: ask Linux to SIGTERM it when the stack's process dies abruptly."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def ensure_free(host: str, port: int, what: str) -> None:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise RuntimeError(f"port {port} ({what}) is already in use: is another stack running?") from exc
+
+
 def _wait_for_port(host: str, port: int, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -91,6 +110,8 @@ class LocalStack:
         cfg = self.config
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
+        for port, what in ((cfg.aws_port, "AWS emulator"), (cfg.api_port, "API"), (cfg.ws_port, "WebSocket")):
+            ensure_free(cfg.host, port, what)
         self._start_emulator()
         database_url = cfg.database_url or self._start_postgres()
         self._apply_migrations(database_url)
@@ -151,6 +172,7 @@ class LocalStack:
         self._emulator = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", cfg.host, "-p", str(cfg.aws_port)],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet at this point
         )
         _wait_for_port(cfg.host, cfg.aws_port, 30, "the AWS emulator (moto)")
 

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from product_importer.ingest.chunking import split_ranges
-from product_importer.ingest.header import EmptyFileError, HeaderError, read_header
+from product_importer.ingest.header import MAX_HEADER_BYTES, EmptyFileError, HeaderError, read_header
 from product_importer.models import ChunkMessage, Import, ImportStatus, utcnow
 from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
 from product_importer.pipeline.s3events import ObjectCreated
@@ -27,7 +27,7 @@ from product_importer.storage import MessageQueue, ObjectGoneError, ObjectStore
 
 logger = logging.getLogger(__name__)
 
-HEADER_PROBE_BYTES = 1 << 20
+HEADER_PROBE_BYTES = MAX_HEADER_BYTES + 2  # past read_header's limit: a too-long header is an error, never cut
 _DROP_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4a51-9a57-4f4f1e0c2b11")
 
 
