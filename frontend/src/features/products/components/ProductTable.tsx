@@ -24,7 +24,7 @@ export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableP
             <th scope="col" className="num">Qty</th>
             <th scope="col" className="hide-sm">Brand</th>
             <th scope="col" className="hide-sm">Category</th>
-            <th scope="col">Status</th>
+            <th scope="col" className="hide-sm">Status</th>
             <th scope="col">
               <span className="visually-hidden">Actions</span>
             </th>
@@ -34,12 +34,15 @@ export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableP
           {products.map((p) => (
             <tr key={p.sku} data-testid="product-row" data-sku={p.sku}>
               <td className="mono">{p.sku}</td>
-              <td className="cell-name">{p.name}</td>
+              <td className="cell-name">
+                {p.name}
+                {p.active ? null : <span className="pill pill--off show-sm"> Inactive</span>}
+              </td>
               <td className="num">{formatPrice(p)}</td>
               <td className="num">{p.quantity}</td>
               <td className="hide-sm">{p.brand ?? <span className="muted">–</span>}</td>
               <td className="hide-sm">{p.category ?? <span className="muted">–</span>}</td>
-              <td>
+              <td className="hide-sm">
                 <span className={`pill ${p.active ? "pill--on" : "pill--off"}`}>{p.active ? "Active" : "Inactive"}</span>
               </td>
               <td className="actions">
