@@ -194,22 +194,26 @@ def test_a_consumer_killed_after_the_commit_is_repaired_by_the_redelivery(
     pipeline: PipelineStack, consumer_ports: Callable[[ProgressStore], ConsumerPorts]
 ) -> None:
     prefix = unique("KILL")
-    messages = pipeline.manual_import(HEADER + csv_rows(prefix, 1500, bad={3}), chunk_rows=CHUNK_ROWS)
-    import_id = messages[0].import_id
+    *first, last = pipeline.manual_import(HEADER + csv_rows(prefix, 1500, bad={3}), chunk_rows=CHUNK_ROWS)
+    import_id = last.import_id
+    pipeline.send_chunks(*first)
+    pipeline.wait_for(import_id, until=lambda imp: imp["chunks_done"] == 2)
     crashing = CrashAfterCommit(pipeline.resources.progress_table, pipeline.dynamodb)
 
     with pytest.raises(SystemExit):
-        process_chunk(messages[-1], consumer_ports(crashing))
+        process_chunk(last, consumer_ports(crashing))  # the last chunk: nothing else will repair it
 
     committed = pipeline.sql(
         "SELECT chunks_done, rows_processed FROM import_totals WHERE import_id = %s", (import_id,)
     )
-    assert committed == [(1, 500)]
-    assert pipeline.get_import(import_id)["chunks_done"] == 0  # the progress update was lost
-    pipeline.send_chunks(*messages)  # SQS redelivers the killed one, the others arrive as usual
+    assert committed == [(3, 1500)]
+    lost = pipeline.get_import(import_id)
+    assert (lost["status"], lost["chunks_done"], lost["rows_processed"]) == ("processing", 2, 1000)
+    pipeline.send_chunks(last)  # SQS redelivers the message whose consumer was killed
 
     assert_exact(pipeline.wait_for(import_id), rows=1500, failed=1, created=1499, chunks=3)
     assert pipeline.product_count(prefix) == 1499
+    assert pipeline.sql("SELECT count(*) FROM row_errors WHERE import_id = %s", (import_id,)) == [(1,)]
 
 
 def test_a_partner_drop_starts_its_own_import_and_writing_it_again_starts_another(
