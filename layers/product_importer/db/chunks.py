@@ -95,10 +95,11 @@ def upsert_chunk(
     ``present_fields``: the canonical fields the file's header has (sku and name always); fields not
     in it keep their stored value. ``rows`` are tuples laid out as ``ROW_FIELDS``.
     """
-    statement = _upsert_statement(frozenset(present_fields))
+    present = frozenset(present_fields)
+    statement = _upsert_statement(present)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _write_chunk(conn, statement, import_id, import_no, chunk_no, rows, errors, rows_seen)
+            return _write_chunk(conn, statement, present, import_id, import_no, chunk_no, rows, errors, rows_seen)
         except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
             conn.rollback()
             if attempt == MAX_ATTEMPTS:
@@ -112,6 +113,7 @@ def upsert_chunk(
 def _write_chunk(
     conn: psycopg.Connection,
     statement: sql.Composed,
+    present: frozenset[str],
     import_id: str,
     import_no: int,
     chunk_no: int,
@@ -131,17 +133,7 @@ def _write_chunk(
 
         created = updated = 0
         if rows:
-            conn.execute(_CREATE_STAGE)
-            with conn.cursor().copy(
-                sql.SQL("COPY stage_rows ({}) FROM STDIN").format(
-                    sql.SQL(", ").join(map(sql.Identifier, _STAGE_COLUMNS))
-                )
-            ) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            result = conn.execute(statement, {"base": version_base(import_no), "import_id": import_id}).fetchone()
-            assert result is not None
-            created, updated = int(result[0]), int(result[1])
+            created, updated = _write_rows(conn, statement, present, rows, import_id, version_base(import_no))
         if errors:
             with conn.cursor().copy(
                 "COPY row_errors (import_id, row_no, sku, column_name, message, value) FROM STDIN"
@@ -201,6 +193,51 @@ def read_totals(conn: psycopg.Connection, import_id: str) -> ImportTotals:
         (import_id,),
     ).fetchone()
     return ImportTotals(*row) if row else ImportTotals(0, 0, 0, 0, 0, 0, 0)
+
+
+def _write_rows(conn: psycopg.Connection, statement: sql.Composed, present: frozenset[str], rows: Sequence[tuple],
+                import_id: str, base: int) -> tuple[int, int]:
+    """Write the chunk's rows; return (created, updated).
+
+    Fast path: when none of the chunk's SKUs exist yet (a first import), the de-duplicated rows go
+    straight into ``products`` with one COPY. Otherwise, or if a concurrent chunk inserts one of the
+    keys meanwhile (unique violation), the staged set-based upsert decides row by row on versions.
+    """
+    latest = {row[1]: row for row in rows}  # sku_key -> last row of the chunk with it (rows are in file order)
+    keys = sorted(latest)
+    exists = conn.execute("SELECT EXISTS (SELECT 1 FROM products WHERE sku_key = ANY(%s))", (keys,)).fetchone()
+    if exists is not None and not exists[0]:
+        try:
+            with conn.transaction():  # a savepoint: a unique violation falls back to the upsert
+                _copy_new_products(conn, present, [latest[k] for k in keys], import_id, base)
+            return len(keys), 0
+        except psycopg.errors.UniqueViolation:
+            logger.info("chunk of %s raced a concurrent insert: using the upsert", import_id)
+    conn.execute(_CREATE_STAGE)
+    with conn.cursor().copy(
+        sql.SQL("COPY stage_rows ({}) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, _STAGE_COLUMNS)))
+    ) as copy:
+        for row in rows:
+            copy.write_row(row)
+    result = conn.execute(statement, {"base": base, "import_id": import_id}).fetchone()
+    assert result is not None
+    return int(result[0]), int(result[1])
+
+
+def _copy_new_products(conn: psycopg.Connection, present: frozenset[str], rows: list[tuple], import_id: str,
+                       base: int) -> None:
+    positions = [ROW_FIELDS.index(f) for f in ("sku_key", "sku", "name")]
+    columns = ["sku_key", "sku", "name"]
+    for name in (*OPTIONAL_FIELDS, "attributes"):
+        if name in present:
+            positions.append(ROW_FIELDS.index(name))
+            columns.append(name)
+    columns += ["version", "last_import_id"]
+    with conn.cursor().copy(
+        sql.SQL("COPY products ({}) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
+    ) as copy:
+        for row in rows:
+            copy.write_row([*(row[i] for i in positions), base + row[0], import_id])
 
 
 def _recorded_counts(conn: psycopg.Connection, import_id: str, chunk_no: int) -> ChunkCounts:

@@ -21,7 +21,7 @@ CREATE TABLE products (
     last_import_id text,
     created_at     timestamptz NOT NULL DEFAULT now(),
     updated_at     timestamptz NOT NULL DEFAULT now()
-);
+) WITH (fillfactor = 85);  -- room on each page for HOT updates (re-imports rewrite every row's version)
 
 -- SKU prefix search uses the primary key (C collation makes LIKE 'abc%' an index range scan).
 -- Word search over name and description lives in its own table, refreshed off the ingest hot path
