@@ -1,17 +1,20 @@
-# Product Importer — every task a developer or CI needs. The Makefile builds its own virtualenv;
-# nothing is installed by hand. Targets are idempotent and fast on the second run.
+# Product Importer — every task a developer or CI needs. The Makefile builds its own virtualenv and
+# installs the UI's packages; nothing is installed by hand. Targets are idempotent and fast on the
+# second run.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-# Reinstall when the dependency list changes.
 DEV_STAMP := $(VENV)/.dev-installed
 CDK_STAMP := $(VENV)/.cdk-installed
+NPM_STAMP := frontend/node_modules/.installed
+UI_BUILD := frontend/dist/index.html
+UI_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/package.json
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv test test-python test-frontend check lint typecheck bench up synth frontend clean
+.PHONY: help venv up test test-python test-frontend test-ui test-infra check lint typecheck bench synth ui chromium clean
 
 help:
 	@echo "make up      - run the whole stack locally (API + UI on http://127.0.0.1:8000)"
@@ -19,6 +22,8 @@ help:
 	@echo "make check   - ruff + mypy + tests"
 	@echo "make bench   - benchmark the ingestion core and the local pipeline (docs/benchmarks.md)"
 	@echo "make synth   - synthesize the CDK app offline into cdk.out/"
+
+# --- set-up ------------------------------------------------------------------------------------
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,16 +37,47 @@ $(CDK_STAMP): pyproject.toml | $(DEV_STAMP)
 	$(BIN)/pip install -q -e '.[dev,cdk]'
 	@touch $@
 
-venv: $(DEV_STAMP)
+$(NPM_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
-test: test-python
+$(UI_BUILD): $(NPM_STAMP) $(UI_SOURCES)
+	cd frontend && npm run build --silent
+
+venv: $(DEV_STAMP)
+ui: $(UI_BUILD)
+
+# Debian's Chromium for the browser journeys (Playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+	  { echo "installing Chromium from Debian…"; \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) || \
+	    echo "Chromium could not be installed: the browser journeys will be skipped"; }
+
+# --- run ---------------------------------------------------------------------------------------
+
+up: $(DEV_STAMP) $(UI_BUILD)
+	$(PY) -m infra.local
+
+# --- tests -------------------------------------------------------------------------------------
+
+test: test-python test-frontend test-ui
 
 test-python: $(DEV_STAMP)
-	$(BIN)/pytest tests/unit tests/integration
+	$(BIN)/pytest tests/unit tests/integration tests/e2e -q
+
+test-frontend: $(NPM_STAMP)
+	cd frontend && npm test --silent
+
+test-ui: $(DEV_STAMP) $(UI_BUILD) chromium
+	$(PY) -m tests.run_ui_e2e
+
+test-infra: $(CDK_STAMP)
+	$(BIN)/pytest tests/infra -q
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
@@ -51,5 +87,8 @@ check: lint typecheck test
 bench: $(DEV_STAMP)
 	$(PY) -m tests.bench.run
 
+synth: $(CDK_STAMP)
+	$(PY) infra/app.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out frontend/node_modules frontend/dist
