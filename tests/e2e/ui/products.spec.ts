@@ -54,14 +54,25 @@ test("create, search, edit and delete a product", async ({ page }) => {
   await expect(page.getByTestId("empty-state")).toBeVisible();
 });
 
-test("the API's field errors show next to the form fields", async ({ page }) => {
+test("the form explains bad values: its own checks first, then the API's 422 details", async ({ page }) => {
   await page.goto("/products");
   await page.getByRole("button", { name: "New product" }).click();
   const form = page.getByRole("dialog", { name: "New product" });
   await form.getByLabel("SKU").fill(`E2EV-${runId}`);
+  // a name that is too long is caught before anything is sent
   await form.getByLabel("Name").fill("x".repeat(300));
   await form.getByRole("button", { name: "Create product" }).click();
   await expect(form.getByLabel("Name")).toHaveAttribute("aria-invalid", "true");
+  // three letters that are no ISO 4217 currency pass the form, and the API's 422 lands under the field
+  await form.getByLabel("Name").fill("Valid name");
+  await form.getByLabel("Currency").fill("ZZZ");
+  const put = page.waitForResponse((r) => r.request().method() === "PUT" && r.url().includes("/api/products/"));
+  await form.getByRole("button", { name: "Create product" }).click();
+  expect((await put).status()).toBe(422);
+  const currency = form.getByLabel("Currency");
+  await expect(currency).toHaveAttribute("aria-invalid", "true");
+  await expect(currency).toHaveAccessibleDescription(/currency/i);
+  await expect(form.getByLabel("Name")).not.toHaveAttribute("aria-invalid", "true");
   await saveScreenshot(page, "product-form", { fullPage: false });
   await form.getByRole("button", { name: "Cancel" }).click();
   await expect(form).toBeHidden();
