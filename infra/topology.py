@@ -87,7 +87,9 @@ WEBHOOKS_TIMEOUT_S = 60
 
 QUEUES: dict[str, QueueSpec] = {
     # S3 notifications → splitter. AWS advises a visibility timeout of 6x the function timeout.
-    "object-events": QueueSpec("object-events", visibility_timeout_s=6 * SPLITTER_TIMEOUT_S, max_receive_count=3),
+    "object-events": QueueSpec(
+        "object-events", visibility_timeout_s=6 * SPLITTER_TIMEOUT_S, max_receive_count=3
+    ),
     # byte-range chunks → consumer.
     "chunks": QueueSpec("chunks", visibility_timeout_s=6 * CONSUMER_TIMEOUT_S, max_receive_count=5),
     # import.completed / import.failed deliveries → webhooks.
@@ -97,9 +99,7 @@ QUEUES: dict[str, QueueSpec] = {
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in (
-        FunctionSpec(
-            "api", 512, 29, HttpTrigger(), "REST API (FastAPI + Mangum)", needs_database=True
-        ),
+        FunctionSpec("api", 512, 29, HttpTrigger(), "REST API (FastAPI + Mangum)", needs_database=True),
         FunctionSpec(
             "splitter",
             1024,
@@ -144,11 +144,16 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 
 # DynamoDB tables (logical names; physical names come from settings / CDK).
 TABLES = {
-    "progress": {"partition_key": "id", "stream": "NEW_IMAGE"},
+    "progress": {
+        "partition_key": "id",
+        "stream": "NEW_IMAGE",
+        # The API lists imports newest first with a Query on this index.
+        "indexes": {"by_created": {"partition_key": "kind", "sort_key": "created_sort", "projection": "ALL"}},
+    },
     "connections": {
         "partition_key": "connection_id",
         "ttl_attribute": "expires_at",
         # The broadcaster finds an import's subscribers with a Query on this index.
-        "indexes": {"by_import": {"partition_key": "import_id"}},
+        "indexes": {"by_import": {"partition_key": "import_id", "projection": "KEYS_ONLY"}},
     },
 }

@@ -73,11 +73,13 @@ def retention(days: int) -> logs.RetentionDays:
 def base_environment(config: StageConfig, spec: topology.FunctionSpec) -> dict[str, str]:
     """What every function knows before any resource exists (resources are added by the wiring)."""
     return {
-        names.ENV_POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
+        names.ENV_POWERTOOLS_SERVICE_NAME: spec.name,
         names.ENV_POWERTOOLS_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
         names.ENV_LOG_LEVEL: config.log_level,
         names.ENV_CHUNK_ROWS: str(config.chunk_rows),
         names.ENV_MAX_UPLOAD_BYTES: str(config.max_upload_bytes),
+        # The consumer marks an import failed on the last delivery before the DLQ: same number as the queue.
+        names.ENV_CHUNK_MAX_RECEIVES: str(topology.QUEUES["chunks"].max_receive_count),
         **spec.extra_env,
     }
 

@@ -74,7 +74,7 @@ class Migrations(Construct):
             environment={
                 names.ENV_DB_SECRET_ARN: db_secret_arn,
                 names.ENV_DB_NAME: names.DATABASE_NAME,
-                names.ENV_POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
+                names.ENV_POWERTOOLS_SERVICE_NAME: "migrations",
                 names.ENV_LOG_LEVEL: config.log_level,
             },
             execute_before=run_before,

@@ -11,18 +11,20 @@ from dataclasses import dataclass
 APP = "ProductImporter"
 APP_SLUG = "product-importer"
 
-# Powertools: one service name and one metrics namespace for every function, so the dashboard can
-# address custom metrics with a single `service` dimension.
-SERVICE_NAME = APP_SLUG
+# Powertools: every function is its own service (the handlers' Logger/Metrics/Tracer use the function
+# name), all in one metrics namespace.
 METRICS_NAMESPACE = APP
 
-# Custom metrics the handlers emit through Powertools Metrics (namespace METRICS_NAMESPACE,
-# dimension service=SERVICE_NAME). The dashboard and alarms read exactly these names.
-METRIC_ROWS_IMPORTED = "RowsImported"
-METRIC_ROW_ERRORS = "RowErrors"
-METRIC_CHUNKS_COMMITTED = "ChunksCommitted"
-METRIC_IMPORTS_COMPLETED = "ImportsCompleted"
-METRIC_IMPORTS_FAILED = "ImportsFailed"
+# Custom metrics the handlers emit (Powertools Metrics, dimension service=<function>), as
+# (service, metric name). The dashboard and alarms read exactly these.
+METRIC_ROWS_IMPORTED = ("consumer", "RowsImported")
+METRIC_ROW_ERRORS = ("consumer", "RowErrors")
+METRIC_CHUNKS_PROCESSED = ("consumer", "ChunksProcessed")
+METRIC_CHUNKS_DEAD_LETTERED = ("consumer", "ChunksDeadLettered")
+METRIC_IMPORTS_FAILED = ("splitter", "ImportsFailed")
+METRIC_MESSAGES_SENT = ("broadcaster", "MessagesSent")
+METRIC_WEBHOOKS_DELIVERED = ("webhooks", "WebhooksDelivered")
+METRIC_WEBHOOK_ATTEMPTS_FAILED = ("webhooks", "WebhookAttemptsFailed")
 
 DATABASE_NAME = "product_importer"  # matches Settings.db_name's default
 DATABASE_USER = "importer_admin"
@@ -93,6 +95,7 @@ ENV_WEBSOCKET_URL = "WEBSOCKET_URL"
 ENV_WEBSOCKET_MANAGEMENT_URL = "WEBSOCKET_MANAGEMENT_URL"
 ENV_CHUNK_ROWS = "CHUNK_ROWS"
 ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
+ENV_CHUNK_MAX_RECEIVES = "CHUNK_MAX_RECEIVES"
 ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 ENV_POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_LOG_LEVEL = "LOG_LEVEL"

@@ -43,13 +43,16 @@ class Watched:
     websocket_stage: str
 
 
-def app_metric(name: str, statistic: str = cloudwatch.Stats.SUM) -> cloudwatch.Metric:
+def app_metric(metric: tuple[str, str], statistic: str = cloudwatch.Stats.SUM) -> cloudwatch.Metric:
+    """A Powertools metric: namespace ``METRICS_NAMESPACE``, dimension ``service=<function>``."""
+    service, name = metric
     return cloudwatch.Metric(
         namespace=names.METRICS_NAMESPACE,
         metric_name=name,
-        dimensions_map={"service": names.SERVICE_NAME},
+        dimensions_map={"service": service},
         statistic=statistic,
         period=MINUTE,
+        label=name,
     )
 
 
@@ -159,12 +162,16 @@ class Observability(Construct):
                     graph(
                         "Import throughput (rows / minute)",
                         [app_metric(names.METRIC_ROWS_IMPORTED)],
-                        [app_metric(names.METRIC_CHUNKS_COMMITTED), chunks_deleted],
+                        [app_metric(names.METRIC_CHUNKS_PROCESSED), chunks_deleted],
                     ),
                     graph(
-                        "Row errors and imports",
+                        "Row errors and failures",
                         [app_metric(names.METRIC_ROW_ERRORS)],
-                        [app_metric(names.METRIC_IMPORTS_COMPLETED), app_metric(names.METRIC_IMPORTS_FAILED)],
+                        [
+                            app_metric(names.METRIC_IMPORTS_FAILED),
+                            app_metric(names.METRIC_CHUNKS_DEAD_LETTERED),
+                            app_metric(names.METRIC_WEBHOOK_ATTEMPTS_FAILED),
+                        ],
                     ),
                     graph(
                         "Chunk latency (consumer duration, backlog age)",
@@ -224,7 +231,10 @@ class Observability(Construct):
                             websocket_metric(w.websocket_api, w.websocket_stage, metric)
                             for metric in ("ExecutionError", "IntegrationError", "ClientError")
                         ],
-                        [websocket_metric(w.websocket_api, w.websocket_stage, "MessageCount")],
+                        [
+                            websocket_metric(w.websocket_api, w.websocket_stage, "MessageCount"),
+                            app_metric(names.METRIC_MESSAGES_SENT),
+                        ],
                     ),
                     graph(
                         "HTTP API",

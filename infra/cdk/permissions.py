@@ -1,18 +1,18 @@
 """Who may touch what: every function's grants, in one table-like module.
 
-Event sources add their own consume grants (SQS receive/delete on the trigger queue, stream reads).
-Everything else a function may do is listed here and nowhere else; ``tests/infra`` asserts that each
-role's policy names exactly these resources.
+Derived from what the handlers and ``product_importer`` actually call. Event sources add their own grants
+(SQS receive/delete/change-visibility on the trigger queue, stream reads). Everything else a function may do
+is listed here and nowhere else; ``tests/infra`` asserts that each role names exactly these resources.
 
-| function    | S3 uploads bucket                  | tables                         | queues (send) | other                     |
-|-------------|------------------------------------|--------------------------------|---------------|---------------------------|
-| api         | PutObject uploads/* (presigned)    | progress rw                    | -             | DB secret                 |
-| splitter    | Get(Version) uploads/*, incoming/* | progress rw                    | chunks, hooks | DB secret                 |
-| consumer    | Get(Version) uploads/*, incoming/* | progress rw                    | webhooks      | DB secret                 |
-| broadcaster | -                                  | connections read + delete      | -             | @connections              |
-| websocket   | -                                  | connections rw, progress read  | -             | @connections (snapshot)   |
-| webhooks    | -                                  | -                              | -             | DB secret                 |
-| migrations  | -                                  | -                              | -             | DB secret                 |
+| function    | S3 uploads bucket                   | progress table                 | connections table         | send to  | other          |
+|-------------|-------------------------------------|--------------------------------|---------------------------|----------|----------------|
+| api         | PutObject uploads/* (presigned POST) | get/put/update, list index     | -                         | -        | DB secret      |
+| splitter    | Get(Version) uploads/*, incoming/*  | get/put/update                 | -                         | chunks   | DB secret      |
+| consumer    | Get(Version) uploads/*, incoming/*  | get/update                     | -                         | -        | DB secret      |
+| broadcaster | -                                   | (stream, via event source)     | by_import query, get, batch delete | webhooks | POST @connections |
+| websocket   | -                                   | -                              | get/put/update/delete, batch delete | - | -            |
+| webhooks    | -                                   | -                              | -                         | webhooks (fan-out) | DB secret |
+| migrations  | -                                   | -                              | -                         | -        | DB secret      |
 """
 
 from __future__ import annotations
@@ -31,13 +31,17 @@ from cdk_nag import NagSuppressions
 
 from infra import topology
 
-OBJECT_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]
-CONNECTION_ITEM_ACTIONS = [
+OBJECT_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]  # HeadObject and ranged GETs of a version
+PROGRESS_WRITER = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+PROGRESS_UPDATER = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+CONNECTION_SESSION = [
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
 ]
+CONNECTION_FANOUT = ["dynamodb:GetItem", "dynamodb:BatchWriteItem"]
 
 
 @dataclass(frozen=True)
@@ -122,23 +126,20 @@ def manage_connections(grantee: iam.IGrantable, stage: apigwv2.WebSocketStage) -
     )
 
 
-def connections_items(grantee: iam.IGrantable, table: dynamodb.ITableV2) -> None:
-    """Item operations on the connections table (no scans, not on indexes)."""
+def table_items(grantee: iam.IGrantable, table: dynamodb.ITableV2, actions: list[str]) -> None:
+    """Item-level actions on the table itself (not on its indexes)."""
     grantee.grant_principal.add_to_principal_policy(
-        iam.PolicyStatement(actions=CONNECTION_ITEM_ACTIONS, resources=[table.table_arn])
+        iam.PolicyStatement(actions=actions, resources=[table.table_arn])
     )
 
 
-def subscribers_lookup(grantee: iam.IGrantable, table: dynamodb.ITableV2) -> None:
-    """Query the ``by_import`` index and delete gone connections."""
-    connections = cast(dict[str, Any], topology.TABLES["connections"])
-    indexes: dict[str, Any] = connections["indexes"]
-    index_name = next(iter(indexes))
+def query_index(grantee: iam.IGrantable, table: dynamodb.ITableV2, table_name: str) -> None:
+    """``Query`` on the one index ``infra.topology`` declares for ``table_name``."""
+    spec = cast(dict[str, Any], topology.TABLES[table_name])
+    indexes: dict[str, Any] = spec["indexes"]
+    (index_name,) = indexes
     grantee.grant_principal.add_to_principal_policy(
         iam.PolicyStatement(actions=["dynamodb:Query"], resources=[f"{table.table_arn}/index/{index_name}"])
-    )
-    grantee.grant_principal.add_to_principal_policy(
-        iam.PolicyStatement(actions=["dynamodb:DeleteItem"], resources=[table.table_arn])
     )
 
 
@@ -148,30 +149,31 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
 
     api = functions["api"]
     write_uploads(api, r.uploads)
-    r.progress.grant_read_write_data(api)
+    table_items(api, r.progress, PROGRESS_WRITER)
+    query_index(api, r.progress, "progress")
     r.db_secret.grant_read(api)
 
     splitter = functions["splitter"]
     read_watched_objects(splitter, r.uploads)
-    r.progress.grant_read_write_data(splitter)
+    table_items(splitter, r.progress, PROGRESS_WRITER)
     r.chunks.grant_send_messages(splitter)
-    r.webhooks.grant_send_messages(splitter)
     r.db_secret.grant_read(splitter)
 
     consumer = functions["consumer"]
     read_watched_objects(consumer, r.uploads)
-    r.progress.grant_read_write_data(consumer)
-    r.webhooks.grant_send_messages(consumer)
+    table_items(consumer, r.progress, PROGRESS_UPDATER)
     r.db_secret.grant_read(consumer)
 
     broadcaster = functions["broadcaster"]
-    subscribers_lookup(broadcaster, r.connections)
+    query_index(broadcaster, r.connections, "connections")
+    table_items(broadcaster, r.connections, CONNECTION_FANOUT)
     manage_connections(broadcaster, r.websocket_stage)
+    r.webhooks.grant_send_messages(broadcaster)
 
-    websocket = functions["websocket"]
-    connections_items(websocket, r.connections)
-    r.progress.grant_read_data(websocket)
-    manage_connections(websocket, r.websocket_stage)
+    table_items(functions["websocket"], r.connections, CONNECTION_SESSION)
 
-    r.db_secret.grant_read(functions["webhooks"])
+    webhooks = functions["webhooks"]
+    r.webhooks.grant_send_messages(webhooks)
+    r.db_secret.grant_read(webhooks)
+
     r.db_secret.grant_read(functions["migrations"])

@@ -31,6 +31,19 @@ def _key(name: str) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
 
 
+def _indexes(table: dict[str, Any]) -> list[dynamodb.GlobalSecondaryIndexPropsV2]:
+    """The table's GSIs exactly as ``infra.topology.TABLES`` declares them."""
+    return [
+        dynamodb.GlobalSecondaryIndexPropsV2(
+            index_name=name,
+            partition_key=_key(index["partition_key"]),
+            sort_key=_key(index["sort_key"]) if "sort_key" in index else None,
+            projection_type=dynamodb.ProjectionType[index.get("projection", "ALL")],
+        )
+        for name, index in table.get("indexes", {}).items()
+    ]
+
+
 class ProgressTables(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
@@ -43,6 +56,7 @@ class ProgressTables(Construct):
             partition_key=_key(progress["partition_key"]),
             billing=dynamodb.Billing.on_demand(),
             dynamo_stream=dynamodb.StreamViewType[progress["stream"]],
+            global_secondary_indexes=_indexes(progress),
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
@@ -55,14 +69,7 @@ class ProgressTables(Construct):
             partition_key=_key(connections["partition_key"]),
             billing=dynamodb.Billing.on_demand(),
             time_to_live_attribute=connections["ttl_attribute"],
-            global_secondary_indexes=[
-                dynamodb.GlobalSecondaryIndexPropsV2(
-                    index_name=index_name,
-                    partition_key=_key(index["partition_key"]),
-                    projection_type=dynamodb.ProjectionType.KEYS_ONLY,  # the broadcaster needs ids only
-                )
-                for index_name, index in connections.get("indexes", {}).items()
-            ],
+            global_secondary_indexes=_indexes(connections),
             removal_policy=RemovalPolicy.DESTROY,  # live connection ids only, expired by TTL
         )
         NagSuppressions.add_resource_suppressions(

@@ -17,6 +17,7 @@ COMMON = {
     names.ENV_LOG_LEVEL,
     names.ENV_CHUNK_ROWS,
     names.ENV_MAX_UPLOAD_BYTES,
+    names.ENV_CHUNK_MAX_RECEIVES,
     names.ENV_UPLOADS_BUCKET,
     names.ENV_OBJECT_EVENTS_QUEUE_URL,
     names.ENV_CHUNKS_QUEUE_URL,
@@ -47,3 +48,10 @@ def test_function_environment(prod: Stage, name: str) -> None:
 def test_every_variable_except_powertools_is_a_settings_field() -> None:
     fields = {f.upper() for f in Settings.model_fields}
     assert fields >= (COMMON | DATABASE) - POWERTOOLS_ONLY
+
+
+def test_consumer_gives_up_on_the_same_receive_count_as_the_queue(prod: Stage) -> None:
+    env = prod.stateless_template.props(prod.stateless.functions["consumer"].function)["Environment"][
+        "Variables"
+    ]
+    assert env[names.ENV_CHUNK_MAX_RECEIVES] == str(topology.QUEUES["chunks"].max_receive_count)

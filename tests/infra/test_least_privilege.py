@@ -34,10 +34,10 @@ def expected_resources(stage: Stage) -> dict[str, set]:
     own = {name: {b(fn.log_group)} for name, fn in stateless.functions.items()}
     return {
         "api": own["api"] | {bucket, progress, secret},
-        "splitter": own["splitter"] | {object_events, bucket, progress, chunks, webhooks, secret},
-        "consumer": own["consumer"] | {chunks, bucket, progress, webhooks, secret},
-        "broadcaster": own["broadcaster"] | {progress, connections, websocket_api, failed_batches},
-        "websocket": own["websocket"] | {connections, progress, websocket_api},
+        "splitter": own["splitter"] | {object_events, bucket, progress, chunks, secret},
+        "consumer": own["consumer"] | {chunks, bucket, progress, secret},
+        "broadcaster": own["broadcaster"] | {progress, connections, websocket_api, failed_batches, webhooks},
+        "websocket": own["websocket"] | {connections},
         "webhooks": own["webhooks"] | {webhooks, secret},
         "migrations": {b(stateless.migrations.log_group), secret},
     }
@@ -90,3 +90,16 @@ def test_database_credentials_are_readable_only_by_database_functions(prod: Stag
         if any(secret in str(s["Resource"]) for s in template.policies_of_role(role))
     }
     assert readers == {"api", "splitter", "consumer", "webhooks", "migrations"}
+
+
+def test_table_access_is_item_level_and_indexes_are_named(prod: Stage) -> None:
+    """No table-wide Scan, no index wildcard: Query only on the one index each reader uses."""
+    template = prod.stateless_template
+    for name, role in _roles(prod).items():
+        for statement in template.policies_of_role(role):
+            actions = set(as_list(statement["Action"]))
+            assert "dynamodb:Scan" not in actions, name
+            assert "/index/*" not in str(statement["Resource"]), name
+            if "dynamodb:Query" in actions:
+                (suffix,) = [p for p in statement["Resource"]["Fn::Join"][1] if isinstance(p, str)]
+                assert suffix in {"/index/by_created", "/index/by_import"}, (name, suffix)

@@ -28,7 +28,7 @@ def test_each_function_matches_its_topology_spec(prod: Stage, name: str) -> None
     assert props["TracingConfig"] == {"Mode": "Active"}
     assert props["Layers"] == [{"Ref": template.logical_id(prod.stateless.shared_layer.layer)}]
     env = props["Environment"]["Variables"]
-    assert env[names.ENV_POWERTOOLS_SERVICE_NAME] == names.SERVICE_NAME
+    assert env[names.ENV_POWERTOOLS_SERVICE_NAME] == name  # the handlers' Powertools service
     assert env[names.ENV_POWERTOOLS_METRICS_NAMESPACE] == names.METRICS_NAMESPACE
     # And it is in the VPC exactly when it talks to the database, in subnets with a NAT when it must
     assert ("VpcConfig" in props) == (spec.needs_database or spec.needs_internet)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pytest
+from product_importer.progress import table_definition as progress_table
+from product_importer.realtime.connections import table_definition as connections_table
 
 from infra import topology
 from tests.infra.conftest import Stage
@@ -23,6 +25,12 @@ def test_progress_table_is_on_demand_with_new_image_stream_and_pitr(prod: Stage)
     assert props["KeySchema"] == [{"AttributeName": PROGRESS["partition_key"], "KeyType": "HASH"}]
     (replica,) = props["Replicas"]
     assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    (index,) = props["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by_created"
+    assert index["KeySchema"] == [
+        {"AttributeName": "kind", "KeyType": "HASH"},
+        {"AttributeName": "created_sort", "KeyType": "RANGE"},
+    ]
 
 
 def test_connections_table_has_ttl_and_the_by_import_index(prod: Stage) -> None:
@@ -82,10 +90,9 @@ def test_broadcaster_reads_the_stream_with_bisect_retries_and_failure_destinatio
     }
 
 
-@pytest.mark.parametrize("name", ["broadcaster", "websocket"])
-def test_manage_connections_is_granted_on_this_stage_post_only(prod: Stage, name: str) -> None:
+def test_manage_connections_is_granted_on_this_stage_post_only(prod: Stage) -> None:
     template = prod.stateless_template
-    role = prod.stateless.functions[name].role
+    role = prod.stateless.functions["broadcaster"].role
     statements = [
         s for s in template.policies_of_role(role) if "execute-api:ManageConnections" in as_list(s["Action"])
     ]
@@ -99,7 +106,31 @@ def test_manage_connections_is_granted_on_this_stage_post_only(prod: Stage, name
 def test_no_other_function_may_manage_connections(prod: Stage) -> None:
     template = prod.stateless_template
     for name, service in prod.stateless.functions.items():
-        if name in {"broadcaster", "websocket"}:
+        if name == "broadcaster":
             continue
         actions = [a for s in template.policies_of_role(service.role) for a in as_list(s["Action"])]
         assert not any(a.startswith("execute-api:") for a in actions), name
+
+
+@pytest.mark.parametrize(
+    ("table", "definition"), [("progress", progress_table), ("connections", connections_table)]
+)
+def test_tables_match_what_the_package_and_local_stack_create(prod: Stage, table: str, definition) -> None:
+    # Given the shape the package declares for the local stack and tests
+    local = definition("t")
+    props = prod.stateful_template.props(getattr(prod.stateful.tables, table))
+
+    # Then CDK creates the same keys and indexes (and the progress stream)
+    assert props["KeySchema"] == local["KeySchema"]
+    assert sorted(props["AttributeDefinitions"], key=str) == sorted(local["AttributeDefinitions"], key=str)
+    deployed = {
+        i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in props.get("GlobalSecondaryIndexes", [])
+    }
+    expected = {
+        i["IndexName"]: (i["KeySchema"], i["Projection"]) for i in local.get("GlobalSecondaryIndexes", [])
+    }
+    assert deployed == expected
+    if "StreamSpecification" in local:
+        assert props["StreamSpecification"] == {
+            "StreamViewType": local["StreamSpecification"]["StreamViewType"]
+        }
