@@ -87,9 +87,7 @@ WEBHOOKS_TIMEOUT_S = 60
 
 QUEUES: dict[str, QueueSpec] = {
     # S3 notifications → splitter. AWS advises a visibility timeout of 6x the function timeout.
-    "object-events": QueueSpec(
-        "object-events", visibility_timeout_s=6 * SPLITTER_TIMEOUT_S, max_receive_count=3
-    ),
+    "object-events": QueueSpec("object-events", visibility_timeout_s=6 * SPLITTER_TIMEOUT_S, max_receive_count=3),
     # byte-range chunks → consumer.
     "chunks": QueueSpec("chunks", visibility_timeout_s=6 * CONSUMER_TIMEOUT_S, max_receive_count=5),
     # import.completed / import.failed deliveries → webhooks.
@@ -99,7 +97,9 @@ QUEUES: dict[str, QueueSpec] = {
 FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in (
-        FunctionSpec("api", 512, 29, HttpTrigger(), "REST API (FastAPI + Mangum)", needs_database=True),
+        FunctionSpec(
+            "api", 512, 29, HttpTrigger(), "REST API (FastAPI + Mangum)", needs_database=True
+        ),
         FunctionSpec(
             "splitter",
             1024,
