@@ -98,7 +98,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in (
         FunctionSpec(
-            "api", 512, 29, HttpTrigger(), "REST API (FastAPI + Mangum)", needs_database=True
+            "api", 512, 29, HttpTrigger(), "REST API (FastAPI + Mangum)", needs_database=True,
+            needs_internet=True,  # POST /api/webhooks/{id}/test calls the partner URL
         ),
         FunctionSpec(
             "splitter",

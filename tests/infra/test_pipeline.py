@@ -115,3 +115,17 @@ def test_one_layer_version_is_shared_by_every_function(prod: Stage) -> None:
         if {"Ref": layer_id} in fn["Properties"].get("Layers", [])
     ]
     assert len(users) == len(topology.FUNCTIONS) + 1  # + the migrations trigger
+
+
+def test_only_functions_that_call_out_run_in_subnets_with_a_nat_route(prod: Stage) -> None:
+    template = prod.stateful_template
+    vpc = prod.stateful.database.vpc
+    egress = {template.logical_id(s.node.default_child) for s in vpc.private_subnets}
+    isolated = {template.logical_id(s.node.default_child) for s in vpc.isolated_subnets}
+    for name, spec in topology.FUNCTIONS.items():
+        props = prod.stateless_template.props(prod.stateless.functions[name].function)
+        if "VpcConfig" not in props:
+            continue
+        subnets = {s["Fn::ImportValue"] for s in props["VpcConfig"]["SubnetIds"]}
+        wanted = egress if spec.needs_internet else isolated
+        assert all(any(i in export for i in wanted) for export in subnets), name
