@@ -37,6 +37,27 @@ def test_measured_figures_replace_assumptions(tmp_path: Path) -> None:
     assert inputs.insert_x_copy == "RESULT insert_x_copy=12.5 copy_rows_per_s=80000"
 
 
+def test_benchmark_run_output_is_understood(tmp_path: Path) -> None:
+    # Given the JSON tests/bench/run.py writes (subset)
+    bench = tmp_path / "bench-results.json"
+    bench.write_text(
+        json.dumps(
+            {"rows": 1_000_000, "file_mb": 150.0, "chunk_rows": 5000, "copy_rows_per_s": 250000,
+             "core_insert_rows_per_s": 90000, "chunk_ms_p50": 180.5, "splitter_mb_per_s": 95,
+             "insert_x_copy": 2.8, "date": "2026-01-01 00:00 UTC"}
+        )
+    )  # fmt: skip
+
+    # When loaded
+    inputs = capacity.load_inputs(bench, tmp_path / "none.md")
+
+    # Then renamed and derived figures are measured too
+    assert inputs.split_mb_per_s.value == 95 and inputs.split_mb_per_s.source.startswith("measured:")
+    assert inputs.row_bytes.value == pytest.approx(150.0)
+    assert inputs.upsert_factor.source.startswith("ASSUMED:")
+    assert inputs.backend_rows_per_s == 250000 * inputs.upsert_factor.value
+
+
 @pytest.fixture
 def model(tmp_path: Path) -> tuple[capacity.Inputs, capacity.Knobs]:
     inputs = capacity.load_inputs(tmp_path / "none.json", tmp_path / "none.md")
