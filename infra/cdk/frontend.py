@@ -39,7 +39,9 @@ def content_security_policy(uploads_bucket: s3.IBucket, region: str) -> str:
     connect = [
         "'self'",
         f"wss://*.execute-api.{region}.amazonaws.com",  # live progress (WebSocket API)
-        f"https://{uploads_bucket.bucket_regional_domain_name}",  # presigned POST uploads
+        # presigned POST uploads (boto3 signs for the regional or the global bucket host)
+        f"https://{uploads_bucket.bucket_regional_domain_name}",
+        f"https://{uploads_bucket.bucket_domain_name}",
         f"https://cognito-idp.{region}.amazonaws.com",  # sign-in
     ]
     return "; ".join(
