@@ -1,0 +1,54 @@
+import { act, screen, waitFor } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { FakeWebSocket, makeImport, mockApi } from "../../../test/api";
+import { renderPage } from "../../../test/render";
+import { ImportDetailPage } from "./ImportDetailPage";
+
+describe("ImportDetailPage", () => {
+  beforeEach(() => {
+    FakeWebSocket.reset();
+    vi.stubGlobal("WebSocket", FakeWebSocket);
+  });
+
+  it("explains a failed import in words and offers no empty download", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
+      "GET /api/imports/imp-1": () => ({
+        body: makeImport({ status: "failed", rows_total: null, rows_processed: 0, rows_failed: 0, error: "the header has no sku column" }),
+      }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    const reason = await screen.findByTestId("failure-reason");
+    expect(reason).toHaveTextContent("This file could not be imported. the header has no sku column");
+    expect(screen.queryByRole("link", { name: "Download errors (CSV)" })).toBeNull();
+    expect(await screen.findByText(/the whole file failed/)).toBeInTheDocument();
+  });
+
+  it("follows one import live and links its errors CSV", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
+      "GET /api/imports/imp-1": () => ({ body: makeImport() }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    expect(await screen.findByRole("heading", { name: "catalog.csv" })).toBeInTheDocument();
+    expect(screen.getByRole("link", { name: "Download errors (CSV)" })).toHaveAttribute("href", "/api/imports/imp-1/errors.csv");
+    await waitFor(() => expect(FakeWebSocket.instances.length).toBeGreaterThan(0));
+    act(() => FakeWebSocket.latest().open());
+    expect(JSON.parse(FakeWebSocket.latest().sent[0]!)).toEqual({ action: "subscribe", import_id: "imp-1" });
+    // frames for other imports are ignored; ours moves the page
+    act(() => FakeWebSocket.latest().receive({ type: "import.updated", import: makeImport({ id: "other", status: "failed" }) }));
+    act(() => FakeWebSocket.latest().receive({ type: "import.updated", import: makeImport({ status: "completed", rows_processed: 1000 }) }));
+    await waitFor(() => expect(screen.getByTestId("detail-status")).toHaveTextContent("Completed"));
+  });
+
+  it("says when the import does not exist", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: {} }),
+      "GET /api/imports/nope": () => ({ status: 404, body: { detail: "import not found" } }),
+    });
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/nope" });
+    expect(await screen.findByText(/No import with id “nope”/)).toBeInTheDocument();
+  });
+});
