@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import threading
@@ -140,7 +141,7 @@ def measure_ws_latency(stack: Any, csv_path: Path, *, timeout_s: float = 600) ->
         if seen is not None:
             latencies.append(max(0.0, seen - committed))
     final = received[-1][1] if received else {}
-    gaps = [b[0] - a[0] for a, b in zip(received, received[1:], strict=False)]
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(received)]
     return {
         "import_id": import_id,
         "status": final.get("status"),

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 from product_importer.db.chunks import next_import_number, version_base
-from product_importer.products.search import CONFIG, refresh_products
+from product_importer.products.search import CONFIG, filter_lexeme, refresh_products
 from product_importer.products.validation import FIELDS, FieldError, ProductValidationError, validate_product
 from psycopg import sql
 from psycopg.rows import dict_row
@@ -127,7 +127,7 @@ def list_products(
         if not q:
             rows = cur.execute(_page_query(sql.SQL("products p"), where), params).fetchall()
         else:
-            rows = _search(cur, q, where, params, limit + 1)
+            rows = _search(cur, q, f, where, params, limit + 1)
     page = rows[:limit]
     next_after = page[-1]["sku_key"] if len(rows) > limit else None
     return [to_product(r) for r in page], next_after
@@ -136,6 +136,7 @@ def list_products(
 def _search(
     cur: psycopg.Cursor[dict[str, Any]],
     q: str,
+    f: ProductFilter,
     where: list[sql.Composable],
     params: dict[str, Any],
     limit: int,
@@ -152,14 +153,12 @@ def _search(
         sql.SQL("SELECT plainto_tsquery({}, %s)::text AS q").format(sql.Literal(CONFIG)), (q,)
     ).fetchone()
     if query and query["q"]:
-        words_where = [*where, sql.SQL("s.document @@ %(tsq)s::tsquery")]
-        source = sql.SQL("product_search s JOIN products p ON p.sku_key = s.sku_key")
-        # A seq scan of the search table looks cheap to the planner when a word is common and a filter is
-        # selective, and grows with the catalog; the indexed paths (GIN bitmap, or a primary-key walk in
-        # SKU order) stay fast at any size, so they are the only ones offered for this one statement.
         with cur.connection.transaction():
+            # Only indexed paths for word search: a seq scan of either table grows with the catalog.
             cur.execute("SET LOCAL enable_seqscan = off")
-            by_words = cur.execute(_page_query(source, words_where), {**params, "tsq": query["q"]}).fetchall()
+            # psycopg prepares a statement after 5 runs; a generic plan cannot see the words or filters
+            cur.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+            by_words = _word_matches(cur, where, {**params, "tsq": _with_filters(query["q"], f)}, limit)
     merged: list[dict[str, Any]] = []
     for row in heapq.merge(by_sku, by_words, key=lambda r: r["sku_key"]):
         if not merged or merged[-1]["sku_key"] != row["sku_key"]:
@@ -167,6 +166,62 @@ def _search(
         if len(merged) == limit:
             break
     return merged
+
+
+def _with_filters(tsquery: str, f: ProductFilter) -> str:
+    parts = [f"({tsquery})"]
+    if f.active is not None:
+        parts.append(filter_lexeme("active", f.active))
+    if f.brand:
+        parts.append(filter_lexeme("brand", f.brand))
+    if f.category:
+        parts.append(filter_lexeme("category", f.category))
+    return " & ".join(parts)
+
+
+WORD_WINDOW = 3_000  # products walked in SKU order before switching to the GIN index
+
+
+def _word_matches(
+    cur: psycopg.Cursor[dict[str, Any]], where: list[sql.Composable], params: dict[str, Any], limit: int
+) -> list[dict[str, Any]]:
+    """The first ``limit`` products (SKU order, filters applied) whose document matches ``tsq``.
+
+    Row estimates for text search are unreliable (a word missing from the statistics is guessed at 0.5 %),
+    so the plan is chosen by measuring instead: walk the next ``WORD_WINDOW`` filtered products in SKU
+    order and test their documents (fast when the words are common); if that window does not fill the
+    page, the words are rare among these products, and the GIN index gives the few matches to sort.
+    """
+    condition = sql.SQL(" AND ").join(where) if where else sql.SQL("true")
+    window = cur.execute(
+        sql.SQL(
+            "WITH cand AS MATERIALIZED (SELECT p.sku_key FROM products p WHERE {cond}"
+            " ORDER BY p.sku_key LIMIT %(window)s)"
+            " SELECT (SELECT count(*) FROM cand) AS scanned, ARRAY(SELECT s.sku_key FROM cand"
+            "   JOIN product_search s ON s.sku_key = cand.sku_key WHERE s.document @@ %(tsq)s::tsquery"
+            "   ORDER BY s.sku_key LIMIT %(limit)s) AS hits"
+        ).format(cond=condition),
+        {**params, "window": WORD_WINDOW, "limit": limit},
+    ).fetchone()
+    assert window is not None
+    if len(window["hits"]) == limit or window["scanned"] < WORD_WINDOW:
+        keys = window["hits"]
+        if not keys:
+            return []
+        return cur.execute(
+            sql.SQL("SELECT {} FROM products p WHERE p.sku_key = ANY(%(keys)s) ORDER BY p.sku_key").format(
+                _SELECT
+            ),
+            {"keys": keys},
+        ).fetchall()
+    rare = [sql.SQL("p.sku_key IN (SELECT m.sku_key FROM matches m)"), *where]
+    return cur.execute(
+        sql.SQL(
+            "WITH matches AS MATERIALIZED (SELECT s.sku_key FROM product_search s"
+            " WHERE s.document @@ %(tsq)s::tsquery) {page}"
+        ).format(page=_page_query(sql.SQL("products p"), rare)),
+        {**params, "limit": limit},
+    ).fetchall()
 
 
 def get_product(conn: psycopg.Connection, sku: str) -> dict[str, Any]:

@@ -16,7 +16,23 @@ from dataclasses import dataclass
 import psycopg
 
 CONFIG = "simple"  # no stemming: catalogs mix languages, brand names and model numbers
-DOCUMENT_SQL = f"to_tsvector('{CONFIG}', p.name || ' ' || coalesce(p.description, ''))"
+FILTER_PREFIX = "filter."  # lexemes no text parses into (they keep their dots, "=" and spaces)
+# Words of name and description, plus one lexeme per filter value, so that a word search with filters is
+# one GIN intersection (the filters are re-checked against products, which hold the current values).
+DOCUMENT_SQL = (
+    f"to_tsvector('{CONFIG}', p.name || ' ' || coalesce(p.description, '')) || array_to_tsvector(array_remove("
+    f"ARRAY['{FILTER_PREFIX}active=' || p.active::text, '{FILTER_PREFIX}brand=' || lower(p.brand),"
+    f" '{FILTER_PREFIX}category=' || lower(p.category)], NULL))"
+)
+
+
+def filter_lexeme(name: str, value: str | bool) -> str:
+    """The tsquery text matching one filter value (quoted: the lexeme may hold spaces and quotes)."""
+    text = str(value).lower() if isinstance(value, bool) else value.strip().lower()
+    lexeme = f"{FILTER_PREFIX}{name}={text}".replace("\\", "\\\\").replace("'", "''")
+    return f"'{lexeme}'"
+
+
 REFRESH_BATCH = 20_000
 
 _UPSERT_FROM = f"""
@@ -28,7 +44,7 @@ WHERE s.version < excluded.version
 
 _REFRESH_BATCH = f"""
 WITH batch AS (
-    SELECT sku_key, name, description, version FROM products
+    SELECT sku_key, name, description, active, brand, category, version FROM products
     WHERE last_import_id = %(import_id)s AND sku_key > %(after)s
     ORDER BY sku_key LIMIT %(limit)s
 ), written AS (
