@@ -17,6 +17,25 @@ from product_importer.progress import CursorError, ProgressStore, table_definiti
 TABLE = "progress-test"
 
 
+class AtomicCalls:
+    """DynamoDB applies each conditional write atomically; moto in process does not (two threads can
+    both pass a condition before either writes). Each call here holds a lock, so racing callers still
+    land in any order, as against DynamoDB, but every write is all or nothing."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return method(*args, **kwargs)
+
+        return call
+
+
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProgressStore]:
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LOCAL"):
@@ -26,7 +45,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProgressStore]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(**table_definition(TABLE))
-        yield ProgressStore(TABLE, client)
+        yield ProgressStore(TABLE, AtomicCalls(client))
 
 
 def new_import(
