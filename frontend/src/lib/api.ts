@@ -58,7 +58,9 @@ function parseFieldErrors(detail: unknown): FieldError[] {
     const field = names.length > 0 && !["body", "query", "path"].includes(names[names.length - 1]!)
       ? names[names.length - 1]!
       : null;
-    out.push({ field, message: typeof rec.msg === "string" ? rec.msg : "Invalid value" });
+    // pydantic prefixes messages of custom validators with "Value error, "; people do not need it
+    const message = typeof rec.msg === "string" ? rec.msg.replace(/^Value error, /, "") : "Invalid value";
+    out.push({ field, message });
   }
   return out;
 }

@@ -53,6 +53,19 @@ describe("useUploads", () => {
     expect(FakeXhr.instances).toHaveLength(0);
   });
 
+  it("shows the API's 422 reason without pydantic's prefix", async () => {
+    mockApi({
+      "POST /api/imports": () => ({
+        status: 422,
+        body: { detail: [{ type: "value_error", loc: ["body", "filename"], msg: "Value error, only .csv files can be imported" }] },
+      }),
+    });
+    const { result } = renderHook(() => useUploads(() => {}, null));
+    act(() => result.current.addFiles([new File(["a"], "x.csv")]));
+    await waitFor(() => expect(result.current.uploads[0]!.phase).toBe("failed"));
+    expect(result.current.uploads[0]!.error).toBe("“x.csv” was not accepted: only .csv files can be imported");
+  });
+
   it("rejects a non-CSV file before calling the API", () => {
     const { calls } = mockApi({});
     const { result } = renderHook(() => useUploads(() => {}, null));

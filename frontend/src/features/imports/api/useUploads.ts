@@ -32,7 +32,10 @@ export function checkFile(file: { name: string; size: number }, maxBytes: number
 function describeCreateError(file: File, err: unknown): string {
   if (err instanceof ApiError) {
     if (err.status === 413) return `“${file.name}” is too large for the server. ${err.message}`;
-    if (err.status === 422) return `“${file.name}” was not accepted: ${err.message}`;
+    if (err.status === 422) {
+      const reasons = err.fieldErrors.length > 0 ? err.fieldErrors.map((e) => e.message).join("; ") : err.message;
+      return `“${file.name}” was not accepted: ${reasons}`;
+    }
   }
   return `Could not start the import of “${file.name}”: ${errorMessage(err)}`;
 }
