@@ -3,7 +3,10 @@ import path from "node:path";
 import { expect, test as base, type Locator, type Page } from "@playwright/test";
 
 export const chromiumPath = process.env.PI_CHROMIUM ?? "/usr/bin/chromium";
-export const screenshotsDir = path.resolve(__dirname, "../../../docs/screenshots");
+/** docs/screenshots by default (the README shows them); PI_SCREENSHOTS_DIR sends them elsewhere (CI artifacts). */
+export const screenshotsDir = process.env.PI_SCREENSHOTS_DIR
+  ? path.resolve(process.env.PI_SCREENSHOTS_DIR)
+  : path.resolve(__dirname, "../../../docs/screenshots");
 
 /** One id per run, so journeys never collide with earlier runs' data on the same stack. */
 export const runId = process.env.PI_RUN_ID ?? `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
