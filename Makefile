@@ -62,7 +62,7 @@ up: $(DEV_STAMP) $(UI_BUILD)
 
 # --- tests -------------------------------------------------------------------------------------
 
-test: test-python test-frontend test-ui
+test: test-python test-frontend test-ui test-infra
 
 test-python: $(DEV_STAMP)
 	$(BIN)/pytest tests/unit tests/integration tests/e2e -q
@@ -74,7 +74,7 @@ test-ui: $(DEV_STAMP) $(UI_BUILD) chromium
 	$(PY) -m tests.run_ui_e2e
 
 test-infra: $(CDK_STAMP)
-	$(BIN)/pytest tests/infra -q
+	$(BIN)/pytest tests/infra -m infra -q
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -88,7 +88,7 @@ bench: $(DEV_STAMP)
 	$(PY) -m tests.bench.run
 
 synth: $(CDK_STAMP)
-	$(PY) infra/app.py
+	$(PY) infra/app.py --stage dev,prod
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cdk.out frontend/node_modules frontend/dist

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from product_importer.db.embedded import start_embedded
+from product_importer.db.embedded import start_embedded, stop_embedded
 from product_importer.db.migrate import apply_migrations
 
 TEMPLATE = "pi_template"
@@ -45,6 +45,7 @@ class TestDatabases:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def close(self) -> None:
+        stop_embedded(self._dir / "data")
         shutil.rmtree(self._dir, ignore_errors=True)
 
 

@@ -31,14 +31,18 @@ def main() -> None:
     if args.state_dir:
         config.state_dir = Path(args.state_dir)
     stop = threading.Event()
+    # Ctrl-C (SIGINT to the whole process group) and SIGTERM both end the wait below; the workers
+    # ignore SIGINT and are stopped by the stack.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     stack = LocalStack(config)
     try:
         stack.start()
         print(f"\n  Product Importer is running:  {config.api_url}   (API docs: {config.api_url}/api/docs)\n"
               f"  Import a file:  .venv/bin/product-importer import some.csv\n  Ctrl-C stops everything.\n",
               flush=True)
-        stop.wait()
+        while not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import signal
 import threading
 import time
 import warnings
@@ -42,6 +43,7 @@ def sqs_worker(function: str, queue_url: str, batch_size: int, env: dict[str, st
                timeout_s: int = 60) -> None:
     """Process entry point: poll ``queue_url`` and invoke ``function`` until ``stop`` is set."""
     os.environ.update(env)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the stack stops us
     _configure_logging()
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     handler = load_handler(function)
@@ -95,13 +97,13 @@ class StreamPoller(threading.Thread):
         self._subscribers = subscribers
         self._batch = batch_size
         self._interval = interval_s
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._streams = _boto("dynamodbstreams")
         self._iterators: dict[str, str | None] = {}
         self.ready = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
     def _refresh_shards(self) -> None:
         shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
@@ -117,7 +119,7 @@ class StreamPoller(threading.Thread):
             self._refresh_shards()
         finally:
             self.ready.set()
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             records: list[dict[str, Any]] = []
             for shard_id, iterator in list(self._iterators.items()):
                 if iterator is None:
@@ -125,7 +127,7 @@ class StreamPoller(threading.Thread):
                 try:
                     reply = self._streams.get_records(ShardIterator=iterator, Limit=self._batch)
                 except Exception as exc:  # noqa: BLE001
-                    if self._stop.is_set():
+                    if self._halt.is_set():
                         return
                     logger.warning("stream: get_records failed: %s", exc)
                     continue
@@ -135,7 +137,7 @@ class StreamPoller(threading.Thread):
                 for i in range(0, len(records), self._batch):
                     self.deliver(records[i:i + self._batch])
             else:
-                self._stop.wait(self._interval)
+                self._halt.wait(self._interval)
 
     def deliver(self, records: list[dict[str, Any]]) -> None:
         event = stream_event(records, table_arn=self._arn)

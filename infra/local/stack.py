@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import multiprocessing
 import os
@@ -74,6 +75,7 @@ def _die_with_parent() -> None:
 
 def ensure_free(host: str, port: int, what: str) -> None:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is free
         try:
             s.bind((host, port))
         except OSError as exc:
@@ -124,6 +126,7 @@ class LocalStack:
             self._client("s3"), self._client("sqs"), self._client("dynamodb"),
             visibility_overrides=cfg.visibility_overrides,
         )
+        self._restore_progress()
         self.env.update(self.resources.environment())
         os.environ.update(self.env)
         get_settings.cache_clear()
@@ -147,6 +150,7 @@ class LocalStack:
             self._poller.join(timeout=5)
         for extra in self._extras:
             extra.stop()
+        self._save_progress()
         for proc in self._workers:
             proc.join(timeout=5)
             if proc.is_alive():
@@ -164,6 +168,36 @@ class LocalStack:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    # -- state that outlives a restart -------------------------------------------------------------
+    # PostgreSQL keeps its data under state_dir; the emulator keeps nothing, so the import history
+    # (the progress table) is saved on stop and restored on start.
+
+    @property
+    def _progress_snapshot(self) -> Path:
+        return self.config.state_dir / "progress-table.json"
+
+    def _save_progress(self) -> None:
+        if self.resources is None or self._emulator is None or self._emulator.poll() is not None:
+            return
+        try:
+            items: list[dict[str, Any]] = []
+            for page in self._client("dynamodb").get_paginator("scan").paginate(TableName=self.resources.progress_table):
+                items.extend(page.get("Items", []))
+            self._progress_snapshot.write_text(json.dumps(items))
+        except Exception as exc:  # noqa: BLE001 - best effort at shutdown
+            logger.warning("could not save the import history: %s", exc)
+
+    def _restore_progress(self) -> None:
+        if self.resources is None or not self._progress_snapshot.exists():
+            return
+        items = json.loads(self._progress_snapshot.read_text() or "[]")
+        db = self._client("dynamodb")
+        for i in range(0, len(items), 25):
+            db.batch_write_item(RequestItems={self.resources.progress_table: [
+                {"PutRequest": {"Item": item}} for item in items[i:i + 25]]})
+        if items:
+            logger.info("restored %d imports from %s", len(items), self._progress_snapshot)
+
     # -- parts --------------------------------------------------------------------------------------
 
     def _start_emulator(self) -> None:
@@ -173,6 +207,7 @@ class LocalStack:
             [sys.executable, "-m", "moto.server", "-H", cfg.host, "-p", str(cfg.aws_port)],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
             preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet at this point
+            start_new_session=True,  # Ctrl-C stops the stack, which saves state, then stops the emulator
         )
         _wait_for_port(cfg.host, cfg.aws_port, 30, "the AWS emulator (moto)")
 

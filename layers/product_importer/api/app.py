@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from product_importer.api import deps, errors, imports
+from product_importer.api.errors import NotFoundError
 from product_importer.settings import Settings, get_settings
 
 
@@ -65,6 +66,8 @@ def _serve_spa(app: FastAPI, static_dir: Path) -> None:
 
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str) -> FileResponse:
+        if path == "api" or path.startswith("api/"):
+            raise NotFoundError(f"no such endpoint: /{path}")
         candidate = (static_dir / path).resolve()
         if path and candidate.is_file() and static_dir.resolve() in candidate.parents:
             return FileResponse(candidate)

@@ -40,3 +40,13 @@ def start_embedded(data_dir: Path, *, cleanup: CleanupMode = "stop", database: s
     url: str = server.get_uri(database)
     logger.info("embedded PostgreSQL at %s", url)
     return url
+
+
+def stop_embedded(data_dir: Path) -> None:
+    """Stop the server this process started for ``data_dir`` (and delete its data if it was started
+    with ``cleanup="delete"``). A no-op if this process did not start it."""
+    from pgserver.postgres_server import PostgresServer
+
+    server = PostgresServer._instances.get(Path(data_dir).resolve())
+    if server is not None:
+        server.cleanup()
