@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from product_importer import runtime
 from product_importer.pipeline.s3events import parse_notification
-from product_importer.pipeline.splitter import Outcome, SplitterPorts, split_object
+from product_importer.pipeline.splitter import Outcome, SplitterPorts, fail_import_of, split_object
 from product_importer.settings import get_settings
 
 logger = Logger(service="splitter")
@@ -33,9 +33,18 @@ def default_ports() -> SplitterPorts:
     )
 
 
-def split_record(record: SQSRecord, ports: SplitterPorts) -> None:
+def split_record(record: SQSRecord, ports: SplitterPorts, max_receives: int) -> None:
     for created in parse_notification(record.body):
-        result = split_object(created, ports)
+        try:
+            result = split_object(created, ports)
+        except Exception as exc:
+            receives = int(record.attributes.approximate_receive_count or 1)
+            logger.exception("object failed", extra={"key": created.key, "receive_count": receives})
+            if receives >= max_receives:
+                # Last delivery before the DLQ: the import must not stay pending/processing for ever.
+                fail_import_of(created, ports, f"the file could not be split after {receives} attempts: {exc}")
+                metrics.add_metric(name="ImportsFailed", unit=MetricUnit.Count, value=1)
+            raise
         logger.info("object handled", extra={"key": created.key, "outcome": result.outcome,
                                              "import_id": result.import_id, "chunks": result.chunks})
         if result.outcome is Outcome.SPLIT:
@@ -50,9 +59,10 @@ def split_record(record: SQSRecord, ports: SplitterPorts) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, ports: SplitterPorts | None = None) -> dict[str, Any]:
     active = ports or default_ports()
+    max_receives = get_settings().object_events_max_receives
     return process_partial_response(
         event=event,
-        record_handler=lambda record: split_record(record, active),
+        record_handler=lambda record: split_record(record, active, max_receives),
         processor=processor,
         context=context,
     )

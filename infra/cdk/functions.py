@@ -80,6 +80,7 @@ def base_environment(config: StageConfig, spec: topology.FunctionSpec) -> dict[s
         names.ENV_MAX_UPLOAD_BYTES: str(config.max_upload_bytes),
         # The consumer marks an import failed on the last delivery before the DLQ: same number as the queue.
         names.ENV_CHUNK_MAX_RECEIVES: str(topology.QUEUES["chunks"].max_receive_count),
+        names.ENV_OBJECT_EVENTS_MAX_RECEIVES: str(topology.QUEUES["object-events"].max_receive_count),
         **spec.extra_env,
     }
 

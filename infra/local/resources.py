@@ -34,6 +34,7 @@ class LocalResources:
             "PROGRESS_TABLE": self.progress_table,
             "CONNECTIONS_TABLE": self.connections_table,
             "CHUNK_MAX_RECEIVES": str(topology.QUEUES["chunks"].max_receive_count),
+            "OBJECT_EVENTS_MAX_RECEIVES": str(topology.QUEUES["object-events"].max_receive_count),
         }
 
 

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk")
     max_upload_bytes: PositiveInt = 5 * GIB
     upload_url_expires_s: PositiveInt = 3600
+    object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
     chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
     local_mode: bool = False
     static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")

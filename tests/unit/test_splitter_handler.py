@@ -289,11 +289,6 @@ def test_without_a_version_in_the_event_identical_bytes_written_twice_still_make
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the splitter has no last-receive handling (the consumer has); an object event that fails "
-    "every time goes to the object-events DLQ and leaves its import pending/processing for ever",
-)
 def test_an_object_that_cannot_be_split_on_its_last_receive_fails_its_import() -> None:
     world = World()
     import_id, notification = world.upload(catalog(3))
@@ -307,3 +302,17 @@ def test_an_object_that_cannot_be_split_on_its_last_receive_fails_its_import() -
 
     item = world.progress.get_item(import_id)
     assert item is not None and item["status"] == "failed"
+    assert "could not be split after 3 attempts" in item["error"]
+
+
+def test_an_object_that_fails_before_its_last_receive_is_retried_and_its_import_stays_open() -> None:
+    world = World()
+    import_id, notification = world.upload(catalog(3))
+    world.objects.broken.add(f"uploads/{import_id}.csv")
+    record = sqs_record(notification, queue_url="http://local/object-events", receive_count=2)
+
+    with pytest.raises(Exception, match="All records failed"):
+        handler(sqs_event([record]), LocalContext("splitter"), ports=world.ports)
+
+    item = world.progress.get_item(import_id)
+    assert item is not None and item["status"] in ("pending", "processing")

@@ -131,20 +131,37 @@ def _pin_drop_version(event: ObjectCreated, ports: SplitterPorts) -> ObjectCreat
     return dataclasses.replace(event, version_id=info.version_id) if info.version_id else event
 
 
-def _import_for(event: ObjectCreated, ports: SplitterPorts) -> str | None:
-    """The import an object belongs to: its upload's id, or a new import for a partner drop."""
+def import_id_for(event: ObjectCreated) -> str | None:
+    """The id of the import an object event belongs to (nothing is read or created)."""
     key = event.key
     if not key.lower().endswith(".csv"):
         return None
     if key.startswith(UPLOAD_PREFIX):
         import_id = key[len(UPLOAD_PREFIX):-len(".csv")]
-        return import_id if "/" not in import_id and ports.progress.get_item(import_id) else None
+        return import_id if import_id and "/" not in import_id else None
     if key.startswith(DROP_PREFIX):
-        import_id = str(uuid.uuid5(_DROP_NAMESPACE, event.identity))
-        if ports.progress.get_item(import_id) is None:
-            imp = Import(id=import_id, filename=PurePosixPath(key).name, source="s3-drop",
-                         status=ImportStatus.PENDING, created_at=utcnow())
-            ports.progress.create(imp, import_no=ports.next_import_number(), bucket=event.bucket, key=key,
-                                  version_id=event.version_id)
-        return import_id
+        return str(uuid.uuid5(_DROP_NAMESPACE, event.identity))
     return None
+
+
+def fail_import_of(event: ObjectCreated, ports: SplitterPorts, reason: str) -> str | None:
+    """End the event's import ``failed`` (the last delivery of an event that keeps failing)."""
+    import_id = import_id_for(_pin_drop_version(event, ports))
+    if import_id is not None:
+        ports.progress.fail(import_id, reason)
+    return import_id
+
+
+def _import_for(event: ObjectCreated, ports: SplitterPorts) -> str | None:
+    """The import an object belongs to: its upload's import, or a new import for a partner drop."""
+    import_id = import_id_for(event)
+    if import_id is None:
+        return None
+    if event.key.startswith(UPLOAD_PREFIX):
+        return import_id if ports.progress.get_item(import_id) else None
+    if ports.progress.get_item(import_id) is None:
+        imp = Import(id=import_id, filename=PurePosixPath(event.key).name, source="s3-drop",
+                     status=ImportStatus.PENDING, created_at=utcnow())
+        ports.progress.create(imp, import_no=ports.next_import_number(), bucket=event.bucket, key=event.key,
+                              version_id=event.version_id)
+    return import_id
