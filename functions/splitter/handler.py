@@ -30,6 +30,7 @@ def default_ports() -> SplitterPorts:
         next_import_number=runtime.next_import_number,
         max_upload_bytes=settings.max_upload_bytes,
         chunk_rows=settings.chunk_rows,
+        committed_totals=runtime.committed_totals,
     )
 
 

@@ -104,15 +104,22 @@ class ProgressStore:
              ":pending": ImportStatus.PENDING.value},
         )
 
-    def complete_if_done(self, import_id: str) -> bool:
-        """processing → completed, once, by whoever first sees every chunk done."""
-        return self._update(
-            import_id,
-            "SET #status = :completed, finished_at = :now",
-            "#status = :processing AND chunks_done = chunks_total",
-            {":completed": ImportStatus.COMPLETED.value, ":processing": ImportStatus.PROCESSING.value,
-             ":now": utcnow()},
-        )
+    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None) -> bool:
+        """processing → completed, once, by whoever first sees every chunk done.
+
+        With ``committed`` (the import's totals as PostgreSQL committed them), completion is decided on
+        those and writes them as the final counts, so a lost or reordered progress snapshot can neither
+        delay completion nor leave counts short."""
+        values: dict[str, Any] = {":completed": ImportStatus.COMPLETED.value,
+                                  ":processing": ImportStatus.PROCESSING.value, ":now": utcnow()}
+        if committed is None:
+            return self._update(import_id, "SET #status = :completed, finished_at = :now",
+                                "#status = :processing AND chunks_done = chunks_total", values)
+        fields = asdict(committed)
+        values.update({f":{k}": v for k, v in fields.items()})
+        sets = ", ".join(f"{k} = :{k}" for k in fields)
+        return self._update(import_id, f"SET #status = :completed, finished_at = :now, {sets}",
+                            "#status = :processing AND chunks_total = :chunks_done", values)
 
     def fail(self, import_id: str, reason: str) -> bool:
         """pending/processing → failed with a reason, once. Committed rows stay committed."""

@@ -7,6 +7,7 @@ from functools import lru_cache
 import psycopg
 
 from product_importer.aws import cached_client
+from product_importer.db.chunks import ImportTotals
 from product_importer.db.connection import ConnectionHolder, resolve_database_url
 from product_importer.progress import ProgressStore
 from product_importer.settings import get_settings
@@ -42,3 +43,12 @@ def next_import_number() -> int:
     from product_importer.db.chunks import next_import_number as take
 
     return take(db_connection())
+
+
+def committed_totals(import_id: str) -> ImportTotals:
+    from product_importer.db.chunks import read_totals
+
+    conn = db_connection()
+    totals = read_totals(conn, import_id)
+    conn.rollback()  # end the read's transaction: the connection is reused
+    return totals

@@ -250,3 +250,25 @@ def test_list_is_newest_first_and_pages_with_an_opaque_cursor(store: ProgressSto
     assert cursor_3 is None or store.list(limit=2, cursor=cursor_3) == ([], None)
     with pytest.raises(CursorError):
         store.list(cursor="not-a-cursor!")
+
+
+def test_completion_on_committed_totals_repairs_a_lost_progress_snapshot(store: ProgressStore) -> None:
+    # Given 3 chunks committed in PostgreSQL but only the first snapshot reached the store
+    import_id = processing(store, chunks_total=3)
+    store.record_totals(import_id, totals(1))
+
+    # Then completing on the stale store alone is refused, on the committed totals it happens once
+    assert not store.complete_if_done(import_id)
+    assert store.complete_if_done(import_id, totals(3))
+    assert not store.complete_if_done(import_id, totals(3))
+
+    imp = store.get(import_id)
+    assert imp is not None and imp.status == ImportStatus.COMPLETED
+    assert (imp.chunks_done, imp.rows_processed) == (3, totals(3).rows_processed)
+
+
+def test_completion_on_committed_totals_waits_for_every_chunk(store: ProgressStore) -> None:
+    import_id = processing(store, chunks_total=3)
+
+    assert not store.complete_if_done(import_id, totals(2))
+    assert status(store, import_id) == "processing"

@@ -156,15 +156,18 @@ class FakeProgress:
             item.update(asdict(totals), updated_at=utcnow())
             return True
 
-    def complete_if_done(self, import_id: str) -> bool:
+    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None) -> bool:
         with self._lock:
             self.calls.append(("complete_if_done", import_id))
             item = self.items.get(import_id)
             if item is None or item["status"] != _PROCESSING or item.get("chunks_total") is None:
                 return False
-            if item.get("chunks_done", 0) != item["chunks_total"]:
+            done = committed.chunks_done if committed is not None else item.get("chunks_done", 0)
+            if done != item["chunks_total"]:
                 return False
             item.update(status=ImportStatus.COMPLETED.value, finished_at=utcnow())
+            if committed is not None:
+                item.update(asdict(committed))
             return True
 
     def fail(self, import_id: str, reason: str) -> bool:

@@ -59,4 +59,4 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
 def publish_progress(progress: ProgressStore, import_id: str, result: ChunkResult) -> None:
     """Write the committed totals (a no-op if a newer snapshot is there) and complete if all is done."""
     progress.record_totals(import_id, result.totals)
-    progress.complete_if_done(import_id)
+    progress.complete_if_done(import_id, result.totals)

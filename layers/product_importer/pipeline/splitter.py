@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
+from product_importer.db.chunks import ImportTotals
 from product_importer.ingest.chunking import split_ranges
 from product_importer.ingest.header import MAX_HEADER_BYTES, EmptyFileError, HeaderError, read_header
 from product_importer.models import ChunkMessage, Import, ImportStatus, utcnow
@@ -55,6 +56,9 @@ class SplitterPorts:
     next_import_number: Callable[[], int]
     max_upload_bytes: int
     chunk_rows: int
+    # The import's totals as PostgreSQL committed them; lets the splitter complete an import whose
+    # chunks all finished before it learned chunks_total, even if a progress snapshot was lost.
+    committed_totals: Callable[[str], ImportTotals] | None = None
 
 
 def upload_key(import_id: str) -> str:
@@ -113,7 +117,8 @@ def split_object(event: ObjectCreated, ports: SplitterPorts) -> SplitResult:
 
     ports.chunks.send_all(messages())
     ports.progress.set_totals(import_id, chunks_total=totals["chunks"], rows_total=totals["rows"])
-    ports.progress.complete_if_done(import_id)
+    committed = ports.committed_totals(import_id) if ports.committed_totals else None
+    ports.progress.complete_if_done(import_id, committed)
     logger.info("split %s into %d chunks, %d rows", import_id, totals["chunks"], totals["rows"])
     return SplitResult(Outcome.SPLIT, import_id, chunks=totals["chunks"], rows=totals["rows"])
 
