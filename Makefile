@@ -14,7 +14,7 @@ UI_SOURCES := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv up test test-python test-frontend test-ui test-infra check lint typecheck bench synth ui chromium clean
+.PHONY: help venv up screenshots test test-python test-frontend test-ui test-infra check lint typecheck bench synth ui chromium clean
 
 help:
 	@echo "make up      - run the whole stack locally (API + UI on http://127.0.0.1:8000)"
@@ -72,6 +72,9 @@ test-frontend: $(NPM_STAMP)
 
 test-ui: $(DEV_STAMP) $(UI_BUILD) chromium
 	$(PY) -m tests.run_ui_e2e
+
+screenshots: $(DEV_STAMP) $(UI_BUILD) chromium
+	PI_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(PY) -m tests.run_ui_e2e
 
 test-infra: $(CDK_STAMP)
 	$(BIN)/pytest tests/infra -m infra -q

@@ -49,7 +49,9 @@ def main() -> int:
             print((state / "stack.log").read_text(errors="replace")[-4000:])
             print("[ui-e2e] the local stack did not come up", flush=True)
             return 1
-        env = {**os.environ, "PI_BASE_URL": base, "PI_CHROMIUM": CHROMIUM}
+        # Screenshots are test artifacts (test-results/); `make screenshots` refreshes docs/screenshots.
+        screenshots = os.environ.get("PI_SCREENSHOTS_DIR", str(ROOT / "test-results" / "screenshots"))
+        env = {**os.environ, "PI_BASE_URL": base, "PI_CHROMIUM": CHROMIUM, "PI_SCREENSHOTS_DIR": screenshots}
         result = subprocess.run(["npm", "run", "e2e", "--silent"], cwd=ROOT / "frontend", env=env, check=False)
         if result.returncode != 0:
             print((state / "stack.log").read_text(errors="replace")[-4000:])
