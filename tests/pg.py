@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
-
 from product_importer.db.embedded import start_embedded, stop_embedded
 from product_importer.db.migrate import apply_migrations
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from mangum import Mangum
-
 from product_importer.api.app import create_app
 
 app = create_app()

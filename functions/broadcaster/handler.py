@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
@@ -71,7 +72,7 @@ def broadcast_record(record: DynamoDBRecord, ports: BroadcasterPorts) -> None:
 @metrics.log_metrics
 def handler(
     event: dict[str, Any], context: LambdaContext, ports: BroadcasterPorts | None = None
-) -> dict[str, Any]:
+) -> PartialItemFailureResponse:
     active = ports or default_ports()
     newest = {"Records": coalesce(event.get("Records", []))}
     if not newest["Records"]:

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from product_importer import runtime
 from product_importer.models import ChunkMessage
 from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
@@ -53,7 +53,7 @@ def consume_record(record: SQSRecord, ports: ConsumerPorts, max_receives: int) -
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext, ports: ConsumerPorts | None = None) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext, ports: ConsumerPorts | None = None) -> PartialItemFailureResponse:
     active = ports or default_ports()
     max_receives = get_settings().chunk_max_receives
     return process_partial_response(

@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
@@ -90,7 +91,7 @@ def handle_job(record: SQSRecord, ports: WebhookPorts) -> None:
 @metrics.log_metrics
 def handler(
     event: dict[str, Any], context: LambdaContext, ports: WebhookPorts | None = None
-) -> dict[str, Any]:
+) -> PartialItemFailureResponse:
     active = ports or default_ports(context)
     return process_partial_response(
         event=event,

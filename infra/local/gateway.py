@@ -22,6 +22,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +39,7 @@ from infra.local.events import LocalContext, websocket_event, websocket_route
 logger = logging.getLogger("gateway")
 
 
-def _lost_without_close_frame(message: dict[str, Any]) -> bool:
+def _lost_without_close_frame(message: MutableMapping[str, Any]) -> bool:
     """The TCP connection ended without a closing handshake. uvicorn's sans-I/O protocol reports that as
     code 1005 (1006 before the handshake completed) *without* a ``reason`` key, while a received close
     frame always comes with one (possibly empty)."""

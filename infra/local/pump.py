@@ -52,7 +52,7 @@ def sqs_worker(function: str, queue_url: str, batch_size: int, env: dict[str, st
         try:
             reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, WaitTimeSeconds=1,
                                         AttributeNames=["All"])
-        except Exception as exc:  # noqa: BLE001 - the emulator going away at shutdown
+        except Exception as exc:
             if stop.is_set():
                 break
             logger.warning("%s: receive failed: %s", function, exc)
@@ -75,7 +75,7 @@ def deliver_batch(function: str, handler: Callable[..., Any], sqs: Any, queue_ur
     try:
         response = handler(sqs_event(records), LocalContext(function, timeout_s)) or {}
         failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-    except Exception as exc:  # noqa: BLE001 - an invocation error fails the whole batch, as in AWS
+    except Exception as exc:
         logger.warning("%s: invocation failed: %s", function, exc)
         failed = {m["MessageId"] for m in messages}
     done = [m for m in messages if m["MessageId"] not in failed]
@@ -126,7 +126,7 @@ class StreamPoller(threading.Thread):
                     continue
                 try:
                     reply = self._streams.get_records(ShardIterator=iterator, Limit=self._batch)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     if self._halt.is_set():
                         return
                     logger.warning("stream: get_records failed: %s", exc)
@@ -144,7 +144,7 @@ class StreamPoller(threading.Thread):
         for name, handler in self._subscribers.items():
             try:
                 handler(event, LocalContext(name))
-            except Exception as exc:  # noqa: BLE001 - logged; AWS would retry / bisect
+            except Exception as exc:
                 logger.warning("%s: stream invocation failed: %s", name, exc)
 
 

@@ -184,7 +184,7 @@ class LocalStack:
             for page in self._client("dynamodb").get_paginator("scan").paginate(TableName=self.resources.progress_table):
                 items.extend(page.get("Items", []))
             self._progress_snapshot.write_text(json.dumps(items))
-        except Exception as exc:  # noqa: BLE001 - best effort at shutdown
+        except Exception as exc:
             logger.warning("could not save the import history: %s", exc)
 
     def _restore_progress(self) -> None:
@@ -206,7 +206,7 @@ class LocalStack:
         self._emulator = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", cfg.host, "-p", str(cfg.aws_port)],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet at this point
+            preexec_fn=_die_with_parent,
             start_new_session=True,  # Ctrl-C stops the stack, which saves state, then stops the emulator
         )
         _wait_for_port(cfg.host, cfg.aws_port, 30, "the AWS emulator (moto)")
@@ -232,7 +232,7 @@ class LocalStack:
             "AWS_REGION": "us-east-1",
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - the emulator's dummy credentials
+            "AWS_SECRET_ACCESS_KEY": "testing",
             "LOCAL_MODE": "true",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
@@ -253,8 +253,10 @@ class LocalStack:
         return env
 
     def _client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.config.aws_endpoint, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+        return boto3.client(  # type: ignore[call-overload]
+            service, endpoint_url=self.config.aws_endpoint, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )
 
     def _start_extras(self) -> None:
         """Services of later capabilities (the local WebSocket gateway), started when present."""
@@ -303,7 +305,6 @@ class LocalStack:
 
     def _start_api(self) -> None:
         import uvicorn
-
         from product_importer.api.app import create_app
         from product_importer.settings import get_settings
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -19,10 +19,10 @@ def client(service: str, settings: Settings | None = None, **kwargs: Any) -> Any
     options: dict[str, Any] = {"region_name": settings.aws_region, "config": _CONFIG, **kwargs}
     if settings.aws_endpoint_url and "endpoint_url" not in kwargs:
         options["endpoint_url"] = settings.aws_endpoint_url
-    return boto3.client(service, **options)
+    return boto3.client(service, **options)  # type: ignore[call-overload]
 
 
-@lru_cache(maxsize=None)
+@cache
 def cached_client(service: str) -> Any:
     """One client per service per process (Lambda containers reuse it across invocations)."""
     return client(service)

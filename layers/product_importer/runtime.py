@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import psycopg
 
@@ -24,7 +24,7 @@ def object_store() -> ObjectStore:
     return ObjectStore(cached_client("s3"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def queue(url: str) -> MessageQueue:
     return MessageQueue(cached_client("sqs"), url)
 

@@ -7,9 +7,14 @@ import threading
 from decimal import Decimal
 
 import psycopg
-import pytest
-
-from product_importer.db.chunks import ChunkCounts, ImportTotals, next_import_number, read_totals, upsert_chunk, version_base
+from product_importer.db.chunks import (
+    ChunkCounts,
+    ImportTotals,
+    next_import_number,
+    read_totals,
+    upsert_chunk,
+    version_base,
+)
 from product_importer.ingest.rows import ROW_FIELDS, RowError
 
 ALL_FIELDS = ("sku", "name", "description", "price", "currency", "quantity", "active", "brand", "category", "barcode")
@@ -167,7 +172,7 @@ def test_concurrent_overlapping_chunks_do_not_deadlock_and_the_newest_version_wi
             for job in my_jobs:
                 try:
                     apply(conn, *job)
-                except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+                except BaseException as exc:
                     with lock:
                         failures.append(exc)
 

@@ -247,7 +247,8 @@ def _recorded_counts(conn: psycopg.Connection, import_id: str, chunk_no: int) ->
         (import_id, chunk_no),
     ).fetchone()
     assert row is not None
-    return ChunkCounts(*row, replayed=True)
+    seen, imported, failed, created, updated, unchanged = row
+    return ChunkCounts(seen, imported, failed, created, updated, unchanged, replayed=True)
 
 
 _statement_cache: dict[frozenset[str], sql.Composed] = {}
@@ -261,16 +262,16 @@ def _upsert_statement(present: frozenset[str]) -> sql.Composed:
     fields = [f for f in OPTIONAL_FIELDS if f in present]
     has_attributes = "attributes" in present
     insert_cols = ["sku_key", "sku", "name", *fields]
-    select_exprs = [sql.Identifier(c) for c in insert_cols]
+    select_exprs: list[sql.Composable] = [sql.Identifier(c) for c in insert_cols]
     if has_attributes:
         insert_cols.append("attributes")
         select_exprs.append(sql.SQL("coalesce(attributes, '{}'::jsonb)"))
     set_cols = ["sku", "name", *fields]
-    sets = [sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in set_cols]
+    sets: list[sql.Composable] = [sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in set_cols]
     # What the row becomes vs what it is: unchanged rows keep updated_at (and count as unchanged) but
     # still take the newer version, so an import created in between cannot overwrite them later.
-    new_values = [sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in set_cols]
-    old_values = [sql.SQL("p.{}").format(sql.Identifier(c)) for c in set_cols]
+    new_values: list[sql.Composable] = [sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in set_cols]
+    old_values: list[sql.Composable] = [sql.SQL("p.{}").format(sql.Identifier(c)) for c in set_cols]
     if has_attributes:
         sets.append(sql.SQL("attributes = p.attributes || excluded.attributes"))
         new_values.append(sql.SQL("p.attributes || excluded.attributes"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import uuid
 from dataclasses import dataclass
@@ -85,7 +86,7 @@ class WebhookStore:
             raise WebhookNotFoundError(f"webhook {webhook_id} not found")
         return Webhook(*row)
 
-    def list(self, *, limit: int, after: str | None) -> tuple[list[Webhook], str | None]:
+    def list(self, *, limit: int, after: str | None) -> tuple[builtins.list[Webhook], str | None]:
         """Oldest first, keyset-paged by (created_at, id)."""
         rows = self._conn.execute(
             f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks"
@@ -152,7 +153,7 @@ class WebhookStore:
         self._conn.commit()
         return ImportEvent(*row) if row else None
 
-    def subscribers(self, event_type: str) -> list[Webhook]:
+    def subscribers(self, event_type: str) -> builtins.list[Webhook]:
         rows = self._conn.execute(
             f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE enabled AND %s = ANY(events) ORDER BY created_at, id",
             (event_type,),
@@ -196,7 +197,7 @@ class WebhookStore:
 
     def deliveries(
         self, webhook_id: str, *, limit: int, before: int | None
-    ) -> tuple[list[dict[str, Any]], int | None]:
+    ) -> tuple[builtins.list[dict[str, Any]], int | None]:
         """Newest first, keyset-paged by id."""
         self.get(webhook_id)
         with self._conn.cursor(row_factory=dict_row) as cur:

@@ -71,6 +71,6 @@ def check_target(url: str, *, allow_private: bool) -> None:
     except socket.gaierror as exc:
         raise UnsafeTargetError(f"cannot resolve {host}") from exc
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if _is_private(address):
             raise UnsafeTargetError(f"{host} resolves to a non-public address ({address})")
