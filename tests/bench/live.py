@@ -313,6 +313,34 @@ def measure_search_p95(conn_url: str, n: int = 1_000_000, *, rounds: int = 20) -
     }
 
 
+def run_all(*, products: int = 1_000_000, rows: int = 100_000) -> dict[str, Any]:
+    """Both live figures on a fresh local stack, flattened for ``tests.bench.run`` (RESULT fields)."""
+    import tempfile
+
+    from infra.local.stack import LocalConfig, LocalStack, free_port
+    from tests.bench.catalog import write_catalog
+
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = write_catalog(Path(tmp) / "live.csv", rows)
+        config = LocalConfig(state_dir=Path(tmp) / "state", api_port=free_port(), aws_port=free_port(),
+                             ws_port=free_port(), static_dir=None)
+        with LocalStack(config) as stack:
+            ws = measure_ws_latency(stack, csv_path)
+            print(f"(f) WebSocket commit → message: median {ws['latency_median_s']} s, p95 {ws['latency_p95_s']} s"
+                  f" over {ws['chunks']} chunks", flush=True)
+            search = measure_search_p95(stack.env["DATABASE_URL"], products)
+            print(f"(g) GET /api/products?q= at {products:,} products: p50 {search['p50_ms']} ms,"
+                  f" p95 {search['p95_ms']} ms", flush=True)
+    return {
+        "ws_latency_p50_ms": round(ws["latency_median_s"] * 1000),
+        "ws_latency_p95_ms": round(ws["latency_p95_s"] * 1000),
+        "ws_max_gap_s": ws["max_gap_between_messages_s"],
+        "search_products": products,
+        "search_p50_ms": search["p50_ms"],
+        "search_p95_ms": search["p95_ms"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--products", type=int, default=1_000_000)

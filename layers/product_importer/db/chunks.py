@@ -9,6 +9,7 @@ older``; only the fields whose columns the file has are set.
 from __future__ import annotations
 
 import logging
+import operator
 import random
 import time
 from collections.abc import Iterable, Sequence
@@ -195,24 +196,30 @@ def read_totals(conn: psycopg.Connection, import_id: str) -> ImportTotals:
     return ImportTotals(*row) if row else ImportTotals(0, 0, 0, 0, 0, 0, 0)
 
 
+# Imports for which this process saw a chunk of existing products: their next chunks go straight to the
+# upsert instead of trying the insert-only COPY first (a re-import would fail it on every chunk).
+_imports_with_existing_rows: set[str] = set()
+
+
 def _write_rows(conn: psycopg.Connection, statement: sql.Composed, present: frozenset[str], rows: Sequence[tuple],
                 import_id: str, base: int) -> tuple[int, int]:
     """Write the chunk's rows; return (created, updated).
 
-    Fast path: when none of the chunk's SKUs exist yet (a first import), the de-duplicated rows go
-    straight into ``products`` with one COPY. Otherwise, or if a concurrent chunk inserts one of the
-    keys meanwhile (unique violation), the staged set-based upsert decides row by row on versions.
+    Fast path, tried first for each import: the de-duplicated rows go straight into ``products`` with one
+    COPY, which only succeeds when none of the chunk's SKUs exist (a first import). A unique violation
+    (an existing SKU, or a concurrent chunk inserting one meanwhile) rolls back to the savepoint and the
+    staged set-based upsert decides row by row on versions.
     """
-    latest = {row[1]: row for row in rows}  # sku_key -> last row of the chunk with it (rows are in file order)
-    keys = sorted(latest)
-    exists = conn.execute("SELECT EXISTS (SELECT 1 FROM products WHERE sku_key = ANY(%s))", (keys,)).fetchone()
-    if exists is not None and not exists[0]:
+    if import_id not in _imports_with_existing_rows:
+        latest = {row[1]: row for row in rows}  # sku_key -> last row with it (rows are in file order)
         try:
-            with conn.transaction():  # a savepoint: a unique violation falls back to the upsert
-                _copy_new_products(conn, present, [latest[k] for k in keys], import_id, base)
-            return len(keys), 0
+            with conn.transaction():  # a savepoint
+                _copy_new_products(conn, present, [latest[k] for k in sorted(latest)], import_id, base)
+            return len(latest), 0
         except psycopg.errors.UniqueViolation:
-            logger.info("chunk of %s raced a concurrent insert: using the upsert", import_id)
+            _imports_with_existing_rows.add(import_id)
+            if len(_imports_with_existing_rows) > 10_000:
+                _imports_with_existing_rows.clear()
     conn.execute(_CREATE_STAGE)
     with conn.cursor().copy(
         sql.SQL("COPY stage_rows ({}) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, _STAGE_COLUMNS)))
@@ -226,18 +233,20 @@ def _write_rows(conn: psycopg.Connection, statement: sql.Composed, present: froz
 
 def _copy_new_products(conn: psycopg.Connection, present: frozenset[str], rows: list[tuple], import_id: str,
                        base: int) -> None:
-    positions = [ROW_FIELDS.index(f) for f in ("sku_key", "sku", "name")]
-    columns = ["sku_key", "sku", "name"]
+    positions = [ROW_FIELDS.index(f) for f in ("row_no", "sku_key", "sku", "name")]
+    columns = ["version", "sku_key", "sku", "name"]
     for name in (*OPTIONAL_FIELDS, "attributes"):
         if name in present:
             positions.append(ROW_FIELDS.index(name))
             columns.append(name)
-    columns += ["version", "last_import_id"]
+    columns.append("last_import_id")
+    pick = operator.itemgetter(*positions)
     with conn.cursor().copy(
         sql.SQL("COPY products ({}) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
     ) as copy:
         for row in rows:
-            copy.write_row([*(row[i] for i in positions), base + row[0], import_id])
+            values = pick(row)
+            copy.write_row((base + values[0], *values[1:], import_id))
 
 
 def _recorded_counts(conn: psycopg.Connection, import_id: str, chunk_no: int) -> ChunkCounts:
