@@ -119,9 +119,9 @@ class LocalStack:
         self._apply_migrations(database_url)
         self.env = self._environment(database_url)
         os.environ.update(self.env)
-        from product_importer.settings import get_settings
+        from product_importer import runtime
 
-        get_settings.cache_clear()
+        runtime.reset()
         self.resources = create_resources(
             self._client("s3"), self._client("sqs"), self._client("dynamodb"),
             visibility_overrides=cfg.visibility_overrides,
@@ -129,7 +129,7 @@ class LocalStack:
         self._restore_progress()
         self.env.update(self.resources.environment())
         os.environ.update(self.env)
-        get_settings.cache_clear()
+        runtime.reset()
         self._start_extras()
         self._start_workers()
         self._start_stream_poller()
@@ -204,7 +204,7 @@ class LocalStack:
         cfg = self.config
         log = (cfg.state_dir / "moto.log").open("ab")
         self._emulator = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", cfg.host, "-p", str(cfg.aws_port)],
+            [sys.executable, "-m", "infra.local.emulator", "-H", cfg.host, "-p", str(cfg.aws_port)],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
             preexec_fn=_die_with_parent,
             start_new_session=True,  # Ctrl-C stops the stack, which saves state, then stops the emulator

@@ -52,3 +52,21 @@ def committed_totals(import_id: str) -> ImportTotals:
     totals = read_totals(conn, import_id)
     conn.rollback()  # end the read's transaction: the connection is reused
     return totals
+
+
+def reset() -> None:
+    """Forget every cached setting, client and connection of this process (a local stack restarted in
+    the same process, with other endpoints, must not reuse the previous one's)."""
+    import product_importer.db.connection as connection
+    from product_importer.aws import cached_client as clients
+
+    if _holder.cache_info().currsize:
+        _holder().close()
+    for cached in (get_settings, clients, progress_store, object_store, queue, _holder):
+        cached.cache_clear()
+    connection._resolved_url = None
+    from product_importer.api import deps
+
+    if deps.pool.cache_info().currsize:
+        deps.pool().close()
+    deps.pool.cache_clear()

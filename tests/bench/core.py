@@ -36,7 +36,16 @@ def _chunk(task: tuple[str, int, int, int, int, int]) -> tuple[float, int]:
     present = set(header.field_index) | ({"attributes"} if header.attribute_columns else set())
     upsert_chunk(_worker["conn"], import_id=import_id, import_no=import_no, chunk_no=chunk_no,
                  present_fields=present, rows=parsed.rows, errors=parsed.errors, rows_seen=parsed.rows_seen)
-    return time.perf_counter() - began, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return time.perf_counter() - began, _peak_rss_kb()
+
+
+def _peak_rss_kb() -> int:
+    """VmHWM: this process's own peak (ru_maxrss would include the parent's size at fork)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 @dataclass

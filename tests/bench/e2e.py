@@ -35,7 +35,7 @@ def pipeline_run(catalog: Path, *, chunk_rows: int, consumers: int) -> dict[str,
                 split_done = now
             if imp["status"] in ("completed", "failed"):
                 break
-            time.sleep(0.05)
+            time.sleep(0.2)
         finished = time.perf_counter()
     if imp["status"] != "completed" or imp["rows_processed"] != imp["rows_total"]:
         raise RuntimeError(f"the benchmark import did not complete cleanly: {imp}")

@@ -141,21 +141,26 @@ def run(rows: int, chunk_rows: int, workers: int, with_e2e: bool, with_live: boo
 
 
 def splitter_rss(target_mb: int = 1024) -> dict[str, Any]:
-    """Split a ~1 GB file in a fresh process and report its peak RSS (the Lambda's memory need)."""
+    """Split a ~1 GB file in a fresh process and report its peak RSS (the Lambda's memory need).
+
+    Peak RSS is VmHWM of the process itself: ``ru_maxrss`` would carry over the parent's size through
+    fork + exec."""
     big = DATA / "catalog-1gb.csv"
     if not big.exists():
         base = DATA / "catalog-500000.csv"
         with big.open("wb") as out, base.open("rb") as src:
-            header = src.readline()
-            body = src.read()
-            out.write(header)
+            out.write(src.readline())
+            start = src.tell()
             while out.tell() < target_mb * 1024**2:
-                out.write(body)
+                src.seek(start)
+                while block := src.read(1 << 24):
+                    out.write(block)
     code = (
         "import resource,sys,time;from product_importer.ingest.header import read_header;"
         "from product_importer.ingest.chunking import split_ranges;f=open(sys.argv[1],'rb');h,o=read_header(f);"
         "f.seek(o);t=time.perf_counter();n=sum(r.rows for r in split_ranges(f,start=o,delimiter=h.delimiter,"
-        "rows_per_chunk=5000));print(n,time.perf_counter()-t,resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "rows_per_chunk=5000));hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1];"
+        "print(n,time.perf_counter()-t,hwm)"
     )
     out = subprocess.run([os.sys.executable, "-c", code, str(big)], capture_output=True, text=True, check=True)  # type: ignore[attr-defined]
     _rows, seconds, rss_kb = out.stdout.split()
