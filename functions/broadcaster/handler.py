@@ -26,9 +26,6 @@ tracer = Tracer(service="broadcaster")
 metrics = Metrics(service="broadcaster")
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
-_poster: ConnectionPoster | None = None
-
-
 @dataclass
 class BroadcasterPorts:
     connections: ConnectionStore
@@ -37,16 +34,18 @@ class BroadcasterPorts:
     send_threads: int = SEND_THREADS
 
 
+@runtime.per_container
+def _poster() -> ConnectionPoster:
+    return ConnectionPoster(
+        client("apigatewaymanagementapi", endpoint_url=get_settings().websocket_management_url)
+    )
+
+
 def default_ports() -> BroadcasterPorts:
-    global _poster
     settings = get_settings()
-    if _poster is None:
-        _poster = ConnectionPoster(
-            client("apigatewaymanagementapi", endpoint_url=settings.websocket_management_url)
-        )
     finished = runtime.queue(settings.webhooks_queue_url) if settings.webhooks_queue_url else None
     return BroadcasterPorts(
-        ConnectionStore(settings.connections_table, cached_client("dynamodb")), _poster, finished
+        ConnectionStore(settings.connections_table, cached_client("dynamodb")), _poster(), finished
     )
 
 

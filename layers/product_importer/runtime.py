@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache, lru_cache
+from typing import Any, TypeVar
 
 import psycopg
 
@@ -12,6 +14,18 @@ from product_importer.db.connection import ConnectionHolder, resolve_database_ur
 from product_importer.progress import ProgressStore
 from product_importer.settings import get_settings
 from product_importer.storage import MessageQueue, ObjectStore
+
+T = TypeVar("T")
+
+
+_per_container: list[Any] = []
+
+
+def per_container(build: Callable[[], T]) -> Callable[[], T]:
+    """Build once per process (a warm Lambda container) and reuse; ``reset()`` forgets it."""
+    cached = lru_cache(maxsize=1)(build)
+    _per_container.append(cached)
+    return cached
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +76,7 @@ def reset() -> None:
 
     if _holder.cache_info().currsize:
         _holder().close()
-    for cached in (get_settings, clients, progress_store, object_store, queue, _holder):
+    for cached in (get_settings, clients, progress_store, object_store, queue, _holder, *_per_container):
         cached.cache_clear()
     connection._resolved_url = None
     from product_importer.api import deps
