@@ -45,7 +45,7 @@ def queue(url: str) -> MessageQueue:
 
 @lru_cache(maxsize=1)
 def _holder() -> ConnectionHolder:
-    return ConnectionHolder(resolve_database_url(get_settings()))
+    return ConnectionHolder(lambda: resolve_database_url(get_settings()))
 
 
 def db_connection() -> psycopg.Connection:

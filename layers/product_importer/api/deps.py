@@ -23,7 +23,8 @@ def pool() -> ConnectionPool:
     # Module-scope pool: Lambda keeps it across invocations (one connection per warm container);
     # locally it serves uvicorn's thread pool.
     size = 1 if get_settings().local_mode is False else 8
-    return ConnectionPool(resolve_database_url(get_settings()), min_size=1, max_size=size, open=True,
+    # conninfo is a callable: each new connection re-resolves the URL (rotated secrets).
+    return ConnectionPool(lambda: resolve_database_url(get_settings()), min_size=1, max_size=size, open=True,
                           kwargs={"application_name": "product-importer-api"})
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Callable
 from urllib.parse import quote
 
 import psycopg
@@ -12,16 +14,30 @@ from product_importer.settings import Settings
 
 _lock = threading.Lock()
 _resolved_url: str | None = None
+_resolved_at = 0.0
+# Credentials from Secrets Manager are re-read this often (only when a connection is opened), so a
+# rotated password reaches warm containers without a cold start.
+SECRET_TTL_S = 300.0
 
 
 def resolve_database_url(settings: Settings) -> str:
-    """``DATABASE_URL`` if set; the RDS Proxy endpoint with credentials from Secrets Manager in AWS;
-    otherwise the embedded PostgreSQL under ``settings.local_dir``. Resolved once per process."""
+    """``DATABASE_URL`` if set; the RDS Proxy endpoint with credentials from Secrets Manager in AWS
+    (re-read after ``SECRET_TTL_S``); otherwise the embedded PostgreSQL under ``settings.local_dir``."""
+    global _resolved_url, _resolved_at
+    with _lock:
+        stale = bool(settings.db_secret_arn) and not settings.database_url and (
+            time.monotonic() - _resolved_at > SECRET_TTL_S)
+        if _resolved_url is None or stale:
+            _resolved_url = _resolve(settings)
+            _resolved_at = time.monotonic()
+        return _resolved_url
+
+
+def forget_database_url() -> None:
+    """Resolve again on the next call (after an authentication failure: the secret may have rotated)."""
     global _resolved_url
     with _lock:
-        if _resolved_url is None:
-            _resolved_url = _resolve(settings)
-        return _resolved_url
+        _resolved_url = None
 
 
 def _resolve(settings: Settings) -> str:
@@ -51,15 +67,22 @@ def connect(url: str) -> psycopg.Connection:
 
 
 class ConnectionHolder:
-    """One connection per process, reopened if the server dropped it. Not for concurrent use."""
+    """One connection per process, reopened if the server dropped it. Not for concurrent use.
 
-    def __init__(self, url: str) -> None:
+    ``url`` is asked again for each new connection; a refused password makes it resolve the URL once
+    more (a rotated secret) before giving up."""
+
+    def __init__(self, url: Callable[[], str]) -> None:
         self._url = url
         self._conn: psycopg.Connection | None = None
 
     def get(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = connect(self._url)
+            try:
+                self._conn = connect(self._url())
+            except psycopg.errors.InvalidPassword:
+                forget_database_url()
+                self._conn = connect(self._url())
         return self._conn
 
     def close(self) -> None:
