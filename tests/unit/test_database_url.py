@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from moto import mock_aws
-
 from product_importer.db import connection
 from product_importer.settings import Settings
 
