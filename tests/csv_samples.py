@@ -11,19 +11,8 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 
 from hypothesis import strategies as st
+from product_importer.ingest.header import FIELDS
 
-FIELDS = (
-    "sku",
-    "name",
-    "description",
-    "price",
-    "currency",
-    "quantity",
-    "active",
-    "brand",
-    "category",
-    "barcode",
-)
 BOM = b"\xef\xbb\xbf"
 
 

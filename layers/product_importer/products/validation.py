@@ -14,21 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from product_importer.ingest.header import resolve_header
+from product_importer.ingest.header import FIELDS, resolve_header
 from product_importer.ingest.rows import ROW_FIELDS, parse_chunk
 
-FIELDS = (
-    "sku",
-    "name",
-    "description",
-    "price",
-    "currency",
-    "quantity",
-    "active",
-    "brand",
-    "category",
-    "barcode",
-)
 _HEADER = resolve_header(",".join(FIELDS).encode())
 MAX_ATTRIBUTES_BYTES = 64 * 1024
 
