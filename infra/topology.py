@@ -46,9 +46,18 @@ class WebSocketTrigger:
 @dataclass(frozen=True)
 class HttpTrigger:
     path: str = "/api/{proxy+}"
+    # Answered without a token even where sign-in is on: the UI learns how to sign in from /api/config.
+    public_paths: tuple[str, ...] = ("/api/config", "/api/health")
 
 
-Trigger = SqsTrigger | StreamTrigger | WebSocketTrigger | HttpTrigger
+@dataclass(frozen=True)
+class ConnectAuthorizerTrigger:
+    """A Lambda REQUEST authorizer on the WebSocket ``$connect`` route; the token is in the query string."""
+
+    query_parameter: str = "token"
+
+
+Trigger = SqsTrigger | StreamTrigger | WebSocketTrigger | HttpTrigger | ConnectAuthorizerTrigger
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,15 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         ),
     )
 }
+
+# Only in cloud stages with sign-in on (``authEnabled``), so not in FUNCTIONS: the local stack never signs in.
+CONNECT_AUTHORIZER = FunctionSpec(
+    "connect_authorizer",
+    256,
+    10,
+    ConnectAuthorizerTrigger(),
+    "Admits a WebSocket $connect only with a valid Cognito access token (?token=)",
+)
 
 # DynamoDB tables (logical names; physical names come from settings / CDK).
 TABLES = {

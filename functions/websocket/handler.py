@@ -58,6 +58,10 @@ def handler(
     logger.append_keys(connection_id=connection_id, route=route)
 
     if route == "$connect":
+        # In stages with sign-in, the connect_authorizer admitted this handshake and names the user.
+        user = (request.get("authorizer") or {}).get("principalId")
+        if user:
+            logger.append_keys(user=user)
         token = (event.get("queryStringParameters") or {}).get("token")
         source_ip = request.get("identity", {}).get("sourceIp")
         if not open_connection(

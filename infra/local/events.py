@@ -147,6 +147,26 @@ def websocket_event(route_key: str, connection_id: str, *, body: str | None = No
     return event
 
 
+def websocket_authorizer_event(query: dict[str, str] | None, *, connection_id: str = "conn-1",
+                               api_id: str = "abc123", stage: str = "prod") -> dict[str, Any]:
+    """The REQUEST authorizer event API Gateway sends for a WebSocket ``$connect`` (cloud stages only)."""
+    return {
+        "type": "REQUEST",
+        "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/{stage}/$connect",
+        "headers": {"Host": f"{api_id}.execute-api.{REGION}.amazonaws.com"},
+        "queryStringParameters": dict(query) if query else None,
+        "requestContext": {
+            "routeKey": "$connect",
+            "eventType": "CONNECT",
+            "stage": stage,
+            "requestId": str(uuid.uuid4()),
+            "connectionId": connection_id,
+            "apiId": api_id,
+            "identity": {"sourceIp": "203.0.113.7"},
+        },
+    }
+
+
 def websocket_route(body: str | None, routes: tuple[str, ...]) -> str:
     """API Gateway's route selection for ``$request.body.action``: the action's route, else ``$default``."""
     try:

@@ -2,6 +2,9 @@
 
 Exit codes (CONTRACT §7): 0 completed without row errors, 3 completed with row errors, 1 failed
 (or the API refused the request).
+
+Deployments with sign-in want a Cognito access token: ``--token`` or ``PRODUCT_IMPORTER_TOKEN`` is sent as
+``Authorization: Bearer …`` on every API call (never to the presigned upload, which carries its own signature).
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 DEFAULT_API = os.environ.get("PRODUCT_IMPORTER_API", "http://127.0.0.1:8000")
+TOKEN_ENV = "PRODUCT_IMPORTER_TOKEN"
 EXIT_OK, EXIT_FAILED, EXIT_ROW_ERRORS = 0, 1, 3
 
 
@@ -33,6 +38,9 @@ class ApiError(Exception):
 # -- HTTP (stdlib only: the CLI ships with the package, without extra dependencies) ----------------
 
 
+Connect = Callable[..., tuple[http.client.HTTPConnection, str]]  # (url, timeout=…) -> (connection, path)
+
+
 def _connection(url: str, timeout: float = 60) -> tuple[http.client.HTTPConnection, str]:
     parts = urlsplit(url)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
@@ -42,10 +50,14 @@ def _connection(url: str, timeout: float = 60) -> tuple[http.client.HTTPConnecti
     return cls(parts.netloc, timeout=timeout), path
 
 
-def request(method: str, url: str, body: Any = None) -> Any:
-    conn, path = _connection(url)
+def request(
+    method: str, url: str, body: Any = None, *, token: str | None = None, connect: Connect = _connection
+) -> Any:
+    conn, path = connect(url)
     payload = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json", "Accept": "application/json"} if payload else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     try:
         conn.request(method, path, body=payload, headers=headers)
         reply = conn.getresponse()
@@ -62,6 +74,24 @@ def request(method: str, url: str, body: Any = None) -> Any:
         raise ApiError(reply.status, detail)
     content_type = reply.getheader("Content-Type", "")
     return json.loads(data) if "json" in content_type and data else data
+
+
+@dataclass(frozen=True)
+class Api:
+    """One deployment's API: base URL and, where sign-in is on, the bearer token."""
+
+    base: str
+    token: str | None = None
+    connect: Connect = _connection
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        try:
+            return request(method, f"{self.base.rstrip('/')}{path}", body, token=self.token, connect=self.connect)
+        except ApiError as exc:
+            if exc.status == 401:
+                hint = "the API wants a valid token: --token or PRODUCT_IMPORTER_TOKEN (it may have expired)"
+                raise ApiError(401, f"{exc.detail} ({hint})") from exc
+            raise
 
 
 # -- progress bars --------------------------------------------------------------------------------
@@ -122,7 +152,7 @@ def _human(n: int, unit: str) -> str:
 # -- upload ---------------------------------------------------------------------------------------
 
 
-def upload(upload_spec: dict[str, Any], path: Path, bar: Bar) -> None:
+def upload(upload_spec: dict[str, Any], path: Path, bar: Bar, *, connect: Connect = _connection) -> None:
     """The presigned multipart POST, streamed from disk, with the bytes-sent bar."""
     boundary = uuid.uuid4().hex
     head = b"".join(
@@ -145,7 +175,8 @@ def upload(upload_spec: dict[str, Any], path: Path, bar: Bar) -> None:
                 yield block
         yield tail
 
-    conn, target = _connection(upload_spec["url"], timeout=600)
+    # No Authorization header here: the presigned POST is authorised by its own signed fields.
+    conn, target = connect(upload_spec["url"], timeout=600)
     try:
         conn.request("POST", target, body=body(), headers={
             "Content-Type": f"multipart/form-data; boundary={boundary}",
@@ -171,22 +202,25 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: {path} is not a file", file=sys.stderr)
         return EXIT_FAILED
-    api = args.api.rstrip("/")
-    created = request("POST", f"{api}/api/imports", {"filename": path.name, "size": path.stat().st_size,
-                                                      "content_type": "text/csv"})
+    return import_file(_api(args), path, args.timeout)
+
+
+def import_file(api: Api, path: Path, timeout_s: float) -> int:
+    created = api.call("POST", "/api/imports", {"filename": path.name, "size": path.stat().st_size,
+                                                "content_type": "text/csv"})
     imp = created["import"]
     print(f"import {imp['id']}  {path.name}", file=sys.stderr)
-    upload(created["upload"], path, Bar("upload", path.stat().st_size, "B"))
-    final = follow(api, imp["id"], args.timeout)
+    upload(created["upload"], path, Bar("upload", path.stat().st_size, "B"), connect=api.connect)
+    final = follow(api, imp["id"], timeout_s)
     return summarise(api, final)
 
 
-def follow(api: str, import_id: str, timeout_s: float) -> dict[str, Any]:
+def follow(api: Api, import_id: str, timeout_s: float) -> dict[str, Any]:
     bar = Bar("import", None, "rows")
     deadline = time.monotonic() + timeout_s
     imp: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        imp = request("GET", f"{api}/api/imports/{import_id}")
+        imp = api.call("GET", f"/api/imports/{import_id}")
         bar.update(int(imp.get("rows_processed") or 0), imp.get("rows_total"), imp["status"])
         if imp["status"] in ("completed", "failed"):
             break
@@ -195,7 +229,7 @@ def follow(api: str, import_id: str, timeout_s: float) -> dict[str, Any]:
     return imp
 
 
-def summarise(api: str, imp: dict[str, Any], out: TextIO = sys.stdout) -> int:
+def summarise(api: Api, imp: dict[str, Any], out: TextIO = sys.stdout) -> int:
     status = imp.get("status")
     print(f"status:     {status}", file=out)
     if status == "failed":
@@ -205,7 +239,7 @@ def summarise(api: str, imp: dict[str, Any], out: TextIO = sys.stdout) -> int:
     print(f"products:   {imp.get('products_created', 0):,} created, {imp.get('products_updated', 0):,} updated, "
           f"{imp.get('products_unchanged', 0):,} unchanged", file=out)
     if imp.get("rows_failed"):
-        errors = request("GET", f"{api}/api/imports/{imp['id']}/errors?limit=10")["items"]
+        errors = api.call("GET", f"/api/imports/{imp['id']}/errors?limit=10")["items"]
         print("first row errors:", file=out)
         for e in errors:
             print(f"  row {e['row']}: {e['column'] or '-'}: {e['message']} (value {e['value']!r})", file=out)
@@ -217,13 +251,18 @@ def summarise(api: str, imp: dict[str, Any], out: TextIO = sys.stdout) -> int:
     return EXIT_FAILED
 
 
+def _api(args: argparse.Namespace) -> Api:
+    return Api(args.api, args.token or None)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    imp = request("GET", f"{args.api.rstrip('/')}/api/imports/{args.id}")
+    api = _api(args)
+    imp = api.call("GET", f"/api/imports/{args.id}")
     if args.json:
         print(json.dumps(imp, indent=2))
         return EXIT_OK
     print(f"import:     {imp['id']}  {imp['filename']} ({imp['source']})")
-    return summarise(args.api.rstrip("/"), imp) if imp["status"] in ("completed", "failed") else _progress_line(imp)
+    return summarise(api, imp) if imp["status"] in ("completed", "failed") else _progress_line(imp)
 
 
 def _progress_line(imp: dict[str, Any]) -> int:
@@ -233,7 +272,7 @@ def _progress_line(imp: dict[str, Any]) -> int:
 
 
 def cmd_errors(args: argparse.Namespace) -> int:
-    data = request("GET", f"{args.api.rstrip('/')}/api/imports/{args.id}/errors.csv")
+    data = _api(args).call("GET", f"/api/imports/{args.id}/errors.csv")
     sys.stdout.buffer.write(data if isinstance(data, bytes) else str(data).encode())
     sys.stdout.flush()
     return EXIT_OK
@@ -242,6 +281,8 @@ def cmd_errors(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="product-importer", description=__doc__.split("\n")[0])
     parser.add_argument("--api", default=DEFAULT_API, help=f"API base URL (default {DEFAULT_API})")
+    token_help = f"Cognito access token for deployments with sign-in (default: ${TOKEN_ENV})"
+    parser.add_argument("--token", default=os.environ.get(TOKEN_ENV), help=token_help)
     sub = parser.add_subparsers(dest="command", required=True)
     p_import = sub.add_parser("import", help="import a CSV file and follow it live")
     p_import.add_argument("file")
@@ -253,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_errors.add_argument("id")
     for p in (p_import, p_status, p_errors):
         p.add_argument("--api", default=argparse.SUPPRESS, help="API base URL")
+        p.add_argument("--token", default=argparse.SUPPRESS, help="Cognito access token")
     return parser
 
 

@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     webhooks_retry_base_s: float = Field(default=10.0, gt=0, description="first retry delay; x4 per attempt")
     websocket_token: str = Field(default="", description="$connect requires ?token=<this>; empty or local mode: open")
 
+    # Sign-in (Cognito), set by CDK only in stages with auth on: the UI learns them from /api/config,
+    # the $connect authorizer verifies tokens against them. Empty (and always in local mode): no sign-in.
+    auth_user_pool_id: str = Field(default="", description="Cognito user pool id, e.g. eu-west-1_AbC123")
+    auth_client_id: str = Field(default="", description="the UI's app client id (public, PKCE)")
+    auth_domain: str = Field(default="", description="hosted UI host, <prefix>.auth.<region>.amazoncognito.com")
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.auth_user_pool_id and self.auth_client_id) and not self.local_mode
+
     @field_validator("aws_endpoint_url", "database_url", mode="before")
     @classmethod
     def _strip(cls, value: object) -> object:

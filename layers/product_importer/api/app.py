@@ -37,6 +37,7 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
         if settings.local_mode:
             body.update(s3_endpoint=settings.aws_endpoint_url, uploads_bucket=settings.uploads_bucket,
                         drop_prefix="incoming/")
+        body["auth"] = sign_in_config(settings)
         return body
 
     app.include_router(imports.router)
@@ -46,6 +47,19 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
     if static_dir is not None and (static_dir / "index.html").exists():
         _serve_spa(app, static_dir)
     return app
+
+
+def sign_in_config(settings: Settings) -> dict[str, str] | None:
+    """How the UI signs in (``/api/config``'s ``auth``); None where the API needs no token."""
+    if not settings.auth_enabled:
+        return None
+    return {
+        "type": "cognito",
+        "region": settings.aws_region,
+        "user_pool_id": settings.auth_user_pool_id,
+        "client_id": settings.auth_client_id,
+        "domain": settings.auth_domain,
+    }
 
 
 def _extra_routers() -> list[Any]:
