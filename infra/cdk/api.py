@@ -1,12 +1,19 @@
-"""API: the HTTP API in front of the FastAPI app (Mangum), Cognito + JWT authorizer, throttling.
+"""API: the HTTP API in front of the FastAPI app (Mangum), Cognito sign-in + JWT authorizer, throttling.
 
-``authEnabled`` (per stage) switches the JWT authorizer on every ``/api/*`` route; it is off only for
-disposable dev stages. The browser reaches the API through CloudFront under the same origin.
+``authEnabled`` (per stage) switches sign-in on: a Cognito user pool with its hosted sign-in domain, the
+UI's public app client (authorization code + PKCE, called back at the site URL), and the JWT authorizer on
+every ``/api/*`` route except the public ones (``GET /api/config`` tells the UI how to sign in, and
+``GET /api/health``). It is off only for disposable dev stages. The browser reaches the API through
+CloudFront under the same origin.
+
+Two steps, because the app client's callback URLs name the CloudFront distribution, which itself names
+the HTTP API: ``Api(...)`` builds the function, pool and HTTP API; ``Api.serve(site_url=...)``, called once
+the site exists, adds the app client, the authorizer and the routes.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -22,12 +29,15 @@ from infra.cdk.api_logs import HTTP_FIELDS, JsonAccessLogs, access_log_group
 from infra.cdk.config import StageConfig
 from infra.cdk.functions import FunctionNetwork, ServiceFunction, retention
 
+SIGN_IN_SCOPES = [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE]
+
 
 class Users(Construct):
-    """Cognito user pool (admin-created users, MFA required) and the SPA's public client."""
+    """Cognito user pool (admin-created users, MFA required), its hosted sign-in domain, the SPA's client."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
         super().__init__(scope, construct_id)
+        self.config = config
         self.pool = cognito.UserPool(
             self,
             "Pool",
@@ -48,15 +58,6 @@ class Users(Construct):
             deletion_protection=config.retain_data,
             removal_policy=RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY,
         )
-        self.client = self.pool.add_client(
-            "Spa",
-            auth_flows=cognito.AuthFlow(user_srp=True),
-            generate_secret=False,
-            prevent_user_existence_errors=True,
-            access_token_validity=Duration.hours(1),
-            id_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.days(1),
-        )
         NagSuppressions.add_resource_suppressions(
             self.pool,
             [
@@ -68,6 +69,48 @@ class Users(Construct):
                 }
             ],
         )
+        prefix = config.auth_domain_prefix or names.StageNames(config.stage).auth_domain_prefix
+        self.domain = self.pool.add_domain(
+            "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
+        )
+        self.client: cognito.UserPoolClient | None = None
+
+    @property
+    def domain_host(self) -> str:
+        """``<prefix>.auth.<region>.amazoncognito.com``: the hosted sign-in pages and ``/oauth2/token``."""
+        return f"{self.domain.domain_name}.auth.{Stack.of(self).region}.amazoncognito.com"
+
+    def add_spa_client(self, site_url: str) -> cognito.UserPoolClient:
+        """The UI's public client: no secret, authorization code + PKCE, called back on the UI's origins."""
+        origins = [site_url, *self.config.auth_callback_origins]
+        self.client = self.pool.add_client(
+            "Spa",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            generate_secret=False,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=SIGN_IN_SCOPES,
+                callback_urls=[f"{origin}{names.SIGN_IN_CALLBACK_PATH}" for origin in origins],
+                logout_urls=[f"{origin}{names.SIGN_OUT_PATH}" for origin in origins],
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            prevent_user_existence_errors=True,
+            enable_token_revocation=True,
+            access_token_validity=Duration.hours(1),
+            id_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(1),
+        )
+        return self.client
+
+    def environment(self) -> dict[str, str]:
+        """What the api function and the $connect authorizer need to know of sign-in."""
+        if self.client is None:
+            raise RuntimeError("add_spa_client first: the environment names the UI's client")
+        return {
+            names.ENV_AUTH_USER_POOL_ID: self.pool.user_pool_id,
+            names.ENV_AUTH_CLIENT_ID: self.client.user_pool_client_id,
+            names.ENV_AUTH_DOMAIN: self.domain_host,
+        }
 
 
 class Api(Construct):
@@ -105,29 +148,10 @@ class Api(Construct):
                 access_log_group(self, "AccessLogs", retention(config.log_retention_days)), HTTP_FIELDS
             ),
         )
-        authorizer = (
-            authorizers.HttpUserPoolAuthorizer("Jwt", self.users.pool, user_pool_clients=[self.users.client])
-            if self.users
-            else None
-        )
-        self.routes = self.http_api.add_routes(
-            path=spec.trigger.path,
-            methods=[apigwv2.HttpMethod.ANY],
-            integration=integrations.HttpLambdaIntegration("Mangum", self.function.function),
-            authorizer=authorizer,
-        )
-        if not config.auth_enabled:
-            NagSuppressions.add_resource_suppressions(
-                self.http_api,
-                [
-                    {
-                        "id": "AwsSolutions-APIG4",
-                        "reason": f"Stage {config.stage} runs with authEnabled=false (disposable dev stage); "
-                        "stages with real data use the Cognito JWT authorizer.",
-                    }
-                ],
-                apply_to_children=True,
-            )
+        self.spec = spec
+        self.stage_name = config.stage
+        self.routes: list[apigwv2.HttpRoute] = []
+        self.public_routes: list[apigwv2.HttpRoute] = []
 
         self.alarms: list[cloudwatch.Alarm] = [
             cloudwatch.Alarm(
@@ -143,6 +167,52 @@ class Api(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
         ]
+
+    def serve(self, *, site_url: str) -> None:
+        """Route ``/api/*`` to the function; with sign-in, behind the JWT authorizer of the UI's client."""
+        trigger = self.spec.trigger
+        assert isinstance(trigger, topology.HttpTrigger)
+        integration = integrations.HttpLambdaIntegration("Mangum", self.function.function)
+        authorizer = None
+        if self.users:
+            client = self.users.add_spa_client(site_url)
+            authorizer = authorizers.HttpUserPoolAuthorizer("Jwt", self.users.pool, user_pool_clients=[client])
+            self.function.add_environment(self.users.environment())
+        self.routes = self.http_api.add_routes(
+            path=trigger.path, methods=[apigwv2.HttpMethod.ANY], integration=integration, authorizer=authorizer
+        )
+        for path in trigger.public_paths:
+            # The more specific route wins over {proxy+}: no authorizer, GET only.
+            self.public_routes += self.http_api.add_routes(
+                path=path,
+                methods=[apigwv2.HttpMethod.GET],
+                integration=integration,
+            )
+        if not self.users:
+            NagSuppressions.add_resource_suppressions(
+                self.http_api,
+                [
+                    {
+                        "id": "AwsSolutions-APIG4",
+                        "reason": f"Stage {self.stage_name} runs with authEnabled=false (disposable dev "
+                        "stage); stages with real data use the Cognito JWT authorizer.",
+                    }
+                ],
+                apply_to_children=True,  # after the routes exist: the acknowledgment covers them
+            )
+            return
+        for route in self.public_routes:
+            NagSuppressions.add_resource_suppressions(
+                route,
+                [
+                    {
+                        "id": "AwsSolutions-APIG4",
+                        "reason": "Public by design: GET /api/config tells the signed-out UI where to "
+                        "sign in, GET /api/health is the uptime probe; neither returns catalog data.",
+                    }
+                ],
+                apply_to_children=True,
+            )
 
     @property
     def domain_name(self) -> str:

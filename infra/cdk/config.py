@@ -16,6 +16,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CDK_JSON = REPO_ROOT / "cdk.json"
 
 _PARTNER_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
+# Cognito: lower-case letters, digits and hyphens, 1-63, not starting or ending with a hyphen.
+_DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# Cognito accepts http only for localhost; an origin has no path.
+_CALLBACK_ORIGIN = re.compile(r"^(https://[^/\s]+|http://(localhost|127\.0\.0\.1)(:\d+)?)$")
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
@@ -27,6 +31,12 @@ class StageConfig:
     account: str | None = None
     # API: Cognito + JWT authorizer on the HTTP API. Off only for throwaway dev stages.
     auth_enabled: bool = True
+    # Cognito hosted sign-in domain prefix (<prefix>.auth.<region>.amazoncognito.com), unique per region;
+    # empty = product-importer-<stage>.
+    auth_domain_prefix: str = ""
+    # Origins besides the CloudFront URL the UI may sign in from (a custom domain, http://localhost:5173
+    # for a dev UI): each gets <origin>/auth/callback and <origin>/ as sign-in callback and sign-out URLs.
+    auth_callback_origins: tuple[str, ...] = ()
     # Stateful resources: retain / snapshot on delete and deletion protection (prod), or destroy (dev).
     retain_data: bool = True
     aurora_min_acu: float = 0.5
@@ -63,6 +73,20 @@ class StageConfig:
             if not _PARTNER_NAME.match(name) or not _ACCOUNT_ID.match(account):
                 raise ValueError(
                     f"stage {self.stage}: partner {name!r} -> {account!r} is not name -> account id"
+                )
+        if self.auth_domain_prefix and (
+            not _DOMAIN_PREFIX.match(self.auth_domain_prefix)
+            or any(word in self.auth_domain_prefix for word in ("aws", "amazon", "cognito"))
+        ):
+            raise ValueError(
+                f"stage {self.stage}: authDomainPrefix must be lower-case letters, digits and hyphens "
+                "and may not contain aws, amazon or cognito"
+            )
+        for origin in self.auth_callback_origins:
+            if not _CALLBACK_ORIGIN.match(origin):
+                raise ValueError(
+                    f"stage {self.stage}: authCallbackOrigins entry {origin!r} must be https://host[:port] "
+                    "(or http://localhost:port), without a path or trailing slash"
                 )
         if not self.cors_origins:
             raise ValueError(f"stage {self.stage}: corsOrigins must list the UI origin(s)")

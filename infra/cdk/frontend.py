@@ -35,15 +35,16 @@ function handler(event) {
 """
 
 
-def content_security_policy(uploads_bucket: s3.IBucket, region: str) -> str:
+def content_security_policy(uploads_bucket: s3.IBucket, region: str, sign_in_host: str | None = None) -> str:
     connect = [
         "'self'",
         f"wss://*.execute-api.{region}.amazonaws.com",  # live progress (WebSocket API)
         # presigned POST uploads (boto3 signs for the regional or the global bucket host)
         f"https://{uploads_bucket.bucket_regional_domain_name}",
         f"https://{uploads_bucket.bucket_domain_name}",
-        f"https://cognito-idp.{region}.amazonaws.com",  # sign-in
     ]
+    if sign_in_host:
+        connect.append(f"https://{sign_in_host}")  # sign-in: the code and refresh exchanges at /oauth2/token
     return "; ".join(
         [
             "default-src 'self'",
@@ -68,6 +69,7 @@ class Frontend(Construct):
         config: StageConfig,
         api_domain_name: str,
         uploads_bucket: s3.IBucket,
+        sign_in_host: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         region = Stack.of(self).region
@@ -107,7 +109,8 @@ class Frontend(Construct):
             comment="Product Importer security headers",
             security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
                 content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=content_security_policy(uploads_bucket, region), override=True
+                    content_security_policy=content_security_policy(uploads_bucket, region, sign_in_host),
+                    override=True,
                 ),
                 strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
                     access_control_max_age=Duration.days(730), include_subdomains=True, override=True

@@ -60,6 +60,11 @@ class StageNames:
     def websocket_stage(self) -> str:
         return self.stage
 
+    @property
+    def auth_domain_prefix(self) -> str:
+        """Default Cognito hosted sign-in prefix (globally unique per region: override with authDomainPrefix)."""
+        return f"{APP_SLUG}-{self.stage}"
+
     def alarm(self, what: str) -> str:
         return f"{self.prefix}-{what}"
 
@@ -74,6 +79,7 @@ OUT_HTTP_API_URL = "HttpApiUrl"
 OUT_WEBSOCKET_URL = "WebSocketUrl"
 OUT_USER_POOL_ID = "UserPoolId"
 OUT_USER_POOL_CLIENT_ID = "UserPoolClientId"
+OUT_SIGN_IN_DOMAIN = "SignInDomain"
 OUT_DASHBOARD = "DashboardName"
 OUT_ALARM_TOPIC = "AlarmTopicArn"
 OUT_DB_SECRET = "DatabaseSecretArn"
@@ -100,3 +106,11 @@ ENV_OBJECT_EVENTS_MAX_RECEIVES = "OBJECT_EVENTS_MAX_RECEIVES"
 ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 ENV_POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_LOG_LEVEL = "LOG_LEVEL"
+# Sign-in (only in stages with authEnabled): the api function and the WebSocket $connect authorizer.
+ENV_AUTH_USER_POOL_ID = "AUTH_USER_POOL_ID"
+ENV_AUTH_CLIENT_ID = "AUTH_CLIENT_ID"
+ENV_AUTH_DOMAIN = "AUTH_DOMAIN"
+
+# Routes of the UI that Cognito redirects back to (frontend/src/App.tsx has the same paths).
+SIGN_IN_CALLBACK_PATH = "/auth/callback"
+SIGN_OUT_PATH = "/"

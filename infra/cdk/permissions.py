@@ -13,6 +13,7 @@ is listed here and nowhere else; ``tests/infra`` asserts that each role names ex
 | websocket   | -                                   | -                              | get/put/update/delete, batch delete | - | -            |
 | webhooks    | -                                   | -                              | -                         | webhooks (fan-out) | DB secret |
 | migrations  | -                                   | -                              | -                         | -        | DB secret      |
+| connect_authorizer | -                            | -                              | -                         | -        | - (fetches the pool's public JWKS over HTTPS) |
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@
 ``by_import`` so the broadcaster finds an import's subscribers with one Query).
 ``LiveProgress``: the WebSocket API and stage with the ``websocket`` function's routes, and the
 ``broadcaster`` on the progress stream (bisect on error, bounded retries, failed batches to a queue).
+Where sign-in is on, ``$connect`` sits behind the ``connect_authorizer`` function (a Lambda REQUEST
+authorizer reading ``?token=``): only a valid Cognito access token of the UI's client opens a connection.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, cast
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
@@ -21,6 +24,7 @@ from constructs import Construct
 
 from infra import topology
 from infra.cdk import names
+from infra.cdk.api import Users
 from infra.cdk.api_logs import WEBSOCKET_FIELDS, ApiGatewayAccountLogging, JsonAccessLogs, access_log_group
 from infra.cdk.config import StageConfig
 from infra.cdk.functions import ServiceFunction, retention, stream_event_source
@@ -93,6 +97,7 @@ class LiveProgress(Construct):
         config: StageConfig,
         tables: ProgressTables,
         layer: lambda_.ILayerVersion,
+        users: Users | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         stage_names = names.StageNames(config.stage)
@@ -108,6 +113,26 @@ class LiveProgress(Construct):
             description=f"{names.APP} live import progress ({config.stage})",
             route_selection_expression="$request.body.action",
         )
+        self.connect_authorizer: ServiceFunction | None = None
+        connect_authorizer: authorizers.WebSocketLambdaAuthorizer | None = None
+        if users:
+            spec = topology.CONNECT_AUTHORIZER
+            assert isinstance(spec.trigger, topology.ConnectAuthorizerTrigger)
+            self.connect_authorizer = ServiceFunction(
+                self, "ConnectAuthorizerFn", spec=spec, layer=layer, config=config
+            )
+            self.connect_authorizer.add_environment(
+                {
+                    names.ENV_AUTH_USER_POOL_ID: users.pool.user_pool_id,
+                    names.ENV_AUTH_CLIENT_ID: users.environment()[names.ENV_AUTH_CLIENT_ID],
+                }
+            )
+            connect_authorizer = authorizers.WebSocketLambdaAuthorizer(
+                "ConnectAuthorizer",
+                self.connect_authorizer.function,
+                identity_source=[f"route.request.querystring.{spec.trigger.query_parameter}"],
+            )
+
         integration_ids = {"$connect": "Connect", "$disconnect": "Disconnect", "$default": "Default"}
         self.routes: dict[str, apigwv2.WebSocketRoute] = {}
         for route_key in websocket_spec.trigger.routes:
@@ -117,7 +142,9 @@ class LiveProgress(Construct):
                 integration=integrations.WebSocketLambdaIntegration(
                     f"{label}Integration", self.websocket.function
                 ),
+                authorizer=connect_authorizer if route_key == "$connect" else None,
             )
+        self._acknowledge_unauthorized_routes(config)
 
         if config.manage_api_gateway_account:
             account_logging = ApiGatewayAccountLogging(self, "AccountLogging")
@@ -178,19 +205,23 @@ class LiveProgress(Construct):
             ),
         ]
 
-        NagSuppressions.add_resource_suppressions(
-            self.api,
-            [
-                {
-                    "id": "AwsSolutions-APIG4",
-                    "reason": "API Gateway WebSocket APIs can only authorize $connect; messages on an open "
-                    "connection carry no authorizer. $connect subscribes a browser to progress counts of "
-                    "an import id it already holds (random UUID); a Cognito-token Lambda authorizer on "
-                    "$connect is the planned hardening.",
-                }
-            ],
-            apply_to_children=True,
-        )
+    def _acknowledge_unauthorized_routes(self, config: StageConfig) -> None:
+        for route_key, route in self.routes.items():
+            if route_key == "$connect" and self.connect_authorizer:
+                continue
+            if route_key == "$connect":
+                reason = (
+                    f"Stage {config.stage} runs with authEnabled=false (disposable dev stage): no user pool, "
+                    "so no token to check; stages with sign-in put the Cognito connect_authorizer here."
+                )
+            else:
+                reason = (
+                    "API Gateway WebSocket APIs authorize only $connect; this route carries messages on "
+                    "a connection that $connect already admitted, so it cannot have an authorizer of its own."
+                )
+            NagSuppressions.add_resource_suppressions(
+                route, [{"id": "AwsSolutions-APIG4", "reason": reason}], apply_to_children=True
+            )
 
     @property
     def websocket_url(self) -> str:

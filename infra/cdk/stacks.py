@@ -80,7 +80,6 @@ class StatelessStack(Stack):
             network=network,
         )
         self.webhooks = Webhooks(self, "Webhooks", config=config, layer=layer, network=network)
-        self.live = LiveProgress(self, "LiveProgress", config=config, tables=stateful.tables, layer=layer)
         self.api = Api(self, "Api", config=config, layer=layer, network=network)
         self.frontend = Frontend(
             self,
@@ -88,6 +87,11 @@ class StatelessStack(Stack):
             config=config,
             api_domain_name=self.api.domain_name,
             uploads_bucket=stateful.storage.bucket,
+            sign_in_host=self.api.users.domain_host if self.api.users else None,
+        )
+        self.api.serve(site_url=self.frontend.url)
+        self.live = LiveProgress(
+            self, "LiveProgress", config=config, tables=stateful.tables, layer=layer, users=self.api.users
         )
 
         self.functions: dict[str, ServiceFunction] = {
@@ -153,7 +157,14 @@ class StatelessStack(Stack):
             "Observability",
             config=config,
             watched=Watched(
-                functions={name: fn.function for name, fn in self.functions.items()},
+                functions={
+                    **{name: fn.function for name, fn in self.functions.items()},
+                    **(
+                        {topology.CONNECT_AUTHORIZER.name: self.live.connect_authorizer.function}
+                        if self.live.connect_authorizer
+                        else {}
+                    ),
+                },
                 chunks=self.pipeline.chunks.queue,
                 dead_letter_queues={
                     "object-events": stateful.storage.object_events.dlq,
@@ -175,8 +186,9 @@ class StatelessStack(Stack):
         CfnOutput(self, names.OUT_WEBSOCKET_URL, value=self.live.websocket_url)
         CfnOutput(self, names.OUT_DASHBOARD, value=names.StageNames(config.stage).dashboard)
         CfnOutput(self, names.OUT_ALARM_TOPIC, value=self.observability.topic.topic_arn)
-        if self.api.users:
+        if self.api.users and self.api.users.client:
             CfnOutput(self, names.OUT_USER_POOL_ID, value=self.api.users.pool.user_pool_id)
             CfnOutput(self, names.OUT_USER_POOL_CLIENT_ID, value=self.api.users.client.user_pool_client_id)
+            CfnOutput(self, names.OUT_SIGN_IN_DOMAIN, value=self.api.users.domain_host)
 
         suppress_cdk_internals(self)

@@ -18,6 +18,7 @@ COMMON = {
     names.ENV_CHUNK_ROWS,
     names.ENV_MAX_UPLOAD_BYTES,
     names.ENV_CHUNK_MAX_RECEIVES,
+    names.ENV_OBJECT_EVENTS_MAX_RECEIVES,
     names.ENV_UPLOADS_BUCKET,
     names.ENV_OBJECT_EVENTS_QUEUE_URL,
     names.ENV_CHUNKS_QUEUE_URL,
@@ -29,6 +30,7 @@ COMMON = {
     names.ENV_WEBSOCKET_MANAGEMENT_URL,
 }
 DATABASE = {names.ENV_DB_SECRET_ARN, names.ENV_DB_PROXY_ENDPOINT, names.ENV_DB_NAME}
+SIGN_IN = {names.ENV_AUTH_USER_POOL_ID, names.ENV_AUTH_CLIENT_ID, names.ENV_AUTH_DOMAIN}
 POWERTOOLS_ONLY = {
     names.ENV_POWERTOOLS_SERVICE_NAME,
     names.ENV_POWERTOOLS_METRICS_NAMESPACE,
@@ -40,14 +42,34 @@ POWERTOOLS_ONLY = {
 def test_function_environment(prod: Stage, name: str) -> None:
     spec = topology.FUNCTIONS[name]
     env = prod.stateless_template.props(prod.stateless.functions[name].function)["Environment"]["Variables"]
-    assert set(env) == COMMON | (DATABASE if spec.needs_database else set()) | set(spec.extra_env)
+    sign_in = SIGN_IN if name == "api" else set()  # prod has sign-in: the api tells the UI where
+    assert set(env) == COMMON | (DATABASE if spec.needs_database else set()) | set(spec.extra_env) | sign_in
     # Never the local-mode switches: the cloud is not a laptop.
     assert not {"DATABASE_URL", "AWS_ENDPOINT_URL", "LOCAL_MODE"} & set(env)
 
 
 def test_every_variable_except_powertools_is_a_settings_field() -> None:
     fields = {f.upper() for f in Settings.model_fields}
-    assert fields >= (COMMON | DATABASE) - POWERTOOLS_ONLY
+    assert fields >= (COMMON | DATABASE | SIGN_IN) - POWERTOOLS_ONLY
+
+
+def test_sign_in_settings_name_the_pool_the_ui_client_and_the_hosted_domain(prod: Stage) -> None:
+    template = prod.stateless_template
+    users = prod.stateless.api.users
+    assert users is not None and users.client is not None
+    env = template.props(prod.stateless.api.function.function)["Environment"]["Variables"]
+    assert env[names.ENV_AUTH_USER_POOL_ID] == {"Ref": template.logical_id(users.pool)}
+    assert env[names.ENV_AUTH_CLIENT_ID] == {"Ref": template.logical_id(users.client)}
+    domain_id = template.logical_id(users.domain)
+    assert env[names.ENV_AUTH_DOMAIN] == {
+        "Fn::Join": ["", [{"Ref": domain_id}, ".auth.eu-west-1.amazoncognito.com"]]
+    }
+
+
+def test_stages_without_sign_in_set_no_auth_variables(dev: Stage) -> None:
+    for service in dev.stateless.functions.values():
+        env = dev.stateless_template.props(service.function)["Environment"]["Variables"]
+        assert not SIGN_IN & set(env)
 
 
 def test_consumer_gives_up_on_the_same_receive_count_as_the_queue(prod: Stage) -> None:

@@ -63,6 +63,11 @@ def test_security_headers_apply_to_ui_and_api(prod: Stage) -> None:
     csp = str(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
     assert "default-src 'self'" in csp
     assert "frame-ancestors 'none'" in csp
+    # the UI exchanges sign-in codes and refresh tokens at the pool's hosted domain
+    users = prod.stateless.api.users
+    assert users is not None
+    assert template.logical_id(users.domain) in csp
+    assert ".auth.eu-west-1.amazoncognito.com" in csp
 
 
 def test_built_ui_is_deployed_and_the_cache_invalidated(prod: Stage) -> None:

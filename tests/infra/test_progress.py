@@ -67,6 +67,35 @@ def test_websocket_api_has_the_topology_routes_on_the_websocket_function(prod: S
     assert "AccessLogSettings" in stage
 
 
+def test_connect_needs_a_cognito_token_checked_by_the_connect_authorizer(prod: Stage) -> None:
+    template = prod.stateless_template
+    live = prod.stateless.live
+    users = prod.stateless.api.users
+    assert live.connect_authorizer is not None and users is not None and users.client is not None
+    connect = template.props(live.routes["$connect"])
+    assert connect["AuthorizationType"] == "CUSTOM"
+    authorizer = template.resources[connect["AuthorizerId"]["Ref"]]["Properties"]
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert authorizer["IdentitySource"] == ["route.request.querystring.token"]
+    assert template.logical_id(live.connect_authorizer.function) in str(authorizer["AuthorizerUri"])
+    # it verifies tokens of this pool's UI client, and needs nothing but its logs and traces
+    env = template.props(live.connect_authorizer.function)["Environment"]["Variables"]
+    assert env["AUTH_USER_POOL_ID"] == {"Ref": template.logical_id(users.pool)}
+    assert env["AUTH_CLIENT_ID"] == {"Ref": template.logical_id(users.client)}
+    actions = {a for s in template.policies_of_role(live.connect_authorizer.role) for a in as_list(s["Action"])}
+    assert actions <= {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments",
+                       "xray:PutTelemetryRecords"}
+    # message routes cannot carry an authorizer (API Gateway authorizes WebSocket connections at $connect)
+    for key, route in live.routes.items():
+        if key != "$connect":
+            assert template.props(route).get("AuthorizationType", "NONE") == "NONE", key
+
+
+def test_dev_connects_without_sign_in(dev: Stage) -> None:
+    assert dev.stateless.live.connect_authorizer is None
+    assert dev.stateless_template.props(dev.stateless.live.routes["$connect"]).get("AuthorizationType", "NONE") == "NONE"
+
+
 def test_broadcaster_reads_the_stream_with_bisect_retries_and_failure_destination(prod: Stage) -> None:
     template = prod.stateless_template
     live = prod.stateless.live
