@@ -1,5 +1,7 @@
 import { Route, Routes } from "react-router-dom";
 import { Layout, NotFound } from "./components/Layout";
+import { AuthCallbackPage } from "./features/auth/components/AuthCallbackPage";
+import { RequireAuth } from "./features/auth/components/RequireAuth";
 import { ImportDetailPage } from "./features/imports/components/ImportDetailPage";
 import { ImportsPage } from "./features/imports/components/ImportsPage";
 import { ProductsPage } from "./features/products/components/ProductsPage";
@@ -8,7 +10,14 @@ import { WebhooksPage } from "./features/webhooks/components/WebhooksPage";
 export function App() {
   return (
     <Routes>
-      <Route element={<Layout />}>
+      <Route path="auth/callback" element={<AuthCallbackPage />} />
+      <Route
+        element={
+          <RequireAuth>
+            <Layout />
+          </RequireAuth>
+        }
+      >
         <Route index element={<ImportsPage />} />
         <Route path="imports/:id" element={<ImportDetailPage />} />
         <Route path="products" element={<ProductsPage />} />

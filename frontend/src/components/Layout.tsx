@@ -1,8 +1,11 @@
 import { Link, NavLink, Outlet, useLocation } from "react-router-dom";
+import { currentAuthSession } from "../lib/auth/session";
 
 export function Layout() {
   const { pathname } = useLocation();
   const importsActive = pathname === "/" || pathname.startsWith("/imports/");
+  const session = currentAuthSession(); // null without sign-in (local mode)
+  const user = session?.user();
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -37,6 +40,14 @@ export function Layout() {
               </li>
             </ul>
           </nav>
+          {session ? (
+            <div className="account">
+              {user?.email ?? user?.name ? <span className="account__user">{user?.email ?? user?.name}</span> : null}
+              <button type="button" className="button button--small button--ghost" onClick={() => session.signOut()}>
+                Sign out
+              </button>
+            </div>
+          ) : null}
         </div>
       </header>
       <main id="main" className="main" tabIndex={-1}>

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { mockApi } from "../test/api";
-import { ApiError, apiRequest, UnexpectedResponseError, withQuery } from "./api";
+import { ApiError, apiRequest, setAuthProvider, UnexpectedResponseError, withQuery } from "./api";
 
 describe("apiRequest", () => {
   it("turns FastAPI 422 details into field errors", async () => {
@@ -39,5 +39,80 @@ describe("apiRequest", () => {
 
   it("builds query strings without empty values", () => {
     expect(withQuery("/api/products", { q: "lamp", active: "", cursor: null, limit: 25 })).toBe("/api/products?q=lamp&limit=25");
+  });
+});
+
+describe("apiRequest with sign-in", () => {
+  /** A stand-in session: hands out `tokens` in turn, counts refreshes and ended sessions. */
+  function provider(tokens: string[], refreshed: (string | null)[] = []) {
+    const p = {
+      refreshes: 0,
+      ended: 0,
+      accessToken: vi.fn(async () => tokens.shift() ?? null),
+      refreshAfterUnauthorized: vi.fn(async () => {
+        p.refreshes += 1;
+        return refreshed.shift() ?? null;
+      }),
+      sessionEnded: vi.fn(() => {
+        p.ended += 1;
+      }),
+    };
+    setAuthProvider(p);
+    return p;
+  }
+
+  it("sends no Authorization header where the deployment has no sign-in", async () => {
+    const { calls } = mockApi({ "GET /api/imports": () => ({ body: { ok: true } }) });
+    await apiRequest("/api/imports", z.unknown());
+    expect(calls[0]!.headers.get("Authorization")).toBeNull();
+  });
+
+  it("sends the access token as a bearer token on every call", async () => {
+    provider(["tok-1", "tok-1"]);
+    const { calls } = mockApi({
+      "GET /api/imports": () => ({ body: { ok: true } }),
+      "PUT /api/products/A": () => ({ body: { ok: true } }),
+    });
+    await apiRequest("/api/imports", z.unknown());
+    await apiRequest("/api/products/A", z.unknown(), { method: "PUT", body: { name: "x" } });
+    expect(calls.map((c) => c.headers.get("Authorization"))).toEqual(["Bearer tok-1", "Bearer tok-1"]);
+    expect(calls[1]!.headers.get("Content-Type")).toBe("application/json");
+  });
+
+  it("on a 401 refreshes the token and retries once", async () => {
+    const p = provider(["stale"], ["fresh"]);
+    const { calls } = mockApi({
+      "GET /api/imports": (req) =>
+        req.headers.get("Authorization") === "Bearer fresh" ? { body: { ok: true } } : { status: 401, body: { message: "Unauthorized" } },
+    });
+    await expect(apiRequest("/api/imports", z.object({ ok: z.boolean() }))).resolves.toEqual({ ok: true });
+    expect(calls.map((c) => c.headers.get("Authorization"))).toEqual(["Bearer stale", "Bearer fresh"]);
+    expect(p.refreshes).toBe(1);
+    expect(p.ended).toBe(0);
+  });
+
+  it("ends the session when the retry is refused too (no loop)", async () => {
+    const p = provider(["stale"], ["also-refused"]);
+    const { calls } = mockApi({ "GET /api/imports": () => ({ status: 401, body: { message: "Unauthorized" } }) });
+    const err = await apiRequest("/api/imports", z.unknown()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(401);
+    expect(calls).toHaveLength(2);
+    expect(p.ended).toBe(1);
+  });
+
+  it("ends the session when no new token can be had", async () => {
+    const p = provider(["stale"], [null]);
+    const { calls } = mockApi({ "GET /api/imports": () => ({ status: 401, body: { message: "Unauthorized" } }) });
+    await expect(apiRequest("/api/imports", z.unknown())).rejects.toThrow(/session has ended/);
+    expect(calls).toHaveLength(1);
+    expect(p.ended).toBe(1);
+  });
+
+  it("leaves other errors alone", async () => {
+    const p = provider(["tok"]);
+    mockApi({ "GET /api/imports/x": () => ({ status: 404, body: { detail: "Import not found" } }) });
+    await expect(apiRequest("/api/imports/x", z.unknown())).rejects.toThrow("Import not found");
+    expect(p.refreshes).toBe(0);
   });
 });

@@ -104,22 +104,41 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Where the API wants a bearer token (a deployment with sign-in), the session that holds it.
+ * Without one (local mode) requests go out without `Authorization`, exactly as before.
+ */
+export interface AuthProvider {
+  /** A valid access token (refreshed if it is about to expire), or null when signed out. */
+  accessToken(): Promise<string | null>;
+  /** The API answered 401: try to get a new token (null when that is not possible). */
+  refreshAfterUnauthorized(): Promise<string | null>;
+  /** No token will do any more: the user has to sign in again. */
+  sessionEnded(): void;
+}
+
+let authProvider: AuthProvider | null = null;
+
+export function setAuthProvider(provider: AuthProvider | null): void {
+  authProvider = provider;
+}
+
+export function signInRequired(): boolean {
+  return authProvider !== null;
+}
+
 async function send(path: string, opts: RequestOptions): Promise<Response> {
-  const init: RequestInit = {
-    method: opts.method ?? "GET",
-    headers: { Accept: "application/json" },
-    signal: opts.signal,
-  };
-  if (opts.body !== undefined) {
-    init.body = JSON.stringify(opts.body);
-    init.headers = { ...init.headers, "Content-Type": "application/json" };
-  }
-  let res: Response;
-  try {
-    res = await fetch(withQuery(path, opts.query), init);
-  } catch (err) {
-    if (err instanceof DOMException && err.name === "AbortError") throw err;
-    throw new ApiError(0, null, "Cannot reach the server. Check that it is running and try again.");
+  const auth = authProvider;
+  const token = auth ? await auth.accessToken() : null;
+  let res = await sendOnce(path, opts, token);
+  if (res.status === 401 && auth) {
+    // The token may have expired or been revoked since we last looked: refresh and try once more.
+    const fresh = await auth.refreshAfterUnauthorized();
+    if (fresh) res = await sendOnce(path, opts, fresh);
+    if (res.status === 401) {
+      auth.sessionEnded();
+      throw new ApiError(401, null, "Your session has ended. Sign in again to continue.");
+    }
   }
   if (!res.ok) {
     let detail: unknown = null;
@@ -132,6 +151,23 @@ async function send(path: string, opts: RequestOptions): Promise<Response> {
     throw new ApiError(res.status, detail);
   }
   return res;
+}
+
+async function sendOnce(path: string, opts: RequestOptions, token: string | null): Promise<Response> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const init: RequestInit = { method: opts.method ?? "GET", signal: opts.signal };
+  if (opts.body !== undefined) {
+    init.body = JSON.stringify(opts.body);
+    headers["Content-Type"] = "application/json";
+  }
+  if (token) headers.Authorization = `Bearer ${token}`;
+  init.headers = headers;
+  try {
+    return await fetch(withQuery(path, opts.query), init);
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(0, null, "Cannot reach the server. Check that it is running and try again.");
+  }
 }
 
 /** Call the API and check the JSON answer against `schema` (types at the edge). */
@@ -159,6 +195,12 @@ export async function apiRequest<S extends z.ZodType>(
     throw new UnexpectedResponseError(path, issues);
   }
   return parsed.data;
+}
+
+/** A file from the API (e.g. a CSV export), fetched with the same headers as every other call. */
+export async function apiDownload(path: string, opts: RequestOptions = {}): Promise<Blob> {
+  const res = await send(path, opts);
+  return res.blob();
 }
 
 /** Call the API when the answer has no body the UI needs (204 and the like). */

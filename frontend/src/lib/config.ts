@@ -2,6 +2,17 @@ import { z } from "zod";
 import { apiRequest } from "./api";
 import { useQuery } from "./query";
 
+/** How to sign in, where the deployment asks for it (Cognito hosted UI, authorization code + PKCE). */
+export const authConfigSchema = z.object({
+  type: z.literal("cognito"),
+  region: z.string(),
+  user_pool_id: z.string(),
+  client_id: z.string().min(1),
+  /** The hosted UI host, e.g. `product-importer-prod.auth.eu-west-1.amazoncognito.com`. */
+  domain: z.string().min(1),
+});
+export type AuthConfig = z.infer<typeof authConfigSchema>;
+
 /** `GET /api/config`: only `websocket_url` is guaranteed; the rest depends on the deployment. */
 export const appConfigSchema = z.object({
   websocket_url: z.string().nullable().optional(),
@@ -9,6 +20,8 @@ export const appConfigSchema = z.object({
   uploads_bucket: z.string().nullable().optional(),
   drop_prefix: z.string().nullable().optional(),
   max_upload_bytes: z.number().int().positive().nullable().optional(),
+  /** null (or absent): no sign-in, as in local mode. */
+  auth: authConfigSchema.nullable().optional(),
 });
 export type AppConfig = z.infer<typeof appConfigSchema>;
 

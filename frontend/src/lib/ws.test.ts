@@ -89,4 +89,28 @@ describe("LiveSocket", () => {
     expect(FakeWebSocket.instances).toHaveLength(1);
     expect(statuses.at(-1)).toBe("closed");
   });
+
+  it("asks for the URL again before every reconnect (a fresh ?token=)", async () => {
+    // given a URL provider, as with sign-in
+    let n = 0;
+    const socket = new LiveSocket({
+      url: async () => `wss://ws.example/prod?token=t${++n}`,
+      subscriptions: ["*"],
+      onMessage: () => undefined,
+      backoff: noJitter,
+      createSocket: (url) => new FakeWebSocket(url),
+    });
+    socket.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeWebSocket.latest().url).toBe("wss://ws.example/prod?token=t1");
+    // when the connection drops and comes back
+    FakeWebSocket.latest().drop();
+    await vi.advanceTimersByTimeAsync(1000);
+    // then the new socket carries a newly asked-for token
+    expect(FakeWebSocket.instances.map((ws) => ws.url)).toEqual([
+      "wss://ws.example/prod?token=t1",
+      "wss://ws.example/prod?token=t2",
+    ]);
+    socket.close();
+  });
 });

@@ -30,7 +30,8 @@ type WebSocketLike = Pick<WebSocket, "send" | "close" | "readyState"> & {
 export type WebSocketFactory = (url: string) => WebSocketLike;
 
 export interface LiveSocketOptions {
-  url: string;
+  /** The URL, or a function giving it before every (re)connect (e.g. with a fresh `?token=`). */
+  url: string | (() => Promise<string>);
   /** What to (re)subscribe to after every successful connect. */
   subscriptions: string[];
   onMessage: (message: unknown) => void;
@@ -91,9 +92,23 @@ export class LiveSocket {
   private connect() {
     if (this.stopped) return;
     this.setStatus(this.attempt === 0 ? "connecting" : "reconnecting");
+    const url = this.opts.url;
+    if (typeof url === "string") {
+      this.open(url);
+      return;
+    }
+    url().then(
+      (resolved) => {
+        if (!this.stopped && !this.socket) this.open(resolved);
+      },
+      () => this.scheduleReconnect(),
+    );
+  }
+
+  private open(url: string) {
     let socket: WebSocketLike;
     try {
-      socket = (this.opts.createSocket ?? ((u: string) => new WebSocket(u)))(this.opts.url);
+      socket = (this.opts.createSocket ?? ((u: string) => new WebSocket(u)))(url);
     } catch {
       this.scheduleReconnect();
       return;

@@ -4,6 +4,7 @@ export interface MockRequest {
   method: string;
   path: string;
   query: URLSearchParams;
+  headers: Headers;
   body: unknown;
 }
 
@@ -20,7 +21,7 @@ export function mockApi(routes: Record<string, MockHandler>) {
     const url = new URL(String(input), "http://localhost");
     const method = (init?.method ?? "GET").toUpperCase();
     const body = typeof init?.body === "string" ? (JSON.parse(init.body) as unknown) : undefined;
-    const req = { method, path: url.pathname, query: url.searchParams, body };
+    const req = { method, path: url.pathname, query: url.searchParams, headers: new Headers(init?.headers), body };
     calls.push(req);
     const handler = routes[`${method} ${url.pathname}`];
     const reply = handler ? await handler(req) : { status: 404, body: { detail: `no mock for ${method} ${url.pathname}` } };

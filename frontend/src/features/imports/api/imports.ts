@@ -1,4 +1,4 @@
-import { apiRequest, withQuery } from "../../../lib/api";
+import { apiDownload, apiRequest, withQuery } from "../../../lib/api";
 import { useQuery } from "../../../lib/query";
 import {
   createImportResponseSchema,
@@ -35,6 +35,22 @@ export function listImportErrors(id: string, cursor: string | null, limit = ERRO
 
 export function importErrorsCsvUrl(id: string): string {
   return withQuery(`/api/imports/${encodeURIComponent(id)}/errors.csv`);
+}
+
+/**
+ * Save the row errors as a file. A plain link works where the API needs no token; with sign-in the CSV is
+ * fetched with the bearer token and handed to the browser as a blob.
+ */
+export async function downloadImportErrors(id: string): Promise<void> {
+  const blob = await apiDownload(importErrorsCsvUrl(id));
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = `import-${id}-errors.csv`;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export function useImportsPage(cursor: string | null) {

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from "react";
+import { socketUrl } from "../../../lib/auth/session";
 import { fetchConfig, resolveWebSocketUrl } from "../../../lib/config";
 import { LiveSocket, type BackoffOptions, type WebSocketFactory } from "../../../lib/ws";
 import { importUpdatedMessageSchema, type Import } from "./schemas";
@@ -61,7 +62,7 @@ export function useLiveImports({
           return;
         }
         socket = new LiveSocket({
-          url: resolveWebSocketUrl(config.websocket_url),
+          url: socketUrl(resolveWebSocketUrl(config.websocket_url)),
           subscriptions: subsKey.split(","),
           backoff,
           createSocket,

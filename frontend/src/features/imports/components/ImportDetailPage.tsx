@@ -1,10 +1,10 @@
-import { useCallback, useMemo } from "react";
+import { useCallback, useMemo, useState, type MouseEvent } from "react";
 import { Link, useParams } from "react-router-dom";
 import { ErrorMessage, Loading, Notice } from "../../../components/Feedback";
 import { StatusBadge } from "../../../components/StatusBadge";
-import { ApiError } from "../../../lib/api";
+import { ApiError, errorMessage, signInRequired } from "../../../lib/api";
 import { formatDateTime } from "../../../lib/format";
-import { getImport, importErrorsCsvUrl, useImport } from "../api/imports";
+import { downloadImportErrors, getImport, importErrorsCsvUrl, useImport } from "../api/imports";
 import { newerSnapshot, type Import } from "../api/schemas";
 import { useLiveImports } from "../api/useLiveImports";
 import { ImportProgress, ImportStats } from "./ImportStats";
@@ -26,6 +26,16 @@ export function ImportDetailPage() {
   const poll = useCallback(async () => [await getImport(id)], [id]);
   const mode = useLiveImports({ subscriptions, onImports, poll, enabled: id !== "" });
   const imp = query.data;
+  const [downloadError, setDownloadError] = useState<string | null>(null);
+  const onDownload = useCallback(
+    (event: MouseEvent<HTMLAnchorElement>) => {
+      if (!signInRequired()) return; // the plain link works where the API needs no token
+      event.preventDefault();
+      setDownloadError(null);
+      downloadImportErrors(id).catch((err: unknown) => setDownloadError(`Could not download the errors: ${errorMessage(err)}`));
+    },
+    [id],
+  );
 
   return (
     <div className="page">
@@ -79,9 +89,10 @@ export function ImportDetailPage() {
 
           {imp.rows_failed !== 0 ? (
             <div className="toolbar">
-              <a className="button" href={importErrorsCsvUrl(imp.id)} download data-testid="download-errors">
+              <a className="button" href={importErrorsCsvUrl(imp.id)} download data-testid="download-errors" onClick={onDownload}>
                 Download errors (CSV)
               </a>
+              {downloadError ? <Notice tone="error">{downloadError}</Notice> : null}
             </div>
           ) : null}
 
