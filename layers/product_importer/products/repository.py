@@ -188,40 +188,42 @@ def _word_matches(
     """The first ``limit`` products (SKU order, filters applied) whose document matches ``tsq``.
 
     Row estimates for text search are unreliable (a word missing from the statistics is guessed at 0.5 %),
-    so the plan is chosen by measuring instead: walk the next ``WORD_WINDOW`` filtered products in SKU
-    order and test their documents (fast when the words are common); if that window does not fill the
-    page, the words are rare among these products, and the GIN index gives the few matches to sort.
+    so the plan is chosen by measuring instead: walk the next ``WORD_WINDOW`` documents in SKU order and
+    test them (fast when the words are common); if that window does not fill the page, the words are rare,
+    and the GIN index gives the matches, of which only the first page by SKU is kept.
     """
-    condition = sql.SQL(" AND ").join(where) if where else sql.SQL("true")
+    # The window walks search documents, not filtered products: the filters are lexemes of the document,
+    # so a selective brand / category costs the same 3,000 documents as no filter at all.
+    after = sql.SQL("s.sku_key > %(after)s") if "after" in params else sql.SQL("true")
     window = cur.execute(
         sql.SQL(
-            "WITH cand AS MATERIALIZED (SELECT p.sku_key FROM products p WHERE {cond}"
-            " ORDER BY p.sku_key LIMIT %(window)s)"
-            " SELECT (SELECT count(*) FROM cand) AS scanned, ARRAY(SELECT s.sku_key FROM cand"
-            "   JOIN product_search s ON s.sku_key = cand.sku_key WHERE s.document @@ %(tsq)s::tsquery"
-            "   ORDER BY s.sku_key LIMIT %(limit)s) AS hits"
-        ).format(cond=condition),
+            "WITH cand AS MATERIALIZED (SELECT s.sku_key, s.document FROM product_search s WHERE {after}"
+            " ORDER BY s.sku_key LIMIT %(window)s)"
+            " SELECT (SELECT count(*) FROM cand) AS scanned, ARRAY(SELECT cand.sku_key FROM cand"
+            "   WHERE cand.document @@ %(tsq)s::tsquery ORDER BY cand.sku_key LIMIT %(limit)s) AS hits"
+        ).format(after=after),
         {**params, "window": WORD_WINDOW, "limit": limit},
     ).fetchone()
     assert window is not None
+    keys: list[str]
     if len(window["hits"]) == limit or window["scanned"] < WORD_WINDOW:
         keys = window["hits"]
-        if not keys:
-            return []
-        return cur.execute(
-            sql.SQL("SELECT {} FROM products p WHERE p.sku_key = ANY(%(keys)s) ORDER BY p.sku_key").format(
-                _SELECT
-            ),
-            {"keys": keys},
-        ).fetchall()
-    rare = [sql.SQL("p.sku_key IN (SELECT m.sku_key FROM matches m)"), *where]
-    return cur.execute(
-        sql.SQL(
-            "WITH matches AS MATERIALIZED (SELECT s.sku_key FROM product_search s"
-            " WHERE s.document @@ %(tsq)s::tsquery) {page}"
-        ).format(page=_page_query(sql.SQL("products p"), rare)),
-        {**params, "limit": limit},
-    ).fetchall()
+    else:
+        # Rare among these products: the GIN index gives every match; the first page of them by SKU is a
+        # top-N sort of keys, and only that page is read from products.
+        keys = [row["sku_key"] for row in cur.execute(
+            # MATERIALIZED keeps the GIN bitmap scan: with ORDER BY + LIMIT alone the planner may walk the
+            # primary key hoping for an early stop, which reads every document when there are few matches.
+            sql.SQL("WITH matches AS MATERIALIZED (SELECT s.sku_key FROM product_search s"
+                    " WHERE s.document @@ %(tsq)s::tsquery AND {after})"
+                    " SELECT m.sku_key FROM matches m ORDER BY m.sku_key LIMIT %(limit)s").format(after=after),
+            {**params, "limit": limit},
+        ).fetchall()]
+    if not keys:
+        return []
+    # The filters again on the products themselves (a document may lag a product being imported).
+    exact = [sql.SQL("p.sku_key = ANY(%(keys)s)"), *where]
+    return cur.execute(_page_query(sql.SQL("products p"), exact), {**params, "keys": keys}).fetchall()
 
 
 def get_product(conn: psycopg.Connection, sku: str) -> dict[str, Any]:
