@@ -209,7 +209,7 @@ def write_docs(results: dict[str, Any]) -> None:
                      f"{results['consume_s']} s.")
         lines.append(f"Splitter on a {results['splitter_file_mb']} MB file: peak RSS {results['splitter_peak_rss_mb']} MB, "
                      f"{results['splitter_mb_per_s']} MB/s.")
-    for key, label in (("ws_latency_p50_ms", "WebSocket commit → message p50"), ("ws_latency_p95_ms", "p95"),
+    for key, label in (("ws_latency_p50_ms", "WebSocket commit → message p50"), ("ws_latency_p95_ms", "WebSocket commit → message p95"),
                        ("search_p95_ms", "GET /api/products?q= p95 at 1M products")):
         if key in results:
             lines.append(f"{label}: {results[key]} ms.")
