@@ -25,21 +25,7 @@ from typing import Any, cast
 
 from product_importer.ingest.header import FIELDS, Header
 
-ROW_FIELDS = (
-    "row_no",
-    "sku_key",
-    "sku",
-    "name",
-    "description",
-    "price",
-    "currency",
-    "quantity",
-    "active",
-    "brand",
-    "category",
-    "barcode",
-    "attributes",
-)
+ROW_FIELDS = ("row_no", "sku_key", *FIELDS, "attributes")  # the layout of a valid row tuple
 
 MAX_SKU = 64
 MAX_NAME = 255

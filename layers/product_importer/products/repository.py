@@ -24,22 +24,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-COLUMNS = (
-    "sku",
-    "name",
-    "description",
-    "price",
-    "currency",
-    "quantity",
-    "active",
-    "brand",
-    "category",
-    "barcode",
-    "attributes",
-    "created_at",
-    "updated_at",
-    "last_import_id",
-)
+COLUMNS = (*FIELDS, "attributes", "created_at", "updated_at", "last_import_id")
 _SELECT = sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in ("sku_key", *COLUMNS))
 
 
