@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import threading
 
+from infra.local.pump import configure_logging
 from infra.local.stack import LocalConfig, LocalStack
 
 
@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--state-dir", default=None)
     args = parser.parse_args()
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)-8s %(message)s", datefmt="%H:%M:%S")
+    configure_logging()
     import os
     from pathlib import Path
 

@@ -44,7 +44,7 @@ def sqs_worker(function: str, queue_url: str, batch_size: int, env: dict[str, st
     """Process entry point: poll ``queue_url`` and invoke ``function`` until ``stop`` is set."""
     os.environ.update(env)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the stack stops us
-    _configure_logging()
+    configure_logging()
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     handler = load_handler(function)
     sqs = _boto("sqs")
@@ -148,6 +148,9 @@ class StreamPoller(threading.Thread):
                 logger.warning("%s: stream invocation failed: %s", name, exc)
 
 
-def _configure_logging() -> None:
+def configure_logging() -> None:
+    """One readable line per event: time, source, message; the AWS SDK's chatter only when it matters."""
     logging.basicConfig(level=os.environ.get("LOCAL_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(name)-8s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
