@@ -16,7 +16,7 @@ from product_importer.db.migrate import apply_migrations
 TEMPLATE = "pi_template"
 
 
-class TestDatabases:
+class EmbeddedDatabases:
     """One server per session; each ``create()`` clones a migrated template database (fast)."""
 
     def __init__(self) -> None:
@@ -49,7 +49,7 @@ class TestDatabases:
 
 
 @contextmanager
-def fresh_database(dbs: TestDatabases) -> Iterator[str]:
+def fresh_database(dbs: EmbeddedDatabases) -> Iterator[str]:
     url = dbs.create()
     try:
         yield url

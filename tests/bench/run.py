@@ -65,7 +65,7 @@ def machine() -> str:
 
 
 def run(rows: int, chunk_rows: int, workers: int, with_e2e: bool, with_live: bool) -> dict[str, Any]:
-    from tests.pg import TestDatabases
+    from tests.pg import EmbeddedDatabases
 
     DATA.mkdir(parents=True, exist_ok=True)
     catalog = DATA / f"catalog-{rows}.csv"
@@ -77,7 +77,7 @@ def run(rows: int, chunk_rows: int, workers: int, with_e2e: bool, with_live: boo
     size_mb = catalog.stat().st_size / 1e6
     print(f"catalog: {rows:,} rows, {size_mb:.0f} MB; chunk {chunk_rows} rows, {workers} workers", flush=True)
 
-    dbs = TestDatabases()
+    dbs = EmbeddedDatabases()
     try:
         url = dbs.create()
         copy_s = bare_copy(url, catalog)

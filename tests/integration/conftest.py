@@ -5,18 +5,18 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from tests.pg import TestDatabases, fresh_database
+from tests.pg import EmbeddedDatabases, fresh_database
 
 
 @pytest.fixture(scope="session")
-def databases() -> Iterator[TestDatabases]:
-    dbs = TestDatabases()
+def databases() -> Iterator[EmbeddedDatabases]:
+    dbs = EmbeddedDatabases()
     yield dbs
     dbs.close()
 
 
 @pytest.fixture
-def database_url(databases: TestDatabases) -> Iterator[str]:
+def database_url(databases: EmbeddedDatabases) -> Iterator[str]:
     """A freshly migrated, empty database of its own for each test."""
     with fresh_database(databases) as url:
         yield url

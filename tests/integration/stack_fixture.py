@@ -27,7 +27,7 @@ from product_importer.progress import ProgressStore
 
 from infra.local.events import s3_notification
 from infra.local.stack import LocalConfig, LocalStack, free_port
-from tests.pg import TestDatabases
+from tests.pg import EmbeddedDatabases
 
 FINAL = ("completed", "failed")
 
@@ -263,7 +263,7 @@ class PipelineStack:
 
 
 @contextmanager
-def running_pipeline(databases: TestDatabases, state_dir: Path, **config: Any) -> Iterator[PipelineStack]:
+def running_pipeline(databases: EmbeddedDatabases, state_dir: Path, **config: Any) -> Iterator[PipelineStack]:
     """A started local stack (API in this process, workers in their own) for one test module."""
     saved_env = dict(os.environ)
     database_url = databases.create()

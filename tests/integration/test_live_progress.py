@@ -16,14 +16,14 @@ from product_importer.realtime.connections import ConnectionStore
 from websockets.sync.client import ClientConnection, connect
 
 from tests.integration.stack_fixture import HEADER, PipelineStack, csv_rows, running_pipeline, unique
-from tests.pg import TestDatabases
+from tests.pg import EmbeddedDatabases
 
 ROWS = 3_000
 CHUNK_ROWS = 250
 
 
 @pytest.fixture(scope="module")
-def pipeline(databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineStack]:
+def pipeline(databases: EmbeddedDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineStack]:
     with running_pipeline(
         databases,
         Path(tmp_path_factory.mktemp("live")),

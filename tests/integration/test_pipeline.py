@@ -30,7 +30,7 @@ CHUNK_ROWS = 500
 
 @pytest.fixture(scope="module")
 def pipeline(
-    databases: pg.TestDatabases, tmp_path_factory: pytest.TempPathFactory
+    databases: pg.EmbeddedDatabases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PipelineStack]:
     with running_pipeline(
         databases,

@@ -18,7 +18,7 @@ MAX_UPLOAD_BYTES = 20_000
 
 @pytest.fixture(scope="module")
 def pipeline(
-    databases: pg.TestDatabases, tmp_path_factory: pytest.TempPathFactory
+    databases: pg.EmbeddedDatabases, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PipelineStack]:
     # A one-second visibility timeout: a poison chunk goes around its five receives in seconds.
     with running_pipeline(

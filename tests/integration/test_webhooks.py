@@ -14,11 +14,11 @@ import pytest
 from product_importer.webhooks.signing import SIGNATURE_HEADER, verify
 
 from tests.integration.stack_fixture import HEADER, PipelineStack, csv_rows, running_pipeline, unique
-from tests.pg import TestDatabases
+from tests.pg import EmbeddedDatabases
 
 
 @pytest.fixture(scope="module")
-def pipeline(databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineStack]:
+def pipeline(databases: EmbeddedDatabases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineStack]:
     with running_pipeline(
         databases,
         Path(tmp_path_factory.mktemp("hooks")),
