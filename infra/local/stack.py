@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import multiprocessing
@@ -104,7 +103,7 @@ class LocalStack:
         self._poller: StreamPoller | None = None
         self._api_server: Any = None
         self._api_thread: threading.Thread | None = None
-        self._extras: list[Any] = []  # started services with a .stop() (e.g. the WebSocket gateway)
+        self._gateway: Any = None  # the local WebSocket gateway (has .stop())
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -130,7 +129,7 @@ class LocalStack:
         self.env.update(self.resources.environment())
         os.environ.update(self.env)
         runtime.reset()
-        self._start_extras()
+        self._start_gateway()
         self._start_workers()
         self._start_stream_poller()
         if cfg.serve_api:
@@ -148,8 +147,8 @@ class LocalStack:
         if self._poller is not None:
             self._poller.stop()
             self._poller.join(timeout=5)
-        for extra in self._extras:
-            extra.stop()
+        if self._gateway is not None:
+            self._gateway.stop()
         self._save_progress()
         for proc in self._workers:
             proc.join(timeout=5)
@@ -258,13 +257,11 @@ class LocalStack:
             aws_access_key_id="testing", aws_secret_access_key="testing",
         )
 
-    def _start_extras(self) -> None:
-        """Services of later capabilities (the local WebSocket gateway), started when present."""
-        try:
-            from infra.local.gateway import start_gateway
-        except ModuleNotFoundError:
-            return
-        self._extras.append(start_gateway(self.config.host, self.config.ws_port))
+    def _start_gateway(self) -> None:
+        """The local API Gateway WebSocket API in front of the ``websocket`` function."""
+        from infra.local.gateway import start_gateway
+
+        self._gateway = start_gateway(self.config.host, self.config.ws_port)
 
     def _start_workers(self) -> None:
         ctx = multiprocessing.get_context("spawn")
@@ -272,9 +269,6 @@ class LocalStack:
         for spec in topology.FUNCTIONS.values():
             trigger = spec.trigger
             if not isinstance(trigger, topology.SqsTrigger):
-                continue
-            if importlib.util.find_spec(spec.module) is None:
-                logger.info("no %s handler yet: its queue is not consumed", spec.name)
                 continue
             copies = self.config.consumers if spec.name == "consumer" else 1
             for n in range(copies):
@@ -290,15 +284,8 @@ class LocalStack:
 
     def _start_stream_poller(self) -> None:
         assert self.resources is not None
-        subscribers = {}
-        for spec in topology.FUNCTIONS.values():
-            if isinstance(spec.trigger, topology.StreamTrigger):
-                try:
-                    subscribers[spec.name] = load_handler(spec.name)
-                except (ModuleNotFoundError, AttributeError):
-                    logger.info("no %s handler yet: stream records are not delivered to it", spec.name)
-        if not subscribers:
-            return
+        subscribers = {spec.name: load_handler(spec.name) for spec in topology.FUNCTIONS.values()
+                       if isinstance(spec.trigger, topology.StreamTrigger)}
         self._poller = StreamPoller(self.resources.progress_stream_arn, subscribers)
         self._poller.start()
         self._poller.ready.wait(10)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -33,8 +34,7 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     plain = {k: _de.deserialize(v) for k, v in item.items()}
-    return {k: int(v) if hasattr(v, "as_integer_ratio") and not isinstance(v, bool | float) else v
-            for k, v in plain.items()}
+    return {k: int(v) if isinstance(v, Decimal) else v for k, v in plain.items()}  # counts are integers
 
 
 def import_from_item(item: dict[str, Any]) -> Import:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -56,9 +57,7 @@ class ObjectStore:
             reply = self._s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-", **_version(version_id))
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "InvalidRange":
-                import io
-
-                return io.BytesIO(b"")
+                return io.BytesIO(b"")  # an empty data region (a header-only file)
             raise _translate(exc) from exc
         body: BinaryIO = reply["Body"]
         return body

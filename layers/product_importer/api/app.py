@@ -10,9 +10,9 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from product_importer.api import deps, errors, imports
+from product_importer.api import deps, errors, imports, products, webhooks
 from product_importer.api.errors import NotFoundError
-from product_importer.settings import Settings, get_settings
+from product_importer.settings import Settings
 
 
 def create_app(static_dir: Path | None = None) -> FastAPI:
@@ -40,9 +40,8 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
         body["auth"] = sign_in_config(settings)
         return body
 
-    app.include_router(imports.router)
-    for router in _extra_routers():
-        app.include_router(router)
+    for module in (imports, products, webhooks):
+        app.include_router(module.router)
 
     if static_dir is not None and (static_dir / "index.html").exists():
         _serve_spa(app, static_dir)
@@ -62,18 +61,6 @@ def sign_in_config(settings: Settings) -> dict[str, str] | None:
     }
 
 
-def _extra_routers() -> list[Any]:
-    """Routers of later capabilities (products, webhooks), included when present."""
-    found = []
-    for name in ("products", "webhooks"):
-        try:
-            module = __import__(f"product_importer.api.{name}", fromlist=["router"])
-        except ModuleNotFoundError:
-            continue
-        found.append(module.router)
-    return found
-
-
 def _serve_spa(app: FastAPI, static_dir: Path) -> None:
     index = static_dir / "index.html"
     app.mount("/assets", StaticFiles(directory=static_dir / "assets", check_dir=False), name="assets")
@@ -86,7 +73,3 @@ def _serve_spa(app: FastAPI, static_dir: Path) -> None:
         if path and candidate.is_file() and static_dir.resolve() in candidate.parents:
             return FileResponse(candidate)
         return FileResponse(index)
-
-
-def default_static_dir() -> Path | None:
-    return get_settings().static_dir

@@ -15,7 +15,6 @@ from fastapi.responses import StreamingResponse
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, Field, field_validator
 
-from product_importer import runtime
 from product_importer.api import deps
 from product_importer.api.errors import NotFoundError, PayloadTooLargeError
 from product_importer.aws import cached_client
@@ -192,5 +191,3 @@ def _decode_error_cursor(cursor: str) -> tuple[int, int]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise CursorError("invalid cursor") from exc
 
-
-__all__ = ["router", "runtime"]

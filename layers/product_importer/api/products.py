@@ -43,37 +43,33 @@ class ProductPage(BaseModel):
     next_cursor: str | None
 
 
-class ProductBody(BaseModel):
-    """PUT: the whole product (fields left out take their defaults). The rules are the import's."""
+class _ProductFields(BaseModel):
+    """The optional fields of a product, shared by PUT and PATCH. The rules are the import's."""
 
     model_config = ConfigDict(extra="forbid")
+
+    description: str | None = None
+    price: Decimal | str | None = None
+    currency: str | None = None
+    quantity: int | None = None
+    active: bool | None = None
+    brand: str | None = None
+    category: str | None = None
+    barcode: str | None = None
+    attributes: dict[str, Scalar] | None = None
+
+
+class ProductBody(_ProductFields):
+    """PUT: the whole product (fields left out take their defaults)."""
 
     sku: str | None = None
     name: str
-    description: str | None = None
-    price: Decimal | str | None = None
-    currency: str | None = None
-    quantity: int | None = None
-    active: bool | None = None
-    brand: str | None = None
-    category: str | None = None
-    barcode: str | None = None
-    attributes: dict[str, Scalar] | None = None
 
 
-class ProductPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProductPatch(_ProductFields):
+    """PATCH: only the fields given change."""
 
     name: str | None = None
-    description: str | None = None
-    price: Decimal | str | None = None
-    currency: str | None = None
-    quantity: int | None = None
-    active: bool | None = None
-    brand: str | None = None
-    category: str | None = None
-    barcode: str | None = None
-    attributes: dict[str, Scalar] | None = None
 
 
 def _encode_cursor(sku_key: str) -> str:
