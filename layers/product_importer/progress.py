@@ -94,14 +94,29 @@ class ProgressStore:
 
     def record_totals(self, import_id: str, totals: ImportTotals) -> bool:
         """Write an absolute snapshot of the import's committed totals; only ever moves forward."""
+        return self._record(import_id, totals) is not None
+
+    def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
+        """After a chunk: record the committed totals, and complete the import if they are its last.
+
+        One write per chunk on the common path: completion is only attempted when the recorded item says
+        these totals cover every chunk, or when the snapshot was not recorded (a redelivery after a crash
+        between the two steps must still be able to complete). Returns True if this call completed it."""
+        item = self._record(import_id, committed, returning="ALL_NEW")
+        if item is not None and item.get("chunks_total") != committed.chunks_done:
+            return False
+        return self.complete_if_done(import_id, committed)
+
+    def _record(self, import_id: str, totals: ImportTotals, returning: str = "NONE") -> dict[str, Any] | None:
         values = {f":{k}": v for k, v in asdict(totals).items()}
         sets = ", ".join(f"{k} = :{k}" for k in asdict(totals))
-        return self._update(
+        return self._apply(
             import_id,
             f"SET {sets}, updated_at = :now",
             "#status IN (:processing, :pending) AND (attribute_not_exists(chunks_done) OR chunks_done < :chunks_done)",
             {**values, ":now": utcnow(), ":processing": ImportStatus.PROCESSING.value,
              ":pending": ImportStatus.PENDING.value},
+            returning,
         )
 
     def complete_if_done(self, import_id: str, committed: ImportTotals | None = None) -> bool:
@@ -132,6 +147,11 @@ class ProgressStore:
         )
 
     def _update(self, import_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+        return self._apply(import_id, update, condition, values) is not None
+
+    def _apply(self, import_id: str, update: str, condition: str, values: dict[str, Any],
+               returning: str = "NONE") -> dict[str, Any] | None:
+        """The conditional update; None if the condition failed, else the ``ReturnValues`` attributes."""
         names = {n: n[1:] for n in ("#status", "#error") if n in update or n in condition}
         kwargs: dict[str, Any] = {
             "TableName": self._table,
@@ -139,16 +159,17 @@ class ProgressStore:
             "UpdateExpression": update,
             "ConditionExpression": condition,
             "ExpressionAttributeValues": to_item(values),
+            "ReturnValues": returning,
         }
         if names:
             kwargs["ExpressionAttributeNames"] = names
         try:
-            self._db.update_item(**kwargs)
+            reply = self._db.update_item(**kwargs)
         except ClientError as exc:
             if _conditional_failed(exc):
-                return False
+                return None
             raise ProgressError(str(exc)) from exc
-        return True
+        return from_item(reply.get("Attributes", {}))
 
     # -- reads --------------------------------------------------------------------------------------
 

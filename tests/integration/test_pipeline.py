@@ -177,17 +177,17 @@ def test_the_same_chunk_processed_by_racing_consumers_is_written_once(
 
 
 class CrashAfterCommit(ProgressStore):
-    """A progress store whose first ``record_totals`` dies: the consumer was killed after its commit."""
+    """A progress store whose first ``publish_totals`` dies: the consumer was killed after its commit."""
 
     def __init__(self, table: str, client: object) -> None:
         super().__init__(table, client)
         self.crashed = False
 
-    def record_totals(self, import_id: str, totals: ImportTotals) -> bool:
+    def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
         if not self.crashed:
             self.crashed = True
             raise SystemExit("consumer killed between the PostgreSQL commit and the progress update")
-        return super().record_totals(import_id, totals)
+        return super().publish_totals(import_id, committed)
 
 
 def test_a_consumer_killed_after_the_commit_is_repaired_by_the_redelivery(

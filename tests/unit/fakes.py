@@ -156,6 +156,12 @@ class FakeProgress:
             item.update(asdict(totals), updated_at=utcnow())
             return True
 
+    def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
+        recorded = self.record_totals(import_id, committed)
+        if recorded and self.items[import_id].get("chunks_total") != committed.chunks_done:
+            return False
+        return self.complete_if_done(import_id, committed)
+
     def complete_if_done(self, import_id: str, committed: ImportTotals | None = None) -> bool:
         with self._lock:
             self.calls.append(("complete_if_done", import_id))

@@ -57,7 +57,7 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
     clock.lap("database")
     if result.chunk.replayed:
         logger.info("chunk %s/%d was already committed: repairing progress only", message.import_id, message.chunk_no)
-    publish_progress(ports.progress, message.import_id, result)
+    ports.progress.publish_totals(message.import_id, result.totals)  # repairs a lost update on replay
     clock.lap("progress")
     logger.debug("chunk %s/%d: %s", message.import_id, message.chunk_no, clock)
     return result
@@ -77,9 +77,3 @@ class _Stopwatch:
 
     def __str__(self) -> str:
         return " ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in self.laps.items())
-
-
-def publish_progress(progress: ProgressStore, import_id: str, result: ChunkResult) -> None:
-    """Write the committed totals (a no-op if a newer snapshot is there) and complete if all is done."""
-    progress.record_totals(import_id, result.totals)
-    progress.complete_if_done(import_id, result.totals)
