@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class ImportStatus(StrEnum):
+    """CONTRACT §2: pending → processing → completed | failed; a preview ends previewed; a revert takes a
+    finished import through reverting to reverted."""
+
     PENDING = "pending"
     PROCESSING = "processing"
     COMPLETED = "completed"
     FAILED = "failed"
+    PREVIEWED = "previewed"
+    REVERTING = "reverting"
+    REVERTED = "reverted"
 
     @property
     def final(self) -> bool:
-        return self in (ImportStatus.COMPLETED, ImportStatus.FAILED)
+        """The import's own run has ended (no more chunks of it will write)."""
+        return self in (ImportStatus.COMPLETED, ImportStatus.FAILED, ImportStatus.PREVIEWED,
+                        ImportStatus.REVERTING, ImportStatus.REVERTED)
+
+
+ImportMode = Literal["import", "preview"]
+Profile = Literal["generic", "shopify", "woocommerce", "magento"]
+Encoding = Literal["utf-8", "utf-16", "windows-1252"]
 
 
 def utcnow() -> str:
@@ -33,20 +47,65 @@ class Import(BaseModel):
     id: str
     filename: str
     source: Literal["upload", "s3-drop"]
+    partner: str | None = None
+    mode: ImportMode = "import"
     status: ImportStatus
+    profile: str | None = None  # Profile once the header is read (None while pending)
+    encoding: str | None = None  # Encoding once the file is sniffed
+    mapping: dict[str, Any] | None = None  # the mapping in effect (with the saved mapping's "id")
+    warnings: list[str] = Field(default_factory=list)
     rows_total: int | None = None
     rows_processed: int = 0
     rows_imported: int = 0
     rows_failed: int = 0
+    rows_skipped: int = 0
     products_created: int = 0
     products_updated: int = 0
     products_unchanged: int = 0
+    products_deactivated: int = 0
     chunks_total: int | None = None
     chunks_done: int = 0
     error: str | None = None
+    preview_of: str | None = None
+    applied_as: str | None = None
+    replace: dict[str, Any] | None = None  # {"scope", "max_deactivate_percent", "status"}
+    revert: dict[str, Any] | None = None  # {"restored", "deleted", "conflicts", "requested_at", "status", ...}
     created_at: str
     started_at: str | None = None
     finished_at: str | None = None
+    reverted_at: str | None = None
+
+
+@dataclass(frozen=True)
+class ChunkCounts:
+    """What one chunk did (rows and net product effects), as its ledger row records it."""
+
+    rows_seen: int
+    rows_imported: int
+    rows_failed: int
+    products_created: int
+    products_updated: int
+    products_unchanged: int
+    replayed: bool = False  # True: the ledger already had this chunk and nothing was written
+
+
+@dataclass(frozen=True)
+class ImportTotals:
+    """The running totals of one import after a chunk (absolute values, for the progress store)."""
+
+    chunks_done: int
+    rows_processed: int
+    rows_imported: int
+    rows_failed: int
+    products_created: int
+    products_updated: int
+    products_unchanged: int
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    chunk: ChunkCounts
+    totals: ImportTotals
 
 
 class ChunkMessage(BaseModel):

@@ -15,8 +15,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from product_importer.db.chunks import ImportTotals
-from product_importer.models import Import, ImportStatus, utcnow
+from product_importer.models import Import, ImportStatus, ImportTotals, utcnow
 
 LIST_INDEX = "by_created"
 _KIND = "import"

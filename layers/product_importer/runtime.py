@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 import psycopg
 
 from product_importer.aws import cached_client
-from product_importer.db.chunks import ImportTotals
 from product_importer.db.connection import ConnectionHolder, resolve_database_url
+from product_importer.models import ImportTotals
 from product_importer.progress import ProgressStore
 from product_importer.settings import get_settings
 from product_importer.storage import MessageQueue, ObjectStore

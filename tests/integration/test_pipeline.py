@@ -14,8 +14,8 @@ from decimal import Decimal
 import psycopg
 import pytest
 from product_importer.aws import client as aws_client
-from product_importer.db.chunks import ImportTotals
 from product_importer.db.connection import connect
+from product_importer.models import ImportTotals
 from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
 from product_importer.progress import ProgressStore
 from product_importer.storage import ObjectStore

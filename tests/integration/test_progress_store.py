@@ -10,8 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from product_importer.db.chunks import ImportTotals
-from product_importer.models import Import, ImportStatus
+from product_importer.models import Import, ImportStatus, ImportTotals
 from product_importer.progress import CursorError, ProgressStore, table_definition
 
 TABLE = "progress-test"

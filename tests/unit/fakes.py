@@ -14,8 +14,15 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
-from product_importer.db.chunks import ChunkCounts, ChunkResult, ImportTotals
-from product_importer.models import ChunkMessage, Import, ImportStatus, utcnow
+from product_importer.models import (
+    ChunkCounts,
+    ChunkMessage,
+    ChunkResult,
+    Import,
+    ImportStatus,
+    ImportTotals,
+    utcnow,
+)
 from product_importer.storage import ObjectGoneError, ObjectInfo, StorageError
 
 BUCKET = "uploads-bucket"

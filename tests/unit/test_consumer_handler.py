@@ -11,8 +11,7 @@ import pytest
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ProductImporterTest")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
-from product_importer.db.chunks import ImportTotals
-from product_importer.models import ChunkMessage
+from product_importer.models import ChunkMessage, ImportTotals
 from product_importer.pipeline.consumer import ConsumerPorts
 from product_importer.settings import get_settings
 

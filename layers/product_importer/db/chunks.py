@@ -13,12 +13,12 @@ import operator
 import random
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
 from product_importer.ingest.rows import ROW_FIELDS, RowError
+from product_importer.models import ChunkCounts, ChunkResult, ImportTotals
 
 logger = logging.getLogger(__name__)
 
@@ -36,36 +36,6 @@ CREATE TEMP TABLE IF NOT EXISTS stage_rows (
     brand text, category text, barcode text, attributes jsonb
 ) ON COMMIT DELETE ROWS
 """
-
-
-@dataclass(frozen=True)
-class ChunkCounts:
-    rows_seen: int
-    rows_imported: int
-    rows_failed: int
-    products_created: int
-    products_updated: int
-    products_unchanged: int
-    replayed: bool = False  # True: the ledger already had this chunk and nothing was written
-
-
-@dataclass(frozen=True)
-class ImportTotals:
-    """The running totals of one import after a chunk (absolute values, for the progress store)."""
-
-    chunks_done: int
-    rows_processed: int
-    rows_imported: int
-    rows_failed: int
-    products_created: int
-    products_updated: int
-    products_unchanged: int
-
-
-@dataclass(frozen=True)
-class ChunkResult:
-    chunk: ChunkCounts
-    totals: ImportTotals
 
 
 def version_base(import_no: int) -> int:

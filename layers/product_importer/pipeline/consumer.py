@@ -15,10 +15,10 @@ from typing import Any
 
 import psycopg
 
-from product_importer.db.chunks import ChunkResult, upsert_chunk
+from product_importer.db.chunks import upsert_chunk
 from product_importer.ingest.header import resolve_header
 from product_importer.ingest.rows import parse_chunk
-from product_importer.models import ChunkMessage
+from product_importer.models import ChunkMessage, ChunkResult
 from product_importer.progress import ProgressStore
 from product_importer.storage import ObjectStore
 

@@ -17,10 +17,9 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
-from product_importer.db.chunks import ImportTotals
 from product_importer.ingest.chunking import split_ranges
 from product_importer.ingest.header import MAX_HEADER_BYTES, EmptyFileError, HeaderError, read_header
-from product_importer.models import ChunkMessage, Import, ImportStatus, utcnow
+from product_importer.models import ChunkMessage, Import, ImportStatus, ImportTotals, utcnow
 from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
 from product_importer.pipeline.s3events import ObjectCreated
 from product_importer.progress import ProgressStore
