@@ -109,7 +109,12 @@ class ChunkResult:
 
 
 class ChunkMessage(BaseModel):
-    """What the splitter sends per byte range (DESIGN decision 1): tiny whatever the file size."""
+    """What the splitter sends per byte range (DESIGN decision 1): tiny whatever the file size.
+
+    The file's plan (header, column plan, encoding) is stored once per import and looked up by
+    ``import_id``; it is never copied into the messages. ``context``: the byte range of the first row of
+    the row family (a Shopify product) this chunk starts inside, when that family began in an earlier chunk.
+    """
 
     import_id: str
     import_no: int
@@ -122,4 +127,16 @@ class ChunkMessage(BaseModel):
     end: int = Field(ge=0)
     first_row: int = Field(ge=1)
     rows: int = Field(ge=0)
-    header: str  # the header record, decoded (resolve_header re-reads it)
+    context: tuple[int, int] | None = None
+
+
+class SplitContinuation(BaseModel):
+    """The splitter's message to itself when a file cannot be split in one invocation: go on from here."""
+
+    continue_split: Literal[True] = True
+    import_id: str
+    chunk_no: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    first_row: int = Field(ge=1)
+    context: tuple[int, int] | None = None
+    context_key: str | None = None

@@ -135,6 +135,50 @@ class ProgressStore:
         return self._update(import_id, f"SET #status = :completed, finished_at = :now, {sets}",
                             "#status = :processing AND chunks_total = :chunks_done", values)
 
+    def record_plan(self, import_id: str, *, encoding: str | None, profile: str | None,
+                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None) -> bool:
+        """What the file's header decided, for the Import object (while it is processing)."""
+        fields = {"encoding": encoding, "profile": profile, "mapping": mapping, "warnings": warnings}
+        present = {k: v for k, v in fields.items() if v is not None}
+        if not present:
+            return True
+        sets = ", ".join(f"{k} = :{k}" for k in present)
+        return self._update(import_id, f"SET {sets}", "#status = :processing",
+                            {":processing": ImportStatus.PROCESSING.value, **{f":{k}": v for k, v in present.items()}})
+
+    def expire(self, import_id: str, reason: str) -> bool:
+        """pending → failed (the file never arrived), once; an import that started meanwhile is left alone."""
+        return self._update(
+            import_id,
+            "SET #status = :failed, #error = :reason, finished_at = :now",
+            "#status = :pending",
+            {":failed": ImportStatus.FAILED.value, ":pending": ImportStatus.PENDING.value,
+             ":reason": reason, ":now": utcnow()},
+        )
+
+    def pending_created_between(self, after: str, before: str) -> list[str]:
+        """Ids of imports still ``pending`` that were created in ``[after, before)`` (ISO 8601 times)."""
+        found: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": LIST_INDEX,
+            "KeyConditionExpression": "kind = :kind AND created_sort BETWEEN :after AND :before",
+            "FilterExpression": "#status = :pending",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item({":kind": _KIND, ":after": after, ":before": before,
+                                                  ":pending": ImportStatus.PENDING.value}),
+            "ProjectionExpression": "id",
+        }
+        try:
+            while True:
+                reply = self._db.query(**kwargs)
+                found.extend(from_item(item)["id"] for item in reply.get("Items", []))
+                if "LastEvaluatedKey" not in reply:
+                    return found
+                kwargs["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise ProgressError(str(exc)) from exc
+
     def fail(self, import_id: str, reason: str) -> bool:
         """pending/processing → failed with a reason, once. Committed rows stay committed."""
         return self._update(

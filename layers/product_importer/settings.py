@@ -9,6 +9,7 @@ from pydantic import Field, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GIB = 1024**3
+MIB = 1024**2
 
 
 class Settings(BaseSettings):
@@ -40,9 +41,22 @@ class Settings(BaseSettings):
     websocket_url: str = ""
     websocket_management_url: str = ""
 
-    chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk")
-    max_upload_bytes: PositiveInt = 5 * GIB
-    upload_url_expires_s: PositiveInt = 3600
+    chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk (at most)")
+    chunk_bytes: PositiveInt = Field(default=8 * MIB, description="bytes per chunk (at most, unless one row is larger)")
+    max_record_bytes: int = Field(default=MIB, ge=2, description="a longer row is a row error (CONTRACT §1)")
+    max_upload_bytes: PositiveInt = Field(default=5 * GIB, description="browser uploads (the presigned POST's limit)")
+    max_drop_bytes: PositiveInt = Field(default=50 * GIB, description="partner drops under incoming/ (multipart)")
+    upload_url_expires_s: int = Field(default=900, ge=1, le=900, description="presigned POST lifetime")
+    pending_expiry_s: PositiveInt = Field(default=24 * 3600, description="a pending import whose file never "
+                                          "arrives ends failed ('upload expired') after this")
+    pending_sweep_lookback_s: PositiveInt = Field(default=7 * 24 * 3600, description="how far back the sweep looks")
+    local_sweep_interval_s: float = Field(default=300.0, gt=0, description="local stack: how often the sweep runs")
+    splitter_deadline_margin_s: float = Field(default=60.0, ge=0, description="the splitter sends itself a "
+                                              "continuation this long before its invocation's deadline")
+    splitter_time_budget_s: float = Field(default=0.0, ge=0, description="local/tests: cap one splitter "
+                                          "invocation's time (0: the function timeout)")
+    chunk_stored_errors: PositiveInt = Field(default=1000, description="row errors a chunk stores at most "
+                                             "(its counts stay exact)")
     object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
     chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
     local_mode: bool = False

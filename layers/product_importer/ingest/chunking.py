@@ -590,6 +590,7 @@ class ByteRange:
     first_row: int  # 1-based data row number (header excluded)
     rows: int
     context: tuple[int, int] | None = None
+    context_key: str | None = field(default=None, compare=False)  # the family's key, for checkpoints
 
 
 @dataclass(frozen=True)
@@ -756,7 +757,8 @@ class Cutter:
         return bytes(self._pending[start - self._pending_start : end - self._pending_start])
 
     def _emit(self, end: int, rows: int, next_context: tuple[int, int] | None, next_key: str | None) -> None:
-        self._ready.append(ByteRange(self.chunk_no, self.start, end, self.first_row, rows, self.context))
+        self._ready.append(
+            ByteRange(self.chunk_no, self.start, end, self.first_row, rows, self.context, self.context_key))
         self.chunk_no += 1
         self.start = end
         self.first_row += rows
