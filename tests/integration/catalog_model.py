@@ -4,6 +4,7 @@ key). The database must end equal to this whatever order and concurrency its chu
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ def make_row(row_no: int, sku: str, name: str, values: dict[str, Any], attribute
 
 
 def random_file(rng: random.Random, import_id: str, import_no: int, skus: list[str], *, max_rows: int = 6,
-                max_chunks: int = 3) -> ImportFile:
+                max_chunks: int = 3, tag: object = None) -> ImportFile:
     fields = tuple(f for f in OPTIONAL_FIELDS if rng.random() < 0.5)
     keys = tuple(k for k in ATTRIBUTE_KEYS if rng.random() < 0.4)
     file = ImportFile(import_id, import_no, fields, keys)
@@ -61,10 +62,10 @@ def random_file(rng: random.Random, import_id: str, import_no: int, skus: list[s
         sku = sku.upper() if rng.random() < 0.3 else sku
         values = {f: rng.choice(VALUES[f]) for f in fields}
         attributes = {k: rng.choice(("red", "blue", "", "L")) for k in keys} if keys else None
-        file.rows.append(make_row(row_no, sku, rng.choice(("n1", "n2", "n3")) + f"-{import_no}", values, attributes))
+        file.rows.append(make_row(row_no, sku, rng.choice(("n1", "n2", "n3")) + f"-{import_no if tag is None else tag}", values, attributes))
     cuts = sorted(rng.sample(range(1, len(file.rows)), min(len(file.rows) - 1, rng.randint(0, max_chunks - 1))))
     bounds = [0, *cuts, len(file.rows)]
-    file.chunks = [file.rows[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    file.chunks = [file.rows[a:b] for a, b in itertools.pairwise(bounds)]
     return file
 
 
@@ -124,3 +125,27 @@ def catalog_of(conn: psycopg.Connection, prefix: str = "") -> dict[str, dict[str
 
 def expected_of(catalog: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {k: normalise(v) for k, v in catalog.items()}
+
+
+def revert(conn: psycopg.Connection, import_id: str, rng: random.Random | None = None) -> Any:
+    """Plan and run a whole revert, its chunks in random order with some redelivered; the final totals."""
+    from product_importer.db.revert import plan_revert, revert_chunk, revert_totals
+
+    total = plan_revert(conn, import_id, chunk_products=2)
+    order = list(range(total))
+    if rng is not None:
+        rng.shuffle(order)
+        order += [c for c in order if rng.random() < 0.3]
+    for chunk_no in order:
+        revert_chunk(conn, import_id=import_id, chunk_no=chunk_no)
+    totals = revert_totals(conn, import_id)
+    conn.commit()
+    return totals
+
+
+def conflicts_of(conn: psycopg.Connection, import_id: str) -> set[str]:
+    rows = conn.execute(
+        "SELECT rc.sku_key FROM revert_conflicts rc JOIN import_registry r ON r.import_no = rc.import_no"
+        " WHERE r.import_id = %s", (import_id,)).fetchall()
+    conn.rollback()
+    return {r[0] for r in rows}

@@ -41,8 +41,16 @@ def owner(version: int) -> int:
 
 
 class _Missing:
+    """One instance (copies included): compared with ``is``."""
+
     def __repr__(self) -> str:
         return "MISSING"
+
+    def __copy__(self) -> _Missing:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Missing:
+        return self
 
 
 MISSING: Any = _Missing()  # an attribute key that is absent (removed or never set)
