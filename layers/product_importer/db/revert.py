@@ -42,7 +42,7 @@ from product_importer.db.fields import (
     default_group_values,
     owner,
 )
-from product_importer.db.registry import forget_partitions, undo_retention_days
+from product_importer.db.registry import forget_partitions, settle, undo_retention_days
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ def plan_revert(conn: psycopg.Connection, import_id: str, *, chunk_products: int
     cut the products it touched into SKU ranges of ``chunk_products`` and return how many revert chunks
     there are (0 for an import that touched nothing: it is then ``reverted`` at once).
     Raises ``AlreadyRevertedError``, ``UndoExpiredError`` or ``NotRevertableError`` (409). Commits."""
+    settle(conn)
     with conn.transaction():
         # The totals-row lock first (as fail_import and every chunk): a chunk in flight commits before
         # the plan is cut (and is part of it) or sees "reverting" and writes nothing.
@@ -136,6 +137,7 @@ def plan_revert(conn: psycopg.Connection, import_id: str, *, chunk_products: int
 def fail_revert(conn: psycopg.Connection, import_id: str) -> None:
     """A revert that cannot finish (its chunks dead-lettered): ``revert_state = 'failed'``; planning it
     again resumes (committed chunks stay done). Commits."""
+    settle(conn)
     with conn.transaction():
         conn.execute(
             "UPDATE import_registry SET revert_state = 'failed', status = coalesce(status_before_revert, status)"
@@ -243,6 +245,7 @@ FROM s
 
 
 def _revert_chunk(conn: psycopg.Connection, import_id: str, chunk_no: int) -> RevertChunkResult:
+    settle(conn)
     with conn.transaction():
         reg = conn.execute(
             "SELECT import_no, undo_day, revert_state FROM import_registry WHERE import_id = %s", (import_id,)
@@ -499,6 +502,7 @@ def purge_undo(conn: psycopg.Connection, now: datetime | None = None, *, retenti
     # One spare day: an import registered just before midnight keeps its partition as long as it may revert.
     cutoff = expired_before.astimezone(UTC).date() - timedelta(days=1)
     dropped = 0
+    settle(conn)
     with conn.transaction():
         conn.execute(
             "UPDATE import_registry SET undo_expired = true WHERE created_at < %s AND NOT undo_expired",
