@@ -11,9 +11,10 @@ import psycopg
 from product_importer.aws import cached_client
 from product_importer.db.connection import ConnectionHolder, resolve_database_url
 from product_importer.models import ImportTotals
-from product_importer.progress import ProgressStore
+from product_importer.db.ledger import PostgresChunkLedger
+from product_importer.progress import DynamoProgressStore
 from product_importer.settings import get_settings
-from product_importer.storage import MessageQueue, ObjectStore
+from product_importer.storage import S3ObjectStore, SqsMessageQueue
 
 T = TypeVar("T")
 
@@ -29,18 +30,18 @@ def per_container(build: Callable[[], T]) -> Callable[[], T]:
 
 
 @lru_cache(maxsize=1)
-def progress_store() -> ProgressStore:
-    return ProgressStore(get_settings().progress_table, cached_client("dynamodb"))
+def progress_store() -> DynamoProgressStore:
+    return DynamoProgressStore(get_settings().progress_table, cached_client("dynamodb"))
 
 
 @lru_cache(maxsize=1)
-def object_store() -> ObjectStore:
-    return ObjectStore(cached_client("s3"))
+def object_store() -> S3ObjectStore:
+    return S3ObjectStore(cached_client("s3"))
 
 
 @cache
-def queue(url: str) -> MessageQueue:
-    return MessageQueue(cached_client("sqs"), url)
+def queue(url: str) -> SqsMessageQueue:
+    return SqsMessageQueue(cached_client("sqs"), url)
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +54,11 @@ def db_connection() -> psycopg.Connection:
     return _holder().get()
 
 
+@lru_cache(maxsize=1)
+def chunk_ledger() -> PostgresChunkLedger:
+    return PostgresChunkLedger(db_connection)
+
+
 def next_import_number() -> int:
     from product_importer.db.chunks import next_import_number as take
 
@@ -60,12 +66,7 @@ def next_import_number() -> int:
 
 
 def committed_totals(import_id: str) -> ImportTotals:
-    from product_importer.db.chunks import read_totals
-
-    conn = db_connection()
-    totals = read_totals(conn, import_id)
-    conn.rollback()  # end the read's transaction: the connection is reused
-    return totals
+    return chunk_ledger().committed_totals(import_id)
 
 
 def reset() -> None:
@@ -76,7 +77,7 @@ def reset() -> None:
 
     if _holder.cache_info().currsize:
         _holder().close()
-    for cached in (get_settings, clients, progress_store, object_store, queue, _holder, *_per_container):
+    for cached in (get_settings, clients, progress_store, object_store, queue, _holder, chunk_ledger, *_per_container):
         cached.cache_clear()
     connection._resolved_url = None
     from product_importer.api import deps

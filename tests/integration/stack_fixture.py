@@ -23,7 +23,7 @@ import psycopg
 from product_importer.ingest.chunking import split_ranges
 from product_importer.ingest.header import read_header
 from product_importer.models import ChunkMessage
-from product_importer.progress import ProgressStore
+from product_importer.progress import DynamoProgressStore
 
 from infra.local.events import s3_notification
 from infra.local.stack import LocalConfig, LocalStack, free_port
@@ -50,6 +50,7 @@ def forget_process_caches() -> None:
         runtime.object_store,
         runtime.queue,
         runtime._holder,
+        runtime.chunk_ledger,
     ):
         cached.cache_clear()
     connection._resolved_url = None
@@ -68,7 +69,7 @@ class PipelineStack:
         self.s3 = stack._client("s3")
         self.sqs = stack._client("sqs")
         self.dynamodb = stack._client("dynamodb")
-        self.progress = ProgressStore(stack.resources.progress_table, self.dynamodb)
+        self.progress = DynamoProgressStore(stack.resources.progress_table, self.dynamodb)
 
     def close(self) -> None:
         self.api.close()

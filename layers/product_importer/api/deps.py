@@ -10,7 +10,7 @@ from psycopg_pool import ConnectionPool
 
 from product_importer import runtime
 from product_importer.db.connection import resolve_database_url
-from product_importer.progress import ProgressStore
+from product_importer.ports import ProgressStore
 from product_importer.settings import Settings, get_settings
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import psycopg
 
+from product_importer.ports import MessageQueue
 from product_importer.products.search import refresh_for_import
-from product_importer.storage import MessageQueue
 from product_importer.webhooks.delivery import DeliveryOutcome, post_signed
 from product_importer.webhooks.jobs import DeliveryJob, ImportFinished, delivery_job, finished_job
 from product_importer.webhooks.store import TEST_EVENT, Webhook, WebhookNotFoundError, WebhookStore
