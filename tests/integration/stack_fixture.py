@@ -35,25 +35,8 @@ FINAL = ("completed", "failed")
 def forget_process_caches() -> None:
     """Drop what this process built from an earlier stack's settings (endpoints, queues, database)."""
     from product_importer import runtime
-    from product_importer.api import deps
-    from product_importer.aws import cached_client
-    from product_importer.db import connection
-    from product_importer.settings import get_settings
 
-    if deps.pool.cache_info().currsize:
-        deps.pool().close()
-    for cached in (
-        deps.pool,
-        get_settings,
-        cached_client,
-        runtime.progress_store,
-        runtime.object_store,
-        runtime.queue,
-        runtime._holder,
-        runtime.chunk_ledger,
-    ):
-        cached.cache_clear()
-    connection._resolved_url = None
+    runtime.reset()
 
 
 class PipelineStack:
