@@ -45,8 +45,10 @@ class MissingColumnsError(HeaderError):
         *,
         found: tuple[str, ...] = (),
         suggestions: dict[str, list[str]] | None = None,
+        plan: object | None = None,
     ) -> None:
         self.missing = missing
+        self.plan = plan  # the FilePlan as far as it goes (no sku and/or name), for suggest
         self.found = found
         self.suggestions = suggestions or {}
         plural = "s" if len(missing) > 1 else ""

@@ -42,7 +42,7 @@ from product_importer.ingest.limits import (
     MAX_HEADER_COLUMNS,
     REQUIRED_FIELDS,
 )
-from product_importer.ingest.plan import SNIFF_BYTES, FilePlan
+from product_importer.ingest.plan import ENCODING_HINT, SNIFF_BYTES, FilePlan
 from product_importer.ingest.profiles import Profile, fold_name, profile_named, recognise
 
 __all__ = [
@@ -147,17 +147,10 @@ def sniff(
         profile = profile or saved.get("profile")
     chosen_profile: Profile = profile_named(profile) if profile else recognise(names)
     columns = plan_columns(names, chosen_profile, mapping)
-    missing = tuple(f for f in REQUIRED_FIELDS if f not in columns.targets)
-    if missing:
-        raise missing_columns(missing, names, columns.targets)
-
     warnings = list(columns.warnings)
     if detected.invalid_utf8:
-        warnings.append(
-            "some rows are not valid UTF-8 and fail; if the file was saved in another encoding "
-            "(Excel on Windows: Windows-1252), import it again with encoding windows-1252"
-        )
-    return FilePlan(
+        warnings.append(ENCODING_HINT)
+    plan = FilePlan(
         names=names,
         targets=columns.targets,
         delimiter=delimiter,
@@ -175,6 +168,12 @@ def sniff(
         mapping_id=str(saved["id"]) if saved is not None and saved.get("id") is not None else None,
         warnings=tuple(warnings),
     )
+    missing = tuple(f for f in REQUIRED_FIELDS if f not in columns.targets)
+    if missing:
+        error = missing_columns(missing, names, columns.targets)
+        error.plan = plan
+        raise error
+    return plan
 
 
 def choose_saved_mapping(

@@ -43,7 +43,7 @@ from product_importer.ingest.limits import (
     attributes_size,
     attributes_too_large,
 )
-from product_importer.ingest.plan import ATTRIBUTE, FilePlan, Record
+from product_importer.ingest.plan import ATTRIBUTE, ENCODING_HINT, FilePlan, Record
 from product_importer.ingest.profiles import PROFILES, active_words
 from product_importer.ingest.rules import FamilyContext, RowRules
 from product_importer.ingest.values import Converter, converters
@@ -52,10 +52,6 @@ ROW_FIELDS = ("row_no", "sku_key", *FIELDS, "attributes")  # the layout of a val
 
 MAX_ERROR_VALUE = 200
 UNTERMINATED_QUOTE = "unterminated quote: a quoted value opened here never closes; close or remove the quote"
-ENCODING_HINT = (
-    "some rows are not valid UTF-8 and fail; if the file was saved in another encoding "
-    "(Excel on Windows: Windows-1252), import it again with encoding windows-1252"
-)
 
 _json_string = cast(Callable[[str], str], json.encoder.encode_basestring)  # C; as json.dumps(ensure_ascii=False)
 
