@@ -205,15 +205,18 @@ def quantity(decimal_comma: bool) -> Converter:
             if not value:
                 numbers[-1] = 0
                 continue
-            bad.append((i, quantity_problem(value)))
+            bad.append((i, quantity_problem(value, decimal_comma)))
         return numbers, bad
 
     return convert
 
 
-def quantity_problem(value: str) -> str:
+def quantity_problem(value: str, decimal_comma: bool) -> str:
     if value.startswith("-") and _NUMBER.fullmatch(value[1:]):
         return "quantity must be 0 or more"
+    if not decimal_comma and re.fullmatch(r"[0-9]+,0{0,2}", value):
+        return (f"quantity {value}: this file is comma-separated, so a decimal comma is not read here: "
+                f"write {value.partition(',')[0]}")
     if _THOUSANDS_COMMA.fullmatch(value) or _THOUSANDS_SPACE.fullmatch(value) or _THOUSANDS_DOT.fullmatch(value):
         return f"quantity {value}: remove the thousands separator: write {re.sub(r'[^0-9]', '', value)}"
     if _NUMBER.fullmatch(value):
