@@ -8,7 +8,16 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from product_importer.ingest import FIELDS, ROW_FIELDS, ParsedChunk, Record, RowError, parse_chunk, parse_records, sniff
+from product_importer.ingest import (
+    FIELDS,
+    ROW_FIELDS,
+    ParsedChunk,
+    Record,
+    RowError,
+    parse_chunk,
+    parse_records,
+    sniff,
+)
 from product_importer.ingest.plan import ENCODING_HINT
 from product_importer.ingest.rows import read_records
 

@@ -183,6 +183,11 @@ def profile_named(name: str) -> Profile:
         raise UnknownProfileError(f"unknown profile {name[:40]!r}: use one of {', '.join(PROFILES)}") from None
 
 
+def lookup(name: str) -> Profile:
+    """The profile a plan names (generic for a name no longer known)."""
+    return PROFILES.get(name, GENERIC)
+
+
 def recognise(names: tuple[str, ...] | list[str]) -> Profile:
     """The platform whose export this header is (all of its signature names present), else generic."""
     folded = set(map(fold_name, names))

@@ -44,7 +44,7 @@ from product_importer.ingest.limits import (
     attributes_too_large,
 )
 from product_importer.ingest.plan import ATTRIBUTE, ENCODING_HINT, FilePlan, Record
-from product_importer.ingest.profiles import PROFILES, active_words
+from product_importer.ingest.profiles import active_words, lookup
 from product_importer.ingest.rules import FamilyContext, RowRules
 from product_importer.ingest.values import Converter, converters
 
@@ -231,7 +231,7 @@ class _Compiled:
         self.labels: list[str | None] = [
             target if target in FIELDS else (name or None) for name, target in zip(plan.names, plan.targets, strict=True)
         ]
-        profile = PROFILES.get(plan.profile, PROFILES["generic"])
+        profile = lookup(plan.profile)
         rules = converters(plan.delimiter in ";\t", active_words(profile))
         # A field fed by several columns, per row (Shopify: Status, then Published), reads a derived
         # cell appended to each record: the first non-empty of those columns.

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from product_importer.ingest.plan import FilePlan
-from product_importer.ingest.profiles import PROFILES, Profile, fold_name
+from product_importer.ingest.profiles import Profile, fold_name, lookup
 
 FORMULA_TRIGGERS = frozenset("=+-@")
 FamilyContext = Mapping[str, Any]  # {"key": family key, "values": {header name as written: cell}}
@@ -54,10 +54,7 @@ class RowRules:
 
     @staticmethod
     def for_plan(plan: FilePlan) -> RowRules | None:
-        profile = PROFILES.get(plan.profile)
-        if profile is None:
-            return None
-        rules = RowRules(plan, profile)
+        rules = RowRules(plan, lookup(plan.profile))
         return rules if rules.active else None
 
     @property
