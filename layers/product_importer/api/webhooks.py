@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from product_importer.api import deps
+from product_importer.api.permissions import require
 from product_importer.progress import CursorError
 from product_importer.settings import Settings
 from product_importer.webhooks.dispatch import send_test
@@ -84,7 +85,7 @@ def _allow_private(settings: Settings) -> bool:
     return settings.webhooks_allow_private or settings.local_mode
 
 
-@router.post("", status_code=201, response_model=WebhookOut)
+@router.post("", status_code=201, response_model=WebhookOut, dependencies=[require("admin")])
 def create_webhook(body: WebhookIn, conn: Db, settings: Config) -> dict[str, Any]:
     check_url_syntax(body.url, allow_private=_allow_private(settings))
     hook = WebhookStore(conn).create(
@@ -93,7 +94,7 @@ def create_webhook(body: WebhookIn, conn: Db, settings: Config) -> dict[str, Any
     return hook.public()
 
 
-@router.get("", response_model=WebhookPage)
+@router.get("", response_model=WebhookPage, dependencies=[require("admin")])
 def list_webhooks(
     conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None
 ) -> dict[str, Any]:
@@ -101,12 +102,12 @@ def list_webhooks(
     return {"items": [h.public() for h in hooks], "next_cursor": next_cursor}
 
 
-@router.get("/{webhook_id}", response_model=WebhookOut)
+@router.get("/{webhook_id}", response_model=WebhookOut, dependencies=[require("admin")])
 def get_webhook(webhook_id: str, conn: Db) -> dict[str, Any]:
     return WebhookStore(conn).get(webhook_id).public()
 
 
-@router.patch("/{webhook_id}", response_model=WebhookOut)
+@router.patch("/{webhook_id}", response_model=WebhookOut, dependencies=[require("admin")])
 def update_webhook(webhook_id: str, body: WebhookPatch, conn: Db, settings: Config) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     if changes.get("url") is not None:
@@ -117,13 +118,13 @@ def update_webhook(webhook_id: str, body: WebhookPatch, conn: Db, settings: Conf
     return WebhookStore(conn).update(webhook_id, changes).public()
 
 
-@router.delete("/{webhook_id}", status_code=204)
+@router.delete("/{webhook_id}", status_code=204, dependencies=[require("admin")])
 def delete_webhook(webhook_id: str, conn: Db) -> Response:
     WebhookStore(conn).delete(webhook_id)
     return Response(status_code=204)
 
 
-@router.post("/{webhook_id}/test", response_model=TestResult)
+@router.post("/{webhook_id}/test", response_model=TestResult, dependencies=[require("admin")])
 def test_webhook(webhook_id: str, conn: Db, settings: Config) -> dict[str, Any]:
     store = WebhookStore(conn)
     outcome = send_test(
@@ -140,7 +141,7 @@ def test_webhook(webhook_id: str, conn: Db, settings: Config) -> dict[str, Any]:
     }
 
 
-@router.get("/{webhook_id}/deliveries", response_model=DeliveryPage)
+@router.get("/{webhook_id}/deliveries", response_model=DeliveryPage, dependencies=[require("admin")])
 def list_deliveries(
     webhook_id: str, conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None
 ) -> dict[str, Any]:
