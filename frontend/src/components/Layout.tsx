@@ -1,5 +1,5 @@
 import { Link, NavLink, Outlet, useLocation } from "react-router-dom";
-import { currentAuthSession } from "../lib/auth/session";
+import { currentAuthSession } from "@/lib/auth/session";
 
 export function Layout() {
   const { pathname } = useLocation();

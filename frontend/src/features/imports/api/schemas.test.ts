@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeImport } from "../../../test/api";
+import { makeImport } from "@/test/api";
 import { importDurationMs, importSchema, importThroughput, mergeImports } from "./schemas";
 
 const imp = (o: Record<string, unknown>) => importSchema.parse(makeImport(o));

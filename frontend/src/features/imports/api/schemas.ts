@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pageOf } from "../../../lib/page";
+import { pageOf } from "@/lib/page";
 
 const count = z.number().int().nullable().optional().transform((v) => v ?? null);
 const time = z.string().nullable().optional().transform((v) => v ?? null);

@@ -1,6 +1,6 @@
 import { Link } from "react-router-dom";
-import { StatusBadge } from "../../../components/StatusBadge";
-import { formatDateTime } from "../../../lib/format";
+import { StatusBadge } from "@/components/StatusBadge";
+import { formatDateTime } from "@/lib/format";
 import type { Import } from "../api/schemas";
 import { ImportProgress, ImportStats } from "./ImportStats";
 

@@ -1,7 +1,7 @@
 import { act, screen, waitFor } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeWebSocket, makeImport, mockApi } from "../../../test/api";
-import { renderPage } from "../../../test/render";
+import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
+import { renderPage } from "@/test/render";
 import { ImportDetailPage } from "./ImportDetailPage";
 
 describe("ImportDetailPage", () => {

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
-import { ProgressBar } from "../../../components/ProgressBar";
-import { formatCount, formatDuration, percent } from "../../../lib/format";
+import { ProgressBar } from "@/components/ProgressBar";
+import { formatCount, formatDuration, percent } from "@/lib/format";
 import { importDurationMs, importThroughput, isFinished, type Import } from "../api/schemas";
 
 /** Re-render every second while an import runs, so duration and throughput tick. */

@@ -1,10 +1,11 @@
 import { useState } from "react";
-import { ConfirmDialog } from "../../../components/Dialog";
-import { EmptyState, ErrorMessage, Loading, Notice } from "../../../components/Feedback";
-import { Pager } from "../../../components/Pager";
-import { errorMessage } from "../../../lib/api";
-import { useCursorPager, useDebouncedValue } from "../../../lib/query";
-import { deleteProduct, useProductsPage } from "../api/products";
+import { ConfirmDialog } from "@/components/Dialog";
+import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
+import { Pager } from "@/components/Pager";
+import { errorMessage } from "@/lib/api";
+import { useDebouncedValue } from "@/lib/debounce";
+import { useCursorPager } from "@/lib/paging";
+import { useDeleteProduct, useProductsPage } from "../api/products";
 import { emptyFilters, type Product, type ProductFilters } from "../api/schemas";
 import { DeleteAllDialog } from "./DeleteAllDialog";
 import { ProductFormDialog } from "./ProductFormDialog";
@@ -20,7 +21,7 @@ export function ProductsPage() {
 
   const [editing, setEditing] = useState<Product | null | "new">(null);
   const [deleting, setDeleting] = useState<Product | null>(null);
-  const [deleteBusy, setDeleteBusy] = useState(false);
+  const remove = useDeleteProduct();
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const [deleteAll, setDeleteAll] = useState(false);
   const [flash, setFlash] = useState<string | null>(null);
@@ -30,17 +31,13 @@ export function ProductsPage() {
 
   const confirmDelete = async () => {
     if (!deleting) return;
-    setDeleteBusy(true);
     setDeleteError(null);
     try {
-      await deleteProduct(deleting.sku);
+      await remove.mutateAsync(deleting.sku);
       setFlash(`Deleted ${deleting.sku}.`);
       setDeleting(null);
-      void page.refetch();
     } catch (err) {
       setDeleteError(errorMessage(err));
-    } finally {
-      setDeleteBusy(false);
     }
   };
 
@@ -112,7 +109,7 @@ export function ProductsPage() {
         </div>
       ) : null}
 
-      {page.loading ? <Loading label="Loading products…" /> : null}
+      {page.isLoading ? <Loading label="Loading products…" /> : null}
       {page.error ? <ErrorMessage error={page.error} onRetry={() => void page.refetch()} title="Could not load products." /> : null}
       {page.data && page.data.items.length === 0 ? (
         filtered ? (
@@ -122,7 +119,7 @@ export function ProductsPage() {
         )
       ) : null}
       {page.data && page.data.items.length > 0 ? (
-        <ProductTable products={page.data.items} busy={page.fetching} onEdit={setEditing} onDelete={setDeleting} />
+        <ProductTable products={page.data.items} busy={page.isFetching} onEdit={setEditing} onDelete={setDeleting} />
       ) : null}
       <Pager
         label="Product pages"
@@ -131,7 +128,7 @@ export function ProductsPage() {
         hasNext={Boolean(page.data?.next_cursor)}
         onPrevious={pager.previous}
         onNext={() => page.data?.next_cursor && pager.next(page.data.next_cursor)}
-        busy={page.fetching}
+        busy={page.isFetching}
       />
 
       {editing !== null ? (
@@ -141,7 +138,6 @@ export function ProductsPage() {
           onSaved={(p) => {
             setFlash(editing === "new" ? `Created ${p.sku}.` : `Saved ${p.sku}.`);
             setEditing(null);
-            void page.refetch();
           }}
         />
       ) : null}
@@ -154,7 +150,7 @@ export function ProductsPage() {
             </p>
           }
           confirmLabel="Delete product"
-          busy={deleteBusy}
+          busy={remove.isPending}
           error={deleteError ? <div className="alert alert--error" role="alert">{deleteError}</div> : null}
           onConfirm={() => void confirmDelete()}
           onCancel={() => {
@@ -170,7 +166,6 @@ export function ProductsPage() {
             setDeleteAll(false);
             setFlash(count === null ? "All products were deleted." : `Deleted ${count} products.`);
             pager.first();
-            void page.refetch();
           }}
         />
       ) : null}
