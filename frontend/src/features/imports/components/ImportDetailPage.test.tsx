@@ -43,6 +43,30 @@ describe("ImportDetailPage", () => {
     await waitFor(() => expect(screen.getByTestId("detail-status")).toHaveTextContent("Completed"));
   });
 
+  it("says how the file was read: encoding, profile, skipped rows and warnings", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: {} }),
+      "GET /api/imports/imp-1": () => ({
+        body: makeImport({
+          status: "completed",
+          encoding: "windows-1252",
+          profile: "shopify",
+          rows_skipped: 12,
+          warnings: ["Two columns are named “Price”: the leftmost is used, the other is ignored."],
+          mapping: { id: "m-1", "Item Code": "sku" },
+        }),
+      }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    expect(await screen.findByTestId("fact-encoding")).toHaveTextContent("Windows-1252");
+    expect(screen.getByTestId("fact-profile")).toHaveTextContent("Shopify export");
+    expect(screen.getByTestId("fact-skipped")).toHaveTextContent("12");
+    expect(screen.getByTestId("stat-skipped")).toHaveTextContent("12");
+    expect(screen.getByTestId("import-warnings")).toHaveTextContent("Two columns are named “Price”");
+    expect(screen.getByTestId("mapping-used")).toHaveTextContent("Item Code → SKU");
+  });
+
   it("says when the import does not exist", async () => {
     mockApi({
       "GET /api/config": () => ({ body: {} }),

@@ -6,6 +6,7 @@ import { ApiError, errorMessage, signInRequired } from "@/lib/api";
 import { formatDateTime } from "@/lib/format";
 import { downloadImportErrors, getImport, importErrorsCsvUrl, useImport, useImportSnapshotWriter } from "../api/imports";
 import { useLiveImports } from "../api/useLiveImports";
+import { ImportFileInfo } from "./ImportFileInfo";
 import { ImportProgress, ImportStats } from "./ImportStats";
 import { LiveIndicator } from "./LiveIndicator";
 import { RowErrorTable } from "./RowErrorTable";
@@ -78,6 +79,8 @@ export function ImportDetailPage() {
               Import id: <code>{imp.id}</code>
             </p>
           </section>
+
+          <ImportFileInfo imp={imp} />
 
           {imp.rows_failed !== 0 ? (
             <div className="toolbar">
