@@ -1,5 +1,6 @@
 import { useCallback } from "react";
-import { EmptyState, ErrorMessage, Loading } from "@/components/Feedback";
+import { Can } from "@/components/Can";
+import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { Pager } from "@/components/Pager";
 import { useConfig } from "@/lib/config";
 import { useCursorPager } from "@/lib/paging";
@@ -31,7 +32,12 @@ export function ImportsPage() {
         <p className="page__lead">Upload product catalogues as CSV. Each file becomes one import that runs in the background.</p>
       </header>
 
-      <DropZone onFiles={uploads.addFiles} maxBytes={config.data?.max_upload_bytes} />
+      <Can
+        group="importer"
+        fallback={<Notice>You can follow imports here. Starting one needs the importer group; ask an administrator.</Notice>}
+      >
+        <DropZone onFiles={uploads.addFiles} maxBytes={config.data?.max_upload_bytes} />
+      </Can>
       <UploadList
         uploads={uploads.uploads}
         onCancel={uploads.cancel}

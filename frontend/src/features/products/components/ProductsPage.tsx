@@ -1,8 +1,10 @@
 import { useState } from "react";
+import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
 import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { Pager } from "@/components/Pager";
 import { errorMessage } from "@/lib/api";
+import { usePermissions } from "@/lib/auth/permissions";
 import { useDebouncedValue } from "@/lib/debounce";
 import { useCursorPager } from "@/lib/paging";
 import { useDeleteProduct, useProductsPage } from "../api/products";
@@ -18,6 +20,7 @@ export function ProductsPage() {
   const debounced = useDebouncedValue(filters, SEARCH_DEBOUNCE_MS);
   const pager = useCursorPager(JSON.stringify(debounced));
   const page = useProductsPage(debounced, pager.cursor);
+  const canEdit = usePermissions().can("admin");
 
   const [editing, setEditing] = useState<Product | null | "new">(null);
   const [deleting, setDeleting] = useState<Product | null>(null);
@@ -48,14 +51,16 @@ export function ProductsPage() {
           <h1>Products</h1>
           <p className="page__lead">The catalogue, as imports and manual edits left it.</p>
         </div>
-        <div className="page__actions">
-          <button type="button" className="button button--primary" onClick={() => setEditing("new")}>
-            New product
-          </button>
-          <button type="button" className="button button--danger-outline" onClick={() => setDeleteAll(true)}>
-            Delete all products
-          </button>
-        </div>
+        <Can group="admin">
+          <div className="page__actions">
+            <button type="button" className="button button--primary" onClick={() => setEditing("new")}>
+              New product
+            </button>
+            <button type="button" className="button button--danger-outline" onClick={() => setDeleteAll(true)}>
+              Delete all products
+            </button>
+          </div>
+        </Can>
       </header>
 
       <form className="filters" role="search" aria-label="Filter products" onSubmit={(e) => e.preventDefault()}>
@@ -119,7 +124,12 @@ export function ProductsPage() {
         )
       ) : null}
       {page.data && page.data.items.length > 0 ? (
-        <ProductTable products={page.data.items} busy={page.isFetching} onEdit={setEditing} onDelete={setDeleting} />
+        <ProductTable
+          products={page.data.items}
+          busy={page.isFetching}
+          onEdit={canEdit ? setEditing : null}
+          onDelete={canEdit ? setDeleting : null}
+        />
       ) : null}
       <Pager
         label="Product pages"

@@ -1,11 +1,25 @@
 import { useState } from "react";
-import { EmptyState, ErrorMessage, Loading } from "@/components/Feedback";
+import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
+import { usePermissions } from "@/lib/auth/permissions";
 import { useWebhooks } from "../api/webhooks";
 import type { Webhook } from "../api/schemas";
 import { WebhookCard } from "./WebhookCard";
 import { WebhookFormDialog } from "./WebhookFormDialog";
 
 export function WebhooksPage() {
+  const allowed = usePermissions().can("admin");
+  if (!allowed) {
+    return (
+      <div className="page">
+        <h1>Webhooks</h1>
+        <Notice>Webhooks are managed by administrators (their URLs can carry credentials).</Notice>
+      </div>
+    );
+  }
+  return <WebhookList />;
+}
+
+function WebhookList() {
   const q = useWebhooks();
   const [editing, setEditing] = useState<Webhook | "new" | null>(null);
 
