@@ -8,6 +8,7 @@ writes no product (docs/changes-and-undo.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -41,10 +42,8 @@ def settle(conn: psycopg.Connection) -> None:
     commits (not a savepoint of it). Inside the caller's own transaction block it does nothing: the work
     then commits with the caller's."""
     if conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
-        try:
+        with contextlib.suppress(psycopg.ProgrammingError):
             conn.commit()
-        except psycopg.ProgrammingError:
-            pass
 
 
 def undo_retention_days() -> int:
