@@ -75,6 +75,7 @@ def register_import(
             " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (import_id) DO NOTHING",
             (import_id, import_no, mode, status, partner, replace_scope, preview_of),
         )
+        conn.execute("INSERT INTO import_totals (import_id) VALUES (%s) ON CONFLICT DO NOTHING", (import_id,))
         day = conn.execute("SELECT undo_day FROM import_registry WHERE import_id = %s", (import_id,)).fetchone()
         if day is not None:
             ensure_undo_partition(conn, day[0])
