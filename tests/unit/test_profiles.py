@@ -10,7 +10,7 @@ from product_importer.ingest import ROW_FIELDS, ParsedChunk, parse_chunk, sniff
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.profiles import PROFILES, Profile, fold_name, recognise
 from product_importer.ingest.rows import family_context, family_key, read_records
-from product_importer.ingest.rules import literal_newlines
+from product_importer.ingest.rules import PRICED_ROWS_SKIPPED, literal_newlines
 
 from tests.csv_samples import csv_bytes
 
@@ -127,6 +127,15 @@ def test_shopify_variants_inherit_from_their_familys_first_row_and_are_named_aft
     assert found["TEE-M-BLUE"]["price"] == "11"
     assert (found["MUG"]["name"], found["MUG"]["brand"], found["MUG"]["active"]) == ("Mug", "Other", False)
     assert (parsed.rows_seen, parsed.rows_skipped) == (3, 1)  # the image-only row
+    assert parsed.warnings == []
+
+
+def test_a_priced_shopify_row_without_a_sku_is_skipped_with_a_warning():
+    _, parsed = read([SHOPIFY, shopify_row(handle="tee", title="Tee", variant_price="25"),
+                      shopify_row(handle="tee", variant_sku="T-S", option1_value="S")])
+
+    assert (len(parsed.rows), parsed.rows_skipped) == (1, 1)
+    assert parsed.warnings == [PRICED_ROWS_SKIPPED]
 
 
 def test_status_wins_over_published_and_draft_or_archived_are_inactive():

@@ -301,8 +301,9 @@ class _Compiled:
                 kept_numbers.append(number)
             records, numbers = kept, kept_numbers
         if self.rules is not None:
-            records, numbers, dropped = self.rules.apply(records, numbers, context)
+            records, numbers, dropped, notes = self.rules.apply(records, numbers, context)
             skipped += dropped
+            warnings.extend(n for n in notes if n not in warnings)
         for columns in self.derived:
             for record in records:
                 record.append(next((v for c in columns if (v := record[c]).strip()), ""))

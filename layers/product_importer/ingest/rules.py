@@ -15,6 +15,10 @@ from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.profiles import Profile, fold_name, lookup
 
 FORMULA_TRIGGERS = frozenset("=+-@")
+PRICED_ROWS_SKIPPED = (
+    "rows without a SKU were skipped although they have a price (a platform row without a SKU is no "
+    "product): give them a SKU to import them"
+)
 FamilyContext = Mapping[str, Any]  # {"key": family key, "values": {header name as written: cell}}
 
 
@@ -49,6 +53,7 @@ class RowRules:
         self.lone_option = profile.lone_option
         self.name = field_index.get("name")
         self.sku = field_index.get("sku")
+        self.price = field_index.get("price")
         self.parent = _column(plan, profile.parent[0]) if profile.parent else None
         self.own_id = _column(plan, profile.parent[1]) if profile.parent else None
 
@@ -66,8 +71,8 @@ class RowRules:
 
     def apply(
         self, records: list[list[str]], numbers: Sequence[int], context: FamilyContext | None
-    ) -> tuple[list[list[str]], list[int], int]:
-        """Apply the rules: ``(records kept, their row numbers, rows skipped)``."""
+    ) -> tuple[list[list[str]], list[int], int, list[str]]:
+        """Apply the rules: ``(records kept, their row numbers, rows skipped, warnings)``."""
         if self.unescape:
             for record in records:
                 for i, cell in enumerate(record):
@@ -84,11 +89,15 @@ class RowRules:
         kept: list[list[str]] = []
         kept_numbers: list[int] = []
         skipped = 0
+        warnings: list[str] = []
         for record, number in zip(records, numbers, strict=True):
-            if any(record[c].strip() for c in self.skip_with) or (
-                self.skip_without is not None and not record[self.skip_without].strip()
-            ):
+            if any(record[c].strip() for c in self.skip_with):
                 skipped += 1
+                continue
+            if self.skip_without is not None and not record[self.skip_without].strip():
+                skipped += 1
+                if self.price is not None and record[self.price].strip() and not warnings:
+                    warnings.append(PRICED_ROWS_SKIPPED)
                 continue
             if self.options and self.name is not None:
                 self._name_after_options(record)
@@ -96,7 +105,7 @@ class RowRules:
                 self._name_after_parent(record, parents)
             kept.append(record)
             kept_numbers.append(number)
-        return kept, kept_numbers, skipped
+        return kept, kept_numbers, skipped, warnings
 
     # ---- families (Shopify): a family's rows inherit the empty cells of its first row --------------------
 
