@@ -51,6 +51,8 @@ from product_importer.ingest.values import Converter, converters
 ROW_FIELDS = ("row_no", "sku_key", *FIELDS, "attributes")  # the layout of a valid row tuple
 
 MAX_ERROR_VALUE = 200
+# A record the reading rejected as a whole: (message, its cells as far as known, an excerpt of its text).
+_Broken = tuple[str, list[str] | None, str | None]
 UNTERMINATED_QUOTE = "unterminated quote: a quoted value opened here never closes; close or remove the quote"
 
 _json_string = cast(Callable[[str], str], json.encoder.encode_basestring)  # C; as json.dumps(ensure_ascii=False)
@@ -74,10 +76,26 @@ class ParsedChunk:
     rows_seen: int  # rows imported or failed: len(rows) + rows that have errors
     rows_skipped: int = 0  # blank rows and rows the profile skips (not in rows_seen)
     warnings: list[str] = field(default_factory=list)  # for the import's warnings (deduplicate them)
+    # The family open at the end (its first row's inheritable cells): pass it as ``family_context`` to
+    # the parse of the records that follow, when a range is parsed in several batches. None: no family.
+    family_tail: dict[str, Any] | None = None
 
     @property
     def rows_failed(self) -> int:
         return self.rows_seen - len(self.rows)
+
+    @classmethod
+    def combine(cls, parts: Iterable[ParsedChunk]) -> ParsedChunk:
+        """Consecutive parses (batches of one range, in row order) as one."""
+        combined = cls([], [], 0)
+        for part in parts:
+            combined.rows.extend(part.rows)
+            combined.errors.extend(part.errors)
+            combined.rows_seen += part.rows_seen
+            combined.rows_skipped += part.rows_skipped
+            combined.warnings.extend(w for w in part.warnings if w not in combined.warnings)
+            combined.family_tail = part.family_tail
+        return combined
 
 
 def parse_chunk(
@@ -86,11 +104,40 @@ def parse_chunk(
     """Parse the bytes of whole records; the first is data row ``first_row``."""
     text, lossy = decode(data, plan.data_encoding)
     records, unterminated = _read(text, plan.delimiter)
-    preset: dict[int, tuple[str, list[str] | None]] = {}
+    preset: dict[int, _Broken] = {}
     if unterminated:
         records, preset = _resync(text, plan.delimiter)
     numbers = range(first_row, first_row + len(records))
     return _compiled(plan).parse(records, numbers, preset, lossy, "\x00" in text, family_context)
+
+
+def parse_rows(
+    records: list[list[str]],
+    plan: FilePlan,
+    first_row: int,
+    *,
+    broken: Mapping[int, tuple[str, str | None]] | None = None,
+    lossy: bool | None = None,
+    has_nul: bool | None = None,
+    family_context: FamilyContext | None = None,
+) -> ParsedChunk:
+    """Parse consecutive records the byte level read and split into cells; ``records[i]`` is row
+    ``first_row + i`` (a blank line is ``[]``). The lists in ``records`` may be changed in place.
+
+    ``broken[i] = (message, excerpt)``: the byte level rejected record ``i`` as a whole (its entry in
+    ``records`` is ``[]``): the row fails with that message and shows the excerpt as its value.
+    ``lossy``: some cells may hold undecodable UTF-8 bytes as surrogate escapes; ``has_nul``: some
+    cell may hold a NUL (``b"\\x00" in data`` is the cheap way to know); None: look.
+    """
+    if lossy is None:
+        lossy = plan.data_encoding == "utf-8" and any(
+            has_undecodable(cell) for record in records for cell in record if not cell.isascii()
+        )
+    if has_nul is None:
+        has_nul = any("\x00" in "".join(record) for record in records)
+    preset = {i: (message, None, excerpt) for i, (message, excerpt) in (broken or {}).items()}
+    numbers = range(first_row, first_row + len(records))
+    return _compiled(plan).parse(records, numbers, preset, lossy, has_nul, family_context)
 
 
 def parse_records(
@@ -99,12 +146,12 @@ def parse_records(
     """Parse records the byte level read (see ``Record``); they come in row order."""
     cells: list[list[str]] = []
     numbers: list[int] = []
-    preset: dict[int, tuple[str, list[str] | None]] = {}
+    preset: dict[int, _Broken] = {}
     lossy = has_nul = False
     for i, record in enumerate(records):
         numbers.append(record.row_no)
         if record.error is not None:
-            preset[i] = (record.error, record.cells)
+            preset[i] = (record.error, record.cells, None)
             cells.append([])
             continue
         row = record.cells or []
@@ -119,13 +166,13 @@ def read_records(data: bytes, plan: FilePlan, first_row: int) -> list[Record]:
     """The records ``parse_chunk`` reads from ``data`` (undecodable UTF-8 as surrogate escapes)."""
     text, _ = decode(data, plan.data_encoding)
     records, unterminated = _read(text, plan.delimiter)
-    preset: dict[int, tuple[str, list[str] | None]] = {}
+    preset: dict[int, _Broken] = {}
     if unterminated:
         records, preset = _resync(text, plan.delimiter)
     out = []
     for i, record in enumerate(records):
         if i in preset:
-            message, cells = preset[i]
+            message, cells, _ = preset[i]
             out.append(Record(first_row + i, cells, message))
         else:
             out.append(Record(first_row + i, record))
@@ -168,12 +215,12 @@ def _read(text: str, delimiter: str) -> tuple[list[list[str]], bool]:
     return records, True
 
 
-def _resync(text: str, delimiter: str) -> tuple[list[list[str]], dict[int, tuple[str, list[str] | None]]]:
+def _resync(text: str, delimiter: str) -> tuple[list[list[str]], dict[int, _Broken]]:
     """Read ``text`` whose quote never closes: the record where it opened is an error on its first line,
     and reading goes on at the next line (CONTRACT §1). Rare, so plain Python."""
     lines = list(io.StringIO(text, newline=""))
     records: list[list[str]] = []
-    preset: dict[int, tuple[str, list[str] | None]] = {}
+    preset: dict[int, _Broken] = {}
     start = 0
     while start < len(lines):
         source = _Lines(lines, start)
@@ -188,7 +235,7 @@ def _resync(text: str, delimiter: str) -> tuple[list[list[str]], dict[int, tuple
             break
         records.append([])
         shown = next(csv.reader([lines[begun].rstrip("\r\n")], delimiter=delimiter), [])
-        preset[len(records) - 1] = (UNTERMINATED_QUOTE, shown)
+        preset[len(records) - 1] = (UNTERMINATED_QUOTE, shown, None)
         start = begun + 1
     return records, preset
 
@@ -253,7 +300,7 @@ class _Compiled:
         self,
         records: list[list[str]],
         numbers: Sequence[int],
-        preset: Mapping[int, tuple[str, list[str] | None]],
+        preset: Mapping[int, _Broken],
         lossy: bool,
         has_nul: bool,
         context: FamilyContext | None,
@@ -262,6 +309,7 @@ class _Compiled:
         broken: list[RowError] = []
         warnings: list[str] = []
         skipped = 0
+        family_tail: dict[str, Any] | None = None
         clean = (
             not preset and not lossy and not has_nul
             and (not records or min(map(len, records)) == width == max(map(len, records)))
@@ -272,8 +320,8 @@ class _Compiled:
             for i, record in enumerate(records):
                 number = numbers[i]
                 if i in preset:
-                    message, cells = preset[i]
-                    broken.append(self._preset_error(number, message, cells))
+                    message, cells, excerpt = preset[i]
+                    broken.append(self._preset_error(number, message, cells, excerpt))
                     continue
                 joined = "".join(record)
                 if not joined or joined.isspace():
@@ -301,9 +349,10 @@ class _Compiled:
                 kept_numbers.append(number)
             records, numbers = kept, kept_numbers
         if self.rules is not None:
-            records, numbers, dropped, notes = self.rules.apply(records, numbers, context)
-            skipped += dropped
-            warnings.extend(n for n in notes if n not in warnings)
+            applied = self.rules.apply(records, numbers, context)
+            records, numbers, family_tail = applied.records, applied.numbers, applied.family_tail
+            skipped += applied.skipped
+            warnings.extend(n for n in applied.warnings if n not in warnings)
         for columns in self.derived:
             for record in records:
                 record.append(next((v for c in columns if (v := record[c]).strip()), ""))
@@ -311,7 +360,7 @@ class _Compiled:
         if broken:
             errors.extend(broken)
             errors.sort(key=_by_row)
-        return ParsedChunk(rows, errors, len(rows) + failed + len(broken), skipped + blank, warnings)
+        return ParsedChunk(rows, errors, len(rows) + failed + len(broken), skipped + blank, warnings, family_tail)
 
     def validate(
         self, records: list[list[str]], numbers: Sequence[int]
@@ -368,9 +417,9 @@ class _Compiled:
         encoded = [list(map(_json_string, columns[i])) for i in self.attribute_indexes]
         return [template % values for values in zip(*encoded, strict=True)]
 
-    def _preset_error(self, row: int, message: str, cells: list[str] | None) -> RowError:
+    def _preset_error(self, row: int, message: str, cells: list[str] | None, excerpt: str | None) -> RowError:
         if not cells:
-            return RowError(row, None, None, message, None)
+            return RowError(row, None, None, message, None if excerpt is None else _excerpt(excerpt))
         column = len(cells) - 1
         label = self.labels[column] if column < self.width else None
         return self._error(cells, row, label, message, cells[column])

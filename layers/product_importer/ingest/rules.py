@@ -9,7 +9,7 @@ A profile that switches none of them costs nothing: ``RowRules.for_plan`` return
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.profiles import Profile, fold_name, lookup
@@ -20,6 +20,14 @@ PRICED_ROWS_SKIPPED = (
     "product): give them a SKU to import them"
 )
 FamilyContext = Mapping[str, Any]  # {"key": family key, "values": {header name as written: cell}}
+
+
+class Applied(NamedTuple):
+    records: list[list[str]]  # the records that are products, changed by the rules
+    numbers: list[int]  # their row numbers
+    skipped: int  # rows the rules skipped
+    warnings: list[str]
+    family_tail: dict[str, Any] | None  # the family open at the end, as a family context
 
 
 def _columns(plan: FilePlan, names: Sequence[str]) -> list[int]:
@@ -71,8 +79,8 @@ class RowRules:
 
     def apply(
         self, records: list[list[str]], numbers: Sequence[int], context: FamilyContext | None
-    ) -> tuple[list[list[str]], list[int], int, list[str]]:
-        """Apply the rules: ``(records kept, their row numbers, rows skipped, warnings)``."""
+    ) -> Applied:
+        """Apply the rules to consecutive records (``context``: the family open before the first)."""
         if self.unescape:
             for record in records:
                 for i, cell in enumerate(record):
@@ -82,8 +90,7 @@ class RowRules:
             for record in records:
                 if "\\n" in record[column]:
                     record[column] = literal_newlines(record[column])
-        if self.inherit:
-            self._inherit(records, context)
+        family_tail = self._inherit(records, context) if self.inherit else None
         parents = self._parents(records) if self.parent is not None and self.name is not None else None
 
         kept: list[list[str]] = []
@@ -105,21 +112,26 @@ class RowRules:
                 self._name_after_parent(record, parents)
             kept.append(record)
             kept_numbers.append(number)
-        return kept, kept_numbers, skipped, warnings
+        return Applied(kept, kept_numbers, skipped, warnings, family_tail)
 
     # ---- families (Shopify): a family's rows inherit the empty cells of its first row --------------------
 
-    def _inherit(self, records: list[list[str]], context: FamilyContext | None) -> None:
+    def _inherit(self, records: list[list[str]], context: FamilyContext | None) -> dict[str, Any] | None:
+        """Fill the empty inheritable cells of each family's rows from its first row; return the family
+        open at the end as a context (the one given, when no record has a family key)."""
         assert self.family is not None
         firsts: dict[str, list[str]] = {}
+        last: str | None = None
         if context and context.get("key"):
             values = context.get("values") or {}
-            firsts[str(context["key"])] = [str(values.get(name, "")) for name in self.inherit_names]
+            last = str(context["key"])
+            firsts[last] = [str(values.get(name, "")) for name in self.inherit_names]
         family, inherit = self.family, self.inherit
         for record in records:
             key = record[family].strip()
             if not key:
                 continue
+            last = key
             first = firsts.get(key)
             if first is None:
                 firsts[key] = [record[c] for c in inherit]
@@ -127,6 +139,10 @@ class RowRules:
             for column, value in zip(inherit, first, strict=True):
                 if not record[column].strip():
                     record[column] = value
+        if last is None:
+            return None
+        values = {name: v for name, v in zip(self.inherit_names, firsts[last], strict=True) if v}
+        return {"key": last, "values": values}
 
     def context_of(self, record: Sequence[str]) -> dict[str, Any] | None:
         if self.family is None or self.family >= len(record) or not record[self.family].strip():
