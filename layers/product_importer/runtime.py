@@ -10,10 +10,13 @@ import psycopg
 
 from product_importer.aws import cached_client
 from product_importer.db.connection import ConnectionHolder, resolve_database_url
+from product_importer.imports.store import ImportRequests
 from product_importer.models import ImportTotals
+from product_importer.pipeline.jobs import ImportJobs
 from product_importer.progress import ProgressStore
 from product_importer.settings import get_settings
 from product_importer.storage import MessageQueue, ObjectStore
+from product_importer.transfers import Transfers
 
 T = TypeVar("T")
 
@@ -46,6 +49,24 @@ def queue(url: str) -> MessageQueue:
 @lru_cache(maxsize=1)
 def _holder() -> ConnectionHolder:
     return ConnectionHolder(lambda: resolve_database_url(get_settings()))
+
+
+@per_container
+def import_requests() -> ImportRequests:
+    """The API's reads and writes of Import items (the progress table)."""
+    return ImportRequests(get_settings().progress_table, cached_client("dynamodb"))
+
+
+@per_container
+def transfers() -> Transfers:
+    return Transfers(cached_client("s3"))
+
+
+@per_container
+def import_jobs() -> ImportJobs:
+    """Where the API sends the pipeline's asynchronous work (apply's split, revert, confirmed replace)."""
+    settings = get_settings()
+    return ImportJobs(splits=queue(settings.object_events_queue_url), chunks=queue(settings.chunks_queue_url))
 
 
 def db_connection() -> psycopg.Connection:

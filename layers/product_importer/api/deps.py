@@ -10,8 +10,11 @@ from psycopg_pool import ConnectionPool
 
 from product_importer import runtime
 from product_importer.db.connection import resolve_database_url
+from product_importer.imports.store import ImportRequests
+from product_importer.pipeline.jobs import ImportJobs
 from product_importer.progress import ProgressStore
 from product_importer.settings import Settings, get_settings
+from product_importer.transfers import Transfers
 
 
 def settings() -> Settings:
@@ -35,3 +38,15 @@ def db() -> Iterator[psycopg.Connection]:
 
 def progress() -> ProgressStore:
     return runtime.progress_store()
+
+
+def imports() -> ImportRequests:
+    return runtime.import_requests()
+
+
+def transfers() -> Transfers:
+    return runtime.transfers()
+
+
+def jobs() -> ImportJobs:
+    return runtime.import_jobs()
