@@ -1,4 +1,5 @@
-"""/api/imports through FastAPI's TestClient: DynamoDB and S3 presigning on moto in process, PostgreSQL faked."""
+"""/api/imports through FastAPI's TestClient: DynamoDB and S3 presigning on moto in process, PostgreSQL faked
+(the import sequence only). Row errors, errors.csv and the import actions: tests/integration/test_*api*.py."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from moto import mock_aws
 from product_importer.api import deps
 from product_importer.api.app import create_app
 from product_importer.aws import cached_client
+from product_importer.imports.store import ImportRequests
 from product_importer.models import Import, ImportStatus
 from product_importer.progress import ProgressStore, table_definition
 from product_importer.settings import Settings, get_settings
+from product_importer.transfers import Transfers
 
 BUCKET = "uploads-test"
 MAX_BYTES = 10_000
@@ -130,7 +133,10 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
 
         app = create_app(static_dir=None)
         app.dependency_overrides[deps.settings] = lambda: settings
+        requests = ImportRequests("progress-api-test", dynamodb)
         app.dependency_overrides[deps.progress] = lambda: store
+        app.dependency_overrides[deps.imports] = lambda: requests
+        app.dependency_overrides[deps.transfers] = lambda: Transfers(boto3.client("s3", region_name="us-east-1"))
         app.dependency_overrides[deps.db] = db
         app.dependency_overrides[deps.pool] = lambda: FakePool(conn)
         with TestClient(app) as client:
@@ -245,61 +251,3 @@ def test_get_returns_the_import_or_404(api: Api) -> None:
     assert "not found" in missing.json()["detail"]
     assert api.client.get("/api/imports/does-not-exist/errors").status_code == 404
     assert api.client.get("/api/imports/does-not-exist/errors.csv").status_code == 404
-
-
-def test_row_errors_page_by_row_with_a_cursor(api: Api) -> None:
-    import_id = api.existing_import("2026-11-28T10:00:00.000Z")
-    api.conn.errors = [
-        (import_id, 9, 5, "E", "price", "price must be a decimal", "x"),
-        (import_id, 1, 1, "A", "sku", "sku is required", ""),
-        (import_id, 3, 2, "B", "price", "bad", "-1"),
-        (import_id, 3, 3, "B", "quantity", "bad", "-2"),
-        (import_id, 7, 4, None, None, "wrong number of fields", None),
-        ("another-import", 2, 6, "Z", "name", "other", ""),
-    ]
-
-    first = api.client.get(f"/api/imports/{import_id}/errors", params={"limit": 2}).json()
-    second = api.client.get(
-        f"/api/imports/{import_id}/errors", params={"limit": 2, "cursor": first["next_cursor"]}
-    ).json()
-    third = api.client.get(
-        f"/api/imports/{import_id}/errors", params={"limit": 2, "cursor": second["next_cursor"]}
-    ).json()
-
-    assert first["items"][0] == {
-        "row": 1,
-        "sku": "A",
-        "column": "sku",
-        "message": "sku is required",
-        "value": "",
-    }
-    rows = [(e["row"], e["column"]) for page in (first, second, third) for e in page["items"]]
-    assert rows == [(1, "sku"), (3, "price"), (3, "quantity"), (7, None), (9, "price")]
-    assert first["next_cursor"] and second["next_cursor"] and third["next_cursor"] is None
-    assert (
-        api.client.get(f"/api/imports/{import_id}/errors", params={"cursor": "bm9wZQ=="}).status_code == 400
-    )
-
-
-def test_errors_csv_neutralises_formulas_for_spreadsheets(api: Api) -> None:
-    import_id = api.existing_import("2026-11-28T10:00:00.000Z", filename="spring.csv")
-    dangerous = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
-    api.conn.errors = [
-        (import_id, i + 1, i + 1, cell, "price", f"message {cell}", cell) for i, cell in enumerate(dangerous)
-    ]
-    api.conn.errors.append((import_id, 50, 50, "SAFE-1", "name", "plain = fine", "a-b"))
-
-    response = api.client.get(f"/api/imports/{import_id}/errors.csv")
-
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
-    assert 'filename="spring-errors.csv"' in response.headers["content-disposition"]
-    text = response.content.decode("utf-8")
-    assert text.startswith("\ufeff")
-    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
-    assert rows[0] == ["row", "sku", "column", "message", "value"]
-    for row, cell in zip(rows[1:], dangerous, strict=False):
-        assert row[1] == "'" + cell and row[4] == "'" + cell
-        assert row[3] == f"message {cell}"  # not formula-like: left as it is
-    assert rows[-1] == ["50", "SAFE-1", "name", "plain = fine", "a-b"]
-    assert len(rows) == 1 + len(dangerous) + 1
