@@ -87,6 +87,8 @@ class ChunkCounts:
     products_updated: int
     products_unchanged: int
     replayed: bool = False  # True: the ledger already had this chunk and nothing was written
+    rows_skipped: int = 0  # blank / profile-skipped rows (counted in rows_processed)
+    products_deactivated: int = 0  # by a replace (never by a chunk of rows)
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,17 @@ class ImportTotals:
     products_created: int
     products_updated: int
     products_unchanged: int
+    rows_skipped: int = 0
+    products_deactivated: int = 0
 
 
 @dataclass(frozen=True)
 class ChunkResult:
     chunk: ChunkCounts
     totals: ImportTotals
+    import_failed: bool = False  # the import is failed: by this chunk (max_errors passed) or before it
+    written: bool = True  # False: the import had ended (failed, reverting, …) and the chunk wrote nothing
+    error: str | None = None  # why the import failed ("too many row errors" when this chunk failed it)
 
 
 class ChunkMessage(BaseModel):
@@ -173,22 +180,29 @@ class SplitRequest(BaseModel):
 
 
 class RevertRequest(BaseModel):
-    """To the chunk queue: revert ``import_id`` (already ``reverting``, its ``revert`` object set).
+    """To the chunk queue: revert one planned chunk of ``import_id`` (already ``reverting``).
 
-    ``chunk_no``/``chunks_total`` None: the whole revert, to plan (the consumer fans it out into
-    numbered parts on the same queue if it is large, each exactly once by the chunk ledger)."""
+    ``POST /api/imports/{id}/revert`` plans the revert (``db.revert.plan_revert``: ``chunks_total`` SKU
+    ranges) and sends one of these per chunk; the consumer runs ``db.revert.revert_chunk(conn,
+    import_id=…, chunk_no=…)`` (exactly once by its ledger), writes the revert's totals into the import's
+    ``revert`` object, and on the last chunk (``totals.done``) ends the import ``reverted``."""
 
     kind: Literal["revert"] = "revert"
     import_id: str
     requested_at: str
-    chunk_no: int | None = Field(default=None, ge=0)
-    chunks_total: int | None = Field(default=None, ge=0)
+    chunk_no: int = Field(ge=0)
+    chunks_total: int = Field(ge=1)
 
 
 class ReplaceRequest(BaseModel):
     """To the chunk queue: carry out the held replace of ``import_id`` (``replace.status`` is ``held``,
-    ``replace.confirmed_at`` set): deactivate the products in scope the file did not contain."""
+    ``replace.confirmed_at`` set): ``db.replace.deactivate_missing(conn, import_id, scope=…, partner=…,
+    after=…)`` until its ``next_after`` is None (a long scope continues in a new message with ``after``),
+    then ``replace.status`` ``done`` and ``products_deactivated`` on the import."""
 
     kind: Literal["replace"] = "replace"
     import_id: str
     requested_at: str
+    scope: Literal["all", "partner"]
+    partner: str | None = None
+    after: str | None = None  # a continuation: the SKU key to go on after

@@ -22,9 +22,9 @@ from product_importer.db.chunks import next_import_number
 from product_importer.imports.store import ImportRequests, dynamo_values
 from product_importer.models import Import, ImportOptions, ImportStatus, utcnow
 from product_importer.pipeline.jobs import ImportJobs
-from product_importer.progress import ProgressStore, table_definition, to_item
+from product_importer.progress import DynamoProgressStore, table_definition, to_item
 from product_importer.settings import Settings, get_settings
-from product_importer.storage import MessageQueue
+from product_importer.storage import SqsMessageQueue
 from product_importer.transfers import Transfers
 from psycopg_pool import ConnectionPool
 
@@ -39,7 +39,7 @@ class ApiHarness:
     settings: Settings
     database_url: str
     requests: ImportRequests
-    progress: ProgressStore
+    progress: DynamoProgressStore
     dynamodb: Any
     s3: Any
     sqs: Any
@@ -109,10 +109,12 @@ def api_harness(database_url: str, monkeypatch: pytest.MonkeyPatch, **settings: 
         chunks_url = sqs.create_queue(QueueName="chunks-api-test")["QueueUrl"]
         config = Settings(database_url=database_url, uploads_bucket=BUCKET, progress_table=TABLE,
                           object_events_queue_url=splits_url, chunks_queue_url=chunks_url,
-                          **{"local_mode": True, **settings})
+                          chunks_dlq_url=chunks_url, webhooks_queue_url=chunks_url,
+                          connections_table="connections-api-test", websocket_url="ws://127.0.0.1:1/ws",
+                          websocket_management_url="http://127.0.0.1:1", **{"local_mode": True, **settings})
         requests = ImportRequests(TABLE, dynamodb)
-        progress = ProgressStore(TABLE, dynamodb)
-        jobs = ImportJobs(splits=MessageQueue(sqs, splits_url), chunks=MessageQueue(sqs, chunks_url))
+        progress = DynamoProgressStore(TABLE, dynamodb)
+        jobs = ImportJobs(splits=SqsMessageQueue(sqs, splits_url), chunks=SqsMessageQueue(sqs, chunks_url))
         transfers = Transfers(s3)
         pool = ConnectionPool(database_url, min_size=1, max_size=4, open=True)
 

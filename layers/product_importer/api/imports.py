@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from product_importer.api import deps
 from product_importer.api.errors import BadRequestError, PayloadTooLargeError
-from product_importer.db.chunks import next_import_number
+from product_importer.api.permissions import CurrentCaller, ensure, require
+from product_importer.db.changes import changes_summary, list_changes
+from product_importer.db.revert import revert_conflicts
 from product_importer.imports import service
 from product_importer.imports.errors_csv import (
     MEDIA_TYPE,
@@ -27,7 +29,7 @@ from product_importer.imports.errors_csv import (
 )
 from product_importer.imports.row_errors import iter_row_errors, page_row_errors
 from product_importer.imports.store import ImportRequests
-from product_importer.ingest.header import FIELDS
+from product_importer.mappings import rules
 from product_importer.models import (
     PARTNER_PATTERN,
     Encoding,
@@ -50,39 +52,9 @@ Cursor = Annotated[str | None, Query(max_length=2048)]
 Requests = Annotated[ImportRequests, Depends(deps.imports)]
 Config = Annotated[Settings, Depends(deps.settings)]
 Jobs = Annotated[ImportJobs, Depends(deps.jobs)]
+Db = Annotated[psycopg.Connection, Depends(deps.db)]
 
-MAX_MAPPING_COLUMNS = 1024
-MAX_HEADER_NAME = 255
-MAPPING_TARGETS = (*FIELDS, "attribute", "ignore")
-_ENCODINGS: dict[str, Encoding] = {
-    "utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8",
-    "utf-16": "utf-16", "utf16": "utf-16", "utf-16le": "utf-16", "utf-16be": "utf-16",
-    "windows-1252": "windows-1252", "windows1252": "windows-1252", "cp1252": "windows-1252",
-}
 _CONTENT_TYPE = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
-
-
-def validate_mapping(value: dict[str, Any] | None) -> dict[str, str] | None:
-    """A mapping ``{"<header as written>": field | "attribute" | "ignore"}``, targets normalised."""
-    if value is None:
-        return None
-    if len(value) > MAX_MAPPING_COLUMNS:
-        raise ValueError(f"a mapping names at most {MAX_MAPPING_COLUMNS} columns")
-    clean: dict[str, str] = {}
-    for header, target in value.items():
-        name = header.strip()
-        if not name or len(name) > MAX_HEADER_NAME or "\x00" in name:
-            raise ValueError(f"mapping keys are header names of 1–{MAX_HEADER_NAME} characters")
-        folded = target.strip().lower() if isinstance(target, str) else ""
-        if folded not in MAPPING_TARGETS:
-            raise ValueError(f"mapping of {name[:60]!r}: {str(target)[:40]!r} is not a field "
-                             f"({', '.join(FIELDS)}), 'attribute' or 'ignore'")
-        clean[name] = folded
-    return clean
-
-
-def validate_profile(value: str | None) -> str | None:
-    return value.strip().lower() if isinstance(value, str) else value
 
 
 class CreateImport(BaseModel):
@@ -116,20 +88,17 @@ class CreateImport(BaseModel):
     @field_validator("mapping", mode="before")
     @classmethod
     def _mapping(cls, value: Any) -> Any:
-        return validate_mapping(value) if isinstance(value, dict) else value
+        return rules.checked_mapping(value) if isinstance(value, dict) else value
 
     @field_validator("profile", mode="before")
     @classmethod
     def _profile(cls, value: Any) -> Any:
-        return validate_profile(value)
+        return rules.checked_profile(value) if isinstance(value, str) else value
 
     @field_validator("encoding", mode="before")
     @classmethod
     def _encoding(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            key = value.strip().lower().replace("_", "-").replace(" ", "-")
-            return _ENCODINGS.get(key, value)
-        return value
+        return rules.checked_encoding(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _partner_scope(self) -> CreateImport:
@@ -178,23 +147,26 @@ class RowErrorPage(BaseModel):
     next_cursor: str | None
 
 
-@router.post("", status_code=201, response_model=CreatedImport, response_model_by_alias=True)
-def create_import(body: CreateImport, settings: Config, requests: Requests,
+@router.post("", status_code=201, response_model=CreatedImport, response_model_by_alias=True,
+             dependencies=[require("importer")])
+def create_import(body: CreateImport, caller: CurrentCaller, settings: Config, requests: Requests,
                   transfers: Annotated[Transfers, Depends(deps.transfers)],
-                  conn: Annotated[psycopg.Connection, Depends(deps.db)]) -> dict[str, Any]:
+                  conn: Db) -> dict[str, Any]:
+    if body.partner is not None:
+        ensure(caller, "admin")  # CONTRACT §8: only admins import for a partner
     if body.size is not None and body.size > settings.max_upload_bytes:
         raise PayloadTooLargeError(
             f"the file is {body.size:,} bytes; the maximum is {settings.max_upload_bytes:,} bytes")
     target = service.UploadTarget(bucket=settings.uploads_bucket, max_bytes=settings.max_upload_bytes,
                                   expires_s=settings.upload_url_expires_s,
                                   content_type=body.content_type or "text/csv")
-    imp, post = service.create_import(requests, transfers, target, filename=body.filename, mode=body.mode,
-                                      partner=body.partner, options=body.options(),
-                                      import_no=next_import_number(conn))
+    imp, post = service.create_import(conn, requests, transfers, target, filename=body.filename, mode=body.mode,
+                                      partner=body.partner, options=body.options())
     return {"import": imp, "upload": Upload(url=post.url, fields=post.fields, expires_in=post.expires_in)}
 
 
-@router.get("", response_model=ImportPage)
+@router.get("", response_model=ImportPage,
+             dependencies=[require("viewer")])
 def list_imports(
     requests: Requests,
     limit: Limit = 50,
@@ -208,41 +180,45 @@ def list_imports(
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{import_id}", response_model=Import)
+@router.get("/{import_id}", response_model=Import,
+             dependencies=[require("viewer")])
 def get_import(import_id: str, requests: Requests) -> Import:
     return service.get_import(requests, import_id)
 
 
-@router.delete("/{import_id}", status_code=204)
-def discard_import(import_id: str, requests: Requests) -> Response:
-    service.discard_import(requests, import_id)
+@router.delete("/{import_id}", status_code=204,
+             dependencies=[require("importer")])
+def discard_import(import_id: str, requests: Requests, conn: Db) -> Response:
+    service.discard_import(conn, requests, import_id)
     return Response(status_code=204)
 
 
-@router.post("/{import_id}/apply", status_code=201, response_model=ImportEnvelope, response_model_by_alias=True)
-def apply_preview(import_id: str, requests: Requests, jobs: Jobs,
-                  conn: Annotated[psycopg.Connection, Depends(deps.db)]) -> dict[str, Any]:
-    applied = service.apply_preview(requests, jobs, import_id, next_import_number=lambda: next_import_number(conn))
-    return {"import": applied}
+@router.post("/{import_id}/apply", status_code=201, response_model=ImportEnvelope, response_model_by_alias=True,
+             dependencies=[require("importer")])
+def apply_preview(import_id: str, requests: Requests, jobs: Jobs, conn: Db) -> dict[str, Any]:
+    return {"import": service.apply_preview(conn, requests, jobs, import_id)}
 
 
-@router.post("/{import_id}/revert", status_code=202, response_model=ImportEnvelope, response_model_by_alias=True)
-def revert_import(import_id: str, requests: Requests, jobs: Jobs) -> dict[str, Any]:
-    return {"import": service.request_revert(requests, jobs, import_id)}
+@router.post("/{import_id}/revert", status_code=202, response_model=ImportEnvelope, response_model_by_alias=True,
+             dependencies=[require("admin")])
+def revert_import(import_id: str, requests: Requests, jobs: Jobs, conn: Db) -> dict[str, Any]:
+    return {"import": service.request_revert(conn, requests, jobs, import_id)}
 
 
-@router.post("/{import_id}/replace", status_code=202, response_model=ImportEnvelope, response_model_by_alias=True)
+@router.post("/{import_id}/replace", status_code=202, response_model=ImportEnvelope, response_model_by_alias=True,
+             dependencies=[require("admin")])
 def confirm_replace(import_id: str, requests: Requests, jobs: Jobs, confirm: bool = False) -> dict[str, Any]:
     if not confirm:
         raise BadRequestError("carrying out a held replace needs ?confirm=true")
     return {"import": service.confirm_replace(requests, jobs, import_id)}
 
 
-@router.get("/{import_id}/errors", response_model=RowErrorPage)
+@router.get("/{import_id}/errors", response_model=RowErrorPage,
+             dependencies=[require("viewer")])
 def list_errors(
     import_id: str,
     requests: Requests,
-    conn: Annotated[psycopg.Connection, Depends(deps.db)],
+    conn: Db,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
@@ -252,7 +228,8 @@ def list_errors(
 
 
 @router.get("/{import_id}/errors.csv", response_class=StreamingResponse,
-            responses={303: {"description": "in AWS, a larger file: download it from Location"}})
+            responses={303: {"description": "in AWS, a larger file: download it from Location"}},
+            dependencies=[require("viewer")])
 def errors_csv(
     import_id: str,
     requests: Requests,
@@ -286,3 +263,73 @@ def _stream_errors(pool: ConnectionPool, import_id: str) -> Iterator[bytes]:
 
 
 Action = Literal["create", "update", "unchanged", "deactivate"]
+
+
+class FieldChange(BaseModel):
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+class ChangeOut(BaseModel):
+    sku: str
+    action: str
+    changes: dict[str, FieldChange] = Field(default_factory=dict)
+
+
+class ChangePage(BaseModel):
+    items: list[ChangeOut]
+    next_cursor: str | None
+
+
+class ChangesSummary(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    create: int
+    update: int
+    unchanged: int
+    deactivate: int
+    fields: dict[str, int]
+
+
+class ConflictOut(BaseModel):
+    sku: str
+    changed_by: dict[str, Any]
+    at: str | None
+
+
+class ConflictPage(BaseModel):
+    items: list[ConflictOut]
+    next_cursor: str | None
+
+
+@router.get("/{import_id}/changes", response_model=ChangePage, response_model_by_alias=True,
+            dependencies=[require("viewer")])
+def list_import_changes(
+    import_id: str,
+    requests: Requests,
+    conn: Db,
+    action: Action | None = None,
+    sku: Annotated[str | None, Query(max_length=64, description="SKU prefix, case-insensitive")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The planned (preview) or applied (import) change of every product, by SKU."""
+    service.existing(requests, import_id)
+    items, next_cursor = list_changes(conn, import_id, action=action, sku_prefix=sku or None, cursor=cursor,
+                                      limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/{import_id}/changes/summary", response_model=ChangesSummary, dependencies=[require("viewer")])
+def import_changes_summary(import_id: str, requests: Requests, conn: Db) -> dict[str, Any]:
+    service.existing(requests, import_id)
+    return changes_summary(conn, import_id)
+
+
+@router.get("/{import_id}/revert/conflicts", response_model=ConflictPage, dependencies=[require("viewer")])
+def list_revert_conflicts(import_id: str, requests: Requests, conn: Db, limit: Limit = 50,
+                          cursor: Cursor = None) -> dict[str, Any]:
+    """Products the revert left alone, with what changed them since."""
+    service.existing(requests, import_id)
+    items, next_cursor = revert_conflicts(conn, import_id, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}

@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from product_importer.models import Import, ImportOptions, ImportStatus
+from product_importer.models import Import, ImportOptions, ImportStatus, utcnow
 from product_importer.progress import (
     LIST_INDEX,
     CursorError,
@@ -162,6 +162,13 @@ class ImportRequests:
                             "#status = :reverting AND revert.requested_at = :at",
                             {":previous": revert.get("previous_status"), ":reverting": ImportStatus.REVERTING.value,
                              ":at": requested_at}) is not None
+
+    def finish_empty_revert(self, import_id: str, *, requested_at: str) -> bool:
+        """``reverting`` → ``reverted`` for an import that touched no product (nothing to do)."""
+        return self._update(import_id, "SET #status = :reverted, reverted_at = :now, revert.#status = :done",
+                            "#status = :reverting AND revert.requested_at = :at",
+                            {":reverted": ImportStatus.REVERTED.value, ":reverting": ImportStatus.REVERTING.value,
+                             ":now": utcnow(), ":done": "done", ":at": requested_at}) is not None
 
     def confirm_replace(self, import_id: str, *, confirmed_at: str) -> Import | None:
         """Mark a held replace confirmed, once."""

@@ -25,7 +25,7 @@ from psycopg import errors, sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from product_importer.ingest.header import fold_name
+from product_importer.ingest.header import header_set
 from product_importer.naming import DROP_PREFIX
 from product_importer.progress import CursorError
 
@@ -76,11 +76,6 @@ class MappingValues:
     headers: list[str] | None = None
     prefix: str | None = None
     replace: dict[str, Any] | None = None
-
-
-def header_set(names: Iterable[str]) -> frozenset[str]:
-    """The comparison form of a header: its folded names, empty ones left out."""
-    return frozenset(key for key in map(fold_name, names) if key)
 
 
 def header_key(names: Iterable[str]) -> str | None:
