@@ -13,10 +13,12 @@ from typing import Any
 import boto3
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from moto import mock_aws
-from product_importer.api import deps
+from product_importer.api import deps, permissions
 from product_importer.api.app import create_app
+from product_importer.auth.groups import Caller
 from product_importer.aws import cached_client
 from product_importer.db.chunks import next_import_number
 from product_importer.imports.store import ImportRequests, dynamo_values
@@ -35,6 +37,7 @@ REGION = "us-east-1"
 
 @dataclass
 class ApiHarness:
+    app: FastAPI
     client: TestClient
     settings: Settings
     database_url: str
@@ -77,6 +80,10 @@ class ApiHarness:
                     kind="import", created_sort=f"{imp.created_at}#{imp.id}", **extra)
         self.dynamodb.put_item(TableName=TABLE, Item=to_item(dynamo_values(item)))
         return imp.id
+
+    def as_group(self, group: str) -> None:
+        """Call the API from now on as a signed-in user of ``group`` (local mode: everyone is admin)."""
+        self.app.dependency_overrides[permissions.current_caller] = lambda: Caller("sub", "user", frozenset({group}))
 
     def item(self, import_id: str) -> dict[str, Any] | None:
         return self.requests.get_item(import_id)
@@ -132,7 +139,7 @@ def api_harness(database_url: str, monkeypatch: pytest.MonkeyPatch, **settings: 
         app.dependency_overrides[deps.transfers] = lambda: transfers
         try:
             with TestClient(app, raise_server_exceptions=False) as client:
-                yield ApiHarness(client, config, database_url, requests, progress, dynamodb, s3, sqs,
+                yield ApiHarness(app, client, config, database_url, requests, progress, dynamodb, s3, sqs,
                                  splits_url, chunks_url)
         finally:
             pool.close()

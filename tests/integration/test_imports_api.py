@@ -10,10 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from product_importer.db import revert as core_revert
 from product_importer.db.chunks import next_import_number
 from product_importer.models import ImportOptions, ImportStatus, ReplaceOptions
-
-from product_importer.db import revert as core_revert
 
 from tests.integration.api_harness import BUCKET, ApiHarness, api_harness
 
