@@ -2,3 +2,4 @@
 
 UPLOAD_PREFIX = "uploads/"
 DROP_PREFIX = "incoming/"
+EXPORT_PREFIX = "exports/"  # files the API writes for download (errors.csv over the inline limit)
