@@ -31,6 +31,7 @@ class LocalResources:
             "CHUNKS_QUEUE_URL": self.queue_urls["chunks"],
             "CHUNKS_DLQ_URL": self.dlq_urls["chunks"],
             "WEBHOOKS_QUEUE_URL": self.queue_urls["webhooks"],
+            "FINISHED_QUEUE_URL": self.queue_urls["finished"],
             "PROGRESS_TABLE": self.progress_table,
             "CONNECTIONS_TABLE": self.connections_table,
             "CHUNK_MAX_RECEIVES": str(topology.QUEUES["chunks"].max_receive_count),
