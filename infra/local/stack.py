@@ -235,7 +235,7 @@ class LocalStack:
             "LOCAL_MODE": "true",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_METRICS_NAMESPACE": "ProductImporter",
+            topology.ENV_POWERTOOLS_METRICS_NAMESPACE: topology.METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
             "WEBSOCKET_URL": f"ws://{cfg.host}:{cfg.ws_port}/",
             "WEBSOCKET_MANAGEMENT_URL": f"http://{cfg.host}:{cfg.ws_port}",
@@ -284,9 +284,11 @@ class LocalStack:
 
     def _start_stream_poller(self) -> None:
         assert self.resources is not None
-        subscribers = {spec.name: load_handler(spec.name) for spec in topology.FUNCTIONS.values()
-                       if isinstance(spec.trigger, topology.StreamTrigger)}
-        self._poller = StreamPoller(self.resources.progress_stream_arn, subscribers)
+        triggers = {spec.name: spec.trigger for spec in topology.FUNCTIONS.values()
+                    if isinstance(spec.trigger, topology.StreamTrigger)}
+        self._poller = StreamPoller(self.resources.progress_stream_arn,
+                                    {name: load_handler(name) for name in triggers},
+                                    batch_size=min(t.batch_size for t in triggers.values()))
         self._poller.start()
         self._poller.ready.wait(10)
 

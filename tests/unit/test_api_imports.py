@@ -20,8 +20,10 @@ from product_importer.api.app import create_app
 from product_importer.aws import cached_client
 from product_importer.models import Import, ImportStatus
 from product_importer.ports import ProgressStore
-from product_importer.progress import DynamoProgressStore, table_definition
+from product_importer.progress import DynamoProgressStore
 from product_importer.settings import Settings, get_settings
+
+from infra.topology import table_definition
 
 BUCKET = "uploads-test"
 MAX_BYTES = 10_000
@@ -122,7 +124,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     settings = Settings(uploads_bucket=BUCKET, max_upload_bytes=MAX_BYTES, upload_url_expires_s=EXPIRES_S)
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(**table_definition("progress-api-test"))
+        dynamodb.create_table(**table_definition("progress", "progress-api-test"))
         store = DynamoProgressStore("progress-api-test", dynamodb)
         conn = FakeConnection()
 

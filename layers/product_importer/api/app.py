@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from product_importer.api import deps, errors, imports, products, webhooks
 from product_importer.api.errors import NotFoundError
+from product_importer.naming import DROP_PREFIX
 from product_importer.settings import Settings
 
 
@@ -36,7 +37,7 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
                                 "max_upload_bytes": settings.max_upload_bytes}
         if settings.local_mode:
             body.update(s3_endpoint=settings.aws_endpoint_url, uploads_bucket=settings.uploads_bucket,
-                        drop_prefix="incoming/")
+                        drop_prefix=DROP_PREFIX)
         body["auth"] = sign_in_config(settings)
         return body
 
