@@ -3,13 +3,17 @@ environment variable names, table shapes, key prefixes, metrics namespace, DLQ r
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from product_importer import naming
 from product_importer.progress import LIST_INDEX
 from product_importer.realtime.connections import BY_IMPORT_INDEX
 from product_importer.settings import Settings
 
 from infra import topology
+from infra.local.environment import stack_environment
 from infra.local.resources import LocalResources
+from infra.local.stack import LocalConfig
 
 ENV_NAMES = {value for name, value in vars(topology).items() if name.startswith("ENV_")}
 NOT_SETTINGS = {topology.ENV_POWERTOOLS_SERVICE_NAME, topology.ENV_POWERTOOLS_METRICS_NAMESPACE,
@@ -26,15 +30,24 @@ def test_the_settings_without_defaults_are_exactly_the_resources_topology_names(
     assert required == set(topology.RESOURCE_ENV)
 
 
-def test_the_local_stack_creates_the_resources_by_their_topology_names() -> None:
+def local_environment() -> dict[str, str]:
     resources = LocalResources(
         bucket="b",
         queue_urls={name: f"http://q/{name}" for name in topology.QUEUES},
         dlq_urls={name: f"http://q/{name}-dlq" for name in topology.QUEUES},
     )
-    env = resources.environment()
-    assert set(topology.RESOURCE_ENV) - {topology.ENV_WEBSOCKET_URL, topology.ENV_WEBSOCKET_MANAGEMENT_URL} <= set(env)
+    config = LocalConfig(state_dir=Path("/tmp/state"), static_dir=None)
+    return {**stack_environment(config, "postgresql://local/db"), **resources.environment()}
+
+
+def test_the_local_stack_sets_every_resource_and_the_shared_knobs_by_their_topology_names() -> None:
+    env = local_environment()
+    assert set(topology.RESOURCE_ENV) <= set(env)
+    assert env[topology.ENV_POWERTOOLS_METRICS_NAMESPACE] == topology.METRICS_NAMESPACE
     assert env[topology.ENV_CHUNK_MAX_RECEIVES] == str(topology.QUEUES["chunks"].max_receive_count)
+    assert env[topology.ENV_OBJECT_EVENTS_MAX_RECEIVES] == str(
+        topology.QUEUES["object-events"].max_receive_count
+    )
 
 
 def test_the_tables_have_the_indexes_the_stores_query() -> None:
@@ -58,3 +71,12 @@ def test_the_tables_have_the_indexes_the_stores_query() -> None:
 
 def test_the_watched_prefixes_are_the_packages() -> None:
     assert topology.WATCHED_PREFIXES == (naming.UPLOAD_PREFIX, naming.DROP_PREFIX)
+
+
+def test_the_local_stream_poller_batches_as_the_stream_trigger() -> None:
+    from infra.local.workers import stream_batch_size, stream_triggers
+
+    trigger = topology.FUNCTIONS["broadcaster"].trigger
+    assert isinstance(trigger, topology.StreamTrigger)
+    assert stream_triggers() == {"broadcaster": trigger}
+    assert stream_batch_size() == trigger.batch_size
