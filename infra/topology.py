@@ -107,13 +107,17 @@ DLQ_RETENTION_DAYS = 14
 SPLITTER_TIMEOUT_S = 900
 CONSUMER_TIMEOUT_S = 120
 WEBHOOKS_TIMEOUT_S = 60
+FINISHER_TIMEOUT_S = 120
 
 QUEUES: dict[str, QueueSpec] = {
     # S3 notifications → splitter. AWS advises a visibility timeout of 6x the function timeout.
     "object-events": QueueSpec("object-events", visibility_timeout_s=6 * SPLITTER_TIMEOUT_S, max_receive_count=3),
     # byte-range chunks → consumer.
     "chunks": QueueSpec("chunks", visibility_timeout_s=6 * CONSUMER_TIMEOUT_S, max_receive_count=5),
-    # import.completed / import.failed deliveries → webhooks.
+    # finished imports → finisher (search refresh, then the webhook event and its fan-out). Apart from the
+    # deliveries, so that a receiver that never answers never delays the search refresh.
+    "finished": QueueSpec("finished", visibility_timeout_s=6 * FINISHER_TIMEOUT_S, max_receive_count=5),
+    # one event to one webhook → webhooks.
     "webhooks": QueueSpec("webhooks", visibility_timeout_s=6 * WEBHOOKS_TIMEOUT_S, max_receive_count=6),
 }
 
@@ -122,7 +126,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     for spec in (
         FunctionSpec(
             "api", 512, 29, HttpTrigger(), "REST API (FastAPI + Mangum)", needs_database=True,
-            needs_internet=True,  # POST /api/webhooks/{id}/test calls the partner URL
+            needs_internet=True,  # POST /api/webhooks/{id}/test calls the partner URL; Cognito's JWKS
+            reserved_concurrency=50,  # where the stage reserves concurrency (reservedConcurrency)
         ),
         FunctionSpec(
             "splitter",
@@ -158,10 +163,20 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             "webhooks",
             256,
             WEBHOOKS_TIMEOUT_S,
-            SqsTrigger("webhooks", batch_size=5),
-            "Delivers signed import.completed / import.failed webhooks",
+            # max_concurrency: slow receivers hold at most this many functions (and database connections)
+            SqsTrigger("webhooks", batch_size=5, max_concurrency=10),
+            "Delivers signed (Standard Webhooks) import events to the checked address of each webhook",
             needs_database=True,
             needs_internet=True,
+            reserved_concurrency=10,  # where the stage reserves concurrency (reservedConcurrency)
+        ),
+        FunctionSpec(
+            "finisher",
+            256,
+            FINISHER_TIMEOUT_S,
+            SqsTrigger("finished", batch_size=1, max_concurrency=5),
+            "Refreshes a finished import's search documents, then records and fans out its webhook event",
+            needs_database=True,
         ),
     )
 }
@@ -234,6 +249,7 @@ ENV_OBJECT_EVENTS_QUEUE_URL = "OBJECT_EVENTS_QUEUE_URL"
 ENV_CHUNKS_QUEUE_URL = "CHUNKS_QUEUE_URL"
 ENV_CHUNKS_DLQ_URL = "CHUNKS_DLQ_URL"
 ENV_WEBHOOKS_QUEUE_URL = "WEBHOOKS_QUEUE_URL"
+ENV_FINISHED_QUEUE_URL = "FINISHED_QUEUE_URL"
 ENV_PROGRESS_TABLE = "PROGRESS_TABLE"
 ENV_CONNECTIONS_TABLE = "CONNECTIONS_TABLE"
 ENV_WEBSOCKET_URL = "WEBSOCKET_URL"
@@ -258,6 +274,7 @@ RESOURCE_ENV = (
     ENV_CHUNKS_QUEUE_URL,
     ENV_CHUNKS_DLQ_URL,
     ENV_WEBHOOKS_QUEUE_URL,
+    ENV_FINISHED_QUEUE_URL,
     ENV_PROGRESS_TABLE,
     ENV_CONNECTIONS_TABLE,
     ENV_WEBSOCKET_URL,

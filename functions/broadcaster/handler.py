@@ -49,7 +49,7 @@ def _poster() -> ConnectionPoster:
 
 def default_ports() -> BroadcasterPorts:
     settings = get_settings()
-    finished = runtime.queue(settings.webhooks_queue_url) if settings.webhooks_queue_url else None
+    finished = runtime.queue(settings.finished_queue_url) if settings.finished_queue_url else None
     return BroadcasterPorts(
         ConnectionStore(settings.connections_table, cached_client("dynamodb")), _poster(), finished
     )

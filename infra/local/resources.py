@@ -30,6 +30,7 @@ class LocalResources:
             topology.ENV_CHUNKS_QUEUE_URL: self.queue_urls["chunks"],
             topology.ENV_CHUNKS_DLQ_URL: self.dlq_urls["chunks"],
             topology.ENV_WEBHOOKS_QUEUE_URL: self.queue_urls["webhooks"],
+            topology.ENV_FINISHED_QUEUE_URL: self.queue_urls["finished"],
             topology.ENV_PROGRESS_TABLE: self.progress_table,
             topology.ENV_CONNECTIONS_TABLE: self.connections_table,
             **topology.receive_limits_env(),

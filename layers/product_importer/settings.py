@@ -63,6 +63,7 @@ class Settings(CommonSettings):
     chunks_queue_url: str
     chunks_dlq_url: str
     webhooks_queue_url: str
+    finished_queue_url: str = Field(description="finished imports: search refresh + webhook fan-out")
     progress_table: str
     connections_table: str
     websocket_url: str = Field(description="what the UI connects to (/api/config)")
@@ -77,6 +78,12 @@ class Settings(CommonSettings):
     webhooks_allow_private: bool = False
     webhooks_timeout_s: float = Field(default=10.0, gt=0, description="per webhook delivery attempt")
     webhooks_retry_base_s: float = Field(default=10.0, gt=0, description="first retry delay; x4 per attempt")
+    webhooks_test_timeout_s: float = Field(default=5.0, gt=0, le=20, description="POST /api/webhooks/{id}/test")
+    webhooks_max: PositiveInt = Field(default=25, description="webhooks per deployment (account)")
+    webhooks_kms_key_id: str = Field(default="", description="AWS: KMS key that seals webhook secrets")
+    webhooks_secret_key: str = Field(
+        default="", description="without KMS: base64 of the 32-byte key that seals webhook secrets "
+        "(local mode generates one under LOCAL_DIR)")
     websocket_token: str = Field(default="", description="$connect requires ?token=<this>; empty or local mode: open")
 
 

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from product_importer.api import deps, errors, imports, products, webhooks
 from product_importer.api.errors import NotFoundError
+from product_importer.api.permissions import PUBLIC
 from product_importer.naming import DROP_PREFIX
 from product_importer.settings import Settings
 
@@ -26,12 +27,12 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
     )
     errors.install(app)
 
-    @app.get("/api/health", tags=["meta"])
+    @app.get("/api/health", tags=["meta"], dependencies=[PUBLIC])
     def health(conn: Annotated[psycopg.Connection, Depends(deps.db)]) -> dict[str, str]:
         conn.execute("SELECT 1")
         return {"status": "ok"}
 
-    @app.get("/api/config", tags=["meta"])
+    @app.get("/api/config", tags=["meta"], dependencies=[PUBLIC])
     def config(settings: Annotated[Settings, Depends(deps.settings)]) -> dict[str, Any]:
         body: dict[str, Any] = {"websocket_url": settings.websocket_url or None,
                                 "max_upload_bytes": settings.max_upload_bytes}

@@ -13,7 +13,8 @@ from product_importer.products.repository import (
 from product_importer.products.validation import ProductValidationError
 from product_importer.progress import CursorError, ProgressError
 from product_importer.storage import StorageError
-from product_importer.webhooks.store import WebhookNotFoundError
+from product_importer.webhooks.signing import InvalidSecretError
+from product_importer.webhooks.store import TooManyWebhooksError, WebhookNotFoundError
 from product_importer.webhooks.targets import UnsafeTargetError
 
 
@@ -38,6 +39,7 @@ _STATUS: dict[type[Exception], int] = {
     StorageError: 503,
     ProductNotFoundError: 404,
     WebhookNotFoundError: 404,
+    TooManyWebhooksError: 409,
     NewerImportError: 409,
     ConfirmationRequiredError: 400,
 }
@@ -51,10 +53,15 @@ def _url_unsafe(exc: UnsafeTargetError) -> list[dict[str, object]]:
     return [{"loc": ["body", "url"], "msg": str(exc), "type": "value_error"}]
 
 
+def _secret_invalid(exc: InvalidSecretError) -> list[dict[str, object]]:
+    return [{"loc": ["body", "secret"], "msg": str(exc), "type": "value_error"}]
+
+
 # 422 with field-level detail, shaped like FastAPI's own request validation errors.
 _FIELD_ERRORS = {
     ProductValidationError: _product_invalid,
     UnsafeTargetError: _url_unsafe,
+    InvalidSecretError: _secret_invalid,
 }
 
 

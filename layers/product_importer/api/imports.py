@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from product_importer.api import deps
 from product_importer.api.errors import NotFoundError, PayloadTooLargeError
+from product_importer.api.permissions import require
 from product_importer.aws import cached_client
 from product_importer.db.chunks import next_import_number
 from product_importer.models import Import, ImportStatus, utcnow
@@ -71,7 +72,8 @@ class RowErrorOut(BaseModel):
     value: str | None
 
 
-@router.post("", status_code=201, response_model=CreatedImport, response_model_by_alias=True)
+@router.post("", status_code=201, response_model=CreatedImport, response_model_by_alias=True,
+             dependencies=[require("importer")])
 def create_import(
     body: CreateImport,
     settings: Annotated[Settings, Depends(deps.settings)],
@@ -97,7 +99,7 @@ def create_import(
                                              expires_in=settings.upload_url_expires_s)}
 
 
-@router.get("", response_model=Page)
+@router.get("", response_model=Page, dependencies=[require("viewer")])
 def list_imports(
     progress: Annotated[ProgressStore, Depends(deps.progress)],
     limit: Limit = 50,
@@ -107,12 +109,12 @@ def list_imports(
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{import_id}", response_model=Import)
+@router.get("/{import_id}", response_model=Import, dependencies=[require("viewer")])
 def get_import(import_id: str, progress: Annotated[ProgressStore, Depends(deps.progress)]) -> Import:
     return _existing(progress, import_id)
 
 
-@router.get("/{import_id}/errors", response_model=Page)
+@router.get("/{import_id}/errors", response_model=Page, dependencies=[require("viewer")])
 def list_errors(
     import_id: str,
     progress: Annotated[ProgressStore, Depends(deps.progress)],
@@ -133,7 +135,7 @@ def list_errors(
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{import_id}/errors.csv", response_class=StreamingResponse)
+@router.get("/{import_id}/errors.csv", response_class=StreamingResponse, dependencies=[require("viewer")])
 def errors_csv(
     import_id: str,
     progress: Annotated[ProgressStore, Depends(deps.progress)],
