@@ -2,3 +2,8 @@
 
 UPLOAD_PREFIX = "uploads/"
 DROP_PREFIX = "incoming/"
+
+
+def upload_key(import_id: str) -> str:
+    """Where the browser's presigned POST puts an import's file."""
+    return f"{UPLOAD_PREFIX}{import_id}.csv"
