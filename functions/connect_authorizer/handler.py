@@ -1,9 +1,9 @@
 """connect_authorizer: Lambda REQUEST authorizer of the WebSocket ``$connect`` route.
 
 API Gateway calls it with the handshake's query string (identity source ``route.request.querystring.token``;
-without a token API Gateway answers 401 itself). A valid Cognito access token of the UI's app client gets an
-Allow policy for this connection's ``methodArn`` and the user in the authorizer context; anything else a
-Deny (the browser sees 403). The pool's signing keys are fetched once per container.
+without a token API Gateway answers 401 itself). A valid Cognito access token of the UI's app client whose
+user is in a group (CONTRACT §8) gets an Allow policy for this connection's ``methodArn`` and the user and
+group in the authorizer context; anything else a Deny (the browser sees 403). The pool's signing keys are fetched once per container.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer.auth.cognito import CognitoTokenVerifier, TokenRejectedError, UserPool
-from product_importer.settings import get_settings
+from product_importer.auth.groups import Caller
+from product_importer.settings import get_common_settings
 
 logger = Logger(service="connect_authorizer")
 tracer = Tracer(service="connect_authorizer")
@@ -32,7 +33,7 @@ class AuthorizerPorts:
 
 @lru_cache(maxsize=1)
 def default_ports() -> AuthorizerPorts:
-    settings = get_settings()
+    settings = get_common_settings()
     if not settings.auth_enabled:
         raise RuntimeError("connect_authorizer needs AUTH_USER_POOL_ID and AUTH_CLIENT_ID")
     pool = UserPool(settings.aws_region, settings.auth_user_pool_id, settings.auth_client_id)
@@ -69,5 +70,11 @@ def handler(
         return policy("Deny", method_arn, "anonymous")
     user = str(claims["sub"])
     logger.append_keys(user=user)
-    username = str(claims.get("username") or claims.get("cognito:username") or "")
-    return policy("Allow", method_arn, user, {"sub": user, "username": username})
+    caller = Caller.from_claims(claims)
+    if caller.group is None:
+        # Signed in, but in no group (CONTRACT §8): an administrator has to add the user to viewer first.
+        logger.info("connection refused", extra={"reason": "the user is in no group (needs viewer)"})
+        metrics.add_metric(name="ConnectionsDenied", unit=MetricUnit.Count, value=1)
+        return policy("Deny", method_arn, user)
+    # The context reaches the websocket function's $connect, which records the group on the connection.
+    return policy("Allow", method_arn, user, {"sub": user, "username": caller.username or "", "group": caller.group})

@@ -1,5 +1,8 @@
-"""webhooks: the webhooks queue → ``import.finished`` jobs (search refresh, one event per import, fan-out)
-and ``delivery`` jobs (one signed POST; a failed attempt comes back after a growing visibility timeout)."""
+"""webhooks: the webhooks queue → ``delivery`` jobs (one signed POST to the checked address, bounded in
+time and size; a failed attempt comes back after a growing visibility timeout).
+
+``import.finished`` jobs belong to the ``finisher`` (queue ``finished``); one found here (sent before the
+queues were split) is passed on there."""
 
 from __future__ import annotations
 
@@ -14,9 +17,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
 from product_importer.aws import cached_client
+from product_importer.ports import MessageQueue
 from product_importer.settings import get_settings
-from product_importer.webhooks.dispatch import DispatchPorts, deliver, finish_import, retry_delay
+from product_importer.webhooks.dispatch import DeliveryPorts, deliver, retry_delay
 from product_importer.webhooks.jobs import ImportFinished, parse_job
+from product_importer.webhooks.secrets import secret_box
 
 logger = Logger(service="webhooks")
 tracer = Tracer(service="webhooks")
@@ -30,10 +35,11 @@ class RetryLaterError(Exception):
 
 @dataclass
 class WebhookPorts:
-    dispatch: DispatchPorts
+    dispatch: DeliveryPorts
     retry_base_s: float
     sqs: Any
     queue_url: str
+    finished: MessageQueue | None = None
 
     def retry_later(self, receipt_handle: str, delay_s: int) -> None:
         self.sqs.change_message_visibility(
@@ -43,23 +49,24 @@ class WebhookPorts:
 
 def default_ports(context: LambdaContext) -> WebhookPorts:
     settings = get_settings()
-    dispatch = DispatchPorts(
+    dispatch = DeliveryPorts(
         connection=runtime.db_connection,
-        jobs=runtime.queue(settings.webhooks_queue_url),
+        box=secret_box(settings),
         timeout_s=settings.webhooks_timeout_s,
         allow_private=settings.webhooks_allow_private or settings.local_mode,
-        time_left=lambda: context.get_remaining_time_in_millis() / 1000,
     )
+    finished = runtime.queue(settings.finished_queue_url) if settings.finished_queue_url else None
     return WebhookPorts(
-        dispatch, settings.webhooks_retry_base_s, cached_client("sqs"), settings.webhooks_queue_url
+        dispatch, settings.webhooks_retry_base_s, cached_client("sqs"), settings.webhooks_queue_url, finished
     )
 
 
 def handle_job(record: SQSRecord, ports: WebhookPorts) -> None:
     job = parse_job(record.body)
     if isinstance(job, ImportFinished):
-        fanned = finish_import(job, ports.dispatch)
-        logger.info("import finished", extra={"import_id": job.import_.id, "deliveries": fanned})
+        if ports.finished is None:
+            raise RuntimeError("an import.finished job, and no finished queue to pass it on to")
+        ports.finished.send_all([job.model_dump(mode="json", by_alias=True)])
         return
     attempt = int(record.attributes.approximate_receive_count or 1)
     result = deliver(job, attempt, ports.dispatch)

@@ -14,6 +14,7 @@ from product_importer.realtime.connections import ConnectionStore, TooManySubscr
 from product_importer.realtime.sessions import (
     BadMessageError,
     ConnectPolicy,
+    NotAllowedError,
     close_connection,
     handle_message,
     open_connection,
@@ -37,7 +38,7 @@ def default_ports() -> WebSocketPorts:
     token = "" if settings.local_mode else settings.websocket_token
     return WebSocketPorts(
         ConnectionStore(settings.connections_table, cached_client("dynamodb")),
-        ConnectPolicy(required_token=token),
+        ConnectPolicy(required_token=token, sign_in=settings.auth_enabled),
     )
 
 
@@ -58,14 +59,17 @@ def handler(
     logger.append_keys(connection_id=connection_id, route=route)
 
     if route == "$connect":
-        # In stages with sign-in, the connect_authorizer admitted this handshake and names the user.
-        user = (request.get("authorizer") or {}).get("principalId")
+        # In stages with sign-in, the connect_authorizer admitted this handshake and names the user
+        # and the user's group (CONTRACT §8).
+        authorizer = request.get("authorizer") or {}
+        user = authorizer.get("principalId")
         if user:
             logger.append_keys(user=user)
         token = (event.get("queryStringParameters") or {}).get("token")
         source_ip = request.get("identity", {}).get("sourceIp")
         if not open_connection(
-            active.connections, active.policy, connection_id, token=token, source_ip=source_ip
+            active.connections, active.policy, connection_id, token=token, source_ip=source_ip,
+            authorizer=authorizer,
         ):
             metrics.add_metric(name="ConnectionsRejected", unit=MetricUnit.Count, value=1)
             return _reply(403, "forbidden")
@@ -75,7 +79,10 @@ def handler(
         close_connection(active.connections, connection_id)
         return _reply(200)
     try:
-        handle_message(active.connections, connection_id, parse_message(event.get("body")))
+        handle_message(active.connections, connection_id, parse_message(event.get("body")), active.policy)
+    except NotAllowedError as exc:
+        logger.info("message refused", extra={"reason": str(exc)})
+        return _reply(403, str(exc))
     except (BadMessageError, TooManySubscriptionsError) as exc:
         logger.info("message refused", extra={"reason": str(exc)})
         return _reply(400, str(exc))

@@ -1,4 +1,4 @@
-"""``ProgressStore``: the Import objects in DynamoDB (one item per import, streamed to the broadcaster).
+"""``DynamoProgressStore``, the ``ProgressStore`` port: the Import objects in DynamoDB (one item per import, streamed to the broadcaster).
 
 Every write is conditional so that status only moves forward, counts only grow, and ``completed`` /
 ``failed`` are set exactly once, whatever retries and duplicate deliveries do.
@@ -32,8 +32,18 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    plain = {k: _de.deserialize(v) for k, v in item.items()}
-    return {k: int(v) if isinstance(v, Decimal) else v for k, v in plain.items()}  # counts are integers
+    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers as JSON numbers: integers where integral (counts), nested maps and lists too."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(v) for v in value]
+    return value
 
 
 def import_from_item(item: dict[str, Any]) -> Import:
@@ -45,7 +55,7 @@ def _conditional_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-class ProgressStore:
+class DynamoProgressStore:
     def __init__(self, table: str, client: Any) -> None:
         self._table = table
         self._db = client
@@ -95,7 +105,8 @@ class ProgressStore:
         """Write an absolute snapshot of the import's committed totals; only ever moves forward."""
         return self._record(import_id, totals) is not None
 
-    def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
+    def publish_totals(self, import_id: str, committed: ImportTotals, *,
+                       status: str = ImportStatus.COMPLETED.value) -> bool:
         """After a chunk: record the committed totals, and complete the import if they are its last.
 
         One write per chunk on the common path: completion is only attempted when the recorded item says
@@ -104,7 +115,7 @@ class ProgressStore:
         item = self._record(import_id, committed, returning="ALL_NEW")
         if item is not None and item.get("chunks_total") != committed.chunks_done:
             return False
-        return self.complete_if_done(import_id, committed)
+        return self.complete_if_done(import_id, committed, status=status)
 
     def _record(self, import_id: str, totals: ImportTotals, returning: str = "NONE") -> dict[str, Any] | None:
         values = {f":{k}": v for k, v in asdict(totals).items()}
@@ -118,13 +129,15 @@ class ProgressStore:
             returning,
         )
 
-    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None) -> bool:
-        """processing → completed, once, by whoever first sees every chunk done.
+    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None, *,
+                         status: str = ImportStatus.COMPLETED.value) -> bool:
+        """processing → ``status`` (completed; previewed for a preview), once, by whoever first sees every
+        chunk done.
 
         With ``committed`` (the import's totals as PostgreSQL committed them), completion is decided on
         those and writes them as the final counts, so a lost or reordered progress snapshot can neither
         delay completion nor leave counts short."""
-        values: dict[str, Any] = {":completed": ImportStatus.COMPLETED.value,
+        values: dict[str, Any] = {":completed": status,
                                   ":processing": ImportStatus.PROCESSING.value, ":now": utcnow()}
         if committed is None:
             return self._update(import_id, "SET #status = :completed, finished_at = :now",
@@ -267,23 +280,3 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         raise CursorError("invalid cursor")
     return value
 
-
-def table_definition(name: str) -> dict[str, Any]:
-    """The progress table's shape (local stack and tests; CDK declares the same)."""
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "kind", "AttributeType": "S"},
-            {"AttributeName": "created_sort", "AttributeType": "S"},
-        ],
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [{
-            "IndexName": LIST_INDEX,
-            "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
-                          {"AttributeName": "created_sort", "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"},
-        }],
-        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    }

@@ -1,22 +1,30 @@
-"""One settings model per process, read from the environment (prefix-free names) and validated at start."""
+"""One settings model per process, read from the environment (prefix-free names) and validated at start.
+
+``Settings`` is what every function of ``infra.topology.FUNCTIONS`` reads. The names of the resources it
+talks to differ between the laptop and the cloud, so they have no defaults: CDK and the local stack set
+them (the same variable names, ``infra.topology.ENV``), and a process without them fails at cold start
+instead of talking to a resource that happens to share a default name. ``CommonSettings`` is the part
+a process outside the pipeline needs (the migrations trigger, the WebSocket ``$connect`` authorizer).
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from product_importer.container import per_container
+
 GIB = 1024**3
 MIB = 1024**2
 
 
-class Settings(BaseSettings):
-    """Everything that differs between a laptop and the cloud.
+class CommonSettings(BaseSettings):
+    """Where the database and AWS are, local mode, sign-in.
 
     ``database_url`` empty means: start the embedded PostgreSQL under ``local_dir``.
-    ``aws_endpoint_url`` empty means: real AWS (boto3's own resolution).
+    ``aws_endpoint_url`` empty means: real AWS (boto3's own resolution); the local stack sets the emulator's.
     """
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
@@ -29,42 +37,7 @@ class Settings(BaseSettings):
 
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     aws_endpoint_url: str = Field(default="", description="AWS emulator endpoint, e.g. http://127.0.0.1:4566")
-
-    uploads_bucket: str = "product-importer-uploads"
-    object_events_queue_url: str = ""
-    chunks_queue_url: str = ""
-    chunks_dlq_url: str = ""
-    webhooks_queue_url: str = ""
-    progress_table: str = "product-importer-progress"
-    connections_table: str = "product-importer-connections"
-
-    websocket_url: str = ""
-    websocket_management_url: str = ""
-
-    chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk (at most)")
-    chunk_bytes: PositiveInt = Field(default=8 * MIB, description="bytes per chunk (at most, unless one row is larger)")
-    max_record_bytes: int = Field(default=MIB, ge=2, description="a longer row is a row error (CONTRACT §1)")
-    max_upload_bytes: PositiveInt = Field(default=5 * GIB, description="browser uploads (the presigned POST's limit)")
-    max_drop_bytes: PositiveInt = Field(default=50 * GIB, description="partner drops under incoming/ (multipart)")
-    upload_url_expires_s: int = Field(default=900, ge=1, le=900, description="presigned POST lifetime")
-    pending_expiry_s: PositiveInt = Field(default=24 * 3600, description="a pending import whose file never "
-                                          "arrives ends failed ('upload expired') after this")
-    pending_sweep_lookback_s: PositiveInt = Field(default=7 * 24 * 3600, description="how far back the sweep looks")
-    local_sweep_interval_s: float = Field(default=300.0, gt=0, description="local stack: how often the sweep runs")
-    splitter_deadline_margin_s: float = Field(default=60.0, ge=0, description="the splitter sends itself a "
-                                              "continuation this long before its invocation's deadline")
-    splitter_time_budget_s: float = Field(default=0.0, ge=0, description="local/tests: cap one splitter "
-                                          "invocation's time (0: the function timeout)")
-    chunk_stored_errors: PositiveInt = Field(default=1000, description="row errors a chunk stores at most "
-                                             "(its counts stay exact)")
-    object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
-    chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
     local_mode: bool = False
-    static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")
-    webhooks_allow_private: bool = False
-    webhooks_timeout_s: float = Field(default=10.0, gt=0, description="per webhook delivery attempt")
-    webhooks_retry_base_s: float = Field(default=10.0, gt=0, description="first retry delay; x4 per attempt")
-    websocket_token: str = Field(default="", description="$connect requires ?token=<this>; empty or local mode: open")
 
     # Sign-in (Cognito), set by CDK only in stages with auth on: the UI learns them from /api/config,
     # the $connect authorizer verifies tokens against them. Empty (and always in local mode): no sign-in.
@@ -82,7 +55,64 @@ class Settings(BaseSettings):
         return value.strip() if isinstance(value, str) else value
 
 
-@lru_cache(maxsize=1)
+class Settings(CommonSettings):
+    """Everything a pipeline or API process reads: ``CommonSettings`` plus its resources and knobs."""
+
+    # The resources (physical names differ between the laptop and the cloud: required).
+    uploads_bucket: str
+    object_events_queue_url: str
+    chunks_queue_url: str
+    chunks_dlq_url: str
+    webhooks_queue_url: str
+    finished_queue_url: str = Field(description="finished imports: search refresh + webhook fan-out")
+    progress_table: str
+    connections_table: str
+    websocket_url: str = Field(description="what the UI connects to (/api/config)")
+    websocket_management_url: str = Field(description="the @connections endpoint the broadcaster posts to")
+
+    chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk (at most)")
+    chunk_bytes: PositiveInt = Field(default=8 * MIB, description="bytes per chunk (at most, unless one row is larger)")
+    max_record_bytes: int = Field(default=MIB, ge=2, description="a longer row is a row error (CONTRACT §1)")
+    max_upload_bytes: PositiveInt = Field(default=5 * GIB, description="browser uploads (the presigned POST's limit)")
+    max_drop_bytes: PositiveInt = Field(default=50 * GIB, description="partner drops under incoming/ (multipart)")
+    upload_url_expires_s: PositiveInt = Field(default=900, le=900, description="presigned POST lifetime (≤ 15 min)")
+    pending_expiry_s: PositiveInt = Field(default=24 * 3600, description="a pending import whose file never "
+                                          "arrives ends failed ('upload expired') after this")
+    pending_sweep_lookback_s: PositiveInt = Field(default=7 * 24 * 3600, description="how far back the sweep looks")
+    local_sweep_interval_s: float = Field(default=300.0, gt=0, description="local stack: how often the sweep runs")
+    splitter_deadline_margin_s: float = Field(default=60.0, ge=0, description="the splitter sends itself a "
+                                              "continuation this long before its invocation's deadline")
+    splitter_time_budget_s: float = Field(default=0.0, ge=0, description="local/tests: cap one splitter "
+                                          "invocation's time (0: the function timeout)")
+    chunk_stored_errors: PositiveInt = Field(default=1000, description="row errors a chunk stores at most "
+                                             "(its counts stay exact)")
+    download_url_expires_s: PositiveInt = Field(default=300, le=3600, description="presigned GET of an export")
+    errors_csv_inline_max_bytes: PositiveInt = Field(
+        default=5 * 1024 * 1024,
+        description="AWS: an errors.csv up to this size is the response itself; a larger one is written to "
+                    "S3 and answered with a 303 to a presigned GET (Lambda responses stop at 6 MB)")
+    object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
+    chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
+    static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")
+    webhooks_allow_private: bool = False
+    webhooks_timeout_s: float = Field(default=10.0, gt=0, description="per webhook delivery attempt")
+    webhooks_retry_base_s: float = Field(default=10.0, gt=0, description="first retry delay; x4 per attempt")
+    webhooks_test_timeout_s: float = Field(default=5.0, gt=0, le=20, description="POST /api/webhooks/{id}/test")
+    webhooks_max: PositiveInt = Field(default=25, description="webhooks per deployment (account)")
+    webhooks_kms_key_id: str = Field(default="", description="AWS: KMS key that seals webhook secrets")
+    webhooks_secret_key: str = Field(
+        default="", description="without KMS: base64 of the 32-byte key that seals webhook secrets "
+        "(local mode generates one under LOCAL_DIR)")
+    websocket_token: str = Field(default="", description="$connect requires ?token=<this>; empty or local mode: open")
+
+
+@per_container
 def get_settings() -> Settings:
     """The process-wide settings, validated once (at cold start in Lambda)."""
-    return Settings()
+    return Settings()  # type: ignore[call-arg]  # the required names come from the environment
+
+
+def get_common_settings() -> CommonSettings:
+    """The settings of a process outside the pipeline (migrations, the $connect authorizer), read afresh
+    (its callers build once and keep what they build)."""
+    return CommonSettings()

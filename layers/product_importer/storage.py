@@ -1,33 +1,23 @@
-"""Adapters for S3 (objects) and SQS (chunk messages), behind small interfaces the domain uses."""
+"""Adapters for S3 (objects) and SQS (messages): ``S3ObjectStore`` and ``SqsMessageQueue`` implement the
+``ObjectStore`` and ``MessageQueue`` ports (``product_importer.ports``) and turn ``ClientError`` into the
+port's errors (``ObjectGoneError``, ``StorageError``, declared with the ports)."""
 
 from __future__ import annotations
 
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
 
+from product_importer.ports import ObjectGoneError, ObjectInfo, StorageError
 
-class ObjectGoneError(Exception):
-    """The object (or the pinned version) no longer exists."""
-
-
-class StorageError(Exception):
-    """S3 or SQS failed in a way a retry may fix."""
+__all__ = ["ObjectGoneError", "ObjectInfo", "S3ObjectStore", "SqsMessageQueue", "StorageError"]
 
 
-@dataclass(frozen=True)
-class ObjectInfo:
-    size: int
-    etag: str
-    version_id: str | None
-
-
-class ObjectStore:
-    """Read access to uploaded files, always pinned to one version."""
+class S3ObjectStore:
+    """The ``ObjectStore`` port on S3: reads always pinned to one version."""
 
     def __init__(self, client: Any) -> None:
         self._s3 = client
@@ -120,8 +110,8 @@ def _translate(exc: ClientError) -> Exception:
     return StorageError(f"{code}: {exc}")
 
 
-class MessageQueue:
-    """Sends JSON messages to one SQS queue in batches of 10 (the SQS maximum)."""
+class SqsMessageQueue:
+    """The ``MessageQueue`` port on SQS: JSON messages in batches of 10 (the SQS maximum)."""
 
     BATCH = 10
 

@@ -1,4 +1,6 @@
-"""Webhooks on the local stack: CRUD, test delivery, a signed import.completed, retries with a log."""
+"""Webhooks on the local stack: CRUD (the secret returned once), test delivery, a Standard Webhooks-signed
+import.completed that the ``standardwebhooks`` library verifies, retries with a log, the cap, and a receiver
+that never answers not delaying the search refresh."""
 
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from product_importer.webhooks.signing import SIGNATURE_HEADER, verify
+import standardwebhooks
 
 from tests.integration.stack_fixture import HEADER, PipelineStack, csv_rows, running_pipeline, unique
 from tests.pg import EmbeddedDatabases
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +28,7 @@ def pipeline(databases: EmbeddedDatabases, tmp_path_factory: pytest.TempPathFact
         Path(tmp_path_factory.mktemp("hooks")),
         chunk_rows=500,
         visibility_overrides={"chunks": 5, "object-events": 10, "webhooks": 2},
-        extra_env={"WEBHOOKS_RETRY_BASE_S": "0.5", "WEBHOOKS_TIMEOUT_S": "2"},
+        extra_env={"WEBHOOKS_RETRY_BASE_S": "0.5", "WEBHOOKS_TIMEOUT_S": "2", "WEBHOOKS_MAX": "6"},
     ) as stack:
         yield stack
 
@@ -32,7 +36,7 @@ def pipeline(databases: EmbeddedDatabases, tmp_path_factory: pytest.TempPathFact
 class Receiver:
     """A local HTTP endpoint that records deliveries and answers with the queued status codes."""
 
-    def __init__(self, statuses: list[int] | None = None) -> None:
+    def __init__(self, statuses: list[int] | None = None, hang_s: float = 0) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.statuses = list(statuses or [])
         receiver = self
@@ -41,6 +45,8 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 receiver.received.append(({k: v for k, v in self.headers.items()}, body))
+                if hang_s:
+                    time.sleep(hang_s)  # never answers within any attempt's bound
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.end_headers()
@@ -49,6 +55,7 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -82,16 +89,44 @@ def deliveries(pipeline: PipelineStack, hook_id: str) -> list[dict[str, Any]]:
     return items
 
 
-def test_crud_never_returns_the_secret(pipeline: PipelineStack, receiver: Receiver) -> None:
-    created = pipeline.api.post(
-        "/api/webhooks", json={"url": receiver.url, "events": ["import.failed"], "secret": "s3cret"}
-    )
-    assert created.status_code == 201, created.text
-    hook = created.json()
-    assert hook["has_secret"] is True and "secret" not in hook and hook["enabled"] is True
+def verify(body: bytes, secret: str, headers: dict[str, str]) -> Any:
+    """What a receiver does: the Standard Webhooks library checks the signature and the timestamp."""
+    return standardwebhooks.Webhook(secret).verify(body, headers)
+
+
+def create(pipeline: PipelineStack, **body: Any) -> dict[str, Any]:
+    reply = pipeline.api.post("/api/webhooks", json=body)
+    assert reply.status_code == 201, reply.text
+    created: dict[str, Any] = reply.json()
+    return created
+
+
+def test_the_secret_is_generated_returned_once_and_stored_sealed(pipeline: PipelineStack, receiver: Receiver) -> None:
+    # when a webhook is created without a secret
+    created = create(pipeline, url=receiver.url, events=["import.failed"])
+    hook = {k: v for k, v in created.items() if k != "secret"}
+    # then the 201 body carries a generated whsec_ secret, once
+    assert created["secret"].startswith("whsec_") and created["has_secret"] is True
     assert pipeline.api.get(f"/api/webhooks/{hook['id']}").json() == hook
-    patched = pipeline.api.patch(f"/api/webhooks/{hook['id']}", json={"enabled": False, "secret": ""}).json()
-    assert patched["enabled"] is False and patched["has_secret"] is False
+    assert all("secret" not in h for h in pipeline.api.get("/api/webhooks").json()["items"])
+    # and the database holds it sealed, not in plaintext
+    [(stored,)] = pipeline.sql("SELECT secret FROM webhooks WHERE id = %s", (hook["id"],))
+    assert stored.startswith("aesgcm:v1:") and created["secret"] not in stored
+    # a given secret must be a Standard Webhooks one; a new one can be set
+    assert pipeline.api.post("/api/webhooks", json={"url": receiver.url, "secret": "s3cret"}).status_code == 422
+    patched = pipeline.api.patch(f"/api/webhooks/{hook['id']}", json={"enabled": False}).json()
+    assert patched["enabled"] is False and patched["has_secret"] is True and "secret" not in patched
+    assert pipeline.api.delete(f"/api/webhooks/{hook['id']}").status_code == 204
+
+
+def test_crud_never_returns_the_secret_again(pipeline: PipelineStack, receiver: Receiver) -> None:
+    created = create(pipeline, url=receiver.url, events=["import.failed"], secret=SECRET)
+    assert created["secret"] == SECRET
+    hook = {k: v for k, v in created.items() if k != "secret"}
+    assert hook["has_secret"] is True and hook["enabled"] is True
+    assert pipeline.api.get(f"/api/webhooks/{hook['id']}").json() == hook
+    patched = pipeline.api.patch(f"/api/webhooks/{hook['id']}", json={"enabled": False}).json()
+    assert patched["enabled"] is False and patched["has_secret"] is True
     assert hook["id"] in [h["id"] for h in pipeline.api.get("/api/webhooks").json()["items"]]
     assert pipeline.api.post("/api/webhooks", json={"url": "ftp://x.example/"}).status_code == 422
     assert (
@@ -104,12 +139,12 @@ def test_crud_never_returns_the_secret(pipeline: PipelineStack, receiver: Receiv
 def test_the_test_endpoint_delivers_synchronously_and_logs_it(
     pipeline: PipelineStack, receiver: Receiver
 ) -> None:
-    hook = pipeline.api.post("/api/webhooks", json={"url": receiver.url, "secret": "k"}).json()
+    hook = create(pipeline, url=receiver.url)
     try:
         result = pipeline.api.post(f"/api/webhooks/{hook['id']}/test").json()
         assert result["ok"] is True and result["status_code"] == 200 and result["error"] is None
         [(headers, body)] = receiver.events("webhook.test")
-        assert verify(body, "k", headers[SIGNATURE_HEADER])
+        assert verify(body, hook["secret"], headers)["type"] == "webhook.test"
         [logged] = deliveries(pipeline, hook["id"])
         assert (logged["event"], logged["attempt"], logged["status_code"]) == ("webhook.test", 1, 200)
     finally:
@@ -120,9 +155,7 @@ def test_a_completed_import_is_delivered_once_correctly_signed(
     pipeline: PipelineStack, receiver: Receiver
 ) -> None:
     # given a webhook with a secret
-    hook = pipeline.api.post(
-        "/api/webhooks", json={"url": receiver.url, "secret": "top secret", "events": ["import.completed"]}
-    ).json()
+    hook = create(pipeline, url=receiver.url, secret=SECRET, events=["import.completed"])
     try:
         # when an import completes
         import_id = pipeline.upload(HEADER + csv_rows(unique("HOOK"), 1_200), "hooked.csv")
@@ -142,8 +175,7 @@ def test_a_completed_import_is_delivered_once_correctly_signed(
         ]
         assert len(mine) == 1
         headers, body = mine[0]
-        assert verify(body, "top secret", headers[SIGNATURE_HEADER])
-        event = json.loads(body)
+        event = verify(body, SECRET, headers)
         assert event["import"]["status"] == "completed" and event["import"]["rows_imported"] == 1_200
         assert headers["X-Product-Importer-Event"] == "import.completed"
         assert pipeline.sql("SELECT count(*) FROM import_events WHERE import_id = %s", (import_id,)) == [(1,)]
@@ -152,7 +184,7 @@ def test_a_completed_import_is_delivered_once_correctly_signed(
 
 
 def test_the_search_index_is_refreshed_before_the_event(pipeline: PipelineStack, receiver: Receiver) -> None:
-    hook = pipeline.api.post("/api/webhooks", json={"url": receiver.url}).json()
+    hook = create(pipeline, url=receiver.url)
     try:
         prefix = unique("SRCH")
         word = f"zq{prefix.lower()}"
@@ -173,7 +205,7 @@ def test_the_search_index_is_refreshed_before_the_event(pipeline: PipelineStack,
 def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(pipeline: PipelineStack) -> None:
     # given a receiver that fails twice, then recovers
     flaky = Receiver(statuses=[500, 503])
-    hook = pipeline.api.post("/api/webhooks", json={"url": flaky.url, "secret": "k"}).json()
+    hook = create(pipeline, url=flaky.url)
     try:
         # when an import completes
         import_id = pipeline.upload(HEADER + csv_rows(unique("RETRY"), 100), "retry.csv")
@@ -189,7 +221,47 @@ def test_a_failing_receiver_is_retried_and_every_attempt_is_logged(pipeline: Pip
         assert log[1]["error"] and "503" in log[1]["error"]
         bodies = {b for _, b in flaky.received}
         assert len(flaky.received) == 3 and len(bodies) == 1
+        # every attempt is signed anew (its own timestamp) under the same webhook-id, and verifies
+        assert len({h["webhook-id"] for h, _ in flaky.received}) == 1
+        for headers, body in flaky.received:
+            verify(body, hook["secret"], headers)
         assert json.loads(next(iter(bodies)))["import"]["id"] == import_id
     finally:
         pipeline.api.delete(f"/api/webhooks/{hook['id']}")
         flaky.close()
+
+
+def test_a_receiver_that_never_answers_does_not_delay_the_search_refresh(pipeline: PipelineStack) -> None:
+    # given webhooks whose receiver holds every delivery past the attempt bound (2 s here)
+    silent = Receiver(hang_s=30)
+    hooks = [create(pipeline, url=silent.url) for _ in range(5)]
+    try:
+        # and a first import whose deliveries now keep the webhooks worker busy
+        pipeline.upload(HEADER + csv_rows(unique("BUSY"), 10), "busy.csv")
+        wait(lambda: len(silent.received) >= 1, what="the first stuck delivery")
+        # when another import completes while deliveries are stuck
+        prefix = unique("FAST")
+        word = f"zq{prefix.lower()}"
+        data = HEADER + "".join(f"{prefix}-{n},Gadget {word} {n},1.00,red\n" for n in range(20)).encode()
+        import_id = pipeline.upload(data, "fast.csv")
+        assert pipeline.wait_for(import_id)["status"] == "completed"
+        finished = time.monotonic()
+        # then its products are found by word search within a second or two, not after the deliveries
+        wait(lambda: len(pipeline.api.get("/api/products", params={"q": word}).json()["items"]) == 20,
+             timeout_s=10, what="the search refresh")
+        assert time.monotonic() - finished < 5
+    finally:
+        for hook in hooks:
+            pipeline.api.delete(f"/api/webhooks/{hook['id']}")
+        silent.close()
+
+
+def test_webhooks_are_capped(pipeline: PipelineStack, receiver: Receiver) -> None:
+    existing = len(pipeline.api.get("/api/webhooks", params={"limit": 500}).json()["items"])
+    made = [create(pipeline, url=receiver.url) for _ in range(6 - existing)]
+    try:
+        refused = pipeline.api.post("/api/webhooks", json={"url": receiver.url})
+        assert refused.status_code == 409 and "at most 6" in refused.json()["detail"]
+    finally:
+        for hook in made:
+            pipeline.api.delete(f"/api/webhooks/{hook['id']}")

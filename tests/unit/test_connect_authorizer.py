@@ -40,13 +40,23 @@ def effect(reply: dict[str, Any]) -> str:
     return str(reply["policyDocument"]["Statement"][0]["Effect"])
 
 
-def test_a_valid_access_token_is_allowed_and_names_the_user(
+def test_a_valid_access_token_is_allowed_and_names_the_user_and_group(
     ports: AuthorizerPorts, idp: FakeIdentityProvider
 ) -> None:
-    reply = authorize(ports, {"token": idp.token()})
+    reply = authorize(ports, {"token": idp.token(**{"cognito:groups": ["viewer", "importer"]})})
     assert effect(reply) == "Allow"
     assert reply["principalId"] == "user-sub-1"
-    assert reply["context"] == {"sub": "user-sub-1", "username": "ops@example.com"}
+    assert reply["context"] == {"sub": "user-sub-1", "username": "ops@example.com", "group": "importer"}
+
+
+@pytest.mark.parametrize("groups", [None, [], ["Admins", "superuser"]], ids=["no-claim", "empty", "unknown"])
+def test_a_signed_in_user_in_no_group_is_denied(
+    ports: AuthorizerPorts, idp: FakeIdentityProvider, groups: list[str] | None
+) -> None:
+    claims = {} if groups is None else {"cognito:groups": groups}
+    reply = authorize(ports, {"token": idp.token(**claims)})
+    assert effect(reply) == "Deny"
+    assert "context" not in reply
 
 
 @pytest.mark.parametrize(
@@ -62,7 +72,7 @@ def test_a_valid_access_token_is_allowed_and_names_the_user(
 def test_tokens_that_fail_a_check_are_denied(
     ports: AuthorizerPorts, idp: FakeIdentityProvider, token_kwargs: dict[str, Any]
 ) -> None:
-    reply = authorize(ports, {"token": idp.token(**token_kwargs)})
+    reply = authorize(ports, {"token": idp.token(**{"cognito:groups": ["admin"]}, **token_kwargs)})
     assert effect(reply) == "Deny"
     assert "context" not in reply
 

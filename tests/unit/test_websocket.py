@@ -9,11 +9,12 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from product_importer.realtime.connections import TTL_S, ConnectionStore, table_definition
+from product_importer.realtime.connections import TTL_S, ConnectionStore
 from product_importer.realtime.sessions import ConnectPolicy
 
 from functions.websocket.handler import WebSocketPorts, handler
 from infra.local.events import LocalContext, websocket_event, websocket_route
+from infra.topology import table_definition
 
 TABLE = "connections"
 ROUTES = ("$connect", "$disconnect", "$default", "subscribe", "unsubscribe")
@@ -25,7 +26,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[ConnectionStore]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():  # moto's in-process DynamoDB: no network
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(**table_definition(TABLE))
+        client.create_table(**table_definition("connections", TABLE))
         yield ConnectionStore(TABLE, client, clock=lambda: 1_000_000)
 
 
@@ -113,3 +114,46 @@ def test_connect_requires_the_token_when_one_is_configured(store: ConnectionStor
     assert invoke(ports, "$connect", "c2", query={"token": "wrong"})["statusCode"] == 403
     assert invoke(ports, "$connect", "c3", query={"token": "s3cret"})["statusCode"] == 200
     assert not store.exists("c1") and store.exists("c3")
+
+
+# -- groups (CONTRACT §8): with sign-in, the connect_authorizer's context names the caller's group ----------
+
+def connect_as(ports: WebSocketPorts, connection_id: str, group: str | None) -> dict[str, Any]:
+    event = websocket_event("$connect", connection_id)
+    if group is not None:
+        event["requestContext"]["authorizer"] = {"principalId": "user-1", "sub": "user-1", "group": group}
+    return handler(event, LocalContext("websocket"), ports=ports)
+
+
+@pytest.mark.parametrize("group", ["viewer", "importer", "admin"])
+def test_with_sign_in_every_group_connects_and_subscribes(store: ConnectionStore, group: str) -> None:
+    ports = WebSocketPorts(store, ConnectPolicy(sign_in=True))
+    assert connect_as(ports, "c1", group)["statusCode"] == 200
+    assert store.group("c1") == group
+    assert send(ports, "c1", {"action": "subscribe", "import_id": "*"})["statusCode"] == 200
+    assert store.subscribers(["*"]) == {"c1"}
+
+
+@pytest.mark.parametrize("group", [None, "", "Admins"], ids=["no-authorizer", "empty", "unknown"])
+def test_with_sign_in_a_connection_without_a_group_is_refused(store: ConnectionStore, group: str | None) -> None:
+    ports = WebSocketPorts(store, ConnectPolicy(sign_in=True))
+    assert connect_as(ports, "c1", group)["statusCode"] == 403
+    assert not store.exists("c1")
+
+
+def test_with_sign_in_subscribe_needs_a_group_recorded_at_connect(store: ConnectionStore) -> None:
+    # given a connection item without a group (made before groups existed, or only by an earlier subscribe)
+    store.connect("old", source_ip="10.0.0.1")
+    ports = WebSocketPorts(store, ConnectPolicy(sign_in=True))
+    # when it subscribes, then it is refused with the group it needs, and nothing is recorded
+    reply = send(ports, "old", {"action": "subscribe", "import_id": "imp-1"})
+    assert reply["statusCode"] == 403 and "viewer" in reply["body"]
+    assert store.subscribers(["imp-1"]) == set()
+    # and a connection that never connected cannot subscribe either
+    assert send(ports, "ghost", {"action": "subscribe", "import_id": "*"})["statusCode"] == 403
+
+
+def test_without_sign_in_every_connection_is_admin(store: ConnectionStore) -> None:
+    ports = WebSocketPorts(store, ConnectPolicy(sign_in=False))
+    assert connect_as(ports, "c1", None)["statusCode"] == 200
+    assert store.group("c1") == "admin"

@@ -11,10 +11,10 @@ from typing import Any
 
 from product_importer.db.connection import connect, resolve_database_url
 from product_importer.db.migrate import apply_migrations
-from product_importer.settings import get_settings
+from product_importer.settings import get_common_settings
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, list[int]]:
-    with connect(resolve_database_url(get_settings())) as conn:
+    with connect(resolve_database_url(get_common_settings())) as conn:
         applied = apply_migrations(conn)
     return {"applied": applied}

@@ -1,4 +1,8 @@
-"""/api/webhooks: CRUD, a synchronous test delivery, and the delivery log (CONTRACT §6)."""
+"""/api/webhooks: CRUD, a synchronous test delivery, and the delivery log (CONTRACT §6). Admins only.
+
+A webhook's secret (``whsec_…``, Standard Webhooks) is generated when not given and returned once, in the
+201 body; it is stored sealed and never shown again. At most ``WEBHOOKS_MAX`` webhooks (409 beyond).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,29 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from product_importer.api import deps
+from product_importer.api.permissions import require
 from product_importer.progress import CursorError
 from product_importer.settings import Settings
-from product_importer.webhooks.dispatch import send_test
-from product_importer.webhooks.store import WebhookStore
+from product_importer.webhooks.dispatch import DeliveryPorts, send_test
+from product_importer.webhooks.secrets import SecretBox, secret_box
+from product_importer.webhooks.signing import check_secret, new_secret
+from product_importer.webhooks.store import EVENT_TYPES, WebhookStore
 from product_importer.webhooks.targets import check_url_syntax
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
 Db = Annotated[psycopg.Connection, Depends(deps.db)]
 Config = Annotated[Settings, Depends(deps.settings)]
-EventName = Literal["import.completed", "import.failed"]
+EventName = Literal["import.completed", "import.failed", "import.previewed", "import.reverted"]
+assert set(EventName.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
+Secret = Annotated[str, Field(min_length=6, max_length=256, description="whsec_<base64 of 24-64 bytes>")]
+
+
+def webhook_secrets(settings: Config) -> SecretBox:
+    return secret_box(settings)
+
+
+Box = Annotated[SecretBox, Depends(webhook_secrets)]
 Url = Annotated[str, Field(min_length=8, max_length=2048)]
 
 
@@ -28,7 +44,7 @@ class WebhookIn(BaseModel):
 
     url: Url
     events: list[EventName] = Field(default=["import.completed", "import.failed"], min_length=1)
-    secret: str | None = Field(default=None, max_length=256)
+    secret: Secret | None = Field(default=None, description="whsec_<base64>; generated when left out")
     enabled: bool = True
 
 
@@ -37,7 +53,7 @@ class WebhookPatch(BaseModel):
 
     url: Url | None = None
     events: list[EventName] | None = Field(default=None, min_length=1)
-    secret: str | None = Field(default=None, max_length=256, description='"" removes the secret')
+    secret: Secret | None = Field(default=None, description="a new whsec_<base64> secret")
     enabled: bool | None = None
 
 
@@ -49,6 +65,10 @@ class WebhookOut(BaseModel):
     has_secret: bool
     created_at: str
     updated_at: str
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="whsec_<base64>: shown this once; receivers verify deliveries with it")
 
 
 class WebhookPage(BaseModel):
@@ -84,16 +104,19 @@ def _allow_private(settings: Settings) -> bool:
     return settings.webhooks_allow_private or settings.local_mode
 
 
-@router.post("", status_code=201, response_model=WebhookOut)
-def create_webhook(body: WebhookIn, conn: Db, settings: Config) -> dict[str, Any]:
+@router.post("", status_code=201, response_model=WebhookCreated, dependencies=[require("admin")])
+def create_webhook(body: WebhookIn, conn: Db, settings: Config, box: Box) -> dict[str, Any]:
     check_url_syntax(body.url, allow_private=_allow_private(settings))
+    secret = check_secret(body.secret) if body.secret is not None else new_secret()
+    webhook_id = WebhookStore.new_id()
     hook = WebhookStore(conn).create(
-        url=body.url, events=sorted(set(body.events)), secret=body.secret, enabled=body.enabled
+        url=body.url, events=sorted(set(body.events)), secret=box.seal(secret, webhook_id=webhook_id),
+        enabled=body.enabled, webhook_id=webhook_id, max_webhooks=settings.webhooks_max,
     )
-    return hook.public()
+    return {**hook.public(), "secret": secret}
 
 
-@router.get("", response_model=WebhookPage)
+@router.get("", response_model=WebhookPage, dependencies=[require("admin")])
 def list_webhooks(
     conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None
 ) -> dict[str, Any]:
@@ -101,37 +124,38 @@ def list_webhooks(
     return {"items": [h.public() for h in hooks], "next_cursor": next_cursor}
 
 
-@router.get("/{webhook_id}", response_model=WebhookOut)
+@router.get("/{webhook_id}", response_model=WebhookOut, dependencies=[require("admin")])
 def get_webhook(webhook_id: str, conn: Db) -> dict[str, Any]:
     return WebhookStore(conn).get(webhook_id).public()
 
 
-@router.patch("/{webhook_id}", response_model=WebhookOut)
-def update_webhook(webhook_id: str, body: WebhookPatch, conn: Db, settings: Config) -> dict[str, Any]:
+@router.patch("/{webhook_id}", response_model=WebhookOut, dependencies=[require("admin")])
+def update_webhook(webhook_id: str, body: WebhookPatch, conn: Db, settings: Config, box: Box) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     if changes.get("url") is not None:
         check_url_syntax(changes["url"], allow_private=_allow_private(settings))
     if "events" in changes and changes["events"] is not None:
         changes["events"] = sorted(set(changes["events"]))
-    changes = {k: v for k, v in changes.items() if v is not None or k == "secret"}
+    if changes.get("secret") is not None:
+        changes["secret"] = box.seal(check_secret(changes["secret"]), webhook_id=webhook_id)
+    changes = {k: v for k, v in changes.items() if v is not None}
     return WebhookStore(conn).update(webhook_id, changes).public()
 
 
-@router.delete("/{webhook_id}", status_code=204)
+@router.delete("/{webhook_id}", status_code=204, dependencies=[require("admin")])
 def delete_webhook(webhook_id: str, conn: Db) -> Response:
     WebhookStore(conn).delete(webhook_id)
     return Response(status_code=204)
 
 
-@router.post("/{webhook_id}/test", response_model=TestResult)
-def test_webhook(webhook_id: str, conn: Db, settings: Config) -> dict[str, Any]:
+@router.post("/{webhook_id}/test", response_model=TestResult, dependencies=[require("admin")])
+def test_webhook(webhook_id: str, conn: Db, settings: Config, box: Box) -> dict[str, Any]:
     store = WebhookStore(conn)
-    outcome = send_test(
-        store.get(webhook_id),
-        store,
-        timeout_s=settings.webhooks_timeout_s,
-        allow_private=_allow_private(settings),
-    )
+    # Bounded in all (WEBHOOKS_TEST_TIMEOUT_S, default 5 s): a receiver that never answers cannot hold
+    # an API function for its whole timeout.
+    ports = DeliveryPorts(connection=lambda: conn, box=box, timeout_s=settings.webhooks_test_timeout_s,
+                          allow_private=_allow_private(settings))
+    outcome = send_test(store.get(webhook_id), store, ports)
     return {
         "ok": outcome.ok,
         "status_code": outcome.status_code,
@@ -140,7 +164,7 @@ def test_webhook(webhook_id: str, conn: Db, settings: Config) -> dict[str, Any]:
     }
 
 
-@router.get("/{webhook_id}/deliveries", response_model=DeliveryPage)
+@router.get("/{webhook_id}/deliveries", response_model=DeliveryPage, dependencies=[require("admin")])
 def list_deliveries(
     webhook_id: str, conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None
 ) -> dict[str, Any]:

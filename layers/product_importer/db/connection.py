@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import psycopg
 
-from product_importer.settings import Settings
+from product_importer.settings import CommonSettings
 
 _lock = threading.Lock()
 _resolved_url: str | None = None
@@ -20,7 +20,7 @@ _resolved_at = 0.0
 SECRET_TTL_S = 300.0
 
 
-def resolve_database_url(settings: Settings) -> str:
+def resolve_database_url(settings: CommonSettings) -> str:
     """``DATABASE_URL`` if set; the RDS Proxy endpoint with credentials from Secrets Manager in AWS
     (re-read after ``SECRET_TTL_S``); otherwise the embedded PostgreSQL under ``settings.local_dir``."""
     global _resolved_url, _resolved_at
@@ -40,7 +40,7 @@ def forget_database_url() -> None:
         _resolved_url = None
 
 
-def _resolve(settings: Settings) -> str:
+def _resolve(settings: CommonSettings) -> str:
     if settings.database_url:
         return settings.database_url
     if settings.db_secret_arn:
@@ -50,7 +50,7 @@ def _resolve(settings: Settings) -> str:
     return start_embedded(settings.local_dir / "pgdata", cleanup=None, database="product_importer")
 
 
-def _url_from_secret(settings: Settings) -> str:
+def _url_from_secret(settings: CommonSettings) -> str:
     import boto3
 
     client = boto3.client("secretsmanager", region_name=settings.aws_region)

@@ -1,4 +1,5 @@
-"""``PgPlanStore``: split plans and splitter checkpoints in PostgreSQL (table ``import_plans``)."""
+"""``PgPlanStore``, the ``PlanStore`` port on PostgreSQL: split plans and splitter checkpoints
+(table ``import_plans``, migration 0008)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from product_importer.ingest.chunking import SplitPosition
-from product_importer.pipeline.plans import SplitPlan, StoredCheckpoint, position_to_json
+from product_importer.db.registry import settle
+from product_importer.models import SplitPlan
+from product_importer.ports import StoredCheckpoint
 
 
 class PgPlanStore:
-    """Plans are immutable once pinned, so up to ``cache_size`` of them are kept in memory (a consumer
-    reads its import's plan once per warm container, not once per chunk)."""
+    """Plans never change once pinned, so up to ``cache_size`` of them are kept in memory: a consumer
+    reads its import's plan once per warm container, not once per chunk."""
 
     def __init__(self, connection: Callable[[], psycopg.Connection], *, cache_size: int = 64) -> None:
         self._connection = connection
@@ -24,6 +26,7 @@ class PgPlanStore:
 
     def pin(self, plan: SplitPlan) -> SplitPlan:
         conn = self._connection()
+        settle(conn)
         with conn.transaction():
             conn.execute("INSERT INTO import_plans (import_id, plan) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                          (plan.import_id, Jsonb(plan.model_dump(mode="json"))))
@@ -43,22 +46,23 @@ class PgPlanStore:
         row = self._read("SELECT checkpoint, checkpoint_sent FROM import_plans WHERE import_id = %s", import_id)
         if row is None or row[0] is None:
             return None
-        return StoredCheckpoint(position=row[0], sent=bool(row[1]))
+        return StoredCheckpoint(position=dict(row[0]), sent=bool(row[1]))
 
-    def save_checkpoint(self, import_id: str, position: SplitPosition, *, sent: bool) -> bool:
+    def save_checkpoint(self, import_id: str, position: dict[str, Any], *, sent: bool) -> bool:
         conn = self._connection()
+        settle(conn)
         with conn.transaction():
             cursor = conn.execute(
                 "UPDATE import_plans SET checkpoint = %(position)s, checkpoint_offset = %(offset)s,"
                 " checkpoint_sent = %(sent)s WHERE import_id = %(id)s AND (checkpoint_offset IS NULL"
                 " OR checkpoint_offset < %(offset)s OR (checkpoint_offset = %(offset)s AND %(sent)s))",
-                {"position": Jsonb(position_to_json(position)), "offset": position.offset, "sent": sent,
-                 "id": import_id},
+                {"position": Jsonb(position), "offset": int(position["offset"]), "sent": sent, "id": import_id},
             )
         return cursor.rowcount == 1
 
     def _read(self, query: str, import_id: str) -> Any:
         conn = self._connection()
+        settle(conn)
         try:
             return conn.execute(query, (import_id,)).fetchone()
         finally:

@@ -8,11 +8,11 @@ row that fails as a whole. Memory stays flat: one run at a time, whatever the ra
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from product_importer.ingest.chunking import (
     BLOCK_SIZE,
@@ -23,26 +23,18 @@ from product_importer.ingest.chunking import (
     ReadableStream,
     RecordScanner,
 )
+from product_importer.ingest.encoding import decode
 
 EXCERPT_CHARS = 200
 
-# The five bytes Windows-1252 leaves undefined decode as the C1 controls of the same value, as browsers do.
-def _c1_control(exc: UnicodeError) -> tuple[str, int]:
-    assert isinstance(exc, UnicodeDecodeError)
-    return chr(exc.object[exc.start]), exc.start + 1
-
-
-codecs.register_error("cp1252-c1", _c1_control)
-
 BROKEN_MESSAGES = {
-    UNTERMINATED_QUOTE: "unterminated quote: a quoted field opened on this line never closes; add the closing \"",
-    TOO_LONG: f"the row is longer than {MAX_RECORD_BYTES // (1 << 20)} MiB",
+    UNTERMINATED_QUOTE: "unterminated quote: a quoted value opened on this line never closes; close or remove the quote",
+    TOO_LONG: f"the row is longer than {MAX_RECORD_BYTES // (1 << 20)} MiB; a row may be at most 1 MiB",
 }
 
 
-@dataclass(frozen=True)
-class BrokenRow:
-    """A record that fails as a whole: the message says why, ``excerpt`` how it begins."""
+class BrokenRow(NamedTuple):
+    """A record that fails as a whole: the message says why, ``excerpt`` how its line begins."""
 
     message: str
     excerpt: str
@@ -53,12 +45,14 @@ class RecordBatch:
     """Consecutive records of a range: ``records[i]`` is row ``first_row + i``.
 
     A blank line is ``[]``; so is a broken record, with ``broken[i]`` saying why. ``lossy``: some cells
-    hold undecodable bytes (invalid UTF-8, kept as surrogate escapes ``\\udc80``–``\\udcff``)."""
+    hold undecodable bytes (invalid UTF-8, kept as surrogate escapes); ``has_nul``: some cell holds a NUL.
+    This is what ``ingest.rows.parse_rows`` takes (``broken`` as ``{i: (message, excerpt)}``)."""
 
     first_row: int
     records: list[list[str]] = field(default_factory=list)
     broken: dict[int, BrokenRow] = field(default_factory=dict)
     lossy: bool = False
+    has_nul: bool = False
 
     @property
     def rows(self) -> range:
@@ -66,19 +60,9 @@ class RecordBatch:
 
 
 def decoder(encoding: str) -> Callable[[bytes], tuple[str, bool]]:
-    """bytes → (text, lossy) for an import's encoding (a UTF-16 file is transcoded before it is chunked)."""
-    if encoding == "windows-1252":
-        return lambda data: (data.decode("cp1252", "cp1252-c1"), False)
-    if encoding not in ("utf-8", "utf-16"):
-        raise ValueError(f"unsupported encoding {encoding!r}")
-
-    def utf8(data: bytes) -> tuple[str, bool]:
-        try:
-            return data.decode("utf-8"), False
-        except UnicodeDecodeError:
-            return data.decode("utf-8", "surrogateescape"), True
-
-    return utf8
+    """bytes → (text, lossy) for chunk bytes (``utf-8`` or ``windows-1252``; UTF-16 is chunked transcoded)."""
+    name = "utf-8" if encoding == "utf-16" else encoding
+    return lambda data: decode(data, name)
 
 
 def allow_records(max_record: int = MAX_RECORD_BYTES) -> None:
@@ -130,12 +114,14 @@ def _batch(events: list, first_row: int, delimiter: str, decode: Callable[[bytes
             batch.broken[len(batch.records)] = BrokenRow(BROKEN_MESSAGES[event.reason], _excerpt(text))
             batch.records.append([])
             continue
-        text, lossy = decode(event.data)
+        data = event.data
+        text, lossy = decode(data)
         records = cells_of(text, delimiter)
         if len(records) != event.count:  # the scanner and the csv module must agree: never guess
             raise AssertionError(f"{len(records)} records where the scanner found {event.count}")
         batch.records.extend(records)
         batch.lossy = batch.lossy or lossy
+        batch.has_nul = batch.has_nul or b"\x00" in data
     return batch
 
 

@@ -3,47 +3,63 @@
 One streaming pass over the pinned object version cuts record-aligned byte ranges (at most
 ``rows_per_chunk`` rows and ``bytes_per_chunk`` bytes each), sent to the chunk queue in batches of 10
 while the pass goes on; then the import learns ``chunks_total`` / ``rows_total`` and completes if its
-chunks are all done. Every delivery of an import's event decides completion from the totals PostgreSQL
-committed, so a crash anywhere (even between ``set_totals`` and completion) is repaired by the redelivery.
+chunks are all done. Every delivery of an import's message decides completion again from the totals
+PostgreSQL committed, so a crash anywhere (even between ``set_totals`` and completion) is repaired by
+the redelivery.
 
-The first split pins the import's plan (the file's header and column plan, its encoding, the object the
-chunks are cut from, the chunking parameters): a retry cuts the same chunks. A file that cannot be split
-within one invocation is handed over before the deadline: the splitter records a checkpoint and sends
-itself a continuation message that resumes there.
+The first split pins the import's plan (the file's header and column plan from ``ingest.sniff``, its
+encoding, the object the chunks are cut from, the chunking parameters): a retry cuts the same chunks.
+A UTF-16 file is transcoded once, as a stream, to a UTF-8 object, which is chunked instead. A file that
+cannot be split within one invocation is handed over before the deadline: the splitter records a
+checkpoint and sends itself a continuation message that resumes there.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
 from product_importer.ingest.chunking import ByteRange, SplitPosition, split_ranges
-from product_importer.ingest.header import MAX_HEADER_BYTES, EmptyFileError, HeaderError, read_header
+from product_importer.ingest.encoding import transcode_to_utf8
+from product_importer.ingest.errors import HeaderError
+from product_importer.ingest.header import sniff
+from product_importer.ingest.plan import SNIFF_BYTES, FilePlan
 from product_importer.ingest.records import family_key
-from product_importer.models import ChunkMessage, Import, ImportStatus, ImportTotals, SplitContinuation, utcnow
+from product_importer.models import (
+    ChunkMessage,
+    Import,
+    ImportOptions,
+    ImportStatus,
+    SplitContinuation,
+    SplitPlan,
+    SplitRequest,
+    utcnow,
+)
 from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
 from product_importer.pipeline import lifecycle
-from product_importer.pipeline.plans import PlanStore, SplitPlan, position_to_json
 from product_importer.pipeline.s3events import ObjectCreated
-from product_importer.progress import ProgressStore
-from product_importer.storage import MessageQueue, ObjectGoneError, ObjectInfo, ObjectStore
+from product_importer.ports import (
+    ChunkLedger,
+    MessageQueue,
+    ObjectGoneError,
+    ObjectInfo,
+    ObjectStore,
+    PlanStore,
+    ProgressStore,
+)
 
 logger = logging.getLogger(__name__)
 
-HEADER_PROBE_BYTES = MAX_HEADER_BYTES + 2  # past the header's limit: a too-long header is an error, never cut
 TRANSCODED_PREFIX = "transcoded/"  # UTF-8 copies of UTF-16 files (outside the watched prefixes)
 _DROP_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4a51-9a57-4f4f1e0c2b11")
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
-TimeLeft = Callable[[], float]  # seconds this invocation may still spend before handing over
+TimeLeft = Callable[[], float]  # seconds this invocation may still spend before it hands over
 
 
 def unlimited() -> float:
@@ -84,14 +100,11 @@ class SplitterPorts:
     chunks: MessageQueue
     continuations: MessageQueue  # the splitter's own queue (object events)
     progress: ProgressStore
+    ledger: ChunkLedger  # PostgreSQL: committed totals, the import registry
     plans: PlanStore
     next_import_number: Callable[[], int]
-    committed_totals: Callable[[str], ImportTotals]  # the import's totals as PostgreSQL committed them
+    saved_mappings: Callable[[], Sequence[Mapping[str, Any]]]  # candidates for ingest.sniff
     limits: SplitLimits
-
-
-def upload_key(import_id: str) -> str:
-    return f"{UPLOAD_PREFIX}{import_id}.csv"
 
 
 # ---- entry points ---------------------------------------------------------------------------------------
@@ -108,47 +121,17 @@ def split_object(event: ObjectCreated, ports: SplitterPorts, time_left: TimeLeft
         if not event.key.startswith(DROP_PREFIX):
             return SplitResult(Outcome.IGNORED, import_id, reason="no such upload")
         item = _create_drop_import(event, import_id, ports)
-    status = item.get("status")
-    if status not in (ImportStatus.PENDING.value, ImportStatus.PROCESSING.value):
-        return SplitResult(Outcome.DUPLICATE, import_id)
-    if status == ImportStatus.PROCESSING.value and item.get("chunks_total") is not None:
-        # Split before; a crash may have come between set_totals and completion: decide it again.
-        lifecycle.complete_if_done(ports.progress, ports.committed_totals, import_id)
-        return SplitResult(Outcome.DUPLICATE, import_id)
+    return _split_import(import_id, item, event, drop_info, ports, time_left)
 
-    try:
-        info = drop_info or ports.objects.head(event.bucket, event.key, event.version_id)
-    except ObjectGoneError:
-        # The file was deleted (or replaced without versioning) before we got to it.
-        lifecycle.fail_import(ports.progress, import_id, lifecycle.FILE_GONE)
-        return SplitResult(Outcome.FAILED, import_id, reason="gone")
-    if not ports.progress.start(import_id, version_id=info.version_id, etag=info.etag):
-        return SplitResult(Outcome.DUPLICATE, import_id)
 
-    plan = ports.plans.get(import_id)
-    if plan is None:
-        is_drop = item.get("source") == "s3-drop"
-        maximum = ports.limits.max_drop_bytes if is_drop else ports.limits.max_upload_bytes
-        if info.size > maximum:
-            reason = lifecycle.too_big(info.size, maximum)
-            lifecycle.fail_import(ports.progress, import_id, reason)
-            return SplitResult(Outcome.FAILED, import_id, reason=reason)
-        try:
-            plan = _make_plan(import_id, event, info, item, ports)
-        except HeaderError as exc:
-            lifecycle.fail_import(ports.progress, import_id, str(exc))
-            return SplitResult(Outcome.FAILED, import_id, reason=str(exc))
-        plan = ports.plans.pin(plan)
-        ports.progress.record_plan(import_id, encoding=plan.encoding, profile=plan.file_plan.get("profile"),
-                                   warnings=plan.file_plan.get("warnings"))
-
-    position = SplitPosition(0, plan.data_start, 1)
-    stored = ports.plans.checkpoint(import_id)
-    if stored is not None:
-        if stored.sent:  # an earlier delivery handed the rest to a continuation message
-            return SplitResult(Outcome.DUPLICATE, import_id)
-        position = stored.split_position  # it crashed before sending it: go on from its checkpoint
-    return _split(plan, int(item["import_no"]), position, ports, time_left)
+def split_request(request: SplitRequest, ports: SplitterPorts, time_left: TimeLeft = unlimited) -> SplitResult:
+    """``POST /api/imports/{id}/apply``: split an existing import's pinned object (no S3 event comes)."""
+    item = ports.progress.get_item(request.import_id)
+    if item is None:
+        return SplitResult(Outcome.IGNORED, request.import_id, reason="no such import")
+    event = ObjectCreated(bucket=request.bucket, key=request.key, size=0, etag=request.etag,
+                          version_id=request.version_id, sequencer=None)
+    return _split_import(request.import_id, item, event, None, ports, time_left)
 
 
 def continue_split(message: SplitContinuation, ports: SplitterPorts, time_left: TimeLeft = unlimited) -> SplitResult:
@@ -158,7 +141,7 @@ def continue_split(message: SplitContinuation, ports: SplitterPorts, time_left: 
     if item is None or item.get("status") != ImportStatus.PROCESSING.value:
         return SplitResult(Outcome.DUPLICATE, import_id)
     if item.get("chunks_total") is not None:
-        lifecycle.complete_if_done(ports.progress, ports.committed_totals, import_id)
+        lifecycle.complete_if_done(ports.progress, ports.ledger, import_id, item.get("mode"))
         return SplitResult(Outcome.DUPLICATE, import_id)
     plan = ports.plans.get(import_id)
     if plan is None:
@@ -166,10 +149,55 @@ def continue_split(message: SplitContinuation, ports: SplitterPorts, time_left: 
     position = SplitPosition(message.chunk_no, message.offset, message.first_row, message.context,
                              message.context_key)
     stored = ports.plans.checkpoint(import_id)
-    if stored is not None and stored.split_position.offset > position.offset:
+    if stored is not None and int(stored.position["offset"]) > position.offset:
         if stored.sent:  # a later continuation exists: this one is a stale duplicate
             return SplitResult(Outcome.DUPLICATE, import_id)
-        position = stored.split_position
+        position = position_from_json(stored.position)
+    return _split(plan, int(item["import_no"]), position, ports, time_left)
+
+
+def _split_import(import_id: str, item: dict[str, Any], event: ObjectCreated, info: ObjectInfo | None,
+                  ports: SplitterPorts, time_left: TimeLeft) -> SplitResult:
+    status = item.get("status")
+    if status not in (ImportStatus.PENDING.value, ImportStatus.PROCESSING.value):
+        return SplitResult(Outcome.DUPLICATE, import_id)
+    if status == ImportStatus.PROCESSING.value and item.get("chunks_total") is not None:
+        # Split before; a crash may have come between set_totals and completion: decide it again.
+        lifecycle.complete_if_done(ports.progress, ports.ledger, import_id, item.get("mode"))
+        return SplitResult(Outcome.DUPLICATE, import_id)
+    try:
+        info = info or ports.objects.head(event.bucket, event.key, event.version_id)
+    except ObjectGoneError:
+        # The file was deleted (or replaced without versioning) before we got to it.
+        lifecycle.fail_import(ports.progress, ports.ledger, import_id, lifecycle.FILE_GONE)
+        return SplitResult(Outcome.FAILED, import_id, reason="gone")
+    if not ports.progress.start(import_id, version_id=info.version_id, etag=info.etag):
+        return SplitResult(Outcome.DUPLICATE, import_id)
+
+    plan = ports.plans.get(import_id)
+    if plan is None:
+        is_drop = item.get("source") == "s3-drop"
+        if is_drop:  # PostgreSQL learns of a drop here (an upload was registered by the API); idempotent
+            ports.ledger.register_import(import_id, import_no=int(item["import_no"]), partner=item.get("partner"))
+        maximum = ports.limits.max_drop_bytes if is_drop else ports.limits.max_upload_bytes
+        if info.size > maximum:
+            reason = lifecycle.too_big(info.size, maximum)
+            lifecycle.fail_import(ports.progress, ports.ledger, import_id, reason)
+            return SplitResult(Outcome.FAILED, import_id, reason=reason)
+        try:
+            plan = _make_plan(import_id, event, info, item, ports)
+        except HeaderError as exc:  # the file itself cannot be read: fail at once, never retry
+            lifecycle.fail_import(ports.progress, ports.ledger, import_id, str(exc))
+            return SplitResult(Outcome.FAILED, import_id, reason=str(exc))
+        plan = ports.plans.pin(plan)
+        _describe(import_id, plan, ports)
+
+    position = SplitPosition(0, plan.data_start, 1)
+    stored = ports.plans.checkpoint(import_id)
+    if stored is not None:
+        if stored.sent:  # an earlier delivery handed the rest to a continuation message
+            return SplitResult(Outcome.DUPLICATE, import_id)
+        position = position_from_json(stored.position)  # it stopped before sending one: go on from there
     return _split(plan, int(item["import_no"]), position, ports, time_left)
 
 
@@ -188,17 +216,17 @@ def _split(plan: SplitPlan, import_no: int, position: SplitPosition, ports: Spli
     )
     template = {"import_id": import_id, "import_no": import_no, "bucket": plan.bucket, "key": plan.key,
                 "version_id": plan.version_id, "etag": plan.etag}
-    progress: dict[str, Any] = {"last": None, "stop": None, "sent": 0}
+    state: dict[str, Any] = {"last": None, "stop": None, "sent": 0}
 
     def messages() -> Iterator[dict[str, Any]]:
         for rng in ranges:
-            if progress["sent"] and time_left() <= 0:  # at least one chunk per invocation, then hand over
-                progress["stop"] = SplitPosition(rng.chunk_no, rng.start, rng.first_row, rng.context,
-                                                 rng.context_key)
+            if state["sent"] and time_left() <= 0:  # at least one chunk per invocation, then hand over
+                state["stop"] = SplitPosition(rng.chunk_no, rng.start, rng.first_row, rng.context, rng.context_key)
                 return
-            progress["last"] = rng
-            progress["sent"] += 1
-            yield _message(rng, template)
+            state["last"] = rng
+            state["sent"] += 1
+            yield ChunkMessage(chunk_no=rng.chunk_no, start=rng.start, end=rng.end, first_row=rng.first_row,
+                               rows=rng.rows, context=rng.context, **template).model_dump(mode="json")
 
     try:
         ports.chunks.send_all(messages())
@@ -206,32 +234,38 @@ def _split(plan: SplitPlan, import_no: int, position: SplitPosition, ports: Spli
         close = getattr(stream, "close", None)
         if close is not None:
             close()
-    stop: SplitPosition | None = progress["stop"]
+    stop: SplitPosition | None = state["stop"]
     if stop is not None:
         _hand_over(import_id, stop, ports)
-        logger.info("split %s: %d chunks sent, continuing at byte %d", import_id, progress["sent"], stop.offset)
-        return SplitResult(Outcome.CONTINUED, import_id, chunks=progress["sent"])
-    last: ByteRange | None = progress["last"]
+        logger.info("split %s: %d chunks sent, continuing at byte %d", import_id, state["sent"], stop.offset)
+        return SplitResult(Outcome.CONTINUED, import_id, chunks=state["sent"])
+    last: ByteRange | None = state["last"]
     chunks_total = last.chunk_no + 1 if last else position.chunk_no
     rows_total = last.first_row + last.rows - 1 if last else position.first_row - 1
     ports.progress.set_totals(import_id, chunks_total=chunks_total, rows_total=rows_total)
-    lifecycle.complete_if_done(ports.progress, ports.committed_totals, import_id)
+    lifecycle.complete_if_done(ports.progress, ports.ledger, import_id, plan.mode)
     logger.info("split %s into %d chunks, %d rows", import_id, chunks_total, rows_total)
     return SplitResult(Outcome.SPLIT, import_id, chunks=chunks_total, rows=rows_total)
 
 
-def _message(rng: ByteRange, template: dict[str, Any]) -> dict[str, Any]:
-    return ChunkMessage(chunk_no=rng.chunk_no, start=rng.start, end=rng.end, first_row=rng.first_row,
-                        rows=rng.rows, context=rng.context, **template).model_dump(mode="json")
-
-
 def _hand_over(import_id: str, position: SplitPosition, ports: SplitterPorts) -> None:
-    """Record the checkpoint, then send the continuation, then note that it went out. A crash between the
-    first two steps is repaired by a redelivery, which resumes from the stored checkpoint."""
-    ports.plans.save_checkpoint(import_id, position, sent=False)
-    message = SplitContinuation(import_id=import_id, **position_to_json(position))
-    ports.continuations.send_all([message.model_dump(mode="json")])
-    ports.plans.save_checkpoint(import_id, position, sent=True)
+    """Record the checkpoint, send the continuation, then note that it went out. A crash before the
+    message went out is repaired by the redelivery, which resumes from the stored checkpoint."""
+    value = position_to_json(position)
+    ports.plans.save_checkpoint(import_id, value, sent=False)
+    ports.continuations.send_all([SplitContinuation(import_id=import_id, **value).model_dump(mode="json")])
+    ports.plans.save_checkpoint(import_id, value, sent=True)
+
+
+def position_to_json(position: SplitPosition) -> dict[str, Any]:
+    return {"chunk_no": position.chunk_no, "offset": position.offset, "first_row": position.first_row,
+            "context": list(position.context) if position.context else None, "context_key": position.context_key}
+
+
+def position_from_json(value: Mapping[str, Any]) -> SplitPosition:
+    context = value.get("context")
+    return SplitPosition(int(value["chunk_no"]), int(value["offset"]), int(value["first_row"]),
+                         (int(context[0]), int(context[1])) if context else None, value.get("context_key"))
 
 
 # ---- the plan -------------------------------------------------------------------------------------------
@@ -239,94 +273,48 @@ def _hand_over(import_id: str, position: SplitPosition, ports: SplitterPorts) ->
 
 def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dict[str, Any],
                ports: SplitterPorts) -> SplitPlan:
-    """Read the file's first bytes and decide how it is read and cut. Raises HeaderError (for the user)."""
+    """Read the file's first MiB and decide how it is read and cut. Raises HeaderError (for the user)."""
+    options = ImportOptions.model_validate(item.get("options") or {})
     bucket, key, version, size, etag = event.bucket, event.key, info.version_id, info.size, info.etag
-    probe = ports.objects.read_range(bucket, key, version, 0, min(size, HEADER_PROBE_BYTES))
-    encoding = str(item.get("encoding") or "")
-    if probe.startswith(_UTF16_BOMS) or encoding == "utf-16":
-        encoding = "utf-16"
+    head = ports.objects.read_range(bucket, key, version, 0, min(size, SNIFF_BYTES))
+    file_plan = sniff(
+        head, encoding=options.encoding, profile=options.profile, mapping=options.mapping,
+        saved_mappings=ports.saved_mappings() if options.mapping is None else (),
+        drop_key=key if item.get("source") == "s3-drop" else None, file_size=size,
+    )
+    if file_plan.transcode:  # UTF-16: chunk its UTF-8 transcoding (offsets in the plan refer to it)
         key = f"{TRANSCODED_PREFIX}{import_id}.csv"
-        transcoded = ports.objects.write_stream(bucket, key, _utf16_to_utf8(
-            _blocks(ports.objects.stream_from(event.bucket, event.key, info.version_id, 0))))
-        version, size, etag = transcoded.version_id, transcoded.size, transcoded.etag
-        probe = ports.objects.read_range(bucket, key, version, 0, min(size, HEADER_PROBE_BYTES))
-    file_plan, delimiter, data_start = _read_header(probe)
+        source = ports.objects.stream_from(bucket, event.key, version, 0)
+        written = ports.objects.write_stream(bucket, key, transcode_to_utf8(_blocks(source)))
+        version, size, etag = written.version_id, written.size, written.etag
     limits = ports.limits
     return SplitPlan(
         import_id=import_id, bucket=bucket, key=key, version_id=version, etag=etag, size=size,
-        file_plan=file_plan, encoding=encoding or "utf-8", data_encoding="utf-8", delimiter=delimiter,
-        data_start=data_start, family_column=None, rows_per_chunk=limits.rows_per_chunk,
-        bytes_per_chunk=limits.bytes_per_chunk, max_record_bytes=limits.max_record_bytes,
+        file_plan=file_plan.to_json(), delimiter=file_plan.delimiter, data_encoding=file_plan.data_encoding,
+        data_start=file_plan.data_start, family_column=file_plan.family_column,
+        rows_per_chunk=limits.rows_per_chunk, bytes_per_chunk=limits.bytes_per_chunk,
+        max_record_bytes=limits.max_record_bytes, mode=item.get("mode") or "import", max_errors=options.max_errors,
     )
 
 
-_MAX_HEADER_COLUMNS = 1024
-_MAX_HEADER_TEXT = 64 << 10
-
-
-def _read_header(probe: bytes) -> tuple[dict[str, Any], str, int]:
-    """(file plan JSON, delimiter, data offset) from the file's first bytes; HeaderError for the user.
-
-    Interim reading until the ingest package's ``sniff`` takes over (it owns the header's rules)."""
-    skip = 3 if probe.startswith(b"\xef\xbb\xbf") else 0
-    hint = _SEP_LINE_END(probe, skip)
-    body = probe[hint:] if hint else probe
-    try:
-        header, data_start = read_header(io.BytesIO(body))
-    except EmptyFileError:
-        raise
-    except (csv.Error, UnicodeError) as exc:
-        logger.info("header unreadable: %s", exc)
-        raise HeaderError("the header line could not be read: is a column name longer than 128 KiB, "
-                          "or a quote in it never closed?") from exc
-    text = header.raw.decode("utf-8")
-    if "\x00" in text:
-        raise HeaderError("the header line contains a NUL character; remove it and import the file again")
-    if len(header.names) > _MAX_HEADER_COLUMNS:
-        raise HeaderError(f"the header has {len(header.names):,} columns; at most {_MAX_HEADER_COLUMNS:,} "
-                          "are allowed")
-    if len(header.raw) > _MAX_HEADER_TEXT:
-        raise HeaderError("the header line is longer than 64 KiB")
-    return {"header": text, "profile": "generic"}, header.delimiter, hint + data_start
-
-
-def _SEP_LINE_END(probe: bytes, start: int) -> int:  # noqa: N802 - interim, see _read_header
-    """After Excel's ``sep=X`` line (and the BOM before it), or 0 when the file has none."""
-    line_end = probe.find(b"\n", start)
-    line = probe[start : line_end if line_end >= 0 else len(probe)].rstrip(b"\r")
-    if len(line) == 5 and line[:4].lower() == b"sep=":
-        return line_end + 1 if line_end >= 0 else len(probe)
-    return 0
+def _describe(import_id: str, plan: SplitPlan, ports: SplitterPorts) -> None:
+    """The Import object learns what the header decided: encoding, profile, mapping in effect, warnings."""
+    file_plan = FilePlan.from_json(plan.file_plan)
+    mapping = dict(file_plan.mapping) if file_plan.mapping is not None else None
+    if mapping is not None and file_plan.mapping_id is not None:
+        mapping["id"] = file_plan.mapping_id
+    ports.progress.record_plan(import_id, encoding=file_plan.encoding, profile=file_plan.profile,
+                               mapping=mapping, warnings=file_plan.import_warnings())
 
 
 def _blocks(stream: Any, size: int = 1 << 20) -> Iterator[bytes]:
-    while block := stream.read(size):
-        yield block
-
-
-def _utf16_to_utf8(blocks: Iterable[bytes]) -> Iterator[bytes]:
-    """A UTF-16 file (BOM first, little-endian without) as UTF-8 without a BOM, block by block."""
-    import codecs
-
-    decoder: codecs.IncrementalDecoder | None = None
-    pending = b""
-    for block in blocks:
-        if decoder is None:
-            pending += block
-            if len(pending) < 2:
-                continue
-            big = pending.startswith(b"\xfe\xff")
-            skip = 2 if pending.startswith(_UTF16_BOMS) else 0
-            decoder = codecs.getincrementaldecoder("utf-16-be" if big else "utf-16-le")("replace")
-            block, pending = pending[skip:], b""
-        text = decoder.decode(block)
-        if text:
-            yield text.encode("utf-8")
-    if decoder is None:
-        decoder = codecs.getincrementaldecoder("utf-16-le")("replace")
-    tail = decoder.decode(pending, final=True)
-    if tail:
-        yield tail.encode("utf-8")
+    try:
+        while block := stream.read(size):
+            yield block
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 # ---- which import an object belongs to --------------------------------------------------------------------
@@ -335,7 +323,7 @@ def _utf16_to_utf8(blocks: Iterable[bytes]) -> Iterator[bytes]:
 def pin_drop_version(event: ObjectCreated, objects: ObjectStore) -> tuple[ObjectCreated, ObjectInfo | None]:
     """A partner drop's import is named after the version written. Events of a versioned bucket carry
     it; the emulator's do not, and there the ETag alone would take identical bytes written twice for a
-    duplicate event. Pin the current version then (the one HEAD of the drop, returned for reuse)."""
+    duplicate event. Pin the current version then (the drop's one HEAD, returned for reuse)."""
     if event.version_id or not event.key.startswith(DROP_PREFIX) or not event.key.lower().endswith(".csv"):
         return event, None
     try:
@@ -365,8 +353,9 @@ def partner_of(key: str) -> str | None:
 
 
 def _create_drop_import(event: ObjectCreated, import_id: str, ports: SplitterPorts) -> dict[str, Any]:
-    imp = Import(id=import_id, filename=PurePosixPath(event.key).name, source="s3-drop",
-                 partner=partner_of(event.key), status=ImportStatus.PENDING, created_at=utcnow())
+    partner = partner_of(event.key)
+    imp = Import(id=import_id, filename=PurePosixPath(event.key).name, source="s3-drop", partner=partner,
+                 status=ImportStatus.PENDING, created_at=utcnow())
     import_no = ports.next_import_number()
     if ports.progress.create(imp, import_no=import_no, bucket=event.bucket, key=event.key,
                              version_id=event.version_id):

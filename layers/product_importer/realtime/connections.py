@@ -2,7 +2,8 @@
 
 Two kinds of item share the table (partition key ``connection_id``):
 
-- the connection: ``{connection_id: C, subscriptions: {import ids}, connected_at, expires_at}``;
+- the connection: ``{connection_id: C, subscriptions: {import ids}, group, connected_at, expires_at}``
+  (``group``: the caller's group, CONTRACT §8, as ``$connect`` found it);
 - one item per subscription: ``{connection_id: "C|<import id>", import_id, expires_at}``.
 
 Only subscription items carry ``import_id``, so the sparse GSI ``by_import`` (keys only) lists exactly an
@@ -52,7 +53,7 @@ class ConnectionStore:
     def _expires(self) -> int:
         return int(self._clock()) + TTL_S
 
-    def connect(self, connection_id: str, *, source_ip: str | None = None) -> None:
+    def connect(self, connection_id: str, *, source_ip: str | None = None, group: str | None = None) -> None:
         item: dict[str, Any] = {
             "connection_id": {"S": connection_id},
             "connected_at": {"N": str(int(self._clock()))},
@@ -60,7 +61,22 @@ class ConnectionStore:
         }
         if source_ip:
             item["source_ip"] = {"S": source_ip}
+        if group:
+            item["group"] = {"S": group}
         self._call("put_item", TableName=self._table, Item=item)
+
+    def group(self, connection_id: str) -> str | None:
+        """The caller's group recorded at ``$connect`` (None: unknown connection, or none recorded)."""
+        reply = self._call(
+            "get_item",
+            TableName=self._table,
+            Key={"connection_id": {"S": connection_id}},
+            ConsistentRead=True,
+            ProjectionExpression="#g",
+            ExpressionAttributeNames={"#g": "group"},
+        )
+        value = (reply.get("Item") or {}).get("group", {}).get("S")
+        return str(value) if value else None
 
     def subscribe(self, connection_id: str, import_id: str) -> None:
         """Idempotent. Creates the connection item too if ``$connect`` left none (e.g. after a TTL)."""
@@ -172,22 +188,3 @@ class ConnectionStore:
                 return {}
             raise ConnectionStoreError(f"{operation}: {exc}") from exc
 
-
-def table_definition(name: str) -> dict[str, Any]:
-    """The connections table's shape (local stack and tests; CDK declares the same from topology)."""
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-            {"AttributeName": "import_id", "AttributeType": "S"},
-        ],
-        "KeySchema": [{"AttributeName": "connection_id", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": BY_IMPORT_INDEX,
-                "KeySchema": [{"AttributeName": "import_id", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-        ],
-    }

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from product_importer.auth.groups import Group, highest_group, needs_message, rank
 from product_importer.realtime.connections import ConnectionStore
 
 
@@ -30,6 +33,10 @@ class BadMessageError(ValueError):
     """The client sent something that is not a subscription request."""
 
 
+class NotAllowedError(Exception):
+    """The connection's caller is not in the group the message needs (CONTRACT §8)."""
+
+
 def parse_message(body: str | None) -> SubscriptionRequest:
     try:
         data = json.loads(body or "")
@@ -43,19 +50,33 @@ def parse_message(body: str | None) -> SubscriptionRequest:
         raise BadMessageError(f"not a subscription request: {exc.errors()[0]['msg']}") from exc
 
 
+# Subscribing reads imports: every group may (viewer reads everything but webhooks).
+SUBSCRIBE_NEEDS: Group = "viewer"
+
+
 @dataclass(frozen=True)
 class ConnectPolicy:
-    """``$connect`` authorisation hook: a shared token in the query string, when one is configured.
+    """``$connect`` authorisation: a shared token in the query string, when one is configured, and,
+    where sign-in is on, the caller's group as the ``connect_authorizer`` found it in the token.
 
-    ``required_token`` empty means open (local mode always is).
+    ``required_token`` empty means open (local mode always is). ``sign_in`` off (local mode, stages
+    without sign-in): every connection is ``admin``.
     """
 
     required_token: str = ""
+    sign_in: bool = False
 
     def allows(self, token: str | None) -> bool:
         if not self.required_token:
             return True
         return token is not None and hmac.compare_digest(token.encode(), self.required_token.encode())
+
+    def group_of(self, authorizer: Mapping[str, Any] | None) -> Group | None:
+        """The connection's group: from the authorizer context with sign-in, else ``admin``."""
+        if not self.sign_in:
+            return "admin"
+        group = (authorizer or {}).get("group")
+        return highest_group([group]) if isinstance(group, str) else None
 
 
 def open_connection(
@@ -65,11 +86,16 @@ def open_connection(
     *,
     token: str | None,
     source_ip: str | None = None,
+    authorizer: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Record a new connection if the policy allows it; False = reject the handshake."""
+    """Record a new connection (with its caller's group) if the policy allows it; False = reject the
+    handshake. With sign-in, a caller in no group is refused (the authorizer already denies it)."""
     if not policy.allows(token):
         return False
-    store.connect(connection_id, source_ip=source_ip)
+    group = policy.group_of(authorizer)
+    if group is None:
+        return False
+    store.connect(connection_id, source_ip=source_ip, group=group)
     return True
 
 
@@ -77,8 +103,17 @@ def close_connection(store: ConnectionStore, connection_id: str) -> None:
     store.forget(connection_id)
 
 
-def handle_message(store: ConnectionStore, connection_id: str, request: SubscriptionRequest) -> None:
+def handle_message(
+    store: ConnectionStore,
+    connection_id: str,
+    request: SubscriptionRequest,
+    policy: ConnectPolicy | None = None,
+) -> None:
+    """Subscribe or unsubscribe. With sign-in, subscribing needs the connection's group (recorded at
+    ``$connect``) to be ``viewer`` or above; a connection without one is refused."""
     if request.action is Action.SUBSCRIBE:
+        if policy is not None and policy.sign_in and rank(store.group(connection_id)) < rank(SUBSCRIBE_NEEDS):
+            raise NotAllowedError(needs_message(SUBSCRIBE_NEEDS))
         store.subscribe(connection_id, request.import_id)
     else:
         store.unsubscribe(connection_id, request.import_id)

@@ -1,39 +1,60 @@
-"""What happens to the jobs on the webhooks queue.
+"""What happens to the jobs of the two webhook queues.
 
-``finish_import``: refresh the finished import's search documents (resumable), then record its event
-exactly once and fan it out as one delivery job per subscribed, enabled webhook.
-``deliver``: one attempt of one event to one webhook, logged; the caller schedules a retry with
-``retry_delay`` while attempts remain.
+``finish_import`` (queue ``finished``, function ``finisher``): refresh the finished import's search
+documents (resumable), then record the import's event exactly once and fan it out as one delivery job per
+subscribed, enabled webhook onto the ``webhooks`` queue. Its own queue and function: a receiver that
+never answers holds up deliveries, never the search refresh.
+``deliver`` (queue ``webhooks``, function ``webhooks``): one attempt of one event to one webhook, logged;
+the caller schedules a retry with ``retry_delay`` while attempts remain.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 
+from product_importer.ports import MessageQueue
 from product_importer.products.search import refresh_for_import
-from product_importer.storage import MessageQueue
-from product_importer.webhooks.delivery import DeliveryOutcome, post_signed
+from product_importer.webhooks.delivery import DEFAULT_NETWORK, DeliveryOutcome, Network, post_signed
 from product_importer.webhooks.jobs import DeliveryJob, ImportFinished, delivery_job, finished_job
-from product_importer.webhooks.store import TEST_EVENT, Webhook, WebhookNotFoundError, WebhookStore
+from product_importer.webhooks.secrets import SecretBox, SecretUnavailableError
+from product_importer.webhooks.store import (
+    TEST_EVENT,
+    Webhook,
+    WebhookNotFoundError,
+    WebhookStore,
+    event_type_for,
+)
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # below the queue's maxReceiveCount (6): the DLQ only sees jobs that crash the function
 MAX_DELAY_S = 900  # SQS's longest DelaySeconds, and a sane ceiling for visibility back-off
 
 
 @dataclass
-class DispatchPorts:
+class FinishPorts:
     connection: Callable[[], psycopg.Connection]
-    jobs: MessageQueue
+    finished: MessageQueue  # a refresh that ran out of time continues here
+    deliveries: MessageQueue  # the webhooks queue
+    time_left: Callable[[], float] | None = None  # seconds of this invocation left (None: unbounded)
+    box: SecretBox | None = None  # seals secrets saved before sealing existed
+
+
+@dataclass
+class DeliveryPorts:
+    connection: Callable[[], psycopg.Connection]
+    box: SecretBox
     timeout_s: float
     allow_private: bool
-    time_left: Callable[[], float] | None = None  # seconds of this invocation left (None: unbounded)
+    network: Network = field(default_factory=lambda: DEFAULT_NETWORK)
 
 
 def retry_delay(attempt: int, base_s: float, *, jitter: Callable[[], float] = random.random) -> int:
@@ -42,22 +63,36 @@ def retry_delay(attempt: int, base_s: float, *, jitter: Callable[[], float] = ra
     return max(1, min(MAX_DELAY_S, round(delay)))
 
 
-def finish_import(job: ImportFinished, ports: DispatchPorts) -> int:
+def finish_import(job: ImportFinished, ports: FinishPorts) -> int:
     """Returns the number of delivery jobs enqueued (0 when this job was a repeat)."""
     imp = job.import_
     conn = ports.connection()
     refreshed = refresh_for_import(conn, imp.id, after=job.search_after or "", time_left=ports.time_left)
     if refreshed.resume_after is not None:
-        ports.jobs.send_all([finished_job(imp, search_after=refreshed.resume_after)])
+        ports.finished.send_all([finished_job(imp, search_after=refreshed.resume_after)])
         return 0
     store = WebhookStore(conn)
-    event = store.record_event(imp)
+    if ports.box is not None:
+        seal_plaintext_secrets(store, ports.box)
+    event_type = event_type_for(imp)
+    if event_type is None:
+        return 0
+    event = store.record_event(imp, event_type)
     if event.fanned_out:
         return 0
     targets = store.subscribers(event.type)
-    ports.jobs.send_all(delivery_job(event.id, hook.id) for hook in targets)
+    ports.deliveries.send_all(delivery_job(event.id, hook.id) for hook in targets)
     store.mark_fanned_out(event.id)
     return len(targets)
+
+
+def seal_plaintext_secrets(store: WebhookStore, box: SecretBox) -> int:
+    """Seal secrets that rows saved before sealing existed still hold in plaintext."""
+    sealed = 0
+    for webhook_id, plaintext in store.unsealed_secrets():
+        store.replace_secret(webhook_id, plaintext, box.seal(plaintext, webhook_id=webhook_id))
+        sealed += 1
+    return sealed
 
 
 @dataclass(frozen=True)
@@ -66,7 +101,18 @@ class AttemptResult:
     retry: bool
 
 
-def deliver(job: DeliveryJob, attempt: int, ports: DispatchPorts) -> AttemptResult:
+def _secret(hook: Webhook, box: SecretBox) -> tuple[str | None, str | None]:
+    """(the opened secret, None) or (None, why it could not be opened)."""
+    if not hook.secret:
+        return None, None
+    try:
+        return box.open(hook.secret, webhook_id=hook.id), None
+    except SecretUnavailableError as exc:
+        logger.error("webhook %s: %s", hook.id, exc)
+        return None, "the webhook's secret could not be opened; set a new one"
+
+
+def deliver(job: DeliveryJob, attempt: int, ports: DeliveryPorts) -> AttemptResult:
     store = WebhookStore(ports.connection())
     event = store.get_event(job.event_id)
     try:
@@ -75,15 +121,20 @@ def deliver(job: DeliveryJob, attempt: int, ports: DispatchPorts) -> AttemptResu
         return AttemptResult(None, retry=False)
     if event is None or not hook.enabled or store.delivered(hook.id, event.id):
         return AttemptResult(None, retry=False)
-    outcome = post_signed(
-        hook.url,
-        event.body.encode(),
-        secret=hook.secret,
-        event=event.type,
-        delivery_id=event.id,
-        timeout_s=ports.timeout_s,
-        allow_private=ports.allow_private,
-    )
+    secret, problem = _secret(hook, ports.box)
+    if problem:
+        outcome = DeliveryOutcome(False, None, 0, problem)
+    else:
+        outcome = post_signed(
+            hook.url,
+            event.body.encode(),
+            secret=secret,
+            event=event.type,
+            delivery_id=event.id,
+            timeout_s=ports.timeout_s,
+            allow_private=ports.allow_private,
+            network=ports.network,
+        )
     store.log_delivery(
         webhook_id=hook.id,
         event_id=event.id,
@@ -97,21 +148,24 @@ def deliver(job: DeliveryJob, attempt: int, ports: DispatchPorts) -> AttemptResu
     return AttemptResult(outcome, retry=not outcome.ok and attempt < MAX_ATTEMPTS)
 
 
-def send_test(
-    hook: Webhook, store: WebhookStore, *, timeout_s: float, allow_private: bool
-) -> DeliveryOutcome:
-    """A synchronous ``webhook.test`` delivery, logged like any other."""
-    delivery_id = uuid.uuid4().hex
+def send_test(hook: Webhook, store: WebhookStore, ports: DeliveryPorts) -> DeliveryOutcome:
+    """A synchronous ``webhook.test`` delivery within ``ports.timeout_s`` in all, logged like any other."""
+    delivery_id = "test_" + uuid.uuid4().hex
     body: dict[str, Any] = {"id": delivery_id, "type": TEST_EVENT, "import": None}
-    outcome = post_signed(
-        hook.url,
-        json.dumps(body, separators=(",", ":")).encode(),
-        secret=hook.secret,
-        event=TEST_EVENT,
-        delivery_id=delivery_id,
-        timeout_s=timeout_s,
-        allow_private=allow_private,
-    )
+    secret, problem = _secret(hook, ports.box)
+    if problem:
+        outcome = DeliveryOutcome(False, None, 0, problem)
+    else:
+        outcome = post_signed(
+            hook.url,
+            json.dumps(body, separators=(",", ":")).encode(),
+            secret=secret,
+            event=TEST_EVENT,
+            delivery_id=delivery_id,
+            timeout_s=ports.timeout_s,
+            allow_private=ports.allow_private,
+            network=ports.network,
+        )
     store.log_delivery(
         webhook_id=hook.id,
         event_id=None,

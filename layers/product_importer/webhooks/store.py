@@ -1,4 +1,9 @@
-"""Webhooks, import events and the delivery log in PostgreSQL."""
+"""Webhooks, import events and the delivery log in PostgreSQL.
+
+A webhook's secret is stored sealed (``webhooks.secrets``): the store keeps what it is given, the caller
+seals before writing and opens only to sign. An import has one event per event type (an import can be
+previewed, or completed and later reverted), whatever repeats upstream.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +19,30 @@ from psycopg.rows import dict_row
 
 from product_importer.models import Import, ImportStatus
 
-EVENT_TYPES = ("import.completed", "import.failed")
+EVENT_TYPES = ("import.completed", "import.failed", "import.previewed", "import.reverted")
 TEST_EVENT = "webhook.test"
+# The event an import's final status makes (a status not listed makes none).
+EVENT_FOR_STATUS = {
+    ImportStatus.COMPLETED: "import.completed",
+    ImportStatus.FAILED: "import.failed",
+    ImportStatus.PREVIEWED: "import.previewed",
+    ImportStatus.REVERTED: "import.reverted",
+}
+
+
+def event_type_for(imp: Import) -> str | None:
+    return EVENT_FOR_STATUS.get(imp.status)
 
 
 class WebhookNotFoundError(Exception):
     """No webhook has this id."""
+
+
+class TooManyWebhooksError(Exception):
+    """The account already has as many webhooks as settings allow."""
+
+
+_CREATE_LOCK = 0x5748_4B53  # "WHKS": serialises webhook creation for the cap
 
 
 @dataclass(frozen=True)
@@ -27,7 +50,7 @@ class Webhook:
     id: str
     url: str
     events: list[str]
-    secret: str | None
+    secret: str | None  # sealed (``webhooks.secrets``); plaintext only in rows saved before sealing
     enabled: bool
     created_at: datetime
     updated_at: datetime
@@ -67,12 +90,34 @@ class WebhookStore:
 
     # -- webhooks -------------------------------------------------------------------------------------
 
-    def create(self, *, url: str, events: list[str], secret: str | None, enabled: bool = True) -> Webhook:
+    @staticmethod
+    def new_id() -> str:
+        return uuid.uuid4().hex
+
+    def create(
+        self,
+        *,
+        url: str,
+        events: list[str],
+        secret: str | None,
+        enabled: bool = True,
+        webhook_id: str | None = None,
+        max_webhooks: int | None = None,
+    ) -> Webhook:
+        """``secret`` is stored as given (seal it first, with ``webhook_id``). With ``max_webhooks``, a
+        webhook beyond that many is refused with ``TooManyWebhooksError`` (serialised: no race past it)."""
         with self._conn.transaction():
+            if max_webhooks is not None:
+                self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CREATE_LOCK,))
+                (count,) = self._conn.execute("SELECT count(*) FROM webhooks").fetchone() or (0,)
+                if count >= max_webhooks:
+                    raise TooManyWebhooksError(
+                        f"at most {max_webhooks} webhooks; delete one you no longer need first"
+                    )
             row = self._conn.execute(
                 f"INSERT INTO webhooks (id, url, events, secret, enabled) VALUES (%s, %s, %s, %s, %s)"
                 f" RETURNING {_WEBHOOK_COLUMNS}",
-                (uuid.uuid4().hex, url, events, secret or None, enabled),
+                (webhook_id or self.new_id(), url, events, secret or None, enabled),
             ).fetchone()
         assert row is not None
         return Webhook(*row)
@@ -115,6 +160,23 @@ class WebhookStore:
             raise WebhookNotFoundError(f"webhook {webhook_id} not found")
         return Webhook(*row)
 
+    def unsealed_secrets(self, limit: int = 100) -> builtins.list[tuple[str, str]]:
+        """(id, secret) of webhooks whose secret was saved before sealing existed."""
+        rows = self._conn.execute(
+            "SELECT id, secret FROM webhooks WHERE secret IS NOT NULL"
+            " AND secret NOT LIKE 'kms:%%' AND secret NOT LIKE 'aesgcm:%%' LIMIT %s",
+            (limit,),
+        ).fetchall()
+        self._conn.commit()
+        return [(r[0], r[1]) for r in rows]
+
+    def replace_secret(self, webhook_id: str, old: str, new: str) -> None:
+        """Swap a plaintext secret for its sealed form (only if nobody changed it meanwhile)."""
+        with self._conn.transaction():
+            self._conn.execute(
+                "UPDATE webhooks SET secret = %s WHERE id = %s AND secret = %s", (new, webhook_id, old)
+            )
+
     def delete(self, webhook_id: str) -> None:
         with self._conn.transaction():
             row = self._conn.execute(
@@ -125,9 +187,12 @@ class WebhookStore:
 
     # -- events ---------------------------------------------------------------------------------------
 
-    def record_event(self, imp: Import) -> ImportEvent:
-        """The import's one event (created now, or the one a previous delivery of the job created)."""
-        event_type = "import.completed" if imp.status is ImportStatus.COMPLETED else "import.failed"
+    def record_event(self, imp: Import, event_type: str | None = None) -> ImportEvent:
+        """The import's one event of this type (created now, or the one a previous delivery of the job
+        created). The type defaults to the one the import's status makes."""
+        event_type = event_type or event_type_for(imp)
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"import {imp.id} in status {imp.status} makes no event")
         event_id = uuid.uuid4().hex
         body = json.dumps(
             {"id": event_id, "type": event_type, "import": imp.model_dump(mode="json")}, separators=(",", ":")
@@ -135,12 +200,13 @@ class WebhookStore:
         with self._conn.transaction():
             self._conn.execute(
                 "INSERT INTO import_events (id, import_id, type, body) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (import_id) DO NOTHING",
+                " ON CONFLICT (import_id, type) DO NOTHING",
                 (event_id, imp.id, event_type, body),
             )
             row = self._conn.execute(
-                "SELECT id, import_id, type, body, fanned_out_at IS NOT NULL FROM import_events WHERE import_id = %s",
-                (imp.id,),
+                "SELECT id, import_id, type, body, fanned_out_at IS NOT NULL FROM import_events"
+                " WHERE import_id = %s AND type = %s",
+                (imp.id, event_type),
             ).fetchone()
         assert row is not None
         return ImportEvent(*row)

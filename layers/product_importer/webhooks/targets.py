@@ -1,21 +1,37 @@
 """SSRF guard: a webhook may only reach public hosts, unless settings allow private ones (local mode).
 
-Checked when a webhook is saved (scheme, literal addresses, ``localhost``) and again right before every
-delivery, against every address the host name resolves to (DNS may have changed since). Redirects are
-never followed, so a public URL cannot bounce a delivery into the private network.
+Checked when a webhook is saved (scheme, literal addresses, ``localhost``) and again for every delivery:
+``resolve_target`` resolves the host name *once*, refuses it if any address it resolves to is not
+public, and returns the address the delivery then connects to (``PinnedTarget``). The HTTP client never
+resolves the name again, so a DNS answer that changes between the check and the connection (DNS
+rebinding) cannot send a delivery into the private network. Redirects are never followed.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 ALLOWED_SCHEMES = ("http", "https")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# host, port -> the addresses it resolves to (the real one asks the system resolver; tests pass their own)
+Resolver = Callable[[str, int], list[str]]
 
 
 class UnsafeTargetError(ValueError):
     """The URL is not a public http(s) endpoint."""
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnsafeTargetError(f"cannot resolve {host}") from exc
+    return [str(info[4][0]).split("%")[0] for info in infos]
 
 
 def _is_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -59,18 +75,57 @@ def check_url_syntax(url: str, *, allow_private: bool) -> str:
     return host
 
 
-def check_target(url: str, *, allow_private: bool) -> None:
-    """Refuse the URL if its host resolves to any non-public address (unless allowed)."""
+@dataclass(frozen=True)
+class PinnedTarget:
+    """Where one delivery goes: the checked address, and the name the server knows itself by."""
+
+    url: str
+    host: str  # the URL's host name: Host header, TLS SNI and certificate name
+    port: int
+    address: str  # the one address the delivery connects to
+
+    @property
+    def https(self) -> bool:
+        return self.url.startswith("https:")
+
+    @property
+    def connect_url(self) -> str:
+        """The URL with the host replaced by the pinned address (the port always explicit)."""
+        parts = urlsplit(self.url)
+        literal = f"[{self.address}]" if ":" in self.address else self.address
+        return urlunsplit((parts.scheme, f"{literal}:{self.port}", parts.path or "/", parts.query, ""))
+
+    @property
+    def host_header(self) -> str:
+        name = f"[{self.host}]" if ":" in self.host else self.host
+        default = DEFAULT_PORTS["https" if self.https else "http"]
+        return name if self.port == default else f"{name}:{self.port}"
+
+
+def resolve_target(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> PinnedTarget:
+    """Resolve once, refuse any non-public answer (unless allowed), and pin the first address."""
     host = check_url_syntax(url, allow_private=allow_private)
-    if allow_private:
-        return
     parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = parts.port or DEFAULT_PORTS[parts.scheme]
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise UnsafeTargetError(f"cannot resolve {host}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if _is_private(address):
+        literal = ipaddress.ip_address(host)
+        addresses = [str(literal)]
+    except ValueError:
+        addresses = resolver(host, port)
+    if not addresses:
+        raise UnsafeTargetError(f"cannot resolve {host}")
+    checked = []
+    for text in addresses:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError as exc:
+            raise UnsafeTargetError(f"{host} resolves to something that is not an address") from exc
+        if not allow_private and _is_private(address):
             raise UnsafeTargetError(f"{host} resolves to a non-public address ({address})")
+        checked.append(str(address))
+    return PinnedTarget(url=url, host=host, port=port, address=checked[0])
+
+
+def check_target(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> None:
+    """Refuse the URL if its host resolves to any non-public address (unless allowed)."""
+    resolve_target(url, allow_private=allow_private, resolver=resolver)

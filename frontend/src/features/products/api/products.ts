@@ -1,14 +1,24 @@
-import { apiRequest, apiSend } from "../../../lib/api";
-import { useQuery } from "../../../lib/query";
+import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ApiError, apiRequest, apiSend } from "@/lib/api";
 import {
   deleteAllResponseSchema,
+  historyPageSchema,
   productPageSchema,
   productSchema,
+  type Product,
   type ProductFilters,
   type ProductInput,
 } from "./schemas";
 
 export const PRODUCTS_PAGE_SIZE = 25;
+export const HISTORY_PAGE_SIZE = 20;
+
+export const productKeys = {
+  all: ["products"] as const,
+  lists: () => [...productKeys.all, "list"] as const,
+  list: (filters: ProductFilters, cursor: string | null) => [...productKeys.lists(), { filters, cursor }] as const,
+  history: (sku: string) => [...productKeys.all, "history", sku] as const,
+};
 
 const path = (sku: string) => `/api/products/${encodeURIComponent(sku)}`;
 
@@ -48,6 +58,70 @@ export function deleteAllProducts() {
   return apiRequest("/api/products", deleteAllResponseSchema, { method: "DELETE", query: { confirm: "true" } });
 }
 
+export function getProductHistory(sku: string, cursor: string | null, limit = HISTORY_PAGE_SIZE, signal?: AbortSignal) {
+  return apiRequest(`${path(sku)}/history`, historyPageSchema, { query: { cursor, limit }, signal });
+}
+
+// -- queries ------------------------------------------------------------------------------------------
+
 export function useProductsPage(filters: ProductFilters, cursor: string | null) {
-  return useQuery(["products", filters, cursor], (signal) => listProducts(filters, cursor, PRODUCTS_PAGE_SIZE, signal));
+  return useQuery({
+    queryKey: productKeys.list(filters, cursor),
+    queryFn: ({ signal }) => listProducts(filters, cursor, PRODUCTS_PAGE_SIZE, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** A product's history, newest first; "Show older changes" loads the next page below. */
+export function useProductHistory(sku: string) {
+  return useInfiniteQuery({
+    queryKey: productKeys.history(sku),
+    queryFn: ({ pageParam, signal }) => getProductHistory(sku, pageParam, HISTORY_PAGE_SIZE, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+  });
+}
+
+// -- mutations: each one refreshes what it changed ------------------------------------------------------
+
+/** The "new product" form refuses to overwrite: PUT would replace an existing product silently. */
+export class ProductExistsError extends Error {
+  readonly sku: string;
+  constructor(sku: string) {
+    super(`A product with SKU “${sku}” already exists. Edit it instead.`);
+    this.name = "ProductExistsError";
+    this.sku = sku;
+  }
+}
+
+export function useSaveProduct() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ sku, input, existing }: { sku: string; input: ProductInput; existing: Product | null }) => {
+      if (existing) return patchProduct(existing.sku, input);
+      const found = await getProduct(sku).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      });
+      if (found) throw new ProductExistsError(found.sku);
+      return putProduct(sku, input);
+    },
+    onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
+  });
+}
+
+export function useDeleteProduct() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (sku: string) => deleteProduct(sku),
+    onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
+  });
+}
+
+export function useDeleteAllProducts() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => deleteAllProducts(),
+    onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
+  });
 }

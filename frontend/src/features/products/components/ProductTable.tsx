@@ -8,11 +8,13 @@ function formatPrice(p: Product): string {
 export interface ProductTableProps {
   products: Product[];
   busy: boolean;
-  onEdit: (p: Product) => void;
-  onDelete: (p: Product) => void;
+  /** null: the user may not edit (CONTRACT §8: admins edit and delete products). */
+  onEdit: ((p: Product) => void) | null;
+  onDelete: ((p: Product) => void) | null;
+  onHistory: (p: Product) => void;
 }
 
-export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableProps) {
+export function ProductTable({ products, busy, onEdit, onDelete, onHistory }: ProductTableProps) {
   return (
     <div className="table-wrap" tabIndex={0} role="region" aria-label="Products table">
       <table className="table table--products" data-testid="product-table" aria-busy={busy}>
@@ -46,17 +48,24 @@ export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableP
                 <span className={`pill ${p.active ? "pill--on" : "pill--off"}`}>{p.active ? "Active" : "Inactive"}</span>
               </td>
               <td className="actions">
-                <button type="button" className="button button--small" onClick={() => onEdit(p)} aria-label={`Edit ${p.sku}`}>
-                  Edit
+                <button type="button" className="button button--small button--ghost" onClick={() => onHistory(p)} aria-label={`History of ${p.sku}`}>
+                  History
                 </button>
-                <button
-                  type="button"
-                  className="button button--small button--danger-outline"
-                  onClick={() => onDelete(p)}
-                  aria-label={`Delete ${p.sku}`}
-                >
-                  Delete
-                </button>
+                {onEdit ? (
+                  <button type="button" className="button button--small" onClick={() => onEdit(p)} aria-label={`Edit ${p.sku}`}>
+                    Edit
+                  </button>
+                ) : null}
+                {onDelete ? (
+                  <button
+                    type="button"
+                    className="button button--small button--danger-outline"
+                    onClick={() => onDelete(p)}
+                    aria-label={`Delete ${p.sku}`}
+                  >
+                    Delete
+                  </button>
+                ) : null}
               </td>
             </tr>
           ))}

@@ -1,13 +1,17 @@
 import { useState } from "react";
-import { ConfirmDialog } from "../../../components/Dialog";
-import { EmptyState, ErrorMessage, Loading, Notice } from "../../../components/Feedback";
-import { Pager } from "../../../components/Pager";
-import { errorMessage } from "../../../lib/api";
-import { useCursorPager, useDebouncedValue } from "../../../lib/query";
-import { deleteProduct, useProductsPage } from "../api/products";
+import { Can } from "@/components/Can";
+import { ConfirmDialog } from "@/components/Dialog";
+import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
+import { Pager } from "@/components/Pager";
+import { errorMessage } from "@/lib/api";
+import { usePermissions } from "@/lib/auth/permissions";
+import { useDebouncedValue } from "@/lib/debounce";
+import { useCursorPager } from "@/lib/paging";
+import { useDeleteProduct, useProductsPage } from "../api/products";
 import { emptyFilters, type Product, type ProductFilters } from "../api/schemas";
 import { DeleteAllDialog } from "./DeleteAllDialog";
 import { ProductFormDialog } from "./ProductFormDialog";
+import { ProductHistoryDialog } from "./ProductHistoryDialog";
 import { ProductTable } from "./ProductTable";
 
 export const SEARCH_DEBOUNCE_MS = 300;
@@ -17,10 +21,12 @@ export function ProductsPage() {
   const debounced = useDebouncedValue(filters, SEARCH_DEBOUNCE_MS);
   const pager = useCursorPager(JSON.stringify(debounced));
   const page = useProductsPage(debounced, pager.cursor);
+  const canEdit = usePermissions().can("admin");
 
   const [editing, setEditing] = useState<Product | null | "new">(null);
   const [deleting, setDeleting] = useState<Product | null>(null);
-  const [deleteBusy, setDeleteBusy] = useState(false);
+  const [history, setHistory] = useState<Product | null>(null);
+  const remove = useDeleteProduct();
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const [deleteAll, setDeleteAll] = useState(false);
   const [flash, setFlash] = useState<string | null>(null);
@@ -30,17 +36,13 @@ export function ProductsPage() {
 
   const confirmDelete = async () => {
     if (!deleting) return;
-    setDeleteBusy(true);
     setDeleteError(null);
     try {
-      await deleteProduct(deleting.sku);
+      await remove.mutateAsync(deleting.sku);
       setFlash(`Deleted ${deleting.sku}.`);
       setDeleting(null);
-      void page.refetch();
     } catch (err) {
       setDeleteError(errorMessage(err));
-    } finally {
-      setDeleteBusy(false);
     }
   };
 
@@ -51,14 +53,16 @@ export function ProductsPage() {
           <h1>Products</h1>
           <p className="page__lead">The catalogue, as imports and manual edits left it.</p>
         </div>
-        <div className="page__actions">
-          <button type="button" className="button button--primary" onClick={() => setEditing("new")}>
-            New product
-          </button>
-          <button type="button" className="button button--danger-outline" onClick={() => setDeleteAll(true)}>
-            Delete all products
-          </button>
-        </div>
+        <Can group="admin">
+          <div className="page__actions">
+            <button type="button" className="button button--primary" onClick={() => setEditing("new")}>
+              New product
+            </button>
+            <button type="button" className="button button--danger-outline" onClick={() => setDeleteAll(true)}>
+              Delete all products
+            </button>
+          </div>
+        </Can>
       </header>
 
       <form className="filters" role="search" aria-label="Filter products" onSubmit={(e) => e.preventDefault()}>
@@ -112,7 +116,7 @@ export function ProductsPage() {
         </div>
       ) : null}
 
-      {page.loading ? <Loading label="Loading products…" /> : null}
+      {page.isLoading ? <Loading label="Loading products…" /> : null}
       {page.error ? <ErrorMessage error={page.error} onRetry={() => void page.refetch()} title="Could not load products." /> : null}
       {page.data && page.data.items.length === 0 ? (
         filtered ? (
@@ -122,7 +126,13 @@ export function ProductsPage() {
         )
       ) : null}
       {page.data && page.data.items.length > 0 ? (
-        <ProductTable products={page.data.items} busy={page.fetching} onEdit={setEditing} onDelete={setDeleting} />
+        <ProductTable
+          products={page.data.items}
+          busy={page.isFetching}
+          onEdit={canEdit ? setEditing : null}
+          onDelete={canEdit ? setDeleting : null}
+          onHistory={setHistory}
+        />
       ) : null}
       <Pager
         label="Product pages"
@@ -131,7 +141,7 @@ export function ProductsPage() {
         hasNext={Boolean(page.data?.next_cursor)}
         onPrevious={pager.previous}
         onNext={() => page.data?.next_cursor && pager.next(page.data.next_cursor)}
-        busy={page.fetching}
+        busy={page.isFetching}
       />
 
       {editing !== null ? (
@@ -141,7 +151,6 @@ export function ProductsPage() {
           onSaved={(p) => {
             setFlash(editing === "new" ? `Created ${p.sku}.` : `Saved ${p.sku}.`);
             setEditing(null);
-            void page.refetch();
           }}
         />
       ) : null}
@@ -154,7 +163,7 @@ export function ProductsPage() {
             </p>
           }
           confirmLabel="Delete product"
-          busy={deleteBusy}
+          busy={remove.isPending}
           error={deleteError ? <div className="alert alert--error" role="alert">{deleteError}</div> : null}
           onConfirm={() => void confirmDelete()}
           onCancel={() => {
@@ -163,6 +172,7 @@ export function ProductsPage() {
           }}
         />
       ) : null}
+      {history ? <ProductHistoryDialog sku={history.sku} onClose={() => setHistory(null)} /> : null}
       {deleteAll ? (
         <DeleteAllDialog
           onClose={() => setDeleteAll(false)}
@@ -170,7 +180,6 @@ export function ProductsPage() {
             setDeleteAll(false);
             setFlash(count === null ? "All products were deleted." : `Deleted ${count} products.`);
             pager.first();
-            void page.refetch();
           }}
         />
       ) : null}
