@@ -21,9 +21,9 @@ from product_importer.api.app import create_app
 from product_importer.auth.groups import Caller
 from product_importer.aws import cached_client
 from product_importer.db.chunks import next_import_number
+from product_importer.imports.jobs import ImportJobs
 from product_importer.imports.store import ImportRequests, dynamo_values
 from product_importer.models import Import, ImportOptions, ImportStatus, utcnow
-from product_importer.pipeline.jobs import ImportJobs
 from product_importer.progress import DynamoProgressStore, table_definition, to_item
 from product_importer.settings import Settings, get_settings
 from product_importer.storage import SqsMessageQueue

@@ -15,6 +15,7 @@ import psycopg
 from product_importer.db.chunks import next_import_number
 from product_importer.db.registry import discard_preview, register_import
 from product_importer.db.revert import RevertRefusedError, plan_revert
+from product_importer.imports.jobs import ImportJobs
 from product_importer.imports.store import ImportRequests
 from product_importer.models import (
     PREVIEW_APPLICABLE_DAYS,
@@ -28,7 +29,6 @@ from product_importer.models import (
     utcnow,
 )
 from product_importer.naming import upload_key
-from product_importer.pipeline.jobs import ImportJobs
 from product_importer.transfers import PresignedPost, Transfers
 
 logger = logging.getLogger(__name__)
