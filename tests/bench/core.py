@@ -14,28 +14,35 @@ import psycopg
 _worker: dict[str, Any] = {}
 
 
-def _init(url: str, path: str, header_raw: bytes) -> None:
-    from product_importer.ingest.header import resolve_header
+def _init(url: str, path: str, plan_json: dict[str, Any]) -> None:
+    from product_importer.ingest.plan import FilePlan
 
     _worker["conn"] = psycopg.connect(url)
     _worker["file"] = open(path, "rb")  # noqa: SIM115 - lives as long as the worker
-    _worker["header"] = resolve_header(header_raw)
+    _worker["plan"] = FilePlan.from_json(plan_json)
 
 
 def _chunk(task: tuple[str, int, int, int, int, int]) -> tuple[float, int]:
+    """One chunk as the consumer does it: its range read as a stream and parsed a run of records at a
+    time (``pipeline.consumer.read_chunk``), then ``upsert_chunk``."""
     from product_importer.db.chunks import upsert_chunk
-    from product_importer.ingest.rows import parse_chunk
+    from product_importer.models import ChunkMessage, SplitPlan
+    from product_importer.pipeline.consumer import read_chunk
 
     import_id, import_no, chunk_no, start, end, first_row = task
     began = time.perf_counter()
     handle = _worker["file"]
-    handle.seek(start)
-    data = handle.read(end - start)  # stands in for the ranged GET
-    header = _worker["header"]
-    parsed = parse_chunk(data, header, first_row)
-    present = set(header.field_index) | ({"attributes"} if header.attribute_columns else set())
+    handle.seek(start)  # the file stands in for the ranged GET's streaming body
+    plan = _worker["plan"]
+    split = SplitPlan(import_id=import_id, bucket="b", key="k", size=0, file_plan={}, delimiter=plan.delimiter,
+                      data_encoding=plan.data_encoding, data_start=0, rows_per_chunk=1, bytes_per_chunk=1,
+                      max_record_bytes=1 << 20)
+    message = ChunkMessage(import_id=import_id, import_no=import_no, bucket="b", key="k", chunk_no=chunk_no,
+                           start=start, end=end, first_row=first_row, rows=0)
+    parsed = read_chunk(handle, message, split, plan, stored_errors=1000)
     upsert_chunk(_worker["conn"], import_id=import_id, import_no=import_no, chunk_no=chunk_no,
-                 present_fields=present, rows=parsed.rows, errors=parsed.errors, rows_seen=parsed.rows_seen)
+                 present_fields=plan.present_fields, rows=parsed.rows, errors=parsed.errors,
+                 rows_seen=parsed.rows_seen, rows_skipped=parsed.rows_skipped)
     return time.perf_counter() - began, _peak_rss_kb()
 
 
@@ -69,11 +76,11 @@ def import_file(url: str, path: Path, *, import_id: str, chunk_rows: int, worker
     from product_importer.ingest.header import read_header
 
     with path.open("rb") as handle:
-        header, data_start = read_header(handle)
+        header, data_start = read_header(handle)  # the file's plan (ingest.sniff)
     with psycopg.connect(url) as conn:
         import_no = next_import_number(conn)
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init, initargs=(url, str(path), header.raw)) as pool:
+    with ctx.Pool(workers, initializer=_init, initargs=(url, str(path), header.to_json())) as pool:
         pool.map(_warm, range(workers * 4), chunksize=1)
         began = time.perf_counter()
         with path.open("rb") as handle:

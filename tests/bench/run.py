@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -130,6 +129,7 @@ def run(rows: int, chunk_rows: int, workers: int, with_e2e: bool, with_live: boo
         results.update(splitter)
         print(f"(e) splitter on a {splitter['splitter_file_mb']:.0f} MB file: peak RSS {splitter['splitter_peak_rss_mb']} MB,"
               f" {splitter['splitter_mb_per_s']} MB/s", flush=True)
+        results.update(pipeline_limits())
     if with_live:
         try:
             from tests.bench import live  # the live-progress figures (WebSocket latency, search p95)
@@ -138,6 +138,35 @@ def run(rows: int, chunk_rows: int, workers: int, with_e2e: bool, with_live: boo
         if live is not None and hasattr(live, "run_all"):
             results.update(live.run_all())
     return results
+
+
+def pipeline_limits() -> dict[str, Any]:
+    """(f) the splitter on a quote-dense file, (g) the consumer's peak RSS on 5,000 rows of 60,000-character
+    descriptions (issue 10's targets: ≥ 100 MB/s, ≤ 300 MB)."""
+    from tests.bench.pipeline import consumer_rss, split_speed, write_dense_catalog, write_wide_catalog
+    from tests.pg import EmbeddedDatabases
+
+    dense = DATA / "catalog-dense-2000000.csv"
+    if not dense.exists():
+        write_dense_catalog(dense, 2_000_000)
+    quoted = split_speed(dense)
+    print(f"(f) splitter on a {quoted['file_mb']} MB quote-dense file: {quoted['mb_per_s']} MB/s "
+          f"({quoted['cpu_mb_per_s']} MB/s of CPU), peak RSS {quoted['peak_rss_mb']} MB", flush=True)
+    wide = DATA / "catalog-wide-5000.csv"
+    if not wide.exists():
+        write_wide_catalog(wide)
+    dbs = EmbeddedDatabases()
+    try:
+        url = dbs.create()
+        consumer = consumer_rss(wide, url)
+        dbs.drop(url)
+    finally:
+        dbs.close()
+    print(f"(g) consumer on 5,000 rows x 60,000-character descriptions ({consumer['chunks']} chunks): "
+          f"peak RSS {consumer['peak_rss_mb']} MB", flush=True)
+    return {"splitter_dense_file_mb": quoted["file_mb"], "splitter_dense_mb_per_s": quoted["mb_per_s"],
+            "splitter_dense_peak_rss_mb": quoted["peak_rss_mb"], "consumer_wide_peak_rss_mb": consumer["peak_rss_mb"],
+            "consumer_wide_chunks": consumer["chunks"]}
 
 
 def splitter_rss(target_mb: int = 1024) -> dict[str, Any]:
@@ -155,18 +184,11 @@ def splitter_rss(target_mb: int = 1024) -> dict[str, Any]:
                 src.seek(start)
                 while block := src.read(1 << 24):
                     out.write(block)
-    code = (
-        "import resource,sys,time;from product_importer.ingest.header import read_header;"
-        "from product_importer.ingest.chunking import split_ranges;f=open(sys.argv[1],'rb');h,o=read_header(f);"
-        "f.seek(o);t=time.perf_counter();n=sum(r.rows for r in split_ranges(f,start=o,delimiter=h.delimiter,"
-        "rows_per_chunk=5000));hwm=[l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1];"
-        "print(n,time.perf_counter()-t,hwm)"
-    )
-    out = subprocess.run([os.sys.executable, "-c", code, str(big)], capture_output=True, text=True, check=True)  # type: ignore[attr-defined]
-    _rows, seconds, rss_kb = out.stdout.split()
-    size_mb = big.stat().st_size / 1024**2
-    return {"splitter_file_mb": round(size_mb), "splitter_peak_rss_mb": round(int(rss_kb) / 1024),
-            "splitter_mb_per_s": round(size_mb / float(seconds))}
+    from tests.bench.pipeline import split_speed
+
+    found = split_speed(big)
+    return {"splitter_file_mb": found["file_mb"], "splitter_peak_rss_mb": found["peak_rss_mb"],
+            "splitter_mb_per_s": found["mb_per_s"]}
 
 
 def _p95(values: list[float]) -> float:
@@ -176,6 +198,7 @@ def _p95(values: list[float]) -> float:
 
 def result_line(results: dict[str, Any]) -> str:
     keys = ["insert_x_copy", "update_x_copy", "peak_rss_mb", "e2e_x_copy", "splitter_peak_rss_mb",
+            "splitter_mb_per_s", "splitter_dense_mb_per_s", "consumer_wide_peak_rss_mb",
             "ws_latency_p50_ms", "ws_latency_p95_ms", "search_p95_ms"]
     return "RESULT " + " ".join(f"{k}={results[k]}" for k in keys if k in results)
 
@@ -209,6 +232,11 @@ def write_docs(results: dict[str, Any]) -> None:
                      f"{results['consume_s']} s.")
         lines.append(f"Splitter on a {results['splitter_file_mb']} MB file: peak RSS {results['splitter_peak_rss_mb']} MB, "
                      f"{results['splitter_mb_per_s']} MB/s.")
+    if "splitter_dense_mb_per_s" in results:
+        lines.append(f"Splitter on a {results['splitter_dense_file_mb']} MB quote-dense file (every field quoted, "
+                     f"line breaks in a third of the rows): {results['splitter_dense_mb_per_s']} MB/s, peak RSS "
+                     f"{results['splitter_dense_peak_rss_mb']} MB. Consumer on 5,000 rows of 60,000-character "
+                     f"descriptions: peak RSS {results['consumer_wide_peak_rss_mb']} MB.")
     for key, label in (("ws_latency_p50_ms", "WebSocket commit → message p50"), ("ws_latency_p95_ms", "WebSocket commit → message p95"),
                        ("search_p95_ms", "GET /api/products?q= p95 at 1M products")):
         if key in results:
