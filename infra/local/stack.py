@@ -22,6 +22,7 @@ import boto3
 import psycopg
 
 from infra import topology
+from infra.local.origin_guard import ENV_ALLOWED_ORIGINS, guard_asgi
 from infra.local.pump import StreamPoller, load_handler, sqs_worker
 from infra.local.resources import LocalResources, create_resources
 
@@ -45,6 +46,13 @@ class LocalConfig:
     max_upload_bytes: int | None = None
     serve_api: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
+    extra_origins: tuple[str, ...] = ()  # pages besides the UI's own that may call the stack
+
+    @property
+    def ui_origins(self) -> tuple[str, ...]:
+        from infra.local.origin_guard import ui_origins
+
+        return ui_origins(self.api_port, self.extra_origins)
 
     @property
     def aws_endpoint(self) -> str:
@@ -123,7 +131,7 @@ class LocalStack:
         runtime.reset()
         self.resources = create_resources(
             self._client("s3"), self._client("sqs"), self._client("dynamodb"),
-            visibility_overrides=cfg.visibility_overrides,
+            visibility_overrides=cfg.visibility_overrides, cors_origins=cfg.ui_origins,
         )
         self._restore_progress()
         self.env.update(self.resources.environment())
@@ -204,7 +212,8 @@ class LocalStack:
         log = (cfg.state_dir / "moto.log").open("ab")
         self._emulator = subprocess.Popen(
             [sys.executable, "-m", "infra.local.emulator", "-H", cfg.host, "-p", str(cfg.aws_port)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+                                                       ENV_ALLOWED_ORIGINS: ",".join(cfg.ui_origins)},
             preexec_fn=_die_with_parent,
             start_new_session=True,  # Ctrl-C stops the stack, which saves state, then stops the emulator
         )
@@ -261,7 +270,7 @@ class LocalStack:
         """The local API Gateway WebSocket API in front of the ``websocket`` function."""
         from infra.local.gateway import start_gateway
 
-        self._gateway = start_gateway(self.config.host, self.config.ws_port)
+        self._gateway = start_gateway(self.config.host, self.config.ws_port, self.config.ui_origins)
 
     def _start_workers(self) -> None:
         ctx = multiprocessing.get_context("spawn")
@@ -295,7 +304,7 @@ class LocalStack:
         from product_importer.api.app import create_app
         from product_importer.settings import get_settings
 
-        app = create_app(static_dir=get_settings().static_dir)
+        app = guard_asgi(create_app(static_dir=get_settings().static_dir), self.config.ui_origins)
         config = uvicorn.Config(app, host=self.config.host, port=self.config.api_port, log_level="warning",
                                 access_log=False)
         self._api_server = uvicorn.Server(config)
