@@ -1,11 +1,11 @@
 import { Route, Routes } from "react-router-dom";
-import { Layout, NotFound } from "./components/Layout";
-import { AuthCallbackPage } from "./features/auth/components/AuthCallbackPage";
-import { RequireAuth } from "./features/auth/components/RequireAuth";
-import { ImportDetailPage } from "./features/imports/components/ImportDetailPage";
-import { ImportsPage } from "./features/imports/components/ImportsPage";
-import { ProductsPage } from "./features/products/components/ProductsPage";
-import { WebhooksPage } from "./features/webhooks/components/WebhooksPage";
+import { Layout, NotFound } from "@/components/Layout";
+import { AuthCallbackPage } from "@/features/auth/components/AuthCallbackPage";
+import { RequireAuth } from "@/features/auth/components/RequireAuth";
+import { ImportDetailPage } from "@/features/imports/components/ImportDetailPage";
+import { ImportsPage } from "@/features/imports/components/ImportsPage";
+import { ProductsPage } from "@/features/products/components/ProductsPage";
+import { WebhooksPage } from "@/features/webhooks/components/WebhooksPage";
 
 export function App() {
   return (

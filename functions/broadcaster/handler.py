@@ -14,11 +14,17 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
 from product_importer.aws import cached_client, client
+from product_importer.ports import MessageQueue
 from product_importer.progress import import_from_item
-from product_importer.realtime.broadcast import SEND_THREADS, ConnectionPoster, broadcast_update, coalesce
+from product_importer.realtime.broadcast import (
+    SEND_THREADS,
+    ConnectionPoster,
+    Subscriptions,
+    broadcast_update,
+    coalesce,
+)
 from product_importer.realtime.connections import ConnectionStore
 from product_importer.settings import get_settings
-from product_importer.storage import MessageQueue
 from product_importer.webhooks.jobs import finished_job
 
 logger = Logger(service="broadcaster")
@@ -28,7 +34,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 @dataclass
 class BroadcasterPorts:
-    connections: ConnectionStore
+    connections: Subscriptions
     poster: ConnectionPoster
     finished: MessageQueue | None  # where final imports go (search refresh + webhooks); None = nowhere
     send_threads: int = SEND_THREADS

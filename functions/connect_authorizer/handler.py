@@ -17,7 +17,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer.auth.cognito import CognitoTokenVerifier, TokenRejectedError, UserPool
 from product_importer.auth.groups import Caller
-from product_importer.settings import get_settings
+from product_importer.settings import get_common_settings
 
 logger = Logger(service="connect_authorizer")
 tracer = Tracer(service="connect_authorizer")
@@ -33,7 +33,7 @@ class AuthorizerPorts:
 
 @lru_cache(maxsize=1)
 def default_ports() -> AuthorizerPorts:
-    settings = get_settings()
+    settings = get_common_settings()
     if not settings.auth_enabled:
         raise RuntimeError("connect_authorizer needs AUTH_USER_POOL_ID and AUTH_CLIENT_ID")
     pool = UserPool(settings.aws_region, settings.auth_user_pool_id, settings.auth_client_id)

@@ -23,7 +23,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def default_ports() -> ConsumerPorts:
     return ConsumerPorts(objects=runtime.object_store(), progress=runtime.progress_store(),
-                         connection=runtime.db_connection)
+                         ledger=runtime.chunk_ledger())
 
 
 def consume_record(record: SQSRecord, ports: ConsumerPorts, max_receives: int) -> None:

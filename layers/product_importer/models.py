@@ -87,6 +87,8 @@ class ChunkCounts:
     products_updated: int
     products_unchanged: int
     replayed: bool = False  # True: the ledger already had this chunk and nothing was written
+    rows_skipped: int = 0  # blank / profile-skipped rows (counted in rows_processed)
+    products_deactivated: int = 0  # by a replace (never by a chunk of rows)
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,17 @@ class ImportTotals:
     products_created: int
     products_updated: int
     products_unchanged: int
+    rows_skipped: int = 0
+    products_deactivated: int = 0
 
 
 @dataclass(frozen=True)
 class ChunkResult:
     chunk: ChunkCounts
     totals: ImportTotals
+    import_failed: bool = False  # the import is failed: by this chunk (max_errors passed) or before it
+    written: bool = True  # False: the import had ended (failed, reverting, …) and the chunk wrote nothing
+    error: str | None = None  # why the import failed ("too many row errors" when this chunk failed it)
 
 
 class ChunkMessage(BaseModel):

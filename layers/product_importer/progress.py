@@ -1,4 +1,4 @@
-"""``ProgressStore``: the Import objects in DynamoDB (one item per import, streamed to the broadcaster).
+"""``DynamoProgressStore``, the ``ProgressStore`` port: the Import objects in DynamoDB (one item per import, streamed to the broadcaster).
 
 Every write is conditional so that status only moves forward, counts only grow, and ``completed`` /
 ``failed`` are set exactly once, whatever retries and duplicate deliveries do.
@@ -45,7 +45,7 @@ def _conditional_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-class ProgressStore:
+class DynamoProgressStore:
     def __init__(self, table: str, client: Any) -> None:
         self._table = table
         self._db = client

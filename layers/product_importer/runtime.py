@@ -1,56 +1,83 @@
-"""The real adapters of one process, built once and reused (one per warm Lambda container)."""
+"""The composition root: the real adapters of one process, built once and reused (one per warm Lambda
+container), from the settings. Handlers and ``api/deps.py`` take what they need from here; nothing here
+imports them.
+
+Everything is built with ``@per_container`` (``product_importer.container``), so ``reset()`` drops all of
+it at once without knowing what was built.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache, lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool
 
 from product_importer.aws import cached_client
-from product_importer.db.connection import ConnectionHolder, resolve_database_url
+from product_importer.container import CONTAINER, per_container
+from product_importer.db.connection import ConnectionHolder, forget_database_url, resolve_database_url
+from product_importer.db.ledger import PostgresChunkLedger
 from product_importer.models import ImportTotals
-from product_importer.progress import ProgressStore
-from product_importer.settings import get_settings
-from product_importer.storage import MessageQueue, ObjectStore
+from product_importer.progress import DynamoProgressStore
+from product_importer.settings import Settings, get_settings
+from product_importer.storage import S3ObjectStore, SqsMessageQueue
 
-T = TypeVar("T")
+__all__ = [
+    "api_pool",
+    "chunk_ledger",
+    "client",
+    "committed_totals",
+    "db_connection",
+    "next_import_number",
+    "object_store",
+    "per_container",
+    "progress_store",
+    "queue",
+    "reset",
+    "settings",
+]
 
-
-_per_container: list[Any] = []
-
-
-def per_container(build: Callable[[], T]) -> Callable[[], T]:
-    """Build once per process (a warm Lambda container) and reuse; ``reset()`` forgets it."""
-    cached = lru_cache(maxsize=1)(build)
-    _per_container.append(cached)
-    return cached
-
-
-@lru_cache(maxsize=1)
-def progress_store() -> ProgressStore:
-    return ProgressStore(get_settings().progress_table, cached_client("dynamodb"))
-
-
-@lru_cache(maxsize=1)
-def object_store() -> ObjectStore:
-    return ObjectStore(cached_client("s3"))
+# The resolved database URL is kept by db.connection (it re-reads rotated secrets): forget it with the rest.
+CONTAINER.on_reset(forget_database_url)
 
 
-@cache
-def queue(url: str) -> MessageQueue:
-    return MessageQueue(cached_client("sqs"), url)
+def settings() -> Settings:
+    return get_settings()
 
 
-@lru_cache(maxsize=1)
+def client(service: str) -> Any:
+    """This process's boto3 client for ``service`` (pointed at the emulator in local mode)."""
+    return cached_client(service)
+
+
+@per_container
+def progress_store() -> DynamoProgressStore:
+    return DynamoProgressStore(settings().progress_table, client("dynamodb"))
+
+
+@per_container
+def object_store() -> S3ObjectStore:
+    return S3ObjectStore(client("s3"))
+
+
+@per_container
+def queue(url: str) -> SqsMessageQueue:
+    return SqsMessageQueue(client("sqs"), url)
+
+
+@per_container(close=ConnectionHolder.close)
 def _holder() -> ConnectionHolder:
-    return ConnectionHolder(lambda: resolve_database_url(get_settings()))
+    return ConnectionHolder(lambda: resolve_database_url(settings()))
 
 
 def db_connection() -> psycopg.Connection:
     """This container's one PostgreSQL connection (reopened if it broke)."""
     return _holder().get()
+
+
+@per_container
+def chunk_ledger() -> PostgresChunkLedger:
+    return PostgresChunkLedger(db_connection)
 
 
 def next_import_number() -> int:
@@ -60,27 +87,20 @@ def next_import_number() -> int:
 
 
 def committed_totals(import_id: str) -> ImportTotals:
-    from product_importer.db.chunks import read_totals
+    return chunk_ledger().committed_totals(import_id)
 
-    conn = db_connection()
-    totals = read_totals(conn, import_id)
-    conn.rollback()  # end the read's transaction: the connection is reused
-    return totals
+
+@per_container(close=ConnectionPool.close)
+def api_pool() -> ConnectionPool:
+    """The API's connection pool. In Lambda it keeps one connection per warm container; locally it
+    serves uvicorn's thread pool. ``conninfo`` is a callable: each new connection re-resolves the URL
+    (rotated secrets)."""
+    size = 1 if settings().local_mode is False else 8
+    return ConnectionPool(lambda: resolve_database_url(settings()), min_size=1, max_size=size, open=True,
+                          kwargs={"application_name": "product-importer-api"})
 
 
 def reset() -> None:
-    """Forget every cached setting, client and connection of this process (a local stack restarted in
-    the same process, with other endpoints, must not reuse the previous one's)."""
-    import product_importer.db.connection as connection
-    from product_importer.aws import cached_client as clients
-
-    if _holder.cache_info().currsize:
-        _holder().close()
-    for cached in (get_settings, clients, progress_store, object_store, queue, _holder, *_per_container):
-        cached.cache_clear()
-    connection._resolved_url = None
-    from product_importer.api import deps
-
-    if deps.pool.cache_info().currsize:
-        deps.pool().close()
-    deps.pool.cache_clear()
+    """Close and forget everything this process built (settings, clients, adapters, connections): a local
+    stack restarted in the same process, with other endpoints, must not reuse the previous one's."""
+    CONTAINER.reset()

@@ -1,21 +1,29 @@
-"""One settings model per process, read from the environment (prefix-free names) and validated at start."""
+"""One settings model per process, read from the environment (prefix-free names) and validated at start.
+
+``Settings`` is what every function of ``infra.topology.FUNCTIONS`` reads. The names of the resources it
+talks to differ between the laptop and the cloud, so they have no defaults: CDK and the local stack set
+them (the same variable names, ``infra.topology.ENV``), and a process without them fails at cold start
+instead of talking to a resource that happens to share a default name. ``CommonSettings`` is the part
+a process outside the pipeline needs (the migrations trigger, the WebSocket ``$connect`` authorizer).
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from product_importer.container import per_container
+
 GIB = 1024**3
 
 
-class Settings(BaseSettings):
-    """Everything that differs between a laptop and the cloud.
+class CommonSettings(BaseSettings):
+    """Where the database and AWS are, local mode, sign-in.
 
     ``database_url`` empty means: start the embedded PostgreSQL under ``local_dir``.
-    ``aws_endpoint_url`` empty means: real AWS (boto3's own resolution).
+    ``aws_endpoint_url`` empty means: real AWS (boto3's own resolution); the local stack sets the emulator's.
     """
 
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
@@ -30,36 +38,7 @@ class Settings(BaseSettings):
 
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
     aws_endpoint_url: str = Field(default="", description="AWS emulator endpoint, e.g. http://127.0.0.1:4566")
-
-    uploads_bucket: str = "product-importer-uploads"
-    object_events_queue_url: str = ""
-    chunks_queue_url: str = ""
-    chunks_dlq_url: str = ""
-    webhooks_queue_url: str = ""
-    finished_queue_url: str = Field(default="", description="finished imports: search refresh + webhook fan-out")
-    progress_table: str = "product-importer-progress"
-    connections_table: str = "product-importer-connections"
-
-    websocket_url: str = ""
-    websocket_management_url: str = ""
-
-    chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk")
-    max_upload_bytes: PositiveInt = 5 * GIB
-    upload_url_expires_s: PositiveInt = 3600
-    object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
-    chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
     local_mode: bool = False
-    static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")
-    webhooks_allow_private: bool = False
-    webhooks_timeout_s: float = Field(default=10.0, gt=0, description="per webhook delivery attempt")
-    webhooks_retry_base_s: float = Field(default=10.0, gt=0, description="first retry delay; x4 per attempt")
-    webhooks_test_timeout_s: float = Field(default=5.0, gt=0, le=20, description="POST /api/webhooks/{id}/test")
-    webhooks_max: PositiveInt = Field(default=25, description="webhooks per deployment (account)")
-    webhooks_kms_key_id: str = Field(default="", description="AWS: KMS key that seals webhook secrets")
-    webhooks_secret_key: str = Field(
-        default="", description="without KMS: base64 of the 32-byte key that seals webhook secrets "
-        "(local mode generates one under LOCAL_DIR)")
-    websocket_token: str = Field(default="", description="$connect requires ?token=<this>; empty or local mode: open")
 
     # Sign-in (Cognito), set by CDK only in stages with auth on: the UI learns them from /api/config,
     # the $connect authorizer verifies tokens against them. Empty (and always in local mode): no sign-in.
@@ -77,7 +56,46 @@ class Settings(BaseSettings):
         return value.strip() if isinstance(value, str) else value
 
 
-@lru_cache(maxsize=1)
+class Settings(CommonSettings):
+    """Everything a pipeline or API process reads: ``CommonSettings`` plus its resources and knobs."""
+
+    # The resources (physical names differ between the laptop and the cloud: required).
+    uploads_bucket: str
+    object_events_queue_url: str
+    chunks_queue_url: str
+    chunks_dlq_url: str
+    webhooks_queue_url: str
+    finished_queue_url: str = Field(default="", description="finished imports: search refresh + webhook fan-out")
+    progress_table: str
+    connections_table: str
+    websocket_url: str = Field(description="what the UI connects to (/api/config)")
+    websocket_management_url: str = Field(description="the @connections endpoint the broadcaster posts to")
+
+    chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk")
+    max_upload_bytes: PositiveInt = 5 * GIB
+    upload_url_expires_s: PositiveInt = 3600
+    object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
+    chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
+    static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")
+    webhooks_allow_private: bool = False
+    webhooks_timeout_s: float = Field(default=10.0, gt=0, description="per webhook delivery attempt")
+    webhooks_retry_base_s: float = Field(default=10.0, gt=0, description="first retry delay; x4 per attempt")
+    webhooks_test_timeout_s: float = Field(default=5.0, gt=0, le=20, description="POST /api/webhooks/{id}/test")
+    webhooks_max: PositiveInt = Field(default=25, description="webhooks per deployment (account)")
+    webhooks_kms_key_id: str = Field(default="", description="AWS: KMS key that seals webhook secrets")
+    webhooks_secret_key: str = Field(
+        default="", description="without KMS: base64 of the 32-byte key that seals webhook secrets "
+        "(local mode generates one under LOCAL_DIR)")
+    websocket_token: str = Field(default="", description="$connect requires ?token=<this>; empty or local mode: open")
+
+
+@per_container
 def get_settings() -> Settings:
     """The process-wide settings, validated once (at cold start in Lambda)."""
-    return Settings()
+    return Settings()  # type: ignore[call-arg]  # the required names come from the environment
+
+
+def get_common_settings() -> CommonSettings:
+    """The settings of a process outside the pipeline (migrations, the $connect authorizer), read afresh
+    (its callers build once and keep what they build)."""
+    return CommonSettings()

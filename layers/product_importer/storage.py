@@ -1,4 +1,6 @@
-"""Adapters for S3 (objects) and SQS (chunk messages), behind small interfaces the domain uses."""
+"""Adapters for S3 (objects) and SQS (messages): ``S3ObjectStore`` and ``SqsMessageQueue`` implement the
+``ObjectStore`` and ``MessageQueue`` ports (``product_importer.ports``) and turn ``ClientError`` into the
+domain errors below."""
 
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ class ObjectInfo:
     version_id: str | None
 
 
-class ObjectStore:
-    """Read access to uploaded files, always pinned to one version."""
+class S3ObjectStore:
+    """The ``ObjectStore`` port on S3: reads always pinned to one version."""
 
     def __init__(self, client: Any) -> None:
         self._s3 = client
@@ -74,8 +76,8 @@ def _translate(exc: ClientError) -> Exception:
     return StorageError(f"{code}: {exc}")
 
 
-class MessageQueue:
-    """Sends JSON messages to one SQS queue in batches of 10 (the SQS maximum)."""
+class SqsMessageQueue:
+    """The ``MessageQueue`` port on SQS: JSON messages in batches of 10 (the SQS maximum)."""
 
     BATCH = 10
 

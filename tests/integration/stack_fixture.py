@@ -23,7 +23,7 @@ import psycopg
 from product_importer.ingest.chunking import split_ranges
 from product_importer.ingest.header import read_header
 from product_importer.models import ChunkMessage
-from product_importer.progress import ProgressStore
+from product_importer.progress import DynamoProgressStore
 
 from infra.local.events import s3_notification
 from infra.local.stack import LocalConfig, LocalStack, free_port
@@ -35,24 +35,8 @@ FINAL = ("completed", "failed")
 def forget_process_caches() -> None:
     """Drop what this process built from an earlier stack's settings (endpoints, queues, database)."""
     from product_importer import runtime
-    from product_importer.api import deps
-    from product_importer.aws import cached_client
-    from product_importer.db import connection
-    from product_importer.settings import get_settings
 
-    if deps.pool.cache_info().currsize:
-        deps.pool().close()
-    for cached in (
-        deps.pool,
-        get_settings,
-        cached_client,
-        runtime.progress_store,
-        runtime.object_store,
-        runtime.queue,
-        runtime._holder,
-    ):
-        cached.cache_clear()
-    connection._resolved_url = None
+    runtime.reset()
 
 
 class PipelineStack:
@@ -68,7 +52,7 @@ class PipelineStack:
         self.s3 = stack._client("s3")
         self.sqs = stack._client("sqs")
         self.dynamodb = stack._client("dynamodb")
-        self.progress = ProgressStore(stack.resources.progress_table, self.dynamodb)
+        self.progress = DynamoProgressStore(stack.resources.progress_table, self.dynamodb)
 
     def close(self) -> None:
         self.api.close()

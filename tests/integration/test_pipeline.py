@@ -15,10 +15,12 @@ import psycopg
 import pytest
 from product_importer.aws import client as aws_client
 from product_importer.db.connection import connect
+from product_importer.db.ledger import PostgresChunkLedger
 from product_importer.models import ImportTotals
 from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
-from product_importer.progress import ProgressStore
-from product_importer.storage import ObjectStore
+from product_importer.ports import ProgressStore
+from product_importer.progress import DynamoProgressStore
+from product_importer.storage import S3ObjectStore
 
 from tests import pg
 from tests.integration.stack_fixture import HEADER, PipelineStack, csv_rows, running_pipeline, unique
@@ -145,7 +147,7 @@ def consumer_ports(pipeline: PipelineStack) -> Iterator[Callable[[ProgressStore]
         conn = connect(pipeline.database_url)
         opened.append(conn)
         return ConsumerPorts(
-            objects=ObjectStore(aws_client("s3")), progress=progress, connection=lambda: conn
+            objects=S3ObjectStore(aws_client("s3")), progress=progress, ledger=PostgresChunkLedger(lambda: conn)
         )
 
     yield build
@@ -176,7 +178,7 @@ def test_the_same_chunk_processed_by_racing_consumers_is_written_once(
     assert_exact(pipeline.get_import(message.import_id), rows=400, failed=0, created=400, chunks=1)
 
 
-class CrashAfterCommit(ProgressStore):
+class CrashAfterCommit(DynamoProgressStore):
     """A progress store whose first ``publish_totals`` dies: the consumer was killed after its commit."""
 
     def __init__(self, table: str, client: object) -> None:

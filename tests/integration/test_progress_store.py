@@ -11,7 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 from product_importer.models import Import, ImportStatus, ImportTotals
-from product_importer.progress import CursorError, ProgressStore, table_definition
+from product_importer.ports import ProgressStore
+from product_importer.progress import CursorError, DynamoProgressStore, table_definition
 
 TABLE = "progress-test"
 
@@ -44,7 +45,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProgressStore]:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(**table_definition(TABLE))
-        yield ProgressStore(TABLE, AtomicCalls(client))
+        yield DynamoProgressStore(TABLE, AtomicCalls(client))
 
 
 def new_import(

@@ -1,7 +1,9 @@
-"""In-memory fakes of the pipeline's ports (ObjectStore, MessageQueue, ProgressStore, the chunk writer).
+"""In-memory fakes of the pipeline's ports (``product_importer.ports``: ObjectStore, MessageQueue,
+ProgressStore, ChunkLedger).
 
 They keep the same contract as the real adapters (conditional progress writes, pinned object versions)
-and record what was asked of them, so handler tests read as "event in → calls and response out".
+and record what was asked of them, so handler tests read as "event in → calls and response out". They
+are typed as the ports (see the end of this module), so the ports take them without ``# type: ignore``.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import io
 import itertools
 import json
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
+from product_importer.ingest.rows import RowError
 from product_importer.models import (
     ChunkCounts,
     ChunkMessage,
@@ -24,6 +28,9 @@ from product_importer.models import (
     utcnow,
 )
 from product_importer.storage import ObjectGoneError, ObjectInfo, StorageError
+
+if TYPE_CHECKING:
+    from product_importer import ports
 
 BUCKET = "uploads-bucket"
 
@@ -74,7 +81,7 @@ class FakeQueue:
         self.sent: list[dict[str, Any]] = []
         self.batches = 0
 
-    def send_all(self, bodies: Any) -> int:
+    def send_all(self, bodies: Iterable[dict[str, Any]]) -> int:
         batch: list[dict[str, Any]] = []
         count = 0
         for body in bodies:
@@ -203,6 +210,14 @@ class FakeProgress:
     def writes(self, method: str) -> list[str]:
         return [import_id for name, import_id in self.calls if name == method]
 
+    def list(self, *, limit: int = 50, cursor: str | None = None) -> tuple[list[Import], str | None]:
+        """Newest first; the cursor is the offset as text."""
+        start = int(cursor or 0)
+        newest = sorted(self.items.values(), key=lambda i: (i["created_at"], i["id"]), reverse=True)
+        page = [Import.model_validate(item) for item in newest[start:start + limit]]
+        more = start + limit < len(newest)
+        return page, str(start + limit) if more else None
+
 
 def pending_upload(
     progress: FakeProgress, import_id: str, *, import_no: int = 7, filename: str = "catalog.csv"
@@ -219,8 +234,8 @@ def pending_upload(
 
 
 @dataclass
-class FakeChunkWriter:
-    """Stands in for ``upsert_chunk``: a ledger and running totals per import, in memory.
+class FakeChunkLedger:
+    """The ``ChunkLedger`` port in memory (``upsert_chunk``'s contract): a ledger and running totals per import.
 
     ``fail_for`` holds chunk numbers whose write raises (a poison chunk, a database outage).
     """
@@ -230,16 +245,15 @@ class FakeChunkWriter:
     calls: list[dict[str, Any]] = field(default_factory=list)
     fail_for: set[int] = field(default_factory=set)
 
-    def __call__(
+    def write_chunk(
         self,
-        conn: Any,
         *,
         import_id: str,
         import_no: int,
         chunk_no: int,
-        present_fields: Any,
-        rows: Any,
-        errors: Any,
+        present_fields: Iterable[str],
+        rows: Sequence[tuple[Any, ...]],
+        errors: Sequence[RowError],
         rows_seen: int,
     ) -> ChunkResult:
         self.calls.append(
@@ -284,6 +298,8 @@ class FakeChunkWriter:
         return ChunkResult(counts, after)
 
 
-def fake_connection() -> object:
-    """The consumer's connection port: never touched by the fake writer."""
-    return object()
+if TYPE_CHECKING:  # mypy checks that every fake implements its port (``make typecheck``)
+    _objects: ports.ObjectStore = FakeObjectStore()
+    _queue: ports.MessageQueue = FakeQueue()
+    _progress: ports.ProgressStore = FakeProgress()
+    _ledger: ports.ChunkLedger = FakeChunkLedger()

@@ -19,7 +19,8 @@ from product_importer.api import deps
 from product_importer.api.app import create_app
 from product_importer.aws import cached_client
 from product_importer.models import Import, ImportStatus
-from product_importer.progress import ProgressStore, table_definition
+from product_importer.ports import ProgressStore
+from product_importer.progress import DynamoProgressStore, table_definition
 from product_importer.settings import Settings, get_settings
 
 BUCKET = "uploads-test"
@@ -122,7 +123,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         dynamodb.create_table(**table_definition("progress-api-test"))
-        store = ProgressStore("progress-api-test", dynamodb)
+        store = DynamoProgressStore("progress-api-test", dynamodb)
         conn = FakeConnection()
 
         def db() -> Iterator[FakeConnection]:

@@ -140,7 +140,7 @@ def test_a_batch_of_many_updates_sends_one_message_per_subscriber_with_the_final
             stream_event(records),
             LocalContext("broadcaster"),
             ports=BroadcasterPorts(subs, ConnectionPoster(client), finished, send_threads=1),
-        )  # type: ignore[arg-type]
+        )
         stub.assert_no_pending_responses()
     # then exactly one message went out, and the import's finish was handed on once
     assert reply == {"batchItemFailures": []}
@@ -217,7 +217,7 @@ def test_other_errors_keep_the_connection_and_fail_the_record_for_a_retry() -> N
         # when the broadcaster handles the batch
         reply = _handle_allowing_full_failure(
             batch, BroadcasterPorts(subs, ConnectionPoster(client), finished, send_threads=1)
-        )  # type: ignore[arg-type]
+        )
     # then only the gone connection is forgotten and the record is reported as failed
     assert subs.forgotten == ["b-gone"]
     assert reply == {"batchItemFailures": [{"itemIdentifier": "11"}]}
@@ -250,7 +250,7 @@ def test_partial_failure_names_only_the_failing_import() -> None:
             batch,
             LocalContext("broadcaster"),
             ports=BroadcasterPorts(subs, ConnectionPoster(client), FakeQueue(), send_threads=1),
-        )  # type: ignore[arg-type]
+        )
     assert reply == {"batchItemFailures": [{"itemIdentifier": "2"}]}
     assert subs.forgotten == []
 
@@ -262,5 +262,5 @@ def test_final_statuses_are_handed_on_for_search_and_webhooks(status: str) -> No
         stream_event([record("a", 1, status=status)]),
         LocalContext("broadcaster"),
         ports=BroadcasterPorts(FakeSubscriptions({}), RecordingPoster(), finished),
-    )  # type: ignore[arg-type]
+    )
     assert [(j["kind"], j["import"]["id"]) for j in finished.sent] == [("import.finished", "a")]

@@ -19,10 +19,9 @@ from functions.consumer.handler import handler
 from infra.local.events import LocalContext, sqs_event, sqs_record
 from tests.unit.fakes import (
     BUCKET,
-    FakeChunkWriter,
+    FakeChunkLedger,
     FakeObjectStore,
     FakeProgress,
-    fake_connection,
     pending_upload,
 )
 
@@ -46,12 +45,11 @@ class World:
     def __init__(self, *, chunks: int = 3, rows: int = 4) -> None:
         self.objects = FakeObjectStore()
         self.progress = FakeProgress()
-        self.writer = FakeChunkWriter()
+        self.writer = FakeChunkLedger()
         self.ports = ConsumerPorts(
             objects=self.objects,
-            progress=self.progress,  # type: ignore[arg-type]
-            connection=fake_connection,
-            write_chunk=self.writer,
+            progress=self.progress,
+            ledger=self.writer,
         )
         self.import_id = uuid.uuid4().hex
         pending_upload(self.progress, self.import_id, import_no=11)

@@ -1,71 +1,50 @@
-"""The header line (CONTRACT §1): aliases, folding, precedence, attributes, delimiters, BOM, failures."""
+"""sniff: the header line (CONTRACT §1) — names, aliases, precedence, sep=, delimiters, spans, failures."""
 
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
-from product_importer.ingest import (
-    FIELDS,
-    EmptyFileError,
-    HeaderError,
-    MissingColumnsError,
-    read_header,
-    resolve_header,
-    split_ranges,
+from product_importer.ingest import FIELDS, EmptyFileError, FilePlan, HeaderError, MissingColumnsError, sniff
+from product_importer.ingest.errors import (
+    HeaderNameTooLongError,
+    HeaderNulError,
+    HeaderTooLargeError,
+    InvalidMappingError,
+    UnknownEncodingError,
+    UnknownProfileError,
 )
-from product_importer.ingest.header import MAX_HEADER_BYTES, detect_delimiter
+from product_importer.ingest.header import detect_delimiter, read_header, resolve_header
+from product_importer.ingest.plan import MAX_IMPORT_WARNINGS
 
 from tests.csv_samples import BOM, catalog
 
 ALIASES = [
-    ("product sku", "sku"),
-    ("item sku", "sku"),
-    ("product code", "sku"),
-    ("variant sku", "sku"),
-    ("title", "name"),
-    ("product name", "name"),
-    ("body", "description"),
-    ("body html", "description"),
-    ("body (html)", "description"),
-    ("long description", "description"),
-    ("unit price", "price"),
-    ("variant price", "price"),
-    ("qty", "quantity"),
-    ("stock", "quantity"),
-    ("inventory", "quantity"),
-    ("inventory quantity", "quantity"),
-    ("variant inventory qty", "quantity"),
-    ("enabled", "active"),
-    ("published", "active"),
-    ("vendor", "brand"),
-    ("type", "category"),
-    ("product type", "category"),
-    ("gtin", "barcode"),
-    ("upc", "barcode"),
-    ("ean", "barcode"),
-    ("variant barcode", "barcode"),
+    *[(a, "sku") for a in ("product sku", "item sku", "product code", "variant sku", "reference", "ref",
+                           "item number", "article number", "part number")],
+    *[(a, "name") for a in ("title", "product name", "product title", "item name")],
+    *[(a, "description") for a in ("body", "body html", "body (html)", "long description")],
+    *[(a, "price") for a in ("unit price", "variant price", "regular price")],
+    *[(a, "quantity") for a in ("qty", "stock", "inventory", "inventory quantity", "variant inventory qty")],
+    *[(a, "active") for a in ("enabled", "published", "status")],
+    *[(a, "brand") for a in ("vendor", "brands")],
+    *[(a, "category") for a in ("product type", "categories")],
+    *[(a, "barcode") for a in ("gtin", "upc", "ean", "isbn", "variant barcode")],
 ]
 
 
-class CountingStream(io.BytesIO):
-    def __init__(self, data: bytes) -> None:
-        super().__init__(data)
-        self.bytes_read = 0
-
-    def read(self, size: int | None = -1) -> bytes:
-        chunk = super().read(size)
-        self.bytes_read += len(chunk)
-        return chunk
+def plan_of(line: str | bytes, **options) -> FilePlan:
+    return sniff(line.encode() if isinstance(line, str) else line, **options)
 
 
 @pytest.mark.parametrize(("alias", "field"), ALIASES)
 def test_every_alias_maps_to_its_field(alias: str, field: str):
     others = {"sku": "name", "name": "sku"}.get(field, "sku,name")
-    header = resolve_header(f"{alias},{others}".encode())
+    plan = plan_of(f"{alias},{others}")
 
-    assert header.field_index[field] == 0
-    assert header.names[0] == alias
+    assert plan.field_index[field] == 0
+    assert plan.names[0] == alias
 
 
 @pytest.mark.parametrize(
@@ -76,221 +55,342 @@ def test_every_alias_maps_to_its_field(alias: str, field: str):
         ("Product_SKU", "sku"),
         ("PRODUCT-sku", "sku"),
         ("product  sku", "sku"),
+        ("\u00a0SKU\u00a0", "sku"),  # non-breaking spaces, as pasted from a web page
+        ("Product\u00a0SKU", "sku"),
         ("Body_(HTML)", "description"),
         ("Variant-Inventory_Qty", "quantity"),
+        ("Reference #", "sku"),  # template markers
+        ("Name *", "name"),
+        ("Name*", "name"),
+        ("Article Number #", "sku"),
+        ("Item-Number", "sku"),
     ],
 )
-def test_names_fold_case_space_underscore_and_dash_alike(written: str, field: str):
+def test_names_fold_case_spaces_underscore_dash_and_template_markers(written: str, field: str):
     required = "name" if field == "sku" else "sku,name"
-    header = resolve_header(f"{written},{required}".encode())
+    plan = plan_of(f"{written},{required}")
 
-    assert header.field_index[field] == 0
-    assert header.names[0] == written.strip()
+    assert plan.field_index[field] == 0
+    assert plan.names[0] == written.strip()
+
+
+def test_type_is_no_longer_an_alias_of_category():
+    plan = plan_of("sku,name,type")
+
+    assert "category" not in plan.field_index
+    assert plan.attribute_columns == (("type", 2),)
 
 
 def test_all_known_columns_by_their_own_names():
-    header = resolve_header(",".join(FIELDS).encode())
+    plan = plan_of(",".join(FIELDS))
 
-    assert header.field_index == {f: i for i, f in enumerate(FIELDS)}
-    assert header.attribute_columns == ()
-    assert header.delimiter == ","
+    assert plan.field_index == {f: i for i, f in enumerate(FIELDS)}
+    assert plan.attribute_columns == ()
+    assert (plan.delimiter, plan.profile, plan.encoding) == (",", "generic", "utf-8")
 
 
 def test_the_column_named_like_the_field_wins_over_an_alias_left_of_it():
-    header = resolve_header(b"title,sku,Name,stock")
+    plan = plan_of("title,sku,Name,stock")
 
-    assert header.field_index["name"] == 2
-    assert header.attribute_columns == (("title", 0),)
+    assert plan.field_index["name"] == 2
+    assert plan.attribute_columns == (("title", 0),)
 
 
 def test_among_aliases_the_leftmost_wins_and_the_others_become_attributes():
-    header = resolve_header(b"sku,product name,title,qty,stock")
+    plan = plan_of("sku,product name,title,qty,stock")
 
-    assert header.field_index == {"sku": 0, "name": 1, "quantity": 3}
-    assert header.attribute_columns == (("title", 2), ("stock", 4))
+    assert plan.field_index == {"sku": 0, "name": 1, "quantity": 3}
+    assert plan.attribute_columns == (("title", 2), ("stock", 4))
 
 
-def test_two_columns_named_exactly_like_the_field_the_leftmost_wins():
-    header = resolve_header(b"SKU,name,sku")
+def test_two_columns_with_the_same_name_the_leftmost_wins_the_other_is_ignored_with_a_warning():
+    plan = plan_of("SKU,name,Color,sku,color,Color ")
 
-    assert header.field_index["sku"] == 0
-    assert header.attribute_columns == (("sku", 2),)
+    assert plan.field_index["sku"] == 0
+    assert plan.targets == ("sku", "name", "attribute", "ignore", "ignore", "ignore")
+    assert len(plan.warnings) == 2
+    assert '"SKU" appears 2 times (columns 1, 4)' in plan.warnings[0]
+    assert '"Color" appears 3 times' in plan.warnings[1]
 
 
 def test_other_columns_are_attributes_under_their_names_as_written_trimmed():
-    header = resolve_header(b"sku,name, Color ,Size_EU,Material (main)")
+    plan = plan_of("sku,name, Color ,Size_EU,Material (main)")
 
-    assert header.attribute_columns == (("Color", 2), ("Size_EU", 3), ("Material (main)", 4))
-    assert header.names == ("sku", "name", "Color", "Size_EU", "Material (main)")
+    assert plan.attribute_columns == (("Color", 2), ("Size_EU", 3), ("Material (main)", 4))
 
 
 def test_a_column_without_a_name_is_ignored():
-    header = resolve_header(b"sku,name,,color,")
+    plan = plan_of("sku,name,,color,")
 
-    assert header.attribute_columns == (("color", 3),)
-    assert len(header.names) == 5
+    assert plan.attribute_columns == (("color", 3),)
+    assert plan.targets[2] == plan.targets[4] == "ignore"
 
 
 def test_quoted_header_cells():
-    header = resolve_header(b'"sku","Product, Name","a ""quoted"" thing",name')
+    plan = plan_of('"sku","Product, Name","a ""quoted"" thing",name')
 
-    assert header.names == ("sku", "Product, Name", 'a "quoted" thing', "name")
-    assert header.attribute_columns == (("Product, Name", 1), ('a "quoted" thing', 2))
+    assert plan.names == ("sku", "Product, Name", 'a "quoted" thing', "name")
+    assert plan.attribute_columns == (("Product, Name", 1), ('a "quoted" thing', 2))
+
+
+# ---- delimiters and sep= -------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("line", "delimiter"),
     [
-        (b"sku;name;price", ";"),
-        (b"sku\tname\tprice", "\t"),
-        (b"sku,name,price", ","),
-        (b'sku;name;"a,b,c,d"', ";"),  # commas inside quotes do not count
-        (b'sku,name,"a;b;c;d"', ","),
-        (b"sku;name,price", ","),  # not clearly ';': a tie stays comma
+        ("sku;name;price", ";"),
+        ("sku\tname\tprice", "\t"),
+        ("sku,name,price", ","),
+        ('sku;name;"a,b,c,d"', ";"),  # commas inside quotes do not count
+        ('sku,name,"a;b;c;d"', ","),
+        ("sku;name,price", ","),  # not clearly ';': a tie stays comma
+        ("Product ID;Name *;Categories (x,y,z...);Price;Reference #;Tags (x,y,z...)", ";"),  # PrestaShop
     ],
 )
-def test_a_header_clearly_separated_by_semicolon_or_tab_switches_the_delimiter(line: bytes, delimiter: str):
-    assert detect_delimiter(line.decode()) == delimiter
+def test_a_header_clearly_separated_by_semicolon_or_tab_switches_the_delimiter(line: str, delimiter: str):
+    assert detect_delimiter(line) == delimiter
 
 
-@pytest.mark.parametrize("delimiter", [";", "\t"])
-def test_a_semicolon_or_tab_header_resolves_with_that_delimiter(delimiter: str):
-    header = resolve_header(delimiter.join(["SKU", "Title", "Price, EUR"]).encode())
+@pytest.mark.parametrize(
+    ("head", "delimiter"),
+    [
+        (b"sep=;\r\nsku;name\r\n", ";"),
+        (BOM + b"sep=,\r\nsku,name\r\n", ","),
+        (b"SEP=|\nsku|name\n", "|"),
+        (b"sep=\t\nsku\tname\n", "\t"),
+        (b'"sep=;";;\nsku;name\n', ";"),  # written back by a spreadsheet
+        (b"sep=;\nsku;name;size,colour,weight\n", ";"),  # the hint wins over counting
+    ],
+)
+def test_a_sep_line_sets_the_delimiter_and_is_not_the_header(head: bytes, delimiter: str):
+    plan = plan_of(head)
 
-    assert header.delimiter == delimiter
-    assert header.field_index == {"sku": 0, "name": 1}
-    assert header.attribute_columns == (("Price, EUR", 2),)
-
-
-def test_a_bom_is_not_part_of_the_first_name():
-    header = resolve_header(BOM + b"sku,name")
-
-    assert header.field_index["sku"] == 0
-    assert header.raw == b"sku,name"
-
-
-def test_missing_required_columns_are_named():
-    with pytest.raises(MissingColumnsError) as both:
-        resolve_header(b"price,qty")
-    with pytest.raises(MissingColumnsError) as one:
-        resolve_header(b"sku,price")
-
-    assert both.value.missing == ("sku", "name")
-    assert "sku" in str(both.value) and "name" in str(both.value)
-    assert one.value.missing == ("name",)
-    assert str(one.value) == "missing required column: name"
-    assert isinstance(one.value, HeaderError)
+    assert plan.delimiter == delimiter
+    assert plan.sep_hint
+    assert plan.names[:1] == ("sku",)
+    assert head[plan.header_start : plan.header_start + 3] == b"sku"
+    assert plan.data_start == len(head)
 
 
-def test_a_header_that_is_not_utf8_is_a_header_error():
-    with pytest.raises(HeaderError, match="UTF-8"):
-        resolve_header(b"sku,name,caf\xe9")
+def test_spans_of_the_header_after_a_bom_and_blank_lines():
+    head = BOM + b"\r\n\nSKU,Title\r\nA-1,x\r\n"
 
+    plan = plan_of(head)
 
-# ---- read_header ---------------------------------------------------------------------------------------
+    assert (plan.bom, plan.header_start, plan.header_end) == (3, 6, 15)
+    assert head[plan.data_start :] == b"A-1,x\r\n"
 
 
 @pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
-def test_read_header_returns_the_offset_after_the_line_break(newline: bytes):
+def test_the_data_starts_after_the_headers_line_break(newline: bytes):
     data = b"sku,name" + newline + b"a,b" + newline
 
-    header, offset = read_header(io.BytesIO(data))
+    plan = plan_of(data)
 
-    assert header.raw == b"sku,name"
-    assert data[offset:] == b"a,b" + newline
-
-
-def test_read_header_skips_the_bom_and_counts_it_in_the_offset():
-    data = BOM + b"SKU,Title\r\nA-1,x\r\n"
-
-    header, offset = read_header(io.BytesIO(data))
-
-    assert header.raw == b"SKU,Title"
-    assert offset == 3 + len(b"SKU,Title\r\n")
-
-
-def test_a_header_only_file_has_no_data_and_no_ranges():
-    for data in (b"sku,name", b"sku,name\n", b"sku,name\r\n\r\n"):
-        stream = io.BytesIO(data)
-        header, offset = read_header(stream)
-
-        ranges = list(split_ranges(stream, start=offset, delimiter=header.delimiter, rows_per_chunk=100))
-
-        assert ranges == []
+    assert data[plan.header_start : plan.header_end] == b"sku,name"
+    assert data[plan.data_start :] == b"a,b" + newline
 
 
 def test_a_quoted_line_break_inside_the_header_is_part_of_it():
-    data = b'sku,"Name\nof product",name\nA,b,c\n'
-
-    header, offset = read_header(io.BytesIO(data))
-
-    assert header.names == ("sku", "Name\nof product", "name")
-    assert data[offset:] == b"A,b,c\n"
-
-
-def test_read_header_with_a_semicolon_header_finds_the_record_end_with_that_delimiter():
     data = b'sku;"long\nname";name\nA;b;c\n'
 
-    header, offset = read_header(io.BytesIO(data))
+    plan = plan_of(data)
 
-    assert header.delimiter == ";"
-    assert header.names == ("sku", "long\nname", "name")
-    assert data[offset:] == b"A;b;c\n"
-
-
-def test_read_header_skips_blank_lines_before_the_header():
-    data = b"\r\n\nsku,name\nA,b\n"
-
-    header, offset = read_header(io.BytesIO(data))
-
-    assert header.raw == b"sku,name"
-    assert data[offset:] == b"A,b\n"
+    assert plan.delimiter == ";"
+    assert plan.names == ("sku", "long\nname", "name")
+    assert data[plan.data_start :] == b"A;b;c\n"
 
 
-def test_read_header_reads_a_long_header_but_not_the_whole_file():
-    long_header = b"sku,name," + b",".join(b"attribute_%05d" % i for i in range(8000))  # ~120 KiB
-    data = long_header + b"\n" + catalog(20000)
-    stream = CountingStream(data)
+def test_a_header_only_file_without_a_final_newline():
+    plan = plan_of(b"sku,name", file_size=8)
 
-    header, offset = read_header(stream)
-
-    assert len(header.attribute_columns) == 8000
-    assert offset == len(long_header) + 1
-    assert stream.bytes_read < len(long_header) + 128 * 1024
-    assert stream.tell() == offset  # a seekable stream is left at the data
+    assert (plan.header_end, plan.data_start) == (8, 8)
 
 
-def test_an_endless_header_is_refused_without_reading_everything():
-    stream = CountingStream(b'sku,name,"' + b"x" * (3 * MAX_HEADER_BYTES))
-
-    with pytest.raises(HeaderError, match="longer than"):
-        read_header(stream)
-
-    assert stream.bytes_read < 2 * MAX_HEADER_BYTES
+# ---- the file cannot be imported ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", [b"", BOM, b"\n\n", BOM + b"\r\n"])
-def test_an_empty_file_is_an_empty_file_error(data: bytes):
+@pytest.mark.parametrize("data", [b"", BOM, b"\n\n", BOM + b"\r\n", b"sep=;\r\n"])
+def test_an_empty_file(data: bytes):
     with pytest.raises(EmptyFileError, match="the file is empty"):
-        read_header(io.BytesIO(data))
+        plan_of(data, file_size=len(data))
 
 
-def test_read_header_reports_missing_columns():
+def test_more_than_1024_columns_fails_with_the_count():
+    with pytest.raises(HeaderTooLargeError, match="1,025 columns; at most 1,024"):
+        plan_of("sku,name," + ",".join(f"c{i}" for i in range(1023)))
+    assert len(plan_of("sku,name," + ",".join(f"c{i}" for i in range(1022))).names) == 1024
+
+
+def test_a_header_over_64_kib_fails():
+    names = ",".join(f"attribute number {i:06d} " + "x" * 50 for i in range(1000))  # ~74 KiB
+    with pytest.raises(HeaderTooLargeError, match="64 KiB"):
+        plan_of(f"sku,name,{names}\nA,x\n")
+
+
+def test_an_endless_quote_in_the_header_fails_without_reading_everything():
+    head = b'sku,name,"' + b"x" * (2 << 20)
+
+    with pytest.raises(HeaderTooLargeError, match="64 KiB"):
+        plan_of(head[: 1 << 20])
+    with pytest.raises(HeaderTooLargeError, match="never closed"):
+        plan_of(b'sku,name,"oops\nA,b,c\n', file_size=21)
+
+
+def test_a_header_name_over_255_characters_names_the_column_and_shows_its_start():
+    with pytest.raises(HeaderNameTooLongError) as error:
+        plan_of("sku,name,price," + "Notes for the team " * 20)
+
+    message = str(error.value)
+    assert "column 4" in message and "379 characters" in message and "255" in message
+    assert message.count("Notes for the team") < 5
+
+
+def test_nul_in_the_header():
+    with pytest.raises(HeaderNulError, match="NUL"):
+        plan_of(b"sku,name,co\x00lor\n")
+    with pytest.raises(HeaderNulError, match="UTF-16"):
+        plan_of("sku,name,color\n".encode("utf-16-le"))
+
+
+def test_missing_required_columns_are_named_with_the_headers_found_and_the_likeliest():
+    with pytest.raises(MissingColumnsError) as both:
+        plan_of("Artikelnummer,Produktname,Preis,Menge")
+    with pytest.raises(MissingColumnsError) as one:
+        plan_of("SKU Code,title,price")  # title is name; "SKU Code" is no alias
+
+    assert both.value.missing == ("sku", "name")
+    message = str(both.value)
+    assert message.startswith("missing required columns: sku, name.")
+    assert '"Artikelnummer", "Produktname", "Preis", "Menge"' in message
+    assert both.value.suggestions == {"sku": ["Artikelnummer"], "name": ["Produktname"]}
+    assert one.value.missing == ("sku",)
+    assert '"SKU Code"' in str(one.value).split("Likeliest")[1]
+    assert isinstance(one.value, HeaderError)
+
+
+def test_the_missing_message_stays_short_for_a_wide_header():
     with pytest.raises(MissingColumnsError) as error:
-        read_header(io.BytesIO(b"id,title\n1,x\n"))
+        plan_of(",".join(f"column {i}" for i in range(1000)))
 
-    assert error.value.missing == ("sku",)
+    assert len(str(error.value)) < 1500
+    assert "and 985 more" in str(error.value)
 
 
-def test_read_header_from_a_non_seekable_body_reports_the_offset():
-    class Body:
-        def __init__(self, data: bytes) -> None:
-            self.stream = io.BytesIO(data)
+# ---- mapping, profile, encoding overrides -------------------------------------------------------------
 
-        def read(self, size: int = -1) -> bytes:
-            return self.stream.read(min(size, 3))
 
-    header, offset = read_header(Body(BOM + b"sku;name\r\nA;b\r\n"))  # type: ignore[arg-type]
+def test_a_mapping_wins_over_aliases_and_exact_names():
+    plan = plan_of("ID,Artikel,Bezeichnung,name,sku", mapping={"Artikel": "sku", "Bezeichnung": "name", "ID": "ignore"})
 
-    assert header.delimiter == ";"
-    assert offset == 3 + 10
+    assert plan.targets == ("ignore", "sku", "name", "attribute", "attribute")
+    assert plan.mapping == {"Artikel": "sku", "Bezeichnung": "name", "ID": "ignore"}
+
+
+def test_a_mapping_matches_names_folded_and_warns_about_names_the_file_lacks():
+    plan = plan_of("Item #,Label", mapping={"item": "sku", "LABEL": "name", "Nope": "brand"})
+
+    assert plan.targets == ("sku", "name")
+    assert any('"Nope"' in w for w in plan.warnings)
+
+
+def test_a_mapping_can_send_a_column_to_attributes():
+    plan = plan_of("sku,name,brand", mapping={"brand": "attribute"})
+
+    assert plan.attribute_columns == (("brand", 2),)
+
+
+def test_a_mapping_that_maps_two_columns_to_one_field_keeps_the_leftmost():
+    plan = plan_of("a,b,name", mapping={"b": "sku", "a": "sku"})
+
+    assert plan.targets[:2] == ("sku", "attribute")
+    assert plan.warnings
+
+
+def test_an_invalid_mapping_value_is_refused():
+    with pytest.raises(InvalidMappingError, match="'colour'"):
+        plan_of("sku,name,x", mapping={"x": "colour"})
+
+
+def test_saved_mappings_apply_by_header_set_for_uploads_and_by_longest_prefix_for_drops():
+    saved = [
+        {"id": "m1", "mapping": {"Artikel": "sku", "Titel": "name"}, "headers": ["titel", "ARTIKEL", "Preis"]},
+        {"id": "m2", "mapping": {"Artikel": "sku", "Titel": "name", "Preis": "price"}, "prefix": "incoming/acme/"},
+        {"id": "m3", "mapping": {"Artikel": "sku", "Titel": "name", "Preis": "ignore"}, "prefix": "incoming/acme/eu/"},
+    ]
+    head = "Artikel,Titel,Preis\nA,x,1\n"
+
+    upload = plan_of(head, saved_mappings=saved)
+    drop = plan_of(head, saved_mappings=saved, drop_key="incoming/acme/eu/feed.csv")
+    other = plan_of(head, saved_mappings=saved, drop_key="incoming/acme/feed.csv")
+
+    assert (upload.mapping_id, upload.targets) == ("m1", ("sku", "name", "attribute"))
+    assert (drop.mapping_id, drop.targets) == ("m3", ("sku", "name", "ignore"))
+    assert (other.mapping_id, other.targets) == ("m2", ("sku", "name", "price"))
+    with pytest.raises(MissingColumnsError):
+        plan_of(head, saved_mappings=saved, drop_key="incoming/other/feed.csv")
+
+
+def test_an_explicit_mapping_wins_over_saved_ones():
+    saved = [{"id": "m1", "mapping": {"a": "sku", "b": "name"}, "headers": ["a", "b"]}]
+
+    plan = plan_of("a,b", saved_mappings=saved, mapping={"b": "sku", "a": "name"})
+
+    assert (plan.mapping_id, plan.targets) == (None, ("name", "sku"))
+
+
+def test_unknown_overrides_are_header_errors():
+    with pytest.raises(UnknownProfileError):
+        plan_of("sku,name", profile="prestashop")
+    with pytest.raises(UnknownEncodingError):
+        plan_of("sku,name", encoding="ebcdic")
+
+
+# ---- the plan as stored -------------------------------------------------------------------------------
+
+
+def test_the_plan_round_trips_through_json_and_stays_small():
+    plan = plan_of("Handle,Title,Variant SKU,Status,Published,Color,Color", mapping={"Color": "attribute"})
+
+    stored = json.dumps(plan.to_json())
+
+    assert FilePlan.from_json(json.loads(stored)) == plan
+    assert FilePlan.from_json(json.loads(stored)).mapping == plan.mapping
+    assert len(stored) < 1000
+
+
+def test_the_import_carries_at_most_20_warnings_of_at_most_300_characters():
+    names = ",".join(f"{'c' * 250}{i % 30}" for i in range(90))
+    plan = plan_of(f"sku,name,{names}")
+
+    shown = plan.import_warnings()
+
+    assert len(plan.warnings) == 30
+    assert len(shown) == MAX_IMPORT_WARNINGS
+    assert all(len(w) <= 300 for w in shown)
+    assert shown[-1] == "and 11 more warnings"
+
+
+# ---- the previous interface ---------------------------------------------------------------------------
+
+
+def test_resolve_header_and_read_header_still_work():
+    data = BOM + b"SKU;Title\r\nA-1;x\r\n"
+
+    plan, offset = read_header(io.BytesIO(data))
+
+    assert plan.delimiter == ";"
+    assert offset == 3 + len(b"SKU;Title\r\n")
+    assert resolve_header(plan.raw).field_index == plan.field_index
+
+
+def test_read_header_reads_a_long_header():
+    long_header = b"sku,name," + b",".join(b"attr_%04d" % i for i in range(1000))  # ~10 KiB
+    stream = io.BytesIO(long_header + b"\n" + catalog(2000))
+
+    plan, offset = read_header(stream)
+
+    assert len(plan.attribute_columns) == 1000
+    assert offset == len(long_header) + 1
+    assert stream.tell() == offset

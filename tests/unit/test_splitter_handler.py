@@ -40,7 +40,7 @@ class World:
         self.ports = SplitterPorts(
             objects=self.objects,
             chunks=self.chunks,
-            progress=self.progress,  # type: ignore[arg-type]
+            progress=self.progress,
             next_import_number=lambda: next(self.numbers),
             max_upload_bytes=max_upload_bytes,
             chunk_rows=chunk_rows,

@@ -1,11 +1,13 @@
 import { Link, NavLink, Outlet, useLocation } from "react-router-dom";
-import { currentAuthSession } from "../lib/auth/session";
+import { usePermissions } from "@/lib/auth/permissions";
+import { currentAuthSession } from "@/lib/auth/session";
 
 export function Layout() {
   const { pathname } = useLocation();
   const importsActive = pathname === "/" || pathname.startsWith("/imports/");
   const session = currentAuthSession(); // null without sign-in (local mode)
   const user = session?.user();
+  const { can, role } = usePermissions();
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -33,16 +35,23 @@ export function Layout() {
                   Products
                 </NavLink>
               </li>
-              <li>
-                <NavLink to="/webhooks" className={({ isActive }) => `nav__link${isActive ? " nav__link--active" : ""}`}>
-                  Webhooks
-                </NavLink>
-              </li>
+              {can("admin") ? (
+                <li>
+                  <NavLink to="/webhooks" className={({ isActive }) => `nav__link${isActive ? " nav__link--active" : ""}`}>
+                    Webhooks
+                  </NavLink>
+                </li>
+              ) : null}
             </ul>
           </nav>
           {session ? (
             <div className="account">
               {user?.email ?? user?.name ? <span className="account__user">{user?.email ?? user?.name}</span> : null}
+              {role ? (
+                <span className="pill pill--off" data-testid="role">
+                  {role}
+                </span>
+              ) : null}
               <button type="button" className="button button--small button--ghost" onClick={() => session.signOut()}>
                 Sign out
               </button>
@@ -51,6 +60,14 @@ export function Layout() {
         </div>
       </header>
       <main id="main" className="main" tabIndex={-1}>
+        {role === null ? (
+          <div className="alert alert--warn role-missing" role="status" data-testid="no-group">
+            <div>
+              <strong>Your account is in no group yet.</strong> Ask an administrator to add you to the <code>viewer</code>,{" "}
+              <code>importer</code> or <code>admin</code> group, then sign in again.
+            </div>
+          </div>
+        ) : null}
         <Outlet />
       </main>
     </div>

@@ -3,6 +3,9 @@ const LABELS: Record<string, string> = {
   processing: "Processing",
   completed: "Completed",
   failed: "Failed",
+  previewed: "Previewed",
+  reverting: "Reverting",
+  reverted: "Reverted",
 };
 
 /** A coloured pill for an import status; the text, not the colour, carries the meaning. */

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { mockApi } from "../test/api";
+import { mockApi } from "@/test/api";
 import { ApiError, apiRequest, setAuthProvider, UnexpectedResponseError, withQuery } from "./api";
 
 describe("apiRequest", () => {

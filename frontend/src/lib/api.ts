@@ -141,7 +141,7 @@ async function send(path: string, opts: RequestOptions): Promise<Response> {
     }
   }
   if (!res.ok) {
-    let detail: unknown = null;
+    let detail: unknown;
     try {
       const body: unknown = await res.json();
       detail = body && typeof body === "object" && "detail" in body ? (body as { detail: unknown }).detail : body;

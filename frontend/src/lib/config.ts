@@ -1,6 +1,6 @@
+import { useQuery } from "@tanstack/react-query";
 import { z } from "zod";
 import { apiRequest } from "./api";
-import { useQuery } from "./query";
 
 /** How to sign in, where the deployment asks for it (Cognito hosted UI, authorization code + PKCE). */
 export const authConfigSchema = z.object({
@@ -50,6 +50,7 @@ export function resolveWebSocketUrl(raw: string, base: string = window.location.
   return url.toString();
 }
 
+/** `GET /api/config` once per page load (it does not change while the page is open). */
 export function useConfig() {
-  return useQuery(["config"], () => fetchConfig());
+  return useQuery({ queryKey: ["config"], queryFn: () => fetchConfig(), staleTime: Infinity });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { FakeXhr } from "../test/api";
+import { FakeXhr } from "@/test/api";
 import { s3ErrorMessage, uploadToPresignedPost, UploadError } from "./upload";
 
 const post = { url: "http://127.0.0.1:4566/uploads", fields: { key: "uploads/imp-1/catalog.csv", policy: "p", "x-amz-signature": "s" } };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeWebSocket } from "../test/api";
+import { FakeWebSocket } from "@/test/api";
 import { backoffDelay, LiveSocket, type LiveStatus } from "./ws";
 
 const noJitter = { initialMs: 1000, maxMs: 8000, factor: 2, jitter: 0 };

@@ -14,11 +14,11 @@ from typing import Any
 from product_importer.db.connection import connect, read_secret, url_from_secret
 from product_importer.db.migrate import apply_migrations
 from product_importer.db.roles import RoleCredentials, ensure_roles, grant_app_privileges
-from product_importer.settings import get_settings
+from product_importer.settings import get_common_settings
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, list[int]]:
-    settings = get_settings()
+    settings = get_common_settings()
     owner_secret = read_secret(settings, settings.db_owner_secret_arn)
     app_secret = read_secret(settings, settings.db_secret_arn)
     owner = RoleCredentials(owner_secret["username"], owner_secret["password"])

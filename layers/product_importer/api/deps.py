@@ -1,31 +1,24 @@
-"""What the routes depend on, built once per process; tests override these with FastAPI's dependency_overrides."""
+"""What the routes depend on, taken from the composition root (``product_importer.runtime``); tests
+override these with FastAPI's ``dependency_overrides``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from product_importer import runtime
-from product_importer.db.connection import resolve_database_url
-from product_importer.progress import ProgressStore
-from product_importer.settings import Settings, get_settings
+from product_importer.ports import ProgressStore
+from product_importer.settings import Settings
 
 
 def settings() -> Settings:
-    return get_settings()
+    return runtime.settings()
 
 
-@lru_cache(maxsize=1)
 def pool() -> ConnectionPool:
-    # Module-scope pool: Lambda keeps it across invocations (one connection per warm container);
-    # locally it serves uvicorn's thread pool.
-    size = 1 if get_settings().local_mode is False else 8
-    # conninfo is a callable: each new connection re-resolves the URL (rotated secrets).
-    return ConnectionPool(lambda: resolve_database_url(get_settings()), min_size=1, max_size=size, open=True,
-                          kwargs={"application_name": "product-importer-api"})
+    return runtime.api_pool()
 
 
 def db() -> Iterator[psycopg.Connection]:

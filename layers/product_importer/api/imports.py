@@ -22,7 +22,8 @@ from product_importer.aws import cached_client
 from product_importer.db.chunks import next_import_number
 from product_importer.models import Import, ImportStatus, utcnow
 from product_importer.pipeline.splitter import upload_key
-from product_importer.progress import CursorError, ProgressStore
+from product_importer.ports import ProgressStore
+from product_importer.progress import CursorError
 from product_importer.settings import Settings
 
 router = APIRouter(prefix="/api/imports", tags=["imports"])

@@ -1,33 +1,44 @@
-"""``upsert_chunk``: one chunk's products, row errors and ledger row in one PostgreSQL transaction.
+"""``upsert_chunk``: one chunk's products, change records, undo data, row errors and ledger row in one
+PostgreSQL transaction.
 
-DESIGN decisions 2–4: a chunk whose ledger row exists is a no-op that returns the recorded counts;
-rows are de-duplicated by SKU key (last wins) and written in SKU-key order with ``COPY`` into a
-session-scoped staging table and one ``INSERT … ON CONFLICT DO UPDATE … WHERE stored version is
-older``; only the fields whose columns the file has are set.
+DESIGN decisions 2–4 and 10–11 (docs/changes-and-undo.md): a chunk whose ledger row exists is a no-op
+that returns the recorded counts; rows are de-duplicated by SKU key (last wins) and written in SKU-key
+order; a row sets a field only where that field's version is older than the row's (per-field versions,
+``db/fields.py``), so any processing order ends as the one-by-one replay in creation order. Writes are
+set-based: ``COPY`` straight into ``products`` while an import's SKUs are all new (its first import),
+else ``COPY`` into a staging table and two statements (insert the new SKUs; lock, compare and update the
+existing ones) that also write the change records and undo data. A preview runs the same comparison
+against the catalog overlaid with its own earlier chunks and writes no product.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import operator
 import random
 import time
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 import psycopg
 from psycopg import sql
 
+from product_importer.db import chunk_sql
+from product_importer.db.fields import OPTIONAL_FIELDS, ROW_SHIFT
+from product_importer.db.registry import WRITABLE, ensure_undo_partition
 from product_importer.ingest.rows import ROW_FIELDS, RowError
 from product_importer.models import ChunkCounts, ChunkResult, ImportTotals
 
 logger = logging.getLogger(__name__)
 
-ROW_SHIFT = 32  # version = (import number << 32) + row number
 MAX_ATTEMPTS = 5
+MAX_STORED_ERRORS = 100_000  # per import (CONTRACT §1); rows_failed stays exact
+TOO_MANY_ERRORS = "too many row errors"
 
-# Columns the file may or may not have, in ROW_FIELDS order (everything but row_no / sku_key / sku).
-OPTIONAL_FIELDS = ("description", "price", "currency", "quantity", "active", "brand", "category", "barcode")
 _STAGE_COLUMNS = ROW_FIELDS  # row_no, sku_key, sku, name, …, attributes
+_ATTRIBUTES = ROW_FIELDS.index("attributes")
+_ROW_NO = ROW_FIELDS.index("row_no")
 
 _CREATE_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS stage_rows (
@@ -36,6 +47,9 @@ CREATE TEMP TABLE IF NOT EXISTS stage_rows (
     brand text, category text, barcode text, attributes jsonb
 ) ON COMMIT DELETE ROWS
 """
+
+__all__ = ["MAX_STORED_ERRORS", "OPTIONAL_FIELDS", "ROW_SHIFT", "TOO_MANY_ERRORS", "ChunkCounts", "ChunkResult",
+           "ImportTotals", "next_import_number", "read_totals", "upsert_chunk", "version_base"]
 
 
 def version_base(import_no: int) -> int:
@@ -50,6 +64,11 @@ def next_import_number(conn: psycopg.Connection) -> int:
     return int(row[0])
 
 
+class _ImportEnded(Exception):
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+
 def upsert_chunk(
     conn: psycopg.Connection,
     *,
@@ -60,17 +79,28 @@ def upsert_chunk(
     rows: Sequence[tuple],
     errors: Sequence[RowError],
     rows_seen: int,
+    rows_skipped: int = 0,
+    max_errors: int | None = None,
+    mode: Literal["import", "preview"] = "import",
 ) -> ChunkResult:
     """Write one chunk exactly once; retried on deadlock / serialization failure.
 
-    ``present_fields``: the canonical fields the file's header has (sku and name always); fields not
-    in it keep their stored value. ``rows`` are tuples laid out as ``ROW_FIELDS``.
+    ``present_fields``: the canonical fields the file's header has (sku and name always, ``attributes``
+    when it has attribute columns); fields not in it keep their stored value. ``rows`` are tuples laid
+    out as ``ROW_FIELDS``. ``rows_seen``: data rows read (valid + failed); ``rows_skipped``: blank or
+    profile-skipped rows, added to ``rows_processed`` and ``rows_skipped``. ``max_errors``: when the
+    import's committed ``rows_failed`` passes it, this transaction marks the import failed and the result
+    has ``import_failed`` and ``error`` = "too many row errors" (the chunk's own rows stay committed).
+    ``mode="preview"``: compare and record change records and counts, write no product.
+
+    A chunk of an import that is no longer ``pending``/``processing`` in the registry (failed, reverted,
+    finished) writes nothing: ``written`` is False and ``import_failed`` says whether it had failed.
     """
-    present = frozenset(present_fields)
-    statement = _upsert_statement(present)
+    present = frozenset(present_fields) | {"sku", "name"}
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            return _write_chunk(conn, statement, present, import_id, import_no, chunk_no, rows, errors, rows_seen)
+            return _write_chunk(conn, present, import_id, import_no, chunk_no, rows, errors, rows_seen,
+                                rows_skipped, max_errors, mode)
         except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
             conn.rollback()
             if attempt == MAX_ATTEMPTS:
@@ -81,9 +111,27 @@ def upsert_chunk(
     raise AssertionError("unreachable")
 
 
+def _registration(conn: psycopg.Connection, import_id: str, import_no: int, mode: str) -> tuple:
+    """(status, replace_scope, undo_day) of the import, registering it if it is unknown."""
+    row = conn.execute(
+        "SELECT status, replace_scope, undo_day FROM import_registry WHERE import_id = %s", (import_id,)
+    ).fetchone()
+    if row is None:
+        from product_importer.db.registry import register_import
+
+        register_import(conn, import_id, import_no=import_no, mode="preview" if mode == "preview" else "import")
+        row = conn.execute(
+            "SELECT status, replace_scope, undo_day FROM import_registry WHERE import_id = %s", (import_id,)
+        ).fetchone()
+        assert row is not None
+    else:
+        ensure_undo_partition(conn, row[2])
+    conn.commit()
+    return row
+
+
 def _write_chunk(
     conn: psycopg.Connection,
-    statement: sql.Composed,
     present: frozenset[str],
     import_id: str,
     import_no: int,
@@ -91,101 +139,95 @@ def _write_chunk(
     rows: Sequence[tuple],
     errors: Sequence[RowError],
     rows_seen: int,
+    rows_skipped: int,
+    max_errors: int | None,
+    mode: str,
 ) -> ChunkResult:
-    with conn.transaction():
-        # Claim the chunk first: a concurrent delivery of the same chunk blocks here until we commit,
-        # then sees the conflict and returns the recorded counts.
-        claimed = conn.execute(
-            "INSERT INTO chunk_ledger (import_id, chunk_no) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1",
-            (import_id, chunk_no),
-        ).fetchone()
-        if claimed is None:
-            return ChunkResult(_recorded_counts(conn, import_id, chunk_no), read_totals(conn, import_id))
+    status, replace_scope, undo_day = _registration(conn, import_id, import_no, mode)
+    preview = mode == "preview"
+    try:
+        with conn.transaction():
+            # Claim the chunk first: a concurrent delivery of the same chunk blocks here until we commit,
+            # then sees the conflict and returns the recorded counts.
+            claimed = conn.execute(
+                "INSERT INTO chunk_ledger (import_id, chunk_no) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+                (import_id, chunk_no),
+            ).fetchone()
+            if claimed is None:
+                return ChunkResult(_recorded_counts(conn, import_id, chunk_no), read_totals(conn, import_id))
+            if status not in WRITABLE:
+                raise _ImportEnded(status)
 
-        created = updated = 0
-        if rows:
-            created, updated = _write_rows(conn, statement, present, rows, import_id, version_base(import_no))
-        if errors:
-            with conn.cursor().copy(
-                "COPY row_errors (import_id, row_no, sku, column_name, message, value) FROM STDIN"
-            ) as copy:
-                for error in errors:
-                    copy.write_row((import_id, error.row, error.sku, error.column, error.message, error.value))
+            base = version_base(import_no)
+            params = {"base": base, "import_id": import_id, "no": import_no, "day": undo_day,
+                      "mask": chunk_sql.present_mask(present)}
+            created = updated = unchanged = 0
+            if rows:
+                latest = _latest_rows(conn, rows, base, preview)
+                if latest:
+                    created, updated, unchanged = _write_rows(conn, present, latest, params, preview)
+            if errors and replace_scope is not None:
+                _record_failed_skus(conn, import_no, errors)
 
-        counts = ChunkCounts(
-            rows_seen=rows_seen,
-            rows_imported=len(rows),
-            rows_failed=rows_seen - len(rows),
-            products_created=created,
-            products_updated=updated,
-            products_unchanged=len(rows) - created - updated,
-        )
-        conn.execute(
-            "UPDATE chunk_ledger SET rows_seen = %s, rows_imported = %s, rows_failed = %s,"
-            " products_created = %s, products_updated = %s, products_unchanged = %s"
-            " WHERE import_id = %s AND chunk_no = %s",
-            (
-                counts.rows_seen,
-                counts.rows_imported,
-                counts.rows_failed,
-                counts.products_created,
-                counts.products_updated,
-                counts.products_unchanged,
-                import_id,
-                chunk_no,
-            ),
-        )
-        # Last statement: the import's totals row is a hot lock shared by the import's chunks.
-        totals_row = conn.execute(_ADD_TO_TOTALS, (import_id, *_count_values(counts))).fetchone()
-        assert totals_row is not None
-    return ChunkResult(counts, ImportTotals(*totals_row))
-
-
-_TOTAL_COLUMNS = ("rows_processed", "rows_imported", "rows_failed", "products_created", "products_updated",
-                  "products_unchanged")
-_ADD_TO_TOTALS = (
-    "INSERT INTO import_totals AS t (import_id, chunks_done, " + ", ".join(_TOTAL_COLUMNS) + ")"
-    " VALUES (%s, 1, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (import_id) DO UPDATE SET chunks_done = t.chunks_done + 1, "
-    + ", ".join(f"{c} = t.{c} + excluded.{c}" for c in _TOTAL_COLUMNS)
-    + ", updated_at = now() RETURNING chunks_done, " + ", ".join(_TOTAL_COLUMNS)
-)
+            counts = ChunkCounts(
+                rows_seen=rows_seen,
+                rows_imported=len(rows),
+                rows_failed=rows_seen - len(rows),
+                products_created=created,
+                products_updated=updated,
+                products_unchanged=unchanged,
+                rows_skipped=rows_skipped,
+            )
+            conn.execute(
+                "UPDATE chunk_ledger SET rows_seen = %s, rows_imported = %s, rows_failed = %s,"
+                " products_created = %s, products_updated = %s, products_unchanged = %s, rows_skipped = %s"
+                " WHERE import_id = %s AND chunk_no = %s",
+                (counts.rows_seen, counts.rows_imported, counts.rows_failed, counts.products_created,
+                 counts.products_updated, counts.products_unchanged, counts.rows_skipped, import_id, chunk_no),
+            )
+            # Last: the import's totals row, a hot lock shared by the import's chunks and fail_import.
+            totals, failed_now = _add_to_totals(conn, import_id, counts, errors, max_errors)
+    except _ImportEnded as ended:
+        return ChunkResult(ChunkCounts(0, 0, 0, 0, 0, 0), read_totals(conn, import_id),
+                           import_failed=ended.status == "failed", written=False,
+                           error=_registry_error(conn, import_id))
+    if failed_now:
+        return ChunkResult(counts, totals, import_failed=True, error=TOO_MANY_ERRORS)
+    return ChunkResult(counts, totals)
 
 
-def _count_values(counts: ChunkCounts) -> tuple[int, ...]:
-    return (counts.rows_seen, counts.rows_imported, counts.rows_failed, counts.products_created,
-            counts.products_updated, counts.products_unchanged)
-
-
-def read_totals(conn: psycopg.Connection, import_id: str) -> ImportTotals:
-    """The committed totals of an import (zeros before its first chunk)."""
-    row = conn.execute(
-        "SELECT chunks_done, " + ", ".join(_TOTAL_COLUMNS) + " FROM import_totals WHERE import_id = %s",
-        (import_id,),
-    ).fetchone()
-    return ImportTotals(*row) if row else ImportTotals(0, 0, 0, 0, 0, 0, 0)
+def _latest_rows(conn: psycopg.Connection, rows: Sequence[tuple], base: int, preview: bool) -> list[tuple]:
+    """The chunk's rows de-duplicated by SKU key (the last wins), in SKU-key order, without the rows older
+    than the catalog's delete-all watermark (deleted, in creation order)."""
+    if not preview:
+        # Before reading the watermark: a delete-all (ACCESS EXCLUSIVE) either committed already, and its
+        # watermark is visible to the next statement, or waits for this transaction.
+        conn.execute("LOCK TABLE products IN ROW EXCLUSIVE MODE")
+    row = conn.execute("SELECT version FROM catalog_watermark").fetchone()
+    watermark = int(row[0]) if row else 0
+    latest = {r[1]: r for r in rows}  # sku_key -> last row with it (rows are in file order)
+    keep = [latest[k] for k in sorted(latest)]
+    if watermark and base + max(r[_ROW_NO] for r in keep) < watermark:
+        return []
+    if watermark:
+        keep = [r for r in keep if base + r[_ROW_NO] > watermark]
+    return keep
 
 
 # Imports for which this process saw a chunk of existing products: their next chunks go straight to the
-# upsert instead of trying the insert-only COPY first (a re-import would fail it on every chunk).
+# staged statements instead of trying the insert-only COPY first (a re-import would fail it on every chunk).
 _imports_with_existing_rows: set[str] = set()
 
 
-def _write_rows(conn: psycopg.Connection, statement: sql.Composed, present: frozenset[str], rows: Sequence[tuple],
-                import_id: str, base: int) -> tuple[int, int]:
-    """Write the chunk's rows; return (created, updated).
-
-    Fast path, tried first for each import: the de-duplicated rows go straight into ``products`` with one
-    COPY, which only succeeds when none of the chunk's SKUs exist (a first import). A unique violation
-    (an existing SKU, or a concurrent chunk inserting one meanwhile) rolls back to the savepoint and the
-    staged set-based upsert decides row by row on versions.
-    """
-    if import_id not in _imports_with_existing_rows:
-        latest = {row[1]: row for row in rows}  # sku_key -> last row with it (rows are in file order)
+def _write_rows(conn: psycopg.Connection, present: frozenset[str], rows: list[tuple], params: dict,
+                preview: bool) -> tuple[int, int, int]:
+    """Write the de-duplicated rows; return the (created, updated, unchanged) deltas of this chunk."""
+    import_id = params["import_id"]
+    if not preview and import_id not in _imports_with_existing_rows:
         try:
             with conn.transaction():  # a savepoint
-                _copy_new_products(conn, present, [latest[k] for k in sorted(latest)], import_id, base)
-            return len(latest), 0
+                _copy_new_products(conn, present, rows, params)
+            return len(rows), 0, 0
         except psycopg.errors.UniqueViolation:
             _imports_with_existing_rows.add(import_id)
             if len(_imports_with_existing_rows) > 10_000:
@@ -196,90 +238,145 @@ def _write_rows(conn: psycopg.Connection, statement: sql.Composed, present: froz
     ) as copy:
         for row in rows:
             copy.write_row(row)
-    result = conn.execute(statement, {"base": base, "import_id": import_id}).fetchone()
+    params = {**params, "keys": _attribute_keys(rows) if "attributes" in present else []}
+    created = 0
+    if preview:
+        # A preview's chunks take turns (its overlay is read and written by each); imports are not blocked.
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_PREVIEW_LOCK, params["no"] & 0x7FFFFFFF))
+    else:
+        result = conn.execute(_statement(present, "insert"), params).fetchone()
+        created = int(result[0]) if result else 0
+    result = conn.execute(_statement(present, "preview" if preview else "existing"), params).fetchone()
     assert result is not None
-    return int(result[0]), int(result[1])
+    return created + int(result[0]), int(result[1]), int(result[2])
 
 
-def _copy_new_products(conn: psycopg.Connection, present: frozenset[str], rows: list[tuple], import_id: str,
-                       base: int) -> None:
+_PREVIEW_LOCK = 0x50525645  # "PRVE": advisory lock class of preview chunks
+
+
+def _attribute_keys(rows: list[tuple]) -> list[str]:
+    """The attribute keys of the chunk's rows (one header: the same keys on every row; a row with other
+    keys is handled per row by the statement)."""
+    first = rows[0][_ATTRIBUTES]
+    if first is None:
+        return []
+    return list(json.loads(first) if isinstance(first, str) else first)
+
+
+_statement_cache: dict[tuple[frozenset[str], str], sql.SQL] = {}
+
+
+def _statement(present: frozenset[str], kind: str) -> sql.SQL:
+    key = (present, kind)
+    cached = _statement_cache.get(key)
+    if cached is None:
+        if kind == "insert":
+            cached = chunk_sql.insert_statement(present)
+        else:
+            cached = chunk_sql.existing_statement(present, preview=kind == "preview")
+        _statement_cache[key] = cached
+    return cached
+
+
+def _copy_new_products(conn: psycopg.Connection, present: frozenset[str], rows: list[tuple], params: dict) -> None:
+    """The insert-only fast path: every SKU of the chunk is new (a first import)."""
     positions = [ROW_FIELDS.index(f) for f in ("row_no", "sku_key", "sku", "name")]
-    columns = ["version", "sku_key", "sku", "name"]
     for name in (*OPTIONAL_FIELDS, "attributes"):
         if name in present:
             positions.append(ROW_FIELDS.index(name))
-            columns.append(name)
-    columns.append("last_import_id")
+    absent = [0] * sum(1 for f in OPTIONAL_FIELDS if f not in present)
     pick = operator.itemgetter(*positions)
+    base, import_id, import_no = params["base"], params["import_id"], params["no"]
+    columns = chunk_sql.copy_columns(present)
     with conn.cursor().copy(
         sql.SQL("COPY products ({}) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
     ) as copy:
         for row in rows:
             values = pick(row)
-            copy.write_row((base + values[0], *values[1:], import_id))
+            copy.write_row((base + values[0], *values[1:], *absent, import_id, import_no))
+    with conn.cursor().copy("COPY changes (import_no, sku_key, action) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row((import_no, row[1], "c"))
+
+
+def _record_failed_skus(conn: psycopg.Connection, import_no: int, errors: Sequence[RowError]) -> None:
+    keys = sorted({e.sku.strip().lower() for e in errors if e.sku and e.sku.strip()})
+    if keys:
+        conn.execute(
+            "INSERT INTO failed_skus (import_no, sku_key) SELECT %s, unnest(%s::text[]) ON CONFLICT DO NOTHING",
+            (import_no, keys),
+        )
+
+
+_TOTAL_COLUMNS = ("rows_processed", "rows_imported", "rows_failed", "products_created", "products_updated",
+                  "products_unchanged", "rows_skipped", "products_deactivated")
+_RETURN_TOTALS = "chunks_done, " + ", ".join(_TOTAL_COLUMNS)
+
+
+def _add_to_totals(conn: psycopg.Connection, import_id: str, counts: ChunkCounts, errors: Sequence[RowError],
+                   max_errors: int | None) -> tuple[ImportTotals, bool]:
+    """Lock the import's totals row, check the import may still write, store the row errors within the
+    cap, add the chunk's counts; mark the import failed when ``max_errors`` is passed."""
+    locked = conn.execute(
+        "SELECT errors_stored FROM import_totals WHERE import_id = %s FOR UPDATE", (import_id,)
+    ).fetchone()
+    if locked is None:
+        conn.execute("INSERT INTO import_totals (import_id) VALUES (%s) ON CONFLICT DO NOTHING", (import_id,))
+        locked = conn.execute(
+            "SELECT errors_stored FROM import_totals WHERE import_id = %s FOR UPDATE", (import_id,)
+        ).fetchone()
+        assert locked is not None
+    # After the lock: a fail_import that committed meanwhile is visible to this statement.
+    status = conn.execute("SELECT status FROM import_registry WHERE import_id = %s", (import_id,)).fetchone()
+    if status is not None and status[0] not in WRITABLE:
+        raise _ImportEnded(status[0])
+    stored = min(len(errors), max(0, MAX_STORED_ERRORS - int(locked[0])))
+    if stored:
+        with conn.cursor().copy(
+            "COPY row_errors (import_id, row_no, sku, column_name, message, value) FROM STDIN"
+        ) as copy:
+            for error in errors[:stored]:
+                copy.write_row((import_id, error.row, error.sku, error.column, error.message, error.value))
+    row = conn.execute(
+        "UPDATE import_totals SET chunks_done = chunks_done + 1, rows_processed = rows_processed + %s,"
+        " rows_imported = rows_imported + %s, rows_failed = rows_failed + %s,"
+        " products_created = products_created + %s, products_updated = products_updated + %s,"
+        " products_unchanged = products_unchanged + %s, rows_skipped = rows_skipped + %s,"
+        " errors_stored = errors_stored + %s, updated_at = now()"
+        f" WHERE import_id = %s RETURNING {_RETURN_TOTALS}",
+        (counts.rows_seen + counts.rows_skipped, counts.rows_imported, counts.rows_failed, counts.products_created,
+         counts.products_updated, counts.products_unchanged, counts.rows_skipped, stored, import_id),
+    ).fetchone()
+    assert row is not None
+    totals = ImportTotals(*row)
+    failed_now = False
+    if max_errors is not None and totals.rows_failed > max_errors:
+        failed_now = conn.execute(
+            "UPDATE import_registry SET status = 'failed', error = %s, finished_at = now()"
+            " WHERE import_id = %s AND status IN ('pending', 'processing') RETURNING 1",
+            (TOO_MANY_ERRORS, import_id),
+        ).fetchone() is not None
+    return totals, failed_now
+
+
+def _registry_error(conn: psycopg.Connection, import_id: str) -> str | None:
+    row = conn.execute("SELECT error FROM import_registry WHERE import_id = %s", (import_id,)).fetchone()
+    conn.rollback()
+    return row[0] if row else None
+
+
+def read_totals(conn: psycopg.Connection, import_id: str) -> ImportTotals:
+    """The committed totals of an import (zeros before its first chunk)."""
+    row = conn.execute(f"SELECT {_RETURN_TOTALS} FROM import_totals WHERE import_id = %s", (import_id,)).fetchone()
+    return ImportTotals(*row) if row else ImportTotals(0, 0, 0, 0, 0, 0, 0)
 
 
 def _recorded_counts(conn: psycopg.Connection, import_id: str, chunk_no: int) -> ChunkCounts:
     row = conn.execute(
-        "SELECT rows_seen, rows_imported, rows_failed, products_created, products_updated, products_unchanged"
-        " FROM chunk_ledger WHERE import_id = %s AND chunk_no = %s",
+        "SELECT rows_seen, rows_imported, rows_failed, products_created, products_updated, products_unchanged,"
+        " rows_skipped FROM chunk_ledger WHERE import_id = %s AND chunk_no = %s",
         (import_id, chunk_no),
     ).fetchone()
     assert row is not None
-    seen, imported, failed, created, updated, unchanged = row
-    return ChunkCounts(seen, imported, failed, created, updated, unchanged, replayed=True)
-
-
-_statement_cache: dict[frozenset[str], sql.Composed] = {}
-
-
-def _upsert_statement(present: frozenset[str]) -> sql.Composed:
-    """The set-based upsert for a file with these columns (cached: a handful of shapes per process)."""
-    cached = _statement_cache.get(present)
-    if cached is not None:
-        return cached
-    fields = [f for f in OPTIONAL_FIELDS if f in present]
-    has_attributes = "attributes" in present
-    insert_cols = ["sku_key", "sku", "name", *fields]
-    select_exprs: list[sql.Composable] = [sql.Identifier(c) for c in insert_cols]
-    if has_attributes:
-        insert_cols.append("attributes")
-        select_exprs.append(sql.SQL("coalesce(attributes, '{}'::jsonb)"))
-    set_cols = ["sku", "name", *fields]
-    sets: list[sql.Composable] = [sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in set_cols]
-    # What the row becomes vs what it is: unchanged rows keep updated_at (and count as unchanged) but
-    # still take the newer version, so an import created in between cannot overwrite them later.
-    new_values: list[sql.Composable] = [sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in set_cols]
-    old_values: list[sql.Composable] = [sql.SQL("p.{}").format(sql.Identifier(c)) for c in set_cols]
-    if has_attributes:
-        sets.append(sql.SQL("attributes = p.attributes || excluded.attributes"))
-        new_values.append(sql.SQL("p.attributes || excluded.attributes"))
-        old_values.append(sql.SQL("p.attributes"))
-    changed = sql.SQL("ROW({}) IS DISTINCT FROM ROW({})").format(
-        sql.SQL(", ").join(new_values), sql.SQL(", ").join(old_values)
-    )
-    statement = sql.SQL(
-        """
-        WITH written AS (
-            INSERT INTO products AS p ({insert_cols}, version, last_import_id)
-            SELECT {select_exprs}, %(base)s + row_no, %(import_id)s
-            FROM (SELECT DISTINCT ON (sku_key) * FROM stage_rows ORDER BY sku_key, row_no DESC) AS latest
-            ORDER BY sku_key
-            ON CONFLICT (sku_key) DO UPDATE SET
-                {sets},
-                version = excluded.version,
-                last_import_id = excluded.last_import_id,
-                updated_at = CASE WHEN {changed} THEN now() ELSE p.updated_at END
-            WHERE p.version < excluded.version
-            RETURNING (xmax = 0) AS inserted, (updated_at = now()) AS touched
-        )
-        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE touched AND NOT inserted) FROM written
-        """
-    ).format(
-        insert_cols=sql.SQL(", ").join(map(sql.Identifier, insert_cols)),
-        select_exprs=sql.SQL(", ").join(select_exprs),
-        sets=sql.SQL(", ").join(sets),
-        changed=changed,
-    )
-    _statement_cache[present] = statement
-    return statement
+    seen, imported, failed, created, updated, unchanged, skipped = row
+    return ChunkCounts(seen, imported, failed, created, updated, unchanged, replayed=True, rows_skipped=skipped)

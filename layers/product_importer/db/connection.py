@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import psycopg
 
-from product_importer.settings import Settings
+from product_importer.settings import CommonSettings
 
 _lock = threading.Lock()
 _resolved_url: str | None = None
@@ -21,7 +21,7 @@ _resolved_at = 0.0
 SECRET_TTL_S = 300.0
 
 
-def resolve_database_url(settings: Settings) -> str:
+def resolve_database_url(settings: CommonSettings) -> str:
     """``DATABASE_URL`` if set; the RDS Proxy endpoint with credentials from Secrets Manager in AWS
     (re-read after ``SECRET_TTL_S``); otherwise the embedded PostgreSQL under ``settings.local_dir``."""
     global _resolved_url, _resolved_at
@@ -41,7 +41,7 @@ def forget_database_url() -> None:
         _resolved_url = None
 
 
-def _resolve(settings: Settings) -> str:
+def _resolve(settings: CommonSettings) -> str:
     if settings.database_url:
         return settings.database_url
     if settings.db_secret_arn:
@@ -51,11 +51,11 @@ def _resolve(settings: Settings) -> str:
     return start_embedded(settings.local_dir / "pgdata", cleanup=None, database="product_importer")
 
 
-def _url_from_secret(settings: Settings) -> str:
+def _url_from_secret(settings: CommonSettings) -> str:
     return url_from_secret(settings, settings.db_secret_arn)
 
 
-def read_secret(settings: Settings, secret_arn: str, client: Any | None = None) -> dict[str, Any]:
+def read_secret(settings: CommonSettings, secret_arn: str, client: Any | None = None) -> dict[str, Any]:
     """A database secret from Secrets Manager: ``{"username", "password", "host", "port", …}``."""
     if client is None:
         import boto3
@@ -65,7 +65,7 @@ def read_secret(settings: Settings, secret_arn: str, client: Any | None = None) 
     return secret
 
 
-def url_from_secret(settings: Settings, secret_arn: str, client: Any | None = None) -> str:
+def url_from_secret(settings: CommonSettings, secret_arn: str, client: Any | None = None) -> str:
     """The RDS Proxy endpoint with this secret's user. TLS is verified (``verify-full``): the proxy's
     certificate chains to Amazon's public roots, which the CA bundle we ship (certifi) holds, and its name
     must be the endpoint's. Everything goes through the proxy, migrations too."""

@@ -65,10 +65,10 @@ def apply_migrations(conn: psycopg.Connection) -> list[int]:
 
 def main() -> None:
     from product_importer.db.connection import connect, resolve_database_url
-    from product_importer.settings import get_settings
+    from product_importer.settings import get_common_settings
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    with connect(resolve_database_url(get_settings())) as conn:
+    with connect(resolve_database_url(get_common_settings())) as conn:
         applied = apply_migrations(conn)
     print(f"applied {applied}" if applied else "schema up to date")
 

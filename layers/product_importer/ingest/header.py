@@ -1,8 +1,9 @@
-"""The header line of an import file: delimiter, canonical fields, aliases and attribute columns.
+"""Reading a file's first bytes into its ``FilePlan`` (CONTRACT §1): ``sniff``.
 
-CONTRACT §1: names match case-insensitively, trimmed, with `` ``, ``_`` and ``-`` treated alike; known
-columns have aliases; when several columns map to one field the one named exactly like the field wins,
-else the leftmost, and the losers are kept as attributes like every other column.
+Encoding (``ingest.encoding``), the optional ``sep=X`` line, the header record (quotes and quoted line
+breaks allowed; at most 1,024 columns and 64 KiB), its delimiter, the header names, the profile, the
+mapping in effect and the column plan (``ingest.columns``). Whatever makes the file unusable raises a
+``HeaderError`` subclass with a message for the user. See ``ingest.plan`` for the seam with the byte level.
 """
 
 from __future__ import annotations
@@ -10,123 +11,210 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import BinaryIO
+from collections.abc import Iterable, Mapping
+from typing import Any, BinaryIO
 
-from product_importer.ingest.chunking import first_record_end
-
-FIELDS = (
-    "sku",
-    "name",
-    "description",
-    "price",
-    "currency",
-    "quantity",
-    "active",
-    "brand",
-    "category",
-    "barcode",
+from product_importer.ingest.candidates import likeliest_columns
+from product_importer.ingest.columns import plan_columns, shown
+from product_importer.ingest.encoding import (
+    CP1252,
+    UTF16,
+    decode_cp1252,
+    detect_encoding,
+    utf16_head_to_utf8,
 )
-REQUIRED_FIELDS = ("sku", "name")
+from product_importer.ingest.errors import (
+    EmptyFileError,
+    HeaderEncodingError,
+    HeaderError,
+    HeaderNameTooLongError,
+    HeaderNulError,
+    HeaderTooLargeError,
+    InvalidMappingError,
+    MissingColumnsError,
+    UnknownEncodingError,
+    UnknownProfileError,
+)
+from product_importer.ingest.limits import (
+    FIELDS,
+    MAX_ATTRIBUTE_NAME,
+    MAX_HEADER_BYTES,
+    MAX_HEADER_COLUMNS,
+    REQUIRED_FIELDS,
+)
+from product_importer.ingest.plan import ENCODING_HINT, SNIFF_BYTES, FilePlan
+from product_importer.ingest.profiles import Profile, fold_name, profile_named, recognise
 
-BOM = b"\xef\xbb\xbf"
-DELIMITERS = (",", ";", "\t")
-MAX_HEADER_BYTES = 1 << 20  # a longer "header" is an unterminated quote or not a CSV at all
-_READ_SIZE = 64 * 1024
+__all__ = [
+    "FIELDS",
+    "MAX_HEADER_BYTES",
+    "EmptyFileError",
+    "HeaderEncodingError",
+    "HeaderError",
+    "HeaderNameTooLongError",
+    "HeaderNulError",
+    "HeaderTooLargeError",
+    "InvalidMappingError",
+    "MissingColumnsError",
+    "UnknownEncodingError",
+    "UnknownProfileError",
+    "detect_delimiter",
+    "read_header",
+    "resolve_header",
+    "sniff",
+]
 
-_ALIASES: dict[str, tuple[str, ...]] = {
-    "sku": ("product sku", "item sku", "product code", "variant sku"),
-    "name": ("title", "product name"),
-    "description": ("body", "body html", "body (html)", "long description"),
-    "price": ("unit price", "variant price"),
-    "currency": (),
-    "quantity": ("qty", "stock", "inventory", "inventory quantity", "variant inventory qty"),
-    "active": ("enabled", "published"),
-    "brand": ("vendor",),
-    "category": ("type", "product type"),
-    "barcode": ("gtin", "upc", "ean", "variant barcode"),
-}
-_SEPARATORS = re.compile(r"[\s_\-]+")
+_QUOTE = 0x22
+_CR = 0x0D
+_LF = 0x0A
+_SPECIAL = re.compile(rb'["\r\n]')
+_BLANK_LINES = re.compile(rb"(?:\r\n|\r|\n)*")
+_SEP_LINE = re.compile(rb'"?sep=([^"\r\n])"?[^\r\n]*?(\r\n|\r|\n|$)', re.IGNORECASE)
 _QUOTED_PART = re.compile(r'"[^"]*"')  # what the delimiter count ignores ("" inside is two such parts)
+_SHOWN_HEADERS = 15
 
 
-def fold_name(name: str) -> str:
-    """The comparison form of a header name: trimmed, lower-case, runs of space/``_``/``-`` as one space."""
-    return _SEPARATORS.sub(" ", name.strip().lower()).strip()
+def sniff(
+    head: bytes,
+    *,
+    encoding: str | None = None,
+    profile: str | None = None,
+    mapping: Mapping[str, Any] | None = None,
+    saved_mappings: Iterable[Mapping[str, Any]] = (),
+    drop_key: str | None = None,
+    file_size: int | None = None,
+) -> FilePlan:
+    """Read a file's first bytes (up to ``SNIFF_BYTES``) into its plan.
 
+    ``encoding``/``profile``/``mapping``: the import's overrides. ``saved_mappings``: candidates
+    ``{"id", "mapping", "profile"?, "headers"?, "prefix"?}``; without a ``mapping``, the one whose
+    header set equals the file's applies to an upload, the longest ``prefix`` of ``drop_key`` to a
+    drop (``drop_key`` given). ``file_size``: the object's size, when known (else ``head`` is taken as
+    the whole file when it is shorter than ``SNIFF_BYTES``).
+    """
+    complete = len(head) >= file_size if file_size is not None else len(head) < SNIFF_BYTES
+    if not head:
+        raise EmptyFileError()
+    detected = detect_encoding(head, encoding)
+    if detected.encoding == UTF16:
+        data = utf16_head_to_utf8(head, complete=complete)
+        start = 0
+    else:
+        data = head
+        start = detected.bom
 
-# folded name -> canonical field; the field's own name is an alias of itself.
-_FIELD_BY_NAME: dict[str, str] = {
-    fold_name(alias): canonical for canonical, aliases in _ALIASES.items() for alias in (canonical, *aliases)
-}
+    start = _BLANK_LINES.match(data, start).end()  # type: ignore[union-attr]
+    sep_hint: str | None = None
+    sep = _SEP_LINE.match(data, start)
+    if sep is not None and sep.group(1) not in b"\"\r\n" and sep.group(1).isascii():
+        sep_hint = sep.group(1).decode("ascii")
+        start = _BLANK_LINES.match(data, sep.end()).end()  # type: ignore[union-attr]
+    if start >= len(data) and complete:
+        raise EmptyFileError()
 
-
-class HeaderError(ValueError):
-    """The header line makes the whole file unusable; the message says why, for the user."""
-
-
-class MissingColumnsError(HeaderError):
-    """The header lacks required column(s); ``missing`` names them in canonical order."""
-
-    def __init__(self, missing: tuple[str, ...]) -> None:
-        self.missing = missing
-        plural = "s" if len(missing) > 1 else ""
-        super().__init__(f"missing required column{plural}: {', '.join(missing)}")
-
-
-class EmptyFileError(HeaderError):
-    """The file has no header line at all (0 bytes, or nothing but a BOM and blank lines)."""
-
-    def __init__(self, message: str = "the file is empty") -> None:
-        super().__init__(message)
-
-
-@dataclass(frozen=True)
-class Header:
-    """What the header line says about every data row."""
-
-    delimiter: str
-    names: tuple[str, ...]  # header cells as written, trimmed
-    field_index: dict[str, int] = field(hash=False)  # canonical field -> column, only fields the file has
-    attribute_columns: tuple[tuple[str, int], ...]  # (name as written trimmed, column) for every other column
-    raw: bytes  # the header record as in the file: no BOM, no line terminator
-
-    def has(self, field_name: str) -> bool:
-        return field_name in self.field_index
-
-
-def resolve_header(raw: bytes) -> Header:
-    """Interpret one header record (bytes as in the file, a BOM allowed, no line terminator needed)."""
-    if raw.startswith(BOM):
-        raw = raw[len(BOM) :]
-    raw = raw.rstrip(b"\r\n")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise HeaderError(f"the header line is not valid UTF-8 (byte {exc.start})") from exc
-    delimiter = detect_delimiter(text)
+    delimiter = sep_hint or ","
+    span = _first_record(data, start, delimiter, complete)
+    if sep_hint is None:
+        chosen = detect_delimiter(_decode_header(data[span[0] : span[1]], detected.encoding, lenient=True))
+        if chosen != delimiter:
+            delimiter = chosen
+            span = _first_record(data, start, delimiter, complete)
+    begin, end, data_start = span
+    raw = data[begin:end]
+    if len(raw) > MAX_HEADER_BYTES:
+        raise HeaderTooLargeError(
+            f"the header line is {_size(len(raw))}; at most 64 KiB is allowed "
+            "(is a quote in it never closed?)"
+        )
+    text = _decode_header(raw, detected.encoding, lenient=False)
+    if "\x00" in text:
+        raise HeaderNulError(_nul_message(text))
     names = tuple(cell.strip() for cell in _cells(text, delimiter))
+    if len(names) > MAX_HEADER_COLUMNS:
+        raise HeaderTooLargeError(
+            f"the header has {len(names):,} columns; at most {MAX_HEADER_COLUMNS:,} are allowed"
+        )
+    for column, name in enumerate(names, start=1):
+        if len(name) > MAX_ATTRIBUTE_NAME:
+            raise HeaderNameTooLongError(
+                f"the name of column {column} is {len(name):,} characters long; at most "
+                f"{MAX_ATTRIBUTE_NAME} are allowed: {shown(name)}"
+            )
 
-    candidates: dict[str, list[int]] = {}
-    for index, name in enumerate(names):
-        canonical = _FIELD_BY_NAME.get(fold_name(name))
-        if canonical is not None:
-            candidates.setdefault(canonical, []).append(index)
-    field_index: dict[str, int] = {}
-    for canonical in FIELDS:
-        columns = candidates.get(canonical)
-        if columns:
-            exact = [i for i in columns if fold_name(names[i]) == canonical]
-            field_index[canonical] = (exact or columns)[0]
-
-    missing = tuple(f for f in REQUIRED_FIELDS if f not in field_index)
+    saved = None if mapping is not None else choose_saved_mapping(names, saved_mappings, drop_key)
+    if saved is not None:
+        mapping = saved.get("mapping") or {}
+        profile = profile or saved.get("profile")
+    chosen_profile: Profile = profile_named(profile) if profile else recognise(names)
+    columns = plan_columns(names, chosen_profile, mapping)
+    warnings = list(columns.warnings)
+    if detected.invalid_utf8:
+        warnings.append(ENCODING_HINT)
+    plan = FilePlan(
+        names=names,
+        targets=columns.targets,
+        delimiter=delimiter,
+        encoding=detected.encoding,
+        profile=chosen_profile.name,
+        header_start=begin,
+        header_end=end,
+        data_start=data_start,
+        bom=detected.bom,
+        sep_hint=sep_hint is not None,
+        transcode=detected.encoding == UTF16,
+        fallbacks=columns.fallbacks,
+        family_column=columns.family_column,
+        mapping=dict(mapping) if mapping is not None else None,
+        mapping_id=str(saved["id"]) if saved is not None and saved.get("id") is not None else None,
+        warnings=tuple(warnings),
+    )
+    missing = tuple(f for f in REQUIRED_FIELDS if f not in columns.targets)
     if missing:
-        raise MissingColumnsError(missing)
-    taken = set(field_index.values())
-    # A column without a name (a trailing delimiter, say) has no key to keep its cells under: ignored.
-    attributes = tuple((name, i) for i, name in enumerate(names) if i not in taken and name)
-    return Header(delimiter, names, field_index, attributes, raw)
+        error = missing_columns(missing, names, columns.targets)
+        error.plan = plan
+        raise error
+    return plan
+
+
+def choose_saved_mapping(
+    names: tuple[str, ...], saved_mappings: Iterable[Mapping[str, Any]], drop_key: str | None
+) -> Mapping[str, Any] | None:
+    """The saved mapping that applies by itself (CONTRACT §1): for a drop, the longest prefix of its key;
+    for an upload, the one whose header set equals the file's (names folded, any order)."""
+    if drop_key is not None:
+        bound = [m for m in saved_mappings if m.get("prefix") and drop_key.startswith(str(m["prefix"]))]
+        return max(bound, key=lambda m: len(str(m["prefix"])), default=None)
+    header_set = {fold_name(n) for n in names if fold_name(n)}
+    for candidate in saved_mappings:
+        headers = candidate.get("headers")
+        if headers and not candidate.get("prefix") and {fold_name(h) for h in headers} == header_set:
+            return candidate
+    return None
+
+
+def header_set(names: Iterable[str]) -> frozenset[str]:
+    """How saved mappings compare header sets (for the API's 409 on a second mapping of one set)."""
+    return frozenset(k for k in map(fold_name, names) if k)
+
+
+def missing_columns(missing: tuple[str, ...], names: tuple[str, ...], targets: tuple[str, ...]) -> MissingColumnsError:
+    free = [name for name, target in zip(names, targets, strict=True) if target not in FIELDS and name]
+    suggestions = {field: likeliest_columns(field, free) for field in missing}
+    plural = "s" if len(missing) > 1 else ""
+    parts = [f"missing required column{plural}: {', '.join(missing)}."]
+    if names and any(names):
+        listed = ", ".join(shown(n) for n in names[:_SHOWN_HEADERS] if n)
+        more = f" and {len(names) - _SHOWN_HEADERS} more" if len(names) > _SHOWN_HEADERS else ""
+        parts.append(f"The header has {len(names)} column{'s' if len(names) != 1 else ''}: {listed}{more}.")
+    hints = []
+    for field, candidates in suggestions.items():
+        if candidates:
+            hints.append(f"for {field}, {' or '.join(shown(c) for c in candidates)}")
+    if hints:
+        parts.append(f"Likeliest: {'; '.join(hints)}: rename the column or map it with a mapping.")
+    else:
+        parts.append(f"Add the column{plural}, or map existing columns to {' and '.join(missing)} with a mapping.")
+    return MissingColumnsError(missing, " ".join(parts), found=names, suggestions=suggestions)
 
 
 def detect_delimiter(text: str) -> str:
@@ -137,55 +225,103 @@ def detect_delimiter(text: str) -> str:
 
 
 def _cells(text: str, delimiter: str) -> list[str]:
-    records: Iterator[list[str]] = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return next(records, [])
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_HEADER_BYTES + 1))
+    return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
 
 
-def read_header(stream: BinaryIO) -> tuple[Header, int]:
-    """Read the first record of ``stream`` (positioned at 0) and return it with the data's byte offset.
+def _decode_header(raw: bytes, encoding: str, *, lenient: bool) -> str:
+    if encoding == CP1252:
+        return decode_cp1252(raw)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if lenient:
+            return raw.decode("utf-8", "replace")
+        raise HeaderEncodingError(
+            f"the header is not valid UTF-8 (byte {exc.start + 1} of the line); if the file was saved "
+            "in another encoding (Excel on Windows: Windows-1252), import it with that encoding"
+        ) from exc
 
-    Leading blank lines are skipped, as everywhere else. Reads only as far as the header needs (in
-    64 KiB steps, at most ``MAX_HEADER_BYTES``); a seekable stream is left positioned at the offset,
-    a non-seekable one has been read past it (open the data from the offset again, e.g. a ranged GET).
+
+def _nul_message(text: str) -> str:
+    nuls = text.count("\x00")
+    if nuls * 3 >= len(text):
+        return (
+            "the header is full of NUL characters: the file looks like UTF-16 without a byte order "
+            "mark; save it as CSV UTF-8 (or as Unicode Text, which has the mark)"
+        )
+    return "the header contains a NUL character; remove it from the column names"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:,.0f} KiB" if n >= 10 * 1024 else f"{n:,} bytes"
+
+
+def _first_record(data: bytes, start: int, delimiter: str, complete: bool) -> tuple[int, int, int]:
+    """``(begin, end, next_start)`` of the record at ``start``: ``end`` excludes its line terminator.
+
+    CSV quoting as the ``csv`` module (and the byte level) reads it: a quote opens a quoted field only
+    at the start of a field. A record that does not end within ``data`` raises HeaderTooLargeError,
+    unless ``data`` is the whole file (then the file is one line, or its quote never closes).
     """
-    buffer = b""
-    eof = False
-    delimiter = ","
-    switched = False
+    limit = MAX_HEADER_BYTES + 2
+    pos = begin = start
+    size = len(data)
+    separator = ord(delimiter)
     while True:
-        skip = len(BOM) if buffer.startswith(BOM) else 0
-        bounds = first_record_end(buffer, delimiter, start=skip, eof=eof)
-        if bounds is not None:
-            begin, end, data_start = bounds
-            chosen = _delimiter_of(buffer, begin, end)
-            if chosen != delimiter and not switched:
-                # The quote rule depends on the delimiter: find the record's end again with the right one.
-                delimiter, switched = chosen, True
+        special = _SPECIAL.search(data, pos, min(size, begin + limit))
+        if special is None:
+            if complete and size < begin + limit:
+                return begin, size, size
+            break
+        i = special.start()
+        char = data[i]
+        if char == _QUOTE:
+            if i != begin and data[i - 1] != separator:
+                pos = i + 1  # a literal quote inside an unquoted field
                 continue
-            break
-        if eof:
-            break
-        if len(buffer) > MAX_HEADER_BYTES:
-            raise HeaderError(
-                f"the header line is longer than {MAX_HEADER_BYTES} bytes (an unterminated quote?)"
-            )
-        block = stream.read(_READ_SIZE)
+            pos = i + 1
+            while True:  # inside a quoted field
+                closing = data.find(b'"', pos, begin + limit)
+                if closing < 0:
+                    if complete and size < begin + limit:
+                        raise HeaderTooLargeError("a quote in the header line is never closed")
+                    raise HeaderTooLargeError(
+                        "the header line is longer than 64 KiB (is a quote in it never closed?)"
+                    )
+                if closing + 1 < size and data[closing + 1] == _QUOTE:
+                    pos = closing + 2
+                    continue
+                pos = closing + 1
+                break
+            continue
+        next_start = i + 2 if char == _CR and i + 1 < size and data[i + 1] == _LF else i + 1
+        return begin, i, next_start
+    raise HeaderTooLargeError("the header line is longer than 64 KiB")
+
+
+# ---- the previous interface, kept for callers that do not store a plan yet -------------------------------
+
+
+def resolve_header(raw: bytes) -> FilePlan:
+    """The generic plan of one header record (UTF-8 bytes as in the file, a BOM allowed)."""
+    return sniff(raw, file_size=len(raw))
+
+
+def read_header(stream: BinaryIO) -> tuple[FilePlan, int]:
+    """Sniff the first ``SNIFF_BYTES`` of ``stream`` (positioned at 0): ``(plan, plan.data_start)``.
+
+    A seekable stream is left positioned at the data.
+    """
+    head = b""
+    while len(head) < SNIFF_BYTES:
+        block = stream.read(SNIFF_BYTES - len(head))
         if not block:
-            eof = True
-            if not buffer:
-                raise EmptyFileError()
-        buffer += block
-    if bounds is None:  # nothing but a BOM and blank lines
-        raise EmptyFileError()
-    header = resolve_header(buffer[begin:end])
+            break
+        head += block
+    eof = len(head) < SNIFF_BYTES
+    plan = sniff(head, file_size=len(head) if eof else None)
     seekable = getattr(stream, "seekable", None)
     if seekable is not None and seekable():
-        stream.seek(data_start)
-    return header, data_start
-
-
-def _delimiter_of(buffer: bytes, begin: int, end: int) -> str:
-    try:
-        return detect_delimiter(buffer[begin:end].decode("utf-8"))
-    except UnicodeDecodeError:
-        return ","  # resolve_header reports the encoding problem
+        stream.seek(plan.data_start)
+    return plan, plan.data_start

@@ -9,18 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-import psycopg
-
-from product_importer.db.chunks import upsert_chunk
 from product_importer.ingest.header import resolve_header
 from product_importer.ingest.rows import parse_chunk
 from product_importer.models import ChunkMessage, ChunkResult
-from product_importer.progress import ProgressStore
-from product_importer.storage import ObjectStore
+from product_importer.ports import ChunkLedger, ObjectStore, ProgressStore
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +23,7 @@ logger = logging.getLogger(__name__)
 class ConsumerPorts:
     objects: ObjectStore
     progress: ProgressStore
-    connection: Any  # () -> psycopg.Connection, the one reused connection of this container
-    write_chunk: Callable[..., ChunkResult] = upsert_chunk  # the one PostgreSQL transaction (tests: a fake)
+    ledger: ChunkLedger  # the one PostgreSQL transaction per chunk
 
 
 def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
@@ -43,9 +36,7 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
     present = set(header.field_index)
     if header.attribute_columns:
         present.add("attributes")
-    conn: psycopg.Connection = ports.connection()
-    result = ports.write_chunk(
-        conn,
+    result = ports.ledger.write_chunk(
         import_id=message.import_id,
         import_no=message.import_no,
         chunk_no=message.chunk_no,

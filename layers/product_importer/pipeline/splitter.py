@@ -22,8 +22,8 @@ from product_importer.ingest.header import MAX_HEADER_BYTES, EmptyFileError, Hea
 from product_importer.models import ChunkMessage, Import, ImportStatus, ImportTotals, utcnow
 from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
 from product_importer.pipeline.s3events import ObjectCreated
-from product_importer.progress import ProgressStore
-from product_importer.storage import MessageQueue, ObjectGoneError, ObjectStore
+from product_importer.ports import MessageQueue, ObjectStore, ProgressStore
+from product_importer.storage import ObjectGoneError
 
 logger = logging.getLogger(__name__)
 

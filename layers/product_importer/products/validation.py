@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from product_importer.ingest.header import FIELDS, resolve_header
+from product_importer.ingest.header import resolve_header
+from product_importer.ingest.limits import FIELDS, MAX_ATTRIBUTES_BYTES, attribute_problems
 from product_importer.ingest.rows import ROW_FIELDS, parse_chunk
 
 _HEADER = resolve_header(",".join(FIELDS).encode())
-MAX_ATTRIBUTES_BYTES = 64 * 1024
+__all__ = ["FIELDS", "MAX_ATTRIBUTES_BYTES", "FieldError", "ProductValidationError", "validate_product"]
 
 
 @dataclass(frozen=True)
@@ -63,12 +63,11 @@ def validate_product(values: dict[str, Any], attributes: dict[str, Any] | None =
     parsed = parse_chunk(buffer.getvalue().encode("utf-8", "surrogatepass"), _HEADER, 1)
     errors = [FieldError(e.column or "body", e.message, values.get(e.column or "")) for e in parsed.errors]
     if attributes is not None:
-        if any(not isinstance(k, str) or not k.strip() for k in attributes):
-            errors.append(FieldError("attributes", "attribute names are non-empty text", None))
-        elif len(json.dumps(attributes)) > MAX_ATTRIBUTES_BYTES:
-            errors.append(
-                FieldError("attributes", f"attributes are larger than {MAX_ATTRIBUTES_BYTES} bytes")
-            )
+        # The importer's limits (CONTRACT §1): names <= 255, values <= 10,000 characters, <= 64 KiB as JSON.
+        errors.extend(
+            FieldError("attributes", f"{key}: {message}" if key else message, None)
+            for key, message in attribute_problems(attributes)
+        )
     if errors or len(parsed.rows) != 1:
         raise ProductValidationError(errors or [FieldError("body", "not a valid product")])
     row = dict(zip(ROW_FIELDS, parsed.rows[0], strict=True))

@@ -20,8 +20,8 @@ from typing import Any
 
 import psycopg
 
+from product_importer.ports import MessageQueue
 from product_importer.products.search import refresh_for_import
-from product_importer.storage import MessageQueue
 from product_importer.webhooks.delivery import DEFAULT_NETWORK, DeliveryOutcome, Network, post_signed
 from product_importer.webhooks.jobs import DeliveryJob, ImportFinished, delivery_job, finished_job
 from product_importer.webhooks.secrets import SecretBox, SecretUnavailableError, is_sealed

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { AuthConfig } from "../config";
+import type { AuthConfig } from "@/lib/config";
 import { challengeS256 } from "./pkce";
 import { AuthSession, REFRESH_MARGIN_MS, socketUrl, startAuthSession, type AuthDeps } from "./session";
 

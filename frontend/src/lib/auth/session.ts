@@ -1,5 +1,5 @@
-import { setAuthProvider, type AuthProvider } from "../api";
-import type { AuthConfig } from "../config";
+import { setAuthProvider, type AuthProvider } from "@/lib/api";
+import type { AuthConfig } from "@/lib/config";
 import { challengeS256, randomState, randomVerifier } from "./pkce";
 
 /**

@@ -1,9 +1,9 @@
 import { useEffect, useState } from "react";
 import { useLocation, useNavigate } from "react-router-dom";
-import { Loading } from "../../../components/Feedback";
-import { errorMessage } from "../../../lib/api";
-import { startAuthSession, type AuthSession } from "../../../lib/auth/session";
-import { fetchConfig } from "../../../lib/config";
+import { Loading } from "@/components/Feedback";
+import { errorMessage } from "@/lib/api";
+import { startAuthSession, type AuthSession } from "@/lib/auth/session";
+import { fetchConfig } from "@/lib/config";
 import { AuthScreen } from "./RequireAuth";
 
 /** `/auth/callback`: the hosted UI sends the browser here with `?code&state`; exchange it, then go back. */

@@ -1,9 +1,9 @@
 import { render, screen } from "@testing-library/react";
 import { MemoryRouter } from "react-router-dom";
 import { describe, expect, it, vi } from "vitest";
-import { currentAuthSession, startAuthSession } from "../../../lib/auth/session";
-import type { AuthConfig } from "../../../lib/config";
-import { mockApi } from "../../../test/api";
+import { currentAuthSession, startAuthSession } from "@/lib/auth/session";
+import type { AuthConfig } from "@/lib/config";
+import { mockApi } from "@/test/api";
 import { RequireAuth } from "./RequireAuth";
 
 const AUTH: AuthConfig = {

@@ -1,7 +1,7 @@
 import { useEffect, useState, type ReactNode } from "react";
-import { Loading } from "../../../components/Feedback";
-import { startAuthSession, type AuthSession } from "../../../lib/auth/session";
-import { fetchConfig } from "../../../lib/config";
+import { Loading } from "@/components/Feedback";
+import { startAuthSession, type AuthSession } from "@/lib/auth/session";
+import { fetchConfig } from "@/lib/config";
 
 type Gate =
   | { kind: "loading" }

@@ -1,22 +1,39 @@
-import { apiDownload, apiRequest, withQuery } from "../../../lib/api";
-import { useQuery } from "../../../lib/query";
+import { keepPreviousData, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { useCallback } from "react";
+import { apiDownload, apiRequest, withQuery } from "@/lib/api";
+import type { Page } from "@/lib/page";
 import {
   createImportResponseSchema,
   importPageSchema,
   importSchema,
+  mergeImports,
+  newerSnapshot,
   rowErrorPageSchema,
   type CreateImportResponse,
+  type Import,
 } from "./schemas";
 
 export const IMPORTS_PAGE_SIZE = 20;
 export const ERRORS_PAGE_SIZE = 50;
+
+/** Query keys of this feature: everything under ["imports"], so one invalidation reaches all of it. */
+export const importKeys = {
+  all: ["imports"] as const,
+  lists: () => [...importKeys.all, "list"] as const,
+  list: (cursor: string | null) => [...importKeys.lists(), { cursor }] as const,
+  detail: (id: string) => [...importKeys.all, "detail", id] as const,
+  errors: (id: string) => [...importKeys.all, "errors", id] as const,
+  errorsPage: (id: string, cursor: string | null) => [...importKeys.errors(id), { cursor }] as const,
+};
+
+const path = (id: string) => `/api/imports/${encodeURIComponent(id)}`;
 
 export function listImports(cursor: string | null, limit = IMPORTS_PAGE_SIZE, signal?: AbortSignal) {
   return apiRequest("/api/imports", importPageSchema, { query: { cursor, limit }, signal });
 }
 
 export function getImport(id: string, signal?: AbortSignal) {
-  return apiRequest(`/api/imports/${encodeURIComponent(id)}`, importSchema, { signal });
+  return apiRequest(path(id), importSchema, { signal });
 }
 
 export function createImport(file: { name: string; size: number; type: string }): Promise<CreateImportResponse> {
@@ -27,14 +44,11 @@ export function createImport(file: { name: string; size: number; type: string })
 }
 
 export function listImportErrors(id: string, cursor: string | null, limit = ERRORS_PAGE_SIZE, signal?: AbortSignal) {
-  return apiRequest(`/api/imports/${encodeURIComponent(id)}/errors`, rowErrorPageSchema, {
-    query: { cursor, limit },
-    signal,
-  });
+  return apiRequest(`${path(id)}/errors`, rowErrorPageSchema, { query: { cursor, limit }, signal });
 }
 
 export function importErrorsCsvUrl(id: string): string {
-  return withQuery(`/api/imports/${encodeURIComponent(id)}/errors.csv`);
+  return withQuery(`${path(id)}/errors.csv`);
 }
 
 /**
@@ -53,15 +67,66 @@ export async function downloadImportErrors(id: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+// -- queries ------------------------------------------------------------------------------------------
+
 export function useImportsPage(cursor: string | null) {
-  return useQuery(["imports", cursor], (signal) => listImports(cursor, IMPORTS_PAGE_SIZE, signal));
+  return useQuery({
+    queryKey: importKeys.list(cursor),
+    queryFn: ({ signal }) => listImports(cursor, IMPORTS_PAGE_SIZE, signal),
+    placeholderData: keepPreviousData, // the list does not flicker while the next page loads
+  });
 }
 
 export function useImport(id: string) {
-  return useQuery(["import", id], (signal) => getImport(id, signal));
+  return useQuery({
+    queryKey: importKeys.detail(id),
+    queryFn: ({ signal }) => getImport(id, signal),
+    enabled: id !== "",
+  });
 }
 
-/** `version` (e.g. the failed-row count) refetches the page when it changes while the import runs. */
-export function useImportErrors(id: string, cursor: string | null, version: unknown = null) {
-  return useQuery(["import-errors", id, cursor, version], (signal) => listImportErrors(id, cursor, ERRORS_PAGE_SIZE, signal));
+export function useImportErrors(id: string, cursor: string | null) {
+  return useQuery({
+    queryKey: importKeys.errorsPage(id, cursor),
+    queryFn: ({ signal }) => listImportErrors(id, cursor, ERRORS_PAGE_SIZE, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+// -- live snapshots into the cache --------------------------------------------------------------------
+
+/**
+ * Write import snapshots (WebSocket frames, polls, mutation answers) into every cached view of them: the
+ * detail of each import and every cached history page. Snapshots never move an import backwards; imports
+ * not yet listed go on top of the first page only when `addNew`.
+ */
+export function writeImportSnapshots(client: QueryClient, incoming: Import[], { addNew = false } = {}): void {
+  if (incoming.length === 0) return;
+  for (const imp of incoming) {
+    client.setQueryData<Import>(importKeys.detail(imp.id), (prev) => (prev ? newerSnapshot(prev, imp) : prev));
+  }
+  for (const [key, data] of client.getQueriesData<Page<Import>>({ queryKey: importKeys.lists() })) {
+    if (!data) continue;
+    const cursor = (key[2] as { cursor?: string | null } | undefined)?.cursor ?? null;
+    client.setQueryData<Page<Import>>(key, { ...data, items: mergeImports(data.items, incoming, addNew && cursor === null) });
+  }
+}
+
+/** Replace one import in the cache as the server just answered it (an action's reply wins over snapshots). */
+export function putImport(client: QueryClient, imp: Import): void {
+  client.setQueryData<Import>(importKeys.detail(imp.id), imp);
+  for (const [key, data] of client.getQueriesData<Page<Import>>({ queryKey: importKeys.lists() })) {
+    if (!data) continue;
+    const cursor = (key[2] as { cursor?: string | null } | undefined)?.cursor ?? null;
+    const known = data.items.some((i) => i.id === imp.id);
+    if (!known && cursor !== null) continue;
+    const items = known ? data.items.map((i) => (i.id === imp.id ? imp : i)) : [imp, ...data.items];
+    client.setQueryData<Page<Import>>(key, { ...data, items });
+  }
+}
+
+/** `writeImportSnapshots` bound to this component's query cache. */
+export function useImportSnapshotWriter(addNew: boolean) {
+  const client = useQueryClient();
+  return useCallback((incoming: Import[]) => writeImportSnapshots(client, incoming, { addNew }), [client, addNew]);
 }

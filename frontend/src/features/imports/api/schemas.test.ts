@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { makeImport } from "../../../test/api";
-import { importDurationMs, importSchema, importThroughput, mergeImports } from "./schemas";
+import { makeImport } from "@/test/api";
+import { importDurationMs, importSchema, importThroughput, mergeImports, newerSnapshot } from "./schemas";
 
 const imp = (o: Record<string, unknown>) => importSchema.parse(makeImport(o));
 
@@ -31,5 +31,22 @@ describe("import snapshots", () => {
     const parsed = importSchema.parse({ id: "x", status: "pending", extra: 1 });
     expect(parsed.rows_total).toBeNull();
     expect(parsed.source).toBe("upload");
+    // fields an older server does not send
+    expect(parsed).toMatchObject({ mode: "import", rows_skipped: 0, warnings: [], encoding: null, profile: null, revert: null, replace: null });
+  });
+
+  it("follows a revert forwards, and takes a failed revert's old status back", () => {
+    const done = imp({ id: "a", status: "completed", rows_processed: 1000 });
+    const reverting = imp({ id: "a", status: "reverting", rows_processed: 1000, revert: { status: "running", requested_at: "2025-01-02T10:00:00Z", restored: 5 } });
+    const later = imp({ id: "a", status: "reverting", rows_processed: 1000, revert: { status: "running", requested_at: "2025-01-02T10:00:00Z", restored: 50 } });
+    const reverted = imp({ id: "a", status: "reverted", rows_processed: 1000, revert: { status: "done", requested_at: "2025-01-02T10:00:00Z", restored: 60 } });
+    expect(newerSnapshot(done, reverting).status).toBe("reverting");
+    expect(newerSnapshot(reverting, later).revert!.restored).toBe(50);
+    expect(newerSnapshot(later, reverting).revert!.restored).toBe(50); // a late frame does not go back
+    expect(newerSnapshot(later, reverted).status).toBe("reverted");
+    expect(newerSnapshot(reverted, done).status).toBe("reverted");
+    const failedRevert = imp({ id: "a", status: "completed", rows_processed: 1000, revert: { status: "failed", requested_at: "2025-01-02T10:00:00Z" } });
+    expect(newerSnapshot(later, failedRevert).status).toBe("completed");
+    expect(newerSnapshot(failedRevert, later).status).toBe("completed");
   });
 });

@@ -1,30 +1,83 @@
 import { z } from "zod";
-import { pageOf } from "../../../lib/page";
+import { pageOf } from "@/lib/page";
 
 const count = z.number().int().nullable().optional().transform((v) => v ?? null);
 const time = z.string().nullable().optional().transform((v) => v ?? null);
+
+const text = z.string().nullable().optional().transform((v) => v ?? null);
+/** A count that older servers do not send: 0 when absent. */
+const zeroCount = z.number().int().nullable().optional().transform((v) => v ?? 0);
+
+/** A mapping as the import carries it: header → field | "attribute" | "ignore", plus the saved mapping's "id". */
+export const importMappingSchema = z.record(z.string(), z.unknown()).nullable().optional().transform((v) => v ?? null);
+
+/** `replace` on an import (CONTRACT §2 Replace): the options and whether it was carried out or is held. */
+export const replaceInfoSchema = z
+  .object({
+    scope: z.string().nullable().optional().transform((v) => v ?? "all"),
+    max_deactivate_percent: z.number().nullable().optional().transform((v) => v ?? null),
+    status: z.string().nullable().optional().transform((v) => v ?? null),
+    would_deactivate: z.number().int().nullable().optional().transform((v) => v ?? null),
+    in_scope: z.number().int().nullable().optional().transform((v) => v ?? null),
+  })
+  .nullable()
+  .optional()
+  .transform((v) => v ?? null);
+export type ReplaceInfo = NonNullable<z.infer<typeof replaceInfoSchema>>;
+
+/** `revert` on an import (CONTRACT §2 Revert). */
+export const revertInfoSchema = z
+  .object({
+    status: z.string().nullable().optional().transform((v) => v ?? null),
+    restored: count,
+    deleted: count,
+    conflicts: count,
+    requested_at: time,
+    finished_at: time,
+    previous_status: text,
+    error: text,
+    chunks_total: count,
+    chunks_done: count,
+  })
+  .nullable()
+  .optional()
+  .transform((v) => v ?? null);
+export type RevertInfo = NonNullable<z.infer<typeof revertInfoSchema>>;
 
 export const importSchema = z.object({
   id: z.string(),
   filename: z.string().nullable().optional().transform((v) => v ?? "(unnamed)"),
   source: z.string().nullable().optional().transform((v) => v ?? "upload"),
+  partner: text,
+  mode: z.string().nullable().optional().transform((v) => v ?? "import"),
   status: z.string(),
+  profile: text,
+  encoding: text,
+  mapping: importMappingSchema,
+  warnings: z.array(z.string()).nullable().optional().transform((v) => v ?? []),
   rows_total: count,
   rows_processed: count,
   rows_imported: count,
   rows_failed: count,
+  rows_skipped: zeroCount,
   products_created: count,
   products_updated: count,
   products_unchanged: count,
+  products_deactivated: zeroCount,
   chunks_total: count,
   chunks_done: count,
   error: z.string().nullable().optional().transform((v) => v ?? null),
+  preview_of: text,
+  applied_as: text,
+  replace: replaceInfoSchema,
+  revert: revertInfoSchema,
   created_at: time,
   started_at: time,
   finished_at: time,
+  reverted_at: time,
 });
 export type Import = z.infer<typeof importSchema>;
-export type ImportStatus = "pending" | "processing" | "completed" | "failed";
+export type ImportStatus = "pending" | "processing" | "completed" | "failed" | "previewed" | "reverting" | "reverted";
 
 export const importPageSchema = pageOf(importSchema);
 
@@ -55,8 +108,19 @@ export const importUpdatedMessageSchema = z.object({
   import: importSchema,
 });
 
+/** The import's own run has ended (a preview included; a revert may follow). */
 export function isFinished(imp: Pick<Import, "status">): boolean {
-  return imp.status === "completed" || imp.status === "failed";
+  return ["completed", "failed", "previewed", "reverting", "reverted"].includes(imp.status);
+}
+
+/** What may be reverted: a finished import (CONTRACT §2 Revert), not a preview. */
+export function isRevertable(imp: Pick<Import, "status" | "mode">): boolean {
+  return (imp.status === "completed" || imp.status === "failed") && imp.mode !== "preview";
+}
+
+/** Something is moving: the import's run, or its revert. */
+export function isActive(imp: Pick<Import, "status">): boolean {
+  return imp.status === "pending" || imp.status === "processing" || imp.status === "reverting";
 }
 
 /** Wall time of an import so far (or in total once finished), in ms. */
@@ -75,14 +139,40 @@ export function importThroughput(imp: Import, now: number = Date.now()): number 
   return imp.rows_processed / (ms / 1000);
 }
 
-/** Newer of two snapshots of the same import: never move backwards (late frames, slow polls). */
-export function newerSnapshot(current: Import, incoming: Import): Import {
-  const rank = (s: string) => (s === "completed" || s === "failed" ? 3 : s === "processing" ? 2 : 1);
-  if (rank(incoming.status) < rank(current.status)) return current;
-  if (rank(incoming.status) === rank(current.status) && (incoming.rows_processed ?? -1) < (current.rows_processed ?? -1)) {
-    return current;
+const RUN_RANK: Record<string, number> = { pending: 1, processing: 2, completed: 3, failed: 3, previewed: 3, reverting: 3, reverted: 3 };
+const REVERT_RANK: Record<string, number> = { running: 1, done: 2, failed: 2 };
+
+/** Where a snapshot stands in an import's life, compared element by element (later = greater). */
+function snapshotOrder(imp: Import): (string | number)[] {
+  const revertStage = imp.revert ? (REVERT_RANK[imp.revert.status ?? ""] ?? (imp.status === "reverting" ? 1 : 0)) : 0;
+  const revertStatus = imp.status === "reverted" ? 2 : imp.status === "reverting" ? 1 : 0;
+  return [
+    RUN_RANK[imp.status] ?? 0,
+    imp.revert?.requested_at ?? "",
+    Math.max(revertStage, revertStatus),
+    imp.rows_processed ?? -1,
+    imp.chunks_done ?? -1,
+    (imp.revert?.restored ?? 0) + (imp.revert?.deleted ?? 0) + (imp.revert?.conflicts ?? 0),
+  ];
+}
+
+function compareOrder(a: (string | number)[], b: (string | number)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x < y) return -1;
+    if (x > y) return 1;
   }
-  return incoming;
+  return 0;
+}
+
+/**
+ * Newer of two snapshots of the same import: never move backwards (late frames, slow polls). The run
+ * goes pending → processing → finished; a revert (newest `requested_at` first) goes running → done or
+ * failed (a failed revert brings the import's old status back); counts only grow.
+ */
+export function newerSnapshot(current: Import, incoming: Import): Import {
+  return compareOrder(snapshotOrder(incoming), snapshotOrder(current)) < 0 ? current : incoming;
 }
 
 /** Merge live snapshots into a list: update in place, put unknown imports on top (newest first). */

@@ -1,6 +1,6 @@
 import { act, renderHook, waitFor } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeWebSocket, makeImport, mockApi } from "../../../test/api";
+import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
 import { importSchema, type Import } from "./schemas";
 import { useLiveImports } from "./useLiveImports";
 

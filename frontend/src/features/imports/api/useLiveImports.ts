@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
-import { socketUrl } from "../../../lib/auth/session";
-import { fetchConfig, resolveWebSocketUrl } from "../../../lib/config";
-import { LiveSocket, type BackoffOptions, type WebSocketFactory } from "../../../lib/ws";
+import { socketUrl } from "@/lib/auth/session";
+import { fetchConfig, resolveWebSocketUrl } from "@/lib/config";
+import { LiveSocket, type BackoffOptions, type WebSocketFactory } from "@/lib/ws";
 import { importUpdatedMessageSchema, type Import } from "./schemas";
 
 /** What the UI says about the live feed. `polling` = the socket is down, the list refreshes every few seconds. */

@@ -1,6 +1,6 @@
 import { act, renderHook, waitFor } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeXhr, makeImport, mockApi } from "../../../test/api";
+import { FakeXhr, makeImport, mockApi } from "@/test/api";
 import { checkFile, useUploads } from "./useUploads";
 
 describe("checkFile", () => {

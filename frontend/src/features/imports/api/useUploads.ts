@@ -1,7 +1,7 @@
 import { useCallback, useRef, useState } from "react";
-import { ApiError, errorMessage } from "../../../lib/api";
-import { formatBytes } from "../../../lib/format";
-import { UploadError, uploadToPresignedPost, type UploadHandle } from "../../../lib/upload";
+import { ApiError, errorMessage } from "@/lib/api";
+import { formatBytes } from "@/lib/format";
+import { UploadError, uploadToPresignedPost, type UploadHandle } from "@/lib/upload";
 import { createImport } from "./imports";
 import type { Import } from "./schemas";
 

@@ -1,5 +1,5 @@
 import { useRef, useState, type DragEvent } from "react";
-import { formatBytes } from "../../../lib/format";
+import { formatBytes } from "@/lib/format";
 
 export interface DropZoneProps {
   onFiles: (files: File[]) => void;

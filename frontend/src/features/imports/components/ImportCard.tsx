@@ -1,8 +1,9 @@
 import { Link } from "react-router-dom";
-import { StatusBadge } from "../../../components/StatusBadge";
-import { formatDateTime } from "../../../lib/format";
+import { StatusBadge } from "@/components/StatusBadge";
+import { formatDateTime } from "@/lib/format";
 import type { Import } from "../api/schemas";
 import { ImportProgress, ImportStats } from "./ImportStats";
+import { encodingLabel, profileLabel } from "./labels";
 
 export function ImportCard({ imp }: { imp: Import }) {
   return (
@@ -16,7 +17,11 @@ export function ImportCard({ imp }: { imp: Import }) {
         </span>
       </div>
       <p className="import-card__meta">
-        {imp.source === "s3-drop" ? "Partner drop" : "Upload"} · {formatDateTime(imp.created_at)}
+        {imp.mode === "preview" ? "Preview · " : ""}
+        {imp.source === "s3-drop" ? `Partner drop${imp.partner ? ` (${imp.partner})` : ""}` : "Upload"} · {formatDateTime(imp.created_at)}
+        {imp.profile && imp.profile !== "generic" ? ` · ${profileLabel(imp.profile)}` : ""}
+        {imp.encoding && imp.encoding !== "utf-8" ? ` · ${encodingLabel(imp.encoding)}` : ""}
+        {imp.warnings.length > 0 ? ` · ${imp.warnings.length === 1 ? "1 warning" : `${imp.warnings.length} warnings`}` : ""}
       </p>
       <ImportProgress imp={imp} />
       <ImportStats imp={imp} />

@@ -1,7 +1,7 @@
 import { act, screen, waitFor } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeWebSocket, makeImport, mockApi } from "../../../test/api";
-import { renderPage } from "../../../test/render";
+import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
+import { renderPage } from "@/test/render";
 import { ImportDetailPage } from "./ImportDetailPage";
 
 describe("ImportDetailPage", () => {
@@ -41,6 +41,30 @@ describe("ImportDetailPage", () => {
     act(() => FakeWebSocket.latest().receive({ type: "import.updated", import: makeImport({ id: "other", status: "failed" }) }));
     act(() => FakeWebSocket.latest().receive({ type: "import.updated", import: makeImport({ status: "completed", rows_processed: 1000 }) }));
     await waitFor(() => expect(screen.getByTestId("detail-status")).toHaveTextContent("Completed"));
+  });
+
+  it("says how the file was read: encoding, profile, skipped rows and warnings", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: {} }),
+      "GET /api/imports/imp-1": () => ({
+        body: makeImport({
+          status: "completed",
+          encoding: "windows-1252",
+          profile: "shopify",
+          rows_skipped: 12,
+          warnings: ["Two columns are named “Price”: the leftmost is used, the other is ignored."],
+          mapping: { id: "m-1", "Item Code": "sku" },
+        }),
+      }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    expect(await screen.findByTestId("fact-encoding")).toHaveTextContent("Windows-1252");
+    expect(screen.getByTestId("fact-profile")).toHaveTextContent("Shopify export");
+    expect(screen.getByTestId("fact-skipped")).toHaveTextContent("12");
+    expect(screen.getByTestId("stat-skipped")).toHaveTextContent("12");
+    expect(screen.getByTestId("import-warnings")).toHaveTextContent("Two columns are named “Price”");
+    expect(screen.getByTestId("mapping-used")).toHaveTextContent("Item Code → SKU");
   });
 
   it("says when the import does not exist", async () => {

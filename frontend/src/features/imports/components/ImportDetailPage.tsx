@@ -1,12 +1,12 @@
 import { useCallback, useMemo, useState, type MouseEvent } from "react";
 import { Link, useParams } from "react-router-dom";
-import { ErrorMessage, Loading, Notice } from "../../../components/Feedback";
-import { StatusBadge } from "../../../components/StatusBadge";
-import { ApiError, errorMessage, signInRequired } from "../../../lib/api";
-import { formatDateTime } from "../../../lib/format";
-import { downloadImportErrors, getImport, importErrorsCsvUrl, useImport } from "../api/imports";
-import { newerSnapshot, type Import } from "../api/schemas";
+import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
+import { StatusBadge } from "@/components/StatusBadge";
+import { ApiError, errorMessage, signInRequired } from "@/lib/api";
+import { formatDateTime } from "@/lib/format";
+import { downloadImportErrors, getImport, importErrorsCsvUrl, useImport, useImportSnapshotWriter } from "../api/imports";
 import { useLiveImports } from "../api/useLiveImports";
+import { ImportFileInfo } from "./ImportFileInfo";
 import { ImportProgress, ImportStats } from "./ImportStats";
 import { LiveIndicator } from "./LiveIndicator";
 import { RowErrorTable } from "./RowErrorTable";
@@ -14,15 +14,8 @@ import { RowErrorTable } from "./RowErrorTable";
 export function ImportDetailPage() {
   const { id = "" } = useParams();
   const query = useImport(id);
-  const { setData } = query;
   const subscriptions = useMemo(() => [id], [id]);
-  const onImports = useCallback(
-    (incoming: Import[]) => {
-      const mine = incoming.find((i) => i.id === id);
-      if (mine) setData((prev) => (prev ? newerSnapshot(prev, mine) : mine));
-    },
-    [id, setData],
-  );
+  const onImports = useImportSnapshotWriter(false);
   const poll = useCallback(async () => [await getImport(id)], [id]);
   const mode = useLiveImports({ subscriptions, onImports, poll, enabled: id !== "" });
   const imp = query.data;
@@ -42,7 +35,7 @@ export function ImportDetailPage() {
       <p className="breadcrumb">
         <Link to="/">← All imports</Link>
       </p>
-      {query.loading ? <Loading label="Loading import…" /> : null}
+      {query.isLoading ? <Loading label="Loading import…" /> : null}
       {query.error ? (
         query.error instanceof ApiError && query.error.status === 404 ? (
           <Notice tone="error">No import with id “{id}”. It may have been removed.</Notice>
@@ -86,6 +79,8 @@ export function ImportDetailPage() {
               Import id: <code>{imp.id}</code>
             </p>
           </section>
+
+          <ImportFileInfo imp={imp} />
 
           {imp.rows_failed !== 0 ? (
             <div className="toolbar">

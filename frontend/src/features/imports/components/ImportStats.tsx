@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
-import { ProgressBar } from "../../../components/ProgressBar";
-import { formatCount, formatDuration, percent } from "../../../lib/format";
+import { ProgressBar } from "@/components/ProgressBar";
+import { formatCount, formatDuration, percent } from "@/lib/format";
 import { importDurationMs, importThroughput, isFinished, type Import } from "../api/schemas";
 
 /** Re-render every second while an import runs, so duration and throughput tick. */
@@ -45,9 +45,13 @@ export function ImportStats({ imp }: { imp: Import }) {
     ["processed", "Processed", `${formatCount(imp.rows_processed)} / ${formatCount(imp.rows_total)}`],
     ["imported", "Imported", formatCount(imp.rows_imported)],
     ["failed", "Failed", formatCount(imp.rows_failed)],
+    ["skipped", "Skipped", formatCount(imp.rows_skipped)],
     ["created", "Created", formatCount(imp.products_created)],
     ["updated", "Updated", formatCount(imp.products_updated)],
     ["unchanged", "Unchanged", formatCount(imp.products_unchanged)],
+    ...(imp.replace || imp.products_deactivated > 0
+      ? ([["deactivated", "Deactivated", formatCount(imp.products_deactivated)]] as [string, string, string][])
+      : []),
     ["duration", "Duration", formatDuration(duration)],
     ["throughput", "Throughput", throughput === null ? "–" : `${formatCount(Math.round(throughput))} rows/s`],
   ];

@@ -1,7 +1,7 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeWebSocket, makeImport, mockApi } from "../../../test/api";
-import { renderPage } from "../../../test/render";
+import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
+import { renderPage } from "@/test/render";
 import { ImportsPage } from "./ImportsPage";
 
 describe("ImportsPage", () => {

@@ -1,10 +1,10 @@
 import { useCallback } from "react";
-import { EmptyState, ErrorMessage, Loading } from "../../../components/Feedback";
-import { Pager } from "../../../components/Pager";
-import { useConfig } from "../../../lib/config";
-import { useCursorPager } from "../../../lib/query";
-import { listImports, useImportsPage } from "../api/imports";
-import { mergeImports, type Import } from "../api/schemas";
+import { Can } from "@/components/Can";
+import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
+import { Pager } from "@/components/Pager";
+import { useConfig } from "@/lib/config";
+import { useCursorPager } from "@/lib/paging";
+import { listImports, useImportSnapshotWriter, useImportsPage } from "../api/imports";
 import { useLiveImports } from "../api/useLiveImports";
 import { useUploads } from "../api/useUploads";
 import { DropZone } from "./DropZone";
@@ -19,14 +19,8 @@ export function ImportsPage() {
   const pager = useCursorPager("imports");
   const page = useImportsPage(pager.cursor);
   const onFirstPage = pager.page === 0;
-  const { setData } = page;
-
-  const merge = useCallback(
-    (incoming: Import[]) => {
-      setData((prev) => (prev ? { ...prev, items: mergeImports(prev.items, incoming, onFirstPage) } : prev));
-    },
-    [setData, onFirstPage],
-  );
+  // live frames and polls write into the query cache; new imports go on top of the first page (while it is shown)
+  const merge = useImportSnapshotWriter(onFirstPage);
   const poll = useCallback(async () => (await listImports(pager.cursor)).items, [pager.cursor]);
   const mode = useLiveImports({ subscriptions: ALL, onImports: merge, poll });
   const uploads = useUploads((imp) => merge([imp]), config.data?.max_upload_bytes);
@@ -38,7 +32,12 @@ export function ImportsPage() {
         <p className="page__lead">Upload product catalogues as CSV. Each file becomes one import that runs in the background.</p>
       </header>
 
-      <DropZone onFiles={uploads.addFiles} maxBytes={config.data?.max_upload_bytes} />
+      <Can
+        group="importer"
+        fallback={<Notice>You can follow imports here. Starting one needs the importer group; ask an administrator.</Notice>}
+      >
+        <DropZone onFiles={uploads.addFiles} maxBytes={config.data?.max_upload_bytes} />
+      </Can>
       <UploadList
         uploads={uploads.uploads}
         onCancel={uploads.cancel}
@@ -51,7 +50,7 @@ export function ImportsPage() {
           <h2 id="history-title">History</h2>
           <LiveIndicator mode={mode} />
         </div>
-        {page.loading ? <Loading label="Loading imports…" /> : null}
+        {page.isLoading ? <Loading label="Loading imports…" /> : null}
         {page.error ? <ErrorMessage error={page.error} onRetry={() => void page.refetch()} title="Could not load imports." /> : null}
         {page.data && page.data.items.length === 0 && onFirstPage ? (
           <EmptyState title="No imports yet">Drop a CSV file above to start your first import.</EmptyState>
@@ -70,7 +69,7 @@ export function ImportsPage() {
           hasNext={Boolean(page.data?.next_cursor)}
           onPrevious={pager.previous}
           onNext={() => page.data?.next_cursor && pager.next(page.data.next_cursor)}
-          busy={page.fetching}
+          busy={page.isFetching}
         />
       </section>
     </div>

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { mockApi } from "../../../test/api";
-import { renderPage } from "../../../test/render";
+import { mockApi } from "@/test/api";
+import { renderPage } from "@/test/render";
 import { RowErrorTable } from "./RowErrorTable";
 
 const err = (row: number) => ({ row, sku: `S-${row}`, column: "price", message: "Price must be a number", value: `x${row}` });

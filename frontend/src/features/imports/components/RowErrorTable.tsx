@@ -1,8 +1,10 @@
-import { EmptyState, ErrorMessage, Loading } from "../../../components/Feedback";
-import { Pager } from "../../../components/Pager";
-import { formatCount } from "../../../lib/format";
-import { useCursorPager } from "../../../lib/query";
-import { ERRORS_PAGE_SIZE, useImportErrors } from "../api/imports";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
+import { EmptyState, ErrorMessage, Loading } from "@/components/Feedback";
+import { Pager } from "@/components/Pager";
+import { formatCount } from "@/lib/format";
+import { useCursorPager } from "@/lib/paging";
+import { ERRORS_PAGE_SIZE, importKeys, useImportErrors } from "../api/imports";
 
 export interface RowErrorTableProps {
   importId: string;
@@ -13,7 +15,15 @@ export interface RowErrorTableProps {
 
 export function RowErrorTable({ importId, expected, importFailed = false }: RowErrorTableProps) {
   const pager = useCursorPager(importId);
-  const errors = useImportErrors(importId, pager.cursor, expected);
+  const errors = useImportErrors(importId, pager.cursor);
+  // while the import runs, a new failed-row count means new errors: fetch the pages again
+  const client = useQueryClient();
+  const seen = useRef(expected);
+  useEffect(() => {
+    if (seen.current === expected) return;
+    seen.current = expected;
+    void client.invalidateQueries({ queryKey: importKeys.errors(importId) });
+  }, [client, expected, importId]);
   const first = pager.page * ERRORS_PAGE_SIZE;
 
   return (
@@ -21,7 +31,7 @@ export function RowErrorTable({ importId, expected, importFailed = false }: RowE
       <h2 id="row-errors-title">
         Row errors {expected !== null ? <span className="count">({formatCount(expected)})</span> : null}
       </h2>
-      {errors.loading ? <Loading label="Loading row errors…" /> : null}
+      {errors.isLoading ? <Loading label="Loading row errors…" /> : null}
       {errors.error ? <ErrorMessage error={errors.error} onRetry={() => void errors.refetch()} title="Could not load row errors." /> : null}
       {errors.data && errors.data.items.length === 0 && pager.page === 0 ? (
         <EmptyState title="No row errors">
@@ -30,7 +40,7 @@ export function RowErrorTable({ importId, expected, importFailed = false }: RowE
       ) : null}
       {errors.data && errors.data.items.length > 0 ? (
         <div className="table-wrap" tabIndex={0} role="region" aria-label="Row errors table">
-          <table className="table" data-testid="row-error-table" aria-busy={errors.fetching}>
+          <table className="table" data-testid="row-error-table" aria-busy={errors.isFetching}>
             <caption className="visually-hidden">
               Row errors {formatCount(first + 1)}–{formatCount(first + errors.data.items.length)}
             </caption>
@@ -64,7 +74,7 @@ export function RowErrorTable({ importId, expected, importFailed = false }: RowE
         hasNext={Boolean(errors.data?.next_cursor)}
         onPrevious={pager.previous}
         onNext={() => errors.data?.next_cursor && pager.next(errors.data.next_cursor)}
-        busy={errors.fetching}
+        busy={errors.isFetching}
       />
     </section>
   );

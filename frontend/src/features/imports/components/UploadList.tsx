@@ -1,6 +1,6 @@
 import { Link } from "react-router-dom";
-import { ProgressBar } from "../../../components/ProgressBar";
-import { formatBytes, percent } from "../../../lib/format";
+import { ProgressBar } from "@/components/ProgressBar";
+import { formatBytes, percent } from "@/lib/format";
 import type { UploadItem } from "../api/useUploads";
 
 const PHASE_TEXT: Record<UploadItem["phase"], string> = {

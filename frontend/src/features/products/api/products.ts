@@ -1,14 +1,21 @@
-import { apiRequest, apiSend } from "../../../lib/api";
-import { useQuery } from "../../../lib/query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ApiError, apiRequest, apiSend } from "@/lib/api";
 import {
   deleteAllResponseSchema,
   productPageSchema,
   productSchema,
+  type Product,
   type ProductFilters,
   type ProductInput,
 } from "./schemas";
 
 export const PRODUCTS_PAGE_SIZE = 25;
+
+export const productKeys = {
+  all: ["products"] as const,
+  lists: () => [...productKeys.all, "list"] as const,
+  list: (filters: ProductFilters, cursor: string | null) => [...productKeys.lists(), { filters, cursor }] as const,
+};
 
 const path = (sku: string) => `/api/products/${encodeURIComponent(sku)}`;
 
@@ -48,6 +55,56 @@ export function deleteAllProducts() {
   return apiRequest("/api/products", deleteAllResponseSchema, { method: "DELETE", query: { confirm: "true" } });
 }
 
+// -- queries ------------------------------------------------------------------------------------------
+
 export function useProductsPage(filters: ProductFilters, cursor: string | null) {
-  return useQuery(["products", filters, cursor], (signal) => listProducts(filters, cursor, PRODUCTS_PAGE_SIZE, signal));
+  return useQuery({
+    queryKey: productKeys.list(filters, cursor),
+    queryFn: ({ signal }) => listProducts(filters, cursor, PRODUCTS_PAGE_SIZE, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+// -- mutations: each one refreshes what it changed ------------------------------------------------------
+
+/** The "new product" form refuses to overwrite: PUT would replace an existing product silently. */
+export class ProductExistsError extends Error {
+  readonly sku: string;
+  constructor(sku: string) {
+    super(`A product with SKU “${sku}” already exists. Edit it instead.`);
+    this.name = "ProductExistsError";
+    this.sku = sku;
+  }
+}
+
+export function useSaveProduct() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ sku, input, existing }: { sku: string; input: ProductInput; existing: Product | null }) => {
+      if (existing) return patchProduct(existing.sku, input);
+      const found = await getProduct(sku).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      });
+      if (found) throw new ProductExistsError(found.sku);
+      return putProduct(sku, input);
+    },
+    onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
+  });
+}
+
+export function useDeleteProduct() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (sku: string) => deleteProduct(sku),
+    onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
+  });
+}
+
+export function useDeleteAllProducts() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => deleteAllProducts(),
+    onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
+  });
 }

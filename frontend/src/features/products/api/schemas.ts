@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pageOf } from "../../../lib/page";
+import { pageOf } from "@/lib/page";
 
 const text = z.string().nullable().optional().transform((v) => v ?? null);
 

@@ -1,28 +1,25 @@
 import { useState } from "react";
-import { Dialog } from "../../../components/Dialog";
-import { Field } from "../../../components/Field";
-import { errorMessage } from "../../../lib/api";
-import { deleteAllProducts } from "../api/products";
+import { Dialog } from "@/components/Dialog";
+import { Field } from "@/components/Field";
+import { errorMessage } from "@/lib/api";
+import { useDeleteAllProducts } from "../api/products";
 
 export const DELETE_ALL_PHRASE = "delete all products";
 
 export function DeleteAllDialog({ onClose, onDeleted }: { onClose: () => void; onDeleted: (count: number | null) => void }) {
   const [typed, setTyped] = useState("");
-  const [busy, setBusy] = useState(false);
+  const deleteAll = useDeleteAllProducts();
   const [error, setError] = useState<string | null>(null);
   const ok = typed.trim().toLowerCase() === DELETE_ALL_PHRASE;
 
   const run = async () => {
     if (!ok) return;
-    setBusy(true);
     setError(null);
     try {
-      const res = await deleteAllProducts();
+      const res = await deleteAll.mutateAsync();
       onDeleted(res?.deleted ?? null);
     } catch (err) {
       setError(errorMessage(err));
-    } finally {
-      setBusy(false);
     }
   };
 
@@ -50,8 +47,8 @@ export function DeleteAllDialog({ onClose, onDeleted }: { onClose: () => void; o
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="button button--danger" disabled={!ok || busy}>
-            {busy ? "Deleting…" : "Delete all products"}
+          <button type="submit" className="button button--danger" disabled={!ok || deleteAll.isPending}>
+            {deleteAll.isPending ? "Deleting…" : "Delete all products"}
           </button>
         </div>
       </form>

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from "react";
-import { Dialog } from "../../../components/Dialog";
-import { Field } from "../../../components/Field";
-import { ApiError, errorMessage } from "../../../lib/api";
-import { getProduct, patchProduct, putProduct } from "../api/products";
+import { Dialog } from "@/components/Dialog";
+import { Field } from "@/components/Field";
+import { ApiError, errorMessage } from "@/lib/api";
+import { ProductExistsError, useSaveProduct } from "../api/products";
 import type { Product } from "../api/schemas";
 import {
   blankProduct,
@@ -25,7 +25,7 @@ export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDial
   const [values, setValues] = useState<ProductFormValues>(product ? valuesFromProduct(product) : blankProduct);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string[]>([]);
-  const [saving, setSaving] = useState(false);
+  const save = useSaveProduct();
 
   const set = <K extends keyof ProductFormValues>(key: K, value: ProductFormValues[K]) =>
     setValues((v) => ({ ...v, [key]: value }));
@@ -39,34 +39,20 @@ export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDial
       focusFirstInvalid();
       return;
     }
-    setSaving(true);
     try {
-      const sku = values.sku.trim();
-      if (!editing) {
-        // PUT replaces silently; refuse to overwrite an existing product from the "new" form.
-        const existing = await getProduct(sku).catch((err: unknown) => {
-          if (err instanceof ApiError && err.status === 404) return null;
-          throw err;
-        });
-        if (existing) {
-          setErrors({ sku: `A product with SKU “${existing.sku}” already exists. Edit it instead.` });
-          focusFirstInvalid();
-          return;
-        }
-      }
-      const input = inputFromValues(values);
-      const saved = editing ? await patchProduct(product.sku, input) : await putProduct(sku, input);
+      const saved = await save.mutateAsync({ sku: values.sku.trim(), input: inputFromValues(values), existing: product });
       onSaved(saved);
     } catch (err) {
-      if (err instanceof ApiError && err.fieldErrors.length > 0) {
+      if (err instanceof ProductExistsError) {
+        setErrors({ sku: err.message });
+        focusFirstInvalid();
+      } else if (err instanceof ApiError && err.fieldErrors.length > 0) {
         setErrors(err.byField());
         setGeneral(err.generalMessages(PRODUCT_FIELDS));
         focusFirstInvalid();
       } else {
         setGeneral([errorMessage(err)]);
       }
-    } finally {
-      setSaving(false);
     }
   };
 
@@ -141,8 +127,8 @@ export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDial
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="button button--primary" disabled={saving}>
-            {saving ? "Saving…" : editing ? "Save changes" : "Create product"}
+          <button type="submit" className="button button--primary" disabled={save.isPending}>
+            {save.isPending ? "Saving…" : editing ? "Save changes" : "Create product"}
           </button>
         </div>
       </form>

@@ -8,8 +8,9 @@ function formatPrice(p: Product): string {
 export interface ProductTableProps {
   products: Product[];
   busy: boolean;
-  onEdit: (p: Product) => void;
-  onDelete: (p: Product) => void;
+  /** null: the user may not edit (CONTRACT §8: admins edit and delete products). */
+  onEdit: ((p: Product) => void) | null;
+  onDelete: ((p: Product) => void) | null;
 }
 
 export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableProps) {
@@ -25,9 +26,11 @@ export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableP
             <th scope="col" className="hide-sm">Brand</th>
             <th scope="col" className="hide-sm">Category</th>
             <th scope="col" className="hide-sm">Status</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
+            {onEdit || onDelete ? (
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            ) : null}
           </tr>
         </thead>
         <tbody>
@@ -45,19 +48,25 @@ export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableP
               <td className="hide-sm">
                 <span className={`pill ${p.active ? "pill--on" : "pill--off"}`}>{p.active ? "Active" : "Inactive"}</span>
               </td>
-              <td className="actions">
-                <button type="button" className="button button--small" onClick={() => onEdit(p)} aria-label={`Edit ${p.sku}`}>
-                  Edit
-                </button>
-                <button
-                  type="button"
-                  className="button button--small button--danger-outline"
-                  onClick={() => onDelete(p)}
-                  aria-label={`Delete ${p.sku}`}
-                >
-                  Delete
-                </button>
-              </td>
+              {onEdit || onDelete ? (
+                <td className="actions">
+                  {onEdit ? (
+                    <button type="button" className="button button--small" onClick={() => onEdit(p)} aria-label={`Edit ${p.sku}`}>
+                      Edit
+                    </button>
+                  ) : null}
+                  {onDelete ? (
+                    <button
+                      type="button"
+                      className="button button--small button--danger-outline"
+                      onClick={() => onDelete(p)}
+                      aria-label={`Delete ${p.sku}`}
+                    >
+                      Delete
+                    </button>
+                  ) : null}
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>

@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { makeProduct, mockApi } from "../../../test/api";
-import { renderPage } from "../../../test/render";
+import { makeProduct, mockApi } from "@/test/api";
+import { renderPage } from "@/test/render";
 import { ProductsPage } from "./ProductsPage";
 
 function productsApi(extra: Parameters<typeof mockApi>[0] = {}) {

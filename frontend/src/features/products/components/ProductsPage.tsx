@@ -1,10 +1,13 @@
 import { useState } from "react";
-import { ConfirmDialog } from "../../../components/Dialog";
-import { EmptyState, ErrorMessage, Loading, Notice } from "../../../components/Feedback";
-import { Pager } from "../../../components/Pager";
-import { errorMessage } from "../../../lib/api";
-import { useCursorPager, useDebouncedValue } from "../../../lib/query";
-import { deleteProduct, useProductsPage } from "../api/products";
+import { Can } from "@/components/Can";
+import { ConfirmDialog } from "@/components/Dialog";
+import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
+import { Pager } from "@/components/Pager";
+import { errorMessage } from "@/lib/api";
+import { usePermissions } from "@/lib/auth/permissions";
+import { useDebouncedValue } from "@/lib/debounce";
+import { useCursorPager } from "@/lib/paging";
+import { useDeleteProduct, useProductsPage } from "../api/products";
 import { emptyFilters, type Product, type ProductFilters } from "../api/schemas";
 import { DeleteAllDialog } from "./DeleteAllDialog";
 import { ProductFormDialog } from "./ProductFormDialog";
@@ -17,10 +20,11 @@ export function ProductsPage() {
   const debounced = useDebouncedValue(filters, SEARCH_DEBOUNCE_MS);
   const pager = useCursorPager(JSON.stringify(debounced));
   const page = useProductsPage(debounced, pager.cursor);
+  const canEdit = usePermissions().can("admin");
 
   const [editing, setEditing] = useState<Product | null | "new">(null);
   const [deleting, setDeleting] = useState<Product | null>(null);
-  const [deleteBusy, setDeleteBusy] = useState(false);
+  const remove = useDeleteProduct();
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const [deleteAll, setDeleteAll] = useState(false);
   const [flash, setFlash] = useState<string | null>(null);
@@ -30,17 +34,13 @@ export function ProductsPage() {
 
   const confirmDelete = async () => {
     if (!deleting) return;
-    setDeleteBusy(true);
     setDeleteError(null);
     try {
-      await deleteProduct(deleting.sku);
+      await remove.mutateAsync(deleting.sku);
       setFlash(`Deleted ${deleting.sku}.`);
       setDeleting(null);
-      void page.refetch();
     } catch (err) {
       setDeleteError(errorMessage(err));
-    } finally {
-      setDeleteBusy(false);
     }
   };
 
@@ -51,14 +51,16 @@ export function ProductsPage() {
           <h1>Products</h1>
           <p className="page__lead">The catalogue, as imports and manual edits left it.</p>
         </div>
-        <div className="page__actions">
-          <button type="button" className="button button--primary" onClick={() => setEditing("new")}>
-            New product
-          </button>
-          <button type="button" className="button button--danger-outline" onClick={() => setDeleteAll(true)}>
-            Delete all products
-          </button>
-        </div>
+        <Can group="admin">
+          <div className="page__actions">
+            <button type="button" className="button button--primary" onClick={() => setEditing("new")}>
+              New product
+            </button>
+            <button type="button" className="button button--danger-outline" onClick={() => setDeleteAll(true)}>
+              Delete all products
+            </button>
+          </div>
+        </Can>
       </header>
 
       <form className="filters" role="search" aria-label="Filter products" onSubmit={(e) => e.preventDefault()}>
@@ -112,7 +114,7 @@ export function ProductsPage() {
         </div>
       ) : null}
 
-      {page.loading ? <Loading label="Loading products…" /> : null}
+      {page.isLoading ? <Loading label="Loading products…" /> : null}
       {page.error ? <ErrorMessage error={page.error} onRetry={() => void page.refetch()} title="Could not load products." /> : null}
       {page.data && page.data.items.length === 0 ? (
         filtered ? (
@@ -122,7 +124,12 @@ export function ProductsPage() {
         )
       ) : null}
       {page.data && page.data.items.length > 0 ? (
-        <ProductTable products={page.data.items} busy={page.fetching} onEdit={setEditing} onDelete={setDeleting} />
+        <ProductTable
+          products={page.data.items}
+          busy={page.isFetching}
+          onEdit={canEdit ? setEditing : null}
+          onDelete={canEdit ? setDeleting : null}
+        />
       ) : null}
       <Pager
         label="Product pages"
@@ -131,7 +138,7 @@ export function ProductsPage() {
         hasNext={Boolean(page.data?.next_cursor)}
         onPrevious={pager.previous}
         onNext={() => page.data?.next_cursor && pager.next(page.data.next_cursor)}
-        busy={page.fetching}
+        busy={page.isFetching}
       />
 
       {editing !== null ? (
@@ -141,7 +148,6 @@ export function ProductsPage() {
           onSaved={(p) => {
             setFlash(editing === "new" ? `Created ${p.sku}.` : `Saved ${p.sku}.`);
             setEditing(null);
-            void page.refetch();
           }}
         />
       ) : null}
@@ -154,7 +160,7 @@ export function ProductsPage() {
             </p>
           }
           confirmLabel="Delete product"
-          busy={deleteBusy}
+          busy={remove.isPending}
           error={deleteError ? <div className="alert alert--error" role="alert">{deleteError}</div> : null}
           onConfirm={() => void confirmDelete()}
           onCancel={() => {
@@ -170,7 +176,6 @@ export function ProductsPage() {
             setDeleteAll(false);
             setFlash(count === null ? "All products were deleted." : `Deleted ${count} products.`);
             pager.first();
-            void page.refetch();
           }}
         />
       ) : null}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pageOf, pageOrArrayOf } from "../../../lib/page";
+import { pageOf, pageOrArrayOf } from "@/lib/page";
 
 export const WEBHOOK_EVENTS = ["import.completed", "import.failed"] as const;
 

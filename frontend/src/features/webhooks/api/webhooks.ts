@@ -1,15 +1,24 @@
-import { apiRequest, apiSend } from "../../../lib/api";
-import { useQuery } from "../../../lib/query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { apiRequest, apiSend } from "@/lib/api";
+import type { Page } from "@/lib/page";
 import {
   deliveryPageSchema,
   webhookListSchema,
   webhookSchema,
   webhookTestResultSchema,
+  type Webhook,
   type WebhookInput,
 } from "./schemas";
 
 const path = (id: string) => `/api/webhooks/${encodeURIComponent(id)}`;
 export const DELIVERIES_PAGE_SIZE = 10;
+
+export const webhookKeys = {
+  all: ["webhooks"] as const,
+  list: () => [...webhookKeys.all, "list"] as const,
+  deliveries: (id: string) => [...webhookKeys.all, "deliveries", id] as const,
+  deliveriesPage: (id: string, cursor: string | null) => [...webhookKeys.deliveries(id), { cursor }] as const,
+};
 
 export function listWebhooks(signal?: AbortSignal) {
   return apiRequest("/api/webhooks", webhookListSchema, { query: { limit: 500 }, signal });
@@ -35,11 +44,62 @@ export function listDeliveries(id: string, cursor: string | null, limit = DELIVE
   return apiRequest(`${path(id)}/deliveries`, deliveryPageSchema, { query: { cursor, limit }, signal });
 }
 
+// -- queries ------------------------------------------------------------------------------------------
+
 export function useWebhooks() {
-  return useQuery(["webhooks"], (signal) => listWebhooks(signal));
+  return useQuery({ queryKey: webhookKeys.list(), queryFn: ({ signal }) => listWebhooks(signal) });
 }
 
-/** `version` refetches when it changes (e.g. after "Send test"). */
-export function useDeliveries(id: string, cursor: string | null, version: number) {
-  return useQuery(["deliveries", id, cursor, version], (signal) => listDeliveries(id, cursor, DELIVERIES_PAGE_SIZE, signal));
+export function useDeliveries(id: string, cursor: string | null) {
+  return useQuery({
+    queryKey: webhookKeys.deliveriesPage(id, cursor),
+    queryFn: ({ signal }) => listDeliveries(id, cursor, DELIVERIES_PAGE_SIZE, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+// -- mutations: the API answers with the webhook as saved, which goes straight into the list ------------
+
+function putInList(client: QueryClient, w: Webhook) {
+  client.setQueryData<Page<Webhook>>(webhookKeys.list(), (prev) => {
+    if (!prev) return prev;
+    const exists = prev.items.some((x) => x.id === w.id);
+    return { ...prev, items: exists ? prev.items.map((x) => (x.id === w.id ? w : x)) : [...prev.items, w] };
+  });
+}
+
+export function useSaveWebhook() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, input }: { id: string | null; input: WebhookInput }) => (id ? updateWebhook(id, input) : createWebhook(input)),
+    onSuccess: (w) => putInList(client, w),
+  });
+}
+
+export function useToggleWebhook() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (w: Webhook) => updateWebhook(w.id, { enabled: !w.enabled }),
+    onSuccess: (w) => putInList(client, w),
+  });
+}
+
+export function useDeleteWebhook() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => deleteWebhook(id),
+    onSuccess: (_, id) => {
+      client.setQueryData<Page<Webhook>>(webhookKeys.list(), (prev) => (prev ? { ...prev, items: prev.items.filter((x) => x.id !== id) } : prev));
+      client.removeQueries({ queryKey: webhookKeys.deliveries(id) });
+    },
+  });
+}
+
+/** "Send test": the delivery it made shows up in the delivery log. */
+export function useTestWebhook() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => testWebhook(id),
+    onSuccess: (_, id) => client.invalidateQueries({ queryKey: webhookKeys.deliveries(id) }),
+  });
 }

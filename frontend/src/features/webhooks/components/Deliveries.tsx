@@ -1,16 +1,16 @@
-import { EmptyState, ErrorMessage, Loading } from "../../../components/Feedback";
-import { Pager } from "../../../components/Pager";
-import { formatDateTime } from "../../../lib/format";
-import { useCursorPager } from "../../../lib/query";
+import { EmptyState, ErrorMessage, Loading } from "@/components/Feedback";
+import { Pager } from "@/components/Pager";
+import { formatDateTime } from "@/lib/format";
+import { useCursorPager } from "@/lib/paging";
 import { useDeliveries } from "../api/webhooks";
 
-export function Deliveries({ webhookId, version }: { webhookId: string; version: number }) {
+export function Deliveries({ webhookId }: { webhookId: string }) {
   const pager = useCursorPager(webhookId);
-  const q = useDeliveries(webhookId, pager.cursor, version);
+  const q = useDeliveries(webhookId, pager.cursor);
   return (
     <div className="deliveries" data-testid="deliveries">
       <h3 className="h4">Recent deliveries</h3>
-      {q.loading ? <Loading label="Loading deliveries…" /> : null}
+      {q.isLoading ? <Loading label="Loading deliveries…" /> : null}
       {q.error ? <ErrorMessage error={q.error} onRetry={() => void q.refetch()} title="Could not load deliveries." /> : null}
       {q.data && q.data.items.length === 0 ? <EmptyState title="No deliveries yet">Deliveries appear here when an import finishes or you send a test.</EmptyState> : null}
       {q.data && q.data.items.length > 0 ? (
@@ -55,7 +55,7 @@ export function Deliveries({ webhookId, version }: { webhookId: string; version:
         hasNext={Boolean(q.data?.next_cursor)}
         onPrevious={pager.previous}
         onNext={() => q.data?.next_cursor && pager.next(q.data.next_cursor)}
-        busy={q.fetching}
+        busy={q.isFetching}
       />
     </div>
   );

@@ -1,50 +1,45 @@
 import { useState } from "react";
-import { ConfirmDialog } from "../../../components/Dialog";
-import { errorMessage } from "../../../lib/api";
-import { formatDateTime } from "../../../lib/format";
-import { deleteWebhook, testWebhook, updateWebhook } from "../api/webhooks";
-import type { Webhook, WebhookTestResult } from "../api/schemas";
+import { ConfirmDialog } from "@/components/Dialog";
+import { errorMessage } from "@/lib/api";
+import { formatDateTime } from "@/lib/format";
+import { useDeleteWebhook, useTestWebhook, useToggleWebhook } from "../api/webhooks";
+import type { Webhook } from "../api/schemas";
 import { Deliveries } from "./Deliveries";
 
 export interface WebhookCardProps {
   webhook: Webhook;
-  onChanged: (w: Webhook) => void;
-  onDeleted: (id: string) => void;
   onEdit: (w: Webhook) => void;
 }
 
-export function WebhookCard({ webhook, onChanged, onDeleted, onEdit }: WebhookCardProps) {
-  const [busy, setBusy] = useState<"toggle" | "test" | "delete" | null>(null);
+export function WebhookCard({ webhook, onEdit }: WebhookCardProps) {
+  const toggleMutation = useToggleWebhook();
+  const testMutation = useTestWebhook();
+  const deleteMutation = useDeleteWebhook();
   const [error, setError] = useState<string | null>(null);
-  const [result, setResult] = useState<WebhookTestResult | null>(null);
   const [confirming, setConfirming] = useState(false);
   const [showDeliveries, setShowDeliveries] = useState(false);
-  const [version, setVersion] = useState(0);
+  const busy = toggleMutation.isPending ? "toggle" : testMutation.isPending ? "test" : deleteMutation.isPending ? "delete" : null;
+  const result = testMutation.data ?? null;
 
-  const run = async (kind: "toggle" | "test" | "delete", fn: () => Promise<void>) => {
-    setBusy(kind);
+  const run = async (fn: () => Promise<unknown>) => {
     setError(null);
     try {
       await fn();
     } catch (err) {
       setError(errorMessage(err));
-    } finally {
-      setBusy(null);
     }
   };
 
-  const toggle = () => run("toggle", async () => onChanged(await updateWebhook(webhook.id, { enabled: !webhook.enabled })));
+  const toggle = () => run(() => toggleMutation.mutateAsync(webhook));
   const sendTest = () =>
-    run("test", async () => {
-      setResult(null);
-      setResult(await testWebhook(webhook.id));
-      setVersion((v) => v + 1);
+    run(async () => {
+      testMutation.reset();
+      await testMutation.mutateAsync(webhook.id);
     });
   const remove = () =>
-    run("delete", async () => {
-      await deleteWebhook(webhook.id);
+    run(async () => {
+      await deleteMutation.mutateAsync(webhook.id);
       setConfirming(false);
-      onDeleted(webhook.id);
     });
 
   return (
@@ -101,7 +96,7 @@ export function WebhookCard({ webhook, onChanged, onDeleted, onEdit }: WebhookCa
           {error}
         </p>
       ) : null}
-      {showDeliveries ? <Deliveries webhookId={webhook.id} version={version} /> : null}
+      {showDeliveries ? <Deliveries webhookId={webhook.id} /> : null}
       {confirming ? (
         <ConfirmDialog
           title="Delete this webhook?"

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from "react";
-import { Dialog } from "../../../components/Dialog";
-import { Field } from "../../../components/Field";
-import { ApiError, errorMessage } from "../../../lib/api";
-import { createWebhook, updateWebhook } from "../api/webhooks";
+import { Dialog } from "@/components/Dialog";
+import { Field } from "@/components/Field";
+import { ApiError, errorMessage } from "@/lib/api";
+import { useSaveWebhook } from "../api/webhooks";
 import { WEBHOOK_EVENTS, type Webhook, type WebhookInput } from "../api/schemas";
 
 const KNOWN = ["url", "events", "secret"];
@@ -26,7 +26,7 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
   const [secret, setSecret] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string[]>([]);
-  const [saving, setSaving] = useState(false);
+  const save = useSaveWebhook();
 
   const toggle = (ev: string, on: boolean) => setEvents((list) => (on ? [...list.filter((e) => e !== ev), ev] : list.filter((e) => e !== ev)));
 
@@ -38,9 +38,8 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
     if (Object.keys(local).length > 0) return;
     const input: WebhookInput = { url: url.trim(), events: WEBHOOK_EVENTS.filter((ev) => events.includes(ev)) };
     if (secret) input.secret = secret;
-    setSaving(true);
     try {
-      onSaved(editing ? await updateWebhook(webhook.id, input) : await createWebhook(input));
+      onSaved(await save.mutateAsync({ id: editing ? webhook.id : null, input }));
     } catch (err) {
       if (err instanceof ApiError && err.fieldErrors.length > 0) {
         setErrors(err.byField());
@@ -48,8 +47,6 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
       } else {
         setGeneral([errorMessage(err)]);
       }
-    } finally {
-      setSaving(false);
     }
   };
 
@@ -99,8 +96,8 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="button button--primary" disabled={saving}>
-            {saving ? "Saving…" : editing ? "Save changes" : "Add webhook"}
+          <button type="submit" className="button button--primary" disabled={save.isPending}>
+            {save.isPending ? "Saving…" : editing ? "Save changes" : "Add webhook"}
           </button>
         </div>
       </form>

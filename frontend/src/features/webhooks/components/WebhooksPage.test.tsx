@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
-import { mockApi } from "../../../test/api";
-import { renderPage } from "../../../test/render";
+import { mockApi } from "@/test/api";
+import { renderPage } from "@/test/render";
 import { WebhooksPage } from "./WebhooksPage";
 
 const hook = { id: "wh-1", url: "https://partner.example/hook", events: ["import.completed"], enabled: true, created_at: "2025-01-01T10:00:00Z", has_secret: true, extra: "ok" };

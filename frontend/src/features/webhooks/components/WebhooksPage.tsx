@@ -1,21 +1,28 @@
 import { useState } from "react";
-import { EmptyState, ErrorMessage, Loading } from "../../../components/Feedback";
+import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
+import { usePermissions } from "@/lib/auth/permissions";
 import { useWebhooks } from "../api/webhooks";
 import type { Webhook } from "../api/schemas";
 import { WebhookCard } from "./WebhookCard";
 import { WebhookFormDialog } from "./WebhookFormDialog";
 
 export function WebhooksPage() {
+  const allowed = usePermissions().can("admin");
+  if (!allowed) {
+    return (
+      <div className="page">
+        <h1>Webhooks</h1>
+        <Notice>Webhooks are managed by administrators (their URLs can carry credentials).</Notice>
+      </div>
+    );
+  }
+  return <WebhookList />;
+}
+
+function WebhookList() {
   const q = useWebhooks();
   const [editing, setEditing] = useState<Webhook | "new" | null>(null);
 
-  const replace = (w: Webhook) =>
-    q.setData((prev) => {
-      if (!prev) return prev;
-      const exists = prev.items.some((x) => x.id === w.id);
-      return { ...prev, items: exists ? prev.items.map((x) => (x.id === w.id ? w : x)) : [...prev.items, w] };
-    });
-  const remove = (id: string) => q.setData((prev) => (prev ? { ...prev, items: prev.items.filter((x) => x.id !== id) } : prev));
 
   return (
     <div className="page">
@@ -30,7 +37,7 @@ export function WebhooksPage() {
           </button>
         </div>
       </header>
-      {q.loading ? <Loading label="Loading webhooks…" /> : null}
+      {q.isLoading ? <Loading label="Loading webhooks…" /> : null}
       {q.error ? <ErrorMessage error={q.error} onRetry={() => void q.refetch()} title="Could not load webhooks." /> : null}
       {q.data && q.data.items.length === 0 ? (
         <EmptyState title="No webhooks yet">Add one to get a signed POST for every finished import.</EmptyState>
@@ -38,7 +45,7 @@ export function WebhooksPage() {
       {q.data && q.data.items.length > 0 ? (
         <ul className="webhook-list" data-testid="webhook-list">
           {q.data.items.map((w) => (
-            <WebhookCard key={w.id} webhook={w} onChanged={replace} onDeleted={remove} onEdit={setEditing} />
+            <WebhookCard key={w.id} webhook={w} onEdit={setEditing} />
           ))}
         </ul>
       ) : null}
@@ -46,10 +53,7 @@ export function WebhooksPage() {
         <WebhookFormDialog
           webhook={editing === "new" ? null : editing}
           onClose={() => setEditing(null)}
-          onSaved={(w) => {
-            replace(w);
-            setEditing(null);
-          }}
+          onSaved={() => setEditing(null)}
         />
       ) : null}
     </div>

@@ -1,0 +1,72 @@
+import type { Import } from "../api/schemas";
+import { encodingLabel, fieldLabel, profileLabel } from "./labels";
+
+/** How the file was read (CONTRACT §1): encoding, profile, mapping, skipped rows, and the import's warnings. */
+export function ImportFileInfo({ imp }: { imp: Import }) {
+  const mapping = imp.mapping ? Object.entries(imp.mapping).filter(([k]) => k !== "id") : [];
+  const savedMappingId = typeof imp.mapping?.id === "string" || typeof imp.mapping?.id === "number" ? String(imp.mapping.id) : null;
+  return (
+    <section aria-labelledby="file-info-title" className="card file-info" data-testid="file-info">
+      <h2 id="file-info-title" className="h3">
+        How the file was read
+      </h2>
+      <dl className="facts">
+        <div data-testid="fact-encoding">
+          <dt>Encoding</dt>
+          <dd>{imp.encoding ? encodingLabel(imp.encoding) : <span className="muted">not read yet</span>}</dd>
+        </div>
+        <div data-testid="fact-profile">
+          <dt>Profile</dt>
+          <dd>{imp.profile ? profileLabel(imp.profile) : <span className="muted">not read yet</span>}</dd>
+        </div>
+        <div data-testid="fact-skipped">
+          <dt>Rows skipped</dt>
+          <dd>
+            {imp.rows_skipped.toLocaleString("en-US")}
+            <span className="muted small"> blank rows and rows the profile leaves out</span>
+          </dd>
+        </div>
+        {imp.partner ? (
+          <div data-testid="fact-partner">
+            <dt>Partner</dt>
+            <dd className="mono">{imp.partner}</dd>
+          </div>
+        ) : null}
+        {imp.mode === "preview" ? (
+          <div>
+            <dt>Mode</dt>
+            <dd>Preview (nothing written to the catalogue)</dd>
+          </div>
+        ) : null}
+      </dl>
+      {mapping.length > 0 ? (
+        <details className="mapping-used" data-testid="mapping-used">
+          <summary>
+            Column mapping{savedMappingId ? " (a saved mapping)" : ""}: {mapping.length} column{mapping.length === 1 ? "" : "s"}
+          </summary>
+          <ul className="plain-list">
+            {mapping.map(([header, target]) => (
+              <li key={header}>
+                <code>{header}</code> → {typeof target === "string" ? fieldLabel(target) : JSON.stringify(target)}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+      {imp.warnings.length > 0 ? (
+        <div className="alert alert--warn" role="status" data-testid="import-warnings">
+          <div>
+            <strong>
+              {imp.warnings.length === 1 ? "1 warning" : `${imp.warnings.length} warnings`} about this file
+            </strong>
+            <ul className="plain-list">
+              {imp.warnings.map((w, i) => (
+                <li key={`${i}-${w}`}>{w}</li>
+              ))}
+            </ul>
+          </div>
+        </div>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,250 @@
+"""The set-based statements of ``upsert_chunk``, generated once per (file shape, mode) and cached.
+
+``existing_statement``: for every staged row whose product row exists (or, for a preview, every staged
+row), one statement locks the old rows in SKU order, computes per field whether the row wins (it does
+everywhere when it is newer than the product's ``version``: the fast path), writes the new state
+(products, or the preview's overlay), upserts the change records (merging with the import's earlier
+touch of the same SKU), writes the undo data (the old row at the import's first touch; the row itself
+when it lost fields to a newer version) and returns the count deltas.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from product_importer.db.fields import DEFAULTS, FIELD_BITS, GROUPS, OPTIONAL_FIELDS
+
+# old-state columns read from products / preview_products, with the value an absent product has
+_OLD_COLUMNS: dict[str, str] = {
+    "sku": "NULL::text", "name": "NULL::text",
+    "description": "NULL::text", "price": "NULL::numeric", "currency": "'USD'::text", "quantity": "0::bigint",
+    "active": "true", "brand": "NULL::text", "category": "NULL::text", "barcode": "NULL::text",
+    "attributes": "'{}'::jsonb", "version": "0::bigint", "deleted": "true",
+    **{f"v_{g}": "NULL::bigint" for g in GROUPS},
+    "v_attributes": "NULL::bigint", "attr_versions": "NULL::jsonb", "attr_floor": "0::bigint",
+    "last_import_id": "NULL::text", "created_by_no": "NULL::bigint", "updated_at": "NULL::timestamptz",
+}
+_SHADOW_LACKS = ("last_import_id", "created_by_no", "updated_at")  # preview_products does not keep them
+# How a value shows in a change record (CONTRACT §3: price is a decimal string like in the product object).
+_JSON = {"price": "to_jsonb({}::text)"}
+
+
+def _to_json(name: str, expr: str) -> str:
+    return _JSON.get(name, "to_jsonb({})").format(expr)
+
+
+def present_mask(present: frozenset[str]) -> int:
+    mask = FIELD_BITS["name"]
+    for name in (*OPTIONAL_FIELDS, "attributes"):
+        if name in present:
+            mask |= FIELD_BITS[name]
+    return mask
+
+
+def _old_source(preview: bool) -> tuple[str, dict[str, str]]:
+    """FROM clause and per-column expressions for the old state of each staged row."""
+    if not preview:
+        cols = {c: f"p.{c}" for c in _OLD_COLUMNS}
+        source = "stage_rows s JOIN products p ON p.sku_key = s.sku_key"
+        return source, cols
+    cols = {}
+    for c, default in _OLD_COLUMNS.items():
+        shadow = "NULL" if c in _SHADOW_LACKS else f"sh.{c}"
+        cols[c] = (f"CASE WHEN sh.sku_key IS NOT NULL THEN {shadow} WHEN p.sku_key IS NOT NULL THEN p.{c}"
+                   f" ELSE {default} END")
+    source = ("stage_rows s LEFT JOIN preview_products sh ON sh.import_no = %(no)s AND sh.sku_key = s.sku_key"
+              " LEFT JOIN products p ON p.sku_key = s.sku_key")
+    return source, cols
+
+
+def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
+    fields = [f for f in OPTIONAL_FIELDS if f in present]
+    absent = [f for f in OPTIONAL_FIELDS if f not in present]
+    has_attrs = "attributes" in present
+    source, old = _old_source(preview)
+
+    # -- o: the old state (locked, for an import) with the staged row and the win flags -------------
+    sel = ["s.sku_key", "(%(base)s + s.row_no) AS sv", "s.sku AS s_sku", "s.name AS s_name"]
+    sel += [f"s.{f} AS s_{f}" for f in fields]
+    if has_attrs:
+        sel.append("coalesce(s.attributes, '{}'::jsonb) AS s_attributes")
+    sel += [f"{expr} AS o_{c}" for c, expr in old.items()]
+    where = "" if preview else "WHERE p.version <> %(base)s + s.row_no"  # not the rows this chunk just inserted
+    lock = "" if preview else "FOR UPDATE OF p"
+    o_cte = f"o AS MATERIALIZED (SELECT {', '.join(sel)} FROM {source} {where} ORDER BY s.sku_key {lock})"
+
+    # -- n: the new state ----------------------------------------------------------------------------
+    def won(group: str) -> str:
+        return f"(o.o_version < o.sv OR coalesce(o.o_v_{group}, o.o_version) < o.sv)"
+
+    n = ["o.*", "(o.o_version < o.sv) AS fast", f"{won('name')} AS w_name"]
+    n += [f"{won(f)} AS w_{f}" for f in fields]
+    if has_attrs:
+        n.append("(o.o_version < o.sv AND o.s_attributes ?& %(keys)s::text[]"
+                 " AND (o.s_attributes - %(keys)s::text[]) = '{}'::jsonb"
+                 " AND (o.o_attributes - %(keys)s::text[]) = '{}'::jsonb) AS simple_attrs")
+    w_cte = f"w AS (SELECT {', '.join(n)} FROM o)"
+
+    new = [
+        "w.*",
+        "CASE WHEN w.w_name THEN w.s_sku ELSE w.o_sku END AS n_sku",
+        "CASE WHEN w.w_name THEN w.s_name ELSE w.o_name END AS n_name",
+        "(NOT w.w_name AND w.o_deleted) AS n_deleted",
+        "CASE WHEN w.fast THEN NULL WHEN w.w_name THEN w.sv ELSE w.o_v_name END AS n_v_name",
+        "greatest(w.o_version, w.sv) AS n_version",
+    ]
+    for f in fields:
+        new.append(f"CASE WHEN w.w_{f} THEN w.s_{f} ELSE w.o_{f} END AS n_{f}")
+        new.append(f"CASE WHEN w.fast THEN NULL WHEN w.w_{f} THEN w.sv ELSE w.o_v_{f} END AS n_v_{f}")
+    for f in absent:
+        new.append(f"w.o_{f} AS n_{f}")
+        new.append(f"CASE WHEN w.fast THEN coalesce(w.o_v_{f}, w.o_version) ELSE w.o_v_{f} END AS n_v_{f}")
+    if has_attrs:
+        new += [
+            "CASE WHEN w.simple_attrs THEN w.o_attributes || w.s_attributes ELSE a.attributes END AS n_attributes",
+            "CASE WHEN w.simple_attrs THEN nullif(w.o_attr_versions - %(keys)s::text[], '{}'::jsonb)"
+            " ELSE a.attr_versions END AS n_attr_versions",
+            "CASE WHEN w.fast THEN NULL ELSE w.o_v_attributes END AS n_v_attributes",
+            "CASE WHEN NOT w.simple_attrs THEN a.changed WHEN w.o_attributes @> w.s_attributes THEN NULL"
+            " ELSE (SELECT jsonb_object_agg(e.key, jsonb_build_array(w.o_attributes -> e.key, e.value))"
+            "       FROM jsonb_each(w.s_attributes) e WHERE (w.o_attributes -> e.key) IS DISTINCT FROM e.value)"
+            " END AS attr_changes",
+        ]
+        attrs_join = (
+            " LEFT JOIN LATERAL (SELECT * FROM pi_attrs_apply(w.o_attributes, w.o_attr_versions,"
+            " coalesce(w.o_v_attributes, w.o_version), w.o_attr_floor, w.s_attributes, w.sv, w.fast)"
+            " WHERE NOT w.simple_attrs) a ON true"
+        )
+    else:
+        new += [
+            "w.o_attributes AS n_attributes",
+            "w.o_attr_versions AS n_attr_versions",
+            "CASE WHEN w.fast THEN coalesce(w.o_v_attributes, w.o_version) ELSE w.o_v_attributes END"
+            " AS n_v_attributes",
+            "NULL::jsonb AS attr_changes",
+        ]
+        attrs_join = ""
+    v_cte = f"v AS (SELECT {', '.join(new)} FROM w{attrs_join})"
+
+    # -- the change record of this touch -----------------------------------------------------------
+    diffs = []
+    for name in ("sku", "name", *fields):
+        flag = "w.w_name" if name in ("sku", "name") else f"w.w_{name}"
+        flag = flag.replace("w.", "v.")
+        diffs.append(
+            f"CASE WHEN {flag} AND v.o_{name} IS DISTINCT FROM v.s_{name} THEN jsonb_build_object('{name}',"
+            f" jsonb_build_array({_to_json(name, f'v.o_{name}')}, {_to_json(name, f'v.s_{name}')}))"
+            " ELSE '{}'::jsonb END"
+        )
+    diffs.append("CASE WHEN v.attr_changes IS NOT NULL THEN jsonb_build_object('attributes', v.attr_changes)"
+                 " ELSE '{}'::jsonb END")
+    c_cte = (
+        "c AS MATERIALIZED (SELECT v.*,"
+        " CASE WHEN v.o_deleted THEN NULL ELSE nullif(" + " || ".join(diffs) + ", '{}'::jsonb) END AS n_changes"
+        " FROM v)"
+    )
+    action = ("CASE WHEN c.o_deleted AND NOT c.n_deleted THEN 'c' WHEN c.n_changes IS NOT NULL THEN 'u'"
+              " ELSE 'n' END::\"char\"")
+
+    # -- writes ------------------------------------------------------------------------------------
+    state_sets = ["sku", "name", "deleted", "version", "v_name", "attributes", "attr_versions", "v_attributes",
+                  *OPTIONAL_FIELDS, *(f"v_{f}" for f in OPTIONAL_FIELDS)]
+    if not preview:
+        sets = [f"{c} = c.n_{c}" for c in state_sets]
+        sets += [
+            "last_import_id = CASE WHEN c.fast THEN %(import_id)s ELSE c.o_last_import_id END",
+            "created_by_no = CASE WHEN c.o_deleted AND NOT c.n_deleted THEN %(no)s ELSE c.o_created_by_no END",
+            "updated_at = CASE WHEN c.n_changes IS NOT NULL OR (c.o_deleted AND NOT c.n_deleted) THEN now()"
+            " ELSE c.o_updated_at END",
+        ]
+        # A row older than every field it sets writes nothing (it is kept in undo_lost).
+        wins = ["c.fast", "c.w_name", *(f"c.w_{f}" for f in fields)]
+        if has_attrs:
+            wins.append("c.n_attr_versions IS DISTINCT FROM c.o_attr_versions")
+        write = (f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.sku_key = c.sku_key"
+                 f" AND ({' OR '.join(wins)}))")
+        undo_cols = ["sku", "name", *OPTIONAL_FIELDS, "attributes", "version", "deleted",
+                     *(f"v_{g}" for g in GROUPS), "v_attributes", "attr_versions", "attr_floor",
+                     "last_import_id", "created_by_no", "updated_at"]
+        undo = (
+            f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(undo_cols)})"
+            f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in undo_cols)} FROM c"
+            # only at the import's first touch: the state before it (a product it created has none)
+            " WHERE NOT EXISTS (SELECT 1 FROM changes e WHERE e.import_no = %(no)s AND e.sku_key = c.sku_key)"
+            " ON CONFLICT (sku_key, import_no, day) DO NOTHING)"
+        )
+        lost_cols = ["sku", "name", *fields, *(["attributes"] if has_attrs else [])]
+        lost = (
+            f"lo AS (INSERT INTO undo_lost AS l (day, import_no, sku_key, version, present, {', '.join(lost_cols)})"
+            f" SELECT %(day)s, %(no)s, c.sku_key, c.sv, %(mask)s, {', '.join('c.s_' + x for x in lost_cols)}"
+            " FROM c WHERE NOT c.fast"
+            " ON CONFLICT (sku_key, import_no, day) DO UPDATE SET version = excluded.version,"
+            f" present = excluded.present, {', '.join(f'{x} = excluded.{x}' for x in lost_cols)}"
+            " WHERE l.version < excluded.version)"
+        )
+        writes = [write, undo, lost]
+    else:
+        shadow_cols = [*state_sets, "attr_floor"]
+        values = [f"c.n_{x}" if x != "attr_floor" else "c.o_attr_floor" for x in shadow_cols]
+        write = (
+            f"wr AS (INSERT INTO preview_products AS sh (import_no, sku_key, {', '.join(shadow_cols)})"
+            f" SELECT %(no)s, c.sku_key, {', '.join(values)} FROM c"
+            " ON CONFLICT (import_no, sku_key) DO UPDATE SET "
+            + ", ".join(f"{x} = excluded.{x}" for x in shadow_cols) + ")"
+        )
+        writes = [write]
+
+    changes = (
+        "ch AS (INSERT INTO changes AS x (import_no, sku_key, action, changes)"
+        f" SELECT %(no)s, c.sku_key, {action}, c.n_changes FROM c"
+        " ON CONFLICT (import_no, sku_key) DO UPDATE SET action_was = x.action,"
+        " changes = CASE WHEN x.action = 'c' THEN x.changes ELSE pi_merge_changes(x.changes, excluded.changes) END,"
+        " action = CASE WHEN x.action IN ('c', 'd') THEN x.action"
+        "   WHEN pi_merge_changes(x.changes, excluded.changes) IS NULL THEN 'n' ELSE 'u' END,"
+        " at = now()"
+        " RETURNING x.action, x.action_was, (x.xmax = 0) AS inserted)"
+    )
+    counts = (
+        "SELECT"
+        " coalesce(sum((action = 'c')::int - (NOT inserted AND action_was = 'c')::int), 0),"
+        " coalesce(sum((action = 'u')::int - (NOT inserted AND action_was = 'u')::int), 0),"
+        " coalesce(sum((action = 'n')::int - (NOT inserted AND action_was = 'n')::int), 0)"
+        " FROM ch"
+    )
+    statement = "WITH " + ",\n".join([o_cte, w_cte, v_cte, c_cte, *writes, changes]) + "\n" + counts
+    return sql.SQL(statement)  # type: ignore[arg-type]  # generated from constants only
+
+
+def insert_statement(present: frozenset[str]) -> sql.SQL:
+    """Staged rows whose SKU has no product row: insert them (absent fields at version 0) and record
+    ``create``; a row inserted concurrently by another chunk is left to ``existing_statement``."""
+    fields = [f for f in OPTIONAL_FIELDS if f in present]
+    absent = [f for f in OPTIONAL_FIELDS if f not in present]
+    cols = ["sku_key", "sku", "name", *fields]
+    exprs = ["sku_key", "sku", "name", *fields]
+    if "attributes" in present:
+        cols.append("attributes")
+        exprs.append("coalesce(attributes, '{}'::jsonb)")
+    cols += [f"v_{f}" for f in absent]
+    exprs += ["0"] * len(absent)
+    statement = (
+        "WITH ins AS (INSERT INTO products AS p (" + ", ".join([*cols, "version", "last_import_id", "created_by_no"])
+        + ") SELECT " + ", ".join([*exprs, "%(base)s + row_no", "%(import_id)s", "%(no)s"])
+        + " FROM stage_rows ORDER BY sku_key ON CONFLICT (sku_key) DO NOTHING RETURNING sku_key),"
+        " ch AS (INSERT INTO changes (import_no, sku_key, action) SELECT %(no)s, sku_key, 'c' FROM ins"
+        " ON CONFLICT (import_no, sku_key) DO NOTHING RETURNING 1)"
+        " SELECT count(*) FROM ch"
+    )
+    return sql.SQL(statement)  # type: ignore[arg-type]
+
+
+def copy_columns(present: frozenset[str]) -> list[str]:
+    """Columns of the COPY-into-products fast path (a chunk of SKUs that are all new)."""
+    cols = ["version", "sku_key", "sku", "name", *(f for f in OPTIONAL_FIELDS if f in present)]
+    if "attributes" in present:
+        cols.append("attributes")
+    cols += [f"v_{f}" for f in OPTIONAL_FIELDS if f not in present]
+    return [*cols, "last_import_id", "created_by_no"]
+
+
+__all__ = ["DEFAULTS", "copy_columns", "existing_statement", "insert_statement", "present_mask"]

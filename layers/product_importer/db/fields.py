@@ -1,0 +1,137 @@
+"""Per-field versions of a product (CONTRACT §1, DESIGN decision 3 made exact; docs/changes-and-undo.md).
+
+Every write — an import row, an edit, a delete, a replace's deactivation — carries a version, and sets a
+field only where that field's version is older. A product's state is therefore, per field, the value of
+the newest write that set it. The columns (migration 0004):
+
+- ``v_<group>``: the version of each field group; NULL means "the row's ``version``" (what the hot path
+  writes for the fields a newer row sets, so a full re-import stores no versions at all). The ``name``
+  group is sku (display), name and existence (``deleted``): every import row sets all three.
+- attributes: ``attr_versions`` (explicit key versions), ``v_attributes`` (the version of keys in
+  ``attributes`` without an entry; NULL = ``version``), ``attr_floor`` (keys in neither: the last reset).
+- ``version``: the maximum of all of them.
+
+``ProductState`` is the same state with every version explicit, for the paths that work product by
+product in Python (edits, the general case of a revert).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+OPTIONAL_FIELDS = ("description", "price", "currency", "quantity", "active", "brand", "category", "barcode")
+GROUPS = ("name", *OPTIONAL_FIELDS)  # one version column each: v_name, v_description, …
+GROUP_VALUES: dict[str, tuple[str, ...]] = {"name": ("sku", "name", "deleted"), **{f: (f,) for f in OPTIONAL_FIELDS}}
+DEFAULTS: dict[str, Any] = {"description": None, "price": None, "currency": "USD", "quantity": 0, "active": True,
+                            "brand": None, "category": None, "barcode": None}
+VERSION_COLUMNS = tuple(f"v_{g}" for g in GROUPS)
+VALUE_COLUMNS = ("sku", "name", *OPTIONAL_FIELDS, "attributes")
+# Everything that makes up a product's versioned state (products, preview_products and undo have them all).
+STATE_COLUMNS = (*VALUE_COLUMNS, "version", "deleted", *VERSION_COLUMNS, "v_attributes", "attr_versions",
+                 "attr_floor")
+# Bits of undo_lost.present: the fields a lost row sets.
+FIELD_BITS = {name: 1 << i for i, name in enumerate((*GROUPS, "attributes"))}
+ROW_SHIFT = 32
+
+
+def owner(version: int) -> int:
+    """The import (or edit) number that wrote a version."""
+    return version >> ROW_SHIFT
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()  # an attribute key that is absent (removed or never set)
+
+
+@dataclass
+class ProductState:
+    """One product with explicit per-field versions."""
+
+    values: dict[str, Any]  # sku, name, deleted and OPTIONAL_FIELDS
+    versions: dict[str, int]  # per group
+    attrs: dict[str, tuple[Any, int]] = field(default_factory=dict)  # key -> (value or MISSING, version)
+    attr_floor: int = 0
+
+    @classmethod
+    def absent(cls, floor: int = 0) -> ProductState:
+        """A product that never existed (or was deleted at ``floor``)."""
+        values = {"sku": "", "name": "", "deleted": True, **DEFAULTS}
+        return cls(values, dict.fromkeys(GROUPS, floor), {}, floor)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ProductState:
+        """From a products / preview_products / undo row (a dict with STATE_COLUMNS)."""
+        version = int(row["version"])
+        values = {name: row[name] for name in ("sku", "name", "deleted", *OPTIONAL_FIELDS)}
+        versions = {g: int(row[f"v_{g}"]) if row[f"v_{g}"] is not None else version for g in GROUPS}
+        explicit = row["attr_versions"] or {}
+        default = int(row["v_attributes"]) if row["v_attributes"] is not None else version
+        attrs: dict[str, tuple[Any, int]] = {k: (v, int(explicit.get(k, default))) for k, v in
+                                             (row["attributes"] or {}).items()}
+        for k, v in explicit.items():
+            if k not in attrs:
+                attrs[k] = (MISSING, int(v))
+        return cls(values, versions, attrs, int(row["attr_floor"] or 0))
+
+    def key_version(self, key: str) -> int:
+        return self.attrs[key][1] if key in self.attrs else self.attr_floor
+
+    @property
+    def version(self) -> int:
+        return max([*self.versions.values(), self.attr_floor, *(v for _, v in self.attrs.values())])
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        return {k: v for k, (v, _) in self.attrs.items() if v is not MISSING}
+
+    def visible(self) -> dict[str, Any] | None:
+        """What a reader sees (None for a tombstone)."""
+        if self.values["deleted"]:
+            return None
+        return {**{k: v for k, v in self.values.items() if k != "deleted"}, "attributes": self.attributes}
+
+    def columns(self) -> dict[str, Any]:
+        """STATE_COLUMNS with every version explicit (a valid encoding of the same state)."""
+        out: dict[str, Any] = {name: self.values[name] for name in ("sku", "name", "deleted", *OPTIONAL_FIELDS)}
+        out["attributes"] = self.attributes
+        out["version"] = self.version
+        for g in GROUPS:
+            out[f"v_{g}"] = self.versions[g]
+        out["v_attributes"] = None
+        out["attr_versions"] = {k: v for k, (_, v) in self.attrs.items()} or None
+        out["attr_floor"] = self.attr_floor
+        return out
+
+    # -- writes ------------------------------------------------------------------------------------
+
+    def set_group(self, group: str, values: dict[str, Any], version: int) -> bool:
+        """Set a field group where the write is newer; True if it took effect."""
+        if self.versions[group] >= version:
+            return False
+        for name in GROUP_VALUES[group]:
+            if name in values:
+                self.values[name] = values[name]
+        self.versions[group] = version
+        return True
+
+    def set_key(self, key: str, value: Any, version: int) -> bool:
+        if self.key_version(key) >= version:
+            return False
+        self.attrs[key] = (value, version)
+        return True
+
+    def reset_attributes(self, version: int) -> None:
+        """Every key absent as of ``version`` (a delete or a PUT), except keys written by newer versions."""
+        self.attrs = {k: (v, ver) for k, (v, ver) in self.attrs.items() if ver > version}
+        self.attr_floor = max(self.attr_floor, version)
+
+
+def default_group_values(group: str) -> dict[str, Any]:
+    if group == "name":
+        return {"deleted": True}
+    return {group: DEFAULTS[group]}

@@ -1,0 +1,45 @@
+"""``PostgresChunkLedger``: the ``ChunkLedger`` port on PostgreSQL (``upsert_chunk`` on this container's
+one reused connection)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import psycopg
+
+from product_importer.db.chunks import read_totals, upsert_chunk
+from product_importer.ingest.rows import RowError
+from product_importer.models import ChunkResult, ImportTotals
+
+
+class PostgresChunkLedger:
+    """``connection`` gives the container's one connection (reopened if it broke); ``upsert`` is the one
+    PostgreSQL transaction per chunk."""
+
+    def __init__(self, connection: Callable[[], psycopg.Connection],
+                 upsert: Callable[..., ChunkResult] = upsert_chunk) -> None:
+        self._connection = connection
+        self._upsert = upsert
+
+    def write_chunk(
+        self,
+        *,
+        import_id: str,
+        import_no: int,
+        chunk_no: int,
+        present_fields: Iterable[str],
+        rows: Sequence[tuple[Any, ...]],
+        errors: Sequence[RowError],
+        rows_seen: int,
+    ) -> ChunkResult:
+        return self._upsert(self._connection(), import_id=import_id, import_no=import_no, chunk_no=chunk_no,
+                            present_fields=present_fields, rows=rows, errors=errors, rows_seen=rows_seen)
+
+    def committed_totals(self, import_id: str) -> ImportTotals:
+        """The import's totals as PostgreSQL committed them (the read's transaction is ended: the
+        connection is reused)."""
+        conn = self._connection()
+        totals = read_totals(conn, import_id)
+        conn.rollback()
+        return totals

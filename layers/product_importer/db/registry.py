@@ -1,0 +1,158 @@
+"""The import registry: what PostgreSQL knows of each import (its number, mode, status, partner, undo day).
+
+The chunk transaction reads an import's status here and only writes while it is ``pending`` or
+``processing``; ``fail_import`` and the chunk that trips ``max_errors`` change it under the import's
+totals-row lock, which every chunk takes before it commits, so a chunk committing after the failure
+writes no product (docs/changes-and-undo.md).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+import psycopg
+
+WRITABLE = ("pending", "processing")
+DEFAULT_UNDO_RETENTION_DAYS = 30
+
+# Partitions known to exist, per database (a process talks to one database; tests to many).
+_partitions: set[tuple[str, date]] = set()
+
+
+@dataclass(frozen=True)
+class ImportInfo:
+    import_id: str
+    import_no: int
+    mode: str
+    status: str
+    partner: str | None
+    replace_scope: str | None
+    created_at: datetime
+    undo_day: date
+    undo_expired: bool
+    revert_state: str | None
+
+
+def undo_retention_days() -> int:
+    """``UNDO_RETENTION_DAYS`` (default 30): how long an import can be reverted."""
+    try:
+        return max(1, int(os.environ.get("UNDO_RETENTION_DAYS", DEFAULT_UNDO_RETENTION_DAYS)))
+    except ValueError:
+        return DEFAULT_UNDO_RETENTION_DAYS
+
+
+def register_import(
+    conn: psycopg.Connection,
+    import_id: str,
+    *,
+    import_no: int,
+    mode: Literal["import", "preview"] = "import",
+    partner: str | None = None,
+    replace_scope: Literal["all", "partner"] | None = None,
+    preview_of: str | None = None,
+    status: str = "processing",
+) -> None:
+    """Record a new import (idempotent: a second call for the same id changes nothing). Call it when the
+    import is created (API or drop), before its first chunk; ``upsert_chunk`` registers an unknown import
+    itself (mode from its ``mode`` argument, no partner) so older callers keep working. Commits."""
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO import_registry (import_id, import_no, mode, status, partner, replace_scope, preview_of)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (import_id) DO NOTHING",
+            (import_id, import_no, mode, status, partner, replace_scope, preview_of),
+        )
+        day = conn.execute("SELECT undo_day FROM import_registry WHERE import_id = %s", (import_id,)).fetchone()
+        if day is not None:
+            ensure_undo_partition(conn, day[0])
+
+
+def import_info(conn: psycopg.Connection, import_id: str) -> ImportInfo | None:
+    row = conn.execute(
+        "SELECT import_id, import_no, mode, status, partner, replace_scope, created_at, undo_day, undo_expired,"
+        " revert_state FROM import_registry WHERE import_id = %s",
+        (import_id,),
+    ).fetchone()
+    return ImportInfo(*row) if row else None
+
+
+def fail_import(conn: psycopg.Connection, import_id: str, reason: str) -> bool:
+    """Mark the import ``failed`` (from ``pending``/``processing``); True if this call changed it.
+
+    Takes the import's totals-row lock first, the lock every chunk takes before it commits: a chunk in
+    flight either commits before this (its rows stay) or sees ``failed`` and writes nothing. Commits."""
+    with conn.transaction():
+        _lock_totals(conn, import_id)
+        row = conn.execute(
+            "UPDATE import_registry SET status = 'failed', error = %s, finished_at = now()"
+            " WHERE import_id = %s AND status IN ('pending', 'processing') RETURNING 1",
+            (reason[:2000], import_id),
+        ).fetchone()
+    return row is not None
+
+
+def finish_import(conn: psycopg.Connection, import_id: str, status: Literal["completed", "previewed"]) -> bool:
+    """Record the import's end (``completed``, or ``previewed`` for a preview, whose overlay of
+    would-be product states is then dropped: its change records and counts stay). Idempotent. Commits."""
+    with conn.transaction():
+        _lock_totals(conn, import_id)
+        row = conn.execute(
+            "UPDATE import_registry SET status = %s, finished_at = now()"
+            " WHERE import_id = %s AND status IN ('pending', 'processing') RETURNING import_no, mode",
+            (status, import_id),
+        ).fetchone()
+        if row is not None and row[1] == "preview":
+            conn.execute("DELETE FROM preview_products WHERE import_no = %s", (row[0],))
+    return row is not None
+
+
+def discard_preview(conn: psycopg.Connection, import_id: str) -> None:
+    """Forget a preview's planned changes, counts and overlay (``DELETE /api/imports/{id}``). Commits."""
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT import_no FROM import_registry WHERE import_id = %s AND mode = 'preview'", (import_id,)
+        ).fetchone()
+        if row is None:
+            return
+        conn.execute("DELETE FROM preview_products WHERE import_no = %s", (row[0],))
+        conn.execute("DELETE FROM changes WHERE import_no = %s", (row[0],))
+        conn.execute("UPDATE import_registry SET status = 'discarded' WHERE import_id = %s", (import_id,))
+
+
+def _lock_totals(conn: psycopg.Connection, import_id: str) -> None:
+    conn.execute(
+        "INSERT INTO import_totals (import_id) VALUES (%s) ON CONFLICT (import_id) DO NOTHING", (import_id,)
+    )
+    conn.execute("SELECT 1 FROM import_totals WHERE import_id = %s FOR UPDATE", (import_id,))
+
+
+def ensure_undo_partition(conn: psycopg.Connection, day: date) -> None:
+    """The day partitions of ``undo`` and ``undo_lost`` for ``day`` (created once; cached per process)."""
+    key = (conn.info.dbname + "@" + conn.info.host + ":" + str(conn.info.port), day)
+    if key in _partitions:
+        return
+    suffix = day.strftime("%Y%m%d")
+    start, end = day.isoformat(), (day + timedelta(days=1)).isoformat()
+    for table in ("undo", "undo_lost"):
+        exists = conn.execute("SELECT to_regclass(%s)", (f"{table}_p{suffix}",)).fetchone()
+        if exists is None or exists[0] is None:
+            try:
+                with conn.transaction():
+                    conn.execute(
+                        f"CREATE TABLE IF NOT EXISTS {table}_p{suffix} PARTITION OF {table}"
+                        f" FOR VALUES FROM ('{start}') TO ('{end}')"
+                    )
+            except (psycopg.errors.DuplicateTable, psycopg.errors.UniqueViolation):
+                pass  # a concurrent registration created it
+    _partitions.add(key)
+
+
+def forget_partitions() -> None:
+    """Forget the partition cache (after ``purge_undo`` dropped some)."""
+    _partitions.clear()
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()

@@ -1,0 +1,153 @@
+"""From header names to a target per column (CONTRACT §1): mapping > profile > exact name > alias > leftmost.
+
+1. Columns without a name are ignored; of two columns with the same name the leftmost is used and the
+   others are ignored (with a warning).
+2. A mapping ``{"<header as written>": field | "attribute" | "ignore"}`` decides its columns first.
+3. The profile's table picks the column of each field it names (first present) and keeps the columns it
+   reserves as attributes; ``per_row`` fields take several columns, tried per row.
+4. Fields still without a column: the column named exactly like the field, else the leftmost alias.
+5. Every other named column is an attribute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from product_importer.ingest.errors import InvalidMappingError
+from product_importer.ingest.limits import FIELDS
+from product_importer.ingest.plan import ATTRIBUTE, IGNORE, TARGETS
+from product_importer.ingest.profiles import FIELD_BY_NAME, Profile, fold_name
+
+_SHOWN_NAME = 60  # characters of a header name quoted in a message
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    targets: tuple[str, ...]
+    fallbacks: tuple[tuple[str, tuple[int, ...]], ...]
+    family_column: int | None
+    warnings: tuple[str, ...]
+
+
+def shown(name: str) -> str:
+    """A header name as a message quotes it: in quotes, cut to 60 characters."""
+    return '"' + (name if len(name) <= _SHOWN_NAME else name[: _SHOWN_NAME - 1] + "…") + '"'
+
+
+def mapping_problems(mapping: Mapping[str, Any]) -> list[str]:
+    """Why a mapping cannot be used, for the API's 422 (empty when it is fine)."""
+    problems = []
+    for header, target in mapping.items():
+        if not isinstance(header, str) or not header.strip():
+            problems.append("mapping keys are header names (non-empty text)")
+        elif not isinstance(target, str) or target.strip().lower() not in TARGETS:
+            problems.append(
+                f"mapping of {shown(header)}: {str(target)[:40]!r} is not a field, 'attribute' or 'ignore'"
+            )
+    return problems
+
+
+def plan_columns(names: tuple[str, ...], profile: Profile, mapping: Mapping[str, Any] | None) -> ColumnPlan:
+    folded = [fold_name(name) for name in names]
+    targets: list[str | None] = [None] * len(names)
+    warnings: list[str] = []
+
+    first_of: dict[str, int] = {}
+    for i, key in enumerate(folded):
+        if not key or key in first_of:
+            targets[i] = IGNORE
+        else:
+            first_of[key] = i
+    for key, first in first_of.items():
+        copies = [i for i, k in enumerate(folded) if k == key]
+        if len(copies) > 1:
+            listed = ", ".join(str(i + 1) for i in copies)
+            warnings.append(
+                f"the column {shown(names[first])} appears {len(copies)} times (columns {listed}): "
+                "the leftmost is read, the others are ignored"
+            )
+
+    assigned: dict[str, int] = {}  # field -> column
+    if mapping:
+        _apply_mapping(names, folded, first_of, mapping, targets, assigned, warnings)
+
+    fallbacks: list[tuple[str, tuple[int, ...]]] = []
+    for field_name, spellings in profile.per_row.items():
+        if field_name in assigned:
+            continue
+        present = [first_of[k] for k in map(fold_name, spellings) if k in first_of and targets[first_of[k]] is None]
+        if present:
+            targets[present[0]] = field_name
+            assigned[field_name] = present[0]
+            for other in present[1:]:
+                targets[other] = IGNORE
+            if len(present) > 1:
+                fallbacks.append((field_name, tuple(present)))
+    for field_name, spellings in profile.columns.items():
+        if field_name in assigned:
+            continue
+        for key in map(fold_name, spellings):
+            column = first_of.get(key)
+            if column is not None and targets[column] is None:
+                targets[column] = field_name
+                assigned[field_name] = column
+                break
+    for key in map(fold_name, profile.attributes):
+        column = first_of.get(key)
+        if column is not None and targets[column] is None:
+            targets[column] = ATTRIBUTE
+
+    candidates: dict[str, list[int]] = {}
+    for i, key in enumerate(folded):
+        canonical = FIELD_BY_NAME.get(key)
+        if targets[i] is None and canonical is not None and canonical not in assigned:
+            candidates.setdefault(canonical, []).append(i)
+    for field_name in FIELDS:
+        found = candidates.get(field_name)
+        if found:
+            exact = [i for i in found if folded[i] == field_name]
+            targets[(exact or found)[0]] = field_name
+            assigned[field_name] = (exact or found)[0]
+
+    final = tuple(ATTRIBUTE if t is None else t for t in targets)
+    family_column = first_of.get(fold_name(profile.family)) if profile.family else None
+    return ColumnPlan(final, tuple(fallbacks), family_column, tuple(warnings))
+
+
+def _apply_mapping(
+    names: tuple[str, ...],
+    folded: list[str],
+    first_of: dict[str, int],
+    mapping: Mapping[str, Any],
+    targets: list[str | None],
+    assigned: dict[str, int],
+    warnings: list[str],
+) -> None:
+    problems = mapping_problems(mapping)
+    if problems:
+        raise InvalidMappingError("; ".join(problems[:5]))
+    by_written: dict[str, int] = {}
+    for i, name in enumerate(names):
+        by_written.setdefault(name, i)
+    chosen: list[tuple[int, str, str]] = []
+    for header, target in mapping.items():
+        column = by_written.get(header.strip())
+        if column is None:
+            column = first_of.get(fold_name(header))
+        if column is None:
+            warnings.append(f"the mapping names {shown(header)}, which the file's header does not have")
+            continue
+        chosen.append((column, header, target.strip().lower()))
+    for column, header, target in sorted(chosen):
+        if target in FIELDS:
+            if target in assigned:
+                warnings.append(
+                    f"the mapping sends {shown(header)} to {target}, which column {assigned[target] + 1} "
+                    "already feeds: it is kept as an attribute"
+                )
+                targets[column] = ATTRIBUTE
+                continue
+            assigned[target] = column
+        targets[column] = target

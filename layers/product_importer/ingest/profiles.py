@@ -1,0 +1,201 @@
+"""How each kind of file is read: the generic aliases and the platform profiles (CONTRACT §1), as data.
+
+A profile is a ``Profile`` table: which header names recognise the export, which column feeds each
+field, which columns stay attributes, the value words it adds, and which of the few named row rules
+apply (skip rows, families that inherit from their first row, variant names from options, parents,
+undoing an exporter's escaping). The rules themselves are implemented once, in ``ingest.rules``; a
+fourth platform is one more table in ``PROFILES``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from product_importer.ingest.errors import UnknownProfileError
+from product_importer.ingest.limits import FIELDS
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+_MARKERS = re.compile(r"[\s*#]+$")  # template markers: "Name *", "Reference #"
+_INVISIBLE = str.maketrans("", "", "\ufeff\u200b\u200c\u200d\u2060")
+
+
+def fold_name(name: str) -> str:
+    """The comparison form of a header name (CONTRACT §1): trimmed (non-breaking spaces too), lower
+    case, runs of space, ``_`` and ``-`` as one space, without a trailing ``*`` or ``#`` marker."""
+    folded = name.translate(_INVISIBLE).strip().lower()
+    folded = _MARKERS.sub("", folded)
+    return _SEPARATORS.sub(" ", folded).strip()
+
+
+# ---- the generic rules: a field's own name and its aliases ---------------------------------------------
+
+ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "sku": (
+            "product sku",
+            "item sku",
+            "product code",
+            "variant sku",
+            "reference",
+            "ref",
+            "item number",
+            "article number",
+            "part number",
+        ),
+        "name": ("title", "product name", "product title", "item name"),
+        "description": ("body", "body html", "body (html)", "long description"),
+        "price": ("unit price", "variant price", "regular price"),
+        "currency": (),
+        "quantity": ("qty", "stock", "inventory", "inventory quantity", "variant inventory qty"),
+        "active": ("enabled", "published", "status"),
+        "brand": ("vendor", "brands"),
+        "category": ("product type", "categories"),
+        "barcode": ("gtin", "upc", "ean", "isbn", "variant barcode"),
+    }
+)
+
+# folded name -> canonical field; a field's own name is an alias of itself.
+FIELD_BY_NAME: Mapping[str, str] = MappingProxyType(
+    {fold_name(alias): canonical for canonical, aliases in ALIASES.items() for alias in (canonical, *aliases)}
+)
+assert set(ALIASES) == set(FIELDS)
+
+# The words ``active`` understands in every file (any case, trimmed); a profile may add its own.
+ACTIVE_WORDS: Mapping[str, bool] = MappingProxyType(
+    {
+        "": True,
+        "true": True,
+        "1": True,
+        "yes": True,
+        "y": True,
+        "false": False,
+        "0": False,
+        "no": False,
+        "n": False,
+        "active": True,  # the ``status`` column of Shopify and others
+        "draft": False,
+        "archived": False,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One way of reading a file. Column names are compared folded (``fold_name``)."""
+
+    name: str
+    signature: tuple[str, ...] = ()  # all of these header names: the file is this platform's export
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # field -> columns, first present wins
+    per_row: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # field -> columns, first non-empty
+    attributes: tuple[str, ...] = ()  # columns kept as attributes even where an alias would match
+    active_words: Mapping[str, bool] = field(default_factory=dict)  # added to ACTIVE_WORDS
+    # The named row rules (ingest.rules), each off unless the table sets it:
+    skip_without: str | None = None  # a row whose cell of this field is empty is no product: skipped
+    skip_with: tuple[str, ...] = ()  # a row with a non-empty cell in one of these columns: skipped
+    family: str | None = None  # rows with the same value here are one family ...
+    inherit: tuple[str, ...] = ()  # ... whose empty cells in these columns take the family's first row's
+    options: tuple[str, ...] = ()  # option value columns: name becomes "<name> - <values joined by ' / '>"
+    lone_option: str | None = None  # ... unless the only option value is this one
+    parent: tuple[str, str] | None = None  # (parent column, id column): an empty name takes the parent's
+    unescape_formulas: bool = False  # "'=…", "'+…", "'-…", "'@…": the exporter's apostrophe removed
+    literal_newlines: tuple[str, ...] = ()  # columns (and the description) where a literal \n is a line break
+
+    @property
+    def folded_signature(self) -> frozenset[str]:
+        return frozenset(map(fold_name, self.signature))
+
+
+GENERIC = Profile("generic")
+
+SHOPIFY = Profile(
+    "shopify",
+    signature=("Handle", "Title", "Variant SKU"),
+    columns={
+        "sku": ("Variant SKU",),
+        "name": ("Title",),
+        "description": ("Body (HTML)",),
+        "brand": ("Vendor",),
+        "category": ("Type", "Product Category"),
+        "price": ("Variant Price",),
+        "quantity": ("Variant Inventory Qty",),
+        "barcode": ("Variant Barcode",),
+    },
+    per_row={"active": ("Status", "Published")},  # Status wins: draft and archived are inactive
+    attributes=("Product Category",),
+    skip_without="sku",  # extra images, option-only rows
+    family="Handle",
+    inherit=("Title", "Body (HTML)", "Vendor", "Type", "Product Category", "Published", "Status"),
+    options=("Option1 Value", "Option2 Value", "Option3 Value"),
+    lone_option="Default Title",
+)
+
+WOOCOMMERCE = Profile(
+    "woocommerce",
+    signature=("ID", "Type", "SKU", "Regular price"),
+    columns={
+        "sku": ("SKU",),
+        "name": ("Name",),
+        "description": ("Description",),
+        "price": ("Regular price",),
+        "category": ("Categories",),
+        "brand": ("Brands",),
+        "barcode": ("GTIN, UPC, EAN, or ISBN",),
+        "quantity": ("Stock",),
+        "active": ("Published",),
+    },
+    attributes=("Type", "Sale price", "Parent", "ID"),
+    active_words={"-1": False},  # 1 published, 0 private, -1 draft
+    parent=("Parent", "ID"),
+    unescape_formulas=True,
+    literal_newlines=("Description", "Short description"),
+)
+
+MAGENTO = Profile(
+    "magento",
+    signature=("sku", "store_view_code", "product_type"),
+    columns={
+        "sku": ("sku",),
+        "name": ("name",),
+        "description": ("description",),
+        "price": ("price",),
+        "category": ("categories",),
+        "quantity": ("qty",),
+        "active": ("product_online",),
+    },
+    attributes=("product_type", "store_view_code"),
+    active_words={"2": False},  # 1 enabled, 2 disabled
+    skip_with=("store_view_code",),  # store-view overrides never overwrite the default row
+)
+
+PROFILES: Mapping[str, Profile] = MappingProxyType(
+    {p.name: p for p in (GENERIC, SHOPIFY, WOOCOMMERCE, MAGENTO)}
+)
+
+
+def profile_named(name: str) -> Profile:
+    try:
+        return PROFILES[name.strip().lower()]
+    except KeyError:
+        raise UnknownProfileError(f"unknown profile {name[:40]!r}: use one of {', '.join(PROFILES)}") from None
+
+
+def lookup(name: str) -> Profile:
+    """The profile a plan names (generic for a name no longer known)."""
+    return PROFILES.get(name, GENERIC)
+
+
+def recognise(names: tuple[str, ...] | list[str]) -> Profile:
+    """The platform whose export this header is (all of its signature names present), else generic."""
+    folded = set(map(fold_name, names))
+    for profile in PROFILES.values():
+        if profile.signature and profile.folded_signature <= folded:
+            return profile
+    return GENERIC
+
+
+def active_words(profile: Profile) -> dict[str, Any]:
+    return {**ACTIVE_WORDS, **profile.active_words}

@@ -1,0 +1,169 @@
+"""The few named row rules a profile table can switch on (``ingest.profiles.Profile``), in one place.
+
+They run on a chunk's well-formed records (lists of cells, changed in place) before the column-wise
+validation, in this order: undo the exporter's escaping, skip store-view rows, inherit from the family's
+first row, skip rows that are no product, name variants after their options, take the parent's name.
+A profile that switches none of them costs nothing: ``RowRules.for_plan`` returns None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from product_importer.ingest.plan import FilePlan
+from product_importer.ingest.profiles import Profile, fold_name, lookup
+
+FORMULA_TRIGGERS = frozenset("=+-@")
+FamilyContext = Mapping[str, Any]  # {"key": family key, "values": {header name as written: cell}}
+
+
+def _columns(plan: FilePlan, names: Sequence[str]) -> list[int]:
+    first: dict[str, int] = {}
+    for i, name in enumerate(plan.names):
+        first.setdefault(fold_name(name), i)
+    return [first[k] for k in map(fold_name, names) if k in first]
+
+
+def _column(plan: FilePlan, name: str | None) -> int | None:
+    found = _columns(plan, [name]) if name else []
+    return found[0] if found else None
+
+
+class RowRules:
+    """A profile's row rules resolved to this file's columns."""
+
+    def __init__(self, plan: FilePlan, profile: Profile) -> None:
+        field_index = plan.field_index
+        self.unescape = profile.unescape_formulas
+        newline_columns = set(_columns(plan, profile.literal_newlines))
+        if profile.literal_newlines and "description" in field_index:
+            newline_columns.add(field_index["description"])
+        self.newline_columns = sorted(newline_columns)
+        self.skip_with = _columns(plan, profile.skip_with)
+        self.family = plan.family_column
+        self.inherit = _columns(plan, profile.inherit) if self.family is not None else []
+        self.inherit_names = [plan.names[i] for i in self.inherit]
+        self.skip_without = field_index.get(profile.skip_without) if profile.skip_without else None
+        self.options = _columns(plan, profile.options)
+        self.lone_option = profile.lone_option
+        self.name = field_index.get("name")
+        self.sku = field_index.get("sku")
+        self.parent = _column(plan, profile.parent[0]) if profile.parent else None
+        self.own_id = _column(plan, profile.parent[1]) if profile.parent else None
+
+    @staticmethod
+    def for_plan(plan: FilePlan) -> RowRules | None:
+        rules = RowRules(plan, lookup(plan.profile))
+        return rules if rules.active else None
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.unescape or self.newline_columns or self.skip_with or self.inherit
+            or self.skip_without is not None or self.options or self.parent is not None
+        )
+
+    def apply(
+        self, records: list[list[str]], numbers: Sequence[int], context: FamilyContext | None
+    ) -> tuple[list[list[str]], list[int], int]:
+        """Apply the rules: ``(records kept, their row numbers, rows skipped)``."""
+        if self.unescape:
+            for record in records:
+                for i, cell in enumerate(record):
+                    if cell[:1] == "'" and cell[1:2] in FORMULA_TRIGGERS:
+                        record[i] = cell[1:]
+        for column in self.newline_columns:
+            for record in records:
+                if "\\n" in record[column]:
+                    record[column] = literal_newlines(record[column])
+        if self.inherit:
+            self._inherit(records, context)
+        parents = self._parents(records) if self.parent is not None and self.name is not None else None
+
+        kept: list[list[str]] = []
+        kept_numbers: list[int] = []
+        skipped = 0
+        for record, number in zip(records, numbers, strict=True):
+            if any(record[c].strip() for c in self.skip_with) or (
+                self.skip_without is not None and not record[self.skip_without].strip()
+            ):
+                skipped += 1
+                continue
+            if self.options and self.name is not None:
+                self._name_after_options(record)
+            if parents is not None:
+                self._name_after_parent(record, parents)
+            kept.append(record)
+            kept_numbers.append(number)
+        return kept, kept_numbers, skipped
+
+    # ---- families (Shopify): a family's rows inherit the empty cells of its first row --------------------
+
+    def _inherit(self, records: list[list[str]], context: FamilyContext | None) -> None:
+        assert self.family is not None
+        firsts: dict[str, list[str]] = {}
+        if context and context.get("key"):
+            values = context.get("values") or {}
+            firsts[str(context["key"])] = [str(values.get(name, "")) for name in self.inherit_names]
+        family, inherit = self.family, self.inherit
+        for record in records:
+            key = record[family].strip()
+            if not key:
+                continue
+            first = firsts.get(key)
+            if first is None:
+                firsts[key] = [record[c] for c in inherit]
+                continue
+            for column, value in zip(inherit, first, strict=True):
+                if not record[column].strip():
+                    record[column] = value
+
+    def context_of(self, record: Sequence[str]) -> dict[str, Any] | None:
+        if self.family is None or self.family >= len(record) or not record[self.family].strip():
+            return None
+        values = {name: record[c] for name, c in zip(self.inherit_names, self.inherit, strict=True) if record[c]}
+        return {"key": record[self.family].strip(), "values": values}
+
+    def _name_after_options(self, record: list[str]) -> None:
+        assert self.name is not None
+        options = [value for c in self.options if (value := record[c].strip())]
+        title = record[self.name].strip()
+        if not options or not title or (len(options) == 1 and options[0] == self.lone_option):
+            return
+        record[self.name] = f"{title} - {' / '.join(options)}"
+
+    # ---- parents (WooCommerce): a variation without a name takes its parent's ----------------------------
+
+    def _parents(self, records: list[list[str]]) -> dict[str, str]:
+        assert self.name is not None
+        names: dict[str, str] = {}
+        for record in records:
+            name = record[self.name].strip()
+            if not name:
+                continue
+            if self.own_id is not None and (own := record[self.own_id].strip()):
+                names.setdefault(f"id:{own}", name)
+            if self.sku is not None and (sku := record[self.sku].strip()):
+                names.setdefault(sku.lower(), name)
+        return names
+
+    def _name_after_parent(self, record: list[str], parents: dict[str, str]) -> None:
+        assert self.name is not None and self.parent is not None
+        if record[self.name].strip():
+            return
+        reference = record[self.parent].strip()
+        if not reference:
+            return
+        if reference[:3].lower() == "id:":
+            name = parents.get(f"id:{reference[3:].strip()}")
+        else:
+            name = parents.get(reference.lower())
+        if name:
+            record[self.name] = name
+
+
+def literal_newlines(value: str) -> str:
+    r"""WooCommerce's exporter writes line breaks as a literal ``\n`` and a literal ``\n`` as ``\\n``;
+    undone as its importer does."""
+    return "\\\\n".join(part.replace("\\n", "\n") for part in value.split("\\\\n"))

@@ -1,0 +1,253 @@
+"""The value rules of CONTRACT §1, one converter per field, each run over a whole column at once.
+
+A converter takes every cell of one column and returns ``(values, [(cell index, message)])``. The fast
+path is C-level (``map``, ``min``/``max``, one regex search over the joined column); only a column that
+fails it is walked cell by cell, to find the offenders and say how to fix each.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from product_importer.ingest.limits import (
+    DEFAULT_CURRENCY,
+    MAX_DESCRIPTION,
+    MAX_NAME,
+    MAX_PRICE_DECIMALS,
+    MAX_PRICE_DIGITS,
+    MAX_QUANTITY,
+    MAX_SHORT_TEXT,
+    MAX_SKU,
+)
+
+# A column rule: all cells of one column -> (values, [(cell index, message)]).
+Converter = Callable[[Sequence[str]], tuple[list[Any], list[tuple[int, str]]]]
+Problems = list[tuple[int, str]]
+
+# ISO 4217 (list one, 2025) plus codes withdrawn recently enough to linger in exports.
+CURRENCY_CODES = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN
+    BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD
+    FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS
+    KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN
+    MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR
+    SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD
+    USN UYI UYU UYW UZS VED VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU
+    XTS XUA XXX YER ZAR ZMW ZWG ZWL
+    """.split()  # noqa: SIM905 - a table reads better than 180 quoted strings
+)
+CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₩": "KRW",
+                    "₽": "RUB", "₺": "TRY", "₪": "ILS", "R$": "BRL", "CHF": "CHF", "kr": "SEK", "zł": "PLN"}
+
+_PRICE = re.compile(r"(?:[0-9]+(?:\.[0-9]{1,4})?)?")  # empty allowed: the default
+_PRICE_COMMA = re.compile(r"[0-9]+,[0-9]{1,4}")  # a decimal comma, read in ';' and tab files
+_QUANTITY = re.compile(r"[0-9]*")
+_INTEGRAL = re.compile(r"([0-9]+)(?:[.,]0*)?")  # 3, 3.0, 12.00 (3,0 only in ';' and tab files)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A spreadsheet's scientific notation: digits, an optional decimal part, E, a sign, digits.
+_SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+)?[eE][+-][0-9]+")
+_SCIENTIFIC_LINE = re.compile(r"^[0-9]+(?:[.,][0-9]+)?[eE][+-][0-9]+$", re.MULTILINE)
+_FLOAT_BARCODE = re.compile(r"[0-9]+\.0+")  # pandas & co. wrote an integer column as floats
+_FLOAT_BARCODE_LINE = re.compile(r"^[0-9]+\.0+$", re.MULTILINE)
+_NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
+_SYMBOL_AROUND = re.compile(r"^([^\d\s.,+-]{1,3})\s*(.+?)$|^(.+?)\s*([^\d\s.,]{1,3})$")
+_THOUSANDS_COMMA = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")  # 1,299.00
+_THOUSANDS_DOT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")  # 1.299,00
+_THOUSANDS_SPACE = re.compile(r"[0-9]{1,3}(?:[ \u00a0\u202f'’][0-9]{3})+(?:[.,][0-9]+)?")  # 1 299,00  1'299.00
+
+
+def text(field: str, *, required: bool, limit: int, no_control: bool = False, spreadsheet_number: bool = False,
+         float_suffix: bool = False) -> Converter:
+    """Trimmed text of at most ``limit`` characters; empty is an error if required, else None.
+
+    ``spreadsheet_number``: a value in scientific notation is refused (a spreadsheet rounded the
+    digits away). ``float_suffix``: digits followed by ``.0`` are refused (a program wrote a number
+    column as decimals).
+    """
+    too_long = f"{field} is longer than {limit} characters"
+
+    def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
+        values: list[Any] = list(map(str.strip, cells))
+        shortest = min(map(len, values))
+        fine = max(map(len, values)) <= limit and (not required or shortest > 0)
+        if fine and no_control:
+            fine = all(map(str.isprintable, values))
+        joined = "\n".join(values) if spreadsheet_number or float_suffix else ""
+        if fine and spreadsheet_number:
+            fine = _SCIENTIFIC_LINE.search(joined) is None
+        if fine and float_suffix:
+            fine = _FLOAT_BARCODE_LINE.search(joined) is None
+        bad: Problems = []
+        if not fine:
+            for i, value in enumerate(values):
+                if not value:
+                    if required:
+                        bad.append((i, f"{field} is required"))
+                elif len(value) > limit:
+                    bad.append((i, f"{too_long} ({len(value):,})"))
+                elif no_control and _CONTROL.search(value):
+                    bad.append((i, f"{field} contains control characters (tabs, line breaks)"))
+                elif spreadsheet_number and _SCIENTIFIC.fullmatch(value):
+                    bad.append((i, f"{field} {value} is in scientific notation: a spreadsheet rounded "
+                                   "its digits away; format the column as text and export again"))
+                elif float_suffix and _FLOAT_BARCODE.fullmatch(value):
+                    bad.append((i, f"{field} {value} ends in .0: a program wrote it as a decimal "
+                                   f"number; write {value.partition('.')[0]}"))
+        if not required and shortest == 0:
+            values = [value or None for value in values]
+        return values, bad
+
+    return convert
+
+
+def description(cells: Sequence[str]) -> tuple[list[Any], Problems]:
+    values: list[Any] = [None if not cell or cell.isspace() else cell for cell in cells]
+    bad: Problems = []
+    if max(map(len, cells)) > MAX_DESCRIPTION:
+        bad = [
+            (i, f"description is longer than {MAX_DESCRIPTION:,} characters ({len(value):,})")
+            for i, value in enumerate(values)
+            if value is not None and len(value) > MAX_DESCRIPTION
+        ]
+    return values, bad
+
+
+def price(decimal_comma: bool) -> Converter:
+    """Decimal >= 0, at most 4 decimals, '.' as the separator (or ',' in ';' and tab files)."""
+
+    def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
+        values = list(map(str.strip, cells))
+        if all(map(_PRICE.fullmatch, values)) and max(map(len, values)) <= MAX_PRICE_DIGITS:
+            return [value or None for value in values], []
+        out: list[Any] = []
+        bad: Problems = []
+        for i, value in enumerate(values):
+            if decimal_comma and _PRICE_COMMA.fullmatch(value):
+                value = value.replace(",", ".")
+            if not _PRICE.fullmatch(value):
+                bad.append((i, price_problem(value, decimal_comma)))
+            elif len(value.partition(".")[0]) > MAX_PRICE_DIGITS:
+                bad.append((i, f"price has more than {MAX_PRICE_DIGITS} digits before the decimal point"))
+            out.append(value or None)
+        return out, bad
+
+    return convert
+
+
+def price_problem(value: str, decimal_comma: bool) -> str:
+    """What is wrong with a price cell, and how to write it."""
+    point = "," if decimal_comma else "."
+    around = _SYMBOL_AROUND.match(value)
+    if around is not None:
+        symbol, number = (around.group(1), around.group(2)) if around.group(1) else (around.group(4), around.group(3))
+        code = symbol.upper() if symbol.upper() in CURRENCY_CODES else CURRENCY_SYMBOLS.get(symbol)
+        if _NUMBER.fullmatch(number) or _THOUSANDS_COMMA.fullmatch(number) or _THOUSANDS_DOT.fullmatch(number):
+            where = f"put {code} in the currency column" if code else "put the currency's code in the currency column"
+            return f"price {value}: remove the currency symbol and write {number}; {where}"
+    if value.startswith("-") and _NUMBER.fullmatch(value[1:]):
+        return "price must be 0 or more"
+    if decimal_comma and _THOUSANDS_DOT.fullmatch(value):
+        plain = value.replace(".", "")
+        return f"price {value}: remove the thousands separator: write {plain}"
+    if _THOUSANDS_COMMA.fullmatch(value):
+        plain = value.replace(",", "")
+        if "." in value or decimal_comma:
+            return f"price {value}: remove the thousands separator: write {plain}"
+        return (f"price {value}: remove the thousands separator ({plain}); a decimal comma is read only "
+                f"in files separated by ';' or tab, here write decimals with a point ({value.replace(',', '.')})")
+    if _THOUSANDS_SPACE.fullmatch(value):
+        return f"price {value}: remove the thousands separator: write {re.sub(r'[^0-9.,]', '', value)}"
+    if not decimal_comma and _PRICE_COMMA.fullmatch(value):
+        return (f"price {value}: this file is comma-separated, so decimals need a point: write "
+                f"{value.replace(',', '.')} (a decimal comma is read only in files separated by ';' or tab)")
+    if re.fullmatch(r"[0-9]+[.,][0-9]{5,}", value):
+        return f"price {value} has more than {MAX_PRICE_DECIMALS} decimal places"
+    return f"price must be a number >= 0 with at most {MAX_PRICE_DECIMALS} decimals, like 12{point}50"
+
+
+def currency(cells: Sequence[str]) -> tuple[list[Any], Problems]:
+    values = [cell.strip().upper() or DEFAULT_CURRENCY for cell in cells]
+    if set(values) <= CURRENCY_CODES and all(map(str.isascii, cells)):
+        return values, []
+    bad: Problems = []
+    # upper() makes ASCII of a few other letters (dotless i -> "I"): the cell itself must be ASCII
+    for i, value in enumerate(values):
+        if value not in CURRENCY_CODES or not cells[i].isascii():
+            code = CURRENCY_SYMBOLS.get(cells[i].strip())
+            hint = f"write {code}, not the symbol" if code else "like USD"
+            bad.append((i, f"currency must be a 3-letter ISO 4217 code, {hint}"))
+    return values, bad
+
+
+def quantity(decimal_comma: bool) -> Converter:
+    """Integer >= 0; an integral decimal (``3.0``) counts."""
+
+    def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
+        values = list(map(str.strip, cells))
+        if all(map(_QUANTITY.fullmatch, values)) and max(map(len, values)) <= 18:  # < 10**18: fits a bigint
+            return [int(value) if value else 0 for value in values], []
+        numbers: list[Any] = []
+        bad: Problems = []
+        for i, value in enumerate(values):
+            integral = _INTEGRAL.fullmatch(value)
+            if integral is not None and ("," not in value or decimal_comma):
+                digits = integral.group(1)
+                if len(digits.lstrip("0")) > 19 or int(digits) > MAX_QUANTITY:
+                    bad.append((i, f"quantity is larger than {MAX_QUANTITY}"))
+                    numbers.append(0)
+                else:
+                    numbers.append(int(digits))
+                continue
+            numbers.append(0)
+            if not value:
+                numbers[-1] = 0
+                continue
+            bad.append((i, quantity_problem(value, decimal_comma)))
+        return numbers, bad
+
+    return convert
+
+
+def quantity_problem(value: str, decimal_comma: bool) -> str:
+    if value.startswith("-") and _NUMBER.fullmatch(value[1:]):
+        return "quantity must be 0 or more"
+    if not decimal_comma and re.fullmatch(r"[0-9]+,0{0,2}", value):
+        return (f"quantity {value}: this file is comma-separated, so a decimal comma is not read here: "
+                f"write {value.partition(',')[0]}")
+    if _THOUSANDS_COMMA.fullmatch(value) or _THOUSANDS_SPACE.fullmatch(value) or _THOUSANDS_DOT.fullmatch(value):
+        return f"quantity {value}: remove the thousands separator: write {re.sub(r'[^0-9]', '', value)}"
+    if _NUMBER.fullmatch(value):
+        return f"quantity must be a whole number >= 0 ({value} is not)"
+    return "quantity must be a whole number >= 0, like 12"
+
+
+def active(words: Mapping[str, bool]) -> Converter:
+    accepted = "/".join(w for w in words if w)
+    message = f"active must be one of {accepted} (any case)"
+
+    def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
+        values = list(map(words.get, map(str.lower, map(str.strip, cells))))
+        if None not in values:
+            return values, []
+        return values, [(i, message) for i, value in enumerate(values) if value is None]
+
+    return convert
+
+
+def converters(decimal_comma: bool, active_words: Mapping[str, bool]) -> dict[str, Converter]:
+    return {
+        "sku": text("sku", required=True, limit=MAX_SKU, no_control=True, spreadsheet_number=True),
+        "name": text("name", required=True, limit=MAX_NAME),
+        "description": description,
+        "price": price(decimal_comma),
+        "currency": currency,
+        "quantity": quantity(decimal_comma),
+        "active": active(active_words),
+        "brand": text("brand", required=False, limit=MAX_SHORT_TEXT),
+        "category": text("category", required=False, limit=MAX_SHORT_TEXT),
+        "barcode": text("barcode", required=False, limit=MAX_SHORT_TEXT, spreadsheet_number=True,
+                        float_suffix=True),
+    }

@@ -1,0 +1,112 @@
+"""The ports of the pipeline: what the domain (``pipeline/``) asks of the outside world, as protocols.
+
+The domain types its parameters with these and never with an adapter, so a test passes an in-memory
+fake (``tests/unit/fakes.py``) without ``# type: ignore``, and an adapter can be swapped without
+touching the domain. The adapters that implement them:
+
+| port           | adapter (module)                                   | built by              |
+| -------------- | -------------------------------------------------- | --------------------- |
+| ``ObjectStore``  | ``S3ObjectStore`` (``storage``)                      | ``runtime.object_store``  |
+| ``MessageQueue`` | ``SqsMessageQueue`` (``storage``)                    | ``runtime.queue``         |
+| ``ProgressStore``| ``DynamoProgressStore`` (``progress``)               | ``runtime.progress_store``|
+| ``ChunkLedger``  | ``PostgresChunkLedger`` (``db.ledger``)              | ``runtime.chunk_ledger``  |
+
+A method added to an adapter that the domain calls belongs here too (and in the fake).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
+
+from product_importer.models import ChunkResult, Import, ImportTotals
+
+if TYPE_CHECKING:
+    from product_importer.ingest.rows import RowError
+    from product_importer.storage import ObjectInfo
+
+
+@runtime_checkable
+class ObjectStore(Protocol):
+    """Read access to uploaded files, always pinned to one version (S3)."""
+
+    def head(self, bucket: str, key: str, version_id: str | None) -> ObjectInfo:
+        """Size, ETag and version; ``ObjectGoneError`` if the object (version) no longer exists."""
+        ...
+
+    def read_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int) -> bytes:
+        """Bytes ``[start, end)`` of the pinned version."""
+        ...
+
+    def stream_from(self, bucket: str, key: str, version_id: str | None, start: int) -> BinaryIO:
+        """A streaming body from ``start`` to the end (memory stays flat)."""
+        ...
+
+
+@runtime_checkable
+class MessageQueue(Protocol):
+    """One queue that takes JSON messages (SQS)."""
+
+    def send_all(self, bodies: Iterable[dict[str, Any]]) -> int:
+        """Send every body (in batches as the queue allows); returns how many were sent."""
+        ...
+
+
+@runtime_checkable
+class ProgressStore(Protocol):
+    """The Import objects (DynamoDB): every write conditional, status only forward, counted once."""
+
+    def create(self, imp: Import, *, import_no: int, bucket: str, key: str, version_id: str | None = None) -> bool:
+        """Create the import; False if one with this id already exists."""
+        ...
+
+    def start(self, import_id: str, *, version_id: str | None, etag: str | None) -> bool:
+        """pending → processing, pinning the object version; False for a duplicate event."""
+        ...
+
+    def set_totals(self, import_id: str, *, chunks_total: int, rows_total: int) -> bool: ...
+
+    def record_totals(self, import_id: str, totals: ImportTotals) -> bool:
+        """An absolute snapshot of the committed totals; only ever moves forward."""
+        ...
+
+    def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
+        """After a chunk: record the totals and complete the import if they are its last."""
+        ...
+
+    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None) -> bool:
+        """processing → completed, once, by whoever first sees every chunk done."""
+        ...
+
+    def fail(self, import_id: str, reason: str) -> bool:
+        """pending/processing → failed with a reason, once."""
+        ...
+
+    def get_item(self, import_id: str) -> dict[str, Any] | None:
+        """The raw item (Import fields plus import_no, bucket, object_key, …)."""
+        ...
+
+    def get(self, import_id: str) -> Import | None: ...
+
+    def list(self, *, limit: int = 50, cursor: str | None = None) -> tuple[list[Import], str | None]:
+        """Newest first, paged with an opaque cursor."""
+        ...
+
+
+@runtime_checkable
+class ChunkLedger(Protocol):
+    """Where a chunk's effect is committed exactly once (PostgreSQL: products, row errors, ledger row
+    and the import's totals in one transaction; a chunk already in the ledger is a no-op that returns
+    what was recorded)."""
+
+    def write_chunk(
+        self,
+        *,
+        import_id: str,
+        import_no: int,
+        chunk_no: int,
+        present_fields: Iterable[str],
+        rows: Sequence[tuple[Any, ...]],
+        errors: Sequence[RowError],
+        rows_seen: int,
+    ) -> ChunkResult: ...

@@ -1,0 +1,306 @@
+"""The value rules of CONTRACT §1, field by field, and messages that say how to fix a value."""
+
+from __future__ import annotations
+
+import pytest
+from product_importer.ingest import FIELDS, ROW_FIELDS, ParsedChunk, RowError, parse_chunk, sniff
+
+from tests.csv_samples import csv_bytes, product, products_csv
+
+
+def parse(data: bytes) -> ParsedChunk:
+    plan = sniff(data)
+    return parse_chunk(data[plan.data_start :], plan, 1)
+
+
+def one_row(delimiter: str = ",", **cells: str) -> dict[str, object]:
+    """Parse one full product row (cells override a valid product) and return it by ROW_FIELDS name."""
+    result = parse(products_csv([product(**cells)], FIELDS, delimiter=delimiter))
+    assert result.errors == [], result.errors
+    (row,) = result.rows
+    return dict(zip(ROW_FIELDS, row, strict=True))
+
+
+def errors_for(delimiter: str = ",", **cells: str) -> list[RowError]:
+    result = parse(products_csv([product(**cells)], FIELDS, delimiter=delimiter))
+    assert result.rows == []
+    return result.errors
+
+
+def test_empty_optional_cells_take_the_field_defaults():
+    row = one_row(description="", price="", currency="", quantity="", active="", brand="", category="", barcode="")
+
+    assert [row[f] for f in ("description", "price", "currency", "quantity", "active")] == [None, None, "USD", 0, True]
+    assert (row["brand"], row["category"], row["barcode"]) == (None, None, None)
+
+
+def test_whitespace_only_optional_cells_are_empty_non_breaking_spaces_too():
+    row = one_row(description=" \t ", price=" ", currency="  ", quantity="\u00a0", active=" ", brand="\u00a0 ")
+
+    assert [row[f] for f in ("description", "price", "currency", "quantity", "active", "brand")] == [
+        None, None, "USD", 0, True, None,
+    ]
+
+
+# ---- sku and the texts ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sku", ["A", "ab-1", "x" * 64, " padded ", "ÄÖÜ-ß", "a b", "0001234", "12E45", "1.5E"])
+def test_good_skus(sku: str):
+    row = one_row(sku=sku)
+
+    assert row["sku"] == sku.strip()
+    assert row["sku_key"] == sku.strip().lower()
+
+
+@pytest.mark.parametrize(
+    ("sku", "message"),
+    [
+        ("", "sku is required"),
+        ("   ", "sku is required"),
+        ("x" * 65, "sku is longer than 64 characters"),
+        ("a\tb", "sku contains control characters"),
+        ("a\x7fb", "sku contains control characters"),
+        ("a\nb", "sku contains control characters"),
+    ],
+)
+def test_bad_skus(sku: str, message: str):
+    (error,) = errors_for(sku=sku)
+
+    assert (error.row, error.column, error.value) == (1, "sku", sku)
+    assert error.message.startswith(message)
+
+
+@pytest.mark.parametrize("value", ["3.01762E+12", "1E+11", "9.12345678E+12", "4.006381e+12", "1,5E-03"])
+@pytest.mark.parametrize("field", ["sku", "barcode"])
+def test_scientific_notation_in_sku_or_barcode_is_refused_as_spreadsheet_damage(field: str, value: str):
+    (error,) = errors_for(**{field: value})
+
+    assert error.column == field
+    assert "scientific notation" in error.message and "spreadsheet" in error.message
+    assert "text" in error.message  # how to fix: format the column as text
+
+
+def test_scientific_notation_elsewhere_is_just_text():
+    row = one_row(name="3.01762E+12", brand="1E+11")
+
+    assert (row["name"], row["brand"]) == ("3.01762E+12", "1E+11")
+
+
+def test_leading_zeros_are_kept_and_make_another_product():
+    result = parse(b"sku,name,barcode\n000123,a,0012345678905\n123,b,\n")
+
+    assert [(r[2], r[12 - 1]) for r in result.rows] == [("000123", "0012345678905"), ("123", None)]
+
+
+@pytest.mark.parametrize("barcode", ["4006381333931.0", "12345678905.00"])
+def test_a_barcode_written_as_a_float_is_refused(barcode: str):
+    (error,) = errors_for(barcode=barcode)
+
+    assert error.column == "barcode"
+    assert f"write {barcode.partition('.')[0]}" in error.message
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("", "name is required"), ("n" * 256, "name is longer than 255 characters")]
+)
+def test_bad_names(name: str, message: str):
+    (error,) = errors_for(name=name)
+
+    assert (error.column, error.sku) == ("name", "SKU-00001")
+    assert error.message.startswith(message)
+
+
+def test_a_name_of_255_characters_is_fine():
+    assert one_row(name="n" * 255)["name"] == "n" * 255
+
+
+def test_description_up_to_65535_characters_not_bytes():
+    assert one_row(description="d" * 65_535)["description"] == "d" * 65_535
+    assert one_row(description="é" * 65_535)["description"] == "é" * 65_535  # 131,070 bytes
+    (error,) = errors_for(description="d" * 65_536)
+
+    assert error.column == "description"
+    assert "65,535" in error.message and "65,536" in error.message
+    assert error.value == "d" * 200  # values in errors are cut to 200 characters
+
+
+def test_a_description_longer_than_the_csv_modules_field_limit_is_a_row_error_not_a_crash():
+    (error,) = errors_for(description="d" * 200_000)
+
+    assert error.column == "description"
+
+
+@pytest.mark.parametrize("field", ["brand", "category", "barcode"])
+def test_short_texts_are_trimmed_and_at_most_255_characters(field: str):
+    assert one_row(**{field: "  x  "})[field] == "x"
+    assert one_row(**{field: "x" * 255})[field] == "x" * 255
+    (error,) = errors_for(**{field: "x" * 256})
+
+    assert error.column == field
+    assert error.message.startswith(f"{field} is longer than 255 characters")
+
+
+# ---- price ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("price", ["0", "12", "12.5", "12.50", "0.0001", " 3.99 ", "007.10", "1" * 15, "5.0"])
+def test_good_prices(price: str):
+    assert one_row(price=price)["price"] == price.strip()
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+@pytest.mark.parametrize(("price", "stored"), [("12,50", "12.50"), ("8,9", "8.9"), ("15.00", "15.00"), ("25", "25")])
+def test_a_decimal_comma_in_semicolon_and_tab_files(delimiter: str, price: str, stored: str):
+    assert one_row(delimiter=delimiter, price=price)["price"] == stored
+
+
+@pytest.mark.parametrize(
+    ("price", "delimiter", "fix"),
+    [
+        ("$149.00", ",", "remove the currency symbol and write 149.00; put USD in the currency column"),
+        ("149.00 €", ",", "put EUR in the currency column"),
+        ("EUR 12,50", ";", "write 12,50; put EUR"),
+        ("£5", ",", "put GBP"),
+        ("1,299.00", ",", "remove the thousands separator: write 1299.00"),
+        ("1.299,00", ";", "remove the thousands separator: write 1299,00"),
+        ("1 299,00", ";", "remove the thousands separator"),
+        ("1\u00a0299,00", "\t", "remove the thousands separator"),
+        ("12,50", ",", "decimals need a point: write 12.50"),
+        ("1,000", ",", "remove the thousands separator (1000)"),
+        ("-1", ",", "price must be 0 or more"),
+        ("12.34567", ",", "more than 4 decimal places"),
+        ("12,34567", ";", "more than 4 decimal places"),
+        ("abc", ",", "like 12.50"),
+        ("abc", ";", "like 12,50"),
+    ],
+)
+def test_a_bad_price_says_how_to_fix_it(price: str, delimiter: str, fix: str):
+    (error,) = errors_for(delimiter=delimiter, price=price)
+
+    assert (error.column, error.value) == ("price", price)
+    assert fix in error.message
+
+
+@pytest.mark.parametrize("price", ["+1", "1e3", ".5", "5.", "٣", "12..5", "1,2,3"])
+def test_other_bad_prices(price: str):
+    (error,) = errors_for(price=price)
+
+    assert error.column == "price"
+    assert "price" in error.message
+
+
+def test_a_price_with_more_than_15_integer_digits_is_refused():
+    (error,) = errors_for(price="1" * 16)
+
+    assert error.column == "price"
+
+
+# ---- currency, quantity, active ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("currency", "stored"), [("USD", "USD"), ("eur", "EUR"), (" gbp ", "GBP"), ("Jpy", "JPY")])
+def test_good_currencies(currency: str, stored: str):
+    assert one_row(currency=currency)["currency"] == stored
+
+
+@pytest.mark.parametrize("currency", ["US", "USDD", "XYZ", "12$", "€", "\u0131nr", "US D"])
+def test_bad_currencies(currency: str):
+    (error,) = errors_for(currency=currency)
+
+    assert error.column == "currency"
+    assert "ISO 4217" in error.message
+
+
+def test_a_currency_symbol_is_answered_with_its_code():
+    (error,) = errors_for(currency="€")
+
+    assert "write EUR" in error.message
+
+
+@pytest.mark.parametrize(
+    ("quantity", "stored"),
+    [("0", 0), ("42", 42), (" 7 ", 7), ("0007", 7), ("9223372036854775807", 2**63 - 1), ("3.0", 3), ("12.00", 12),
+     ("1.", 1)],
+)
+def test_good_quantities_integral_decimals_too(quantity: str, stored: int):
+    assert one_row(quantity=quantity)["quantity"] == stored
+
+
+def test_an_integral_decimal_comma_quantity_in_a_semicolon_file():
+    assert one_row(delimiter=";", quantity="3,0")["quantity"] == 3
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        ("-1", "0 or more"),
+        ("+1", "whole number"),
+        ("3.5", "whole number >= 0 (3.5 is not)"),
+        ("1,000", "remove the thousands separator: write 1000"),
+        ("3,0", "decimal comma is not read here: write 3"),  # a comma file
+        ("1e3", "whole number"),
+        ("٣", "whole number"),
+        ("many", "whole number"),
+        ("9223372036854775808", "larger than"),
+        ("9" * 5000, "larger than"),
+    ],
+)
+def test_bad_quantities(quantity: str, message: str):
+    (error,) = errors_for(quantity=quantity)
+
+    assert error.column == "quantity"
+    assert message in error.message
+
+
+@pytest.mark.parametrize(
+    ("active", "stored"),
+    [("true", True), ("TRUE", True), ("1", True), ("yes", True), ("Y", True), ("false", False), ("False", False),
+     ("0", False), ("NO", False), ("n", False), (" no ", False), ("active", True), ("Draft", False),
+     ("ARCHIVED", False)],
+)
+def test_good_active_values(active: str, stored: bool):
+    assert one_row(active=active)["active"] is stored
+
+
+@pytest.mark.parametrize("active", ["maybe", "t", "f", "2", "-1", "on", "off"])
+def test_bad_active_values(active: str):
+    (error,) = errors_for(active=active)
+
+    assert error.column == "active"
+    assert "true/false" not in error.message or "yes" in error.message
+
+
+def test_status_is_an_alias_of_active_with_its_words():
+    result = parse(b"sku,name,status\nA,x,active\nB,y,draft\nC,z,archived\n")
+
+    assert [r[8] for r in result.rows] == [True, False, False]
+
+
+# ---- rows with several problems ------------------------------------------------------------------------
+
+
+def test_every_failing_cell_of_a_row_is_reported_in_column_order():
+    errors = errors_for(price="-1", quantity="x", active="maybe", name="")
+
+    assert [e.column for e in errors] == ["name", "price", "quantity", "active"]
+    assert {e.row for e in errors} == {1}
+    assert all(e.sku == "SKU-00001" for e in errors)
+
+
+def test_a_bad_row_does_not_stop_its_neighbours():
+    products = [product(1), product(2, price="-1"), product(3), product(4, sku=""), product(5)]
+
+    result = parse(products_csv(products, FIELDS))
+
+    assert [r[0] for r in result.rows] == [1, 3, 5]
+    assert [(e.row, e.column, e.sku) for e in result.errors] == [(2, "price", "SKU-00002"), (4, "sku", None)]
+    assert (result.rows_seen, result.rows_failed) == (5, 2)
+
+
+def test_values_of_a_windows_1252_file():
+    data = csv_bytes([["sku", "name", "price"], ["A", "Café Crème – “Spécial” ™", "5"]]).decode().encode("cp1252")
+
+    (row,) = parse(data).rows
+
+    assert row[3] == "Café Crème – “Spécial” ™"
