@@ -130,6 +130,12 @@ def test_the_app_role_does_the_daily_work_and_no_ddl(
         # a temporary table (the chunk staging table) is not DDL on the schema
         app.execute("CREATE TEMP TABLE scratch (id int)")
         app.rollback()
+        # and the undo data's day partitions come and go only through the owner's two functions
+        partitions = "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'undo'"
+        assert (app.execute(partitions).fetchone() or (0,))[0] >= 1  # the chunk above made today's
+        (dropped,) = app.execute("SELECT pi_drop_undo_partitions(current_date + 2)").fetchone() or (0,)
+        assert dropped >= 2 and (app.execute(partitions).fetchone() or (1,))[0] == 0
+        app.commit()
 
 
 def test_ensure_roles_resets_passwords_to_the_secrets(cluster: Cluster) -> None:
