@@ -2,6 +2,7 @@
 
 UPLOAD_PREFIX = "uploads/"
 DROP_PREFIX = "incoming/"
+EXPORT_PREFIX = "exports/"  # files the API writes for download (errors.csv over the inline limit)
 
 
 def upload_key(import_id: str) -> str:

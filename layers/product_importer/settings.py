@@ -71,7 +71,12 @@ class Settings(CommonSettings):
 
     chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk")
     max_upload_bytes: PositiveInt = 5 * GIB
-    upload_url_expires_s: PositiveInt = 3600
+    upload_url_expires_s: PositiveInt = Field(default=900, le=900, description="presigned POST lifetime (≤ 15 min)")
+    download_url_expires_s: PositiveInt = Field(default=300, le=3600, description="presigned GET of an export")
+    errors_csv_inline_max_bytes: PositiveInt = Field(
+        default=5 * 1024 * 1024,
+        description="AWS: an errors.csv up to this size is the response itself; a larger one is written to "
+                    "S3 and answered with a 303 to a presigned GET (Lambda responses stop at 6 MB)")
     object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
     chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
     static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")
