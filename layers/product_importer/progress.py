@@ -32,8 +32,18 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    plain = {k: _de.deserialize(v) for k, v in item.items()}
-    return {k: int(v) if isinstance(v, Decimal) else v for k, v in plain.items()}  # counts are integers
+    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers as JSON numbers: integers where integral (counts), nested maps and lists too."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(v) for v in value]
+    return value
 
 
 def import_from_item(item: dict[str, Any]) -> Import:
@@ -223,23 +233,3 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         raise CursorError("invalid cursor")
     return value
 
-
-def table_definition(name: str) -> dict[str, Any]:
-    """The progress table's shape (local stack and tests; CDK declares the same)."""
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "kind", "AttributeType": "S"},
-            {"AttributeName": "created_sort", "AttributeType": "S"},
-        ],
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [{
-            "IndexName": LIST_INDEX,
-            "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
-                          {"AttributeName": "created_sort", "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"},
-        }],
-        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    }

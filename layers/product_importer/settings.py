@@ -63,7 +63,7 @@ class Settings(CommonSettings):
     chunks_queue_url: str
     chunks_dlq_url: str
     webhooks_queue_url: str
-    finished_queue_url: str = Field(default="", description="finished imports: search refresh + webhook fan-out")
+    finished_queue_url: str = Field(description="finished imports: search refresh + webhook fan-out")
     progress_table: str
     connections_table: str
     websocket_url: str = Field(description="what the UI connects to (/api/config)")
@@ -71,7 +71,12 @@ class Settings(CommonSettings):
 
     chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk")
     max_upload_bytes: PositiveInt = 5 * GIB
-    upload_url_expires_s: PositiveInt = 3600
+    upload_url_expires_s: PositiveInt = Field(default=900, le=900, description="presigned POST lifetime (≤ 15 min)")
+    download_url_expires_s: PositiveInt = Field(default=300, le=3600, description="presigned GET of an export")
+    errors_csv_inline_max_bytes: PositiveInt = Field(
+        default=5 * 1024 * 1024,
+        description="AWS: an errors.csv up to this size is the response itself; a larger one is written to "
+                    "S3 and answered with a 303 to a presigned GET (Lambda responses stop at 6 MB)")
     object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
     chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
     static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")

@@ -106,6 +106,9 @@ def app() -> Iterator[FastAPI]:
         deps.db: _reached,
         deps.pool: _reached,
         deps.progress: _reached,
+        deps.imports: _reached,
+        deps.jobs: _reached,
+        deps.transfers: _reached,
     })
 
     async def reached(_request: Request, _exc: Exception) -> JSONResponse:
