@@ -29,7 +29,7 @@ asgi = Mangum(app, lifespan="off")
 @tracer.capture_lambda_handler(capture_response=False)  # a response can be megabytes (errors.csv)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response: dict[str, Any] = asgi(event, context)
+    response: dict[str, Any] = asgi(event, context)  # type: ignore[arg-type]  # two typings of one object
     if int(response.get("statusCode", 0)) >= 500:
         metrics.add_metric(name="ApiServerErrors", unit=MetricUnit.Count, value=1)
     correlation_id = logger.get_correlation_id()
