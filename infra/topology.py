@@ -1,12 +1,19 @@
 """The one description of how the system is wired: which handler runs on which trigger, with what limits.
 
 Both the CDK app (``infra/cdk``) and the local stack (``infra/local``) read this module, so the cloud
-and the laptop cannot drift apart. Plain data only: no AWS or CDK imports here.
+and the laptop cannot drift apart: functions and triggers, queues and their dead-letter queues, table
+shapes, the environment variables the functions read, the bucket's key prefixes, the metrics namespace.
+Plain data only: no AWS or CDK imports here. What the deployed code itself needs at run time (the key
+prefixes) lives in the package (``product_importer.naming``) and is re-exported here, since a Lambda
+has no ``infra/``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
 
 
 @dataclass(frozen=True)
@@ -84,11 +91,18 @@ class FunctionSpec:
         return "handler.handler"
 
 
-# S3 ObjectCreated under these prefixes (suffix .csv) is sent to the object-events queue.
-UPLOAD_PREFIX = "uploads/"
-DROP_PREFIX = "incoming/"
+# S3 ObjectCreated under these prefixes (suffix .csv) is sent to the object-events queue: uploads/<import
+# id>.csv (presigned POSTs) and incoming/<partner>/… (partner drops).
 WATCHED_PREFIXES = (UPLOAD_PREFIX, DROP_PREFIX)
 CSV_SUFFIX = ".csv"
+
+# Powertools Metrics: every function is its own service, all in this namespace (CDK's dashboard and alarms
+# read it; the local stack sets it too).
+METRICS_NAMESPACE = "ProductImporter"
+
+# A message that failed maxReceiveCount times waits this long in its dead-letter queue (the SQS maximum:
+# time to investigate and redrive).
+DLQ_RETENTION_DAYS = 14
 
 SPLITTER_TIMEOUT_S = 900
 CONSUMER_TIMEOUT_S = 120
@@ -191,3 +205,86 @@ TABLES = {
         "indexes": {"by_import": {"partition_key": "import_id", "projection": "KEYS_ONLY"}},
     },
 }
+
+
+def table_definition(table: str, name: str) -> dict[str, Any]:
+    """``TABLES[table]`` as a DynamoDB ``CreateTable`` request for the physical table ``name`` (the local stack
+    and the tests create their tables with it; CDK declares the same from ``TABLES``). TTL is set apart
+    (``UpdateTimeToLive``)."""
+    spec = TABLES[table]
+    indexes: dict[str, dict[str, str]] = spec.get("indexes", {})  # type: ignore[assignment]
+    keys = [str(spec["partition_key"])]
+    for index in indexes.values():
+        keys += [index["partition_key"], *([index["sort_key"]] if "sort_key" in index else [])]
+    definition: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in dict.fromkeys(keys)],
+        "KeySchema": [{"AttributeName": spec["partition_key"], "KeyType": "HASH"}],
+    }
+    if indexes:
+        definition["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index_name,
+                "KeySchema": [
+                    {"AttributeName": index["partition_key"], "KeyType": "HASH"},
+                    *([{"AttributeName": index["sort_key"], "KeyType": "RANGE"}] if "sort_key" in index else []),
+                ],
+                "Projection": {"ProjectionType": index.get("projection", "ALL")},
+            }
+            for index_name, index in indexes.items()
+        ]
+    if "stream" in spec:
+        definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec["stream"]}
+    return definition
+
+
+# Environment variables the functions receive (read by product_importer.settings.Settings, whose field
+# names they are): CDK sets them from its resources, the local stack from the emulator's.
+ENV_DB_SECRET_ARN = "DB_SECRET_ARN"
+ENV_DB_PROXY_ENDPOINT = "DB_PROXY_ENDPOINT"
+ENV_DB_NAME = "DB_NAME"
+ENV_UPLOADS_BUCKET = "UPLOADS_BUCKET"
+ENV_OBJECT_EVENTS_QUEUE_URL = "OBJECT_EVENTS_QUEUE_URL"
+ENV_CHUNKS_QUEUE_URL = "CHUNKS_QUEUE_URL"
+ENV_CHUNKS_DLQ_URL = "CHUNKS_DLQ_URL"
+ENV_WEBHOOKS_QUEUE_URL = "WEBHOOKS_QUEUE_URL"
+ENV_FINISHED_QUEUE_URL = "FINISHED_QUEUE_URL"
+ENV_PROGRESS_TABLE = "PROGRESS_TABLE"
+ENV_CONNECTIONS_TABLE = "CONNECTIONS_TABLE"
+ENV_WEBSOCKET_URL = "WEBSOCKET_URL"
+ENV_WEBSOCKET_MANAGEMENT_URL = "WEBSOCKET_MANAGEMENT_URL"
+ENV_CHUNK_ROWS = "CHUNK_ROWS"
+ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
+ENV_CHUNK_MAX_RECEIVES = "CHUNK_MAX_RECEIVES"
+ENV_OBJECT_EVENTS_MAX_RECEIVES = "OBJECT_EVENTS_MAX_RECEIVES"
+ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENV_POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_LOG_LEVEL = "LOG_LEVEL"
+# Sign-in (only in stages with authEnabled): the api function and the WebSocket $connect authorizer.
+ENV_AUTH_USER_POOL_ID = "AUTH_USER_POOL_ID"
+ENV_AUTH_CLIENT_ID = "AUTH_CLIENT_ID"
+ENV_AUTH_DOMAIN = "AUTH_DOMAIN"
+
+# The resources every function of FUNCTIONS is told about (Settings requires them: their names and URLs
+# differ between the laptop and the cloud).
+RESOURCE_ENV = (
+    ENV_UPLOADS_BUCKET,
+    ENV_OBJECT_EVENTS_QUEUE_URL,
+    ENV_CHUNKS_QUEUE_URL,
+    ENV_CHUNKS_DLQ_URL,
+    ENV_WEBHOOKS_QUEUE_URL,
+    ENV_FINISHED_QUEUE_URL,
+    ENV_PROGRESS_TABLE,
+    ENV_CONNECTIONS_TABLE,
+    ENV_WEBSOCKET_URL,
+    ENV_WEBSOCKET_MANAGEMENT_URL,
+)
+
+
+def receive_limits_env() -> dict[str, str]:
+    """The handlers mark an import failed on the last delivery before the DLQ: the same number as the queue."""
+    return {
+        ENV_CHUNK_MAX_RECEIVES: str(QUEUES["chunks"].max_receive_count),
+        ENV_OBJECT_EVENTS_MAX_RECEIVES: str(QUEUES["object-events"].max_receive_count),
+    }

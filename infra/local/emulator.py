@@ -9,12 +9,64 @@ Only the emulator process is patched; handlers talk to it through boto3 exactly 
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
+from infra.local.net import wait_for_port
+
 RECENT_OBJECTS = 3
+
+
+class EmulatorProcess:
+    """The emulator in a child process of its own (``python -m infra.local.emulator``), logging to
+    ``moto.log`` in the state directory."""
+
+    def __init__(self, host: str, port: int, state_dir: Path) -> None:
+        self.host, self.port, self.state_dir = host, port, state_dir
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        log = (self.state_dir / "moto.log").open("ab")
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local.emulator", "-H", self.host, "-p", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
+            preexec_fn=_die_with_parent,
+            start_new_session=True,  # Ctrl-C stops the stack, which saves state, then stops the emulator
+        )
+        wait_for_port(self.host, self.port, 30, "the AWS emulator (moto)")
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+
+
+def _die_with_parent() -> None:
+    """Runs in the emulator child: ask Linux to SIGTERM it when the stack's process dies abruptly."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def patch_moto() -> None:

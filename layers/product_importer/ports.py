@@ -17,13 +17,28 @@ A method added to an adapter that the domain calls belongs here too (and in the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
 from product_importer.models import ChunkResult, Import, ImportTotals
 
 if TYPE_CHECKING:
     from product_importer.ingest.rows import RowError
-    from product_importer.storage import ObjectInfo
+
+
+class ObjectGoneError(Exception):
+    """The object (or the pinned version) no longer exists."""
+
+
+class StorageError(Exception):
+    """Object storage or a queue failed in a way a retry may fix."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    etag: str
+    version_id: str | None
 
 
 @runtime_checkable

@@ -233,23 +233,3 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         raise CursorError("invalid cursor")
     return value
 
-
-def table_definition(name: str) -> dict[str, Any]:
-    """The progress table's shape (local stack and tests; CDK declares the same)."""
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "kind", "AttributeType": "S"},
-            {"AttributeName": "created_sort", "AttributeType": "S"},
-        ],
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [{
-            "IndexName": LIST_INDEX,
-            "KeySchema": [{"AttributeName": "kind", "KeyType": "HASH"},
-                          {"AttributeName": "created_sort", "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"},
-        }],
-        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
-    }

@@ -63,7 +63,7 @@ class Settings(CommonSettings):
     chunks_queue_url: str
     chunks_dlq_url: str
     webhooks_queue_url: str
-    finished_queue_url: str = Field(default="", description="finished imports: search refresh + webhook fan-out")
+    finished_queue_url: str = Field(description="finished imports: search refresh + webhook fan-out")
     progress_table: str
     connections_table: str
     websocket_url: str = Field(description="what the UI connects to (/api/config)")

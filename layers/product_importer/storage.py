@@ -1,31 +1,19 @@
 """Adapters for S3 (objects) and SQS (messages): ``S3ObjectStore`` and ``SqsMessageQueue`` implement the
 ``ObjectStore`` and ``MessageQueue`` ports (``product_importer.ports``) and turn ``ClientError`` into the
-domain errors below."""
+port's errors (``ObjectGoneError``, ``StorageError``, declared with the ports)."""
 
 from __future__ import annotations
 
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
 
+from product_importer.ports import ObjectGoneError, ObjectInfo, StorageError
 
-class ObjectGoneError(Exception):
-    """The object (or the pinned version) no longer exists."""
-
-
-class StorageError(Exception):
-    """S3 or SQS failed in a way a retry may fix."""
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    size: int
-    etag: str
-    version_id: str | None
+__all__ = ["ObjectGoneError", "ObjectInfo", "S3ObjectStore", "SqsMessageQueue", "StorageError"]
 
 
 class S3ObjectStore:

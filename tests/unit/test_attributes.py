@@ -100,6 +100,7 @@ def test_a_header_name_over_255_characters_fails_the_file_at_once():
     with pytest.raises(HeaderError, match="255"):
         sniff(b"sku,name," + b"n" * 256 + b"\nA,x,y\n")
     assert sniff(b"sku,name," + b"n" * 255 + b"\n").names[2] == "n" * 255
+    assert sniff(b"sku,name," + b"n" * 300 + b"\n", mapping={"n" * 300: "ignore"}).targets[2] == "ignore"
 
 
 # ---- the products API keeps the same limits ------------------------------------------------------------

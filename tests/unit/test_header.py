@@ -173,6 +173,13 @@ def test_a_sep_line_sets_the_delimiter_and_is_not_the_header(head: bytes, delimi
     assert plan.data_start == len(head)
 
 
+def test_a_first_column_that_only_starts_like_sep_is_the_header():
+    plan = plan_of("sep=x,sku,name\n1,A,b\n")
+
+    assert not plan.sep_hint
+    assert plan.names == ("sep=x", "sku", "name")
+
+
 def test_spans_of_the_header_after_a_bom_and_blank_lines():
     head = BOM + b"\r\n\nSKU,Title\r\nA-1,x\r\n"
 

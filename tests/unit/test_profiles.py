@@ -9,8 +9,8 @@ import pytest
 from product_importer.ingest import ROW_FIELDS, ParsedChunk, parse_chunk, sniff
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.profiles import PROFILES, Profile, fold_name, recognise
-from product_importer.ingest.rows import family_context, family_key, read_records
-from product_importer.ingest.rules import literal_newlines
+from product_importer.ingest.rows import family_context, family_key, parse_rows, read_records
+from product_importer.ingest.rules import PRICED_ROWS_SKIPPED, literal_newlines
 
 from tests.csv_samples import csv_bytes
 
@@ -127,6 +127,15 @@ def test_shopify_variants_inherit_from_their_familys_first_row_and_are_named_aft
     assert found["TEE-M-BLUE"]["price"] == "11"
     assert (found["MUG"]["name"], found["MUG"]["brand"], found["MUG"]["active"]) == ("Mug", "Other", False)
     assert (parsed.rows_seen, parsed.rows_skipped) == (3, 1)  # the image-only row
+    assert parsed.warnings == []
+
+
+def test_a_priced_shopify_row_without_a_sku_is_skipped_with_a_warning():
+    _, parsed = read([SHOPIFY, shopify_row(handle="tee", title="Tee", variant_price="25"),
+                      shopify_row(handle="tee", variant_sku="T-S", option1_value="S")])
+
+    assert (len(parsed.rows), parsed.rows_skipped) == (1, 1)
+    assert parsed.warnings == [PRICED_ROWS_SKIPPED]
 
 
 def test_status_wins_over_published_and_draft_or_archived_are_inactive():
@@ -167,6 +176,28 @@ def test_a_family_that_spans_chunks_inherits_through_the_family_context():
     assert [(r[2], r[3], r[9], r[8]) for r in second.rows] == [("M", "Tee - M", "Acme", False),
                                                                ("L", "Tee - L", "Acme", False)]
     assert [e.message for e in without.errors] == ["name is required", "name is required"]
+
+
+def test_batches_of_a_range_pass_the_open_family_on_through_family_tail():
+    rows = [SHOPIFY] + [
+        shopify_row(handle=f"h{f}", title=f"T{f}" if v == 0 else "", vendor="Acme" if v == 0 else "",
+                    option1_value=size, variant_sku=f"{f}-{size}")
+        for f in range(3) for v, size in enumerate("SML")
+    ]
+    data = csv_bytes(rows)
+    plan = sniff(data)
+    records = [r.cells or [] for r in read_records(data[plan.data_start :], plan, 1)]
+
+    whole = parse_rows([list(r) for r in records], plan, 1)
+    parts, tail = [], None
+    for i in range(0, len(records), 2):
+        part = parse_rows([list(r) for r in records[i : i + 2]], plan, 1 + i, family_context=tail)
+        parts.append(part)
+        tail = part.family_tail
+
+    assert ParsedChunk.combine(parts).rows == whole.rows
+    assert [r[3] for r in whole.rows] == [f"T{f} - {s}" for f in range(3) for s in "SML"]
+    assert tail == {"key": "h2", "values": {"Title": "T2", "Vendor": "Acme"}}
 
 
 # ---- WooCommerce -----------------------------------------------------------------------------------------

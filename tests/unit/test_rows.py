@@ -19,7 +19,7 @@ from product_importer.ingest import (
     sniff,
 )
 from product_importer.ingest.plan import ENCODING_HINT
-from product_importer.ingest.rows import read_records
+from product_importer.ingest.rows import parse_rows, read_records
 
 from tests.csv_samples import csv_bytes, product, products_csv
 
@@ -255,6 +255,32 @@ def test_parse_records_detects_undecodable_bytes_and_nul():
 
     assert [r[2] for r in result.rows] == ["C"]
     assert [(e.row, e.column) for e in result.errors] == [(1, "name"), (2, "sku")]
+
+
+def test_parse_rows_takes_batches_as_the_byte_level_reads_them():
+    plan = sniff(b"sku,name,price\n")
+    records = [["A", "x", "1"], [], [], ["B", "y", "caf\udce9"], ["C", "z\x00", "3"], ["D", "w", "4"]]
+
+    result = parse_rows(records, plan, 11, broken={2: ("unterminated quote", 'E,"never')})
+
+    assert [r[0] for r in result.rows] == [11, 16]
+    assert [(e.row, e.column, e.value) for e in result.errors] == [
+        (13, None, 'E,"never'), (14, "price", "caf\ufffd"), (15, "name", "z\ufffd"),
+    ]
+    assert (result.rows_seen, result.rows_skipped) == (5, 1)
+
+
+def test_batches_combine_into_the_parse_of_the_whole():
+    data = b"sku,name,price\nA,x,1\n\nB,y,bad\nC,z,3\n,,\nD,w,4\n"
+    plan = sniff(data)
+    records = [r.cells or [] for r in read_records(data[plan.data_start :], plan, 1)]
+
+    whole = parse_rows([list(r) for r in records], plan, 1)
+    parts = ParsedChunk.combine(
+        parse_rows([list(r) for r in records[i : i + 2]], plan, 1 + i) for i in range(0, len(records), 2)
+    )
+
+    assert parts == whole
 
 
 @given(

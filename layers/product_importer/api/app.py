@@ -14,6 +14,7 @@ from product_importer.api import deps, errors, imports, mappings, products, webh
 from product_importer.api.errors import NotFoundError
 from product_importer.api.guard import InputGuard
 from product_importer.api.permissions import PUBLIC
+from product_importer.naming import DROP_PREFIX
 from product_importer.settings import Settings
 
 
@@ -39,7 +40,7 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
                                 "max_upload_bytes": settings.max_upload_bytes}
         if settings.local_mode:
             body.update(s3_endpoint=settings.aws_endpoint_url, uploads_bucket=settings.uploads_bucket,
-                        drop_prefix="incoming/")
+                        drop_prefix=DROP_PREFIX)
         body["auth"] = sign_in_config(settings)
         return body
 

@@ -27,8 +27,8 @@ from product_importer.models import (
     SplitRequest,
     utcnow,
 )
+from product_importer.naming import upload_key
 from product_importer.pipeline.jobs import ImportJobs
-from product_importer.pipeline.splitter import upload_key
 from product_importer.transfers import PresignedPost, Transfers
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,14 @@ from product_importer.ingest.errors import EmptyFileError, HeaderError, MissingC
 from product_importer.ingest.header import read_header, resolve_header, sniff
 from product_importer.ingest.limits import FIELDS
 from product_importer.ingest.plan import FilePlan, Record
-from product_importer.ingest.rows import ROW_FIELDS, ParsedChunk, RowError, parse_chunk, parse_records
+from product_importer.ingest.rows import (
+    ROW_FIELDS,
+    ParsedChunk,
+    RowError,
+    parse_chunk,
+    parse_records,
+    parse_rows,
+)
 
 Header = FilePlan  # the name before the plan
 
@@ -28,6 +35,7 @@ __all__ = [
     "RowError",
     "parse_chunk",
     "parse_records",
+    "parse_rows",
     "read_header",
     "resolve_header",
     "sniff",

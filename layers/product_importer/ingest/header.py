@@ -42,7 +42,7 @@ from product_importer.ingest.limits import (
     MAX_HEADER_COLUMNS,
     REQUIRED_FIELDS,
 )
-from product_importer.ingest.plan import ENCODING_HINT, SNIFF_BYTES, FilePlan
+from product_importer.ingest.plan import ATTRIBUTE, ENCODING_HINT, SNIFF_BYTES, FilePlan
 from product_importer.ingest.profiles import Profile, fold_name, profile_named, recognise
 
 __all__ = [
@@ -69,7 +69,8 @@ _CR = 0x0D
 _LF = 0x0A
 _SPECIAL = re.compile(rb'["\r\n]')
 _BLANK_LINES = re.compile(rb"(?:\r\n|\r|\n)*")
-_SEP_LINE = re.compile(rb'"?sep=([^"\r\n])"?[^\r\n]*?(\r\n|\r|\n|$)', re.IGNORECASE)
+# Excel's hint: "sep=X" alone on the first line (a spreadsheet may write it back quoted, with delimiters)
+_SEP_LINE = re.compile(rb'"?sep=([^"\r\n])"?[^\S\r\n]*(?:\1[^\S\r\n]*)*(?:\r\n|\r|\n|$)', re.IGNORECASE)
 _QUOTED_PART = re.compile(r'"[^"]*"')  # what the delimiter count ignores ("" inside is two such parts)
 _SHOWN_HEADERS = 15
 
@@ -134,19 +135,18 @@ def sniff(
         raise HeaderTooLargeError(
             f"the header has {len(names):,} columns; at most {MAX_HEADER_COLUMNS:,} are allowed"
         )
-    for column, name in enumerate(names, start=1):
-        if len(name) > MAX_ATTRIBUTE_NAME:
-            raise HeaderNameTooLongError(
-                f"the name of column {column} is {len(name):,} characters long; at most "
-                f"{MAX_ATTRIBUTE_NAME} are allowed: {shown(name)}"
-            )
-
     saved = None if mapping is not None else choose_saved_mapping(names, saved_mappings, drop_key)
     if saved is not None:
         mapping = saved.get("mapping") or {}
         profile = profile or saved.get("profile")
     chosen_profile: Profile = profile_named(profile) if profile else recognise(names)
     columns = plan_columns(names, chosen_profile, mapping)
+    for column, (name, target) in enumerate(zip(names, columns.targets, strict=True), start=1):
+        if len(name) > MAX_ATTRIBUTE_NAME and target == ATTRIBUTE:
+            raise HeaderNameTooLongError(
+                f"the name of column {column} is {len(name):,} characters long; an attribute name has at "
+                f"most {MAX_ATTRIBUTE_NAME}: shorten it, or map the column to ignore: {shown(name)}"
+            )
     warnings = list(columns.warnings)
     if detected.invalid_utf8:
         warnings.append(ENCODING_HINT)

@@ -22,15 +22,23 @@ package's ``header``/``rows``/``profiles``/``suggest``). Kept stable; change it 
    all-blank rows (they are skipped and counted, CONTRACT §1). A record ends at LF, CRLF or a lone CR
    outside quotes; the final terminator of the file does not start a record. Blank lines before the
    header and the ``sep=`` line are not data rows.
-5. The consumer calls ``rows.parse_chunk(data, plan, first_row, family_context=…)`` (fast path: the bytes
-   of whole records) or ``rows.parse_records(records, plan, family_context=…)`` with ``Record`` tuples
-   for byte ranges where the byte level had to cut records itself (cap, broken quote). Both return a
-   ``ParsedChunk``: ``rows_seen`` = imported + failed rows, ``rows_skipped`` apart, so
-   ``rows_processed += rows_seen + rows_skipped``.
+5. The consumer parses with one of (all return a ``ParsedChunk``):
+   - ``rows.parse_chunk(data, plan, first_row, family_context=…)``: the bytes of whole records (the fast
+     path; a quote still open at the end of ``data`` fails its line and reading resumes at the next);
+   - ``rows.parse_rows(records, plan, first_row, broken={i: (message, excerpt)}, lossy=…, has_nul=…,
+     family_context=…)``: records the byte level already split into cells (``[]`` for a blank line and
+     for a record it rejected as a whole, e.g. an unterminated quote or a record over 1 MiB);
+   - ``rows.parse_records(records, plan, family_context=…)`` with ``Record`` tuples (the same, one tuple
+     per record). ``rows.read_records(data, plan, first_row)`` is how parse_chunk reads bytes.
+   ``rows_seen`` = imported + failed rows, ``rows_skipped`` apart: ``rows_processed += rows_seen +
+   rows_skipped``. ``warnings``: constant strings for the import's warnings (deduplicate).
+   Batches of one range parsed one after another: pass each one's ``family_tail`` as the next one's
+   ``family_context``, and ``ParsedChunk.combine(parts)`` gives the range's result.
 6. Families (Shopify): ``plan.family_column`` is the column whose value groups rows (``Handle``), or None.
    The splitter keeps a family in one chunk where it can; when a chunk starts inside a family, it passes
-   ``family_context = rows.family_context(first_record_of_that_family, plan)`` (a small JSON dict) so
-   the chunk's rows inherit from the family's first row.
+   ``family_context = rows.family_context(first_record_of_that_family, plan)`` (a small JSON dict,
+   ``{"key", "values": {header name: cell}}``; ``rows.family_key(cells, plan)`` gives a record's
+   family) so the chunk's rows inherit from the family's first row.
 """
 
 from __future__ import annotations

@@ -9,13 +9,25 @@ A profile that switches none of them costs nothing: ``RowRules.for_plan`` return
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.profiles import Profile, fold_name, lookup
 
 FORMULA_TRIGGERS = frozenset("=+-@")
+PRICED_ROWS_SKIPPED = (
+    "rows without a SKU were skipped although they have a price (a platform row without a SKU is no "
+    "product): give them a SKU to import them"
+)
 FamilyContext = Mapping[str, Any]  # {"key": family key, "values": {header name as written: cell}}
+
+
+class Applied(NamedTuple):
+    records: list[list[str]]  # the records that are products, changed by the rules
+    numbers: list[int]  # their row numbers
+    skipped: int  # rows the rules skipped
+    warnings: list[str]
+    family_tail: dict[str, Any] | None  # the family open at the end, as a family context
 
 
 def _columns(plan: FilePlan, names: Sequence[str]) -> list[int]:
@@ -49,6 +61,7 @@ class RowRules:
         self.lone_option = profile.lone_option
         self.name = field_index.get("name")
         self.sku = field_index.get("sku")
+        self.price = field_index.get("price")
         self.parent = _column(plan, profile.parent[0]) if profile.parent else None
         self.own_id = _column(plan, profile.parent[1]) if profile.parent else None
 
@@ -66,8 +79,8 @@ class RowRules:
 
     def apply(
         self, records: list[list[str]], numbers: Sequence[int], context: FamilyContext | None
-    ) -> tuple[list[list[str]], list[int], int]:
-        """Apply the rules: ``(records kept, their row numbers, rows skipped)``."""
+    ) -> Applied:
+        """Apply the rules to consecutive records (``context``: the family open before the first)."""
         if self.unescape:
             for record in records:
                 for i, cell in enumerate(record):
@@ -77,18 +90,21 @@ class RowRules:
             for record in records:
                 if "\\n" in record[column]:
                     record[column] = literal_newlines(record[column])
-        if self.inherit:
-            self._inherit(records, context)
+        family_tail = self._inherit(records, context) if self.inherit else None
         parents = self._parents(records) if self.parent is not None and self.name is not None else None
 
         kept: list[list[str]] = []
         kept_numbers: list[int] = []
         skipped = 0
+        warnings: list[str] = []
         for record, number in zip(records, numbers, strict=True):
-            if any(record[c].strip() for c in self.skip_with) or (
-                self.skip_without is not None and not record[self.skip_without].strip()
-            ):
+            if any(record[c].strip() for c in self.skip_with):
                 skipped += 1
+                continue
+            if self.skip_without is not None and not record[self.skip_without].strip():
+                skipped += 1
+                if self.price is not None and record[self.price].strip() and not warnings:
+                    warnings.append(PRICED_ROWS_SKIPPED)
                 continue
             if self.options and self.name is not None:
                 self._name_after_options(record)
@@ -96,21 +112,26 @@ class RowRules:
                 self._name_after_parent(record, parents)
             kept.append(record)
             kept_numbers.append(number)
-        return kept, kept_numbers, skipped
+        return Applied(kept, kept_numbers, skipped, warnings, family_tail)
 
     # ---- families (Shopify): a family's rows inherit the empty cells of its first row --------------------
 
-    def _inherit(self, records: list[list[str]], context: FamilyContext | None) -> None:
+    def _inherit(self, records: list[list[str]], context: FamilyContext | None) -> dict[str, Any] | None:
+        """Fill the empty inheritable cells of each family's rows from its first row; return the family
+        open at the end as a context (the one given, when no record has a family key)."""
         assert self.family is not None
         firsts: dict[str, list[str]] = {}
+        last: str | None = None
         if context and context.get("key"):
             values = context.get("values") or {}
-            firsts[str(context["key"])] = [str(values.get(name, "")) for name in self.inherit_names]
+            last = str(context["key"])
+            firsts[last] = [str(values.get(name, "")) for name in self.inherit_names]
         family, inherit = self.family, self.inherit
         for record in records:
             key = record[family].strip()
             if not key:
                 continue
+            last = key
             first = firsts.get(key)
             if first is None:
                 firsts[key] = [record[c] for c in inherit]
@@ -118,6 +139,10 @@ class RowRules:
             for column, value in zip(inherit, first, strict=True):
                 if not record[column].strip():
                     record[column] = value
+        if last is None:
+            return None
+        values = {name: v for name, v in zip(self.inherit_names, firsts[last], strict=True) if v}
+        return {"key": last, "values": values}
 
     def context_of(self, record: Sequence[str]) -> dict[str, Any] | None:
         if self.family is None or self.family >= len(record) or not record[self.family].strip():

@@ -76,9 +76,9 @@ def text(field: str, *, required: bool, limit: int, no_control: bool = False, sp
         if fine and no_control:
             fine = all(map(str.isprintable, values))
         joined = "\n".join(values) if spreadsheet_number or float_suffix else ""
-        if fine and spreadsheet_number:
+        if fine and spreadsheet_number and _maybe_scientific(joined):
             fine = _SCIENTIFIC_LINE.search(joined) is None
-        if fine and float_suffix:
+        if fine and float_suffix and ".0" in joined:
             fine = _FLOAT_BARCODE_LINE.search(joined) is None
         bad: Problems = []
         if not fine:
@@ -101,6 +101,11 @@ def text(field: str, *, required: bool, limit: int, no_control: bool = False, sp
         return values, bad
 
     return convert
+
+
+def _maybe_scientific(joined: str) -> bool:
+    """A cheap test before the regex: E+, E-, e+ or e- somewhere in the column."""
+    return "E+" in joined or "E-" in joined or "e+" in joined or "e-" in joined
 
 
 def description(cells: Sequence[str]) -> tuple[list[Any], Problems]:

@@ -22,8 +22,7 @@ from product_importer.ingest.header import MAX_HEADER_BYTES, EmptyFileError, Hea
 from product_importer.models import ChunkMessage, Import, ImportStatus, ImportTotals, utcnow
 from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
 from product_importer.pipeline.s3events import ObjectCreated
-from product_importer.ports import MessageQueue, ObjectStore, ProgressStore
-from product_importer.storage import ObjectGoneError
+from product_importer.ports import MessageQueue, ObjectGoneError, ObjectStore, ProgressStore
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +57,6 @@ class SplitterPorts:
     # The import's totals as PostgreSQL committed them; lets the splitter complete an import whose
     # chunks all finished before it learned chunks_total, even if a progress snapshot was lost.
     committed_totals: Callable[[str], ImportTotals] | None = None
-
-
-def upload_key(import_id: str) -> str:
-    return f"{UPLOAD_PREFIX}{import_id}.csv"
 
 
 def split_object(event: ObjectCreated, ports: SplitterPorts) -> SplitResult:

@@ -5,7 +5,10 @@ import { StatusBadge } from "@/components/StatusBadge";
 import { ApiError, errorMessage, signInRequired } from "@/lib/api";
 import { formatDateTime } from "@/lib/format";
 import { downloadImportErrors, getImport, importErrorsCsvUrl, useImport, useImportSnapshotWriter } from "../api/imports";
+import { isFinished } from "../api/schemas";
 import { useLiveImports } from "../api/useLiveImports";
+import { ImportChanges } from "./changes/ImportChanges";
+import { PreviewPanel } from "./changes/PreviewPanel";
 import { ImportFileInfo } from "./ImportFileInfo";
 import { ImportProgress, ImportStats } from "./ImportStats";
 import { LiveIndicator } from "./LiveIndicator";
@@ -49,9 +52,15 @@ export function ImportDetailPage() {
             <div>
               <h1 className="break">{imp.filename}</h1>
               <p className="page__lead">
+                {imp.mode === "preview" ? "Preview · " : ""}
                 {imp.source === "s3-drop" ? "Partner drop" : "Upload"} · created {formatDateTime(imp.created_at)}
                 {imp.finished_at ? ` · finished ${formatDateTime(imp.finished_at)}` : ""}
               </p>
+              {imp.preview_of ? (
+                <p className="small">
+                  Applied from <Link to={`/imports/${encodeURIComponent(imp.preview_of)}`}>a preview</Link>.
+                </p>
+              ) : null}
             </div>
             <div className="page__actions">
               <span aria-live="polite" data-testid="detail-status">
@@ -79,6 +88,9 @@ export function ImportDetailPage() {
               Import id: <code>{imp.id}</code>
             </p>
           </section>
+
+          {imp.mode === "preview" ? <PreviewPanel imp={imp} /> : null}
+          {imp.mode !== "preview" && isFinished(imp) ? <ImportChanges imp={imp} /> : null}
 
           <ImportFileInfo imp={imp} />
 

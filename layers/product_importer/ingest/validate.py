@@ -1,0 +1,277 @@
+"""Validating a chunk's records against the plan (CONTRACT §1): rows out, row errors out.
+
+Validation runs column by column: each rule (``ingest.values``) runs over a whole column with C-level
+``map``/``min``/``max``/set checks, and only a column that fails the fast check is walked cell by cell.
+A clean chunk pays nothing for blank rows, encodings or profiles: the per-record pass runs only when a
+cheap check (widths, a lossy decode, a NUL, a rejected record) says the chunk needs it. A blank row
+is found where it fails (an empty sku), so it costs nothing either. Row errors are data, never
+exceptions: a row that cannot be read as a row (wrong field count, invalid UTF-8, NUL, rejected by the
+reading) gets one error; otherwise every failing cell of the row gets its own.
+"""
+
+from __future__ import annotations
+
+import json.encoder
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import compress, repeat
+from operator import itemgetter
+from typing import Any, cast
+
+from product_importer.ingest.encoding import has_undecodable, undecodable_as_cp1252
+from product_importer.ingest.limits import (
+    FIELDS,
+    MAX_ATTRIBUTE_VALUE,
+    MAX_ATTRIBUTES_BYTES,
+    attribute_value_too_long,
+    attributes_size,
+    attributes_too_large,
+)
+from product_importer.ingest.plan import ATTRIBUTE, ENCODING_HINT, FilePlan
+from product_importer.ingest.profiles import active_words, lookup
+from product_importer.ingest.rules import FamilyContext, RowRules
+from product_importer.ingest.values import Converter, converters
+
+ROW_FIELDS = ("row_no", "sku_key", *FIELDS, "attributes")  # the layout of a valid row tuple
+MAX_ERROR_VALUE = 200
+# A record the reading rejected as a whole: (message, its cells as far as known, an excerpt of its text).
+Broken = tuple[str, list[str] | None, str | None]
+
+_json_string = cast(Callable[[str], str], json.encoder.encode_basestring)  # C; as json.dumps(ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A data row that was not imported, and why (``column``: canonical field name, attribute name, or None)."""
+
+    row: int
+    sku: str | None
+    column: str | None
+    message: str
+    value: str | None
+
+
+@dataclass
+class ParsedChunk:
+    rows: list[tuple]  # valid rows laid out as ROW_FIELDS, in row order
+    errors: list[RowError]  # by row
+    rows_seen: int  # rows imported or failed: len(rows) + rows that have errors
+    rows_skipped: int = 0  # blank rows and rows the profile skips (not in rows_seen)
+    warnings: list[str] = field(default_factory=list)  # for the import's warnings (deduplicate them)
+    # The family open at the end (its first row's inheritable cells): pass it as ``family_context`` to
+    # the parse of the records that follow, when a range is parsed in several batches. None: no family.
+    family_tail: dict[str, Any] | None = None
+
+    @property
+    def rows_failed(self) -> int:
+        return self.rows_seen - len(self.rows)
+
+    @classmethod
+    def combine(cls, parts: Iterable[ParsedChunk]) -> ParsedChunk:
+        """Consecutive parses (batches of one range, in row order) as one."""
+        combined = cls([], [], 0)
+        for part in parts:
+            combined.rows.extend(part.rows)
+            combined.errors.extend(part.errors)
+            combined.rows_seen += part.rows_seen
+            combined.rows_skipped += part.rows_skipped
+            combined.warnings.extend(w for w in part.warnings if w not in combined.warnings)
+            combined.family_tail = part.family_tail
+        return combined
+
+
+
+@lru_cache(maxsize=64)
+def validator(plan: FilePlan) -> RowValidator:
+    """The validator of a plan, built once per plan and process."""
+    return RowValidator(plan)
+
+
+class RowValidator:
+    """Everything about validating rows that depends only on the plan, worked out once."""
+
+    def __init__(self, plan: FilePlan) -> None:
+        self.plan = plan
+        self.width = len(plan.names)
+        index = plan.field_index
+        self.sku_index = index["sku"]
+        self.labels: list[str | None] = [
+            target if target in FIELDS else (name or None) for name, target in zip(plan.names, plan.targets, strict=True)
+        ]
+        profile = lookup(plan.profile)
+        rules = converters(plan.delimiter in ";\t", active_words(profile))
+        # A field fed by several columns, per row (Shopify: Status, then Published), reads a derived
+        # cell appended to each record: the first non-empty of those columns.
+        self.derived: list[tuple[int, ...]] = []
+        for name, columns in plan.fallbacks:
+            index[name] = self.width + len(self.derived)
+            self.derived.append(columns)
+            self.labels.append(name)
+        self.converters: list[tuple[str, int, Converter]] = [
+            (name, index[name], rules[name]) for name in FIELDS if name in index
+        ]
+        self.attribute_indexes = tuple(i for i, t in enumerate(plan.targets) if t == ATTRIBUTE)
+        # The JSON object of a row's attributes, compact, keys in column order: '{"Color":%s,"Size":%s}'.
+        members = ",".join(_json_string(plan.names[i]).replace("%", "%%") + ":%s" for i in self.attribute_indexes)
+        self.attributes_template = "{" + members + "}"
+        self.rules = RowRules.for_plan(plan)
+
+    def parse(
+        self,
+        records: list[list[str]],
+        numbers: Sequence[int],
+        preset: Mapping[int, Broken],
+        lossy: bool,
+        has_nul: bool,
+        context: FamilyContext | None,
+    ) -> ParsedChunk:
+        width = self.width
+        broken: list[RowError] = []
+        warnings: list[str] = []
+        skipped = 0
+        family_tail: dict[str, Any] | None = None
+        clean = (
+            not preset and not lossy and not has_nul
+            and (not records or min(map(len, records)) == width == max(map(len, records)))
+        )
+        if not clean:
+            kept: list[list[str]] = []
+            kept_numbers: list[int] = []
+            for i, record in enumerate(records):
+                number = numbers[i]
+                if i in preset:
+                    message, cells, excerpt = preset[i]
+                    broken.append(self._preset_error(number, message, cells, excerpt))
+                    continue
+                joined = "".join(record)
+                if not joined or joined.isspace():
+                    skipped += 1
+                    continue
+                if len(record) != width:
+                    broken.append(self._error(record, number, None, _field_count(width, len(record)), None))
+                    continue
+                if lossy and has_undecodable(joined):
+                    column = next(c for c, cell in enumerate(record) if has_undecodable(cell))
+                    as_cp1252 = undecodable_as_cp1252(record[column])
+                    message = "not valid UTF-8 text"
+                    if as_cp1252 is not None:
+                        message += f" (as Windows-1252 it reads {as_cp1252[:60]!r})"
+                        if ENCODING_HINT not in warnings:
+                            warnings.append(ENCODING_HINT)
+                    broken.append(self._cell_error(record, number, column, message))
+                    continue
+                if has_nul and "\x00" in joined:
+                    column = next(c for c, cell in enumerate(record) if "\x00" in cell)
+                    message = "contains a NUL character (invisible in most editors): remove it"
+                    broken.append(self._cell_error(record, number, column, message))
+                    continue
+                kept.append(record)
+                kept_numbers.append(number)
+            records, numbers = kept, kept_numbers
+        if self.rules is not None:
+            applied = self.rules.apply(records, numbers, context)
+            records, numbers, family_tail = applied.records, applied.numbers, applied.family_tail
+            skipped += applied.skipped
+            warnings.extend(n for n in applied.warnings if n not in warnings)
+        for columns in self.derived:
+            for record in records:
+                record.append(next((v for c in columns if (v := record[c]).strip()), ""))
+        rows, errors, failed, blank = self.validate(records, numbers)
+        if broken:
+            errors.extend(broken)
+            errors.sort(key=_by_row)
+        return ParsedChunk(rows, errors, len(rows) + failed + len(broken), skipped + blank, warnings, family_tail)
+
+    def validate(
+        self, records: list[list[str]], numbers: Sequence[int]
+    ) -> tuple[list[tuple], list[RowError], int, int]:
+        """Rows of the right width -> (valid row tuples, errors, rows failed, blank rows skipped)."""
+        if not records:
+            return [], [], 0, 0
+        columns = list(zip(*records, strict=True))
+        values: dict[str, Any] = {}
+        failures: list[tuple[int, str | None, int | None, str]] = []  # (record, label, column, message)
+        for name, index, convert in self.converters:
+            converted, bad = convert(columns[index])
+            values[name] = converted
+            failures.extend((i, name, index, message) for i, message in bad)
+        for index in self.attribute_indexes:
+            if max(map(len, columns[index])) > MAX_ATTRIBUTE_VALUE:
+                failures.extend(
+                    (i, self.labels[index], index, attribute_value_too_long(len(cell)))
+                    for i, cell in enumerate(columns[index])
+                    if len(cell) > MAX_ATTRIBUTE_VALUE
+                )
+        attributes = self._attributes(columns)
+        if self.attribute_indexes and max(map(len, attributes)) * 4 > MAX_ATTRIBUTES_BYTES:
+            for i, encoded in enumerate(attributes):
+                if len(encoded) * 4 > MAX_ATTRIBUTES_BYTES and (size := attributes_size(encoded)) > MAX_ATTRIBUTES_BYTES:
+                    failures.append((i, "attributes", None, attributes_too_large(size)))
+
+        skus = values["sku"]
+        rows_in_order = zip(
+            numbers,
+            map(str.lower, skus),
+            skus,
+            *(values.get(name, repeat(None)) for name in FIELDS[1:]),
+            attributes,
+            strict=False,  # absent fields are endless repeat(None)
+        )
+        if not failures:
+            return list(rows_in_order), [], 0, 0
+        failed = {i for i, _, _, _ in failures}
+        blank = {i for i in failed if not "".join(records[i]).strip()}
+        failures.sort(key=itemgetter(0))  # by row; within a row, in FIELDS order
+        errors = [
+            self._cell_error(records[i], numbers[i], column, message, label=label)
+            for i, label, column, message in failures
+            if i not in blank
+        ]
+        rows = list(compress(rows_in_order, (i not in failed for i in range(len(records)))))
+        return rows, errors, len(failed) - len(blank), len(blank)
+
+    def _attributes(self, columns: list[tuple[str, ...]]) -> Any:
+        if not self.attribute_indexes:
+            return repeat(None)
+        template = self.attributes_template
+        encoded = [list(map(_json_string, columns[i])) for i in self.attribute_indexes]
+        return [template % values for values in zip(*encoded, strict=True)]
+
+    def _preset_error(self, row: int, message: str, cells: list[str] | None, excerpt: str | None) -> RowError:
+        if not cells:
+            return RowError(row, None, None, message, None if excerpt is None else _excerpt(excerpt))
+        column = len(cells) - 1
+        label = self.labels[column] if column < self.width else None
+        return self._error(cells, row, label, message, cells[column])
+
+    def _cell_error(
+        self, record: list[str], row: int, column: int | None, message: str, label: str | None = None
+    ) -> RowError:
+        if label is None and column is not None and column < len(self.labels):
+            label = self.labels[column]
+        value = record[column] if column is not None and column < len(record) else None
+        return self._error(record, row, label, message, value)
+
+    def _error(self, record: list[str], row: int, column: str | None, message: str, value: str | None) -> RowError:
+        sku = record[self.sku_index].strip() if self.sku_index < len(record) else ""
+        return RowError(row, _excerpt(sku) or None, column, message, None if value is None else _excerpt(value))
+
+
+def _field_count(width: int, found: int) -> str:
+    if found > width:
+        return (f"expected {width} fields, found {found}: a value with the delimiter in it needs quotes "
+                "around it")
+    return f"expected {width} fields, found {found}"
+
+
+def _by_row(error: RowError) -> int:
+    return error.row
+
+
+def _excerpt(value: str) -> str:
+    """A cell as it can be shown and stored: at most 200 characters, undecodable bytes and NUL as U+FFFD."""
+    value = value[:MAX_ERROR_VALUE]
+    if not value.isprintable():
+        value = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "\ufffd")
+    return value
