@@ -59,7 +59,7 @@ export default tseslint.config(
       // reach shared code through the alias, not ../../../lib/...
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["../../*"], message: "Use the @/ alias (e.g. @/lib/api) instead of a long relative path." }] },
+        { patterns: [{ group: ["../../../*"], message: "Use the @/ alias (e.g. @/lib/api) instead of a long relative path." }] },
       ],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],

@@ -22,5 +22,7 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     restoreMocks: true,
+    // the machine running the suite may be busy: typing into forms can take seconds there
+    testTimeout: 20_000,
   },
 });

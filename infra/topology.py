@@ -1,12 +1,19 @@
 """The one description of how the system is wired: which handler runs on which trigger, with what limits.
 
 Both the CDK app (``infra/cdk``) and the local stack (``infra/local``) read this module, so the cloud
-and the laptop cannot drift apart. Plain data only: no AWS or CDK imports here.
+and the laptop cannot drift apart: functions and triggers, queues and their dead-letter queues, table
+shapes, the environment variables the functions read, the bucket's key prefixes, the metrics namespace.
+Plain data only: no AWS or CDK imports here. What the deployed code itself needs at run time (the key
+prefixes) lives in the package (``product_importer.naming``) and is re-exported here, since a Lambda
+has no ``infra/``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,25 @@ class ConnectAuthorizerTrigger:
     query_parameter: str = "token"
 
 
-Trigger = SqsTrigger | StreamTrigger | WebSocketTrigger | HttpTrigger | ConnectAuthorizerTrigger
+@dataclass(frozen=True)
+class DeadLetterTrigger:
+    """SQS event sources on the dead-letter queues of ``queues`` (names in ``QUEUES``): every message that
+    failed all its receives is handed to the function, which must consume it."""
+
+    queues: tuple[str, ...]
+    batch_size: int = 10
+    report_batch_item_failures: bool = True
+
+
+@dataclass(frozen=True)
+class ScheduleTrigger:
+    """A fixed rate (an EventBridge schedule in AWS; locally a timer, every ``LOCAL_SWEEP_INTERVAL_S``)."""
+
+    rate_minutes: int
+
+
+Trigger = (SqsTrigger | StreamTrigger | WebSocketTrigger | HttpTrigger | ConnectAuthorizerTrigger
+           | DeadLetterTrigger | ScheduleTrigger)
 
 
 @dataclass(frozen=True)
@@ -84,16 +109,25 @@ class FunctionSpec:
         return "handler.handler"
 
 
-# S3 ObjectCreated under these prefixes (suffix .csv) is sent to the object-events queue.
-UPLOAD_PREFIX = "uploads/"
-DROP_PREFIX = "incoming/"
+# S3 ObjectCreated under these prefixes (suffix .csv) is sent to the object-events queue: uploads/<import
+# id>.csv (presigned POSTs) and incoming/<partner>/… (partner drops).
 WATCHED_PREFIXES = (UPLOAD_PREFIX, DROP_PREFIX)
 CSV_SUFFIX = ".csv"
+
+# Powertools Metrics: every function is its own service, all in this namespace (CDK's dashboard and alarms
+# read it; the local stack sets it too).
+METRICS_NAMESPACE = "ProductImporter"
+
+# A message that failed maxReceiveCount times waits this long in its dead-letter queue (the SQS maximum:
+# time to investigate and redrive).
+DLQ_RETENTION_DAYS = 14
 
 SPLITTER_TIMEOUT_S = 900
 CONSUMER_TIMEOUT_S = 120
 WEBHOOKS_TIMEOUT_S = 60
 FINISHER_TIMEOUT_S = 120
+DEAD_LETTER_TIMEOUT_S = 60
+EXPIRE_PENDING_TIMEOUT_S = 300
 
 QUEUES: dict[str, QueueSpec] = {
     # S3 notifications → splitter. AWS advises a visibility timeout of 6x the function timeout.
@@ -157,6 +191,24 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             reserved_concurrency=10,  # where the stage reserves concurrency (reservedConcurrency)
         ),
         FunctionSpec(
+            "dead_letter",
+            256,
+            DEAD_LETTER_TIMEOUT_S,
+            # The chunk DLQ and the object-events DLQ: a chunk or a file that failed every receive (also
+            # when the consumer or the splitter was killed) ends its import failed within seconds.
+            DeadLetterTrigger(("chunks", "object-events"), batch_size=10),
+            "Ends the import of a dead-lettered chunk or object event failed, with a reason for its user",
+            needs_database=True,
+        ),
+        FunctionSpec(
+            "expire_pending",
+            256,
+            EXPIRE_PENDING_TIMEOUT_S,
+            ScheduleTrigger(rate_minutes=60),
+            "Ends pending imports whose file never arrived (PENDING_EXPIRY_S, 24 h) failed: upload expired",
+            needs_database=True,
+        ),
+        FunctionSpec(
             "finisher",
             256,
             FINISHER_TIMEOUT_S,
@@ -191,3 +243,93 @@ TABLES = {
         "indexes": {"by_import": {"partition_key": "import_id", "projection": "KEYS_ONLY"}},
     },
 }
+
+
+def table_definition(table: str, name: str) -> dict[str, Any]:
+    """``TABLES[table]`` as a DynamoDB ``CreateTable`` request for the physical table ``name`` (the local stack
+    and the tests create their tables with it; CDK declares the same from ``TABLES``). TTL is set apart
+    (``UpdateTimeToLive``)."""
+    spec = TABLES[table]
+    indexes: dict[str, dict[str, str]] = spec.get("indexes", {})  # type: ignore[assignment]
+    keys = [str(spec["partition_key"])]
+    for index in indexes.values():
+        keys += [index["partition_key"], *([index["sort_key"]] if "sort_key" in index else [])]
+    definition: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": k, "AttributeType": "S"} for k in dict.fromkeys(keys)],
+        "KeySchema": [{"AttributeName": spec["partition_key"], "KeyType": "HASH"}],
+    }
+    if indexes:
+        definition["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index_name,
+                "KeySchema": [
+                    {"AttributeName": index["partition_key"], "KeyType": "HASH"},
+                    *([{"AttributeName": index["sort_key"], "KeyType": "RANGE"}] if "sort_key" in index else []),
+                ],
+                "Projection": {"ProjectionType": index.get("projection", "ALL")},
+            }
+            for index_name, index in indexes.items()
+        ]
+    if "stream" in spec:
+        definition["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": spec["stream"]}
+    return definition
+
+
+# Environment variables the functions receive (read by product_importer.settings.Settings, whose field
+# names they are): CDK sets them from its resources, the local stack from the emulator's.
+ENV_DB_SECRET_ARN = "DB_SECRET_ARN"  # the application role's (DML only)
+ENV_DB_OWNER_SECRET_ARN = "DB_OWNER_SECRET_ARN"  # migrations only
+ENV_DB_MASTER_SECRET_ARN = "DB_MASTER_SECRET_ARN"  # migrations only
+ENV_DB_PROXY_ENDPOINT = "DB_PROXY_ENDPOINT"
+ENV_DB_NAME = "DB_NAME"
+ENV_UPLOADS_BUCKET = "UPLOADS_BUCKET"
+ENV_OBJECT_EVENTS_QUEUE_URL = "OBJECT_EVENTS_QUEUE_URL"
+ENV_CHUNKS_QUEUE_URL = "CHUNKS_QUEUE_URL"
+ENV_CHUNKS_DLQ_URL = "CHUNKS_DLQ_URL"
+ENV_WEBHOOKS_QUEUE_URL = "WEBHOOKS_QUEUE_URL"
+ENV_FINISHED_QUEUE_URL = "FINISHED_QUEUE_URL"
+ENV_WEBHOOKS_KMS_KEY_ID = "WEBHOOKS_KMS_KEY_ID"  # api and webhooks: the key that seals webhook secrets
+ENV_WEBHOOKS_MAX = "WEBHOOKS_MAX"
+ENV_PROGRESS_TABLE = "PROGRESS_TABLE"
+ENV_CONNECTIONS_TABLE = "CONNECTIONS_TABLE"
+ENV_WEBSOCKET_URL = "WEBSOCKET_URL"
+ENV_WEBSOCKET_MANAGEMENT_URL = "WEBSOCKET_MANAGEMENT_URL"
+ENV_CHUNK_ROWS = "CHUNK_ROWS"
+ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
+ENV_MAX_DROP_BYTES = "MAX_DROP_BYTES"  # partner drops (multipart, beyond the browser's 5 GiB): 50 GiB default
+ENV_CHUNK_BYTES = "CHUNK_BYTES"
+ENV_PENDING_EXPIRY_S = "PENDING_EXPIRY_S"
+ENV_CHUNK_MAX_RECEIVES = "CHUNK_MAX_RECEIVES"
+ENV_OBJECT_EVENTS_MAX_RECEIVES = "OBJECT_EVENTS_MAX_RECEIVES"
+ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENV_POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_LOG_LEVEL = "LOG_LEVEL"
+# Sign-in (only in stages with authEnabled): the api function and the WebSocket $connect authorizer.
+ENV_AUTH_USER_POOL_ID = "AUTH_USER_POOL_ID"
+ENV_AUTH_CLIENT_ID = "AUTH_CLIENT_ID"
+ENV_AUTH_DOMAIN = "AUTH_DOMAIN"
+
+# The resources every function of FUNCTIONS is told about (Settings requires them: their names and URLs
+# differ between the laptop and the cloud).
+RESOURCE_ENV = (
+    ENV_UPLOADS_BUCKET,
+    ENV_OBJECT_EVENTS_QUEUE_URL,
+    ENV_CHUNKS_QUEUE_URL,
+    ENV_CHUNKS_DLQ_URL,
+    ENV_WEBHOOKS_QUEUE_URL,
+    ENV_FINISHED_QUEUE_URL,
+    ENV_PROGRESS_TABLE,
+    ENV_CONNECTIONS_TABLE,
+    ENV_WEBSOCKET_URL,
+    ENV_WEBSOCKET_MANAGEMENT_URL,
+)
+
+
+def receive_limits_env() -> dict[str, str]:
+    """The dead-letter handler's reasons say after how many attempts a message gave up: the queue's number."""
+    return {
+        ENV_CHUNK_MAX_RECEIVES: str(QUEUES["chunks"].max_receive_count),
+        ENV_OBJECT_EVENTS_MAX_RECEIVES: str(QUEUES["object-events"].max_receive_count),
+    }

@@ -13,6 +13,7 @@ TEST_RESOURCES = {
     "CHUNKS_QUEUE_URL": "http://sqs.test/000000000000/test-chunks",
     "CHUNKS_DLQ_URL": "http://sqs.test/000000000000/test-chunks-dlq",
     "WEBHOOKS_QUEUE_URL": "http://sqs.test/000000000000/test-webhooks",
+    "FINISHED_QUEUE_URL": "http://sqs.test/000000000000/test-finished",
     "PROGRESS_TABLE": "test-progress",
     "CONNECTIONS_TABLE": "test-connections",
     "WEBSOCKET_URL": "ws://websocket.test/",

@@ -4,6 +4,7 @@ import { AuthCallbackPage } from "@/features/auth/components/AuthCallbackPage";
 import { RequireAuth } from "@/features/auth/components/RequireAuth";
 import { ImportDetailPage } from "@/features/imports/components/ImportDetailPage";
 import { ImportsPage } from "@/features/imports/components/ImportsPage";
+import { MappingsPage } from "@/features/imports/components/mappings/MappingsPage";
 import { ProductsPage } from "@/features/products/components/ProductsPage";
 import { WebhooksPage } from "@/features/webhooks/components/WebhooksPage";
 
@@ -20,6 +21,7 @@ export function App() {
       >
         <Route index element={<ImportsPage />} />
         <Route path="imports/:id" element={<ImportDetailPage />} />
+        <Route path="mappings" element={<MappingsPage />} />
         <Route path="products" element={<ProductsPage />} />
         <Route path="webhooks" element={<WebhooksPage />} />
         <Route path="*" element={<NotFound />} />

@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
 from product_importer.aws import cached_client
+from product_importer.ports import MessageQueue
 from product_importer.settings import get_settings
-from product_importer.storage import MessageQueue
 from product_importer.webhooks.dispatch import DeliveryPorts, deliver, retry_delay
 from product_importer.webhooks.jobs import ImportFinished, parse_job
 from product_importer.webhooks.secrets import secret_box

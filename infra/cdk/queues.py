@@ -12,7 +12,7 @@ from constructs import Construct
 
 from infra import topology
 
-DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time to investigate and redrive
+DLQ_RETENTION = Duration.days(topology.DLQ_RETENTION_DAYS)
 
 
 def encrypted_queue(scope: Construct, construct_id: str, **kwargs: object) -> sqs.Queue:

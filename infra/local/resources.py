@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
-from product_importer.progress import table_definition
 
 from infra import topology
 
@@ -26,16 +25,15 @@ class LocalResources:
     def environment(self) -> dict[str, str]:
         """The environment the functions read (the same names CDK sets)."""
         return {
-            "UPLOADS_BUCKET": self.bucket,
-            "OBJECT_EVENTS_QUEUE_URL": self.queue_urls["object-events"],
-            "CHUNKS_QUEUE_URL": self.queue_urls["chunks"],
-            "CHUNKS_DLQ_URL": self.dlq_urls["chunks"],
-            "WEBHOOKS_QUEUE_URL": self.queue_urls["webhooks"],
-            "FINISHED_QUEUE_URL": self.queue_urls["finished"],
-            "PROGRESS_TABLE": self.progress_table,
-            "CONNECTIONS_TABLE": self.connections_table,
-            "CHUNK_MAX_RECEIVES": str(topology.QUEUES["chunks"].max_receive_count),
-            "OBJECT_EVENTS_MAX_RECEIVES": str(topology.QUEUES["object-events"].max_receive_count),
+            topology.ENV_UPLOADS_BUCKET: self.bucket,
+            topology.ENV_OBJECT_EVENTS_QUEUE_URL: self.queue_urls["object-events"],
+            topology.ENV_CHUNKS_QUEUE_URL: self.queue_urls["chunks"],
+            topology.ENV_CHUNKS_DLQ_URL: self.dlq_urls["chunks"],
+            topology.ENV_WEBHOOKS_QUEUE_URL: self.queue_urls["webhooks"],
+            topology.ENV_FINISHED_QUEUE_URL: self.queue_urls["finished"],
+            topology.ENV_PROGRESS_TABLE: self.progress_table,
+            topology.ENV_CONNECTIONS_TABLE: self.connections_table,
+            **topology.receive_limits_env(),
         }
 
 
@@ -48,7 +46,8 @@ def create_resources(s3: Any, sqs: Any, dynamodb: Any, *, bucket: str = f"{PREFI
     for name, spec in topology.QUEUES.items():
         visibility = (visibility_overrides or {}).get(name, spec.visibility_timeout_s)
         dlq_url = sqs.create_queue(QueueName=f"{PREFIX}-{name}-dlq",
-                                   Attributes={"MessageRetentionPeriod": str(14 * 86400)})["QueueUrl"]
+                                   Attributes={"MessageRetentionPeriod": str(topology.DLQ_RETENTION_DAYS * 86400)}
+                                   )["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         url = sqs.create_queue(QueueName=f"{PREFIX}-{name}", Attributes={
             "VisibilityTimeout": str(visibility),
@@ -59,17 +58,10 @@ def create_resources(s3: Any, sqs: Any, dynamodb: Any, *, bucket: str = f"{PREFI
         res.queue_urls[name] = url
         res.dlq_urls[name] = dlq_url
     _notifications(s3, sqs, bucket, res.queue_urls["object-events"])
-    res.progress_stream_arn = _table(dynamodb, table_definition(res.progress_table))
-    _table(dynamodb, connections_table_definition(res.connections_table))
+    res.progress_stream_arn = _table(dynamodb, topology.table_definition("progress", res.progress_table))
+    _table(dynamodb, topology.table_definition("connections", res.connections_table))
     _enable_ttl(dynamodb, res.connections_table, str(topology.TABLES["connections"]["ttl_attribute"]))
     return res
-
-
-def connections_table_definition(name: str) -> dict[str, Any]:
-    """Connections and subscriptions, with the ``by_import`` GSI (see product_importer.realtime.connections)."""
-    from product_importer.realtime.connections import table_definition as connections_definition
-
-    return connections_definition(name)
 
 
 def _enable_ttl(dynamodb: Any, table: str, attribute: str) -> None:

@@ -1,31 +1,52 @@
-"""``product-importer``: import a CSV through the API with live progress, check an import, fetch its errors.
+"""``product-importer``: import a CSV through the API with live progress, preview it first, apply or revert
+an import, check one, fetch its row errors or its changes (CONTRACT §7).
 
-Exit codes (CONTRACT §7): 0 completed without row errors, 3 completed with row errors, 1 failed
-(or the API refused the request).
+Exit codes: 0 completed (or previewed, or reverted) without row errors or conflicts, 3 with row errors
+(a revert: with conflicts), 1 failed (or the API refused the request).
 
 Deployments with sign-in want a Cognito access token: ``--token`` or ``PRODUCT_IMPORTER_TOKEN`` is sent as
 ``Authorization: Bearer …`` on every API call (never to the presigned upload, which carries its own signature).
+
+HTTP is httpx, progress bars are rich (the ``cli`` extra; the Lambda layer does not need them).
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import mimetypes
 import os
 import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import urlsplit
+from typing import IO, Any, BinaryIO, TextIO, cast
+
+try:
+    import httpx
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TransferSpeedColumn,
+    )
+except ImportError as missing:  # pragma: no cover - the console script without the extra
+    raise SystemExit(f"product-importer needs the cli extra ({missing.name} is missing): "
+                     "pip install 'product-importer[cli]'") from missing
 
 DEFAULT_API = os.environ.get("PRODUCT_IMPORTER_API", "http://127.0.0.1:8000")
 TOKEN_ENV = "PRODUCT_IMPORTER_TOKEN"
 EXIT_OK, EXIT_FAILED, EXIT_ROW_ERRORS = 0, 1, 3
+PROFILES = ("generic", "shopify", "woocommerce", "magento")
+ACTIONS = ("create", "update", "unchanged", "deactivate")
+FINISHED = ("completed", "failed", "previewed", "reverted")
+POLL_S = 0.25
 
 
 class ApiError(Exception):
@@ -35,234 +56,282 @@ class ApiError(Exception):
         super().__init__(f"HTTP {status}: {detail}")
 
 
-# -- HTTP (stdlib only: the CLI ships with the package, without extra dependencies) ----------------
+# -- HTTP -------------------------------------------------------------------------------------------
 
 
-Connect = Callable[..., tuple[http.client.HTTPConnection, str]]  # (url, timeout=…) -> (connection, path)
-
-
-def _connection(url: str, timeout: float = 60) -> tuple[http.client.HTTPConnection, str]:
-    parts = urlsplit(url)
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    return cls(parts.netloc, timeout=timeout), path
-
-
-def request(
-    method: str, url: str, body: Any = None, *, token: str | None = None, connect: Connect = _connection
-) -> Any:
-    conn, path = connect(url)
-    payload = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json", "Accept": "application/json"} if payload else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    try:
-        conn.request(method, path, body=payload, headers=headers)
-        reply = conn.getresponse()
-        data = reply.read()
-    except OSError as exc:
-        raise ApiError(0, f"cannot reach {url}: {exc}") from exc
-    finally:
-        conn.close()
-    if reply.status >= 400:
-        try:
-            detail = json.loads(data).get("detail", data.decode(errors="replace"))
-        except (ValueError, AttributeError):
-            detail = data.decode(errors="replace")
-        raise ApiError(reply.status, detail)
-    content_type = reply.getheader("Content-Type", "")
-    return json.loads(data) if "json" in content_type and data else data
-
-
-@dataclass(frozen=True)
+@dataclass
 class Api:
-    """One deployment's API: base URL and, where sign-in is on, the bearer token."""
+    """One deployment's API: base URL and, where sign-in is on, the bearer token. ``transport`` replaces
+    the network (tests: ``httpx.MockTransport``)."""
 
     base: str
     token: str | None = None
-    connect: Connect = _connection
+    transport: httpx.BaseTransport | None = None
+    _client: httpx.Client | None = field(default=None, init=False, repr=False)
 
-    def call(self, method: str, path: str, body: Any = None) -> Any:
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(transport=self.transport, timeout=60, follow_redirects=True)
+        return self._client
+
+    def call(self, method: str, path: str, body: Any = None, *, params: dict[str, Any] | None = None) -> Any:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        url = f"{self.base.rstrip('/')}{path}"
         try:
-            return request(method, f"{self.base.rstrip('/')}{path}", body, token=self.token, connect=self.connect)
-        except ApiError as exc:
-            if exc.status == 401:
+            reply = self.client.request(method, url, json=body, params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ApiError(0, f"cannot reach {url}: {exc}") from exc
+        if reply.status_code >= 400:
+            detail = _detail(reply)
+            if reply.status_code == 401:
                 hint = "the API wants a valid token: --token or PRODUCT_IMPORTER_TOKEN (it may have expired)"
-                raise ApiError(401, f"{exc.detail} ({hint})") from exc
-            raise
+                detail = f"{detail} ({hint})"
+            raise ApiError(reply.status_code, detail)
+        if "json" in reply.headers.get("Content-Type", "") and reply.content:
+            return reply.json()
+        return reply.content
 
-
-# -- progress bars --------------------------------------------------------------------------------
-
-
-class Bar:
-    """A one-line progress bar on stderr (plain periodic lines when stderr is not a terminal)."""
-
-    def __init__(self, label: str, total: int | None, unit: str, stream: TextIO = sys.stderr) -> None:
-        self.label, self.total, self.unit, self.stream = label, total, unit, stream
-        self.tty = stream.isatty()
-        self.started = time.monotonic()
-        self._last_print = 0.0
-        self._last_line = ""
-
-    def update(self, done: int, total: int | None = None, note: str = "") -> None:
-        if total is not None:
-            self.total = total
-        now = time.monotonic()
-        if not self.tty and now - self._last_print < 1.0 and done != self.total:
-            return
-        self._last_print = now
-        rate = done / max(now - self.started, 1e-6)
-        if self.total:
-            fraction = min(done / self.total, 1.0)
-            filled = int(fraction * 30)
-            bar = "█" * filled + "·" * (30 - filled)
-            line = f"{self.label:<9} {bar} {fraction:6.1%}  {_human(done, self.unit)}/{_human(self.total, self.unit)}"
-        else:
-            line = f"{self.label:<9} {_human(done, self.unit)}"
-        line += f"  {_human(int(rate), self.unit)}/s"
-        if note:
-            line += f"  {note}"
-        if line == self._last_line:
-            return
-        self._last_line = line
-        if self.tty:
-            self.stream.write("\r\033[K" + line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _human(n: int, unit: str) -> str:
-    if unit == "B":
-        for suffix in ("B", "KB", "MB", "GB"):
-            if n < 1024 or suffix == "GB":
-                return f"{n:.0f} {suffix}" if suffix == "B" else f"{n:.1f} {suffix}"
-            n /= 1024  # type: ignore[assignment]
-    return f"{n:,} {unit}"
-
-
-# -- upload ---------------------------------------------------------------------------------------
-
-
-def upload(upload_spec: dict[str, Any], path: Path, bar: Bar, *, connect: Connect = _connection) -> None:
-    """The presigned multipart POST, streamed from disk, with the bytes-sent bar."""
-    boundary = uuid.uuid4().hex
-    head = b"".join(
-        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in upload_spec["fields"].items()
-    )
-    content_type = upload_spec["fields"].get("Content-Type") or mimetypes.guess_type(path.name)[0] or "text/csv"
-    head += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
-             f"Content-Type: {content_type}\r\n\r\n").encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    size = path.stat().st_size
-
-    def body() -> Iterator[bytes]:
-        yield head
-        sent = 0
+    def upload(self, spec: dict[str, Any], path: Path, progress: Progress) -> None:
+        """The presigned multipart POST, streamed from disk, with the bytes-sent bar. No Authorization
+        header: the presigned POST is authorised by its own signed fields."""
+        fields = dict(spec["fields"])
+        content_type = fields.get("Content-Type") or mimetypes.guess_type(path.name)[0] or "text/csv"
+        size = path.stat().st_size
+        task = progress.add_task("upload", total=size)
         with path.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                sent += len(block)
-                bar.update(sent, size)
-                yield block
-        yield tail
+            body = cast(IO[bytes], _ReadProgress(handle, progress, task))
+            try:
+                reply = self.client.post(spec["url"], data=fields, files={"file": (path.name, body, content_type)},
+                                         timeout=600)
+            except httpx.HTTPError as exc:
+                raise ApiError(0, f"upload failed: {exc}") from exc
+        progress.update(task, completed=size)
+        if reply.status_code >= 300:
+            raise ApiError(reply.status_code, f"upload refused by storage: {reply.text[:300]}")
 
-    # No Authorization header here: the presigned POST is authorised by its own signed fields.
-    conn, target = connect(upload_spec["url"], timeout=600)
+
+def _detail(reply: httpx.Response) -> Any:
     try:
-        conn.request("POST", target, body=body(), headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Content-Length": str(len(head) + size + len(tail)),
-        })
-        reply = conn.getresponse()
-        data = reply.read()
-    except OSError as exc:
-        raise ApiError(0, f"upload failed: {exc}") from exc
-    finally:
-        conn.close()
-    bar.update(size, size)
-    bar.close()
-    if reply.status >= 300:
-        raise ApiError(reply.status, f"upload refused by storage: {data[:300].decode(errors='replace')}")
+        body = reply.json()
+    except ValueError:
+        return reply.text
+    return body.get("detail", reply.text) if isinstance(body, dict) else reply.text
 
 
-# -- commands -------------------------------------------------------------------------------------
+class _ReadProgress:
+    """A binary file whose reads move a progress bar (httpx streams multipart files in 64 KiB reads and
+    takes the length from ``fileno``, so the POST has a Content-Length, as S3 wants)."""
+
+    def __init__(self, handle: BinaryIO, progress: Progress, task: TaskID) -> None:
+        self._handle, self._progress, self._task = handle, progress, task
+
+    def read(self, size: int = -1) -> bytes:
+        block = self._handle.read(size)
+        self._progress.update(self._task, completed=self._handle.tell())
+        return block
+
+    def fileno(self) -> int:
+        return self._handle.fileno()
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._handle.tell()
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"error: {path} is not a file", file=sys.stderr)
-        return EXIT_FAILED
-    return import_file(_api(args), path, args.timeout)
+# -- progress bars ------------------------------------------------------------------------------------
 
 
-def import_file(api: Api, path: Path, timeout_s: float) -> int:
+def progress_bars(bytes_: bool = False) -> Progress:
+    """Bars on stderr (stdout stays the summary, for scripts)."""
+    columns: list[Any] = [TextColumn("{task.description:<9}"), BarColumn(), TaskProgressColumn()]
+    columns += [DownloadColumn(), TransferSpeedColumn()] if bytes_ else [MofNCompleteColumn(),
+                                                                        TextColumn("{task.fields[note]}")]
+    columns.append(TimeElapsedColumn())
+    return Progress(*columns, console=Console(stderr=True), transient=False)
+
+
+# -- importing and following --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What ``POST /api/imports`` may carry besides the file (CONTRACT §3)."""
+
+    dry_run: bool = False
+    mapping: dict[str, str] | None = None
+    profile: str | None = None
+    max_errors: int | None = None
+    replace: dict[str, Any] | None = None
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if self.dry_run:
+            body["mode"] = "preview"
+        if self.mapping:
+            body["mapping"] = self.mapping
+        if self.profile:
+            body["profile"] = self.profile
+        if self.max_errors is not None:
+            body["max_errors"] = self.max_errors
+        if self.replace is not None:
+            body["replace"] = self.replace
+        return body
+
+
+def import_file(api: Api, path: Path, timeout_s: float, options: ImportOptions | None = None,
+                out: TextIO | None = None) -> int:
+    options = options or ImportOptions()
+    out = out or sys.stdout
     created = api.call("POST", "/api/imports", {"filename": path.name, "size": path.stat().st_size,
-                                                "content_type": "text/csv"})
+                                                "content_type": "text/csv", **options.body()})
     imp = created["import"]
     print(f"import {imp['id']}  {path.name}", file=sys.stderr)
-    upload(created["upload"], path, Bar("upload", path.stat().st_size, "B"), connect=api.connect)
+    with progress_bars(bytes_=True) as bars:
+        api.upload(created["upload"], path, bars)
     final = follow(api, imp["id"], timeout_s)
-    return summarise(api, final)
+    code = summarise(api, final, out)
+    if final.get("status") == "previewed":
+        show_preview(api, final, out)
+    return code
 
 
-def follow(api: Api, import_id: str, timeout_s: float) -> dict[str, Any]:
-    bar = Bar("import", None, "rows")
+def follow(api: Api, import_id: str, timeout_s: float, *, until: tuple[str, ...] = FINISHED) -> dict[str, Any]:
+    """Poll the import until its status is one of ``until`` (or the time is up), with a rows bar."""
     deadline = time.monotonic() + timeout_s
     imp: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        imp = api.call("GET", f"/api/imports/{import_id}")
-        bar.update(int(imp.get("rows_processed") or 0), imp.get("rows_total"), imp["status"])
-        if imp["status"] in ("completed", "failed"):
-            break
-        time.sleep(0.25)
-    bar.close()
+    with progress_bars() as bars:
+        task = bars.add_task("import", total=None, note="")
+        while time.monotonic() < deadline:
+            imp = api.call("GET", f"/api/imports/{import_id}")
+            bars.update(task, completed=int(imp.get("rows_processed") or 0), total=imp.get("rows_total"),
+                        note=imp["status"])
+            if imp["status"] in until:
+                break
+            time.sleep(POLL_S)
     return imp
 
 
-def summarise(api: Api, imp: dict[str, Any], out: TextIO = sys.stdout) -> int:
+def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     status = imp.get("status")
+    preview = status == "previewed"
     print(f"status:     {status}", file=out)
     if status == "failed":
         print(f"reason:     {imp.get('error')}", file=out)
+    skipped = f", {imp['rows_skipped']:,} skipped" if imp.get("rows_skipped") else ""
     print(f"rows:       {imp.get('rows_processed', 0):,} of {imp.get('rows_total') or 0:,} processed, "
-          f"{imp.get('rows_imported', 0):,} imported, {imp.get('rows_failed', 0):,} failed", file=out)
-    print(f"products:   {imp.get('products_created', 0):,} created, {imp.get('products_updated', 0):,} updated, "
-          f"{imp.get('products_unchanged', 0):,} unchanged", file=out)
+          f"{imp.get('rows_imported', 0):,} imported, {imp.get('rows_failed', 0):,} failed{skipped}", file=out)
+    deactivated = imp.get("products_deactivated") or 0
+    tail = f", {deactivated:,} deactivated" if deactivated or imp.get("replace") else ""
+    if preview:
+        print(f"products:   {imp.get('products_created', 0):,} to create, {imp.get('products_updated', 0):,} "
+              f"to update, {imp.get('products_unchanged', 0):,} unchanged{tail} (nothing written yet)", file=out)
+    else:
+        print(f"products:   {imp.get('products_created', 0):,} created, {imp.get('products_updated', 0):,} "
+              f"updated, {imp.get('products_unchanged', 0):,} unchanged{tail}", file=out)
+    for warning in imp.get("warnings") or []:
+        print(f"warning:    {warning}", file=out)
+    replace = imp.get("replace") or {}
+    if replace.get("status") == "held":
+        print(f"replace:    held (over {replace.get('max_deactivate_percent')}% of the products in scope); "
+              f"carry it out with POST /api/imports/{imp['id']}/replace?confirm=true", file=out)
     if imp.get("rows_failed"):
-        errors = api.call("GET", f"/api/imports/{imp['id']}/errors?limit=10")["items"]
+        errors = api.call("GET", f"/api/imports/{imp['id']}/errors", params={"limit": 10})["items"]
         print("first row errors:", file=out)
         for e in errors:
             print(f"  row {e['row']}: {e['column'] or '-'}: {e['message']} (value {e['value']!r})", file=out)
         print(f"all of them: product-importer errors {imp['id']} > errors.csv", file=out)
-    if status == "completed":
+    if status in ("completed", "previewed"):
         return EXIT_ROW_ERRORS if imp.get("rows_failed") else EXIT_OK
     if status != "failed":
         print("gave up waiting (the import goes on; check with `product-importer status`)", file=out)
     return EXIT_FAILED
 
 
-def _api(args: argparse.Namespace) -> Api:
-    return Api(args.api, args.token or None)
+def show_preview(api: Api, imp: dict[str, Any], out: TextIO, first: int = 20) -> None:
+    """What the preview plans: the changed-field counts, the first changes, and how to apply."""
+    summary = api.call("GET", f"/api/imports/{imp['id']}/changes/summary")
+    print_change_summary(summary, out)
+    page = api.call("GET", f"/api/imports/{imp['id']}/changes", params={"limit": first})
+    if page["items"]:
+        more = f" (all of them: product-importer changes {imp['id']})" if page.get("next_cursor") else ""
+        print(f"first changes{more}:", file=out)
+        for change in page["items"]:
+            print(f"  {format_change(change)}", file=out)
+    print(f"to apply:   product-importer apply {imp['id']}   (to discard: DELETE /api/imports/{imp['id']})",
+          file=out)
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    api = _api(args)
+def print_change_summary(summary: dict[str, Any], out: TextIO) -> None:
+    counts = ", ".join(f"{summary.get(action, 0):,} {action}" for action in ACTIONS)
+    print(f"changes:    {counts}", file=out)
+    fields = sorted((summary.get("fields") or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    if fields:
+        print("fields:     " + ", ".join(f"{name} {count:,}" for name, count in fields), file=out)
+
+
+def format_change(change: dict[str, Any]) -> str:
+    fields = change.get("changes") or {}
+    diff = "; ".join(f"{name}: {_value(d.get('from'))} → {_value(d.get('to'))}" for name, d in fields.items())
+    return f"{change['action']:<10} {change['sku']}" + (f"  {diff}" if diff else "")
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "∅"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+# -- commands ------------------------------------------------------------------------------------------
+
+
+def _api(args: argparse.Namespace, transport: httpx.BaseTransport | None = None) -> Api:
+    return Api(args.api, args.token or None, transport)
+
+
+def import_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ImportOptions:
+    mapping: dict[str, str] = {}
+    for item in args.map or []:
+        header, sep, target = item.rpartition("=")
+        if not sep or not header.strip() or not target.strip():
+            parser.error(f'--map wants "HEADER=field" (or =attribute / =ignore), got {item!r}')
+        mapping[header.strip()] = target.strip()
+    if not args.replace and (args.scope is not None or args.max_deactivate is not None):
+        parser.error("--scope and --max-deactivate go with --replace")
+    replace = None
+    if args.replace:
+        replace = {"scope": args.scope or "all"}
+        if args.max_deactivate is not None:
+            replace["max_deactivate_percent"] = args.max_deactivate
+    return ImportOptions(dry_run=args.dry_run, mapping=mapping or None, profile=args.profile,
+                         max_errors=args.max_errors, replace=replace)
+
+
+def cmd_import(args: argparse.Namespace, api: Api) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path} is not a file", file=sys.stderr)
+        return EXIT_FAILED
+    return import_file(api, path, args.timeout, args.options)
+
+
+def cmd_status(args: argparse.Namespace, api: Api) -> int:
     imp = api.call("GET", f"/api/imports/{args.id}")
     if args.json:
         print(json.dumps(imp, indent=2))
         return EXIT_OK
     print(f"import:     {imp['id']}  {imp['filename']} ({imp['source']})")
-    return summarise(api, imp) if imp["status"] in ("completed", "failed") else _progress_line(imp)
+    if imp["status"] in ("completed", "failed", "previewed"):
+        return summarise(api, imp)
+    if imp["status"] in ("reverting", "reverted"):
+        return summarise_revert(api, imp)
+    return _progress_line(imp)
 
 
 def _progress_line(imp: dict[str, Any]) -> int:
@@ -271,11 +340,93 @@ def _progress_line(imp: dict[str, Any]) -> int:
     return EXIT_OK
 
 
-def cmd_errors(args: argparse.Namespace) -> int:
-    data = _api(args).call("GET", f"/api/imports/{args.id}/errors.csv")
+def cmd_errors(args: argparse.Namespace, api: Api) -> int:
+    data = api.call("GET", f"/api/imports/{args.id}/errors.csv")
     sys.stdout.buffer.write(data if isinstance(data, bytes) else str(data).encode())
     sys.stdout.flush()
     return EXIT_OK
+
+
+def cmd_changes(args: argparse.Namespace, api: Api) -> int:
+    """The import's (or preview's) changes by SKU, every page, after the summary."""
+    out = sys.stdout
+    print_change_summary(api.call("GET", f"/api/imports/{args.id}/changes/summary"), out)
+    shown, cursor = 0, None
+    while args.limit is None or shown < args.limit:
+        params: dict[str, Any] = {"limit": 500 if args.limit is None else min(500, args.limit - shown)}
+        if args.action:
+            params["action"] = args.action
+        if cursor:
+            params["cursor"] = cursor
+        page = api.call("GET", f"/api/imports/{args.id}/changes", params=params)
+        for change in page["items"]:
+            print(format_change(change), file=out)
+        shown += len(page["items"])
+        cursor = page.get("next_cursor")
+        if not cursor or not page["items"]:
+            break
+    return EXIT_OK
+
+
+def cmd_apply(args: argparse.Namespace, api: Api) -> int:
+    """Import a preview's file version as a new import, and follow it as ``import`` does."""
+    imp = api.call("POST", f"/api/imports/{args.id}/apply")["import"]
+    print(f"import {imp['id']}  {imp.get('filename', '')}", file=sys.stderr)
+    return summarise(api, follow(api, imp["id"], args.timeout))
+
+
+def cmd_revert(args: argparse.Namespace, api: Api) -> int:
+    """Revert a finished import and follow it live: restored / deleted / conflicts."""
+    imp = api.call("POST", f"/api/imports/{args.id}/revert")["import"]
+    print(f"revert {imp['id']}  {imp.get('filename', '')}", file=sys.stderr)
+    deadline = time.monotonic() + args.timeout
+    with progress_bars() as bars:
+        task = bars.add_task("revert", total=None, note="")
+        while not _revert_finished(imp) and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+            imp = api.call("GET", f"/api/imports/{args.id}")
+            bars.update(task, note=imp["status"])
+    return summarise_revert(api, imp)
+
+
+def _revert_finished(imp: dict[str, Any]) -> bool:
+    revert = imp.get("revert") or {}
+    return imp.get("status") == "reverted" or revert.get("status") in ("done", "failed")
+
+
+def summarise_revert(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    revert = imp.get("revert") or {}
+    state = revert.get("status") or ("done" if imp.get("status") == "reverted" else "running")
+    print(f"status:     {imp.get('status')} (revert {state})", file=out)
+    if state == "failed":
+        print(f"reason:     {revert.get('error') or imp.get('error')}", file=out)
+        return EXIT_FAILED
+    conflicts = int(revert.get("conflicts") or 0)
+    print(f"revert:     {int(revert.get('restored') or 0):,} restored, {int(revert.get('deleted') or 0):,} deleted, "
+          f"{conflicts:,} conflicts", file=out)
+    if state != "done":
+        print("gave up waiting (the revert goes on; check with `product-importer status`)", file=out)
+        return EXIT_FAILED
+    if conflicts:
+        page = api.call("GET", f"/api/imports/{imp['id']}/revert/conflicts", params={"limit": 10})
+        print("left as they are (changed since):", file=out)
+        for item in page["items"]:
+            by = item.get("changed_by") or {}
+            what = f"import {by['import_id']}" if by.get("import_id") else "an edit"
+            print(f"  {item['sku']}: by {what} at {item.get('at')}", file=out)
+        return EXIT_ROW_ERRORS
+    return EXIT_OK
+
+
+# -- the command line -------------------------------------------------------------------------------------
+
+
+def _percent(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage (0-100)")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -284,30 +435,67 @@ def build_parser() -> argparse.ArgumentParser:
     token_help = f"Cognito access token for deployments with sign-in (default: ${TOKEN_ENV})"
     parser.add_argument("--token", default=os.environ.get(TOKEN_ENV), help=token_help)
     sub = parser.add_subparsers(dest="command", required=True)
+
     p_import = sub.add_parser("import", help="import a CSV file and follow it live")
     p_import.add_argument("file")
+    p_import.add_argument("--dry-run", action="store_true",
+                          help="preview: read, validate and compare with the catalog, write nothing")
+    p_import.add_argument("--map", action="append", metavar="HEADER=field",
+                          help="map a column to a field (or attribute / ignore); repeatable")
+    p_import.add_argument("--profile", choices=PROFILES, help="read the file as this platform's export")
+    p_import.add_argument("--max-errors", type=int, metavar="N", help="stop the import after N row errors")
+    p_import.add_argument("--replace", action="store_true",
+                          help="deactivate the products in scope that the file does not contain")
+    p_import.add_argument("--scope", choices=("all", "partner"), help="with --replace (default all)")
+    p_import.add_argument("--max-deactivate", type=_percent, metavar="P",
+                          help="with --replace: hold it if more than P%% would be deactivated (default 20)")
     p_import.add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up")
+
     p_status = sub.add_parser("status", help="show one import")
     p_status.add_argument("id")
     p_status.add_argument("--json", action="store_true")
+
     p_errors = sub.add_parser("errors", help="write an import's row errors as CSV to stdout")
     p_errors.add_argument("id")
-    for p in (p_import, p_status, p_errors):
+
+    p_changes = sub.add_parser("changes", help="an import's (or a preview's) changes by SKU")
+    p_changes.add_argument("id")
+    p_changes.add_argument("--action", choices=ACTIONS, help="only this action")
+    p_changes.add_argument("--limit", type=int, help="at most this many changes")
+
+    p_apply = sub.add_parser("apply", help="apply a preview as a new import and follow it")
+    p_apply.add_argument("id")
+    p_apply.add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up")
+
+    p_revert = sub.add_parser("revert", help="revert a finished import and follow it")
+    p_revert.add_argument("id")
+    p_revert.add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up")
+
+    for p in (p_import, p_status, p_errors, p_changes, p_apply, p_revert):
         p.add_argument("--api", default=argparse.SUPPRESS, help="API base URL")
         p.add_argument("--token", default=argparse.SUPPRESS, help="Cognito access token")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    commands = {"import": cmd_import, "status": cmd_status, "errors": cmd_errors}
+COMMANDS = {"import": cmd_import, "status": cmd_status, "errors": cmd_errors, "changes": cmd_changes,
+            "apply": cmd_apply, "revert": cmd_revert}
+
+
+def main(argv: list[str] | None = None, transport: httpx.BaseTransport | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "import":
+        args.options = import_options(args, parser)
+    api = _api(args, transport)
     try:
-        return commands[args.command](args)
+        return COMMANDS[args.command](args, api)
     except ApiError as exc:
         print(f"error: {exc.detail if exc.status else exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    finally:
+        api.client.close()
 
 
 if __name__ == "__main__":

@@ -116,7 +116,12 @@ class ChunkResult:
 
 
 class ChunkMessage(BaseModel):
-    """What the splitter sends per byte range (DESIGN decision 1): tiny whatever the file size."""
+    """What the splitter sends per byte range (DESIGN decision 1): tiny whatever the file size.
+
+    The file's plan (header, column plan, encoding) is stored once per import and looked up by
+    ``import_id``; it is never copied into the messages. ``context``: the byte range of the first row of
+    the row family (a Shopify product) this chunk starts inside, when that family began in an earlier chunk.
+    """
 
     import_id: str
     import_no: int
@@ -129,4 +134,120 @@ class ChunkMessage(BaseModel):
     end: int = Field(ge=0)
     first_row: int = Field(ge=1)
     rows: int = Field(ge=0)
-    header: str  # the header record, decoded (resolve_header re-reads it)
+    context: tuple[int, int] | None = None
+
+
+class SplitPlan(BaseModel):
+    """How one import's file is read and cut, pinned at its first split (DESIGN decisions 1 and 12).
+
+    Stored once per import (chunk messages refer to it by ``import_id``, never carry it): the file's
+    plan from its header (``ingest.FilePlan`` as JSON: header, column plan, profile, encoding), the
+    object the chunks are byte ranges of (the upload, or its UTF-8 transcoding for a UTF-16 file), and
+    the chunking parameters. A retry of the split cuts the same chunks even if the settings changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    import_id: str
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int = Field(ge=0)
+    file_plan: dict[str, Any]  # ingest.FilePlan.to_json()
+    delimiter: str
+    data_encoding: str  # how chunk bytes decode: "utf-8" or "windows-1252"
+    data_start: int = Field(ge=0)
+    family_column: int | None = None
+    rows_per_chunk: int = Field(ge=1)
+    bytes_per_chunk: int = Field(ge=1)
+    max_record_bytes: int = Field(ge=2)
+    mode: ImportMode = "import"
+    max_errors: int | None = None
+
+
+class SplitContinuation(BaseModel):
+    """The splitter's message to itself when a file cannot be split in one invocation: go on from here."""
+
+    continue_split: Literal[True] = True
+    import_id: str
+    chunk_no: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    first_row: int = Field(ge=1)
+    context: tuple[int, int] | None = None
+    context_key: str | None = None
+
+
+# -- what POST /api/imports asks for, and the jobs the API hands to the pipeline ---------------------------
+
+PARTNER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # a safe folder name: incoming/<partner>/
+PREVIEW_APPLICABLE_DAYS = 7  # CONTRACT §2: a preview can be applied for 7 days
+
+
+class ReplaceOptions(BaseModel):
+    """CONTRACT §2 Replace: products in scope that the file does not contain are deactivated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: Literal["all", "partner"] = "all"
+    max_deactivate_percent: int | float = Field(default=20, ge=0, le=100, allow_inf_nan=False)
+
+
+class ImportOptions(BaseModel):
+    """The options an import was created with (the progress item's ``options`` attribute).
+
+    Written once, when the import is created (``POST /api/imports``, or copied from the preview by
+    ``/apply``), never changed afterwards; the splitter and consumers read them. Each is an override:
+    ``None`` means "decide from the file" (encoding and profile detection, saved mappings)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    mapping: dict[str, str] | None = None  # {"<header as written>": field | "attribute" | "ignore"}
+    profile: Profile | None = None
+    encoding: Encoding | None = None
+    replace: ReplaceOptions | None = None
+    max_errors: int | None = Field(default=None, ge=0)
+
+
+class SplitRequest(BaseModel):
+    """To the object-events queue (the splitter): split this import's pinned object now.
+
+    Sent by ``POST /api/imports/{id}/apply``: the applied import reads the preview's object version,
+    so no S3 event will come for it. The splitter handles it like an ObjectCreated event of
+    ``bucket``/``key``/``version_id``, except that the import is ``import_id`` (already created,
+    ``pending``, with its ``options`` and ``preview_of``), never one derived from the key."""
+
+    kind: Literal["split"] = "split"
+    import_id: str
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+
+
+class RevertRequest(BaseModel):
+    """To the chunk queue: revert one planned chunk of ``import_id`` (already ``reverting``).
+
+    ``POST /api/imports/{id}/revert`` plans the revert (``db.revert.plan_revert``: ``chunks_total`` SKU
+    ranges) and sends one of these per chunk; the consumer runs ``db.revert.revert_chunk(conn,
+    import_id=…, chunk_no=…)`` (exactly once by its ledger), writes the revert's totals into the import's
+    ``revert`` object, and on the last chunk (``totals.done``) ends the import ``reverted``."""
+
+    kind: Literal["revert"] = "revert"
+    import_id: str
+    requested_at: str
+    chunk_no: int = Field(ge=0)
+    chunks_total: int = Field(ge=1)
+
+
+class ReplaceRequest(BaseModel):
+    """To the chunk queue: carry out the held replace of ``import_id`` (``replace.status`` is ``held``,
+    ``replace.confirmed_at`` set): ``db.replace.deactivate_missing(conn, import_id, scope=…, partner=…,
+    after=…)`` until its ``next_after`` is None (a long scope continues in a new message with ``after``),
+    then ``replace.status`` ``done`` and ``products_deactivated`` on the import."""
+
+    kind: Literal["replace"] = "replace"
+    import_id: str
+    requested_at: str
+    scope: Literal["all", "partner"]
+    partner: str | None = None
+    after: str | None = None  # a continuation: the SKU key to go on after

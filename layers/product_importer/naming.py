@@ -2,3 +2,9 @@
 
 UPLOAD_PREFIX = "uploads/"
 DROP_PREFIX = "incoming/"
+EXPORT_PREFIX = "exports/"  # files the API writes for download (errors.csv over the inline limit)
+
+
+def upload_key(import_id: str) -> str:
+    """Where the browser's presigned POST puts an import's file."""
+    return f"{UPLOAD_PREFIX}{import_id}.csv"

@@ -17,10 +17,14 @@ from product_importer.aws import cached_client
 from product_importer.container import CONTAINER, per_container
 from product_importer.db.connection import ConnectionHolder, forget_database_url, resolve_database_url
 from product_importer.db.ledger import PostgresChunkLedger
+from product_importer.db.plans import PgPlanStore
+from product_importer.imports.jobs import ImportJobs
+from product_importer.imports.store import ImportRequests
 from product_importer.models import ImportTotals
 from product_importer.progress import DynamoProgressStore
 from product_importer.settings import Settings, get_settings
 from product_importer.storage import S3ObjectStore, SqsMessageQueue
+from product_importer.transfers import Transfers
 
 __all__ = [
     "api_pool",
@@ -28,13 +32,18 @@ __all__ = [
     "client",
     "committed_totals",
     "db_connection",
+    "import_jobs",
+    "import_requests",
     "next_import_number",
     "object_store",
     "per_container",
+    "plan_store",
     "progress_store",
     "queue",
     "reset",
+    "saved_mappings",
     "settings",
+    "transfers",
 ]
 
 # The resolved database URL is kept by db.connection (it re-reads rotated secrets): forget it with the rest.
@@ -65,6 +74,24 @@ def queue(url: str) -> SqsMessageQueue:
     return SqsMessageQueue(client("sqs"), url)
 
 
+@per_container
+def import_requests() -> ImportRequests:
+    """The API's reads and conditional writes of Import items (the progress table)."""
+    return ImportRequests(settings().progress_table, client("dynamodb"))
+
+
+@per_container
+def transfers() -> Transfers:
+    """Presigned uploads and downloads, and exports written to the uploads bucket."""
+    return Transfers(client("s3"))
+
+
+@per_container
+def import_jobs() -> ImportJobs:
+    """Where the API sends the pipeline's asynchronous work (apply's split, revert, confirmed replace)."""
+    return ImportJobs(splits=queue(settings().object_events_queue_url), chunks=queue(settings().chunks_queue_url))
+
+
 @per_container(close=ConnectionHolder.close)
 def _holder() -> ConnectionHolder:
     return ConnectionHolder(lambda: resolve_database_url(settings()))
@@ -78,6 +105,25 @@ def db_connection() -> psycopg.Connection:
 @per_container
 def chunk_ledger() -> PostgresChunkLedger:
     return PostgresChunkLedger(db_connection)
+
+
+@per_container
+def plan_store() -> PgPlanStore:
+    """Split plans and splitter checkpoints (plans cached: they never change once pinned)."""
+    return PgPlanStore(db_connection)
+
+
+def saved_mappings() -> list[dict[str, Any]]:
+    """The saved mappings as candidates for ``ingest.sniff`` (read once per split)."""
+    from product_importer.db.registry import settle
+    from product_importer.mappings.repository import all_mappings
+
+    conn = db_connection()
+    settle(conn)
+    try:
+        return [m.candidate() for m in all_mappings(conn)]
+    finally:
+        conn.rollback()
 
 
 def next_import_number() -> int:

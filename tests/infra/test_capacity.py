@@ -1,4 +1,4 @@
-"""infra/capacity.py: reads the benchmark when present, labels assumptions, moves the bottleneck sensibly."""
+"""infra/capacity: reads the benchmark when present, labels assumptions, moves the bottleneck sensibly."""
 
 from __future__ import annotations
 

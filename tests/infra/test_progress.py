@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 import pytest
-from product_importer.progress import table_definition as progress_table
-from product_importer.realtime.connections import table_definition as connections_table
 
 from infra import topology
 from tests.infra.conftest import Stage
@@ -142,11 +140,11 @@ def test_no_other_function_may_manage_connections(prod: Stage) -> None:
 
 
 @pytest.mark.parametrize(
-    ("table", "definition"), [("progress", progress_table), ("connections", connections_table)]
+    "table", ["progress", "connections"]
 )
-def test_tables_match_what_the_package_and_local_stack_create(prod: Stage, table: str, definition) -> None:
-    # Given the shape the package declares for the local stack and tests
-    local = definition("t")
+def test_tables_match_what_the_package_and_local_stack_create(prod: Stage, table: str) -> None:
+    # Given the shape the local stack and tests create (from the same topology)
+    local = topology.table_definition(table, "t")
     props = prod.stateful_template.props(getattr(prod.stateful.tables, table))
 
     # Then CDK creates the same keys and indexes (and the progress stream)

@@ -12,7 +12,9 @@ import pytest
 from moto import mock_aws
 from product_importer.models import Import, ImportStatus, ImportTotals
 from product_importer.ports import ProgressStore
-from product_importer.progress import CursorError, DynamoProgressStore, table_definition
+from product_importer.progress import CursorError, DynamoProgressStore
+
+from infra.topology import table_definition
 
 TABLE = "progress-test"
 
@@ -44,7 +46,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProgressStore]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(**table_definition(TABLE))
+        client.create_table(**table_definition("progress", TABLE))
         yield DynamoProgressStore(TABLE, AtomicCalls(client))
 
 

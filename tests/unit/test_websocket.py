@@ -9,11 +9,12 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from product_importer.realtime.connections import TTL_S, ConnectionStore, table_definition
+from product_importer.realtime.connections import TTL_S, ConnectionStore
 from product_importer.realtime.sessions import ConnectPolicy
 
 from functions.websocket.handler import WebSocketPorts, handler
 from infra.local.events import LocalContext, websocket_event, websocket_route
+from infra.topology import table_definition
 
 TABLE = "connections"
 ROUTES = ("$connect", "$disconnect", "$default", "subscribe", "unsubscribe")
@@ -25,7 +26,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[ConnectionStore]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():  # moto's in-process DynamoDB: no network
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(**table_definition(TABLE))
+        client.create_table(**table_definition("connections", TABLE))
         yield ConnectionStore(TABLE, client, clock=lambda: 1_000_000)
 
 

@@ -31,6 +31,11 @@ export function Layout() {
                 </Link>
               </li>
               <li>
+                <NavLink to="/mappings" className={({ isActive }) => `nav__link${isActive ? " nav__link--active" : ""}`}>
+                  Mappings
+                </NavLink>
+              </li>
+              <li>
                 <NavLink to="/products" className={({ isActive }) => `nav__link${isActive ? " nav__link--active" : ""}`}>
                   Products
                 </NavLink>

@@ -101,6 +101,8 @@ export interface RequestOptions {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   query?: Query;
   body?: unknown;
+  /** Bytes sent as they are (e.g. the head of a file), instead of a JSON `body`. */
+  raw?: { data: Blob | ArrayBuffer; contentType: string };
   signal?: AbortSignal;
 }
 
@@ -156,7 +158,10 @@ async function send(path: string, opts: RequestOptions): Promise<Response> {
 async function sendOnce(path: string, opts: RequestOptions, token: string | null): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const init: RequestInit = { method: opts.method ?? "GET", signal: opts.signal };
-  if (opts.body !== undefined) {
+  if (opts.raw !== undefined) {
+    init.body = opts.raw.data;
+    headers["Content-Type"] = opts.raw.contentType;
+  } else if (opts.body !== undefined) {
     init.body = JSON.stringify(opts.body);
     headers["Content-Type"] = "application/json";
   }

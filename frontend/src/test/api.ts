@@ -6,6 +6,8 @@ export interface MockRequest {
   query: URLSearchParams;
   headers: Headers;
   body: unknown;
+  /** A body that was not JSON text (a Blob, bytes). */
+  raw: unknown;
 }
 
 export type MockReply = { status?: number; body?: unknown } | undefined;
@@ -21,7 +23,8 @@ export function mockApi(routes: Record<string, MockHandler>) {
     const url = new URL(String(input), "http://localhost");
     const method = (init?.method ?? "GET").toUpperCase();
     const body = typeof init?.body === "string" ? (JSON.parse(init.body) as unknown) : undefined;
-    const req = { method, path: url.pathname, query: url.searchParams, headers: new Headers(init?.headers), body };
+    const raw = init?.body !== undefined && typeof init.body !== "string" ? init.body : undefined;
+    const req = { method, path: url.pathname, query: url.searchParams, headers: new Headers(init?.headers), body, raw };
     calls.push(req);
     const handler = routes[`${method} ${url.pathname}`];
     const reply = handler ? await handler(req) : { status: 404, body: { detail: `no mock for ${method} ${url.pathname}` } };

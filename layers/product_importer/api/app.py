@@ -10,9 +10,11 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from product_importer.api import deps, errors, imports, products, webhooks
+from product_importer.api import deps, errors, imports, mappings, products, webhooks
 from product_importer.api.errors import NotFoundError
+from product_importer.api.guard import InputGuard
 from product_importer.api.permissions import PUBLIC
+from product_importer.naming import DROP_PREFIX
 from product_importer.settings import Settings
 
 
@@ -25,6 +27,7 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
         redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(InputGuard)
 
     @app.get("/api/health", tags=["meta"], dependencies=[PUBLIC])
     def health(conn: Annotated[psycopg.Connection, Depends(deps.db)]) -> dict[str, str]:
@@ -37,11 +40,11 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
                                 "max_upload_bytes": settings.max_upload_bytes}
         if settings.local_mode:
             body.update(s3_endpoint=settings.aws_endpoint_url, uploads_bucket=settings.uploads_bucket,
-                        drop_prefix="incoming/")
+                        drop_prefix=DROP_PREFIX)
         body["auth"] = sign_in_config(settings)
         return body
 
-    for module in (imports, products, webhooks):
+    for module in (imports, mappings, products, webhooks):
         app.include_router(module.router)
 
     if static_dir is not None and (static_dir / "index.html").exists():

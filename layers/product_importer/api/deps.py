@@ -9,8 +9,11 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from product_importer import runtime
+from product_importer.imports.jobs import ImportJobs
+from product_importer.imports.store import ImportRequests
 from product_importer.ports import ProgressStore
 from product_importer.settings import Settings
+from product_importer.transfers import Transfers
 
 
 def settings() -> Settings:
@@ -28,3 +31,15 @@ def db() -> Iterator[psycopg.Connection]:
 
 def progress() -> ProgressStore:
     return runtime.progress_store()
+
+
+def imports() -> ImportRequests:
+    return runtime.import_requests()
+
+
+def transfers() -> Transfers:
+    return runtime.transfers()
+
+
+def jobs() -> ImportJobs:
+    return runtime.import_jobs()

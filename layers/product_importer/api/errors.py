@@ -1,10 +1,18 @@
-"""Domain exceptions → HTTP status, in one place (never by message text)."""
+"""Domain exceptions → HTTP status, in one place (never by message text).
+
+A refusal's message is written for the user and becomes ``detail``. An outage of a store (DynamoDB, S3,
+SQS) answers 503 with a plain sentence; its internal detail (hosts, buckets, keys) goes to the log only.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from product_importer.imports.service import ImportConflictError, ImportNotFoundError
+from product_importer.mappings.repository import MappingConflictError, MappingNotFoundError
 from product_importer.products.repository import (
     ConfirmationRequiredError,
     NewerImportError,
@@ -17,9 +25,15 @@ from product_importer.webhooks.signing import InvalidSecretError
 from product_importer.webhooks.store import TooManyWebhooksError, WebhookNotFoundError
 from product_importer.webhooks.targets import UnsafeTargetError
 
+logger = logging.getLogger(__name__)
+
 
 class NotFoundError(Exception):
     """The addressed resource does not exist."""
+
+
+class BadRequestError(Exception):
+    """The request is malformed in a way the user can fix (the message says how)."""
 
 
 class ConflictError(Exception):
@@ -30,18 +44,32 @@ class PayloadTooLargeError(Exception):
     """The file is bigger than the configured maximum."""
 
 
+class UnreadableFileError(Exception):
+    """The bytes sent cannot be read as a CSV at all (the message says why): 422."""
+
+
 _STATUS: dict[type[Exception], int] = {
     NotFoundError: 404,
+    BadRequestError: 400,
     ConflictError: 409,
     PayloadTooLargeError: 413,
+    UnreadableFileError: 422,
     CursorError: 400,
-    ProgressError: 503,
-    StorageError: 503,
     ProductNotFoundError: 404,
     WebhookNotFoundError: 404,
+    ImportNotFoundError: 404,
+    MappingNotFoundError: 404,
     TooManyWebhooksError: 409,
     NewerImportError: 409,
+    ImportConflictError: 409,
+    MappingConflictError: 409,
     ConfirmationRequiredError: 400,
+}
+
+# Outages: the sentence the user sees (the exception's own text is for the log).
+_UNAVAILABLE: dict[type[Exception], str] = {
+    ProgressError: "the import store is unavailable; try again in a moment",
+    StorageError: "file storage or the job queue is unavailable; try again in a moment",
 }
 
 
@@ -70,6 +98,9 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, _responder(status))
     for exc_type, detail in _FIELD_ERRORS.items():
         app.add_exception_handler(exc_type, _field_responder(detail))
+    for exc_type, sentence in _UNAVAILABLE.items():
+        app.add_exception_handler(exc_type, _unavailable(sentence))
+    app.add_exception_handler(Exception, _internal)
 
 
 def _responder(status: int):  # type: ignore[no-untyped-def]
@@ -84,3 +115,16 @@ def _field_responder(detail):  # type: ignore[no-untyped-def]
         return JSONResponse({"detail": detail(exc)}, status_code=422)
 
     return respond
+
+
+def _unavailable(sentence: str):  # type: ignore[no-untyped-def]
+    async def respond(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("unavailable: %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse({"detail": sentence}, status_code=503, headers={"Retry-After": "5"})
+
+    return respond
+
+
+async def _internal(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error: %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)

@@ -1,40 +1,74 @@
-"""/api/imports: create (with a presigned POST), list, get, row errors (JSON and CSV)."""
+"""/api/imports: create (with a presigned POST), list, get, discard, apply a preview, revert, confirm a
+held replace, row errors (JSON and CSV). The decisions are ``imports.service``'s; this module shapes HTTP."""
 
 from __future__ import annotations
 
-import base64
-import csv
-import io
+import re
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import psycopg
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
 from psycopg_pool import ConnectionPool
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from product_importer.api import deps
-from product_importer.api.errors import NotFoundError, PayloadTooLargeError
-from product_importer.api.permissions import require
-from product_importer.aws import cached_client
-from product_importer.db.chunks import next_import_number
-from product_importer.models import Import, ImportStatus, utcnow
-from product_importer.pipeline.splitter import upload_key
-from product_importer.ports import ProgressStore
-from product_importer.progress import CursorError
+from product_importer.api.errors import BadRequestError, PayloadTooLargeError
+from product_importer.api.permissions import CurrentCaller, ensure, require
+from product_importer.db.changes import changes_summary, list_changes
+from product_importer.db.revert import revert_conflicts
+from product_importer.imports import service
+from product_importer.imports.errors_csv import (
+    MEDIA_TYPE,
+    content_disposition,
+    csv_blocks,
+    download_name,
+    take_up_to,
+)
+from product_importer.imports.jobs import ImportJobs
+from product_importer.imports.row_errors import iter_row_errors, page_row_errors
+from product_importer.imports.store import ImportRequests
+from product_importer.mappings import rules
+from product_importer.models import (
+    PARTNER_PATTERN,
+    Encoding,
+    Import,
+    ImportMode,
+    ImportOptions,
+    ImportStatus,
+    Profile,
+    ReplaceOptions,
+)
+from product_importer.naming import EXPORT_PREFIX
 from product_importer.settings import Settings
+from product_importer.transfers import Transfers
 
 router = APIRouter(prefix="/api/imports", tags=["imports"])
 
 Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+Requests = Annotated[ImportRequests, Depends(deps.imports)]
+Config = Annotated[Settings, Depends(deps.settings)]
+Jobs = Annotated[ImportJobs, Depends(deps.jobs)]
+Db = Annotated[psycopg.Connection, Depends(deps.db)]
+
+_CONTENT_TYPE = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
 
 
 class CreateImport(BaseModel):
     filename: str = Field(min_length=1, max_length=255)
     size: int | None = Field(default=None, ge=0)
     content_type: str | None = Field(default=None, max_length=255)
+    mode: ImportMode = "import"
+    mapping: dict[str, str] | None = None
+    profile: Profile | None = None
+    encoding: Encoding | None = None
+    replace: ReplaceOptions | None = None
+    max_errors: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    partner: str | None = Field(default=None, pattern=PARTNER_PATTERN,
+                                description="admin only: the partner the import is for (a safe folder name)")
 
     @field_validator("filename")
     @classmethod
@@ -43,6 +77,38 @@ class CreateImport(BaseModel):
         if not name.lower().endswith(".csv"):
             raise ValueError("only .csv files can be imported")
         return name
+
+    @field_validator("content_type")
+    @classmethod
+    def _header_safe(cls, value: str | None) -> str | None:
+        if value is not None and not _CONTENT_TYPE.match(value):
+            raise ValueError("content_type must be a MIME type in printable ASCII")
+        return value
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _mapping(cls, value: Any) -> Any:
+        return rules.checked_mapping(value) if isinstance(value, dict) else value
+
+    @field_validator("profile", mode="before")
+    @classmethod
+    def _profile(cls, value: Any) -> Any:
+        return rules.checked_profile(value) if isinstance(value, str) else value
+
+    @field_validator("encoding", mode="before")
+    @classmethod
+    def _encoding(cls, value: Any) -> Any:
+        return rules.checked_encoding(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _partner_scope(self) -> CreateImport:
+        if self.replace is not None and self.replace.scope == "partner" and self.partner is None:
+            raise ValueError("replace scope 'partner' needs a partner: give 'partner', or use scope 'all'")
+        return self
+
+    def options(self) -> ImportOptions:
+        return ImportOptions(mapping=self.mapping, profile=self.profile, encoding=self.encoding,
+                             replace=self.replace, max_errors=self.max_errors)
 
 
 class Upload(BaseModel):
@@ -53,14 +119,18 @@ class Upload(BaseModel):
 
 
 class CreatedImport(BaseModel):
-    model_config = {"json_schema_extra": {"description": "The new import and where to upload its file"}}
+    model_config = ConfigDict(json_schema_extra={"description": "The new import and where to upload its file"})
 
     import_: Import = Field(alias="import")
     upload: Upload
 
 
-class Page(BaseModel):
-    items: list[Any]
+class ImportEnvelope(BaseModel):
+    import_: Import = Field(alias="import")
+
+
+class ImportPage(BaseModel):
+    items: list[Import]
     next_cursor: str | None
 
 
@@ -72,125 +142,196 @@ class RowErrorOut(BaseModel):
     value: str | None
 
 
+class RowErrorPage(BaseModel):
+    items: list[RowErrorOut]
+    next_cursor: str | None
+
+
 @router.post("", status_code=201, response_model=CreatedImport, response_model_by_alias=True,
              dependencies=[require("importer")])
-def create_import(
-    body: CreateImport,
-    settings: Annotated[Settings, Depends(deps.settings)],
-    progress: Annotated[ProgressStore, Depends(deps.progress)],
-    conn: Annotated[psycopg.Connection, Depends(deps.db)],
-) -> dict[str, Any]:
+def create_import(body: CreateImport, caller: CurrentCaller, settings: Config, requests: Requests,
+                  transfers: Annotated[Transfers, Depends(deps.transfers)],
+                  conn: Db) -> dict[str, Any]:
+    if body.partner is not None or body.replace is not None:
+        ensure(caller, "admin")  # CONTRACT §8: only admins import for a partner, or replace
     if body.size is not None and body.size > settings.max_upload_bytes:
         raise PayloadTooLargeError(
             f"the file is {body.size:,} bytes; the maximum is {settings.max_upload_bytes:,} bytes")
-    imp = Import(id=uuid.uuid4().hex, filename=body.filename, source="upload", status=ImportStatus.PENDING,
-                 created_at=utcnow())
-    key = upload_key(imp.id)
-    progress.create(imp, import_no=next_import_number(conn), bucket=settings.uploads_bucket, key=key)
-    content_type = body.content_type or "text/csv"
-    post = cached_client("s3").generate_presigned_post(
-        Bucket=settings.uploads_bucket,
-        Key=key,
-        Fields={"Content-Type": content_type},
-        Conditions=[["content-length-range", 0, settings.max_upload_bytes], {"Content-Type": content_type}],
-        ExpiresIn=settings.upload_url_expires_s,
-    )
-    return {"import": imp, "upload": Upload(url=post["url"], fields=post["fields"],
-                                             expires_in=settings.upload_url_expires_s)}
+    target = service.UploadTarget(bucket=settings.uploads_bucket, max_bytes=settings.max_upload_bytes,
+                                  expires_s=settings.upload_url_expires_s,
+                                  content_type=body.content_type or "text/csv")
+    imp, post = service.create_import(conn, requests, transfers, target, filename=body.filename, mode=body.mode,
+                                      partner=body.partner, options=body.options())
+    return {"import": imp, "upload": Upload(url=post.url, fields=post.fields, expires_in=post.expires_in)}
 
 
-@router.get("", response_model=Page, dependencies=[require("viewer")])
+@router.get("", response_model=ImportPage,
+             dependencies=[require("viewer")])
 def list_imports(
-    progress: Annotated[ProgressStore, Depends(deps.progress)],
+    requests: Requests,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
+    status: ImportStatus | None = None,
+    mode: ImportMode | None = None,
+    partner: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
-    items, next_cursor = progress.list(limit=limit, cursor=cursor)
+    items, next_cursor = requests.list(limit=limit, cursor=cursor, status=status.value if status else None,
+                                       mode=mode, partner=partner)
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{import_id}", response_model=Import, dependencies=[require("viewer")])
-def get_import(import_id: str, progress: Annotated[ProgressStore, Depends(deps.progress)]) -> Import:
-    return _existing(progress, import_id)
+@router.get("/{import_id}", response_model=Import,
+             dependencies=[require("viewer")])
+def get_import(import_id: str, requests: Requests) -> Import:
+    return service.get_import(requests, import_id)
 
 
-@router.get("/{import_id}/errors", response_model=Page, dependencies=[require("viewer")])
+@router.delete("/{import_id}", status_code=204,
+             dependencies=[require("importer")])
+def discard_import(import_id: str, requests: Requests, conn: Db) -> Response:
+    service.discard_import(conn, requests, import_id)
+    return Response(status_code=204)
+
+
+@router.post("/{import_id}/apply", status_code=201, response_model=ImportEnvelope, response_model_by_alias=True,
+             dependencies=[require("importer")])
+def apply_preview(import_id: str, caller: CurrentCaller, requests: Requests, jobs: Jobs, conn: Db) -> dict[str, Any]:
+    if service.get_import(requests, import_id).replace is not None:
+        ensure(caller, "admin")  # CONTRACT §8: applying a replace is a replace
+    return {"import": service.apply_preview(conn, requests, jobs, import_id)}
+
+
+@router.post("/{import_id}/revert", status_code=202, response_model=ImportEnvelope, response_model_by_alias=True,
+             dependencies=[require("admin")])
+def revert_import(import_id: str, requests: Requests, jobs: Jobs, conn: Db) -> dict[str, Any]:
+    return {"import": service.request_revert(conn, requests, jobs, import_id)}
+
+
+@router.post("/{import_id}/replace", status_code=202, response_model=ImportEnvelope, response_model_by_alias=True,
+             dependencies=[require("admin")])
+def confirm_replace(import_id: str, requests: Requests, jobs: Jobs, confirm: bool = False) -> dict[str, Any]:
+    if not confirm:
+        raise BadRequestError("carrying out a held replace needs ?confirm=true")
+    return {"import": service.confirm_replace(requests, jobs, import_id)}
+
+
+@router.get("/{import_id}/errors", response_model=RowErrorPage,
+             dependencies=[require("viewer")])
 def list_errors(
     import_id: str,
-    progress: Annotated[ProgressStore, Depends(deps.progress)],
-    conn: Annotated[psycopg.Connection, Depends(deps.db)],
+    requests: Requests,
+    conn: Db,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    _existing(progress, import_id)
-    after = _decode_error_cursor(cursor) if cursor else (0, 0)
-    rows = conn.execute(
-        "SELECT row_no, id, sku, column_name, message, value FROM row_errors"
-        " WHERE import_id = %s AND (row_no, id) > (%s, %s) ORDER BY row_no, id LIMIT %s",
-        (import_id, after[0], after[1], limit + 1),
-    ).fetchall()
-    page, more = rows[:limit], len(rows) > limit
-    items = [RowErrorOut(row=r[0], sku=r[2], column=r[3], message=r[4], value=r[5]) for r in page]
-    next_cursor = _encode_error_cursor(page[-1][0], page[-1][1]) if more else None
+    service.existing(requests, import_id)
+    items, next_cursor = page_row_errors(conn, import_id, cursor=cursor, limit=limit)
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{import_id}/errors.csv", response_class=StreamingResponse, dependencies=[require("viewer")])
+@router.get("/{import_id}/errors.csv", response_class=StreamingResponse,
+            responses={303: {"description": "in AWS, a larger file: download it from Location"}},
+            dependencies=[require("viewer")])
 def errors_csv(
     import_id: str,
-    progress: Annotated[ProgressStore, Depends(deps.progress)],
+    requests: Requests,
+    settings: Config,
     pool: Annotated[ConnectionPool, Depends(deps.pool)],
-) -> StreamingResponse:
-    imp = _existing(progress, import_id)
-    filename = f"{imp.filename.removesuffix('.csv')}-errors.csv".replace('"', "")
-    return StreamingResponse(
-        _error_rows_csv(pool, import_id),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    transfers: Annotated[Transfers, Depends(deps.transfers)],
+) -> Response:
+    imp = service.get_import(requests, import_id)
+    disposition = content_disposition(download_name(imp.filename))
+    headers = {"Content-Disposition": disposition}
+    if settings.local_mode:
+        return StreamingResponse(_stream_errors(pool, import_id), media_type=MEDIA_TYPE, headers=headers)
+    # In AWS a response is buffered and stops at 6 MB: a small file is the response, a larger one is
+    # written to S3 as it is read (memory stays flat) and downloaded with a short-lived URL.
+    key = f"{EXPORT_PREFIX}{import_id}/{uuid.uuid4().hex}/errors.csv"
+    with pool.connection() as conn:
+        blocks = csv_blocks(iter_row_errors(conn, import_id))
+        head, everything = take_up_to(blocks, settings.errors_csv_inline_max_bytes)
+        if everything is None:
+            return Response(b"".join(head), media_type=MEDIA_TYPE, headers=headers)
+        transfers.write_stream(settings.uploads_bucket, key, everything, content_type=MEDIA_TYPE)
+    url = transfers.presigned_get(settings.uploads_bucket, key, expires_s=settings.download_url_expires_s,
+                                  content_type=MEDIA_TYPE, content_disposition=disposition)
+    return RedirectResponse(url, status_code=303)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: object) -> str:
-    """A cell a spreadsheet will not execute: formula-like text gets a leading apostrophe."""
-    text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _error_rows_csv(pool: ConnectionPool, import_id: str) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["row", "sku", "column", "message", "value"])
-    yield "\ufeff" + buffer.getvalue()
+def _stream_errors(pool: ConnectionPool, import_id: str) -> Iterator[bytes]:
     # A connection of its own: the response streams after the route's dependencies are closed.
-    with pool.connection() as conn, conn.cursor(name="errors_csv") as cur:
-        cur.itersize = 2000
-        cur.execute("SELECT row_no, sku, column_name, message, value FROM row_errors WHERE import_id = %s"
-                    " ORDER BY row_no, id", (import_id,))
-        for record in cur:
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerow([record[0], *(neutralise(c) for c in record[1:])])
-            yield buffer.getvalue()
+    with pool.connection() as conn:
+        yield from csv_blocks(iter_row_errors(conn, import_id))
 
 
-def _existing(progress: ProgressStore, import_id: str) -> Import:
-    imp = progress.get(import_id)
-    if imp is None:
-        raise NotFoundError(f"import {import_id} not found")
-    return imp
+Action = Literal["create", "update", "unchanged", "deactivate"]
 
 
-def _encode_error_cursor(row_no: int, error_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{row_no}:{error_id}".encode()).decode()
+class FieldChange(BaseModel):
+    from_: Any = Field(alias="from")
+    to: Any
 
 
-def _decode_error_cursor(cursor: str) -> tuple[int, int]:
-    try:
-        row_no, error_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        return int(row_no), int(error_id)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CursorError("invalid cursor") from exc
+class ChangeOut(BaseModel):
+    sku: str
+    action: str
+    changes: dict[str, FieldChange] = Field(default_factory=dict)
 
+
+class ChangePage(BaseModel):
+    items: list[ChangeOut]
+    next_cursor: str | None
+
+
+class ChangesSummary(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    create: int
+    update: int
+    unchanged: int
+    deactivate: int
+    fields: dict[str, int]
+
+
+class ConflictOut(BaseModel):
+    sku: str
+    changed_by: dict[str, Any]
+    at: str | None
+
+
+class ConflictPage(BaseModel):
+    items: list[ConflictOut]
+    next_cursor: str | None
+
+
+@router.get("/{import_id}/changes", response_model=ChangePage, response_model_by_alias=True,
+            dependencies=[require("viewer")])
+def list_import_changes(
+    import_id: str,
+    requests: Requests,
+    conn: Db,
+    action: Action | None = None,
+    sku: Annotated[str | None, Query(max_length=64, description="SKU prefix, case-insensitive")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The planned (preview) or applied (import) change of every product, by SKU."""
+    service.existing(requests, import_id)
+    items, next_cursor = list_changes(conn, import_id, action=action, sku_prefix=sku or None, cursor=cursor,
+                                      limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/{import_id}/changes/summary", response_model=ChangesSummary, dependencies=[require("viewer")])
+def import_changes_summary(import_id: str, requests: Requests, conn: Db) -> dict[str, Any]:
+    service.existing(requests, import_id)
+    return changes_summary(conn, import_id)
+
+
+@router.get("/{import_id}/revert/conflicts", response_model=ConflictPage, dependencies=[require("viewer")])
+def list_revert_conflicts(import_id: str, requests: Requests, conn: Db, limit: Limit = 50,
+                          cursor: Cursor = None) -> dict[str, Any]:
+    """Products the revert left alone, with what changed them since."""
+    service.existing(requests, import_id)
+    items, next_cursor = revert_conflicts(conn, import_id, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from product_importer.api import deps
 from product_importer.api.permissions import require
+from product_importer.db.changes import product_history
 from product_importer.products import repository as products
 from product_importer.products.repository import ProductFilter
 from product_importer.progress import CursorError
@@ -79,9 +80,12 @@ def _encode_cursor(sku_key: str) -> str:
 
 def _decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
+        after = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
+    except (ValueError, UnicodeError) as exc:
         raise CursorError("invalid cursor") from exc
+    if "\x00" in after or len(after) > 1024:
+        raise CursorError("invalid cursor")
+    return after
 
 
 def _plain(value: Any) -> Any:
@@ -108,6 +112,34 @@ def list_products(
 @router.delete("", status_code=200, dependencies=[require("admin")])
 def delete_all_products(conn: Db, confirm: bool = False) -> dict[str, int]:
     return {"deleted": products.delete_all_products(conn, confirm=confirm)}
+
+
+class HistoryEntry(BaseModel):
+    import_id: str | None = Field(description="null for a manual edit")
+    action: str
+    changes: dict[str, Any]
+    at: str
+    reverted: bool
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryEntry]
+    next_cursor: str | None
+
+
+# Before GET /{sku:path}, which would take "…/history" as part of a SKU.
+@router.get("/{sku:path}/history", response_model=HistoryPage, dependencies=[require("viewer")])
+def get_product_history(
+    sku: str,
+    conn: Db,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    """The changes that touched this product (imports and edits), newest first."""
+    items, next_cursor = product_history(conn, sku, cursor=cursor, limit=limit)
+    if not items and cursor is None:
+        products.get_product(conn, sku)  # 404 for a SKU the catalog never had
+    return {"items": items, "next_cursor": next_cursor}
 
 
 @router.get("/{sku:path}", response_model=Product, dependencies=[require("viewer")])

@@ -195,13 +195,13 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
         writes = [write]
 
     changes = (
-        "ch AS (INSERT INTO changes AS x (import_no, sku_key, action, changes)"
-        f" SELECT %(no)s, c.sku_key, {action}, c.n_changes FROM c"
+        "ch AS (INSERT INTO changes AS x (import_no, sku_key, action, changes, sku)"
+        f" SELECT %(no)s, c.sku_key, {action}, c.n_changes, {'c.n_sku' if preview else 'NULL'} FROM c"
         " ON CONFLICT (import_no, sku_key) DO UPDATE SET action_was = x.action,"
         " changes = CASE WHEN x.action = 'c' THEN x.changes ELSE pi_merge_changes(x.changes, excluded.changes) END,"
         " action = CASE WHEN x.action IN ('c', 'd') THEN x.action"
         "   WHEN pi_merge_changes(x.changes, excluded.changes) IS NULL THEN 'n' ELSE 'u' END,"
-        " at = now()"
+        " at = now(), sku = excluded.sku"
         " RETURNING x.action, x.action_was, (x.xmax = 0) AS inserted)"
     )
     counts = (

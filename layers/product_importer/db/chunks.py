@@ -26,7 +26,7 @@ from psycopg import sql
 
 from product_importer.db import chunk_sql
 from product_importer.db.fields import OPTIONAL_FIELDS, ROW_SHIFT
-from product_importer.db.registry import WRITABLE, ensure_undo_partition
+from product_importer.db.registry import WRITABLE, ensure_undo_partition, settle
 from product_importer.ingest.rows import ROW_FIELDS, RowError
 from product_importer.models import ChunkCounts, ChunkResult, ImportTotals
 
@@ -126,7 +126,7 @@ def _registration(conn: psycopg.Connection, import_id: str, import_no: int, mode
         assert row is not None
     else:
         ensure_undo_partition(conn, row[2])
-    conn.commit()
+    settle(conn)
     return row
 
 
@@ -143,6 +143,7 @@ def _write_chunk(
     max_errors: int | None,
     mode: str,
 ) -> ChunkResult:
+    settle(conn)
     status, replace_scope, undo_day = _registration(conn, import_id, import_no, mode)
     preview = mode == "preview"
     try:

@@ -41,8 +41,16 @@ def owner(version: int) -> int:
 
 
 class _Missing:
+    """One instance (copies included): compared with ``is``."""
+
     def __repr__(self) -> str:
         return "MISSING"
+
+    def __copy__(self) -> _Missing:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Missing:
+        return self
 
 
 MISSING: Any = _Missing()  # an attribute key that is absent (removed or never set)
@@ -125,10 +133,19 @@ class ProductState:
         self.attrs[key] = (value, version)
         return True
 
-    def reset_attributes(self, version: int) -> None:
-        """Every key absent as of ``version`` (a delete or a PUT), except keys written by newer versions."""
-        self.attrs = {k: (v, ver) for k, (v, ver) in self.attrs.items() if ver > version}
+    def reset_attributes(self, version: int, values: dict[str, Any] | None = None) -> bool:
+        """The attributes become exactly ``values`` as of ``version`` (a PUT; a delete: none): keys written
+        by newer versions stay. True if anything took effect."""
+        values = values or {}
+        took = self.attr_floor < version
+        kept = {k: (v, ver) for k, (v, ver) in self.attrs.items() if ver > version}
+        for key, value in values.items():
+            if key not in kept:
+                kept[key] = (value, version)
+                took = True
+        self.attrs = kept
         self.attr_floor = max(self.attr_floor, version)
+        return took
 
 
 def default_group_values(group: str) -> dict[str, Any]:

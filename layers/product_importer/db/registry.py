@@ -8,9 +8,10 @@ writes no product (docs/changes-and-undo.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Literal
 
 import psycopg
@@ -36,6 +37,15 @@ class ImportInfo:
     revert_state: str | None
 
 
+def settle(conn: psycopg.Connection) -> None:
+    """End the caller's open read transaction, so that the next ``conn.transaction()`` is a real one that
+    commits (not a savepoint of it). Inside the caller's own transaction block it does nothing: the work
+    then commits with the caller's."""
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+        with contextlib.suppress(psycopg.ProgrammingError):
+            conn.commit()
+
+
 def undo_retention_days() -> int:
     """``UNDO_RETENTION_DAYS`` (default 30): how long an import can be reverted."""
     try:
@@ -58,12 +68,14 @@ def register_import(
     """Record a new import (idempotent: a second call for the same id changes nothing). Call it when the
     import is created (API or drop), before its first chunk; ``upsert_chunk`` registers an unknown import
     itself (mode from its ``mode`` argument, no partner) so older callers keep working. Commits."""
+    settle(conn)
     with conn.transaction():
         conn.execute(
             "INSERT INTO import_registry (import_id, import_no, mode, status, partner, replace_scope, preview_of)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (import_id) DO NOTHING",
             (import_id, import_no, mode, status, partner, replace_scope, preview_of),
         )
+        conn.execute("INSERT INTO import_totals (import_id) VALUES (%s) ON CONFLICT DO NOTHING", (import_id,))
         day = conn.execute("SELECT undo_day FROM import_registry WHERE import_id = %s", (import_id,)).fetchone()
         if day is not None:
             ensure_undo_partition(conn, day[0])
@@ -83,6 +95,7 @@ def fail_import(conn: psycopg.Connection, import_id: str, reason: str) -> bool:
 
     Takes the import's totals-row lock first, the lock every chunk takes before it commits: a chunk in
     flight either commits before this (its rows stay) or sees ``failed`` and writes nothing. Commits."""
+    settle(conn)
     with conn.transaction():
         _lock_totals(conn, import_id)
         row = conn.execute(
@@ -96,6 +109,7 @@ def fail_import(conn: psycopg.Connection, import_id: str, reason: str) -> bool:
 def finish_import(conn: psycopg.Connection, import_id: str, status: Literal["completed", "previewed"]) -> bool:
     """Record the import's end (``completed``, or ``previewed`` for a preview, whose overlay of
     would-be product states is then dropped: its change records and counts stay). Idempotent. Commits."""
+    settle(conn)
     with conn.transaction():
         _lock_totals(conn, import_id)
         row = conn.execute(
@@ -110,6 +124,7 @@ def finish_import(conn: psycopg.Connection, import_id: str, status: Literal["com
 
 def discard_preview(conn: psycopg.Connection, import_id: str) -> None:
     """Forget a preview's planned changes, counts and overlay (``DELETE /api/imports/{id}``). Commits."""
+    settle(conn)
     with conn.transaction():
         row = conn.execute(
             "SELECT import_no FROM import_registry WHERE import_id = %s AND mode = 'preview'", (import_id,)
@@ -133,19 +148,16 @@ def ensure_undo_partition(conn: psycopg.Connection, day: date) -> None:
     key = (conn.info.dbname + "@" + conn.info.host + ":" + str(conn.info.port), day)
     if key in _partitions:
         return
-    suffix = day.strftime("%Y%m%d")
-    start, end = day.isoformat(), (day + timedelta(days=1)).isoformat()
-    for table in ("undo", "undo_lost"):
-        exists = conn.execute("SELECT to_regclass(%s)", (f"{table}_p{suffix}",)).fetchone()
-        if exists is None or exists[0] is None:
-            try:
-                with conn.transaction():
-                    conn.execute(
-                        f"CREATE TABLE IF NOT EXISTS {table}_p{suffix} PARTITION OF {table}"
-                        f" FOR VALUES FROM ('{start}') TO ('{end}')"
-                    )
-            except (psycopg.errors.DuplicateTable, psycopg.errors.UniqueViolation):
-                pass  # a concurrent registration created it
+    # Through a function that runs as the schema's owner: the application's role may not create tables
+    # (migration 0006, product_importer.db.roles). IF NOT EXISTS inside: concurrent callers are fine.
+    for attempt in range(2):
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pi_ensure_undo_partition(%s)", (day,))
+            break
+        except (psycopg.errors.DuplicateTable, psycopg.errors.UniqueViolation):
+            if attempt:  # a concurrent registration created it (a race inside CREATE ... IF NOT EXISTS)
+                raise
     _partitions.add(key)
 
 

@@ -9,11 +9,15 @@ is a write of ``active=false`` by the import itself (version after all its rows)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import psycopg
 
+from product_importer.db.fields import GROUPS, STATE_COLUMNS
+from product_importer.db.registry import settle
+
 Scope = Literal["all", "partner"]
+_UNDO_COLUMNS = [*STATE_COLUMNS, "last_import_id", "created_by_no", "updated_at"]
 
 
 @dataclass(frozen=True)
@@ -29,9 +33,44 @@ class ReplaceStep:
     products_deactivated: int  # the import's total so far
 
 
+_DEACTIVATE_SHIFT = 0xFFFFFFFF  # a deactivation is the import's write after all its rows
+
+
+def _scope(scope: Scope, partner: str | None) -> tuple[str, dict[str, Any]]:
+    if scope == "all":
+        return "true", {}
+    if scope != "partner" or not partner:
+        raise ValueError("scope 'partner' needs a partner")
+    return ("p.created_by_no IN (SELECT import_no FROM import_registry WHERE partner = %(partner)s)",
+            {"partner": partner})
+
+
+_NOT_IN_FILE = (
+    "NOT EXISTS (SELECT 1 FROM changes c WHERE c.import_no = %(no)s AND c.sku_key = p.sku_key)"
+    " AND NOT EXISTS (SELECT 1 FROM failed_skus f WHERE f.import_no = %(no)s AND f.sku_key = p.sku_key)"
+)
+
+
+def _registration(conn: psycopg.Connection, import_id: str) -> tuple[int, str, Any]:
+    row = conn.execute(
+        "SELECT import_no, mode, undo_day FROM import_registry WHERE import_id = %s", (import_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"import {import_id} is unknown to the database")
+    return int(row[0]), row[1], row[2]
+
+
 def plan_replace(conn: psycopg.Connection, import_id: str, *, scope: Scope, partner: str | None = None) -> ReplacePlan:
     """Count what a replace would do now (for ``max_deactivate_percent``)."""
-    raise NotImplementedError
+    import_no, _mode, _day = _registration(conn, import_id)
+    where, params = _scope(scope, partner)
+    row = conn.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE p.active AND {_NOT_IN_FILE})"
+        f" FROM products p WHERE NOT p.deleted AND {where}",
+        {**params, "no": import_no},
+    ).fetchone()
+    assert row is not None
+    return ReplacePlan(int(row[0]), int(row[1]))
 
 
 def deactivate_missing(
@@ -47,4 +86,62 @@ def deactivate_missing(
     not contain; idempotent (a product already deactivated by this import is not counted again).
     Call again with ``next_after`` until it is None. For a preview it records the planned deactivations
     and counts without writing products. Commits."""
-    raise NotImplementedError
+    where, params = _scope(scope, partner)
+    settle(conn)
+    with conn.transaction():
+        import_no, mode, day = _registration(conn, import_id)
+        params = {**params, "no": import_no, "after": after or "", "limit": max(1, limit), "day": day,
+                  "dv": (import_no << 32) | _DEACTIVATE_SHIFT, "import_id": import_id}
+        page = conn.execute(
+            f"SELECT max(sku_key), count(*) FROM (SELECT p.sku_key FROM products p WHERE p.sku_key > %(after)s"
+            f" AND NOT p.deleted AND {where} ORDER BY p.sku_key LIMIT %(limit)s) t",
+            params,
+        ).fetchone()
+        assert page is not None
+        last, seen = page
+        deactivated = 0
+        if last is not None:
+            params["last"] = last
+            candidates = (f"p.sku_key > %(after)s AND p.sku_key <= %(last)s AND NOT p.deleted AND p.active"
+                          f" AND {where} AND {_NOT_IN_FILE}")
+            statement = _PREVIEW if mode == "preview" else _DEACTIVATE
+            keys = [r[0] for r in conn.execute(statement.replace("{candidates}", candidates), params)]
+            deactivated = len(keys)
+            if keys and mode != "preview":
+                from product_importer.products.search import refresh_products
+
+                refresh_products(conn, keys)
+        totals = conn.execute(
+            "UPDATE import_totals SET products_deactivated = products_deactivated + %s WHERE import_id = %s"
+            " RETURNING products_deactivated",
+            (deactivated, import_id),
+        ).fetchone()
+    return ReplaceStep(deactivated, last if last is not None and seen >= limit else None,
+                       int(totals[0]) if totals else deactivated)
+
+
+_OTHER_GROUPS = [g for g in GROUPS if g != "active"]
+_DEACTIVATE = (
+    "WITH o AS MATERIALIZED (SELECT p.* FROM products p WHERE {candidates}"
+    " AND coalesce(p.v_active, p.version) < %(dv)s ORDER BY p.sku_key FOR UPDATE),"
+    " upd AS (UPDATE products p SET active = false,"
+    " v_active = CASE WHEN o.version < %(dv)s THEN NULL ELSE %(dv)s END, "
+    + ", ".join(f"v_{g} = CASE WHEN o.version < %(dv)s THEN coalesce(o.v_{g}, o.version) ELSE o.v_{g} END"
+                for g in _OTHER_GROUPS)
+    + ", v_attributes = CASE WHEN o.version < %(dv)s THEN coalesce(o.v_attributes, o.version) ELSE o.v_attributes END,"
+    " version = greatest(o.version, %(dv)s),"
+    " last_import_id = CASE WHEN o.version < %(dv)s THEN %(import_id)s ELSE o.last_import_id END,"
+    " updated_at = now() FROM o WHERE p.sku_key = o.sku_key RETURNING p.sku_key),"
+    " un AS (INSERT INTO undo (day, import_no, sku_key, " + ", ".join(_UNDO_COLUMNS) + ")"
+    " SELECT %(day)s, %(no)s, o.sku_key, " + ", ".join(f"o.{c}" for c in _UNDO_COLUMNS)
+    + " FROM o ON CONFLICT (sku_key, import_no, day) DO NOTHING),"
+    " ch AS (INSERT INTO changes (import_no, sku_key, action, changes)"
+    " SELECT %(no)s, sku_key, 'd', '{\"active\": [true, false]}'::jsonb FROM upd"
+    " ON CONFLICT (import_no, sku_key) DO NOTHING RETURNING sku_key)"
+    " SELECT sku_key FROM ch ORDER BY sku_key"
+)
+_PREVIEW = (
+    "INSERT INTO changes (import_no, sku_key, action, changes, sku)"
+    " SELECT %(no)s, p.sku_key, 'd', '{\"active\": [true, false]}'::jsonb, p.sku FROM products p"
+    " WHERE {candidates} ON CONFLICT (import_no, sku_key) DO NOTHING RETURNING sku_key"
+)

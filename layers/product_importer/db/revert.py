@@ -3,16 +3,50 @@
 Every product the import touched goes back to the state it would have if the import — and every import
 reverted before it — had never run, unless a later write that is not itself reverted (an import created
 later, an edit or a delete) touched it since: then it is left alone and listed as a conflict.
-See docs/changes-and-undo.md for the storage and the algorithm.
+
+How (docs/changes-and-undo.md): per field, the value is the newest write that set it. Reverting the set
+R of imports (this one and those reverted before) replaces every field whose current version belongs to
+R by the newest *known* write of that field by a writer outside R. The known writes of a product are the
+undo snapshots of every import that touched it (the product just before that import's first touch), the
+rows that lost fields to a newer version (``undo_lost``), the delete-all watermark, and "never set" at 0.
+Two common cases are done in bulk SQL: a product the import created and nobody else touched becomes a
+tombstone; a product whose every field the import holds, with no lost rows around, gets its snapshot
+back. Everything else goes through ``restore_state`` in Python, a few products per chunk.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import time
+from copy import deepcopy
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from product_importer.db.changes import decode_cursor, encode_cursor
+from product_importer.db.fields import (
+    DEFAULTS,
+    FIELD_BITS,
+    GROUP_VALUES,
+    GROUPS,
+    MISSING,
+    OPTIONAL_FIELDS,
+    STATE_COLUMNS,
+    ProductState,
+    default_group_values,
+    owner,
+)
+from product_importer.db.registry import forget_partitions, settle, undo_retention_days
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
 
 
 class RevertRefusedError(Exception):
@@ -50,33 +84,441 @@ class RevertChunkResult:
     totals: RevertTotals
 
 
+# -- planning ---------------------------------------------------------------------------------------
+
 def plan_revert(conn: psycopg.Connection, import_id: str, *, chunk_products: int = 5000) -> int:
     """Start reverting ``import_id``: mark it ``reverting`` (its late chunks write nothing from now on),
     cut the products it touched into SKU ranges of ``chunk_products`` and return how many revert chunks
     there are (0 for an import that touched nothing: it is then ``reverted`` at once).
     Raises ``AlreadyRevertedError``, ``UndoExpiredError`` or ``NotRevertableError`` (409). Commits."""
-    raise NotImplementedError
+    settle(conn)
+    with conn.transaction():
+        # The totals-row lock first (as fail_import and every chunk): a chunk in flight commits before
+        # the plan is cut (and is part of it) or sees "reverting" and writes nothing.
+        conn.execute("INSERT INTO import_totals (import_id) VALUES (%s) ON CONFLICT DO NOTHING", (import_id,))
+        conn.execute("SELECT 1 FROM import_totals WHERE import_id = %s FOR UPDATE", (import_id,))
+        row = conn.execute(
+            "SELECT import_no, mode, status, revert_state, undo_expired, created_at < now() - make_interval(days => %s)"
+            " FROM import_registry WHERE import_id = %s FOR UPDATE",
+            (undo_retention_days(), import_id),
+        ).fetchone()
+        if row is None:
+            raise NotRevertableError(f"import {import_id} is unknown to the database")
+        import_no, mode, _status, state, expired, too_old = row
+        if mode != "import":
+            raise NotRevertableError("a preview has nothing to revert")
+        if state in ("running", "done"):
+            raise AlreadyRevertedError("the import was already reverted")
+        if expired or too_old:
+            raise UndoExpiredError(f"the import is older than {undo_retention_days()} days: its undo data is gone")
+        if state is None:  # a failed revert resumes its plan
+            conn.execute("DELETE FROM revert_plan WHERE import_no = %s", (import_no,))
+            conn.execute(
+                "INSERT INTO revert_plan (import_no, chunk_no, first_key, last_key)"
+                " SELECT %(no)s, (n - 1) / %(size)s, min(sku_key), max(sku_key)"
+                " FROM (SELECT sku_key, row_number() OVER (ORDER BY sku_key) AS n FROM changes"
+                "       WHERE import_no = %(no)s) t GROUP BY (n - 1) / %(size)s",
+                {"no": import_no, "size": max(1, chunk_products)},
+            )
+        total_row = conn.execute("SELECT count(*) FROM revert_plan WHERE import_no = %s", (import_no,)).fetchone()
+        total = int(total_row[0]) if total_row else 0
+        conn.execute(
+            "UPDATE import_registry SET status_before_revert = coalesce(status_before_revert, status),"
+            " status = CASE WHEN %(total)s = 0 THEN 'reverted' ELSE 'reverting' END,"
+            " revert_state = CASE WHEN %(total)s = 0 THEN 'done' ELSE 'running' END,"
+            " revert_requested_at = coalesce(revert_requested_at, now()),"
+            " reverted_at = CASE WHEN %(total)s = 0 THEN now() END, revert_chunks_total = %(total)s"
+            " WHERE import_id = %(id)s",
+            {"total": total, "id": import_id},
+        )
+    return total
 
 
-def revert_chunk(conn: psycopg.Connection, *, import_id: str, chunk_no: int) -> RevertChunkResult:
-    """Revert one planned chunk in one transaction (ledger: a redelivery changes nothing and returns the
-    recorded counts). The last chunk to commit marks the import ``reverted``. Commits."""
-    raise NotImplementedError
+def fail_revert(conn: psycopg.Connection, import_id: str) -> None:
+    """A revert that cannot finish (its chunks dead-lettered): ``revert_state = 'failed'``; planning it
+    again resumes (committed chunks stay done). Commits."""
+    settle(conn)
+    with conn.transaction():
+        conn.execute(
+            "UPDATE import_registry SET revert_state = 'failed', status = coalesce(status_before_revert, status)"
+            " WHERE import_id = %s AND revert_state = 'running'",
+            (import_id,),
+        )
 
 
 def revert_totals(conn: psycopg.Connection, import_id: str) -> RevertTotals | None:
     """The revert's running totals (None if no revert was planned)."""
-    raise NotImplementedError
+    row = conn.execute(
+        "SELECT revert_chunks_total, revert_chunks_done, revert_restored, revert_deleted, revert_conflicts,"
+        " revert_state = 'done' FROM import_registry WHERE import_id = %s AND revert_chunks_total IS NOT NULL",
+        (import_id,),
+    ).fetchone()
+    return RevertTotals(*row) if row else None
 
+
+# -- one chunk ----------------------------------------------------------------------------------------
+
+def revert_chunk(conn: psycopg.Connection, *, import_id: str, chunk_no: int) -> RevertChunkResult:
+    """Revert one planned chunk in one transaction (ledger: a redelivery changes nothing and returns the
+    recorded counts). The last chunk to commit marks the import ``reverted``. Commits."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return _revert_chunk(conn, import_id, chunk_no)
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+            conn.rollback()
+            if attempt == MAX_ATTEMPTS:
+                raise
+            delay = random.uniform(0.01, 0.05 * 2**attempt)
+            logger.warning("revert %s/%s: %s, retry %d in %.2fs", import_id, chunk_no, type(exc).__name__,
+                           attempt, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+_CREATE_ROWS = """
+CREATE TEMP TABLE IF NOT EXISTS revert_rows (
+    sku_key text COLLATE "C" PRIMARY KEY, action "char" NOT NULL, kind "char" NOT NULL, owner_no bigint
+) ON COMMIT DELETE ROWS
+"""
+
+_ALL_NULL = " AND ".join(f"p.v_{g} IS NULL" for g in GROUPS) + " AND p.v_attributes IS NULL AND p.attr_versions IS NULL"
+_NULL_OR_ZERO = (" AND ".join(f"coalesce(p.v_{g}, 0) = 0" if g != "name" else "p.v_name IS NULL" for g in GROUPS)
+                 + " AND p.v_attributes IS NULL AND p.attr_versions IS NULL")
+
+# kind: k conflict, t tombstone (created, untouched since), s snapshot back, g general (Python)
+_CLASSIFY = f"""
+INSERT INTO revert_rows (sku_key, action, kind, owner_no)
+SELECT c.sku_key, c.action,
+    CASE
+        WHEN p.sku_key IS NULL THEN 'k'
+        WHEN (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s) THEN 'k'
+        WHEN l.sku_key IS NOT NULL OR (p.version >> 32) <> %(no)s THEN 'g'
+        WHEN u.sku_key IS NULL AND c.action = 'c' AND {_NULL_OR_ZERO} THEN 't'
+        WHEN u.sku_key IS NOT NULL AND %(alone)s AND {_ALL_NULL} THEN 's'
+        ELSE 'g'
+    END,
+    CASE WHEN p.sku_key IS NULL THEN NULL ELSE p.version >> 32 END
+FROM changes c
+LEFT JOIN products p ON p.sku_key = c.sku_key
+LEFT JOIN undo u ON u.sku_key = c.sku_key AND u.import_no = %(no)s AND u.day = %(day)s
+LEFT JOIN (SELECT DISTINCT sku_key FROM undo_lost WHERE sku_key BETWEEN %(first)s AND %(last)s) l
+    ON l.sku_key = c.sku_key
+WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s
+"""
+
+_CONFLICTS = """
+INSERT INTO revert_conflicts (import_no, sku_key, changed_by_no, at)
+SELECT %(no)s, r.sku_key, coalesce(r.owner_no, (SELECT version >> 32 FROM catalog_watermark)),
+       coalesce(ch.at, (SELECT at FROM catalog_watermark))
+FROM revert_rows r
+LEFT JOIN changes ch ON ch.import_no = r.owner_no AND ch.sku_key = r.sku_key
+WHERE r.kind = 'k'
+ON CONFLICT (import_no, sku_key) DO NOTHING
+"""
+
+_DEFAULT_SETS = ("description = NULL, price = NULL, currency = 'USD', quantity = 0, active = true, brand = NULL,"
+                 " category = NULL, barcode = NULL")
+assert set(DEFAULTS) == set(OPTIONAL_FIELDS)
+_TOMBSTONES = f"""
+WITH t AS (
+    UPDATE products p SET deleted = true, {_DEFAULT_SETS}, attributes = '{{}}'::jsonb, attr_versions = NULL,
+        {", ".join(f"v_{g} = NULL" for g in GROUPS)}, v_attributes = NULL,
+        version = %(floor)s, attr_floor = %(floor)s, last_import_id = NULL, created_by_no = NULL, updated_at = now()
+    FROM revert_rows r WHERE r.kind = 't' AND p.sku_key = r.sku_key
+    RETURNING p.sku_key
+), s AS (DELETE FROM product_search s USING t WHERE s.sku_key = t.sku_key)
+SELECT count(*) FROM t
+"""
+
+_SNAPSHOT_COLUMNS = [*STATE_COLUMNS, "last_import_id", "created_by_no", "updated_at"]
+_SNAPSHOTS = f"""
+WITH s AS (
+    UPDATE products p SET {", ".join(f"{c} = u.{c}" for c in _SNAPSHOT_COLUMNS)}
+    FROM revert_rows r JOIN undo u ON u.sku_key = r.sku_key AND u.import_no = %(no)s AND u.day = %(day)s
+    WHERE r.kind = 's' AND p.sku_key = r.sku_key
+    RETURNING p.sku_key, p.deleted, r.action
+)
+SELECT count(*) FILTER (WHERE NOT deleted AND action IN ('u', 'd')), count(*) FILTER (WHERE deleted),
+       coalesce(array_agg(sku_key) FILTER (WHERE deleted), '{{}}'), coalesce(array_agg(sku_key) FILTER (WHERE NOT deleted), '{{}}')
+FROM s
+"""
+
+
+def _revert_chunk(conn: psycopg.Connection, import_id: str, chunk_no: int) -> RevertChunkResult:
+    settle(conn)
+    with conn.transaction():
+        reg = conn.execute(
+            "SELECT import_no, undo_day, revert_state FROM import_registry WHERE import_id = %s", (import_id,)
+        ).fetchone()
+        if reg is None or reg[2] is None:
+            raise NotRevertableError(f"no revert of import {import_id} was planned")
+        import_no, day, _state = reg
+        claimed = conn.execute(
+            "INSERT INTO revert_ledger (import_no, chunk_no) VALUES (%s, %s) ON CONFLICT DO NOTHING RETURNING 1",
+            (import_no, chunk_no),
+        ).fetchone()
+        if claimed is None:
+            recorded = conn.execute(
+                "SELECT restored, deleted, conflicts FROM revert_ledger WHERE import_no = %s AND chunk_no = %s",
+                (import_no, chunk_no),
+            ).fetchone()
+            assert recorded is not None
+            totals = revert_totals(conn, import_id)
+            assert totals is not None
+            return RevertChunkResult(int(recorded[0]), int(recorded[1]), int(recorded[2]), replayed=True,
+                                     totals=totals)
+        plan = conn.execute(
+            "SELECT first_key, last_key FROM revert_plan WHERE import_no = %s AND chunk_no = %s", (import_no, chunk_no)
+        ).fetchone()
+        restored = deleted = conflicts = 0
+        if plan is not None:
+            restored, deleted, conflicts = _revert_range(conn, import_no, day, plan[0], plan[1])
+        conn.execute(
+            "UPDATE revert_ledger SET restored = %s, deleted = %s, conflicts = %s WHERE import_no = %s AND chunk_no = %s",
+            (restored, deleted, conflicts, import_no, chunk_no),
+        )
+        row = conn.execute(
+            "UPDATE import_registry SET revert_chunks_done = revert_chunks_done + 1,"
+            " revert_restored = revert_restored + %s, revert_deleted = revert_deleted + %s,"
+            " revert_conflicts = revert_conflicts + %s WHERE import_id = %s"
+            " RETURNING revert_chunks_total, revert_chunks_done",
+            (restored, deleted, conflicts, import_id),
+        ).fetchone()
+        assert row is not None
+        if row[1] >= row[0]:
+            conn.execute(
+                "UPDATE import_registry SET status = 'reverted', revert_state = 'done', reverted_at = now()"
+                " WHERE import_id = %s",
+                (import_id,),
+            )
+        totals = revert_totals(conn, import_id)
+        assert totals is not None
+    return RevertChunkResult(restored, deleted, conflicts, replayed=False, totals=totals)
+
+
+def _revert_range(conn: psycopg.Connection, import_no: int, day: date, first: str, last: str) -> tuple[int, int, int]:
+    reverted = [int(r[0]) for r in conn.execute(
+        "SELECT import_no FROM import_registry WHERE revert_state IN ('running', 'done')"
+    )]
+    if import_no not in reverted:
+        reverted.append(import_no)
+    wm = conn.execute("SELECT version FROM catalog_watermark").fetchone()
+    floor = int(wm[0]) if wm else 0
+    # Lock the products of this range that the import touched, in SKU order (as chunks do).
+    conn.execute(
+        "SELECT 1 FROM products p WHERE p.sku_key IN (SELECT sku_key FROM changes WHERE import_no = %s"
+        " AND sku_key BETWEEN %s AND %s) ORDER BY p.sku_key FOR UPDATE",
+        (import_no, first, last),
+    )
+    conn.execute(_CREATE_ROWS)
+    conn.execute("DELETE FROM revert_rows")  # empty unless the caller runs chunks inside one transaction
+    params = {"no": import_no, "day": day, "first": first, "last": last, "reverted": reverted,
+              "alone": len(reverted) == 1, "floor": floor}
+    conn.execute(_CLASSIFY, params)
+    conflicts = conn.execute(_CONFLICTS, params).rowcount
+    tomb = conn.execute(_TOMBSTONES, params).fetchone()
+    deleted = int(tomb[0]) if tomb else 0
+    snap = conn.execute(_SNAPSHOTS, params).fetchone()
+    assert snap is not None
+    restored, snap_deleted, gone, back = int(snap[0]), int(snap[1]), list(snap[2]), list(snap[3])
+    deleted += snap_deleted
+    general = [r[0] for r in conn.execute("SELECT sku_key FROM revert_rows WHERE kind = 'g' ORDER BY sku_key")]
+    if general:
+        g_restored, g_deleted, g_gone, g_back = _revert_general(conn, general, set(reverted), floor)
+        restored += g_restored
+        deleted += g_deleted
+        gone += g_gone
+        back += g_back
+    if gone:
+        conn.execute("DELETE FROM product_search WHERE sku_key = ANY(%s)", (gone,))
+    if back:
+        _rebuild_documents(conn, back)
+    return restored, deleted, conflicts
+
+
+def _rebuild_documents(conn: psycopg.Connection, keys: list[str]) -> None:
+    """The search documents of restored products, whatever their (possibly lower) version now."""
+    from product_importer.products.search import DOCUMENT_SQL
+
+    conn.execute(
+        f"INSERT INTO product_search AS s (sku_key, document, version) SELECT p.sku_key, {DOCUMENT_SQL}, p.version"
+        " FROM products p WHERE p.sku_key = ANY(%s) AND NOT p.deleted"
+        " ON CONFLICT (sku_key) DO UPDATE SET document = excluded.document, version = excluded.version",
+        (keys,),
+    )
+
+
+# -- the general case, product by product ---------------------------------------------------------------
+
+@dataclass
+class LostRow:
+    """A row that lost fields to a newer version: a known write of its fields at its version."""
+
+    version: int
+    present: int
+    values: dict[str, Any]
+    attributes: dict[str, Any] | None
+
+    def groups(self) -> list[str]:
+        return [g for g in GROUPS if self.present & FIELD_BITS[g]]
+
+
+def restore_state(state: ProductState, snapshots: list[ProductState], lost: list[LostRow], reverted: set[int],
+                  floor: int) -> ProductState:
+    """The product with every field whose current writer is in ``reverted`` set to the newest known write
+    of that field by a writer outside it (``floor``: the delete-all watermark, a write of every default)."""
+    new = deepcopy(state)
+    for group in GROUPS:
+        if owner(state.versions[group]) not in reverted:
+            continue
+        best_version, best = floor, default_group_values(group)
+        for snap in snapshots:
+            version = snap.versions[group]
+            if version > best_version and owner(version) not in reverted:
+                best_version, best = version, {n: snap.values[n] for n in GROUP_VALUES[group]}
+        for row in lost:
+            if row.present & FIELD_BITS[group] and row.version > best_version and owner(row.version) not in reverted:
+                values = {"sku": row.values["sku"], "name": row.values["name"], "deleted": False} if group == "name" \
+                    else {group: row.values[group]}
+                best_version, best = row.version, values
+        new.values.update(best)
+        new.versions[group] = best_version
+    keys = set(state.attrs)
+    for snap in snapshots:
+        keys.update(snap.attrs)
+    for row in lost:
+        keys.update(row.attributes or ())
+    for key in keys:
+        if owner(state.key_version(key)) not in reverted:
+            continue
+        best_v, best_value = max(floor, state.attr_floor if owner(state.attr_floor) not in reverted else 0), MISSING
+        for snap in snapshots:
+            version = snap.key_version(key)
+            if version > best_v and owner(version) not in reverted:
+                best_v, best_value = version, snap.attrs[key][0] if key in snap.attrs else MISSING
+        for row in lost:
+            if row.attributes is not None and key in row.attributes and row.version > best_v \
+                    and owner(row.version) not in reverted:
+                best_v, best_value = row.version, row.attributes[key]
+        new.attrs[key] = (best_value, best_v)
+    return new
+
+
+_GENERAL_COLUMNS = [*STATE_COLUMNS, "last_import_id", "created_by_no"]
+
+
+def _revert_general(conn: psycopg.Connection, keys: list[str], reverted: set[int],
+                    floor: int) -> tuple[int, int, list[str], list[str]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        current = {r["sku_key"]: r for r in cur.execute(
+            sql.SQL("SELECT sku_key, {} FROM products WHERE sku_key = ANY(%s)").format(
+                sql.SQL(", ").join(map(sql.Identifier, _GENERAL_COLUMNS))), (keys,))}
+        snapshots: dict[str, list[ProductState]] = {}
+        for r in cur.execute(
+            sql.SQL("SELECT sku_key, {} FROM undo WHERE sku_key = ANY(%s)").format(
+                sql.SQL(", ").join(map(sql.Identifier, STATE_COLUMNS))), (keys,)):
+            snapshots.setdefault(r["sku_key"], []).append(ProductState.from_row(r))
+        lost: dict[str, list[LostRow]] = {}
+        for r in cur.execute(
+            "SELECT sku_key, version, present, sku, name, description, price, currency, quantity, active, brand,"
+            " category, barcode, attributes FROM undo_lost WHERE sku_key = ANY(%s)", (keys,)):
+            values = {n: r[n] for n in ("sku", "name", *OPTIONAL_FIELDS)}
+            attrs = r["attributes"] if r["present"] & FIELD_BITS["attributes"] else None
+            lost.setdefault(r["sku_key"], []).append(LostRow(int(r["version"]), int(r["present"]), values, attrs))
+        owners = sorted({owner(s.version) for states in snapshots.values() for s in states}
+                        | {owner(r.version) for rows in lost.values() for r in rows})
+        names = {int(r["import_no"]): r["import_id"] for r in cur.execute(
+            "SELECT import_no, import_id FROM import_registry WHERE import_no = ANY(%s)", (owners,))}
+    restored = deleted = 0
+    gone: list[str] = []
+    back: list[str] = []
+    updates: list[dict[str, Any]] = []
+    for key in keys:
+        row = current.get(key)
+        if row is None:
+            continue
+        state = ProductState.from_row(row)
+        new = restore_state(state, snapshots.get(key, []), lost.get(key, []), reverted, floor)
+        before, after = state.visible(), new.visible()
+        if before == after and new.columns() == state.columns():
+            continue
+        if before is not None and after is None:
+            deleted += 1
+            gone.append(key)
+        elif after is not None and after != before:
+            restored += 1
+            back.append(key)
+        elif after is not None:
+            back.append(key)  # same values, other versions: the document carries the version
+        cols = new.columns()
+        cols["attributes"] = Jsonb(cols["attributes"])
+        cols["attr_versions"] = Jsonb(cols["attr_versions"]) if cols["attr_versions"] is not None else None
+        new_owner = owner(new.version)
+        cols["last_import_id"] = names.get(new_owner) if new_owner not in reverted else None
+        cols["changed"] = before != after
+        cols["sku_key"] = key
+        updates.append(cols)
+    if updates:
+        names_ = [*STATE_COLUMNS, "last_import_id"]
+        statement = sql.SQL(
+            "UPDATE products SET {sets}, updated_at = CASE WHEN %(changed)s THEN now() ELSE updated_at END"
+            " WHERE sku_key = %(sku_key)s"
+        ).format(sets=sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(c)) for c in names_))
+        with conn.cursor() as cur:
+            cur.executemany(statement, updates)
+    return restored, deleted, gone, back
+
+
+# -- conflicts and purge --------------------------------------------------------------------------------
 
 def revert_conflicts(
     conn: psycopg.Connection, import_id: str, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Products the revert left alone, by SKU: ``{"sku", "changed_by": {"import_id"} | {"edit": True}, "at"}``."""
-    raise NotImplementedError
+    after = decode_cursor(cursor, str) if cursor else None
+    limit = max(1, min(limit, 500))
+    rows = conn.execute(
+        "SELECT rc.sku_key, coalesce(p.sku, rc.sku_key), r.import_id, rc.at FROM revert_conflicts rc"
+        " JOIN import_registry i ON i.import_no = rc.import_no AND i.import_id = %(id)s"
+        " LEFT JOIN products p ON p.sku_key = rc.sku_key"
+        " LEFT JOIN import_registry r ON r.import_no = rc.changed_by_no"
+        " WHERE (%(after)s::text IS NULL OR rc.sku_key > %(after)s::text)"
+        " ORDER BY rc.sku_key LIMIT %(limit)s",
+        {"id": import_id, "after": after, "limit": limit + 1},
+    ).fetchall()
+    items = [{"sku": sku, "changed_by": {"import_id": by} if by else {"edit": True},
+              "at": at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z") if at else None}
+             for _key, sku, by, at in rows[:limit]]
+    return items, encode_cursor(rows[limit - 1][0]) if len(rows) > limit else None
 
 
 def purge_undo(conn: psycopg.Connection, now: datetime | None = None, *, retention_days: int | None = None) -> int:
     """Drop the undo partitions older than the retention (``UNDO_RETENTION_DAYS``, default 30) and mark
     those imports' undo expired; change records stay. Returns the number of partitions dropped. Commits."""
-    raise NotImplementedError
+    now = now or datetime.now(UTC)
+    days = retention_days if retention_days is not None else undo_retention_days()
+    expired_before = now - timedelta(days=days)
+    # One spare day: an import registered just before midnight keeps its partition as long as it may revert.
+    cutoff = expired_before.astimezone(UTC).date() - timedelta(days=1)
+    dropped = 0
+    settle(conn)
+    with conn.transaction():
+        conn.execute(
+            "UPDATE import_registry SET undo_expired = true WHERE created_at < %s AND NOT undo_expired",
+            (expired_before,),
+        )
+        parts = conn.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " JOIN pg_class parent ON parent.oid = i.inhparent WHERE parent.relname IN ('undo', 'undo_lost')"
+        ).fetchall()
+        for (name,) in parts:
+            try:
+                day = datetime.strptime(name.rsplit("_p", 1)[1], "%Y%m%d").date()
+            except (IndexError, ValueError):
+                continue
+            if day < cutoff:
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
+                dropped += 1
+    forget_partitions()
+    return dropped

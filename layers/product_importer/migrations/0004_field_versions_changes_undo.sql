@@ -79,6 +79,7 @@ CREATE TABLE changes (
     sku_key    text COLLATE "C" NOT NULL,
     action     "char"           NOT NULL,
     action_was "char",
+    sku        text,                 -- the SKU as displayed, kept by previews (an import's is in products)
     changes    jsonb,
     at         timestamptz      NOT NULL DEFAULT now(),
     PRIMARY KEY (import_no, sku_key)

@@ -6,7 +6,10 @@ are fetched separately, each already in SKU order with ``LIMIT``, and merged, so
 the best path for each (a primary-key walk for common words, the GIN index for rare ones).
 
 A manual edit takes the version ``next import number << 32``: newer than every import created before it,
-older than every import created after (DESIGN decision 3).
+older than every import created after (DESIGN decisions 3 and 10). It sets each field only where that
+field's version is older (``db/fields.py``), records a change record (import_id null) for the product's
+history, and a delete leaves a tombstone (``deleted``): every read here filters tombstones out, and no late
+chunk of an older import brings the product back. Delete-all records one watermark version.
 """
 
 from __future__ import annotations
@@ -17,7 +20,16 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from product_importer.db.changes import record_edit
 from product_importer.db.chunks import next_import_number, version_base
+from product_importer.db.fields import (
+    GROUPS,
+    MISSING,
+    OPTIONAL_FIELDS,
+    STATE_COLUMNS,
+    ProductState,
+    default_group_values,
+)
 from product_importer.products.search import CONFIG, filter_lexeme, refresh_products
 from product_importer.products.validation import FIELDS, FieldError, ProductValidationError, validate_product
 from psycopg import sql
@@ -77,7 +89,7 @@ def prefix_bounds(prefix: str) -> tuple[str, str | None]:
 
 
 def _filters(f: ProductFilter, after: str | None) -> tuple[list[sql.Composable], dict[str, Any]]:
-    where: list[sql.Composable] = []
+    where: list[sql.Composable] = [sql.SQL("NOT p.deleted")]
     params: dict[str, Any] = {}
     if after is not None:
         where.append(sql.SQL("p.sku_key > %(after)s"))
@@ -214,25 +226,12 @@ def _word_matches(
 def get_product(conn: psycopg.Connection, sku: str) -> dict[str, Any]:
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
-            sql.SQL("SELECT {} FROM products p WHERE p.sku_key = %s").format(_SELECT), (sku_key(sku),)
+            sql.SQL("SELECT {} FROM products p WHERE p.sku_key = %s AND NOT p.deleted").format(_SELECT),
+            (sku_key(sku),),
         ).fetchone()
     if row is None:
         raise ProductNotFoundError(f"product {sku!r} not found")
     return to_product(row)
-
-
-_WRITE = sql.SQL("""
-INSERT INTO products AS p (sku_key, sku, name, description, price, currency, quantity, active, brand, category,
-                           barcode, attributes, version, last_import_id)
-VALUES (%(sku_key)s, %(sku)s, %(name)s, %(description)s, %(price)s, %(currency)s, %(quantity)s, %(active)s,
-        %(brand)s, %(category)s, %(barcode)s, %(attributes)s, %(version)s, NULL)
-ON CONFLICT (sku_key) DO UPDATE SET sku = excluded.sku, name = excluded.name, description = excluded.description,
-    price = excluded.price, currency = excluded.currency, quantity = excluded.quantity, active = excluded.active,
-    brand = excluded.brand, category = excluded.category, barcode = excluded.barcode,
-    attributes = excluded.attributes, version = excluded.version, last_import_id = NULL, updated_at = now()
-WHERE p.version < excluded.version
-RETURNING (xmax = 0) AS created
-""")
 
 
 def put_product(conn: psycopg.Connection, sku: str, values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -260,14 +259,16 @@ def patch_product(conn: psycopg.Connection, sku: str, changes: dict[str, Any]) -
             else:
                 attributes[key] = value
         row = validate_product(merged, attributes)
-        product, _created = _write(conn, row, version=version, in_transaction=True)
+        given = {k for k in changes if k in FIELDS and k != "sku"}
+        keys = {k: (MISSING if v is None else row["attributes"][k]) for k, v in (changes.get("attributes") or {}).items()}
+        product, _created = _apply(conn, row, version, lambda state: _patch(state, row, given, keys, version))
     return product
 
 
 def _locked(conn: psycopg.Connection, sku: str) -> dict[str, Any]:
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
-            sql.SQL("SELECT {} FROM products p WHERE p.sku_key = %s FOR UPDATE").format(_SELECT),
+            sql.SQL("SELECT {} FROM products p WHERE p.sku_key = %s AND NOT p.deleted FOR UPDATE").format(_SELECT),
             (sku_key(sku),),
         ).fetchone()
     if row is None:
@@ -278,37 +279,115 @@ def _locked(conn: psycopg.Connection, sku: str) -> dict[str, Any]:
 def _write(
     conn: psycopg.Connection, row: dict[str, Any], *, version: int | None = None, in_transaction: bool = False
 ) -> tuple[dict[str, Any], bool]:
+    """PUT: every field of ``row`` (and exactly its attributes) as of ``version``."""
     if version is None:
         version = version_base(next_import_number(conn))
-    params = {**row, "attributes": Jsonb(row["attributes"]), "version": version}
+    stamp = version
+
+    def put(state: ProductState) -> bool:
+        took = state.set_group("name", {"sku": row["sku"], "name": row["name"], "deleted": False}, stamp)
+        for f in OPTIONAL_FIELDS:
+            took = state.set_group(f, {f: row[f]}, stamp) or took
+        return state.reset_attributes(stamp, row["attributes"]) or took
+
     if in_transaction:
-        return _apply(conn, params)
+        return _apply(conn, row, version, put)
     with conn.transaction():
-        return _apply(conn, params)
+        return _apply(conn, row, version, put)
 
 
-def _apply(conn: psycopg.Connection, params: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    written = conn.execute(_WRITE, params).fetchone()
-    if written is None:
-        raise NewerImportError(f"product {params['sku']!r} was written by an import created after this edit")
-    refresh_products(conn, [params["sku_key"]])
-    return get_product(conn, params["sku"]), bool(written[0])
+def _patch(state: ProductState, row: dict[str, Any], given: set[str], keys: dict[str, Any], version: int) -> bool:
+    took = False
+    if "name" in given:
+        took = state.set_group("name", {"name": row["name"]}, version) or took
+    for f in OPTIONAL_FIELDS:
+        if f in given:
+            took = state.set_group(f, {f: row[f]}, version) or took
+    for key, value in keys.items():
+        took = state.set_key(key, value, version) or took
+    return took
+
+
+_STATE_SELECT = sql.SQL(", ").join(sql.Identifier(c) for c in (*STATE_COLUMNS, "last_import_id"))
+
+
+def _state_row(conn: psycopg.Connection, key: str) -> dict[str, Any] | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            sql.SQL("SELECT {} FROM products WHERE sku_key = %s FOR UPDATE").format(_STATE_SELECT), (key,)
+        ).fetchone()
+
+
+def _apply(conn: psycopg.Connection, row: dict[str, Any], version: int, edit: Any) -> tuple[dict[str, Any], bool]:
+    """Apply ``edit`` (a function of the product's state) under the row lock, write it, record the change."""
+    key = row["sku_key"]
+    stored = _state_row(conn, key)
+    state = ProductState.from_row(stored) if stored else ProductState.absent()
+    before = state.visible()
+    if not edit(state):
+        raise NewerImportError(f"product {row['sku']!r} was written by an import created after this edit")
+    after = state.visible()
+    _store(conn, key, state, stored, version)
+    record_edit(conn, version, key, before, after)
+    refresh_products(conn, [key])
+    return get_product(conn, row["sku"]), before is None
+
+
+def _store(conn: psycopg.Connection, key: str, state: ProductState, stored: dict[str, Any] | None,
+           version: int) -> None:
+    columns = state.columns()
+    columns["attributes"] = Jsonb(columns["attributes"])
+    columns["attr_versions"] = Jsonb(columns["attr_versions"]) if columns["attr_versions"] is not None else None
+    last = None if state.version == version else (stored or {}).get("last_import_id")
+    names = [*columns, "last_import_id"]
+    params = {**columns, "last_import_id": last, "sku_key": key}
+    conn.execute(
+        sql.SQL(
+            "INSERT INTO products AS p (sku_key, {cols}) VALUES (%(sku_key)s, {vals})"
+            " ON CONFLICT (sku_key) DO UPDATE SET {sets}, updated_at = now(),"
+            " created_by_no = CASE WHEN p.deleted AND NOT excluded.deleted THEN NULL ELSE p.created_by_no END"
+        ).format(
+            cols=sql.SQL(", ").join(map(sql.Identifier, names)),
+            vals=sql.SQL(", ").join(sql.Placeholder(n) for n in names),
+            sets=sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(n)) for n in names),
+        ),
+        params,
+    )
 
 
 def delete_product(conn: psycopg.Connection, sku: str) -> None:
+    """Leave a tombstone as of a new version: the product disappears from every read, and an import
+    created before this delete cannot bring it back (one created after can)."""
+    version = version_base(next_import_number(conn))
+    key = sku_key(sku)
     with conn.transaction():
-        deleted = conn.execute(
-            "DELETE FROM products WHERE sku_key = %s RETURNING 1", (sku_key(sku),)
-        ).fetchone()
-    if deleted is None:
-        raise ProductNotFoundError(f"product {sku!r} not found")
+        stored = _state_row(conn, key)
+        if stored is None or stored["deleted"]:
+            raise ProductNotFoundError(f"product {sku!r} not found")
+        state = ProductState.from_row(stored)
+        before = state.visible()
+        took = False
+        for group in GROUPS:
+            took = state.set_group(group, default_group_values(group), version) or took
+        state.reset_attributes(version)
+        if not took:
+            raise NewerImportError(f"product {sku!r} was written by an import created after this delete")
+        _store(conn, key, state, stored, version)
+        record_edit(conn, version, key, before, state.visible(), deleted=True)
+        conn.execute("DELETE FROM product_search WHERE sku_key = %s", (key,))
 
 
 def delete_all_products(conn: psycopg.Connection, *, confirm: bool) -> int:
+    """Delete every product: one watermark version (rows of imports created before it write nothing
+    afterwards), not a tombstone per product. Returns how many products there were."""
     if not confirm:
         raise ConfirmationRequiredError("deleting every product needs ?confirm=true")
     with conn.transaction():
         conn.execute("LOCK TABLE products IN ACCESS EXCLUSIVE MODE")
-        count = conn.execute("SELECT count(*) FROM products").fetchone()
+        # The number is taken under the lock: no write with a larger one can have happened yet.
+        number = conn.execute("SELECT nextval('import_number_seq')").fetchone()
+        assert number is not None
+        count = conn.execute("SELECT count(*) FROM products WHERE NOT deleted").fetchone()
+        conn.execute("UPDATE catalog_watermark SET version = %s, at = now()", (version_base(int(number[0])),))
         conn.execute("TRUNCATE product_search, products")
     return int(count[0]) if count else 0

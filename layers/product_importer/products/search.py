@@ -45,7 +45,7 @@ WHERE s.version < excluded.version
 _REFRESH_BATCH = f"""
 WITH batch AS (
     SELECT sku_key, name, description, active, brand, category, version FROM products
-    WHERE last_import_id = %(import_id)s AND sku_key > %(after)s
+    WHERE last_import_id = %(import_id)s AND sku_key > %(after)s AND NOT deleted
     ORDER BY sku_key LIMIT %(limit)s
 ), written AS (
     {_UPSERT_FROM.format(source="batch AS p")} RETURNING 1

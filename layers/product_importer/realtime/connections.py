@@ -188,22 +188,3 @@ class ConnectionStore:
                 return {}
             raise ConnectionStoreError(f"{operation}: {exc}") from exc
 
-
-def table_definition(name: str) -> dict[str, Any]:
-    """The connections table's shape (local stack and tests; CDK declares the same from topology)."""
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "connection_id", "AttributeType": "S"},
-            {"AttributeName": "import_id", "AttributeType": "S"},
-        ],
-        "KeySchema": [{"AttributeName": "connection_id", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": BY_IMPORT_INDEX,
-                "KeySchema": [{"AttributeName": "import_id", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-        ],
-    }

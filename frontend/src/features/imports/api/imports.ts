@@ -36,10 +36,21 @@ export function getImport(id: string, signal?: AbortSignal) {
   return apiRequest(path(id), importSchema, { signal });
 }
 
-export function createImport(file: { name: string; size: number; type: string }): Promise<CreateImportResponse> {
+/** What the mapping step adds to `POST /api/imports` (CONTRACT §3); each one is optional. */
+export interface ImportOptions {
+  mode?: "import" | "preview";
+  mapping?: Record<string, string>;
+  profile?: string;
+  encoding?: string;
+  replace?: { scope: "all" | "partner"; max_deactivate_percent: number };
+  max_errors?: number;
+  partner?: string;
+}
+
+export function createImport(file: { name: string; size: number; type: string }, options: ImportOptions = {}): Promise<CreateImportResponse> {
   return apiRequest("/api/imports", createImportResponseSchema, {
     method: "POST",
-    body: { filename: file.name, size: file.size, content_type: file.type || "text/csv" },
+    body: { filename: file.name, size: file.size, content_type: file.type || "text/csv", ...options },
   });
 }
 

@@ -1,8 +1,8 @@
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, errorMessage } from "@/lib/api";
 import { formatBytes } from "@/lib/format";
 import { UploadError, uploadToPresignedPost, type UploadHandle } from "@/lib/upload";
-import { createImport } from "./imports";
+import { createImport, type ImportOptions } from "./imports";
 import type { Import } from "./schemas";
 
 export type UploadPhase = "rejected" | "requesting" | "uploading" | "uploaded" | "failed" | "cancelled";
@@ -16,6 +16,7 @@ export interface UploadItem {
   total: number;
   error: string | null;
   importId: string | null;
+  mode: "import" | "preview";
 }
 
 /** Why a file cannot be imported, before asking the API; null when it looks fine. */
@@ -46,20 +47,28 @@ let counter = 0;
  * Per-file uploads: check → `POST /api/imports` → presigned POST to S3 with byte progress.
  * `onImportCreated` hands each new import to the history list.
  */
-export function useUploads(onImportCreated: (imp: Import) => void, maxBytes: number | null | undefined) {
+export function useUploads(
+  onImportCreated: (imp: Import) => void,
+  maxBytes: number | null | undefined,
+  onUploaded?: (imp: Import) => void,
+) {
   const [uploads, setUploads] = useState<UploadItem[]>([]);
   const handles = useRef(new Map<string, UploadHandle>());
   const onCreatedRef = useRef(onImportCreated);
-  onCreatedRef.current = onImportCreated;
+  const onUploadedRef = useRef(onUploaded);
+  useEffect(() => {
+    onCreatedRef.current = onImportCreated;
+    onUploadedRef.current = onUploaded;
+  });
 
   const update = useCallback((key: string, patch: Partial<UploadItem>) => {
     setUploads((list) => list.map((u) => (u.key === key ? { ...u, ...patch } : u)));
   }, []);
 
   const startOne = useCallback(
-    async (file: File, key: string) => {
+    async (file: File, key: string, options: ImportOptions | undefined) => {
       try {
-        const created = await createImport(file);
+        const created = await createImport(file, options);
         onCreatedRef.current(created.import);
         update(key, { phase: "uploading", importId: created.import.id });
         const handle = uploadToPresignedPost(created.upload, file, file.name, ({ loaded, total }) =>
@@ -68,6 +77,7 @@ export function useUploads(onImportCreated: (imp: Import) => void, maxBytes: num
         handles.current.set(key, handle);
         await handle.promise;
         update(key, { phase: "uploaded", loaded: file.size, total: file.size });
+        onUploadedRef.current?.(created.import);
       } catch (err) {
         const cancelled = err instanceof UploadError && err.cancelled;
         update(key, {
@@ -81,8 +91,9 @@ export function useUploads(onImportCreated: (imp: Import) => void, maxBytes: num
     [update],
   );
 
+  /** Check each file and start the good ones (`options` go to `POST /api/imports` as they are). */
   const addFiles = useCallback(
-    (files: File[]) => {
+    (files: File[], options?: ImportOptions) => {
       const items: UploadItem[] = [];
       const toStart: [File, string][] = [];
       for (const file of files) {
@@ -97,11 +108,12 @@ export function useUploads(onImportCreated: (imp: Import) => void, maxBytes: num
           total: file.size,
           error: problem,
           importId: null,
+          mode: options?.mode ?? "import",
         });
         if (!problem) toStart.push([file, key]);
       }
       setUploads((list) => [...items, ...list]);
-      for (const [file, key] of toStart) void startOne(file, key);
+      for (const [file, key] of toStart) void startOne(file, key, options);
     },
     [maxBytes, startOne],
   );

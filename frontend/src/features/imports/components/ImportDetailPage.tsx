@@ -1,11 +1,18 @@
 import { useCallback, useMemo, useState, type MouseEvent } from "react";
 import { Link, useParams } from "react-router-dom";
+import { Can } from "@/components/Can";
 import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { StatusBadge } from "@/components/StatusBadge";
 import { ApiError, errorMessage, signInRequired } from "@/lib/api";
 import { formatDateTime } from "@/lib/format";
 import { downloadImportErrors, getImport, importErrorsCsvUrl, useImport, useImportSnapshotWriter } from "../api/imports";
+import { isFinished, isRevertable } from "../api/schemas";
 import { useLiveImports } from "../api/useLiveImports";
+import { ImportChanges } from "./changes/ImportChanges";
+import { PreviewPanel } from "./changes/PreviewPanel";
+import { ReplaceHeld } from "./revert/ReplaceHeld";
+import { RevertDialog } from "./revert/RevertDialog";
+import { RevertPanel } from "./revert/RevertPanel";
 import { ImportFileInfo } from "./ImportFileInfo";
 import { ImportProgress, ImportStats } from "./ImportStats";
 import { LiveIndicator } from "./LiveIndicator";
@@ -20,6 +27,7 @@ export function ImportDetailPage() {
   const mode = useLiveImports({ subscriptions, onImports, poll, enabled: id !== "" });
   const imp = query.data;
   const [downloadError, setDownloadError] = useState<string | null>(null);
+  const [reverting, setReverting] = useState(false);
   const onDownload = useCallback(
     (event: MouseEvent<HTMLAnchorElement>) => {
       if (!signInRequired()) return; // the plain link works where the API needs no token
@@ -49,15 +57,28 @@ export function ImportDetailPage() {
             <div>
               <h1 className="break">{imp.filename}</h1>
               <p className="page__lead">
+                {imp.mode === "preview" ? "Preview · " : ""}
                 {imp.source === "s3-drop" ? "Partner drop" : "Upload"} · created {formatDateTime(imp.created_at)}
                 {imp.finished_at ? ` · finished ${formatDateTime(imp.finished_at)}` : ""}
               </p>
+              {imp.preview_of ? (
+                <p className="small">
+                  Applied from <Link to={`/imports/${encodeURIComponent(imp.preview_of)}`}>a preview</Link>.
+                </p>
+              ) : null}
             </div>
             <div className="page__actions">
               <span aria-live="polite" data-testid="detail-status">
                 <StatusBadge status={imp.status} warn={(imp.rows_failed ?? 0) > 0} />
               </span>
               <LiveIndicator mode={mode} />
+              {isRevertable(imp) ? (
+                <Can group="admin">
+                  <button type="button" className="button button--danger-outline" onClick={() => setReverting(true)}>
+                    Revert
+                  </button>
+                </Can>
+              ) : null}
             </div>
           </header>
 
@@ -80,6 +101,11 @@ export function ImportDetailPage() {
             </p>
           </section>
 
+          <ReplaceHeld imp={imp} />
+          <RevertPanel imp={imp} />
+          {imp.mode === "preview" ? <PreviewPanel imp={imp} /> : null}
+          {imp.mode !== "preview" && isFinished(imp) ? <ImportChanges imp={imp} /> : null}
+
           <ImportFileInfo imp={imp} />
 
           {imp.rows_failed !== 0 ? (
@@ -92,6 +118,7 @@ export function ImportDetailPage() {
           ) : null}
 
           <RowErrorTable importId={imp.id} expected={imp.rows_failed} importFailed={imp.status === "failed"} />
+          {reverting ? <RevertDialog imp={imp} onClose={() => setReverting(false)} onStarted={() => setReverting(false)} /> : null}
         </>
       ) : null}
     </div>

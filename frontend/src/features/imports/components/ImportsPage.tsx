@@ -1,21 +1,33 @@
-import { useCallback } from "react";
+import { useCallback, useRef, useState } from "react";
+import { useLocation, useNavigate } from "react-router-dom";
 import { Can } from "@/components/Can";
 import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { Pager } from "@/components/Pager";
 import { useConfig } from "@/lib/config";
 import { useCursorPager } from "@/lib/paging";
-import { listImports, useImportSnapshotWriter, useImportsPage } from "../api/imports";
+import { listImports, useImportSnapshotWriter, useImportsPage, type ImportOptions } from "../api/imports";
+import type { Import } from "../api/schemas";
 import { useLiveImports } from "../api/useLiveImports";
-import { useUploads } from "../api/useUploads";
+import { checkFile, useUploads } from "../api/useUploads";
 import { DropZone } from "./DropZone";
 import { ImportCard } from "./ImportCard";
 import { LiveIndicator } from "./LiveIndicator";
+import { MappingStep } from "./mapping/MappingStep";
 import { UploadList } from "./UploadList";
 
 const ALL = ["*"];
 
+interface QueuedFile {
+  key: string;
+  file: File;
+}
+
+let queued = 0;
+
 export function ImportsPage() {
   const config = useConfig();
+  const navigate = useNavigate();
+  const flash = (useLocation().state as { flash?: string } | null)?.flash ?? null;
   const pager = useCursorPager("imports");
   const page = useImportsPage(pager.cursor);
   const onFirstPage = pager.page === 0;
@@ -23,7 +35,34 @@ export function ImportsPage() {
   const merge = useImportSnapshotWriter(onFirstPage);
   const poll = useCallback(async () => (await listImports(pager.cursor)).items, [pager.cursor]);
   const mode = useLiveImports({ subscriptions: ALL, onImports: merge, poll });
-  const uploads = useUploads((imp) => merge([imp]), config.data?.max_upload_bytes);
+
+  // dropped files wait here for their mapping step, one at a time
+  const [queue, setQueue] = useState<QueuedFile[]>([]);
+  const queueLength = useRef(0);
+  queueLength.current = queue.length;
+  const onUploaded = useCallback(
+    (imp: Import) => {
+      // a preview's page is where its result shows: go there once the file is up (unless more files wait)
+      if (imp.mode === "preview" && queueLength.current === 0) navigate(`/imports/${encodeURIComponent(imp.id)}`);
+    },
+    [navigate],
+  );
+  const uploads = useUploads((imp) => merge([imp]), config.data?.max_upload_bytes, onUploaded);
+  const maxBytes = config.data?.max_upload_bytes;
+
+  const onFiles = (files: File[]) => {
+    const bad = files.filter((f) => checkFile(f, maxBytes) !== null);
+    const good = files.filter((f) => checkFile(f, maxBytes) === null);
+    if (bad.length > 0) uploads.addFiles(bad); // explained in the upload list, never sent
+    if (good.length > 0) setQueue((q) => [...q, ...good.map((file) => ({ key: `f${++queued}`, file }))]);
+  };
+  const current = queue[0];
+  const done = () => setQueue((q) => q.slice(1));
+  const start = (options: ImportOptions) => {
+    if (!current) return;
+    uploads.addFiles([current.file], options);
+    done();
+  };
 
   return (
     <div className="page">
@@ -32,11 +71,23 @@ export function ImportsPage() {
         <p className="page__lead">Upload product catalogues as CSV. Each file becomes one import that runs in the background.</p>
       </header>
 
+      {flash ? <Notice tone="success">{flash}</Notice> : null}
       <Can
         group="importer"
         fallback={<Notice>You can follow imports here. Starting one needs the importer group; ask an administrator.</Notice>}
       >
-        <DropZone onFiles={uploads.addFiles} maxBytes={config.data?.max_upload_bytes} />
+        {current ? (
+          <MappingStep
+            key={current.key}
+            fileKey={current.key}
+            file={current.file}
+            position={{ index: 0, total: queue.length }}
+            onStart={start}
+            onCancel={done}
+          />
+        ) : (
+          <DropZone onFiles={onFiles} maxBytes={maxBytes} />
+        )}
       </Can>
       <UploadList
         uploads={uploads.uploads}

@@ -42,7 +42,7 @@ export function UploadList({ uploads, onCancel, onDismiss, onClearFinished }: Up
                 <span className="upload__name">{u.filename}</span>
                 <span className="upload__size">{formatBytes(u.size)}</span>
                 <span className="upload__phase" aria-live="polite">
-                  {PHASE_TEXT[u.phase]}
+                  {u.phase === "uploaded" && u.mode === "preview" ? "Uploaded — previewing" : PHASE_TEXT[u.phase]}
                 </span>
               </div>
               {u.phase === "uploading" || u.phase === "uploaded" || u.phase === "requesting" ? (
@@ -60,7 +60,7 @@ export function UploadList({ uploads, onCancel, onDismiss, onClearFinished }: Up
                 </p>
               ) : null}
               <div className="upload__actions">
-                {u.importId ? <Link to={`/imports/${encodeURIComponent(u.importId)}`}>View import</Link> : null}
+                {u.importId ? <Link to={`/imports/${encodeURIComponent(u.importId)}`}>{u.mode === "preview" ? "View preview" : "View import"}</Link> : null}
                 {u.phase === "uploading" ? (
                   <button type="button" className="button button--small" onClick={() => onCancel(u.key)}>
                     Cancel upload

@@ -1,7 +1,8 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, apiRequest, apiSend } from "@/lib/api";
 import {
   deleteAllResponseSchema,
+  historyPageSchema,
   productPageSchema,
   productSchema,
   type Product,
@@ -10,11 +11,13 @@ import {
 } from "./schemas";
 
 export const PRODUCTS_PAGE_SIZE = 25;
+export const HISTORY_PAGE_SIZE = 20;
 
 export const productKeys = {
   all: ["products"] as const,
   lists: () => [...productKeys.all, "list"] as const,
   list: (filters: ProductFilters, cursor: string | null) => [...productKeys.lists(), { filters, cursor }] as const,
+  history: (sku: string) => [...productKeys.all, "history", sku] as const,
 };
 
 const path = (sku: string) => `/api/products/${encodeURIComponent(sku)}`;
@@ -55,6 +58,10 @@ export function deleteAllProducts() {
   return apiRequest("/api/products", deleteAllResponseSchema, { method: "DELETE", query: { confirm: "true" } });
 }
 
+export function getProductHistory(sku: string, cursor: string | null, limit = HISTORY_PAGE_SIZE, signal?: AbortSignal) {
+  return apiRequest(`${path(sku)}/history`, historyPageSchema, { query: { cursor, limit }, signal });
+}
+
 // -- queries ------------------------------------------------------------------------------------------
 
 export function useProductsPage(filters: ProductFilters, cursor: string | null) {
@@ -62,6 +69,16 @@ export function useProductsPage(filters: ProductFilters, cursor: string | null) 
     queryKey: productKeys.list(filters, cursor),
     queryFn: ({ signal }) => listProducts(filters, cursor, PRODUCTS_PAGE_SIZE, signal),
     placeholderData: keepPreviousData,
+  });
+}
+
+/** A product's history, newest first; "Show older changes" loads the next page below. */
+export function useProductHistory(sku: string) {
+  return useInfiniteQuery({
+    queryKey: productKeys.history(sku),
+    queryFn: ({ pageParam, signal }) => getProductHistory(sku, pageParam, HISTORY_PAGE_SIZE, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
   });
 }
 

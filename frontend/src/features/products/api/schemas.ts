@@ -53,3 +53,18 @@ export const deleteAllResponseSchema = z
   .object({ deleted: z.number().int().optional() })
   .passthrough()
   .nullable();
+
+/** One change that touched a product (CONTRACT §3 `/products/{sku}/history`), newest first. */
+export const historyEntrySchema = z.object({
+  import_id: z.string().nullable().optional().transform((v) => v ?? null),
+  action: z.string(),
+  changes: z
+    .record(z.string(), z.object({ from: z.unknown().optional(), to: z.unknown().optional() }).passthrough())
+    .nullable()
+    .optional()
+    .transform((v) => v ?? {}),
+  at: text,
+  reverted: z.boolean().nullable().optional().transform((v) => v ?? false),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+export const historyPageSchema = pageOf(historyEntrySchema);

@@ -11,9 +11,10 @@ export interface ProductTableProps {
   /** null: the user may not edit (CONTRACT §8: admins edit and delete products). */
   onEdit: ((p: Product) => void) | null;
   onDelete: ((p: Product) => void) | null;
+  onHistory: (p: Product) => void;
 }
 
-export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableProps) {
+export function ProductTable({ products, busy, onEdit, onDelete, onHistory }: ProductTableProps) {
   return (
     <div className="table-wrap" tabIndex={0} role="region" aria-label="Products table">
       <table className="table table--products" data-testid="product-table" aria-busy={busy}>
@@ -26,11 +27,9 @@ export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableP
             <th scope="col" className="hide-sm">Brand</th>
             <th scope="col" className="hide-sm">Category</th>
             <th scope="col" className="hide-sm">Status</th>
-            {onEdit || onDelete ? (
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            ) : null}
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -48,25 +47,26 @@ export function ProductTable({ products, busy, onEdit, onDelete }: ProductTableP
               <td className="hide-sm">
                 <span className={`pill ${p.active ? "pill--on" : "pill--off"}`}>{p.active ? "Active" : "Inactive"}</span>
               </td>
-              {onEdit || onDelete ? (
-                <td className="actions">
-                  {onEdit ? (
-                    <button type="button" className="button button--small" onClick={() => onEdit(p)} aria-label={`Edit ${p.sku}`}>
-                      Edit
-                    </button>
-                  ) : null}
-                  {onDelete ? (
-                    <button
-                      type="button"
-                      className="button button--small button--danger-outline"
-                      onClick={() => onDelete(p)}
-                      aria-label={`Delete ${p.sku}`}
-                    >
-                      Delete
-                    </button>
-                  ) : null}
-                </td>
-              ) : null}
+              <td className="actions">
+                <button type="button" className="button button--small button--ghost" onClick={() => onHistory(p)} aria-label={`History of ${p.sku}`}>
+                  History
+                </button>
+                {onEdit ? (
+                  <button type="button" className="button button--small" onClick={() => onEdit(p)} aria-label={`Edit ${p.sku}`}>
+                    Edit
+                  </button>
+                ) : null}
+                {onDelete ? (
+                  <button
+                    type="button"
+                    className="button button--small button--danger-outline"
+                    onClick={() => onDelete(p)}
+                    aria-label={`Delete ${p.sku}`}
+                  >
+                    Delete
+                  </button>
+                ) : null}
+              </td>
             </tr>
           ))}
         </tbody>

@@ -11,6 +11,7 @@ import { useDeleteProduct, useProductsPage } from "../api/products";
 import { emptyFilters, type Product, type ProductFilters } from "../api/schemas";
 import { DeleteAllDialog } from "./DeleteAllDialog";
 import { ProductFormDialog } from "./ProductFormDialog";
+import { ProductHistoryDialog } from "./ProductHistoryDialog";
 import { ProductTable } from "./ProductTable";
 
 export const SEARCH_DEBOUNCE_MS = 300;
@@ -24,6 +25,7 @@ export function ProductsPage() {
 
   const [editing, setEditing] = useState<Product | null | "new">(null);
   const [deleting, setDeleting] = useState<Product | null>(null);
+  const [history, setHistory] = useState<Product | null>(null);
   const remove = useDeleteProduct();
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const [deleteAll, setDeleteAll] = useState(false);
@@ -129,6 +131,7 @@ export function ProductsPage() {
           busy={page.isFetching}
           onEdit={canEdit ? setEditing : null}
           onDelete={canEdit ? setDeleting : null}
+          onHistory={setHistory}
         />
       ) : null}
       <Pager
@@ -169,6 +172,7 @@ export function ProductsPage() {
           }}
         />
       ) : null}
+      {history ? <ProductHistoryDialog sku={history.sku} onClose={() => setHistory(null)} /> : null}
       {deleteAll ? (
         <DeleteAllDialog
           onClose={() => setDeleteAll(false)}

@@ -1,0 +1,71 @@
+import { ACTION_LABELS, fieldLabel } from "@/lib/fields";
+
+/** One field's value before and after (CONTRACT §2 Changes); `attributes` lists only the changed keys. */
+export interface FieldChange {
+  from?: unknown;
+  to?: unknown;
+}
+
+export interface ChangeRecord {
+  action: string;
+  changes: Record<string, FieldChange>;
+}
+
+export function ActionPill({ action }: { action: string }) {
+  return <span className={`pill pill--action pill--${action}`}>{ACTION_LABELS[action] ?? action}</span>;
+}
+
+function show(value: unknown) {
+  if (value === null || value === undefined || value === "") return <em className="muted">empty</em>;
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "string" || typeof value === "number") return String(value);
+  return JSON.stringify(value);
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** One field's before → after, highlighted; `before` is left out for a product that did not exist. */
+function Diff({ label, from, to, created }: { label: string; from: unknown; to: unknown; created: boolean }) {
+  return (
+    <div className="diff" data-testid="diff" data-field={label}>
+      <span className="diff__field">{label}</span>{" "}
+      {created ? null : (
+        <>
+          <del className="diff__from">
+            <span className="visually-hidden">before: </span>
+            {show(from)}
+          </del>
+          <span aria-hidden="true"> → </span>
+        </>
+      )}
+      <ins className="diff__to">
+        <span className="visually-hidden">{created ? "value: " : "after: "}</span>
+        {show(to)}
+      </ins>
+    </div>
+  );
+}
+
+/** Every changed field of one change record (`attributes` key by key). */
+export function ChangeDiffs({ change }: { change: ChangeRecord }) {
+  const created = change.action === "create";
+  const entries = Object.entries(change.changes);
+  if (entries.length === 0) {
+    return <span className="muted small">{created ? "new product" : change.action === "unchanged" ? "no change" : "–"}</span>;
+  }
+  return (
+    <div className="diffs">
+      {entries.flatMap(([field, c]) => {
+        if (field === "attributes") {
+          const from = asRecord(c.from);
+          const to = asRecord(c.to);
+          const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])];
+          return keys.map((k) => <Diff key={`attr-${k}`} label={`${fieldLabel("attributes")}: ${k}`} from={from[k]} to={to[k]} created={created} />);
+        }
+        return [<Diff key={field} label={fieldLabel(field)} from={c.from} to={c.to} created={created} />];
+      })}
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+import { formatCount } from "@/lib/format";
+import { fieldLabel } from "../labels";
+
+/**
+ * A bar per field: how many products it changes in (from `/changes/summary`). Plain CSS bars; the numbers
+ * are text, so the chart reads the same without sight.
+ */
+export function FieldChart({ fields, total }: { fields: Record<string, number>; total: number }) {
+  const rows = Object.entries(fields)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const max = Math.max(1, ...rows.map(([, n]) => n));
+  return (
+    <figure className="field-chart" data-testid="field-chart">
+      <figcaption className="h4">Changed fields</figcaption>
+      {rows.length === 0 ? (
+        <p className="muted">No field changes in any existing product.</p>
+      ) : (
+        <ul className="field-chart__rows">
+          {rows.map(([field, n]) => (
+            <li key={field} className="field-chart__row" data-testid="field-bar" data-field={field} data-count={n}>
+              <span className="field-chart__label">{fieldLabel(field)}</span>
+              <span className="field-chart__track" aria-hidden="true">
+                <span className="field-chart__bar" style={{ width: `${Math.max(2, (n / max) * 100)}%` }} />
+              </span>
+              <span className="field-chart__count">
+                {formatCount(n)}
+                <span className="visually-hidden"> products{total > 0 ? ` of ${formatCount(total)} updated` : ""}</span>
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </figure>
+  );
+}

@@ -1,0 +1,127 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import { Route } from "react-router-dom";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
+import { signInAs } from "@/test/auth";
+import { renderPage } from "@/test/render";
+import { ImportDetailPage } from "../ImportDetailPage";
+
+const preview = makeImport({
+  id: "pre-1",
+  mode: "preview",
+  status: "previewed",
+  rows_total: 6,
+  rows_processed: 6,
+  rows_imported: 5,
+  rows_failed: 1,
+  rows_skipped: 2,
+  products_created: 2,
+  products_updated: 3,
+  products_unchanged: 0,
+  finished_at: "2025-01-01T10:00:05Z",
+});
+
+const changes = [
+  { sku: "A-1", action: "create", changes: { name: { from: null, to: "Lamp" } } },
+  { sku: "A-2", action: "update", changes: { price: { from: "10.00", to: "12.50" }, attributes: { from: { colour: "red" }, to: { colour: "blue" } } } },
+];
+
+function api(extra: Parameters<typeof mockApi>[0] = {}) {
+  return mockApi({
+    "GET /api/config": () => ({ body: { websocket_url: null } }),
+    "GET /api/imports/pre-1": () => ({ body: preview }),
+    "GET /api/imports/pre-1/errors": () => ({ body: { items: [{ row: 4, sku: "A-4", column: "price", message: "remove the currency symbol", value: "$3" }], next_cursor: null } }),
+    "GET /api/imports/pre-1/changes/summary": () => ({ body: { create: 2, update: 3, unchanged: 0, deactivate: 0, fields: { price: 3, name: 1, attributes: 2 } } }),
+    "GET /api/imports/pre-1/changes": (req) => ({
+      body: {
+        items: changes.filter((c) => (!req.query.get("action") || c.action === req.query.get("action")) && c.sku.startsWith(req.query.get("sku") ?? "")),
+        next_cursor: null,
+      },
+    }),
+    ...extra,
+  });
+}
+
+function open() {
+  return renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/pre-1", routes: <Route path="/" element={<p>the imports page</p>} /> });
+}
+
+describe("the preview page", () => {
+  beforeEach(() => {
+    FakeWebSocket.reset();
+    vi.stubGlobal("WebSocket", FakeWebSocket);
+  });
+
+  it("shows the cards, the changed fields, every change with before → after, and the row errors", async () => {
+    api();
+    open();
+    expect(await screen.findByTestId("preview")).toHaveTextContent("Nothing has been written yet.");
+    expect(screen.getByTestId("card-create")).toHaveTextContent("2Will be created");
+    expect(screen.getByTestId("card-update")).toHaveTextContent("3Will be updated");
+    expect(screen.getByTestId("card-skipped")).toHaveTextContent("2");
+    expect(screen.getByTestId("card-errors")).toHaveTextContent("1Row errors");
+    // the chart: one bar per changed field, largest first
+    const bars = await screen.findAllByTestId("field-bar");
+    expect(bars.map((b) => b.getAttribute("data-field"))).toEqual(["price", "attributes", "name"]);
+    expect(bars[0]).toHaveTextContent("Price3 products of 3 updated");
+    // the table: before struck out, after inserted
+    const row = (await screen.findAllByTestId("change-row")).find((r) => r.getAttribute("data-sku") === "A-2")!;
+    expect(within(row).getByText("10.00").closest("del")).not.toBeNull();
+    expect(within(row).getByText("12.50").closest("ins")).not.toBeNull();
+    expect(within(row).getByText("Attributes: colour")).toBeInTheDocument();
+    expect(await screen.findByTestId("row-error-table")).toHaveTextContent("remove the currency symbol");
+  });
+
+  it("filters by action and searches by SKU through the API", async () => {
+    const { calls } = api();
+    const { user } = open();
+    await screen.findAllByTestId("change-row");
+    await user.selectOptions(screen.getByLabelText("Action"), "update");
+    await waitFor(() => expect(screen.getAllByTestId("change-row")).toHaveLength(1));
+    expect(calls.filter((c) => c.path.endsWith("/changes")).at(-1)!.query.get("action")).toBe("update");
+    await user.selectOptions(screen.getByLabelText("Action"), "");
+    await user.type(screen.getByLabelText("SKU"), "A-1");
+    await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/changes")).at(-1)!.query.get("sku")).toBe("A-1"));
+    await waitFor(() => expect(screen.getAllByTestId("change-row").map((r) => r.getAttribute("data-sku"))).toEqual(["A-1"]));
+  });
+
+  it("applies the preview and goes to the new import", async () => {
+    const applied = makeImport({ id: "imp-9", filename: "catalog.csv", status: "pending", preview_of: "pre-1" });
+    const { calls } = api({
+      "POST /api/imports/pre-1/apply": () => ({ status: 201, body: { import: applied } }),
+      "GET /api/imports/imp-9": () => ({ body: applied }),
+      "GET /api/imports/imp-9/errors": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Apply" }));
+    expect(await screen.findByText(/Applied from/)).toBeInTheDocument();
+    expect(calls.some((c) => c.method === "POST" && c.path === "/api/imports/pre-1/apply")).toBe(true);
+    expect(screen.getByTestId("detail-status")).toHaveTextContent("Pending");
+  });
+
+  it("says why an expired preview cannot be applied", async () => {
+    api({ "POST /api/imports/pre-1/apply": () => ({ status: 409, body: { detail: "preview expired" } }) });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Apply" }));
+    expect(await screen.findByText("Could not apply the preview: preview expired")).toBeInTheDocument();
+  });
+
+  it("discards after confirmation", async () => {
+    const { calls } = api({ "DELETE /api/imports/pre-1": () => ({ status: 204 }) });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Discard" }));
+    const dialog = await screen.findByRole("dialog", { name: "Discard this preview?" });
+    await user.click(within(dialog).getByRole("button", { name: "Discard preview" }));
+    expect(await screen.findByText("the imports page")).toBeInTheDocument();
+    expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/imports/pre-1")).toBe(true);
+  });
+
+  it("shows a viewer the preview without Apply or Discard", async () => {
+    api();
+    signInAs(["viewer"]);
+    open();
+    await screen.findByTestId("card-create");
+    expect(screen.queryByRole("button", { name: "Apply" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Discard" })).toBeNull();
+  });
+});

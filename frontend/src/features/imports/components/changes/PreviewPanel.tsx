@@ -1,0 +1,106 @@
+import { useState } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import { Can } from "@/components/Can";
+import { ConfirmDialog } from "@/components/Dialog";
+import { ErrorMessage, Notice } from "@/components/Feedback";
+import { errorMessage } from "@/lib/api";
+import { useApplyPreview, useChangeSummary, useDiscardImport } from "../../api/changes";
+import type { Import } from "../../api/schemas";
+import { ChangeCards } from "./ChangeCards";
+import { ChangesTable } from "./ChangesTable";
+import { FieldChart } from "./FieldChart";
+
+/**
+ * A preview's page (issue 13): what the file would do to the catalogue — cards, changed fields, every change
+ * with before → after — and Apply / Discard. Nothing is written until Apply.
+ */
+export function PreviewPanel({ imp }: { imp: Import }) {
+  const navigate = useNavigate();
+  const ready = imp.status === "previewed";
+  const summary = useChangeSummary(imp.id, ready);
+  const apply = useApplyPreview();
+  const discard = useDiscardImport();
+  const [confirmDiscard, setConfirmDiscard] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+
+  const onApply = async () => {
+    setActionError(null);
+    try {
+      const created = await apply.mutateAsync(imp.id);
+      navigate(`/imports/${encodeURIComponent(created.id)}`);
+    } catch (err) {
+      setActionError(`Could not apply the preview: ${errorMessage(err)}`);
+    }
+  };
+  const onDiscard = async () => {
+    setActionError(null);
+    try {
+      await discard.mutateAsync(imp.id);
+      navigate("/", { state: { flash: `Discarded the preview of ${imp.filename}.` } });
+    } catch (err) {
+      setConfirmDiscard(false);
+      setActionError(`Could not discard the preview: ${errorMessage(err)}`);
+    }
+  };
+
+  return (
+    <section className="preview" aria-label="Preview" data-testid="preview">
+      {imp.applied_as ? (
+        <Notice tone="success">
+          This preview was applied: <Link to={`/imports/${encodeURIComponent(imp.applied_as)}`}>see the import</Link>.
+        </Notice>
+      ) : ready ? (
+        <div className="preview__bar card">
+          <p className="preview__lead">
+            <strong>Nothing has been written yet.</strong> This is what importing the file would do to the catalogue now.
+          </p>
+          <Can group="importer">
+            <div className="page__actions">
+              <button type="button" className="button" onClick={() => setConfirmDiscard(true)} disabled={apply.isPending || discard.isPending}>
+                Discard
+              </button>
+              <button type="button" className="button button--primary" onClick={() => void onApply()} disabled={apply.isPending || discard.isPending}>
+                {apply.isPending ? "Applying…" : "Apply"}
+              </button>
+            </div>
+          </Can>
+        </div>
+      ) : imp.status === "failed" ? null : (
+        <Notice>Reading and checking every row against the catalogue; nothing is written to products.</Notice>
+      )}
+      {actionError ? (
+        <div className="alert alert--error" role="alert">
+          {actionError}
+        </div>
+      ) : null}
+
+      {ready ? (
+        <>
+          <ChangeCards imp={imp} planned />
+          {summary.error ? <ErrorMessage error={summary.error} onRetry={() => void summary.refetch()} title="Could not load the summary." /> : null}
+          {summary.data ? (
+            <div className="card">
+              <FieldChart fields={summary.data.fields} total={summary.data.update} />
+            </div>
+          ) : null}
+          <ChangesTable
+            importId={imp.id}
+            planned
+            counts={summary.data ? { create: summary.data.create, update: summary.data.update, unchanged: summary.data.unchanged, deactivate: summary.data.deactivate } : undefined}
+          />
+        </>
+      ) : null}
+
+      {confirmDiscard ? (
+        <ConfirmDialog
+          title="Discard this preview?"
+          message={<p>The preview of “{imp.filename}” and its planned changes are removed. The catalogue stays as it is.</p>}
+          confirmLabel="Discard preview"
+          busy={discard.isPending}
+          onConfirm={() => void onDiscard()}
+          onCancel={() => setConfirmDiscard(false)}
+        />
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,146 @@
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { FakeWebSocket, FakeXhr, makeImport, mockApi } from "@/test/api";
+import { renderPage } from "@/test/render";
+import { ImportsPage } from "../ImportsPage";
+
+const suggestion = {
+  encoding: "windows-1252",
+  delimiter: ";",
+  profile: "generic",
+  columns: [
+    { header: "Item Code", field: "attribute", samples: ["A-1", "A-2"] },
+    { header: "Title", field: "name", samples: ["Lamp", "Desk"] },
+    { header: "Colour", field: "attribute", samples: ["red"] },
+  ],
+  missing: ["sku"],
+  warnings: [],
+  mapping_id: null,
+  extra_field_from_a_newer_server: true,
+};
+
+function api(extra: Parameters<typeof mockApi>[0] = {}) {
+  return mockApi({
+    "GET /api/config": () => ({ body: { websocket_url: null } }),
+    "GET /api/imports": () => ({ body: { items: [], next_cursor: null } }),
+    "POST /api/mappings/suggest": () => ({ body: suggestion }),
+    "POST /api/imports": (req) => ({
+      status: 201,
+      body: {
+        import: makeImport({ id: "imp-7", status: "pending", mode: (req.body as { mode?: string }).mode ?? "import" }),
+        upload: { method: "POST", url: "http://s3/bucket", fields: { key: "k" } },
+      },
+    }),
+    ...extra,
+  });
+}
+
+function dropCsv(content: string, name = "supplier.csv") {
+  const file = new File([content], name, { type: "text/csv" });
+  fireEvent.drop(screen.getByTestId("drop-zone"), { dataTransfer: { files: [file] } });
+  return file;
+}
+
+describe("the mapping step", () => {
+  beforeEach(() => {
+    FakeWebSocket.reset();
+    FakeXhr.reset();
+    vi.stubGlobal("WebSocket", FakeWebSocket);
+    vi.stubGlobal("XMLHttpRequest", FakeXhr);
+  });
+
+  it("sends only the first 64 KB, maps an unknown column, remembers it and previews", async () => {
+    // given a 100 KB file whose SKU column has a name the importer does not know
+    const { calls } = api({ "POST /api/mappings": (req) => ({ status: 201, body: { id: "m-1", ...(req.body as object) } }) });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("Item Code;Title;Colour\n" + "A-1;Lamp;red\n".repeat(8000));
+
+    // then the server reads the head of the file and the step shows each column with samples
+    const step = await screen.findByTestId("mapping-step");
+    await within(step).findByText("Item Code");
+    const suggest = calls.find((c) => c.path === "/api/mappings/suggest")!;
+    expect(suggest.headers.get("Content-Type")).toBe("application/octet-stream");
+    expect((suggest.raw as Blob).size).toBe(64 * 1024);
+    expect(within(step).getByText(/A-1 · A-2/)).toBeInTheDocument();
+    expect(within(step).getByText("semicolon")).toBeInTheDocument();
+    expect(within(step).getByLabelText("Encoding")).toHaveDisplayValue("Detected: Windows-1252");
+    // no column feeds the SKU yet: the file cannot go
+    expect(within(step).getByTestId("mapping-missing")).toHaveTextContent("No column feeds SKU");
+    expect(within(step).getByRole("button", { name: "Preview" })).toBeDisabled();
+
+    // when the user maps "Item Code" to SKU and asks to remember the mapping
+    await user.selectOptions(within(step).getByLabelText("Import column “Item Code” as"), "sku");
+    expect(within(step).queryByTestId("mapping-missing")).toBeNull();
+    await user.click(within(step).getByLabelText(/Remember this mapping/));
+    await user.click(within(step).getByRole("button", { name: "Preview" }));
+
+    // then the mapping is saved by its header set, and the preview is created with it
+    await waitFor(() => expect(FakeXhr.instances).toHaveLength(1));
+    const saved = calls.find((c) => c.method === "POST" && c.path === "/api/mappings")!;
+    expect(saved.body).toEqual({
+      name: "Columns of supplier",
+      mapping: { "Item Code": "sku", Title: "name", Colour: "attribute" },
+      headers: ["Item Code", "Title", "Colour"],
+      profile: null,
+    });
+    const created = calls.find((c) => c.method === "POST" && c.path === "/api/imports")!;
+    expect(created.body).toMatchObject({ filename: "supplier.csv", mode: "preview", mapping: { "Item Code": "sku", Title: "name", Colour: "attribute" } });
+    // and the drop zone is back for the next file
+    expect(screen.getByTestId("drop-zone")).toBeInTheDocument();
+  });
+
+  it("imports as suggested without sending a mapping, and sends the overrides chosen", async () => {
+    const { calls } = api({
+      "POST /api/mappings/suggest": () => ({ body: { ...suggestion, columns: [{ header: "sku", field: "sku", samples: [] }, { header: "name", field: "name", samples: [] }], missing: [] } }),
+    });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("sku,name\nA,B\n");
+    const step = await screen.findByTestId("mapping-step");
+    await within(step).findByText("sku");
+    await user.selectOptions(within(step).getByLabelText("Encoding"), "utf-8");
+    await waitFor(() => expect(calls.filter((c) => c.path === "/api/mappings/suggest").at(-1)!.query.get("encoding")).toBe("utf-8"));
+    await user.click(within(step).getByRole("button", { name: "Import now" }));
+    await waitFor(() => expect(FakeXhr.instances).toHaveLength(1));
+    const created = calls.find((c) => c.method === "POST" && c.path === "/api/imports")!;
+    expect(created.body).toEqual({ filename: "supplier.csv", size: 13, content_type: "text/csv", mode: "import", encoding: "utf-8" });
+  });
+
+  it("offers replace mode with its cap to admins and checks it", async () => {
+    const { calls } = api({
+      "POST /api/mappings/suggest": () => ({ body: { ...suggestion, columns: [{ header: "sku", field: "sku", samples: [] }, { header: "name", field: "name", samples: [] }], missing: [] } }),
+    });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("sku,name\nA,B\n");
+    const step = await screen.findByTestId("mapping-step");
+    await within(step).findByText("sku");
+    await user.click(within(step).getByText(/More options/));
+    await user.click(within(step).getByLabelText(/Deactivate products in scope/));
+    const cap = within(step).getByLabelText(/Hold if more than this %/);
+    await user.clear(cap);
+    await user.type(cap, "150");
+    expect(within(step).getByRole("button", { name: "Import now" })).toBeDisabled();
+    await user.clear(cap);
+    await user.type(cap, "10");
+    await user.click(within(step).getByRole("button", { name: "Import now" }));
+    await waitFor(() => expect(FakeXhr.instances).toHaveLength(1));
+    expect(calls.find((c) => c.method === "POST" && c.path === "/api/imports")!.body).toMatchObject({
+      mode: "import",
+      replace: { scope: "all", max_deactivate_percent: 10 },
+    });
+  });
+
+  it("still lets the file go as it is when the server cannot read the columns", async () => {
+    api({ "POST /api/mappings/suggest": () => ({ status: 413, body: { detail: "send at most the file's first 64 KB" } }) });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("sku,name\nA,B\n");
+    const step = await screen.findByTestId("mapping-step");
+    expect(await within(step).findByRole("alert")).toHaveTextContent("first 64 KB");
+    await user.click(within(step).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByTestId("mapping-step")).toBeNull();
+    expect(FakeXhr.instances).toHaveLength(0);
+  });
+});

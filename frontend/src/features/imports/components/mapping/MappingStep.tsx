@@ -1,0 +1,284 @@
+import { useId, useState, type FormEvent } from "react";
+import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
+import { Field } from "@/components/Field";
+import { errorMessage } from "@/lib/api";
+import { usePermissions } from "@/lib/auth/permissions";
+import { formatBytes } from "@/lib/format";
+import type { ImportOptions } from "../../api/imports";
+import { ENCODINGS, PROFILES, useSaveMapping, useSuggestion, type Suggestion } from "../../api/mappings";
+import { encodingLabel, fieldLabel, profileLabel } from "../labels";
+import { choicesFrom, defaultMappingName, isEdited, mappingOf, missingFields, sharedFields, type ColumnChoice } from "./columnPlan";
+import { ImportOptionsFields, optionsFromForm, blankOptionsForm, type OptionsForm } from "./ImportOptionsFields";
+import { TargetSelect } from "./TargetSelect";
+
+export interface MappingStepProps {
+  /** Names this queued file (stable while it waits). */
+  fileKey: string;
+  file: File;
+  position: { index: number; total: number };
+  onStart: (options: ImportOptions) => void;
+  onCancel: () => void;
+}
+
+const DELIMITERS: Record<string, string> = { ",": "comma", ";": "semicolon", "\t": "tab" };
+
+/**
+ * The mapping step (issue 13): the file's first 64 KB read by the server as the import will read it, each
+ * column with sample values and its suggested field, editable; then Preview or Import now.
+ */
+export function MappingStep({ fileKey, file, position, onStart, onCancel }: MappingStepProps) {
+  const [overrides, setOverrides] = useState<{ profile: string | null; encoding: string | null }>({ profile: null, encoding: null });
+  const suggestion = useSuggestion(fileKey, file, overrides);
+  const titleId = `mapping-title-${fileKey}`;
+
+  return (
+    <section className="card mapping-step" aria-labelledby={titleId} data-testid="mapping-step" data-file={file.name}>
+      <div className="section-head">
+        <div>
+          <h2 id={titleId} className="break">
+            Columns of “{file.name}”
+          </h2>
+          <p className="muted small">
+            {formatBytes(file.size)}
+            {position.total > 1 ? ` · file ${position.index + 1} of ${position.total}` : ""} · check how each column will be read,
+            then preview or import.
+          </p>
+        </div>
+      </div>
+      {suggestion.isLoading ? <Loading label="Reading the first 64 KB of the file…" /> : null}
+      {suggestion.error ? (
+        <>
+          <ErrorMessage error={suggestion.error} onRetry={() => void suggestion.refetch()} title="Could not read the columns." />
+          <FallbackActions onStart={onStart} onCancel={onCancel} />
+        </>
+      ) : null}
+      {suggestion.data ? (
+        <ColumnsForm
+          key={JSON.stringify(suggestion.data.columns)}
+          file={file}
+          suggestion={suggestion.data}
+          busy={suggestion.isFetching}
+          overrides={overrides}
+          onOverrides={setOverrides}
+          onStart={onStart}
+          onCancel={onCancel}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+/** Without the server's reading (an older server, a file it cannot read) the file can still go as it is. */
+function FallbackActions({ onStart, onCancel }: Pick<MappingStepProps, "onStart" | "onCancel">) {
+  return (
+    <div className="mapping-step__actions">
+      <button type="button" className="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="button" className="button" onClick={() => onStart({ mode: "preview" })}>
+        Preview as it is
+      </button>
+      <button type="button" className="button button--primary" onClick={() => onStart({ mode: "import" })}>
+        Import as it is
+      </button>
+    </div>
+  );
+}
+
+interface ColumnsFormProps extends Pick<MappingStepProps, "file" | "onStart" | "onCancel"> {
+  suggestion: Suggestion;
+  busy: boolean;
+  overrides: { profile: string | null; encoding: string | null };
+  onOverrides: (o: { profile: string | null; encoding: string | null }) => void;
+}
+
+function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, onCancel }: ColumnsFormProps) {
+  const { can } = usePermissions();
+  const uid = useId();
+  const [choices, setChoices] = useState<ColumnChoice[]>(() => choicesFrom(suggestion));
+  const [remember, setRemember] = useState(false);
+  const [name, setName] = useState(() => defaultMappingName(file.name));
+  const [options, setOptions] = useState<OptionsForm>(blankOptionsForm);
+  const [problem, setProblem] = useState<string | null>(null);
+  const save = useSaveMapping();
+
+  const missing = missingFields(choices);
+  const shared = sharedFields(choices);
+  const edited = isEdited(choices);
+  const savedId = suggestion.mapping_id;
+  const optionErrors = optionsFromForm(options).errors;
+  const blocked = missing.length > 0 || Object.keys(optionErrors).length > 0 || save.isPending;
+
+  const setTarget = (index: number, target: string) => setChoices((list) => list.map((c, i) => (i === index ? { ...c, target } : c)));
+
+  const start = async (mode: "import" | "preview", e?: FormEvent) => {
+    e?.preventDefault();
+    setProblem(null);
+    if (missing.length > 0 || Object.keys(optionErrors).length > 0) return;
+    const mapping = mappingOf(choices);
+    if (remember) {
+      try {
+        await save.mutateAsync({
+          id: savedId,
+          input: { name: name.trim() || defaultMappingName(file.name), mapping, headers: choices.map((c) => c.header), profile: overrides.profile },
+        });
+      } catch (err) {
+        setProblem(`The mapping was not saved: ${errorMessage(err)}`);
+        return;
+      }
+    }
+    onStart({
+      mode,
+      // no edits: the server reads the file exactly as suggested (a saved mapping applies by itself)
+      ...(edited ? { mapping } : {}),
+      ...(overrides.profile ? { profile: overrides.profile } : {}),
+      ...(overrides.encoding ? { encoding: overrides.encoding } : {}),
+      ...optionsFromForm(options).options,
+    });
+  };
+
+  return (
+    <form className="mapping-form" onSubmit={(e) => void start("preview", e)} aria-busy={busy} noValidate>
+      <div className="mapping-facts">
+        <div className="field">
+          <label className="field__label" htmlFor={`${uid}-enc`}>
+            Encoding
+          </label>
+          <select
+            id={`${uid}-enc`}
+            value={overrides.encoding ?? ""}
+            onChange={(e) => onOverrides({ ...overrides, encoding: e.target.value || null })}
+          >
+            <option value="">Detected: {encodingLabel(suggestion.encoding)}</option>
+            {ENCODINGS.map((enc) => (
+              <option key={enc} value={enc}>
+                {encodingLabel(enc)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${uid}-profile`}>
+            Profile
+          </label>
+          <select
+            id={`${uid}-profile`}
+            value={overrides.profile ?? ""}
+            onChange={(e) => onOverrides({ ...overrides, profile: e.target.value || null })}
+          >
+            <option value="">Detected: {profileLabel(suggestion.profile)}</option>
+            {PROFILES.map((p) => (
+              <option key={p} value={p}>
+                {profileLabel(p)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <span className="field__label">Delimiter</span>
+          <span className="mapping-facts__value" data-testid="delimiter">
+            {suggestion.delimiter ? (DELIMITERS[suggestion.delimiter] ?? suggestion.delimiter) : "–"}
+          </span>
+        </div>
+      </div>
+
+      {savedId ? (
+        <Notice>A saved mapping for these columns was applied; change it below if this file is different.</Notice>
+      ) : null}
+      {suggestion.warnings.length > 0 ? (
+        <div className="alert alert--warn" role="status">
+          <ul className="plain-list">
+            {suggestion.warnings.map((w, i) => (
+              <li key={`${i}-${w}`}>{w}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+
+      <ul className="columns" aria-label="Columns and what each one feeds">
+        {choices.map((c, i) => {
+          const selectId = `${uid}-col-${i}`;
+          return (
+            <li
+              key={`${i}-${c.header}`}
+              className={`column${c.target !== c.suggested ? " column--edited" : ""}${c.target === "ignore" ? " column--ignored" : ""}`}
+              data-testid="mapping-column"
+              data-header={c.header}
+              data-target={c.target}
+            >
+              <div className="column__head">
+                <label htmlFor={selectId} className="column__name">
+                  {c.header || <span className="muted">(no name)</span>}
+                </label>
+                <span className="column__samples muted small">
+                  {c.samples.length > 0 ? c.samples.slice(0, 3).join(" · ") : "no values in the first rows"}
+                </span>
+              </div>
+              <div className="column__target">
+                <TargetSelect id={selectId} value={c.target} onChange={(t) => setTarget(i, t)} label={`Import column “${c.header}” as`} />
+                {c.target !== c.suggested ? <span className="column__was small">suggested: {fieldLabel(c.suggested)}</span> : null}
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+
+      {missing.length > 0 ? (
+        <div className="alert alert--error" role="alert" data-testid="mapping-missing">
+          <div>
+            No column feeds {missing.map((f) => fieldLabel(f)).join(" or ")}: choose the column that holds{" "}
+            {missing.length === 1 ? "it" : "them"} above. Every product needs a SKU and a name.
+          </div>
+        </div>
+      ) : null}
+      {Object.keys(shared).length > 0 ? (
+        <p className="muted small" role="note">
+          {Object.entries(shared).map(([field, headers]) => (
+            <span key={field}>
+              {fieldLabel(field)} comes from {headers.map((h) => `“${h}”`).join(" and ")}: the column named exactly “{field}”
+              wins, else the leftmost; the others are kept as attributes.{" "}
+            </span>
+          ))}
+        </p>
+      ) : null}
+
+      <div className="mapping-remember">
+        <div className="checkbox">
+          <input id={`${uid}-remember`} type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+          <label htmlFor={`${uid}-remember`}>
+            {savedId ? "Update the saved mapping for files with these columns" : "Remember this mapping for files with these columns"}
+          </label>
+        </div>
+        {remember ? (
+          <Field label="Mapping name">
+            <input value={name} onChange={(e) => setName(e.target.value)} maxLength={255} autoComplete="off" />
+          </Field>
+        ) : null}
+      </div>
+
+      <ImportOptionsFields idPrefix={uid} value={options} onChange={setOptions} errors={optionErrors} canAdmin={can("admin")} />
+
+      {problem ? (
+        <div className="alert alert--error" role="alert">
+          {problem}
+        </div>
+      ) : null}
+      {Object.keys(optionErrors).length > 0 ? (
+        <p className="field__error" role="alert">
+          Some of the options above are not valid: {Object.values(optionErrors).join(" ")}
+        </p>
+      ) : null}
+      <div className="mapping-step__actions">
+        <button type="button" className="button" onClick={onCancel}>
+          Cancel
+        </button>
+        <button type="submit" className="button button--primary" disabled={blocked}>
+          Preview
+        </button>
+        <button type="button" className="button" onClick={() => void start("import")} disabled={blocked}>
+          Import now
+        </button>
+      </div>
+    </form>
+  );
+}

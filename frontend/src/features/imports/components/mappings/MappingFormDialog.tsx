@@ -1,0 +1,204 @@
+import { useId, useState, type FormEvent } from "react";
+import { Dialog } from "@/components/Dialog";
+import { Field } from "@/components/Field";
+import { ApiError, errorMessage } from "@/lib/api";
+import { PROFILES, useSaveMapping, type MappingInput, type SavedMapping } from "../../api/mappings";
+import { profileLabel } from "../labels";
+import { TargetSelect } from "../mapping/TargetSelect";
+
+interface Row {
+  key: number;
+  header: string;
+  target: string;
+}
+
+const PREFIX = /^incoming\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,63})*\/?$/;
+let rowKeys = 0;
+
+function rowsOf(m: SavedMapping | null): Row[] {
+  if (!m) return [{ key: ++rowKeys, header: "", target: "sku" }];
+  return Object.entries(m.mapping).map(([header, target]) => ({ key: ++rowKeys, header, target }));
+}
+
+/**
+ * Edit a saved mapping, or (admins) make one for a partner's drop folder. A mapping saved for a header set
+ * keeps its columns (they are what it matches); a partner mapping lists the columns it sets.
+ */
+export function MappingFormDialog({
+  mapping,
+  canAdmin,
+  onClose,
+  onSaved,
+}: {
+  mapping: SavedMapping | null;
+  canAdmin: boolean;
+  onClose: () => void;
+  onSaved: (m: SavedMapping) => void;
+}) {
+  const uid = useId();
+  const byPrefix = mapping === null || mapping.prefix !== null;
+  const [name, setName] = useState(mapping?.name ?? "");
+  const [prefix, setPrefix] = useState(mapping?.prefix ?? "incoming/");
+  const [profile, setProfile] = useState(mapping?.profile ?? "");
+  const [rows, setRows] = useState<Row[]>(() => rowsOf(mapping));
+  const [replace, setReplace] = useState(Boolean(mapping?.replace));
+  const [scope, setScope] = useState<"all" | "partner">(mapping?.replace?.scope === "all" ? "all" : "partner");
+  const [maxPct, setMaxPct] = useState(String(mapping?.replace?.max_deactivate_percent ?? 20));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState<string | null>(null);
+  const save = useSaveMapping();
+
+  const setRow = (key: number, patch: Partial<Row>) => setRows((list) => list.map((r) => (r.key === key ? { ...r, ...patch } : r)));
+
+  const validate = (): Record<string, string> => {
+    const e: Record<string, string> = {};
+    if (!name.trim()) e.name = "Give the mapping a name.";
+    if (byPrefix && !PREFIX.test(prefix.trim())) e.prefix = "A folder under incoming/, e.g. incoming/acme/.";
+    const headers = rows.map((r) => r.header.trim());
+    if (byPrefix && headers.some((h) => h === "")) e.rows = "Every row needs the column name as the file writes it.";
+    if (new Set(headers.map((h) => h.toLowerCase())).size !== headers.length) e.rows = "Each column once.";
+    const pct = Number(maxPct);
+    if (replace && (maxPct.trim() === "" || !Number.isFinite(pct) || pct < 0 || pct > 100)) e.maxPct = "A percentage from 0 to 100.";
+    return e;
+  };
+
+  const onSubmit = async (ev: FormEvent) => {
+    ev.preventDefault();
+    const local = validate();
+    setErrors(local);
+    setGeneral(null);
+    if (Object.keys(local).length > 0) return;
+    const input: MappingInput = {
+      name: name.trim(),
+      mapping: Object.fromEntries(rows.map((r) => [r.header.trim(), r.target])),
+      profile: profile || null,
+      headers: byPrefix ? null : mapping?.headers ?? null,
+      prefix: byPrefix ? prefix.trim().replace(/\/?$/, "/") : null,
+      replace: byPrefix && replace ? { scope, max_deactivate_percent: Number(maxPct) } : null,
+    };
+    try {
+      onSaved(await save.mutateAsync({ id: mapping?.id ?? null, input }));
+    } catch (err) {
+      if (err instanceof ApiError && err.fieldErrors.length > 0) {
+        setErrors(err.byField());
+        setGeneral(err.generalMessages(["name", "prefix"]).join("; ") || null);
+      } else {
+        setGeneral(errorMessage(err));
+      }
+    }
+  };
+
+  const title = mapping ? `Edit “${mapping.name}”` : "New partner mapping";
+  return (
+    <Dialog title={title} onClose={onClose} testId="mapping-form-dialog">
+      <form className="form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label={title}>
+        {general ? (
+          <div className="alert alert--error" role="alert">
+            {general}
+          </div>
+        ) : null}
+        <div className="form__grid">
+          <Field label="Name" error={errors.name}>
+            <input value={name} onChange={(e) => setName(e.target.value)} maxLength={255} autoComplete="off" data-autofocus />
+          </Field>
+          <div className="field">
+            <label className="field__label" htmlFor={`${uid}-profile`}>
+              Profile
+            </label>
+            <select id={`${uid}-profile`} value={profile} onChange={(e) => setProfile(e.target.value)}>
+              <option value="">Detect from the header</option>
+              {PROFILES.map((p) => (
+                <option key={p} value={p}>
+                  {profileLabel(p)}
+                </option>
+              ))}
+            </select>
+          </div>
+          {byPrefix ? (
+            <Field label="Partner folder" error={errors.prefix} hint="Drops under this folder use this mapping (the longest matching folder wins)." className="form__wide">
+              <input value={prefix} onChange={(e) => setPrefix(e.target.value)} autoComplete="off" readOnly={!canAdmin} />
+            </Field>
+          ) : (
+            <p className="form__wide muted small">
+              Applies to uploads whose columns are exactly: {mapping?.headers?.join(", ") ?? "–"}.
+            </p>
+          )}
+        </div>
+
+        <fieldset className="fieldset">
+          <legend className="field__label">Columns</legend>
+          <ul className="mapping-rows">
+            {rows.map((r, i) => (
+              <li key={r.key} className="mapping-row">
+                {byPrefix ? (
+                  <input
+                    value={r.header}
+                    onChange={(e) => setRow(r.key, { header: e.target.value })}
+                    aria-label={`Column ${i + 1} name`}
+                    placeholder="Column as written in the file"
+                    autoComplete="off"
+                  />
+                ) : (
+                  <code className="mapping-row__header">{r.header}</code>
+                )}
+                <TargetSelect value={r.target} onChange={(t) => setRow(r.key, { target: t })} label={`Import column “${r.header || i + 1}” as`} />
+                {byPrefix ? (
+                  <button
+                    type="button"
+                    className="button button--small button--ghost"
+                    onClick={() => setRows((list) => list.filter((x) => x.key !== r.key))}
+                    aria-label={`Remove column ${r.header || i + 1}`}
+                    disabled={rows.length === 1}
+                  >
+                    Remove
+                  </button>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+          {errors.rows ? <span className="field__error">{errors.rows}</span> : null}
+          {byPrefix ? (
+            <button type="button" className="button button--small" onClick={() => setRows((list) => [...list, { key: ++rowKeys, header: "", target: "attribute" }])}>
+              Add column
+            </button>
+          ) : null}
+        </fieldset>
+
+        {byPrefix && canAdmin ? (
+          <fieldset className="fieldset">
+            <legend className="field__label">Replace mode for these drops</legend>
+            <div className="checkbox">
+              <input id={`${uid}-replace`} type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} />
+              <label htmlFor={`${uid}-replace`}>Each drop is the whole truth: deactivate products in scope it does not contain</label>
+            </div>
+            {replace ? (
+              <div className="form__grid">
+                <div className="field">
+                  <label className="field__label" htmlFor={`${uid}-scope`}>
+                    Scope
+                  </label>
+                  <select id={`${uid}-scope`} value={scope} onChange={(e) => setScope(e.target.value as "all" | "partner")}>
+                    <option value="partner">This partner's products</option>
+                    <option value="all">All products</option>
+                  </select>
+                </div>
+                <Field label="Hold if more than this % would be deactivated" error={errors.maxPct}>
+                  <input type="number" min={0} max={100} value={maxPct} onChange={(e) => setMaxPct(e.target.value)} />
+                </Field>
+              </div>
+            ) : null}
+          </fieldset>
+        ) : null}
+
+        <div className="dialog__actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button button--primary" disabled={save.isPending}>
+            {save.isPending ? "Saving…" : mapping ? "Save changes" : "Create mapping"}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

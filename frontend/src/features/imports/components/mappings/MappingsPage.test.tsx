@@ -1,0 +1,77 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { mockApi } from "@/test/api";
+import { signInAs } from "@/test/auth";
+import { renderPage } from "@/test/render";
+import { MappingsPage } from "./MappingsPage";
+
+const byHeaders = { id: "m-1", name: "Supplier columns", mapping: { "Item Code": "sku", Title: "name" }, headers: ["Item Code", "Title"], prefix: null };
+const byPrefix = { id: "m-2", name: "Acme feed", mapping: { Ref: "sku" }, headers: null, prefix: "incoming/acme/", replace: { scope: "partner", max_deactivate_percent: 10 } };
+
+function api() {
+  let items = [byHeaders, byPrefix];
+  return mockApi({
+    "GET /api/mappings": () => ({ body: { items, next_cursor: null } }),
+    "PUT /api/mappings/m-1": (req) => {
+      items = items.map((m) => (m.id === "m-1" ? { ...m, ...(req.body as object) } : m));
+      return { body: items[0] };
+    },
+    "DELETE /api/mappings/m-2": () => {
+      items = items.filter((m) => m.id !== "m-2");
+      return { status: 204 };
+    },
+  });
+}
+
+describe("MappingsPage", () => {
+  it("lists mappings by header set and by partner prefix", async () => {
+    api();
+    renderPage(<MappingsPage />);
+    const rows = await screen.findAllByTestId("mapping-row");
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toHaveTextContent("Uploads with these columns");
+    expect(rows[0]).toHaveTextContent("Item Code → SKU");
+    expect(rows[1]).toHaveTextContent("Partner drops: incoming/acme/");
+    expect(rows[1]).toHaveTextContent("replace (partner, hold over 10 %)");
+  });
+
+  it("edits a mapping's columns and saves it with PUT", async () => {
+    const { calls } = api();
+    const { user } = renderPage(<MappingsPage />);
+    await screen.findAllByTestId("mapping-row");
+    await user.click(screen.getByRole("button", { name: "Edit Supplier columns" }));
+    const dialog = await screen.findByRole("dialog", { name: "Edit “Supplier columns”" });
+    await user.selectOptions(within(dialog).getByLabelText("Import column “Title” as"), "description");
+    await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
+    expect(await screen.findByText("Saved the mapping “Supplier columns”.")).toBeInTheDocument();
+    expect(calls.find((c) => c.method === "PUT")!.body).toEqual({
+      name: "Supplier columns",
+      mapping: { "Item Code": "sku", Title: "description" },
+      profile: null,
+      headers: ["Item Code", "Title"],
+      prefix: null,
+      replace: null,
+    });
+    await waitFor(() => expect(screen.getAllByTestId("mapping-row")[0]).toHaveTextContent("Title → Description"));
+  });
+
+  it("deletes a partner mapping after confirmation", async () => {
+    const { calls } = api();
+    const { user } = renderPage(<MappingsPage />);
+    await screen.findAllByTestId("mapping-row");
+    await user.click(screen.getByRole("button", { name: "Delete Acme feed" }));
+    await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Delete mapping" }));
+    await waitFor(() => expect(screen.getAllByTestId("mapping-row")).toHaveLength(1));
+    expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/mappings/m-2")).toBe(true);
+  });
+
+  it("lets an importer change header-set mappings but not partner ones", async () => {
+    api();
+    signInAs(["importer"]);
+    renderPage(<MappingsPage />);
+    const rows = await screen.findAllByTestId("mapping-row");
+    expect(within(rows[0]!).getByRole("button", { name: "Edit Supplier columns" })).toBeInTheDocument();
+    expect(within(rows[1]!).queryByRole("button")).toBeNull();
+    expect(screen.queryByRole("button", { name: "New partner mapping" })).toBeNull();
+  });
+});

@@ -1,0 +1,52 @@
+import { Link } from "react-router-dom";
+import { ActionPill, ChangeDiffs } from "@/components/ChangeDiffs";
+import { Dialog } from "@/components/Dialog";
+import { EmptyState, ErrorMessage, Loading } from "@/components/Feedback";
+import { formatDateTime } from "@/lib/format";
+import { useProductHistory } from "../api/products";
+
+/** Every change that touched one product (imports, edits, reverts), newest first. */
+export function ProductHistoryDialog({ sku, onClose }: { sku: string; onClose: () => void }) {
+  const q = useProductHistory(sku);
+  const entries = q.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <Dialog title={`History of ${sku}`} onClose={onClose} testId="product-history">
+      {q.isLoading ? <Loading label="Loading history…" /> : null}
+      {q.error ? <ErrorMessage error={q.error} onRetry={() => void q.refetch()} title="Could not load the history." /> : null}
+      {q.data && entries.length === 0 ? <EmptyState title="No recorded changes">Changes are recorded from imports and edits.</EmptyState> : null}
+      {entries.length > 0 ? (
+        <ol className="history-list" aria-label={`Changes to ${sku}, newest first`}>
+          {entries.map((h, i) => (
+            <li key={`${h.at}-${h.import_id}-${i}`} className={`history-entry${h.reverted ? " history-entry--reverted" : ""}`} data-testid="history-entry" data-action={h.action} data-reverted={h.reverted}>
+              <div className="history-entry__head">
+                <ActionPill action={h.action} />
+                <span className="small">
+                  {h.import_id ? (
+                    <>
+                      by <Link to={`/imports/${encodeURIComponent(h.import_id)}`}>an import</Link>
+                    </>
+                  ) : (
+                    "by an edit"
+                  )}{" "}
+                  · {formatDateTime(h.at)}
+                </span>
+                {h.reverted ? <span className="pill pill--off">Reverted</span> : null}
+              </div>
+              <ChangeDiffs change={h} />
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      {q.hasNextPage ? (
+        <button type="button" className="button" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
+          {q.isFetchingNextPage ? "Loading…" : "Show older changes"}
+        </button>
+      ) : null}
+      <div className="dialog__actions">
+        <button type="button" className="button" onClick={onClose} data-autofocus>
+          Close
+        </button>
+      </div>
+    </Dialog>
+  );
+}

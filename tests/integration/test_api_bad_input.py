@@ -1,0 +1,163 @@
+"""CONTRACT §3: never a 500 for bad input. Every route of the OpenAPI document is called with the inputs
+that used to reach a store and fail there — NUL in the path or the query, odd bytes, an id over 2 KB,
+malformed cursors, NaN / Infinity / huge numbers, lone surrogates and NUL in JSON bodies, bodies that are
+not JSON — on an unknown id and on an existing import. Each answer is below 500, and a 4xx has ``detail``."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from product_importer.db import changes as core_changes
+from product_importer.db import revert as core_revert
+from product_importer.models import ImportStatus
+
+from tests.integration.api_harness import ApiHarness, api_harness
+
+_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
+
+BAD_SEGMENTS = [
+    "a%00b", "%00", "x" * 3000, "%ff%fe%fd", "%ED%A0%80", "%C0%AF", "..%2F..%2Fetc%2Fpasswd", "%F0%9F%99%82",
+    "%20", "'%3B%20DROP%20TABLE%20products%3B--", "%25", "nul%00/history",
+]
+BAD_QUERY_VALUES = [
+    "a\x00b", "x" * 3000, "%ff", "NaN", "-1", "99999999999999999999999999", "",
+    "AA==", "e30=", "W10=", "bnVsbA==", "WyJhIiwxXQ==", "OTk5OTk5OTk5OTk5OTk5OTk5OTk6MQ==", "%%%",
+]
+BAD_BODIES: list[bytes] = [
+    b"NaN",
+    b'{"name": NaN, "attributes": {"a": Infinity}, "filename": "a.csv", "url": "https://example.com/x"}',
+    b'{"name": "x", "attributes": {"a": NaN}}',
+    b'{"name": "x", "attributes": {"a": -Infinity}}',
+    b'{"name": "x", "attributes": {"a": 1e999}, "price": 1e999, "quantity": 1e999}',
+    b'{"name": "x", "quantity": 99999999999999999999999999999999, "price": "NaN"}',
+    b'{"name": "x\\ud800", "filename": "a\\ud800.csv", "url": "https://example.com/\\ud800"}',
+    b'{"name": "x\\u0000", "attributes": {"a\\u0000": "b\\u0000"}, "url": "https://example.com/\\u0000",'
+    b' "mapping": {"a\\u0000": "sku"}, "headers": ["a\\u0000"], "secret": "\\u0000", "filename": "a.csv"}',
+    b'{"filename": "a.csv", "mapping": {"x": "sku"}, "partner": "a\\u0000", "replace": {"scope": "partner"}}',
+    b'{"name": "x", "events": ["\\u0000"], "mapping": [], "headers": "x", "prefix": "incoming/\\u0000/"}',
+    b"\xff\xfe\x00{",
+    b"[" * 5000 + b"]" * 5000,
+    b"[]",
+    b'"just a string"',
+    b"null",
+    b"{",
+]
+JSON = {"content-type": "application/json"}
+
+
+@pytest.fixture
+def api(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiHarness]:
+    with api_harness(database_url, monkeypatch) as harness:
+        yield harness
+
+
+def _stub(function: Any) -> bool:
+    return "raise NotImplementedError" in inspect.getsource(function)
+
+
+# Routes whose work is core's, while core's functions are stubs on this branch.
+_STUBBED = {
+    "/api/imports/{import_id}/changes": _stub(core_changes.list_changes),
+    "/api/imports/{import_id}/changes/summary": _stub(core_changes.changes_summary),
+    "/api/imports/{import_id}/revert/conflicts": _stub(core_revert.revert_conflicts),
+    "/api/products/{sku}/history": _stub(core_changes.product_history),
+    "/api/imports/{import_id}/revert": _stub(core_revert.plan_revert),
+}
+
+
+def operations(api: ApiHarness) -> list[tuple[str, str, list[str]]]:
+    """(method, path template, query parameter names) of every documented API operation."""
+    found = []
+    for path, item in api.app.openapi()["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete") and path.startswith("/api"):
+                query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+                found.append((method.upper(), path, query))
+    return found
+
+
+def fill(path: str, value: str) -> str:
+    return _PARAM.sub(value, path)
+
+
+def check(response: Any, what: str) -> None:
+    assert response.status_code < 500, f"{what}: {response.status_code} {response.text[:300]}"
+    if response.status_code >= 400:
+        assert "detail" in response.json(), f"{what}: {response.text[:300]}"
+
+
+def test_no_route_answers_500_for_bad_input(api: ApiHarness) -> None:
+    existing = api.put_import(status=ImportStatus.COMPLETED, filename="Каталог\r\n.csv")
+    api.add_row_errors(existing, [(1, "A", "sku", "bad", "=1")])
+    calls = 0
+    for method, path, query in operations(api):
+        if path.startswith("/api/webhooks") and method == "POST" and path.endswith("/test"):
+            continue  # would call out to the network; its id is checked first (404)
+        if _STUBBED.get(path):
+            continue
+        ids = ["unknown-id", existing] if "{" in path else [""]
+        targets = [fill(path, i) for i in ids if i] or [path]
+        targets += [fill(path, bad) for bad in BAD_SEGMENTS] if "{" in path else []
+        for target in targets:
+            check(api.client.request(method, target, headers=JSON, content=b"{}"), f"{method} {target[:80]}")
+            calls += 1
+        for name in query:
+            for value in BAD_QUERY_VALUES:
+                target = targets[min(1, len(targets) - 1)] if "{" in path else targets[0]
+                response = api.client.request(method, target, params={name: value}, headers=JSON, content=b"{}")
+                check(response, f"{method} {target[:60]}?{name}={value[:20]!r}")
+                calls += 1
+            for raw in ("%ff%fe", "%ED%A0%80", "%00", "%C0%80", "a%0d%0ab"):  # sent as written: odd bytes
+                response = api.client.request(method, f"{target}?{name}={raw}", headers=JSON, content=b"{}")
+                check(response, f"{method} {target[:60]}?{name}={raw}")
+                calls += 1
+        if method in ("POST", "PUT", "PATCH"):
+            for body in BAD_BODIES:
+                for target in targets[:2]:
+                    response = api.client.request(method, target, content=body, headers=JSON)
+                    check(response, f"{method} {target[:60]} body {body[:60]!r}")
+                    calls += 1
+    assert calls > 500
+
+
+@pytest.mark.parametrize("body", [
+    b'{"name": "x", "attributes": {"a": NaN}}',
+    b'{"name": "x", "attributes": {"a": Infinity}}',
+    b'{"name": "x", "attributes": {"a": 1e400}}',
+    b'{"name": "x\\ud800"}',
+    b'{"name": "x", "attributes": {"k\\u0000": "v"}}',
+    b'{"name": "x", "attributes": {"k": "v\\u0000"}}',
+])
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_product_body_no_store_can_hold_is_422_and_writes_nothing(api: ApiHarness, method: str,
+                                                                     body: bytes) -> None:
+    if method == "PATCH":
+        assert api.client.put("/api/products/A-1", json={"name": "before"}).status_code == 201
+
+    response = api.client.request(method, "/api/products/A-1", content=body, headers=JSON)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][0] == "body"
+    product = api.client.get("/api/products/A-1")
+    assert (product.status_code, product.json().get("name")) == ((200, "before") if method == "PATCH"
+                                                                 else (404, None))
+
+
+@pytest.mark.parametrize("target", ["/api/products/a%00b", "/api/products?q=a%00b", "/api/webhooks/a%00",
+                                    "/api/imports?partner=%00", "/api/mappings/x%00y"])
+def test_nul_in_the_path_or_query_is_400(api: ApiHarness, target: str) -> None:
+    response = api.client.get(target)
+
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+
+
+def test_an_id_over_2_kb_is_unknown(api: ApiHarness) -> None:
+    long_id = "i" * 2100
+    for target in (f"/api/imports/{long_id}", f"/api/imports/{long_id}/errors", f"/api/mappings/{long_id}"):
+        response = api.client.get(target)
+        assert response.status_code == 404, (target[:40], response.text)

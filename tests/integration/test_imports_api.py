@@ -1,0 +1,415 @@
+"""/api/imports on a real PostgreSQL and moto: options on create, filters, discard, apply, revert, replace."""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from product_importer.db import revert as core_revert
+from product_importer.db.chunks import next_import_number
+from product_importer.models import ImportOptions, ImportStatus, ReplaceOptions
+
+from tests.integration.api_harness import BUCKET, ApiHarness, api_harness
+
+
+@pytest.fixture
+def api(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiHarness]:
+    with api_harness(database_url, monkeypatch) as harness:
+        yield harness
+
+
+def policy_of(fields: dict[str, str]) -> dict[str, Any]:
+    return json.loads(base64.b64decode(fields["policy"]))
+
+
+# -- create ------------------------------------------------------------------------------------------------
+
+
+def test_create_stores_every_option_on_the_import_for_the_pipeline(api: ApiHarness) -> None:
+    # given a preview request with every option
+    body = {"filename": "feed.csv", "mode": "preview", "mapping": {"Artikel": "SKU", " Bezeichnung ": "name",
+                                                                     "Notiz": "ignore", "Farbe": "Attribute"},
+            "profile": "Shopify", "encoding": "CP1252", "replace": {"scope": "partner", "max_deactivate_percent": 12.5},
+            "max_errors": 0, "partner": "acme-gmbh"}
+    # when it is created
+    response = api.client.post("/api/imports", json=body)
+    # then the import shows them, and the item holds them as the splitter reads them
+    assert response.status_code == 201, response.text
+    imp = response.json()["import"]
+    assert (imp["mode"], imp["partner"], imp["profile"], imp["encoding"]) == ("preview", "acme-gmbh", "shopify",
+                                                                           "windows-1252")
+    assert imp["replace"] == {"scope": "partner", "max_deactivate_percent": 12.5, "status": None}
+    assert imp["mapping"] == {"Artikel": "sku", "Bezeichnung": "name", "Notiz": "ignore", "Farbe": "attribute"}
+    item = api.item(imp["id"])
+    assert item is not None
+    assert ImportOptions.model_validate(item["options"]) == ImportOptions(
+        mapping=imp["mapping"], profile="shopify", encoding="windows-1252",
+        replace=ReplaceOptions(scope="partner", max_deactivate_percent=12.5), max_errors=0)
+    assert item["mode"] == "preview" and item["partner"] == "acme-gmbh"
+    assert api.client.get(f"/api/imports/{imp['id']}").json() == imp
+
+
+def test_create_defaults_are_a_plain_import_with_no_overrides(api: ApiHarness) -> None:
+    imp = api.client.post("/api/imports", json={"filename": "a.csv", "replace": {}}).json()["import"]
+
+    assert imp["mode"] == "import" and imp["partner"] is None and imp["mapping"] is None
+    assert imp["replace"] == {"scope": "all", "max_deactivate_percent": 20, "status": None}
+    assert api.item(imp["id"])["options"] == {"replace": {"scope": "all", "max_deactivate_percent": 20}}
+
+
+def test_the_presigned_post_lives_at_most_15_minutes_and_takes_only_its_key(api: ApiHarness) -> None:
+    before = datetime.now(UTC)
+    body = api.client.post("/api/imports", json={"filename": "a.csv"}).json()
+
+    upload = body["upload"]
+    policy = policy_of(upload["fields"])
+    expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    assert upload["expires_in"] <= 900
+    assert (expires - before) <= timedelta(seconds=905)
+    assert {"key": f"uploads/{body['import']['id']}.csv"} in policy["conditions"]
+    assert {"bucket": BUCKET} in policy["conditions"]
+
+
+def test_create_numbers_and_registers_the_import_and_signs_a_post_for_its_key_only(api: ApiHarness) -> None:
+    with api.connect() as conn:
+        before = next_import_number(conn)
+
+    body = api.client.post("/api/imports", json={"filename": " spring.csv ", "size": 1234, "partner": "acme",
+                                                 "mode": "preview"}).json()
+
+    imp, upload = body["import"], body["upload"]
+    assert imp["filename"] == "spring.csv" and (imp["source"], imp["status"]) == ("upload", "pending")
+    assert (imp["rows_total"], imp["chunks_total"], imp["chunks_done"], imp["error"]) == (None, None, 0, None)
+    assert imp["created_at"].endswith("Z") and imp["finished_at"] is None
+    item = api.item(imp["id"])
+    assert item["import_no"] > before and item["object_key"] == f"uploads/{imp['id']}.csv"
+    with api.connect() as conn:
+        registered = conn.execute("SELECT import_no, mode, status, partner FROM import_registry WHERE import_id = %s",
+                                  (imp["id"],)).fetchone()
+    assert registered == (item["import_no"], "preview", "pending", "acme")
+    conditions = policy_of(upload["fields"])["conditions"]
+    assert upload["method"] == "POST" and upload["fields"]["key"] == f"uploads/{imp['id']}.csv"
+    assert not any(isinstance(c, list) and c[0] == "starts-with" and c[1] == "$key" for c in conditions)
+    assert ["content-length-range", 0, api.settings.max_upload_bytes] in conditions
+
+
+def test_create_over_the_maximum_size_is_413_and_creates_nothing(api: ApiHarness) -> None:
+    limit = api.settings.max_upload_bytes
+
+    too_big = api.client.post("/api/imports", json={"filename": "big.csv", "size": limit + 1})
+
+    assert too_big.status_code == 413 and "maximum" in too_big.json()["detail"]
+    assert api.client.get("/api/imports").json()["items"] == []
+    assert api.client.post("/api/imports", json={"filename": "edge.csv", "size": limit}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"filename": "a.csv", "mode": "dry-run"}, "mode"),
+        ({"filename": "a.csv", "profile": "prestashop"}, "profile"),
+        ({"filename": "a.csv", "encoding": "ebcdic"}, "encoding"),
+        ({"filename": "a.csv", "mapping": {"A": "colour"}}, "mapping"),
+        ({"filename": "a.csv", "mapping": {" ": "sku"}}, "mapping"),
+        ({"filename": "a.csv", "mapping": {"A": 3}}, "mapping"),
+        ({"filename": "a.csv", "replace": {"scope": "partner"}}, "partner"),
+        ({"filename": "a.csv", "replace": {"scope": "everything"}}, "scope"),
+        ({"filename": "a.csv", "replace": {"max_deactivate_percent": 101}}, "max_deactivate_percent"),
+        ({"filename": "a.csv", "replace": {"max_deactivate_percent": -1}}, "max_deactivate_percent"),
+        ({"filename": "a.csv", "replace": {"scope": "all", "extra": 1}}, "extra"),
+        ({"filename": "a.csv", "max_errors": -1}, "max_errors"),
+        ({"filename": "a.csv", "partner": "../etc"}, "partner"),
+        ({"filename": "a.csv", "partner": "acme/feeds"}, "partner"),
+        ({"filename": "a.csv", "partner": ""}, "partner"),
+        ({"filename": "a.csv", "partner": "a" * 65}, "partner"),
+        ({"filename": "a.csv", "content_type": "text/csv\r\nX-Evil: 1"}, "content_type"),
+        ({"filename": "catalog.xlsx"}, "filename"),
+        ({"filename": "csv"}, "filename"),
+        ({"filename": ""}, "filename"),
+        ({"filename": "a.csv", "size": -1}, "size"),
+        ({}, "filename"),
+    ],
+)
+def test_create_refuses_bad_options_with_422_naming_the_field(api: ApiHarness, body: dict[str, Any],
+                                                              where: str) -> None:
+    response = api.client.post("/api/imports", json=body)
+
+    assert response.status_code == 422, response.text
+    assert where in json.dumps(response.json()["detail"])
+    assert api.client.get("/api/imports").json()["items"] == []
+
+
+def test_scope_partner_with_a_partner_is_accepted(api: ApiHarness) -> None:
+    response = api.client.post("/api/imports", json={"filename": "a.csv", "partner": "acme",
+                                                     "replace": {"scope": "partner", "max_deactivate_percent": 0}})
+    assert response.status_code == 201
+    assert response.json()["import"]["replace"]["max_deactivate_percent"] == 0
+
+
+# -- list ----------------------------------------------------------------------------------------------------
+
+
+def test_list_filters_by_status_mode_and_partner_and_pages_through_each(api: ApiHarness) -> None:
+    # given imports in several states, modes and partners (created oldest first)
+    made: list[tuple[str, str, str, str | None]] = []
+    for i in range(12):
+        status = [ImportStatus.COMPLETED, ImportStatus.PREVIEWED, ImportStatus.FAILED][i % 3]
+        mode = "preview" if status is ImportStatus.PREVIEWED else "import"
+        partner = "acme" if i % 2 else None
+        made.append((api.put_import(status=status, mode=mode, partner=partner,
+                                    created_at=f"2026-11-28T10:00:{i:02d}.000Z"), status.value, mode, partner))
+
+    def every(**params: Any) -> list[str]:
+        seen: list[str] = []
+        cursor = None
+        for _ in range(20):
+            page = api.client.get("/api/imports", params={**params, "limit": 2, **({"cursor": cursor} if cursor else {})})
+            assert page.status_code == 200, page.text
+            seen += [i["id"] for i in page.json()["items"]]
+            cursor = page.json()["next_cursor"]
+            if cursor is None:
+                return seen
+        raise AssertionError("paging did not end")
+
+    newest_first = made[::-1]
+    # then each filter returns exactly its imports, newest first, across pages
+    assert every() == [m[0] for m in newest_first]
+    assert every(status="completed") == [m[0] for m in newest_first if m[1] == "completed"]
+    assert every(mode="preview") == [m[0] for m in newest_first if m[2] == "preview"]
+    assert every(partner="acme") == [m[0] for m in newest_first if m[3] == "acme"]
+    assert every(partner="acme", status="failed") == [m[0] for m in newest_first
+                                                      if m[3] == "acme" and m[1] == "failed"]
+    assert every(partner="nobody") == []
+
+
+@pytest.mark.parametrize("params", [{"status": "finished"}, {"mode": "x"}, {"cursor": "bm9wZQ"},
+                                    {"cursor": "e30"}, {"cursor": "%%%"}, {"limit": 0}, {"limit": 501}])
+def test_list_refuses_bad_filters_and_cursors_with_4xx(api: ApiHarness, params: dict[str, Any]) -> None:
+    response = api.client.get("/api/imports", params=params)
+
+    assert response.status_code in (400, 422), response.text
+    assert "detail" in response.json()
+
+
+# -- discard -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [ImportStatus.PREVIEWED, ImportStatus.PENDING])
+def test_a_previewed_or_pending_import_is_discarded(api: ApiHarness, status: ImportStatus) -> None:
+    import_id = api.put_import(status=status, mode="preview" if status is ImportStatus.PREVIEWED else "import")
+
+    assert api.client.delete(f"/api/imports/{import_id}").status_code == 204
+
+    assert api.client.get(f"/api/imports/{import_id}").status_code == 404
+    assert api.client.delete(f"/api/imports/{import_id}").status_code == 404
+
+
+@pytest.mark.parametrize("status", [ImportStatus.PROCESSING, ImportStatus.COMPLETED, ImportStatus.FAILED,
+                                    ImportStatus.REVERTING, ImportStatus.REVERTED])
+def test_other_imports_are_not_discarded(api: ApiHarness, status: ImportStatus) -> None:
+    import_id = api.put_import(status=status)
+
+    response = api.client.delete(f"/api/imports/{import_id}")
+
+    assert response.status_code == 409
+    assert status.value in response.json()["detail"]
+    assert api.item(import_id) is not None
+
+
+def test_an_applied_preview_is_not_discarded(api: ApiHarness) -> None:
+    preview = api.put_import(status=ImportStatus.PREVIEWED, mode="preview", finished_at="2099-01-01T00:00:00.000Z")
+    assert api.client.post(f"/api/imports/{preview}/apply").status_code == 201
+
+    assert api.client.delete(f"/api/imports/{preview}").status_code == 409
+
+
+# -- apply ---------------------------------------------------------------------------------------------------
+
+
+def previewed(api: ApiHarness, **fields: Any) -> str:
+    options = ImportOptions(mapping={"Artikel": "sku"}, encoding="windows-1252", max_errors=5,
+                            replace=ReplaceOptions(scope="all", max_deactivate_percent=30))
+    return api.put_import(status=ImportStatus.PREVIEWED, mode="preview", options=options, partner="acme",
+                          profile="generic", finished_at=datetime.now(UTC).isoformat(), object_version="v-123",
+                          object_etag="etag-1", **fields)
+
+
+def test_apply_creates_a_new_import_of_the_same_file_version_and_options(api: ApiHarness) -> None:
+    # given a preview (its import number taken before)
+    preview_id = previewed(api)
+    preview_no = api.item(preview_id)["import_no"]
+    # when it is applied
+    response = api.client.post(f"/api/imports/{preview_id}/apply")
+    # then a new pending import points at it, with the same options, a newer number and the same object version
+    assert response.status_code == 201, response.text
+    applied = response.json()["import"]
+    assert applied["id"] != preview_id
+    assert (applied["mode"], applied["status"], applied["preview_of"]) == ("import", "pending", preview_id)
+    assert applied["partner"] == "acme" and applied["filename"] == "catalog.csv"
+    item = api.item(applied["id"])
+    assert item["import_no"] > preview_no
+    assert (item["bucket"], item["object_key"], item["object_version"]) == (BUCKET, f"uploads/{preview_id}.csv",
+                                                                           "v-123")
+    assert item["options"] == {"mapping": {"Artikel": "sku"}, "profile": "generic", "encoding": "windows-1252",
+                               "replace": {"scope": "all", "max_deactivate_percent": 30}, "max_errors": 5}
+    assert api.client.get(f"/api/imports/{preview_id}").json()["applied_as"] == applied["id"]
+    # and the splitter is asked to split that version for the new import
+    assert api.messages(api.splits_url) == [{"kind": "split", "import_id": applied["id"], "bucket": BUCKET,
+                                             "key": f"uploads/{preview_id}.csv", "version_id": "v-123",
+                                             "etag": "etag-1"}]
+    assert api.messages(api.chunks_url) == []
+
+
+def test_a_preview_is_applied_once(api: ApiHarness) -> None:
+    preview_id = previewed(api)
+    first = api.client.post(f"/api/imports/{preview_id}/apply")
+
+    second = api.client.post(f"/api/imports/{preview_id}/apply")
+
+    assert second.status_code == 409
+    assert first.json()["import"]["id"] in second.json()["detail"]
+    assert len(api.messages(api.splits_url)) == 1
+
+
+@pytest.mark.parametrize("status", [ImportStatus.PENDING, ImportStatus.PROCESSING, ImportStatus.COMPLETED,
+                                    ImportStatus.FAILED, ImportStatus.REVERTED])
+def test_only_a_previewed_import_is_applied(api: ApiHarness, status: ImportStatus) -> None:
+    import_id = api.put_import(status=status)
+
+    response = api.client.post(f"/api/imports/{import_id}/apply")
+
+    assert response.status_code == 409
+    assert api.messages(api.splits_url) == []
+
+
+def test_a_preview_older_than_7_days_has_expired(api: ApiHarness) -> None:
+    old = (datetime.now(UTC) - timedelta(days=7, minutes=1)).isoformat()
+    fresh = (datetime.now(UTC) - timedelta(days=6, hours=23)).isoformat()
+    expired_id = api.put_import(status=ImportStatus.PREVIEWED, mode="preview", finished_at=old)
+    fresh_id = api.put_import(status=ImportStatus.PREVIEWED, mode="preview", finished_at=fresh)
+
+    expired = api.client.post(f"/api/imports/{expired_id}/apply")
+
+    assert expired.status_code == 409 and "preview expired" in expired.json()["detail"]
+    assert api.item(expired_id).get("applied_as") is None
+    assert api.client.post(f"/api/imports/{fresh_id}/apply").status_code == 201
+
+
+def test_an_apply_whose_job_cannot_be_sent_leaves_the_preview_applicable(api: ApiHarness) -> None:
+    preview_id = previewed(api)
+    api.sqs.delete_queue(QueueUrl=api.splits_url)
+
+    response = api.client.post(f"/api/imports/{preview_id}/apply")
+
+    assert response.status_code == 503
+    assert "unavailable" in response.json()["detail"] and "sqs" not in response.json()["detail"].lower()
+    assert api.item(preview_id).get("applied_as") is None
+    assert [i["id"] for i in api.client.get("/api/imports").json()["items"]] == [preview_id]
+
+
+def test_unknown_imports_are_404_on_every_action(api: ApiHarness) -> None:
+    for method, path in [("POST", "apply"), ("POST", "revert"), ("POST", "replace?confirm=true"),
+                         ("DELETE", ""), ("GET", "errors"), ("GET", "errors.csv")]:
+        response = api.client.request(method, f"/api/imports/nope/{path}".rstrip("/"))
+        assert response.status_code == 404, (method, path, response.text)
+
+
+# -- revert --------------------------------------------------------------------------------------------------
+
+# Until core's revert lands on this branch (its functions are stubs), the revert routes cannot be tried.
+needs_core_revert = pytest.mark.skipif("NotImplementedError" in inspect.getsource(core_revert.plan_revert),
+                                       reason="db.revert.plan_revert is still a stub")
+
+
+@needs_core_revert
+@pytest.mark.parametrize("status", [ImportStatus.COMPLETED, ImportStatus.FAILED])
+def test_revert_moves_a_finished_import_to_reverting_and_sends_the_job(api: ApiHarness,
+                                                                        status: ImportStatus) -> None:
+    import_id = api.put_import(status=status, finished_at="2026-11-28T10:00:00.000Z")
+
+    response = api.client.post(f"/api/imports/{import_id}/revert")
+
+    assert response.status_code == 202, response.text
+    imp = response.json()["import"]
+    assert imp["status"] == "reverting"
+    revert = imp["revert"]
+    assert (revert["restored"], revert["deleted"], revert["conflicts"]) == (0, 0, 0)
+    assert (revert["status"], revert["previous_status"]) == ("running", status.value)
+    assert revert["requested_at"].endswith("Z")
+    assert api.client.get(f"/api/imports/{import_id}").json()["status"] == "reverting"
+    assert api.messages(api.chunks_url) == [{"kind": "revert", "import_id": import_id,
+                                             "requested_at": revert["requested_at"], "chunk_no": None,
+                                             "chunks_total": None}]
+
+
+@pytest.mark.parametrize(("status", "mode", "says"), [
+    (ImportStatus.PENDING, "import", "finished"), (ImportStatus.PROCESSING, "import", "finished"),
+    (ImportStatus.REVERTING, "import", "being reverted"), (ImportStatus.REVERTED, "import", "already reverted"),
+    (ImportStatus.PREVIEWED, "preview", "preview"),
+])
+def test_revert_is_409_unless_the_import_is_finished(api: ApiHarness, status: ImportStatus, mode: str,
+                                                     says: str) -> None:
+    import_id = api.put_import(status=status, mode=mode)
+
+    response = api.client.post(f"/api/imports/{import_id}/revert")
+
+    assert response.status_code == 409
+    assert says in response.json()["detail"]
+    assert api.messages(api.chunks_url) == []
+
+
+@needs_core_revert
+def test_a_second_revert_is_409(api: ApiHarness) -> None:
+    import_id = api.put_import(status=ImportStatus.COMPLETED)
+    assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 202
+
+    assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 409
+    assert len(api.messages(api.chunks_url)) == 1
+
+
+@needs_core_revert
+def test_a_revert_whose_job_cannot_be_sent_leaves_the_import_as_it_was(api: ApiHarness) -> None:
+    import_id = api.put_import(status=ImportStatus.COMPLETED)
+    api.sqs.delete_queue(QueueUrl=api.chunks_url)
+
+    assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 503
+
+    imp = api.client.get(f"/api/imports/{import_id}").json()
+    assert imp["status"] == "completed" and imp["revert"] is None
+
+
+# -- replace -------------------------------------------------------------------------------------------------
+
+
+def test_a_held_replace_is_carried_out_once_confirmed(api: ApiHarness) -> None:
+    import_id = api.put_import(status=ImportStatus.COMPLETED,
+                               replace={"scope": "all", "max_deactivate_percent": 20, "status": "held"})
+
+    assert api.client.post(f"/api/imports/{import_id}/replace").status_code == 400
+    response = api.client.post(f"/api/imports/{import_id}/replace", params={"confirm": "true"})
+
+    assert response.status_code == 202, response.text
+    replace = response.json()["import"]["replace"]
+    assert replace["status"] == "held" and replace["confirmed_at"].endswith("Z")
+    assert api.messages(api.chunks_url) == [{"kind": "replace", "import_id": import_id,
+                                             "requested_at": replace["confirmed_at"], "scope": "all",
+                                             "partner": None, "after": None}]
+    again = api.client.post(f"/api/imports/{import_id}/replace", params={"confirm": "true"})
+    assert again.status_code == 409
+    assert api.messages(api.chunks_url) == []
+
+
+@pytest.mark.parametrize("replace", [None, {"scope": "all", "max_deactivate_percent": 20, "status": None},
+                                     {"scope": "all", "max_deactivate_percent": 20, "status": "done"}])
+def test_replace_is_409_when_nothing_is_held(api: ApiHarness, replace: dict[str, Any] | None) -> None:
+    import_id = api.put_import(status=ImportStatus.COMPLETED, replace=replace)
+
+    response = api.client.post(f"/api/imports/{import_id}/replace", params={"confirm": "true"})
+
+    assert response.status_code == 409 and "nothing is held" in response.json()["detail"]
+    assert api.messages(api.chunks_url) == []

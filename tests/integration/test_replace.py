@@ -1,0 +1,79 @@
+"""CONTRACT §2 "Replace" at the database layer: products in scope missing from the file are deactivated,
+recorded as changes, counted, and reactivated by a revert."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from product_importer.db.chunks import next_import_number, upsert_chunk
+from product_importer.db.registry import register_import
+from product_importer.db.replace import deactivate_missing, plan_replace
+from product_importer.ingest.rows import RowError
+
+from tests.integration.catalog_model import catalog_of, make_row, revert
+
+
+def _import(conn: psycopg.Connection, import_id: str, skus: list[str], *, partner: str | None = None,
+            replace: str | None = None, failed: tuple[str, ...] = (), mode: str = "import") -> None:
+    register_import(conn, import_id, import_no=(no := next_import_number(conn)), partner=partner,
+                    replace_scope=replace, mode=mode)  # type: ignore[arg-type]
+    rows = [make_row(i + 1, sku, f"name {sku}", {"price": "1.00"}, None) for i, sku in enumerate(skus)]
+    errors = [RowError(len(rows) + i + 1, sku, "price", "price must be a decimal", "x") for i, sku in enumerate(failed)]
+    upsert_chunk(conn, import_id=import_id, import_no=no, chunk_no=0, present_fields={"price"}, rows=rows,
+                 errors=errors, rows_seen=len(rows) + len(errors), mode=mode)  # type: ignore[arg-type]
+
+
+def _active(conn: psycopg.Connection) -> dict[str, bool]:
+    rows = conn.execute("SELECT sku_key, active FROM products WHERE NOT deleted ORDER BY 1").fetchall()
+    conn.rollback()
+    return dict(rows)
+
+
+def test_a_partner_replace_deactivates_only_that_partners_missing_products(conn: psycopg.Connection) -> None:
+    _import(conn, "acme-1", ["A", "B", "C", "D"], partner="acme")
+    _import(conn, "other-1", ["X", "Y"], partner="other")
+    _import(conn, "acme-2", ["A"], partner="acme", replace="partner", failed=("b",))
+
+    assert plan_replace(conn, "acme-2", scope="partner", partner="acme").__dict__ == {"in_scope": 4,
+                                                                                      "would_deactivate": 2}
+    steps = []
+    after = None
+    while True:
+        step = deactivate_missing(conn, "acme-2", scope="partner", partner="acme", after=after, limit=2)
+        steps.append(step)
+        if step.next_after is None:
+            break
+        after = step.next_after
+
+    assert sum(s.deactivated for s in steps) == 2 and steps[-1].products_deactivated == 2
+    assert _active(conn) == {"a": True, "b": True, "c": False, "d": False, "x": True, "y": True}
+    # idempotent: a second pass deactivates (and counts) nothing more
+    assert deactivate_missing(conn, "acme-2", scope="partner", partner="acme").products_deactivated == 2
+    changes = conn.execute("SELECT sku_key, action, changes FROM changes c JOIN import_registry r"
+                           " USING (import_no) WHERE r.import_id = 'acme-2' ORDER BY 1").fetchall()
+    assert changes[1:] == [
+                           ("c", "d", {"active": [True, False]}), ("d", "d", {"active": [True, False]})]
+    assert conn.execute("SELECT products_deactivated FROM import_totals WHERE import_id = 'acme-2'").fetchone() == (2,)
+
+    # a revert of the replacing import reactivates them
+    totals = revert(conn, "acme-2")
+    assert totals.restored == 2
+    assert _active(conn) == {"a": True, "b": True, "c": True, "d": True, "x": True, "y": True}
+
+
+def test_scope_all_and_a_previews_planned_deactivations(conn: psycopg.Connection) -> None:
+    _import(conn, "first", ["A", "B", "C"])
+    _import(conn, "preview", ["A"], replace="all", mode="preview")
+    step = deactivate_missing(conn, "preview", scope="all")
+    assert (step.deactivated, step.next_after) == (2, None)
+    assert all(_active(conn).values())  # a preview writes no product
+    _import(conn, "real", ["A"], replace="all")
+    assert deactivate_missing(conn, "real", scope="all").deactivated == 2
+    assert _active(conn) == {"a": True, "b": False, "c": False}
+    assert catalog_of(conn)["b"]["active"] is False
+
+
+def test_scope_partner_needs_a_partner(conn: psycopg.Connection) -> None:
+    _import(conn, "first", ["A"])
+    with pytest.raises(ValueError):
+        plan_replace(conn, "first", scope="partner")

@@ -1,0 +1,300 @@
+"""Issue 14: revert an import exactly (CONTRACT §2 "Revert"), at the database layer."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import psycopg
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from product_importer.db.chunks import next_import_number
+from product_importer.db.registry import register_import
+from product_importer.db.revert import (
+    AlreadyRevertedError,
+    NotRevertableError,
+    UndoExpiredError,
+    plan_revert,
+    purge_undo,
+    revert_chunk,
+    revert_conflicts,
+)
+from product_importer.products import repository
+
+from tests.integration.catalog_model import (
+    ImportFile,
+    apply_chunk,
+    catalog_of,
+    conflicts_of,
+    expected_of,
+    make_row,
+    random_file,
+    replay,
+    revert,
+    shuffled_deliveries,
+)
+from tests.pg import fresh_database
+
+FULL = ("description", "price", "quantity")
+_examples = itertools.count()
+
+
+def file_of(conn: psycopg.Connection, import_id: str, rows: list[tuple], fields: tuple[str, ...] = FULL,
+            keys: tuple[str, ...] = ()) -> ImportFile:
+    file = ImportFile(import_id, next_import_number(conn), fields, keys, rows, [rows])
+    register_import(conn, import_id, import_no=file.import_no)
+    return file
+
+
+def r(row_no: int, sku: str, name: str, price: str = "1.00", quantity: int = 1, description: str | None = None,
+      **attributes: str) -> tuple:
+    return make_row(row_no, sku, name, {"description": description, "price": price, "quantity": quantity},
+                    attributes or None)
+
+
+def run(conn: psycopg.Connection, *files: ImportFile) -> None:
+    for file in files:
+        for chunk_no in range(len(file.chunks)):
+            apply_chunk(conn, file, chunk_no)
+
+
+def test_reverting_an_update_gives_the_previous_values_back_and_a_create_is_deleted(conn: psycopg.Connection) -> None:
+    first = file_of(conn, "first", [r(1, "A", "alpha", "1.00"), r(2, "B", "beta", "2.00")])
+    second = file_of(conn, "second", [r(1, "a", "alpha 2", "1.50"), r(2, "C", "gamma", "3.00"),
+                                      r(3, "B", "beta", "2.00")])
+    run(conn, first, second)
+
+    totals = revert(conn, "second")
+
+    assert (totals.restored, totals.deleted, totals.conflicts, totals.done) == (1, 1, 0, True)
+    assert catalog_of(conn) == expected_of(replay([first]))
+    stored = conn.execute("SELECT sku_key, version, deleted FROM products ORDER BY sku_key").fetchall()
+    assert [(k, d) for k, _v, d in stored] == [("a", False), ("b", False), ("c", True)]
+    # b was left unchanged by the reverted import: it gets its previous version back
+    assert stored[1][1] == (first.import_no << 32) + 2
+    assert repository.list_products(conn, repository.ProductFilter(), limit=10)[0][-1]["sku"] == "B"
+    assert conn.execute("SELECT status, revert_state FROM import_registry WHERE import_id = 'second'").fetchone() == (
+        "reverted", "done")
+
+
+def test_a_product_changed_since_by_a_later_import_or_an_edit_is_a_conflict(conn: psycopg.Connection) -> None:
+    first = file_of(conn, "first", [r(1, "A", "a1"), r(2, "B", "b1"), r(3, "C", "c1")])
+    later = file_of(conn, "later", [r(1, "A", "a2", "5.00")])
+    run(conn, first, later)
+    repository.patch_product(conn, "B", {"price": "9.00"})
+
+    totals = revert(conn, "first")
+
+    assert (totals.deleted, totals.conflicts) == (1, 2)
+    assert set(catalog_of(conn)) == {"a", "b"}
+    items, cursor = revert_conflicts(conn, "first")
+    assert cursor is None
+    assert [(i["sku"], i["changed_by"]) for i in items] == [("A", {"import_id": "later"}), ("B", {"edit": True})]
+    assert all(i["at"] for i in items)
+
+
+def test_rows_that_lost_to_the_reverted_import_come_back(conn: psycopg.Connection) -> None:
+    # Given an older full catalog whose rows were processed after a newer import of the same SKUs
+    older = file_of(conn, "older", [r(1, "A", "old name", "1.00", 5, "desc", color="red")],
+                    keys=("color",))
+    newer = file_of(conn, "newer", [r(1, "A", "new name", "2.00", 7, "new desc", color="blue")], keys=("color",))
+    run(conn, newer, older)
+    assert catalog_of(conn)["a"]["name"] == "new name"
+
+    # When the newer import is reverted
+    revert(conn, "newer")
+
+    # Then the older import's values are there, as if the newer one had never run
+    assert catalog_of(conn) == expected_of(replay([older]))
+
+
+def test_two_reverts_in_either_order_give_the_catalog_before_both(databases) -> None:  # type: ignore[no-untyped-def]
+    states = []
+    for order in (("one", "two"), ("two", "one")):
+        with fresh_database(databases) as url, psycopg.connect(url) as conn:
+            base = file_of(conn, "base", [r(1, "A", "base", "1.00", 1, "d0"), r(2, "B", "base b")])
+            one = file_of(conn, "one", [r(1, "A", "one", "2.00", 2, "d1"), r(2, "C", "one c")])
+            two = file_of(conn, "two", [make_row(1, "a", "two", {"price": "3.00"}, None)], fields=("price",))
+            run(conn, base, one, two)
+            for import_id in order:
+                revert(conn, import_id)
+            states.append(catalog_of(conn))
+            assert catalog_of(conn) == expected_of(replay([base]))
+    assert states[0] == states[1]
+
+
+def test_a_revert_chunk_delivered_again_changes_nothing(conn: psycopg.Connection) -> None:
+    first = file_of(conn, "first", [r(i, f"S{i}", "n") for i in range(1, 6)])
+    run(conn, first)
+    total = plan_revert(conn, "first", chunk_products=2)
+    assert total == 3
+    results = [revert_chunk(conn, import_id="first", chunk_no=c) for c in (0, 1, 0, 2, 1)]
+    assert [x.replayed for x in results] == [False, False, True, False, True]
+    assert results[-1].totals.deleted == 5 and results[-1].totals.done
+    assert catalog_of(conn) == {}
+
+
+def test_a_revert_is_refused_twice_for_a_preview_and_after_the_undo_expired(conn: psycopg.Connection) -> None:
+    run(conn, file_of(conn, "first", [r(1, "A", "a")]))
+    revert(conn, "first")
+    with pytest.raises(AlreadyRevertedError):
+        plan_revert(conn, "first")
+    register_import(conn, "preview", import_no=next_import_number(conn), mode="preview")
+    with pytest.raises(NotRevertableError):
+        plan_revert(conn, "preview")
+    with pytest.raises(NotRevertableError):
+        plan_revert(conn, "unknown")
+    old = file_of(conn, "old", [r(1, "O", "o")])
+    run(conn, old)
+    conn.execute("UPDATE import_registry SET created_at = now() - interval '31 days' WHERE import_id = 'old'")
+    conn.commit()
+    with pytest.raises(UndoExpiredError):
+        plan_revert(conn, "old")
+
+
+def test_purge_drops_old_undo_partitions_and_expires_their_imports(conn: psycopg.Connection) -> None:
+    first = file_of(conn, "first", [r(1, "A", "a")])
+    second = file_of(conn, "second", [r(1, "A", "a2")])
+    run(conn, first, second)
+    assert conn.execute("SELECT count(*) FROM undo").fetchone() == (1,)
+
+    dropped = purge_undo(conn, datetime.now(UTC) + timedelta(days=40), retention_days=30)
+
+    assert dropped == 2  # undo and undo_lost of today
+    assert conn.execute("SELECT count(*) FROM undo").fetchone() == (0,)
+    with pytest.raises(UndoExpiredError):
+        plan_revert(conn, "second")
+    assert conn.execute("SELECT count(*) FROM changes").fetchone() == (2,)  # change records stay
+
+
+def test_chunks_of_an_import_being_reverted_write_nothing(conn: psycopg.Connection) -> None:
+    file = file_of(conn, "late", [r(1, "A", "a")])
+    file.chunks = [[r(1, "A", "a")], [r(2, "B", "b")]]
+    apply_chunk(conn, file, 0)
+    revert(conn, "late")
+    result = apply_chunk(conn, file, 1)
+    assert not result.written
+    assert catalog_of(conn) == {}
+
+
+def test_a_revert_racing_a_later_import_keeps_the_later_values_and_counts_exactly(database_url: str) -> None:
+    skus = [f"R-{i:04d}" for i in range(600)]
+    with psycopg.connect(database_url) as conn:
+        first = file_of(conn, "first", [r(i + 1, s, "first", "1.00") for i, s in enumerate(skus)])
+        run(conn, first)
+        later = file_of(conn, "later", [r(i + 1, s, "later", "2.00") for i, s in enumerate(reversed(skus))])
+        later.chunks = [later.rows[i:i + 100] for i in range(0, 600, 100)]
+        total = plan_revert(conn, "first", chunk_products=100)
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def reverting() -> None:
+        with psycopg.connect(database_url) as conn:
+            barrier.wait()
+            try:
+                for chunk_no in range(total):
+                    revert_chunk(conn, import_id="first", chunk_no=chunk_no)
+            except BaseException as exc:  # pragma: no cover - reported below
+                failures.append(exc)
+
+    def importing() -> None:
+        with psycopg.connect(database_url) as conn:
+            barrier.wait()
+            try:
+                run(conn, later)
+            except BaseException as exc:  # pragma: no cover
+                failures.append(exc)
+
+    threads = [threading.Thread(target=reverting), threading.Thread(target=importing)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    with psycopg.connect(database_url) as conn:
+        catalog = catalog_of(conn)
+        assert len(catalog) == 600 and {p["name"] for p in catalog.values()} == {"later"}
+        assert all(p["price"] == Decimal("2") for p in catalog.values())
+        conflicts = conflicts_of(conn, "first")
+        deleted = conn.execute("SELECT revert_deleted, revert_conflicts FROM import_registry"
+                               " WHERE import_id = 'first'").fetchone()
+        assert deleted is not None and deleted[0] + deleted[1] == 600 and deleted[1] == len(conflicts)
+        counts = conn.execute("SELECT products_created, products_updated FROM import_totals"
+                              " WHERE import_id = 'later'").fetchone()
+        assert counts is not None and counts[0] + counts[1] == 600 and counts[0] == deleted[0]
+
+
+# -- properties ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shared_url(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    with fresh_database(databases) as url:
+        yield url
+
+
+def _scenario(conn: psycopg.Connection, seed: int, prefix: str, imports: int) -> tuple[random.Random, list[ImportFile]]:
+    rng = random.Random(seed)
+    skus = [f"{prefix}s{i}" for i in range(4)]
+    files = []
+    for i in range(imports):
+        file = random_file(rng, f"{prefix}{i}", next_import_number(conn), skus, tag=i)
+        register_import(conn, file.import_id, import_no=file.import_no)
+        files.append(file)
+    for index, chunk_no in shuffled_deliveries(rng, files):
+        apply_chunk(conn, files[index], chunk_no)
+    return rng, files
+
+
+def _without_conflicts(catalog: dict, conflicts: set[str]) -> dict:
+    return {k: v for k, v in catalog.items() if k not in conflicts}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), imports=st.integers(2, 4))
+def test_reverting_any_import_equals_the_replay_without_it(shared_url: str, seed: int, imports: int) -> None:
+    prefix = f"r{next(_examples)}-"
+    with psycopg.connect(shared_url) as conn:
+        rng, files = _scenario(conn, seed, prefix, imports)
+        victim = rng.choice(files)
+        revert(conn, victim.import_id, rng)
+        conflicts = conflicts_of(conn, victim.import_id)
+        expected = expected_of(replay(files, skip={victim.import_id}))
+        assert _without_conflicts(catalog_of(conn, prefix), conflicts) == _without_conflicts(expected, conflicts)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), imports=st.integers(2, 4))
+def test_two_reverts_in_either_order_equal_the_replay_without_both(shared_url: str, seed: int, imports: int) -> None:
+    """Every product that met no conflict equals the replay without both, whichever was reverted first
+    (a product can only differ between the orders where an import between the two, not reverted, made a
+    conflict for the older one)."""
+    n = next(_examples)
+    catalogs, clean = [], []
+    with psycopg.connect(shared_url) as conn:
+        for order in (0, 1):
+            prefix = f"t{n}-{order}-"
+            rng, files = _scenario(conn, seed, prefix, imports)
+            pair = random.Random(seed).sample(files, 2)
+            for file in (pair if order == 0 else pair[::-1]):
+                revert(conn, file.import_id, rng)
+            conflicts = conflicts_of(conn, pair[0].import_id) | conflicts_of(conn, pair[1].import_id)
+            expected = expected_of(replay(files, skip={f.import_id for f in pair}))
+            catalog = catalog_of(conn, prefix)
+            assert _without_conflicts(catalog, conflicts) == _without_conflicts(expected, conflicts)
+            catalogs.append({_plain(k): _untag(v) for k, v in catalog.items()})
+            clean.append({_plain(k) for k in expected} - {_plain(k) for k in conflicts})
+    both = clean[0] & clean[1]
+    assert {k: v for k, v in catalogs[0].items() if k in both} == {k: v for k, v in catalogs[1].items() if k in both}
+
+
+def _plain(key: str) -> str:
+    return key.split("-", 2)[-1]
+
+
+def _untag(product: dict) -> dict:
+    return {**product, "sku": _plain(product["sku"])}

@@ -1,0 +1,311 @@
+"""The command line against a fake deployment (httpx.MockTransport, CONTRACT §3 shapes): import and its
+options, --dry-run (preview), changes, apply, revert; exit codes 0 / 3 / 1 (CONTRACT §7)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from product_importer import cli
+
+from tests.unit.cli_fakes import API, FakeNetwork, an_import, created, json_reply, uploads_accepted
+
+
+@pytest.fixture(autouse=True)
+def _no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "POLL_S", 0.0)
+
+
+@pytest.fixture
+def csv(tmp_path: Path) -> Path:
+    path = tmp_path / "c.csv"
+    path.write_text("sku,name,Colour\nA,a,red\nB,b,blue\n")
+    return path
+
+
+def run(fake: FakeNetwork, *args: str) -> int:
+    return cli.main(["--api", API, *args], transport=fake.transport)
+
+
+def deployment(*states: dict[str, Any], import_id: str = "imp-1") -> FakeNetwork:
+    """POST /api/imports creates ``import_id``; its GETs answer ``states`` in turn."""
+    fake = FakeNetwork().on("POST", "/api/imports", created(states[0] | {"status": "pending"}))
+    fake.on("GET", f"/api/imports/{import_id}", *(json_reply(s) for s in states))
+    return uploads_accepted(fake)
+
+
+# -- import -------------------------------------------------------------------------------------------
+
+
+def test_import_uploads_the_file_follows_it_and_prints_the_summary(
+    csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given an import that is processing at the first poll and completed at the second
+    fake = deployment(an_import(status="processing", rows_processed=1), an_import())
+    # when the file is imported
+    code = run(fake, "import", str(csv))
+    # then the file went up as a multipart POST (fields first, a Content-Length), and the summary is printed
+    out, err = capsys.readouterr()
+    assert code == cli.EXIT_OK
+    assert "import imp-1  c.csv" in err
+    assert fake.json_sent("POST", "/api/imports") == {"filename": "c.csv", "size": csv.stat().st_size,
+                                                      "content_type": "text/csv"}
+    [upload] = [s for s in fake.sent if s.host.startswith("uploads.")]
+    assert upload.headers["Content-Length"] == str(len(upload.body))
+    assert upload.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert upload.body.index(b'name="key"') < upload.body.index(b'name="policy"') < upload.body.index(b'name="file"')
+    assert csv.read_bytes() in upload.body
+    assert "status:     completed" in out
+    assert "2 of 2 processed, 2 imported, 0 failed" in out
+    assert "2 created, 0 updated, 0 unchanged" in out
+
+
+def test_import_with_row_errors_exits_3_and_shows_the_first_ones(
+    csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = deployment(an_import(rows_imported=1, rows_failed=1, products_created=1))
+    fake.on("GET", "/api/imports/imp-1/errors", json_reply({"items": [
+        {"row": 2, "sku": "B", "column": "price", "message": "not a number", "value": "x"}], "next_cursor": None}))
+
+    assert run(fake, "import", str(csv)) == cli.EXIT_ROW_ERRORS
+    out = capsys.readouterr().out
+    assert "row 2: price: not a number (value 'x')" in out
+    assert "product-importer errors imp-1 > errors.csv" in out
+
+
+def test_a_failed_import_exits_1_with_the_reason(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fake = deployment(an_import(status="failed", error="the file has no name column"))
+    assert run(fake, "import", str(csv)) == cli.EXIT_FAILED
+    assert "reason:     the file has no name column" in capsys.readouterr().out
+
+
+def test_a_refused_request_exits_1_with_the_detail(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("POST", "/api/imports", json_reply({"detail": "only .csv files"}, 422))
+    assert run(fake, "import", str(csv)) == cli.EXIT_FAILED
+    assert "error: only .csv files" in capsys.readouterr().err
+
+
+def test_the_import_options_go_into_the_request(csv: Path) -> None:
+    # given every option of CONTRACT §7
+    fake = deployment(an_import())
+    # when the file is imported with them
+    code = run(fake, "import", str(csv), "--map", "Colour=attribute", "--map", "a=b=name", "--map", "Old=ignore",
+               "--profile", "shopify", "--max-errors", "10", "--replace", "--scope", "partner",
+               "--max-deactivate", "5")
+    # then POST /api/imports carries them as CONTRACT §3 names them
+    assert code == cli.EXIT_OK
+    body = fake.json_sent("POST", "/api/imports")
+    assert body["mapping"] == {"Colour": "attribute", "a=b": "name", "Old": "ignore"}
+    assert body["profile"] == "shopify"
+    assert body["max_errors"] == 10
+    assert body["replace"] == {"scope": "partner", "max_deactivate_percent": 5}
+    assert "mode" not in body
+
+
+def test_replace_alone_replaces_everything_with_the_servers_default_cap(csv: Path) -> None:
+    fake = deployment(an_import(replace={"scope": "all", "max_deactivate_percent": 20, "status": "done"},
+                                products_deactivated=3))
+    assert run(fake, "import", str(csv), "--replace") == cli.EXIT_OK
+    assert fake.json_sent("POST", "/api/imports")["replace"] == {"scope": "all"}
+
+
+def test_a_held_replace_says_how_to_carry_it_out(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fake = deployment(an_import(replace={"scope": "all", "max_deactivate_percent": 20, "status": "held"},
+                                warnings=["the replace would deactivate 60% of the products in scope"]))
+    assert run(fake, "import", str(csv), "--replace") == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "warning:    the replace would deactivate 60%" in out
+    assert "replace?confirm=true" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--map", "no-equals-sign"],
+        ["--map", "=name"],
+        ["--scope", "all"],
+        ["--max-deactivate", "10"],
+        ["--replace", "--max-deactivate", "101"],
+        ["--profile", "prestashop"],
+    ],
+)
+def test_bad_options_are_refused_before_anything_is_sent(csv: Path, args: list[str]) -> None:
+    fake = FakeNetwork()
+    with pytest.raises(SystemExit) as usage:
+        run(fake, "import", str(csv), *args)
+    assert usage.value.code == 2
+    assert fake.sent == []
+
+
+# -- --dry-run -----------------------------------------------------------------------------------------
+
+CHANGES = [
+    {"sku": "A", "action": "update", "changes": {"price": {"from": "1.00", "to": "2.00"},
+                                                "attributes": {"from": {"Colour": "red"}, "to": {"Colour": "blue"}}}},
+    {"sku": "B", "action": "create", "changes": {}},
+]
+SUMMARY = {"create": 1, "update": 1, "unchanged": 0, "deactivate": 0, "fields": {"price": 1, "attributes": 1}}
+
+
+def preview_deployment(**fields: Any) -> FakeNetwork:
+    previewed = an_import(mode="preview", status="previewed", products_created=1, products_updated=1, **fields)
+    fake = deployment(an_import(mode="preview", status="processing"), previewed)
+    fake.on("GET", "/api/imports/imp-1/changes/summary", json_reply(SUMMARY))
+    fake.on("GET", "/api/imports/imp-1/changes", json_reply({"items": CHANGES, "next_cursor": "more"}))
+    return fake
+
+
+def test_a_dry_run_previews_and_prints_the_planned_changes_and_how_to_apply(
+    csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a deployment that previews the file
+    fake = preview_deployment()
+    # when the file is imported with --dry-run
+    code = run(fake, "import", str(csv), "--dry-run")
+    # then the import was created as a preview, followed to previewed, and its plan printed
+    out = capsys.readouterr().out
+    assert code == cli.EXIT_OK
+    assert fake.json_sent("POST", "/api/imports")["mode"] == "preview"
+    assert "status:     previewed" in out
+    assert "1 to create, 1 to update, 0 unchanged" in out
+    assert "changes:    1 create, 1 update, 0 unchanged, 0 deactivate" in out
+    assert "fields:     attributes 1, price 1" in out
+    assert "update     A  price: 1.00 → 2.00; attributes: {\"Colour\": \"red\"} → {\"Colour\": \"blue\"}" in out
+    assert "create     B" in out
+    assert "product-importer changes imp-1" in out  # there are more
+    assert "to apply:   product-importer apply imp-1" in out
+    [changes] = [s for s in fake.api_calls() if s.path == "/api/imports/imp-1/changes"]
+    assert changes.params == {"limit": "20"}
+
+
+def test_a_dry_run_with_row_errors_exits_3(csv: Path) -> None:
+    fake = preview_deployment(rows_imported=1, rows_failed=1)
+    fake.on("GET", "/api/imports/imp-1/errors", json_reply({"items": [], "next_cursor": None}))
+    assert run(fake, "import", str(csv), "--dry-run") == cli.EXIT_ROW_ERRORS
+
+
+# -- changes ----------------------------------------------------------------------------------------------
+
+
+def test_changes_prints_the_summary_then_every_page(capsys: pytest.CaptureFixture[str]) -> None:
+    pages = iter([{"items": CHANGES[:1], "next_cursor": "c2"}, {"items": CHANGES[1:], "next_cursor": None}])
+    fake = FakeNetwork().on("GET", "/api/imports/imp-1/changes/summary", json_reply(SUMMARY))
+    fake.on("GET", "/api/imports/imp-1/changes", lambda request: json_reply(next(pages)))
+
+    assert run(fake, "changes", "imp-1", "--action", "update") == cli.EXIT_OK
+
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "changes:    1 create, 1 update, 0 unchanged, 0 deactivate"
+    assert [line.split()[:2] for line in out[2:]] == [["update", "A"], ["create", "B"]]
+    params = [s.params for s in fake.api_calls() if s.path.endswith("/changes")]
+    assert params == [{"limit": "500", "action": "update"}, {"limit": "500", "action": "update", "cursor": "c2"}]
+
+
+def test_changes_stops_at_the_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("GET", "/api/imports/imp-1/changes/summary", json_reply(SUMMARY))
+    fake.on("GET", "/api/imports/imp-1/changes", json_reply({"items": CHANGES[:1], "next_cursor": "c2"}))
+    assert run(fake, "changes", "imp-1", "--limit", "1") == cli.EXIT_OK
+    assert [s.params for s in fake.api_calls() if s.path.endswith("/changes")] == [{"limit": "1"}]
+
+
+# -- apply ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("final", "code"), [
+    ({}, cli.EXIT_OK),
+    ({"rows_failed": 1, "rows_imported": 1}, cli.EXIT_ROW_ERRORS),
+    ({"status": "failed", "error": "a chunk failed 5 times"}, cli.EXIT_FAILED),
+])
+def test_apply_follows_the_new_import_as_import_does(
+    final: dict[str, Any], code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a preview imp-1 whose apply creates imp-2
+    applied = an_import("imp-2", preview_of="imp-1", status="processing")
+    fake = FakeNetwork().on("POST", "/api/imports/imp-1/apply", json_reply({"import": applied}, 201))
+    fake.on("GET", "/api/imports/imp-2", json_reply(applied), json_reply(an_import("imp-2", **final)))
+    fake.on("GET", "/api/imports/imp-2/errors", json_reply({"items": [], "next_cursor": None}))
+    # when it is applied, then the new import is followed to its end and summarised
+    assert run(fake, "apply", "imp-1") == code
+    out, err = capsys.readouterr()
+    assert "import imp-2  c.csv" in err
+    assert f"status:     {final.get('status', 'completed')}" in out
+
+
+def test_apply_of_an_expired_preview_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("POST", "/api/imports/imp-1/apply", json_reply({"detail": "preview expired"}, 409))
+    assert run(fake, "apply", "imp-1") == cli.EXIT_FAILED
+    assert "error: preview expired" in capsys.readouterr().err
+
+
+# -- revert --------------------------------------------------------------------------------------------------
+
+
+def reverting(**revert: Any) -> dict[str, Any]:
+    state = {"restored": 0, "deleted": 0, "conflicts": 0, "requested_at": "2026-01-02T00:00:00.000Z",
+             "status": "running", "previous_status": "completed", **revert}
+    return an_import(status="reverting" if state["status"] == "running" else "reverted", revert=state)
+
+
+def test_revert_follows_it_live_and_prints_restored_deleted_conflicts(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("POST", "/api/imports/imp-1/revert", json_reply({"import": reverting()}, 202))
+    fake.on("GET", "/api/imports/imp-1", json_reply(reverting(restored=1)),
+            json_reply(reverting(status="done", restored=3, deleted=2)))
+
+    assert run(fake, "revert", "imp-1") == cli.EXIT_OK
+
+    out = capsys.readouterr().out
+    assert "revert:     3 restored, 2 deleted, 0 conflicts" in out
+    assert [s.method for s in fake.api_calls()] == ["POST", "GET", "GET"]
+
+
+def test_a_revert_with_conflicts_exits_3_and_names_them(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("POST", "/api/imports/imp-1/revert",
+                            json_reply({"import": reverting(status="done", restored=1, conflicts=2)}, 202))
+    fake.on("GET", "/api/imports/imp-1/revert/conflicts", json_reply({"items": [
+        {"sku": "A", "changed_by": {"import_id": "imp-9"}, "at": "2026-01-03T00:00:00.000Z"},
+        {"sku": "B", "changed_by": {"edit": True}, "at": "2026-01-04T00:00:00.000Z"}], "next_cursor": None}))
+
+    assert run(fake, "revert", "imp-1") == cli.EXIT_ROW_ERRORS
+
+    out = capsys.readouterr().out
+    assert "1 restored, 0 deleted, 2 conflicts" in out
+    assert "A: by import imp-9" in out and "B: by an edit" in out
+
+
+def test_a_failed_revert_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    failed = an_import(status="completed", revert={"status": "failed", "error": "the database went away",
+                                                    "restored": 0, "deleted": 0, "conflicts": 0})
+    fake = FakeNetwork().on("POST", "/api/imports/imp-1/revert", json_reply({"import": reverting()}, 202))
+    fake.on("GET", "/api/imports/imp-1", json_reply(failed))
+    assert run(fake, "revert", "imp-1") == cli.EXIT_FAILED
+    assert "reason:     the database went away" in capsys.readouterr().out
+
+
+def test_a_revert_refused_by_the_api_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("POST", "/api/imports/imp-1/revert",
+                            json_reply({"detail": "undo data expired"}, 409))
+    assert run(fake, "revert", "imp-1") == cli.EXIT_FAILED
+    assert "error: undo data expired" in capsys.readouterr().err
+
+
+def test_status_of_a_reverted_import_shows_the_revert(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("GET", "/api/imports/imp-1", json_reply(reverting(status="done", restored=4)))
+    assert run(fake, "status", "imp-1") == cli.EXIT_OK
+    assert "4 restored" in capsys.readouterr().out
+
+
+def test_status_json_prints_the_import_object(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("GET", "/api/imports/imp-1", json_reply(an_import()))
+    assert run(fake, "status", "imp-1", "--json") == cli.EXIT_OK
+    assert json.loads(capsys.readouterr().out)["id"] == "imp-1"
+
+
+def test_the_network_down_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    assert cli.main(["--api", API, "status", "imp-1"], transport=httpx.MockTransport(refuse)) == cli.EXIT_FAILED
+    assert "cannot reach" in capsys.readouterr().err

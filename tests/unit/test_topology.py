@@ -1,0 +1,82 @@
+"""One description of the wiring (``infra/topology.py``) that the package, the local stack and CDK agree on:
+environment variable names, table shapes, key prefixes, metrics namespace, DLQ retention, stream batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from product_importer import naming
+from product_importer.progress import LIST_INDEX
+from product_importer.realtime.connections import BY_IMPORT_INDEX
+from product_importer.settings import Settings
+
+from infra import topology
+from infra.local.environment import stack_environment
+from infra.local.resources import LocalResources
+from infra.local.stack import LocalConfig
+
+ENV_NAMES = {value for name, value in vars(topology).items() if name.startswith("ENV_")}
+NOT_SETTINGS = {topology.ENV_POWERTOOLS_SERVICE_NAME, topology.ENV_POWERTOOLS_METRICS_NAMESPACE,
+                topology.ENV_LOG_LEVEL}
+
+
+def test_every_variable_the_functions_get_is_a_settings_field() -> None:
+    fields = {name.upper() for name in Settings.model_fields}
+    assert fields >= ENV_NAMES - NOT_SETTINGS
+
+
+def test_the_settings_without_defaults_are_exactly_the_resources_topology_names() -> None:
+    required = {name.upper() for name, field in Settings.model_fields.items() if field.is_required()}
+    assert required == set(topology.RESOURCE_ENV)
+
+
+def local_environment() -> dict[str, str]:
+    resources = LocalResources(
+        bucket="b",
+        queue_urls={name: f"http://q/{name}" for name in topology.QUEUES},
+        dlq_urls={name: f"http://q/{name}-dlq" for name in topology.QUEUES},
+    )
+    config = LocalConfig(state_dir=Path("/tmp/state"), static_dir=None)
+    return {**stack_environment(config, "postgresql://local/db"), **resources.environment()}
+
+
+def test_the_local_stack_sets_every_resource_and_the_shared_knobs_by_their_topology_names() -> None:
+    env = local_environment()
+    assert set(topology.RESOURCE_ENV) <= set(env)
+    assert env[topology.ENV_POWERTOOLS_METRICS_NAMESPACE] == topology.METRICS_NAMESPACE
+    assert env[topology.ENV_CHUNK_MAX_RECEIVES] == str(topology.QUEUES["chunks"].max_receive_count)
+    assert env[topology.ENV_OBJECT_EVENTS_MAX_RECEIVES] == str(
+        topology.QUEUES["object-events"].max_receive_count
+    )
+
+
+def test_the_tables_have_the_indexes_the_stores_query() -> None:
+    progress = topology.table_definition("progress", "p")
+    (by_created,) = progress["GlobalSecondaryIndexes"]
+    assert by_created["IndexName"] == LIST_INDEX
+    assert [k["AttributeName"] for k in by_created["KeySchema"]] == ["kind", "created_sort"]
+    assert progress["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    connections = topology.table_definition("connections", "c")
+    (by_import,) = connections["GlobalSecondaryIndexes"]
+    assert by_import["IndexName"] == BY_IMPORT_INDEX
+    assert by_import["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    assert "StreamSpecification" not in connections
+    for definition in (progress, connections):
+        declared = {a["AttributeName"] for a in definition["AttributeDefinitions"]}
+        used = {k["AttributeName"] for k in definition["KeySchema"]} | {
+            k["AttributeName"] for i in definition["GlobalSecondaryIndexes"] for k in i["KeySchema"]
+        }
+        assert declared == used  # DynamoDB refuses attribute definitions no key uses
+
+
+def test_the_watched_prefixes_are_the_packages() -> None:
+    assert topology.WATCHED_PREFIXES == (naming.UPLOAD_PREFIX, naming.DROP_PREFIX)
+
+
+def test_the_local_stream_poller_batches_as_the_stream_trigger() -> None:
+    from infra.local.workers import stream_batch_size, stream_triggers
+
+    trigger = topology.FUNCTIONS["broadcaster"].trigger
+    assert isinstance(trigger, topology.StreamTrigger)
+    assert stream_triggers() == {"broadcaster": trigger}
+    assert stream_batch_size() == trigger.batch_size
