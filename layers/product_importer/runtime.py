@@ -17,9 +17,9 @@ from product_importer.aws import cached_client
 from product_importer.container import CONTAINER, per_container
 from product_importer.db.connection import ConnectionHolder, forget_database_url, resolve_database_url
 from product_importer.db.ledger import PostgresChunkLedger
+from product_importer.imports.jobs import ImportJobs
 from product_importer.imports.store import ImportRequests
 from product_importer.models import ImportTotals
-from product_importer.pipeline.jobs import ImportJobs
 from product_importer.progress import DynamoProgressStore
 from product_importer.settings import Settings, get_settings
 from product_importer.storage import S3ObjectStore, SqsMessageQueue

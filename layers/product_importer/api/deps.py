@@ -9,8 +9,8 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from product_importer import runtime
+from product_importer.imports.jobs import ImportJobs
 from product_importer.imports.store import ImportRequests
-from product_importer.pipeline.jobs import ImportJobs
 from product_importer.ports import ProgressStore
 from product_importer.settings import Settings
 from product_importer.transfers import Transfers

@@ -27,6 +27,7 @@ from product_importer.imports.errors_csv import (
     download_name,
     take_up_to,
 )
+from product_importer.imports.jobs import ImportJobs
 from product_importer.imports.row_errors import iter_row_errors, page_row_errors
 from product_importer.imports.store import ImportRequests
 from product_importer.mappings import rules
@@ -41,7 +42,6 @@ from product_importer.models import (
     ReplaceOptions,
 )
 from product_importer.naming import EXPORT_PREFIX
-from product_importer.pipeline.jobs import ImportJobs
 from product_importer.settings import Settings
 from product_importer.transfers import Transfers
 
