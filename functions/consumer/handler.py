@@ -1,4 +1,9 @@
-"""consumer: one SQS batch of byte-range chunks → PostgreSQL (exactly once) + DynamoDB progress."""
+"""consumer: one SQS batch of byte-range chunks → PostgreSQL (exactly once) + DynamoDB progress.
+
+A chunk that fails is reported as a partial batch failure and goes round its receives; after the last,
+the DLQ's ``dead_letter`` function ends its import ``failed`` (also when the consumer was killed and no
+``except`` ran at all). Nothing here decides that.
+"""
 
 from __future__ import annotations
 
@@ -23,31 +28,26 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def default_ports() -> ConsumerPorts:
     return ConsumerPorts(objects=runtime.object_store(), progress=runtime.progress_store(),
-                         ledger=runtime.chunk_ledger())
+                         ledger=runtime.chunk_ledger(), plans=runtime.plan_store(),
+                         stored_errors=get_settings().chunk_stored_errors)
 
 
-def consume_record(record: SQSRecord, ports: ConsumerPorts, max_receives: int) -> None:
+def consume_record(record: SQSRecord, ports: ConsumerPorts) -> None:
     message = ChunkMessage.model_validate_json(record.body)
     try:
         result = process_chunk(message, ports)
-    except Exception as exc:
-        receives = int(record.attributes.approximate_receive_count or 1)
-        logger.exception("chunk failed", extra={"import_id": message.import_id, "chunk_no": message.chunk_no,
-                                                "receive_count": receives})
-        if receives >= max_receives:
-            # Last delivery before the DLQ: the import ends failed; what was committed stays committed.
-            ports.progress.fail(message.import_id,
-                                f"chunk {message.chunk_no} (rows {message.first_row}–"
-                                f"{message.first_row + message.rows - 1}) failed {receives} times: {exc}")
-            metrics.add_metric(name="ChunksDeadLettered", unit=MetricUnit.Count, value=1)
+    except Exception:
+        logger.exception("chunk failed", extra={
+            "import_id": message.import_id, "chunk_no": message.chunk_no,
+            "receive_count": int(record.attributes.approximate_receive_count or 1)})
         raise
     chunk = result.chunk
     metrics.add_metric(name="ChunksProcessed", unit=MetricUnit.Count, value=1)
-    if not chunk.replayed:
+    if chunk.replayed:
+        metrics.add_metric(name="ChunksReplayed", unit=MetricUnit.Count, value=1)
+    elif result.written:
         metrics.add_metric(name="RowsImported", unit=MetricUnit.Count, value=chunk.rows_imported)
         metrics.add_metric(name="RowErrors", unit=MetricUnit.Count, value=chunk.rows_failed)
-    else:
-        metrics.add_metric(name="ChunksReplayed", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context
@@ -55,10 +55,9 @@ def consume_record(record: SQSRecord, ports: ConsumerPorts, max_receives: int) -
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, ports: ConsumerPorts | None = None) -> PartialItemFailureResponse:
     active = ports or default_ports()
-    max_receives = get_settings().chunk_max_receives
     return process_partial_response(
         event=event,
-        record_handler=lambda record: consume_record(record, active, max_receives),
+        record_handler=lambda record: consume_record(record, active),
         processor=processor,
         context=context,
     )

@@ -24,7 +24,7 @@ from infra.local.history import ProgressHistory
 from infra.local.net import ensure_free, free_port
 from infra.local.resources import LocalResources, create_resources
 from infra.local.web import ApiServer
-from infra.local.workers import SqsWorkers, start_stream_subscribers
+from infra.local.workers import ScheduledFunctions, SqsWorkers, start_stream_subscribers
 
 __all__ = ["LocalConfig", "LocalStack", "free_port"]
 
@@ -75,6 +75,7 @@ class LocalStack:
                                          allowed_origins=self.config.ui_origins)
         self._history: ProgressHistory | None = None
         self._workers: SqsWorkers | None = None
+        self._schedules: ScheduledFunctions | None = None
         self._poller: Any = None  # the stream poller (has .stop() / .join())
         self._gateway: Any = None  # the local WebSocket gateway (has .stop())
         self._api: ApiServer | None = None
@@ -103,8 +104,11 @@ class LocalStack:
         from infra.local.gateway import start_gateway
 
         self._gateway = start_gateway(cfg.host, cfg.ws_port, cfg.ui_origins)
-        self._workers = SqsWorkers(self.resources.queue_urls, self.env, consumers=cfg.consumers)
+        self._workers = SqsWorkers(self.resources.queue_urls, self.env, consumers=cfg.consumers,
+                                   dlq_urls=self.resources.dlq_urls)
         self._workers.start()
+        self._schedules = ScheduledFunctions(runtime.settings().local_sweep_interval_s)
+        self._schedules.start()
         self._poller = start_stream_subscribers(self.resources.progress_stream_arn)
         if cfg.serve_api:
             self._api = ApiServer(cfg.host, cfg.api_port, runtime.settings().static_dir, cfg.ui_origins)
@@ -114,6 +118,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        if self._schedules is not None:
+            self._schedules.stop()
         if self._workers is not None:
             self._workers.signal_stop()
         if self._api is not None:
@@ -128,6 +134,12 @@ class LocalStack:
         if self._workers is not None:
             self._workers.stop()
         self._emulator.stop()
+
+    @property
+    def workers(self) -> SqsWorkers:
+        """The supervised worker processes (tests kill them)."""
+        assert self._workers is not None, "the stack is not started"
+        return self._workers
 
     def __enter__(self) -> LocalStack:
         return self.start()

@@ -25,8 +25,10 @@ from product_importer.models import (
     Import,
     ImportStatus,
     ImportTotals,
+    SplitPlan,
     utcnow,
 )
+from product_importer.ports import StoredCheckpoint
 from product_importer.storage import ObjectGoneError, ObjectInfo, StorageError
 
 if TYPE_CHECKING:
@@ -72,6 +74,15 @@ class FakeObjectStore:
 
     def stream_from(self, bucket: str, key: str, version_id: str | None, start: int) -> BinaryIO:
         return io.BytesIO(self._get(bucket, key, version_id)[1][start:])
+
+    def stream_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int) -> BinaryIO:
+        self.reads.append((bucket, key, version_id, start, end))
+        return io.BytesIO(self._get(bucket, key, version_id)[1][start:end])
+
+    def write_stream(self, bucket: str, key: str, blocks: Iterable[bytes]) -> ObjectInfo:
+        data = b"".join(blocks)
+        version = self.put(key, data, bucket)
+        return ObjectInfo(len(data), hashlib.md5(data).hexdigest(), version)
 
 
 class FakeQueue:
@@ -170,13 +181,14 @@ class FakeProgress:
             item.update(asdict(totals), updated_at=utcnow())
             return True
 
-    def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
+    def publish_totals(self, import_id: str, committed: ImportTotals, *, status: str = "completed") -> bool:
         recorded = self.record_totals(import_id, committed)
         if recorded and self.items[import_id].get("chunks_total") != committed.chunks_done:
             return False
-        return self.complete_if_done(import_id, committed)
+        return self.complete_if_done(import_id, committed, status=status)
 
-    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None) -> bool:
+    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None, *,
+                         status: str = "completed") -> bool:
         with self._lock:
             self.calls.append(("complete_if_done", import_id))
             item = self.items.get(import_id)
@@ -185,7 +197,7 @@ class FakeProgress:
             done = committed.chunks_done if committed is not None else item.get("chunks_done", 0)
             if done != item["chunks_total"]:
                 return False
-            item.update(status=ImportStatus.COMPLETED.value, finished_at=utcnow())
+            item.update(status=status, finished_at=utcnow())
             if committed is not None:
                 item.update(asdict(committed))
             return True
@@ -198,6 +210,30 @@ class FakeProgress:
                 return False
             item.update(status=ImportStatus.FAILED.value, error=reason[:2000], finished_at=utcnow())
             return True
+
+    def record_plan(self, import_id: str, *, encoding: str | None, profile: str | None,
+                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None) -> bool:
+        with self._lock:
+            self.calls.append(("record_plan", import_id))
+            item = self.items.get(import_id)
+            if item is None or item["status"] != _PROCESSING:
+                return False
+            values = {"encoding": encoding, "profile": profile, "mapping": mapping, "warnings": warnings}
+            item.update({k: v for k, v in values.items() if v is not None})
+            return True
+
+    def expire(self, import_id: str, reason: str) -> bool:
+        with self._lock:
+            self.calls.append(("expire", import_id))
+            item = self.items.get(import_id)
+            if item is None or item["status"] != _PENDING:
+                return False
+            item.update(status=ImportStatus.FAILED.value, error=reason, finished_at=utcnow())
+            return True
+
+    def pending_created_between(self, after: str, before: str) -> list[str]:
+        return [i for i, item in self.items.items()
+                if item["status"] == _PENDING and after <= item["created_at"] < before]
 
     def get_item(self, import_id: str) -> dict[str, Any] | None:
         item = self.items.get(import_id)
@@ -244,6 +280,8 @@ class FakeChunkLedger:
     totals: dict[str, ImportTotals] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     fail_for: set[int] = field(default_factory=set)
+    registry: dict[str, str] = field(default_factory=dict)  # import id -> status in PostgreSQL's registry
+    registered: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
     def write_chunk(
         self,
@@ -255,6 +293,9 @@ class FakeChunkLedger:
         rows: Sequence[tuple[Any, ...]],
         errors: Sequence[RowError],
         rows_seen: int,
+        rows_skipped: int = 0,
+        max_errors: int | None = None,
+        mode: str = "import",
     ) -> ChunkResult:
         self.calls.append(
             {
@@ -265,12 +306,18 @@ class FakeChunkLedger:
                 "rows": list(rows),
                 "errors": list(errors),
                 "rows_seen": rows_seen,
+                "rows_skipped": rows_skipped,
+                "max_errors": max_errors,
+                "mode": mode,
             }
         )
         if chunk_no in self.fail_for:
             raise RuntimeError(f"cannot write chunk {chunk_no}")
-        recorded = self.ledger.get((import_id, chunk_no))
         zero = ImportTotals(0, 0, 0, 0, 0, 0, 0)
+        if self.registry.get(import_id, "processing") not in ("pending", "processing"):
+            return ChunkResult(ChunkCounts(0, 0, 0, 0, 0, 0), self.totals.get(import_id, zero),
+                               import_failed=self.registry[import_id] == "failed", written=False)
+        recorded = self.ledger.get((import_id, chunk_no))
         if recorded is not None:
             return ChunkResult(
                 ChunkCounts(**{**asdict(recorded), "replayed": True}), self.totals.get(import_id, zero)
@@ -282,20 +329,70 @@ class FakeChunkLedger:
             products_created=len(rows),
             products_updated=0,
             products_unchanged=0,
+            rows_skipped=rows_skipped,
         )
         self.ledger[(import_id, chunk_no)] = counts
         before = self.totals.get(import_id, zero)
         after = ImportTotals(
             before.chunks_done + 1,
-            before.rows_processed + rows_seen,
+            before.rows_processed + rows_seen + rows_skipped,
             before.rows_imported + len(rows),
             before.rows_failed + rows_seen - len(rows),
             before.products_created + len(rows),
             0,
             0,
+            rows_skipped=before.rows_skipped + rows_skipped,
         )
         self.totals[import_id] = after
+        if max_errors is not None and after.rows_failed > max_errors:
+            self.registry[import_id] = "failed"
+            return ChunkResult(counts, after, import_failed=True, error="too many row errors")
         return ChunkResult(counts, after)
+
+    def committed_totals(self, import_id: str) -> ImportTotals:
+        return self.totals.get(import_id, ImportTotals(0, 0, 0, 0, 0, 0, 0))
+
+    def register_import(self, import_id: str, *, import_no: int, partner: str | None = None) -> None:
+        self.registered.setdefault(import_id, (import_no, partner))
+
+    def fail_import(self, import_id: str, reason: str) -> bool:
+        if self.registry.get(import_id, "processing") not in ("pending", "processing"):
+            return False
+        self.registry[import_id] = "failed"
+        return True
+
+    def finish_import(self, import_id: str, status: str) -> bool:
+        if self.registry.get(import_id, "processing") not in ("pending", "processing"):
+            return False
+        self.registry[import_id] = status
+        return True
+
+
+@dataclass
+class FakePlanStore:
+    """The ``PlanStore`` port in memory: the first plan pinned wins; checkpoints only move forward."""
+
+    plans: dict[str, SplitPlan] = field(default_factory=dict)
+    checkpoints: dict[str, StoredCheckpoint] = field(default_factory=dict)
+
+    def pin(self, plan: SplitPlan) -> SplitPlan:
+        return self.plans.setdefault(plan.import_id, plan)
+
+    def get(self, import_id: str) -> SplitPlan | None:
+        return self.plans.get(import_id)
+
+    def checkpoint(self, import_id: str) -> StoredCheckpoint | None:
+        return self.checkpoints.get(import_id)
+
+    def save_checkpoint(self, import_id: str, position: dict[str, Any], *, sent: bool) -> bool:
+        stored = self.checkpoints.get(import_id)
+        offset = int(position["offset"])
+        if stored is not None:
+            before = int(stored.position["offset"])
+            if offset < before or (offset == before and not sent):
+                return False
+        self.checkpoints[import_id] = StoredCheckpoint(dict(position), sent)
+        return True
 
 
 if TYPE_CHECKING:  # mypy checks that every fake implements its port (``make typecheck``)
@@ -303,3 +400,4 @@ if TYPE_CHECKING:  # mypy checks that every fake implements its port (``make typ
     _queue: ports.MessageQueue = FakeQueue()
     _progress: ports.ProgressStore = FakeProgress()
     _ledger: ports.ChunkLedger = FakeChunkLedger()
+    _plans: ports.PlanStore = FakePlanStore()
