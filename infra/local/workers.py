@@ -5,6 +5,7 @@ the stream-triggered functions, in batches of the trigger's size."""
 from __future__ import annotations
 
 import multiprocessing
+import time
 from multiprocessing.synchronize import Event
 from typing import Any
 
@@ -42,12 +43,17 @@ class SqsWorkers:
         """Ask every worker to stop after its current batch (they are joined by ``stop``)."""
         self._stop.set()
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Let every worker finish its batch, all within one grace period (they were all told at once),
+        then terminate the ones still running."""
         self._stop.set()
+        deadline = time.monotonic() + grace_s
         for process in self._processes:
-            process.join(timeout=5)
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+        for process in self._processes:
             if process.is_alive():
                 process.terminate()
+                process.join(timeout=1)
 
 
 def stream_triggers() -> dict[str, topology.StreamTrigger]:
