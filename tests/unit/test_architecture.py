@@ -63,8 +63,10 @@ def violations(room: tuple[str, ...], forbidden: tuple[str, ...], allowed: tuple
 
 
 PKG = "product_importer"
+# adapters, and the repositories / services the API calls (imports, mappings, products, transfers)
 ADAPTERS = (f"{PKG}.storage", f"{PKG}.progress", f"{PKG}.db", f"{PKG}.realtime", f"{PKG}.webhooks",
-            f"{PKG}.products", f"{PKG}.auth", f"{PKG}.aws")
+            f"{PKG}.products", f"{PKG}.auth", f"{PKG}.aws", f"{PKG}.imports", f"{PKG}.mappings",
+            f"{PKG}.transfers")
 IO_LIBRARIES = ("boto3", "botocore", "psycopg", "psycopg_pool", "httpx", "fastapi", "mangum",
                 "aws_lambda_powertools")
 
