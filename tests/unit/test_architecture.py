@@ -83,6 +83,7 @@ RULES = {
     "models, naming and the container are leaves": violations(
         (f"{PKG}.models", f"{PKG}.naming", f"{PKG}.container"), (PKG,)),
     # adapters: do I/O behind a port or a store; they never call the domain, the API or the root.
+    "the progress store knows nothing of PostgreSQL": violations((f"{PKG}.progress",), (f"{PKG}.db", "psycopg")),
     "adapters do not reach up": violations(
         ADAPTERS, (f"{PKG}.pipeline", f"{PKG}.api", f"{PKG}.runtime", f"{PKG}.cli", "functions", "infra")),
     # the composition root builds adapters; nobody it builds knows it, and it does not know the API.
