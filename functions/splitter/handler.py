@@ -11,8 +11,15 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
+from product_importer.pipeline.jobs_runner import parse_split_request, split_applied
 from product_importer.pipeline.s3events import parse_notification
-from product_importer.pipeline.splitter import Outcome, SplitterPorts, fail_import_of, split_object
+from product_importer.pipeline.splitter import (
+    Outcome,
+    SplitResult,
+    SplitterPorts,
+    fail_import_of,
+    split_object,
+)
 from product_importer.settings import get_settings
 
 logger = Logger(service="splitter")
@@ -21,7 +28,7 @@ metrics = Metrics(service="splitter")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def default_ports() -> SplitterPorts:
+def default_ports(context: LambdaContext) -> SplitterPorts:
     settings = get_settings()
     return SplitterPorts(
         objects=runtime.object_store(),
@@ -30,11 +37,27 @@ def default_ports() -> SplitterPorts:
         next_import_number=runtime.next_import_number,
         max_upload_bytes=settings.max_upload_bytes,
         chunk_rows=settings.chunk_rows,
-        committed_totals=runtime.committed_totals,
+        jobs=runtime.job_ledger(),
+        time_left=lambda: context.get_remaining_time_in_millis() / 1000,
     )
 
 
 def split_record(record: SQSRecord, ports: SplitterPorts, max_receives: int) -> None:
+    request = parse_split_request(record.body)
+    if request is not None:  # an applied preview (POST /api/imports/{id}/apply)
+        try:
+            result = split_applied(request, ports)
+        except Exception:
+            receives = int(record.attributes.approximate_receive_count or 1)
+            logger.exception("split request failed", extra={"import_id": request.import_id, "receive_count": receives})
+            if receives >= max_receives:
+                ports.progress.fail(request.import_id,
+                                    f"the file could not be split after {receives} attempts; apply the preview "
+                                    "again later, or import the file again")
+                metrics.add_metric(name="ImportsFailed", unit=MetricUnit.Count, value=1)
+            raise
+        _count(result, request.key)
+        return
     for created in parse_notification(record.body):
         try:
             result = split_object(created, ports)
@@ -46,20 +69,24 @@ def split_record(record: SQSRecord, ports: SplitterPorts, max_receives: int) -> 
                 fail_import_of(created, ports, f"the file could not be split after {receives} attempts: {exc}")
                 metrics.add_metric(name="ImportsFailed", unit=MetricUnit.Count, value=1)
             raise
-        logger.info("object handled", extra={"key": created.key, "outcome": result.outcome,
-                                             "import_id": result.import_id, "chunks": result.chunks})
-        if result.outcome is Outcome.SPLIT:
-            metrics.add_metric(name="ChunksEnqueued", unit=MetricUnit.Count, value=result.chunks)
-            metrics.add_metric(name="RowsSplit", unit=MetricUnit.Count, value=result.rows)
-        elif result.outcome is Outcome.FAILED:
-            metrics.add_metric(name="ImportsFailed", unit=MetricUnit.Count, value=1)
+        _count(result, created.key)
+
+
+def _count(result: SplitResult, key: str) -> None:
+    logger.info("object handled", extra={"key": key, "outcome": result.outcome,
+                                         "import_id": result.import_id, "chunks": result.chunks})
+    if result.outcome is Outcome.SPLIT:
+        metrics.add_metric(name="ChunksEnqueued", unit=MetricUnit.Count, value=result.chunks)
+        metrics.add_metric(name="RowsSplit", unit=MetricUnit.Count, value=result.rows)
+    elif result.outcome is Outcome.FAILED:
+        metrics.add_metric(name="ImportsFailed", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, ports: SplitterPorts | None = None) -> PartialItemFailureResponse:
-    active = ports or default_ports()
+    active = ports or default_ports(context)
     max_receives = get_settings().object_events_max_receives
     return process_partial_response(
         event=event,

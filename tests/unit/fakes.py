@@ -1,5 +1,5 @@
 """In-memory fakes of the pipeline's ports (``product_importer.ports``: ObjectStore, MessageQueue,
-ProgressStore, ChunkLedger).
+ProgressStore, ChunkLedger, JobLedger).
 
 They keep the same contract as the real adapters (conditional progress writes, pinned object versions)
 and record what was asked of them, so handler tests read as "event in → calls and response out". They
@@ -22,9 +22,14 @@ from product_importer.models import (
     ChunkCounts,
     ChunkMessage,
     ChunkResult,
+    DeactivationStep,
     Import,
+    ImportEnd,
+    ImportMode,
     ImportStatus,
     ImportTotals,
+    ReplaceEstimate,
+    RevertProgress,
     utcnow,
 )
 from product_importer.storage import ObjectGoneError, ObjectInfo, StorageError
@@ -170,6 +175,71 @@ class FakeProgress:
             item.update(asdict(totals), updated_at=utcnow())
             return True
 
+    def record_snapshot(self, import_id: str, totals: ImportTotals) -> dict[str, Any] | None:
+        recorded = self.record_totals(import_id, totals)
+        return dict(self.items[import_id]) if recorded else None
+
+    def finish(self, import_id: str, status: ImportStatus, committed: ImportTotals, *,
+               replace: dict[str, Any] | None = None, warnings: Sequence[str] = ()) -> bool:
+        with self._lock:
+            self.calls.append(("finish", import_id))
+            item = self.items.get(import_id)
+            if item is None or item["status"] != _PROCESSING or item.get("chunks_total") != committed.chunks_done:
+                return False
+            item.update(asdict(committed), status=status.value, finished_at=utcnow())
+            if replace is not None:
+                item["replace"] = dict(replace)
+            item["warnings"] = [*(item.get("warnings") or []), *warnings]
+            return True
+
+    def record_revert(self, import_id: str, requested_at: str, progress: RevertProgress) -> bool:
+        with self._lock:
+            self.calls.append(("record_revert", import_id))
+            item = self.items.get(import_id)
+            revert = (item or {}).get("revert") or {}
+            if item is None or item["status"] != ImportStatus.REVERTING.value or revert.get("requested_at") != requested_at:
+                return False
+            if not progress.done and revert.get("chunks_done", -1) >= progress.chunks_done:
+                return False
+            revert.update(restored=progress.restored, deleted=progress.deleted, conflicts=progress.conflicts,
+                          chunks_done=progress.chunks_done, chunks_total=progress.chunks_total)
+            if progress.done:
+                revert["status"] = "done"
+                item.update(status=ImportStatus.REVERTED.value, reverted_at=utcnow())
+            return True
+
+    def fail_revert(self, import_id: str, requested_at: str, reason: str) -> bool:
+        with self._lock:
+            self.calls.append(("fail_revert", import_id))
+            item = self.items.get(import_id)
+            revert = (item or {}).get("revert") or {}
+            if item is None or item["status"] != ImportStatus.REVERTING.value or revert.get("requested_at") != requested_at:
+                return False
+            revert.update(status="failed", error=reason)
+            item["status"] = revert["previous_status"]
+            return True
+
+    def finish_replace(self, import_id: str, confirmed_at: str, products_deactivated: int) -> bool:
+        with self._lock:
+            self.calls.append(("finish_replace", import_id))
+            replace = (self.items.get(import_id) or {}).get("replace") or {}
+            if replace.get("status") != "held" or replace.get("confirmed_at") != confirmed_at:
+                return False
+            replace["status"] = "done"
+            self.items[import_id]["products_deactivated"] = products_deactivated
+            return True
+
+    def release_replace(self, import_id: str, confirmed_at: str, warning: str) -> bool:
+        with self._lock:
+            self.calls.append(("release_replace", import_id))
+            item = self.items.get(import_id) or {}
+            replace = item.get("replace") or {}
+            if replace.get("status") != "held" or replace.get("confirmed_at") != confirmed_at:
+                return False
+            del replace["confirmed_at"]
+            item["warnings"] = [*(item.get("warnings") or []), warning]
+            return True
+
     def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
         recorded = self.record_totals(import_id, committed)
         if recorded and self.items[import_id].get("chunks_total") != committed.chunks_done:
@@ -237,13 +307,15 @@ def pending_upload(
 class FakeChunkLedger:
     """The ``ChunkLedger`` port in memory (``upsert_chunk``'s contract): a ledger and running totals per import.
 
-    ``fail_for`` holds chunk numbers whose write raises (a poison chunk, a database outage).
+    ``fail_for`` holds chunk numbers whose write raises (a poison chunk, a database outage). ``failed``:
+    imports a chunk failed (``max_errors`` passed), with the reason; their later chunks write nothing.
     """
 
     ledger: dict[tuple[str, int], ChunkCounts] = field(default_factory=dict)
     totals: dict[str, ImportTotals] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     fail_for: set[int] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)
 
     def write_chunk(
         self,
@@ -255,6 +327,9 @@ class FakeChunkLedger:
         rows: Sequence[tuple[Any, ...]],
         errors: Sequence[RowError],
         rows_seen: int,
+        rows_skipped: int = 0,
+        max_errors: int | None = None,
+        mode: ImportMode = "import",
     ) -> ChunkResult:
         self.calls.append(
             {
@@ -265,6 +340,9 @@ class FakeChunkLedger:
                 "rows": list(rows),
                 "errors": list(errors),
                 "rows_seen": rows_seen,
+                "rows_skipped": rows_skipped,
+                "max_errors": max_errors,
+                "mode": mode,
             }
         )
         if chunk_no in self.fail_for:
@@ -275,6 +353,9 @@ class FakeChunkLedger:
             return ChunkResult(
                 ChunkCounts(**{**asdict(recorded), "replayed": True}), self.totals.get(import_id, zero)
             )
+        if import_id in self.failed:
+            return ChunkResult(ChunkCounts(0, 0, 0, 0, 0, 0), self.totals.get(import_id, zero),
+                               import_failed=True, written=False, error=self.failed[import_id])
         counts = ChunkCounts(
             rows_seen=rows_seen,
             rows_imported=len(rows),
@@ -282,20 +363,112 @@ class FakeChunkLedger:
             products_created=len(rows),
             products_updated=0,
             products_unchanged=0,
+            rows_skipped=rows_skipped,
         )
         self.ledger[(import_id, chunk_no)] = counts
         before = self.totals.get(import_id, zero)
         after = ImportTotals(
             before.chunks_done + 1,
-            before.rows_processed + rows_seen,
+            before.rows_processed + rows_seen + rows_skipped,
             before.rows_imported + len(rows),
             before.rows_failed + rows_seen - len(rows),
             before.products_created + len(rows),
             0,
             0,
+            before.rows_skipped + rows_skipped,
+            before.products_deactivated,
         )
         self.totals[import_id] = after
+        if max_errors is not None and after.rows_failed > max_errors:
+            self.failed[import_id] = "too many row errors"
+            return ChunkResult(counts, after, import_failed=True, error="too many row errors")
         return ChunkResult(counts, after)
+
+
+@dataclass
+class FakeJobLedger:
+    """The ``JobLedger`` port in memory, over a ``FakeChunkLedger``'s totals: the registry's status per
+    import, a catalog of ``products`` (sku → active) for replaces, and planned reverts.
+
+    ``products``: every product, ``in_file``: per import, the SKUs its file has; ``revert_plans``: per
+    import, (chunks_total, restored/deleted/conflicts per chunk); ``fail_revert_for``: chunk numbers whose
+    revert raises."""
+
+    chunks: FakeChunkLedger
+    registry: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    products: dict[str, bool] = field(default_factory=dict)
+    in_file: dict[str, set[str]] = field(default_factory=dict)
+    step: int = 2  # products per deactivation step
+    deactivated_by: dict[str, set[str]] = field(default_factory=dict)
+    revert_plans: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+    reverted_chunks: dict[str, set[int]] = field(default_factory=dict)
+    fail_revert_for: set[int] = field(default_factory=set)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def committed_totals(self, import_id: str) -> ImportTotals:
+        totals = self.chunks.totals.get(import_id, ImportTotals(0, 0, 0, 0, 0, 0, 0))
+        deactivated = len(self.deactivated_by.get(import_id, ()))
+        return ImportTotals(**{**asdict(totals), "products_deactivated": deactivated})
+
+    def end_import(self, import_id: str, status: ImportStatus, *, import_no: int, mode: ImportMode,
+                   partner: str | None = None, replace_scope: str | None = None) -> ImportEnd:
+        self.calls.append(("end_import", import_id))
+        if import_id in self.chunks.failed:
+            self.registry[import_id] = ("failed", self.chunks.failed[import_id])
+        current = self.registry.get(import_id)
+        if current is None or current[0] in ("pending", "processing"):
+            self.registry[import_id] = (status.value, None)
+        found = self.registry[import_id]
+        return ImportEnd(found[0], found[1])
+
+    def fail_import(self, import_id: str, reason: str) -> bool:
+        self.calls.append(("fail_import", import_id))
+        current = self.registry.get(import_id)
+        if current is not None and current[0] not in ("pending", "processing"):
+            return False
+        self.registry[import_id] = ("failed", reason)
+        self.chunks.failed[import_id] = reason
+        return True
+
+    def _missing(self, import_id: str) -> list[str]:
+        keep = self.in_file.get(import_id, set())
+        return sorted(sku for sku, active in self.products.items() if active and sku not in keep)
+
+    def estimate_replace(self, import_id: str, *, scope: str, partner: str | None) -> ReplaceEstimate:
+        self.calls.append(("estimate_replace", import_id))
+        return ReplaceEstimate(len(self.products), len(self._missing(import_id)))
+
+    def deactivate_missing(self, import_id: str, *, scope: str, partner: str | None,
+                           after: str | None) -> DeactivationStep:
+        self.calls.append(("deactivate_missing", import_id))
+        keep = self.in_file.get(import_id, set())
+        page = sorted(sku for sku in self.products if sku > (after or ""))[: self.step]
+        done = 0
+        for sku in page:
+            if self.products[sku] and sku not in keep:
+                self.products[sku] = False
+                self.deactivated_by.setdefault(import_id, set()).add(sku)
+                done += 1
+        more = len(page) == self.step and any(sku > page[-1] for sku in self.products)
+        return DeactivationStep(done, page[-1] if more else None, len(self.deactivated_by.get(import_id, ())))
+
+    def revert_chunk(self, import_id: str, chunk_no: int) -> RevertProgress:
+        self.calls.append(("revert_chunk", import_id))
+        if chunk_no in self.fail_revert_for:
+            raise RuntimeError(f"cannot revert chunk {chunk_no}")
+        plan = self.revert_plans[import_id]
+        done = self.reverted_chunks.setdefault(import_id, set())
+        replayed = chunk_no in done
+        done.add(chunk_no)
+        sums = [sum(plan[n][i] for n in done) for i in range(3)]
+        finished = len(done) == len(plan)
+        if finished:
+            self.registry[import_id] = ("reverted", None)
+        restored, deleted, conflicts = sums
+        return RevertProgress(len(plan), len(done), restored, deleted, conflicts, done=finished, replayed=replayed)
+
+    def fail_revert(self, import_id: str) -> None:
+        self.calls.append(("fail_revert", import_id))
 
 
 if TYPE_CHECKING:  # mypy checks that every fake implements its port (``make typecheck``)
@@ -303,3 +476,4 @@ if TYPE_CHECKING:  # mypy checks that every fake implements its port (``make typ
     _queue: ports.MessageQueue = FakeQueue()
     _progress: ports.ProgressStore = FakeProgress()
     _ledger: ports.ChunkLedger = FakeChunkLedger()
+    _jobs: ports.JobLedger = FakeJobLedger(FakeChunkLedger())

@@ -10,7 +10,7 @@ import psycopg
 
 from product_importer.db.chunks import read_totals, upsert_chunk
 from product_importer.ingest.rows import RowError
-from product_importer.models import ChunkResult, ImportTotals
+from product_importer.models import ChunkResult, ImportMode, ImportTotals
 
 
 class PostgresChunkLedger:
@@ -32,9 +32,13 @@ class PostgresChunkLedger:
         rows: Sequence[tuple[Any, ...]],
         errors: Sequence[RowError],
         rows_seen: int,
+        rows_skipped: int = 0,
+        max_errors: int | None = None,
+        mode: ImportMode = "import",
     ) -> ChunkResult:
         return self._upsert(self._connection(), import_id=import_id, import_no=import_no, chunk_no=chunk_no,
-                            present_fields=present_fields, rows=rows, errors=errors, rows_seen=rows_seen)
+                            present_fields=present_fields, rows=rows, errors=errors, rows_seen=rows_seen,
+                            rows_skipped=rows_skipped, max_errors=max_errors, mode=mode)
 
     def committed_totals(self, import_id: str) -> ImportTotals:
         """The import's totals as PostgreSQL committed them (the read's transaction is ended: the

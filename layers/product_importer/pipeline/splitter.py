@@ -19,10 +19,11 @@ from typing import Any
 
 from product_importer.ingest.chunking import split_ranges
 from product_importer.ingest.header import MAX_HEADER_BYTES, EmptyFileError, HeaderError, read_header
-from product_importer.models import ChunkMessage, Import, ImportStatus, ImportTotals, utcnow
+from product_importer.models import ChunkMessage, Import, ImportStatus, utcnow
 from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
+from product_importer.pipeline import finish
 from product_importer.pipeline.s3events import ObjectCreated
-from product_importer.ports import MessageQueue, ObjectGoneError, ObjectStore, ProgressStore
+from product_importer.ports import JobLedger, MessageQueue, ObjectGoneError, ObjectStore, ProgressStore
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +55,23 @@ class SplitterPorts:
     next_import_number: Callable[[], int]
     max_upload_bytes: int
     chunk_rows: int
-    # The import's totals as PostgreSQL committed them; lets the splitter complete an import whose
-    # chunks all finished before it learned chunks_total, even if a progress snapshot was lost.
-    committed_totals: Callable[[str], ImportTotals] | None = None
+    # PostgreSQL's side of an import's end (its committed totals, the registry, a replace): lets the
+    # splitter end an import whose chunks all finished before it learned chunks_total.
+    jobs: JobLedger
+    time_left: Callable[[], float] = finish.unlimited  # seconds this invocation may still run
+
+    def job_ports(self) -> finish.JobPorts:
+        return finish.JobPorts(self.progress, self.jobs, self.chunks, self.time_left)
 
 
-def split_object(event: ObjectCreated, ports: SplitterPorts) -> SplitResult:
-    event = _pin_drop_version(event, ports)
-    import_id = _import_for(event, ports)
+def split_object(event: ObjectCreated, ports: SplitterPorts, *, import_id: str | None = None) -> SplitResult:
+    """Split the object's import. ``import_id``: an import that already exists for this object version
+    (an applied preview: ``pipeline.jobs_runner.split_applied``), instead of the one the key names."""
+    if import_id is None:
+        event = _pin_drop_version(event, ports)
+        import_id = _import_for(event, ports)
+    elif ports.progress.get_item(import_id) is None:
+        return SplitResult(Outcome.IGNORED, import_id, reason="no such import")
     if import_id is None:
         return SplitResult(Outcome.IGNORED, reason=f"not an import: {event.key}")
 
@@ -92,6 +102,8 @@ def split_object(event: ObjectCreated, ports: SplitterPorts) -> SplitResult:
     template: dict[str, Any] = {
         "import_id": import_id,
         "import_no": int(item["import_no"]),
+        "mode": item.get("mode") or "import",
+        "max_errors": (item.get("options") or {}).get("max_errors"),
         "bucket": event.bucket,
         "key": event.key,
         "version_id": info.version_id,
@@ -111,8 +123,7 @@ def split_object(event: ObjectCreated, ports: SplitterPorts) -> SplitResult:
 
     ports.chunks.send_all(messages())
     ports.progress.set_totals(import_id, chunks_total=totals["chunks"], rows_total=totals["rows"])
-    committed = ports.committed_totals(import_id) if ports.committed_totals else None
-    ports.progress.complete_if_done(import_id, committed)
+    finish.finish_if_done(import_id, ports.job_ports())
     logger.info("split %s into %d chunks, %d rows", import_id, totals["chunks"], totals["rows"])
     return SplitResult(Outcome.SPLIT, import_id, chunks=totals["chunks"], rows=totals["rows"])
 
