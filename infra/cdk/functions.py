@@ -157,7 +157,9 @@ class ServiceFunction(Construct):
             layers=[layer],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
-            reserved_concurrent_executions=spec.reserved_concurrency,
+            # Reserved where the stage says so (prod): the API and the webhooks keep capacity whatever the
+            # pipeline's fan-out takes, and cannot take more than that themselves.
+            reserved_concurrent_executions=spec.reserved_concurrency if config.reserved_concurrency else None,
             role=self.role,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,

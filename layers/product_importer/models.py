@@ -122,7 +122,12 @@ class ChunkResult:
 
 
 class ChunkMessage(BaseModel):
-    """What the splitter sends per byte range (DESIGN decision 1): tiny whatever the file size."""
+    """What the splitter sends per byte range (DESIGN decision 1): tiny whatever the file size.
+
+    The file's plan (header, column plan, encoding) is stored once per import and looked up by
+    ``import_id``; it is never copied into the messages. ``context``: the byte range of the first row of
+    the row family (a Shopify product) this chunk starts inside, when that family began in an earlier chunk.
+    """
 
     import_id: str
     import_no: int
@@ -135,11 +140,47 @@ class ChunkMessage(BaseModel):
     end: int = Field(ge=0)
     first_row: int = Field(ge=1)
     rows: int = Field(ge=0)
-    header: str  # the header record, decoded (resolve_header re-reads it)
-    # The import's own options, copied by the splitter from the import so a chunk needs no other read:
-    # a preview compares and writes no product; ``max_errors`` fails the import once more rows failed.
+    context: tuple[int, int] | None = None
+
+
+class SplitPlan(BaseModel):
+    """How one import's file is read and cut, pinned at its first split (DESIGN decisions 1 and 12).
+
+    Stored once per import (chunk messages refer to it by ``import_id``, never carry it): the file's
+    plan from its header (``ingest.FilePlan`` as JSON: header, column plan, profile, encoding), the
+    object the chunks are byte ranges of (the upload, or its UTF-8 transcoding for a UTF-16 file), and
+    the chunking parameters. A retry of the split cuts the same chunks even if the settings changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    import_id: str
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int = Field(ge=0)
+    file_plan: dict[str, Any]  # ingest.FilePlan.to_json()
+    delimiter: str
+    data_encoding: str  # how chunk bytes decode: "utf-8" or "windows-1252"
+    data_start: int = Field(ge=0)
+    family_column: int | None = None
+    rows_per_chunk: int = Field(ge=1)
+    bytes_per_chunk: int = Field(ge=1)
+    max_record_bytes: int = Field(ge=2)
     mode: ImportMode = "import"
-    max_errors: int | None = Field(default=None, ge=0)
+    max_errors: int | None = None
+
+
+class SplitContinuation(BaseModel):
+    """The splitter's message to itself when a file cannot be split in one invocation: go on from here."""
+
+    continue_split: Literal[True] = True
+    import_id: str
+    chunk_no: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    first_row: int = Field(ge=1)
+    context: tuple[int, int] | None = None
+    context_key: str | None = None
 
 
 # -- what POST /api/imports asks for, and the jobs the API hands to the pipeline ---------------------------

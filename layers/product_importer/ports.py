@@ -31,6 +31,7 @@ from product_importer.models import (
     ImportTotals,
     ReplaceEstimate,
     RevertProgress,
+    SplitPlan,
 )
 
 if TYPE_CHECKING:
@@ -68,6 +69,14 @@ class ObjectStore(Protocol):
         """A streaming body from ``start`` to the end (memory stays flat)."""
         ...
 
+    def stream_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int) -> BinaryIO:
+        """Bytes ``[start, end)`` of the pinned version as a stream (memory stays flat)."""
+        ...
+
+    def write_stream(self, bucket: str, key: str, blocks: Iterable[bytes]) -> ObjectInfo:
+        """Write ``blocks`` as one new object (a multipart upload: memory about one part)."""
+        ...
+
 
 @runtime_checkable
 class MessageQueue(Protocol):
@@ -96,12 +105,14 @@ class ProgressStore(Protocol):
         """An absolute snapshot of the committed totals; only ever moves forward."""
         ...
 
-    def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
+    def publish_totals(self, import_id: str, committed: ImportTotals, *, status: str = "completed") -> bool:
         """After a chunk: record the totals and complete the import if they are its last."""
         ...
 
-    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None) -> bool:
-        """processing → completed, once, by whoever first sees every chunk done."""
+    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None, *,
+                         status: str = "completed") -> bool:
+        """processing → ``status`` (``completed``, or ``previewed`` for a preview), once, by whoever first
+        sees every chunk done."""
         ...
 
     def fail(self, import_id: str, reason: str) -> bool:
@@ -136,6 +147,19 @@ class ProgressStore(Protocol):
         """A confirmed replace that could not be carried out: held again (confirmable again), with a warning."""
         ...
 
+    def record_plan(self, import_id: str, *, encoding: str | None, profile: str | None,
+                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None) -> bool:
+        """What the file's header decided (encoding, profile, mapping in effect, warnings), while processing."""
+        ...
+
+    def expire(self, import_id: str, reason: str) -> bool:
+        """pending → failed (the file never arrived), once; an import that started meanwhile is left alone."""
+        ...
+
+    def pending_created_between(self, after: str, before: str) -> list[str]:
+        """Ids of the imports still ``pending`` created in ``[after, before)`` (ISO 8601 UTC)."""
+        ...
+
     def get_item(self, import_id: str) -> dict[str, Any] | None:
         """The raw item (Import fields plus import_no, bucket, object_key, …)."""
         ...
@@ -151,7 +175,8 @@ class ProgressStore(Protocol):
 class ChunkLedger(Protocol):
     """Where a chunk's effect is committed exactly once (PostgreSQL: products, row errors, ledger row
     and the import's totals in one transaction; a chunk already in the ledger is a no-op that returns
-    what was recorded)."""
+    what was recorded), and PostgreSQL's own record of the import (its registry) that decides whether a
+    chunk may still write."""
 
     def write_chunk(
         self,
@@ -165,10 +190,50 @@ class ChunkLedger(Protocol):
         rows_seen: int,
         rows_skipped: int = 0,
         max_errors: int | None = None,
-        mode: ImportMode = "import",
-    ) -> ChunkResult:
-        """``mode="preview"``: compare and record, write no product. ``max_errors``: the chunk that takes
-        ``rows_failed`` past it fails the import (``ChunkResult.import_failed``, ``error``)."""
+        mode: str = "import",
+    ) -> ChunkResult: ...
+
+    def committed_totals(self, import_id: str) -> ImportTotals:
+        """The import's totals as PostgreSQL committed them."""
+        ...
+
+    def register_import(self, import_id: str, *, import_no: int, partner: str | None = None) -> None:
+        """Record an import PostgreSQL has not seen (a partner drop); idempotent."""
+        ...
+
+    def fail_import(self, import_id: str, reason: str) -> bool:
+        """From now on the import's chunks write nothing (chunks in flight either committed or see it)."""
+        ...
+
+    def finish_import(self, import_id: str, status: str) -> bool:
+        """Record the import's end (``completed`` or ``previewed``); idempotent."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """Where a split that was cut short stands (``ingest.chunking.SplitPosition`` as JSON), and whether
+    the continuation message for it has been sent."""
+
+    position: dict[str, Any]
+    sent: bool
+
+
+@runtime_checkable
+class PlanStore(Protocol):
+    """Split plans, pinned once per import, and the splitter's checkpoints (PostgreSQL)."""
+
+    def pin(self, plan: SplitPlan) -> SplitPlan:
+        """Store ``plan`` unless the import has one; return the one stored (the first split's)."""
+        ...
+
+    def get(self, import_id: str) -> SplitPlan | None: ...
+
+    def checkpoint(self, import_id: str) -> StoredCheckpoint | None: ...
+
+    def save_checkpoint(self, import_id: str, position: dict[str, Any], *, sent: bool) -> bool:
+        """Record a checkpoint (only ever forward by its ``offset``; at the same offset ``sent`` may turn
+        true). True if recorded."""
         ...
 
 
@@ -177,19 +242,11 @@ class JobLedger(Protocol):
     """PostgreSQL's side of an import's end and of the work done on it later (replace, revert): each
     step commits exactly once, and a repeated step changes nothing."""
 
-    def committed_totals(self, import_id: str) -> ImportTotals:
-        """The import's totals as PostgreSQL committed them."""
-        ...
-
     def end_import(self, import_id: str, status: ImportStatus, *, import_no: int, mode: ImportMode,
                    partner: str | None = None, replace_scope: str | None = None) -> ImportEnd:
         """Record the end of an import whose chunks are all committed (``completed`` or ``previewed``;
         from then on no chunk of it writes); registers an import PostgreSQL never saw (no chunk).
         Returns the registry's status after it: ``failed`` if a chunk failed the import first."""
-        ...
-
-    def fail_import(self, import_id: str, reason: str) -> bool:
-        """pending/processing → failed in the registry (chunks committing later write nothing)."""
         ...
 
     def estimate_replace(self, import_id: str, *, scope: str, partner: str | None) -> ReplaceEstimate: ...

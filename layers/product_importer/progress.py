@@ -117,7 +117,8 @@ class DynamoProgressStore:
         """Write an absolute snapshot of the import's committed totals; only ever moves forward."""
         return self._record(import_id, totals) is not None
 
-    def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
+    def publish_totals(self, import_id: str, committed: ImportTotals, *,
+                       status: str = ImportStatus.COMPLETED.value) -> bool:
         """After a chunk: record the committed totals, and complete the import if they are its last.
 
         One write per chunk on the common path: completion is only attempted when the recorded item says
@@ -126,7 +127,7 @@ class DynamoProgressStore:
         item = self.record_snapshot(import_id, committed)
         if item is not None and item.get("chunks_total") != committed.chunks_done:
             return False
-        return self.complete_if_done(import_id, committed)
+        return self.complete_if_done(import_id, committed, status=status)
 
     def record_snapshot(self, import_id: str, totals: ImportTotals) -> dict[str, Any] | None:
         """Record the committed totals (forward only); the item as it is now, None if refused."""
@@ -144,13 +145,15 @@ class DynamoProgressStore:
             returning,
         )
 
-    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None) -> bool:
-        """processing → completed, once, by whoever first sees every chunk done.
+    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None, *,
+                         status: str = ImportStatus.COMPLETED.value) -> bool:
+        """processing → ``status`` (completed; previewed for a preview), once, by whoever first sees every
+        chunk done.
 
         With ``committed`` (the import's totals as PostgreSQL committed them), completion is decided on
         those and writes them as the final counts, so a lost or reordered progress snapshot can neither
         delay completion nor leave counts short."""
-        values: dict[str, Any] = {":completed": ImportStatus.COMPLETED.value,
+        values: dict[str, Any] = {":completed": status,
                                   ":processing": ImportStatus.PROCESSING.value, ":now": utcnow()}
         if committed is None:
             return self._update(import_id, "SET #status = :completed, finished_at = :now",
@@ -160,6 +163,50 @@ class DynamoProgressStore:
         sets = ", ".join(f"{k} = :{k}" for k in fields)
         return self._update(import_id, f"SET #status = :completed, finished_at = :now, {sets}",
                             "#status = :processing AND chunks_total = :chunks_done", values)
+
+    def record_plan(self, import_id: str, *, encoding: str | None, profile: str | None,
+                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None) -> bool:
+        """What the file's header decided, for the Import object (while it is processing)."""
+        fields = {"encoding": encoding, "profile": profile, "mapping": mapping, "warnings": warnings}
+        present = {k: v for k, v in fields.items() if v is not None}
+        if not present:
+            return True
+        sets = ", ".join(f"{k} = :{k}" for k in present)
+        return self._update(import_id, f"SET {sets}", "#status = :processing",
+                            {":processing": ImportStatus.PROCESSING.value, **{f":{k}": v for k, v in present.items()}})
+
+    def expire(self, import_id: str, reason: str) -> bool:
+        """pending → failed (the file never arrived), once; an import that started meanwhile is left alone."""
+        return self._update(
+            import_id,
+            "SET #status = :failed, #error = :reason, finished_at = :now",
+            "#status = :pending",
+            {":failed": ImportStatus.FAILED.value, ":pending": ImportStatus.PENDING.value,
+             ":reason": reason, ":now": utcnow()},
+        )
+
+    def pending_created_between(self, after: str, before: str) -> list[str]:
+        """Ids of imports still ``pending`` that were created in ``[after, before)`` (ISO 8601 times)."""
+        found: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": LIST_INDEX,
+            "KeyConditionExpression": "kind = :kind AND created_sort BETWEEN :after AND :before",
+            "FilterExpression": "#status = :pending",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_item({":kind": _KIND, ":after": after, ":before": before,
+                                                  ":pending": ImportStatus.PENDING.value}),
+            "ProjectionExpression": "id",
+        }
+        try:
+            while True:
+                reply = self._db.query(**kwargs)
+                found.extend(from_item(item)["id"] for item in reply.get("Items", []))
+                if "LastEvaluatedKey" not in reply:
+                    return found
+                kwargs["ExclusiveStartKey"] = reply["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise ProgressError(str(exc)) from exc
 
     def fail(self, import_id: str, reason: str) -> bool:
         """pending/processing → failed with a reason, once. Committed rows stay committed."""

@@ -1,5 +1,5 @@
 """In-memory fakes of the pipeline's ports (``product_importer.ports``: ObjectStore, MessageQueue,
-ProgressStore, ChunkLedger, JobLedger).
+ProgressStore, ChunkLedger, PlanStore, JobLedger).
 
 They keep the same contract as the real adapters (conditional progress writes, pinned object versions)
 and record what was asked of them, so handler tests read as "event in → calls and response out". They
@@ -30,8 +30,10 @@ from product_importer.models import (
     ImportTotals,
     ReplaceEstimate,
     RevertProgress,
+    SplitPlan,
     utcnow,
 )
+from product_importer.ports import StoredCheckpoint
 from product_importer.storage import ObjectGoneError, ObjectInfo, StorageError
 
 if TYPE_CHECKING:
@@ -77,6 +79,15 @@ class FakeObjectStore:
 
     def stream_from(self, bucket: str, key: str, version_id: str | None, start: int) -> BinaryIO:
         return io.BytesIO(self._get(bucket, key, version_id)[1][start:])
+
+    def stream_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int) -> BinaryIO:
+        self.reads.append((bucket, key, version_id, start, end))
+        return io.BytesIO(self._get(bucket, key, version_id)[1][start:end])
+
+    def write_stream(self, bucket: str, key: str, blocks: Iterable[bytes]) -> ObjectInfo:
+        data = b"".join(blocks)
+        version = self.put(key, data, bucket)
+        return ObjectInfo(len(data), hashlib.md5(data).hexdigest(), version)
 
 
 class FakeQueue:
@@ -240,13 +251,14 @@ class FakeProgress:
             item["warnings"] = [*(item.get("warnings") or []), warning]
             return True
 
-    def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
+    def publish_totals(self, import_id: str, committed: ImportTotals, *, status: str = "completed") -> bool:
         recorded = self.record_totals(import_id, committed)
         if recorded and self.items[import_id].get("chunks_total") != committed.chunks_done:
             return False
-        return self.complete_if_done(import_id, committed)
+        return self.complete_if_done(import_id, committed, status=status)
 
-    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None) -> bool:
+    def complete_if_done(self, import_id: str, committed: ImportTotals | None = None, *,
+                         status: str = "completed") -> bool:
         with self._lock:
             self.calls.append(("complete_if_done", import_id))
             item = self.items.get(import_id)
@@ -255,7 +267,7 @@ class FakeProgress:
             done = committed.chunks_done if committed is not None else item.get("chunks_done", 0)
             if done != item["chunks_total"]:
                 return False
-            item.update(status=ImportStatus.COMPLETED.value, finished_at=utcnow())
+            item.update(status=status, finished_at=utcnow())
             if committed is not None:
                 item.update(asdict(committed))
             return True
@@ -268,6 +280,30 @@ class FakeProgress:
                 return False
             item.update(status=ImportStatus.FAILED.value, error=reason[:2000], finished_at=utcnow())
             return True
+
+    def record_plan(self, import_id: str, *, encoding: str | None, profile: str | None,
+                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None) -> bool:
+        with self._lock:
+            self.calls.append(("record_plan", import_id))
+            item = self.items.get(import_id)
+            if item is None or item["status"] != _PROCESSING:
+                return False
+            values = {"encoding": encoding, "profile": profile, "mapping": mapping, "warnings": warnings}
+            item.update({k: v for k, v in values.items() if v is not None})
+            return True
+
+    def expire(self, import_id: str, reason: str) -> bool:
+        with self._lock:
+            self.calls.append(("expire", import_id))
+            item = self.items.get(import_id)
+            if item is None or item["status"] != _PENDING:
+                return False
+            item.update(status=ImportStatus.FAILED.value, error=reason, finished_at=utcnow())
+            return True
+
+    def pending_created_between(self, after: str, before: str) -> list[str]:
+        return [i for i, item in self.items.items()
+                if item["status"] == _PENDING and after <= item["created_at"] < before]
 
     def get_item(self, import_id: str) -> dict[str, Any] | None:
         item = self.items.get(import_id)
@@ -307,15 +343,15 @@ def pending_upload(
 class FakeChunkLedger:
     """The ``ChunkLedger`` port in memory (``upsert_chunk``'s contract): a ledger and running totals per import.
 
-    ``fail_for`` holds chunk numbers whose write raises (a poison chunk, a database outage). ``failed``:
-    imports a chunk failed (``max_errors`` passed), with the reason; their later chunks write nothing.
+    ``fail_for`` holds chunk numbers whose write raises (a poison chunk, a database outage).
     """
 
     ledger: dict[tuple[str, int], ChunkCounts] = field(default_factory=dict)
     totals: dict[str, ImportTotals] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     fail_for: set[int] = field(default_factory=set)
-    failed: dict[str, str] = field(default_factory=dict)
+    registry: dict[str, str] = field(default_factory=dict)  # import id -> status in PostgreSQL's registry
+    registered: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
     def write_chunk(
         self,
@@ -329,7 +365,7 @@ class FakeChunkLedger:
         rows_seen: int,
         rows_skipped: int = 0,
         max_errors: int | None = None,
-        mode: ImportMode = "import",
+        mode: str = "import",
     ) -> ChunkResult:
         self.calls.append(
             {
@@ -347,15 +383,15 @@ class FakeChunkLedger:
         )
         if chunk_no in self.fail_for:
             raise RuntimeError(f"cannot write chunk {chunk_no}")
-        recorded = self.ledger.get((import_id, chunk_no))
         zero = ImportTotals(0, 0, 0, 0, 0, 0, 0)
+        if self.registry.get(import_id, "processing") not in ("pending", "processing"):
+            return ChunkResult(ChunkCounts(0, 0, 0, 0, 0, 0), self.totals.get(import_id, zero),
+                               import_failed=self.registry[import_id] == "failed", written=False)
+        recorded = self.ledger.get((import_id, chunk_no))
         if recorded is not None:
             return ChunkResult(
                 ChunkCounts(**{**asdict(recorded), "replayed": True}), self.totals.get(import_id, zero)
             )
-        if import_id in self.failed:
-            return ChunkResult(ChunkCounts(0, 0, 0, 0, 0, 0), self.totals.get(import_id, zero),
-                               import_failed=True, written=False, error=self.failed[import_id])
         counts = ChunkCounts(
             rows_seen=rows_seen,
             rows_imported=len(rows),
@@ -375,27 +411,42 @@ class FakeChunkLedger:
             before.products_created + len(rows),
             0,
             0,
-            before.rows_skipped + rows_skipped,
-            before.products_deactivated,
+            rows_skipped=before.rows_skipped + rows_skipped,
         )
         self.totals[import_id] = after
         if max_errors is not None and after.rows_failed > max_errors:
-            self.failed[import_id] = "too many row errors"
+            self.registry[import_id] = "failed"
             return ChunkResult(counts, after, import_failed=True, error="too many row errors")
         return ChunkResult(counts, after)
+
+    def committed_totals(self, import_id: str) -> ImportTotals:
+        return self.totals.get(import_id, ImportTotals(0, 0, 0, 0, 0, 0, 0))
+
+    def register_import(self, import_id: str, *, import_no: int, partner: str | None = None) -> None:
+        self.registered.setdefault(import_id, (import_no, partner))
+
+    def fail_import(self, import_id: str, reason: str) -> bool:
+        if self.registry.get(import_id, "processing") not in ("pending", "processing"):
+            return False
+        self.registry[import_id] = "failed"
+        return True
+
+    def finish_import(self, import_id: str, status: str) -> bool:
+        if self.registry.get(import_id, "processing") not in ("pending", "processing"):
+            return False
+        self.registry[import_id] = status
+        return True
 
 
 @dataclass
 class FakeJobLedger:
-    """The ``JobLedger`` port in memory, over a ``FakeChunkLedger``'s totals: the registry's status per
-    import, a catalog of ``products`` (sku → active) for replaces, and planned reverts.
+    """The ``JobLedger`` port in memory, over a ``FakeChunkLedger`` (its registry and totals): a catalog
+    of ``products`` (sku → active) for replaces, and planned reverts.
 
-    ``products``: every product, ``in_file``: per import, the SKUs its file has; ``revert_plans``: per
-    import, (chunks_total, restored/deleted/conflicts per chunk); ``fail_revert_for``: chunk numbers whose
-    revert raises."""
+    ``in_file``: per import, the SKUs its file has; ``revert_plans``: per import, (restored, deleted,
+    conflicts) per chunk; ``fail_revert_for``: chunk numbers whose revert raises."""
 
     chunks: FakeChunkLedger
-    registry: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     products: dict[str, bool] = field(default_factory=dict)
     in_file: dict[str, set[str]] = field(default_factory=dict)
     step: int = 2  # products per deactivation step
@@ -405,38 +456,19 @@ class FakeJobLedger:
     fail_revert_for: set[int] = field(default_factory=set)
     calls: list[tuple[str, str]] = field(default_factory=list)
 
-    def committed_totals(self, import_id: str) -> ImportTotals:
-        totals = self.chunks.totals.get(import_id, ImportTotals(0, 0, 0, 0, 0, 0, 0))
-        deactivated = len(self.deactivated_by.get(import_id, ()))
-        return ImportTotals(**{**asdict(totals), "products_deactivated": deactivated})
-
     def end_import(self, import_id: str, status: ImportStatus, *, import_no: int, mode: ImportMode,
                    partner: str | None = None, replace_scope: str | None = None) -> ImportEnd:
         self.calls.append(("end_import", import_id))
-        if import_id in self.chunks.failed:
-            self.registry[import_id] = ("failed", self.chunks.failed[import_id])
-        current = self.registry.get(import_id)
-        if current is None or current[0] in ("pending", "processing"):
-            self.registry[import_id] = (status.value, None)
-        found = self.registry[import_id]
-        return ImportEnd(found[0], found[1])
-
-    def fail_import(self, import_id: str, reason: str) -> bool:
-        self.calls.append(("fail_import", import_id))
-        current = self.registry.get(import_id)
-        if current is not None and current[0] not in ("pending", "processing"):
-            return False
-        self.registry[import_id] = ("failed", reason)
-        self.chunks.failed[import_id] = reason
-        return True
-
-    def _missing(self, import_id: str) -> list[str]:
-        keep = self.in_file.get(import_id, set())
-        return sorted(sku for sku, active in self.products.items() if active and sku not in keep)
+        self.chunks.register_import(import_id, import_no=import_no, partner=partner)
+        self.chunks.finish_import(import_id, status.value)
+        found = self.chunks.registry[import_id]
+        return ImportEnd(found, "too many row errors" if found == "failed" else None)
 
     def estimate_replace(self, import_id: str, *, scope: str, partner: str | None) -> ReplaceEstimate:
         self.calls.append(("estimate_replace", import_id))
-        return ReplaceEstimate(len(self.products), len(self._missing(import_id)))
+        keep = self.in_file.get(import_id, set())
+        missing = [sku for sku, active in self.products.items() if active and sku not in keep]
+        return ReplaceEstimate(len(self.products), len(missing))
 
     def deactivate_missing(self, import_id: str, *, scope: str, partner: str | None,
                            after: str | None) -> DeactivationStep:
@@ -444,13 +476,16 @@ class FakeJobLedger:
         keep = self.in_file.get(import_id, set())
         page = sorted(sku for sku in self.products if sku > (after or ""))[: self.step]
         done = 0
+        mine = self.deactivated_by.setdefault(import_id, set())
         for sku in page:
             if self.products[sku] and sku not in keep:
                 self.products[sku] = False
-                self.deactivated_by.setdefault(import_id, set()).add(sku)
+                mine.add(sku)
                 done += 1
+        totals = self.chunks.totals.get(import_id, ImportTotals(0, 0, 0, 0, 0, 0, 0))
+        self.chunks.totals[import_id] = ImportTotals(**{**asdict(totals), "products_deactivated": len(mine)})
         more = len(page) == self.step and any(sku > page[-1] for sku in self.products)
-        return DeactivationStep(done, page[-1] if more else None, len(self.deactivated_by.get(import_id, ())))
+        return DeactivationStep(done, page[-1] if more else None, len(mine))
 
     def revert_chunk(self, import_id: str, chunk_no: int) -> RevertProgress:
         self.calls.append(("revert_chunk", import_id))
@@ -460,20 +495,47 @@ class FakeJobLedger:
         done = self.reverted_chunks.setdefault(import_id, set())
         replayed = chunk_no in done
         done.add(chunk_no)
-        sums = [sum(plan[n][i] for n in done) for i in range(3)]
+        restored, deleted, conflicts = (sum(plan[n][i] for n in done) for i in range(3))
         finished = len(done) == len(plan)
         if finished:
-            self.registry[import_id] = ("reverted", None)
-        restored, deleted, conflicts = sums
+            self.chunks.registry[import_id] = "reverted"
         return RevertProgress(len(plan), len(done), restored, deleted, conflicts, done=finished, replayed=replayed)
 
     def fail_revert(self, import_id: str) -> None:
         self.calls.append(("fail_revert", import_id))
 
 
+@dataclass
+class FakePlanStore:
+    """The ``PlanStore`` port in memory: the first plan pinned wins; checkpoints only move forward."""
+
+    plans: dict[str, SplitPlan] = field(default_factory=dict)
+    checkpoints: dict[str, StoredCheckpoint] = field(default_factory=dict)
+
+    def pin(self, plan: SplitPlan) -> SplitPlan:
+        return self.plans.setdefault(plan.import_id, plan)
+
+    def get(self, import_id: str) -> SplitPlan | None:
+        return self.plans.get(import_id)
+
+    def checkpoint(self, import_id: str) -> StoredCheckpoint | None:
+        return self.checkpoints.get(import_id)
+
+    def save_checkpoint(self, import_id: str, position: dict[str, Any], *, sent: bool) -> bool:
+        stored = self.checkpoints.get(import_id)
+        offset = int(position["offset"])
+        if stored is not None:
+            before = int(stored.position["offset"])
+            if offset < before or (offset == before and not sent):
+                return False
+        self.checkpoints[import_id] = StoredCheckpoint(dict(position), sent)
+        return True
+
+
 if TYPE_CHECKING:  # mypy checks that every fake implements its port (``make typecheck``)
     _objects: ports.ObjectStore = FakeObjectStore()
     _queue: ports.MessageQueue = FakeQueue()
+    _jobs: ports.JobLedger = FakeJobLedger(FakeChunkLedger())
     _progress: ports.ProgressStore = FakeProgress()
     _ledger: ports.ChunkLedger = FakeChunkLedger()
-    _jobs: ports.JobLedger = FakeJobLedger(FakeChunkLedger())
+    _plans: ports.PlanStore = FakePlanStore()

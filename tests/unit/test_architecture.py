@@ -92,6 +92,9 @@ RULES = {
     "the package never imports the deployment": violations((PKG,), ("functions", "infra", "tests")),
     # the Lambda layer carries the runtime dependencies only: the CLI's own libraries stay in the CLI.
     "only the CLI uses the cli extra": violations((PKG,), ("rich",), exempt=(f"{PKG}.cli",)),
+    "the CLI talks to the HTTP API only": violations((f"{PKG}.cli",), (PKG,)),
+    "the cloud and the laptop do not import each other": violations(("infra.cdk",), ("infra.local",))
+    + violations(("infra.local",), ("infra.cdk",)),
     "a handler imports no other handler and no infra": [
         v for v in violations(("functions",), ("functions", "infra"))
         if v.split(".")[1] != v.split(" imports ")[1].split(".")[1]],

@@ -20,10 +20,8 @@ from infra.local.events import LocalContext, sqs_event, sqs_record
 from tests.unit.fakes import (
     BUCKET,
     FakeChunkLedger,
-    FakeJobLedger,
     FakeObjectStore,
     FakeProgress,
-    FakeQueue,
     pending_upload,
 )
 
@@ -48,14 +46,10 @@ class World:
         self.objects = FakeObjectStore()
         self.progress = FakeProgress()
         self.writer = FakeChunkLedger()
-        self.jobs = FakeJobLedger(self.writer)
-        self.queue = FakeQueue()
         self.ports = ConsumerPorts(
             objects=self.objects,
             progress=self.progress,
             ledger=self.writer,
-            jobs=self.jobs,
-            chunks=self.queue,
         )
         self.import_id = uuid.uuid4().hex
         pending_upload(self.progress, self.import_id, import_no=11)
@@ -214,16 +208,16 @@ def test_before_the_last_receive_a_failing_chunk_leaves_the_import_running() -> 
 
 def test_a_progress_update_lost_after_the_commit_is_repaired_by_the_redelivery() -> None:
     world = World(chunks=2)
-    real_record_snapshot = world.progress.record_snapshot
+    real_publish_totals = world.progress.publish_totals
     crashed = []
 
-    def crash_on_the_last_chunk_once(import_id: str, totals: ImportTotals) -> dict | None:
+    def crash_on_the_last_chunk_once(import_id: str, totals: ImportTotals) -> bool:
         if totals.chunks_done == 2 and not crashed:
             crashed.append(totals)
             raise ConnectionError("killed between the PostgreSQL commit and the progress update")
-        return real_record_snapshot(import_id, totals)
+        return real_publish_totals(import_id, totals)
 
-    world.progress.record_snapshot = crash_on_the_last_chunk_once  # type: ignore[method-assign]
+    world.progress.publish_totals = crash_on_the_last_chunk_once  # type: ignore[method-assign]
     world.invoke(world.record(0))
     with pytest.raises(Exception, match="All records failed"):
         world.invoke(world.record(1))

@@ -18,15 +18,7 @@ from product_importer.pipeline.splitter import SplitterPorts
 
 from functions.splitter.handler import handler
 from infra.local.events import S3_TEST_EVENT, LocalContext, s3_notification, sqs_event, sqs_record
-from tests.unit.fakes import (
-    BUCKET,
-    FakeChunkLedger,
-    FakeJobLedger,
-    FakeObjectStore,
-    FakeProgress,
-    FakeQueue,
-    pending_upload,
-)
+from tests.unit.fakes import BUCKET, FakeObjectStore, FakeProgress, FakeQueue, pending_upload
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -52,7 +44,6 @@ class World:
             next_import_number=lambda: next(self.numbers),
             max_upload_bytes=max_upload_bytes,
             chunk_rows=chunk_rows,
-            jobs=FakeJobLedger(FakeChunkLedger()),
         )
 
     def upload(self, data: bytes) -> tuple[str, dict]:

@@ -1,5 +1,7 @@
-"""``PostgresJobLedger``: the ``JobLedger`` port on PostgreSQL — an import's end in the registry, its
-replace (``db.replace``) and its revert chunks (``db.revert``), on this container's one reused connection.
+"""``PostgresJobLedger``: the ``JobLedger`` port on PostgreSQL — an import's end in the registry (with the
+status it ends up in), its replace (``db.replace``) and its revert chunks (``db.revert``), on this
+container's one reused connection (``PostgresChunkLedger`` keeps the chunk writes, the committed totals
+and the registry's fail/finish).
 
 Every call leaves the connection outside a transaction (the connection is shared with the chunk writes).
 """
@@ -12,13 +14,11 @@ from typing import Literal, cast
 import psycopg
 
 from product_importer.db import registry, replace, revert
-from product_importer.db.chunks import read_totals
 from product_importer.models import (
     DeactivationStep,
     ImportEnd,
     ImportMode,
     ImportStatus,
-    ImportTotals,
     ReplaceEstimate,
     RevertProgress,
 )
@@ -29,13 +29,6 @@ Scope = Literal["all", "partner"]
 class PostgresJobLedger:
     def __init__(self, connection: Callable[[], psycopg.Connection]) -> None:
         self._connection = connection
-
-    def committed_totals(self, import_id: str) -> ImportTotals:
-        conn = self._connection()
-        try:
-            return read_totals(conn, import_id)
-        finally:
-            conn.rollback()
 
     def end_import(self, import_id: str, status: ImportStatus, *, import_no: int, mode: ImportMode,
                    partner: str | None = None, replace_scope: str | None = None) -> ImportEnd:
@@ -53,9 +46,6 @@ class PostgresJobLedger:
         finally:
             conn.rollback()
         return ImportEnd(row[0], row[1]) if row else ImportEnd(None)
-
-    def fail_import(self, import_id: str, reason: str) -> bool:
-        return registry.fail_import(self._connection(), import_id, reason)
 
     def estimate_replace(self, import_id: str, *, scope: str, partner: str | None) -> ReplaceEstimate:
         conn = self._connection()

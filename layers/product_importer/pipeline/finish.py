@@ -17,7 +17,6 @@ step is idempotent, and only the last one decides:
    final counts, the ``replace`` object and the warnings. Only one caller's write succeeds, so the final
    broadcast and the webhook event follow from it exactly once.
 
-``fail_run`` ends a run ``failed`` in both stores (the registry first, so no chunk writes after it).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from product_importer.models import ImportStatus, ImportTotals, ReplaceRequest, utcnow
-from product_importer.ports import JobLedger, MessageQueue, ProgressStore
+from product_importer.ports import ChunkLedger, JobLedger, MessageQueue, ProgressStore
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +44,10 @@ class JobPorts:
     """What the end of a run and the later jobs on an import (revert, confirmed replace) need."""
 
     progress: ProgressStore
-    jobs: JobLedger  # PostgreSQL: registry, replace, revert
+    ledger: ChunkLedger  # PostgreSQL: committed totals, failing an import in the registry
+    jobs: JobLedger  # PostgreSQL: an import's end, its replace, its revert
     chunks: MessageQueue  # where a long replace continues
-    time_left: Callable[[], float] = unlimited  # seconds this invocation may still run
-    reserve_s: float = 20.0  # hand the rest over while this much time is left
+    time_left: Callable[[], float] = unlimited  # seconds this invocation may still spend before it hands over
 
 
 # -- after a chunk, and the end of a run -------------------------------------------------------------------
@@ -71,7 +70,7 @@ def finish_if_done(import_id: str, ports: JobPorts, item: dict[str, Any] | None 
     item = item if item is not None else ports.progress.get_item(import_id)
     if item is None or item.get("status") != ImportStatus.PROCESSING.value or item.get("chunks_total") is None:
         return False
-    committed = ports.jobs.committed_totals(import_id)
+    committed = ports.ledger.committed_totals(import_id)
     if committed.chunks_done != item["chunks_total"]:
         return False
     preview = item.get("mode") == "preview"
@@ -87,14 +86,8 @@ def finish_if_done(import_id: str, ports: JobPorts, item: dict[str, Any] | None 
         logger.warning("import %s is %s in the registry; its run is not ended as %s", import_id, end.status, status)
         return False
     if spec is None:
-        return ports.progress.finish(import_id, status, ports.jobs.committed_totals(import_id))
+        return ports.progress.finish(import_id, status, ports.ledger.committed_totals(import_id))
     return _replace_then_finish(import_id, item, spec, status, ports)
-
-
-def fail_run(import_id: str, reason: str, ports: JobPorts) -> bool:
-    """End a run ``failed`` with ``reason`` (for its user): the registry first, then the progress store."""
-    ports.jobs.fail_import(import_id, reason)
-    return ports.progress.fail(import_id, reason)
 
 
 # -- replace -------------------------------------------------------------------------------------------------
@@ -162,7 +155,7 @@ def deactivate(request: ReplaceRequest, ports: JobPorts) -> bool:
         after = step.next_after
         if after is None:
             return True
-        if ports.time_left() < ports.reserve_s:
+        if ports.time_left() <= 0:
             ports.chunks.send_all([request.model_copy(update={"after": after}).model_dump(mode="json")])
             logger.info("import %s: replace continues after %s", request.import_id, after)
             return False
@@ -170,5 +163,5 @@ def deactivate(request: ReplaceRequest, ports: JobPorts) -> bool:
 
 def _finish(import_id: str, status: ImportStatus, replace: dict[str, Any], warnings: Sequence[str],
             ports: JobPorts) -> bool:
-    committed = ports.jobs.committed_totals(import_id)  # with the replace's products_deactivated
+    committed = ports.ledger.committed_totals(import_id)  # with the replace's products_deactivated
     return ports.progress.finish(import_id, status, committed, replace=replace, warnings=warnings)

@@ -1,14 +1,14 @@
-"""The jobs the API sends the pipeline about an existing import (``imports.jobs.ImportJobs``), done here.
+"""The jobs the API sends the consumer about an existing import (``imports.jobs.ImportJobs``), done here.
 
-| message          | queue         | what happens                                                                |
-| ---------------- | ------------- | --------------------------------------------------------------------------- |
-| ``SplitRequest``   | object events | ``split_applied``: the splitter splits the pinned object for that import    |
-| ``RevertRequest``  | chunks        | ``run_revert_chunk``: one revert chunk, exactly once; the last one ends it  |
-| ``ReplaceRequest`` | chunks        | ``run_replace``: a confirmed held replace (or the rest of a completing one) |
+| message          | queue  | what happens                                                                 |
+| ---------------- | ------ | ---------------------------------------------------------------------------- |
+| ``RevertRequest``  | chunks | ``run_revert_chunk``: one revert chunk, exactly once; the last one ends it   |
+| ``ReplaceRequest`` | chunks | ``run_replace``: a confirmed held replace (or the rest of a completing one)  |
 
-Each is a no-op where the import's item says the work is done or no longer wanted (a repeated or stale
-message), and each has a last-delivery path (``give_up``) so that no revert stays ``reverting`` and no
-run stays ``processing`` for ever.
+(An apply's ``SplitRequest`` goes to the splitter: ``splitter.split_request``.) Each is a no-op where the
+import's item says the work is done or no longer wanted (a repeated or stale message). One that dead-letters
+is ended by ``dead_job`` (the ``dead_letter`` function), so that no revert stays ``reverting`` and no run
+stays ``processing`` for ever.
 """
 
 from __future__ import annotations
@@ -17,20 +17,16 @@ import json
 import logging
 from typing import Any
 
-from pydantic import ValidationError
-
 from product_importer.models import (
     ChunkMessage,
     ImportStatus,
     ReplaceRequest,
     RevertProgress,
     RevertRequest,
-    SplitRequest,
 )
-from product_importer.pipeline import finish
+from product_importer.pipeline import finish, lifecycle
 from product_importer.pipeline.finish import JobPorts
-from product_importer.pipeline.s3events import ObjectCreated
-from product_importer.pipeline.splitter import SplitResult, SplitterPorts, split_object
+from product_importer.ports import ChunkLedger, JobLedger, ProgressStore
 
 logger = logging.getLogger(__name__)
 
@@ -51,32 +47,6 @@ def parse_chunk_job(body: str) -> ChunkJob:
     return ChunkMessage.model_validate(message)
 
 
-def parse_split_request(body: str) -> SplitRequest | None:
-    """An object-events message that is a ``SplitRequest`` (None for S3 notifications and the rest)."""
-    try:
-        message: Any = json.loads(body)
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(message, dict) or message.get("kind") != "split":
-        return None
-    try:
-        return SplitRequest.model_validate(message)
-    except ValidationError:
-        logger.warning("a split request that does not parse: %s", body[:500])
-        return None
-
-
-# -- split an applied preview -------------------------------------------------------------------------------
-
-
-def split_applied(request: SplitRequest, ports: SplitterPorts) -> SplitResult:
-    """Split ``request.import_id`` (created ``pending`` by the apply) from the preview's pinned object
-    version, as if that object had just been written; its options are the import's own."""
-    event = ObjectCreated(bucket=request.bucket, key=request.key, size=0, etag=request.etag,
-                          version_id=request.version_id, sequencer=None)
-    return split_object(event, ports, import_id=request.import_id)
-
-
 # -- revert ---------------------------------------------------------------------------------------------------
 
 
@@ -95,10 +65,10 @@ def run_revert_chunk(request: RevertRequest, ports: JobPorts) -> RevertProgress 
     return progress
 
 
-def fail_revert(request: RevertRequest, reason: str, ports: JobPorts) -> bool:
+def fail_revert(request: RevertRequest, reason: str, progress: ProgressStore, jobs: JobLedger) -> bool:
     """The revert cannot finish: the import goes back to its status before it, ``revert.status`` failed."""
-    ports.jobs.fail_revert(request.import_id)
-    return ports.progress.fail_revert(request.import_id, request.requested_at, reason)
+    jobs.fail_revert(request.import_id)
+    return progress.fail_revert(request.import_id, request.requested_at, reason)
 
 
 # -- replace --------------------------------------------------------------------------------------------------
@@ -120,26 +90,23 @@ def run_replace(request: ReplaceRequest, ports: JobPorts) -> bool:
         return False
     if not finish.deactivate(request, ports):
         return False
-    committed = ports.jobs.committed_totals(request.import_id)
+    committed = ports.ledger.committed_totals(request.import_id)
     return ports.progress.finish_replace(request.import_id, request.requested_at, committed.products_deactivated)
 
 
 # -- the last delivery ------------------------------------------------------------------------------------------
 
 
-def give_up(job: ChunkJob, attempts: int, ports: JobPorts, error: Exception | None = None) -> None:
-    """The job failed its last delivery (the next stop is the dead-letter queue): end what it leaves open."""
+def dead_job(job: RevertRequest | ReplaceRequest, attempts: int, *, progress: ProgressStore, ledger: ChunkLedger,
+             jobs: JobLedger) -> bool:
+    """A job that failed every delivery (from the chunk DLQ): end what it leaves open; True if this did."""
     if isinstance(job, RevertRequest):
-        fail_revert(job, f"the revert could not finish: a part of it failed {attempts} times. What was "
-                         "reverted stays reverted; revert the import again to finish it", ports)
-    elif isinstance(job, ReplaceRequest) and job.completing:
-        finish.fail_run(job.import_id, f"the replace could not be carried out after {attempts} attempts; "
-                                       "the rows were imported and stay (revert the import to undo them)", ports)
-    elif isinstance(job, ReplaceRequest):
-        ports.progress.release_replace(job.import_id, job.requested_at,
-                                       f"the confirmed replace could not be carried out after {attempts} "
-                                       "attempts; what was deactivated stays; confirm it again to finish it")
-    else:
-        # The import ends failed; what was committed stays committed.
-        finish.fail_run(job.import_id, f"chunk {job.chunk_no} (rows {job.first_row}–"
-                                       f"{job.first_row + job.rows - 1}) failed {attempts} times: {error}", ports)
+        return fail_revert(job, f"the revert could not finish: a part of it failed {attempts} times. What was "
+                                "reverted stays reverted; revert the import again to finish it", progress, jobs)
+    if job.completing:
+        return lifecycle.fail_import(progress, ledger, job.import_id,
+                                     f"the replace could not be carried out after {attempts} attempts; the rows "
+                                     "were imported and stay (revert the import to undo them)")
+    return progress.release_replace(job.import_id, job.requested_at,
+                                    f"the confirmed replace could not be carried out after {attempts} attempts; "
+                                    "what was deactivated stays; confirm it again to finish it")
