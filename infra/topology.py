@@ -64,7 +64,25 @@ class ConnectAuthorizerTrigger:
     query_parameter: str = "token"
 
 
-Trigger = SqsTrigger | StreamTrigger | WebSocketTrigger | HttpTrigger | ConnectAuthorizerTrigger
+@dataclass(frozen=True)
+class DeadLetterTrigger:
+    """SQS event sources on the dead-letter queues of ``queues`` (names in ``QUEUES``): every message that
+    failed all its receives is handed to the function, which must consume it."""
+
+    queues: tuple[str, ...]
+    batch_size: int = 10
+    report_batch_item_failures: bool = True
+
+
+@dataclass(frozen=True)
+class ScheduleTrigger:
+    """A fixed rate (an EventBridge schedule in AWS; locally a timer, every ``LOCAL_SWEEP_INTERVAL_S``)."""
+
+    rate_minutes: int
+
+
+Trigger = (SqsTrigger | StreamTrigger | WebSocketTrigger | HttpTrigger | ConnectAuthorizerTrigger
+           | DeadLetterTrigger | ScheduleTrigger)
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,8 @@ SPLITTER_TIMEOUT_S = 900
 CONSUMER_TIMEOUT_S = 120
 WEBHOOKS_TIMEOUT_S = 60
 FINISHER_TIMEOUT_S = 120
+DEAD_LETTER_TIMEOUT_S = 60
+EXPIRE_PENDING_TIMEOUT_S = 300
 
 QUEUES: dict[str, QueueSpec] = {
     # S3 notifications → splitter. AWS advises a visibility timeout of 6x the function timeout.
@@ -169,6 +189,24 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             needs_database=True,
             needs_internet=True,
             reserved_concurrency=10,  # where the stage reserves concurrency (reservedConcurrency)
+        ),
+        FunctionSpec(
+            "dead_letter",
+            256,
+            DEAD_LETTER_TIMEOUT_S,
+            # The chunk DLQ and the object-events DLQ: a chunk or a file that failed every receive (also
+            # when the consumer or the splitter was killed) ends its import failed within seconds.
+            DeadLetterTrigger(("chunks", "object-events"), batch_size=10),
+            "Ends the import of a dead-lettered chunk or object event failed, with a reason for its user",
+            needs_database=True,
+        ),
+        FunctionSpec(
+            "expire_pending",
+            256,
+            EXPIRE_PENDING_TIMEOUT_S,
+            ScheduleTrigger(rate_minutes=60),
+            "Ends pending imports whose file never arrived (PENDING_EXPIRY_S, 24 h) failed: upload expired",
+            needs_database=True,
         ),
         FunctionSpec(
             "finisher",
@@ -241,7 +279,9 @@ def table_definition(table: str, name: str) -> dict[str, Any]:
 
 # Environment variables the functions receive (read by product_importer.settings.Settings, whose field
 # names they are): CDK sets them from its resources, the local stack from the emulator's.
-ENV_DB_SECRET_ARN = "DB_SECRET_ARN"
+ENV_DB_SECRET_ARN = "DB_SECRET_ARN"  # the application role's (DML only)
+ENV_DB_OWNER_SECRET_ARN = "DB_OWNER_SECRET_ARN"  # migrations only
+ENV_DB_MASTER_SECRET_ARN = "DB_MASTER_SECRET_ARN"  # migrations only
 ENV_DB_PROXY_ENDPOINT = "DB_PROXY_ENDPOINT"
 ENV_DB_NAME = "DB_NAME"
 ENV_UPLOADS_BUCKET = "UPLOADS_BUCKET"
@@ -250,12 +290,17 @@ ENV_CHUNKS_QUEUE_URL = "CHUNKS_QUEUE_URL"
 ENV_CHUNKS_DLQ_URL = "CHUNKS_DLQ_URL"
 ENV_WEBHOOKS_QUEUE_URL = "WEBHOOKS_QUEUE_URL"
 ENV_FINISHED_QUEUE_URL = "FINISHED_QUEUE_URL"
+ENV_WEBHOOKS_KMS_KEY_ID = "WEBHOOKS_KMS_KEY_ID"  # api and webhooks: the key that seals webhook secrets
+ENV_WEBHOOKS_MAX = "WEBHOOKS_MAX"
 ENV_PROGRESS_TABLE = "PROGRESS_TABLE"
 ENV_CONNECTIONS_TABLE = "CONNECTIONS_TABLE"
 ENV_WEBSOCKET_URL = "WEBSOCKET_URL"
 ENV_WEBSOCKET_MANAGEMENT_URL = "WEBSOCKET_MANAGEMENT_URL"
 ENV_CHUNK_ROWS = "CHUNK_ROWS"
 ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
+ENV_MAX_DROP_BYTES = "MAX_DROP_BYTES"  # partner drops (multipart, beyond the browser's 5 GiB): 50 GiB default
+ENV_CHUNK_BYTES = "CHUNK_BYTES"
+ENV_PENDING_EXPIRY_S = "PENDING_EXPIRY_S"
 ENV_CHUNK_MAX_RECEIVES = "CHUNK_MAX_RECEIVES"
 ENV_OBJECT_EVENTS_MAX_RECEIVES = "OBJECT_EVENTS_MAX_RECEIVES"
 ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
@@ -283,7 +328,7 @@ RESOURCE_ENV = (
 
 
 def receive_limits_env() -> dict[str, str]:
-    """The handlers mark an import failed on the last delivery before the DLQ: the same number as the queue."""
+    """The dead-letter handler's reasons say after how many attempts a message gave up: the queue's number."""
     return {
         ENV_CHUNK_MAX_RECEIVES: str(QUEUES["chunks"].max_receive_count),
         ENV_OBJECT_EVENTS_MAX_RECEIVES: str(QUEUES["object-events"].max_receive_count),

@@ -1,4 +1,12 @@
-"""consumer: one SQS batch of byte-range chunks → PostgreSQL (exactly once) + DynamoDB progress."""
+"""consumer: one SQS batch of the chunk queue → PostgreSQL (exactly once) + DynamoDB progress.
+
+The queue carries byte-range chunks, and the jobs the API sends on an import: a revert chunk, a confirmed
+replace (``pipeline.jobs_runner``), and the rest of a long replace that ends a run.
+
+A chunk that fails is reported as a partial batch failure and goes round its receives; after the last,
+the DLQ's ``dead_letter`` function ends its import ``failed`` (also when the consumer was killed and no
+``except`` ran at all). Nothing here decides that.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +19,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
-from product_importer.models import ChunkMessage
+from product_importer.models import ChunkMessage, ReplaceRequest, RevertRequest
 from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
+from product_importer.pipeline.jobs_runner import parse_chunk_job, run_replace, run_revert_chunk
 from product_importer.settings import get_settings
 
 logger = Logger(service="consumer")
@@ -21,44 +30,51 @@ metrics = Metrics(service="consumer")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def default_ports() -> ConsumerPorts:
+JOB_MARGIN_S = 20  # a long replace hands the rest over this long before the invocation's timeout
+
+
+def default_ports(context: LambdaContext) -> ConsumerPorts:
+    settings = get_settings()
     return ConsumerPorts(objects=runtime.object_store(), progress=runtime.progress_store(),
-                         ledger=runtime.chunk_ledger())
+                         ledger=runtime.chunk_ledger(), plans=runtime.plan_store(), jobs=runtime.job_ledger(),
+                         chunks=runtime.queue(settings.chunks_queue_url), stored_errors=settings.chunk_stored_errors,
+                         time_left=lambda: context.get_remaining_time_in_millis() / 1000 - JOB_MARGIN_S)
 
 
-def consume_record(record: SQSRecord, ports: ConsumerPorts, max_receives: int) -> None:
-    message = ChunkMessage.model_validate_json(record.body)
+def consume_record(record: SQSRecord, ports: ConsumerPorts) -> None:
+    message = parse_chunk_job(record.body)
     try:
+        if isinstance(message, RevertRequest):
+            run_revert_chunk(message, ports.job_ports())
+            metrics.add_metric(name="RevertChunksProcessed", unit=MetricUnit.Count, value=1)
+            return
+        if isinstance(message, ReplaceRequest):
+            run_replace(message, ports.job_ports())
+            return
         result = process_chunk(message, ports)
-    except Exception as exc:
-        receives = int(record.attributes.approximate_receive_count or 1)
-        logger.exception("chunk failed", extra={"import_id": message.import_id, "chunk_no": message.chunk_no,
-                                                "receive_count": receives})
-        if receives >= max_receives:
-            # Last delivery before the DLQ: the import ends failed; what was committed stays committed.
-            ports.progress.fail(message.import_id,
-                                f"chunk {message.chunk_no} (rows {message.first_row}–"
-                                f"{message.first_row + message.rows - 1}) failed {receives} times: {exc}")
-            metrics.add_metric(name="ChunksDeadLettered", unit=MetricUnit.Count, value=1)
+    except Exception:
+        logger.exception("chunk failed", extra={
+            "import_id": message.import_id, "kind": "chunk" if isinstance(message, ChunkMessage) else message.kind,
+            "chunk_no": getattr(message, "chunk_no", None),
+            "receive_count": int(record.attributes.approximate_receive_count or 1)})
         raise
     chunk = result.chunk
     metrics.add_metric(name="ChunksProcessed", unit=MetricUnit.Count, value=1)
-    if not chunk.replayed:
+    if chunk.replayed:
+        metrics.add_metric(name="ChunksReplayed", unit=MetricUnit.Count, value=1)
+    elif result.written:
         metrics.add_metric(name="RowsImported", unit=MetricUnit.Count, value=chunk.rows_imported)
         metrics.add_metric(name="RowErrors", unit=MetricUnit.Count, value=chunk.rows_failed)
-    else:
-        metrics.add_metric(name="ChunksReplayed", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, ports: ConsumerPorts | None = None) -> PartialItemFailureResponse:
-    active = ports or default_ports()
-    max_receives = get_settings().chunk_max_receives
+    active = ports or default_ports(context)
     return process_partial_response(
         event=event,
-        record_handler=lambda record: consume_record(record, active, max_receives),
+        record_handler=lambda record: consume_record(record, active),
         processor=processor,
         context=context,
     )

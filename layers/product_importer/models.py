@@ -28,6 +28,12 @@ class ImportStatus(StrEnum):
         return self in (ImportStatus.COMPLETED, ImportStatus.FAILED, ImportStatus.PREVIEWED,
                         ImportStatus.REVERTING, ImportStatus.REVERTED)
 
+    @property
+    def settled(self) -> bool:
+        """Nothing runs on the import (its run, or its revert, has ended): the statuses that make a
+        webhook event (CONTRACT §6). ``reverting`` is final for its run, but not settled."""
+        return self in (ImportStatus.COMPLETED, ImportStatus.FAILED, ImportStatus.PREVIEWED, ImportStatus.REVERTED)
+
 
 ImportMode = Literal["import", "preview"]
 Profile = Literal["generic", "shopify", "woocommerce", "magento"]
@@ -116,7 +122,12 @@ class ChunkResult:
 
 
 class ChunkMessage(BaseModel):
-    """What the splitter sends per byte range (DESIGN decision 1): tiny whatever the file size."""
+    """What the splitter sends per byte range (DESIGN decision 1): tiny whatever the file size.
+
+    The file's plan (header, column plan, encoding) is stored once per import and looked up by
+    ``import_id``; it is never copied into the messages. ``context``: the byte range of the first row of
+    the row family (a Shopify product) this chunk starts inside, when that family began in an earlier chunk.
+    """
 
     import_id: str
     import_no: int
@@ -129,7 +140,47 @@ class ChunkMessage(BaseModel):
     end: int = Field(ge=0)
     first_row: int = Field(ge=1)
     rows: int = Field(ge=0)
-    header: str  # the header record, decoded (resolve_header re-reads it)
+    context: tuple[int, int] | None = None
+
+
+class SplitPlan(BaseModel):
+    """How one import's file is read and cut, pinned at its first split (DESIGN decisions 1 and 12).
+
+    Stored once per import (chunk messages refer to it by ``import_id``, never carry it): the file's
+    plan from its header (``ingest.FilePlan`` as JSON: header, column plan, profile, encoding), the
+    object the chunks are byte ranges of (the upload, or its UTF-8 transcoding for a UTF-16 file), and
+    the chunking parameters. A retry of the split cuts the same chunks even if the settings changed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    import_id: str
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int = Field(ge=0)
+    file_plan: dict[str, Any]  # ingest.FilePlan.to_json()
+    delimiter: str
+    data_encoding: str  # how chunk bytes decode: "utf-8" or "windows-1252"
+    data_start: int = Field(ge=0)
+    family_column: int | None = None
+    rows_per_chunk: int = Field(ge=1)
+    bytes_per_chunk: int = Field(ge=1)
+    max_record_bytes: int = Field(ge=2)
+    mode: ImportMode = "import"
+    max_errors: int | None = None
+
+
+class SplitContinuation(BaseModel):
+    """The splitter's message to itself when a file cannot be split in one invocation: go on from here."""
+
+    continue_split: Literal[True] = True
+    import_id: str
+    chunk_no: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    first_row: int = Field(ge=1)
+    context: tuple[int, int] | None = None
+    context_key: str | None = None
 
 
 # -- what POST /api/imports asks for, and the jobs the API hands to the pipeline ---------------------------
@@ -206,3 +257,51 @@ class ReplaceRequest(BaseModel):
     scope: Literal["all", "partner"]
     partner: str | None = None
     after: str | None = None  # a continuation: the SKU key to go on after
+    # False: a held replace the user confirmed (``requested_at`` = ``replace.confirmed_at``). True: the
+    # replace that ends the import itself (still ``processing``), continued in a new message because its
+    # scope is long; it was already decided (under the cap) and ends the import when it is done.
+    completing: bool = False
+
+
+# -- what the PostgreSQL side of an import's end, replace and revert reports (the ``JobLedger`` port) --------
+
+
+@dataclass(frozen=True)
+class ImportEnd:
+    """The import's status in PostgreSQL's registry after its end was recorded (``completed`` or
+    ``previewed``; ``failed`` when a chunk failed it first, with ``error``; None: unknown there)."""
+
+    status: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplaceEstimate:
+    """What a replace would do now: products in scope, and the active ones the file does not contain."""
+
+    in_scope: int
+    would_deactivate: int
+
+    def over(self, max_percent: float) -> bool:
+        """More than ``max_percent`` of the products in scope would be deactivated (CONTRACT §2)."""
+        return self.in_scope > 0 and self.would_deactivate * 100 > max_percent * self.in_scope
+
+
+@dataclass(frozen=True)
+class DeactivationStep:
+    deactivated: int  # by this step
+    next_after: str | None  # the SKU key to go on after; None when the whole scope is done
+    products_deactivated: int  # the import's total so far
+
+
+@dataclass(frozen=True)
+class RevertProgress:
+    """A revert's running totals after one of its chunks (absolute, as PostgreSQL committed them)."""
+
+    chunks_total: int
+    chunks_done: int
+    restored: int
+    deleted: int
+    conflicts: int
+    done: bool  # every chunk committed: the import is ``reverted`` in PostgreSQL
+    replayed: bool = False  # this chunk had been committed before: nothing was written now

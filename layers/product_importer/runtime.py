@@ -16,7 +16,9 @@ from psycopg_pool import ConnectionPool
 from product_importer.aws import cached_client
 from product_importer.container import CONTAINER, per_container
 from product_importer.db.connection import ConnectionHolder, forget_database_url, resolve_database_url
+from product_importer.db.job_ledger import PostgresJobLedger
 from product_importer.db.ledger import PostgresChunkLedger
+from product_importer.db.plans import PgPlanStore
 from product_importer.imports.jobs import ImportJobs
 from product_importer.imports.store import ImportRequests
 from product_importer.models import ImportTotals
@@ -33,12 +35,15 @@ __all__ = [
     "db_connection",
     "import_jobs",
     "import_requests",
+    "job_ledger",
     "next_import_number",
     "object_store",
     "per_container",
+    "plan_store",
     "progress_store",
     "queue",
     "reset",
+    "saved_mappings",
     "settings",
     "transfers",
 ]
@@ -102,6 +107,31 @@ def db_connection() -> psycopg.Connection:
 @per_container
 def chunk_ledger() -> PostgresChunkLedger:
     return PostgresChunkLedger(db_connection)
+
+
+@per_container
+def job_ledger() -> PostgresJobLedger:
+    """PostgreSQL's side of an import's end, its replace and its revert (the consumer's one connection)."""
+    return PostgresJobLedger(db_connection)
+
+
+@per_container
+def plan_store() -> PgPlanStore:
+    """Split plans and splitter checkpoints (plans cached: they never change once pinned)."""
+    return PgPlanStore(db_connection)
+
+
+def saved_mappings() -> list[dict[str, Any]]:
+    """The saved mappings as candidates for ``ingest.sniff`` (read once per split)."""
+    from product_importer.db.registry import settle
+    from product_importer.mappings.repository import all_mappings
+
+    conn = db_connection()
+    settle(conn)
+    try:
+        return [m.candidate() for m in all_mappings(conn)]
+    finally:
+        conn.rollback()
 
 
 def next_import_number() -> int:

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from product_importer.container import per_container
 
 GIB = 1024**3
+MIB = 1024**2
 
 
 class CommonSettings(BaseSettings):
@@ -29,7 +30,9 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     database_url: str = Field(default="", description="postgresql://… ; empty = embedded PostgreSQL")
-    db_secret_arn: str = Field(default="", description="AWS: Secrets Manager secret of the Aurora credentials")
+    db_secret_arn: str = Field(default="", description="AWS: the application role's secret (DML only)")
+    db_owner_secret_arn: str = Field(default="", description="AWS, migrations only: the schema owner's secret")
+    db_master_secret_arn: str = Field(default="", description="AWS, migrations only: the cluster master secret")
     db_proxy_endpoint: str = Field(default="", description="AWS: RDS Proxy endpoint")
     db_name: str = "product_importer"
     local_dir: Path = Field(default=Path(".local"), description="where local mode keeps its data")
@@ -69,9 +72,22 @@ class Settings(CommonSettings):
     websocket_url: str = Field(description="what the UI connects to (/api/config)")
     websocket_management_url: str = Field(description="the @connections endpoint the broadcaster posts to")
 
-    chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk")
-    max_upload_bytes: PositiveInt = 5 * GIB
+    chunk_rows: PositiveInt = Field(default=5000, description="rows per byte-range chunk (at most)")
+    chunk_bytes: PositiveInt = Field(default=8 * MIB, description="bytes per chunk (at most, unless one row is larger)")
+    max_record_bytes: int = Field(default=MIB, ge=2, description="a longer row is a row error (CONTRACT §1)")
+    max_upload_bytes: PositiveInt = Field(default=5 * GIB, description="browser uploads (the presigned POST's limit)")
+    max_drop_bytes: PositiveInt = Field(default=50 * GIB, description="partner drops under incoming/ (multipart)")
     upload_url_expires_s: PositiveInt = Field(default=900, le=900, description="presigned POST lifetime (≤ 15 min)")
+    pending_expiry_s: PositiveInt = Field(default=24 * 3600, description="a pending import whose file never "
+                                          "arrives ends failed ('upload expired') after this")
+    pending_sweep_lookback_s: PositiveInt = Field(default=7 * 24 * 3600, description="how far back the sweep looks")
+    local_sweep_interval_s: float = Field(default=300.0, gt=0, description="local stack: how often the sweep runs")
+    splitter_deadline_margin_s: float = Field(default=60.0, ge=0, description="the splitter sends itself a "
+                                              "continuation this long before its invocation's deadline")
+    splitter_time_budget_s: float = Field(default=0.0, ge=0, description="local/tests: cap one splitter "
+                                          "invocation's time (0: the function timeout)")
+    chunk_stored_errors: PositiveInt = Field(default=1000, description="row errors a chunk stores at most "
+                                             "(its counts stay exact)")
     download_url_expires_s: PositiveInt = Field(default=300, le=3600, description="presigned GET of an export")
     errors_csv_inline_max_bytes: PositiveInt = Field(
         default=5 * 1024 * 1024,

@@ -19,6 +19,8 @@ __all__ = ["ObjectGoneError", "ObjectInfo", "S3ObjectStore", "SqsMessageQueue", 
 class S3ObjectStore:
     """The ``ObjectStore`` port on S3: reads always pinned to one version."""
 
+    PART_SIZE = 8 << 20  # multipart uploads (S3 takes parts of 5 MiB and more, but for the last)
+
     def __init__(self, client: Any) -> None:
         self._s3 = client
 
@@ -51,6 +53,52 @@ class S3ObjectStore:
             raise _translate(exc) from exc
         body: BinaryIO = reply["Body"]
         return body
+
+
+    def stream_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int) -> BinaryIO:
+        """Bytes ``[start, end)`` of the pinned version as a stream (read it with ``.read(n)``)."""
+        if end <= start:
+            return io.BytesIO(b"")
+        try:
+            reply = self._s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}",
+                                        **_version(version_id))
+        except ClientError as exc:
+            raise _translate(exc) from exc
+        body: BinaryIO = reply["Body"]
+        return body
+
+    def write_stream(self, bucket: str, key: str, blocks: Iterable[bytes]) -> ObjectInfo:
+        """Write ``blocks`` as one object with a multipart upload (memory: about one part)."""
+        try:
+            upload = self._s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="text/csv")
+            upload_id = upload["UploadId"]
+            parts: list[dict[str, Any]] = []
+            buffer = bytearray()
+            size = 0
+
+            def flush() -> None:
+                number = len(parts) + 1
+                reply = self._s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                                             Body=bytes(buffer))
+                parts.append({"PartNumber": number, "ETag": reply["ETag"]})
+                buffer.clear()
+
+            try:
+                for block in blocks:
+                    buffer += block
+                    size += len(block)
+                    if len(buffer) >= self.PART_SIZE:
+                        flush()
+                if buffer or not parts:
+                    flush()
+                done = self._s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                                          MultipartUpload={"Parts": parts})
+            except BaseException:
+                self._s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+                raise
+        except ClientError as exc:
+            raise _translate(exc) from exc
+        return ObjectInfo(size, str(done.get("ETag", "")).strip('"'), done.get("VersionId"))
 
 
 def _version(version_id: str | None) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""split_ranges: row-aligned byte ranges that agree with the csv module, whatever the block size."""
+"""The record scanner and the splitter's cuts: records as the csv module reads them, a broken quote costing
+one row, chunks bounded by rows and bytes, the same cuts whatever the block size or checkpoint."""
 
 from __future__ import annotations
 
@@ -7,32 +8,68 @@ import io
 from itertools import pairwise
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
-from product_importer.ingest import ByteRange, parse_chunk, resolve_header, split_ranges
+from product_importer.ingest.chunking import (
+    TOO_LONG,
+    UNTERMINATED_QUOTE,
+    BrokenRecord,
+    ByteRange,
+    RecordScanner,
+    SplitPosition,
+    split_ranges,
+)
+from product_importer.ingest.records import family_key
 
+from tests.csv_reference import reference_records
 from tests.csv_samples import catalog, csv_records, csv_soup
 
-HEADER = resolve_header(b"sku,name,color")
+
+def scan(data: bytes, *, block_size: int = 1 << 20, max_record: int = 1 << 20, delimiter: str = ",",
+         start: int = 0) -> list[tuple[int, int, str]]:
+    """The scanner's records of ``data[start:]`` as (start, end, kind), checking every run's index."""
+    scanner = RecordScanner(delimiter, start, max_record=max_record)
+    events = []
+    for i in range(start, len(data), block_size):
+        events += scanner.feed(data[i : i + block_size])
+    events += scanner.finish()
+    found: list[tuple[int, int, str]] = []
+    for event in events:
+        if isinstance(event, BrokenRecord):
+            assert data[event.start : event.start + len(event.head)] == event.head
+            found.append((event.start, event.end, event.reason))
+            continue
+        assert event.data == data[event.start : event.end]
+        ends = event.ends(event.start, event.end)
+        assert len(ends) == event.count == event.count_between(event.start, event.end)
+        starts = [event.start, *ends[:-1]]
+        for i, begin in enumerate(starts):  # every record end can be found from every record start
+            for k in (1, 2, len(ends) - i):
+                if 1 <= k <= len(ends) - i:
+                    assert event.end_of(begin, k) == ends[i + k - 1]
+            for limit in (begin, ends[i] - 1, ends[i], ends[-1], ends[-1] + 5):
+                within = event.last_end_within(begin, limit)
+                before = [e for e in ends[i:] if e <= limit]
+                assert within == ((before[-1], len(before)) if before else None)
+        found.extend((a, b, "ok") for a, b in zip(starts, ends, strict=True))
+    return found
 
 
-def ranges_of(
-    data: bytes, *, rows_per_chunk: int, block_size: int = 1 << 20, start: int = 0, delimiter: str = ","
-):
-    """Split ``data[start:]`` the way the splitter sees an object: a stream positioned at ``start``."""
-    stream = io.BytesIO(data)
-    stream.seek(start)
-    return list(
-        split_ranges(
-            stream, start=start, delimiter=delimiter, rows_per_chunk=rows_per_chunk, block_size=block_size
-        )
-    )
+def oracle(data: bytes, **options) -> list[tuple[int, int, str]]:
+    return reference_records(data, options.get("delimiter", ","), options.get("max_record", 1 << 20))
 
 
 def csv_records_of(region: bytes, delimiter: str = ",") -> list[list[str]]:
-    """The oracle: non-blank records as Python's csv module reads them."""
     text = region.decode("utf-8", "surrogateescape")
-    return [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def ranges_of(data: bytes, *, rows_per_chunk: int, block_size: int = 1 << 20, start: int = 0,
+              delimiter: str = ",", **options) -> list[ByteRange]:
+    stream = io.BytesIO(data)
+    stream.seek(start)
+    return list(split_ranges(stream, start=start, delimiter=delimiter, rows_per_chunk=rows_per_chunk,
+                             block_size=block_size, **options))
 
 
 class OnlyRead:
@@ -49,225 +86,287 @@ class OnlyRead:
         return chunk
 
 
-# ---- examples ------------------------------------------------------------------------------------------
+# ---- records -------------------------------------------------------------------------------------------
 
 
-def test_ranges_hold_rows_per_chunk_rows_and_the_last_one_the_rest():
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_every_line_break_ends_a_record_and_a_blank_line_is_a_record(newline: bytes):
+    data = newline.join([b"a,1", b"", b"b,2", b"c,3"]) + newline
+
+    records = scan(data, block_size=1)
+
+    assert [data[a:b] for a, b, _ in records] == [b"a,1" + newline, newline, b"b,2" + newline, b"c,3" + newline]
+
+
+def test_quoted_line_breaks_and_doubled_quotes_stay_in_their_record():
+    data = b'a,"line one\nline two\r\nthree ""x"""\nb,"x"\n'
+
+    assert [data[a:b] for a, b, _ in scan(data, block_size=3)] == [
+        b'a,"line one\nline two\r\nthree ""x"""\n', b'b,"x"\n']
+
+
+def test_a_quote_inside_an_unquoted_field_is_a_literal_character():
+    data = b'M-27,Monitor 27" IPS\nM-28,"Monitor 28"" IPS"\nM-29,27",x\n'
+
+    records = scan(data)
+
+    assert len(records) == 3
+    assert csv_records_of(data[records[2][0] : records[2][1]]) == [["M-29", '27"', "x"]]
+
+
+def test_a_stray_quote_costs_one_row_and_reading_goes_on_at_the_next_line():
+    good = b"".join(b"G-%05d,Good product,9.99\n" % n for n in range(1, 3001))
+    data = b"A1,fine,1\n" + b'A2,"oops,2\n' + good
+
+    records = scan(data, max_record=64 << 10)
+
+    assert len(records) == 3002
+    assert records[1] == (10, 21, UNTERMINATED_QUOTE)
+    assert all(kind == "ok" for _, _, kind in records[2:])
+
+
+def test_an_unterminated_quote_at_the_end_of_the_file_is_a_row_error_and_the_lines_after_it_are_rows():
+    data = b'a,1\nb,"never closed\nc,3\nd,4'
+
+    assert scan(data, block_size=2) == [(0, 4, "ok"), (4, 20, UNTERMINATED_QUOTE), (20, 24, "ok"), (24, 27, "ok")]
+
+
+def test_the_line_where_the_quote_opened_is_the_one_that_is_skipped():
+    data = b'a,"x\ny",b,"open\nrest of it\nnext,1\n'  # the record's first quote closes on line 2
+
+    records = scan(data, max_record=24)
+
+    assert records[0] == (0, 16, UNTERMINATED_QUOTE)  # lines 1-2, up to the end of the line of "open
+    assert [data[a:b] for a, b, _ in records[1:]] == [b"rest of it\n", b"next,1\n"]
+
+
+def test_a_record_longer_than_the_limit_is_one_row_error_whatever_its_quotes():
+    long_line = b"x," + b"y" * 100 + b"\n"
+
+    records = scan(b"a,1\n" + long_line + b"b,2\n", max_record=50, block_size=7)
+
+    assert [kind for _, _, kind in records] == ["ok", TOO_LONG, "ok"]
+    assert records[1] == (4, 4 + len(long_line), TOO_LONG)
+
+
+def test_a_crlf_that_crosses_the_limit_belongs_to_the_record_and_breaks_it():
+    data = b"abc\r\nd\n"
+
+    assert scan(data, max_record=4)[0] == (0, 5, TOO_LONG)
+    assert scan(data, max_record=5)[0] == (0, 5, "ok")
+
+
+def test_memory_stays_bounded_while_a_broken_record_is_skipped():
+    scanner = RecordScanner(",", 0, max_record=1000)
+    events = scanner.feed(b'a,"' + b"x" * 5000)
+    for _ in range(100):
+        events += scanner.feed(b"y" * 10_000)
+        assert len(scanner._buf) < 2 * 10_000
+    events += scanner.feed(b"\nb,1\n") + scanner.finish()
+
+    assert [(type(e).__name__, e.count) for e in events] == [("BrokenRecord", 1), ("Records", 1)]
+
+
+@settings(max_examples=300)
+@given(data=csv_soup(), block_size=st.integers(1, 64), max_record=st.sampled_from([3, 8, 25, 1 << 20]))
+def test_the_scanner_agrees_with_the_reference_on_any_bytes(data: bytes, block_size: int, max_record: int):
+    assert scan(data, block_size=block_size, max_record=max_record) == oracle(data, max_record=max_record)
+
+
+@settings(max_examples=300)
+@given(delimiter=st.sampled_from([",", ";", "\t"]), draw=st.data(), block_size=st.integers(1, 64),
+       max_record=st.sampled_from([16, 40, 1 << 20]))
+def test_the_scanner_agrees_with_the_reference_on_nasty_records(delimiter, draw, block_size, max_record):
+    data = draw.draw(csv_records(delimiter=delimiter, width=3))
+
+    assert scan(data, block_size=block_size, max_record=max_record, delimiter=delimiter) == oracle(
+        data, max_record=max_record, delimiter=delimiter)
+
+
+@given(draw=st.data(), start=st.integers(0, 3))
+def test_the_records_are_the_csv_modules_when_nothing_is_broken(draw, start: int):
+    data = b"h\r\n"[:start] + draw.draw(csv_records(width=3))
+    records = scan(data, start=start, block_size=5)
+    if any(kind != "ok" for _, _, kind in records):
+        return
+
+    pieces = [rec for a, b, _ in records for rec in csv_records_of(data[a:b])]
+
+    assert pieces == csv_records_of(data[start:])
+    assert all(len(csv_records_of(data[a:b])) == 1 for a, b, _ in records)
+
+
+_LONG = st.sampled_from([b"a" * 40, b'"' + b"q, \n" * 10 + b'"', b"x" * 30 + b'" 27"', b",", b"\n", b"\r\n", b'""'])
+
+
+@settings(max_examples=200)
+@given(pieces=st.lists(_LONG, max_size=40), block_size=st.integers(1, 200))
+def test_long_stretches_between_quotes_take_the_fast_path_and_stay_exact(pieces: list[bytes], block_size: int):
+    data = b"".join(pieces)
+
+    assert scan(data, block_size=block_size) == oracle(data)
+
+
+# ---- cuts ----------------------------------------------------------------------------------------------
+
+
+def test_ranges_hold_rows_per_chunk_records_and_the_last_one_the_rest():
     data = b"a,1\nb,2\nc,3\nd,4\ne,5\n"
 
-    ranges = ranges_of(data, rows_per_chunk=2)
-
-    assert ranges == [
+    assert ranges_of(data, rows_per_chunk=2) == [
         ByteRange(chunk_no=0, start=0, end=8, first_row=1, rows=2),
         ByteRange(chunk_no=1, start=8, end=16, first_row=3, rows=2),
         ByteRange(chunk_no=2, start=16, end=20, first_row=5, rows=1),
     ]
 
 
-def test_ranges_start_at_the_given_offset():
-    data = b"sku,name\r\na,1\r\nb,2\r\n"
+def test_blank_lines_are_rows_with_numbers():
+    data = b"a,1\n\n\nb,2\r\n\r\nc,3\n"
 
-    ranges = ranges_of(data, rows_per_chunk=1, start=10)
+    ranges = ranges_of(data, rows_per_chunk=2)
 
-    assert [(r.start, r.end, r.first_row) for r in ranges] == [(10, 15, 1), (15, 20, 2)]
-
-
-def test_no_data_rows_means_no_ranges():
-    assert ranges_of(b"", rows_per_chunk=10) == []
-    assert ranges_of(b"\n\r\n\r\n", rows_per_chunk=10) == []
+    assert [(data[r.start : r.end], r.first_row, r.rows) for r in ranges] == [
+        (b"a,1\n\n", 1, 2), (b"\nb,2\r\n", 3, 2), (b"\r\nc,3\n", 5, 2)]
 
 
-def test_a_missing_final_newline_still_ends_the_last_row():
-    ranges = ranges_of(b"a,1\nb,2", rows_per_chunk=1)
+def test_chunks_are_bounded_by_bytes_as_well_as_rows():
+    data = b"".join(b"r%03d," % n + b"x" * 90 + b"\n" for n in range(100))  # 96-byte records
 
-    assert [(r.start, r.end, r.rows) for r in ranges] == [(0, 4, 1), (4, 7, 1)]
+    ranges = ranges_of(data, rows_per_chunk=1000, bytes_per_chunk=1000)
 
-
-@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
-def test_every_line_break_ends_a_row(newline: bytes):
-    data = newline.join([b"a,1", b"b,2", b"c,3"]) + newline
-
-    ranges = ranges_of(data, rows_per_chunk=1, block_size=1)
-
-    assert [r.rows for r in ranges] == [1, 1, 1]
-    assert [data[r.start : r.end] for r in ranges] == [b"a,1" + newline, b"b,2" + newline, b"c,3" + newline]
+    assert [r.rows for r in ranges] == [10] * 10
+    assert all(r.end - r.start <= 1000 for r in ranges)
 
 
-def test_blank_lines_take_no_row_number_and_go_with_the_chunk_before_them():
-    data = b"\n\na,1\n\n\nb,2\r\n\r\nc,3\n\n"
+def test_a_record_larger_than_a_chunk_is_a_chunk_of_its_own():
+    data = b"a,1\n" + b"b," + b"y" * 300 + b"\n" + b"c,3\n"
 
-    ranges = ranges_of(data, rows_per_chunk=1)
+    ranges = ranges_of(data, rows_per_chunk=10, bytes_per_chunk=100)
 
-    assert [(data[r.start : r.end], r.first_row) for r in ranges] == [
-        (b"\n\na,1\n\n\n", 1),
-        (b"b,2\r\n\r\n", 2),
-        (b"c,3\n\n", 3),
-    ]
+    assert [(r.rows, r.end - r.start) for r in ranges] == [(1, 4), (1, 303), (1, 4)]
 
 
-def test_a_quoted_line_break_does_not_end_a_row():
-    data = b'a,"line one\nline two\r\nline three"\nb,"x"\n'
-
-    ranges = ranges_of(data, rows_per_chunk=1, block_size=3)
-
-    assert [data[r.start : r.end] for r in ranges] == [b'a,"line one\nline two\r\nline three"\n', b'b,"x"\n']
-
-
-def test_a_quote_inside_an_unquoted_field_is_a_literal_character():
-    data = b'M-27,Monitor 27" IPS\nM-28,"Monitor 28"" IPS"\nM-29,x\n'
-
-    ranges = ranges_of(data, rows_per_chunk=1, block_size=4)
-
-    assert [r.rows for r in ranges] == [1, 1, 1]
-    assert data[ranges[0].start : ranges[0].end] == b'M-27,Monitor 27" IPS\n'
-
-
-def test_a_closing_quote_followed_by_text_leaves_the_quotes():
-    data = b'a,"quoted"tail "x\nb,2\n'  # as in csv: field is 'quotedtail "x', the line break ends the row
-
-    assert [r.rows for r in ranges_of(data, rows_per_chunk=1)] == [1, 1]
-    assert csv_records_of(data) == [["a", 'quotedtail "x'], ["b", "2"]]
-
-
-def test_an_unterminated_quote_makes_the_rest_one_last_row():
-    data = b'a,1\nb,"never closed\nc,3\nd,4\n'
-
-    ranges = ranges_of(data, rows_per_chunk=1)
-
-    assert [(r.start, r.end, r.rows) for r in ranges] == [(0, 4, 1), (4, len(data), 1)]
-
-
-def test_a_crlf_split_across_reads_is_one_line_break():
-    data = b"a,1\r\nb,2\r\nc,3\r\n"
-
-    ranges = ranges_of(data, rows_per_chunk=1, block_size=4)  # blocks end right after each \r
-
-    assert [data[r.start : r.end] for r in ranges] == [b"a,1\r\n", b"b,2\r\n", b"c,3\r\n"]
-
-
-@pytest.mark.parametrize("delimiter", [";", "\t"])
-def test_the_quote_rule_follows_the_delimiter(delimiter: str):
-    d = delimiter.encode()
-    data = b"a" + d + b'"x\ny"' + d + b"1\n" + b"b" + d + b'2"\n'
-
-    ranges = ranges_of(data, rows_per_chunk=1, delimiter=delimiter)
-
-    assert [r.rows for r in ranges] == [1, 1]
-    assert len(csv_records_of(data, delimiter)) == 2
-
-
-def test_a_non_seekable_stream_with_short_reads_is_read_once_to_the_end():
-    data = catalog(50)
-    body = OnlyRead(data, most=7)
-
-    ranges = list(split_ranges(body, start=0, delimiter=",", rows_per_chunk=10))
-
-    assert body.bytes_read == len(data)
-    assert ranges == ranges_of(data, rows_per_chunk=10)
-
-
-def test_ranges_come_out_before_the_stream_is_finished():
+def test_ranges_start_at_the_given_offset_and_come_out_before_the_stream_ends():
     data = catalog(1000)
-    body = OnlyRead(data, most=4096)
+    header_end = data.index(b"\n") + 1
+    body = OnlyRead(data[header_end:], most=4096)
 
-    first = next(split_ranges(body, start=0, delimiter=",", rows_per_chunk=10, block_size=4096))
+    first = next(split_ranges(body, start=header_end, delimiter=",", rows_per_chunk=10, block_size=4096))
 
-    assert first.rows == 10
+    assert (first.start, first.rows, first.first_row) == (header_end, 10, 1)
     assert body.bytes_read < len(data) // 4
 
 
-def test_bad_arguments_are_refused():
+def test_no_data_means_no_ranges_and_bad_arguments_are_refused():
+    assert ranges_of(b"", rows_per_chunk=10) == []
     with pytest.raises(ValueError):
         ranges_of(b"a\n", rows_per_chunk=0)
     with pytest.raises(ValueError):
         ranges_of(b"a\n", rows_per_chunk=1, delimiter='"')
 
 
-# ---- properties ----------------------------------------------------------------------------------------
-
-
-def check_ranges(
-    region: bytes, rows_per_chunk: int, block_size: int, delimiter: str = ","
-) -> list[ByteRange]:
-    """Split ``region`` (data starting at offset 3) and check every invariant of the ranges."""
+def check_ranges(region: bytes, rows_per_chunk: int, bytes_per_chunk: int, block_size: int, max_record: int,
+                 delimiter: str = ",") -> list[ByteRange]:
+    """Split ``region`` (data at offset 3) and check every invariant of the ranges."""
     offset = 3
     data = b"h\r\n" + region
-    ranges = ranges_of(
-        data, rows_per_chunk=rows_per_chunk, block_size=block_size, start=offset, delimiter=delimiter
-    )
+    options = {"rows_per_chunk": rows_per_chunk, "bytes_per_chunk": bytes_per_chunk, "max_record": max_record,
+               "start": offset, "delimiter": delimiter}
+    ranges = ranges_of(data, block_size=block_size, **options)
+    records = [(a + offset, b + offset) for a, b, _ in oracle(region, max_record=max_record, delimiter=delimiter)]
+    ends = {b for _, b in records}
 
-    records = csv_records_of(region, delimiter)
     assert sum(r.rows for r in ranges) == len(records)
-    if records:  # contiguous, exactly covering the region
-        assert ranges[0].start == offset
-        assert ranges[-1].end == len(data)
+    if records:
+        assert (ranges[0].start, ranges[-1].end) == (offset, len(data))
     assert all(a.end == b.start for a, b in pairwise(ranges))
     assert [r.chunk_no for r in ranges] == list(range(len(ranges)))
-    assert all(r.rows == rows_per_chunk for r in ranges[:-1])
-    assert all(0 < r.rows <= rows_per_chunk for r in ranges)
     assert [r.first_row for r in ranges] == [1 + sum(r.rows for r in ranges[:i]) for i in range(len(ranges))]
-    # never splits a record: the records of the pieces are the records of the whole
-    pieces = [rec for r in ranges for rec in csv_records_of(data[r.start : r.end], delimiter)]
-    assert pieces == records
-    assert [len(csv_records_of(data[r.start : r.end], delimiter)) for r in ranges] == [r.rows for r in ranges]
-    # the block size changes nothing
-    assert ranges == ranges_of(
-        data, rows_per_chunk=rows_per_chunk, block_size=len(data) + 1, start=offset, delimiter=delimiter
-    )
+    for r in ranges:
+        assert r.end in ends  # never inside a record
+        assert r.rows == sum(1 for a, b in records if r.start <= a < r.end)
+        assert 0 < r.rows <= rows_per_chunk
+        assert r.end - r.start <= bytes_per_chunk or r.rows == 1
+    for r in ranges[:-1]:  # a chunk ends only where the next record would break a limit
+        following = next(b for a, b in records if a == r.end)
+        assert r.rows == rows_per_chunk or following - r.start > bytes_per_chunk
+    # the block size changes nothing, and a split resumed at any cut cuts the rest the same
+    assert ranges == ranges_of(data, block_size=len(data) + 1, **options)
+    for r in ranges[1:3]:
+        resumed = ranges_of(data, block_size=block_size, resume=SplitPosition(r.chunk_no, r.start, r.first_row),
+                            **{**options, "start": r.start})
+        assert resumed == [x for x in ranges if x.chunk_no >= r.chunk_no]
     return ranges
 
 
-@given(region=csv_soup(), rows_per_chunk=st.integers(1, 5), block_size=st.integers(1, 64))
-def test_ranges_agree_with_the_csv_module_on_any_bytes(region: bytes, rows_per_chunk: int, block_size: int):
-    check_ranges(region, rows_per_chunk, block_size)
+@settings(max_examples=300)
+@given(region=csv_soup(), rows_per_chunk=st.integers(1, 5), bytes_per_chunk=st.integers(1, 40),
+       block_size=st.integers(1, 64), max_record=st.sampled_from([6, 20, 1 << 20]))
+def test_cuts_hold_every_invariant_on_any_bytes(region, rows_per_chunk, bytes_per_chunk, block_size, max_record):
+    check_ranges(region, rows_per_chunk, bytes_per_chunk, block_size, max_record)
 
 
-@given(
-    delimiter=st.sampled_from([",", ";", "\t"]),
-    data=st.data(),
-    rows_per_chunk=st.integers(1, 6),
-    block_size=st.integers(1, 64),
-)
-def test_ranges_agree_with_the_csv_module_on_nasty_records(delimiter, data, rows_per_chunk, block_size):
-    region = data.draw(csv_records(delimiter=delimiter, width=3))
-    check_ranges(region, rows_per_chunk, block_size, delimiter)
-
-
-@given(region=csv_soup(), rows_per_chunk=st.integers(1, 5), block_size=st.integers(1, 64))
-def test_parsing_chunk_by_chunk_equals_parsing_the_whole(region: bytes, rows_per_chunk: int, block_size: int):
-    ranges = check_ranges(region, rows_per_chunk, block_size)
-    data = b"h\r\n" + region
-
-    chunks = [parse_chunk(data[r.start : r.end], HEADER, r.first_row) for r in ranges]
-    whole = parse_chunk(region, HEADER, 1)
-
-    assert [row for c in chunks for row in c.rows] == whole.rows
-    assert [error for c in chunks for error in c.errors] == whole.errors
-    # every record of a range is imported, failed or skipped (blank rows, CONTRACT §1)
-    assert [c.rows_seen + c.rows_skipped for c in chunks] == [r.rows for r in ranges]
-    assert whole.rows_seen + whole.rows_skipped == sum(r.rows for r in ranges)
-
-
-@given(data=st.data(), rows_per_chunk=st.integers(1, 6), block_size=st.integers(1, 64))
-def test_parsing_chunk_by_chunk_equals_parsing_the_whole_on_nasty_records(data, rows_per_chunk, block_size):
-    region = data.draw(csv_records(width=3))
-    ranges = check_ranges(region, rows_per_chunk, block_size)
-    whole_data = b"h\r\n" + region
-
-    chunks = [parse_chunk(whole_data[r.start : r.end], HEADER, r.first_row) for r in ranges]
-    whole = parse_chunk(region, HEADER, 1)
-
-    assert [row for c in chunks for row in c.rows] == whole.rows
-    assert [error for c in chunks for error in c.errors] == whole.errors
-    assert len(whole.rows) + len({e.row for e in whole.errors}) == whole.rows_seen
-    assert sum(c.rows_skipped for c in chunks) == whole.rows_skipped
-    assert [row[0] for row in whole.rows] == sorted(row[0] for row in whole.rows)
+@settings(max_examples=200)
+@given(delimiter=st.sampled_from([",", ";", "\t"]), draw=st.data(), rows_per_chunk=st.integers(1, 6),
+       bytes_per_chunk=st.integers(5, 80), block_size=st.integers(1, 64))
+def test_cuts_hold_every_invariant_on_nasty_records(delimiter, draw, rows_per_chunk, bytes_per_chunk, block_size):
+    region = draw.draw(csv_records(delimiter=delimiter, width=3))
+    check_ranges(region, rows_per_chunk, bytes_per_chunk, block_size, 1 << 20, delimiter)
 
 
 def test_a_larger_catalog_splits_the_same_with_any_block_size():
     data = catalog(2000, newline="\r\n")
 
-    by_block = {size: ranges_of(data, rows_per_chunk=300, block_size=size) for size in (17, 4096, 1 << 20)}
+    by_block = {size: ranges_of(data, rows_per_chunk=300, bytes_per_chunk=30_000, block_size=size)
+                for size in (17, 4096, 1 << 20)}
 
     assert by_block[17] == by_block[4096] == by_block[1 << 20]
     assert sum(r.rows for r in by_block[17]) == 2001  # the header is a row here: start=0
+
+
+# ---- families (Shopify: rows sharing a Handle) ------------------------------------------------------------
+
+
+def families_csv(sizes: list[int]) -> bytes:
+    lines = []
+    for family, size in enumerate(sizes):
+        for variant in range(size):
+            lines.append(f"h{family},v{variant},x\n")
+    return "".join(lines).encode()
+
+
+def family_of(data: bytes, r: ByteRange) -> list[str]:
+    return [rec[0] for rec in csv_records_of(data[r.start : r.end])]
+
+
+@given(sizes=st.lists(st.integers(1, 7), max_size=25), rows_per_chunk=st.integers(1, 9),
+       block_size=st.integers(3, 50))
+def test_a_family_is_never_split_unless_it_fills_a_chunk(sizes: list[int], rows_per_chunk: int, block_size: int):
+    data = families_csv(sizes)
+    key = family_key(",", "utf-8", 0)
+
+    ranges = ranges_of(data, rows_per_chunk=rows_per_chunk, block_size=block_size, family_key=key)
+
+    assert sum(r.rows for r in ranges) == sum(sizes)
+    assert all(a.end == b.start for a, b in pairwise(ranges))
+    for prev, nxt in pairwise(ranges):
+        last, first = family_of(data, prev)[-1], family_of(data, nxt)[0]
+        if last == first:  # split: only because the family alone is longer than a chunk
+            assert sizes[int(first[1:])] > rows_per_chunk
+            assert nxt.context is not None
+            context = data[nxt.context[0] : nxt.context[1]]
+            assert context == f"{first},v0,x\n".encode()  # the family's first record
+        else:
+            assert nxt.context is None
+    assert ranges == ranges_of(data, rows_per_chunk=rows_per_chunk, block_size=len(data) + 1, family_key=key)
+
+
+def test_a_family_longer_than_a_chunk_gives_every_later_chunk_its_first_row():
+    data = families_csv([2, 7, 1])
+    key = family_key(",", "utf-8", 0)
+
+    ranges = ranges_of(data, rows_per_chunk=3, family_key=key)
+
+    assert [family_of(data, r) for r in ranges] == [["h0", "h0"], ["h1"] * 3, ["h1"] * 3, ["h1", "h2"]]
+    first_h1 = data.index(b"h1,v0")
+    assert [r.context for r in ranges] == [None, None, (first_h1, first_h1 + 8), (first_h1, first_h1 + 8)]

@@ -152,8 +152,8 @@ class RowErrorPage(BaseModel):
 def create_import(body: CreateImport, caller: CurrentCaller, settings: Config, requests: Requests,
                   transfers: Annotated[Transfers, Depends(deps.transfers)],
                   conn: Db) -> dict[str, Any]:
-    if body.partner is not None:
-        ensure(caller, "admin")  # CONTRACT §8: only admins import for a partner
+    if body.partner is not None or body.replace is not None:
+        ensure(caller, "admin")  # CONTRACT §8: only admins import for a partner, or replace
     if body.size is not None and body.size > settings.max_upload_bytes:
         raise PayloadTooLargeError(
             f"the file is {body.size:,} bytes; the maximum is {settings.max_upload_bytes:,} bytes")
@@ -195,7 +195,9 @@ def discard_import(import_id: str, requests: Requests, conn: Db) -> Response:
 
 @router.post("/{import_id}/apply", status_code=201, response_model=ImportEnvelope, response_model_by_alias=True,
              dependencies=[require("importer")])
-def apply_preview(import_id: str, requests: Requests, jobs: Jobs, conn: Db) -> dict[str, Any]:
+def apply_preview(import_id: str, caller: CurrentCaller, requests: Requests, jobs: Jobs, conn: Db) -> dict[str, Any]:
+    if service.get_import(requests, import_id).replace is not None:
+        ensure(caller, "admin")  # CONTRACT §8: applying a replace is a replace
     return {"import": service.apply_preview(conn, requests, jobs, import_id)}
 
 

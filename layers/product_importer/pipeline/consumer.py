@@ -1,22 +1,37 @@
-"""``process_chunk``: what happens to one byte-range chunk (DESIGN decisions 2–4).
+"""``process_chunk``: what happens to one byte-range chunk (DESIGN decisions 2–4 and 8).
 
-Ranged GET of the pinned version → parse and validate → one PostgreSQL transaction (products, row
-errors, ledger, totals) → an absolute progress snapshot in DynamoDB → completion if this was the last.
-Delivered twice, crashed after the commit, or run concurrently with itself, it counts exactly once.
+The chunk's range of the pinned object version is read as a stream through the same record scanner
+that cut it, and validated a run of records at a time (about one MiB), with the import's plan (stored
+once, at its first split). Memory follows the chunk's valid rows, never a whole range parsed at once.
+Then one PostgreSQL transaction (products, row errors, ledger, totals) and an absolute progress snapshot
+in DynamoDB; if this was its last chunk, the run ends there (``pipeline.finish``: completed, or previewed,
+after its replace). Delivered twice, crashed after the
+commit, or run concurrently with itself, it counts exactly once.
+
+A chunk stores at most ``stored_errors`` row errors (its counts stay exact): a file of broken rows costs
+a bounded number of error rows per chunk, and PostgreSQL keeps at most 100,000 per import.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from product_importer.ingest.header import resolve_header
-from product_importer.ingest.rows import parse_chunk
-from product_importer.models import ChunkMessage, ChunkResult
-from product_importer.ports import ChunkLedger, ObjectStore, ProgressStore
+from product_importer.ingest.plan import FilePlan
+from product_importer.ingest.records import cells_of, decoder, read_records
+from product_importer.ingest.rows import RowError, family_context, parse_rows
+from product_importer.models import ChunkMessage, ChunkResult, SplitPlan
+from product_importer.pipeline import finish
+from product_importer.ports import ChunkLedger, JobLedger, MessageQueue, ObjectStore, PlanStore, ProgressStore
 
 logger = logging.getLogger(__name__)
+
+
+class PlanMissingError(RuntimeError):
+    """A chunk of an import without a plan (never split here): retries will not help; the DLQ ends it."""
 
 
 @dataclass
@@ -24,38 +39,121 @@ class ConsumerPorts:
     objects: ObjectStore
     progress: ProgressStore
     ledger: ChunkLedger  # the one PostgreSQL transaction per chunk
+    plans: PlanStore
+    jobs: JobLedger  # PostgreSQL's side of an import's end, its replace and its revert
+    chunks: MessageQueue  # this queue: where a long replace continues
+    stored_errors: int = 1000  # row errors one chunk stores at most; its counts stay exact
+    read_block: int = 1 << 20
+    time_left: Callable[[], float] = finish.unlimited  # seconds this invocation may spend before it hands over
+
+    def job_ports(self) -> finish.JobPorts:
+        return finish.JobPorts(self.progress, self.ledger, self.jobs, self.chunks, self.time_left)
+
+
+@dataclass
+class ChunkRows:
+    """What a chunk's records came to: the valid rows, the first row errors, exact counts."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows_seen: int = 0  # imported + failed
+    rows_skipped: int = 0  # blank rows, rows the profile skips
+    warnings: list[str] = field(default_factory=list)
 
 
 def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
     clock = _Stopwatch()
-    data = ports.objects.read_range(message.bucket, message.key, message.version_id, message.start, message.end)
-    clock.lap("read")
-    header = resolve_header(message.header.encode("utf-8"))
-    parsed = parse_chunk(data, header, message.first_row)
-    clock.lap("parse")
-    present = set(header.field_index)
-    if header.attribute_columns:
-        present.add("attributes")
+    plan = ports.plans.get(message.import_id)
+    if plan is None:
+        raise PlanMissingError(f"import {message.import_id} has no plan")
+    file_plan = _file_plan(plan)
+    context = _family_context(message, plan, file_plan, ports.objects)
+    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, message.start, message.end)
+    try:
+        parsed = read_chunk(stream, message, plan, file_plan, stored_errors=ports.stored_errors,
+                            block_size=ports.read_block, context=context)
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    clock.lap("read+parse")
     result = ports.ledger.write_chunk(
         import_id=message.import_id,
         import_no=message.import_no,
         chunk_no=message.chunk_no,
-        present_fields=present,
+        present_fields=file_plan.present_fields,
         rows=parsed.rows,
         errors=parsed.errors,
         rows_seen=parsed.rows_seen,
+        rows_skipped=parsed.rows_skipped,
+        max_errors=plan.max_errors,
+        mode=plan.mode,
     )
     clock.lap("database")
+    if result.import_failed:
+        if result.error:  # this chunk passed max_errors: the import stops ("too many row errors")
+            ports.progress.record_totals(message.import_id, result.totals)  # with what this chunk committed
+            ports.progress.fail(message.import_id, result.error)
+        logger.info("chunk %s/%d: the import has failed", message.import_id, message.chunk_no)
+        return result
+    if not result.written:
+        logger.info("chunk %s/%d: the import had ended; nothing written", message.import_id, message.chunk_no)
+        return result
     if result.chunk.replayed:
         logger.info("chunk %s/%d was already committed: repairing progress only", message.import_id, message.chunk_no)
-    ports.progress.publish_totals(message.import_id, result.totals)  # repairs a lost update on replay
+    finish.after_chunk(message.import_id, result.totals, ports.job_ports())  # repairs a lost update on replay
     clock.lap("progress")
     logger.debug("chunk %s/%d: %s", message.import_id, message.chunk_no, clock)
     return result
 
 
+def read_chunk(stream: Any, message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan, *, stored_errors: int,
+               block_size: int = 1 << 20, context: dict[str, Any] | None = None) -> ChunkRows:
+    """Parse a chunk's range, batch by batch, into rows and (at most ``stored_errors``) row errors."""
+    out = ChunkRows()
+    for batch in read_records(stream, start=message.start, end=message.end, delimiter=plan.delimiter,
+                              encoding=plan.data_encoding, first_row=message.first_row,
+                              max_record=plan.max_record_bytes, block_size=block_size):
+        parsed = parse_rows(batch.records, file_plan, batch.first_row, broken=batch.broken, lossy=batch.lossy,
+                            has_nul=batch.has_nul, family_context=context)
+        context = parsed.family_tail
+        out.rows.extend(parsed.rows)
+        out.rows_seen += parsed.rows_seen
+        out.rows_skipped += parsed.rows_skipped
+        out.warnings.extend(w for w in parsed.warnings if w not in out.warnings)
+        room = stored_errors - len(out.errors)
+        if room > 0:
+            out.errors.extend(parsed.errors[:room])
+    return out
+
+
+def _family_context(message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan,
+                    objects: ObjectStore) -> dict[str, Any] | None:
+    """A chunk that starts inside a row family (a Shopify product) reads the family's first row."""
+    if message.context is None:
+        return None
+    start, end = message.context
+    text, _ = decoder(plan.data_encoding)(objects.read_range(message.bucket, message.key, message.version_id,
+                                                             start, end))
+    records = cells_of(text, plan.delimiter)
+    return family_context(records[0], file_plan) if records else None
+
+
+_file_plans: dict[str, FilePlan] = {}
+
+
+def _file_plan(plan: SplitPlan) -> FilePlan:
+    """The import's FilePlan, built once per import and process (a pinned plan never changes)."""
+    found = _file_plans.get(plan.import_id)
+    if found is None:
+        if len(_file_plans) >= 64:
+            _file_plans.clear()
+        found = _file_plans[plan.import_id] = FilePlan.from_json(plan.file_plan)
+    return found
+
+
 class _Stopwatch:
-    """Where a chunk's time goes (read / parse / database / progress), for logs and benchmarks."""
+    """Where a chunk's time goes (read+parse / database / progress), for logs and benchmarks."""
 
     def __init__(self) -> None:
         self.laps: dict[str, float] = {}

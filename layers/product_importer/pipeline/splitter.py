@@ -1,39 +1,77 @@
-"""``split_object``: what happens when a CSV lands in the bucket (DESIGN decision 1).
+"""``split_object`` / ``continue_split``: what happens when a CSV lands in the bucket (DESIGN decision 1).
 
-One streaming pass over the pinned object version yields row-aligned byte ranges, sent to the chunk
-queue in batches of 10 while the pass goes on; then the import learns ``chunks_total`` / ``rows_total``
-and, if every chunk is already done (or there are none), completes.
+One streaming pass over the pinned object version cuts record-aligned byte ranges (at most
+``rows_per_chunk`` rows and ``bytes_per_chunk`` bytes each), sent to the chunk queue in batches of 10
+while the pass goes on; then the import learns ``chunks_total`` / ``rows_total`` and completes if its
+chunks are all done. Every delivery of an import's message decides completion again from the totals
+PostgreSQL committed, so a crash anywhere (even between ``set_totals`` and completion) is repaired by
+the redelivery.
+
+The first split pins the import's plan (the file's header and column plan from ``ingest.sniff``, its
+encoding, the object the chunks are cut from, the chunking parameters): a retry cuts the same chunks.
+A UTF-16 file is transcoded once, as a stream, to a UTF-8 object, which is chunked instead. A file that
+cannot be split within one invocation is handed over before the deadline: the splitter records a
+checkpoint and sends itself a continuation message that resumes there.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
-from product_importer.ingest.chunking import split_ranges
-from product_importer.ingest.header import MAX_HEADER_BYTES, EmptyFileError, HeaderError, read_header
-from product_importer.models import ChunkMessage, Import, ImportStatus, ImportTotals, utcnow
+from product_importer.ingest.chunking import ByteRange, SplitPosition, split_ranges
+from product_importer.ingest.encoding import transcode_to_utf8
+from product_importer.ingest.errors import HeaderError
+from product_importer.ingest.header import sniff
+from product_importer.ingest.plan import SNIFF_BYTES, FilePlan
+from product_importer.ingest.records import family_key
+from product_importer.models import (
+    ChunkMessage,
+    Import,
+    ImportOptions,
+    ImportStatus,
+    SplitContinuation,
+    SplitPlan,
+    SplitRequest,
+    utcnow,
+)
 from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
+from product_importer.pipeline import finish, lifecycle
 from product_importer.pipeline.s3events import ObjectCreated
-from product_importer.ports import MessageQueue, ObjectGoneError, ObjectStore, ProgressStore
+from product_importer.ports import (
+    ChunkLedger,
+    JobLedger,
+    MessageQueue,
+    ObjectGoneError,
+    ObjectInfo,
+    ObjectStore,
+    PlanStore,
+    ProgressStore,
+)
 
 logger = logging.getLogger(__name__)
 
-HEADER_PROBE_BYTES = MAX_HEADER_BYTES + 2  # past read_header's limit: a too-long header is an error, never cut
+TRANSCODED_PREFIX = "transcoded/"  # UTF-8 copies of UTF-16 files (outside the watched prefixes)
 _DROP_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4a51-9a57-4f4f1e0c2b11")
+
+TimeLeft = Callable[[], float]  # seconds this invocation may still spend before it hands over
+
+
+def unlimited() -> float:
+    return float("inf")
 
 
 class Outcome(StrEnum):
-    SPLIT = "split"
+    SPLIT = "split"  # every chunk is on the queue
+    CONTINUED = "continued"  # part of the file is on the queue; a continuation message does the rest
     IGNORED = "ignored"  # not ours: other prefix, not a .csv, unknown upload id
-    DUPLICATE = "duplicate"  # already started from this or another event
+    DUPLICATE = "duplicate"  # already split (or being split) from this or another message
     FAILED = "failed"  # the import ended failed (too big, empty, bad header, gone)
 
 
@@ -46,88 +84,258 @@ class SplitResult:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class SplitLimits:
+    """The settings a split reads; pinned on the import at its first split."""
+
+    max_upload_bytes: int
+    max_drop_bytes: int
+    rows_per_chunk: int
+    bytes_per_chunk: int
+    max_record_bytes: int
+
+
 @dataclass
 class SplitterPorts:
     objects: ObjectStore
     chunks: MessageQueue
+    continuations: MessageQueue  # the splitter's own queue (object events)
     progress: ProgressStore
+    ledger: ChunkLedger  # PostgreSQL: committed totals, the import registry
+    plans: PlanStore
     next_import_number: Callable[[], int]
-    max_upload_bytes: int
-    chunk_rows: int
-    # The import's totals as PostgreSQL committed them; lets the splitter complete an import whose
-    # chunks all finished before it learned chunks_total, even if a progress snapshot was lost.
-    committed_totals: Callable[[str], ImportTotals] | None = None
+    saved_mappings: Callable[[], Sequence[Mapping[str, Any]]]  # candidates for ingest.sniff
+    limits: SplitLimits
+    jobs: JobLedger  # PostgreSQL's side of an import's end (and of a replace that ends it)
+
+    def job_ports(self, time_left: TimeLeft) -> finish.JobPorts:
+        return finish.JobPorts(self.progress, self.ledger, self.jobs, self.chunks, time_left)
 
 
-def split_object(event: ObjectCreated, ports: SplitterPorts) -> SplitResult:
-    event = _pin_drop_version(event, ports)
-    import_id = _import_for(event, ports)
+# ---- entry points ---------------------------------------------------------------------------------------
+
+
+def split_object(event: ObjectCreated, ports: SplitterPorts, time_left: TimeLeft = unlimited) -> SplitResult:
+    """An object was written: split its import's file (or finish, or resume, what an earlier delivery began)."""
+    event, drop_info = pin_drop_version(event, ports.objects)
+    import_id = import_id_for(event)
     if import_id is None:
         return SplitResult(Outcome.IGNORED, reason=f"not an import: {event.key}")
+    item = ports.progress.get_item(import_id)
+    if item is None:
+        if not event.key.startswith(DROP_PREFIX):
+            return SplitResult(Outcome.IGNORED, import_id, reason="no such upload")
+        item = _create_drop_import(event, import_id, ports)
+    return _split_import(import_id, item, event, drop_info, ports, time_left)
 
+
+def split_request(request: SplitRequest, ports: SplitterPorts, time_left: TimeLeft = unlimited) -> SplitResult:
+    """``POST /api/imports/{id}/apply``: split an existing import's pinned object (no S3 event comes)."""
+    item = ports.progress.get_item(request.import_id)
+    if item is None:
+        return SplitResult(Outcome.IGNORED, request.import_id, reason="no such import")
+    event = ObjectCreated(bucket=request.bucket, key=request.key, size=0, etag=request.etag,
+                          version_id=request.version_id, sequencer=None)
+    return _split_import(request.import_id, item, event, None, ports, time_left)
+
+
+def continue_split(message: SplitContinuation, ports: SplitterPorts, time_left: TimeLeft = unlimited) -> SplitResult:
+    """The splitter's continuation: go on splitting from the message's checkpoint."""
+    import_id = message.import_id
+    item = ports.progress.get_item(import_id)
+    if item is None or item.get("status") != ImportStatus.PROCESSING.value:
+        return SplitResult(Outcome.DUPLICATE, import_id)
+    if item.get("chunks_total") is not None:
+        finish.finish_if_done(import_id, ports.job_ports(time_left))
+        return SplitResult(Outcome.DUPLICATE, import_id)
+    plan = ports.plans.get(import_id)
+    if plan is None:
+        raise RuntimeError(f"import {import_id} has a continuation but no plan")
+    position = SplitPosition(message.chunk_no, message.offset, message.first_row, message.context,
+                             message.context_key)
+    stored = ports.plans.checkpoint(import_id)
+    if stored is not None and int(stored.position["offset"]) > position.offset:
+        if stored.sent:  # a later continuation exists: this one is a stale duplicate
+            return SplitResult(Outcome.DUPLICATE, import_id)
+        position = position_from_json(stored.position)
+    return _split(plan, int(item["import_no"]), position, ports, time_left)
+
+
+def _split_import(import_id: str, item: dict[str, Any], event: ObjectCreated, info: ObjectInfo | None,
+                  ports: SplitterPorts, time_left: TimeLeft) -> SplitResult:
+    status = item.get("status")
+    if status not in (ImportStatus.PENDING.value, ImportStatus.PROCESSING.value):
+        return SplitResult(Outcome.DUPLICATE, import_id)
+    if status == ImportStatus.PROCESSING.value and item.get("chunks_total") is not None:
+        # Split before; a crash may have come between set_totals and completion: decide it again.
+        finish.finish_if_done(import_id, ports.job_ports(time_left))
+        return SplitResult(Outcome.DUPLICATE, import_id)
     try:
-        info = ports.objects.head(event.bucket, event.key, event.version_id)
+        info = info or ports.objects.head(event.bucket, event.key, event.version_id)
     except ObjectGoneError:
         # The file was deleted (or replaced without versioning) before we got to it.
-        ports.progress.fail(import_id, "the uploaded file no longer exists")
+        lifecycle.fail_import(ports.progress, ports.ledger, import_id, lifecycle.FILE_GONE)
         return SplitResult(Outcome.FAILED, import_id, reason="gone")
     if not ports.progress.start(import_id, version_id=info.version_id, etag=info.etag):
         return SplitResult(Outcome.DUPLICATE, import_id)
-    if info.size > ports.max_upload_bytes:
-        reason = f"the file is {info.size:,} bytes; the maximum is {ports.max_upload_bytes:,} bytes"
-        ports.progress.fail(import_id, reason)
-        return SplitResult(Outcome.FAILED, import_id, reason=reason)
 
-    probe = ports.objects.read_range(event.bucket, event.key, info.version_id, 0, min(info.size, HEADER_PROBE_BYTES))
-    try:
-        header, data_start = read_header(io.BytesIO(probe))
-    except EmptyFileError:
-        ports.progress.fail(import_id, "the file is empty")
-        return SplitResult(Outcome.FAILED, import_id, reason="empty")
-    except HeaderError as exc:
-        ports.progress.fail(import_id, f"bad header: {exc}")
-        return SplitResult(Outcome.FAILED, import_id, reason=str(exc))
+    plan = ports.plans.get(import_id)
+    if plan is None:
+        is_drop = item.get("source") == "s3-drop"
+        if is_drop:  # PostgreSQL learns of a drop here (an upload was registered by the API); idempotent
+            ports.ledger.register_import(import_id, import_no=int(item["import_no"]), partner=item.get("partner"))
+        maximum = ports.limits.max_drop_bytes if is_drop else ports.limits.max_upload_bytes
+        if info.size > maximum:
+            reason = lifecycle.too_big(info.size, maximum)
+            lifecycle.fail_import(ports.progress, ports.ledger, import_id, reason)
+            return SplitResult(Outcome.FAILED, import_id, reason=reason)
+        try:
+            plan = _make_plan(import_id, event, info, item, ports)
+        except HeaderError as exc:  # the file itself cannot be read: fail at once, never retry
+            lifecycle.fail_import(ports.progress, ports.ledger, import_id, str(exc))
+            return SplitResult(Outcome.FAILED, import_id, reason=str(exc))
+        plan = ports.plans.pin(plan)
+        _describe(import_id, plan, ports)
 
-    item = ports.progress.get_item(import_id) or {}
-    template: dict[str, Any] = {
-        "import_id": import_id,
-        "import_no": int(item["import_no"]),
-        "bucket": event.bucket,
-        "key": event.key,
-        "version_id": info.version_id,
-        "etag": info.etag,
-        "header": header.raw.decode("utf-8"),
-    }
-    totals = {"chunks": 0, "rows": 0}
+    position = SplitPosition(0, plan.data_start, 1)
+    stored = ports.plans.checkpoint(import_id)
+    if stored is not None:
+        if stored.sent:  # an earlier delivery handed the rest to a continuation message
+            return SplitResult(Outcome.DUPLICATE, import_id)
+        position = position_from_json(stored.position)  # it stopped before sending one: go on from there
+    return _split(plan, int(item["import_no"]), position, ports, time_left)
+
+
+# ---- the pass -------------------------------------------------------------------------------------------
+
+
+def _split(plan: SplitPlan, import_no: int, position: SplitPosition, ports: SplitterPorts,
+           time_left: TimeLeft) -> SplitResult:
+    import_id = plan.import_id
+    stream = ports.objects.stream_from(plan.bucket, plan.key, plan.version_id, position.offset)
+    ranges = split_ranges(
+        stream, start=position.offset, delimiter=plan.delimiter, rows_per_chunk=plan.rows_per_chunk,
+        bytes_per_chunk=plan.bytes_per_chunk, max_record=plan.max_record_bytes, resume=position,
+        family_key=family_key(plan.delimiter, plan.data_encoding, plan.family_column)
+        if plan.family_column is not None else None,
+    )
+    template = {"import_id": import_id, "import_no": import_no, "bucket": plan.bucket, "key": plan.key,
+                "version_id": plan.version_id, "etag": plan.etag}
+    state: dict[str, Any] = {"last": None, "stop": None, "sent": 0}
 
     def messages() -> Iterator[dict[str, Any]]:
-        stream = ports.objects.stream_from(event.bucket, event.key, info.version_id, data_start)
-        for rng in split_ranges(stream, start=data_start, delimiter=header.delimiter, rows_per_chunk=ports.chunk_rows):
-            totals["chunks"] += 1
-            totals["rows"] += rng.rows
-            message = ChunkMessage(chunk_no=rng.chunk_no, start=rng.start, end=rng.end, first_row=rng.first_row,
-                                   rows=rng.rows, **template)
-            yield message.model_dump(mode="json")
+        for rng in ranges:
+            if state["sent"] and time_left() <= 0:  # at least one chunk per invocation, then hand over
+                state["stop"] = SplitPosition(rng.chunk_no, rng.start, rng.first_row, rng.context, rng.context_key)
+                return
+            state["last"] = rng
+            state["sent"] += 1
+            yield ChunkMessage(chunk_no=rng.chunk_no, start=rng.start, end=rng.end, first_row=rng.first_row,
+                               rows=rng.rows, context=rng.context, **template).model_dump(mode="json")
 
-    ports.chunks.send_all(messages())
-    ports.progress.set_totals(import_id, chunks_total=totals["chunks"], rows_total=totals["rows"])
-    committed = ports.committed_totals(import_id) if ports.committed_totals else None
-    ports.progress.complete_if_done(import_id, committed)
-    logger.info("split %s into %d chunks, %d rows", import_id, totals["chunks"], totals["rows"])
-    return SplitResult(Outcome.SPLIT, import_id, chunks=totals["chunks"], rows=totals["rows"])
+    try:
+        ports.chunks.send_all(messages())
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    stop: SplitPosition | None = state["stop"]
+    if stop is not None:
+        _hand_over(import_id, stop, ports)
+        logger.info("split %s: %d chunks sent, continuing at byte %d", import_id, state["sent"], stop.offset)
+        return SplitResult(Outcome.CONTINUED, import_id, chunks=state["sent"])
+    last: ByteRange | None = state["last"]
+    chunks_total = last.chunk_no + 1 if last else position.chunk_no
+    rows_total = last.first_row + last.rows - 1 if last else position.first_row - 1
+    ports.progress.set_totals(import_id, chunks_total=chunks_total, rows_total=rows_total)
+    finish.finish_if_done(import_id, ports.job_ports(time_left))
+    logger.info("split %s into %d chunks, %d rows", import_id, chunks_total, rows_total)
+    return SplitResult(Outcome.SPLIT, import_id, chunks=chunks_total, rows=rows_total)
 
 
-def _pin_drop_version(event: ObjectCreated, ports: SplitterPorts) -> ObjectCreated:
+def _hand_over(import_id: str, position: SplitPosition, ports: SplitterPorts) -> None:
+    """Record the checkpoint, send the continuation, then note that it went out. A crash before the
+    message went out is repaired by the redelivery, which resumes from the stored checkpoint."""
+    value = position_to_json(position)
+    ports.plans.save_checkpoint(import_id, value, sent=False)
+    ports.continuations.send_all([SplitContinuation(import_id=import_id, **value).model_dump(mode="json")])
+    ports.plans.save_checkpoint(import_id, value, sent=True)
+
+
+def position_to_json(position: SplitPosition) -> dict[str, Any]:
+    return {"chunk_no": position.chunk_no, "offset": position.offset, "first_row": position.first_row,
+            "context": list(position.context) if position.context else None, "context_key": position.context_key}
+
+
+def position_from_json(value: Mapping[str, Any]) -> SplitPosition:
+    context = value.get("context")
+    return SplitPosition(int(value["chunk_no"]), int(value["offset"]), int(value["first_row"]),
+                         (int(context[0]), int(context[1])) if context else None, value.get("context_key"))
+
+
+# ---- the plan -------------------------------------------------------------------------------------------
+
+
+def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dict[str, Any],
+               ports: SplitterPorts) -> SplitPlan:
+    """Read the file's first MiB and decide how it is read and cut. Raises HeaderError (for the user)."""
+    options = ImportOptions.model_validate(item.get("options") or {})
+    bucket, key, version, size, etag = event.bucket, event.key, info.version_id, info.size, info.etag
+    head = ports.objects.read_range(bucket, key, version, 0, min(size, SNIFF_BYTES))
+    file_plan = sniff(
+        head, encoding=options.encoding, profile=options.profile, mapping=options.mapping,
+        saved_mappings=ports.saved_mappings() if options.mapping is None else (),
+        drop_key=key if item.get("source") == "s3-drop" else None, file_size=size,
+    )
+    if file_plan.transcode:  # UTF-16: chunk its UTF-8 transcoding (offsets in the plan refer to it)
+        key = f"{TRANSCODED_PREFIX}{import_id}.csv"
+        source = ports.objects.stream_from(bucket, event.key, version, 0)
+        written = ports.objects.write_stream(bucket, key, transcode_to_utf8(_blocks(source)))
+        version, size, etag = written.version_id, written.size, written.etag
+    limits = ports.limits
+    return SplitPlan(
+        import_id=import_id, bucket=bucket, key=key, version_id=version, etag=etag, size=size,
+        file_plan=file_plan.to_json(), delimiter=file_plan.delimiter, data_encoding=file_plan.data_encoding,
+        data_start=file_plan.data_start, family_column=file_plan.family_column,
+        rows_per_chunk=limits.rows_per_chunk, bytes_per_chunk=limits.bytes_per_chunk,
+        max_record_bytes=limits.max_record_bytes, mode=item.get("mode") or "import", max_errors=options.max_errors,
+    )
+
+
+def _describe(import_id: str, plan: SplitPlan, ports: SplitterPorts) -> None:
+    """The Import object learns what the header decided: encoding, profile, mapping in effect, warnings."""
+    file_plan = FilePlan.from_json(plan.file_plan)
+    mapping = dict(file_plan.mapping) if file_plan.mapping is not None else None
+    if mapping is not None and file_plan.mapping_id is not None:
+        mapping["id"] = file_plan.mapping_id
+    ports.progress.record_plan(import_id, encoding=file_plan.encoding, profile=file_plan.profile,
+                               mapping=mapping, warnings=file_plan.import_warnings())
+
+
+def _blocks(stream: Any, size: int = 1 << 20) -> Iterator[bytes]:
+    try:
+        while block := stream.read(size):
+            yield block
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+
+
+# ---- which import an object belongs to --------------------------------------------------------------------
+
+
+def pin_drop_version(event: ObjectCreated, objects: ObjectStore) -> tuple[ObjectCreated, ObjectInfo | None]:
     """A partner drop's import is named after the version written. Events of a versioned bucket carry
     it; the emulator's do not, and there the ETag alone would take identical bytes written twice for a
-    duplicate event. Pin the current version then, so a duplicate event and a new write stay apart."""
+    duplicate event. Pin the current version then (the drop's one HEAD, returned for reuse)."""
     if event.version_id or not event.key.startswith(DROP_PREFIX) or not event.key.lower().endswith(".csv"):
-        return event
+        return event, None
     try:
-        info = ports.objects.head(event.bucket, event.key, None)
+        info = objects.head(event.bucket, event.key, None)
     except ObjectGoneError:
-        return event
-    return dataclasses.replace(event, version_id=info.version_id) if info.version_id else event
+        return event, None
+    return (dataclasses.replace(event, version_id=info.version_id) if info.version_id else event), info
 
 
 def import_id_for(event: ObjectCreated) -> str | None:
@@ -143,24 +351,20 @@ def import_id_for(event: ObjectCreated) -> str | None:
     return None
 
 
-def fail_import_of(event: ObjectCreated, ports: SplitterPorts, reason: str) -> str | None:
-    """End the event's import ``failed`` (the last delivery of an event that keeps failing)."""
-    import_id = import_id_for(_pin_drop_version(event, ports))
-    if import_id is not None:
-        ports.progress.fail(import_id, reason)
-    return import_id
+def partner_of(key: str) -> str | None:
+    """CONTRACT §4: the first folder under ``incoming/`` (None directly under it)."""
+    rest = key[len(DROP_PREFIX):]
+    return rest.split("/", 1)[0] if "/" in rest else None
 
 
-def _import_for(event: ObjectCreated, ports: SplitterPorts) -> str | None:
-    """The import an object belongs to: its upload's import, or a new import for a partner drop."""
-    import_id = import_id_for(event)
-    if import_id is None:
-        return None
-    if event.key.startswith(UPLOAD_PREFIX):
-        return import_id if ports.progress.get_item(import_id) else None
-    if ports.progress.get_item(import_id) is None:
-        imp = Import(id=import_id, filename=PurePosixPath(event.key).name, source="s3-drop",
-                     status=ImportStatus.PENDING, created_at=utcnow())
-        ports.progress.create(imp, import_no=ports.next_import_number(), bucket=event.bucket, key=event.key,
-                              version_id=event.version_id)
-    return import_id
+def _create_drop_import(event: ObjectCreated, import_id: str, ports: SplitterPorts) -> dict[str, Any]:
+    partner = partner_of(event.key)
+    imp = Import(id=import_id, filename=PurePosixPath(event.key).name, source="s3-drop", partner=partner,
+                 status=ImportStatus.PENDING, created_at=utcnow())
+    import_no = ports.next_import_number()
+    if ports.progress.create(imp, import_no=import_no, bucket=event.bucket, key=event.key,
+                             version_id=event.version_id):
+        return {**imp.model_dump(mode="json"), "import_no": import_no}
+    item = ports.progress.get_item(import_id)  # a concurrent delivery created it first
+    assert item is not None
+    return item
