@@ -17,7 +17,8 @@ from pathlib import Path
 
 import psycopg
 
-from tests.bench.core import consumer_ports, peak_rss_kb, split_plan
+from tests.bench.core import consumer_ports, split_plan
+from tests.bench.memory import peak_rss_kb, rss_kb
 from tests.bench.round import FreshDatabase
 
 
@@ -39,7 +40,7 @@ def main() -> None:
         import_no = next_import_number(conn)
         plan = split_plan(path, "bench-rss", mode="import", chunk_rows=args.chunk_rows)
         ports = consumer_ports(conn, plan)
-        floor_kb = peak_rss_kb()
+        floor_kb = rss_kb()
         began = time.perf_counter()
         rows = 0
         for r in ranges:

@@ -16,15 +16,16 @@ limits: rows and bytes per chunk, row families kept together).
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import multiprocessing
-import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
+
+from tests.bench.memory import peak_rss_kb
+from tests.bench.splitter import chunk_limits
 
 BUCKET = "bench"
 _worker: dict[str, Any] = {}
@@ -44,21 +45,6 @@ def _consumer_ports_class() -> Any:
     from product_importer.pipeline.consumer import ConsumerPorts
 
     return ConsumerPorts
-
-
-def chunk_limits() -> dict[str, int]:
-    """rows / bytes per chunk and the record cap, as the deployed settings default them."""
-    limits = {"rows_per_chunk": 5000, "bytes_per_chunk": 8 << 20, "max_record_bytes": 1 << 20}
-    try:
-        from product_importer.settings import Settings
-
-        fields = Settings.model_fields
-        limits["rows_per_chunk"] = int(fields["chunk_rows"].default)
-        limits["bytes_per_chunk"] = int(fields["chunk_bytes"].default)
-        limits["max_record_bytes"] = int(fields["max_record_bytes"].default)
-    except (ImportError, KeyError, TypeError, ValueError):
-        pass
-    return limits
 
 
 # ---- the ports of a consumer on one machine --------------------------------------------------------------
@@ -89,6 +75,24 @@ class FileObjects:
         return self.stream_range(bucket, key, version_id, start, -1)
 
 
+class TimedLedger:
+    """The ledger, timing its one PostgreSQL transaction per chunk (``seconds``: the last call's)."""
+
+    def __init__(self, ledger: Any) -> None:
+        self._ledger = ledger
+        self.seconds = 0.0
+
+    def write_chunk(self, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return self._ledger.write_chunk(**kwargs)
+        finally:
+            self.seconds = time.perf_counter() - began
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ledger, name)
+
+
 class OnePlan:
     """``PlanStore`` holding one pinned plan."""
 
@@ -110,7 +114,7 @@ def consumer_ports(conn: psycopg.Connection, plan: Any) -> Any:
 
     cls = _consumer_ports_class()
     given: dict[str, Any] = {"objects": FileObjects(), "progress": _Null(), "plans": OnePlan(plan),
-                             "ledger": PostgresChunkLedger(lambda: conn)}
+                             "ledger": TimedLedger(PostgresChunkLedger(lambda: conn))}
     for field in dataclasses.fields(cls):
         needed = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
         if needed and field.name not in given:
@@ -155,16 +159,14 @@ def _init(url: str, path: str, setup: str, streaming: bool) -> None:
         _worker["header"] = resolve_header(setup.encode("utf-8"))
 
 
-def _chunk(task: tuple) -> tuple[float, int]:
+def _chunk(task: tuple) -> tuple[float, float, int]:
+    """(seconds, seconds in the database transaction, the worker's peak RSS in KiB)."""
     began = time.perf_counter()
-    if _worker["streaming"]:
-        _streamed_chunk(task)
-    else:
-        _whole_chunk(task)
-    return time.perf_counter() - began, peak_rss_kb()
+    database = _streamed_chunk(task) if _worker["streaming"] else _whole_chunk(task)
+    return time.perf_counter() - began, database, peak_rss_kb()
 
 
-def _streamed_chunk(task: tuple) -> None:
+def _streamed_chunk(task: tuple) -> float:
     from product_importer.models import ChunkMessage
     from product_importer.pipeline.consumer import process_chunk
 
@@ -176,9 +178,10 @@ def _streamed_chunk(task: tuple) -> None:
     result = process_chunk(message, _worker["ports"])
     if not result.written:
         raise RuntimeError(f"chunk {chunk_no} of {import_id} was not written: {result.error}")
+    return float(_worker["ports"].ledger.seconds)
 
 
-def _whole_chunk(task: tuple) -> None:
+def _whole_chunk(task: tuple) -> float:
     from product_importer.db.chunks import upsert_chunk
     from product_importer.ingest.rows import parse_chunk
 
@@ -189,17 +192,10 @@ def _whole_chunk(task: tuple) -> None:
     header = _worker["header"]
     parsed = parse_chunk(data, header, first_row)
     present = set(header.field_index) | ({"attributes"} if header.attribute_columns else set())
+    began = time.perf_counter()
     upsert_chunk(_worker["conn"], import_id=import_id, import_no=import_no, chunk_no=chunk_no,
                  present_fields=present, rows=parsed.rows, errors=parsed.errors, rows_seen=parsed.rows_seen)
-
-
-def peak_rss_kb() -> int:
-    """VmHWM: this process's own peak (ru_maxrss would include the parent's size at fork)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return time.perf_counter() - began
 
 
 def _warm(_: int) -> int:
@@ -214,6 +210,7 @@ class CoreRun:
     rows: int  # rows_processed as committed
     chunks: int
     chunk_ms: list[float]
+    database_ms: list[float]  # per chunk: its PostgreSQL transaction (the rest: read, parse, validate)
     worker_peak_rss_mb: float
     totals: dict[str, int]
     read_as: dict[str, str] = dataclasses.field(default_factory=dict)  # the plan's encoding and profile
@@ -253,28 +250,14 @@ def import_file(url: str, path: Path, *, import_id: str, chunk_rows: int, worker
     _finish(url, import_id, "previewed" if mode == "preview" else "completed")
     totals = read_totals(url, import_id)
     return CoreRun(elapsed, totals.get("rows_processed", 0), len(results), [r[0] * 1000 for r in results],
-                   max(r[1] for r in results) / 1024, totals, read_as)
+                   [r[1] * 1000 for r in results], max(r[2] for r in results) / 1024, totals, read_as)
 
 
 def _ranges(path: Path, chunk_rows: int, streaming: bool) -> Any:
     """The splitter's cuts of ``path``, lazily (a generator: the split overlaps the workers)."""
-    from product_importer.ingest.chunking import split_ranges
-    from product_importer.ingest.header import read_header
+    from tests.bench.splitter import ranges
 
-    with path.open("rb") as handle:
-        header, data_start = read_header(handle)
-        handle.seek(data_start)
-        options: dict[str, Any] = {"start": data_start, "delimiter": header.delimiter, "rows_per_chunk": chunk_rows}
-        accepted = inspect.signature(split_ranges).parameters
-        if "bytes_per_chunk" in accepted:
-            limits = chunk_limits()
-            options["bytes_per_chunk"] = limits["bytes_per_chunk"]
-            options["max_record"] = limits["max_record_bytes"]
-        if streaming and getattr(header, "family_column", None) is not None and "family_key" in accepted:
-            from product_importer.ingest.records import family_key
-
-            options["family_key"] = family_key(header.delimiter, header.data_encoding, header.family_column)
-        yield from split_ranges(handle, **options)
+    return ranges(path, chunk_rows, families=streaming)
 
 
 def _finish(url: str, import_id: str, status: str) -> None:

@@ -19,7 +19,8 @@ def _met(ok: bool | None) -> str:
 
 def _when(part: dict[str, Any]) -> str:
     runs = part.get("runs")
-    return f"{part.get('date', '?')}, code {part.get('commit', '?')}" + (f", {runs} runs" if runs else "")
+    shown = f", {runs} run{'s' if runs != 1 else ''}" if runs else ""
+    return f"{part.get('date', '?')}, code {part.get('commit', '?')}{shown}"
 
 
 def targets(parts: dict[str, Any]) -> list[str]:
@@ -106,8 +107,11 @@ def passes(parts: dict[str, Any]) -> list[str]:
                    f"({_x(revert['revert_insert_x_import'])} its import) |")
     out += ["", f"Per-run ratios: insert {core['insert_x_copy_runs']}, update {core['update_x_copy_runs']}. Peak RSS "
                 f"per worker process: {core['peak_rss_mb']} MB. Chunk time p50 {core['chunk_ms_p50']} ms, p95 "
-                f"{core['chunk_ms_p95']} ms (insert p50 {core['chunk_ms_insert_p50']} ms, update p50 "
-                f"{core['chunk_ms_update_p50']} ms)."]
+                f"{core['chunk_ms_p95']} ms (insert p50 {core['chunk_ms_insert_p50']} ms, of which its PostgreSQL "
+                f"transaction {core.get('database_ms_insert_p50', '?')} ms; update p50 {core['chunk_ms_update_p50']} "
+                f"ms, of which {core.get('database_ms_update_p50', '?')} ms" + (
+                    f"; preview p50 {preview['chunk_ms_p50']} ms, of which {preview['database_ms_p50']} ms"
+                    if "chunk_ms_p50" in preview else "") + ")."]
     for name in ("preview", "revert"):
         if parts.get(name, {}).get("error"):
             out.append(f"{name.capitalize()}: not measured ({parts[name]['error']}).")
@@ -125,8 +129,9 @@ def storage(parts: dict[str, Any]) -> list[str]:
     out = ["", f"**Storage per import** (MB each import added, tables with their indexes and TOAST; {_when(st)}):", "",
            "| import | change records | undo data | change records + undo | products (+ search) | preview overlay |"
            " other |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for step, label in (("insert", "insert (500k new products)"), ("preview", "preview of the update file"),
-                        ("update", "update (every product changed)")):
+    rows = parts.get("core", {}).get("rows", 0)
+    for step, label in (("insert", f"insert ({rows:,} new products)"), ("preview", "preview of the update file"),
+                        ("update", f"update ({rows:,} products changed)")):
         if step in st:
             s = st[step]
             out.append(f"| {label} | {s['changes']} | {s['undo']} | {s['history']} | {s['products']} | {s['preview']} "
@@ -163,8 +168,15 @@ def baseline(parts: dict[str, Any]) -> list[str]:
         c = base[key]
         out.append(f"| {label} | {c['runs']} | {c['copy_s']} | {c['insert_s']} | {_x(c['insert_x_copy'])} "
                    f"{c['insert_x_copy_runs']} | {c['update_s']} | {_x(c['update_x_copy'])} {c['update_x_copy_runs']} |")
+    out.append("")
     out.append(f"New / old (median ratios): insert {base['insert_new_over_old']:.3f}, update "
                f"{base['update_new_over_old']:.3f}.")
+    for key, label in (("new", "This tree"), ("old", f"`{base['ref']}`")):
+        c = base[key]
+        if "chunk_ms_insert_p50" in c:
+            out.append(f"{label}: chunk p50 insert {c['chunk_ms_insert_p50']} ms (its PostgreSQL transaction "
+                       f"{c['database_ms_insert_p50']} ms), update {c['chunk_ms_update_p50']} ms "
+                       f"({c['database_ms_update_p50']} ms).")
     return out
 
 
@@ -181,12 +193,14 @@ def memory_and_splitter(parts: dict[str, Any]) -> list[str]:
     if split and "plain" in split:
         out += ["", f"**Splitter** (`split_ranges` over the whole file in a fresh process, the file in the page "
                     f"cache, MB = 2^20 bytes; {_when(split)}):", "",
-                "| file | MiB | rows | chunks | MB/s [range] | peak RSS |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+                "| file | MiB | rows | chunks | MB/s [range] | peak RSS (before the pass) |",
+                "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for kind, label in (("plain", "plain (the generic catalog repeated)"),
                             ("quoted", "quote-dense (every field quoted, a line break in every third description)")):
             s = split[kind]
             out.append(f"| {label} | {s['file_mb']:,} | {s['rows']:,} | {s['chunks']:,} | {s['mb_per_s']} "
-                       f"[{s['mb_per_s_range'][0]:.0f}–{s['mb_per_s_range'][1]:.0f}] | {s['peak_rss_mb']} MB |")
+                       f"[{s['mb_per_s_range'][0]:.0f}–{s['mb_per_s_range'][1]:.0f}] | {s['peak_rss_mb']} MB "
+                       f"({s.get('floor_rss_mb', '?')} MB) |")
     return out
 
 

@@ -21,6 +21,7 @@ import argparse
 import csv
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -131,6 +132,7 @@ def storage_delta(before: dict[str, int], after: dict[str, int]) -> dict[str, in
 
 def _pass(run: CoreRun) -> dict[str, Any]:
     return {"s": run.seconds, "rows": run.rows, "chunks": run.chunks, "chunk_ms": run.chunk_ms,
+            "database_ms": run.database_ms,
             "peak_rss_mb": run.worker_peak_rss_mb, "totals": run.totals, "read_as": run.read_as}
 
 
@@ -143,6 +145,14 @@ def _check(run: CoreRun, what: str, rows: int | None, **expected: int) -> None:
     for key, value in expected.items():
         if run.totals.get(key) != value:
             raise RuntimeError(f"{what}: {key} = {run.totals.get(key)}, expected {value}: {run.totals}")
+
+
+def _split(run: CoreRun) -> str:
+    """Where a chunk's time went (medians): the PostgreSQL transaction, and the rest."""
+    if not run.chunk_ms:
+        return ""
+    total, database = statistics.median(run.chunk_ms), statistics.median(run.database_ms)
+    return f"; chunk p50 {total:.0f} ms, of which database {database:.0f} ms"
 
 
 def _say(label: str, text: str) -> None:
@@ -192,7 +202,8 @@ def main_round(args: argparse.Namespace) -> dict[str, Any]:
             out["insert"] = _pass(insert)
             sizes.append(table_sizes(url))
             out["storage"] = {"insert": storage_delta(sizes[-2], sizes[-1])}
-            _say(label, f"(b) insert {insert.seconds:.2f} s ({insert.seconds / out['copy_s']:.2f}x COPY)")
+            _say(label, f"(b) insert {insert.seconds:.2f} s ({insert.seconds / out['copy_s']:.2f}x COPY)"
+                        + _split(insert))
             if "preview" in parts:
                 try:
                     preview = import_file(url, repriced, import_id="bench-preview", chunk_rows=chunk_rows,
@@ -201,7 +212,7 @@ def main_round(args: argparse.Namespace) -> dict[str, Any]:
                     out["preview"] = _pass(preview)
                     sizes.append(table_sizes(url))
                     out["storage"]["preview"] = storage_delta(sizes[-2], sizes[-1])
-                    _say(label, f"(p) preview {preview.seconds:.2f} s")
+                    _say(label, f"(p) preview {preview.seconds:.2f} s" + _split(preview))
                 except Exception as exc:  # the rest of the round still runs
                     errors["preview"] = f"{type(exc).__name__}: {exc}"
                     _say(label, f"(p) preview FAILED: {errors['preview']}")
@@ -211,7 +222,8 @@ def main_round(args: argparse.Namespace) -> dict[str, Any]:
             out["update"] = _pass(update)
             sizes.append(table_sizes(url))
             out["storage"]["update"] = storage_delta(sizes[-2], sizes[-1])
-            _say(label, f"(c) update {update.seconds:.2f} s ({update.seconds / out['copy_s']:.2f}x COPY)")
+            _say(label, f"(c) update {update.seconds:.2f} s ({update.seconds / out['copy_s']:.2f}x COPY)"
+                        + _split(update))
             if "revert" in parts:
                 try:
                     _reverts(url, out, label, rows, workers)

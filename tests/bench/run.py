@@ -160,13 +160,13 @@ def baseline_part(admin: str, files: dict[str, Path], args: argparse.Namespace, 
 
 
 def consumer_part(admin: str, files: dict[str, Path], args: argparse.Namespace, commit: str) -> dict[str, Any]:
-    from tests.bench.core import _ranges
+    from tests.bench.splitter import ranges
 
     began = time.perf_counter()
     path = files["long"]
     ranges = [{"chunk_no": r.chunk_no, "start": r.start, "end": r.end, "first_row": r.first_row, "rows": r.rows,
                "context": list(r.context) if r.context else None}
-              for r in _ranges(path, args.chunk_rows, streaming=True)]
+              for r in ranges(path, args.chunk_rows)]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(ranges, handle)
     try:

@@ -50,6 +50,8 @@ def core(rounds: list[dict[str, Any]], rows: int, file_mb: float, chunk_rows: in
         "peak_rss_mb": round(max(max(r["insert"]["peak_rss_mb"], r["update"]["peak_rss_mb"]) for r in rounds)),
         "chunk_ms_p50": med(insert_ms + update_ms, 1), "chunk_ms_p95": round(p95(insert_ms + update_ms), 1),
         "chunk_ms_insert_p50": med(insert_ms, 1), "chunk_ms_update_p50": med(update_ms, 1),
+        "database_ms_insert_p50": med([ms for r in rounds for ms in r["insert"].get("database_ms", [0])], 1),
+        "database_ms_update_p50": med([ms for r in rounds for ms in r["update"].get("database_ms", [0])], 1),
         "chunks": rounds[-1]["insert"]["chunks"],
         "change_records_update": rounds[-1]["update"]["totals"].get("products_updated"),
     }
@@ -70,6 +72,8 @@ def storage(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 def preview(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     x = _ratio(rounds, "preview.s", "update.s")
     return {"runs": len(rounds), "preview_s": med([r["preview"]["s"] for r in rounds]),
+            "chunk_ms_p50": med([ms for r in rounds for ms in r["preview"]["chunk_ms"]], 1),
+            "database_ms_p50": med([ms for r in rounds for ms in r["preview"].get("database_ms", [0])], 1),
             "update_s": med([r["update"]["s"] for r in rounds]),
             "preview_x_update": med(x), "preview_x_update_range": spread(x),
             "preview_x_copy": med(_ratio(rounds, "preview.s", "copy_s"))}
@@ -114,7 +118,9 @@ def baseline(new: list[dict[str, Any]], old: list[dict[str, Any]], ref: str, old
                 "insert_s": med([r["insert"]["s"] for r in rounds]), "update_s": med([r["update"]["s"] for r in rounds]),
                 "insert_x_copy": med(ins), "insert_x_copy_range": spread(ins),
                 "update_x_copy": med(upd), "update_x_copy_range": spread(upd),
-                "insert_x_copy_runs": [round(x, 2) for x in ins], "update_x_copy_runs": [round(x, 2) for x in upd]}
+                "insert_x_copy_runs": [round(x, 2) for x in ins], "update_x_copy_runs": [round(x, 2) for x in upd],
+                **{f"{what}_{step}_p50": med([ms for r in rounds for ms in r[step].get(what, [0])], 1)
+                   for what in ("chunk_ms", "database_ms") for step in ("insert", "update")}}
 
     n, o = per_code(new), per_code(old)
     return {"ref": ref, "baseline_commit": old_commit, "commit": new_commit, "new": n, "old": o,
@@ -128,5 +134,6 @@ def splitter(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         out[kind] = {"file_mb": results[0]["file_mb"], "rows": results[0]["rows"], "chunks": results[0]["chunks"],
                      "mb_per_s": round(statistics.median(r["mb_per_s"] for r in results)),
                      "mb_per_s_range": spread([r["mb_per_s"] for r in results], 0),
-                     "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
+                     "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+                     "floor_rss_mb": min(r.get("floor_rss_mb", 0) for r in results)}
     return out
