@@ -65,7 +65,8 @@ class StageConfig:
     websocket_rate_limit: int = 50
     websocket_burst_limit: int = 100
     chunk_rows: int = 5000
-    max_upload_bytes: int = 5 * 1024**3
+    max_upload_bytes: int = 5 * 1024**3  # a browser's presigned POST (S3's single-upload limit)
+    max_drop_bytes: int = 50 * 1024**3  # a partner drop under incoming/ (multipart): a separate limit
     log_level: str = "INFO"
     alarm_email: str | None = None
     secret_rotation_days: int = 30

@@ -16,6 +16,8 @@ master's. The webhook-secrets key is usable only with the webhook-secret encrypt
 | websocket   | -                                   | -                              | get/put/update/delete, batch delete | - | -            |
 | finisher    | -                                   | -                              | -                         | finished (resume), webhooks (fan-out) | DB secret |
 | webhooks    | -                                   | -                              | -                         | finished (jobs sent before the split) | DB secret, KMS encrypt/decrypt |
+| dead_letter | Get(Version) uploads/*, incoming/*  | get/put/update                 | -                         | -        | DB secret (+ the two DLQs, via event sources) |
+| expire_pending | -                                | get/update, list index         | -                         | -        | DB secret (EventBridge schedule) |
 | migrations  | -                                   | -                              | -                         | -        | DB master, owner and app secrets |
 | connect_authorizer | -                            | -                              | -                         | -        | - (fetches the pool's public JWKS over HTTPS) |
 """
@@ -192,6 +194,18 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
     r.finished.grant_send_messages(webhooks)
     r.db_secret.grant_read(webhooks)
     r.webhook_key.grant(webhooks, "kms:Encrypt", "kms:Decrypt")  # open to sign; seal a pre-KMS plaintext
+
+    # The lifecycle functions (infra.cdk.lifecycle), where the topology declares them.
+    if "dead_letter" in functions:
+        dead_letter = functions["dead_letter"]  # its DLQ event sources grant the receives
+        table_items(dead_letter, r.progress, PROGRESS_WRITER)
+        read_watched_objects(dead_letter, r.uploads)  # a dead-lettered drop: which import its object made
+        r.db_secret.grant_read(dead_letter)
+    if "expire_pending" in functions:
+        expire = functions["expire_pending"]
+        table_items(expire, r.progress, PROGRESS_UPDATER)
+        query_index(expire, r.progress, "progress")  # pending imports, newest first
+        r.db_secret.grant_read(expire)
 
     migrations = functions["migrations"]
     for secret in (r.db_master_secret, r.db_owner_secret, r.db_secret):

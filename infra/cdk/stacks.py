@@ -18,6 +18,7 @@ from infra.cdk.edge import EdgeStack
 from infra.cdk.frontend import Frontend
 from infra.cdk.functions import ServiceFunction
 from infra.cdk.layer import SharedLayer
+from infra.cdk.lifecycle import Lifecycle
 from infra.cdk.migrations import Migrations
 from infra.cdk.nag import suppress_cdk_internals
 from infra.cdk.observability import Observability, Watched
@@ -108,7 +109,20 @@ class StatelessStack(Stack):
             self, "LiveProgress", config=config, tables=stateful.tables, layer=layer, users=self.api.users
         )
 
+        self.lifecycle = Lifecycle(
+            self,
+            "Lifecycle",
+            config=config,
+            layer=layer,
+            network=network,
+            dead_letter_queues={
+                "chunks": self.pipeline.chunks.dlq,
+                "object-events": stateful.storage.object_events.dlq,
+            },
+        )
+
         self.functions: dict[str, ServiceFunction] = {
+            **self.lifecycle.functions,
             "api": self.api.function,
             "splitter": self.pipeline.splitter,
             "consumer": self.pipeline.consumer,

@@ -19,6 +19,8 @@ __all__ = ["ObjectGoneError", "ObjectInfo", "S3ObjectStore", "SqsMessageQueue", 
 class S3ObjectStore:
     """The ``ObjectStore`` port on S3: reads always pinned to one version."""
 
+    PART_SIZE = 8 << 20  # multipart uploads (S3 takes parts of 5 MiB and more, but for the last)
+
     def __init__(self, client: Any) -> None:
         self._s3 = client
 
@@ -65,7 +67,7 @@ class S3ObjectStore:
         body: BinaryIO = reply["Body"]
         return body
 
-    def write_stream(self, bucket: str, key: str, blocks: Iterable[bytes], *, part_size: int = 8 << 20) -> ObjectInfo:
+    def write_stream(self, bucket: str, key: str, blocks: Iterable[bytes]) -> ObjectInfo:
         """Write ``blocks`` as one object with a multipart upload (memory: about one part)."""
         try:
             upload = self._s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="text/csv")
@@ -85,7 +87,7 @@ class S3ObjectStore:
                 for block in blocks:
                     buffer += block
                     size += len(block)
-                    if len(buffer) >= part_size:
+                    if len(buffer) >= self.PART_SIZE:
                         flush()
                 if buffer or not parts:
                     flush()

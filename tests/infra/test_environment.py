@@ -7,6 +7,7 @@ from product_importer.settings import Settings
 
 from infra import topology
 from infra.cdk import names
+from infra.cdk.functions import MAX_DROP_BYTES_ENV
 from tests.infra.conftest import Stage
 
 pytestmark = pytest.mark.infra
@@ -30,6 +31,8 @@ COMMON = {
     names.ENV_WEBSOCKET_URL,
     names.ENV_WEBSOCKET_MANAGEMENT_URL,
 }
+if MAX_DROP_BYTES_ENV:  # partner drops' own limit, where the pipeline reads one (test_lifecycle.py)
+    COMMON.add(MAX_DROP_BYTES_ENV)
 DATABASE = {names.ENV_DB_SECRET_ARN, names.ENV_DB_PROXY_ENDPOINT, names.ENV_DB_NAME}
 SIGN_IN = {names.ENV_AUTH_USER_POOL_ID, names.ENV_AUTH_CLIENT_ID, names.ENV_AUTH_DOMAIN}
 # The websocket function records the caller's group at $connect where sign-in is on: it knows the pool.

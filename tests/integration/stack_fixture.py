@@ -20,9 +20,10 @@ from typing import Any
 
 import httpx
 import psycopg
+from product_importer.db.plans import PgPlanStore
 from product_importer.ingest.chunking import split_ranges
-from product_importer.ingest.header import read_header
-from product_importer.models import ChunkMessage
+from product_importer.ingest.header import sniff
+from product_importer.models import ChunkMessage, SplitPlan
 from product_importer.progress import DynamoProgressStore
 
 from infra.local.events import s3_notification
@@ -124,26 +125,32 @@ class PipelineStack:
         put = self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
         item = self.progress.get_item(import_id)
         assert item is not None
-        header, data_start = read_header(io.BytesIO(data))
+        plan = sniff(data[: 1 << 20], file_size=len(data))
+        version, etag = put.get("VersionId"), put["ETag"].strip('"')
+        with psycopg.connect(self.database_url) as conn:
+            PgPlanStore(lambda: conn).pin(SplitPlan(
+                import_id=import_id, bucket=self.bucket, key=key, version_id=version, etag=etag, size=len(data),
+                file_plan=plan.to_json(), delimiter=plan.delimiter, data_encoding=plan.data_encoding,
+                data_start=plan.data_start, rows_per_chunk=chunk_rows, bytes_per_chunk=8 << 20,
+                max_record_bytes=1 << 20))
         messages = [
             ChunkMessage(
                 import_id=import_id,
                 import_no=int(item["import_no"]),
                 bucket=self.bucket,
                 key=key,
-                version_id=put.get("VersionId"),
-                etag=put["ETag"].strip('"'),
+                version_id=version,
+                etag=etag,
                 chunk_no=r.chunk_no,
                 start=r.start,
                 end=r.end,
                 first_row=r.first_row,
                 rows=r.rows,
-                header=header.raw.decode("utf-8"),
             )
             for r in split_ranges(
-                io.BytesIO(data[data_start:]),
-                start=data_start,
-                delimiter=header.delimiter,
+                io.BytesIO(data[plan.data_start:]),
+                start=plan.data_start,
+                delimiter=plan.delimiter,
                 rows_per_chunk=chunk_rows,
             )
         ]

@@ -16,6 +16,7 @@ import pytest
 from product_importer.aws import client as aws_client
 from product_importer.db.connection import connect
 from product_importer.db.ledger import PostgresChunkLedger
+from product_importer.db.plans import PgPlanStore
 from product_importer.models import ImportTotals
 from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
 from product_importer.ports import ProgressStore
@@ -147,7 +148,8 @@ def consumer_ports(pipeline: PipelineStack) -> Iterator[Callable[[ProgressStore]
         conn = connect(pipeline.database_url)
         opened.append(conn)
         return ConsumerPorts(
-            objects=S3ObjectStore(aws_client("s3")), progress=progress, ledger=PostgresChunkLedger(lambda: conn)
+            objects=S3ObjectStore(aws_client("s3")), progress=progress, ledger=PostgresChunkLedger(lambda: conn),
+            plans=PgPlanStore(lambda: conn),
         )
 
     yield build
@@ -185,11 +187,11 @@ class CrashAfterCommit(DynamoProgressStore):
         super().__init__(table, client)
         self.crashed = False
 
-    def publish_totals(self, import_id: str, committed: ImportTotals) -> bool:
+    def publish_totals(self, import_id: str, committed: ImportTotals, *, status: str = "completed") -> bool:
         if not self.crashed:
             self.crashed = True
             raise SystemExit("consumer killed between the PostgreSQL commit and the progress update")
-        return super().publish_totals(import_id, committed)
+        return super().publish_totals(import_id, committed, status=status)
 
 
 def test_a_consumer_killed_after_the_commit_is_repaired_by_the_redelivery(

@@ -132,13 +132,11 @@ def test_preview_then_import_equals_a_direct_import(shared_url: str, seed: int, 
                                      file.attribute_keys, file.rows, file.chunks)
                 for _, chunk_no in order:
                     apply_chunk(conn, preview, chunk_no, mode="preview")
-                results.append(("preview",) + _strip(_changes(conn, preview.import_id), prefix)
-                               + (_counts(conn, preview.import_id),))
+                results.append(("preview", *_strip(_changes(conn, preview.import_id), prefix), _counts(conn, preview.import_id)))
             file.import_no = next_import_number(conn)
             for _, chunk_no in order:
                 apply_chunk(conn, file, chunk_no)
-            results.append(("import",) + _strip(_changes(conn, file.import_id), prefix)
-                           + (_counts(conn, file.import_id),))
+            results.append(("import", *_strip(_changes(conn, file.import_id), prefix), _counts(conn, file.import_id)))
     direct, preview, applied = results
     assert preview[1:] == direct[1:] == applied[1:]
 

@@ -63,8 +63,10 @@ def violations(room: tuple[str, ...], forbidden: tuple[str, ...], allowed: tuple
 
 
 PKG = "product_importer"
+# adapters, and the repositories / services the API calls (imports, mappings, products, transfers)
 ADAPTERS = (f"{PKG}.storage", f"{PKG}.progress", f"{PKG}.db", f"{PKG}.realtime", f"{PKG}.webhooks",
-            f"{PKG}.products", f"{PKG}.auth", f"{PKG}.aws")
+            f"{PKG}.products", f"{PKG}.auth", f"{PKG}.aws", f"{PKG}.imports", f"{PKG}.mappings",
+            f"{PKG}.transfers")
 IO_LIBRARIES = ("boto3", "botocore", "psycopg", "psycopg_pool", "httpx", "fastapi", "mangum",
                 "aws_lambda_powertools")
 
@@ -81,6 +83,7 @@ RULES = {
     "models, naming and the container are leaves": violations(
         (f"{PKG}.models", f"{PKG}.naming", f"{PKG}.container"), (PKG,)),
     # adapters: do I/O behind a port or a store; they never call the domain, the API or the root.
+    "the progress store knows nothing of PostgreSQL": violations((f"{PKG}.progress",), (f"{PKG}.db", "psycopg")),
     "adapters do not reach up": violations(
         ADAPTERS, (f"{PKG}.pipeline", f"{PKG}.api", f"{PKG}.runtime", f"{PKG}.cli", "functions", "infra")),
     # the composition root builds adapters; nobody it builds knows it, and it does not know the API.

@@ -1,7 +1,12 @@
-"""The consumer handler with fake ports: a batch of chunk messages in → writes, progress and partial failures out."""
+"""The consumer handler with fake ports: a batch of chunk messages in → writes, progress and partial failures out.
+
+Each world's file is cut by the real splitter (over the same fakes), so the chunks and the import's
+stored plan are what production would give the consumer.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 
@@ -13,76 +18,65 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 from product_importer.models import ChunkMessage, ImportTotals
 from product_importer.pipeline.consumer import ConsumerPorts
-from product_importer.settings import get_settings
+from product_importer.pipeline.s3events import parse_notification
+from product_importer.pipeline.splitter import SplitLimits, SplitterPorts, split_object
 
 from functions.consumer.handler import handler
-from infra.local.events import LocalContext, sqs_event, sqs_record
+from infra.local.events import LocalContext, s3_notification, sqs_event, sqs_record
 from tests.unit.fakes import (
     BUCKET,
     FakeChunkLedger,
+    FakeJobLedger,
     FakeObjectStore,
+    FakePlanStore,
     FakeProgress,
+    FakeQueue,
     pending_upload,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 HEADER = "sku,name,price,color"
-MAX_RECEIVES = 4
 
 
-@pytest.fixture(autouse=True)
-def _max_receives(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHUNK_MAX_RECEIVES", str(MAX_RECEIVES))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+def rows_csv(count: int, *, bad: frozenset[int] = frozenset({2})) -> bytes:
+    """Rows SKU-1…; the rows in ``bad`` have a negative price (a row error)."""
+    return "".join(f"SKU-{n},Product {n},{'-1' if n in bad else f'{n}.25'},blue\n"
+                   for n in range(1, count + 1)).encode()
 
 
 class World:
-    """One import of ``chunks`` chunks of ``rows`` rows each, split and waiting for the consumer."""
+    """One uploaded file, split by the real splitter into chunks waiting for the consumer."""
 
-    def __init__(self, *, chunks: int = 3, rows: int = 4) -> None:
+    def __init__(self, data: bytes | None = None, *, chunk_rows: int = 4, chunk_bytes: int = 8 << 20,
+                 max_record_bytes: int = 1 << 20, options: dict | None = None, mode: str = "import",
+                 stored_errors: int = 1000, read_block: int = 1 << 20) -> None:
         self.objects = FakeObjectStore()
         self.progress = FakeProgress()
-        self.writer = FakeChunkLedger()
-        self.ports = ConsumerPorts(
-            objects=self.objects,
-            progress=self.progress,
-            ledger=self.writer,
-        )
+        self.ledger = FakeChunkLedger()
+        self.plans = FakePlanStore()
+        self.chunks = FakeQueue()
+        self.jobs = FakeJobLedger(self.ledger)
+        self.ports = ConsumerPorts(objects=self.objects, progress=self.progress, ledger=self.ledger,
+                                   plans=self.plans, jobs=self.jobs, chunks=self.chunks, stored_errors=stored_errors,
+                                   read_block=read_block)
         self.import_id = uuid.uuid4().hex
         pending_upload(self.progress, self.import_id, import_no=11)
+        self.progress.items[self.import_id].update(mode=mode, options=options or {})
         self.key = f"uploads/{self.import_id}.csv"
-        body = [f"{HEADER}\n".encode()]
-        self.messages: list[ChunkMessage] = []
-        offset = len(body[0])
-        for chunk_no in range(chunks):
-            data = b""
-            for r in range(rows):
-                n = chunk_no * rows + r + 1
-                price = "-1" if n == 2 else f"{n}.25"  # row 2 is a row error
-                data += f"SKU-{n},Product {n},{price},blue\n".encode()
-            self.messages.append(
-                ChunkMessage(
-                    import_id=self.import_id,
-                    import_no=11,
-                    bucket=BUCKET,
-                    key=self.key,
-                    version_id="v1",
-                    chunk_no=chunk_no,
-                    start=offset,
-                    end=offset + len(data),
-                    first_row=chunk_no * rows + 1,
-                    rows=rows,
-                    header=HEADER,
-                )
-            )
-            body.append(data)
-            offset += len(data)
-        self.version = self.objects.put(self.key, b"".join(body))
-        self.progress.start(self.import_id, version_id=self.version, etag="e")
-        self.progress.set_totals(self.import_id, chunks_total=chunks, rows_total=chunks * rows)
+        self.data = data if data is not None else f"{HEADER}\n".encode() + rows_csv(12)
+        version = self.objects.put(self.key, self.data)
+        splitter = SplitterPorts(
+            objects=self.objects, chunks=self.chunks, continuations=FakeQueue(), progress=self.progress,
+            ledger=self.ledger, plans=self.plans, next_import_number=lambda: 99, saved_mappings=list,
+            limits=SplitLimits(max_upload_bytes=1 << 30, max_drop_bytes=1 << 30, rows_per_chunk=chunk_rows,
+                               bytes_per_chunk=chunk_bytes, max_record_bytes=max_record_bytes),
+            jobs=self.jobs)
+        [event] = parse_notification(json.dumps(s3_notification(BUCKET, self.key, size=len(self.data),
+                                                                version_id=version)))
+        split_object(event, splitter)
+        self.messages: list[ChunkMessage] = self.chunks.messages()
+        self.objects.reads.clear()
 
     def record(self, chunk_no: int, *, receive_count: int = 1) -> dict:
         return sqs_record(self.messages[chunk_no].model_dump_json(), receive_count=receive_count)
@@ -95,6 +89,9 @@ class World:
         assert item is not None
         return item
 
+    def call(self, chunk_no: int) -> dict:
+        return next(c for c in self.ledger.calls if c["chunk_no"] == chunk_no)
+
 
 def test_a_chunk_is_read_from_its_pinned_range_validated_written_and_counted() -> None:
     world = World()
@@ -104,29 +101,20 @@ def test_a_chunk_is_read_from_its_pinned_range_validated_written_and_counted() -
     assert response == {"batchItemFailures": []}
     message = world.messages[0]
     assert world.objects.reads == [(BUCKET, world.key, "v1", message.start, message.end)]
-    [call] = world.writer.calls
-    assert (call["import_id"], call["import_no"], call["chunk_no"], call["rows_seen"]) == (
-        world.import_id,
-        11,
-        0,
-        4,
-    )
+    call = world.call(0)
+    assert (call["import_id"], call["import_no"], call["chunk_no"], call["rows_seen"], call["mode"]) == (
+        world.import_id, 11, 0, 4, "import")
     assert [r[0] for r in call["rows"]] == [1, 3, 4]  # row numbers; row 2 is an error
     assert [(e.row, e.column) for e in call["errors"]] == [(2, "price")]
     assert {"sku", "name", "price", "attributes"} <= call["present_fields"]
     assert "quantity" not in call["present_fields"]  # a column the file lacks keeps the stored value
     item = world.item()
-    assert (item["chunks_done"], item["rows_processed"], item["rows_imported"], item["rows_failed"]) == (
-        1,
-        4,
-        3,
-        1,
-    )
+    assert (item["chunks_done"], item["rows_processed"], item["rows_imported"], item["rows_failed"]) == (1, 4, 3, 1)
     assert item["status"] == "processing"
 
 
 def test_the_last_chunk_completes_the_import_once() -> None:
-    world = World(chunks=3)
+    world = World()
 
     world.invoke(world.record(0), world.record(1))
     world.invoke(world.record(2))
@@ -134,102 +122,156 @@ def test_the_last_chunk_completes_the_import_once() -> None:
 
     item = world.item()
     assert (item["status"], item["chunks_done"], item["rows_processed"], item["rows_failed"]) == (
-        "completed",
-        3,
-        12,
-        1,
-    )
+        "completed", 3, 12, 1)
     assert world.progress.writes("fail") == []
+    assert world.ledger.registry[world.import_id] == "completed"
 
 
-def test_one_failing_chunk_in_a_batch_is_the_only_item_failure() -> None:
-    world = World(chunks=3)
-    world.writer.fail_for = {1}
-    records = [world.record(0), world.record(1), world.record(2)]
+def test_one_failing_chunk_in_a_batch_is_the_only_item_failure_and_the_last_receive_decides_nothing() -> None:
+    world = World()
+    world.ledger.fail_for = {1}
+    records = [world.record(0), world.record(1, receive_count=5), world.record(2)]
 
     response = world.invoke(*records)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": records[1]["messageId"]}]}
     assert world.item()["chunks_done"] == 2
-    assert world.item()["status"] == "processing"  # not the last receive: it will be retried
-
-
-def test_an_unreadable_range_is_a_failure_of_that_record_only() -> None:
-    world = World(chunks=2)
-    gone = world.messages[0].model_copy(update={"import_id": "other", "key": "uploads/deleted.csv"})
-    bad = sqs_record(gone.model_dump_json())
-
-    response = world.invoke(world.record(0), bad, world.record(1))
-
-    assert response == {"batchItemFailures": [{"itemIdentifier": bad["messageId"]}]}
-    assert world.item()["status"] == "completed"
-
-
-def test_a_body_that_is_not_a_chunk_message_fails_alone() -> None:
-    world = World(chunks=1)
-    junk = sqs_record('{"hello": 1}')
-
-    response = world.invoke(junk, world.record(0))
-
-    assert response == {"batchItemFailures": [{"itemIdentifier": junk["messageId"]}]}
-
-
-@pytest.mark.parametrize("receive_count", [MAX_RECEIVES, MAX_RECEIVES + 1])
-def test_on_the_last_receive_a_failing_chunk_fails_the_import_and_is_still_reported(
-    receive_count: int,
-) -> None:
-    world = World(chunks=2)
-    world.writer.fail_for = {1}
-    good, poison = world.record(0), world.record(1, receive_count=receive_count)
-
-    response = world.invoke(good, poison)
-
-    assert response == {"batchItemFailures": [{"itemIdentifier": poison["messageId"]}]}
-    item = world.item()
-    assert item["status"] == "failed"
-    assert (
-        "chunk 1" in item["error"]
-        and "rows 5\u20138" in item["error"]
-        and "cannot write chunk 1" in item["error"]
-    )
-    assert item["chunks_done"] == 1  # what was committed stays counted
-
-
-def test_before_the_last_receive_a_failing_chunk_leaves_the_import_running() -> None:
-    world = World(chunks=2)
-    world.writer.fail_for = {0}
-
-    with pytest.raises(Exception, match="All records failed"):  # a whole-batch failure: SQS retries it all
-        world.invoke(world.record(0, receive_count=MAX_RECEIVES - 1))
-
-    assert world.item()["status"] == "processing"
+    assert world.item()["status"] == "processing"  # the dead-letter handler ends it, after the DLQ
     assert world.progress.writes("fail") == []
 
 
-def test_a_progress_update_lost_after_the_commit_is_repaired_by_the_redelivery() -> None:
-    world = World(chunks=2)
-    real_publish_totals = world.progress.publish_totals
-    crashed = []
+def test_an_unreadable_range_or_a_junk_body_fails_alone() -> None:
+    world = World()
+    gone = world.messages[0].model_copy(update={"key": "uploads/deleted.csv"})
+    bad, junk = sqs_record(gone.model_dump_json()), sqs_record('{"hello": 1}')
 
-    def crash_on_the_last_chunk_once(import_id: str, totals: ImportTotals) -> bool:
+    response = world.invoke(world.record(0), bad, junk, world.record(1), world.record(2))
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": bad["messageId"]},
+                                              {"itemIdentifier": junk["messageId"]}]}
+    assert world.item()["status"] == "completed"
+
+
+def test_a_progress_update_lost_after_the_commit_is_repaired_by_the_redelivery() -> None:
+    world = World(chunk_rows=6)
+    real_record_snapshot = world.progress.record_snapshot
+    crashed: list[ImportTotals] = []
+
+    def crash_on_the_last_chunk_once(import_id: str, totals: ImportTotals) -> dict | None:
         if totals.chunks_done == 2 and not crashed:
             crashed.append(totals)
             raise ConnectionError("killed between the PostgreSQL commit and the progress update")
-        return real_publish_totals(import_id, totals)
+        return real_record_snapshot(import_id, totals)
 
-    world.progress.publish_totals = crash_on_the_last_chunk_once  # type: ignore[method-assign]
+    world.progress.record_snapshot = crash_on_the_last_chunk_once  # type: ignore[method-assign]
     world.invoke(world.record(0))
     with pytest.raises(Exception, match="All records failed"):
         world.invoke(world.record(1))
-    assert len(world.writer.ledger) == 2 and world.item()["chunks_done"] == 1  # committed, not counted
+    assert len(world.ledger.ledger) == 2 and world.item()["chunks_done"] == 1  # committed, not counted
 
     assert world.invoke(world.record(1, receive_count=2)) == {"batchItemFailures": []}
 
     item = world.item()
     assert (item["status"], item["chunks_done"], item["rows_processed"], item["rows_imported"]) == (
-        "completed",
-        2,
-        8,
-        7,
-    )
-    assert len(world.writer.calls) == 3 and len(world.writer.ledger) == 2
+        "completed", 2, 12, 11)
+
+
+# ---- broken files cost one row per broken line ------------------------------------------------------------
+
+
+def test_a_stray_quote_fails_its_line_and_the_rest_of_the_chunk_imports() -> None:
+    data = (f"{HEADER}\n".encode() + b"A-1,ok,1.00,red\n" + b'A-2,"oops,2.00,red\n'
+            + b"".join(b"G-%03d,Good,1.00,red\n" % n for n in range(1, 51)))
+    world = World(data, chunk_rows=100)
+
+    world.invoke(world.record(0))
+
+    item = world.item()
+    assert (item["status"], item["rows_total"], item["rows_imported"], item["rows_failed"]) == ("completed", 52, 51, 1)
+    [error] = world.call(0)["errors"]
+    assert (error.row, error.value) == (2, 'A-2,"oops,2.00,red')
+    assert "unterminated quote" in error.message
+
+
+def test_a_row_over_the_record_limit_is_one_row_error() -> None:
+    data = f"{HEADER}\n".encode() + b"A-1,ok,1.00,red\n" + b"A-2," + b"x" * 5000 + b",1.00,red\n" + b"A-3,ok,1,red\n"
+    world = World(data, max_record_bytes=1000, read_block=700)
+
+    world.invoke(world.record(0))
+
+    call = world.call(0)
+    assert [r[0] for r in call["rows"]] == [1, 3]
+    assert [(e.row, "longer than" in e.message) for e in call["errors"]] == [(2, True)]
+
+
+def test_a_chunk_stores_a_bounded_number_of_row_errors_and_keeps_exact_counts() -> None:
+    data = f"{HEADER}\n".encode() + rows_csv(300, bad=frozenset(range(1, 301, 2)))
+    world = World(data, chunk_rows=300, stored_errors=25)
+
+    world.invoke(world.record(0))
+
+    call = world.call(0)
+    assert len(call["errors"]) == 25 and [e.row for e in call["errors"]] == list(range(1, 50, 2))
+    assert (call["rows_seen"], len(call["rows"])) == (300, 150)
+    assert world.item()["rows_failed"] == 150
+
+
+def test_blank_rows_take_numbers_and_are_counted_as_skipped() -> None:
+    data = f"{HEADER}\n".encode() + b"A-1,ok,1.00,red\n\n,,,\nA-4,ok,1.00,red\n"
+    world = World(data)
+
+    world.invoke(world.record(0))
+
+    call = world.call(0)
+    assert [r[0] for r in call["rows"]] == [1, 4]
+    assert (call["rows_seen"], call["rows_skipped"]) == (2, 2)
+    item = world.item()
+    assert (item["status"], item["rows_total"], item["rows_processed"], item["rows_skipped"]) == ("completed", 4, 4, 2)
+
+
+def test_a_windows_1252_chunk_is_decoded_where_it_is_parsed() -> None:
+    data = "sku,name,price,color\nC-1,Café Crème,1.00,Müller\nC-2,Prix 5 €,5.00,“x”\n".encode("cp1252")
+    world = World(data)
+
+    world.invoke(world.record(0))
+
+    assert [(r[2], r[3]) for r in world.call(0)["rows"]] == [("C-1", "Café Crème"), ("C-2", "Prix 5 €")]
+    assert world.item()["encoding"] == "windows-1252"
+
+
+# ---- import options pinned in the plan ------------------------------------------------------------------
+
+
+def test_max_errors_stops_the_import_with_a_reason() -> None:
+    data = f"{HEADER}\n".encode() + rows_csv(12, bad=frozenset(range(1, 13)))
+    world = World(data, options={"max_errors": 3})
+
+    world.invoke(world.record(0))
+
+    assert world.call(0)["max_errors"] == 3
+    item = world.item()
+    assert (item["status"], item["error"]) == ("failed", "too many row errors")
+
+
+def test_a_preview_writes_in_preview_mode_and_ends_previewed() -> None:
+    world = World(mode="preview")
+
+    world.invoke(world.record(0), world.record(1), world.record(2))
+
+    assert {c["mode"] for c in world.ledger.calls} == {"preview"}
+    assert world.item()["status"] == "previewed"
+    assert world.ledger.registry[world.import_id] == "previewed"
+
+
+def test_a_chunk_that_starts_inside_a_shopify_family_inherits_from_its_first_row() -> None:
+    lines = ["Handle,Title,Vendor,Variant SKU,Variant Price,Option1 Name,Option1 Value"]
+    lines.append("hat,Wool Hat,Acme,HAT-0,5.00,Color,Grey")
+    lines += [f"hat,,,HAT-{n},5.00,,Color {n}" for n in range(1, 6)]
+    world = World(("\n".join(lines) + "\n").encode(), chunk_rows=2)
+    assert world.messages[1].context is not None
+
+    world.invoke(*(world.record(n) for n in range(len(world.messages))))
+
+    names = {r[2]: (r[3], r[9]) for call in world.ledger.calls for r in call["rows"]}  # sku -> (name, brand)
+    assert names["HAT-5"] == ("Wool Hat - Color 5", "Acme")
+    assert world.item()["profile"] == "shopify"

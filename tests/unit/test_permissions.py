@@ -58,7 +58,6 @@ RULES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/mappings/suggest"): "importer",
     ("GET", "/api/mappings/{}"): "viewer",
     ("PUT", "/api/mappings/{}"): "importer",
-    ("PATCH", "/api/mappings/{}"): "importer",
     ("DELETE", "/api/mappings/{}"): "importer",
     # webhooks: admins only, reads too (URLs can be credentials)
     ("GET", "/api/webhooks"): "admin",

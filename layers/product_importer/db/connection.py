@@ -114,3 +114,8 @@ class ConnectionHolder:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def check_database(conn: psycopg.Connection) -> None:
+    """Raise if the database does not answer (``GET /api/health``)."""
+    conn.execute("SELECT 1")

@@ -87,7 +87,7 @@ export async function expectUploaded(page: Page, filename: string, timeout = 60_
 export async function mappingStep(page: Page, filename: string): Promise<Locator> {
   const step = page.getByTestId("mapping-step").filter({ has: page.getByRole("heading", { name: `Columns of “${filename}”` }) });
   await expect(step).toBeVisible({ timeout: 30_000 });
-  await expect(step.getByTestId("mapping-column").first().or(step.getByRole("alert"))).toBeVisible({ timeout: 30_000 });
+  await expect(step.getByTestId("mapping-column").or(step.getByRole("alert")).first()).toBeVisible({ timeout: 30_000 });
   return step;
 }
 
@@ -114,4 +114,11 @@ export async function importThroughUi(page: Page, filename: string, csv: string)
   const row = importRow(page, filename);
   await expect(row).toHaveAttribute("data-status", "completed", { timeout: 120_000 });
   return row;
+}
+
+/** Wait until the detail page's revert has ended (done or failed); returns the revert's status. */
+export async function waitForRevert(page: Page, timeout = 120_000): Promise<string> {
+  const panel = page.getByTestId("revert-panel");
+  await expect(panel).toHaveAttribute("data-revert-status", /done|failed/, { timeout });
+  return (await panel.getAttribute("data-revert-status")) ?? "";
 }

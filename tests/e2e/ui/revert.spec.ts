@@ -1,4 +1,4 @@
-import { expect, importThroughUi, runId, saveScreenshot, test, waitForStatus } from "./fixtures";
+import { expect, importThroughUi, runId, saveScreenshot, test, waitForRevert } from "./fixtures";
 
 test("import, update import, revert the update → products back, conflicts shown", async ({ page, request }) => {
   const p = `REV${runId}`.toUpperCase();
@@ -25,7 +25,8 @@ test("import, update import, revert the update → products back, conflicts show
   await go.click();
 
   // then it runs live to reverted, with the edited product reported as a conflict
-  await waitForStatus(page, /reverted|failed|completed/);
+  await expect(page.getByTestId("detail-status").getByTestId("status-badge")).toHaveAttribute("data-status", /reverting|reverted/);
+  expect(await waitForRevert(page)).toBe("done");
   await expect(page.getByTestId("detail-status").getByTestId("status-badge")).toHaveAttribute("data-status", "reverted");
   await expect(page.getByTestId("revert-stat-conflicts")).toContainText("1");
   await expect(page.getByTestId("revert-stat-deleted")).toContainText("1");
