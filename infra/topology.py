@@ -279,7 +279,9 @@ def table_definition(table: str, name: str) -> dict[str, Any]:
 
 # Environment variables the functions receive (read by product_importer.settings.Settings, whose field
 # names they are): CDK sets them from its resources, the local stack from the emulator's.
-ENV_DB_SECRET_ARN = "DB_SECRET_ARN"
+ENV_DB_SECRET_ARN = "DB_SECRET_ARN"  # the application role's (DML only)
+ENV_DB_OWNER_SECRET_ARN = "DB_OWNER_SECRET_ARN"  # migrations only
+ENV_DB_MASTER_SECRET_ARN = "DB_MASTER_SECRET_ARN"  # migrations only
 ENV_DB_PROXY_ENDPOINT = "DB_PROXY_ENDPOINT"
 ENV_DB_NAME = "DB_NAME"
 ENV_UPLOADS_BUCKET = "UPLOADS_BUCKET"
@@ -288,6 +290,8 @@ ENV_CHUNKS_QUEUE_URL = "CHUNKS_QUEUE_URL"
 ENV_CHUNKS_DLQ_URL = "CHUNKS_DLQ_URL"
 ENV_WEBHOOKS_QUEUE_URL = "WEBHOOKS_QUEUE_URL"
 ENV_FINISHED_QUEUE_URL = "FINISHED_QUEUE_URL"
+ENV_WEBHOOKS_KMS_KEY_ID = "WEBHOOKS_KMS_KEY_ID"  # api and webhooks: the key that seals webhook secrets
+ENV_WEBHOOKS_MAX = "WEBHOOKS_MAX"
 ENV_PROGRESS_TABLE = "PROGRESS_TABLE"
 ENV_CONNECTIONS_TABLE = "CONNECTIONS_TABLE"
 ENV_WEBSOCKET_URL = "WEBSOCKET_URL"

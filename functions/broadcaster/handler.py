@@ -66,7 +66,7 @@ def broadcast_record(record: DynamoDBRecord, ports: BroadcasterPorts) -> None:
     if result.gone:
         metrics.add_metric(name="ConnectionsGone", unit=MetricUnit.Count, value=len(result.gone))
         logger.info("forgot gone connections", extra={"import_id": imp.id, "gone": result.gone})
-    if imp.status.final and ports.finished is not None:
+    if imp.status.settled and ports.finished is not None:  # not while reverting: the search refresh waits
         ports.finished.send_all([finished_job(imp)])
     if result.failed:
         raise DeliveryFailedError(f"{len(result.failed)} connection(s) failed: {result.failed}")

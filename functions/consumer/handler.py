@@ -1,4 +1,7 @@
-"""consumer: one SQS batch of byte-range chunks → PostgreSQL (exactly once) + DynamoDB progress.
+"""consumer: one SQS batch of the chunk queue → PostgreSQL (exactly once) + DynamoDB progress.
+
+The queue carries byte-range chunks, and the jobs the API sends on an import: a revert chunk, a confirmed
+replace (``pipeline.jobs_runner``), and the rest of a long replace that ends a run.
 
 A chunk that fails is reported as a partial batch failure and goes round its receives; after the last,
 the DLQ's ``dead_letter`` function ends its import ``failed`` (also when the consumer was killed and no
@@ -16,8 +19,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
-from product_importer.models import ChunkMessage
+from product_importer.models import ChunkMessage, ReplaceRequest, RevertRequest
 from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
+from product_importer.pipeline.jobs_runner import parse_chunk_job, run_replace, run_revert_chunk
 from product_importer.settings import get_settings
 
 logger = Logger(service="consumer")
@@ -26,19 +30,32 @@ metrics = Metrics(service="consumer")
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-def default_ports() -> ConsumerPorts:
+JOB_MARGIN_S = 20  # a long replace hands the rest over this long before the invocation's timeout
+
+
+def default_ports(context: LambdaContext) -> ConsumerPorts:
+    settings = get_settings()
     return ConsumerPorts(objects=runtime.object_store(), progress=runtime.progress_store(),
-                         ledger=runtime.chunk_ledger(), plans=runtime.plan_store(),
-                         stored_errors=get_settings().chunk_stored_errors)
+                         ledger=runtime.chunk_ledger(), plans=runtime.plan_store(), jobs=runtime.job_ledger(),
+                         chunks=runtime.queue(settings.chunks_queue_url), stored_errors=settings.chunk_stored_errors,
+                         time_left=lambda: context.get_remaining_time_in_millis() / 1000 - JOB_MARGIN_S)
 
 
 def consume_record(record: SQSRecord, ports: ConsumerPorts) -> None:
-    message = ChunkMessage.model_validate_json(record.body)
+    message = parse_chunk_job(record.body)
     try:
+        if isinstance(message, RevertRequest):
+            run_revert_chunk(message, ports.job_ports())
+            metrics.add_metric(name="RevertChunksProcessed", unit=MetricUnit.Count, value=1)
+            return
+        if isinstance(message, ReplaceRequest):
+            run_replace(message, ports.job_ports())
+            return
         result = process_chunk(message, ports)
     except Exception:
         logger.exception("chunk failed", extra={
-            "import_id": message.import_id, "chunk_no": message.chunk_no,
+            "import_id": message.import_id, "kind": "chunk" if isinstance(message, ChunkMessage) else message.kind,
+            "chunk_no": getattr(message, "chunk_no", None),
             "receive_count": int(record.attributes.approximate_receive_count or 1)})
         raise
     chunk = result.chunk
@@ -54,7 +71,7 @@ def consume_record(record: SQSRecord, ports: ConsumerPorts) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, ports: ConsumerPorts | None = None) -> PartialItemFailureResponse:
-    active = ports or default_ports()
+    active = ports or default_ports(context)
     return process_partial_response(
         event=event,
         record_handler=lambda record: consume_record(record, active),

@@ -29,7 +29,7 @@ def default_ports() -> DeadLetterPorts:
     settings = get_settings()
     return DeadLetterPorts(progress=runtime.progress_store(), ledger=runtime.chunk_ledger(),
                            objects=runtime.object_store(), chunk_attempts=settings.chunk_max_receives,
-                           split_attempts=settings.object_events_max_receives)
+                           split_attempts=settings.object_events_max_receives, jobs=runtime.job_ledger())
 
 
 def dead_letter_record(record: SQSRecord, ports: DeadLetterPorts) -> None:
@@ -38,6 +38,8 @@ def dead_letter_record(record: SQSRecord, ports: DeadLetterPorts) -> None:
                                          "failed": list(result.failed), "source": record.event_source_arn})
     if result.kind is DeadLetter.CHUNK:
         metrics.add_metric(name="ChunksDeadLettered", unit=MetricUnit.Count, value=1)
+    elif result.kind in (DeadLetter.REVERT, DeadLetter.REPLACE):
+        metrics.add_metric(name="JobsDeadLettered", unit=MetricUnit.Count, value=1)
     elif result.kind is DeadLetter.SPLIT:
         metrics.add_metric(name="SplitsDeadLettered", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="ImportsFailed", unit=MetricUnit.Count, value=len(result.failed))

@@ -18,7 +18,6 @@ from product_importer import runtime
 from product_importer.settings import get_settings
 from product_importer.webhooks.dispatch import FinishPorts, finish_import
 from product_importer.webhooks.jobs import ImportFinished, parse_job
-from product_importer.webhooks.secrets import secret_box
 
 logger = Logger(service="finisher")
 tracer = Tracer(service="finisher")
@@ -33,7 +32,6 @@ def default_ports(context: LambdaContext) -> FinishPorts:
         finished=runtime.queue(settings.finished_queue_url),
         deliveries=runtime.queue(settings.webhooks_queue_url),
         time_left=lambda: context.get_remaining_time_in_millis() / 1000,
-        box=secret_box(settings),
     )
 
 

@@ -51,6 +51,7 @@ def default_ports() -> SplitterPorts:
         next_import_number=runtime.next_import_number,
         saved_mappings=runtime.saved_mappings,
         limits=limits(settings),
+        jobs=runtime.job_ledger(),
     )
 
 

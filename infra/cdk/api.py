@@ -1,5 +1,11 @@
 """API: the HTTP API in front of the FastAPI app (Mangum), Cognito sign-in + JWT authorizer, throttling.
 
+Who may do what (CONTRACT §8) is decided by the app from the token's ``cognito:groups``; the groups
+themselves (``viewer``, ``importer``, ``admin``) are created here, with the user pool. Throttling: the
+stage's default route limits for the signed-in API, and lower limits of their own for the two public
+routes (``publicRateLimit``), so anonymous calls cannot use up what everyone else needs. Per-client
+limits are the edge web ACL's (``infra.cdk.edge``).
+
 ``authEnabled`` (per stage) switches sign-in on: a Cognito user pool with its hosted sign-in domain, the
 UI's public app client (authorization code + PKCE, called back at the site URL), and the JWT authorizer on
 every ``/api/*`` route except the public ones (``GET /api/config`` tells the UI how to sign in, and
@@ -30,6 +36,13 @@ from infra.cdk.config import StageConfig
 from infra.cdk.functions import FunctionNetwork, ServiceFunction, retention
 
 SIGN_IN_SCOPES = [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE]
+
+_GROUP_DESCRIPTIONS = {
+    "viewer": "Reads imports, products, changes and mappings (not webhooks).",
+    "importer": "Viewer, plus creates, previews and applies imports and saves mappings by header set.",
+    "admin": "Importer, plus reverts, replaces, sets partner, edits and deletes products, partner mappings "
+    "and webhooks.",
+}
 
 
 class Users(Construct):
@@ -69,6 +82,17 @@ class Users(Construct):
                 }
             ],
         )
+        self.groups = {
+            group: cognito.CfnUserPoolGroup(
+                self,
+                f"Group{group.title()}",
+                user_pool_id=self.pool.user_pool_id,
+                group_name=group,
+                description=_GROUP_DESCRIPTIONS[group],
+                precedence=len(names.USER_GROUPS) - rank,  # admin first: Cognito's order of precedence
+            )
+            for rank, group in enumerate(names.USER_GROUPS)
+        }
         prefix = config.auth_domain_prefix or names.StageNames(config.stage).auth_domain_prefix
         self.domain = self.pool.add_domain(
             "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
@@ -149,6 +173,7 @@ class Api(Construct):
             ),
         )
         self.spec = spec
+        self.config = config
         self.stage_name = config.stage
         self.routes: list[apigwv2.HttpRoute] = []
         self.public_routes: list[apigwv2.HttpRoute] = []
@@ -188,6 +213,7 @@ class Api(Construct):
                 methods=[apigwv2.HttpMethod.GET],
                 integration=integration,
             )
+        self._throttle_public_routes(trigger.public_paths)
         if not self.users:
             NagSuppressions.add_resource_suppressions(
                 self.http_api,
@@ -213,6 +239,23 @@ class Api(Construct):
                 ],
                 apply_to_children=True,
             )
+
+    def _throttle_public_routes(self, paths: tuple[str, ...]) -> None:
+        """Route-level limits for the public routes, below the stage's default route limits."""
+        stage = self.stage.node.default_child
+        assert isinstance(stage, apigwv2.CfnStage)
+        stage.add_property_override(
+            "RouteSettings",
+            {
+                f"GET {path}": {
+                    "ThrottlingRateLimit": self.config.public_rate_limit,
+                    "ThrottlingBurstLimit": self.config.public_burst_limit,
+                }
+                for path in paths
+            },
+        )
+        for route in self.public_routes:
+            self.stage.node.add_dependency(route)  # route settings name routes that must exist first
 
     @property
     def domain_name(self) -> str:

@@ -49,10 +49,24 @@ class StageConfig:
     cors_origins: tuple[str, ...] = ()
     api_rate_limit: int = 100
     api_burst_limit: int = 200
+    # GET /api/health and GET /api/config answer without sign-in: their own, lower route throttle, so
+    # anonymous calls cannot use up what signed-in users need.
+    public_rate_limit: int = 10
+    public_burst_limit: int = 20
+    # Per-client limits: a WAF web ACL (rate-based rule per IP) on the CloudFront distribution that serves
+    # the UI and /api. CloudFront web ACLs live in us-east-1: a small stack there (<prefix>-Edge).
+    edge_waf: bool = False
+    waf_rate_limit: int = 1000  # requests per client IP per 5 minutes, whole site
+    waf_api_write_rate_limit: int = 300  # POST/PUT/PATCH/DELETE under /api/ per client IP per 5 minutes
+    # Reserve concurrency for the API and webhook functions (topology's reserved_concurrency): accounts
+    # with a low concurrency quota (new accounts: 10) refuse any reservation, so it is a stage setting.
+    reserved_concurrency: bool = False
+    webhooks_max: int = 25  # webhooks per deployment
     websocket_rate_limit: int = 50
     websocket_burst_limit: int = 100
     chunk_rows: int = 5000
-    max_upload_bytes: int = 5 * 1024**3
+    max_upload_bytes: int = 5 * 1024**3  # a browser's presigned POST (S3's single-upload limit)
+    max_drop_bytes: int = 50 * 1024**3  # a partner drop under incoming/ (multipart): a separate limit
     log_level: str = "INFO"
     alarm_email: str | None = None
     secret_rotation_days: int = 30
@@ -90,6 +104,10 @@ class StageConfig:
                 )
         if not self.cors_origins:
             raise ValueError(f"stage {self.stage}: corsOrigins must list the UI origin(s)")
+        if self.waf_rate_limit < 10 or self.waf_api_write_rate_limit < 10:
+            raise ValueError(f"stage {self.stage}: WAF rate limits are at least 10 requests per 5 minutes")
+        if self.public_rate_limit > self.api_rate_limit:
+            raise ValueError(f"stage {self.stage}: publicRateLimit must not exceed apiRateLimit")
 
 
 def _snake(key: str) -> str:

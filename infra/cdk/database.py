@@ -1,4 +1,9 @@
-"""Database: the VPC, Aurora PostgreSQL Serverless v2, its secret (rotated) and RDS Proxy in front.
+"""Database: the VPC, Aurora PostgreSQL Serverless v2, three secrets (rotated) and RDS Proxy in front.
+
+Three database users, each with its own secret (``product_importer.db.roles``): the cluster's master
+(read only by the migrations trigger, to create the other two), the schema ``owner`` (migrations) and
+``app`` (every function: DML only). Everything, migrations included, goes through RDS Proxy with TLS
+required by the proxy and verified by the client (``verify-full``).
 
 Subnets: *isolated* for Aurora, the proxy, the endpoints and the functions that only talk to AWS APIs
 (reached through VPC endpoints); *private with egress* (NAT) only for the webhooks function, which must
@@ -11,6 +16,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
 from cdk_nag import NagSuppressions
 from constructs import Construct
 
@@ -63,7 +69,7 @@ class Database(Construct):
             self, "FunctionsSg", vpc=self.vpc, description="Lambda functions that use the database"
         )
         self.migrations_sg = ec2.SecurityGroup(
-            self, "MigrationsSg", vpc=self.vpc, description="Deploy-time migration runner (direct to writer)"
+            self, "MigrationsSg", vpc=self.vpc, description="Deploy-time migration runner (through the proxy)"
         )
         endpoints_sg = ec2.SecurityGroup(
             self,
@@ -131,13 +137,18 @@ class Database(Construct):
         )
         self.cluster.node.add_dependency(self.cluster_log_group)
         assert self.cluster.secret is not None
-        self.secret = self.cluster.secret
+        self.master_secret = self.cluster.secret
+        # The users the application and the migrations log in as; ensure_roles creates them in the database.
+        self.owner_secret = self._user_secret("OwnerSecret", names.DATABASE_OWNER)
+        self.app_secret = self._user_secret("AppSecret", names.DATABASE_APP_USER)
+        # What the functions use: the application role (DML only).
+        self.secret = self.app_secret
 
         self.proxy = rds.DatabaseProxy(
             self,
             "Proxy",
             proxy_target=rds.ProxyTarget.from_cluster(self.cluster),
-            secrets=[self.secret],
+            secrets=[self.master_secret, self.owner_secret, self.app_secret],
             vpc=self.vpc,
             vpc_subnets=ISOLATED,
             security_groups=[proxy_sg],
@@ -148,31 +159,43 @@ class Database(Construct):
         )
 
         proxy_sg.add_ingress_rule(self.functions_sg, ec2.Port.tcp(POSTGRES_PORT), "functions to proxy")
+        proxy_sg.add_ingress_rule(self.migrations_sg, ec2.Port.tcp(POSTGRES_PORT), "migrations to proxy")
         proxy_sg.add_egress_rule(cluster_sg, ec2.Port.tcp(POSTGRES_PORT), "proxy to cluster")
         cluster_sg.add_ingress_rule(proxy_sg, ec2.Port.tcp(POSTGRES_PORT), "proxy to cluster")
-        cluster_sg.add_ingress_rule(self.migrations_sg, ec2.Port.tcp(POSTGRES_PORT), "migrations to cluster")
 
         if config.secret_rotation_days:
             rotation_sg = ec2.SecurityGroup(
                 self, "RotationSg", vpc=self.vpc, description="Secrets Manager rotation function"
             )
             endpoints_sg.add_ingress_rule(rotation_sg, ec2.Port.tcp(443), "secret rotation")
+            rotate_after = Duration.days(config.secret_rotation_days)
             self.cluster.add_rotation_single_user(
-                automatically_after=Duration.days(config.secret_rotation_days),
+                automatically_after=rotate_after,
                 vpc_subnets=ISOLATED,
                 endpoint=self.secrets_endpoint,
                 security_group=rotation_sg,
             )
+            # The master changes the other users' passwords (Secrets Manager's multi-user rotation).
+            for construct_id, user_secret in (("OwnerRotation", self.owner_secret), ("AppRotation", self.app_secret)):
+                self.cluster.add_rotation_multi_user(
+                    construct_id,
+                    secret=user_secret,
+                    automatically_after=rotate_after,
+                    vpc_subnets=ISOLATED,
+                    endpoint=self.secrets_endpoint,
+                    security_group=rotation_sg,
+                )
         else:
-            NagSuppressions.add_resource_suppressions(
-                self.secret,
-                [
-                    {
-                        "id": "AwsSolutions-SMG4",
-                        "reason": "Rotation switched off for this stage (secretRotationDays=0).",
-                    }
-                ],
-            )
+            for secret in (self.master_secret, self.owner_secret, self.app_secret):
+                NagSuppressions.add_resource_suppressions(
+                    secret,
+                    [
+                        {
+                            "id": "AwsSolutions-SMG4",
+                            "reason": "Rotation switched off for this stage (secretRotationDays=0).",
+                        }
+                    ],
+                )
 
         NagSuppressions.add_resource_suppressions(
             self.cluster,
@@ -197,6 +220,10 @@ class Database(Construct):
             ],
             apply_to_children=True,
         )
+
+    def _user_secret(self, construct_id: str, username: str) -> secretsmanager.ISecret:
+        secret = rds.DatabaseSecret(self, construct_id, username=username, master_secret=self.master_secret)
+        return secret.attach(self.cluster)  # adds host, port and engine, as the master secret has
 
     def network(self) -> FunctionNetwork:
         return FunctionNetwork(vpc=self.vpc, security_group=self.functions_sg)

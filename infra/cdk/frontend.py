@@ -70,6 +70,7 @@ class Frontend(Construct):
         api_domain_name: str,
         uploads_bucket: s3.IBucket,
         sign_in_host: str | None = None,
+        web_acl_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         region = Stack.of(self).region
@@ -150,6 +151,7 @@ class Frontend(Construct):
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             enable_logging=True,
+            web_acl_id=web_acl_arn,  # per-client rate limits for the UI and /api (infra.cdk.edge)
             log_bucket=self.logs,
             log_file_prefix="cloudfront/",
             default_behavior=cloudfront.BehaviorOptions(
@@ -185,11 +187,18 @@ class Frontend(Construct):
                     "reason": "Catalog operators and partners work from several countries; there is no "
                     "legal or business reason to geo-restrict the UI.",
                 },
-                {
-                    "id": "AwsSolutions-CFR2",
-                    "reason": "No WAF web ACL yet: the API behind /api/* requires a Cognito JWT and is "
-                    "throttled at the stage; a WAF (rate rules, managed rule groups) is an opt-in cost.",
-                },
+                *(
+                    []
+                    if web_acl_arn
+                    else [
+                        {
+                            "id": "AwsSolutions-CFR2",
+                            "reason": f"Stage {config.stage} runs with edgeWaf=false (no per-client limits "
+                            "at the edge); the API still requires a Cognito JWT and is throttled per route. "
+                            "Production stages attach the us-east-1 web ACL.",
+                        }
+                    ]
+                ),
                 {
                     "id": "AwsSolutions-CFR4",
                     "reason": "The default *.cloudfront.net certificate cannot pin TLSv1.2_2021; the "

@@ -70,6 +70,9 @@ def retention(days: int) -> logs.RetentionDays:
     return _RETENTION[max(_RETENTION)]
 
 
+MAX_DROP_BYTES_ENV: str | None = getattr(topology, "ENV_MAX_DROP_BYTES", None)
+
+
 def base_environment(config: StageConfig, spec: topology.FunctionSpec) -> dict[str, str]:
     """What every function knows before any resource exists (resources are added by the wiring)."""
     return {
@@ -78,6 +81,8 @@ def base_environment(config: StageConfig, spec: topology.FunctionSpec) -> dict[s
         names.ENV_LOG_LEVEL: config.log_level,
         names.ENV_CHUNK_ROWS: str(config.chunk_rows),
         names.ENV_MAX_UPLOAD_BYTES: str(config.max_upload_bytes),
+        # drops have their own limit where the pipeline reads one (infra.topology.ENV_MAX_DROP_BYTES)
+        **({MAX_DROP_BYTES_ENV: str(config.max_drop_bytes)} if MAX_DROP_BYTES_ENV else {}),
         # The consumer marks an import failed on the last delivery before the DLQ: same number as the queue.
         names.ENV_CHUNK_MAX_RECEIVES: str(topology.QUEUES["chunks"].max_receive_count),
         names.ENV_OBJECT_EVENTS_MAX_RECEIVES: str(topology.QUEUES["object-events"].max_receive_count),
@@ -157,7 +162,9 @@ class ServiceFunction(Construct):
             layers=[layer],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_s),
-            reserved_concurrent_executions=spec.reserved_concurrency,
+            # Reserved where the stage says so (prod): the API and the webhooks keep capacity whatever the
+            # pipeline's fan-out takes, and cannot take more than that themselves.
+            reserved_concurrent_executions=spec.reserved_concurrency if config.reserved_concurrency else None,
             role=self.role,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,

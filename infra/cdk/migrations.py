@@ -1,4 +1,5 @@
-"""Migrations on deploy: a CDK trigger runs ``product_importer.db.migrate.apply_migrations`` once per
+"""Migrations on deploy: a CDK trigger sets up the database roles (as the master) and runs
+``product_importer.db.migrate.apply_migrations`` (as the schema owner), through RDS Proxy, once per
 deployment in which the function (its code, or the layer carrying the migrations) changed.
 
 It runs in the stateless stack, after the stateful one, and before the functions that need the new
@@ -39,7 +40,7 @@ class Migrations(Construct):
         config: StageConfig,
         layer: lambda_.ILayerVersion,
         network: FunctionNetwork,
-        db_secret_arn: str,
+        database_env: dict[str, str],
         run_before: list[Construct],
     ) -> None:
         super().__init__(scope, construct_id)
@@ -72,7 +73,7 @@ class Migrations(Construct):
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
             security_groups=[network.security_group],
             environment={
-                names.ENV_DB_SECRET_ARN: db_secret_arn,
+                **database_env,  # the proxy endpoint and the master, owner and app secrets
                 names.ENV_DB_NAME: names.DATABASE_NAME,
                 names.ENV_POWERTOOLS_SERVICE_NAME: "migrations",
                 names.ENV_LOG_LEVEL: config.log_level,

@@ -21,7 +21,9 @@ from infra.topology import (  # noqa: F401
     ENV_CHUNKS_DLQ_URL,
     ENV_CHUNKS_QUEUE_URL,
     ENV_CONNECTIONS_TABLE,
+    ENV_DB_MASTER_SECRET_ARN,
     ENV_DB_NAME,
+    ENV_DB_OWNER_SECRET_ARN,
     ENV_DB_PROXY_ENDPOINT,
     ENV_DB_SECRET_ARN,
     ENV_FINISHED_QUEUE_URL,
@@ -33,6 +35,8 @@ from infra.topology import (  # noqa: F401
     ENV_POWERTOOLS_SERVICE_NAME,
     ENV_PROGRESS_TABLE,
     ENV_UPLOADS_BUCKET,
+    ENV_WEBHOOKS_KMS_KEY_ID,
+    ENV_WEBHOOKS_MAX,
     ENV_WEBHOOKS_QUEUE_URL,
     ENV_WEBSOCKET_MANAGEMENT_URL,
     ENV_WEBSOCKET_URL,
@@ -57,7 +61,9 @@ METRIC_WEBHOOKS_DELIVERED = ("webhooks", "WebhooksDelivered")
 METRIC_WEBHOOK_ATTEMPTS_FAILED = ("webhooks", "WebhookAttemptsFailed")
 
 DATABASE_NAME = "product_importer"  # matches Settings.db_name's default
-DATABASE_USER = "importer_admin"
+DATABASE_USER = "importer_admin"  # the cluster's master user: only the migrations trigger uses it
+DATABASE_OWNER = "importer_owner"  # owns the schema; migrations run as it
+DATABASE_APP_USER = "importer_app"  # every function: DML only (product_importer.db.roles)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,15 @@ class StageNames:
     def partner_role(self, partner: str) -> str:
         return f"{self.prefix}-partner-{partner}"
 
+    @property
+    def edge_stack(self) -> str:
+        """The us-east-1 stack with the CloudFront web ACL (WAF)."""
+        return f"{self.prefix}-Edge"
+
+    @property
+    def web_acl(self) -> str:
+        return f"{APP_SLUG}-{self.stage}-edge"
+
 
 # CloudFormation output ids (stable: docs/deploy.md and scripts refer to them).
 OUT_UPLOADS_BUCKET = "UploadsBucketName"
@@ -112,9 +127,16 @@ OUT_USER_POOL_CLIENT_ID = "UserPoolClientId"
 OUT_SIGN_IN_DOMAIN = "SignInDomain"
 OUT_DASHBOARD = "DashboardName"
 OUT_ALARM_TOPIC = "AlarmTopicArn"
-OUT_DB_SECRET = "DatabaseSecretArn"
+OUT_DB_SECRET = "DatabaseSecretArn"  # the application role's secret
+OUT_DB_OWNER_SECRET = "DatabaseOwnerSecretArn"
+OUT_DB_MASTER_SECRET = "DatabaseMasterSecretArn"
+OUT_WEBHOOK_KEY = "WebhookSecretsKeyArn"
 OUT_DB_PROXY = "DatabaseProxyEndpoint"
 OUT_PARTNER_ROLE = "PartnerRoleArn"
+
+# Cognito user-pool groups (CONTRACT §8), lowest first: product_importer.auth.groups.GROUPS, which the API
+# and the WebSocket check, names the same (tests/infra/test_security.py keeps them equal).
+USER_GROUPS = ("viewer", "importer", "admin")
 
 # Routes of the UI that Cognito redirects back to (frontend/src/App.tsx has the same paths).
 SIGN_IN_CALLBACK_PATH = "/auth/callback"

@@ -4,15 +4,21 @@ Derived from what the handlers and ``product_importer`` actually call. Event sou
 (SQS receive/delete/change-visibility on the trigger queue, stream reads). Everything else a function may do
 is listed here and nowhere else; ``tests/infra`` asserts that each role names exactly these resources.
 
+"DB secret" is the application role's (DML only); only the migrations trigger reads the owner's and the
+master's. The webhook-secrets key is usable only with the webhook-secret encryption context.
+
 | function    | S3 uploads bucket                   | progress table                 | connections table         | send to  | other          |
 |-------------|-------------------------------------|--------------------------------|---------------------------|----------|----------------|
-| api         | PutObject uploads/* (presigned POST) | get/put/update, list index     | -                         | -        | DB secret      |
+| api         | PutObject uploads/* (presigned POST) | get/put/update, list index     | -                         | -        | DB secret, KMS encrypt/decrypt |
 | splitter    | Get(Version) uploads/*, incoming/*  | get/put/update                 | -                         | chunks   | DB secret      |
 | consumer    | Get(Version) uploads/*, incoming/*  | get/update                     | -                         | -        | DB secret      |
-| broadcaster | -                                   | (stream, via event source)     | by_import query, get, batch delete | webhooks | POST @connections |
+| broadcaster | -                                   | (stream, via event source)     | by_import query, get, batch delete | finished | POST @connections |
 | websocket   | -                                   | -                              | get/put/update/delete, batch delete | - | -            |
-| webhooks    | -                                   | -                              | -                         | webhooks (fan-out) | DB secret |
-| migrations  | -                                   | -                              | -                         | -        | DB secret      |
+| finisher    | -                                   | -                              | -                         | finished (resume), webhooks (fan-out) | DB secret |
+| webhooks    | -                                   | -                              | -                         | finished (jobs sent before the split) | DB secret, KMS encrypt/decrypt |
+| dead_letter | Get(Version) uploads/*, incoming/*  | get/put/update                 | -                         | -        | DB secret (+ the two DLQs, via event sources) |
+| expire_pending | -                                | get/update, list index         | -                         | -        | DB secret (EventBridge schedule) |
+| migrations  | -                                   | -                              | -                         | -        | DB master, owner and app secrets |
 | connect_authorizer | -                            | -                              | -                         | -        | - (fetches the pool's public JWKS over HTTPS) |
 """
 
@@ -31,6 +37,7 @@ from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagSuppressions
 
 from infra import topology
+from infra.cdk.webhooks import WebhookSecretsKey
 
 OBJECT_READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion"]  # HeadObject and ranged GETs of a version
 PROGRESS_WRITER = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
@@ -52,7 +59,11 @@ class Resources:
     connections: dynamodb.ITableV2
     chunks: sqs.IQueue
     webhooks: sqs.IQueue
+    finished: sqs.IQueue
     db_secret: secretsmanager.ISecret
+    db_owner_secret: secretsmanager.ISecret
+    db_master_secret: secretsmanager.ISecret
+    webhook_key: WebhookSecretsKey
     websocket_stage: apigwv2.WebSocketStage
 
 
@@ -153,6 +164,7 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
     table_items(api, r.progress, PROGRESS_WRITER)
     query_index(api, r.progress, "progress")
     r.db_secret.grant_read(api)
+    r.webhook_key.grant(api, "kms:Encrypt", "kms:Decrypt")  # seal a new secret; open it for /test
 
     splitter = functions["splitter"]
     read_watched_objects(splitter, r.uploads)
@@ -169,12 +181,32 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
     query_index(broadcaster, r.connections, "connections")
     table_items(broadcaster, r.connections, CONNECTION_FANOUT)
     manage_connections(broadcaster, r.websocket_stage)
-    r.webhooks.grant_send_messages(broadcaster)
+    r.finished.grant_send_messages(broadcaster)
 
     table_items(functions["websocket"], r.connections, CONNECTION_SESSION)
 
-    webhooks = functions["webhooks"]
-    r.webhooks.grant_send_messages(webhooks)
-    r.db_secret.grant_read(webhooks)
+    finisher = functions["finisher"]
+    r.finished.grant_send_messages(finisher)
+    r.webhooks.grant_send_messages(finisher)
+    r.db_secret.grant_read(finisher)
 
-    r.db_secret.grant_read(functions["migrations"])
+    webhooks = functions["webhooks"]
+    r.finished.grant_send_messages(webhooks)
+    r.db_secret.grant_read(webhooks)
+    r.webhook_key.grant(webhooks, "kms:Encrypt", "kms:Decrypt")  # open to sign; seal a pre-KMS plaintext
+
+    # The lifecycle functions (infra.cdk.lifecycle), where the topology declares them.
+    if "dead_letter" in functions:
+        dead_letter = functions["dead_letter"]  # its DLQ event sources grant the receives
+        table_items(dead_letter, r.progress, PROGRESS_WRITER)
+        read_watched_objects(dead_letter, r.uploads)  # a dead-lettered drop: which import its object made
+        r.db_secret.grant_read(dead_letter)
+    if "expire_pending" in functions:
+        expire = functions["expire_pending"]
+        table_items(expire, r.progress, PROGRESS_UPDATER)
+        query_index(expire, r.progress, "progress")  # pending imports, newest first
+        r.db_secret.grant_read(expire)
+
+    migrations = functions["migrations"]
+    for secret in (r.db_master_secret, r.db_owner_secret, r.db_secret):
+        secret.grant_read(migrations)

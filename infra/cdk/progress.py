@@ -5,7 +5,8 @@
 ``LiveProgress``: the WebSocket API and stage with the ``websocket`` function's routes, and the
 ``broadcaster`` on the progress stream (bisect on error, bounded retries, failed batches to a queue).
 Where sign-in is on, ``$connect`` sits behind the ``connect_authorizer`` function (a Lambda REQUEST
-authorizer reading ``?token=``): only a valid Cognito access token of the UI's client opens a connection.
+authorizer reading ``?token=``): only a valid Cognito access token of the UI's client, of a user in a
+group, opens a connection, and the ``websocket`` function records that group for ``subscribe``.
 """
 
 from __future__ import annotations
@@ -121,12 +122,13 @@ class LiveProgress(Construct):
             self.connect_authorizer = ServiceFunction(
                 self, "ConnectAuthorizerFn", spec=spec, layer=layer, config=config
             )
-            self.connect_authorizer.add_environment(
-                {
-                    names.ENV_AUTH_USER_POOL_ID: users.pool.user_pool_id,
-                    names.ENV_AUTH_CLIENT_ID: users.environment()[names.ENV_AUTH_CLIENT_ID],
-                }
-            )
+            sign_in = {
+                names.ENV_AUTH_USER_POOL_ID: users.pool.user_pool_id,
+                names.ENV_AUTH_CLIENT_ID: users.environment()[names.ENV_AUTH_CLIENT_ID],
+            }
+            self.connect_authorizer.add_environment(sign_in)
+            # With sign-in on, $connect records the caller's group and subscribe needs one (CONTRACT §8).
+            self.websocket.add_environment(sign_in)
             connect_authorizer = authorizers.WebSocketLambdaAuthorizer(
                 "ConnectAuthorizer",
                 self.connect_authorizer.function,

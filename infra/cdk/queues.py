@@ -15,6 +15,18 @@ from infra import topology
 DLQ_RETENTION = Duration.days(topology.DLQ_RETENTION_DAYS)
 
 
+def dlq_visibility_timeout_s(queue: str) -> int | None:
+    """A DLQ that a function consumes (``infra.topology``'s dead-letter triggers) hides a received message
+    for 6x that function's timeout, as AWS advises for any SQS event source; None: SQS's default."""
+    trigger_kind = getattr(topology, "DeadLetterTrigger", None)
+    timeouts = [
+        spec.timeout_s
+        for spec in topology.FUNCTIONS.values()
+        if trigger_kind is not None and isinstance(spec.trigger, trigger_kind) and queue in spec.trigger.queues
+    ]
+    return 6 * max(timeouts) if timeouts else None
+
+
 def encrypted_queue(scope: Construct, construct_id: str, **kwargs: object) -> sqs.Queue:
     return sqs.Queue(
         scope,
@@ -31,7 +43,13 @@ class QueueWithDlq(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, spec: topology.QueueSpec) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
-        self.dlq = encrypted_queue(self, "Dlq", retention_period=DLQ_RETENTION)
+        visibility = dlq_visibility_timeout_s(spec.name)
+        self.dlq = encrypted_queue(
+            self,
+            "Dlq",
+            retention_period=DLQ_RETENTION,
+            visibility_timeout=Duration.seconds(visibility) if visibility else None,
+        )
         self.queue = encrypted_queue(
             self,
             "Queue",

@@ -8,6 +8,7 @@ from aws_cdk import App, Aspects
 from cdk_nag import AwsSolutionsChecks
 
 from infra.cdk.config import StageConfig, parse_context_value, selected_stages, stage_config
+from infra.cdk.edge import EdgeStack
 from infra.cdk.names import StageNames
 from infra.cdk.stacks import StatefulStack, StatelessStack
 
@@ -31,9 +32,12 @@ def stage_configs(app: App) -> list[StageConfig]:
 
 
 def add_stage(app: App, config: StageConfig) -> tuple[StatefulStack, StatelessStack]:
+    """The stage's stateful and stateless stacks (and, with ``edgeWaf``, its us-east-1 edge stack, which
+    the stateless stack references: ``stateless.edge``)."""
     stage_names = StageNames(config.stage)
+    edge = EdgeStack(app, stage_names.edge_stack, config=config) if config.edge_waf else None
     stateful = StatefulStack(app, stage_names.stateful_stack, config=config)
-    stateless = StatelessStack(app, stage_names.stateless_stack, config=config, stateful=stateful)
+    stateless = StatelessStack(app, stage_names.stateless_stack, config=config, stateful=stateful, edge=edge)
     return stateful, stateless
 
 

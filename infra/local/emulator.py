@@ -5,6 +5,9 @@ reads a 1–2 MB range per chunk, so a 130 MB upload cost the emulator ~130 MB o
 for one 500k-row import), which made the emulator, not our code, the bottleneck of the local pipeline.
 Here the object's bytes are kept for the few most recently read objects, and dropped when it changes.
 Only the emulator process is patched; handlers talk to it through boto3 exactly as to AWS.
+
+The emulator answers only requests for this machine from the UI's pages or from programs
+(``infra.local.origin_guard``): moto itself allows every origin.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.net import wait_for_port
+from infra.local.origin_guard import ENV_ALLOWED_ORIGINS
 
 RECENT_OBJECTS = 3
 
@@ -26,8 +30,11 @@ class EmulatorProcess:
     """The emulator in a child process of its own (``python -m infra.local.emulator``), logging to
     ``moto.log`` in the state directory."""
 
-    def __init__(self, host: str, port: int, state_dir: Path) -> None:
+    def __init__(
+        self, host: str, port: int, state_dir: Path, allowed_origins: tuple[str, ...] = ()
+    ) -> None:
         self.host, self.port, self.state_dir = host, port, state_dir
+        self.allowed_origins = allowed_origins  # the UI's pages (origin_guard); programs always pass
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -42,7 +49,10 @@ class EmulatorProcess:
         log = (self.state_dir / "moto.log").open("ab")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "infra.local.emulator", "-H", self.host, "-p", str(self.port)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
+            stdout=log, stderr=subprocess.STDOUT, env={
+                **os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+                ENV_ALLOWED_ORIGINS: ",".join(self.allowed_origins),
+            },
             preexec_fn=_die_with_parent,
             start_new_session=True,  # Ctrl-C stops the stack, which saves state, then stops the emulator
         )
@@ -98,10 +108,28 @@ def patch_moto() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    patch_moto()
-    from moto.server import main as moto_main
+    """moto's server, wrapped in the local edge check (``infra.local.origin_guard``: loopback Host, the
+    UI's Origin; the UI's origins come in ``PI_LOCAL_ALLOWED_ORIGINS``)."""
+    import argparse
 
-    return moto_main(argv if argv is not None else sys.argv[1:])
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import run_simple
+
+    from infra.local.origin_guard import OriginPolicy, guard_wsgi
+
+    parser = argparse.ArgumentParser(description="the local stack's AWS emulator (moto)")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=4566)
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    patch_moto()
+    app = DomainDispatcherApplication(create_backend_app)
+    run_simple(args.host, args.port, guard_wsgi(app, OriginPolicy.from_env()), threaded=True,
+               request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

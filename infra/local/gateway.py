@@ -223,14 +223,18 @@ class GatewayServer:
         self._thread.join(timeout=5)
 
 
-def start_gateway(host: str, port: int) -> GatewayServer:
-    """Called by the local stack: the ``websocket`` function behind a local WebSocket API on ``port``."""
+def start_gateway(host: str, port: int, allowed_origins: tuple[str, ...] | None = None) -> GatewayServer:
+    """Called by the local stack: the ``websocket`` function behind a local WebSocket API on ``port``
+    (with ``allowed_origins``, only for this machine and those pages: ``infra.local.origin_guard``)."""
     from infra import topology
+    from infra.local.origin_guard import guard_asgi
     from infra.local.pump import load_handler
 
     trigger = topology.FUNCTIONS["websocket"].trigger
     assert isinstance(trigger, topology.WebSocketTrigger)
     gateway = LocalGateway(load_handler("websocket"), trigger.routes, domain=f"{host}:{port}")
+    if allowed_origins is not None:
+        gateway.app = guard_asgi(gateway.app, allowed_origins)  # type: ignore[assignment]
     return GatewayServer(gateway, host, port).start()
 
 

@@ -48,6 +48,14 @@ class LocalConfig:
     max_upload_bytes: int | None = None
     serve_api: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
+    extra_origins: tuple[str, ...] = ()  # pages besides the UI's own that may call the stack
+
+    @property
+    def ui_origins(self) -> tuple[str, ...]:
+        """The origins whose pages may call the API, the gateway and the emulator (origin_guard)."""
+        from infra.local.origin_guard import ui_origins
+
+        return ui_origins(self.api_port, self.extra_origins)
 
     @property
     def aws_endpoint(self) -> str:
@@ -63,7 +71,8 @@ class LocalStack:
         self.config = config or LocalConfig()
         self.resources: LocalResources | None = None
         self.env: dict[str, str] = {}
-        self._emulator = EmulatorProcess(self.config.host, self.config.aws_port, self.config.state_dir)
+        self._emulator = EmulatorProcess(self.config.host, self.config.aws_port, self.config.state_dir,
+                                         allowed_origins=self.config.ui_origins)
         self._history: ProgressHistory | None = None
         self._workers: SqsWorkers | None = None
         self._schedules: ScheduledFunctions | None = None
@@ -83,7 +92,7 @@ class LocalStack:
         database_url = start_database(cfg.state_dir, cfg.database_url)
         self.resources = create_resources(
             self._client("s3"), self._client("sqs"), self._client("dynamodb"),
-            visibility_overrides=cfg.visibility_overrides,
+            visibility_overrides=cfg.visibility_overrides, cors_origins=cfg.ui_origins,
         )
         self._history = ProgressHistory(cfg.state_dir, self._client("dynamodb"), self.resources.progress_table)
         self._history.restore()
@@ -94,7 +103,7 @@ class LocalStack:
         runtime.reset()  # this process may have built clients for another stack's endpoints
         from infra.local.gateway import start_gateway
 
-        self._gateway = start_gateway(cfg.host, cfg.ws_port)
+        self._gateway = start_gateway(cfg.host, cfg.ws_port, cfg.ui_origins)
         self._workers = SqsWorkers(self.resources.queue_urls, self.env, consumers=cfg.consumers,
                                    dlq_urls=self.resources.dlq_urls)
         self._workers.start()
@@ -102,7 +111,7 @@ class LocalStack:
         self._schedules.start()
         self._poller = start_stream_subscribers(self.resources.progress_stream_arn)
         if cfg.serve_api:
-            self._api = ApiServer(cfg.host, cfg.api_port, runtime.settings().static_dir)
+            self._api = ApiServer(cfg.host, cfg.api_port, runtime.settings().static_dir, cfg.ui_origins)
             self._api.start()
         logger.info("local stack up in %.1fs: API %s, AWS emulator %s", time.monotonic() - started,
                     cfg.api_url, cfg.aws_endpoint)

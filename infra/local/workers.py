@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
+import time
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -100,14 +101,19 @@ class SqsWorkers:
         self._halt.set()
         self._stop.set()
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Let every worker finish its batch, all within one grace period (they were all told at once),
+        then terminate the ones still running."""
         self.signal_stop()
+        deadline = time.monotonic() + grace_s
         if self._supervisor is not None:
-            self._supervisor.join(timeout=5)
+            self._supervisor.join(timeout=max(0.0, deadline - time.monotonic()))
         for process in self._processes.values():
-            process.join(timeout=5)
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+        for process in self._processes.values():
             if process.is_alive():
                 process.terminate()
+                process.join(timeout=1)
 
 
 def _function_of(name: str, specs: list[WorkerSpec]) -> str | None:

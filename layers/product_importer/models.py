@@ -28,6 +28,12 @@ class ImportStatus(StrEnum):
         return self in (ImportStatus.COMPLETED, ImportStatus.FAILED, ImportStatus.PREVIEWED,
                         ImportStatus.REVERTING, ImportStatus.REVERTED)
 
+    @property
+    def settled(self) -> bool:
+        """Nothing runs on the import (its run, or its revert, has ended): the statuses that make a
+        webhook event (CONTRACT §6). ``reverting`` is final for its run, but not settled."""
+        return self in (ImportStatus.COMPLETED, ImportStatus.FAILED, ImportStatus.PREVIEWED, ImportStatus.REVERTED)
+
 
 ImportMode = Literal["import", "preview"]
 Profile = Literal["generic", "shopify", "woocommerce", "magento"]
@@ -251,3 +257,51 @@ class ReplaceRequest(BaseModel):
     scope: Literal["all", "partner"]
     partner: str | None = None
     after: str | None = None  # a continuation: the SKU key to go on after
+    # False: a held replace the user confirmed (``requested_at`` = ``replace.confirmed_at``). True: the
+    # replace that ends the import itself (still ``processing``), continued in a new message because its
+    # scope is long; it was already decided (under the cap) and ends the import when it is done.
+    completing: bool = False
+
+
+# -- what the PostgreSQL side of an import's end, replace and revert reports (the ``JobLedger`` port) --------
+
+
+@dataclass(frozen=True)
+class ImportEnd:
+    """The import's status in PostgreSQL's registry after its end was recorded (``completed`` or
+    ``previewed``; ``failed`` when a chunk failed it first, with ``error``; None: unknown there)."""
+
+    status: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplaceEstimate:
+    """What a replace would do now: products in scope, and the active ones the file does not contain."""
+
+    in_scope: int
+    would_deactivate: int
+
+    def over(self, max_percent: float) -> bool:
+        """More than ``max_percent`` of the products in scope would be deactivated (CONTRACT §2)."""
+        return self.in_scope > 0 and self.would_deactivate * 100 > max_percent * self.in_scope
+
+
+@dataclass(frozen=True)
+class DeactivationStep:
+    deactivated: int  # by this step
+    next_after: str | None  # the SKU key to go on after; None when the whole scope is done
+    products_deactivated: int  # the import's total so far
+
+
+@dataclass(frozen=True)
+class RevertProgress:
+    """A revert's running totals after one of its chunks (absolute, as PostgreSQL committed them)."""
+
+    chunks_total: int
+    chunks_done: int
+    restored: int
+    deleted: int
+    conflicts: int
+    done: bool  # every chunk committed: the import is ``reverted`` in PostgreSQL
+    replayed: bool = False  # this chunk had been committed before: nothing was written now

@@ -10,6 +10,7 @@ touching the domain. The adapters that implement them:
 | ``MessageQueue`` | ``SqsMessageQueue`` (``storage``)                    | ``runtime.queue``         |
 | ``ProgressStore``| ``DynamoProgressStore`` (``progress``)               | ``runtime.progress_store``|
 | ``ChunkLedger``  | ``PostgresChunkLedger`` (``db.ledger``)              | ``runtime.chunk_ledger``  |
+| ``JobLedger``    | ``PostgresJobLedger`` (``db.job_ledger``)            | ``runtime.job_ledger``    |
 
 A method added to an adapter that the domain calls belongs here too (and in the fake).
 """
@@ -20,7 +21,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, runtime_checkable
 
-from product_importer.models import ChunkResult, Import, ImportTotals, SplitPlan
+from product_importer.models import (
+    ChunkResult,
+    DeactivationStep,
+    Import,
+    ImportEnd,
+    ImportMode,
+    ImportStatus,
+    ImportTotals,
+    ReplaceEstimate,
+    RevertProgress,
+    SplitPlan,
+)
 
 if TYPE_CHECKING:
     from product_importer.ingest.rows import RowError
@@ -105,6 +117,34 @@ class ProgressStore(Protocol):
 
     def fail(self, import_id: str, reason: str) -> bool:
         """pending/processing → failed with a reason, once."""
+        ...
+
+    def record_snapshot(self, import_id: str, totals: ImportTotals) -> dict[str, Any] | None:
+        """Record the committed totals (forward only, while pending/processing); the item as it is now,
+        or None if the snapshot was refused (not newer, or the import is no longer running)."""
+        ...
+
+    def finish(self, import_id: str, status: ImportStatus, committed: ImportTotals, *,
+               replace: dict[str, Any] | None = None, warnings: Sequence[str] = ()) -> bool:
+        """processing → ``completed`` or ``previewed`` with the final counts, once (only when
+        ``committed`` covers every chunk); sets the ``replace`` object and appends ``warnings``."""
+        ...
+
+    def record_revert(self, import_id: str, requested_at: str, progress: RevertProgress) -> bool:
+        """The revert's running totals into the import's ``revert`` (forward only); on its last chunk
+        ``reverting`` → ``reverted`` with ``reverted_at`` and ``revert.status = "done"``, once."""
+        ...
+
+    def fail_revert(self, import_id: str, requested_at: str, reason: str) -> bool:
+        """``reverting`` → the status it had before, ``revert.status = "failed"`` with ``revert.error``, once."""
+        ...
+
+    def finish_replace(self, import_id: str, confirmed_at: str, products_deactivated: int) -> bool:
+        """A confirmed held replace carried out: ``replace.status`` held → done, ``products_deactivated``."""
+        ...
+
+    def release_replace(self, import_id: str, confirmed_at: str, warning: str) -> bool:
+        """A confirmed replace that could not be carried out: held again (confirmable again), with a warning."""
         ...
 
     def record_plan(self, import_id: str, *, encoding: str | None, profile: str | None,
@@ -194,4 +234,32 @@ class PlanStore(Protocol):
     def save_checkpoint(self, import_id: str, position: dict[str, Any], *, sent: bool) -> bool:
         """Record a checkpoint (only ever forward by its ``offset``; at the same offset ``sent`` may turn
         true). True if recorded."""
+        ...
+
+
+@runtime_checkable
+class JobLedger(Protocol):
+    """PostgreSQL's side of an import's end and of the work done on it later (replace, revert): each
+    step commits exactly once, and a repeated step changes nothing."""
+
+    def end_import(self, import_id: str, status: ImportStatus, *, import_no: int, mode: ImportMode,
+                   partner: str | None = None, replace_scope: str | None = None) -> ImportEnd:
+        """Record the end of an import whose chunks are all committed (``completed`` or ``previewed``;
+        from then on no chunk of it writes); registers an import PostgreSQL never saw (no chunk).
+        Returns the registry's status after it: ``failed`` if a chunk failed the import first."""
+        ...
+
+    def estimate_replace(self, import_id: str, *, scope: str, partner: str | None) -> ReplaceEstimate: ...
+
+    def deactivate_missing(self, import_id: str, *, scope: str, partner: str | None,
+                           after: str | None) -> DeactivationStep:
+        """One step of a replace (idempotent): deactivate the next products in scope the file lacks."""
+        ...
+
+    def revert_chunk(self, import_id: str, chunk_no: int) -> RevertProgress:
+        """Revert one planned chunk exactly once; the last one marks the import reverted."""
+        ...
+
+    def fail_revert(self, import_id: str) -> None:
+        """The revert cannot finish: the import goes back to its previous status (planning again resumes)."""
         ...

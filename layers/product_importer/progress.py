@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from product_importer.models import Import, ImportStatus, ImportTotals, utcnow
+from product_importer.models import Import, ImportStatus, ImportTotals, RevertProgress, utcnow
 
 LIST_INDEX = "by_created"
 _KIND = "import"
@@ -43,6 +44,17 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | set):
         return [_plain(v) for v in value]
+    return value
+
+
+def _decimals(value: Any) -> Any:
+    """``value`` with every float as a Decimal (DynamoDB numbers), nested maps and lists too."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _decimals(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
     return value
 
 
@@ -112,10 +124,14 @@ class DynamoProgressStore:
         One write per chunk on the common path: completion is only attempted when the recorded item says
         these totals cover every chunk, or when the snapshot was not recorded (a redelivery after a crash
         between the two steps must still be able to complete). Returns True if this call completed it."""
-        item = self._record(import_id, committed, returning="ALL_NEW")
+        item = self.record_snapshot(import_id, committed)
         if item is not None and item.get("chunks_total") != committed.chunks_done:
             return False
         return self.complete_if_done(import_id, committed, status=status)
+
+    def record_snapshot(self, import_id: str, totals: ImportTotals) -> dict[str, Any] | None:
+        """Record the committed totals (forward only); the item as it is now, None if refused."""
+        return self._record(import_id, totals, returning="ALL_NEW")
 
     def _record(self, import_id: str, totals: ImportTotals, returning: str = "NONE") -> dict[str, Any] | None:
         values = {f":{k}": v for k, v in asdict(totals).items()}
@@ -202,13 +218,91 @@ class DynamoProgressStore:
              ":processing": ImportStatus.PROCESSING.value, ":reason": reason[:2000], ":now": utcnow()},
         )
 
+    # -- the end of a run, a revert, a confirmed replace (issues 13 and 14) ---------------------------
+
+    def finish(self, import_id: str, status: ImportStatus, committed: ImportTotals, *,
+               replace: dict[str, Any] | None = None, warnings: Sequence[str] = ()) -> bool:
+        """processing → ``completed`` / ``previewed`` with the committed totals as the final counts, once.
+
+        Only when ``committed`` covers every chunk (``chunks_total``), so a late or repeated call with
+        older totals can never end an import early; the ``replace`` object (with its ``status``) and
+        ``warnings`` go in the same write."""
+        if status not in (ImportStatus.COMPLETED, ImportStatus.PREVIEWED):
+            raise ValueError(f"a run ends completed or previewed, not {status}")
+        fields = asdict(committed)
+        values: dict[str, Any] = {f":{k}": v for k, v in fields.items()}
+        values.update({":final": status.value, ":processing": ImportStatus.PROCESSING.value, ":now": utcnow()})
+        sets = [f"{k} = :{k}" for k in fields]
+        sets += ["#status = :final", "finished_at = :now", "updated_at = :now"]
+        if replace is not None:
+            sets.append("#replace = :replace")
+            values[":replace"] = _decimals(replace)
+        if warnings:
+            sets.append("warnings = list_append(if_not_exists(warnings, :no_warnings), :warnings)")
+            values.update({":warnings": list(warnings), ":no_warnings": []})
+        return self._update(import_id, "SET " + ", ".join(sets),
+                            "#status = :processing AND chunks_total = :chunks_done", values)
+
+    def record_revert(self, import_id: str, requested_at: str, progress: RevertProgress) -> bool:
+        """The revert's totals into ``revert`` (forward only); its last chunk ends the import ``reverted``."""
+        values: dict[str, Any] = {
+            ":restored": progress.restored, ":deleted": progress.deleted, ":conflicts": progress.conflicts,
+            ":done": progress.chunks_done, ":total": progress.chunks_total, ":at": requested_at,
+            ":reverting": ImportStatus.REVERTING.value, ":now": utcnow(),
+        }
+        sets = ("revert.restored = :restored, revert.deleted = :deleted, revert.conflicts = :conflicts,"
+                " revert.chunks_done = :done, revert.chunks_total = :total, updated_at = :now")
+        condition = "#status = :reverting AND revert.requested_at = :at"
+        if progress.done:
+            values.update({":reverted": ImportStatus.REVERTED.value, ":finished": "done"})
+            return self._update(import_id, f"SET {sets}, #status = :reverted, reverted_at = :now,"
+                                " revert.#status = :finished", condition, values)
+        return self._update(import_id, f"SET {sets}",
+                            f"{condition} AND (attribute_not_exists(revert.chunks_done) OR revert.chunks_done < :done)",
+                            values)
+
+    def fail_revert(self, import_id: str, requested_at: str, reason: str) -> bool:
+        """``reverting`` → the status before the revert, ``revert.status = "failed"``, once."""
+        item = self.get_item(import_id)
+        revert = (item or {}).get("revert") or {}
+        previous = revert.get("previous_status")
+        if item is None or revert.get("requested_at") != requested_at or previous is None:
+            return False
+        return self._update(
+            import_id,
+            "SET #status = :previous, revert.#status = :failed, revert.#error = :reason, updated_at = :now",
+            "#status = :reverting AND revert.requested_at = :at",
+            {":previous": previous, ":failed": "failed", ":reason": reason[:2000], ":now": utcnow(),
+             ":reverting": ImportStatus.REVERTING.value, ":at": requested_at},
+        )
+
+    def finish_replace(self, import_id: str, confirmed_at: str, products_deactivated: int) -> bool:
+        """A confirmed held replace carried out: held → done with the import's ``products_deactivated``."""
+        return self._update(
+            import_id,
+            "SET #replace.#status = :done, products_deactivated = :deactivated, updated_at = :now",
+            "#replace.#status = :held AND #replace.confirmed_at = :at",
+            {":done": "done", ":held": "held", ":at": confirmed_at, ":deactivated": products_deactivated,
+             ":now": utcnow()},
+        )
+
+    def release_replace(self, import_id: str, confirmed_at: str, warning: str) -> bool:
+        """A confirmed replace that failed every attempt: held again (confirmable again), with a warning."""
+        return self._update(
+            import_id,
+            "REMOVE #replace.confirmed_at SET warnings = list_append(if_not_exists(warnings, :none), :warning),"
+            " updated_at = :now",
+            "#replace.#status = :held AND #replace.confirmed_at = :at",
+            {":held": "held", ":at": confirmed_at, ":warning": [warning], ":none": [], ":now": utcnow()},
+        )
+
     def _update(self, import_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
         return self._apply(import_id, update, condition, values) is not None
 
     def _apply(self, import_id: str, update: str, condition: str, values: dict[str, Any],
                returning: str = "NONE") -> dict[str, Any] | None:
         """The conditional update; None if the condition failed, else the ``ReturnValues`` attributes."""
-        names = {n: n[1:] for n in ("#status", "#error") if n in update or n in condition}
+        names = {n: n[1:] for n in ("#status", "#error", "#replace") if n in update or n in condition}
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "Key": {"id": {"S": import_id}},

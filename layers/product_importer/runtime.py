@@ -16,6 +16,7 @@ from psycopg_pool import ConnectionPool
 from product_importer.aws import cached_client
 from product_importer.container import CONTAINER, per_container
 from product_importer.db.connection import ConnectionHolder, forget_database_url, resolve_database_url
+from product_importer.db.job_ledger import PostgresJobLedger
 from product_importer.db.ledger import PostgresChunkLedger
 from product_importer.db.plans import PgPlanStore
 from product_importer.imports.jobs import ImportJobs
@@ -34,6 +35,7 @@ __all__ = [
     "db_connection",
     "import_jobs",
     "import_requests",
+    "job_ledger",
     "next_import_number",
     "object_store",
     "per_container",
@@ -105,6 +107,12 @@ def db_connection() -> psycopg.Connection:
 @per_container
 def chunk_ledger() -> PostgresChunkLedger:
     return PostgresChunkLedger(db_connection)
+
+
+@per_container
+def job_ledger() -> PostgresJobLedger:
+    """PostgreSQL's side of an import's end, its replace and its revert (the consumer's one connection)."""
+    return PostgresJobLedger(db_connection)
 
 
 @per_container

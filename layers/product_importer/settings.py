@@ -30,7 +30,9 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     database_url: str = Field(default="", description="postgresql://… ; empty = embedded PostgreSQL")
-    db_secret_arn: str = Field(default="", description="AWS: Secrets Manager secret of the Aurora credentials")
+    db_secret_arn: str = Field(default="", description="AWS: the application role's secret (DML only)")
+    db_owner_secret_arn: str = Field(default="", description="AWS, migrations only: the schema owner's secret")
+    db_master_secret_arn: str = Field(default="", description="AWS, migrations only: the cluster master secret")
     db_proxy_endpoint: str = Field(default="", description="AWS: RDS Proxy endpoint")
     db_name: str = "product_importer"
     local_dir: Path = Field(default=Path(".local"), description="where local mode keeps its data")

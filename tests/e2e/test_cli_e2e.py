@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,3 +205,44 @@ def test_a_clean_file_exits_0(local_stack: RunningStack, tmp_path: Path) -> None
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert "50 of 50 processed, 50 imported, 0 failed" in run.stdout
+
+
+def test_a_dry_run_writes_nothing_then_apply_imports_it_and_revert_takes_it_back(
+    local_stack: RunningStack, tmp_path: Path
+) -> None:
+    # given a file of products the catalog does not have, with a column the header does not name
+    prefix = f"PRV-{uuid.uuid4().hex[:8]}"
+    catalog = tmp_path / "preview.csv"
+    catalog.write_text("Item Code,name,price\n" + "".join(f"{prefix}-{n},Product {n},{n}.50\n" for n in range(1, 31)))
+    api = httpx.Client(base_url=local_stack.api, timeout=30)
+
+    # when it is imported with --dry-run and a mapping
+    preview = cli("import", str(catalog), "--dry-run", "--map", "Item Code=sku", "--api", local_stack.api)
+
+    # then it is previewed: the plan is printed, nothing is written
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert "status:     previewed" in preview.stdout
+    assert "30 to create, 0 to update, 0 unchanged" in preview.stdout
+    assert "changes:    30 create, 0 update, 0 unchanged, 0 deactivate" in preview.stdout
+    preview_id = re.search(r"product-importer apply ([0-9a-f]{32})", preview.stdout)
+    assert preview_id, preview.stdout
+    assert api.get(f"/api/products/{prefix}-1").status_code == 404
+
+    # and its changes can be listed
+    changes = cli("changes", preview_id.group(1), "--api", local_stack.api)
+    assert changes.returncode == 0, changes.stderr
+    assert sum(line.startswith("create") for line in changes.stdout.splitlines()) == 30
+
+    # when the preview is applied, then a new import writes the products
+    applied = cli("apply", preview_id.group(1), "--api", local_stack.api)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "status:     completed" in applied.stdout and "30 created, 0 updated, 0 unchanged" in applied.stdout
+    import_id = re.search(r"import ([0-9a-f]{32})", applied.stderr)
+    assert import_id and import_id.group(1) != preview_id.group(1), applied.stderr
+    assert api.get(f"/api/products/{prefix}-7").json()["price"] == "7.50"
+
+    # when the import is reverted, then the products it created are gone again
+    reverted = cli("revert", import_id.group(1), "--api", local_stack.api)
+    assert reverted.returncode == 0, reverted.stdout + reverted.stderr
+    assert "0 restored, 30 deleted, 0 conflicts" in reverted.stdout
+    assert api.get(f"/api/products/{prefix}-7").status_code == 404

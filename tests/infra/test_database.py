@@ -59,13 +59,40 @@ def test_prod_cluster_is_protected_and_snapshotted_dev_is_disposable(prod: Stage
     assert dev_cluster["DeletionPolicy"] == "Delete"
 
 
-def test_credentials_live_in_a_rotated_secret(prod: Stage) -> None:
+def test_three_database_users_each_with_a_rotated_secret(prod: Stage) -> None:
+    # Given the stateful stack's secrets
     template = prod.stateful_template
-    assert template.of_type("AWS::SecretsManager::Secret")
-    (schedule,) = template.of_type("AWS::SecretsManager::RotationSchedule").values()
-    assert schedule["Properties"]["RotationRules"]["ScheduleExpression"] == (
-        f"rate({prod.stateful.config.secret_rotation_days} days)"
+    db = prod.stateful.database
+    secrets = {template.logical_id(s) for s in (db.master_secret, db.owner_secret, db.app_secret)}
+    # (each secret as attached to the cluster: host and port added, as the functions read them)
+    attachments = template.of_type("AWS::SecretsManager::SecretTargetAttachment")
+    assert len(secrets) == 3 and secrets <= set(attachments)
+    assert {a["Properties"]["SecretId"]["Ref"] for a in attachments.values()} <= set(
+        template.of_type("AWS::SecretsManager::Secret")
     )
+    # Then the owner and the app user are generated with their own names (ensure_roles creates them)
+    for secret, user in ((db.owner_secret, names.DATABASE_OWNER), (db.app_secret, names.DATABASE_APP_USER)):
+        attachment = template.resources[template.logical_id(secret)]["Properties"]
+        assert user in str(template.resources[attachment["SecretId"]["Ref"]]["Properties"])
+    # And every secret rotates on the stage's schedule (the master rotates the other two)
+    schedules = template.of_type("AWS::SecretsManager::RotationSchedule").values()
+    rotated = {s["Properties"]["SecretId"]["Ref"] for s in schedules}
+    assert rotated == secrets
+    for schedule in schedules:
+        assert schedule["Properties"]["RotationRules"]["ScheduleExpression"] == (
+            f"rate({prod.stateful.config.secret_rotation_days} days)"
+        )
+    # And the functions use the app user's: DML only (tests/integration/test_database_roles.py)
+    assert db.secret is db.app_secret
+
+
+def test_the_proxy_knows_all_three_users(prod: Stage) -> None:
+    template = prod.stateful_template
+    db = prod.stateful.database
+    auth = template.props(db.proxy)["Auth"]
+    named = {a["SecretArn"]["Ref"] for a in auth}
+    assert named == {template.logical_id(s) for s in (db.master_secret, db.owner_secret, db.app_secret)}
+    assert all(a["IAMAuth"] == "DISABLED" and a["AuthScheme"] == "SECRETS" for a in auth)
 
 
 def test_rds_proxy_requires_tls_and_fronts_the_cluster(prod: Stage) -> None:
@@ -79,7 +106,7 @@ def test_rds_proxy_requires_tls_and_fronts_the_cluster(prod: Stage) -> None:
     ]
 
 
-def test_only_proxy_and_migrations_reach_the_cluster(prod: Stage) -> None:
+def test_only_the_proxy_reaches_the_cluster(prod: Stage) -> None:
     template = prod.stateful_template
     db = prod.stateful.database
     cluster_sg = template.props(db.cluster)["VpcSecurityGroupIds"][0]["Fn::GetAtt"][0]
@@ -89,12 +116,12 @@ def test_only_proxy_and_migrations_reach_the_cluster(prod: Stage) -> None:
         if rule["Properties"]["GroupId"] == {"Fn::GetAtt": [cluster_sg, "GroupId"]}
     }
     allowed = {
-        template.logical_id(db.migrations_sg),
         template.logical_id(db.proxy.connections.security_groups[0]),
         *(i for i in template.resources if i.startswith("DatabaseRotationSg")),
     }
     assert sources <= allowed
     assert template.logical_id(db.functions_sg) not in sources
+    assert template.logical_id(db.migrations_sg) not in sources  # migrations go through the proxy too
 
 
 def test_migrations_run_on_deploy_before_the_database_functions(prod: Stage) -> None:
@@ -108,11 +135,24 @@ def test_migrations_run_on_deploy_before_the_database_functions(prod: Stage) -> 
     assert version["Type"] == "AWS::Lambda::Version"
     assert version["Properties"]["FunctionName"] == {"Ref": template.logical_id(migrations.function)}
 
-    # And it connects with the secret straight to the writer (no proxy), in the VPC
+    # And it connects through the proxy (TLS verified), with the master, owner and app secrets
     fn = template.props(migrations.function)
     env = fn["Environment"]["Variables"]
-    assert set(env) >= {names.ENV_DB_SECRET_ARN, names.ENV_DB_NAME}
-    assert names.ENV_DB_PROXY_ENDPOINT not in env
+    db = prod.stateful.database
+    assert set(env) >= {
+        names.ENV_DB_SECRET_ARN,
+        names.ENV_DB_OWNER_SECRET_ARN,
+        names.ENV_DB_MASTER_SECRET_ARN,
+        names.ENV_DB_PROXY_ENDPOINT,
+        names.ENV_DB_NAME,
+    }
+    stateful = prod.stateful_template
+    for variable, secret in (
+        (names.ENV_DB_SECRET_ARN, db.app_secret),
+        (names.ENV_DB_OWNER_SECRET_ARN, db.owner_secret),
+        (names.ENV_DB_MASTER_SECRET_ARN, db.master_secret),
+    ):
+        assert stateful.logical_id(secret) in str(env[variable]), variable
     assert fn["Handler"] == "handler.handler"
     assert "VpcConfig" in fn
 

@@ -7,6 +7,7 @@ from product_importer.settings import Settings
 
 from infra import topology
 from infra.cdk import names
+from infra.cdk.functions import MAX_DROP_BYTES_ENV
 from tests.infra.conftest import Stage
 
 pytestmark = pytest.mark.infra
@@ -24,13 +25,19 @@ COMMON = {
     names.ENV_CHUNKS_QUEUE_URL,
     names.ENV_CHUNKS_DLQ_URL,
     names.ENV_WEBHOOKS_QUEUE_URL,
+    names.ENV_FINISHED_QUEUE_URL,
     names.ENV_PROGRESS_TABLE,
     names.ENV_CONNECTIONS_TABLE,
     names.ENV_WEBSOCKET_URL,
     names.ENV_WEBSOCKET_MANAGEMENT_URL,
 }
+if MAX_DROP_BYTES_ENV:  # partner drops' own limit, where the pipeline reads one (test_lifecycle.py)
+    COMMON.add(MAX_DROP_BYTES_ENV)
 DATABASE = {names.ENV_DB_SECRET_ARN, names.ENV_DB_PROXY_ENDPOINT, names.ENV_DB_NAME}
 SIGN_IN = {names.ENV_AUTH_USER_POOL_ID, names.ENV_AUTH_CLIENT_ID, names.ENV_AUTH_DOMAIN}
+# The websocket function records the caller's group at $connect where sign-in is on: it knows the pool.
+WEBSOCKET_SIGN_IN = {names.ENV_AUTH_USER_POOL_ID, names.ENV_AUTH_CLIENT_ID}
+WEBHOOK_SECRETS = {names.ENV_WEBHOOKS_KMS_KEY_ID, names.ENV_WEBHOOKS_MAX}
 POWERTOOLS_ONLY = {
     names.ENV_POWERTOOLS_SERVICE_NAME,
     names.ENV_POWERTOOLS_METRICS_NAMESPACE,
@@ -42,15 +49,28 @@ POWERTOOLS_ONLY = {
 def test_function_environment(prod: Stage, name: str) -> None:
     spec = topology.FUNCTIONS[name]
     env = prod.stateless_template.props(prod.stateless.functions[name].function)["Environment"]["Variables"]
-    sign_in = SIGN_IN if name == "api" else set()  # prod has sign-in: the api tells the UI where
-    assert set(env) == COMMON | (DATABASE if spec.needs_database else set()) | set(spec.extra_env) | sign_in
+    # prod has sign-in: the api tells the UI where, the websocket function checks groups
+    sign_in = {"api": SIGN_IN, "websocket": WEBSOCKET_SIGN_IN}.get(name, set())
+    secrets = WEBHOOK_SECRETS if name in ("api", "webhooks") else set()  # they seal / open webhook secrets
+    assert set(env) == (
+        COMMON | (DATABASE if spec.needs_database else set()) | set(spec.extra_env) | sign_in | secrets
+    )
     # Never the local-mode switches: the cloud is not a laptop.
     assert not {"DATABASE_URL", "AWS_ENDPOINT_URL", "LOCAL_MODE"} & set(env)
 
 
 def test_every_variable_except_powertools_is_a_settings_field() -> None:
     fields = {f.upper() for f in Settings.model_fields}
-    assert fields >= (COMMON | DATABASE | SIGN_IN) - POWERTOOLS_ONLY
+    migrations_only = {names.ENV_DB_OWNER_SECRET_ARN, names.ENV_DB_MASTER_SECRET_ARN}
+    assert fields >= (COMMON | DATABASE | SIGN_IN | WEBHOOK_SECRETS | migrations_only) - POWERTOOLS_ONLY
+
+
+def test_the_webhook_functions_seal_with_the_stages_kms_key(prod: Stage) -> None:
+    key = prod.stateful.webhook_key.key
+    for name in ("api", "webhooks"):
+        env = prod.stateless_template.props(prod.stateless.functions[name].function)["Environment"]["Variables"]
+        assert prod.stateful_template.logical_id(key) in str(env[names.ENV_WEBHOOKS_KMS_KEY_ID])
+        assert env[names.ENV_WEBHOOKS_MAX] == str(prod.stateless.config.webhooks_max)
 
 
 def test_sign_in_settings_name_the_pool_the_ui_client_and_the_hosted_domain(prod: Stage) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.cdk.functions import VPC_ACCESS_ACTIONS
+from infra.cdk.lifecycle import lifecycle_specs
 from tests.infra.conftest import Stage
 from tests.infra.template_queries import as_list, referenced_ids
 
@@ -25,21 +26,26 @@ def expected_resources(stage: Stage) -> dict[str, set]:
     bucket = a(stateful.storage.bucket)
     progress = a(stateful.tables.progress)
     connections = a(stateful.tables.connections)
-    secret = a(stateful.database.secret)
+    secret = a(stateful.database.secret)  # the application role's: DML only
+    owner_secret = a(stateful.database.owner_secret)
+    master_secret = a(stateful.database.master_secret)
+    webhook_key = a(stateful.webhook_key.key)
     object_events = a(stateful.storage.object_events.queue)
     chunks = b(stateless.pipeline.chunks.queue)
     webhooks = b(stateless.webhooks.deliveries.queue)
+    finished = b(stateless.webhooks.finished.queue)
     websocket_api = b(stateless.live.api)
     failed_batches = b(stateless.live.failed_batches)
     own = {name: {b(fn.log_group)} for name, fn in stateless.functions.items()}
     return {
-        "api": own["api"] | {bucket, progress, secret},
+        "api": own["api"] | {bucket, progress, secret, webhook_key},
         "splitter": own["splitter"] | {object_events, bucket, progress, chunks, secret},
         "consumer": own["consumer"] | {chunks, bucket, progress, secret},
-        "broadcaster": own["broadcaster"] | {progress, connections, websocket_api, failed_batches, webhooks},
+        "broadcaster": own["broadcaster"] | {progress, connections, websocket_api, failed_batches, finished},
         "websocket": own["websocket"] | {connections},
-        "webhooks": own["webhooks"] | {webhooks, secret},
-        "migrations": {b(stateless.migrations.log_group), secret},
+        "finisher": own["finisher"] | {finished, webhooks, secret},
+        "webhooks": own["webhooks"] | {webhooks, finished, secret, webhook_key},
+        "migrations": {b(stateless.migrations.log_group), secret, owner_secret, master_secret},
     }
 
 
@@ -50,7 +56,7 @@ def _roles(stage: Stage) -> dict:
 
 
 @pytest.mark.parametrize(
-    "name", ["api", "splitter", "consumer", "broadcaster", "websocket", "webhooks", "migrations"]
+    "name", ["api", "splitter", "consumer", "broadcaster", "websocket", "finisher", "webhooks", "migrations"]
 )
 def test_role_names_only_the_resources_its_function_uses(prod: Stage, name: str) -> None:
     # Given the role of one function and every statement attached to it
@@ -89,7 +95,36 @@ def test_database_credentials_are_readable_only_by_database_functions(prod: Stag
         for name, role in _roles(prod).items()
         if any(secret in str(s["Resource"]) for s in template.policies_of_role(role))
     }
-    assert readers == {"api", "splitter", "consumer", "webhooks", "migrations"}
+    lifecycle = set(lifecycle_specs())  # dead_letter, expire_pending, where the topology has them
+    assert readers == {"api", "splitter", "consumer", "finisher", "webhooks", "migrations"} | lifecycle
+
+
+@pytest.mark.parametrize("secret_name", ["owner_secret", "master_secret"])
+def test_only_the_migrations_read_the_owner_and_master_secrets(prod: Stage, secret_name: str) -> None:
+    template = prod.stateless_template
+    secret = prod.stateful_template.logical_id(getattr(prod.stateful.database, secret_name))
+    readers = {
+        name
+        for name, role in _roles(prod).items()
+        if any(secret in str(s["Resource"]) for s in template.policies_of_role(role))
+    }
+    assert readers == {"migrations"}
+
+
+def test_the_webhook_key_is_used_only_for_webhook_secrets(prod: Stage) -> None:
+    template = prod.stateless_template
+    key = prod.stateful_template.logical_id(prod.stateful.webhook_key.key)
+    users = {}
+    for name, role in _roles(prod).items():
+        for statement in template.policies_of_role(role):
+            if key in str(statement["Resource"]):
+                users[name] = statement
+    assert set(users) == {"api", "webhooks"}
+    for statement in users.values():
+        assert set(as_list(statement["Action"])) == {"kms:Encrypt", "kms:Decrypt"}
+        assert statement["Condition"] == {
+            "StringEquals": {"kms:EncryptionContext:purpose": "product-importer-webhook-secret"}
+        }
 
 
 def test_table_access_is_item_level_and_indexes_are_named(prod: Stage) -> None:

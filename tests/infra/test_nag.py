@@ -35,7 +35,10 @@ def test_the_pack_ran_on_every_stack(synthesized: Synthesized) -> None:
             synthesized.outdir / f"AwsSolutions--{template.name.removesuffix('.template.json')}-NagReport.csv"
         )
         rows = list(csv.DictReader(report.open()))
-        assert any(row["Compliance"] == "Compliant" for row in rows), report.name
+        # The edge stack holds a WAF web ACL and CDK's cross-region export writer, which no AwsSolutions
+        # rule inspects: its report exists (the pack ran) and is empty.
+        if not template.name.endswith("-Edge.template.json"):
+            assert any(row["Compliance"] == "Compliant" for row in rows), report.name
         assert not [row for row in rows if row["Compliance"] == "Non-Compliant"], report.name
 
 

@@ -15,6 +15,7 @@ EXPECTED_ALARMS = {
     "object-events-dlq",
     "chunks-dlq",
     "webhooks-dlq",
+    "finished-dlq",
     "broadcaster-failed-batches",
     "chunks-backlog-age",
     "splitter-errors",

@@ -20,15 +20,19 @@ from product_importer.api import deps, permissions
 from product_importer.api.app import create_app
 from product_importer.auth.groups import Caller
 from product_importer.aws import cached_client
-from product_importer.db.chunks import next_import_number
+from product_importer.db.chunks import next_import_number, upsert_chunk
+from product_importer.db.registry import finish_import, register_import
 from product_importer.imports.jobs import ImportJobs
 from product_importer.imports.store import ImportRequests, dynamo_values
 from product_importer.models import Import, ImportOptions, ImportStatus, utcnow
-from product_importer.progress import DynamoProgressStore, table_definition, to_item
+from product_importer.progress import DynamoProgressStore, to_item
 from product_importer.settings import Settings, get_settings
 from product_importer.storage import SqsMessageQueue
 from product_importer.transfers import Transfers
 from psycopg_pool import ConnectionPool
+
+from infra.topology import table_definition
+from tests.integration.catalog_model import make_row
 
 BUCKET = "uploads-api-test"
 TABLE = "progress-api-test"
@@ -79,7 +83,22 @@ class ApiHarness:
                     options=(options or ImportOptions()).model_dump(mode="json", exclude_none=True),
                     kind="import", created_sort=f"{imp.created_at}#{imp.id}", **extra)
         self.dynamodb.put_item(TableName=TABLE, Item=to_item(dynamo_values(item)))
+        with self.connect() as conn:
+            register_import(conn, imp.id, import_no=import_no, mode=imp.mode, partner=imp.partner,
+                            status="pending" if imp.status is ImportStatus.PENDING else "processing")  # import_rows finishes it
         return imp.id
+
+    def import_rows(self, import_id: str, rows: list[tuple[str, str, str]]) -> None:
+        """The import (or preview) wrote (sku, name, price) rows, in one chunk, and finished."""
+        item = self.item(import_id)
+        assert item is not None
+        mode = item.get("mode", "import")
+        records = [make_row(n, sku, name, {"price": price}, None) for n, (sku, name, price) in enumerate(rows, 1)]
+        with self.connect() as conn:
+            upsert_chunk(conn, import_id=import_id, import_no=item["import_no"], chunk_no=0,
+                         present_fields=frozenset({"sku", "name", "price"}), rows=records, errors=(), rows_seen=len(records),
+                         mode=mode)
+            finish_import(conn, import_id, "previewed" if mode == "preview" else "completed")
 
     def as_group(self, group: str) -> None:
         """Call the API from now on as a signed-in user of ``group`` (local mode: everyone is admin)."""
@@ -107,7 +126,7 @@ def api_harness(database_url: str, monkeypatch: pytest.MonkeyPatch, **settings: 
     cached_client.cache_clear()
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(**table_definition(TABLE))
+        dynamodb.create_table(**table_definition("progress", TABLE))
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from product_importer.db import revert as core_revert
 from product_importer.db.chunks import next_import_number
+from product_importer.db.revert import revert_chunk
 from product_importer.models import ImportOptions, ImportStatus, ReplaceOptions
 
 from tests.integration.api_harness import BUCKET, ApiHarness, api_harness
@@ -321,19 +320,17 @@ def test_unknown_imports_are_404_on_every_action(api: ApiHarness) -> None:
 
 # -- revert --------------------------------------------------------------------------------------------------
 
-# Until core's revert lands on this branch (its functions are stubs), the revert routes cannot be tried.
-needs_core_revert = pytest.mark.skipif("NotImplementedError" in inspect.getsource(core_revert.plan_revert),
-                                       reason="db.revert.plan_revert is still a stub")
 
-
-@needs_core_revert
 @pytest.mark.parametrize("status", [ImportStatus.COMPLETED, ImportStatus.FAILED])
-def test_revert_moves_a_finished_import_to_reverting_and_sends_the_job(api: ApiHarness,
-                                                                        status: ImportStatus) -> None:
+def test_revert_plans_the_import_and_sends_one_job_per_chunk(api: ApiHarness, status: ImportStatus) -> None:
+    # given an import that created two products and updated one
+    earlier = api.put_import(status=ImportStatus.COMPLETED)
+    api.import_rows(earlier, [("A-1", "chair", "10.00")])
     import_id = api.put_import(status=status, finished_at="2026-11-28T10:00:00.000Z")
-
+    api.import_rows(import_id, [("A-1", "chair", "12.00"), ("B-1", "table", "99.00"), ("C-1", "lamp", "5.00")])
+    # when it is reverted
     response = api.client.post(f"/api/imports/{import_id}/revert")
-
+    # then it is reverting, with a fresh revert object, and the consumer is sent its one planned chunk
     assert response.status_code == 202, response.text
     imp = response.json()["import"]
     assert imp["status"] == "reverting"
@@ -342,9 +339,51 @@ def test_revert_moves_a_finished_import_to_reverting_and_sends_the_job(api: ApiH
     assert (revert["status"], revert["previous_status"]) == ("running", status.value)
     assert revert["requested_at"].endswith("Z")
     assert api.client.get(f"/api/imports/{import_id}").json()["status"] == "reverting"
-    assert api.messages(api.chunks_url) == [{"kind": "revert", "import_id": import_id,
-                                             "requested_at": revert["requested_at"], "chunk_no": None,
-                                             "chunks_total": None}]
+    messages = api.messages(api.chunks_url)
+    assert messages == [{"kind": "revert", "import_id": import_id, "requested_at": revert["requested_at"],
+                         "chunk_no": 0, "chunks_total": 1}]
+    # and what the consumer does with it gives the catalog before the import back
+    with api.connect() as conn:
+        done = revert_chunk(conn, import_id=import_id, chunk_no=messages[0]["chunk_no"])
+    assert (done.restored, done.deleted, done.conflicts, done.totals.done) == (1, 2, 0, True)
+    products = api.client.get("/api/products").json()["items"]
+    assert [(p["sku"], p["price"]) for p in products] == [("A-1", "10.00")]
+    assert api.client.get(f"/api/imports/{import_id}/revert/conflicts").json() == {"items": [], "next_cursor": None}
+
+
+def test_a_revert_is_409_while_one_runs_or_after_it_ran(api: ApiHarness) -> None:
+    import_id = api.put_import(status=ImportStatus.COMPLETED)
+    api.import_rows(import_id, [("A-1", "chair", "12.00")])
+    assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 202
+
+    assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 409
+    assert len(api.messages(api.chunks_url)) == 1
+
+
+def test_an_import_that_touched_nothing_is_reverted_at_once(api: ApiHarness) -> None:
+    import_id = api.put_import(status=ImportStatus.COMPLETED)
+
+    response = api.client.post(f"/api/imports/{import_id}/revert")
+
+    assert response.status_code == 202 and response.json()["import"]["status"] == "reverting"
+    imp = api.client.get(f"/api/imports/{import_id}").json()
+    assert imp["status"] == "reverted" and imp["revert"]["status"] == "done" and imp["reverted_at"]
+    assert api.messages(api.chunks_url) == []
+    assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 409
+
+
+def test_a_revert_after_the_undo_retention_is_409(api: ApiHarness) -> None:
+    import_id = api.put_import(status=ImportStatus.COMPLETED)
+    api.import_rows(import_id, [("A-1", "chair", "12.00")])
+    with api.connect() as conn:
+        conn.execute("UPDATE import_registry SET created_at = now() - interval '31 days' WHERE import_id = %s",
+                     (import_id,))
+        conn.commit()
+
+    response = api.client.post(f"/api/imports/{import_id}/revert")
+
+    assert response.status_code == 409 and "undo data expired" in response.json()["detail"]
+    assert api.client.get(f"/api/imports/{import_id}").json()["status"] == "completed"
 
 
 @pytest.mark.parametrize(("status", "mode", "says"), [
@@ -363,24 +402,21 @@ def test_revert_is_409_unless_the_import_is_finished(api: ApiHarness, status: Im
     assert api.messages(api.chunks_url) == []
 
 
-@needs_core_revert
-def test_a_second_revert_is_409(api: ApiHarness) -> None:
+def test_a_revert_whose_jobs_cannot_be_sent_leaves_the_import_as_it_was_and_can_be_asked_again(
+    api: ApiHarness
+) -> None:
     import_id = api.put_import(status=ImportStatus.COMPLETED)
-    assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 202
-
-    assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 409
-    assert len(api.messages(api.chunks_url)) == 1
-
-
-@needs_core_revert
-def test_a_revert_whose_job_cannot_be_sent_leaves_the_import_as_it_was(api: ApiHarness) -> None:
-    import_id = api.put_import(status=ImportStatus.COMPLETED)
+    api.import_rows(import_id, [("A-1", "chair", "12.00")])
     api.sqs.delete_queue(QueueUrl=api.chunks_url)
 
     assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 503
 
     imp = api.client.get(f"/api/imports/{import_id}").json()
     assert imp["status"] == "completed" and imp["revert"] is None
+    assert api.sqs.create_queue(QueueName=api.chunks_url.rsplit("/", 1)[1])["QueueUrl"] == api.chunks_url
+    again = api.client.post(f"/api/imports/{import_id}/revert")
+    assert again.status_code == 202, again.text
+    assert [m["chunk_no"] for m in api.messages(api.chunks_url)] == [0]
 
 
 # -- replace -------------------------------------------------------------------------------------------------
@@ -413,3 +449,15 @@ def test_replace_is_409_when_nothing_is_held(api: ApiHarness, replace: dict[str,
 
     assert response.status_code == 409 and "nothing is held" in response.json()["detail"]
     assert api.messages(api.chunks_url) == []
+
+
+def test_an_import_item_from_before_previews_lists_as_an_import(api: ApiHarness) -> None:
+    import_id = api.put_import(status=ImportStatus.COMPLETED)
+    api.dynamodb.update_item(TableName="progress-api-test", Key={"id": {"S": import_id}},
+                             UpdateExpression="REMOVE #mode", ExpressionAttributeNames={"#mode": "mode"})
+
+    imports = api.client.get("/api/imports", params={"mode": "import"}).json()["items"]
+    previews = api.client.get("/api/imports", params={"mode": "preview"}).json()["items"]
+
+    assert [i["id"] for i in imports] == [import_id] and imports[0]["mode"] == "import"
+    assert previews == []

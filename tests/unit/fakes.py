@@ -1,5 +1,5 @@
 """In-memory fakes of the pipeline's ports (``product_importer.ports``: ObjectStore, MessageQueue,
-ProgressStore, ChunkLedger).
+ProgressStore, ChunkLedger, PlanStore, JobLedger).
 
 They keep the same contract as the real adapters (conditional progress writes, pinned object versions)
 and record what was asked of them, so handler tests read as "event in → calls and response out". They
@@ -22,9 +22,14 @@ from product_importer.models import (
     ChunkCounts,
     ChunkMessage,
     ChunkResult,
+    DeactivationStep,
     Import,
+    ImportEnd,
+    ImportMode,
     ImportStatus,
     ImportTotals,
+    ReplaceEstimate,
+    RevertProgress,
     SplitPlan,
     utcnow,
 )
@@ -179,6 +184,71 @@ class FakeProgress:
             if item.get("chunks_done") is not None and item["chunks_done"] >= totals.chunks_done:
                 return False
             item.update(asdict(totals), updated_at=utcnow())
+            return True
+
+    def record_snapshot(self, import_id: str, totals: ImportTotals) -> dict[str, Any] | None:
+        recorded = self.record_totals(import_id, totals)
+        return dict(self.items[import_id]) if recorded else None
+
+    def finish(self, import_id: str, status: ImportStatus, committed: ImportTotals, *,
+               replace: dict[str, Any] | None = None, warnings: Sequence[str] = ()) -> bool:
+        with self._lock:
+            self.calls.append(("finish", import_id))
+            item = self.items.get(import_id)
+            if item is None or item["status"] != _PROCESSING or item.get("chunks_total") != committed.chunks_done:
+                return False
+            item.update(asdict(committed), status=status.value, finished_at=utcnow())
+            if replace is not None:
+                item["replace"] = dict(replace)
+            item["warnings"] = [*(item.get("warnings") or []), *warnings]
+            return True
+
+    def record_revert(self, import_id: str, requested_at: str, progress: RevertProgress) -> bool:
+        with self._lock:
+            self.calls.append(("record_revert", import_id))
+            item = self.items.get(import_id)
+            revert = (item or {}).get("revert") or {}
+            if item is None or item["status"] != ImportStatus.REVERTING.value or revert.get("requested_at") != requested_at:
+                return False
+            if not progress.done and revert.get("chunks_done", -1) >= progress.chunks_done:
+                return False
+            revert.update(restored=progress.restored, deleted=progress.deleted, conflicts=progress.conflicts,
+                          chunks_done=progress.chunks_done, chunks_total=progress.chunks_total)
+            if progress.done:
+                revert["status"] = "done"
+                item.update(status=ImportStatus.REVERTED.value, reverted_at=utcnow())
+            return True
+
+    def fail_revert(self, import_id: str, requested_at: str, reason: str) -> bool:
+        with self._lock:
+            self.calls.append(("fail_revert", import_id))
+            item = self.items.get(import_id)
+            revert = (item or {}).get("revert") or {}
+            if item is None or item["status"] != ImportStatus.REVERTING.value or revert.get("requested_at") != requested_at:
+                return False
+            revert.update(status="failed", error=reason)
+            item["status"] = revert["previous_status"]
+            return True
+
+    def finish_replace(self, import_id: str, confirmed_at: str, products_deactivated: int) -> bool:
+        with self._lock:
+            self.calls.append(("finish_replace", import_id))
+            replace = (self.items.get(import_id) or {}).get("replace") or {}
+            if replace.get("status") != "held" or replace.get("confirmed_at") != confirmed_at:
+                return False
+            replace["status"] = "done"
+            self.items[import_id]["products_deactivated"] = products_deactivated
+            return True
+
+    def release_replace(self, import_id: str, confirmed_at: str, warning: str) -> bool:
+        with self._lock:
+            self.calls.append(("release_replace", import_id))
+            item = self.items.get(import_id) or {}
+            replace = item.get("replace") or {}
+            if replace.get("status") != "held" or replace.get("confirmed_at") != confirmed_at:
+                return False
+            del replace["confirmed_at"]
+            item["warnings"] = [*(item.get("warnings") or []), warning]
             return True
 
     def publish_totals(self, import_id: str, committed: ImportTotals, *, status: str = "completed") -> bool:
@@ -369,6 +439,73 @@ class FakeChunkLedger:
 
 
 @dataclass
+class FakeJobLedger:
+    """The ``JobLedger`` port in memory, over a ``FakeChunkLedger`` (its registry and totals): a catalog
+    of ``products`` (sku → active) for replaces, and planned reverts.
+
+    ``in_file``: per import, the SKUs its file has; ``revert_plans``: per import, (restored, deleted,
+    conflicts) per chunk; ``fail_revert_for``: chunk numbers whose revert raises."""
+
+    chunks: FakeChunkLedger
+    products: dict[str, bool] = field(default_factory=dict)
+    in_file: dict[str, set[str]] = field(default_factory=dict)
+    step: int = 2  # products per deactivation step
+    deactivated_by: dict[str, set[str]] = field(default_factory=dict)
+    revert_plans: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
+    reverted_chunks: dict[str, set[int]] = field(default_factory=dict)
+    fail_revert_for: set[int] = field(default_factory=set)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def end_import(self, import_id: str, status: ImportStatus, *, import_no: int, mode: ImportMode,
+                   partner: str | None = None, replace_scope: str | None = None) -> ImportEnd:
+        self.calls.append(("end_import", import_id))
+        self.chunks.register_import(import_id, import_no=import_no, partner=partner)
+        self.chunks.finish_import(import_id, status.value)
+        found = self.chunks.registry[import_id]
+        return ImportEnd(found, "too many row errors" if found == "failed" else None)
+
+    def estimate_replace(self, import_id: str, *, scope: str, partner: str | None) -> ReplaceEstimate:
+        self.calls.append(("estimate_replace", import_id))
+        keep = self.in_file.get(import_id, set())
+        missing = [sku for sku, active in self.products.items() if active and sku not in keep]
+        return ReplaceEstimate(len(self.products), len(missing))
+
+    def deactivate_missing(self, import_id: str, *, scope: str, partner: str | None,
+                           after: str | None) -> DeactivationStep:
+        self.calls.append(("deactivate_missing", import_id))
+        keep = self.in_file.get(import_id, set())
+        page = sorted(sku for sku in self.products if sku > (after or ""))[: self.step]
+        done = 0
+        mine = self.deactivated_by.setdefault(import_id, set())
+        for sku in page:
+            if self.products[sku] and sku not in keep:
+                self.products[sku] = False
+                mine.add(sku)
+                done += 1
+        totals = self.chunks.totals.get(import_id, ImportTotals(0, 0, 0, 0, 0, 0, 0))
+        self.chunks.totals[import_id] = ImportTotals(**{**asdict(totals), "products_deactivated": len(mine)})
+        more = len(page) == self.step and any(sku > page[-1] for sku in self.products)
+        return DeactivationStep(done, page[-1] if more else None, len(mine))
+
+    def revert_chunk(self, import_id: str, chunk_no: int) -> RevertProgress:
+        self.calls.append(("revert_chunk", import_id))
+        if chunk_no in self.fail_revert_for:
+            raise RuntimeError(f"cannot revert chunk {chunk_no}")
+        plan = self.revert_plans[import_id]
+        done = self.reverted_chunks.setdefault(import_id, set())
+        replayed = chunk_no in done
+        done.add(chunk_no)
+        restored, deleted, conflicts = (sum(plan[n][i] for n in done) for i in range(3))
+        finished = len(done) == len(plan)
+        if finished:
+            self.chunks.registry[import_id] = "reverted"
+        return RevertProgress(len(plan), len(done), restored, deleted, conflicts, done=finished, replayed=replayed)
+
+    def fail_revert(self, import_id: str) -> None:
+        self.calls.append(("fail_revert", import_id))
+
+
+@dataclass
 class FakePlanStore:
     """The ``PlanStore`` port in memory: the first plan pinned wins; checkpoints only move forward."""
 
@@ -398,6 +535,7 @@ class FakePlanStore:
 if TYPE_CHECKING:  # mypy checks that every fake implements its port (``make typecheck``)
     _objects: ports.ObjectStore = FakeObjectStore()
     _queue: ports.MessageQueue = FakeQueue()
+    _jobs: ports.JobLedger = FakeJobLedger(FakeChunkLedger())
     _progress: ports.ProgressStore = FakeProgress()
     _ledger: ports.ChunkLedger = FakeChunkLedger()
     _plans: ports.PlanStore = FakePlanStore()

@@ -63,8 +63,10 @@ def violations(room: tuple[str, ...], forbidden: tuple[str, ...], allowed: tuple
 
 
 PKG = "product_importer"
+# adapters, and the repositories / services the API calls (imports, mappings, products, transfers)
 ADAPTERS = (f"{PKG}.storage", f"{PKG}.progress", f"{PKG}.db", f"{PKG}.realtime", f"{PKG}.webhooks",
-            f"{PKG}.products", f"{PKG}.auth", f"{PKG}.aws")
+            f"{PKG}.products", f"{PKG}.auth", f"{PKG}.aws", f"{PKG}.imports", f"{PKG}.mappings",
+            f"{PKG}.transfers")
 IO_LIBRARIES = ("boto3", "botocore", "psycopg", "psycopg_pool", "httpx", "fastapi", "mangum",
                 "aws_lambda_powertools")
 
@@ -81,6 +83,7 @@ RULES = {
     "models, naming and the container are leaves": violations(
         (f"{PKG}.models", f"{PKG}.naming", f"{PKG}.container"), (PKG,)),
     # adapters: do I/O behind a port or a store; they never call the domain, the API or the root.
+    "the progress store knows nothing of PostgreSQL": violations((f"{PKG}.progress",), (f"{PKG}.db", "psycopg")),
     "adapters do not reach up": violations(
         ADAPTERS, (f"{PKG}.pipeline", f"{PKG}.api", f"{PKG}.runtime", f"{PKG}.cli", "functions", "infra")),
     # the composition root builds adapters; nobody it builds knows it, and it does not know the API.
@@ -92,6 +95,9 @@ RULES = {
     "the package never imports the deployment": violations((PKG,), ("functions", "infra", "tests")),
     # the Lambda layer carries the runtime dependencies only: the CLI's own libraries stay in the CLI.
     "only the CLI uses the cli extra": violations((PKG,), ("rich",), exempt=(f"{PKG}.cli",)),
+    "the CLI talks to the HTTP API only": violations((f"{PKG}.cli",), (PKG,)),
+    "the cloud and the laptop do not import each other": violations(("infra.cdk",), ("infra.local",))
+    + violations(("infra.local",), ("infra.cdk",)),
     "a handler imports no other handler and no infra": [
         v for v in violations(("functions",), ("functions", "infra"))
         if v.split(".")[1] != v.split(" imports ")[1].split(".")[1]],

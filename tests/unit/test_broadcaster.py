@@ -121,6 +121,23 @@ def test_coalesce_never_drops_a_final_status() -> None:
     assert kept["dynamodb"]["NewImage"]["status"]["S"] == "completed"
 
 
+def test_coalesce_keeps_a_revert_that_follows_the_completion() -> None:
+    # given a completed import whose revert started and ended within one batch
+    records = [record("a", 2, status="completed"), record("a", 3, status="reverting"),
+               record("a", 4, status="reverted")]
+    # then the newest image (the revert's end) is broadcast, not the completion
+    [kept] = coalesce(records)
+    assert kept["dynamodb"]["NewImage"]["status"]["S"] == "reverted"
+    # and a revert that just started beats the completion before it
+    [kept] = coalesce(records[:2])
+    assert kept["dynamodb"]["NewImage"]["status"]["S"] == "reverting"
+
+
+def test_coalesce_never_drops_a_preview_for_a_late_running_image() -> None:
+    [kept] = coalesce([record("a", 2, status="previewed", chunks_done=10), record("a", 3, chunks_done=9)])
+    assert kept["dynamodb"]["NewImage"]["status"]["S"] == "previewed"
+
+
 def test_coalesce_ignores_records_without_a_new_image() -> None:
     removed = stream_record({}, event_name="REMOVE", sequence="9")
     removed["dynamodb"].pop("NewImage")
@@ -255,7 +272,7 @@ def test_partial_failure_names_only_the_failing_import() -> None:
     assert subs.forgotten == []
 
 
-@pytest.mark.parametrize("status", ["completed", "failed"])
+@pytest.mark.parametrize("status", ["completed", "failed", "previewed", "reverted"])
 def test_final_statuses_are_handed_on_for_search_and_webhooks(status: str) -> None:
     finished = FakeQueue()
     handler(
@@ -264,3 +281,16 @@ def test_final_statuses_are_handed_on_for_search_and_webhooks(status: str) -> No
         ports=BroadcasterPorts(FakeSubscriptions({}), RecordingPoster(), finished),
     )
     assert [(j["kind"], j["import"]["id"]) for j in finished.sent] == [("import.finished", "a")]
+
+
+@pytest.mark.parametrize("status", ["pending", "processing", "reverting"])
+def test_running_statuses_and_a_running_revert_are_not_handed_on(status: str) -> None:
+    # given an import still moving (a revert's chunks update it many times while it is reverting)
+    finished = FakeQueue()
+    handler(
+        stream_event([record("a", 1, status=status)]),
+        LocalContext("broadcaster"),
+        ports=BroadcasterPorts(FakeSubscriptions({}), RecordingPoster(), finished),
+    )
+    # then no search refresh or webhook event is asked for yet
+    assert finished.sent == []

@@ -26,6 +26,7 @@ from infra.local.events import LocalContext, s3_notification, sqs_event, sqs_rec
 from tests.unit.fakes import (
     BUCKET,
     FakeChunkLedger,
+    FakeJobLedger,
     FakeObjectStore,
     FakePlanStore,
     FakeProgress,
@@ -55,8 +56,10 @@ class World:
         self.ledger = FakeChunkLedger()
         self.plans = FakePlanStore()
         self.chunks = FakeQueue()
+        self.jobs = FakeJobLedger(self.ledger)
         self.ports = ConsumerPorts(objects=self.objects, progress=self.progress, ledger=self.ledger,
-                                   plans=self.plans, stored_errors=stored_errors, read_block=read_block)
+                                   plans=self.plans, jobs=self.jobs, chunks=self.chunks, stored_errors=stored_errors,
+                                   read_block=read_block)
         self.import_id = uuid.uuid4().hex
         pending_upload(self.progress, self.import_id, import_no=11)
         self.progress.items[self.import_id].update(mode=mode, options=options or {})
@@ -67,7 +70,8 @@ class World:
             objects=self.objects, chunks=self.chunks, continuations=FakeQueue(), progress=self.progress,
             ledger=self.ledger, plans=self.plans, next_import_number=lambda: 99, saved_mappings=list,
             limits=SplitLimits(max_upload_bytes=1 << 30, max_drop_bytes=1 << 30, rows_per_chunk=chunk_rows,
-                               bytes_per_chunk=chunk_bytes, max_record_bytes=max_record_bytes))
+                               bytes_per_chunk=chunk_bytes, max_record_bytes=max_record_bytes),
+            jobs=self.jobs)
         [event] = parse_notification(json.dumps(s3_notification(BUCKET, self.key, size=len(self.data),
                                                                 version_id=version)))
         split_object(event, splitter)
@@ -150,16 +154,16 @@ def test_an_unreadable_range_or_a_junk_body_fails_alone() -> None:
 
 def test_a_progress_update_lost_after_the_commit_is_repaired_by_the_redelivery() -> None:
     world = World(chunk_rows=6)
-    real_publish_totals = world.progress.publish_totals
+    real_record_snapshot = world.progress.record_snapshot
     crashed: list[ImportTotals] = []
 
-    def crash_on_the_last_chunk_once(import_id: str, totals: ImportTotals, **kwargs: str) -> bool:
+    def crash_on_the_last_chunk_once(import_id: str, totals: ImportTotals) -> dict | None:
         if totals.chunks_done == 2 and not crashed:
             crashed.append(totals)
             raise ConnectionError("killed between the PostgreSQL commit and the progress update")
-        return real_publish_totals(import_id, totals, **kwargs)
+        return real_record_snapshot(import_id, totals)
 
-    world.progress.publish_totals = crash_on_the_last_chunk_once  # type: ignore[method-assign]
+    world.progress.record_snapshot = crash_on_the_last_chunk_once  # type: ignore[method-assign]
     world.invoke(world.record(0))
     with pytest.raises(Exception, match="All records failed"):
         world.invoke(world.record(1))

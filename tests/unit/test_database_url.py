@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -36,7 +37,19 @@ def test_the_url_comes_from_the_secret_through_the_proxy(secret_arn: str) -> Non
 
     url = connection.resolve_database_url(settings)
 
-    assert url == "postgresql://app:first%20p%40ss@proxy.local:5432/catalog?sslmode=require"
+    # TLS verified against the roots we ship, the proxy's name checked (verify-full), not just "require"
+    roots = quote(connection.trusted_roots())
+    assert url == f"postgresql://app:first%20p%40ss@proxy.local:5432/catalog?sslmode=verify-full&sslrootcert={roots}"
+
+
+def test_the_roots_we_verify_against_hold_amazons() -> None:
+    # RDS Proxy's certificate chains to Amazon Root CA 1 (ACM), a public root: no RDS CA bundle to ship
+    from cryptography import x509
+
+    with open(connection.trusted_roots(), "rb") as bundle:
+        pem = bundle.read()
+    subjects = {cert.subject.rfc4514_string() for cert in x509.load_pem_x509_certificates(pem)}
+    assert "CN=Amazon Root CA 1,O=Amazon,C=US" in subjects
 
 
 def test_a_rotated_secret_is_picked_up_after_the_ttl(secret_arn: str, monkeypatch: pytest.MonkeyPatch) -> None:

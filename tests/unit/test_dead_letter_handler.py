@@ -19,7 +19,14 @@ from product_importer.pipeline.dead_letters import DeadLetterPorts
 from functions.dead_letter.handler import handler
 from functions.expire_pending.handler import handler as expire_handler
 from infra.local.events import LocalContext, s3_notification, sqs_event, sqs_record
-from tests.unit.fakes import BUCKET, FakeChunkLedger, FakeObjectStore, FakeProgress, pending_upload
+from tests.unit.fakes import (
+    BUCKET,
+    FakeChunkLedger,
+    FakeJobLedger,
+    FakeObjectStore,
+    FakeProgress,
+    pending_upload,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -32,7 +39,8 @@ class World:
         self.ledger = FakeChunkLedger()
         self.objects = FakeObjectStore()
         self.ports = DeadLetterPorts(progress=self.progress, ledger=self.ledger, objects=self.objects,
-                                     chunk_attempts=5, split_attempts=3)
+                                     chunk_attempts=5, split_attempts=3,
+                                     jobs=FakeJobLedger(self.ledger))
 
     def processing(self) -> str:
         import_id = uuid.uuid4().hex

@@ -224,6 +224,11 @@ def test_an_empty_file(data: bytes):
         plan_of(data, file_size=len(data))
 
 
+def test_a_head_of_nothing_but_blank_lines_has_no_header():
+    with pytest.raises(EmptyFileError, match="blank lines"):
+        plan_of(b"\r\n" * (1 << 19))
+
+
 def test_more_than_1024_columns_fails_with_the_count():
     with pytest.raises(HeaderTooLargeError, match="1,025 columns; at most 1,024"):
         plan_of("sku,name," + ",".join(f"c{i}" for i in range(1023)))

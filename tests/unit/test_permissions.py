@@ -58,7 +58,6 @@ RULES: dict[tuple[str, str], str | None] = {
     ("POST", "/api/mappings/suggest"): "importer",
     ("GET", "/api/mappings/{}"): "viewer",
     ("PUT", "/api/mappings/{}"): "importer",
-    ("PATCH", "/api/mappings/{}"): "importer",
     ("DELETE", "/api/mappings/{}"): "importer",
     # webhooks: admins only, reads too (URLs can be credentials)
     ("GET", "/api/webhooks"): "admin",
@@ -314,3 +313,97 @@ def test_ensure_names_the_group_needed() -> None:
 def test_require_refuses_an_unknown_group() -> None:
     with pytest.raises(ValueError):
         permissions.require("owner")  # type: ignore[arg-type]
+
+
+# -- rules that depend on the request (CONTRACT §8: "admin also replaces, sets partner, manages partner
+# (prefix) mappings") --------------------------------------------------------------------------------------
+
+class Anything:
+    """A port that lets the route run past its checks (and fails later, which these tests do not reach)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise Reached
+
+
+@pytest.fixture(scope="module")
+def body_client() -> Iterator[TestClient]:
+    application = create_app()
+    settings = Settings(local_mode=False, aws_region=POOL.region, auth_user_pool_id=POOL.user_pool_id,
+                        auth_client_id=POOL.client_id, auth_domain="pi.auth.example")
+    verifier = CognitoTokenVerifier(POOL, keys=SigningKeys(POOL.jwks_url, IDP.fetch))
+    overrides = {deps.settings: lambda: settings, permissions.token_verifier: lambda: verifier}
+    for name in ("db", "pool", "progress", "imports", "transfers", "jobs"):
+        if hasattr(deps, name):
+            overrides[getattr(deps, name)] = Anything
+    application.dependency_overrides.update(overrides)
+
+    async def reached(_request: Request, _exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "reached the route"}, status_code=299)
+
+    application.add_exception_handler(Reached, reached)
+    with TestClient(application, raise_server_exceptions=False) as c:
+        yield c
+
+
+def _schema_has(app: FastAPI, schema: str, field: str) -> bool:
+    return field in app.openapi()["components"]["schemas"].get(schema, {}).get("properties", {})
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "schema", "field"),
+    [
+        ("/api/imports", {"filename": "p.csv", "partner": "acme"}, "CreateImport", "partner"),
+        ("/api/imports", {"filename": "p.csv", "replace": {"scope": "all"}}, "CreateImport", "replace"),
+        ("/api/mappings", {"name": "acme feed", "mapping": {}, "prefix": "incoming/acme/"}, "MappingIn", "prefix"),
+    ],
+    ids=["import-for-a-partner", "import-with-replace", "prefix-mapping"],
+)
+def test_request_dependent_rules_need_admin(
+    app: FastAPI, body_client: TestClient, path: str, body: dict[str, Any], schema: str, field: str
+) -> None:
+    if not _schema_has(app, schema, field):
+        pytest.skip(f"{schema}.{field} is not built yet")
+    for caller in ("importer", "viewer", None):
+        reply = body_client.post(path, json=body, headers={"Authorization": f"Bearer {token(caller)}"})
+        assert reply.status_code == 403, (caller, reply.text)
+        needed = {"importer": "admin", "viewer": "importer", None: "viewer"}[caller]
+        assert needed in reply.json()["detail"]
+    reply = body_client.post(path, json=body, headers={"Authorization": f"Bearer {token('admin')}"})
+    assert reply.status_code not in (401, 403), reply.text
+    # and the same request without the admin-only part is an importer's
+    plain = {k: v for k, v in body.items() if k != field}
+    reply = body_client.post(path, json=plain, headers={"Authorization": f"Bearer {token('importer')}"})
+    assert reply.status_code not in (401, 403), reply.text
+
+
+class OnePreview:
+    """ImportRequests that know one previewed import, with or without replace."""
+
+    def __init__(self, replace: dict[str, Any] | None) -> None:
+        self.item = {"id": "p1", "filename": "f.csv", "source": "upload", "status": "previewed", "mode": "preview",
+                     "created_at": "2026-01-01T00:00:00.000Z", "replace": replace}
+
+    def get_item(self, import_id: str) -> dict[str, Any] | None:
+        return self.item if import_id == "p1" else None
+
+    def __getattr__(self, name: str) -> Any:
+        raise Reached
+
+
+@pytest.mark.parametrize(("replace", "importer_may"), [(None, True), ({"scope": "all", "max_deactivate_percent": 20}, False)])
+def test_applying_a_preview_that_replaces_needs_admin(
+    body_client: TestClient, replace: dict[str, Any] | None, importer_may: bool
+) -> None:
+    app = body_client.app
+    assert isinstance(app, FastAPI)
+    app.dependency_overrides[deps.imports] = lambda: OnePreview(replace)
+    try:
+        reply = body_client.post("/api/imports/p1/apply", headers={"Authorization": f"Bearer {token('importer')}"})
+        if importer_may:
+            assert reply.status_code != 403, reply.text
+        else:
+            assert reply.status_code == 403 and "admin" in reply.json()["detail"]
+        admin = body_client.post("/api/imports/p1/apply", headers={"Authorization": f"Bearer {token('admin')}"})
+        assert admin.status_code not in (401, 403)
+    finally:
+        app.dependency_overrides[deps.imports] = Anything

@@ -247,6 +247,18 @@ def test_a_woocommerce_variation_without_a_name_takes_its_parents_by_sku_or_id()
     assert [(e.sku, e.column) for e in parsed.errors] == [("ORPHAN", "name")]
 
 
+def test_a_variations_parent_in_an_earlier_batch_of_the_range_is_found():
+    data = csv_bytes([WOO, woo_row(id="10", sku="HOODIE", name="Hoodie"), woo_row(sku="OTHER", name="Other"),
+                      woo_row(id="11", sku="HOODIE-RED", parent="id:10")])
+    plan = sniff(data)
+    records = [r.cells or [] for r in read_records(data[plan.data_start :], plan, 1)]
+
+    first = parse_rows(records[:2], plan, 1)
+    second = parse_rows(records[2:], plan, 3, family_context=first.family_tail)
+
+    assert second.rows[0][3] == "Hoodie"
+
+
 def test_woocommerce_export_escaping_is_undone():
     _, parsed = read([
         WOO,

@@ -23,6 +23,7 @@ from infra.local.events import S3_TEST_EVENT, LocalContext, s3_notification, sqs
 from tests.unit.fakes import (
     BUCKET,
     FakeChunkLedger,
+    FakeJobLedger,
     FakeObjectStore,
     FakePlanStore,
     FakeProgress,
@@ -62,6 +63,7 @@ class World:
             saved_mappings=list,
             limits=SplitLimits(max_upload_bytes=max_upload_bytes, max_drop_bytes=max_drop_bytes,
                                rows_per_chunk=chunk_rows, bytes_per_chunk=chunk_bytes, max_record_bytes=1 << 20),
+            jobs=FakeJobLedger(self.ledger),
         )
 
     def upload(self, data: bytes) -> tuple[str, dict]:
@@ -339,12 +341,12 @@ def test_a_failure_leaves_the_last_delivery_alone_the_dead_letter_handler_decide
 def test_a_crash_between_set_totals_and_completion_is_completed_by_the_redelivery() -> None:
     world = World(chunk_rows=10)
     import_id, notification = world.upload(catalog(25))
-    real_complete = world.progress.complete_if_done
-    world.progress.complete_if_done = lambda *a, **k: (_ for _ in ()).throw(  # type: ignore[method-assign]
+    real_committed = world.ledger.committed_totals
+    world.ledger.committed_totals = lambda *a, **k: (_ for _ in ()).throw(  # type: ignore[method-assign]
         ConnectionError("killed after set_totals"))
     with pytest.raises(Exception, match="All records failed"):
         world.invoke(notification)
-    world.progress.complete_if_done = real_complete  # type: ignore[method-assign]
+    world.ledger.committed_totals = real_committed  # type: ignore[method-assign]
     world.finish_chunks(import_id)  # every chunk committed meanwhile (their own completion came too early)
     assert world.progress.get_item(import_id)["chunks_total"] == 3  # type: ignore[index]
 

@@ -1,8 +1,11 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { afterEach } from "vitest";
 import { resetAuthSession } from "@/lib/auth/session";
 import { resetConfigCache } from "@/lib/config";
+
+// findBy…/waitFor wait up to 5 s: the machine running the suite may be busy (the default 1 s flakes there)
+configure({ asyncUtilTimeout: 5000 });
 
 afterEach(() => {
   cleanup();

@@ -14,6 +14,7 @@ from product_importer.api import deps, errors, imports, mappings, products, webh
 from product_importer.api.errors import NotFoundError
 from product_importer.api.guard import InputGuard
 from product_importer.api.permissions import PUBLIC
+from product_importer.db.connection import check_database
 from product_importer.naming import DROP_PREFIX
 from product_importer.settings import Settings
 
@@ -31,7 +32,7 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
 
     @app.get("/api/health", tags=["meta"], dependencies=[PUBLIC])
     def health(conn: Annotated[psycopg.Connection, Depends(deps.db)]) -> dict[str, str]:
-        conn.execute("SELECT 1")
+        check_database(conn)
         return {"status": "ok"}
 
     @app.get("/api/config", tags=["meta"], dependencies=[PUBLIC])

@@ -83,9 +83,9 @@ class InputGuard:
 def url_problem(scope: Scope) -> str | None:
     """Why the path or query cannot be served (None: they are fine)."""
     path = scope.get("path", "")
-    if "\x00" in path or b"%00" in scope.get("raw_path", b"").lower():
+    if "\x00" in path or b"%00" in (scope.get("raw_path") or b"").lower():
         return "the path contains a NUL character"
-    query: bytes = scope.get("query_string", b"")
+    query: bytes = scope.get("query_string") or b""
     if b"\x00" in query or b"\x00" in unquote_to_bytes(query):
         return "the query string contains a NUL character"
     return None

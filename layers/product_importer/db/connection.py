@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -51,14 +52,38 @@ def _resolve(settings: CommonSettings) -> str:
 
 
 def _url_from_secret(settings: CommonSettings) -> str:
-    import boto3
+    return url_from_secret(settings, settings.db_secret_arn)
 
-    client = boto3.client("secretsmanager", region_name=settings.aws_region)
-    secret = json.loads(client.get_secret_value(SecretId=settings.db_secret_arn)["SecretString"])
+
+def read_secret(settings: CommonSettings, secret_arn: str, client: Any | None = None) -> dict[str, Any]:
+    """A database secret from Secrets Manager: ``{"username", "password", "host", "port", …}``."""
+    if client is None:
+        import boto3
+
+        client = boto3.client("secretsmanager", region_name=settings.aws_region)
+    secret: dict[str, Any] = json.loads(client.get_secret_value(SecretId=secret_arn)["SecretString"])
+    return secret
+
+
+def url_from_secret(settings: CommonSettings, secret_arn: str, client: Any | None = None) -> str:
+    """The RDS Proxy endpoint with this secret's user. TLS is verified (``verify-full``): the proxy's
+    certificate chains to Amazon's public roots, which the CA bundle we ship (certifi) holds, and its name
+    must be the endpoint's. Everything goes through the proxy, migrations too."""
+    secret = read_secret(settings, secret_arn, client)
     host = settings.db_proxy_endpoint or secret["host"]
     port = secret.get("port", 5432)
     user, password = quote(secret["username"]), quote(secret["password"])
-    return f"postgresql://{user}:{password}@{host}:{port}/{settings.db_name}?sslmode=require"
+    return (
+        f"postgresql://{user}:{password}@{host}:{port}/{settings.db_name}"
+        f"?sslmode=verify-full&sslrootcert={quote(trusted_roots())}"
+    )
+
+
+def trusted_roots() -> str:
+    """The CA bundle TLS to the database is verified against (Mozilla's roots, Amazon's among them)."""
+    import certifi
+
+    return str(certifi.where())
 
 
 def connect(url: str) -> psycopg.Connection:
@@ -89,3 +114,8 @@ class ConnectionHolder:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def check_database(conn: psycopg.Connection) -> None:
+    """Raise if the database does not answer (``GET /api/health``)."""
+    conn.execute("SELECT 1")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Literal
 
 import psycopg
@@ -148,19 +148,16 @@ def ensure_undo_partition(conn: psycopg.Connection, day: date) -> None:
     key = (conn.info.dbname + "@" + conn.info.host + ":" + str(conn.info.port), day)
     if key in _partitions:
         return
-    suffix = day.strftime("%Y%m%d")
-    start, end = day.isoformat(), (day + timedelta(days=1)).isoformat()
-    for table in ("undo", "undo_lost"):
-        exists = conn.execute("SELECT to_regclass(%s)", (f"{table}_p{suffix}",)).fetchone()
-        if exists is None or exists[0] is None:
-            try:
-                with conn.transaction():
-                    conn.execute(
-                        f"CREATE TABLE IF NOT EXISTS {table}_p{suffix} PARTITION OF {table}"
-                        f" FOR VALUES FROM ('{start}') TO ('{end}')"
-                    )
-            except (psycopg.errors.DuplicateTable, psycopg.errors.UniqueViolation):
-                pass  # a concurrent registration created it
+    # Through a function that runs as the schema's owner: the application's role may not create tables
+    # (migration 0006, product_importer.db.roles). IF NOT EXISTS inside: concurrent callers are fine.
+    for attempt in range(2):
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pi_ensure_undo_partition(%s)", (day,))
+            break
+        except (psycopg.errors.DuplicateTable, psycopg.errors.UniqueViolation):
+            if attempt:  # a concurrent registration created it (a race inside CREATE ... IF NOT EXISTS)
+                raise
     _partitions.add(key)
 
 

@@ -14,7 +14,7 @@ import psycopg
 
 from product_importer.db.chunks import next_import_number
 from product_importer.db.registry import discard_preview, register_import
-from product_importer.db.revert import RevertRefusedError, plan_revert
+from product_importer.db.revert import RevertRefusedError, fail_revert, plan_revert
 from product_importer.imports.jobs import ImportJobs
 from product_importer.imports.store import ImportRequests
 from product_importer.models import (
@@ -179,6 +179,7 @@ def request_revert(conn: psycopg.Connection, requests: ImportRequests, jobs: Imp
     requested_at = utcnow()
     started = requests.start_revert(import_id, from_status=str(status), requested_at=requested_at)
     if started is None:
+        fail_revert(conn, import_id)  # planned but not started: planning again resumes it
         raise ImportConflictError("the import changed meanwhile; try again")
     if chunks == 0:
         # It touched no product: PostgreSQL has it reverted already.
@@ -188,8 +189,9 @@ def request_revert(conn: psycopg.Connection, requests: ImportRequests, jobs: Imp
         jobs.start_revert([RevertRequest(import_id=import_id, requested_at=requested_at, chunk_no=n,
                                          chunks_total=chunks) for n in range(chunks)])
     except Exception:
-        # The import goes back to its status; PostgreSQL keeps the plan, so asking again sends the jobs.
+        # The import goes back to its status; PostgreSQL keeps the plan (failed), so asking again resumes it.
         logger.exception("revert could not start", extra={"import_id": import_id})
+        fail_revert(conn, import_id)
         requests.cancel_revert(import_id, requested_at=requested_at)
         raise
     return started

@@ -110,8 +110,8 @@ def sniff(
     if sep is not None and sep.group(1) not in b"\"\r\n" and sep.group(1).isascii():
         sep_hint = sep.group(1).decode("ascii")
         start = _BLANK_LINES.match(data, sep.end()).end()  # type: ignore[union-attr]
-    if start >= len(data) and complete:
-        raise EmptyFileError()
+    if start >= len(data):
+        raise EmptyFileError() if complete else EmptyFileError("the file's first MiB holds only blank lines")
 
     delimiter = sep_hint or ","
     span = _first_record(data, start, delimiter, complete)

@@ -19,7 +19,9 @@ PRICED_ROWS_SKIPPED = (
     "rows without a SKU were skipped although they have a price (a platform row without a SKU is no "
     "product): give them a SKU to import them"
 )
-FamilyContext = Mapping[str, Any]  # {"key": family key, "values": {header name as written: cell}}
+# What the records before a batch leave for it: {"key": family key, "values": {header name as written: cell}}
+# (families) or {"parents": {"sku" or "id:N": name}} (parents, within one range).
+FamilyContext = Mapping[str, Any]
 
 
 class Applied(NamedTuple):
@@ -91,7 +93,10 @@ class RowRules:
                 if "\\n" in record[column]:
                     record[column] = literal_newlines(record[column])
         family_tail = self._inherit(records, context) if self.inherit else None
-        parents = self._parents(records) if self.parent is not None and self.name is not None else None
+        parents = None
+        if self.parent is not None and self.name is not None:
+            parents = self._parents(records, (context or {}).get("parents"))
+            family_tail = {"parents": parents}  # the next batch of the same range finds these parents too
 
         kept: list[list[str]] = []
         kept_numbers: list[int] = []
@@ -160,9 +165,10 @@ class RowRules:
 
     # ---- parents (WooCommerce): a variation without a name takes its parent's ----------------------------
 
-    def _parents(self, records: list[list[str]]) -> dict[str, str]:
+    def _parents(self, records: list[list[str]], known: Mapping[str, str] | None) -> dict[str, str]:
+        """Names by ``sku`` (lower case) and by ``id:N``: those of earlier batches, then these records'."""
         assert self.name is not None
-        names: dict[str, str] = {}
+        names: dict[str, str] = dict(known or {})
         for record in records:
             name = record[self.name].strip()
             if not name:

@@ -4,7 +4,8 @@ The chunk's range of the pinned object version is read as a stream through the s
 that cut it, and validated a run of records at a time (about one MiB), with the import's plan (stored
 once, at its first split). Memory follows the chunk's valid rows, never a whole range parsed at once.
 Then one PostgreSQL transaction (products, row errors, ledger, totals) and an absolute progress snapshot
-in DynamoDB, which completes the import if this was its last chunk. Delivered twice, crashed after the
+in DynamoDB; if this was its last chunk, the run ends there (``pipeline.finish``: completed, or previewed,
+after its replace). Delivered twice, crashed after the
 commit, or run concurrently with itself, it counts exactly once.
 
 A chunk stores at most ``stored_errors`` row errors (its counts stay exact): a file of broken rows costs
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +24,8 @@ from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.records import cells_of, decoder, read_records
 from product_importer.ingest.rows import RowError, family_context, parse_rows
 from product_importer.models import ChunkMessage, ChunkResult, SplitPlan
-from product_importer.pipeline import lifecycle
-from product_importer.ports import ChunkLedger, ObjectStore, PlanStore, ProgressStore
+from product_importer.pipeline import finish
+from product_importer.ports import ChunkLedger, JobLedger, MessageQueue, ObjectStore, PlanStore, ProgressStore
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +40,14 @@ class ConsumerPorts:
     progress: ProgressStore
     ledger: ChunkLedger  # the one PostgreSQL transaction per chunk
     plans: PlanStore
+    jobs: JobLedger  # PostgreSQL's side of an import's end, its replace and its revert
+    chunks: MessageQueue  # this queue: where a long replace continues
     stored_errors: int = 1000  # row errors one chunk stores at most; its counts stay exact
     read_block: int = 1 << 20
+    time_left: Callable[[], float] = finish.unlimited  # seconds this invocation may spend before it hands over
+
+    def job_ports(self) -> finish.JobPorts:
+        return finish.JobPorts(self.progress, self.ledger, self.jobs, self.chunks, self.time_left)
 
 
 @dataclass
@@ -84,6 +92,7 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
     clock.lap("database")
     if result.import_failed:
         if result.error:  # this chunk passed max_errors: the import stops ("too many row errors")
+            ports.progress.record_totals(message.import_id, result.totals)  # with what this chunk committed
             ports.progress.fail(message.import_id, result.error)
         logger.info("chunk %s/%d: the import has failed", message.import_id, message.chunk_no)
         return result
@@ -92,9 +101,7 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
         return result
     if result.chunk.replayed:
         logger.info("chunk %s/%d was already committed: repairing progress only", message.import_id, message.chunk_no)
-    status = lifecycle.final_status(plan.mode)
-    if ports.progress.publish_totals(message.import_id, result.totals, status=status):  # repairs a lost update
-        lifecycle.finished(ports.ledger, message.import_id, plan.mode)
+    finish.after_chunk(message.import_id, result.totals, ports.job_ports())  # repairs a lost update on replay
     clock.lap("progress")
     logger.debug("chunk %s/%d: %s", message.import_id, message.chunk_no, clock)
     return result

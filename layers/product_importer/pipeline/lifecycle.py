@@ -1,9 +1,8 @@
 """How an import ends: the decisions several handlers share, each written once (issue 9).
 
-- ``complete_if_done``: an import completes when the totals PostgreSQL committed cover every chunk. The
-  splitter (which learns ``chunks_total`` last) asks on every delivery; the final consumer asks through
-  ``ProgressStore.publish_totals``; the conditional write lets exactly one of them complete it. A preview
-  ends ``previewed``.
+- The end of a run (``completed``, ``previewed``, after its replace) is ``pipeline.finish``'s: the
+  splitter (which learns ``chunks_total`` last) asks on every delivery, the final consumer after its
+  chunk; the conditional write lets exactly one of them end it.
 - ``fail_import``: an import ends ``failed`` with a reason written for its user, first in PostgreSQL (so
   that its late chunks write nothing), then in the progress store; the detail (exception text, keys,
   hosts) goes to the log with the import id, never into ``Import.error``.
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 import logging
 
-from product_importer.models import ImportStatus
 from product_importer.ports import ChunkLedger, ProgressStore
 
 logger = logging.getLogger(__name__)
@@ -44,25 +42,6 @@ def chunk_dead_lettered(first_row: int, rows: int, attempts: int) -> str:
 
 def too_big(size: int, maximum: int) -> str:
     return f"the file is {size:,} bytes; the maximum is {maximum:,} bytes"
-
-
-def final_status(mode: str | None) -> str:
-    """What an import that read every row becomes: ``previewed`` for a preview, else ``completed``."""
-    return ImportStatus.PREVIEWED.value if mode == "preview" else ImportStatus.COMPLETED.value
-
-
-def complete_if_done(progress: ProgressStore, ledger: ChunkLedger, import_id: str, mode: str | None) -> bool:
-    """Complete the import if PostgreSQL's committed totals cover every chunk (True if this call did)."""
-    status = final_status(mode)
-    if progress.complete_if_done(import_id, ledger.committed_totals(import_id), status=status):
-        ledger.finish_import(import_id, status)
-        return True
-    return False
-
-
-def finished(ledger: ChunkLedger, import_id: str, mode: str | None) -> None:
-    """After the progress store completed the import (the last chunk's publish): PostgreSQL learns too."""
-    ledger.finish_import(import_id, final_status(mode))
 
 
 def fail_import(progress: ProgressStore, ledger: ChunkLedger, import_id: str, reason: str, *,

@@ -42,10 +42,11 @@ from product_importer.models import (
     utcnow,
 )
 from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
-from product_importer.pipeline import lifecycle
+from product_importer.pipeline import finish, lifecycle
 from product_importer.pipeline.s3events import ObjectCreated
 from product_importer.ports import (
     ChunkLedger,
+    JobLedger,
     MessageQueue,
     ObjectGoneError,
     ObjectInfo,
@@ -105,6 +106,10 @@ class SplitterPorts:
     next_import_number: Callable[[], int]
     saved_mappings: Callable[[], Sequence[Mapping[str, Any]]]  # candidates for ingest.sniff
     limits: SplitLimits
+    jobs: JobLedger  # PostgreSQL's side of an import's end (and of a replace that ends it)
+
+    def job_ports(self, time_left: TimeLeft) -> finish.JobPorts:
+        return finish.JobPorts(self.progress, self.ledger, self.jobs, self.chunks, time_left)
 
 
 # ---- entry points ---------------------------------------------------------------------------------------
@@ -141,7 +146,7 @@ def continue_split(message: SplitContinuation, ports: SplitterPorts, time_left: 
     if item is None or item.get("status") != ImportStatus.PROCESSING.value:
         return SplitResult(Outcome.DUPLICATE, import_id)
     if item.get("chunks_total") is not None:
-        lifecycle.complete_if_done(ports.progress, ports.ledger, import_id, item.get("mode"))
+        finish.finish_if_done(import_id, ports.job_ports(time_left))
         return SplitResult(Outcome.DUPLICATE, import_id)
     plan = ports.plans.get(import_id)
     if plan is None:
@@ -163,7 +168,7 @@ def _split_import(import_id: str, item: dict[str, Any], event: ObjectCreated, in
         return SplitResult(Outcome.DUPLICATE, import_id)
     if status == ImportStatus.PROCESSING.value and item.get("chunks_total") is not None:
         # Split before; a crash may have come between set_totals and completion: decide it again.
-        lifecycle.complete_if_done(ports.progress, ports.ledger, import_id, item.get("mode"))
+        finish.finish_if_done(import_id, ports.job_ports(time_left))
         return SplitResult(Outcome.DUPLICATE, import_id)
     try:
         info = info or ports.objects.head(event.bucket, event.key, event.version_id)
@@ -243,7 +248,7 @@ def _split(plan: SplitPlan, import_no: int, position: SplitPosition, ports: Spli
     chunks_total = last.chunk_no + 1 if last else position.chunk_no
     rows_total = last.first_row + last.rows - 1 if last else position.first_row - 1
     ports.progress.set_totals(import_id, chunks_total=chunks_total, rows_total=rows_total)
-    lifecycle.complete_if_done(ports.progress, ports.ledger, import_id, plan.mode)
+    finish.finish_if_done(import_id, ports.job_ports(time_left))
     logger.info("split %s into %d chunks, %d rows", import_id, chunks_total, rows_total)
     return SplitResult(Outcome.SPLIT, import_id, chunks=chunks_total, rows=rows_total)
 

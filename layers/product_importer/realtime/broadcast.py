@@ -2,7 +2,7 @@
 
 The progress stream delivers every write; a batch is first coalesced to the newest image per import
 (``coalesce``), so a burst of chunk commits costs one message per subscriber, and the final status is
-never dropped (a final image always wins). A connection that answers Gone (410) is forgotten; any other
+never dropped (an image past the run always beats a running one; a revert's images are ordered as written). A connection that answers Gone (410) is forgotten; any other
 failure leaves the connection alone and fails the record, so the stream retries it.
 """
 
@@ -59,10 +59,14 @@ def _sequence(record: dict[str, Any]) -> int:
     return int(record["dynamodb"].get("SequenceNumber", "0"))
 
 
+_RUNNING = (ImportStatus.PENDING.value, ImportStatus.PROCESSING.value)
+
+
 def _rank(record: dict[str, Any]) -> tuple[bool, int]:
+    """An image past the run (completed, failed, previewed, or a revert's reverting / reverted, or the
+    status a failed revert went back to) beats a running one; among those, the newest wins."""
     status = record["dynamodb"]["NewImage"].get("status", {}).get("S", "")
-    final = status in (ImportStatus.COMPLETED, ImportStatus.FAILED)
-    return final, _sequence(record)
+    return status not in _RUNNING, _sequence(record)
 
 
 def coalesce(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from product_importer.ports import MessageQueue
 from product_importer.products.search import refresh_for_import
 from product_importer.webhooks.delivery import DEFAULT_NETWORK, DeliveryOutcome, Network, post_signed
 from product_importer.webhooks.jobs import DeliveryJob, ImportFinished, delivery_job, finished_job
-from product_importer.webhooks.secrets import SecretBox, SecretUnavailableError
+from product_importer.webhooks.secrets import SecretBox, SecretUnavailableError, is_sealed
 from product_importer.webhooks.store import (
     TEST_EVENT,
     Webhook,
@@ -45,7 +45,6 @@ class FinishPorts:
     finished: MessageQueue  # a refresh that ran out of time continues here
     deliveries: MessageQueue  # the webhooks queue
     time_left: Callable[[], float] | None = None  # seconds of this invocation left (None: unbounded)
-    box: SecretBox | None = None  # seals secrets saved before sealing existed
 
 
 @dataclass
@@ -72,8 +71,6 @@ def finish_import(job: ImportFinished, ports: FinishPorts) -> int:
         ports.finished.send_all([finished_job(imp, search_after=refreshed.resume_after)])
         return 0
     store = WebhookStore(conn)
-    if ports.box is not None:
-        seal_plaintext_secrets(store, ports.box)
     event_type = event_type_for(imp)
     if event_type is None:
         return 0
@@ -87,7 +84,8 @@ def finish_import(job: ImportFinished, ports: FinishPorts) -> int:
 
 
 def seal_plaintext_secrets(store: WebhookStore, box: SecretBox) -> int:
-    """Seal secrets that rows saved before sealing existed still hold in plaintext."""
+    """Seal every secret that rows saved before sealing existed still hold in plaintext (``deliver``
+    seals a webhook's on its next delivery anyway)."""
     sealed = 0
     for webhook_id, plaintext in store.unsealed_secrets():
         store.replace_secret(webhook_id, plaintext, box.seal(plaintext, webhook_id=webhook_id))
@@ -122,6 +120,8 @@ def deliver(job: DeliveryJob, attempt: int, ports: DeliveryPorts) -> AttemptResu
     if event is None or not hook.enabled or store.delivered(hook.id, event.id):
         return AttemptResult(None, retry=False)
     secret, problem = _secret(hook, ports.box)
+    if secret and hook.secret and not is_sealed(hook.secret):  # saved before sealing existed: seal it now
+        store.replace_secret(hook.id, hook.secret, ports.box.seal(secret, webhook_id=hook.id))
     if problem:
         outcome = DeliveryOutcome(False, None, 0, problem)
     else:

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { expect, expectUploaded, importRow, pickFile, runId, saveMobileScreenshot, saveScreenshot, test } from "./fixtures";
+import { expect, expectUploaded, importAsSuggested, importRow, mappingStep, pickFile, runId, saveMobileScreenshot, saveScreenshot, test } from "./fixtures";
 
 test("a file with bad rows: open its errors and download them as CSV", async ({ page }) => {
   // given a file with 3 bad rows among 10
@@ -22,6 +22,7 @@ test("a file with bad rows: open its errors and download them as CSV", async ({ 
 
   // when it is uploaded through the file picker
   await pickFile(page, filename, csv);
+  await importAsSuggested(page, filename);
   await expectUploaded(page, filename);
   const row = importRow(page, filename);
   await expect(row).toHaveAttribute("data-status", "completed", { timeout: 120_000 });
@@ -50,17 +51,32 @@ test("a file with bad rows: open its errors and download them as CSV", async ({ 
   expect(download.suggestedFilename()).toMatch(/\.csv$/);
 });
 
-test("a file without a sku column fails, and the reason is shown in words", async ({ page }) => {
+test("a file without a sku column is stopped at the mapping step, and the reason is shown in words", async ({ page }) => {
   const filename = `e2e-no-sku-${runId}.csv`;
   await page.goto("/");
   await pickFile(page, filename, "name,price\nLamp,1\n");
+  const step = await mappingStep(page, filename);
+  await expect(step.getByTestId("mapping-missing")).toContainText(/SKU/);
+  await expect(step.getByRole("button", { name: "Import now" })).toBeDisabled();
+  await expect(step.getByRole("button", { name: "Preview" })).toBeDisabled();
+  await saveScreenshot(page, "mapping-missing", { fullPage: false });
+  await step.getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByTestId("drop-zone")).toBeVisible();
+});
+
+test("a file the server cannot read fails, and the reason is shown in words", async ({ page }) => {
+  // an empty file: the mapping step cannot read columns, the user sends it as it is, the import fails
+  const filename = `e2e-empty-${runId}.csv`;
+  await page.goto("/");
+  await pickFile(page, filename, "");
+  await importAsSuggested(page, filename);
   await expectUploaded(page, filename);
   const row = importRow(page, filename);
   await expect(row).toHaveAttribute("data-status", "failed", { timeout: 60_000 });
   await row.getByRole("link", { name: filename }).click();
   const reason = page.getByTestId("failure-reason");
   await expect(reason).toContainText("This file could not be imported.");
-  await expect(reason).toContainText(/sku/i);
+  await expect(reason).toContainText(/empty/i);
   await saveScreenshot(page, "import-failed");
 });
 

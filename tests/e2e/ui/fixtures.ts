@@ -82,3 +82,43 @@ export async function expectUploaded(page: Page, filename: string, timeout = 60_
   const phase = await item.getAttribute("data-phase");
   if (phase !== "uploaded") throw new Error(`upload of ${filename} ended as ${phase}: ${await item.innerText()}`);
 }
+
+/** The mapping step of `filename` (shown after a drop or a pick), once the server has read its columns. */
+export async function mappingStep(page: Page, filename: string): Promise<Locator> {
+  const step = page.getByTestId("mapping-step").filter({ has: page.getByRole("heading", { name: `Columns of “${filename}”` }) });
+  await expect(step).toBeVisible({ timeout: 30_000 });
+  await expect(step.getByTestId("mapping-column").or(step.getByRole("alert")).first()).toBeVisible({ timeout: 30_000 });
+  return step;
+}
+
+/** Accept the mapping step as suggested and start the import (what a drop did before the mapping step). */
+export async function importAsSuggested(page: Page, filename: string) {
+  const step = await mappingStep(page, filename);
+  await step.getByRole("button", { name: /^Import (now|as it is)$/ }).click();
+  await expect(step).toBeHidden();
+}
+
+/** Wait until the detail page's import reaches one of `statuses`; returns the status it reached. */
+export async function waitForStatus(page: Page, statuses: RegExp, timeout = 120_000): Promise<string> {
+  const badge = page.getByTestId("detail-status").getByTestId("status-badge");
+  await expect(badge).toHaveAttribute("data-status", statuses, { timeout });
+  return (await badge.getAttribute("data-status")) ?? "";
+}
+
+/** Import `csv` as `filename` through the UI (mapping step accepted as suggested) and wait for it to complete. */
+export async function importThroughUi(page: Page, filename: string, csv: string) {
+  await page.goto("/");
+  await pickFile(page, filename, csv);
+  await importAsSuggested(page, filename);
+  await expectUploaded(page, filename);
+  const row = importRow(page, filename);
+  await expect(row).toHaveAttribute("data-status", "completed", { timeout: 120_000 });
+  return row;
+}
+
+/** Wait until the detail page's revert has ended (done or failed); returns the revert's status. */
+export async function waitForRevert(page: Page, timeout = 120_000): Promise<string> {
+  const panel = page.getByTestId("revert-panel");
+  await expect(panel).toHaveAttribute("data-revert-status", /done|failed/, { timeout });
+  return (await panel.getAttribute("data-revert-status")) ?? "";
+}

@@ -1,4 +1,4 @@
-import { catalogCsv, dropFile, expect, expectUploaded, importRow, runId, saveMobileScreenshot, saveScreenshot, test } from "./fixtures";
+import { catalogCsv, dropFile, expect, expectUploaded, importAsSuggested, importRow, runId, saveMobileScreenshot, saveScreenshot, test } from "./fixtures";
 
 test("a 50,000-row CSV dropped on the drop zone imports live to completed", async ({ page }) => {
   // given a generated catalogue of 50k products
@@ -10,8 +10,9 @@ test("a 50,000-row CSV dropped on the drop zone imports live to completed", asyn
   const liveMode = process.env.PI_E2E_ALLOW_POLLING === "1" ? /live|polling/ : "live";
   await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-mode", liveMode, { timeout: 20_000 });
 
-  // when it is dropped on the drop zone
+  // when it is dropped on the drop zone (and its mapping step accepted as suggested)
   await dropFile(page, filename, csv);
+  await importAsSuggested(page, filename);
 
   // then the upload bar reaches the end and the import shows up in the history
   await expectUploaded(page, filename, 120_000);

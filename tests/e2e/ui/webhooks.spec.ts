@@ -25,12 +25,14 @@ test("add a webhook, send a test, see the delivery, disable and delete it", asyn
     await page.goto("/webhooks");
     await expect(page.getByRole("heading", { name: "Webhooks" })).toBeVisible();
 
-    // given a new webhook with a secret
+    // given a new webhook whose secret the server makes (whsec_…, Standard Webhooks), shown once
     await page.getByRole("button", { name: "Add webhook" }).click();
     const form = page.getByRole("dialog", { name: "Add webhook" });
     await form.getByLabel("Target URL").fill(target.url);
-    await form.getByLabel(/Signing secret/).fill(`secret-${runId}`);
     await form.getByRole("button", { name: "Add webhook" }).click();
+    const secretDialog = page.getByRole("dialog", { name: "Copy the signing secret now" });
+    await expect(secretDialog.getByLabel("Signing secret")).toHaveValue(/^whsec_[A-Za-z0-9+/]+=*$/);
+    await secretDialog.getByRole("button", { name: "Done" }).click();
     const row = page.getByTestId("webhook-row").filter({ hasText: target.url });
     await expect(row).toBeVisible();
     await expect(row).toContainText("signed");
@@ -44,7 +46,10 @@ test("add a webhook, send a test, see the delivery, disable and delete it", asyn
     await expect(result).toContainText(/HTTP 2\d\d in \d+ ms/);
     if (target.received) {
       expect(target.received.length).toBeGreaterThan(0);
-      expect(target.received[0]!.headers["x-product-importer-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
+      const headers = target.received[0]!.headers;
+      expect(headers["webhook-id"]).toBeTruthy();
+      expect(headers["webhook-timestamp"]).toMatch(/^\d+$/);
+      expect(headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=*/);
     }
 
     // and the delivery log lists it

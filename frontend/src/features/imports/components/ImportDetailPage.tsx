@@ -1,14 +1,18 @@
 import { useCallback, useMemo, useState, type MouseEvent } from "react";
 import { Link, useParams } from "react-router-dom";
+import { Can } from "@/components/Can";
 import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { StatusBadge } from "@/components/StatusBadge";
 import { ApiError, errorMessage, signInRequired } from "@/lib/api";
 import { formatDateTime } from "@/lib/format";
 import { downloadImportErrors, getImport, importErrorsCsvUrl, useImport, useImportSnapshotWriter } from "../api/imports";
-import { isFinished } from "../api/schemas";
+import { isFinished, isRevertable } from "../api/schemas";
 import { useLiveImports } from "../api/useLiveImports";
 import { ImportChanges } from "./changes/ImportChanges";
 import { PreviewPanel } from "./changes/PreviewPanel";
+import { ReplaceHeld } from "./revert/ReplaceHeld";
+import { RevertDialog } from "./revert/RevertDialog";
+import { RevertPanel } from "./revert/RevertPanel";
 import { ImportFileInfo } from "./ImportFileInfo";
 import { ImportProgress, ImportStats } from "./ImportStats";
 import { LiveIndicator } from "./LiveIndicator";
@@ -23,6 +27,7 @@ export function ImportDetailPage() {
   const mode = useLiveImports({ subscriptions, onImports, poll, enabled: id !== "" });
   const imp = query.data;
   const [downloadError, setDownloadError] = useState<string | null>(null);
+  const [reverting, setReverting] = useState(false);
   const onDownload = useCallback(
     (event: MouseEvent<HTMLAnchorElement>) => {
       if (!signInRequired()) return; // the plain link works where the API needs no token
@@ -67,6 +72,13 @@ export function ImportDetailPage() {
                 <StatusBadge status={imp.status} warn={(imp.rows_failed ?? 0) > 0} />
               </span>
               <LiveIndicator mode={mode} />
+              {isRevertable(imp) ? (
+                <Can group="admin">
+                  <button type="button" className="button button--danger-outline" onClick={() => setReverting(true)}>
+                    Revert
+                  </button>
+                </Can>
+              ) : null}
             </div>
           </header>
 
@@ -89,6 +101,8 @@ export function ImportDetailPage() {
             </p>
           </section>
 
+          <ReplaceHeld imp={imp} />
+          <RevertPanel imp={imp} />
           {imp.mode === "preview" ? <PreviewPanel imp={imp} /> : null}
           {imp.mode !== "preview" && isFinished(imp) ? <ImportChanges imp={imp} /> : null}
 
@@ -104,6 +118,7 @@ export function ImportDetailPage() {
           ) : null}
 
           <RowErrorTable importId={imp.id} expected={imp.rows_failed} importFailed={imp.status === "failed"} />
+          {reverting ? <RevertDialog imp={imp} onClose={() => setReverting(false)} onStarted={() => setReverting(false)} /> : null}
         </>
       ) : null}
     </div>

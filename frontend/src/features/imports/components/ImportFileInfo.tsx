@@ -1,9 +1,10 @@
-import type { Import } from "../api/schemas";
+import { isFinished, type Import } from "../api/schemas";
 import { encodingLabel, fieldLabel, profileLabel } from "./labels";
 
 /** How the file was read (CONTRACT §1): encoding, profile, mapping, skipped rows, and the import's warnings. */
 export function ImportFileInfo({ imp }: { imp: Import }) {
   const mapping = imp.mapping ? Object.entries(imp.mapping).filter(([k]) => k !== "id") : [];
+  const unknown = <span className="muted">{isFinished(imp) ? "not recorded" : "not read yet"}</span>;
   const savedMappingId = typeof imp.mapping?.id === "string" || typeof imp.mapping?.id === "number" ? String(imp.mapping.id) : null;
   return (
     <section aria-labelledby="file-info-title" className="card file-info" data-testid="file-info">
@@ -13,11 +14,11 @@ export function ImportFileInfo({ imp }: { imp: Import }) {
       <dl className="facts">
         <div data-testid="fact-encoding">
           <dt>Encoding</dt>
-          <dd>{imp.encoding ? encodingLabel(imp.encoding) : <span className="muted">not read yet</span>}</dd>
+          <dd>{imp.encoding ? encodingLabel(imp.encoding) : unknown}</dd>
         </div>
         <div data-testid="fact-profile">
           <dt>Profile</dt>
-          <dd>{imp.profile ? profileLabel(imp.profile) : <span className="muted">not read yet</span>}</dd>
+          <dd>{imp.profile ? profileLabel(imp.profile) : unknown}</dd>
         </div>
         <div data-testid="fact-skipped">
           <dt>Rows skipped</dt>

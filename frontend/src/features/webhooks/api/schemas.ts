@@ -1,7 +1,11 @@
 import { z } from "zod";
 import { pageOf, pageOrArrayOf } from "@/lib/page";
 
-export const WEBHOOK_EVENTS = ["import.completed", "import.failed"] as const;
+/** CONTRACT §6. A new webhook listens to the first two unless the user picks others. */
+export const WEBHOOK_EVENTS = ["import.completed", "import.failed", "import.previewed", "import.reverted"] as const;
+export const DEFAULT_EVENTS: readonly string[] = ["import.completed", "import.failed"];
+/** Standard Webhooks secret: `whsec_` and base64. */
+export const SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
 
 export const webhookSchema = z.object({
   id: z.string(),
@@ -10,6 +14,8 @@ export const webhookSchema = z.object({
   enabled: z.boolean().nullable().optional().transform((v) => v ?? true),
   created_at: z.string().nullable().optional().transform((v) => v ?? null),
   has_secret: z.boolean().nullable().optional().transform((v) => v ?? false),
+  /** Only in the answer to a create (or a new secret): shown to the user once, never stored by the UI. */
+  secret: z.string().nullable().optional().transform((v) => v ?? null),
 });
 export type Webhook = z.infer<typeof webhookSchema>;
 export const webhookListSchema = pageOrArrayOf(webhookSchema);

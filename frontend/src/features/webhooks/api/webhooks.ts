@@ -60,7 +60,8 @@ export function useDeliveries(id: string, cursor: string | null) {
 
 // -- mutations: the API answers with the webhook as saved, which goes straight into the list ------------
 
-function putInList(client: QueryClient, w: Webhook) {
+function putInList(client: QueryClient, saved: Webhook) {
+  const w = { ...saved, secret: null }; // the secret is shown once, never kept in the cache
   client.setQueryData<Page<Webhook>>(webhookKeys.list(), (prev) => {
     if (!prev) return prev;
     const exists = prev.items.some((x) => x.id === w.id);

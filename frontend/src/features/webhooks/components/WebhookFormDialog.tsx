@@ -3,11 +3,11 @@ import { Dialog } from "@/components/Dialog";
 import { Field } from "@/components/Field";
 import { ApiError, errorMessage } from "@/lib/api";
 import { useSaveWebhook } from "../api/webhooks";
-import { WEBHOOK_EVENTS, type Webhook, type WebhookInput } from "../api/schemas";
+import { DEFAULT_EVENTS, SECRET_PATTERN, WEBHOOK_EVENTS, type Webhook, type WebhookInput } from "../api/schemas";
 
 const KNOWN = ["url", "events", "secret"];
 
-export function validateWebhook(url: string, events: string[]): Record<string, string> {
+export function validateWebhook(url: string, events: string[], secret = ""): Record<string, string> {
   const errors: Record<string, string> = {};
   try {
     const u = new URL(url.trim());
@@ -16,13 +16,14 @@ export function validateWebhook(url: string, events: string[]): Record<string, s
     errors.url = "Enter a full URL, e.g. https://example.com/hooks/products.";
   }
   if (events.length === 0) errors.events = "Choose at least one event.";
+  if (secret && !SECRET_PATTERN.test(secret.trim())) errors.secret = "A Standard Webhooks secret: whsec_ followed by base64. Leave empty to have one made.";
   return errors;
 }
 
 export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webhook | null; onClose: () => void; onSaved: (w: Webhook) => void }) {
   const editing = webhook !== null;
   const [url, setUrl] = useState(webhook?.url ?? "");
-  const [events, setEvents] = useState<string[]>(webhook?.events ?? [...WEBHOOK_EVENTS]);
+  const [events, setEvents] = useState<string[]>(webhook?.events ?? [...DEFAULT_EVENTS]);
   const [secret, setSecret] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string[]>([]);
@@ -32,12 +33,12 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
 
   const onSubmit = async (e: FormEvent) => {
     e.preventDefault();
-    const local = validateWebhook(url, events);
+    const local = validateWebhook(url, events, secret);
     setErrors(local);
     setGeneral([]);
     if (Object.keys(local).length > 0) return;
     const input: WebhookInput = { url: url.trim(), events: WEBHOOK_EVENTS.filter((ev) => events.includes(ev)) };
-    if (secret) input.secret = secret;
+    if (secret) input.secret = secret.trim();
     try {
       onSaved(await save.mutateAsync({ id: editing ? webhook.id : null, input }));
     } catch (err) {
@@ -62,7 +63,7 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
             </ul>
           </div>
         ) : null}
-        <Field label="Target URL" error={errors.url} hint="We POST a signed JSON body here when an import finishes.">
+        <Field label="Target URL" error={errors.url} hint="We POST a signed JSON body here when one of the events happens.">
           <input type="url" value={url} onChange={(e) => setUrl(e.target.value)} required autoComplete="off" data-autofocus />
         </Field>
         <fieldset className={`fieldset${errors.events ? " field--invalid" : ""}`} aria-describedby={errors.events ? "webhook-events-error" : undefined}>
@@ -87,10 +88,10 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
           hint={
             editing && webhook.has_secret
               ? "A secret is set. Leave empty to keep it."
-              : "Used for the X-Product-Importer-Signature header (HMAC-SHA256)."
+              : "whsec_… (Standard Webhooks). Leave empty and one is made for you and shown once; receivers verify the webhook-signature header with it."
           }
         >
-          <input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="new-password" />
+          <input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="new-password" spellCheck={false} />
         </Field>
         <div className="dialog__actions">
           <button type="button" className="button" onClick={onClose}>

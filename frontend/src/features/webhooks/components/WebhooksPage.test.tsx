@@ -11,6 +11,7 @@ describe("WebhooksPage", () => {
     const { calls } = mockApi({
       "GET /api/webhooks": () => ({ body: { items: [], next_cursor: null } }),
       "POST /api/webhooks": (req) => ({ status: 201, body: { ...hook, ...(req.body as object), id: "wh-2", has_secret: true } }),
+      // (the 201 body carries the secret once; the UI shows it, then forgets it)
     });
     const { user } = renderPage(<WebhooksPage />);
     expect(await screen.findByText("No webhooks yet")).toBeInTheDocument();
@@ -19,11 +20,19 @@ describe("WebhooksPage", () => {
     await user.type(within(dialog).getByLabelText("Target URL"), "http://127.0.0.1:9999/hook");
     await user.type(within(dialog).getByLabelText(/Signing secret/), "s3cret");
     await user.click(within(dialog).getByRole("button", { name: "Add webhook" }));
+    // a secret that is not whsec_… is refused before sending (CONTRACT §6)
+    expect(within(dialog).getByLabelText(/Signing secret/)).toHaveAttribute("aria-invalid", "true");
+    await user.clear(within(dialog).getByLabelText(/Signing secret/));
+    await user.type(within(dialog).getByLabelText(/Signing secret/), "whsec_c2VjcmV0LXNlY3JldA==");
+    await user.click(within(dialog).getByRole("button", { name: "Add webhook" }));
+    const secret = await screen.findByRole("dialog", { name: "Copy the signing secret now" });
+    expect(within(secret).getByLabelText("Signing secret")).toHaveValue("whsec_c2VjcmV0LXNlY3JldA==");
+    await user.click(within(secret).getByRole("button", { name: "Done" }));
     expect(await screen.findByTestId("webhook-row")).toHaveTextContent("http://127.0.0.1:9999/hook");
     expect(calls.find((c) => c.method === "POST")!.body).toEqual({
       url: "http://127.0.0.1:9999/hook",
       events: ["import.completed", "import.failed"],
-      secret: "s3cret",
+      secret: "whsec_c2VjcmV0LXNlY3JldA==",
     });
   });
 

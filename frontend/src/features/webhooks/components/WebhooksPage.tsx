@@ -4,6 +4,7 @@ import { usePermissions } from "@/lib/auth/permissions";
 import { useWebhooks } from "../api/webhooks";
 import type { Webhook } from "../api/schemas";
 import { WebhookCard } from "./WebhookCard";
+import { SecretDialog } from "./SecretDialog";
 import { WebhookFormDialog } from "./WebhookFormDialog";
 
 export function WebhooksPage() {
@@ -22,6 +23,7 @@ export function WebhooksPage() {
 function WebhookList() {
   const q = useWebhooks();
   const [editing, setEditing] = useState<Webhook | "new" | null>(null);
+  const [newSecret, setNewSecret] = useState<{ url: string; secret: string } | null>(null);
 
 
   return (
@@ -53,9 +55,13 @@ function WebhookList() {
         <WebhookFormDialog
           webhook={editing === "new" ? null : editing}
           onClose={() => setEditing(null)}
-          onSaved={() => setEditing(null)}
+          onSaved={(w) => {
+            setEditing(null);
+            if (w.secret) setNewSecret({ url: w.url, secret: w.secret });
+          }}
         />
       ) : null}
+      {newSecret ? <SecretDialog {...newSecret} onClose={() => setNewSecret(null)} /> : null}
     </div>
   );
 }

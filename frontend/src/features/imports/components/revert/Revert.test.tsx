@@ -1,0 +1,134 @@
+import { act, screen, waitFor, within } from "@testing-library/react";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
+import { signInAs } from "@/test/auth";
+import { renderPage } from "@/test/render";
+import { ImportDetailPage } from "../ImportDetailPage";
+
+const done = makeImport({
+  id: "imp-2",
+  filename: "update.csv",
+  status: "completed",
+  rows_total: 10,
+  rows_processed: 10,
+  rows_imported: 10,
+  rows_failed: 0,
+  products_created: 2,
+  products_updated: 8,
+  finished_at: "2025-01-01T10:00:10Z",
+});
+const requested = "2025-01-02T09:00:00Z";
+
+function api(extra: Parameters<typeof mockApi>[0] = {}) {
+  return mockApi({
+    "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
+    "GET /api/imports/imp-2": () => ({ body: done }),
+    "GET /api/imports/imp-2/errors": () => ({ body: { items: [], next_cursor: null } }),
+    "GET /api/imports/imp-2/changes/summary": () => ({ body: { create: 2, update: 8, unchanged: 0, deactivate: 0, fields: { price: 8 } } }),
+    ...extra,
+  });
+}
+
+function open() {
+  return renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-2" });
+}
+
+describe("revert", () => {
+  beforeEach(() => {
+    FakeWebSocket.reset();
+    vi.stubGlobal("WebSocket", FakeWebSocket);
+  });
+
+  it("says what will happen, needs the file name, then follows the revert live to its conflicts", async () => {
+    const { calls } = api({
+      "POST /api/imports/imp-2/revert": () => ({
+        status: 202,
+        body: { import: { ...done, status: "reverting", revert: { status: "running", requested_at: requested, restored: 0, deleted: 0, conflicts: 0, previous_status: "completed" } } },
+      }),
+      "GET /api/imports/imp-2/revert/conflicts": () => ({
+        body: { items: [{ sku: "P-7", changed_by: { import_id: "imp-3" }, at: "2025-01-01T12:00:00Z" }], next_cursor: null },
+      }),
+    });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Revert" }));
+    const dialog = await screen.findByRole("dialog", { name: "Revert update.csv?" });
+    // the plan comes from the import's changes
+    await waitFor(() => expect(within(dialog).getByTestId("revert-deleted")).toHaveTextContent("2"));
+    expect(within(dialog).getByTestId("revert-restored")).toHaveTextContent("8");
+    const go = within(dialog).getByRole("button", { name: "Revert import" });
+    expect(go).toBeDisabled();
+    await user.type(within(dialog).getByLabelText(/Type the file name/), "update");
+    expect(go).toBeDisabled();
+    await user.type(within(dialog).getByLabelText(/Type the file name/), ".csv");
+    await user.click(go);
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(calls.filter((c) => c.method === "POST" && c.path === "/api/imports/imp-2/revert")).toHaveLength(1);
+    // live: reverting, counts moving, then reverted with one conflict
+    expect(screen.getByTestId("detail-status")).toHaveTextContent("Reverting");
+    await waitFor(() => expect(FakeWebSocket.instances.length).toBeGreaterThan(0));
+    act(() => FakeWebSocket.latest().open());
+    act(() =>
+      FakeWebSocket.latest().receive({
+        type: "import.updated",
+        import: { ...done, status: "reverting", revert: { status: "running", requested_at: requested, restored: 3, deleted: 2, conflicts: 0 } },
+      }),
+    );
+    await waitFor(() => expect(screen.getByTestId("revert-stat-restored")).toHaveTextContent("3"));
+    expect(screen.getByTestId("revert-progress").querySelector("[role=progressbar]")).toHaveAttribute("aria-valuenow", "50");
+    act(() =>
+      FakeWebSocket.latest().receive({
+        type: "import.updated",
+        import: { ...done, status: "reverted", reverted_at: "2025-01-02T09:00:05Z", revert: { status: "done", requested_at: requested, restored: 7, deleted: 2, conflicts: 1 } },
+      }),
+    );
+    await waitFor(() => expect(screen.getByTestId("detail-status")).toHaveTextContent("Reverted"));
+    expect(screen.getByTestId("revert-stat-conflicts")).toHaveTextContent("1");
+    const conflict = await screen.findByTestId("conflict-row");
+    expect(conflict).toHaveTextContent("P-7");
+    expect(within(conflict).getByRole("link", { name: "a later import" })).toHaveAttribute("href", "/imports/imp-3");
+    expect(screen.queryByRole("button", { name: "Revert" })).toBeNull();
+  });
+
+  it("shows the server's refusal (undo data expired) in the dialog", async () => {
+    api({ "POST /api/imports/imp-2/revert": () => ({ status: 409, body: { detail: "the undo data of this import has expired" } }) });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Revert" }));
+    const dialog = await screen.findByRole("dialog");
+    await user.type(within(dialog).getByLabelText(/Type the file name/), "update.csv");
+    await user.click(within(dialog).getByRole("button", { name: "Revert import" }));
+    expect(await within(dialog).findByRole("alert")).toHaveTextContent("the undo data of this import has expired");
+  });
+
+  it("is for admins only", async () => {
+    api();
+    signInAs(["importer"]);
+    open();
+    await screen.findByRole("heading", { name: "update.csv" });
+    expect(screen.queryByRole("button", { name: "Revert" })).toBeNull();
+  });
+});
+
+describe("a held replace", () => {
+  beforeEach(() => {
+    FakeWebSocket.reset();
+    vi.stubGlobal("WebSocket", FakeWebSocket);
+  });
+
+  it("warns and carries out the deactivation once an admin confirms", async () => {
+    const held = { ...done, replace: { scope: "all", max_deactivate_percent: 20, status: "held", would_deactivate: 40 } };
+    const { calls } = api({
+      "GET /api/imports/imp-2": () => ({ body: held }),
+      "POST /api/imports/imp-2/replace": () => ({
+        status: 202,
+        body: { import: { ...held, status: "completed", products_deactivated: 40, replace: { ...held.replace, status: "done" } } },
+      }),
+    });
+    const { user } = open();
+    const warning = await screen.findByTestId("replace-held");
+    expect(warning).toHaveTextContent("Replace held: nothing was deactivated. 40 products in scope (all products) are not in this file, over the 20 % cap");
+    await user.click(within(warning).getByRole("button", { name: "Deactivate them" }));
+    await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Deactivate" }));
+    expect(await screen.findByTestId("replace-done")).toHaveTextContent("40 products missing from the file deactivated");
+    expect(calls.find((c) => c.method === "POST" && c.path === "/api/imports/imp-2/replace")!.query.get("confirm")).toBe("true");
+  });
+});

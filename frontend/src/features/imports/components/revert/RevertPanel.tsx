@@ -1,0 +1,125 @@
+import { Link } from "react-router-dom";
+import { EmptyState, ErrorMessage, Loading } from "@/components/Feedback";
+import { Pager } from "@/components/Pager";
+import { ProgressBar } from "@/components/ProgressBar";
+import { formatCount, formatDateTime, percent } from "@/lib/format";
+import { useCursorPager } from "@/lib/paging";
+import { useChangeSummary, useRevertConflicts } from "../../api/changes";
+import type { Import } from "../../api/schemas";
+
+/** A revert's live progress (status `reverting`), its result and its conflicts. Nothing when never reverted. */
+export function RevertPanel({ imp }: { imp: Import }) {
+  const revert = imp.revert;
+  if (!revert && imp.status !== "reverting" && imp.status !== "reverted") return null;
+  const running = imp.status === "reverting" || revert?.status === "running";
+  const failed = revert?.status === "failed";
+  const restored = revert?.restored ?? 0;
+  const deleted = revert?.deleted ?? 0;
+  const conflicts = revert?.conflicts ?? 0;
+  return (
+    <section className="card revert-panel" aria-labelledby="revert-title" data-testid="revert-panel" data-revert-status={revert?.status ?? ""}>
+      <h2 id="revert-title" className="h3">
+        {running ? "Reverting this import…" : failed ? "The revert did not finish" : "Reverted"}
+      </h2>
+      {running ? <RevertProgress imp={imp} /> : null}
+      {failed ? (
+        <div className="alert alert--error" role="alert">
+          <div>
+            {revert?.error ?? "The revert stopped before it was done."} What it restored stays; you can revert again.
+          </div>
+        </div>
+      ) : null}
+      <dl className="stats revert-stats">
+        <div className="stat" data-testid="revert-stat-restored">
+          <dt>Restored</dt>
+          <dd>{formatCount(restored)}</dd>
+        </div>
+        <div className="stat" data-testid="revert-stat-deleted">
+          <dt>Deleted</dt>
+          <dd>{formatCount(deleted)}</dd>
+        </div>
+        <div className={`stat${conflicts > 0 ? " stat--bad" : ""}`} data-testid="revert-stat-conflicts">
+          <dt>Conflicts</dt>
+          <dd>{formatCount(conflicts)}</dd>
+        </div>
+      </dl>
+      {revert?.requested_at ? (
+        <p className="muted small">
+          Asked for {formatDateTime(revert.requested_at)}
+          {imp.reverted_at ? ` · done ${formatDateTime(imp.reverted_at)}` : ""}
+        </p>
+      ) : null}
+      {!running && conflicts > 0 ? <ConflictsTable importId={imp.id} expected={conflicts} /> : null}
+    </section>
+  );
+}
+
+function RevertProgress({ imp }: { imp: Import }) {
+  const summary = useChangeSummary(imp.id);
+  const r = imp.revert;
+  const done = (r?.restored ?? 0) + (r?.deleted ?? 0) + (r?.conflicts ?? 0);
+  const byChunks = percent(r?.chunks_done, r?.chunks_total);
+  const total = summary.data ? summary.data.create + summary.data.update + summary.data.deactivate : null;
+  const value = byChunks ?? (total ? percent(done, total) : null);
+  return (
+    <ProgressBar
+      value={value}
+      label={`Revert of ${imp.filename}`}
+      valueText={total ? `${formatCount(done)} / ${formatCount(total)} products` : `${formatCount(done)} products`}
+      testId="revert-progress"
+    />
+  );
+}
+
+function ConflictsTable({ importId, expected }: { importId: string; expected: number }) {
+  const pager = useCursorPager(importId);
+  const q = useRevertConflicts(importId, pager.cursor);
+  return (
+    <div className="conflicts" data-testid="revert-conflicts">
+      <h3 className="h4">Left as they are ({formatCount(expected)})</h3>
+      <p className="muted small">Changed since this import by a later import or by hand, so the revert did not touch them.</p>
+      {q.isLoading ? <Loading label="Loading conflicts…" /> : null}
+      {q.error ? <ErrorMessage error={q.error} onRetry={() => void q.refetch()} title="Could not load the conflicts." /> : null}
+      {q.data && q.data.items.length === 0 && pager.page === 0 ? <EmptyState title="No conflicts listed" /> : null}
+      {q.data && q.data.items.length > 0 ? (
+        <div className="table-wrap" tabIndex={0} role="region" aria-label="Conflicts table">
+          <table className="table table--compact" aria-busy={q.isFetching}>
+            <thead>
+              <tr>
+                <th scope="col">SKU</th>
+                <th scope="col">Changed by</th>
+                <th scope="col">When</th>
+              </tr>
+            </thead>
+            <tbody>
+              {q.data.items.map((c) => (
+                <tr key={c.sku} data-testid="conflict-row" data-sku={c.sku}>
+                  <td className="mono">{c.sku}</td>
+                  <td>
+                    {c.changed_by?.import_id ? (
+                      <Link to={`/imports/${encodeURIComponent(c.changed_by.import_id)}`}>a later import</Link>
+                    ) : c.changed_by?.edit ? (
+                      "an edit"
+                    ) : (
+                      "–"
+                    )}
+                  </td>
+                  <td>{formatDateTime(c.at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <Pager
+        label="Conflict pages"
+        page={pager.page}
+        hasPrevious={pager.hasPrevious}
+        hasNext={Boolean(q.data?.next_cursor)}
+        onPrevious={pager.previous}
+        onNext={() => q.data?.next_cursor && pager.next(q.data.next_cursor)}
+        busy={q.isFetching}
+      />
+    </div>
+  );
+}

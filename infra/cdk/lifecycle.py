@@ -1,0 +1,78 @@
+"""Lifecycle: the functions that end imports nobody else will end (CONTRACT §2, DESIGN decision 9).
+
+- ``dead_letter`` (a ``DeadLetterTrigger``): SQS event sources on the dead-letter queues the topology
+  names (the chunk DLQ and the object-events DLQ): a message that failed every receive — also when the
+  consumer or the splitter was killed — ends its import ``failed``.
+- ``expire_pending`` (a ``ScheduleTrigger``): an EventBridge schedule; pending imports whose file never
+  arrived end ``failed`` ("upload expired").
+
+Which functions exist, their triggers, rates and batch sizes come from ``infra.topology`` (the pipeline
+describes them there); this construct builds whatever the topology declares of these two kinds, so the
+CDK follows the topology without edits. Their grants are in ``infra.cdk.permissions``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra import topology
+from infra.cdk.config import StageConfig
+from infra.cdk.functions import FunctionNetwork, ServiceFunction
+
+# The trigger kinds, where the topology has them (the pipeline branch adds them).
+DEAD_LETTER_TRIGGER: Any = getattr(topology, "DeadLetterTrigger", None)
+SCHEDULE_TRIGGER: Any = getattr(topology, "ScheduleTrigger", None)
+
+
+def lifecycle_specs() -> dict[str, topology.FunctionSpec]:
+    kinds = tuple(k for k in (DEAD_LETTER_TRIGGER, SCHEDULE_TRIGGER) if k is not None)
+    return {name: spec for name, spec in topology.FUNCTIONS.items() if kinds and isinstance(spec.trigger, kinds)}
+
+
+class Lifecycle(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        layer: lambda_.ILayerVersion,
+        network: FunctionNetwork,
+        dead_letter_queues: dict[str, sqs.IQueue],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.functions: dict[str, ServiceFunction] = {}
+        self.schedules: dict[str, events.Rule] = {}
+        for name, spec in lifecycle_specs().items():
+            construct_name = "".join(part.title() for part in name.split("_")) + "Fn"
+            fn = ServiceFunction(
+                self, construct_name, spec=spec, layer=layer, config=config,
+                network=network if spec.needs_database or spec.needs_internet else None,
+            )
+            self.functions[name] = fn
+            trigger: Any = spec.trigger
+            if DEAD_LETTER_TRIGGER is not None and isinstance(trigger, DEAD_LETTER_TRIGGER):
+                for queue in trigger.queues:
+                    fn.function.add_event_source(
+                        sources.SqsEventSource(
+                            dead_letter_queues[queue],
+                            batch_size=trigger.batch_size,
+                            report_batch_item_failures=trigger.report_batch_item_failures,
+                        )
+                    )
+            else:
+                self.schedules[name] = events.Rule(
+                    self,
+                    f"{construct_name}Schedule",
+                    description=f"{name}: every {trigger.rate_minutes} minutes",
+                    schedule=events.Schedule.rate(Duration.minutes(trigger.rate_minutes)),
+                    targets=[targets.LambdaFunction(fn.function, retry_attempts=2)],
+                )

@@ -1,0 +1,94 @@
+"""Lifecycle functions (dead letters end imports, pending uploads expire) and the separate drop limit.
+
+The pipeline declares these in ``infra.topology``; until it does, these tests are skipped (and
+``infra.cdk.lifecycle`` builds nothing)."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+
+from infra import topology
+from infra.cdk import names
+from infra.cdk.functions import MAX_DROP_BYTES_ENV
+from infra.cdk.lifecycle import DEAD_LETTER_TRIGGER, SCHEDULE_TRIGGER, lifecycle_specs
+from tests.infra.conftest import Stage
+from tests.infra.template_queries import as_list, referenced_ids
+from tests.infra.test_least_privilege import UNSCOPED_ACTIONS
+
+pytestmark = pytest.mark.infra
+
+
+def _require(name: str) -> topology.FunctionSpec:
+    spec = lifecycle_specs().get(name)
+    if spec is None:
+        pytest.skip(f"infra.topology declares no {name} function yet (pipeline branch)")
+    return spec
+
+
+def test_dead_letters_of_chunks_and_object_events_reach_the_dead_letter_function(prod: Stage) -> None:
+    spec = _require("dead_letter")
+    assert isinstance(spec.trigger, DEAD_LETTER_TRIGGER)
+    template = prod.stateless_template
+    fn = prod.stateless.functions["dead_letter"]
+    mappings = [m["Properties"] for m in template.of_type("AWS::Lambda::EventSourceMapping").values()
+                if template.logical_id(fn.function) in str(m["Properties"]["FunctionName"])]
+    dlqs = {
+        "chunks": template.logical_id(prod.stateless.pipeline.chunks.dlq),
+        "object-events": prod.stateful_template.logical_id(prod.stateful.storage.object_events.dlq),
+    }
+    sources = {str(m["EventSourceArn"]) for m in mappings}
+    for queue in spec.trigger.queues:
+        assert any(dlqs[queue] in source for source in sources), queue
+    assert len(mappings) == len(spec.trigger.queues)
+    assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
+
+
+def test_pending_imports_expire_on_a_schedule(prod: Stage) -> None:
+    spec = _require("expire_pending")
+    assert isinstance(spec.trigger, SCHEDULE_TRIGGER)
+    rules = prod.stateless_template.of_type("AWS::Events::Rule").values()
+    fn_id = prod.stateless_template.logical_id(prod.stateless.functions["expire_pending"].function)
+    (rule,) = [r for r in rules if fn_id in str(r["Properties"]["Targets"])]
+    expected = events.Schedule.rate(Duration.minutes(spec.trigger.rate_minutes)).expression_string
+    assert rule["Properties"]["ScheduleExpression"] == expected
+    assert rule["Properties"]["State"] == "ENABLED"
+
+
+def test_a_consumed_dlq_hides_messages_longer_than_the_function_runs(prod: Stage) -> None:
+    spec = _require("dead_letter")
+    dlq = prod.stateless_template.props(prod.stateless.pipeline.chunks.dlq)
+    assert dlq["VisibilityTimeout"] >= 6 * spec.timeout_s
+
+
+@pytest.mark.parametrize("name", ["dead_letter", "expire_pending"])
+def test_lifecycle_functions_name_only_what_they_use(prod: Stage, name: str) -> None:
+    _require(name)
+    stateful, stateless = prod.stateful, prod.stateless
+    a, b = prod.stateful_template.logical_id, prod.stateless_template.logical_id
+    own = {b(stateless.functions[name].log_group)}
+    expected = {
+        "dead_letter": own | {a(stateful.storage.bucket), a(stateful.tables.progress), a(stateful.database.secret),
+                              b(stateless.pipeline.chunks.dlq), a(stateful.storage.object_events.dlq)},
+        "expire_pending": own | {a(stateful.tables.progress), a(stateful.database.secret)},
+    }[name]
+    statements = prod.stateless_template.policies_of_role(stateless.functions[name].role)
+    known = set(prod.stateful_template.resources) | set(prod.stateless_template.resources)
+    named = set().union(*(referenced_ids(s["Resource"], known) for s in statements))
+    assert named == expected
+    for statement in statements:
+        if "*" in as_list(statement["Resource"]):
+            assert set(as_list(statement["Action"])) <= UNSCOPED_ACTIONS
+
+
+def test_browser_uploads_and_partner_drops_have_separate_limits(prod: Stage) -> None:
+    if MAX_DROP_BYTES_ENV is None:
+        pytest.skip("infra.topology has no MAX_DROP_BYTES yet (pipeline branch)")
+    config = prod.stateless.config
+    assert config.max_drop_bytes == 50 * 1024**3 and config.max_upload_bytes == 5 * 1024**3
+    for service in prod.stateless.functions.values():
+        env = prod.stateless_template.props(service.function)["Environment"]["Variables"]
+        assert env[names.ENV_MAX_UPLOAD_BYTES] == str(config.max_upload_bytes)
+        assert env[MAX_DROP_BYTES_ENV] == str(config.max_drop_bytes)
+        assert env[MAX_DROP_BYTES_ENV] != env[names.ENV_MAX_UPLOAD_BYTES]
