@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from product_importer.db.job_ledger import PostgresJobLedger
 from product_importer.db.ledger import PostgresChunkLedger
 from product_importer.db.plans import PgPlanStore
 from product_importer.models import SplitRequest
@@ -345,7 +346,8 @@ def splitter_ports(pipeline: PipelineStack, progress: DynamoProgressStore) -> Sp
         progress=progress, ledger=PostgresChunkLedger(lambda: conn), plans=PgPlanStore(lambda: conn),
         next_import_number=lambda: 0, saved_mappings=list,
         limits=SplitLimits(max_upload_bytes=10**9, max_drop_bytes=10**9, rows_per_chunk=500,
-                           bytes_per_chunk=8 << 20, max_record_bytes=1 << 20))
+                           bytes_per_chunk=8 << 20, max_record_bytes=1 << 20),
+        jobs=PostgresJobLedger(lambda: conn))
 
 
 # ---- files that must not fail ------------------------------------------------------------------------------
