@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -236,7 +237,7 @@ def run(args: argparse.Namespace, parts: set[str]) -> tuple[dict[str, Any], list
         began = time.perf_counter()
         try:
             got = step()
-        except (StepFailedError, RuntimeError, OSError) as exc:
+        except (StepFailedError, RuntimeError, OSError, subprocess.CalledProcessError) as exc:
             failed.append(name)
             _say(f"!!! {name} failed: {exc}")
             return
