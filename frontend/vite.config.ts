@@ -23,6 +23,6 @@ export default defineConfig({
     include: ["src/**/*.test.{ts,tsx}"],
     restoreMocks: true,
     // the machine running the suite may be busy: typing into forms can take seconds there
-    testTimeout: 20_000,
+    testTimeout: 45_000,
   },
 });

@@ -27,8 +27,8 @@ class StuckProcess:
 
 def test_stuck_workers_share_one_grace_period_and_are_terminated() -> None:
     # given five workers that never finish on their own
-    queues = {name: f"http://queue/{name}" for name in topology.QUEUES}
-    workers = SqsWorkers(queues, {}, consumers=2, dlq_urls=queues)
+    urls = {name: f"http://sqs.test/{name}" for name in topology.QUEUES}
+    workers = SqsWorkers(urls, {}, consumers=2, dlq_urls=urls)
     stuck = [StuckProcess() for _ in range(5)]
     workers._processes = {f"worker-{n}": process for n, process in enumerate(stuck)}
     # when the stack stops them with a 0.4 s grace period

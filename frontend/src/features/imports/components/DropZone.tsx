@@ -1,14 +1,20 @@
-import { useRef, useState, type DragEvent } from "react";
+import { useEffect, useRef, useState, type DragEvent } from "react";
 import { formatBytes } from "@/lib/format";
 
 export interface DropZoneProps {
   onFiles: (files: File[]) => void;
   maxBytes?: number | null;
+  /** Focus "Choose files…" when shown (keyboard users come back here after a mapping step). */
+  autoFocus?: boolean;
 }
 
 /** Drop CSV files here, or click / press Enter to pick them (several at once). */
-export function DropZone({ onFiles, maxBytes }: DropZoneProps) {
+export function DropZone({ onFiles, maxBytes, autoFocus = false }: DropZoneProps) {
   const input = useRef<HTMLInputElement>(null);
+  const choose = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (autoFocus) choose.current?.focus();
+  }, [autoFocus]);
   const [over, setOver] = useState(false);
 
   const onDrop = (e: DragEvent) => {
@@ -49,7 +55,7 @@ export function DropZone({ onFiles, maxBytes }: DropZoneProps) {
       <p className="dropzone__title">Drop CSV files here</p>
       <p className="dropzone__hint">
         or{" "}
-        <button type="button" className="button button--primary" onClick={() => input.current?.click()}>
+        <button type="button" className="button button--primary" onClick={() => input.current?.click()} ref={choose}>
           Choose files…
         </button>
       </p>

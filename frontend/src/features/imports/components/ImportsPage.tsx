@@ -56,12 +56,21 @@ export function ImportsPage() {
     if (bad.length > 0) uploads.addFiles(bad); // explained in the upload list, never sent
     if (good.length > 0) setQueue((q) => [...q, ...good.map((file) => ({ key: `f${++queued}`, file }))]);
   };
+  const [backFromStep, setBackFromStep] = useState(false);
   const current = queue[0];
-  const done = () => setQueue((q) => q.slice(1));
+  const done = () => {
+    setQueue((q) => q.slice(1));
+    setBackFromStep(true);
+  };
   const start = (options: ImportOptions) => {
     if (!current) return;
     uploads.addFiles([current.file], options);
     done();
+  };
+  const startAllAsRead = () => {
+    uploads.addFiles(queue.map((q) => q.file));
+    setQueue([]);
+    setBackFromStep(true);
   };
 
   return (
@@ -76,6 +85,14 @@ export function ImportsPage() {
         group="importer"
         fallback={<Notice>You can follow imports here. Starting one needs the importer group; ask an administrator.</Notice>}
       >
+        {queue.length > 1 ? (
+          <div className="queue-bar" role="status">
+            <span>{queue.length} files are waiting for their mapping step.</span>
+            <button type="button" className="button button--small" onClick={startAllAsRead}>
+              Import all {queue.length} as read
+            </button>
+          </div>
+        ) : null}
         {current ? (
           <MappingStep
             key={current.key}
@@ -86,7 +103,7 @@ export function ImportsPage() {
             onCancel={done}
           />
         ) : (
-          <DropZone onFiles={onFiles} maxBytes={maxBytes} />
+          <DropZone onFiles={onFiles} maxBytes={maxBytes} autoFocus={backFromStep} />
         )}
       </Can>
       <UploadList

@@ -143,4 +143,25 @@ describe("the mapping step", () => {
     expect(screen.queryByTestId("mapping-step")).toBeNull();
     expect(FakeXhr.instances).toHaveLength(0);
   });
+
+  it("takes dropped files one at a time, with focus on the step, or all at once as read", async () => {
+    const { calls } = api();
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    fireEvent.drop(screen.getByTestId("drop-zone"), {
+      dataTransfer: { files: [new File(["a"], "one.csv"), new File(["b"], "two.csv"), new File(["c"], "three.csv")] },
+    });
+    const step = await screen.findByTestId("mapping-step");
+    expect(within(step).getByRole("heading", { name: "Columns of “one.csv”" })).toHaveFocus();
+    expect(step).toHaveTextContent("file 1 of 3");
+    await user.click(await within(step).findByRole("button", { name: "Cancel" }));
+    expect(await screen.findByRole("heading", { name: "Columns of “two.csv”" })).toHaveFocus();
+    await user.click(screen.getByRole("button", { name: "Import all 2 as read" }));
+    await waitFor(() => expect(FakeXhr.instances).toHaveLength(2));
+    const created = calls.filter((c) => c.method === "POST" && c.path === "/api/imports").map((c) => c.body as { filename: string; mode?: string });
+    expect(created.map((b) => b.filename).sort()).toEqual(["three.csv", "two.csv"]);
+    expect(created.every((b) => b.mode === undefined)).toBe(true);
+    // and keyboard focus is back on the drop zone's button
+    expect(screen.getByRole("button", { name: "Choose files…" })).toHaveFocus();
+  });
 });

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { Field } from "@/components/Field";
 import { errorMessage } from "@/lib/api";
@@ -30,12 +30,15 @@ export function MappingStep({ fileKey, file, position, onStart, onCancel }: Mapp
   const [overrides, setOverrides] = useState<{ profile: string | null; encoding: string | null }>({ profile: null, encoding: null });
   const suggestion = useSuggestion(fileKey, file, overrides);
   const titleId = `mapping-title-${fileKey}`;
+  // the drop zone (and the button that opened the file picker) gave way to this step: bring focus here
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
 
   return (
     <section className="card mapping-step" aria-labelledby={titleId} data-testid="mapping-step" data-file={file.name}>
       <div className="section-head">
         <div>
-          <h2 id={titleId} className="break">
+          <h2 id={titleId} className="break" tabIndex={-1} ref={heading}>
             Columns of “{file.name}”
           </h2>
           <p className="muted small">
