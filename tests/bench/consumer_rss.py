@@ -51,6 +51,8 @@ def main() -> None:
             rows += result.chunk.rows_imported
         elapsed = time.perf_counter() - began
         failed = result.totals.rows_failed if ranges else 0
+    if failed:
+        raise SystemExit(f"{failed} rows failed: the memory of a consumer that rejects its rows says nothing")
     print("RSS " + json.dumps({
         "peak_rss_mb": round(peak_rss_kb() / 1024),
         "ru_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -85,12 +85,12 @@ def result_line(results: dict[str, Any]) -> str:
     return "RESULT " + " ".join(f"{k}={values[k]}" for k in RESULT_KEYS if k in values)
 
 
-def merged(results: dict[str, Any]) -> dict[str, Any]:
+def merged(results: dict[str, Any], json_path: Path = JSON_OUT) -> dict[str, Any]:
     """This run's parts over the previous file's (a file without parts, from before, is not kept)."""
     parts: dict[str, Any] = {}
-    if JSON_OUT.exists():
+    if json_path.exists():
         try:
-            parts = dict(json.loads(JSON_OUT.read_text()).get("parts") or {})
+            parts = dict(json.loads(json_path.read_text()).get("parts") or {})
         except (ValueError, AttributeError):
             parts = {}
     parts.update(results)
@@ -98,17 +98,17 @@ def merged(results: dict[str, Any]) -> dict[str, Any]:
             "parts": parts}
 
 
-def write_docs(results: dict[str, Any]) -> None:
-    data = merged(results)
-    JSON_OUT.write_text(json.dumps(data, indent=2) + "\n")
+def write_docs(results: dict[str, Any], json_path: Path = JSON_OUT, doc_path: Path = DOC) -> None:
+    data = merged(results, json_path)
+    json_path.write_text(json.dumps(data, indent=2) + "\n")
     from tests.bench.report_md import render
 
     block = "\n".join([BEGIN, render(data), "", "```", result_line(data["parts"]), "```", END])
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n" + BEGIN + "\n" + END + "\n"
+    text = doc_path.read_text() if doc_path.exists() else "# Benchmarks\n\n" + BEGIN + "\n" + END + "\n"
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         _, tail = rest.split(END, 1)
         text = head + block + tail
     else:
         text += "\n" + block + "\n"
-    DOC.write_text(text)
+    doc_path.write_text(text)

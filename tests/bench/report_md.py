@@ -117,8 +117,8 @@ def passes(parts: dict[str, Any]) -> list[str]:
             out.append(f"{name.capitalize()}: not measured ({parts[name]['error']}).")
     if "revert_update_counts" in revert:
         u, i = revert["revert_update_counts"], revert["revert_insert_counts"]
-        out.append(f"Reverts ({_when(revert)}): update import {u['chunks']} chunks, {u['restored']:,} restored, "
-                   f"{u['conflicts']} conflicts; insert import {i['chunks']} chunks, {i['deleted']:,} deleted.")
+        out.append(f"Reverts ({_when(revert)}): update import in {u['chunks']} chunk(s), {u['restored']:,} restored, "
+                   f"{u['conflicts']} conflicts; insert import in {i['chunks']} chunk(s), {i['deleted']:,} deleted.")
     return out
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -111,7 +112,7 @@ def database_parts(admin: str, files: dict[str, Path], parts: set[str], args: ar
                    commit: str) -> dict[str, Any]:
     """The full rounds of this tree: core, preview, revert, encodings (as selected)."""
     began = time.perf_counter()
-    rounds = [_round(admin, files, parts, args, f"new {i + 1}/{args.runs}") for i in range(args.runs)]
+    rounds = [_round(admin, files, parts, args, f"new {i + 1}/{args.runs} ({commit})") for i in range(args.runs)]
     out: dict[str, Any] = {}
     errors = {part: r["errors"][part] for r in rounds for part in r.get("errors", {})}
     mb = {name: round(path.stat().st_size / 1e6, 1) for name, path in files.items()}
@@ -164,11 +165,11 @@ def consumer_part(admin: str, files: dict[str, Path], args: argparse.Namespace, 
 
     began = time.perf_counter()
     path = files["long"]
-    ranges = [{"chunk_no": r.chunk_no, "start": r.start, "end": r.end, "first_row": r.first_row, "rows": r.rows,
-               "context": list(r.context) if r.context else None}
-              for r in ranges(path, args.chunk_rows)]
+    cuts = [{"chunk_no": r.chunk_no, "start": r.start, "end": r.end, "first_row": r.first_row, "rows": r.rows,
+             "context": list(r.context) if r.context else None}
+            for r in ranges(path, args.chunk_rows)]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump(ranges, handle)
+        json.dump(cuts, handle)
     try:
         result = run_child("tests.bench.consumer_rss", ["--admin-url", admin, "--file", str(path), "--ranges",
                                                         handle.name, "--chunk-rows", str(args.chunk_rows)],
@@ -217,11 +218,11 @@ def e2e_part(files: dict[str, Path], args: argparse.Namespace, commit: str, admi
     return _stamp(result, began, commit)
 
 
-def live_part(commit: str) -> dict[str, Any]:
+def live_part(args: argparse.Namespace, commit: str) -> dict[str, Any]:
     from tests.bench import live
 
     began = time.perf_counter()
-    return _stamp(live.run_all(), began, commit)
+    return _stamp(live.run_all(products=args.search_products, rows=args.live_rows), began, commit)
 
 
 # ---- the run -----------------------------------------------------------------------------------------------
@@ -236,7 +237,7 @@ def run(args: argparse.Namespace, parts: set[str]) -> tuple[dict[str, Any], list
         began = time.perf_counter()
         try:
             got = step()
-        except (StepFailedError, RuntimeError, OSError) as exc:
+        except (StepFailedError, RuntimeError, OSError, subprocess.CalledProcessError) as exc:
             failed.append(name)
             _say(f"!!! {name} failed: {exc}")
             return
@@ -260,7 +261,7 @@ def run(args: argparse.Namespace, parts: set[str]) -> tuple[dict[str, Any], list
     if "splitter" in parts:
         attempt("splitter", lambda: splitter_part(files, args, commit))
     if "live" in parts:
-        attempt("live", lambda: live_part(commit))
+        attempt("live", lambda: live_part(args, commit))
     return results, failed
 
 
@@ -274,6 +275,9 @@ def main() -> None:
     parser.add_argument("--consumer-rows", type=int, default=5000)
     parser.add_argument("--consumer-chars", type=int, default=60_000, help="description length (consumer-rss)")
     parser.add_argument("--splitter-mb", type=int, default=1024, help="size of the splitter's files (MiB)")
+    parser.add_argument("--live-rows", type=int, default=100_000, help="rows of the import whose WebSocket "
+                        "messages are timed (live)")
+    parser.add_argument("--search-products", type=int, default=1_000_000, help="products in the search p95 (live)")
     parser.add_argument("--baseline-ref", help="also time this git ref's insert/update passes, interleaved")
     parser.add_argument("--no-e2e", action="store_true", help="skip the local-pipeline figure")
     parser.add_argument("--no-live", action="store_true", help="skip the WebSocket / search figures")

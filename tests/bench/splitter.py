@@ -51,10 +51,11 @@ def ranges(path: Path, chunk_rows: int, *, families: bool = True,
             limits = limits or chunk_limits()
             options["bytes_per_chunk"] = limits["bytes_per_chunk"]
             options["max_record"] = limits["max_record_bytes"]
-        if families and getattr(header, "family_column", None) is not None and "family_key" in accepted:
+        column = getattr(header, "family_column", None)
+        if families and column is not None and "family_key" in accepted:
             from product_importer.ingest.records import family_key
 
-            options["family_key"] = family_key(header.delimiter, header.data_encoding, header.family_column)
+            options["family_key"] = family_key(header.delimiter, header.data_encoding, column)
         yield from split_ranges(handle, **options)
 
 

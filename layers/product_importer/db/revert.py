@@ -561,17 +561,8 @@ def purge_undo(conn: psycopg.Connection, now: datetime | None = None, *, retenti
             "UPDATE import_registry SET undo_expired = true WHERE created_at < %s AND NOT undo_expired",
             (expired_before,),
         )
-        parts = conn.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-            " JOIN pg_class parent ON parent.oid = i.inhparent WHERE parent.relname IN ('undo', 'undo_lost')"
-        ).fetchall()
-        for (name,) in parts:
-            try:
-                day = datetime.strptime(name.rsplit("_p", 1)[1], "%Y%m%d").date()
-            except (IndexError, ValueError):
-                continue
-            if day < cutoff:
-                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
-                dropped += 1
+        # Through the owner's function (migration 0006): the application's role may not drop tables.
+        row = conn.execute("SELECT pi_drop_undo_partitions(%s)", (cutoff,)).fetchone()
+        dropped = int(row[0]) if row else 0
     forget_partitions()
     return dropped
