@@ -20,7 +20,7 @@ help:
 	@echo "make up      - run the whole stack locally (API + UI on http://127.0.0.1:8000)"
 	@echo "make test    - install what is needed and run every test"
 	@echo "make check   - ruff + mypy + tests"
-	@echo "make bench   - benchmark the ingestion core and the local pipeline (docs/benchmarks.md)"
+	@echo "make bench   - every speed and memory target against a bare COPY (docs/benchmarks.md; BENCH_ARGS=...)"
 	@echo "make synth   - synthesize the CDK app offline into cdk.out/"
 
 # --- set-up ------------------------------------------------------------------------------------
@@ -87,8 +87,10 @@ typecheck: $(DEV_STAMP)
 
 check: lint typecheck test
 
+# BENCH_ARGS: e.g. "--baseline-ref 1a9d6ed", "--only core,preview --runs 3" (python -m tests.bench.run --help)
+BENCH_ARGS ?=
 bench: $(DEV_STAMP)
-	$(PY) -m tests.bench.run
+	$(PY) -m tests.bench.run $(BENCH_ARGS)
 
 synth: $(CDK_STAMP)
 	$(PY) infra/app.py --stage dev,prod

@@ -256,7 +256,7 @@ class DynamoProgressStore:
         if progress.done:
             values.update({":reverted": ImportStatus.REVERTED.value, ":finished": "done"})
             return self._update(import_id, f"SET {sets}, #status = :reverted, reverted_at = :now,"
-                                " revert.#status = :finished", condition, values)
+                                " revert.#status = :finished, revert.finished_at = :now", condition, values)
         return self._update(import_id, f"SET {sets}",
                             f"{condition} AND (attribute_not_exists(revert.chunks_done) OR revert.chunks_done < :done)",
                             values)
@@ -270,7 +270,8 @@ class DynamoProgressStore:
             return False
         return self._update(
             import_id,
-            "SET #status = :previous, revert.#status = :failed, revert.#error = :reason, updated_at = :now",
+            "SET #status = :previous, revert.#status = :failed, revert.#error = :reason, revert.finished_at = :now,"
+            " updated_at = :now",
             "#status = :reverting AND revert.requested_at = :at",
             {":previous": previous, ":failed": "failed", ":reason": reason[:2000], ":now": utcnow(),
              ":reverting": ImportStatus.REVERTING.value, ":at": requested_at},

@@ -207,11 +207,6 @@ def test_a_clean_file_exits_0(local_stack: RunningStack, tmp_path: Path) -> None
     assert "50 of 50 processed, 50 imported, 0 failed" in run.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the routes are in; the pipeline does not yet apply an import's mapping nor run previews and "
-    "reverts (issues 13/14, helper 'pipeline'): remove this marker when it does",
-)
 def test_a_dry_run_writes_nothing_then_apply_imports_it_and_revert_takes_it_back(
     local_stack: RunningStack, tmp_path: Path
 ) -> None:

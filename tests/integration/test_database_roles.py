@@ -10,11 +10,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 from product_importer.db import migrate
 from product_importer.db.chunks import next_import_number
+from product_importer.db.revert import purge_undo
 from product_importer.db.roles import RoleCredentials, ensure_roles, grant_app_privileges
 from product_importer.products import repository as products
 from product_importer.webhooks.store import WebhookStore
@@ -133,9 +135,9 @@ def test_the_app_role_does_the_daily_work_and_no_ddl(
         # and the undo data's day partitions come and go only through the owner's two functions
         partitions = "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'undo'"
         assert (app.execute(partitions).fetchone() or (0,))[0] >= 1  # the chunk above made today's
-        (dropped,) = app.execute("SELECT pi_drop_undo_partitions(current_date + 2)").fetchone() or (0,)
-        assert dropped >= 2 and (app.execute(partitions).fetchone() or (1,))[0] == 0
         app.commit()
+        dropped = purge_undo(app, datetime.now(UTC) + timedelta(days=3), retention_days=0)
+        assert dropped >= 2 and (app.execute(partitions).fetchone() or (1,))[0] == 0
 
 
 def test_ensure_roles_resets_passwords_to_the_secrets(cluster: Cluster) -> None:

@@ -449,3 +449,15 @@ def test_replace_is_409_when_nothing_is_held(api: ApiHarness, replace: dict[str,
 
     assert response.status_code == 409 and "nothing is held" in response.json()["detail"]
     assert api.messages(api.chunks_url) == []
+
+
+def test_an_import_item_from_before_previews_lists_as_an_import(api: ApiHarness) -> None:
+    import_id = api.put_import(status=ImportStatus.COMPLETED)
+    api.dynamodb.update_item(TableName="progress-api-test", Key={"id": {"S": import_id}},
+                             UpdateExpression="REMOVE #mode", ExpressionAttributeNames={"#mode": "mode"})
+
+    imports = api.client.get("/api/imports", params={"mode": "import"}).json()["items"]
+    previews = api.client.get("/api/imports", params={"mode": "preview"}).json()["items"]
+
+    assert [i["id"] for i in imports] == [import_id] and imports[0]["mode"] == "import"
+    assert previews == []

@@ -113,6 +113,7 @@ def test_a_revert_publishes_its_totals_forward_only_and_ends_once(store: DynamoP
     assert results.count(True) == 1
     imp = store.get(import_id)
     assert imp is not None and imp.status is ImportStatus.REVERTED and imp.reverted_at is not None
+    assert imp.revert is not None and imp.revert["finished_at"] == imp.reverted_at
     assert imp.revert is not None
     assert {k: imp.revert[k] for k in ("restored", "deleted", "conflicts", "requested_at", "status",
                                        "previous_status")} == {

@@ -137,6 +137,7 @@ def test_a_replace_over_the_cap_is_held_with_a_warning_and_deactivates_nothing()
 
     item = world.item()
     assert item["status"] == "completed" and item["replace"]["status"] == "held"
+    assert (item["replace"]["would_deactivate"], item["replace"]["in_scope"]) == (4, 16)  # for the UI
     assert item["products_deactivated"] == 0 and all(world.jobs.products.values())
     [warning] = item["warnings"]
     assert "replace held" in warning and "4 of the 16" in warning and "replace?confirm=true" in warning

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from infra import topology
 from infra.local.workers import SqsWorkers
 
 
@@ -26,9 +27,10 @@ class StuckProcess:
 
 def test_stuck_workers_share_one_grace_period_and_are_terminated() -> None:
     # given five workers that never finish on their own
-    workers = SqsWorkers({}, {}, consumers=2)
+    urls = {name: f"http://sqs.test/{name}" for name in topology.QUEUES}
+    workers = SqsWorkers(urls, {}, consumers=2, dlq_urls=urls)
     stuck = [StuckProcess() for _ in range(5)]
-    workers._processes = stuck
+    workers._processes = {f"worker-{n}": process for n, process in enumerate(stuck)}
     # when the stack stops them with a 0.4 s grace period
     started = time.monotonic()
     workers.stop(grace_s=0.4)

@@ -165,8 +165,7 @@ def create_import(body: CreateImport, caller: CurrentCaller, settings: Config, r
     return {"import": imp, "upload": Upload(url=post.url, fields=post.fields, expires_in=post.expires_in)}
 
 
-@router.get("", response_model=ImportPage,
-             dependencies=[require("viewer")])
+@router.get("", response_model=ImportPage, dependencies=[require("viewer")])
 def list_imports(
     requests: Requests,
     limit: Limit = 50,
@@ -180,14 +179,12 @@ def list_imports(
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{import_id}", response_model=Import,
-             dependencies=[require("viewer")])
+@router.get("/{import_id}", response_model=Import, dependencies=[require("viewer")])
 def get_import(import_id: str, requests: Requests) -> Import:
     return service.get_import(requests, import_id)
 
 
-@router.delete("/{import_id}", status_code=204,
-             dependencies=[require("importer")])
+@router.delete("/{import_id}", status_code=204, dependencies=[require("importer")])
 def discard_import(import_id: str, requests: Requests, conn: Db) -> Response:
     service.discard_import(conn, requests, import_id)
     return Response(status_code=204)
@@ -215,8 +212,7 @@ def confirm_replace(import_id: str, requests: Requests, jobs: Jobs, confirm: boo
     return {"import": service.confirm_replace(requests, jobs, import_id)}
 
 
-@router.get("/{import_id}/errors", response_model=RowErrorPage,
-             dependencies=[require("viewer")])
+@router.get("/{import_id}/errors", response_model=RowErrorPage, dependencies=[require("viewer")])
 def list_errors(
     import_id: str,
     requests: Requests,

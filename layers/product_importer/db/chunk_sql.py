@@ -126,21 +126,21 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
         attrs_join = ""
     v_cte = f"v AS (SELECT {', '.join(new)} FROM w{attrs_join})"
 
-    # -- the change record of this touch -----------------------------------------------------------
-    diffs = []
+    # -- the change record of this touch: one object of the changed fields ([from, to] arrays keep their
+    # nulls through jsonb_strip_nulls), built only when something changed ---------------------------------
+    pairs, tests = [], []
     for name in ("sku", "name", *fields):
-        flag = "w.w_name" if name in ("sku", "name") else f"w.w_{name}"
-        flag = flag.replace("w.", "v.")
-        diffs.append(
-            f"CASE WHEN {flag} AND v.o_{name} IS DISTINCT FROM v.s_{name} THEN jsonb_build_object('{name}',"
-            f" jsonb_build_array({_to_json(name, f'v.o_{name}')}, {_to_json(name, f'v.s_{name}')}))"
-            " ELSE '{}'::jsonb END"
-        )
-    diffs.append("CASE WHEN v.attr_changes IS NOT NULL THEN jsonb_build_object('attributes', v.attr_changes)"
-                 " ELSE '{}'::jsonb END")
+        flag = "v.w_name" if name in ("sku", "name") else f"v.w_{name}"
+        test = f"({flag} AND v.o_{name} IS DISTINCT FROM v.s_{name})"
+        tests.append(test)
+        pairs.append(f"'{name}', CASE WHEN {test} THEN jsonb_build_array({_to_json(name, f'v.o_{name}')},"
+                     f" {_to_json(name, f'v.s_{name}')}) END")
+    tests.append("v.attr_changes IS NOT NULL")
+    pairs.append("'attributes', v.attr_changes")
     c_cte = (
         "c AS MATERIALIZED (SELECT v.*,"
-        " CASE WHEN v.o_deleted THEN NULL ELSE nullif(" + " || ".join(diffs) + ", '{}'::jsonb) END AS n_changes"
+        f" CASE WHEN NOT v.o_deleted AND ({' OR '.join(tests)})"
+        f" THEN jsonb_strip_nulls(jsonb_build_object({', '.join(pairs)})) END AS n_changes"
         " FROM v)"
     )
     action = ("CASE WHEN c.o_deleted AND NOT c.n_deleted THEN 'c' WHEN c.n_changes IS NOT NULL THEN 'u'"
@@ -168,9 +168,9 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
                      "last_import_id", "created_by_no", "updated_at"]
         undo = (
             f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(undo_cols)})"
-            f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in undo_cols)} FROM c"
-            # only at the import's first touch: the state before it (a product it created has none)
-            " WHERE NOT EXISTS (SELECT 1 FROM changes e WHERE e.import_no = %(no)s AND e.sku_key = c.sku_key)"
+            f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in undo_cols)}"
+            # only at the import's first touch (its change record is new): the state before it
+            " FROM c JOIN ch ON ch.sku_key = c.sku_key WHERE ch.inserted"
             " ON CONFLICT (sku_key, import_no, day) DO NOTHING)"
         )
         lost_cols = ["sku", "name", *fields, *(["attributes"] if has_attrs else [])]
@@ -202,16 +202,17 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
         " action = CASE WHEN x.action IN ('c', 'd') THEN x.action"
         "   WHEN pi_merge_changes(x.changes, excluded.changes) IS NULL THEN 'n' ELSE 'u' END,"
         " at = now(), sku = excluded.sku"
-        " RETURNING x.action, x.action_was, (x.xmax = 0) AS inserted)"
+        " RETURNING x.sku_key, x.action, x.action_was, (x.xmax = 0) AS inserted)"
     )
     counts = (
         "SELECT"
         " coalesce(sum((action = 'c')::int - (NOT inserted AND action_was = 'c')::int), 0),"
         " coalesce(sum((action = 'u')::int - (NOT inserted AND action_was = 'u')::int), 0),"
-        " coalesce(sum((action = 'n')::int - (NOT inserted AND action_was = 'n')::int), 0)"
+        " coalesce(sum((action = 'n')::int - (NOT inserted AND action_was = 'n')::int), 0),"
+        " count(*)"
         " FROM ch"
     )
-    statement = "WITH " + ",\n".join([o_cte, w_cte, v_cte, c_cte, *writes, changes]) + "\n" + counts
+    statement = "WITH " + ",\n".join([o_cte, w_cte, v_cte, c_cte, changes, *writes]) + "\n" + counts
     return sql.SQL(statement)  # type: ignore[arg-type]  # generated from constants only
 
 

@@ -240,16 +240,31 @@ def _write_rows(conn: psycopg.Connection, present: frozenset[str], rows: list[tu
         for row in rows:
             copy.write_row(row)
     params = {**params, "keys": _attribute_keys(rows) if "attributes" in present else []}
-    created = 0
     if preview:
         # A preview's chunks take turns (its overlay is read and written by each); imports are not blocked.
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_PREVIEW_LOCK, params["no"] & 0x7FFFFFFF))
-    else:
-        result = conn.execute(_statement(present, "insert"), params).fetchone()
-        created = int(result[0]) if result else 0
-    result = conn.execute(_statement(present, "preview" if preview else "existing"), params).fetchone()
-    assert result is not None
-    return created + int(result[0]), int(result[1]), int(result[2])
+        result = conn.execute(_statement(present, "preview"), params).fetchone()
+        assert result is not None
+        return int(result[0]), int(result[1]), int(result[2])
+    # The existing products first (a re-import: every row, and the insert is skipped); then the new SKUs.
+    # A SKU another chunk inserted meanwhile is left by the insert: the existing statement takes it on a
+    # second pass (a pass is idempotent for the rows it already wrote).
+    created = updated = unchanged = 0
+    handled = 0
+    for attempt in range(3):
+        result = conn.execute(_statement(present, "existing"), params).fetchone()
+        assert result is not None
+        created, updated, unchanged = created + int(result[0]), updated + int(result[1]), unchanged + int(result[2])
+        handled += int(result[3])
+        if handled >= len(rows) or attempt == 2:
+            break
+        inserted = conn.execute(_statement(present, "insert"), params).fetchone()
+        added = int(inserted[0]) if inserted else 0
+        created += added
+        handled += added
+        if handled >= len(rows):
+            break
+    return created, updated, unchanged
 
 
 _PREVIEW_LOCK = 0x50525645  # "PRVE": advisory lock class of preview chunks

@@ -181,7 +181,6 @@ CREATE TEMP TABLE IF NOT EXISTS revert_rows (
 ) ON COMMIT DELETE ROWS
 """
 
-_ALL_NULL = " AND ".join(f"p.v_{g} IS NULL" for g in GROUPS) + " AND p.v_attributes IS NULL AND p.attr_versions IS NULL"
 _NULL_OR_ZERO = (" AND ".join(f"coalesce(p.v_{g}, 0) = 0" if g != "name" else "p.v_name IS NULL" for g in GROUPS)
                  + " AND p.v_attributes IS NULL AND p.attr_versions IS NULL")
 
@@ -194,7 +193,7 @@ SELECT c.sku_key, c.action,
         WHEN (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s) THEN 'k'
         WHEN l.sku_key IS NOT NULL OR (p.version >> 32) <> %(no)s THEN 'g'
         WHEN u.sku_key IS NULL AND c.action = 'c' AND {_NULL_OR_ZERO} THEN 't'
-        WHEN u.sku_key IS NOT NULL AND %(alone)s AND {_ALL_NULL} THEN 's'
+        WHEN u.sku_key IS NOT NULL AND %(alone)s AND p.attr_versions IS NULL THEN 's'
         ELSE 'g'
     END,
     CASE WHEN p.sku_key IS NULL THEN NULL ELSE p.version >> 32 END
@@ -230,18 +229,72 @@ WITH t AS (
 SELECT count(*) FROM t
 """
 
-_SNAPSHOT_COLUMNS = [*STATE_COLUMNS, "last_import_id", "created_by_no", "updated_at"]
-_SNAPSHOTS = f"""
-WITH s AS (
-    UPDATE products p SET {", ".join(f"{c} = u.{c}" for c in _SNAPSHOT_COLUMNS)}
-    FROM revert_rows r JOIN undo u ON u.sku_key = r.sku_key AND u.import_no = %(no)s AND u.day = %(day)s
-    WHERE r.kind = 's' AND p.sku_key = r.sku_key
-    RETURNING p.sku_key, p.deleted, r.action
+def _snapshot_statement() -> str:
+    """Products whose every field is held by the import or by a writer it did not supersede (no lost
+    rows around, no other revert involved, attribute keys all at one version): each field group the
+    import holds gets the snapshot's value and version back, the others keep theirs (made explicit)."""
+    def mine(column: str, version: str = "x.p_version") -> str:
+        return f"((coalesce(x.p_{column}, {version}) >> 32) = %(no)s)"
+
+    news: list[str] = []
+    versions: list[str] = []
+    for g in GROUPS:
+        owned = mine(f"v_{g}")
+        for column in GROUP_VALUES[g]:
+            news.append(f"CASE WHEN {owned} THEN x.u_{column} ELSE x.p_{column} END AS {column}")
+        version = (f"CASE WHEN {owned} THEN coalesce(x.u_v_{g}, x.u_version)"
+                   f" ELSE coalesce(x.p_v_{g}, x.p_version) END")
+        news.append(f"{version} AS v_{g}")
+        versions.append(version)
+    owned = mine("v_attributes")
+    news += [
+        f"CASE WHEN {owned} THEN x.u_attributes ELSE x.p_attributes END AS attributes",
+        f"CASE WHEN {owned} THEN x.u_attr_versions END AS attr_versions",
+        f"CASE WHEN {owned} THEN coalesce(x.u_v_attributes, x.u_version)"
+        " ELSE coalesce(x.p_v_attributes, x.p_version) END AS v_attributes",
+        f"CASE WHEN {owned} THEN x.u_attr_floor ELSE x.p_attr_floor END AS attr_floor",
+    ]
+    attr_version = (
+        f"CASE WHEN {owned} THEN greatest(x.u_attr_floor,"
+        " CASE WHEN x.u_attributes = '{}'::jsonb THEN 0 ELSE coalesce(x.u_v_attributes, x.u_version) END,"
+        " (SELECT max(e.value::bigint) FROM jsonb_each_text(x.u_attr_versions) e))"
+        " ELSE greatest(x.p_attr_floor,"
+        " CASE WHEN x.p_attributes = '{}'::jsonb THEN 0 ELSE coalesce(x.p_v_attributes, x.p_version) END) END"
+    )
+    news.append(f"greatest({', '.join(versions)}, {attr_version}) AS version")
+    cols = [*(c for g in GROUPS for c in GROUP_VALUES[g]), "attributes", "version", "attr_floor", "attributes"]
+    picks = ", ".join(f"p.{c} AS p_{c}, u.{c} AS u_{c}" for c in dict.fromkeys(
+        [*cols, *(f"v_{g}" for g in GROUPS), "v_attributes", "attr_versions"]))
+    sets = [f"{c} = n.{c}" for c in (*(c for g in GROUPS for c in GROUP_VALUES[g]), *(f"v_{g}" for g in GROUPS),
+                                      "attributes", "attr_versions", "v_attributes", "attr_floor", "version")]
+    return f"""
+WITH x AS MATERIALIZED (
+    SELECT p.sku_key, r.action, u.last_import_id AS u_last_import_id, u.created_by_no AS u_created_by_no,
+           u.updated_at AS u_updated_at, {picks}
+    FROM revert_rows r JOIN products p ON p.sku_key = r.sku_key
+    JOIN undo u ON u.sku_key = r.sku_key AND u.import_no = %(no)s AND u.day = %(day)s
+    WHERE r.kind = 's'
+), n AS (
+    SELECT x.sku_key, x.action, x.u_version, x.u_last_import_id, x.u_created_by_no, x.u_updated_at, x.p_deleted,
+           {", ".join(news)}
+    FROM x
+), s AS (
+    UPDATE products p SET {", ".join(sets)},
+        last_import_id = CASE WHEN n.version = n.u_version THEN n.u_last_import_id
+            ELSE (SELECT r.import_id FROM import_registry r WHERE r.import_no = n.version >> 32) END,
+        created_by_no = CASE WHEN n.deleted THEN NULL WHEN n.p_deleted THEN n.u_created_by_no ELSE p.created_by_no END,
+        updated_at = CASE WHEN n.action IN ('u', 'd', 'c') THEN now() ELSE p.updated_at END
+    FROM n WHERE p.sku_key = n.sku_key
+    RETURNING p.sku_key, p.deleted, n.action
 )
 SELECT count(*) FILTER (WHERE NOT deleted AND action IN ('u', 'd')), count(*) FILTER (WHERE deleted),
-       coalesce(array_agg(sku_key) FILTER (WHERE deleted), '{{}}'), coalesce(array_agg(sku_key) FILTER (WHERE NOT deleted), '{{}}')
+       coalesce(array_agg(sku_key) FILTER (WHERE deleted), '{{}}'),
+       coalesce(array_agg(sku_key) FILTER (WHERE NOT deleted), '{{}}')
 FROM s
 """
+
+
+_SNAPSHOTS = _snapshot_statement()
 
 
 def _revert_chunk(conn: psycopg.Connection, import_id: str, chunk_no: int) -> RevertChunkResult:
@@ -508,17 +561,8 @@ def purge_undo(conn: psycopg.Connection, now: datetime | None = None, *, retenti
             "UPDATE import_registry SET undo_expired = true WHERE created_at < %s AND NOT undo_expired",
             (expired_before,),
         )
-        parts = conn.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-            " JOIN pg_class parent ON parent.oid = i.inhparent WHERE parent.relname IN ('undo', 'undo_lost')"
-        ).fetchall()
-        for (name,) in parts:
-            try:
-                day = datetime.strptime(name.rsplit("_p", 1)[1], "%Y%m%d").date()
-            except (IndexError, ValueError):
-                continue
-            if day < cutoff:
-                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(name)))
-                dropped += 1
+        # Through the owner's function (migration 0006): the application's role may not drop tables.
+        row = conn.execute("SELECT pi_drop_undo_partitions(%s)", (cutoff,)).fetchone()
+        dropped = int(row[0]) if row else 0
     forget_partitions()
     return dropped

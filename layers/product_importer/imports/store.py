@@ -72,7 +72,10 @@ class ImportRequests:
         names: dict[str, str] = {}
         for attribute, wanted in (("status", status), ("mode", mode), ("partner", partner)):
             if wanted is not None:
-                filters.append(f"#{attribute} = :{attribute}")
+                condition = f"#{attribute} = :{attribute}"
+                if attribute == "mode" and wanted == "import":  # items older than previews have no mode
+                    condition = f"(attribute_not_exists(#mode) OR {condition})"
+                filters.append(condition)
                 names[f"#{attribute}"] = attribute
                 values[f":{attribute}"] = {"S": wanted}
         start = _decode_cursor(cursor) if cursor else None

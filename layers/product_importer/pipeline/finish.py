@@ -123,7 +123,9 @@ def _replace_then_finish(import_id: str, item: dict[str, Any], spec: dict[str, A
                        f"POST /api/imports/{import_id}/replace?confirm=true")
         logger.info("import %s: replace held (%d of %d in scope)", import_id, estimate.would_deactivate,
                     estimate.in_scope)
-        return _finish(import_id, status, {**spec, "status": "held"}, [warning], ports)
+        held = {**spec, "status": "held", "would_deactivate": estimate.would_deactivate,
+                "in_scope": estimate.in_scope}
+        return _finish(import_id, status, held, [warning], ports)
     continuation = ReplaceRequest(import_id=import_id, requested_at=item.get("started_at") or utcnow(),
                                   scope=scope, partner=partner, completing=True)
     if not deactivate(continuation, ports):
