@@ -39,6 +39,7 @@ test("a 50,000-row CSV dropped on the drop zone imports live to completed", asyn
   await expect(row.getByTestId("stat-throughput")).toContainText("rows/s");
   await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-mode", liveMode);
 
+  await page.evaluate(() => window.scrollTo(0, 0)); // (focus went back to the drop zone, which scrolled)
   await saveScreenshot(page, "imports", { fullPage: false });
   await saveMobileScreenshot(page, "imports-mobile");
 });

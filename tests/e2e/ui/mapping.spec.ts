@@ -36,6 +36,7 @@ test("unknown headers mapped in the mapping step → preview of every change →
   await step.getByLabel("Import column “Cost” as").selectOption("price");
   await expect(step.getByTestId("mapping-missing")).toHaveCount(0);
   await saveScreenshot(page, "mapping", { fullPage: false });
+  await saveMobileScreenshot(page, "mapping-mobile");
   await step.getByRole("button", { name: "Preview" }).click();
 
   // then the preview page shows what the file would do, with nothing written

@@ -95,7 +95,7 @@ export function ImportDetailPage() {
 
           <section aria-label="Summary" className="card">
             <ImportProgress imp={imp} />
-            <ImportStats imp={imp} />
+            {imp.mode === "preview" && imp.status === "previewed" ? null : <ImportStats imp={imp} />}
             <p className="muted small summary__id">
               Import id: <code>{imp.id}</code>
             </p>

@@ -56,7 +56,7 @@ export function ImportStats({ imp }: { imp: Import }) {
     ["throughput", "Throughput", throughput === null ? "–" : `${formatCount(Math.round(throughput))} rows/s`],
   ];
   return (
-    <dl className="stats">
+    <dl className={`stats stats--${stats.length}`}>
       {stats.map(([key, label, value]) => (
         <div key={key} className={`stat${key === "failed" && (imp.rows_failed ?? 0) > 0 ? " stat--bad" : ""}`} data-testid={`stat-${key}`}>
           <dt>{label}</dt>
