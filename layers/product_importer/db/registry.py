@@ -72,7 +72,9 @@ def register_import(
     with conn.transaction():
         conn.execute(
             "INSERT INTO import_registry (import_id, import_no, mode, status, partner, replace_scope, preview_of)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (import_id) DO NOTHING",
+            # No conflict target: two first chunks of one import registering it at once conflict on
+            # import_no as well as on import_id, and the second must wait and do nothing, not fail.
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
             (import_id, import_no, mode, status, partner, replace_scope, preview_of),
         )
         conn.execute("INSERT INTO import_totals (import_id) VALUES (%s) ON CONFLICT DO NOTHING", (import_id,))
