@@ -42,8 +42,10 @@ def pipeline(
         chunk_rows=500,
         max_upload_bytes=MAX_UPLOAD_BYTES,
         visibility_overrides={"chunks": CHUNK_VISIBILITY_S, "object-events": 3},
+        # A one-second budget per splitter invocation: a file of more than a few chunks is split by a
+        # chain of continuation messages (as a file too big for the splitter's 15 minutes is in AWS).
         extra_env={"MAX_DROP_BYTES": str(MAX_DROP_BYTES), "PENDING_EXPIRY_S": str(PENDING_EXPIRY_S),
-                   "LOCAL_SWEEP_INTERVAL_S": "2"},
+                   "LOCAL_SWEEP_INTERVAL_S": "2", "SPLITTER_TIME_BUDGET_S": "1"},
     ) as stack:
         yield stack
 
@@ -159,6 +161,8 @@ def test_a_partner_drop_larger_than_the_upload_limit_imports_and_one_over_the_dr
     assert (done["status"], done["rows_total"], done["rows_imported"], done["partner"]) == (
         "completed", rows, rows, "acme")
     assert done["chunks_total"] > 1
+    # it was split by more than one invocation, each handing over to the next at a checkpoint
+    assert pipeline.sql("SELECT checkpoint_sent FROM import_plans WHERE import_id = %s", (imp["id"],)) == [(True,)]
     [over] = pipeline.wait_for_import_of(f"{prefix.lower()}-big.csv", timeout_s=60)
     assert_failed(pipeline.wait_for(over["id"], timeout_s=60), f"maximum is {MAX_DROP_BYTES:,} bytes")
 

@@ -3,11 +3,14 @@ the FastAPI answer out, with the request id as correlation id on the response an
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -17,8 +20,6 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 from product_importer.api import deps
 from product_importer.progress import ProgressError
-
-from functions.api import handler as api_handler
 
 
 @dataclass
@@ -58,8 +59,19 @@ class Broken:
         raise ProgressError("ResourceNotFoundException: table product-importer-progress in 123456789012")
 
 
+@pytest.fixture(scope="module")
+def api_handler() -> Iterator[ModuleType]:
+    """functions/api/handler.py, imported here rather than at collection: its import routes the package's
+    loggers through its Powertools logger, which the rest of the session must not inherit."""
+    package = logging.getLogger("product_importer")
+    saved = (list(package.handlers), package.propagate, package.level)
+    yield importlib.import_module("functions.api.handler")
+    package.handlers, package.propagate = saved[0], saved[1]
+    package.setLevel(saved[2])
+
+
 @pytest.fixture
-def overrides() -> Iterator[dict[Any, Any]]:
+def overrides(api_handler: ModuleType) -> Iterator[dict[Any, Any]]:
     saved = dict(api_handler.app.dependency_overrides)
     yield api_handler.app.dependency_overrides
     api_handler.app.dependency_overrides.clear()
@@ -67,7 +79,7 @@ def overrides() -> Iterator[dict[Any, Any]]:
 
 
 @pytest.fixture
-def logged() -> Iterator[io.StringIO]:
+def logged(api_handler: ModuleType) -> Iterator[io.StringIO]:
     """What the handler's Powertools logger writes (its one handler, shared with the domain loggers)."""
     buffer = io.StringIO()
     stream = api_handler.logger.registered_handler.setStream(buffer)
@@ -79,7 +91,8 @@ def log_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
-def test_an_http_api_event_is_answered_with_the_correlation_id(overrides: dict[Any, Any]) -> None:
+def test_an_http_api_event_is_answered_with_the_correlation_id(api_handler: ModuleType,
+                                                               overrides: dict[Any, Any]) -> None:
     overrides[deps.db] = lambda: Healthy()
 
     response = api_handler.handler(http_event("GET", "/api/health", "req-abc-1"), Context())
@@ -90,7 +103,7 @@ def test_an_http_api_event_is_answered_with_the_correlation_id(overrides: dict[A
 
 
 def test_domain_logs_reach_the_powertools_logger_with_the_correlation_id(
-    overrides: dict[Any, Any], logged: io.StringIO
+    api_handler: ModuleType, overrides: dict[Any, Any], logged: io.StringIO
 ) -> None:
     # given a store that fails with internal detail
     overrides[deps.imports] = lambda: Broken()
