@@ -49,7 +49,8 @@ def flat(parts: dict[str, dict[str, Any]]) -> dict[str, Any]:
                     "chunk_ms_update_p50"):
             if key in core:
                 out[key] = core[key]
-    simple = {"preview": ("preview_x_update",), "revert": ("revert_update_x_import", "revert_insert_x_import"),
+    simple = {"preview": ("preview_x_update",),
+              "revert": ("revert_update_x_import", "revert_insert_x_import", "revert_insert_after_update_x_import"),
               "e2e": ("e2e_s", "upload_s", "split_s", "first_chunk_s", "consume_s", "e2e_x_copy"),
               "live": ("ws_latency_p50_ms", "ws_latency_p95_ms", "ws_max_gap_s", "search_products", "search_p50_ms",
                        "search_p95_ms")}

@@ -7,7 +7,8 @@ creates a fresh database (migrated by the code under test), then, timing each st
 2. (b) the insert pass of that file; (p) a preview of the repriced file (``preview``); (c) the update
    pass of the repriced file (every price changed: a change record per product); the tables' sizes
    before and after each pass (change records, undo data);
-3. (r) the update import's revert, then the insert import's (``revert``);
+3. (r1) the update import's revert, then (r2) the insert import's; (r3) in a fresh database, an insert
+   import and its revert, with nothing after it (``revert``);
 4. in a second and third database (``encodings``): the same insert pass of a Windows-1252 file and of a
    Shopify export, each against a bare ``COPY`` of that same file.
 
@@ -159,18 +160,38 @@ def _say(label: str, text: str) -> None:
     print(f"[{label}] {text}", file=sys.stderr, flush=True)
 
 
+def _revert(url: str, import_id: str, workers: int) -> dict[str, Any]:
+    run = revert_bench.revert_import(url, import_id, workers=workers)
+    return {"s": run.seconds, "plan_s": run.plan_seconds, "chunks": run.chunks, "restored": run.restored,
+            "deleted": run.deleted, "conflicts": run.conflicts, "chunk_ms": run.chunk_ms}
+
+
 def _reverts(url: str, out: dict[str, Any], label: str, rows: int, workers: int) -> None:
-    """The update import's revert (every product back to the insert's values), then the insert import's
-    (every product gone: a tombstone each)."""
-    for name, import_id in (("revert_update", "bench-update"), ("revert_insert", "bench-insert")):
-        run = revert_bench.revert_import(url, import_id, workers=workers)
-        out[name] = {"s": run.seconds, "plan_s": run.plan_seconds, "chunks": run.chunks, "restored": run.restored,
-                     "deleted": run.deleted, "conflicts": run.conflicts, "chunk_ms": run.chunk_ms}
-        _say(label, f"(r) {name} {run.seconds:.2f} s: restored {run.restored}, deleted {run.deleted},"
-                    f" conflicts {run.conflicts}")
-    if out["revert_update"]["restored"] != rows or out["revert_insert"]["deleted"] != rows:
+    """(r1) the update import's revert (every product back to the insert's values), then (r2) the insert
+    import's (every product gone: a tombstone each), both in the round's database."""
+    out["revert_update"] = _revert(url, "bench-update", workers)
+    out["revert_insert_after"] = _revert(url, "bench-insert", workers)
+    for name in ("revert_update", "revert_insert_after"):
+        r = out[name]
+        _say(label, f"(r) {name} {r['s']:.2f} s: restored {r['restored']}, deleted {r['deleted']},"
+                    f" conflicts {r['conflicts']}")
+    if out["revert_update"]["restored"] != rows or out["revert_insert_after"]["deleted"] != rows:
         raise RuntimeError(f"the reverts did not restore / delete every product: {out['revert_update']},"
-                           f" {out['revert_insert']}")
+                           f" {out['revert_insert_after']}")
+
+
+def _clean_revert(admin_url: str, name: str, generic: Path, out: dict[str, Any], label: str, rows: int,
+                  chunk_rows: int, workers: int) -> None:
+    """(r3) an insert import reverted with nothing after it: a fresh database, the insert pass, its revert."""
+    with FreshDatabase(admin_url, name) as url:
+        insert = import_file(url, generic, import_id="bench-insert", chunk_rows=chunk_rows, workers=workers)
+        _check(insert, "insert pass (to revert)", rows, products_created=rows)
+        out["revert_insert"] = {**_revert(url, "bench-insert", workers), "import_s": insert.seconds}
+    r = out["revert_insert"]
+    _say(label, f"(r) revert of a fresh insert import {r['s']:.2f} s (its import {insert.seconds:.2f} s): deleted"
+                f" {r['deleted']}, conflicts {r['conflicts']}")
+    if r["deleted"] != rows:
+        raise RuntimeError(f"the insert's revert did not delete every product: {r}")
 
 
 def main_round(args: argparse.Namespace) -> dict[str, Any]:
@@ -232,6 +253,13 @@ def main_round(args: argparse.Namespace) -> dict[str, Any]:
                     _say(label, f"(r) revert FAILED: {errors['revert']}")
             out["sizes_mb"] = {name: round(size / 1e6, 1) for name, size in sorted(sizes[-1].items())
                                if size > 1e6}
+
+    if "revert" in parts and "revert" not in errors:
+        try:
+            _clean_revert(args.admin_url, f"bench_{tag}_undo", Path(args.generic), out, label, rows, chunk_rows, workers)
+        except Exception as exc:  # the rest of the round still runs
+            errors["revert"] = f"{type(exc).__name__}: {exc}"
+            _say(label, f"(r) revert FAILED: {errors['revert']}")
 
     if "encodings" in parts:
         files = (("cp1252", Path(args.cp1252), "windows-1252", None, {"encoding": "windows-1252"}),

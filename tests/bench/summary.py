@@ -80,18 +80,28 @@ def preview(rounds: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def revert(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """(r1) the update's revert against the update's import; (r3) a fresh insert's revert against that
+    insert's import (the target); (r2) the insert's revert after the update's, against the insert pass."""
     upd = _ratio(rounds, "revert_update.s", "update.s")
-    ins = _ratio(rounds, "revert_insert.s", "insert.s")
+    ins = _ratio(rounds, "revert_insert.s", "revert_insert.import_s")
+    after = _ratio(rounds, "revert_insert_after.s", "insert.s")
     last = rounds[-1]
+    counts = ("chunks", "restored", "deleted", "conflicts")
     return {"runs": len(rounds),
             "revert_update_s": med([r["revert_update"]["s"] for r in rounds]),
             "revert_update_x_import": med(upd), "revert_update_x_import_range": spread(upd),
             "revert_insert_s": med([r["revert_insert"]["s"] for r in rounds]),
+            "revert_insert_import_s": med([r["revert_insert"]["import_s"] for r in rounds]),
             "revert_insert_x_import": med(ins), "revert_insert_x_import_range": spread(ins),
+            "revert_insert_after_update_s": med([r["revert_insert_after"]["s"] for r in rounds]),
+            "revert_insert_after_update_x_import": med(after),
+            "revert_insert_after_update_x_import_range": spread(after),
             "revert_update_x_copy": med(_ratio(rounds, "revert_update.s", "copy_s")),
             "revert_insert_x_copy": med(_ratio(rounds, "revert_insert.s", "copy_s")),
-            "revert_update_counts": {k: last["revert_update"][k] for k in ("chunks", "restored", "deleted", "conflicts")},
-            "revert_insert_counts": {k: last["revert_insert"][k] for k in ("chunks", "restored", "deleted", "conflicts")}}
+            "revert_insert_after_update_x_copy": med(_ratio(rounds, "revert_insert_after.s", "copy_s")),
+            "revert_update_counts": {k: last["revert_update"][k] for k in counts},
+            "revert_insert_counts": {k: last["revert_insert"][k] for k in counts},
+            "revert_insert_after_update_counts": {k: last["revert_insert_after"][k] for k in counts}}
 
 
 def encodings(rounds: list[dict[str, Any]], sizes_mb: dict[str, float]) -> dict[str, Any]:
