@@ -105,10 +105,6 @@ class ProgressStore(Protocol):
         """An absolute snapshot of the committed totals; only ever moves forward."""
         ...
 
-    def publish_totals(self, import_id: str, committed: ImportTotals, *, status: str = "completed") -> bool:
-        """After a chunk: record the totals and complete the import if they are its last."""
-        ...
-
     def complete_if_done(self, import_id: str, committed: ImportTotals | None = None, *,
                          status: str = "completed") -> bool:
         """processing → ``status`` (``completed``, or ``previewed`` for a preview), once, by whoever first

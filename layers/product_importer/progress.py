@@ -117,18 +117,6 @@ class DynamoProgressStore:
         """Write an absolute snapshot of the import's committed totals; only ever moves forward."""
         return self._record(import_id, totals) is not None
 
-    def publish_totals(self, import_id: str, committed: ImportTotals, *,
-                       status: str = ImportStatus.COMPLETED.value) -> bool:
-        """After a chunk: record the committed totals, and complete the import if they are its last.
-
-        One write per chunk on the common path: completion is only attempted when the recorded item says
-        these totals cover every chunk, or when the snapshot was not recorded (a redelivery after a crash
-        between the two steps must still be able to complete). Returns True if this call completed it."""
-        item = self.record_snapshot(import_id, committed)
-        if item is not None and item.get("chunks_total") != committed.chunks_done:
-            return False
-        return self.complete_if_done(import_id, committed, status=status)
-
     def record_snapshot(self, import_id: str, totals: ImportTotals) -> dict[str, Any] | None:
         """Record the committed totals (forward only); the item as it is now, None if refused."""
         return self._record(import_id, totals, returning="ALL_NEW")

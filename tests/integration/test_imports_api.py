@@ -434,7 +434,7 @@ def test_a_held_replace_is_carried_out_once_confirmed(api: ApiHarness) -> None:
     assert replace["status"] == "held" and replace["confirmed_at"].endswith("Z")
     assert api.messages(api.chunks_url) == [{"kind": "replace", "import_id": import_id,
                                              "requested_at": replace["confirmed_at"], "scope": "all",
-                                             "partner": None, "after": None}]
+                                             "partner": None, "after": None, "completing": False}]
     again = api.client.post(f"/api/imports/{import_id}/replace", params={"confirm": "true"})
     assert again.status_code == 409
     assert api.messages(api.chunks_url) == []

@@ -10,18 +10,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
 import psycopg
 import pytest
 from product_importer.aws import client as aws_client
 from product_importer.db.connection import connect
+from product_importer.db.job_ledger import PostgresJobLedger
 from product_importer.db.ledger import PostgresChunkLedger
 from product_importer.db.plans import PgPlanStore
 from product_importer.models import ImportTotals
 from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
 from product_importer.ports import ProgressStore
 from product_importer.progress import DynamoProgressStore
-from product_importer.storage import S3ObjectStore
+from product_importer.storage import S3ObjectStore, SqsMessageQueue
 
 from tests import pg
 from tests.integration.stack_fixture import HEADER, PipelineStack, csv_rows, running_pipeline, unique
@@ -149,7 +151,8 @@ def consumer_ports(pipeline: PipelineStack) -> Iterator[Callable[[ProgressStore]
         opened.append(conn)
         return ConsumerPorts(
             objects=S3ObjectStore(aws_client("s3")), progress=progress, ledger=PostgresChunkLedger(lambda: conn),
-            plans=PgPlanStore(lambda: conn),
+            plans=PgPlanStore(lambda: conn), jobs=PostgresJobLedger(lambda: conn),
+            chunks=SqsMessageQueue(aws_client("sqs"), pipeline.resources.queue_urls["chunks"]),
         )
 
     yield build
@@ -181,17 +184,17 @@ def test_the_same_chunk_processed_by_racing_consumers_is_written_once(
 
 
 class CrashAfterCommit(DynamoProgressStore):
-    """A progress store whose first ``publish_totals`` dies: the consumer was killed after its commit."""
+    """A progress store whose first ``record_snapshot`` dies: the consumer was killed after its commit."""
 
     def __init__(self, table: str, client: object) -> None:
         super().__init__(table, client)
         self.crashed = False
 
-    def publish_totals(self, import_id: str, committed: ImportTotals, *, status: str = "completed") -> bool:
+    def record_snapshot(self, import_id: str, totals: ImportTotals) -> dict[str, Any] | None:
         if not self.crashed:
             self.crashed = True
             raise SystemExit("consumer killed between the PostgreSQL commit and the progress update")
-        return super().publish_totals(import_id, committed, status=status)
+        return super().record_snapshot(import_id, totals)
 
 
 def test_a_consumer_killed_after_the_commit_is_repaired_by_the_redelivery(

@@ -42,10 +42,10 @@ def pipeline(
         chunk_rows=500,
         max_upload_bytes=MAX_UPLOAD_BYTES,
         visibility_overrides={"chunks": CHUNK_VISIBILITY_S, "object-events": 3},
-        # A one-second budget per splitter invocation: a file of more than a few chunks is split by a
+        # A tenth-of-a-second budget per splitter invocation: a file of more than a few chunks is split by a
         # chain of continuation messages (as a file too big for the splitter's 15 minutes is in AWS).
         extra_env={"MAX_DROP_BYTES": str(MAX_DROP_BYTES), "PENDING_EXPIRY_S": str(PENDING_EXPIRY_S),
-                   "LOCAL_SWEEP_INTERVAL_S": "2", "SPLITTER_TIME_BUDGET_S": "1"},
+                   "LOCAL_SWEEP_INTERVAL_S": "2", "SPLITTER_TIME_BUDGET_S": "0.1"},
     ) as stack:
         yield stack
 

@@ -274,27 +274,3 @@ def test_completion_on_committed_totals_waits_for_every_chunk(store: ProgressSto
 
     assert not store.complete_if_done(import_id, totals(2))
     assert status(store, import_id) == "processing"
-
-
-def test_publishing_completes_only_with_the_last_chunks_totals(store: ProgressStore) -> None:
-    import_id = processing(store, chunks_total=3)
-
-    assert store.publish_totals(import_id, totals(2)) is False  # recorded, not the last
-    assert status(store, import_id) == "processing"
-    assert store.publish_totals(import_id, totals(3)) is True
-    assert status(store, import_id) == "completed"
-
-
-def test_a_redelivery_completes_an_import_whose_last_snapshot_was_recorded_but_not_completed(
-    store: ProgressStore,
-) -> None:
-    # Given the last chunk's totals were recorded, then the consumer died before completing
-    import_id = processing(store, chunks_total=3)
-    assert store.record_totals(import_id, totals(3))
-
-    # When the redelivered chunk publishes the same totals (the record itself is refused: not newer)
-    completed = store.publish_totals(import_id, totals(3))
-
-    # Then the import still completes, once
-    assert completed and status(store, import_id) == "completed"
-    assert store.publish_totals(import_id, totals(3)) is False

@@ -251,12 +251,6 @@ class FakeProgress:
             item["warnings"] = [*(item.get("warnings") or []), warning]
             return True
 
-    def publish_totals(self, import_id: str, committed: ImportTotals, *, status: str = "completed") -> bool:
-        recorded = self.record_totals(import_id, committed)
-        if recorded and self.items[import_id].get("chunks_total") != committed.chunks_done:
-            return False
-        return self.complete_if_done(import_id, committed, status=status)
-
     def complete_if_done(self, import_id: str, committed: ImportTotals | None = None, *,
                          status: str = "completed") -> bool:
         with self._lock:
