@@ -25,6 +25,7 @@ from product_importer.db.revert import (
     revert_conflicts,
 )
 from product_importer.products import repository
+from product_importer.products.search import refresh_for_import
 
 from tests.integration.catalog_model import (
     ImportFile,
@@ -80,6 +81,24 @@ def test_reverting_an_update_gives_the_previous_values_back_and_a_create_is_dele
     assert repository.list_products(conn, repository.ProductFilter(), limit=10)[0][-1]["sku"] == "B"
     assert conn.execute("SELECT status, revert_state FROM import_registry WHERE import_id = 'second'").fetchone() == (
         "reverted", "done")
+
+
+def test_search_finds_what_a_revert_restored_and_not_what_it_deleted(conn: psycopg.Connection) -> None:
+    first = file_of(conn, "first", [r(1, "A", "amber lamp")])
+    second = file_of(conn, "second", [r(1, "A", "crimson lamp"), r(2, "N", "violet chair")])
+    run(conn, first)
+    refresh_for_import(conn, "first")
+    run(conn, second)
+    refresh_for_import(conn, "second")
+
+    revert(conn, "second")
+
+    def found(words: str) -> list[str]:
+        return [p["sku"] for p in repository.list_products(conn, repository.ProductFilter(q=words), limit=10)[0]]
+
+    assert (found("amber"), found("crimson"), found("violet")) == (["A"], [], [])
+    refresh_for_import(conn, "first")  # a late refresh of the restored writer changes nothing
+    assert (found("amber"), found("lamp")) == (["A"], ["A"])
 
 
 def test_a_product_changed_since_by_a_later_import_or_an_edit_is_a_conflict(conn: psycopg.Connection) -> None:
