@@ -121,16 +121,15 @@ def test_coalesce_never_drops_a_final_status() -> None:
     assert kept["dynamodb"]["NewImage"]["status"]["S"] == "completed"
 
 
-def test_coalesce_keeps_a_revert_that_follows_the_completion() -> None:
-    # given a completed import whose revert started and ended within one batch
-    records = [record("a", 2, status="completed"), record("a", 3, status="reverting"),
-               record("a", 4, status="reverted")]
-    # then the newest image (the revert's end) is broadcast, not the completion
-    [kept] = coalesce(records)
-    assert kept["dynamodb"]["NewImage"]["status"]["S"] == "reverted"
-    # and a revert that just started beats the completion before it
-    [kept] = coalesce(records[:2])
-    assert kept["dynamodb"]["NewImage"]["status"]["S"] == "reverting"
+def test_coalesce_keeps_each_end_once_when_a_revert_follows_the_completion() -> None:
+    # given a completed import whose revert started, moved and ended within one batch
+    records = [record("a", 1, chunks_done=9), record("a", 2, status="completed"),
+               record("a", 3, status="reverting"), record("a", 4, status="reverting", chunks_done=3),
+               record("a", 5, status="reverted")]
+    # then a subscriber sees the completion, the revert's newest progress and its end, in that order
+    kept = coalesce(records)
+    assert [(r["dynamodb"]["NewImage"]["status"]["S"], r["dynamodb"]["SequenceNumber"]) for r in kept] == [
+        ("completed", "2"), ("reverting", "4"), ("reverted", "5")]
 
 
 def test_coalesce_never_drops_a_preview_for_a_late_running_image() -> None:
@@ -294,3 +293,16 @@ def test_running_statuses_and_a_running_revert_are_not_handed_on(status: str) ->
     )
     # then no search refresh or webhook event is asked for yet
     assert finished.sent == []
+
+
+def test_a_completion_followed_by_its_revert_in_one_batch_is_still_handed_on() -> None:
+    # given one stream batch holding an import's completion and the start and end of its revert
+    finished = FakeQueue()
+    handler(
+        stream_event([record("a", 1, status="completed"), record("a", 2, status="reverting"),
+                      record("a", 3, status="reverted")]),
+        LocalContext("broadcaster"),
+        ports=BroadcasterPorts(FakeSubscriptions({}), RecordingPoster(), finished),
+    )
+    # then the completion (import.completed, its search refresh) is not lost behind the revert
+    assert [j["import"]["status"] for j in finished.sent] == ["completed", "reverted"]

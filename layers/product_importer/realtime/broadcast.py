@@ -1,9 +1,10 @@
 """``broadcast_update``: one import's newest state to every connection that watches it (or ``*``).
 
-The progress stream delivers every write; a batch is first coalesced to the newest image per import
-(``coalesce``), so a burst of chunk commits costs one message per subscriber, and the final status is
-never dropped (an image past the run always beats a running one; a revert's images are ordered as written). A connection that answers Gone (410) is forgotten; any other
-failure leaves the connection alone and fails the record, so the stream retries it.
+The progress stream delivers every write; a batch is first coalesced to the newest image per import and
+status (``coalesce``), so a burst of chunk commits costs one message per subscriber, and no end is ever
+dropped (a completion, then a revert's progress and its end, each once, in the order written). A
+connection that answers Gone (410) is forgotten; any other failure leaves the connection alone and fails
+the record, so the stream retries it.
 """
 
 from __future__ import annotations
@@ -62,26 +63,28 @@ def _sequence(record: dict[str, Any]) -> int:
 _RUNNING = (ImportStatus.PENDING.value, ImportStatus.PROCESSING.value)
 
 
-def _rank(record: dict[str, Any]) -> tuple[bool, int]:
-    """An image past the run (completed, failed, previewed, or a revert's reverting / reverted, or the
-    status a failed revert went back to) beats a running one; among those, the newest wins."""
-    status = record["dynamodb"]["NewImage"].get("status", {}).get("S", "")
-    return status not in _RUNNING, _sequence(record)
-
-
 def coalesce(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The newest stream record per import (highest sequence number; a final status always wins),
-    in stream order. Records without a new image (REMOVE) are dropped."""
-    newest: dict[str, dict[str, Any]] = {}
+    """The newest stream record per import and status, in stream order (CONTRACT §5: "always once with
+    the final status"). A run's images (pending, processing) count as one status and are dropped when the
+    batch also holds that import's end, so a burst of chunk commits costs one message; every later status
+    (completed, then a revert's reverting and reverted, …) is kept once, its newest image. Records without
+    a new image (REMOVE) are dropped."""
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
+    ended: set[str] = set()
     for record in records:
         image = record.get("dynamodb", {}).get("NewImage")
         if not image or "id" not in image:
             continue
         import_id = image["id"]["S"]
-        kept = newest.get(import_id)
-        if kept is None or _rank(record) > _rank(kept):
-            newest[import_id] = record
-    return sorted(newest.values(), key=_sequence)
+        status = image.get("status", {}).get("S", "")
+        running = status in _RUNNING
+        if not running:
+            ended.add(import_id)
+        key = (import_id, "" if running else status)
+        kept = newest.get(key)
+        if kept is None or _sequence(record) > _sequence(kept):
+            newest[key] = record
+    return sorted((r for (i, s), r in newest.items() if s or i not in ended), key=_sequence)
 
 
 def encode_update(imp: Import) -> bytes:
