@@ -1,8 +1,8 @@
-import { render, screen } from "@testing-library/react";
+import { render, screen, waitFor } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { useState } from "react";
-import { describe, expect, it } from "vitest";
-import { ConfirmDialog } from "./Dialog";
+import { describe, expect, it, vi } from "vitest";
+import { ConfirmDialog, TypedConfirmDialog } from "./Dialog";
 
 function Harness() {
   const [open, setOpen] = useState(false);
@@ -32,5 +32,48 @@ describe("ConfirmDialog", () => {
     await user.keyboard("{Escape}");
     expect(screen.queryByRole("dialog")).toBeNull();
     expect(opener).toHaveFocus();
+  });
+
+  it("shows why the action failed and stays open; a second try clears the message", async () => {
+    const user = userEvent.setup();
+    const onConfirm = vi.fn().mockRejectedValueOnce(new Error("The server said no.")).mockResolvedValueOnce(undefined);
+    render(<ConfirmDialog title="Delete it?" message="Sure?" confirmLabel="Delete" onConfirm={onConfirm} onCancel={() => {}} />);
+    await user.click(screen.getByRole("button", { name: "Delete" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("The server said no.");
+    expect(screen.getByRole("dialog", { name: "Delete it?" })).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Delete" }));
+    await waitFor(() => expect(screen.queryByRole("alert")).toBeNull());
+    expect(onConfirm).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe("TypedConfirmDialog", () => {
+  it("runs only once the word is typed, and shows a failure under the field", async () => {
+    const user = userEvent.setup();
+    const onConfirm = vi.fn().mockRejectedValue(new Error("Not now."));
+    render(
+      <TypedConfirmDialog
+        title="Wipe?"
+        testId="wipe"
+        onClose={() => {}}
+        fieldLabel="Type “wipe” to confirm"
+        confirms={(typed) => typed.trim() === "wipe"}
+        onConfirm={onConfirm}
+        confirmLabel="Wipe"
+        pending={false}
+        pendingLabel="Wiping…"
+      >
+        <p>Everything goes.</p>
+      </TypedConfirmDialog>,
+    );
+    const button = screen.getByRole("button", { name: "Wipe" });
+    expect(button).toBeDisabled();
+    await user.type(screen.getByLabelText("Type “wipe” to confirm"), "wip{Enter}");
+    expect(onConfirm).not.toHaveBeenCalled();
+    await user.type(screen.getByLabelText("Type “wipe” to confirm"), "e");
+    expect(button).toBeEnabled();
+    await user.click(button);
+    expect(await screen.findByRole("alert")).toHaveTextContent("Not now.");
+    expect(onConfirm).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,4 +1,6 @@
-import { useEffect, useId, useRef, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { errorMessage } from "@/lib/api";
+import { Field } from "./Field";
 
 export interface DialogProps {
   title: string;
@@ -73,18 +75,41 @@ export function Dialog({ title, onClose, children, actions, testId }: DialogProp
   );
 }
 
+/** Runs an action; when it throws (or its promise rejects) keeps the message until the next run. */
+function useFailure(action: () => unknown) {
+  const [failure, setFailure] = useState<string | null>(null);
+  const run = async () => {
+    setFailure(null);
+    try {
+      await action();
+    } catch (err) {
+      setFailure(errorMessage(err));
+    }
+  };
+  return { failure, run };
+}
+
+function FailureAlert({ failure }: { failure: string | null }) {
+  return failure ? (
+    <div className="alert alert--error" role="alert">
+      {failure}
+    </div>
+  ) : null;
+}
+
 export interface ConfirmDialogProps {
   title: string;
   message: ReactNode;
   confirmLabel: string;
-  onConfirm: () => void;
+  /** The action; if it rejects, its message is shown in the dialog, which stays open. */
+  onConfirm: () => unknown;
   onCancel: () => void;
   busy?: boolean;
-  error?: ReactNode;
   danger?: boolean;
 }
 
-export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCancel, busy, error, danger = true }: ConfirmDialogProps) {
+export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCancel, busy, danger = true }: ConfirmDialogProps) {
+  const { failure, run } = useFailure(onConfirm);
   return (
     <Dialog
       title={title}
@@ -95,14 +120,143 @@ export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCance
           <button type="button" className="button" onClick={onCancel} data-autofocus>
             Cancel
           </button>
-          <button type="button" className={`button ${danger ? "button--danger" : "button--primary"}`} onClick={onConfirm} disabled={busy}>
+          <button type="button" className={`button ${danger ? "button--danger" : "button--primary"}`} onClick={() => void run()} disabled={busy}>
             {busy ? "Working…" : confirmLabel}
           </button>
         </>
       }
     >
       <div>{message}</div>
-      {error}
+      <FailureAlert failure={failure} />
     </Dialog>
+  );
+}
+
+export interface FormDialogProps {
+  title: string;
+  testId: string;
+  onClose: () => void;
+  /** Runs on submit; the browser's own submit is prevented. */
+  onSubmit: () => void;
+  submitLabel: string;
+  /** While true the submit button is disabled and reads `pendingLabel`. */
+  pending: boolean;
+  pendingLabel?: string;
+  /** Keeps the submit button disabled (e.g. until a confirmation is typed). */
+  submitDisabled?: boolean;
+  danger?: boolean;
+  /** The form's aria-label. */
+  formLabel?: string;
+  noValidate?: boolean;
+  /** Messages that concern the whole form, listed above the fields. */
+  messages?: string[];
+  children: ReactNode;
+}
+
+/** A dialog that is one form: the fields, then Cancel and the submit button. */
+export function FormDialog({
+  title,
+  testId,
+  onClose,
+  onSubmit,
+  submitLabel,
+  pending,
+  pendingLabel = "Saving…",
+  submitDisabled = false,
+  danger = false,
+  formLabel,
+  noValidate,
+  messages = [],
+  children,
+}: FormDialogProps) {
+  return (
+    <Dialog title={title} onClose={onClose} testId={testId}>
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSubmit();
+        }}
+        noValidate={noValidate}
+        aria-label={formLabel}
+      >
+        {messages.length > 0 ? (
+          <div className="alert alert--error" role="alert">
+            <ul className="plain-list">
+              {messages.map((m) => (
+                <li key={m}>{m}</li>
+              ))}
+            </ul>
+          </div>
+        ) : null}
+        {children}
+        <div className="dialog__actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className={`button ${danger ? "button--danger" : "button--primary"}`} disabled={submitDisabled || pending}>
+            {pending ? pendingLabel : submitLabel}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+export interface TypedConfirmDialogProps {
+  title: string;
+  testId: string;
+  onClose: () => void;
+  /** What the action will do, above the field. */
+  children: ReactNode;
+  fieldLabel: string;
+  /** Whether what was typed confirms the action. */
+  confirms: (typed: string) => boolean;
+  /** Runs the action; a rejection's message is shown in the dialog. */
+  onConfirm: () => Promise<unknown>;
+  confirmLabel: string;
+  pending: boolean;
+  pendingLabel: string;
+  spellCheck?: boolean;
+}
+
+/** A dangerous action that needs a word or a name typed before its button turns on. */
+export function TypedConfirmDialog({
+  title,
+  testId,
+  onClose,
+  children,
+  fieldLabel,
+  confirms,
+  onConfirm,
+  confirmLabel,
+  pending,
+  pendingLabel,
+  spellCheck,
+}: TypedConfirmDialogProps) {
+  const [typed, setTyped] = useState("");
+  const ok = confirms(typed);
+  const { failure, run } = useFailure(onConfirm);
+
+  return (
+    <FormDialog
+      title={title}
+      testId={testId}
+      onClose={onClose}
+      onSubmit={() => {
+        if (ok) void run();
+      }}
+      submitLabel={confirmLabel}
+      pending={pending}
+      pendingLabel={pendingLabel}
+      submitDisabled={!ok}
+      danger
+    >
+      {children}
+      <Field label={fieldLabel}>
+        <input value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={spellCheck} data-autofocus />
+      </Field>
+      <FailureAlert failure={failure} />
+    </FormDialog>
   );
 }

@@ -23,3 +23,5 @@ export function useCursorPager(resetKey: string) {
     first: () => setCursors([null]),
   };
 }
+
+export type CursorPager = ReturnType<typeof useCursorPager>;

@@ -1,8 +1,8 @@
 import { useCallback, useRef, useState } from "react";
 import { useLocation, useNavigate } from "react-router-dom";
 import { Can } from "@/components/Can";
-import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
-import { Pager } from "@/components/Pager";
+import { EmptyState, Notice } from "@/components/Feedback";
+import { PagedList } from "@/components/PagedList";
 import { useConfig } from "@/lib/config";
 import { useCursorPager } from "@/lib/paging";
 import { listImports, useImportSnapshotWriter, useImportsPage, type ImportOptions } from "../api/imports";
@@ -118,27 +118,22 @@ export function ImportsPage() {
           <h2 id="history-title">History</h2>
           <LiveIndicator mode={mode} />
         </div>
-        {page.isLoading ? <Loading label="Loading imports…" /> : null}
-        {page.error ? <ErrorMessage error={page.error} onRetry={() => void page.refetch()} title="Could not load imports." /> : null}
-        {page.data && page.data.items.length === 0 && onFirstPage ? (
-          <EmptyState title="No imports yet">Drop a CSV file above to start your first import.</EmptyState>
-        ) : null}
-        {page.data && page.data.items.length > 0 ? (
-          <ul className="import-list" data-testid="import-list">
-            {page.data.items.map((imp) => (
-              <ImportCard key={imp.id} imp={imp} />
-            ))}
-          </ul>
-        ) : null}
-        <Pager
-          label="Import history pages"
-          page={pager.page}
-          hasPrevious={pager.hasPrevious}
-          hasNext={Boolean(page.data?.next_cursor)}
-          onPrevious={pager.previous}
-          onNext={() => page.data?.next_cursor && pager.next(page.data.next_cursor)}
-          busy={page.isFetching}
-        />
+        <PagedList
+          query={page}
+          pager={pager}
+          loadingLabel="Loading imports…"
+          errorTitle="Could not load imports."
+          empty={<EmptyState title="No imports yet">Drop a CSV file above to start your first import.</EmptyState>}
+          pagerLabel="Import history pages"
+        >
+          {(items) => (
+            <ul className="import-list" data-testid="import-list">
+              {items.map((imp) => (
+                <ImportCard key={imp.id} imp={imp} />
+              ))}
+            </ul>
+          )}
+        </PagedList>
       </section>
     </div>
   );

@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from "react";
-import { Dialog } from "@/components/Dialog";
+import { useState } from "react";
+import { FormDialog } from "@/components/Dialog";
 import { Field } from "@/components/Field";
 import { ApiError, errorMessage } from "@/lib/api";
 import { ProductExistsError, useSaveProduct } from "../api/products";
@@ -30,8 +30,7 @@ export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDial
   const set = <K extends keyof ProductFormValues>(key: K, value: ProductFormValues[K]) =>
     setValues((v) => ({ ...v, [key]: value }));
 
-  const onSubmit = async (e: FormEvent) => {
-    e.preventDefault();
+  const onSubmit = async () => {
     const local = validateProduct(values);
     setErrors(local);
     setGeneral([]);
@@ -57,82 +56,73 @@ export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDial
   };
 
   return (
-    <Dialog title={editing ? `Edit ${product.sku}` : "New product"} onClose={onClose} testId="product-form-dialog">
-      <form className="form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label={editing ? "Edit product" : "New product"}>
-        {general.length > 0 ? (
-          <div className="alert alert--error" role="alert">
-            <ul className="plain-list">
-              {general.map((m) => (
-                <li key={m}>{m}</li>
-              ))}
-            </ul>
-          </div>
-        ) : null}
-        <div className="form__grid">
-          <Field label="SKU" error={errors.sku} hint={editing ? "The SKU identifies the product and cannot change." : undefined}>
-            <input
-              value={values.sku}
-              onChange={(e) => set("sku", e.target.value)}
-              readOnly={editing}
-              required
-              maxLength={64}
-              autoComplete="off"
-              data-autofocus={editing ? undefined : true}
-            />
-          </Field>
-          <Field label="Name" error={errors.name}>
-            <input value={values.name} onChange={(e) => set("name", e.target.value)} required data-autofocus={editing ? true : undefined} />
-          </Field>
-          <Field label="Price" error={errors.price} hint="e.g. 19.99 — leave empty for no price">
-            <input value={values.price} onChange={(e) => set("price", e.target.value)} inputMode="decimal" autoComplete="off" />
-          </Field>
-          <Field label="Currency" error={errors.currency}>
-            <input value={values.currency} onChange={(e) => set("currency", e.target.value)} maxLength={3} autoComplete="off" />
-          </Field>
-          <Field label="Quantity" error={errors.quantity}>
-            <input value={values.quantity} onChange={(e) => set("quantity", e.target.value)} inputMode="numeric" autoComplete="off" />
-          </Field>
-          <Field label="Barcode" error={errors.barcode}>
-            <input value={values.barcode} onChange={(e) => set("barcode", e.target.value)} autoComplete="off" />
-          </Field>
-          <Field label="Brand" error={errors.brand}>
-            <input value={values.brand} onChange={(e) => set("brand", e.target.value)} />
-          </Field>
-          <Field label="Category" error={errors.category}>
-            <input value={values.category} onChange={(e) => set("category", e.target.value)} />
-          </Field>
-          <Field label="Description" error={errors.description} className="form__wide">
-            <textarea value={values.description} onChange={(e) => set("description", e.target.value)} rows={3} />
-          </Field>
-          <div className="form__wide checkbox">
-            <input id="product-active" type="checkbox" checked={values.active} onChange={(e) => set("active", e.target.checked)} />
-            <label htmlFor="product-active">Active (visible to shoppers)</label>
-            {errors.active ? <span className="field__error">{errors.active}</span> : null}
-          </div>
+    <FormDialog
+      title={editing ? `Edit ${product.sku}` : "New product"}
+      testId="product-form-dialog"
+      onClose={onClose}
+      onSubmit={() => void onSubmit()}
+      formLabel={editing ? "Edit product" : "New product"}
+      noValidate
+      messages={general}
+      submitLabel={editing ? "Save changes" : "Create product"}
+      pending={save.isPending}
+    >
+      <div className="form__grid">
+        <Field label="SKU" error={errors.sku} hint={editing ? "The SKU identifies the product and cannot change." : undefined}>
+          <input
+            value={values.sku}
+            onChange={(e) => set("sku", e.target.value)}
+            readOnly={editing}
+            required
+            maxLength={64}
+            autoComplete="off"
+            data-autofocus={editing ? undefined : true}
+          />
+        </Field>
+        <Field label="Name" error={errors.name}>
+          <input value={values.name} onChange={(e) => set("name", e.target.value)} required data-autofocus={editing ? true : undefined} />
+        </Field>
+        <Field label="Price" error={errors.price} hint="e.g. 19.99 — leave empty for no price">
+          <input value={values.price} onChange={(e) => set("price", e.target.value)} inputMode="decimal" autoComplete="off" />
+        </Field>
+        <Field label="Currency" error={errors.currency}>
+          <input value={values.currency} onChange={(e) => set("currency", e.target.value)} maxLength={3} autoComplete="off" />
+        </Field>
+        <Field label="Quantity" error={errors.quantity}>
+          <input value={values.quantity} onChange={(e) => set("quantity", e.target.value)} inputMode="numeric" autoComplete="off" />
+        </Field>
+        <Field label="Barcode" error={errors.barcode}>
+          <input value={values.barcode} onChange={(e) => set("barcode", e.target.value)} autoComplete="off" />
+        </Field>
+        <Field label="Brand" error={errors.brand}>
+          <input value={values.brand} onChange={(e) => set("brand", e.target.value)} />
+        </Field>
+        <Field label="Category" error={errors.category}>
+          <input value={values.category} onChange={(e) => set("category", e.target.value)} />
+        </Field>
+        <Field label="Description" error={errors.description} className="form__wide">
+          <textarea value={values.description} onChange={(e) => set("description", e.target.value)} rows={3} />
+        </Field>
+        <div className="form__wide checkbox">
+          <input id="product-active" type="checkbox" checked={values.active} onChange={(e) => set("active", e.target.checked)} />
+          <label htmlFor="product-active">Active (visible to shoppers)</label>
+          {errors.active ? <span className="field__error">{errors.active}</span> : null}
         </div>
-        {editing && Object.keys(product.attributes).length > 0 ? (
-          <details className="attributes">
-            <summary>Other columns from imports ({Object.keys(product.attributes).length})</summary>
-            <dl>
-              {Object.entries(product.attributes).map(([k, v]) => (
-                <div key={k}>
-                  <dt>{k}</dt>
-                  <dd>{typeof v === "string" ? v : JSON.stringify(v)}</dd>
-                </div>
-              ))}
-            </dl>
-          </details>
-        ) : null}
-        <div className="dialog__actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button--primary" disabled={save.isPending}>
-            {save.isPending ? "Saving…" : editing ? "Save changes" : "Create product"}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+      </div>
+      {editing && Object.keys(product.attributes).length > 0 ? (
+        <details className="attributes">
+          <summary>Other columns from imports ({Object.keys(product.attributes).length})</summary>
+          <dl>
+            {Object.entries(product.attributes).map(([k, v]) => (
+              <div key={k}>
+                <dt>{k}</dt>
+                <dd>{typeof v === "string" ? v : JSON.stringify(v)}</dd>
+              </div>
+            ))}
+          </dl>
+        </details>
+      ) : null}
+    </FormDialog>
   );
 }
 

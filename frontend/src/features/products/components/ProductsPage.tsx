@@ -1,9 +1,9 @@
 import { useState } from "react";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
-import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
-import { Pager } from "@/components/Pager";
-import { errorMessage } from "@/lib/api";
+import { EmptyState, Notice } from "@/components/Feedback";
+import { Field } from "@/components/Field";
+import { PagedList } from "@/components/PagedList";
 import { usePermissions } from "@/lib/auth/permissions";
 import { useDebouncedValue } from "@/lib/debounce";
 import { useCursorPager } from "@/lib/paging";
@@ -27,24 +27,11 @@ export function ProductsPage() {
   const [deleting, setDeleting] = useState<Product | null>(null);
   const [history, setHistory] = useState<Product | null>(null);
   const remove = useDeleteProduct();
-  const [deleteError, setDeleteError] = useState<string | null>(null);
   const [deleteAll, setDeleteAll] = useState(false);
   const [flash, setFlash] = useState<string | null>(null);
 
   const set = (key: keyof ProductFilters, value: string) => setFilters((f) => ({ ...f, [key]: value }));
   const filtered = Object.values(debounced).some((v) => v.trim() !== "");
-
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    setDeleteError(null);
-    try {
-      await remove.mutateAsync(deleting.sku);
-      setFlash(`Deleted ${deleting.sku}.`);
-      setDeleting(null);
-    } catch (err) {
-      setDeleteError(errorMessage(err));
-    }
-  };
 
   return (
     <div className="page">
@@ -66,40 +53,27 @@ export function ProductsPage() {
       </header>
 
       <form className="filters" role="search" aria-label="Filter products" onSubmit={(e) => e.preventDefault()}>
-        <div className="field filters__search">
-          <label className="field__label" htmlFor="product-search">
-            Search
-          </label>
+        <Field label="Search" className="filters__search">
           <input
-            id="product-search"
             type="search"
             placeholder="SKU prefix, or words of the name or description"
             value={filters.q}
             onChange={(e) => set("q", e.target.value)}
           />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor="product-active-filter">
-            Status
-          </label>
-          <select id="product-active-filter" value={filters.active} onChange={(e) => set("active", e.target.value)}>
+        </Field>
+        <Field label="Status">
+          <select value={filters.active} onChange={(e) => set("active", e.target.value)}>
             <option value="">All</option>
             <option value="true">Active</option>
             <option value="false">Inactive</option>
           </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor="product-brand-filter">
-            Brand
-          </label>
-          <input id="product-brand-filter" value={filters.brand} onChange={(e) => set("brand", e.target.value)} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor="product-category-filter">
-            Category
-          </label>
-          <input id="product-category-filter" value={filters.category} onChange={(e) => set("category", e.target.value)} />
-        </div>
+        </Field>
+        <Field label="Brand">
+          <input value={filters.brand} onChange={(e) => set("brand", e.target.value)} />
+        </Field>
+        <Field label="Category">
+          <input value={filters.category} onChange={(e) => set("category", e.target.value)} />
+        </Field>
         {Object.values(filters).some((v) => v !== "") ? (
           <button type="button" className="button button--ghost filters__clear" onClick={() => setFilters(emptyFilters)}>
             Clear filters
@@ -116,33 +90,30 @@ export function ProductsPage() {
         </div>
       ) : null}
 
-      {page.isLoading ? <Loading label="Loading products…" /> : null}
-      {page.error ? <ErrorMessage error={page.error} onRetry={() => void page.refetch()} title="Could not load products." /> : null}
-      {page.data && page.data.items.length === 0 ? (
-        filtered ? (
-          <EmptyState title="No products match">Try another search or clear the filters.</EmptyState>
-        ) : (
-          <EmptyState title="No products yet">Import a CSV file on the Imports page, or add one with “New product”.</EmptyState>
-        )
-      ) : null}
-      {page.data && page.data.items.length > 0 ? (
-        <ProductTable
-          products={page.data.items}
-          busy={page.isFetching}
-          onEdit={canEdit ? setEditing : null}
-          onDelete={canEdit ? setDeleting : null}
-          onHistory={setHistory}
-        />
-      ) : null}
-      <Pager
-        label="Product pages"
-        page={pager.page}
-        hasPrevious={pager.hasPrevious}
-        hasNext={Boolean(page.data?.next_cursor)}
-        onPrevious={pager.previous}
-        onNext={() => page.data?.next_cursor && pager.next(page.data.next_cursor)}
-        busy={page.isFetching}
-      />
+      <PagedList
+        query={page}
+        pager={pager}
+        loadingLabel="Loading products…"
+        errorTitle="Could not load products."
+        empty={
+          filtered ? (
+            <EmptyState title="No products match">Try another search or clear the filters.</EmptyState>
+          ) : (
+            <EmptyState title="No products yet">Import a CSV file on the Imports page, or add one with “New product”.</EmptyState>
+          )
+        }
+        pagerLabel="Product pages"
+      >
+        {(items) => (
+          <ProductTable
+            products={items}
+            busy={page.isFetching}
+            onEdit={canEdit ? setEditing : null}
+            onDelete={canEdit ? setDeleting : null}
+            onHistory={setHistory}
+          />
+        )}
+      </PagedList>
 
       {editing !== null ? (
         <ProductFormDialog
@@ -164,12 +135,12 @@ export function ProductsPage() {
           }
           confirmLabel="Delete product"
           busy={remove.isPending}
-          error={deleteError ? <div className="alert alert--error" role="alert">{deleteError}</div> : null}
-          onConfirm={() => void confirmDelete()}
-          onCancel={() => {
+          onConfirm={async () => {
+            await remove.mutateAsync(deleting.sku);
+            setFlash(`Deleted ${deleting.sku}.`);
             setDeleting(null);
-            setDeleteError(null);
           }}
+          onCancel={() => setDeleting(null)}
         />
       ) : null}
       {history ? <ProductHistoryDialog sku={history.sku} onClose={() => setHistory(null)} /> : null}

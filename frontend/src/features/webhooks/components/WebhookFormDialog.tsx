@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from "react";
-import { Dialog } from "@/components/Dialog";
+import { useState } from "react";
+import { FormDialog } from "@/components/Dialog";
 import { Field } from "@/components/Field";
 import { ApiError, errorMessage } from "@/lib/api";
 import { useSaveWebhook } from "../api/webhooks";
@@ -31,8 +31,7 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
 
   const toggle = (ev: string, on: boolean) => setEvents((list) => (on ? [...list.filter((e) => e !== ev), ev] : list.filter((e) => e !== ev)));
 
-  const onSubmit = async (e: FormEvent) => {
-    e.preventDefault();
+  const onSubmit = async () => {
     const local = validateWebhook(url, events, secret);
     setErrors(local);
     setGeneral([]);
@@ -52,56 +51,47 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
   };
 
   return (
-    <Dialog title={editing ? "Edit webhook" : "Add webhook"} onClose={onClose} testId="webhook-form-dialog">
-      <form className="form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label={editing ? "Edit webhook" : "Add webhook"}>
-        {general.length > 0 ? (
-          <div className="alert alert--error" role="alert">
-            <ul className="plain-list">
-              {general.map((m) => (
-                <li key={m}>{m}</li>
-              ))}
-            </ul>
+    <FormDialog
+      title={editing ? "Edit webhook" : "Add webhook"}
+      testId="webhook-form-dialog"
+      onClose={onClose}
+      onSubmit={() => void onSubmit()}
+      formLabel={editing ? "Edit webhook" : "Add webhook"}
+      noValidate
+      messages={general}
+      submitLabel={editing ? "Save changes" : "Add webhook"}
+      pending={save.isPending}
+    >
+      <Field label="Target URL" error={errors.url} hint="We POST a signed JSON body here when one of the events happens.">
+        <input type="url" value={url} onChange={(e) => setUrl(e.target.value)} required autoComplete="off" data-autofocus />
+      </Field>
+      <fieldset className={`fieldset${errors.events ? " field--invalid" : ""}`} aria-describedby={errors.events ? "webhook-events-error" : undefined}>
+        <legend className="field__label">Events</legend>
+        {WEBHOOK_EVENTS.map((ev) => (
+          <div className="checkbox" key={ev}>
+            <input id={`event-${ev}`} type="checkbox" checked={events.includes(ev)} onChange={(e) => toggle(ev, e.target.checked)} />
+            <label htmlFor={`event-${ev}`}>
+              <code>{ev}</code>
+            </label>
           </div>
+        ))}
+        {errors.events ? (
+          <span className="field__error" id="webhook-events-error">
+            {errors.events}
+          </span>
         ) : null}
-        <Field label="Target URL" error={errors.url} hint="We POST a signed JSON body here when one of the events happens.">
-          <input type="url" value={url} onChange={(e) => setUrl(e.target.value)} required autoComplete="off" data-autofocus />
-        </Field>
-        <fieldset className={`fieldset${errors.events ? " field--invalid" : ""}`} aria-describedby={errors.events ? "webhook-events-error" : undefined}>
-          <legend className="field__label">Events</legend>
-          {WEBHOOK_EVENTS.map((ev) => (
-            <div className="checkbox" key={ev}>
-              <input id={`event-${ev}`} type="checkbox" checked={events.includes(ev)} onChange={(e) => toggle(ev, e.target.checked)} />
-              <label htmlFor={`event-${ev}`}>
-                <code>{ev}</code>
-              </label>
-            </div>
-          ))}
-          {errors.events ? (
-            <span className="field__error" id="webhook-events-error">
-              {errors.events}
-            </span>
-          ) : null}
-        </fieldset>
-        <Field
-          label="Signing secret (optional)"
-          error={errors.secret}
-          hint={
-            editing && webhook.has_secret
-              ? "A secret is set. Leave empty to keep it."
-              : "whsec_… (Standard Webhooks). Leave empty and one is made for you and shown once; receivers verify the webhook-signature header with it."
-          }
-        >
-          <input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="new-password" spellCheck={false} />
-        </Field>
-        <div className="dialog__actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button--primary" disabled={save.isPending}>
-            {save.isPending ? "Saving…" : editing ? "Save changes" : "Add webhook"}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+      </fieldset>
+      <Field
+        label="Signing secret (optional)"
+        error={errors.secret}
+        hint={
+          editing && webhook.has_secret
+            ? "A secret is set. Leave empty to keep it."
+            : "whsec_… (Standard Webhooks). Leave empty and one is made for you and shown once; receivers verify the webhook-signature header with it."
+        }
+      >
+        <input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="new-password" spellCheck={false} />
+      </Field>
+    </FormDialog>
   );
 }

@@ -1,3 +1,4 @@
+import { Field } from "@/components/Field";
 import type { ImportOptions } from "../../api/imports";
 
 /** The import form's other options, as the user typed them. */
@@ -48,10 +49,6 @@ export interface ImportOptionsFieldsProps {
   canAdmin: boolean;
 }
 
-function describedBy(...ids: (string | false)[]) {
-  return ids.filter(Boolean).join(" ") || undefined;
-}
-
 /** "More options": a row-error limit for everyone; replace mode (with its cap) and the partner for admins. */
 export function ImportOptionsFields({ idPrefix, value, onChange, errors, canAdmin }: ImportOptionsFieldsProps) {
   const set = <K extends keyof OptionsForm>(k: K, v: OptionsForm[K]) => onChange({ ...value, [k]: v });
@@ -60,25 +57,9 @@ export function ImportOptionsFields({ idPrefix, value, onChange, errors, canAdmi
     <details className="import-options" data-testid="import-options">
       <summary>More options{canAdmin ? ": row-error limit, replace mode, partner" : ": row-error limit"}</summary>
       <div className="import-options__body">
-        <div className={`field${errors.maxErrors ? " field--invalid" : ""}`}>
-          <label className="field__label" htmlFor={id("max-errors")}>
-            Stop after this many row errors
-          </label>
-          <input
-            id={id("max-errors")}
-            inputMode="numeric"
-            value={value.maxErrors}
-            onChange={(e) => set("maxErrors", e.target.value)}
-            placeholder="no limit"
-            aria-invalid={errors.maxErrors ? true : undefined}
-            aria-describedby={describedBy(errors.maxErrors ? id("max-errors-error") : false)}
-          />
-          {errors.maxErrors ? (
-            <span className="field__error" id={id("max-errors-error")}>
-              {errors.maxErrors}
-            </span>
-          ) : null}
-        </div>
+        <Field label="Stop after this many row errors" error={errors.maxErrors}>
+          <input inputMode="numeric" value={value.maxErrors} onChange={(e) => set("maxErrors", e.target.value)} placeholder="no limit" />
+        </Field>
         {canAdmin ? (
           <>
             <fieldset className="fieldset replace-options">
@@ -89,60 +70,25 @@ export function ImportOptionsFields({ idPrefix, value, onChange, errors, canAdmi
               </div>
               {value.replace ? (
                 <div className="replace-options__grid">
-                  <div className="field">
-                    <label className="field__label" htmlFor={id("scope")}>
-                      Scope
-                    </label>
-                    <select id={id("scope")} value={value.scope} onChange={(e) => set("scope", e.target.value as OptionsForm["scope"])}>
+                  <Field label="Scope">
+                    <select value={value.scope} onChange={(e) => set("scope", e.target.value as OptionsForm["scope"])}>
                       <option value="all">All products</option>
                       <option value="partner">Products of this partner's imports</option>
                     </select>
-                  </div>
-                  <div className={`field${errors.maxDeactivate ? " field--invalid" : ""}`}>
-                    <label className="field__label" htmlFor={id("max-deactivate")}>
-                      Hold if more than this % would be deactivated
-                    </label>
-                    <input
-                      id={id("max-deactivate")}
-                      type="number"
-                      min={0}
-                      max={100}
-                      value={value.maxDeactivate}
-                      onChange={(e) => set("maxDeactivate", e.target.value)}
-                      aria-invalid={errors.maxDeactivate ? true : undefined}
-                      aria-describedby={describedBy(id("max-deactivate-hint"), errors.maxDeactivate ? id("max-deactivate-error") : false)}
-                    />
-                    <span className="field__hint" id={id("max-deactivate-hint")}>
-                      Over the cap nothing is deactivated until you confirm on the import's page.
-                    </span>
-                    {errors.maxDeactivate ? (
-                      <span className="field__error" id={id("max-deactivate-error")}>
-                        {errors.maxDeactivate}
-                      </span>
-                    ) : null}
-                  </div>
+                  </Field>
+                  <Field
+                    label="Hold if more than this % would be deactivated"
+                    error={errors.maxDeactivate}
+                    hint="Over the cap nothing is deactivated until you confirm on the import's page."
+                  >
+                    <input type="number" min={0} max={100} value={value.maxDeactivate} onChange={(e) => set("maxDeactivate", e.target.value)} />
+                  </Field>
                 </div>
               ) : null}
             </fieldset>
-            <div className={`field${errors.partner ? " field--invalid" : ""}`}>
-              <label className="field__label" htmlFor={id("partner")}>
-                Partner (optional)
-              </label>
-              <input
-                id={id("partner")}
-                value={value.partner}
-                onChange={(e) => set("partner", e.target.value)}
-                autoComplete="off"
-                placeholder="e.g. acme"
-                aria-invalid={errors.partner ? true : undefined}
-                aria-describedby={describedBy(errors.partner ? id("partner-error") : false)}
-              />
-              {errors.partner ? (
-                <span className="field__error" id={id("partner-error")}>
-                  {errors.partner}
-                </span>
-              ) : null}
-            </div>
+            <Field label="Partner (optional)" error={errors.partner}>
+              <input value={value.partner} onChange={(e) => set("partner", e.target.value)} autoComplete="off" placeholder="e.g. acme" />
+            </Field>
           </>
         ) : null}
       </div>

@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { Field } from "@/components/Field";
+import { OptionList } from "@/components/OptionList";
 import { errorMessage } from "@/lib/api";
 import { usePermissions } from "@/lib/auth/permissions";
 import { formatBytes } from "@/lib/format";
@@ -143,40 +144,18 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
   return (
     <form className="mapping-form" onSubmit={(e) => void start("preview", e)} aria-busy={busy} noValidate>
       <div className="mapping-facts">
-        <div className="field">
-          <label className="field__label" htmlFor={`${uid}-enc`}>
-            Encoding
-          </label>
-          <select
-            id={`${uid}-enc`}
-            value={overrides.encoding ?? ""}
-            onChange={(e) => onOverrides({ ...overrides, encoding: e.target.value || null })}
-          >
+        <Field label="Encoding">
+          <select value={overrides.encoding ?? ""} onChange={(e) => onOverrides({ ...overrides, encoding: e.target.value || null })}>
             <option value="">Detected: {encodingLabel(suggestion.encoding)}</option>
-            {ENCODINGS.map((enc) => (
-              <option key={enc} value={enc}>
-                {encodingLabel(enc)}
-              </option>
-            ))}
+            <OptionList values={ENCODINGS} label={encodingLabel} />
           </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${uid}-profile`}>
-            Profile
-          </label>
-          <select
-            id={`${uid}-profile`}
-            value={overrides.profile ?? ""}
-            onChange={(e) => onOverrides({ ...overrides, profile: e.target.value || null })}
-          >
+        </Field>
+        <Field label="Profile">
+          <select value={overrides.profile ?? ""} onChange={(e) => onOverrides({ ...overrides, profile: e.target.value || null })}>
             <option value="">Detected: {profileLabel(suggestion.profile)}</option>
-            {PROFILES.map((p) => (
-              <option key={p} value={p}>
-                {profileLabel(p)}
-              </option>
-            ))}
+            <OptionList values={PROFILES} label={profileLabel} />
           </select>
-        </div>
+        </Field>
         <div className="field">
           <span className="field__label">Delimiter</span>
           <span className="mapping-facts__value" data-testid="delimiter">

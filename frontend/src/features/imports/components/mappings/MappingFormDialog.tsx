@@ -1,6 +1,7 @@
-import { useId, useState, type FormEvent } from "react";
-import { Dialog } from "@/components/Dialog";
+import { useId, useState } from "react";
+import { FormDialog } from "@/components/Dialog";
 import { Field } from "@/components/Field";
+import { OptionList } from "@/components/OptionList";
 import { ApiError, errorMessage } from "@/lib/api";
 import { PROFILES, useSaveMapping, type MappingInput, type SavedMapping } from "../../api/mappings";
 import { profileLabel } from "../labels";
@@ -62,8 +63,7 @@ export function MappingFormDialog({
     return e;
   };
 
-  const onSubmit = async (ev: FormEvent) => {
-    ev.preventDefault();
+  const onSubmit = async () => {
     const local = validate();
     setErrors(local);
     setGeneral(null);
@@ -90,115 +90,103 @@ export function MappingFormDialog({
 
   const title = mapping ? `Edit “${mapping.name}”` : "New partner mapping";
   return (
-    <Dialog title={title} onClose={onClose} testId="mapping-form-dialog">
-      <form className="form" onSubmit={(e) => void onSubmit(e)} noValidate aria-label={title}>
-        {general ? (
-          <div className="alert alert--error" role="alert">
-            {general}
-          </div>
-        ) : null}
-        <div className="form__grid">
-          <Field label="Name" error={errors.name}>
-            <input value={name} onChange={(e) => setName(e.target.value)} maxLength={255} autoComplete="off" data-autofocus />
-          </Field>
-          <div className="field">
-            <label className="field__label" htmlFor={`${uid}-profile`}>
-              Profile
-            </label>
-            <select id={`${uid}-profile`} value={profile} onChange={(e) => setProfile(e.target.value)}>
-              <option value="">Detect from the header</option>
-              {PROFILES.map((p) => (
-                <option key={p} value={p}>
-                  {profileLabel(p)}
-                </option>
-              ))}
-            </select>
-          </div>
-          {byPrefix ? (
-            <Field label="Partner folder" error={errors.prefix} hint="Drops under this folder use this mapping (the longest matching folder wins)." className="form__wide">
-              <input value={prefix} onChange={(e) => setPrefix(e.target.value)} autoComplete="off" readOnly={!canAdmin} />
-            </Field>
-          ) : (
-            <p className="form__wide muted small">
-              Applies to uploads whose columns are exactly: {mapping?.headers?.join(", ") ?? "–"}.
-            </p>
-          )}
+    <FormDialog
+      title={title}
+      testId="mapping-form-dialog"
+      onClose={onClose}
+      onSubmit={() => void onSubmit()}
+      formLabel={title}
+      noValidate
+      submitLabel={mapping ? "Save changes" : "Create mapping"}
+      pending={save.isPending}
+    >
+      {general ? (
+        <div className="alert alert--error" role="alert">
+          {general}
         </div>
+      ) : null}
+      <div className="form__grid">
+        <Field label="Name" error={errors.name}>
+          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={255} autoComplete="off" data-autofocus />
+        </Field>
+        <Field label="Profile">
+          <select value={profile} onChange={(e) => setProfile(e.target.value)}>
+            <option value="">Detect from the header</option>
+            <OptionList values={PROFILES} label={profileLabel} />
+          </select>
+        </Field>
+        {byPrefix ? (
+          <Field label="Partner folder" error={errors.prefix} hint="Drops under this folder use this mapping (the longest matching folder wins)." className="form__wide">
+            <input value={prefix} onChange={(e) => setPrefix(e.target.value)} autoComplete="off" readOnly={!canAdmin} />
+          </Field>
+        ) : (
+          <p className="form__wide muted small">
+            Applies to uploads whose columns are exactly: {mapping?.headers?.join(", ") ?? "–"}.
+          </p>
+        )}
+      </div>
 
+      <fieldset className="fieldset">
+        <legend className="field__label">Columns</legend>
+        <ul className="mapping-rows">
+          {rows.map((r, i) => (
+            <li key={r.key} className="mapping-row">
+              {byPrefix ? (
+                <input
+                  value={r.header}
+                  onChange={(e) => setRow(r.key, { header: e.target.value })}
+                  aria-label={`Column ${i + 1} name`}
+                  placeholder="Column as written in the file"
+                  autoComplete="off"
+                />
+              ) : (
+                <code className="mapping-row__header">{r.header}</code>
+              )}
+              <TargetSelect value={r.target} onChange={(t) => setRow(r.key, { target: t })} label={`Import column “${r.header || i + 1}” as`} />
+              {byPrefix ? (
+                <button
+                  type="button"
+                  className="button button--small button--ghost"
+                  onClick={() => setRows((list) => list.filter((x) => x.key !== r.key))}
+                  aria-label={`Remove column ${r.header || i + 1}`}
+                  disabled={rows.length === 1}
+                >
+                  Remove
+                </button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+        {errors.rows ? <span className="field__error">{errors.rows}</span> : null}
+        {byPrefix ? (
+          <button type="button" className="button button--small" onClick={() => setRows((list) => [...list, { key: ++rowKeys, header: "", target: "attribute" }])}>
+            Add column
+          </button>
+        ) : null}
+      </fieldset>
+
+      {byPrefix && canAdmin ? (
         <fieldset className="fieldset">
-          <legend className="field__label">Columns</legend>
-          <ul className="mapping-rows">
-            {rows.map((r, i) => (
-              <li key={r.key} className="mapping-row">
-                {byPrefix ? (
-                  <input
-                    value={r.header}
-                    onChange={(e) => setRow(r.key, { header: e.target.value })}
-                    aria-label={`Column ${i + 1} name`}
-                    placeholder="Column as written in the file"
-                    autoComplete="off"
-                  />
-                ) : (
-                  <code className="mapping-row__header">{r.header}</code>
-                )}
-                <TargetSelect value={r.target} onChange={(t) => setRow(r.key, { target: t })} label={`Import column “${r.header || i + 1}” as`} />
-                {byPrefix ? (
-                  <button
-                    type="button"
-                    className="button button--small button--ghost"
-                    onClick={() => setRows((list) => list.filter((x) => x.key !== r.key))}
-                    aria-label={`Remove column ${r.header || i + 1}`}
-                    disabled={rows.length === 1}
-                  >
-                    Remove
-                  </button>
-                ) : null}
-              </li>
-            ))}
-          </ul>
-          {errors.rows ? <span className="field__error">{errors.rows}</span> : null}
-          {byPrefix ? (
-            <button type="button" className="button button--small" onClick={() => setRows((list) => [...list, { key: ++rowKeys, header: "", target: "attribute" }])}>
-              Add column
-            </button>
+          <legend className="field__label">Replace mode for these drops</legend>
+          <div className="checkbox">
+            <input id={`${uid}-replace`} type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} />
+            <label htmlFor={`${uid}-replace`}>Each drop is the whole truth: deactivate products in scope it does not contain</label>
+          </div>
+          {replace ? (
+            <div className="form__grid">
+              <Field label="Scope">
+                <select value={scope} onChange={(e) => setScope(e.target.value as "all" | "partner")}>
+                  <option value="partner">This partner's products</option>
+                  <option value="all">All products</option>
+                </select>
+              </Field>
+              <Field label="Hold if more than this % would be deactivated" error={errors.maxPct}>
+                <input type="number" min={0} max={100} value={maxPct} onChange={(e) => setMaxPct(e.target.value)} />
+              </Field>
+            </div>
           ) : null}
         </fieldset>
-
-        {byPrefix && canAdmin ? (
-          <fieldset className="fieldset">
-            <legend className="field__label">Replace mode for these drops</legend>
-            <div className="checkbox">
-              <input id={`${uid}-replace`} type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} />
-              <label htmlFor={`${uid}-replace`}>Each drop is the whole truth: deactivate products in scope it does not contain</label>
-            </div>
-            {replace ? (
-              <div className="form__grid">
-                <div className="field">
-                  <label className="field__label" htmlFor={`${uid}-scope`}>
-                    Scope
-                  </label>
-                  <select id={`${uid}-scope`} value={scope} onChange={(e) => setScope(e.target.value as "all" | "partner")}>
-                    <option value="partner">This partner's products</option>
-                    <option value="all">All products</option>
-                  </select>
-                </div>
-                <Field label="Hold if more than this % would be deactivated" error={errors.maxPct}>
-                  <input type="number" min={0} max={100} value={maxPct} onChange={(e) => setMaxPct(e.target.value)} />
-                </Field>
-              </div>
-            ) : null}
-          </fieldset>
-        ) : null}
-
-        <div className="dialog__actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button--primary" disabled={save.isPending}>
-            {save.isPending ? "Saving…" : mapping ? "Save changes" : "Create mapping"}
-          </button>
-        </div>
-      </form>
-    </Dialog>
+      ) : null}
+    </FormDialog>
   );
 }

@@ -1,8 +1,7 @@
 import { useState } from "react";
 import { ConfirmDialog } from "@/components/Dialog";
-import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
-import { Pager } from "@/components/Pager";
-import { errorMessage } from "@/lib/api";
+import { EmptyState, Notice } from "@/components/Feedback";
+import { PagedList } from "@/components/PagedList";
 import { usePermissions } from "@/lib/auth/permissions";
 import { formatDateTime } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
@@ -19,21 +18,8 @@ export function MappingsPage() {
   const [deleting, setDeleting] = useState<SavedMapping | null>(null);
   const [flash, setFlash] = useState<string | null>(null);
   const remove = useDeleteMapping();
-  const [deleteError, setDeleteError] = useState<string | null>(null);
   // importers manage mappings by header set; partner (prefix) mappings are for admins (CONTRACT §8)
   const mayChange = (m: SavedMapping) => (m.prefix ? can("admin") : can("importer"));
-
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    setDeleteError(null);
-    try {
-      await remove.mutateAsync(deleting.id);
-      setFlash(`Deleted the mapping “${deleting.name}”.`);
-      setDeleting(null);
-    } catch (err) {
-      setDeleteError(errorMessage(err));
-    }
-  };
 
   return (
     <div className="page">
@@ -54,73 +40,70 @@ export function MappingsPage() {
         ) : null}
       </header>
       {flash ? <Notice tone="success">{flash}</Notice> : null}
-      {q.isLoading ? <Loading label="Loading mappings…" /> : null}
-      {q.error ? <ErrorMessage error={q.error} onRetry={() => void q.refetch()} title="Could not load mappings." /> : null}
-      {q.data && q.data.items.length === 0 && pager.page === 0 ? (
-        <EmptyState title="No saved mappings yet">
-          Tick “Remember this mapping” in the mapping step of an upload to save one.
-        </EmptyState>
-      ) : null}
-      {q.data && q.data.items.length > 0 ? (
-        <ul className="mapping-list" data-testid="mapping-list">
-          {q.data.items.map((m) => {
-            const entries = Object.entries(m.mapping);
-            return (
-              <li key={m.id} className="card mapping-card" data-testid="mapping-row" data-mapping-id={m.id}>
-                <div className="mapping-card__head">
-                  <h2 className="h3 break">{m.name}</h2>
-                  {m.prefix ? (
-                    <span className="pill pill--partner">
-                      Partner drops: <code>{m.prefix}</code>
-                    </span>
-                  ) : (
-                    <span className="pill pill--off">Uploads with these columns</span>
-                  )}
-                </div>
-                <p className="muted small">
-                  {m.headers ? `${m.headers.length} column${m.headers.length === 1 ? "" : "s"}: ${m.headers.join(", ")}` : null}
-                  {m.profile ? ` · profile ${profileLabel(m.profile)}` : ""}
-                  {m.replace ? ` · replace (${m.replace.scope ?? "all"}, hold over ${m.replace.max_deactivate_percent ?? 20} %)` : ""}
-                  {m.updated_at ? ` · changed ${formatDateTime(m.updated_at)}` : ""}
-                </p>
-                {entries.length > 0 ? (
-                  <ul className="mapping-card__entries">
-                    {entries.map(([header, target]) => (
-                      <li key={header}>
-                        <code>{header}</code> → {fieldLabel(target)}
-                      </li>
-                    ))}
-                  </ul>
-                ) : null}
-                {mayChange(m) ? (
-                  <div className="mapping-card__actions">
-                    <button type="button" className="button button--small" onClick={() => setEditing(m)} aria-label={`Edit ${m.name}`}>
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      className="button button--small button--danger-outline"
-                      onClick={() => setDeleting(m)}
-                      aria-label={`Delete ${m.name}`}
-                    >
-                      Delete
-                    </button>
+      <PagedList
+        query={q}
+        pager={pager}
+        loadingLabel="Loading mappings…"
+        errorTitle="Could not load mappings."
+        empty={
+          <EmptyState title="No saved mappings yet">
+            Tick “Remember this mapping” in the mapping step of an upload to save one.
+          </EmptyState>
+        }
+        pagerLabel="Mapping pages"
+      >
+        {(items) => (
+          <ul className="mapping-list" data-testid="mapping-list">
+            {items.map((m) => {
+              const entries = Object.entries(m.mapping);
+              return (
+                <li key={m.id} className="card mapping-card" data-testid="mapping-row" data-mapping-id={m.id}>
+                  <div className="mapping-card__head">
+                    <h2 className="h3 break">{m.name}</h2>
+                    {m.prefix ? (
+                      <span className="pill pill--partner">
+                        Partner drops: <code>{m.prefix}</code>
+                      </span>
+                    ) : (
+                      <span className="pill pill--off">Uploads with these columns</span>
+                    )}
                   </div>
-                ) : null}
-              </li>
-            );
-          })}
-        </ul>
-      ) : null}
-      <Pager
-        label="Mapping pages"
-        page={pager.page}
-        hasPrevious={pager.hasPrevious}
-        hasNext={Boolean(q.data?.next_cursor)}
-        onPrevious={pager.previous}
-        onNext={() => q.data?.next_cursor && pager.next(q.data.next_cursor)}
-        busy={q.isFetching}
-      />
+                  <p className="muted small">
+                    {m.headers ? `${m.headers.length} column${m.headers.length === 1 ? "" : "s"}: ${m.headers.join(", ")}` : null}
+                    {m.profile ? ` · profile ${profileLabel(m.profile)}` : ""}
+                    {m.replace ? ` · replace (${m.replace.scope ?? "all"}, hold over ${m.replace.max_deactivate_percent ?? 20} %)` : ""}
+                    {m.updated_at ? ` · changed ${formatDateTime(m.updated_at)}` : ""}
+                  </p>
+                  {entries.length > 0 ? (
+                    <ul className="mapping-card__entries">
+                      {entries.map(([header, target]) => (
+                        <li key={header}>
+                          <code>{header}</code> → {fieldLabel(target)}
+                        </li>
+                      ))}
+                    </ul>
+                  ) : null}
+                  {mayChange(m) ? (
+                    <div className="mapping-card__actions">
+                      <button type="button" className="button button--small" onClick={() => setEditing(m)} aria-label={`Edit ${m.name}`}>
+                        Edit
+                      </button>
+                      <button
+                        type="button"
+                        className="button button--small button--danger-outline"
+                        onClick={() => setDeleting(m)}
+                        aria-label={`Delete ${m.name}`}
+                      >
+                        Delete
+                      </button>
+                    </div>
+                  ) : null}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </PagedList>
       {editing !== null ? (
         <MappingFormDialog
           mapping={editing === "new" ? null : editing}
@@ -145,12 +128,12 @@ export function MappingsPage() {
           }
           confirmLabel="Delete mapping"
           busy={remove.isPending}
-          error={deleteError ? <div className="alert alert--error" role="alert">{deleteError}</div> : null}
-          onConfirm={() => void confirmDelete()}
-          onCancel={() => {
+          onConfirm={async () => {
+            await remove.mutateAsync(deleting.id);
+            setFlash(`Deleted the mapping “${deleting.name}”.`);
             setDeleting(null);
-            setDeleteError(null);
           }}
+          onCancel={() => setDeleting(null)}
         />
       ) : null}
     </div>

@@ -1,6 +1,6 @@
 import { Link } from "react-router-dom";
-import { EmptyState, ErrorMessage, Loading } from "@/components/Feedback";
-import { Pager } from "@/components/Pager";
+import { EmptyState } from "@/components/Feedback";
+import { PagedList } from "@/components/PagedList";
 import { ProgressBar } from "@/components/ProgressBar";
 import { formatCount, formatDateTime, percent } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
@@ -78,48 +78,45 @@ function ConflictsTable({ importId, expected }: { importId: string; expected: nu
     <div className="conflicts" data-testid="revert-conflicts">
       <h3 className="h4">Left as they are ({formatCount(expected)})</h3>
       <p className="muted small">Changed since this import by a later import or by hand, so the revert did not touch them.</p>
-      {q.isLoading ? <Loading label="Loading conflicts…" /> : null}
-      {q.error ? <ErrorMessage error={q.error} onRetry={() => void q.refetch()} title="Could not load the conflicts." /> : null}
-      {q.data && q.data.items.length === 0 && pager.page === 0 ? <EmptyState title="No conflicts listed" /> : null}
-      {q.data && q.data.items.length > 0 ? (
-        <div className="table-wrap" tabIndex={0} role="region" aria-label="Conflicts table">
-          <table className="table table--compact" aria-busy={q.isFetching}>
-            <thead>
-              <tr>
-                <th scope="col">SKU</th>
-                <th scope="col">Changed by</th>
-                <th scope="col">When</th>
-              </tr>
-            </thead>
-            <tbody>
-              {q.data.items.map((c) => (
-                <tr key={c.sku} data-testid="conflict-row" data-sku={c.sku}>
-                  <td className="mono">{c.sku}</td>
-                  <td>
-                    {c.changed_by?.import_id ? (
-                      <Link to={`/imports/${encodeURIComponent(c.changed_by.import_id)}`}>a later import</Link>
-                    ) : c.changed_by?.edit ? (
-                      "an edit"
-                    ) : (
-                      "–"
-                    )}
-                  </td>
-                  <td>{formatDateTime(c.at)}</td>
+      <PagedList
+        query={q}
+        pager={pager}
+        loadingLabel="Loading conflicts…"
+        errorTitle="Could not load the conflicts."
+        empty={<EmptyState title="No conflicts listed" />}
+        pagerLabel="Conflict pages"
+      >
+        {(items) => (
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Conflicts table">
+            <table className="table table--compact" aria-busy={q.isFetching}>
+              <thead>
+                <tr>
+                  <th scope="col">SKU</th>
+                  <th scope="col">Changed by</th>
+                  <th scope="col">When</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      <Pager
-        label="Conflict pages"
-        page={pager.page}
-        hasPrevious={pager.hasPrevious}
-        hasNext={Boolean(q.data?.next_cursor)}
-        onPrevious={pager.previous}
-        onNext={() => q.data?.next_cursor && pager.next(q.data.next_cursor)}
-        busy={q.isFetching}
-      />
+              </thead>
+              <tbody>
+                {items.map((c) => (
+                  <tr key={c.sku} data-testid="conflict-row" data-sku={c.sku}>
+                    <td className="mono">{c.sku}</td>
+                    <td>
+                      {c.changed_by?.import_id ? (
+                        <Link to={`/imports/${encodeURIComponent(c.changed_by.import_id)}`}>a later import</Link>
+                      ) : c.changed_by?.edit ? (
+                        "an edit"
+                      ) : (
+                        "–"
+                      )}
+                    </td>
+                    <td>{formatDateTime(c.at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </PagedList>
     </div>
   );
 }

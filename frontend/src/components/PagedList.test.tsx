@@ -1,0 +1,103 @@
+import { QueryClientProvider, useQuery } from "@tanstack/react-query";
+import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it, vi } from "vitest";
+import type { Page } from "@/lib/page";
+import { useCursorPager } from "@/lib/paging";
+import { testQueryClient } from "@/test/render";
+import { EmptyState } from "./Feedback";
+import { PagedList } from "./PagedList";
+
+type Fetch = (cursor: string | null) => Promise<Page<string>>;
+
+/** A list as a page would use it: a cursor pager, a TanStack query per cursor, PagedList drawing the rows. */
+function Fruits({ fetchPage }: { fetchPage: Fetch }) {
+  const pager = useCursorPager("fruits");
+  const q = useQuery({ queryKey: ["fruits", pager.cursor], queryFn: () => fetchPage(pager.cursor) });
+  return (
+    <PagedList
+      query={q}
+      pager={pager}
+      loadingLabel="Loading fruits…"
+      errorTitle="Could not load fruits."
+      empty={<EmptyState title="No fruits yet" />}
+      pagerLabel="Fruit pages"
+    >
+      {(items) => (
+        <ul data-testid="fruit-list">
+          {items.map((f) => (
+            <li key={f}>{f}</li>
+          ))}
+        </ul>
+      )}
+    </PagedList>
+  );
+}
+
+const PAGES: Record<string, Page<string>> = {
+  first: { items: ["apple", "banana"], next_cursor: "c2" },
+  c2: { items: ["cherry"], next_cursor: null },
+};
+
+function renderFruits(fetchPage: Fetch) {
+  const user = userEvent.setup();
+  render(
+    <QueryClientProvider client={testQueryClient()}>
+      <Fruits fetchPage={fetchPage} />
+    </QueryClientProvider>,
+  );
+  return { user };
+}
+
+const rows = () => within(screen.getByTestId("fruit-list")).getAllByRole("listitem").map((li) => li.textContent);
+
+describe("PagedList", () => {
+  it("renders the page's rows; Next fetches the page at next_cursor, Previous goes back", async () => {
+    const fetchPage = vi.fn<Fetch>(async (cursor) => PAGES[cursor ?? "first"]!);
+    const { user } = renderFruits(fetchPage);
+
+    expect(screen.getByRole("status")).toHaveTextContent("Loading fruits…");
+    expect(await screen.findByTestId("fruit-list")).toBeInTheDocument();
+    expect(rows()).toEqual(["apple", "banana"]);
+    expect(screen.queryByText("Loading fruits…")).toBeNull();
+    const pager = screen.getByRole("navigation", { name: "Fruit pages" });
+    expect(within(pager).getByText("Page 1")).toBeInTheDocument();
+    expect(within(pager).getByRole("button", { name: "← Previous" })).toBeDisabled();
+
+    await user.click(within(pager).getByRole("button", { name: "Next →" }));
+    expect(await screen.findByText("cherry")).toBeInTheDocument();
+    expect(fetchPage).toHaveBeenLastCalledWith("c2");
+    expect(rows()).toEqual(["cherry"]);
+    expect(within(pager).getByText("Page 2")).toBeInTheDocument();
+    expect(within(pager).getByRole("button", { name: "Next →" })).toBeDisabled(); // no next_cursor
+
+    await user.click(within(pager).getByRole("button", { name: "← Previous" }));
+    expect(await screen.findByText("apple")).toBeInTheDocument();
+    expect(rows()).toEqual(["apple", "banana"]);
+    expect(within(pager).getByText("Page 1")).toBeInTheDocument();
+  });
+
+  it("shows the empty state, and no pager, when the first page has no items", async () => {
+    renderFruits(async () => ({ items: [], next_cursor: null }));
+    expect(await screen.findByText("No fruits yet")).toBeInTheDocument();
+    expect(screen.getByTestId("empty-state")).toBeInTheDocument();
+    expect(screen.queryByTestId("fruit-list")).toBeNull();
+    expect(screen.queryByRole("navigation")).toBeNull();
+  });
+
+  it("shows the error with its title, and Try again fetches again", async () => {
+    const fetchPage = vi
+      .fn<Fetch>()
+      .mockRejectedValueOnce(new Error("boom"))
+      .mockResolvedValue({ items: ["apple"], next_cursor: null });
+    const { user } = renderFruits(fetchPage);
+
+    const alert = await screen.findByRole("alert");
+    expect(alert).toHaveTextContent("Could not load fruits.");
+    expect(screen.queryByText("No fruits yet")).toBeNull();
+    await user.click(within(alert).getByRole("button", { name: "Try again" }));
+    expect(await screen.findByText("apple")).toBeInTheDocument();
+    expect(screen.queryByRole("alert")).toBeNull();
+    expect(fetchPage).toHaveBeenCalledTimes(2);
+  });
+});
