@@ -1,6 +1,7 @@
 """The shared Lambda layer: the ``product_importer`` package plus its dependencies, built for Lambda.
 
-Built without Docker: ``pip install --platform manylinux2014_aarch64 --only-binary=:all:`` resolves the
+Built without Docker: ``pip install --platform manylinux_2_28_aarch64 --platform manylinux2014_aarch64
+--only-binary=:all:`` resolves the
 project's dependencies (read from ``pyproject.toml``) as wheels for the Lambda platform (arm64, the
 runtime's CPython), so binary packages such as ``psycopg-binary`` and ``pydantic-core`` are the Linux
 aarch64 builds whatever machine synthesizes. The package source is copied next to them.
@@ -31,7 +32,10 @@ from infra.cdk.config import REPO_ROOT
 # The runtime every function uses: the newest Python Lambda offers (cdk-nag AwsSolutions-L1).
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
-PIP_PLATFORM = "manylinux2014_aarch64"
+# Lambda's Python 3.12+ runtimes run on Amazon Linux 2023 (glibc 2.34), so wheels for glibc 2.17
+# (manylinux2014) and 2.28 both run there. pip does not widen an explicit --platform to older tags, and
+# some CPython 3.14 aarch64 wheels exist only as one of them (pydantic-core: 2014; rapidfuzz 3.14: 2_28).
+PIP_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
 PYTHON_VERSION = "3.14"
 
 PACKAGE_DIR = REPO_ROOT / "layers" / "product_importer"
@@ -48,7 +52,7 @@ def project_dependencies(pyproject: Path = PYPROJECT) -> list[str]:
 def layer_fingerprint() -> str:
     """Changes when the dependency list, the target platform or any file of the package changes."""
     digest = hashlib.sha256()
-    digest.update("\n".join([PIP_PLATFORM, PYTHON_VERSION, *project_dependencies()]).encode())
+    digest.update("\n".join([*PIP_PLATFORMS, PYTHON_VERSION, *project_dependencies()]).encode())
     for path in sorted(PACKAGE_DIR.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
             digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
@@ -76,8 +80,7 @@ class PipLayerBundler:
             "--no-compile",
             "--target",
             str(target),
-            "--platform",
-            PIP_PLATFORM,
+            *(option for platform in PIP_PLATFORMS for option in ("--platform", platform)),
             "--implementation",
             "cp",
             "--python-version",
