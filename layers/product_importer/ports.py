@@ -148,6 +148,10 @@ class ProgressStore(Protocol):
         """What the file's header decided (encoding, profile, mapping in effect, warnings), while processing."""
         ...
 
+    def add_warning(self, import_id: str, warning: str) -> bool:
+        """A warning a chunk found (rows past the first MiB that are not UTF-8, …) into ``warnings``, once."""
+        ...
+
     def expire(self, import_id: str, reason: str) -> bool:
         """pending → failed (the file never arrived), once; an import that started meanwhile is left alone."""
         ...

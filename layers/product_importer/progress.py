@@ -16,6 +16,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from product_importer.ingest.plan import MAX_IMPORT_WARNINGS
 from product_importer.models import Import, ImportStatus, ImportTotals, RevertProgress, utcnow
 
 LIST_INDEX = "by_created"
@@ -162,6 +163,17 @@ class DynamoProgressStore:
         sets = ", ".join(f"{k} = :{k}" for k in present)
         return self._update(import_id, f"SET {sets}", "#status = :processing",
                             {":processing": ImportStatus.PROCESSING.value, **{f":{k}": v for k, v in present.items()}})
+
+    def add_warning(self, import_id: str, warning: str) -> bool:
+        """A warning a chunk found into the Import's ``warnings``: once (a replayed chunk or another chunk
+        finding it again adds nothing), while there is room (``MAX_IMPORT_WARNINGS``)."""
+        return self._update(
+            import_id,
+            "SET warnings = list_append(if_not_exists(warnings, :none), :warning)",
+            "attribute_exists(id) AND (attribute_not_exists(warnings)"
+            " OR (NOT contains(warnings, :text) AND size(warnings) < :cap))",
+            {":warning": [warning], ":none": [], ":text": warning, ":cap": MAX_IMPORT_WARNINGS},
+        )
 
     def expire(self, import_id: str, reason: str) -> bool:
         """pending → failed (the file never arrived), once; an import that started meanwhile is left alone."""

@@ -19,6 +19,7 @@ from product_importer.db.connection import connect
 from product_importer.db.job_ledger import PostgresJobLedger
 from product_importer.db.ledger import PostgresChunkLedger
 from product_importer.db.plans import PgPlanStore
+from product_importer.ingest.plan import ENCODING_HINT, SNIFF_BYTES
 from product_importer.models import ImportTotals
 from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
 from product_importer.ports import ProgressStore
@@ -92,6 +93,22 @@ def test_an_upload_is_imported_through_the_event_pump_with_exact_counts(pipeline
         (n, "price", f"{prefix}-{n:06d}") for n in sorted(bad)
     ]
     assert pipeline.sql("SELECT count(*) FROM chunk_ledger WHERE import_id = %s", (import_id,)) == [(10,)]
+
+
+def test_rows_past_the_first_mib_that_are_not_utf8_suggest_the_encoding_override(pipeline: PipelineStack) -> None:
+    """CONTRACT §1: the first MiB is clean UTF-8, so the file is read as UTF-8; a later row in Windows-1252
+    fails on its own, and the import's warnings still suggest the override (a chunk found it, not the
+    header's sniff)."""
+    prefix = unique("LATE")
+    filler = "x" * 2000
+    rows = b"".join(f"{prefix}-{n},Product {n},1.00,{filler}\n".encode() for n in range(1, 601))
+    data = HEADER + rows + f"{prefix}-601,Caf\u00e9,1.00,{filler}\n".encode("cp1252")
+    assert len(data) > SNIFF_BYTES
+
+    imp = pipeline.wait_for(pipeline.upload(data, filename="late.csv"))
+
+    assert (imp["status"], imp["encoding"], imp["rows_failed"]) == ("completed", "utf-8", 1), imp
+    assert imp["warnings"] == [ENCODING_HINT]
 
 
 def test_a_second_import_of_the_same_skus_updates_and_counts_unchanged_rows(pipeline: PipelineStack) -> None:

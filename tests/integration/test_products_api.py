@@ -171,6 +171,16 @@ def test_patch_changes_only_what_it_names(api: TestClient) -> None:
     assert api.patch("/api/products/nope", json={"price": "1"}).status_code == 404
 
 
+def test_an_empty_patch_is_a_no_op_not_a_conflict(api: TestClient) -> None:
+    """PATCH {} (or an empty attributes object) changes nothing: 200 with the product, no false 409."""
+    created = api.put("/api/products/E-1", json={"name": "Lamp", "price": "3"}).json()
+    for body in ({}, {"attributes": {}}):
+        reply = api.patch("/api/products/e-1", json=body)
+        assert reply.status_code == 200, reply.text
+        assert reply.json() == created
+    assert api.patch("/api/products/nope", json={}).status_code == 404
+
+
 def test_validation_errors_are_422_with_field_detail(api: TestClient) -> None:
     reply = api.put(
         "/api/products/X-1", json={"name": "", "price": "-1", "currency": "usdollar", "quantity": -2}

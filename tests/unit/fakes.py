@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from product_importer.ingest.plan import MAX_IMPORT_WARNINGS
 from product_importer.ingest.rows import RowError
 from product_importer.models import (
     ChunkCounts,
@@ -284,6 +285,18 @@ class FakeProgress:
                 return False
             values = {"encoding": encoding, "profile": profile, "mapping": mapping, "warnings": warnings}
             item.update({k: v for k, v in values.items() if v is not None})
+            return True
+
+    def add_warning(self, import_id: str, warning: str) -> bool:
+        with self._lock:
+            self.calls.append(("add_warning", import_id))
+            item = self.items.get(import_id)
+            if item is None:
+                return False
+            warnings = item.setdefault("warnings", [])
+            if warning in warnings or len(warnings) >= MAX_IMPORT_WARNINGS:
+                return False
+            warnings.append(warning)
             return True
 
     def expire(self, import_id: str, reason: str) -> bool:

@@ -101,6 +101,8 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
         return result
     if result.chunk.replayed:
         logger.info("chunk %s/%d was already committed: repairing progress only", message.import_id, message.chunk_no)
+    for warning in parsed.warnings:  # before the end is recorded, so the final Import carries them
+        ports.progress.add_warning(message.import_id, warning)
     finish.after_chunk(message.import_id, result.totals, ports.job_ports())  # repairs a lost update on replay
     clock.lap("progress")
     logger.debug("chunk %s/%d: %s", message.import_id, message.chunk_no, clock)

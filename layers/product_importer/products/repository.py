@@ -250,6 +250,8 @@ def patch_product(conn: psycopg.Connection, sku: str, changes: dict[str, Any]) -
     version = version_base(next_import_number(conn))
     with conn.transaction():
         current = _locked(conn, sku)
+        if not any(k in FIELDS and k != "sku" for k in changes) and not changes.get("attributes"):
+            return to_product(current)  # nothing to change: not an edit (and no conflict with a newer import)
         merged = {f: current[f] for f in FIELDS}
         merged.update({k: v for k, v in changes.items() if k in FIELDS and k != "sku"})
         attributes = dict(current["attributes"])
