@@ -144,8 +144,10 @@ class ProgressStore(Protocol):
         ...
 
     def record_plan(self, import_id: str, *, encoding: str | None, profile: str | None,
-                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None) -> bool:
-        """What the file's header decided (encoding, profile, mapping in effect, warnings), while processing."""
+                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None,
+                    replace: dict[str, Any] | None = None) -> bool:
+        """What the file's header decided (encoding, profile, mapping in effect, warnings, a drop's replace
+        options from its saved mapping), while processing."""
         ...
 
     def add_warning(self, import_id: str, warning: str) -> bool:
@@ -197,8 +199,10 @@ class ChunkLedger(Protocol):
         """The import's totals as PostgreSQL committed them."""
         ...
 
-    def register_import(self, import_id: str, *, import_no: int, partner: str | None = None) -> None:
-        """Record an import PostgreSQL has not seen (a partner drop); idempotent."""
+    def register_import(self, import_id: str, *, import_no: int, partner: str | None = None,
+                        replace_scope: str | None = None) -> None:
+        """Record an import PostgreSQL has not seen (a partner drop; ``replace_scope`` from its saved
+        mapping); idempotent."""
         ...
 
     def fail_import(self, import_id: str, reason: str) -> bool:

@@ -154,13 +154,16 @@ class DynamoProgressStore:
                             "#status = :processing AND chunks_total = :chunks_done", values)
 
     def record_plan(self, import_id: str, *, encoding: str | None, profile: str | None,
-                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None) -> bool:
-        """What the file's header decided, for the Import object (while it is processing)."""
-        fields = {"encoding": encoding, "profile": profile, "mapping": mapping, "warnings": warnings}
+                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None,
+                    replace: dict[str, Any] | None = None) -> bool:
+        """What the file's header decided, for the Import object (while it is processing); ``replace``:
+        the options a drop's saved mapping carries."""
+        fields = {"encoding": encoding, "profile": profile, "mapping": mapping, "warnings": warnings,
+                  "replace": replace}
         present = {k: v for k, v in fields.items() if v is not None}
         if not present:
             return True
-        sets = ", ".join(f"{k} = :{k}" for k in present)
+        sets = ", ".join(f"#{k} = :{k}" if k == "replace" else f"{k} = :{k}" for k in present)  # a reserved word
         return self._update(import_id, f"SET {sets}", "#status = :processing",
                             {":processing": ImportStatus.PROCESSING.value, **{f":{k}": v for k, v in present.items()}})
 

@@ -277,6 +277,36 @@ def test_a_replace_over_the_cap_is_held_carried_out_once_confirmed_and_a_revert_
     assert all(active for *_x, active in products(pipeline, prefix).values())
 
 
+def test_a_drop_replaces_with_the_options_of_the_saved_mapping_bound_to_its_prefix(pipeline: PipelineStack) -> None:
+    partner = unique("rpd").lower()
+    prefix, bad = unique("RPD"), unique("RPDX")
+    saved = pipeline.api.post("/api/mappings", json={
+        "name": f"{partner} feed", "mapping": {"Item": "sku", "Title": "name"}, "prefix": f"incoming/{partner}/",
+        "replace": {"scope": "partner", "max_deactivate_percent": 30}})
+    assert saved.status_code == 201, saved.text
+
+    def feed(count: int, *, failed: int | None = None) -> bytes:
+        rows = "".join(f"{prefix}-{n:03d},Widget {n},{'-1' if n == failed else '1.00'}\n" for n in range(1, count + 1))
+        return ("Item,Title,price\n" + rows).encode()
+
+    pipeline.drop(f"incoming/{partner}/day1.csv", feed(10))
+    [first] = pipeline.wait_for_import_of("day1.csv")
+    assert settled(pipeline, first["id"])["products_created"] == 10
+    pipeline.drop(f"incoming/other-{partner}/x.csv", catalog(bad, 5))  # another partner's products
+    [other] = pipeline.wait_for_import_of("x.csv")
+    settled(pipeline, other["id"])
+
+    pipeline.drop(f"incoming/{partner}/day2.csv", feed(8, failed=8))  # 9 and 10 are gone; 8 is a failed row
+
+    [second] = pipeline.wait_for_import_of("day2.csv")
+    done = settled(pipeline, second["id"])
+    assert done["replace"] == {"scope": "partner", "max_deactivate_percent": 30, "status": "done"}
+    assert (done["products_deactivated"], done["rows_failed"]) == (2, 1)
+    live = products(pipeline, prefix)
+    assert sorted(s for s, (*_x, active) in live.items() if not active) == ["009", "010"]
+    assert all(active for *_x, active in products(pipeline, bad).values())
+
+
 # -- what subscribers and webhooks see ------------------------------------------------------------------------------
 
 

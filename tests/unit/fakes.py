@@ -277,13 +277,15 @@ class FakeProgress:
             return True
 
     def record_plan(self, import_id: str, *, encoding: str | None, profile: str | None,
-                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None) -> bool:
+                    mapping: dict[str, Any] | None = None, warnings: list[str] | None = None,
+                    replace: dict[str, Any] | None = None) -> bool:
         with self._lock:
             self.calls.append(("record_plan", import_id))
             item = self.items.get(import_id)
             if item is None or item["status"] != _PROCESSING:
                 return False
-            values = {"encoding": encoding, "profile": profile, "mapping": mapping, "warnings": warnings}
+            values = {"encoding": encoding, "profile": profile, "mapping": mapping, "warnings": warnings,
+                      "replace": replace}
             item.update({k: v for k, v in values.items() if v is not None})
             return True
 
@@ -429,7 +431,8 @@ class FakeChunkLedger:
     def committed_totals(self, import_id: str) -> ImportTotals:
         return self.totals.get(import_id, ImportTotals(0, 0, 0, 0, 0, 0, 0))
 
-    def register_import(self, import_id: str, *, import_no: int, partner: str | None = None) -> None:
+    def register_import(self, import_id: str, *, import_no: int, partner: str | None = None,
+                        replace_scope: str | None = None) -> None:
         self.registered.setdefault(import_id, (import_no, partner))
 
     def fail_import(self, import_id: str, reason: str) -> bool:

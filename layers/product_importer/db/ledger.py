@@ -4,13 +4,14 @@ one reused connection)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 
 from product_importer.db import registry
 from product_importer.db.chunks import read_totals, upsert_chunk
 from product_importer.db.registry import settle
+from product_importer.db.replace import Scope
 from product_importer.ingest.rows import RowError
 from product_importer.models import ChunkResult, ImportTotals
 
@@ -51,8 +52,10 @@ class PostgresChunkLedger:
         conn.rollback()
         return totals
 
-    def register_import(self, import_id: str, *, import_no: int, partner: str | None = None) -> None:
-        registry.register_import(self._connection(), import_id, import_no=import_no, partner=partner)
+    def register_import(self, import_id: str, *, import_no: int, partner: str | None = None,
+                        replace_scope: str | None = None) -> None:
+        registry.register_import(self._connection(), import_id, import_no=import_no, partner=partner,
+                                 replace_scope=cast(Scope | None, replace_scope))
 
     def fail_import(self, import_id: str, reason: str) -> bool:
         return registry.fail_import(self._connection(), import_id, reason)

@@ -166,6 +166,8 @@ def sniff(
         family_column=columns.family_column,
         mapping=dict(mapping) if mapping is not None else None,
         mapping_id=str(saved["id"]) if saved is not None and saved.get("id") is not None else None,
+        replace=dict(saved["replace"]) if saved is not None and drop_key and saved.get("prefix")
+        and saved.get("replace") else None,
         warnings=tuple(warnings),
     )
     missing = tuple(f for f in REQUIRED_FIELDS if f not in columns.targets)

@@ -97,6 +97,9 @@ class FilePlan:
     family_column: int | None = None
     mapping: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)  # in effect
     mapping_id: str | None = None  # the saved mapping that applied, if one did
+    # A drop's saved mapping bound to its prefix may carry replace options (CONTRACT §2 Replace):
+    # ``{"scope", "max_deactivate_percent"}``, None otherwise.
+    replace: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
     warnings: tuple[str, ...] = ()
 
     # ---- what the rest of the system asks ----------------------------------------------------------
@@ -152,6 +155,7 @@ class FilePlan:
             "family_column": self.family_column,
             "mapping": dict(self.mapping) if self.mapping is not None else None,
             "mapping_id": self.mapping_id,
+            "replace": dict(self.replace) if self.replace is not None else None,
             "warnings": list(self.warnings),
         }
 
@@ -173,6 +177,7 @@ class FilePlan:
             family_column=data.get("family_column"),
             mapping=data.get("mapping"),
             mapping_id=data.get("mapping_id"),
+            replace=data.get("replace"),
             warnings=tuple(data.get("warnings") or ()),
         )
 

@@ -36,6 +36,7 @@ from product_importer.models import (
     Import,
     ImportOptions,
     ImportStatus,
+    ReplaceOptions,
     SplitContinuation,
     SplitPlan,
     SplitRequest,
@@ -182,18 +183,23 @@ def _split_import(import_id: str, item: dict[str, Any], event: ObjectCreated, in
     plan = ports.plans.get(import_id)
     if plan is None:
         is_drop = item.get("source") == "s3-drop"
-        if is_drop:  # PostgreSQL learns of a drop here (an upload was registered by the API); idempotent
-            ports.ledger.register_import(import_id, import_no=int(item["import_no"]), partner=item.get("partner"))
         maximum = ports.limits.max_drop_bytes if is_drop else ports.limits.max_upload_bytes
+        failure: str | None = None
         if info.size > maximum:
-            reason = lifecycle.too_big(info.size, maximum)
+            failure = lifecycle.too_big(info.size, maximum)
+        else:
+            try:
+                plan = _make_plan(import_id, event, info, item, ports)
+            except HeaderError as exc:  # the file itself cannot be read: fail at once, never retry
+                failure = str(exc)
+        if is_drop:  # PostgreSQL learns of a drop here (an upload was registered by the API); idempotent
+            replace = FilePlan.from_json(plan.file_plan).replace if plan is not None else None
+            ports.ledger.register_import(import_id, import_no=int(item["import_no"]), partner=item.get("partner"),
+                                         replace_scope=replace.get("scope", "all") if replace else None)
+        if plan is None:
+            reason = failure or "the file could not be read"
             lifecycle.fail_import(ports.progress, ports.ledger, import_id, reason)
             return SplitResult(Outcome.FAILED, import_id, reason=reason)
-        try:
-            plan = _make_plan(import_id, event, info, item, ports)
-        except HeaderError as exc:  # the file itself cannot be read: fail at once, never retry
-            lifecycle.fail_import(ports.progress, ports.ledger, import_id, str(exc))
-            return SplitResult(Outcome.FAILED, import_id, reason=str(exc))
         plan = ports.plans.pin(plan)
         _describe(import_id, plan, ports)
 
@@ -308,8 +314,10 @@ def _describe(import_id: str, plan: SplitPlan, ports: SplitterPorts) -> None:
     mapping = dict(file_plan.mapping) if file_plan.mapping is not None else None
     if mapping is not None and file_plan.mapping_id is not None:
         mapping["id"] = file_plan.mapping_id
+    replace = {**ReplaceOptions.model_validate(file_plan.replace).model_dump(mode="json"), "status": None} \
+        if file_plan.replace else None  # a drop's saved mapping's replace options (CONTRACT §2 Replace)
     ports.progress.record_plan(import_id, encoding=file_plan.encoding, profile=file_plan.profile,
-                               mapping=mapping, warnings=file_plan.import_warnings())
+                               mapping=mapping, warnings=file_plan.import_warnings(), replace=replace)
 
 
 def _blocks(stream: Any, size: int = 1 << 20) -> Iterator[bytes]:
