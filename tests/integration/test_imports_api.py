@@ -143,6 +143,18 @@ def test_create_refuses_bad_options_with_422_naming_the_field(api: ApiHarness, b
     assert api.client.get("/api/imports").json()["items"] == []
 
 
+@pytest.mark.parametrize("filename", ["catalog.csv", "Catalog.CSV", "unicode text.txt", "export.tsv"])
+def test_a_csv_or_a_text_file_a_spreadsheet_saves_can_be_uploaded(api: ApiHarness, filename: str) -> None:
+    assert api.client.post("/api/imports", json={"filename": filename}).status_code == 201
+
+
+def test_a_workbook_is_refused_with_how_to_save_it_as_csv(api: ApiHarness) -> None:
+    response = api.client.post("/api/imports", json={"filename": "catalog.xlsx"})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"][-1] == "filename" and 'save the sheet as "CSV UTF-8"' in error["msg"]
+
+
 def test_scope_partner_with_a_partner_is_accepted(api: ApiHarness) -> None:
     response = api.client.post("/api/imports", json={"filename": "a.csv", "partner": "acme",
                                                      "replace": {"scope": "partner", "max_deactivate_percent": 0}})

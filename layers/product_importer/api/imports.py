@@ -57,6 +57,10 @@ Db = Annotated[psycopg.Connection, Depends(deps.db)]
 _CONTENT_TYPE = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
 
 
+UPLOAD_EXTENSIONS = frozenset({"csv", "tsv", "txt"})
+SPREADSHEET_EXTENSIONS = frozenset({"xlsx", "xls", "xlsm", "xlsb", "ods", "numbers"})
+
+
 class CreateImport(BaseModel):
     filename: str = Field(min_length=1, max_length=255)
     size: int | None = Field(default=None, ge=0)
@@ -72,10 +76,16 @@ class CreateImport(BaseModel):
 
     @field_validator("filename")
     @classmethod
-    def _csv_only(cls, value: str) -> str:
+    def _text_file(cls, value: str) -> str:
+        """A CSV, or the text files spreadsheets save as (CONTRACT §1: Excel's "Unicode Text" is a .txt,
+        tab-separated); a workbook gets told how to save one."""
         name = value.strip()
-        if not name.lower().endswith(".csv"):
-            raise ValueError("only .csv files can be imported")
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if extension in SPREADSHEET_EXTENSIONS:
+            raise ValueError(f'a .{extension} workbook cannot be read: save the sheet as "CSV UTF-8" '
+                             '(or "Unicode Text") and import that file')
+        if extension not in UPLOAD_EXTENSIONS:
+            raise ValueError("only .csv files (or .tsv and .txt text files) can be imported")
         return name
 
     @field_validator("content_type")

@@ -4,9 +4,14 @@ import { FakeXhr, makeImport, mockApi } from "@/test/api";
 import { checkFile, useUploads } from "./useUploads";
 
 describe("checkFile", () => {
-  it("accepts .csv in any case and rejects other extensions", () => {
+  it("accepts .csv in any case and the text files spreadsheets save, and rejects other extensions", () => {
     expect(checkFile({ name: "Catalog.CSV", size: 10 }, null)).toBeNull();
-    expect(checkFile({ name: "catalog.xlsx", size: 10 }, null)).toMatch(/not a CSV file/);
+    expect(checkFile({ name: "unicode-text.txt", size: 10 }, null)).toBeNull();
+    expect(checkFile({ name: "export.tsv", size: 10 }, null)).toBeNull();
+    expect(checkFile({ name: "photo.png", size: 10 }, null)).toMatch(/not a CSV file/);
+  });
+  it("tells how to save a workbook as CSV", () => {
+    expect(checkFile({ name: "catalog.xlsx", size: 10 }, null)).toMatch(/workbook.*Save the sheet as “CSV UTF-8”/);
   });
   it("rejects files over the configured maximum", () => {
     expect(checkFile({ name: "a.csv", size: 2048 }, 1024)).toMatch(/largest file accepted is 1.0 KB/);

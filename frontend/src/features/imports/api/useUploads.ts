@@ -21,8 +21,12 @@ export interface UploadItem {
 
 /** Why a file cannot be imported, before asking the API; null when it looks fine. */
 export function checkFile(file: { name: string; size: number }, maxBytes: number | null | undefined): string | null {
-  if (!/\.csv$/i.test(file.name.trim())) {
-    return `“${file.name}” is not a CSV file. Choose a file ending in .csv.`;
+  const name = file.name.trim();
+  if (/\.(xlsx|xls|xlsm|xlsb|ods|numbers)$/i.test(name)) {
+    return `“${file.name}” is a spreadsheet workbook, not a CSV file. Save the sheet as “CSV UTF-8” (or “Unicode Text”) and import that file.`;
+  }
+  if (!/\.(csv|tsv|txt)$/i.test(name)) {
+    return `“${file.name}” is not a CSV file. Choose a file ending in .csv (or a .tsv or .txt text file).`;
   }
   if (maxBytes && file.size > maxBytes) {
     return `“${file.name}” is ${formatBytes(file.size)}; the largest file accepted is ${formatBytes(maxBytes)}.`;

@@ -67,7 +67,7 @@ export function DropZone({ onFiles, maxBytes, autoFocus = false }: DropZoneProps
       <input
         ref={input}
         type="file"
-        accept=".csv,text/csv"
+        accept=".csv,.tsv,.txt,text/csv,text/tab-separated-values,text/plain"
         multiple
         className="visually-hidden"
         tabIndex={-1}
