@@ -139,3 +139,8 @@ def test_a_reverts_conflicts_say_what_changed_the_product_since(api: ApiHarness)
     assert [(c["sku"], c["changed_by"]) for c in conflicts] == [("A-1", {"import_id": later}),
                                                                ("B-1", {"edit": True})]
     assert [p["sku"] for p in api.client.get("/api/products").json()["items"]] == ["A-1", "B-1"]
+    # the history marks the revert where it gave the product back, not where it left the product alone
+    assert [(h["import_id"], h["reverted"]) for h in pages(api, "/api/products/a-1/history", limit=5)] == [
+        (later, False), (first, False)]
+    assert [(h["import_id"], h["reverted"]) for h in pages(api, "/api/products/c-1/history", limit=5)] == [
+        (first, True)]

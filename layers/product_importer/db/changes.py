@@ -177,13 +177,16 @@ def product_history(
     conn: psycopg.Connection, sku: str, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The change records that touched this product (imports and edits, not previews), newest first:
-    ``{"import_id" (None for an edit), "action", "changes", "at", "reverted"}``."""
+    ``{"import_id" (None for an edit), "action", "changes", "at", "reverted"}`` — ``reverted`` when the
+    import was reverted and the revert gave this product back (a conflict it left alone is not)."""
     before = decode_cursor(cursor, int) if cursor else None
     limit = max(1, min(limit, MAX_LIMIT))
     params: dict[str, Any] = {"key": sku.strip().lower(), "limit": limit + 1, "before": before}
     rows = conn.execute(
         "SELECT c.import_no, r.import_id, c.action, c.changes, c.at,"
-        " coalesce(r.revert_state IN ('running', 'done'), false)"
+        # reverted: the import was reverted and this product was not left alone as one of its conflicts
+        " coalesce(r.revert_state IN ('running', 'done'), false) AND NOT EXISTS (SELECT 1 FROM revert_conflicts x"
+        " WHERE x.import_no = c.import_no AND x.sku_key = c.sku_key)"
         " FROM changes c LEFT JOIN import_registry r ON r.import_no = c.import_no"
         " WHERE c.sku_key = %(key)s AND (r.mode IS NULL OR r.mode = 'import')"
         " AND (%(before)s::bigint IS NULL OR c.import_no < %(before)s::bigint)"
