@@ -113,7 +113,9 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
         attrs_join = (
             " LEFT JOIN LATERAL (SELECT * FROM pi_attrs_apply(w.o_attributes, w.o_attr_versions,"
             " coalesce(w.o_v_attributes, w.o_version), w.o_attr_floor, w.s_attributes, w.sv, w.fast)"
-            " WHERE NOT w.simple_attrs) a ON true"
+            # OFFSET 0 keeps the subquery from being pulled up, so its WHERE gates the call (a One-Time
+            # Filter) instead of filtering after it: the function runs only for the rows that need it.
+            " WHERE NOT w.simple_attrs OFFSET 0) a ON true"
         )
     else:
         new += [
