@@ -105,7 +105,9 @@ def shared_url(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 def _changes(conn: psycopg.Connection, import_id: str) -> tuple[list, dict]:
     items, cursor = list_changes(conn, import_id, limit=500)
-    assert cursor is None
+    while cursor is not None:
+        more, cursor = list_changes(conn, import_id, limit=500, cursor=cursor)
+        items += more
     summary = changes_summary(conn, import_id)
     conn.rollback()
     return [(i["sku"].lower(), i["action"], i["changes"]) for i in items], summary
@@ -139,6 +141,51 @@ def test_preview_then_import_equals_a_direct_import(shared_url: str, seed: int, 
             results.append(("import", *_strip(_changes(conn, file.import_id), prefix), _counts(conn, file.import_id)))
     direct, preview, applied = results
     assert preview[1:] == direct[1:] == applied[1:]
+
+
+def test_a_previews_chunks_run_concurrently_and_count_a_shared_sku_as_the_import_would(database_url: str) -> None:
+    # Given a catalog, and a file whose 8 chunks all touch the same 400 existing and 200 new SKUs
+    with psycopg.connect(database_url) as conn:
+        base = ImportFile("base", next_import_number(conn), ("price",), (), [], [])
+        base.chunks = [_rows(*(f"s{i:03d}" for i in range(400)), price="1.00")]
+        apply_chunk(conn, base, 0)
+        shared = [*(f"s{i:03d}" for i in range(400)), *(f"n{i:03d}" for i in range(200))]
+        chunks_ = [_rows(*shared, price=f"{c + 2}.00", start=1 + c * len(shared)) for c in range(8)]
+        rows = [r for chunk in chunks_ for r in chunk]
+        preview = ImportFile("preview", next_import_number(conn), ("price",), (), rows, chunks_)
+        direct = ImportFile("direct", 0, ("price",), (), rows, chunks_)
+
+    # When 4 connections deliver the preview's chunks at once (and then a direct import, one by one)
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def deliver(part: list[int]) -> None:
+        try:
+            with psycopg.connect(database_url) as mine:
+                barrier.wait()
+                for chunk_no in part:
+                    apply_chunk(mine, preview, chunk_no, mode="preview")
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=([i, i + 4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures
+    with psycopg.connect(database_url) as conn:
+        direct.import_no = next_import_number(conn)
+        for chunk_no in range(len(chunks_)):
+            apply_chunk(conn, direct, chunk_no)
+
+        # Then the preview planned exactly what the import did: 400 updates to the last price, 200 creates
+        planned, applied = _changes(conn, "preview"), _changes(conn, "direct")
+        assert planned == applied
+        assert _counts(conn, "preview") == _counts(conn, "direct") == (200, 400, 0, 4800)
+        updates = [c for _k, a, c in planned[0] if a == "update"]
+        assert len(updates) == 400 and all(c == updates[0] for c in updates), updates[:2]
+        assert "9.00" in json.dumps(updates[0]) and "1.00" in json.dumps(updates[0])
 
 
 def _strip(result: tuple[list, dict], prefix: str) -> tuple:

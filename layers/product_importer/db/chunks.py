@@ -241,8 +241,10 @@ def _write_rows(conn: psycopg.Connection, present: frozenset[str], rows: list[tu
             copy.write_row(row)
     params = {**params, "keys": _attribute_keys(rows) if "attributes" in present else []}
     if preview:
-        # A preview's chunks take turns (its overlay is read and written by each); imports are not blocked.
-        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_PREVIEW_LOCK, params["no"] & 0x7FFFFFFF))
+        # Lock this chunk's SKUs in the preview (in SKU order): a chunk of the same preview holding one of
+        # them commits first, and the statement below, a new snapshot, reads its overlay. Imports are not
+        # blocked, and chunks with other SKUs run side by side.
+        conn.execute(_LOCK_PREVIEW_SKUS, params)
         result = conn.execute(_statement(present, "preview"), params).fetchone()
         assert result is not None
         return int(result[0]), int(result[1]), int(result[2])
@@ -267,7 +269,10 @@ def _write_rows(conn: psycopg.Connection, present: frozenset[str], rows: list[tu
     return created, updated, unchanged
 
 
-_PREVIEW_LOCK = 0x50525645  # "PRVE": advisory lock class of preview chunks
+_LOCK_PREVIEW_SKUS = (
+    "INSERT INTO preview_locks AS l (import_no, sku_key) SELECT %(no)s, sku_key FROM stage_rows ORDER BY sku_key"
+    " ON CONFLICT (import_no, sku_key) DO UPDATE SET sku_key = excluded.sku_key"  # locks a row that exists
+)
 
 
 def _attribute_keys(rows: list[tuple]) -> list[str]:

@@ -121,6 +121,7 @@ def finish_import(conn: psycopg.Connection, import_id: str, status: Literal["com
         ).fetchone()
         if row is not None and row[1] == "preview":
             conn.execute("DELETE FROM preview_products WHERE import_no = %s", (row[0],))
+            conn.execute("DELETE FROM preview_locks WHERE import_no = %s", (row[0],))
     return row is not None
 
 
@@ -134,6 +135,7 @@ def discard_preview(conn: psycopg.Connection, import_id: str) -> None:
         if row is None:
             return
         conn.execute("DELETE FROM preview_products WHERE import_no = %s", (row[0],))
+        conn.execute("DELETE FROM preview_locks WHERE import_no = %s", (row[0],))
         conn.execute("DELETE FROM changes WHERE import_no = %s", (row[0],))
         conn.execute("UPDATE import_registry SET status = 'discarded' WHERE import_id = %s", (import_id,))
 
