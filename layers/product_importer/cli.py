@@ -380,12 +380,20 @@ def cmd_revert(args: argparse.Namespace, api: Api) -> int:
     imp = api.call("POST", f"/api/imports/{args.id}/revert")["import"]
     print(f"revert {imp['id']}  {imp.get('filename', '')}", file=sys.stderr)
     deadline = time.monotonic() + args.timeout
+    # The bar counts products: those the import touched (its change records), those the revert handled.
+    touched = sum(int(imp.get(k) or 0) for k in ("products_created", "products_updated", "products_unchanged",
+                                                  "products_deactivated")) or None
     with progress_bars() as bars:
-        task = bars.add_task("revert", total=None, note="")
-        while not _revert_finished(imp) and time.monotonic() < deadline:
+        task = bars.add_task("revert", total=touched, note="")
+        while True:
+            revert = imp.get("revert") or {}
+            handled = sum(int(revert.get(k) or 0) for k in ("restored", "deleted", "conflicts"))
+            finished = _revert_finished(imp)
+            bars.update(task, completed=touched if finished and touched else handled, note=imp["status"])
+            if finished or time.monotonic() >= deadline:
+                break
             time.sleep(POLL_S)
             imp = api.call("GET", f"/api/imports/{args.id}")
-            bars.update(task, note=imp["status"])
     return summarise_revert(api, imp)
 
 
