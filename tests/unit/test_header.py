@@ -282,6 +282,15 @@ def test_missing_required_columns_are_named_with_the_headers_found_and_the_likel
     assert isinstance(one.value, HeaderError)
 
 
+def test_one_column_is_not_offered_for_two_missing_fields():
+    # "Product Nmae" (a typo) looks like name's "product name" and, less, like sku's "product code"
+    with pytest.raises(MissingColumnsError) as error:
+        plan_of("Product Nmae,Price")
+
+    assert error.value.suggestions == {"sku": [], "name": ["Product Nmae"]}
+    assert 'for sku, "Product Nmae"' not in str(error.value)
+
+
 def test_the_missing_message_stays_short_for_a_wide_header():
     with pytest.raises(MissingColumnsError) as error:
         plan_of(",".join(f"column {i}" for i in range(1000)))

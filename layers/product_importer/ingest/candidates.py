@@ -12,16 +12,22 @@ MIN_SCORE = 70.0
 MAX_CANDIDATES = 3
 
 
-def likeliest_columns(field: str, names: Iterable[str]) -> list[str]:
-    """Up to three header names (as written) that look most like ``field`` or one of its aliases."""
-    spellings = (field, *ALIASES[field])
+def likeliest_columns(field: str, names: Iterable[str], *, rivals: Iterable[str] = ()) -> list[str]:
+    """Up to three header names (as written) that look most like ``field`` or one of its aliases (a
+    rapidfuzz ``WRatio`` of at least ``MIN_SCORE``). A name that looks more like one of ``rivals`` (the
+    other fields the header lacks) is left to that field, so one column is not offered for two."""
+    others = tuple(rivals)
     scored = []
     for position, name in enumerate(names):
         key = fold_name(name)
         if not key:
             continue
-        score = max(fuzz.WRatio(key, spelling) for spelling in spellings)
-        if score >= MIN_SCORE:
+        score = _score(key, field)
+        if score >= MIN_SCORE and all(score >= _score(key, other) for other in others if other != field):
             scored.append((-score, position, name))
     scored.sort()
     return [name for _, _, name in scored[:MAX_CANDIDATES]]
+
+
+def _score(key: str, field: str) -> float:
+    return max(fuzz.WRatio(key, spelling) for spelling in (field, *ALIASES[field]))

@@ -201,7 +201,7 @@ def header_set(names: Iterable[str]) -> frozenset[str]:
 
 def missing_columns(missing: tuple[str, ...], names: tuple[str, ...], targets: tuple[str, ...]) -> MissingColumnsError:
     free = [name for name, target in zip(names, targets, strict=True) if target not in FIELDS and name]
-    suggestions = {field: likeliest_columns(field, free) for field in missing}
+    suggestions = {field: likeliest_columns(field, free, rivals=missing) for field in missing}
     plural = "s" if len(missing) > 1 else ""
     parts = [f"missing required column{plural}: {', '.join(missing)}."]
     if names and any(names):
