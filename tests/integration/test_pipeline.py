@@ -295,3 +295,4 @@ def test_the_same_bytes_dropped_twice_are_two_writes_and_two_imports(pipeline: P
     imports = pipeline.wait_for_import_of(f"{prefix.lower()}.csv", count=2)
     assert imports[0]["id"] != imports[1]["id"]
     assert_exact(pipeline.wait_for(imports[1]["id"]), rows=10, failed=0, created=0, unchanged=10, chunks=1)
+

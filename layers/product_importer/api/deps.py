@@ -4,8 +4,10 @@ override these with FastAPI's ``dependency_overrides``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
 import psycopg
+from fastapi import Depends
 from psycopg_pool import ConnectionPool
 
 from product_importer import runtime
@@ -25,8 +27,16 @@ def pool() -> ConnectionPool:
 
 
 def db() -> Iterator[psycopg.Connection]:
+    """A pooled connection for one request; leaving the pool's context commits what the route left open."""
     with pool().connection() as conn:
         yield conn
+
+
+# scope="function": the connection is committed and returned when the route returns, before the response
+# is sent. With the default ("request") FastAPI runs the exit after sending it, so a client could read
+# before a write it was told about had committed (a route that reads first, then writes in a
+# ``conn.transaction()``, writes in a savepoint of the read's transaction).
+Db = Annotated[psycopg.Connection, Depends(db, scope="function")]
 
 
 def progress() -> ProgressStore:

@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-import psycopg
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 from psycopg_pool import ConnectionPool
@@ -52,7 +51,7 @@ Cursor = Annotated[str | None, Query(max_length=2048)]
 Requests = Annotated[ImportRequests, Depends(deps.imports)]
 Config = Annotated[Settings, Depends(deps.settings)]
 Jobs = Annotated[ImportJobs, Depends(deps.jobs)]
-Db = Annotated[psycopg.Connection, Depends(deps.db)]
+Db = deps.Db
 
 _CONTENT_TYPE = re.compile(r"^[\x21-\x7e][\x20-\x7e]*$")
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-import psycopg
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -24,7 +23,7 @@ from product_importer.naming import DROP_PREFIX
 
 router = APIRouter(prefix="/api/mappings", tags=["mappings"])
 
-Db = Annotated[psycopg.Connection, Depends(deps.db)]
+Db = deps.Db
 SUGGEST_MAX_BYTES = 64 * 1024
 _SEGMENT = re.compile(PARTNER_PATTERN)
 

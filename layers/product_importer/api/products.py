@@ -6,8 +6,7 @@ import base64
 from decimal import Decimal
 from typing import Annotated, Any
 
-import psycopg
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from product_importer.api import deps
@@ -19,7 +18,7 @@ from product_importer.progress import CursorError
 
 router = APIRouter(prefix="/api/products", tags=["products"])
 
-Db = Annotated[psycopg.Connection, Depends(deps.db)]
+Db = deps.Db
 Scalar = str | int | float | bool | None
 
 

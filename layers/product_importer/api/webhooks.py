@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import psycopg
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,7 +23,7 @@ from product_importer.webhooks.targets import check_url_syntax
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
-Db = Annotated[psycopg.Connection, Depends(deps.db)]
+Db = deps.Db
 Config = Annotated[Settings, Depends(deps.settings)]
 EventName = Literal["import.completed", "import.failed", "import.previewed", "import.reverted"]
 assert set(EventName.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]

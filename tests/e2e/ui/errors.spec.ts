@@ -80,10 +80,15 @@ test("a file the server cannot read fails, and the reason is shown in words", as
   await saveScreenshot(page, "import-failed");
 });
 
-test("a file that is not CSV is refused before upload", async ({ page }) => {
+test("a file that is not CSV is refused before upload, a workbook with how to save it as CSV", async ({ page }) => {
   await page.goto("/");
-  await page.getByTestId("file-input").setInputFiles({ name: `notes-${runId}.txt`, mimeType: "text/plain", buffer: Buffer.from("hello") });
-  const item = page.getByTestId("upload-item").filter({ hasText: `notes-${runId}.txt` });
+  await page.getByTestId("file-input").setInputFiles({ name: `photo-${runId}.png`, mimeType: "image/png", buffer: Buffer.from("hello") });
+  const item = page.getByTestId("upload-item").filter({ hasText: `photo-${runId}.png` });
   await expect(item).toHaveAttribute("data-phase", "rejected");
   await expect(item).toContainText("is not a CSV file");
+  const workbook = `catalog-${runId}.xlsx`;
+  await page.getByTestId("file-input").setInputFiles({ name: workbook, mimeType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", buffer: Buffer.from("PK") });
+  const refused = page.getByTestId("upload-item").filter({ hasText: workbook });
+  await expect(refused).toHaveAttribute("data-phase", "rejected");
+  await expect(refused).toContainText("Save the sheet as “CSV UTF-8”");
 });
