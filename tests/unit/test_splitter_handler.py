@@ -274,6 +274,18 @@ def test_file_level_problems_fail_the_import_with_a_reason(data: bytes, expected
     assert world.chunks.sent == []
 
 
+def test_a_file_missing_columns_still_says_how_it_was_read() -> None:
+    # A Windows-1252 export whose header lacks sku: the failed import shows the encoding and profile
+    world = World()
+    import_id, notification = world.upload("Désignation;Prix\nChaise;12,50\n".encode("cp1252"))
+
+    world.invoke(notification)
+
+    item = world.progress.get_item(import_id)
+    assert item is not None and item["status"] == "failed" and "sku" in item["error"]
+    assert (item.get("encoding"), item.get("profile")) == ("windows-1252", "generic")
+
+
 def test_a_header_only_file_completes_with_zero_rows() -> None:
     world = World()
     import_id, notification = world.upload(HEADER)

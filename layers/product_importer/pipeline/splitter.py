@@ -192,6 +192,9 @@ def _split_import(import_id: str, item: dict[str, Any], event: ObjectCreated, in
                 plan = _make_plan(import_id, event, info, item, ports)
             except HeaderError as exc:  # the file itself cannot be read: fail at once, never retry
                 failure = str(exc)
+                read: FilePlan | None = getattr(exc, "plan", None)  # how far it was read (missing columns)
+                if read is not None:
+                    ports.progress.record_plan(import_id, encoding=read.encoding, profile=read.profile)
         if is_drop:  # PostgreSQL learns of a drop here (an upload was registered by the API); idempotent
             replace = FilePlan.from_json(plan.file_plan).replace if plan is not None else None
             ports.ledger.register_import(import_id, import_no=int(item["import_no"]), partner=item.get("partner"),
