@@ -120,9 +120,15 @@ def finish_import(conn: psycopg.Connection, import_id: str, status: Literal["com
             (status, import_id),
         ).fetchone()
         if row is not None and row[1] == "preview":
-            conn.execute("DELETE FROM preview_products WHERE import_no = %s", (row[0],))
-            conn.execute("DELETE FROM preview_locks WHERE import_no = %s", (row[0],))
+            _drop_overlay(conn, row[0])
     return row is not None
+
+
+def _drop_overlay(conn: psycopg.Connection, import_no: int) -> None:
+    """A preview's overlay (the state its rows would have written) and its SKU locks, which only its
+    running chunks need."""
+    conn.execute("DELETE FROM preview_products WHERE import_no = %s", (import_no,))
+    conn.execute("DELETE FROM preview_locks WHERE import_no = %s", (import_no,))
 
 
 def discard_preview(conn: psycopg.Connection, import_id: str) -> None:
@@ -134,8 +140,7 @@ def discard_preview(conn: psycopg.Connection, import_id: str) -> None:
         ).fetchone()
         if row is None:
             return
-        conn.execute("DELETE FROM preview_products WHERE import_no = %s", (row[0],))
-        conn.execute("DELETE FROM preview_locks WHERE import_no = %s", (row[0],))
+        _drop_overlay(conn, row[0])
         conn.execute("DELETE FROM changes WHERE import_no = %s", (row[0],))
         conn.execute("UPDATE import_registry SET status = 'discarded' WHERE import_id = %s", (import_id,))
 

@@ -196,13 +196,13 @@ def _split_import(import_id: str, item: dict[str, Any], event: ObjectCreated, in
                 if read is not None:
                     ports.progress.record_plan(import_id, encoding=read.encoding, profile=read.profile)
         if is_drop:  # PostgreSQL learns of a drop here (an upload was registered by the API); idempotent
-            replace = FilePlan.from_json(plan.file_plan).replace if plan is not None else None
+            replace = _replace_options(FilePlan.from_json(plan.file_plan)) if plan is not None else None
             ports.ledger.register_import(import_id, import_no=int(item["import_no"]), partner=item.get("partner"),
-                                         replace_scope=replace.get("scope", "all") if replace else None)
-        if plan is None:
-            reason = failure or "the file could not be read"
-            lifecycle.fail_import(ports.progress, ports.ledger, import_id, reason)
-            return SplitResult(Outcome.FAILED, import_id, reason=reason)
+                                         replace_scope=replace.scope if replace else None)
+        if failure is not None:
+            lifecycle.fail_import(ports.progress, ports.ledger, import_id, failure)
+            return SplitResult(Outcome.FAILED, import_id, reason=failure)
+        assert plan is not None
         plan = ports.plans.pin(plan)
         _describe(import_id, plan, ports)
 
@@ -317,10 +317,15 @@ def _describe(import_id: str, plan: SplitPlan, ports: SplitterPorts) -> None:
     mapping = dict(file_plan.mapping) if file_plan.mapping is not None else None
     if mapping is not None and file_plan.mapping_id is not None:
         mapping["id"] = file_plan.mapping_id
-    replace = {**ReplaceOptions.model_validate(file_plan.replace).model_dump(mode="json"), "status": None} \
-        if file_plan.replace else None  # a drop's saved mapping's replace options (CONTRACT §2 Replace)
+    replace = _replace_options(file_plan)
     ports.progress.record_plan(import_id, encoding=file_plan.encoding, profile=file_plan.profile,
-                               mapping=mapping, warnings=file_plan.import_warnings(), replace=replace)
+                               mapping=mapping, warnings=file_plan.import_warnings(),
+                               replace={**replace.model_dump(mode="json"), "status": None} if replace else None)
+
+
+def _replace_options(file_plan: FilePlan) -> ReplaceOptions | None:
+    """The replace options a drop's saved mapping carries (CONTRACT §2 Replace), defaults filled in."""
+    return ReplaceOptions.model_validate(file_plan.replace) if file_plan.replace else None
 
 
 def _blocks(stream: Any, size: int = 1 << 20) -> Iterator[bytes]:
