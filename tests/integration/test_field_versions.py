@@ -87,3 +87,26 @@ def test_attribute_keys_have_their_own_versions(conn: psycopg.Connection) -> Non
     assert catalog_of(conn)["a"]["attributes"] == {"color": "red", "size": "XL"}
     stored = conn.execute("SELECT attr_versions, v_attributes, version FROM products").fetchone()
     assert stored is not None and json.dumps(stored[0], sort_keys=True)  # the older key's version is explicit
+
+
+def test_a_newer_import_keeps_the_version_of_a_key_an_edit_removed(conn: psycopg.Connection) -> None:
+    """The fast statement (a row newer than every field) drops only its own keys' explicit versions: a key
+    removed by an edit keeps the edit's version, so an older import processed late cannot bring it back."""
+    from product_importer.products.repository import patch_product
+
+    from tests.integration.catalog_model import ImportFile
+
+    first = ImportFile("first", next_import_number(conn), (), ("color", "size"))
+    older = ImportFile("older", next_import_number(conn), (), ("color",))
+    first.rows = [make_row(1, "A", "a", {}, {"color": "red", "size": "S"})]
+    older.rows = [make_row(1, "A", "a", {}, {"color": "blue"})]
+    first.chunks, older.chunks = [first.rows], [older.rows]
+    apply_chunk(conn, first, 0)
+    patch_product(conn, "A", {"attributes": {"color": None}})  # an edit after `older` was created
+    newer = ImportFile("newer", next_import_number(conn), (), ("size",))
+    newer.rows = [make_row(1, "A", "a", {}, {"size": "XL"})]
+    newer.chunks = [newer.rows]
+    apply_chunk(conn, newer, 0)
+    apply_chunk(conn, older, 0)  # processed last: its color is older than the edit that removed it
+
+    assert catalog_of(conn)["a"]["attributes"] == {"size": "XL"}

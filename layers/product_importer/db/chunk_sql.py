@@ -33,6 +33,21 @@ def _to_json(name: str, expr: str) -> str:
     return _JSON.get(name, "to_jsonb({})").format(expr)
 
 
+def _change_record(tests: dict[str, str], source: str, attr_changes: str) -> str:
+    """The change record's object: ``{"<field>": [from, to], "attributes": {…}}`` for the fields whose test
+    holds. Built by concatenating one-key objects: 2.5× cheaper than ``jsonb_strip_nulls`` over an object
+    of every field (measured: 13.5 vs 34 ms per 5,000 rows)."""
+    parts = []
+    for name, test in tests.items():
+        if name == "attributes":  # the test holds only when attr_changes has a key
+            pair = attr_changes
+        else:
+            pair = (f"jsonb_build_array({_to_json(name, f'{source}.o_{name}')},"
+                    f" {_to_json(name, f'{source}.s_{name}')})")
+        parts.append(f"CASE WHEN {test} THEN jsonb_build_object('{name}', {pair}) ELSE '{{}}'::jsonb END")
+    return "(" + " || ".join(parts) + ")"
+
+
 def present_mask(present: frozenset[str]) -> int:
     mask = FIELD_BITS["name"]
     for name in (*OPTIONAL_FIELDS, "attributes"):
@@ -69,6 +84,8 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
     if has_attrs:
         sel.append("coalesce(s.attributes, '{}'::jsonb) AS s_attributes")
     sel += [f"{expr} AS o_{c}" for c, expr in old.items()]
+    if not preview:
+        sel.append("p.ctid AS o_ctid")  # the locked row: the update finds it by TID, not by a join
     where = "" if preview else "WHERE p.version <> %(base)s + s.row_no"  # not the rows this chunk just inserted
     lock = "" if preview else "FOR UPDATE OF p"
     o_cte = f"o AS MATERIALIZED (SELECT {', '.join(sel)} FROM {source} {where} ORDER BY s.sku_key {lock})"
@@ -130,20 +147,13 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
 
     # -- the change record of this touch: one object of the changed fields ([from, to] arrays keep their
     # nulls through jsonb_strip_nulls), built only when something changed ---------------------------------
-    pairs, tests = [], []
-    for name in ("sku", "name", *fields):
-        flag = "v.w_name" if name in ("sku", "name") else f"v.w_{name}"
-        test = f"({flag} AND v.o_{name} IS DISTINCT FROM v.s_{name})"
-        tests.append(test)
-        pairs.append(f"'{name}', CASE WHEN {test} THEN jsonb_build_array({_to_json(name, f'v.o_{name}')},"
-                     f" {_to_json(name, f'v.s_{name}')}) END")
-    tests.append("v.attr_changes IS NOT NULL")
-    pairs.append("'attributes', v.attr_changes")
+    tests = {name: f"({'v.w_name' if name in ('sku', 'name') else f'v.w_{name}'} AND v.o_{name} IS DISTINCT FROM"
+                   f" v.s_{name})" for name in ("sku", "name", *fields)}
+    if has_attrs:
+        tests["attributes"] = "v.attr_changes IS NOT NULL"
     c_cte = (
-        "c AS MATERIALIZED (SELECT v.*,"
-        f" CASE WHEN NOT v.o_deleted AND ({' OR '.join(tests)})"
-        f" THEN jsonb_strip_nulls(jsonb_build_object({', '.join(pairs)})) END AS n_changes"
-        " FROM v)"
+        f"c AS MATERIALIZED (SELECT v.*, CASE WHEN NOT v.o_deleted AND ({' OR '.join(tests.values())})"
+        f" THEN {_change_record(tests, 'v', 'v.attr_changes')} END AS n_changes FROM v)"
     )
     action = ("CASE WHEN c.o_deleted AND NOT c.n_deleted THEN 'c' WHEN c.n_changes IS NOT NULL THEN 'u'"
               " ELSE 'n' END::\"char\"")
@@ -163,7 +173,7 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
         wins = ["c.fast", "c.w_name", *(f"c.w_{f}" for f in fields)]
         if has_attrs:
             wins.append("c.n_attr_versions IS DISTINCT FROM c.o_attr_versions")
-        write = (f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.sku_key = c.sku_key"
+        write = (f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.ctid = c.o_ctid"
                  f" AND ({' OR '.join(wins)}))")
         undo_cols = ["sku", "name", *OPTIONAL_FIELDS, "attributes", "version", "deleted",
                      *(f"v_{g}" for g in GROUPS), "v_attributes", "attr_versions", "attr_floor",
@@ -250,4 +260,56 @@ def copy_columns(present: frozenset[str]) -> list[str]:
     return [*cols, "last_import_id", "created_by_no"]
 
 
-__all__ = ["DEFAULTS", "copy_columns", "existing_statement", "insert_statement", "present_mask"]
+
+def fast_statement(present: frozenset[str]) -> sql.SQL:
+    """Staged rows of an import's first touch of a live product older than the import (the common case of
+    a re-import: the row is newer than every field, so it wins everywhere): lock them in SKU order, write
+    the row, a change record and the undo data with plain inserts, and return (updated, unchanged, rows).
+    Rows it does not take (a tombstone, the import's second touch, a newer field, attribute keys outside the
+    file's) are left for ``existing_statement``: their version is not this chunk's."""
+    fields = [f for f in OPTIONAL_FIELDS if f in present]
+    absent = [f for f in OPTIONAL_FIELDS if f not in present]
+    has_attrs = "attributes" in present
+    undo_cols = ["sku", "name", *OPTIONAL_FIELDS, "attributes", "version", "deleted",
+                 *(f"v_{g}" for g in GROUPS), "v_attributes", "attr_versions", "attr_floor",
+                 "last_import_id", "created_by_no", "updated_at"]
+    sel = ["s.sku_key", "(%(base)s + s.row_no) AS sv", "s.sku AS s_sku", "s.name AS s_name",
+           *(f"s.{f} AS s_{f}" for f in fields), "p.ctid AS o_ctid", *(f"p.{c} AS o_{c}" for c in undo_cols)]
+    where = ["p.version < %(base)s", "NOT p.deleted"]
+    if has_attrs:
+        sel.append("coalesce(s.attributes, '{}'::jsonb) AS s_attributes")
+        where += ["coalesce(s.attributes, '{}'::jsonb) ?& %(keys)s::text[]",
+                  "(coalesce(s.attributes, '{}'::jsonb) - %(keys)s::text[]) = '{}'::jsonb",
+                  "(p.attributes - %(keys)s::text[]) = '{}'::jsonb"]
+    o_cte = (f"o AS MATERIALIZED (SELECT {', '.join(sel)} FROM stage_rows s JOIN products p ON p.sku_key = s.sku_key"
+             f" WHERE {' AND '.join(where)} ORDER BY s.sku_key FOR UPDATE OF p)")
+    tests = {name: f"o.o_{name} IS DISTINCT FROM o.s_{name}" for name in ("sku", "name", *fields)}
+    attr_changes = ""
+    if has_attrs:
+        tests["attributes"] = "NOT o.o_attributes @> o.s_attributes"
+        attr_changes = ("(SELECT jsonb_object_agg(e.key, jsonb_build_array(o.o_attributes -> e.key, e.value))"
+                        " FROM jsonb_each(o.s_attributes) e WHERE (o.o_attributes -> e.key) IS DISTINCT FROM e.value)")
+    c_cte = (f"c AS MATERIALIZED (SELECT o.*, CASE WHEN {' OR '.join(tests.values())}"
+             f" THEN {_change_record(tests, 'o', attr_changes)} END AS n_changes FROM o)")
+    sets = ["sku = c.s_sku", "name = c.s_name", "version = c.sv", "v_name = NULL",
+            *(f"{f} = c.s_{f}" for f in fields), *(f"v_{f} = NULL" for f in fields),
+            *(f"v_{f} = coalesce(p.v_{f}, p.version)" for f in absent),
+            "last_import_id = %(import_id)s",
+            "updated_at = CASE WHEN c.n_changes IS NULL THEN p.updated_at ELSE now() END"]
+    if has_attrs:
+        sets += ["attributes = p.attributes || c.s_attributes", "v_attributes = NULL",
+                 "attr_versions = nullif(p.attr_versions - %(keys)s::text[], '{}'::jsonb)"]
+    else:
+        sets.append("v_attributes = coalesce(p.v_attributes, p.version)")
+    write = f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.ctid = c.o_ctid)"
+    changes = ("ch AS (INSERT INTO changes (import_no, sku_key, action, changes)"
+               " SELECT %(no)s, c.sku_key, CASE WHEN c.n_changes IS NULL THEN 'n' ELSE 'u' END::\"char\", c.n_changes"
+               " FROM c)")
+    undo = (f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(undo_cols)})"
+            f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in undo_cols)} FROM c)")
+    counts = ("SELECT count(*) FILTER (WHERE n_changes IS NOT NULL), count(*) FILTER (WHERE n_changes IS NULL),"
+              " count(*) FROM c")
+    return sql.SQL("WITH " + ",\n".join([o_cte, c_cte, write, changes, undo]) + "\n" + counts)  # type: ignore[arg-type]
+
+
+__all__ = ["DEFAULTS", "copy_columns", "existing_statement", "fast_statement", "insert_statement", "present_mask"]

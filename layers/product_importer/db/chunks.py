@@ -251,8 +251,13 @@ def _write_rows(conn: psycopg.Connection, present: frozenset[str], rows: list[tu
     # The existing products first (a re-import: every row, and the insert is skipped); then the new SKUs.
     # A SKU another chunk inserted meanwhile is left by the insert: the existing statement takes it on a
     # second pass (a pass is idempotent for the rows it already wrote).
-    created = updated = unchanged = 0
-    handled = 0
+    # The common case first: the import's first touch of live products older than it (the row wins every
+    # field). Plain inserts, no per-field comparison; what it leaves goes through the general statements.
+    fast = conn.execute(_statement(present, "fast"), params).fetchone()
+    assert fast is not None
+    created, updated, unchanged, handled = 0, int(fast[0]), int(fast[1]), int(fast[2])
+    if handled >= len(rows):
+        return created, updated, unchanged
     for attempt in range(3):
         result = conn.execute(_statement(present, "existing"), params).fetchone()
         assert result is not None
@@ -293,6 +298,8 @@ def _statement(present: frozenset[str], kind: str) -> sql.SQL:
     if cached is None:
         if kind == "insert":
             cached = chunk_sql.insert_statement(present)
+        elif kind == "fast":
+            cached = chunk_sql.fast_statement(present)
         else:
             cached = chunk_sql.existing_statement(present, preview=kind == "preview")
         _statement_cache[key] = cached
