@@ -84,9 +84,13 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
     if has_attrs:
         sel.append("coalesce(s.attributes, '{}'::jsonb) AS s_attributes")
     sel += [f"{expr} AS o_{c}" for c, expr in old.items()]
-    if not preview:
-        sel.append("p.ctid AS o_ctid")  # the locked row: the update finds it by TID, not by a join
-    where = "" if preview else "WHERE p.version <> %(base)s + s.row_no"  # not the rows this chunk just inserted
+    if preview:
+        # not the rows the fast statement took; had_record: the preview's change record exists (a later touch)
+        where = "WHERE sh.version IS DISTINCT FROM %(base)s + s.row_no"
+        sel.append("EXISTS (SELECT 1 FROM changes x WHERE x.import_no = %(no)s AND x.sku_key = s.sku_key)"
+                   " AS had_record")
+    else:
+        where = "WHERE p.version <> %(base)s + s.row_no"  # not the rows this chunk just wrote
     lock = "" if preview else "FOR UPDATE OF p"
     o_cte = f"o AS MATERIALIZED (SELECT {', '.join(sel)} FROM {source} {where} ORDER BY s.sku_key {lock})"
 
@@ -173,7 +177,7 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
         wins = ["c.fast", "c.w_name", *(f"c.w_{f}" for f in fields)]
         if has_attrs:
             wins.append("c.n_attr_versions IS DISTINCT FROM c.o_attr_versions")
-        write = (f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.ctid = c.o_ctid"
+        write = (f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.sku_key = c.sku_key"
                  f" AND ({' OR '.join(wins)}))")
         undo_cols = ["sku", "name", *OPTIONAL_FIELDS, "attributes", "version", "deleted",
                      *(f"v_{g}" for g in GROUPS), "v_attributes", "attr_versions", "attr_floor",
@@ -206,16 +210,33 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
         )
         writes = [write]
 
-    changes = (
-        "ch AS (INSERT INTO changes AS x (import_no, sku_key, action, changes, sku)"
-        f" SELECT %(no)s, c.sku_key, {action}, c.n_changes, {'c.n_sku' if preview else 'NULL'} FROM c"
-        " ON CONFLICT (import_no, sku_key) DO UPDATE SET action_was = x.action,"
-        " changes = CASE WHEN x.action = 'c' THEN x.changes ELSE pi_merge_changes(x.changes, excluded.changes) END,"
-        " action = CASE WHEN x.action IN ('c', 'd') THEN x.action"
-        "   WHEN pi_merge_changes(x.changes, excluded.changes) IS NULL THEN 'n' ELSE 'u' END,"
-        " at = now(), sku = excluded.sku"
-        " RETURNING x.sku_key, x.action, x.action_was, (x.xmax = 0) AS inserted)"
-    )
+    if not preview:
+        changes = (
+            "ch AS (INSERT INTO changes AS x (import_no, sku_key, action, changes)"
+            f" SELECT %(no)s, c.sku_key, {action}, c.n_changes FROM c"
+            " ON CONFLICT (import_no, sku_key) DO UPDATE SET action_was = x.action,"
+            " changes = CASE WHEN x.action = 'c' THEN x.changes ELSE pi_merge_changes(x.changes, excluded.changes) END,"
+            " action = CASE WHEN x.action IN ('c', 'd') THEN x.action"
+            "   WHEN pi_merge_changes(x.changes, excluded.changes) IS NULL THEN 'n' ELSE 'u' END,"
+            " at = now()"
+            " RETURNING x.sku_key, x.action, x.action_was, (x.xmax = 0) AS inserted)"
+        )
+    else:
+        # A first touch inserts (plainly: a fast chunk of the preview that took the SKU meanwhile, without a
+        # lock, fails the unique key and the chunk is retried); a later touch, under the SKU's lock, merges.
+        changes = (
+            "chn AS (INSERT INTO changes (import_no, sku_key, action, changes, sku)"
+            f" SELECT %(no)s, c.sku_key, {action}, c.n_changes, c.n_sku FROM c WHERE NOT c.had_record"
+            " RETURNING sku_key, action, NULL::\"char\" AS action_was, true AS inserted),\n"
+            "chu AS (UPDATE changes x SET action_was = x.action,"
+            " changes = CASE WHEN x.action = 'c' THEN x.changes ELSE pi_merge_changes(x.changes, c.n_changes) END,"
+            " action = CASE WHEN x.action IN ('c', 'd') THEN x.action"
+            "   WHEN pi_merge_changes(x.changes, c.n_changes) IS NULL THEN 'n' ELSE 'u' END,"
+            " at = now(), sku = c.n_sku"
+            " FROM c WHERE c.had_record AND x.import_no = %(no)s AND x.sku_key = c.sku_key"
+            " RETURNING x.sku_key, x.action, x.action_was, false AS inserted),\n"
+            "ch AS (SELECT * FROM chn UNION ALL SELECT * FROM chu)"
+        )
     counts = (
         "SELECT"
         " coalesce(sum((action = 'c')::int - (NOT inserted AND action_was = 'c')::int), 0),"
@@ -261,12 +282,15 @@ def copy_columns(present: frozenset[str]) -> list[str]:
 
 
 
-def fast_statement(present: frozenset[str]) -> sql.SQL:
+def fast_statement(present: frozenset[str], *, preview: bool = False) -> sql.SQL:
     """Staged rows of an import's first touch of a live product older than the import (the common case of
-    a re-import: the row is newer than every field, so it wins everywhere): lock them in SKU order, write
-    the row, a change record and the undo data with plain inserts, and return (updated, unchanged, rows).
-    Rows it does not take (a tombstone, the import's second touch, a newer field, attribute keys outside the
-    file's) are left for ``existing_statement``: their version is not this chunk's."""
+    a re-import: the row is newer than every field, so it wins everywhere). An import locks them in SKU
+    order and writes the row, a change record and the undo data, all with plain inserts; a
+    preview writes its change record and overlay row, takes no lock, and a SKU another chunk of the preview
+    touched meanwhile fails the change record's unique key (the chunk is retried, see ``upsert_chunk``).
+    Returns (updated, unchanged, rows). Rows it does not take (a tombstone, an absent product, the import's
+    second touch, a newer field, attribute keys outside the file's) are left for ``existing_statement``:
+    their version is not this chunk's."""
     fields = [f for f in OPTIONAL_FIELDS if f in present]
     absent = [f for f in OPTIONAL_FIELDS if f not in present]
     has_attrs = "attributes" in present
@@ -274,15 +298,21 @@ def fast_statement(present: frozenset[str]) -> sql.SQL:
                  *(f"v_{g}" for g in GROUPS), "v_attributes", "attr_versions", "attr_floor",
                  "last_import_id", "created_by_no", "updated_at"]
     sel = ["s.sku_key", "(%(base)s + s.row_no) AS sv", "s.sku AS s_sku", "s.name AS s_name",
-           *(f"s.{f} AS s_{f}" for f in fields), "p.ctid AS o_ctid", *(f"p.{c} AS o_{c}" for c in undo_cols)]
+           *(f"s.{f} AS s_{f}" for f in fields), *(f"p.{c} AS o_{c}" for c in undo_cols)]
     where = ["p.version < %(base)s", "NOT p.deleted"]
     if has_attrs:
         sel.append("coalesce(s.attributes, '{}'::jsonb) AS s_attributes")
         where += ["coalesce(s.attributes, '{}'::jsonb) ?& %(keys)s::text[]",
                   "(coalesce(s.attributes, '{}'::jsonb) - %(keys)s::text[]) = '{}'::jsonb",
                   "(p.attributes - %(keys)s::text[]) = '{}'::jsonb"]
+    if preview:
+        # the preview's first touch of the SKU (it has written nothing for it: its overlay reads the product)
+        where.append("NOT EXISTS (SELECT 1 FROM changes x WHERE x.import_no = %(no)s AND x.sku_key = s.sku_key)")
+        tail = "ORDER BY s.sku_key"
+    else:
+        tail = "ORDER BY s.sku_key FOR UPDATE OF p"
     o_cte = (f"o AS MATERIALIZED (SELECT {', '.join(sel)} FROM stage_rows s JOIN products p ON p.sku_key = s.sku_key"
-             f" WHERE {' AND '.join(where)} ORDER BY s.sku_key FOR UPDATE OF p)")
+             f" WHERE {' AND '.join(where)} {tail})")
     tests = {name: f"o.o_{name} IS DISTINCT FROM o.s_{name}" for name in ("sku", "name", *fields)}
     attr_changes = ""
     if has_attrs:
@@ -291,25 +321,42 @@ def fast_statement(present: frozenset[str]) -> sql.SQL:
                         " FROM jsonb_each(o.s_attributes) e WHERE (o.o_attributes -> e.key) IS DISTINCT FROM e.value)")
     c_cte = (f"c AS MATERIALIZED (SELECT o.*, CASE WHEN {' OR '.join(tests.values())}"
              f" THEN {_change_record(tests, 'o', attr_changes)} END AS n_changes FROM o)")
-    sets = ["sku = c.s_sku", "name = c.s_name", "version = c.sv", "v_name = NULL",
-            *(f"{f} = c.s_{f}" for f in fields), *(f"v_{f} = NULL" for f in fields),
-            *(f"v_{f} = coalesce(p.v_{f}, p.version)" for f in absent),
-            "last_import_id = %(import_id)s",
-            "updated_at = CASE WHEN c.n_changes IS NULL THEN p.updated_at ELSE now() END"]
+    # The new state: the row's fields at its version, the others keep theirs written down.
+    new = {"sku": "c.s_sku", "name": "c.s_name", "version": "c.sv", "deleted": "false", "v_name": "NULL",
+           **{f: f"c.s_{f}" for f in fields}, **{f"v_{f}": "NULL" for f in fields},
+           **{f: f"c.o_{f}" for f in absent}, **{f"v_{f}": f"coalesce(c.o_v_{f}, c.o_version)" for f in absent}}
     if has_attrs:
-        sets += ["attributes = p.attributes || c.s_attributes", "v_attributes = NULL",
-                 "attr_versions = nullif(p.attr_versions - %(keys)s::text[], '{}'::jsonb)"]
+        new |= {"attributes": "c.o_attributes || c.s_attributes", "v_attributes": "NULL",
+                "attr_versions": "nullif(c.o_attr_versions - %(keys)s::text[], '{}'::jsonb)"}
     else:
-        sets.append("v_attributes = coalesce(p.v_attributes, p.version)")
-    write = f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.ctid = c.o_ctid)"
-    changes = ("ch AS (INSERT INTO changes (import_no, sku_key, action, changes)"
-               " SELECT %(no)s, c.sku_key, CASE WHEN c.n_changes IS NULL THEN 'n' ELSE 'u' END::\"char\", c.n_changes"
-               " FROM c)")
-    undo = (f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(undo_cols)})"
-            f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in undo_cols)} FROM c)")
+        new |= {"attributes": "c.o_attributes", "v_attributes": "coalesce(c.o_v_attributes, c.o_version)",
+                "attr_versions": "c.o_attr_versions"}
+    action = "CASE WHEN c.n_changes IS NULL THEN 'n' ELSE 'u' END::\"char\""
+    if preview:
+        overlay = [*new, "attr_floor"]
+        writes = [
+            f"wr AS (INSERT INTO preview_products (import_no, sku_key, {', '.join(overlay)})"
+            f" SELECT %(no)s, c.sku_key, {', '.join(new.get(x, 'c.o_attr_floor') for x in overlay)} FROM c)",
+            "ch AS (INSERT INTO changes (import_no, sku_key, action, changes, sku)"
+            f" SELECT %(no)s, c.sku_key, {action}, c.n_changes, c.s_sku FROM c)",
+        ]
+    else:
+        # (a column whose new value is its old one is not set)
+        sets = [f"{column} = {value}" for column, value in new.items() if value not in (f"c.o_{column}", "false")]
+        sets += ["last_import_id = %(import_id)s",
+                 "updated_at = CASE WHEN c.n_changes IS NULL THEN c.o_updated_at ELSE now() END"]
+        writes = [
+            # (by SKU key, not by the locked row's TID: a row whose lock waited for another chunk is a version
+            # this statement's snapshot cannot see, and an update by TID would silently miss it)
+            f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.sku_key = c.sku_key)",
+            f"ch AS (INSERT INTO changes (import_no, sku_key, action, changes) SELECT %(no)s, c.sku_key, {action},"
+            " c.n_changes FROM c)",
+            f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(undo_cols)})"
+            f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in undo_cols)} FROM c)",
+        ]
     counts = ("SELECT count(*) FILTER (WHERE n_changes IS NOT NULL), count(*) FILTER (WHERE n_changes IS NULL),"
               " count(*) FROM c")
-    return sql.SQL("WITH " + ",\n".join([o_cte, c_cte, write, changes, undo]) + "\n" + counts)  # type: ignore[arg-type]
+    return sql.SQL("WITH " + ",\n".join([o_cte, c_cte, *writes]) + "\n" + counts)  # type: ignore[arg-type]
 
 
 __all__ = ["DEFAULTS", "copy_columns", "existing_statement", "fast_statement", "insert_statement", "present_mask"]

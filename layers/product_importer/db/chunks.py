@@ -101,8 +101,12 @@ def upsert_chunk(
         try:
             return _write_chunk(conn, present, import_id, import_no, chunk_no, rows, errors, rows_seen,
                                 rows_skipped, max_errors, mode)
-        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+        except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure,
+                psycopg.errors.UniqueViolation) as exc:
             conn.rollback()
+            if isinstance(exc, psycopg.errors.UniqueViolation) and exc.diag.constraint_name != "changes_pkey":
+                raise
+            # changes_pkey: a preview's chunk met a SKU another of its chunks took first (chunk_sql)
             if attempt == MAX_ATTEMPTS:
                 raise
             delay = random.uniform(0.01, 0.05 * 2**attempt)
@@ -240,24 +244,24 @@ def _write_rows(conn: psycopg.Connection, present: frozenset[str], rows: list[tu
         for row in rows:
             copy.write_row(row)
     params = {**params, "keys": _attribute_keys(rows) if "attributes" in present else []}
-    if preview:
-        # Lock this chunk's SKUs in the preview (in SKU order): a chunk of the same preview holding one of
-        # them commits first, and the statement below, a new snapshot, reads its overlay. Imports are not
-        # blocked, and chunks with other SKUs run side by side.
-        conn.execute(_LOCK_PREVIEW_SKUS, params)
-        result = conn.execute(_statement(present, "preview"), params).fetchone()
-        assert result is not None
-        return int(result[0]), int(result[1]), int(result[2])
-    # The existing products first (a re-import: every row, and the insert is skipped); then the new SKUs.
-    # A SKU another chunk inserted meanwhile is left by the insert: the existing statement takes it on a
-    # second pass (a pass is idempotent for the rows it already wrote).
-    # The common case first: the import's first touch of live products older than it (the row wins every
+    # The common case first: the first touch of live products older than the import (the row wins every
     # field). Plain inserts, no per-field comparison; what it leaves goes through the general statements.
-    fast = conn.execute(_statement(present, "fast"), params).fetchone()
+    fast = conn.execute(_statement(present, "preview-fast" if preview else "fast"), params).fetchone()
     assert fast is not None
     created, updated, unchanged, handled = 0, int(fast[0]), int(fast[1]), int(fast[2])
     if handled >= len(rows):
         return created, updated, unchanged
+    if preview:
+        # Lock the chunk's other SKUs in the preview (in SKU order): a chunk of the same preview holding one
+        # of them commits first, and the statement below, a new snapshot, reads its overlay. Imports are not
+        # blocked, and chunks with other SKUs run side by side.
+        conn.execute(_LOCK_PREVIEW_SKUS, params)
+        result = conn.execute(_statement(present, "preview"), params).fetchone()
+        assert result is not None
+        return int(result[0]), updated + int(result[1]), unchanged + int(result[2])
+    # The existing products (a re-import: every row, and the insert is skipped); then the new SKUs.
+    # A SKU another chunk inserted meanwhile is left by the insert: the existing statement takes it on a
+    # second pass (a pass is idempotent for the rows it already wrote).
     for attempt in range(3):
         result = conn.execute(_statement(present, "existing"), params).fetchone()
         assert result is not None
@@ -275,7 +279,10 @@ def _write_rows(conn: psycopg.Connection, present: frozenset[str], rows: list[tu
 
 
 _LOCK_PREVIEW_SKUS = (
-    "INSERT INTO preview_locks AS l (import_no, sku_key) SELECT %(no)s, sku_key FROM stage_rows ORDER BY sku_key"
+    "INSERT INTO preview_locks AS l (import_no, sku_key) SELECT %(no)s, s.sku_key FROM stage_rows s"
+    " WHERE NOT EXISTS (SELECT 1 FROM preview_products sh WHERE sh.import_no = %(no)s AND sh.sku_key = s.sku_key"
+    " AND sh.version = %(base)s + s.row_no)"  # not the rows the fast statement took
+    " ORDER BY s.sku_key"
     " ON CONFLICT (import_no, sku_key) DO UPDATE SET sku_key = excluded.sku_key"  # locks a row that exists
 )
 
@@ -298,8 +305,8 @@ def _statement(present: frozenset[str], kind: str) -> sql.SQL:
     if cached is None:
         if kind == "insert":
             cached = chunk_sql.insert_statement(present)
-        elif kind == "fast":
-            cached = chunk_sql.fast_statement(present)
+        elif kind in ("fast", "preview-fast"):
+            cached = chunk_sql.fast_statement(present, preview=kind == "preview-fast")
         else:
             cached = chunk_sql.existing_statement(present, preview=kind == "preview")
         _statement_cache[key] = cached
