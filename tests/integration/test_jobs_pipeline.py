@@ -47,11 +47,12 @@ def pipeline(databases: EmbeddedDatabases, tmp_path_factory: pytest.TempPathFact
 # -- helpers --------------------------------------------------------------------------------------------------
 
 
-def catalog(prefix: str, count: int, *, price: str = "{n}.10", start: int = 1, bad: set[int] | None = None) -> bytes:
+def catalog(prefix: str, count: int, *, price: str = "{n}.10", start: int = 1, bad: set[int] | None = None,
+            name: str = "Product {n}") -> bytes:
     lines = ["sku,name,price,quantity\n"]
     for n in range(start, start + count):
         cell = "-1" if bad and n in bad else price.format(n=n)
-        lines.append(f"{prefix}-{n:05d},Product {n},{cell},{n % 7}\n")
+        lines.append(f"{prefix}-{n:05d},{name.format(n=n)},{cell},{n % 7}\n")
     return "".join(lines).encode()
 
 
@@ -165,9 +166,11 @@ def test_max_errors_stops_the_import_with_too_many_row_errors(pipeline: Pipeline
 def test_reverting_an_update_import_gives_the_products_back(pipeline: PipelineStack,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     prefix = unique("RVU")
-    imported(pipeline, catalog(prefix, 1_200))
+    word = prefix.lower()
+    imported(pipeline, catalog(prefix, 1_200, name="Product {n} " + word + "old"))
     before = products(pipeline, prefix)
-    update = imported(pipeline, catalog(prefix, 1_300, price="{n}.77"))  # 1 200 updates, 100 creates
+    update = imported(pipeline, catalog(prefix, 1_300, price="{n}.77", name="Product {n} " + word + "new"))
+    # (1 200 updates, 100 creates)
 
     code = run_cli(pipeline, "revert", update["id"])
 
@@ -180,6 +183,17 @@ def test_reverting_an_update_import_gives_the_products_back(pipeline: PipelineSt
         "restored": 1_200, "deleted": 100, "conflicts": 0, "status": "done", "previous_status": "completed"}
     assert products(pipeline, prefix) == before
     assert pipeline.api.post(f"/api/imports/{update['id']}/revert").status_code == 409  # once
+
+    # and word search finds the products by their restored names once the finisher has refreshed them
+    def found(q: str) -> int:
+        reply = pipeline.api.get("/api/products", params={"q": q, "limit": 100})
+        assert reply.status_code == 200, reply.text
+        return len(reply.json()["items"])
+
+    deadline = time.monotonic() + 30
+    while (found(word + "old"), found(word + "new")) != (100, 0) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert (found(word + "old"), found(word + "new")) == (100, 0)
 
 
 def test_a_revert_while_a_later_import_of_the_same_skus_runs_keeps_the_later_values(

@@ -288,8 +288,7 @@ WITH x AS MATERIALIZED (
     RETURNING p.sku_key, p.deleted, n.action
 )
 SELECT count(*) FILTER (WHERE NOT deleted AND action IN ('u', 'd')), count(*) FILTER (WHERE deleted),
-       coalesce(array_agg(sku_key) FILTER (WHERE deleted), '{{}}'),
-       coalesce(array_agg(sku_key) FILTER (WHERE NOT deleted), '{{}}')
+       coalesce(array_agg(sku_key) FILTER (WHERE deleted), '{{}}')
 FROM s
 """
 
@@ -373,32 +372,18 @@ def _revert_range(conn: psycopg.Connection, import_no: int, day: date, first: st
     deleted = int(tomb[0]) if tomb else 0
     snap = conn.execute(_SNAPSHOTS, params).fetchone()
     assert snap is not None
-    restored, snap_deleted, gone, back = int(snap[0]), int(snap[1]), list(snap[2]), list(snap[3])
+    restored, snap_deleted, gone = int(snap[0]), int(snap[1]), list(snap[2])
     deleted += snap_deleted
     general = [r[0] for r in conn.execute("SELECT sku_key FROM revert_rows WHERE kind = 'g' ORDER BY sku_key")]
     if general:
-        g_restored, g_deleted, g_gone, g_back = _revert_general(conn, general, set(reverted), floor)
+        g_restored, g_deleted, g_gone = _revert_general(conn, general, set(reverted), floor)
         restored += g_restored
         deleted += g_deleted
         gone += g_gone
-        back += g_back
-    if gone:
+    if gone:  # deleted products leave word search at once; restored ones are refreshed when the revert is
+        # done (products.search.refresh_for_import), off the chunk transactions, like an import's rows
         conn.execute("DELETE FROM product_search WHERE sku_key = ANY(%s)", (gone,))
-    if back:
-        _rebuild_documents(conn, back)
     return restored, deleted, conflicts
-
-
-def _rebuild_documents(conn: psycopg.Connection, keys: list[str]) -> None:
-    """The search documents of restored products, whatever their (possibly lower) version now."""
-    from product_importer.products.search import DOCUMENT_SQL
-
-    conn.execute(
-        f"INSERT INTO product_search AS s (sku_key, document, version) SELECT p.sku_key, {DOCUMENT_SQL}, p.version"
-        " FROM products p WHERE p.sku_key = ANY(%s) AND NOT p.deleted"
-        " ON CONFLICT (sku_key) DO UPDATE SET document = excluded.document, version = excluded.version",
-        (keys,),
-    )
 
 
 # -- the general case, product by product ---------------------------------------------------------------
@@ -461,7 +446,7 @@ _GENERAL_COLUMNS = [*STATE_COLUMNS, "last_import_id", "created_by_no"]
 
 
 def _revert_general(conn: psycopg.Connection, keys: list[str], reverted: set[int],
-                    floor: int) -> tuple[int, int, list[str], list[str]]:
+                    floor: int) -> tuple[int, int, list[str]]:
     with conn.cursor(row_factory=dict_row) as cur:
         current = {r["sku_key"]: r for r in cur.execute(
             sql.SQL("SELECT sku_key, {} FROM products WHERE sku_key = ANY(%s)").format(
@@ -484,7 +469,6 @@ def _revert_general(conn: psycopg.Connection, keys: list[str], reverted: set[int
             "SELECT import_no, import_id FROM import_registry WHERE import_no = ANY(%s)", (owners,))}
     restored = deleted = 0
     gone: list[str] = []
-    back: list[str] = []
     updates: list[dict[str, Any]] = []
     for key in keys:
         row = current.get(key)
@@ -500,9 +484,6 @@ def _revert_general(conn: psycopg.Connection, keys: list[str], reverted: set[int
             gone.append(key)
         elif after is not None and after != before:
             restored += 1
-            back.append(key)
-        elif after is not None:
-            back.append(key)  # same values, other versions: the document carries the version
         cols = new.columns()
         cols["attributes"] = Jsonb(cols["attributes"])
         cols["attr_versions"] = Jsonb(cols["attr_versions"]) if cols["attr_versions"] is not None else None
@@ -520,7 +501,7 @@ def _revert_general(conn: psycopg.Connection, keys: list[str], reverted: set[int
             sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(c)) for c in names_))
         with conn.cursor() as cur:
             cur.executemany(statement, updates)
-    return restored, deleted, gone, back
+    return restored, deleted, gone
 
 
 # -- conflicts and purge --------------------------------------------------------------------------------

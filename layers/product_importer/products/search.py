@@ -1,7 +1,7 @@
 """``product_search``: the word index over name and description, off the import hot path.
 
-Imports write ``products`` only (a GIN index there made them ~10x slower). When an import finishes,
-``refresh_for_import`` rebuilds the documents of the rows that import wrote, in SKU-key batches of their
+Imports and reverts write ``products`` only (a GIN index there made them ~10x slower). When an import
+finishes (or its revert is done), ``refresh_for_import`` rebuilds the documents of the rows it wrote, in SKU-key batches of their
 own short transactions; manual edits call ``refresh_products`` inside their own transaction. A document
 only replaces one built from an older product version, so a late refresh never undoes a newer edit.
 See docs/search.md for the consistency this gives.
@@ -54,6 +54,26 @@ SELECT (SELECT max(sku_key) FROM batch), (SELECT count(*) FROM batch), (SELECT c
 """
 
 
+# A reverted import: the products it touched, by its change records, get the documents of what they hold
+# now. Their versions went back, so "only newer replaces older" cannot decide: a document built from the
+# reverted import's own versions (or an older one) is replaced, one a later edit built is kept.
+_REFRESH_REVERTED = f"""
+WITH keys AS (
+    SELECT sku_key FROM changes WHERE import_no = %(no)s AND sku_key > %(after)s ORDER BY sku_key LIMIT %(limit)s
+), batch AS (
+    SELECT p.sku_key, p.name, p.description, p.active, p.brand, p.category, p.version
+    FROM keys k JOIN products p ON p.sku_key = k.sku_key WHERE NOT p.deleted
+), written AS (
+    INSERT INTO product_search AS s (sku_key, document, version)
+    SELECT p.sku_key, {DOCUMENT_SQL}, p.version FROM batch AS p
+    ON CONFLICT (sku_key) DO UPDATE SET document = excluded.document, version = excluded.version
+    WHERE (s.version >> 32) = %(no)s OR s.version < excluded.version
+    RETURNING 1
+)
+SELECT (SELECT max(sku_key) FROM keys), (SELECT count(*) FROM keys), (SELECT count(*) FROM written)
+"""
+
+
 @dataclass
 class RefreshResult:
     rows_seen: int = 0
@@ -69,13 +89,18 @@ def refresh_for_import(
     batch: int = REFRESH_BATCH,
     time_left: Callable[[], float] | None = None,
 ) -> RefreshResult:
-    """Build the documents of every product whose last writer is ``import_id`` (idempotent, resumable)."""
+    """Build the documents of every product whose last writer is ``import_id`` (idempotent, resumable);
+    for an import that was reverted, of every product it touched (a revert restores products without
+    rebuilding their documents, like an import's chunks: this runs when the revert is done)."""
     result = RefreshResult()
+    reverted = conn.execute(
+        "SELECT import_no FROM import_registry WHERE import_id = %s AND revert_state = 'done'", (import_id,)
+    ).fetchone()
+    statement = _REFRESH_BATCH if reverted is None else _REFRESH_REVERTED
+    params = {"import_id": import_id, "no": reverted[0] if reverted else None, "limit": batch}
     while True:
         with conn.transaction():
-            row = conn.execute(
-                _REFRESH_BATCH, {"import_id": import_id, "after": after, "limit": batch}
-            ).fetchone()
+            row = conn.execute(statement, {**params, "after": after}).fetchone()
         assert row is not None
         last, seen, written = row
         result.rows_seen += seen
