@@ -184,6 +184,10 @@ CREATE TEMP TABLE IF NOT EXISTS revert_rows (
 _NULL_OR_ZERO = (" AND ".join(f"coalesce(p.v_{g}, 0) = 0" if g != "name" else "p.v_name IS NULL" for g in GROUPS)
                  + " AND p.v_attributes IS NULL AND p.attr_versions IS NULL")
 
+# The writers of the snapshot's versions: when none is another reverted import, the snapshot is what the
+# general case would pick for every field the import holds.
+_SNAPSHOT_OWNERS = ", ".join(f"coalesce(u.v_{g}, u.version) >> 32" for g in (*GROUPS, "attributes"))
+
 # kind: k conflict, t tombstone (created, untouched since), s snapshot back, g general (Python)
 _CLASSIFY = f"""
 INSERT INTO revert_rows (sku_key, action, kind, owner_no)
@@ -193,7 +197,8 @@ SELECT c.sku_key, c.action,
         WHEN (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s) THEN 'k'
         WHEN l.sku_key IS NOT NULL OR (p.version >> 32) <> %(no)s THEN 'g'
         WHEN u.sku_key IS NULL AND c.action = 'c' AND {_NULL_OR_ZERO} THEN 't'
-        WHEN u.sku_key IS NOT NULL AND %(alone)s AND p.attr_versions IS NULL THEN 's'
+        WHEN u.sku_key IS NOT NULL AND p.attr_versions IS NULL AND (%(alone)s OR (u.attr_versions IS NULL
+            AND NOT ARRAY[{_SNAPSHOT_OWNERS}] && %(others)s::bigint[])) THEN 's'
         ELSE 'g'
     END,
     CASE WHEN p.sku_key IS NULL THEN NULL ELSE p.version >> 32 END
@@ -365,7 +370,7 @@ def _revert_range(conn: psycopg.Connection, import_no: int, day: date, first: st
     conn.execute(_CREATE_ROWS)
     conn.execute("DELETE FROM revert_rows")  # empty unless the caller runs chunks inside one transaction
     params = {"no": import_no, "day": day, "first": first, "last": last, "reverted": reverted,
-              "alone": len(reverted) == 1, "floor": floor}
+              "alone": len(reverted) == 1, "others": [n for n in reverted if n != import_no], "floor": floor}
     conn.execute(_CLASSIFY, params)
     conflicts = conn.execute(_CONFLICTS, params).rowcount
     tomb = conn.execute(_TOMBSTONES, params).fetchone()
