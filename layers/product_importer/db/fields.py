@@ -104,14 +104,22 @@ class ProductState:
         return {**{k: v for k, v in self.values.items() if k != "deleted"}, "attributes": self.attributes}
 
     def columns(self) -> dict[str, Any]:
-        """STATE_COLUMNS with every version explicit (a valid encoding of the same state)."""
+        """STATE_COLUMNS with every version explicit (a valid encoding of the same state; attribute keys that
+        share one version have it in ``v_attributes``)."""
         out: dict[str, Any] = {name: self.values[name] for name in ("sku", "name", "deleted", *OPTIONAL_FIELDS)}
         out["attributes"] = self.attributes
         out["version"] = self.version
         for g in GROUPS:
             out[f"v_{g}"] = self.versions[g]
-        out["v_attributes"] = None
-        out["attr_versions"] = {k: v for k, (_, v) in self.attrs.items()} or None
+        key_versions = {k: v for k, (_, v) in self.attrs.items()}
+        shared = set(key_versions.values())
+        if len(shared) == 1 and all(value is not MISSING for value, _ in self.attrs.values()):
+            # every key present at one version: the compact encoding the bulk paths (a fast chunk, a
+            # revert's snapshot) can take, instead of one explicit version per key
+            out["v_attributes"], out["attr_versions"] = shared.pop(), None
+        else:
+            out["v_attributes"] = None
+            out["attr_versions"] = key_versions or None
         out["attr_floor"] = self.attr_floor
         return out
 
