@@ -181,8 +181,10 @@ CREATE TEMP TABLE IF NOT EXISTS revert_rows (
 ) ON COMMIT DELETE ROWS
 """
 
-_NULL_OR_ZERO = (" AND ".join(f"coalesce(p.v_{g}, 0) = 0" if g != "name" else "p.v_name IS NULL" for g in GROUPS)
-                 + " AND p.v_attributes IS NULL AND p.attr_versions IS NULL")
+# Every field of the product is the import's or was never set (an import that created it, and writers
+# since that were all reverted, their fields given back to it).
+_CREATED_ONLY = (" AND ".join(f"(coalesce(p.v_{g}, p.version) >> 32) IN (%(no)s, 0)" for g in (*GROUPS, "attributes"))
+                 + " AND p.attr_versions IS NULL")
 
 # The writers of the snapshot's versions: when none is another reverted import, the snapshot is what the
 # general case would pick for every field the import holds.
@@ -196,7 +198,7 @@ SELECT c.sku_key, c.action,
         WHEN p.sku_key IS NULL THEN 'k'
         WHEN (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s) THEN 'k'
         WHEN l.sku_key IS NOT NULL OR (p.version >> 32) <> %(no)s THEN 'g'
-        WHEN u.sku_key IS NULL AND c.action = 'c' AND {_NULL_OR_ZERO} THEN 't'
+        WHEN u.sku_key IS NULL AND c.action = 'c' AND {_CREATED_ONLY} THEN 't'
         WHEN u.sku_key IS NOT NULL AND p.attr_versions IS NULL AND (%(alone)s OR (u.attr_versions IS NULL
             AND NOT ARRAY[{_SNAPSHOT_OWNERS}] && %(others)s::bigint[])) THEN 's'
         ELSE 'g'
