@@ -190,7 +190,8 @@ _CREATED_ONLY = (" AND ".join(f"(coalesce(p.v_{g}, p.version) >> 32) IN (%(no)s,
 # general case would pick for every field the import holds.
 _SNAPSHOT_OWNERS = ", ".join(f"coalesce(u.v_{g}, u.version) >> 32" for g in (*GROUPS, "attributes"))
 
-# kind: k conflict, t tombstone (created, untouched since), s snapshot back, g general (Python)
+# kind: k conflict, t tombstone (created, untouched since), s snapshot back, g general (Python);
+# T: made a tombstone by _TOMBSTONES_FIRST
 _CLASSIFY = f"""
 INSERT INTO revert_rows (sku_key, action, kind, owner_no)
 SELECT c.sku_key, c.action,
@@ -204,12 +205,13 @@ SELECT c.sku_key, c.action,
         ELSE 'g'
     END,
     CASE WHEN p.sku_key IS NULL THEN NULL ELSE p.version >> 32 END
-FROM changes c
+FROM (SELECT * FROM changes c WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s
+      AND NOT EXISTS (SELECT 1 FROM revert_rows r WHERE r.sku_key = c.sku_key)  -- not the ones done first
+      OFFSET 0) c  -- (filtered before the joins)
 LEFT JOIN products p ON p.sku_key = c.sku_key
 LEFT JOIN undo u ON u.sku_key = c.sku_key AND u.import_no = %(no)s AND u.day = %(day)s
 LEFT JOIN (SELECT DISTINCT sku_key FROM undo_lost WHERE sku_key BETWEEN %(first)s AND %(last)s) l
     ON l.sku_key = c.sku_key
-WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s
 """
 
 _CONFLICTS = """
@@ -225,15 +227,34 @@ ON CONFLICT (import_no, sku_key) DO NOTHING
 _DEFAULT_SETS = ("description = NULL, price = NULL, currency = 'USD', quantity = 0, active = true, brand = NULL,"
                  " category = NULL, barcode = NULL")
 assert set(DEFAULTS) == set(OPTIONAL_FIELDS)
+_TOMBSTONE_SETS = f"""deleted = true, {_DEFAULT_SETS}, attributes = '{{}}'::jsonb, attr_versions = NULL,
+        {", ".join(f"v_{g} = NULL" for g in GROUPS)}, v_attributes = NULL,
+        version = %(floor)s, attr_floor = %(floor)s, last_import_id = NULL, created_by_no = NULL, updated_at = now()"""
+
 _TOMBSTONES = f"""
 WITH t AS (
-    UPDATE products p SET deleted = true, {_DEFAULT_SETS}, attributes = '{{}}'::jsonb, attr_versions = NULL,
-        {", ".join(f"v_{g} = NULL" for g in GROUPS)}, v_attributes = NULL,
-        version = %(floor)s, attr_floor = %(floor)s, last_import_id = NULL, created_by_no = NULL, updated_at = now()
+    UPDATE products p SET {_TOMBSTONE_SETS}
     FROM revert_rows r WHERE r.kind = 't' AND p.sku_key = r.sku_key
     RETURNING p.sku_key
 ), s AS (DELETE FROM product_search s USING t WHERE s.sku_key = t.sku_key)
 SELECT count(*) FROM t
+"""
+
+# The common case of an insert import's revert, first and in one pass: the products of the range it
+# created that are still only its own ('t' in _CLASSIFY) become tombstones, locked by the update itself
+# (a product changed meanwhile is re-checked at its newest version). When the range has other products,
+# these are noted as kind 'T' (done), and the lock and classification that follow skip them.
+_TOMBSTONES_FIRST = f"""
+WITH t AS (
+    UPDATE products p SET {_TOMBSTONE_SETS}
+    FROM changes c
+    WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s AND c.action = 'c'
+        AND p.sku_key = c.sku_key AND (p.version >> 32) = %(no)s AND {_CREATED_ONLY}
+        AND NOT EXISTS (SELECT 1 FROM undo u WHERE u.sku_key = c.sku_key AND u.import_no = %(no)s AND u.day = %(day)s)
+        AND NOT EXISTS (SELECT 1 FROM undo_lost l WHERE l.sku_key = c.sku_key)
+    RETURNING p.sku_key
+), s AS (DELETE FROM product_search s USING t WHERE s.sku_key = t.sku_key)
+SELECT count(*), coalesce(array_agg(sku_key), '{{}}') FROM t
 """
 
 def _snapshot_statement() -> str:
@@ -363,20 +384,31 @@ def _revert_range(conn: psycopg.Connection, import_no: int, day: date, first: st
         reverted.append(import_no)
     wm = conn.execute("SELECT version FROM catalog_watermark").fetchone()
     floor = int(wm[0]) if wm else 0
-    # Lock the products of this range that the import touched, in SKU order (as chunks do).
-    conn.execute(
-        "SELECT 1 FROM products p WHERE p.sku_key IN (SELECT sku_key FROM changes WHERE import_no = %s"
-        " AND sku_key BETWEEN %s AND %s) ORDER BY p.sku_key FOR UPDATE",
-        (import_no, first, last),
-    )
     conn.execute(_CREATE_ROWS)
     conn.execute("DELETE FROM revert_rows")  # empty unless the caller runs chunks inside one transaction
     params = {"no": import_no, "day": day, "first": first, "last": last, "reverted": reverted,
               "alone": len(reverted) == 1, "others": [n for n in reverted if n != import_no], "floor": floor}
+    first_pass = conn.execute(_TOMBSTONES_FIRST, params).fetchone()
+    assert first_pass is not None
+    deleted, done = int(first_pass[0]), list(first_pass[1])
+    size = conn.execute("SELECT count(*) FROM changes WHERE import_no = %(no)s AND sku_key BETWEEN %(first)s"
+                        " AND %(last)s", params).fetchone()
+    if size is not None and deleted >= int(size[0]):
+        return 0, deleted, 0  # every product of the range was the import's alone (an insert import's revert)
+    if done:
+        conn.execute("INSERT INTO revert_rows (sku_key, action, kind, owner_no)"
+                     " SELECT unnest(%s::text[]), 'c', 'T', %s", (done, import_no))
+    # Lock the other products of this range that the import touched, in SKU order (as chunks do).
+    conn.execute(
+        "SELECT 1 FROM products p WHERE p.sku_key IN (SELECT c.sku_key FROM changes c WHERE c.import_no = %(no)s"
+        " AND c.sku_key BETWEEN %(first)s AND %(last)s"
+        " AND NOT EXISTS (SELECT 1 FROM revert_rows r WHERE r.sku_key = c.sku_key)) ORDER BY p.sku_key FOR UPDATE",
+        params,
+    )
     conn.execute(_CLASSIFY, params)
     conflicts = conn.execute(_CONFLICTS, params).rowcount
     tomb = conn.execute(_TOMBSTONES, params).fetchone()
-    deleted = int(tomb[0]) if tomb else 0
+    deleted += int(tomb[0]) if tomb else 0
     snap = conn.execute(_SNAPSHOTS, params).fetchone()
     assert snap is not None
     restored, snap_deleted, gone = int(snap[0]), int(snap[1]), list(snap[2])
