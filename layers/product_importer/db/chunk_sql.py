@@ -1,11 +1,13 @@
 """The set-based statements of ``upsert_chunk``, generated once per (file shape, mode) and cached.
 
-``existing_statement``: for every staged row whose product row exists (or, for a preview, every staged
-row), one statement locks the old rows in SKU order, computes per field whether the row wins (it does
-everywhere when it is newer than the product's ``version``: the fast path), writes the new state
-(products, or the preview's overlay), upserts the change records (merging with the import's earlier
-touch of the same SKU), writes the undo data (the old row at the import's first touch; the row itself
-when it lost fields to a newer version) and returns the count deltas.
+``fast_statement``: the common case, rows of the import's first touch of a live product older than the
+import, written without a per-field comparison. ``existing_statement``: for every other staged row whose
+product row exists (or, for a preview, every other staged row), one statement locks the old rows in SKU
+order, computes per field whether the row wins (it does everywhere when it is newer than the product's
+``version``), writes the new state (products, or the preview's overlay), upserts the change records
+(merging with the import's earlier touch of the same SKU), writes the undo data (the old row at the
+import's first touch; the row itself when it lost fields to a newer version) and returns the count
+deltas. ``insert_statement``: SKUs without a product row.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ _OLD_COLUMNS: dict[str, str] = {
     "v_attributes": "NULL::bigint", "attr_versions": "NULL::jsonb", "attr_floor": "0::bigint",
     "last_import_id": "NULL::text", "created_by_no": "NULL::bigint", "updated_at": "NULL::timestamptz",
 }
+# the columns of an undo snapshot: the whole product as it was, with its versions
+UNDO_COLUMNS = ["sku", "name", *OPTIONAL_FIELDS, "attributes", "version", "deleted", *(f"v_{g}" for g in GROUPS),
+                "v_attributes", "attr_versions", "attr_floor", "last_import_id", "created_by_no", "updated_at"]
 _SHADOW_LACKS = ("last_import_id", "created_by_no", "updated_at")  # preview_products does not keep them
 # How a value shows in a change record (CONTRACT §3: price is a decimal string like in the product object).
 _JSON = {"price": "to_jsonb({}::text)"}
@@ -179,9 +184,7 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
             wins.append("c.n_attr_versions IS DISTINCT FROM c.o_attr_versions")
         write = (f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.sku_key = c.sku_key"
                  f" AND ({' OR '.join(wins)}))")
-        undo_cols = ["sku", "name", *OPTIONAL_FIELDS, "attributes", "version", "deleted",
-                     *(f"v_{g}" for g in GROUPS), "v_attributes", "attr_versions", "attr_floor",
-                     "last_import_id", "created_by_no", "updated_at"]
+        undo_cols = UNDO_COLUMNS
         undo = (
             f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(undo_cols)})"
             f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in undo_cols)}"
@@ -294,9 +297,7 @@ def fast_statement(present: frozenset[str], *, preview: bool = False) -> sql.SQL
     fields = [f for f in OPTIONAL_FIELDS if f in present]
     absent = [f for f in OPTIONAL_FIELDS if f not in present]
     has_attrs = "attributes" in present
-    undo_cols = ["sku", "name", *OPTIONAL_FIELDS, "attributes", "version", "deleted",
-                 *(f"v_{g}" for g in GROUPS), "v_attributes", "attr_versions", "attr_floor",
-                 "last_import_id", "created_by_no", "updated_at"]
+    undo_cols = UNDO_COLUMNS
     sel = ["s.sku_key", "(%(base)s + s.row_no) AS sv", "s.sku AS s_sku", "s.name AS s_name",
            *(f"s.{f} AS s_{f}" for f in fields), *(f"p.{c} AS o_{c}" for c in undo_cols)]
     where = ["p.version < %(base)s", "NOT p.deleted"]

@@ -6,8 +6,9 @@ that returns the recorded counts; rows are de-duplicated by SKU key (last wins) 
 order; a row sets a field only where that field's version is older than the row's (per-field versions,
 ``db/fields.py``), so any processing order ends as the one-by-one replay in creation order. Writes are
 set-based: ``COPY`` straight into ``products`` while an import's SKUs are all new (its first import),
-else ``COPY`` into a staging table and two statements (insert the new SKUs; lock, compare and update the
-existing ones) that also write the change records and undo data. A preview runs the same comparison
+else ``COPY`` into a staging table and the statements of ``chunk_sql`` (the fast one for rows newer than
+their whole product; then insert the new SKUs; lock, compare and update the rest) that also write the
+change records and undo data. A preview runs the same comparison
 against the catalog overlaid with its own earlier chunks and writes no product.
 """
 
@@ -83,7 +84,8 @@ def upsert_chunk(
     max_errors: int | None = None,
     mode: Literal["import", "preview"] = "import",
 ) -> ChunkResult:
-    """Write one chunk exactly once; retried on deadlock / serialization failure.
+    """Write one chunk exactly once; retried on deadlock / serialization failure, and when a preview's
+    chunk finds that another of its chunks took one of its SKUs first (``changes_pkey``, see chunk_sql).
 
     ``present_fields``: the canonical fields the file's header has (sku and name always, ``attributes``
     when it has attribute columns); fields not in it keep their stored value. ``rows`` are tuples laid
