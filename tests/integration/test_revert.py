@@ -320,3 +320,22 @@ def _plain(key: str) -> str:
 
 def _untag(product: dict) -> dict:
     return {**product, "sku": _plain(product["sku"])}
+
+
+def test_reverting_an_import_that_recreated_a_deleted_product_gives_back_the_delete(conn: psycopg.Connection) -> None:
+    """The product comes back deleted as of the delete, not as "never existed": a late chunk of an import
+    created before the delete still loses to it (the revert restores the tombstone's snapshot)."""
+    every = {"description": "d", "price": "1.00", "currency": "EUR", "quantity": 1, "active": True, "brand": "b",
+             "category": "c", "barcode": "123"}
+    fields, keys = tuple(every), ("color",)  # a file with every field: the re-creation owns them all
+    first = file_of(conn, "first", [make_row(1, "A", "amber", every, {"color": "red"})], fields, keys)
+    late = file_of(conn, "late", [r(1, "A", "late name", "7.00")])  # created before the delete, processed last
+    run(conn, first)
+    repository.delete_product(conn, "A")
+    again = file_of(conn, "again", [make_row(1, "A", "again", every, {"color": "blue"})], fields, keys)
+    run(conn, again)
+
+    revert(conn, "again")
+    run(conn, late)
+
+    assert catalog_of(conn) == {}

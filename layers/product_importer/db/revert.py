@@ -250,7 +250,10 @@ WITH t AS (
     FROM changes c
     WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s AND c.action = 'c'
         AND p.sku_key = c.sku_key AND (p.version >> 32) = %(no)s AND {_CREATED_ONLY}
-        AND NOT EXISTS (SELECT 1 FROM undo u WHERE u.sku_key = c.sku_key AND u.import_no = %(no)s AND u.day = %(day)s)
+        -- no snapshot: the import created it from nothing. attr_floor = 0 says as much without the lookup:
+        -- the only tombstone with attr_floor 0 is a revert's at watermark 0, every version 0 (= absent)
+        AND (p.attr_floor = 0
+             OR NOT EXISTS (SELECT 1 FROM undo u WHERE u.sku_key = c.sku_key AND u.import_no = %(no)s AND u.day = %(day)s))
         AND NOT EXISTS (SELECT 1 FROM undo_lost l WHERE l.sku_key = c.sku_key)
     RETURNING p.sku_key
 ), s AS (DELETE FROM product_search s USING t WHERE s.sku_key = t.sku_key)
