@@ -53,6 +53,15 @@ def _change_record(tests: dict[str, str], source: str, attr_changes: str) -> str
     return "(" + " || ".join(parts) + ")"
 
 
+def _merge_sets(touch: str) -> str:
+    """SET list merging a later touch's change record ``touch`` into the record ``x`` (pi_merge_changes;
+    a create or deactivate stays one), keeping the action it had in ``action_was`` for the counts."""
+    return ("action_was = x.action,"
+            f" changes = CASE WHEN x.action = 'c' THEN x.changes ELSE pi_merge_changes(x.changes, {touch}) END,"
+            " action = CASE WHEN x.action IN ('c', 'd') THEN x.action"
+            f" WHEN pi_merge_changes(x.changes, {touch}) IS NULL THEN 'n' ELSE 'u' END, at = now()")
+
+
 def present_mask(present: frozenset[str]) -> int:
     mask = FIELD_BITS["name"]
     for name in (*OPTIONAL_FIELDS, "attributes"):
@@ -154,8 +163,8 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
         attrs_join = ""
     v_cte = f"v AS (SELECT {', '.join(new)} FROM w{attrs_join})"
 
-    # -- the change record of this touch: one object of the changed fields ([from, to] arrays keep their
-    # nulls through jsonb_strip_nulls), built only when something changed ---------------------------------
+    # -- the change record of this touch: one object of the changed fields, built only when something
+    # changed (_change_record) ---------------------------------------------------------------------------
     tests = {name: f"({'v.w_name' if name in ('sku', 'name') else f'v.w_{name}'} AND v.o_{name} IS DISTINCT FROM"
                    f" v.s_{name})" for name in ("sku", "name", *fields)}
     if has_attrs:
@@ -184,10 +193,9 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
             wins.append("c.n_attr_versions IS DISTINCT FROM c.o_attr_versions")
         write = (f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.sku_key = c.sku_key"
                  f" AND ({' OR '.join(wins)}))")
-        undo_cols = UNDO_COLUMNS
         undo = (
-            f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(undo_cols)})"
-            f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in undo_cols)}"
+            f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(UNDO_COLUMNS)})"
+            f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in UNDO_COLUMNS)}"
             # only at the import's first touch (its change record is new): the state before it
             " FROM c JOIN ch ON ch.sku_key = c.sku_key WHERE ch.inserted"
             " ON CONFLICT (sku_key, import_no, day) DO NOTHING)"
@@ -217,11 +225,7 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
         changes = (
             "ch AS (INSERT INTO changes AS x (import_no, sku_key, action, changes)"
             f" SELECT %(no)s, c.sku_key, {action}, c.n_changes FROM c"
-            " ON CONFLICT (import_no, sku_key) DO UPDATE SET action_was = x.action,"
-            " changes = CASE WHEN x.action = 'c' THEN x.changes ELSE pi_merge_changes(x.changes, excluded.changes) END,"
-            " action = CASE WHEN x.action IN ('c', 'd') THEN x.action"
-            "   WHEN pi_merge_changes(x.changes, excluded.changes) IS NULL THEN 'n' ELSE 'u' END,"
-            " at = now()"
+            f" ON CONFLICT (import_no, sku_key) DO UPDATE SET {_merge_sets('excluded.changes')}"
             " RETURNING x.sku_key, x.action, x.action_was, (x.xmax = 0) AS inserted)"
         )
     else:
@@ -231,11 +235,7 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
             "chn AS (INSERT INTO changes (import_no, sku_key, action, changes, sku)"
             f" SELECT %(no)s, c.sku_key, {action}, c.n_changes, c.n_sku FROM c WHERE NOT c.had_record"
             " RETURNING sku_key, action, NULL::\"char\" AS action_was, true AS inserted),\n"
-            "chu AS (UPDATE changes x SET action_was = x.action,"
-            " changes = CASE WHEN x.action = 'c' THEN x.changes ELSE pi_merge_changes(x.changes, c.n_changes) END,"
-            " action = CASE WHEN x.action IN ('c', 'd') THEN x.action"
-            "   WHEN pi_merge_changes(x.changes, c.n_changes) IS NULL THEN 'n' ELSE 'u' END,"
-            " at = now(), sku = c.n_sku"
+            f"chu AS (UPDATE changes x SET {_merge_sets('c.n_changes')}, sku = c.n_sku"
             " FROM c WHERE c.had_record AND x.import_no = %(no)s AND x.sku_key = c.sku_key"
             " RETURNING x.sku_key, x.action, x.action_was, false AS inserted),\n"
             "ch AS (SELECT * FROM chn UNION ALL SELECT * FROM chu)"
@@ -284,7 +284,6 @@ def copy_columns(present: frozenset[str]) -> list[str]:
     return [*cols, "last_import_id", "created_by_no"]
 
 
-
 def fast_statement(present: frozenset[str], *, preview: bool = False) -> sql.SQL:
     """Staged rows of an import's first touch of a live product older than the import (the common case of
     a re-import: the row is newer than every field, so it wins everywhere). An import locks them in SKU
@@ -297,9 +296,8 @@ def fast_statement(present: frozenset[str], *, preview: bool = False) -> sql.SQL
     fields = [f for f in OPTIONAL_FIELDS if f in present]
     absent = [f for f in OPTIONAL_FIELDS if f not in present]
     has_attrs = "attributes" in present
-    undo_cols = UNDO_COLUMNS
     sel = ["s.sku_key", "(%(base)s + s.row_no) AS sv", "s.sku AS s_sku", "s.name AS s_name",
-           *(f"s.{f} AS s_{f}" for f in fields), *(f"p.{c} AS o_{c}" for c in undo_cols)]
+           *(f"s.{f} AS s_{f}" for f in fields), *(f"p.{c} AS o_{c}" for c in UNDO_COLUMNS)]
     where = ["p.version < %(base)s", "NOT p.deleted"]
     if has_attrs:
         sel.append("coalesce(s.attributes, '{}'::jsonb) AS s_attributes")
@@ -352,8 +350,8 @@ def fast_statement(present: frozenset[str], *, preview: bool = False) -> sql.SQL
             f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.sku_key = c.sku_key)",
             f"ch AS (INSERT INTO changes (import_no, sku_key, action, changes) SELECT %(no)s, c.sku_key, {action},"
             " c.n_changes FROM c)",
-            f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(undo_cols)})"
-            f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in undo_cols)} FROM c)",
+            f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(UNDO_COLUMNS)})"
+            f" SELECT %(day)s, %(no)s, c.sku_key, {', '.join('c.o_' + x for x in UNDO_COLUMNS)} FROM c)",
         ]
     counts = ("SELECT count(*) FILTER (WHERE n_changes IS NOT NULL), count(*) FILTER (WHERE n_changes IS NULL),"
               " count(*) FROM c")

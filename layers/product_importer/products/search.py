@@ -35,12 +35,19 @@ def filter_lexeme(name: str, value: str | bool) -> str:
 
 REFRESH_BATCH = 20_000
 
-_UPSERT_FROM = f"""
+
+def _upsert_from(source: str, replaces: str = "s.version < excluded.version") -> str:
+    """Upsert the documents of ``source`` (products as ``p``); an existing document is replaced where
+    ``replaces`` holds (by default: it was built from an older product version)."""
+    return f"""
 INSERT INTO product_search AS s (sku_key, document, version)
-SELECT p.sku_key, {DOCUMENT_SQL}, p.version FROM {{source}}
+SELECT p.sku_key, {DOCUMENT_SQL}, p.version FROM {source}
 ON CONFLICT (sku_key) DO UPDATE SET document = excluded.document, version = excluded.version
-WHERE s.version < excluded.version
+WHERE {replaces}
 """
+
+
+_UPSERT_PRODUCTS = _upsert_from("products AS p WHERE p.sku_key = ANY(%s)")
 
 _REFRESH_BATCH = f"""
 WITH batch AS (
@@ -48,7 +55,7 @@ WITH batch AS (
     WHERE last_import_id = %(import_id)s AND sku_key > %(after)s AND NOT deleted
     ORDER BY sku_key LIMIT %(limit)s
 ), written AS (
-    {_UPSERT_FROM.format(source="batch AS p")} RETURNING 1
+    {_upsert_from("batch AS p")} RETURNING 1
 )
 SELECT (SELECT max(sku_key) FROM batch), (SELECT count(*) FROM batch), (SELECT count(*) FROM written)
 """
@@ -64,11 +71,7 @@ WITH keys AS (
     SELECT p.sku_key, p.name, p.description, p.active, p.brand, p.category, p.version
     FROM keys k JOIN products p ON p.sku_key = k.sku_key WHERE NOT p.deleted
 ), written AS (
-    INSERT INTO product_search AS s (sku_key, document, version)
-    SELECT p.sku_key, {DOCUMENT_SQL}, p.version FROM batch AS p
-    ON CONFLICT (sku_key) DO UPDATE SET document = excluded.document, version = excluded.version
-    WHERE (s.version >> 32) = %(no)s OR s.version < excluded.version
-    RETURNING 1
+    {_upsert_from("batch AS p", "(s.version >> 32) = %(no)s OR s.version < excluded.version")} RETURNING 1
 )
 SELECT (SELECT max(sku_key) FROM keys), (SELECT count(*) FROM keys), (SELECT count(*) FROM written)
 """
@@ -115,7 +118,7 @@ def refresh_for_import(
 
 def refresh_products(conn: psycopg.Connection, sku_keys: Sequence[str]) -> None:
     """Rebuild the documents of these products now (in the caller's transaction)."""
-    conn.execute(_UPSERT_FROM.format(source="products AS p WHERE p.sku_key = ANY(%s)"), (list(sku_keys),))
+    conn.execute(_UPSERT_PRODUCTS, (list(sku_keys),))
 
 
 def deadline_clock(seconds: float) -> Callable[[], float]:
