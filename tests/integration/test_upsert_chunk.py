@@ -207,3 +207,55 @@ def test_import_totals_add_each_chunk_once(conn: psycopg.Connection) -> None:
                                                       rows_failed=1, products_created=2, products_updated=0,
                                                       products_unchanged=0)
     assert read_totals(conn, "unknown").chunks_done == 0
+
+
+def test_a_first_touch_that_waits_for_an_older_writer_records_what_that_writer_left(database_url: str) -> None:
+    # Given product A written by import 1, and an older import's write of it (import 2) that holds the row,
+    # uncommitted, while import 3's chunk reads A and waits for that row
+    with psycopg.connect(database_url) as conn:
+        apply(conn, "imp-1", 1, 0, [full(1, "A", "first", "1.00"), full(2, "B", "first")])
+        apply(conn, "imp-3", 3, 0, [full(2, "B", "newer")])  # (import 3's next chunks skip the insert-only COPY)
+    older = psycopg.connect(database_url)
+    older.execute("UPDATE products SET price = 7.00, name = 'older', version = %s WHERE sku_key = 'a'",
+                  (version_base(2) + 1,))
+    results: list[ChunkCounts] = []
+    newer = threading.Thread(target=lambda: results.append(
+        apply(psycopg.connect(database_url), "imp-3", 3, 1, [full(1, "A", "newer", "9.00")])))
+    newer.start()
+    with psycopg.connect(database_url, autocommit=True) as watch:
+        for _ in range(500):
+            waiting = watch.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                    " AND query LIKE '%%UPDATE products%%'").fetchone()
+            if waiting and waiting[0]:
+                break
+            threading.Event().wait(0.01)
+        else:
+            raise AssertionError(watch.execute("SELECT wait_event_type, wait_event, state, left(query, 60) FROM pg_stat_activity").fetchall())
+    # When the older write commits while import 3 waits
+    older.commit()
+    older.close()
+    newer.join(timeout=30)
+
+    # Then import 3 wins, and its change record and undo data hold the state the older write left (the state
+    # just before import 3's touch), not the one import 3's statement read before it waited
+    assert results and results[0].products_updated == 1
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT name, price FROM products WHERE sku_key = 'a'").fetchone() == ("newer", Decimal("9.00"))
+        change = conn.execute("SELECT changes FROM changes WHERE import_no = 3 AND sku_key = 'a'").fetchone()
+        assert change is not None
+        assert change[0]["name"] == ["older", "newer"] and change[0]["price"] == ["7.00", "9.00"]
+        undo = conn.execute("SELECT name, price, version FROM undo WHERE import_no = 3 AND sku_key = 'a'").fetchone()
+        assert undo == ("older", Decimal("7.00"), version_base(2) + 1)
+
+
+def test_create_records_keep_skus_that_copy_escapes(conn: psycopg.Connection) -> None:
+    # A first import (the insert-only COPY path) of SKUs with a backslash, a tab and a line break in them
+    skus = ["back\\slash", "tab\there", "line\nbreak", "plain"]
+    counts = apply(conn, "imp-1", 1, 0, [full(i + 1, sku, f"n{i}") for i, sku in enumerate(skus)])
+    assert counts.products_created == 4
+    keys = conn.execute("SELECT sku_key FROM changes WHERE import_no = 1 AND action = 'c' ORDER BY sku_key").fetchall()
+    assert [k for (k,) in keys] == sorted(s.lower() for s in skus)
+    # and the common case, one COPY block, keeps the keys exact too
+    apply(conn, "imp-2", 2, 0, [full(1, "Z-1", "z"), full(2, "z-2 x", "z")])
+    keys = conn.execute("SELECT sku_key FROM changes WHERE import_no = 2 ORDER BY sku_key").fetchall()
+    assert keys == [("z-1",), ("z-2 x",)]

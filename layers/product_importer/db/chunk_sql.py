@@ -286,8 +286,9 @@ def copy_columns(present: frozenset[str]) -> list[str]:
 
 def fast_statement(present: frozenset[str], *, preview: bool = False) -> sql.SQL:
     """Staged rows of an import's first touch of a live product older than the import (the common case of
-    a re-import: the row is newer than every field, so it wins everywhere). An import locks them in SKU
-    order and writes the row, a change record and the undo data, all with plain inserts; a
+    a re-import: the row is newer than every field, so it wins everywhere). An import updates them in one
+    pass that returns their old state (a row changed by another transaction since the statement's
+    snapshot is skipped) and writes a change record and the undo data with plain inserts; a
     preview writes its change record and overlay row, takes no lock, and a SKU another chunk of the preview
     touched meanwhile fails the change record's unique key (the chunk is retried, see ``upsert_chunk``).
     Returns (updated, unchanged, rows). Rows it does not take (a tombstone, an absent product, the import's
@@ -304,14 +305,6 @@ def fast_statement(present: frozenset[str], *, preview: bool = False) -> sql.SQL
         where += ["coalesce(s.attributes, '{}'::jsonb) ?& %(keys)s::text[]",
                   "(coalesce(s.attributes, '{}'::jsonb) - %(keys)s::text[]) = '{}'::jsonb",
                   "(p.attributes - %(keys)s::text[]) = '{}'::jsonb"]
-    if preview:
-        # the preview's first touch of the SKU (it has written nothing for it: its overlay reads the product)
-        where.append("NOT EXISTS (SELECT 1 FROM changes x WHERE x.import_no = %(no)s AND x.sku_key = s.sku_key)")
-        tail = "ORDER BY s.sku_key"
-    else:
-        tail = "ORDER BY s.sku_key FOR UPDATE OF p"
-    o_cte = (f"o AS MATERIALIZED (SELECT {', '.join(sel)} FROM stage_rows s JOIN products p ON p.sku_key = s.sku_key"
-             f" WHERE {' AND '.join(where)} {tail})")
     tests = {name: f"o.o_{name} IS DISTINCT FROM o.s_{name}" for name in ("sku", "name", *fields)}
     attr_changes = ""
     if has_attrs:
@@ -321,33 +314,57 @@ def fast_statement(present: frozenset[str], *, preview: bool = False) -> sql.SQL
     c_cte = (f"c AS MATERIALIZED (SELECT o.*, CASE WHEN {' OR '.join(tests.values())}"
              f" THEN {_change_record(tests, 'o', attr_changes)} END AS n_changes FROM o)")
     # The new state: the row's fields at its version, the others keep theirs written down.
-    new = {"sku": "c.s_sku", "name": "c.s_name", "version": "c.sv", "deleted": "false", "v_name": "NULL",
-           **{f: f"c.s_{f}" for f in fields}, **{f"v_{f}": "NULL" for f in fields},
-           **{f: f"c.o_{f}" for f in absent}, **{f"v_{f}": f"coalesce(c.o_v_{f}, c.o_version)" for f in absent}}
+    new = {"sku": "s.sku", "name": "s.name", "version": "%(base)s + s.row_no", "deleted": "false", "v_name": "NULL",
+           **{f: f"s.{f}" for f in fields}, **{f"v_{f}": "NULL" for f in fields},
+           **{f"v_{f}": f"coalesce(p.v_{f}, p.version)" for f in absent}}
     if has_attrs:
-        new |= {"attributes": "c.o_attributes || c.s_attributes", "v_attributes": "NULL",
-                "attr_versions": "nullif(c.o_attr_versions - %(keys)s::text[], '{}'::jsonb)"}
+        new |= {"attributes": "p.attributes || coalesce(s.attributes, '{}'::jsonb)", "v_attributes": "NULL",
+                "attr_versions": "nullif(p.attr_versions - %(keys)s::text[], '{}'::jsonb)"}
     else:
-        new |= {"attributes": "c.o_attributes", "v_attributes": "coalesce(c.o_v_attributes, c.o_version)",
-                "attr_versions": "c.o_attr_versions"}
+        new |= {"v_attributes": "coalesce(p.v_attributes, p.version)"}
     action = "CASE WHEN c.n_changes IS NULL THEN 'n' ELSE 'u' END::\"char\""
     if preview:
-        overlay = [*new, "attr_floor"]
-        writes = [
-            f"wr AS (INSERT INTO preview_products (import_no, sku_key, {', '.join(overlay)})"
-            f" SELECT %(no)s, c.sku_key, {', '.join(new.get(x, 'c.o_attr_floor') for x in overlay)} FROM c)",
+        # the preview's first touch of the SKU (it has written nothing for it: its overlay reads the product)
+        o_cte = (f"o AS MATERIALIZED (SELECT {', '.join(sel)} FROM stage_rows s JOIN products p"
+                 f" ON p.sku_key = s.sku_key WHERE {' AND '.join(where)} AND NOT EXISTS (SELECT 1 FROM changes x"
+                 " WHERE x.import_no = %(no)s AND x.sku_key = s.sku_key) ORDER BY s.sku_key)")
+        # the overlay row: the new state in terms of the staged row (c.s_*) and the old one (c.o_*)
+        shadow = {"sku": "c.s_sku", "name": "c.s_name", "version": "c.sv", "deleted": "false", "v_name": "NULL",
+                  **{f: f"c.s_{f}" for f in fields}, **{f"v_{f}": "NULL" for f in fields},
+                  **{f: f"c.o_{f}" for f in absent},
+                  **{f"v_{f}": f"coalesce(c.o_v_{f}, c.o_version)" for f in absent}}
+        if has_attrs:
+            shadow |= {"attributes": "c.o_attributes || c.s_attributes", "v_attributes": "NULL",
+                       "attr_versions": "nullif(c.o_attr_versions - %(keys)s::text[], '{}'::jsonb)"}
+        else:
+            shadow |= {"attributes": "c.o_attributes", "v_attributes": "coalesce(c.o_v_attributes, c.o_version)",
+                       "attr_versions": "c.o_attr_versions"}
+        shadow["attr_floor"] = "c.o_attr_floor"
+        ctes = [
+            o_cte, c_cte,
+            f"wr AS (INSERT INTO preview_products (import_no, sku_key, {', '.join(shadow)})"
+            f" SELECT %(no)s, c.sku_key, {', '.join(shadow.values())} FROM c)",
             "ch AS (INSERT INTO changes (import_no, sku_key, action, changes, sku)"
             f" SELECT %(no)s, c.sku_key, {action}, c.n_changes, c.s_sku FROM c)",
         ]
     else:
-        # (a column whose new value is its old one is not set)
-        sets = [f"{column} = {value}" for column, value in new.items() if value not in (f"c.o_{column}", "false")]
-        sets += ["last_import_id = %(import_id)s",
-                 "updated_at = CASE WHEN c.n_changes IS NULL THEN c.o_updated_at ELSE now() END"]
-        writes = [
-            # (by SKU key, not by the locked row's TID: a row whose lock waited for another chunk is a version
-            # this statement's snapshot cannot see, and an update by TID would silently miss it)
-            f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.sku_key = c.sku_key)",
+        # One pass: the UPDATE joins the staged row with the product as this statement's snapshot sees it
+        # (``p``, read again as ``old``) and returns that old state for the change record and the undo data.
+        # ``p.version = old.version`` makes the update skip a row another transaction changed since the
+        # snapshot (the update re-checks its conditions at the row's newest version): the general statements
+        # take it, under their lock. Rows are staged and joined in SKU order, so the update's row locks come in SKU order.
+        old_sel = [x.replace("p.", "old.") if x.startswith("p.") else x for x in sel]
+        sets = [f"{column} = {value}" for column, value in new.items()]
+        changed = " OR ".join(f"p.{name} IS DISTINCT FROM s.{name}" for name in ("sku", "name", *fields))
+        if has_attrs:
+            changed += " OR NOT p.attributes @> coalesce(s.attributes, '{}'::jsonb)"
+        sets += ["last_import_id = %(import_id)s", f"updated_at = CASE WHEN {changed} THEN now() ELSE p.updated_at END"]
+        o_cte = (f"o AS (UPDATE products p SET {', '.join(sets)}"
+                 " FROM stage_rows s JOIN products old ON old.sku_key = s.sku_key"
+                 f" WHERE p.sku_key = s.sku_key AND p.version = old.version AND {' AND '.join(where)}"
+                 f" RETURNING {', '.join(old_sel)})")
+        ctes = [
+            o_cte, c_cte,
             f"ch AS (INSERT INTO changes (import_no, sku_key, action, changes) SELECT %(no)s, c.sku_key, {action},"
             " c.n_changes FROM c)",
             f"un AS (INSERT INTO undo (day, import_no, sku_key, {', '.join(UNDO_COLUMNS)})"
@@ -355,7 +372,7 @@ def fast_statement(present: frozenset[str], *, preview: bool = False) -> sql.SQL
         ]
     counts = ("SELECT count(*) FILTER (WHERE n_changes IS NOT NULL), count(*) FILTER (WHERE n_changes IS NULL),"
               " count(*) FROM c")
-    return sql.SQL("WITH " + ",\n".join([o_cte, c_cte, *writes]) + "\n" + counts)  # type: ignore[arg-type]
+    return sql.SQL("WITH " + ",\n".join(ctes) + "\n" + counts)  # type: ignore[arg-type]
 
 
 __all__ = ["DEFAULTS", "copy_columns", "existing_statement", "fast_statement", "insert_statement", "present_mask"]
