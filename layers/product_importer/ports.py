@@ -42,6 +42,10 @@ class ObjectGoneError(Exception):
     """The object (or the pinned version) no longer exists."""
 
 
+class ReplaceRefusedError(Exception):
+    """A replace step refused: the import's revert was planned first (``JobLedger.deactivate_missing``)."""
+
+
 class StorageError(Exception):
     """Object storage or a queue failed in a way a retry may fix."""
 
@@ -135,8 +139,10 @@ class ProgressStore(Protocol):
         """``reverting`` → the status it had before, ``revert.status = "failed"`` with ``revert.error``, once."""
         ...
 
-    def finish_replace(self, import_id: str, confirmed_at: str, products_deactivated: int) -> bool:
-        """A confirmed held replace carried out: ``replace.status`` held → done, ``products_deactivated``."""
+    def finish_replace(self, import_id: str, confirmed_at: str, products_deactivated: int,
+                       warnings: list[str]) -> bool:
+        """A confirmed held replace carried out: ``replace.status`` held → done, ``products_deactivated``,
+        and ``warnings`` (the import's, without the one that said the replace was held)."""
         ...
 
     def release_replace(self, import_id: str, confirmed_at: str, warning: str) -> bool:
@@ -257,7 +263,8 @@ class JobLedger(Protocol):
 
     def deactivate_missing(self, import_id: str, *, scope: str, partner: str | None,
                            after: str | None) -> DeactivationStep:
-        """One step of a replace (idempotent): deactivate the next products in scope the file lacks."""
+        """One step of a replace (idempotent): deactivate the next products in scope the file lacks.
+        Raises ``ReplaceRefusedError`` once the import's revert is planned."""
         ...
 
     def revert_chunk(self, import_id: str, chunk_no: int) -> RevertProgress:

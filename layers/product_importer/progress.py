@@ -280,14 +280,17 @@ class DynamoProgressStore:
              ":reverting": ImportStatus.REVERTING.value, ":at": requested_at},
         )
 
-    def finish_replace(self, import_id: str, confirmed_at: str, products_deactivated: int) -> bool:
-        """A confirmed held replace carried out: held → done with the import's ``products_deactivated``."""
+    def finish_replace(self, import_id: str, confirmed_at: str, products_deactivated: int,
+                       warnings: list[str]) -> bool:
+        """A confirmed held replace carried out: held → done with the import's ``products_deactivated``
+        and ``warnings`` (without the one that said the replace was held)."""
         return self._update(
             import_id,
-            "SET #replace.#status = :done, products_deactivated = :deactivated, updated_at = :now",
+            "SET #replace.#status = :done, products_deactivated = :deactivated, warnings = :warnings,"
+            " updated_at = :now",
             "#replace.#status = :held AND #replace.confirmed_at = :at",
             {":done": "done", ":held": "held", ":at": confirmed_at, ":deactivated": products_deactivated,
-             ":now": utcnow()},
+             ":warnings": warnings, ":now": utcnow()},
         )
 
     def release_replace(self, import_id: str, confirmed_at: str, warning: str) -> bool:

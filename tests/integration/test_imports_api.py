@@ -463,6 +463,47 @@ def test_replace_is_409_when_nothing_is_held(api: ApiHarness, replace: dict[str,
     assert api.messages(api.chunks_url) == []
 
 
+HELD = {"scope": "all", "max_deactivate_percent": 20, "status": "held"}
+
+
+@pytest.mark.parametrize(("status", "mode", "says"), [
+    (ImportStatus.PREVIEWED, "preview", "a preview deactivates nothing"),
+    (ImportStatus.REVERTED, "import", "was reverted"),
+    (ImportStatus.REVERTING, "import", "was reverted"),
+])
+def test_replace_is_409_for_a_preview_and_a_reverted_import_even_with_a_held_replace(
+    api: ApiHarness, status: ImportStatus, mode: str, says: str
+) -> None:
+    # Found by review: a held replace confirmed after its import's revert deactivated products nothing could
+    # undo; on a preview it answered 202 and stayed "held" with confirmed_at for good
+    import_id = api.put_import(status=status, mode=mode, replace=HELD)
+
+    response = api.client.post(f"/api/imports/{import_id}/replace", params={"confirm": "true"})
+
+    assert response.status_code == 409 and says in response.json()["detail"]
+    assert api.client.get(f"/api/imports/{import_id}").json()["replace"].get("confirmed_at") is None
+    assert api.messages(api.chunks_url) == []
+
+
+def test_a_revert_and_a_confirmed_replace_exclude_each_other(api: ApiHarness) -> None:
+    # A confirmed replace being carried out: the revert waits for it (409)
+    confirmed = api.put_import(status=ImportStatus.COMPLETED, replace=HELD)
+    api.import_rows(confirmed, [("R-1", "chair", "12.00")])
+    assert api.client.post(f"/api/imports/{confirmed}/replace", params={"confirm": "true"}).status_code == 202
+    api.messages(api.chunks_url)
+    response = api.client.post(f"/api/imports/{confirmed}/revert")
+    assert response.status_code == 409 and "replace is being carried out" in response.json()["detail"]
+
+    # A revert first: the replace can no longer be confirmed, even by a request that read the item before
+    reverted = api.put_import(status=ImportStatus.COMPLETED, replace=HELD)
+    api.import_rows(reverted, [("R-2", "chair", "12.00")])
+    assert api.client.post(f"/api/imports/{reverted}/revert").status_code == 202
+    from product_importer.imports.store import ImportRequests  # the conditional write itself
+
+    store = ImportRequests("progress-api-test", api.dynamodb)
+    assert store.confirm_replace(reverted, confirmed_at="2026-01-01T00:00:00.000Z") is None
+
+
 def test_an_import_item_from_before_previews_lists_as_an_import(api: ApiHarness) -> None:
     import_id = api.put_import(status=ImportStatus.COMPLETED)
     api.dynamodb.update_item(TableName="progress-api-test", Key={"id": {"S": import_id}},

@@ -157,13 +157,14 @@ def held(store: DynamoProgressStore) -> tuple[str, str]:
 def test_a_confirmed_replace_is_done_once(store: DynamoProgressStore) -> None:
     import_id, at = held(store)
 
-    results = concurrently(4, lambda _i: store.finish_replace(import_id, at, 42))
+    results = concurrently(4, lambda _i: store.finish_replace(import_id, at, 42, ["kept"]))
 
     assert results.count(True) == 1
     imp = store.get(import_id)
     assert imp is not None and imp.status is ImportStatus.COMPLETED
     assert (imp.replace or {})["status"] == "done" and imp.products_deactivated == 42
-    assert not store.finish_replace(import_id, at, 43)
+    assert imp.warnings == ["kept"]
+    assert not store.finish_replace(import_id, at, 43, [])
 
 
 def test_a_replace_that_could_not_be_carried_out_can_be_confirmed_again(store: DynamoProgressStore) -> None:

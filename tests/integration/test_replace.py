@@ -77,3 +77,21 @@ def test_scope_partner_needs_a_partner(conn: psycopg.Connection) -> None:
     _import(conn, "first", ["A"])
     with pytest.raises(ValueError):
         plan_replace(conn, "first", scope="partner")
+
+
+def test_a_replace_deactivates_nothing_once_its_imports_revert_is_planned(conn: psycopg.Connection) -> None:
+    # A deactivation after the revert's plan would escape it: nothing could reactivate the product
+    from product_importer.db.registry import finish_import
+    from product_importer.db.replace import ReplaceRefusedError
+    from product_importer.db.revert import plan_revert
+
+    _import(conn, "first", ["A", "B"])
+    _import(conn, "second", ["A"], replace="all")
+    finish_import(conn, "second", "completed")
+    conn.commit()
+    plan_revert(conn, "second")
+
+    with pytest.raises(ReplaceRefusedError):
+        deactivate_missing(conn, "second", scope="all")
+    conn.rollback()
+    assert _active(conn) == {"a": True, "b": True}

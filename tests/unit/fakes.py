@@ -34,7 +34,7 @@ from product_importer.models import (
     SplitPlan,
     utcnow,
 )
-from product_importer.ports import StoredCheckpoint
+from product_importer.ports import ReplaceRefusedError, StoredCheckpoint
 from product_importer.storage import ObjectGoneError, ObjectInfo, StorageError
 
 if TYPE_CHECKING:
@@ -231,7 +231,8 @@ class FakeProgress:
             item["status"] = revert["previous_status"]
             return True
 
-    def finish_replace(self, import_id: str, confirmed_at: str, products_deactivated: int) -> bool:
+    def finish_replace(self, import_id: str, confirmed_at: str, products_deactivated: int,
+                       warnings: list[str]) -> bool:
         with self._lock:
             self.calls.append(("finish_replace", import_id))
             replace = (self.items.get(import_id) or {}).get("replace") or {}
@@ -239,6 +240,7 @@ class FakeProgress:
                 return False
             replace["status"] = "done"
             self.items[import_id]["products_deactivated"] = products_deactivated
+            self.items[import_id]["warnings"] = list(warnings)
             return True
 
     def release_replace(self, import_id: str, confirmed_at: str, warning: str) -> bool:
@@ -461,6 +463,7 @@ class FakeJobLedger:
     in_file: dict[str, set[str]] = field(default_factory=dict)
     step: int = 2  # products per deactivation step
     deactivated_by: dict[str, set[str]] = field(default_factory=dict)
+    reverted: set[str] = field(default_factory=set)  # imports whose revert the database has planned
     revert_plans: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
     reverted_chunks: dict[str, set[int]] = field(default_factory=dict)
     fail_revert_for: set[int] = field(default_factory=set)
@@ -483,6 +486,8 @@ class FakeJobLedger:
     def deactivate_missing(self, import_id: str, *, scope: str, partner: str | None,
                            after: str | None) -> DeactivationStep:
         self.calls.append(("deactivate_missing", import_id))
+        if import_id in self.reverted:
+            raise ReplaceRefusedError(f"import {import_id} is reverted or being reverted")
         keep = self.in_file.get(import_id, set())
         page = sorted(sku for sku in self.products if sku > (after or ""))[: self.step]
         done = 0

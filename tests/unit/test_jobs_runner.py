@@ -193,8 +193,26 @@ def test_a_confirmed_held_replace_is_carried_out_once() -> None:
 
     item = world.item()
     assert (item["replace"]["status"], item["products_deactivated"]) == ("done", 1)
+    assert not any("replace held" in w for w in item.get("warnings") or [])  # it no longer says none was
     assert world.progress.writes("finish_replace") == [world.import_id]  # the repeat found nothing held
     assert world.jobs.products["OLD-1"] is False
+
+
+def test_a_confirmed_replace_whose_import_was_reverted_first_deactivates_nothing_and_is_released() -> None:
+    world = catalog_world(replace={"scope": "all", "max_deactivate_percent": 0})
+    world.jobs.products["OLD-1"] = True
+    deliver_all(world)
+    confirmed_at = utcnow()
+    world.progress.items[world.import_id]["replace"]["confirmed_at"] = confirmed_at
+    world.jobs.reverted.add(world.import_id)  # the database has the import's revert planned
+    request = ReplaceRequest(import_id=world.import_id, requested_at=confirmed_at, scope="all")
+
+    world.invoke(sqs_record(request.model_dump_json()))
+
+    item = world.item()
+    assert world.jobs.products["OLD-1"] is True
+    assert "confirmed_at" not in item["replace"] and "revert had started first" in item["warnings"][-1]
+    assert world.progress.writes("finish_replace") == []
 
 
 def test_a_replace_request_nobody_confirmed_changes_nothing() -> None:

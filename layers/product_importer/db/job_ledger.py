@@ -22,6 +22,7 @@ from product_importer.models import (
     ReplaceEstimate,
     RevertProgress,
 )
+from product_importer.ports import ReplaceRefusedError
 
 Scope = Literal["all", "partner"]
 
@@ -57,8 +58,11 @@ class PostgresJobLedger:
 
     def deactivate_missing(self, import_id: str, *, scope: str, partner: str | None,
                            after: str | None) -> DeactivationStep:
-        step = replace.deactivate_missing(self._connection(), import_id, scope=cast(Scope, scope), partner=partner,
-                                          after=after)
+        try:
+            step = replace.deactivate_missing(self._connection(), import_id, scope=cast(Scope, scope),
+                                              partner=partner, after=after)
+        except replace.ReplaceRefusedError as exc:
+            raise ReplaceRefusedError(str(exc)) from exc
         return DeactivationStep(step.deactivated, step.next_after, step.products_deactivated)
 
     def revert_chunk(self, import_id: str, chunk_no: int) -> RevertProgress:

@@ -20,6 +20,11 @@ Scope = Literal["all", "partner"]
 _UNDO_COLUMNS = [*STATE_COLUMNS, "last_import_id", "created_by_no", "updated_at"]
 
 
+class ReplaceRefusedError(Exception):
+    """The import's revert was planned: its replace deactivates nothing more (a revert plans from the
+    change records there are, so a deactivation after it would escape the revert)."""
+
+
 @dataclass(frozen=True)
 class ReplacePlan:
     in_scope: int  # products in scope (existing, not deleted)
@@ -85,10 +90,16 @@ def deactivate_missing(
     """Deactivate up to ``limit`` products in scope (SKU order, after the key ``after``) that the file did
     not contain; idempotent (a product already deactivated by this import is not counted again).
     Call again with ``next_after`` until it is None. For a preview it records the planned deactivations
-    and counts without writing products. Commits."""
+    and counts without writing products. Commits. Raises ``ReplaceRefusedError`` once the import's revert
+    is planned (checked under the locks ``plan_revert`` takes, in its order)."""
     where, params = _scope(scope, partner)
     settle(conn)
     with conn.transaction():
+        conn.execute("SELECT 1 FROM import_totals WHERE import_id = %s FOR UPDATE", (import_id,))
+        state = conn.execute("SELECT revert_state FROM import_registry WHERE import_id = %s FOR UPDATE",
+                             (import_id,)).fetchone()
+        if state is not None and state[0] is not None:
+            raise ReplaceRefusedError(f"import {import_id} is reverted or being reverted")
         import_no, mode, day = _registration(conn, import_id)
         params = {**params, "no": import_no, "after": after or "", "limit": max(1, limit), "day": day,
                   "dv": (import_no << 32) | _DEACTIVATE_SHIFT, "import_id": import_id}

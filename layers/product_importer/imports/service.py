@@ -172,6 +172,9 @@ def request_revert(conn: psycopg.Connection, requests: ImportRequests, jobs: Imp
         raise ImportConflictError("this import is being reverted")
     if status not in (ImportStatus.COMPLETED, ImportStatus.FAILED):
         raise ImportConflictError(f"only a finished import can be reverted; this one is {status}")
+    replace = item.get("replace") or {}
+    if replace.get("status") == "held" and replace.get("confirmed_at"):
+        raise ImportConflictError("its confirmed replace is being carried out; revert the import when it is done")
     try:
         chunks = plan_revert(conn, import_id)
     except RevertRefusedError as exc:
@@ -211,6 +214,12 @@ def confirm_replace(requests: ImportRequests, jobs: ImportJobs, import_id: str) 
     """Carry out a held replace (deactivations over the cap the user now confirms)."""
     item = existing(requests, import_id)
     replace = item.get("replace") or {}
+    status = item.get("status")
+    if item.get("mode") == "preview" or status == ImportStatus.PREVIEWED:
+        raise ImportConflictError("nothing is held: a preview deactivates nothing; apply it, and confirm the "
+                                  "replace of the import it makes")
+    if status in (ImportStatus.REVERTING, ImportStatus.REVERTED):
+        raise ImportConflictError("nothing is held: this import was reverted, and its replace with it")
     if replace.get("status") != "held":
         raise ImportConflictError("nothing is held: this import has no replace waiting for confirmation")
     if replace.get("confirmed_at"):

@@ -147,12 +147,15 @@ class ImportRequests:
                             {":applied": applied_id}) is not None
 
     def start_revert(self, import_id: str, *, from_status: str, requested_at: str) -> Import | None:
-        """``from_status`` (completed or failed) → ``reverting``, with a fresh ``revert`` object."""
+        """``from_status`` (completed or failed) → ``reverting``, with a fresh ``revert`` object; not while a
+        confirmed replace is being carried out (``confirm_replace`` and this exclude each other)."""
         revert = {"restored": 0, "deleted": 0, "conflicts": 0, "requested_at": requested_at,
                   "status": "running", "previous_status": from_status}
         item = self._update(import_id, "SET #status = :reverting, revert = :revert",
-                            "#status = :from", {":reverting": ImportStatus.REVERTING.value, ":revert": revert,
-                                                ":from": from_status}, returning="ALL_NEW")
+                            "#status = :from AND (attribute_not_exists(#replace.confirmed_at)"
+                            " OR #replace.#status <> :held)",
+                            {":reverting": ImportStatus.REVERTING.value, ":revert": revert, ":from": from_status,
+                             ":held": "held"}, returning="ALL_NEW")
         return Import.model_validate(item) if item is not None else None
 
     def cancel_revert(self, import_id: str, *, requested_at: str) -> bool:
@@ -174,10 +177,13 @@ class ImportRequests:
                              ":now": utcnow(), ":done": "done", ":at": requested_at}) is not None
 
     def confirm_replace(self, import_id: str, *, confirmed_at: str) -> Import | None:
-        """Mark a held replace confirmed, once."""
+        """Mark a held replace confirmed, once, while the import is ``completed`` (not a preview, not being
+        reverted or reverted: ``start_revert`` and this exclude each other)."""
         item = self._update(import_id, "SET #replace.confirmed_at = :at",
-                            "#replace.#status = :held AND attribute_not_exists(#replace.confirmed_at)",
-                            {":at": confirmed_at, ":held": "held"}, returning="ALL_NEW")
+                            "#replace.#status = :held AND attribute_not_exists(#replace.confirmed_at)"
+                            " AND #status = :completed",
+                            {":at": confirmed_at, ":held": "held", ":completed": ImportStatus.COMPLETED.value},
+                            returning="ALL_NEW")
         return Import.model_validate(item) if item is not None else None
 
     def unconfirm_replace(self, import_id: str, *, confirmed_at: str) -> bool:

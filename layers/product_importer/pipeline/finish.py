@@ -103,6 +103,8 @@ def replace_spec(item: dict[str, Any]) -> dict[str, Any] | None:
             "max_deactivate_percent": DEFAULT_MAX_DEACTIVATE_PERCENT if percent is None else percent}
 
 
+REPLACE_HELD = "replace held:"  # the warning of a held replace starts so (dropped once it is carried out)
+
 def _replace_then_finish(import_id: str, item: dict[str, Any], spec: dict[str, Any], status: ImportStatus,
                          ports: JobPorts) -> bool:
     preview = status is ImportStatus.PREVIEWED
@@ -119,7 +121,7 @@ def _replace_then_finish(import_id: str, item: dict[str, Any], spec: dict[str, A
         if preview:
             warning = f"replace would be held: {what}; the import would deactivate none until confirmed"
         else:
-            warning = (f"replace held: {what}, so none was deactivated; to deactivate them, "
+            warning = (f"{REPLACE_HELD} {what}, so none was deactivated; to deactivate them, "
                        f"POST /api/imports/{import_id}/replace?confirm=true")
         logger.info("import %s: replace held (%d of %d in scope)", import_id, estimate.would_deactivate,
                     estimate.in_scope)

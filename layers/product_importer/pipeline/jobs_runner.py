@@ -26,7 +26,7 @@ from product_importer.models import (
 )
 from product_importer.pipeline import finish, lifecycle
 from product_importer.pipeline.finish import JobPorts
-from product_importer.ports import ChunkLedger, JobLedger, ProgressStore
+from product_importer.ports import ChunkLedger, JobLedger, ProgressStore, ReplaceRefusedError
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +88,19 @@ def run_replace(request: ReplaceRequest, ports: JobPorts) -> bool:
         logger.warning("replace of %s: a preview writes no product; its held replace is not carried out",
                        request.import_id)
         return False
-    if not finish.deactivate(request, ports):
-        return False
+    try:
+        if not finish.deactivate(request, ports):
+            return False
+    except ReplaceRefusedError:
+        logger.info("replace of %s: the import's revert was planned first; nothing more is deactivated",
+                    request.import_id)
+        return ports.progress.release_replace(request.import_id, request.requested_at,
+                                              "the confirmed replace was not carried out: the import's revert "
+                                              "had started first")
     committed = ports.ledger.committed_totals(request.import_id)
-    return ports.progress.finish_replace(request.import_id, request.requested_at, committed.products_deactivated)
+    warnings = [w for w in item.get("warnings") or [] if not w.startswith(finish.REPLACE_HELD)]
+    return ports.progress.finish_replace(request.import_id, request.requested_at, committed.products_deactivated,
+                                         warnings)
 
 
 # -- the last delivery ------------------------------------------------------------------------------------------
