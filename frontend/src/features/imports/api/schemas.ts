@@ -19,6 +19,7 @@ export const replaceInfoSchema = z
     status: z.string().nullable().optional().transform((v) => v ?? null),
     would_deactivate: z.number().int().nullable().optional().transform((v) => v ?? null),
     in_scope: z.number().int().nullable().optional().transform((v) => v ?? null),
+    confirmed_at: z.string().nullable().optional().transform((v) => v ?? null),
   })
   .nullable()
   .optional()

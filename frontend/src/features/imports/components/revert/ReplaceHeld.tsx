@@ -25,7 +25,22 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
       </p>
     );
   }
-  if (!held) return null;
+  if (!held || imp.status === "previewed") return null;
+  if (imp.status === "reverting" || imp.status === "reverted") {
+    // (the API refuses the confirm: the revert took the import back, and its replace with it)
+    return (
+      <p className="muted small" data-testid="replace-held-reverted">
+        Replace ({scope}) was held and is not carried out: the import was reverted.
+      </p>
+    );
+  }
+  if (replace.confirmed_at) {
+    return (
+      <p className="muted small" role="status" data-testid="replace-confirmed">
+        Replace ({scope}) confirmed: deactivating the products missing from the file…
+      </p>
+    );
+  }
   const count = replace.would_deactivate;
   const run = async () => {
     setError(null);

@@ -131,4 +131,18 @@ describe("a held replace", () => {
     expect(await screen.findByTestId("replace-done")).toHaveTextContent("40 products missing from the file deactivated");
     expect(calls.find((c) => c.method === "POST" && c.path === "/api/imports/imp-2/replace")!.query.get("confirm")).toBe("true");
   });
+
+  it("offers no confirm on a reverted import, and says a confirmed one is being carried out", async () => {
+    const replace = { scope: "all", max_deactivate_percent: 20, status: "held", would_deactivate: 40 };
+    api({ "GET /api/imports/imp-2": () => ({ body: { ...done, status: "reverted", replace } }) });
+    const first = open();
+    expect(await screen.findByTestId("replace-held-reverted")).toHaveTextContent("not carried out: the import was reverted");
+    expect(screen.queryByRole("button", { name: "Deactivate them" })).toBeNull();
+    first.unmount();
+
+    api({ "GET /api/imports/imp-2": () => ({ body: { ...done, replace: { ...replace, confirmed_at: "2026-11-30T10:00:00Z" } } }) });
+    open();
+    expect(await screen.findByTestId("replace-confirmed")).toHaveTextContent("confirmed: deactivating");
+    expect(screen.queryByRole("button", { name: "Deactivate them" })).toBeNull();
+  });
 });
