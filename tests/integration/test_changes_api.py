@@ -144,3 +144,14 @@ def test_a_reverts_conflicts_say_what_changed_the_product_since(api: ApiHarness)
         (later, False), (first, False)]
     assert [(h["import_id"], h["reverted"]) for h in pages(api, "/api/products/c-1/history", limit=5)] == [
         (first, True)]
+
+    # Found by review: once the import that made A-1 a conflict is reverted too, A-1 is as if neither ran,
+    # and the history marks both (the edit on B-1 stays: B-1's entry is not marked)
+    assert api.client.post(f"/api/imports/{later}/revert").status_code == 202
+    with api.connect() as conn:
+        revert_chunk(conn, import_id=later, chunk_no=0)
+    assert api.client.get("/api/products/A-1").status_code == 404
+    assert [(h["import_id"], h["reverted"]) for h in pages(api, "/api/products/a-1/history", limit=5)] == [
+        (later, True), (first, True)]
+    assert [(h["import_id"], h["reverted"]) for h in pages(api, "/api/products/b-1/history", limit=5)][-1] == (
+        first, False)

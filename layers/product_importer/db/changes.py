@@ -178,15 +178,21 @@ def product_history(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The change records that touched this product (imports and edits, not previews), newest first:
     ``{"import_id" (None for an edit), "action", "changes", "at", "reverted"}`` — ``reverted`` when the
-    import was reverted and the revert gave this product back (a conflict it left alone is not)."""
+    import was reverted and the revert gave this product back (a conflict it left alone is not, until the
+    import that made it one is reverted too)."""
     before = decode_cursor(cursor, int) if cursor else None
     limit = max(1, min(limit, MAX_LIMIT))
     params: dict[str, Any] = {"key": sku.strip().lower(), "limit": limit + 1, "before": before}
     rows = conn.execute(
         "SELECT c.import_no, r.import_id, c.action, c.changes, c.at,"
-        # reverted: the import was reverted and this product was not left alone as one of its conflicts
+        # reverted: the import was reverted and this product was not left alone as one of its conflicts, or
+        # the import that made it a conflict was reverted since without leaving it alone (that revert gave
+        # back the state as if neither ran)
         " coalesce(r.revert_state IN ('running', 'done'), false) AND NOT EXISTS (SELECT 1 FROM revert_conflicts x"
-        " WHERE x.import_no = c.import_no AND x.sku_key = c.sku_key)"
+        " LEFT JOIN import_registry w ON w.import_no = x.changed_by_no"
+        " WHERE x.import_no = c.import_no AND x.sku_key = c.sku_key AND NOT coalesce(w.revert_state = 'done'"
+        " AND NOT EXISTS (SELECT 1 FROM revert_conflicts y WHERE y.import_no = w.import_no"
+        " AND y.sku_key = x.sku_key), false))"
         " FROM changes c LEFT JOIN import_registry r ON r.import_no = c.import_no"
         " WHERE c.sku_key = %(key)s AND (r.mode IS NULL OR r.mode = 'import')"
         " AND (%(before)s::bigint IS NULL OR c.import_no < %(before)s::bigint)"
