@@ -189,6 +189,21 @@ def test_spans_of_the_header_after_a_bom_and_blank_lines():
     assert head[plan.data_start :] == b"A-1,x\r\n"
 
 
+@pytest.mark.parametrize("above", [b",,,\n", b"  ;  ;\r\n\n", b",\n\t\n,,,,,,\n"])
+def test_lines_of_empty_cells_above_the_header_are_blank_rows(above: bytes):
+    # Found by review: Excel leaves ",,," when a first row's cells are cleared; it was read as the header
+    data = above + b"SKU,Title\nA-1,x\n"
+
+    plan = plan_of(data, file_size=len(data))
+
+    assert plan.names == ("SKU", "Title") and data[plan.data_start :] == b"A-1,x\n"
+
+
+def test_a_file_of_only_empty_cells_is_empty():
+    with pytest.raises(EmptyFileError):
+        plan_of(b",,,\n;;\n", file_size=8)
+
+
 @pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
 def test_the_data_starts_after_the_headers_line_break(newline: bytes):
     data = b"sku,name" + newline + b"a,b" + newline

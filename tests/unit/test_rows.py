@@ -304,3 +304,42 @@ def test_parse_records_of_read_records_equals_parse_chunk_also_in_pieces(rows, n
     assert [r for p in pieces for r in p.rows] == whole.rows
     assert [e for p in pieces for e in p.errors] == whole.errors
     assert sum(p.rows_seen + p.rows_skipped for p in pieces) == len(records)
+
+
+# ---- spreadsheet artefacts (found by review) ------------------------------------------------------------
+
+
+def test_excels_text_formula_reads_as_the_text_it_shows():
+    # Excel writes ="0012" to keep leading zeros; the spreadsheet shows 0012
+    data = b'sku,name,barcode,Code\n="0012",Eq,="00123456789012",="A""1"\nB-1,"=""7""",="",=1+1\n'
+
+    parsed = parse(data)
+
+    assert [(r[2], r[3], r[-2], r[-1]) for r in parsed.rows] == [
+        ("0012", "Eq", "00123456789012", '{"Code":"A\\"1"}'), ("B-1", "7", None, '{"Code":"=1+1"}')]
+    assert parsed.errors == []
+
+
+def test_values_under_a_column_without_a_name_are_not_lost_silently():
+    parsed = parse(b"sku,,name, \nA-1,hidden,n,\nB-1,,m, \n")
+
+    assert [r[2] for r in parsed.rows] == ["A-1", "B-1"]
+    assert parsed.warnings == ["column 2 has no name in the header, so its values were not imported; "
+                               "give it a name to keep them as an attribute"]
+    assert parse(b"sku,name,,\nA-1,n,,\n").warnings == []  # trailing empty columns, empty: nothing to say
+
+
+def test_the_streamed_reader_flags_excel_text_for_the_parser():
+    import io
+
+    from product_importer.ingest.records import read_records as stream_records
+
+    data = b'sku,name\n="0012",Eq\nB-1,b\n'
+    plan = sniff(data)
+    (batch,) = stream_records(io.BytesIO(data[plan.data_start :]), start=plan.data_start, end=len(data),
+                              delimiter=",", encoding="utf-8", first_row=1)
+
+    assert batch.excel_text
+    rows = parse_rows(batch.records, plan, batch.first_row, lossy=batch.lossy, has_nul=batch.has_nul,
+                      excel_text=batch.excel_text).rows
+    assert [r[2] for r in rows] == ["0012", "B-1"]

@@ -113,13 +113,22 @@ def sniff(
     if start >= len(data):
         raise EmptyFileError() if complete else EmptyFileError("the file's first MiB holds only blank lines")
 
-    delimiter = sep_hint or ","
-    span = _first_record(data, start, delimiter, complete)
-    if sep_hint is None:
-        chosen = detect_delimiter(_decode_header(data[span[0] : span[1]], detected.encoding, lenient=True))
-        if chosen != delimiter:
-            delimiter = chosen
-            span = _first_record(data, start, delimiter, complete)
+    while True:
+        delimiter = sep_hint or ","
+        span = _first_record(data, start, delimiter, complete)
+        first = _decode_header(data[span[0] : span[1]], detected.encoding, lenient=True)
+        if sep_hint is None:
+            chosen = detect_delimiter(first)
+            if chosen != delimiter:
+                delimiter = chosen
+                span = _first_record(data, start, delimiter, complete)
+        if any(cell.strip() for cell in _cells(first, delimiter)) or '"' in first:
+            break
+        # A line of empty cells (what a spreadsheet leaves above its data when a row's cells are cleared)
+        # is a blank row, as in the data (CONTRACT §1 "Blank rows"): the header is the next line.
+        start = _BLANK_LINES.match(data, span[2]).end()  # type: ignore[union-attr]
+        if start >= len(data):
+            raise EmptyFileError() if complete else EmptyFileError("the file's first MiB holds only blank lines")
     begin, end, data_start = span
     raw = data[begin:end]
     if len(raw) > MAX_HEADER_BYTES:

@@ -45,7 +45,8 @@ class RecordBatch:
     """Consecutive records of a range: ``records[i]`` is row ``first_row + i``.
 
     A blank line is ``[]``; so is a broken record, with ``broken[i]`` saying why. ``lossy``: some cells
-    hold undecodable bytes (invalid UTF-8, kept as surrogate escapes); ``has_nul``: some cell holds a NUL.
+    hold undecodable bytes (invalid UTF-8, kept as surrogate escapes); ``has_nul``: some cell holds a NUL;
+    ``excel_text``: some cell may be Excel's text formula ``="0012"``.
     This is what ``ingest.rows.parse_rows`` takes (``broken`` as ``{i: (message, excerpt)}``)."""
 
     first_row: int
@@ -53,6 +54,7 @@ class RecordBatch:
     broken: dict[int, BrokenRow] = field(default_factory=dict)
     lossy: bool = False
     has_nul: bool = False
+    excel_text: bool = False
 
     @property
     def rows(self) -> range:
@@ -122,6 +124,7 @@ def _batch(events: list, first_row: int, delimiter: str, decode: Callable[[bytes
         batch.records.extend(records)
         batch.lossy = batch.lossy or lossy
         batch.has_nul = batch.has_nul or b"\x00" in data
+        batch.excel_text = batch.excel_text or b'="' in data
     return batch
 
 

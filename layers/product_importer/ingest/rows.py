@@ -57,7 +57,8 @@ def parse_chunk(
     if unterminated:
         records, preset = _resync(text, plan.delimiter)
     numbers = range(first_row, first_row + len(records))
-    return validator(plan).parse(records, numbers, preset, lossy, "\x00" in text, family_context)
+    return validator(plan).parse(records, numbers, preset, lossy, "\x00" in text, family_context,
+                                 excel_text='="' in text)
 
 
 def parse_rows(
@@ -68,6 +69,7 @@ def parse_rows(
     broken: Mapping[int, tuple[str, str | None]] | None = None,
     lossy: bool | None = None,
     has_nul: bool | None = None,
+    excel_text: bool | None = None,
     family_context: FamilyContext | None = None,
 ) -> ParsedChunk:
     """Parse consecutive records the byte level read and split into cells; ``records[i]`` is row
@@ -76,7 +78,8 @@ def parse_rows(
     ``broken[i] = (message, excerpt)``: the byte level rejected record ``i`` as a whole (its entry in
     ``records`` is ``[]``): the row fails with that message and shows the excerpt as its value.
     ``lossy``: some cells may hold undecodable UTF-8 bytes as surrogate escapes; ``has_nul``: some
-    cell may hold a NUL (``b"\\x00" in data`` is the cheap way to know); None: look.
+    cell may hold a NUL (``b"\\x00" in data`` is the cheap way to know); ``excel_text``: some cell may be
+    Excel's text formula ``="0012"`` (``b'="' in data``); None: look.
     """
     if lossy is None:
         lossy = plan.data_encoding == "utf-8" and any(
@@ -84,9 +87,11 @@ def parse_rows(
         )
     if has_nul is None:
         has_nul = any("\x00" in "".join(record) for record in records)
+    if excel_text is None:
+        excel_text = any('="' in "".join(record) for record in records)
     preset = {i: (message, None, excerpt) for i, (message, excerpt) in (broken or {}).items()}
     numbers = range(first_row, first_row + len(records))
-    return validator(plan).parse(records, numbers, preset, lossy, has_nul, family_context)
+    return validator(plan).parse(records, numbers, preset, lossy, has_nul, family_context, excel_text=excel_text)
 
 
 def parse_records(

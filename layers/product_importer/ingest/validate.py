@@ -116,6 +116,8 @@ class RowValidator:
         members = ",".join(_json_string(plan.names[i]).replace("%", "%%") + ":%s" for i in self.attribute_indexes)
         self.attributes_template = "{" + members + "}"
         self.rules = RowRules.for_plan(plan)
+        # columns with no name in the header (ignored): a value under one is worth a warning
+        self.unnamed = tuple(i for i, name in enumerate(plan.names) if not name.strip())
 
     def parse(
         self,
@@ -125,7 +127,12 @@ class RowValidator:
         lossy: bool,
         has_nul: bool,
         context: FamilyContext | None,
+        *,
+        excel_text: bool = False,
     ) -> ParsedChunk:
+        """``excel_text``: some cell may be Excel's text formula (``="0012"``, what Excel writes to keep
+        leading zeros): such cells read as the text in the quotes, as the spreadsheet showed it (CONTRACT
+        §1: read the file the way the spreadsheet that wrote it meant it)."""
         width = self.width
         broken: list[RowError] = []
         warnings: list[str] = []
@@ -177,7 +184,11 @@ class RowValidator:
         for columns in self.derived:
             for record in records:
                 record.append(next((v for c in columns if (v := record[c]).strip()), ""))
+        if excel_text:
+            records = [[_excel_text(cell) if '="' in cell else cell for cell in record] for record in records]
         rows, errors, failed, blank = self.validate(records, numbers)
+        if self.unnamed:
+            warnings.extend(w for w in self._unnamed_warnings(records) if w not in warnings)
         if broken:
             errors.extend(broken)
             errors.sort(key=_by_row)
@@ -231,6 +242,17 @@ class RowValidator:
         rows = list(compress(rows_in_order, (i not in failed for i in range(len(records)))))
         return rows, errors, len(failed) - len(blank), len(blank)
 
+    def _unnamed_warnings(self, records: list[list[str]]) -> list[str]:
+        values = map(itemgetter(*self.unnamed), records)  # (C loops: usually every such cell is empty)
+        if not (any(values) if len(self.unnamed) == 1 else any(map(any, values))):
+            return []
+        found = []
+        for i in self.unnamed:
+            if any(i < len(record) and record[i].strip() for record in records):
+                found.append(f"column {i + 1} has no name in the header, so its values were not imported; "
+                             "give it a name to keep them as an attribute")
+        return found
+
     def _attributes(self, columns: list[tuple[str, ...]]) -> Any:
         if not self.attribute_indexes:
             return repeat(None)
@@ -256,6 +278,16 @@ class RowValidator:
     def _error(self, record: list[str], row: int, column: str | None, message: str, value: str | None) -> RowError:
         sku = record[self.sku_index].strip() if self.sku_index < len(record) else ""
         return RowError(row, _excerpt(sku) or None, column, message, None if value is None else _excerpt(value))
+
+
+def _excel_text(cell: str) -> str:
+    """``="0012"`` (Excel's text formula; quotes inside doubled) → ``0012``; any other cell as it is."""
+    value = cell.strip()
+    if len(value) >= 3 and value.startswith('="') and value.endswith('"'):
+        inner = value[2:-1]
+        if '"' not in inner.replace('""', ""):
+            return inner.replace('""', '"')
+    return cell
 
 
 def _field_count(width: int, found: int) -> str:

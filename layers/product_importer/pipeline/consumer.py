@@ -117,7 +117,7 @@ def read_chunk(stream: Any, message: ChunkMessage, plan: SplitPlan, file_plan: F
                               encoding=plan.data_encoding, first_row=message.first_row,
                               max_record=plan.max_record_bytes, block_size=block_size):
         parsed = parse_rows(batch.records, file_plan, batch.first_row, broken=batch.broken, lossy=batch.lossy,
-                            has_nul=batch.has_nul, family_context=context)
+                            has_nul=batch.has_nul, excel_text=batch.excel_text, family_context=context)
         context = parsed.family_tail
         out.rows.extend(parsed.rows)
         out.rows_seen += parsed.rows_seen
