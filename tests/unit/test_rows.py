@@ -343,3 +343,19 @@ def test_the_streamed_reader_flags_excel_text_for_the_parser():
     rows = parse_rows(batch.records, plan, batch.first_row, lossy=batch.lossy, has_nul=batch.has_nul,
                       excel_text=batch.excel_text).rows
     assert [r[2] for r in rows] == ["0012", "B-1"]
+
+
+def test_a_utf16_row_with_a_broken_character_fails_on_its_own():
+    # Found by review: a lone surrogate became U+FFFD silently; as for UTF-8, the row fails and the rest go on
+    from product_importer.ingest.encoding import transcode_to_utf8
+
+    raw = (b"\xff\xfe" + "sku,name\nPA1,ok\nPA2,bad".encode("utf-16-le") + b"\x00\xd8"
+           + "x\nPA3,fine\n".encode("utf-16-le"))
+    plan = sniff(raw, file_size=len(raw))
+    data = b"".join(transcode_to_utf8([raw[:7], raw[7:]]))
+
+    parsed = parse_chunk(data[plan.data_start :], plan, 1)
+
+    assert [r[2] for r in parsed.rows] == ["PA1", "PA3"]
+    assert [(e.row, e.sku, e.column, e.message.split(":")[0]) for e in parsed.errors] == [
+        (2, "PA2", "name", "not valid UTF-16 text")]

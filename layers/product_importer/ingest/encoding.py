@@ -156,7 +156,9 @@ def transcode_to_utf8(blocks: Iterable[bytes]) -> Iterator[bytes]:
     """The UTF-8 object a UTF-16 file is chunked as: its text after the BOM, encoded as UTF-8.
 
     Little-endian without a BOM (what Windows writes). Bytes that are no UTF-16 (a lone surrogate, an
-    odd last byte) become U+FFFD. Streams block by block: memory stays flat whatever the size.
+    odd last byte) become the byte 0xFF, which is no UTF-8 either: the row that holds them fails on its
+    own when the object is read (CONTRACT §1, as for a UTF-8 file), instead of a silent U+FFFD. Streams
+    block by block: memory stays flat whatever the size.
     """
     decoder: codecs.IncrementalDecoder | None = None
     pending = b""
@@ -169,24 +171,35 @@ def transcode_to_utf8(blocks: Iterable[bytes]) -> Iterator[bytes]:
             block, pending = pending[skip:], b""
         text = decoder.decode(block)
         if text:
-            yield text.encode("utf-8")
+            yield text.encode("utf-8", "surrogateescape")
     if decoder is None:
         decoder, skip = _utf16_decoder(pending)
         pending = pending[skip:]
     tail = decoder.decode(pending, final=True)
     if tail:
-        yield tail.encode("utf-8")
+        yield tail.encode("utf-8", "surrogateescape")
+
+
+def _not_utf16(error: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler: a unit that is no UTF-16 becomes U+DCFF, which ``surrogateescape``
+    encodes as the byte 0xFF (invalid UTF-8)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "\udcff", error.end
+
+
+codecs.register_error("product-importer-not-utf16", _not_utf16)
 
 
 def _utf16_decoder(first: bytes) -> tuple[codecs.IncrementalDecoder, int]:
     if first.startswith(UTF16_BE_BOM):
-        return codecs.getincrementaldecoder("utf-16-be")("replace"), 2
+        return codecs.getincrementaldecoder("utf-16-be")("product-importer-not-utf16"), 2
     skip = 2 if first.startswith(UTF16_LE_BOM) else 0
-    return codecs.getincrementaldecoder("utf-16-le")("replace"), skip
+    return codecs.getincrementaldecoder("utf-16-le")("product-importer-not-utf16"), skip
 
 
 def utf16_head_to_utf8(head: bytes, *, complete: bool) -> bytes:
     """``transcode_to_utf8`` of a file's first bytes; unless ``complete``, a cut last character is dropped."""
     decoder, skip = _utf16_decoder(head)
     text = decoder.decode(head[skip:], final=complete)
-    return text.encode("utf-8")
+    return text.encode("utf-8", "surrogateescape")

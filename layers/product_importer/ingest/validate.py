@@ -19,7 +19,7 @@ from itertools import compress, repeat
 from operator import itemgetter
 from typing import Any, cast
 
-from product_importer.ingest.encoding import has_undecodable, undecodable_as_cp1252
+from product_importer.ingest.encoding import UTF16, has_undecodable, undecodable_as_cp1252
 from product_importer.ingest.limits import (
     FIELDS,
     MAX_ATTRIBUTE_VALUE,
@@ -160,6 +160,9 @@ class RowValidator:
                     continue
                 if lossy and has_undecodable(joined):
                     column = next(c for c, cell in enumerate(record) if has_undecodable(cell))
+                    if self.plan.encoding == UTF16:  # (transcoded: a unit that was no UTF-16)
+                        broken.append(self._cell_error(record, number, column, NOT_UTF16))
+                        continue
                     as_cp1252 = undecodable_as_cp1252(record[column])
                     message = "not valid UTF-8 text"
                     if as_cp1252 is not None:
@@ -278,6 +281,9 @@ class RowValidator:
     def _error(self, record: list[str], row: int, column: str | None, message: str, value: str | None) -> RowError:
         sku = record[self.sku_index].strip() if self.sku_index < len(record) else ""
         return RowError(row, _excerpt(sku) or None, column, message, None if value is None else _excerpt(value))
+
+
+NOT_UTF16 = "not valid UTF-16 text: a broken character (a lone surrogate or a stray byte) in this value"
 
 
 def _excel_text(cell: str) -> str:
