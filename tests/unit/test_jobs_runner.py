@@ -179,13 +179,19 @@ def test_scope_partner_without_a_partner_skips_the_replace_with_a_warning() -> N
     assert world.jobs.products["OLD-1"] is True and "replace skipped" in item["warnings"][0]
 
 
-def test_a_confirmed_held_replace_is_carried_out_once() -> None:
+def held_and_confirmed() -> tuple[World, str]:
+    """An import whose replace (cap 0 %) is held over OLD-1, then confirmed as the API does it."""
     world = catalog_world(replace={"scope": "all", "max_deactivate_percent": 0})
     world.jobs.products["OLD-1"] = True
     deliver_all(world)
     assert world.item()["replace"]["status"] == "held"
     confirmed_at = utcnow()
-    world.progress.items[world.import_id]["replace"]["confirmed_at"] = confirmed_at  # what the API does
+    world.progress.items[world.import_id]["replace"]["confirmed_at"] = confirmed_at
+    return world, confirmed_at
+
+
+def test_a_confirmed_held_replace_is_carried_out_once() -> None:
+    world, confirmed_at = held_and_confirmed()
     request = ReplaceRequest(import_id=world.import_id, requested_at=confirmed_at, scope="all")
 
     world.invoke(sqs_record(request.model_dump_json()))
@@ -199,11 +205,7 @@ def test_a_confirmed_held_replace_is_carried_out_once() -> None:
 
 
 def test_a_confirmed_replace_whose_import_was_reverted_first_deactivates_nothing_and_is_released() -> None:
-    world = catalog_world(replace={"scope": "all", "max_deactivate_percent": 0})
-    world.jobs.products["OLD-1"] = True
-    deliver_all(world)
-    confirmed_at = utcnow()
-    world.progress.items[world.import_id]["replace"]["confirmed_at"] = confirmed_at
+    world, confirmed_at = held_and_confirmed()
     world.jobs.reverted.add(world.import_id)  # the database has the import's revert planned
     request = ReplaceRequest(import_id=world.import_id, requested_at=confirmed_at, scope="all")
 
@@ -282,11 +284,7 @@ def test_a_dead_revert_chunk_fails_the_revert_not_the_import() -> None:
 
 
 def test_a_dead_confirmed_replace_is_held_again_and_a_dead_completing_one_fails_the_import() -> None:
-    world = catalog_world(replace={"scope": "all", "max_deactivate_percent": 0})
-    world.jobs.products["OLD-1"] = True
-    deliver_all(world)
-    confirmed_at = utcnow()
-    world.progress.items[world.import_id]["replace"]["confirmed_at"] = confirmed_at
+    world, confirmed_at = held_and_confirmed()
     dead_letters = DeadLetterPorts(progress=world.progress, ledger=world.ledger, objects=world.objects,
                                    chunk_attempts=MAX_RECEIVES, split_attempts=3, jobs=world.jobs)
     confirmed = ReplaceRequest(import_id=world.import_id, requested_at=confirmed_at, scope="all")
