@@ -339,3 +339,22 @@ def test_reverting_an_import_that_recreated_a_deleted_product_gives_back_the_del
     run(conn, late)
 
     assert catalog_of(conn) == {}
+
+
+def test_a_revert_tombstone_keeps_no_brand_or_category_for_what_recreates_the_product(conn: psycopg.Connection) -> None:
+    """A revert's tombstone leaves brand and category in the row (its update stays HOT); whatever reads the
+    product's old state takes them as absent: a newer file without those columns recreates it without them."""
+    first = file_of(conn, "branded", [make_row(1, "A", "alpha", {"brand": "Acme", "category": "Tools"}, None)],
+                    fields=("brand", "category"))
+    run(conn, first)
+    assert revert(conn, "branded").deleted == 1
+    stored = conn.execute("SELECT deleted, brand FROM products WHERE sku_key = 'a'").fetchone()
+    assert stored == (True, "Acme")  # (kept in the tombstone: nothing changed an indexed column)
+
+    bare = file_of(conn, "bare", [make_row(1, "A", "alpha again", {"price": "2.00"}, None)], fields=("price",))
+    run(conn, bare)
+
+    assert catalog_of(conn)["a"]["brand"] is None and catalog_of(conn)["a"]["category"] is None
+    assert catalog_of(conn) == expected_of(replay([bare]))
+    undo = conn.execute("SELECT brand FROM undo WHERE sku_key = 'a' AND import_no = %s", (bare.import_no,)).fetchone()
+    assert undo in (None, (None,))  # the state before the recreating import: absent

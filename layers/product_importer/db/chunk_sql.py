@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from product_importer.db.fields import DEFAULTS, FIELD_BITS, GROUPS, OPTIONAL_FIELDS
+from product_importer.db.fields import DEFAULTS, FIELD_BITS, GROUPS, OPTIONAL_FIELDS, TOMBSTONE_KEEPS
 
 # old-state columns read from products / preview_products, with the value an absent product has
 _OLD_COLUMNS: dict[str, str] = {
@@ -72,14 +72,16 @@ def present_mask(present: frozenset[str]) -> int:
 
 def _old_source(preview: bool) -> tuple[str, dict[str, str]]:
     """FROM clause and per-column expressions for the old state of each staged row."""
+    product = {c: f"p.{c}" for c in _OLD_COLUMNS}
+    for c in TOMBSTONE_KEEPS:  # a tombstone's kept columns read as absent
+        product[c] = f"CASE WHEN p.deleted THEN {_OLD_COLUMNS[c]} ELSE p.{c} END"
     if not preview:
-        cols = {c: f"p.{c}" for c in _OLD_COLUMNS}
         source = "stage_rows s JOIN products p ON p.sku_key = s.sku_key"
-        return source, cols
+        return source, product
     cols = {}
     for c, default in _OLD_COLUMNS.items():
         shadow = "NULL" if c in _SHADOW_LACKS else f"sh.{c}"
-        cols[c] = (f"CASE WHEN sh.sku_key IS NOT NULL THEN {shadow} WHEN p.sku_key IS NOT NULL THEN p.{c}"
+        cols[c] = (f"CASE WHEN sh.sku_key IS NOT NULL THEN {shadow} WHEN p.sku_key IS NOT NULL THEN {product[c]}"
                    f" ELSE {default} END")
     source = ("stage_rows s LEFT JOIN preview_products sh ON sh.import_no = %(no)s AND sh.sku_key = s.sku_key"
               " LEFT JOIN products p ON p.sku_key = s.sku_key")

@@ -38,6 +38,7 @@ from product_importer.db.fields import (
     MISSING,
     OPTIONAL_FIELDS,
     STATE_COLUMNS,
+    TOMBSTONE_KEEPS,
     ProductState,
     default_group_values,
     owner,
@@ -224,9 +225,10 @@ WHERE r.kind = 'k'
 ON CONFLICT (import_no, sku_key) DO NOTHING
 """
 
-_DEFAULT_SETS = ("description = NULL, price = NULL, currency = 'USD', quantity = 0, active = true, brand = NULL,"
-                 " category = NULL, barcode = NULL")
-assert set(DEFAULTS) == set(OPTIONAL_FIELDS)
+# (brand and category stay: TOMBSTONE_KEEPS, readers take them as absent; the update stays HOT)
+_DEFAULT_SETS = "description = NULL, price = NULL, currency = 'USD', quantity = 0, active = true, barcode = NULL"
+assert set(TOMBSTONE_KEEPS) | {"description", "price", "currency", "quantity", "active", "barcode"} == set(DEFAULTS)
+assert set(DEFAULTS) == set(OPTIONAL_FIELDS)  # (with TOMBSTONE_KEEPS)
 _TOMBSTONE_SETS = f"""deleted = true, {_DEFAULT_SETS}, attributes = '{{}}'::jsonb, attr_versions = NULL,
         {", ".join(f"v_{g} = NULL" for g in GROUPS)}, v_attributes = NULL,
         version = %(floor)s, attr_floor = %(floor)s, last_import_id = NULL, created_by_no = NULL, updated_at = now()"""
