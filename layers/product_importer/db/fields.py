@@ -59,7 +59,7 @@ MISSING: Any = _Missing()  # an attribute key that is absent (removed or never s
 # Columns a tombstone may keep from its live days (CONTRACT §2 Revert: a tombstone is "absent"): the revert's
 # tombstones leave them as they were, so the update changes no indexed column and stays a HOT update (the
 # brand and category indexes; ~30% of an insert import's revert). Every reader of a product's old state
-# reads them as their defaults when the product is deleted (``TOMBSTONE_MASKED``).
+# reads them as their defaults when the product is deleted (``ProductState.from_row``, chunk_sql's old state).
 TOMBSTONE_KEEPS = ("brand", "category")
 
 

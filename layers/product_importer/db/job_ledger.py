@@ -22,7 +22,6 @@ from product_importer.models import (
     ReplaceEstimate,
     RevertProgress,
 )
-from product_importer.ports import ReplaceRefusedError
 
 Scope = Literal["all", "partner"]
 
@@ -58,11 +57,8 @@ class PostgresJobLedger:
 
     def deactivate_missing(self, import_id: str, *, scope: str, partner: str | None,
                            after: str | None) -> DeactivationStep:
-        try:
-            step = replace.deactivate_missing(self._connection(), import_id, scope=cast(Scope, scope),
-                                              partner=partner, after=after)
-        except replace.ReplaceRefusedError as exc:
-            raise ReplaceRefusedError(str(exc)) from exc
+        step = replace.deactivate_missing(self._connection(), import_id, scope=cast(Scope, scope), partner=partner,
+                                          after=after)
         return DeactivationStep(step.deactivated, step.next_after, step.products_deactivated)
 
     def revert_chunk(self, import_id: str, chunk_no: int) -> RevertProgress:

@@ -15,14 +15,14 @@ import psycopg
 
 from product_importer.db.fields import GROUPS, STATE_COLUMNS
 from product_importer.db.registry import settle
+from product_importer.ports import ReplaceRefusedError
+
+# (ReplaceRefusedError: a revert plans from the change records there are, so a deactivation after its plan
+# would escape it)
+__all__ = ["ReplacePlan", "ReplaceRefusedError", "ReplaceStep", "Scope", "deactivate_missing", "plan_replace"]
 
 Scope = Literal["all", "partner"]
 _UNDO_COLUMNS = [*STATE_COLUMNS, "last_import_id", "created_by_no", "updated_at"]
-
-
-class ReplaceRefusedError(Exception):
-    """The import's revert was planned: its replace deactivates nothing more (a revert plans from the
-    change records there are, so a deactivation after it would escape the revert)."""
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ def sniff(
             if chosen != delimiter:
                 delimiter = chosen
                 span = _first_record(data, start, delimiter, complete)
-        if any(cell.strip() for cell in _cells(first, delimiter)) or '"' in first:
+        if any(cell.strip() for cell in _cells(first, delimiter)):
             break
         # A line of empty cells (what a spreadsheet leaves above its data when a row's cells are cleared)
         # is a blank row, as in the data (CONTRACT §1 "Blank rows"): the header is the next line.

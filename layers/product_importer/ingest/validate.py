@@ -251,7 +251,7 @@ class RowValidator:
             return []
         found = []
         for i in self.unnamed:
-            if any(i < len(record) and record[i].strip() for record in records):
+            if any(record[i].strip() for record in records):
                 found.append(f"column {i + 1} has no name in the header, so its values were not imported; "
                              "give it a name to keep them as an attribute")
         return found
