@@ -62,6 +62,11 @@ def test_good_skus(sku: str):
         ("a\tb", "sku contains control characters"),
         ("a\x7fb", "sku contains control characters"),
         ("a\nb", "sku contains control characters"),
+        ("a\u2028b", "sku contains control characters"),
+        ("AB\u200b-1", "sku contains an invisible character (U+200B ZERO WIDTH SPACE at position 3)"),
+        ("\ufeffAB-1", "sku contains an invisible character (U+FEFF"),
+        ("AB\u00ad1", "sku contains an invisible character (U+00AD SOFT HYPHEN"),
+        ("AB-1\u200e", "sku contains an invisible character (U+200E LEFT-TO-RIGHT MARK"),
     ],
 )
 def test_bad_skus(sku: str, message: str):
@@ -182,7 +187,22 @@ def test_a_bad_price_says_how_to_fix_it(price: str, delimiter: str, fix: str):
     assert fix in error.message
 
 
-@pytest.mark.parametrize("price", ["+1", "1e3", ".5", "5.", "٣", "12..5", "1,2,3"])
+@pytest.mark.parametrize(
+    ("price", "stored"),
+    [(".5", "0.5"), ("5.", "5"), ("+2.50", "2.50"), ("-0", "0"), ("-0.00", "0.00"), ("+.25", "0.25"), (" .5 ", "0.5")],
+)
+def test_a_price_is_read_as_a_spreadsheet_reads_it(price: str, stored: str):
+    """CONTRACT §1: read the file the way the spreadsheet meant it (a spreadsheet reads .5 as 0.5)."""
+    assert one_row(price=price)["price"] == stored
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+@pytest.mark.parametrize(("price", "stored"), [(",5", "0.5"), ("5,", "5"), ("-0,00", "0.00")])
+def test_a_decimal_comma_price_is_read_as_a_spreadsheet_reads_it(delimiter: str, price: str, stored: str):
+    assert one_row(delimiter=delimiter, price=price)["price"] == stored
+
+
+@pytest.mark.parametrize("price", ["1e3", "٣", "12..5", "1,2,3", ".", "+", "-", "+-1", "--0", ".12345", "-.5"])
 def test_other_bad_prices(price: str):
     (error,) = errors_for(price=price)
 
@@ -221,7 +241,7 @@ def test_a_currency_symbol_is_answered_with_its_code():
 @pytest.mark.parametrize(
     ("quantity", "stored"),
     [("0", 0), ("42", 42), (" 7 ", 7), ("0007", 7), ("9223372036854775807", 2**63 - 1), ("3.0", 3), ("12.00", 12),
-     ("1.", 1)],
+     ("1.", 1), ("+1", 1), ("+3.0", 3), ("-0", 0), ("-0.0", 0)],
 )
 def test_good_quantities_integral_decimals_too(quantity: str, stored: int):
     assert one_row(quantity=quantity)["quantity"] == stored
@@ -235,7 +255,8 @@ def test_an_integral_decimal_comma_quantity_in_a_semicolon_file():
     ("quantity", "message"),
     [
         ("-1", "0 or more"),
-        ("+1", "whole number"),
+        ("-1.0", "0 or more"),
+        ("+-1", "whole number"),
         ("3.5", "whole number >= 0 (3.5 is not)"),
         ("1,000", "remove the thousands separator: write 1000"),
         ("3,0", "decimal comma is not read here: write 3"),  # a comma file

@@ -8,6 +8,7 @@ fails it is walked cell by cell, to find the offenders and say how to fix each.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -44,9 +45,13 @@ CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "
 
 _PRICE = re.compile(r"(?:[0-9]+(?:\.[0-9]{1,4})?)?")  # empty allowed: the default
 _PRICE_COMMA = re.compile(r"[0-9]+,[0-9]{1,4}")  # a decimal comma, read in ';' and tab files
+_LOOSE_PRICE_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]*")  # ,5 and 5, too (a spreadsheet reads them)
 _QUANTITY = re.compile(r"[0-9]*")
-_INTEGRAL = re.compile(r"([0-9]+)(?:[.,]0*)?")  # 3, 3.0, 12.00 (3,0 only in ';' and tab files)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_INTEGRAL = re.compile(r"(?:\+?([0-9]+)|-(0+))(?:[.,]0*)?")  # 3, +3, 3.0, 12.00, -0 (3,0 only in ';' and tab files)
+# A number as a spreadsheet reads it (CONTRACT §1: read the file the way the spreadsheet meant it):
+# an optional sign, then digits with an optional decimal part or a decimal part alone (.5, 5., +2, -0).
+_SPREADSHEET_NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, C1 and the Unicode line separators
 # A spreadsheet's scientific notation: digits, an optional decimal part, E, a sign, digits.
 _SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+)?[eE][+-][0-9]+")
 _SCIENTIFIC_LINE = re.compile(r"^[0-9]+(?:[.,][0-9]+)?[eE][+-][0-9]+$", re.MULTILINE)
@@ -90,6 +95,9 @@ def text(field: str, *, required: bool, limit: int, no_control: bool = False, sp
                     bad.append((i, f"{too_long} ({len(value):,})"))
                 elif no_control and _CONTROL.search(value):
                     bad.append((i, f"{field} contains control characters (tabs, line breaks)"))
+                elif no_control and (invisible := _invisible(value)) is not None:
+                    bad.append((i, f"{field} contains an invisible character ({invisible}): remove it, or two "
+                                   "SKUs that look the same would be different products"))
                 elif spreadsheet_number and _SCIENTIFIC.fullmatch(value):
                     bad.append((i, f"{field} {value} is in scientific notation: a spreadsheet rounded "
                                    "its digits away; format the column as text and export again"))
@@ -101,6 +109,15 @@ def text(field: str, *, required: bool, limit: int, no_control: bool = False, sp
         return values, bad
 
     return convert
+
+
+def _invisible(value: str) -> str | None:
+    """``U+200B ZERO WIDTH SPACE at position 3`` for the first format character (Unicode category Cf:
+    zero-width spaces and joiners, the BOM, soft hyphens, direction marks) in ``value``, else None."""
+    for position, char in enumerate(value, start=1):
+        if unicodedata.category(char) == "Cf":
+            return f"U+{ord(char):04X} {unicodedata.name(char, 'FORMAT CHARACTER')} at position {position}"
+    return None
 
 
 def _maybe_scientific(joined: str) -> bool:
@@ -130,8 +147,9 @@ def price(decimal_comma: bool) -> Converter:
         out: list[Any] = []
         bad: Problems = []
         for i, value in enumerate(values):
-            if decimal_comma and _PRICE_COMMA.fullmatch(value):
+            if decimal_comma and _LOOSE_PRICE_COMMA.fullmatch(value):
                 value = value.replace(",", ".")
+            value = _plain_price(value)
             if not _PRICE.fullmatch(value):
                 bad.append((i, price_problem(value, decimal_comma)))
             elif len(value.partition(".")[0]) > MAX_PRICE_DIGITS:
@@ -140,6 +158,19 @@ def price(decimal_comma: bool) -> Converter:
         return out, bad
 
     return convert
+
+
+def _plain_price(value: str) -> str:
+    """``.5`` → ``0.5``, ``5.`` → ``5``, ``+2`` → ``2``, ``-0.00`` → ``0.00``: what a spreadsheet reads as
+    that number, written plainly; any other value as it is."""
+    match = _SPREADSHEET_NUMBER.fullmatch(value)
+    if match is None or value in ("", "+", "-", ".") or value.strip("+-.") == "":
+        return value
+    sign, whole, decimals = match.groups()
+    if sign == "-" and (whole + (decimals or "")).strip("0"):
+        return value  # a negative price: price_problem says so
+    plain = (whole or "0") + (f".{decimals}" if decimals else "")
+    return plain if len(decimals or "") <= MAX_PRICE_DECIMALS else value
 
 
 def price_problem(value: str, decimal_comma: bool) -> str:
@@ -199,7 +230,7 @@ def quantity(decimal_comma: bool) -> Converter:
         for i, value in enumerate(values):
             integral = _INTEGRAL.fullmatch(value)
             if integral is not None and ("," not in value or decimal_comma):
-                digits = integral.group(1)
+                digits = integral.group(1) or integral.group(2)
                 if len(digits.lstrip("0")) > 19 or int(digits) > MAX_QUANTITY:
                     bad.append((i, f"quantity is larger than {MAX_QUANTITY}"))
                     numbers.append(0)

@@ -45,7 +45,13 @@ export function valuesFromProduct(p: Product): ProductFormValues {
 }
 
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** Format characters (zero-width spaces and joiners, BOM, soft hyphen, direction marks): invisible in a SKU. */
+const INVISIBLE = /\p{Cf}/u;
+/** A price as a spreadsheet reads it: 12, 12.5, .5, 5. (at most 4 decimals). */
+const PRICE = /^(\d+(\.\d{0,4})?|\.\d{1,4})$/;
+/** CONTRACT §1: a description of up to 65,535 characters. */
+export const MAX_DESCRIPTION = 65_535;
 
 /** The contract's rules (CONTRACT §1), checked before sending; the API's 422 has the last word. */
 export function validateProduct(v: ProductFormValues): Record<string, string> {
@@ -54,12 +60,15 @@ export function validateProduct(v: ProductFormValues): Record<string, string> {
   if (!sku) errors.sku = "SKU is required.";
   else if (sku.length > 64) errors.sku = "SKU can have at most 64 characters.";
   else if (CONTROL.test(sku)) errors.sku = "SKU cannot contain control characters.";
+  else if (INVISIBLE.test(sku)) errors.sku = "SKU contains an invisible character (a zero-width space or mark): remove it.";
   const name = v.name.trim();
   if (!name) errors.name = "Name is required.";
   else if (name.length > 255) errors.name = "Name can have at most 255 characters.";
-  if (v.description.length > 10_000) errors.description = "Description can have at most 10,000 characters.";
+  if ([...v.description].length > MAX_DESCRIPTION) {
+    errors.description = "Description can have at most 65,535 characters.";
+  }
   const price = v.price.trim();
-  if (price && !/^\d+(\.\d{1,4})?$/.test(price)) {
+  if (price && !PRICE.test(price)) {
     errors.price = "Price must be a number ≥ 0 with at most 4 decimals, using “.” and no thousands separators.";
   }
   if (v.currency.trim() && !/^[A-Za-z]{3}$/.test(v.currency.trim())) errors.currency = "Currency must be a 3-letter ISO 4217 code.";
