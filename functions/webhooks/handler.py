@@ -53,7 +53,7 @@ def default_ports(context: LambdaContext) -> WebhookPorts:
         connection=runtime.db_connection,
         box=secret_box(settings),
         timeout_s=settings.webhooks_timeout_s,
-        allow_private=settings.webhooks_allow_private or settings.local_mode,
+        allow_private=settings.private_webhooks_allowed,
     )
     finished = runtime.queue(settings.finished_queue_url) if settings.finished_queue_url else None
     return WebhookPorts(

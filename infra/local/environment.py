@@ -31,7 +31,8 @@ def stack_environment(config: LocalConfig, database_url: str) -> dict[str, str]:
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
         topology.ENV_WEBSOCKET_URL: f"ws://{config.host}:{config.ws_port}/",
         topology.ENV_WEBSOCKET_MANAGEMENT_URL: f"http://{config.host}:{config.ws_port}",
-        "WEBHOOKS_ALLOW_PRIVATE": "true",
+        # Local webhooks go to private addresses unless WEBHOOKS_ALLOW_PRIVATE says otherwise (CONTRACT §6).
+        "WEBHOOKS_ALLOW_PRIVATE": os.environ.get("WEBHOOKS_ALLOW_PRIVATE", "true"),
         "LOCAL_DIR": str(config.state_dir),
     }
     if config.static_dir is not None:

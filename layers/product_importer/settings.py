@@ -96,7 +96,9 @@ class Settings(CommonSettings):
     object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
     chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
     static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")
-    webhooks_allow_private: bool = False
+    webhooks_allow_private: bool | None = Field(
+        default=None, description="deliver webhooks to private, loopback and link-local addresses (CONTRACT §6); "
+                                  "unset: only in local mode")
     webhooks_timeout_s: float = Field(default=10.0, gt=0, description="per webhook delivery attempt")
     webhooks_retry_base_s: float = Field(default=10.0, gt=0, description="first retry delay; x4 per attempt")
     webhooks_test_timeout_s: float = Field(default=5.0, gt=0, le=20, description="POST /api/webhooks/{id}/test")
@@ -106,6 +108,14 @@ class Settings(CommonSettings):
         default="", description="without KMS: base64 of the 32-byte key that seals webhook secrets "
         "(local mode generates one under LOCAL_DIR)")
     websocket_token: str = Field(default="", description="$connect requires ?token=<this>; empty or local mode: open")
+
+    @property
+    def private_webhooks_allowed(self) -> bool:
+        """CONTRACT §6: private targets are refused unless ``WEBHOOKS_ALLOW_PRIVATE`` is set; unset, local
+        mode allows them (its receivers run on this machine) and AWS refuses them."""
+        if self.webhooks_allow_private is None:
+            return self.local_mode
+        return self.webhooks_allow_private
 
 
 @per_container

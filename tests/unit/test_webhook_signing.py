@@ -384,3 +384,23 @@ def test_jobs_round_trip() -> None:
     )
     assert isinstance(finished, ImportFinished) and finished.import_.id == "i"
     assert isinstance(parse_job('{"kind": "delivery", "event_id": "e", "webhook_id": "w"}'), DeliveryJob)
+
+
+@pytest.mark.parametrize(
+    ("local_mode", "variable", "allowed"),
+    [(False, None, False), (True, None, True), (True, "false", False), (False, "true", True), (True, "true", True)],
+)
+def test_webhooks_allow_private_decides_when_set_and_local_mode_when_not(
+    monkeypatch: pytest.MonkeyPatch, local_mode: bool, variable: str | None, allowed: bool
+) -> None:
+    """CONTRACT §6: private targets are refused unless WEBHOOKS_ALLOW_PRIVATE is set (false in local mode
+    used to be ignored)."""
+    from product_importer.settings import Settings
+
+    monkeypatch.setenv("LOCAL_MODE", "true" if local_mode else "false")
+    if variable is None:
+        monkeypatch.delenv("WEBHOOKS_ALLOW_PRIVATE", raising=False)
+    else:
+        monkeypatch.setenv("WEBHOOKS_ALLOW_PRIVATE", variable)
+    settings = Settings()  # type: ignore[call-arg]
+    assert settings.private_webhooks_allowed is allowed

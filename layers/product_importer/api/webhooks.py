@@ -100,7 +100,7 @@ class DeliveryPage(BaseModel):
 
 
 def _allow_private(settings: Settings) -> bool:
-    return settings.webhooks_allow_private or settings.local_mode
+    return settings.private_webhooks_allowed
 
 
 @router.post("", status_code=201, response_model=WebhookCreated, dependencies=[require("admin")])
