@@ -285,6 +285,11 @@ def test_a_replace_over_the_cap_is_held_carried_out_once_confirmed_and_a_revert_
     assert done["products_deactivated"] == 400 and done["status"] == "completed"
     assert sum(1 for *_x, active in products(pipeline, prefix).values() if not active) == 400
     assert pipeline.api.post(f"/api/imports/{imp['id']}/replace", params={"confirm": "true"}).status_code == 409
+    # The job left no transaction open: an edit of a product it deactivated answers at once.
+    assert not pipeline.sql("SELECT pid, query FROM pg_stat_activity WHERE state = 'idle in transaction'"
+                            " AND datname = current_database()")
+    edited = pipeline.api.patch(f"/api/products/{prefix}-00001", json={"quantity": 5}, timeout=10)
+    assert edited.status_code == 200, edited.text
 
     reverted = revert(pipeline, imp["id"])
     assert reverted["status"] == "reverted"
@@ -370,3 +375,25 @@ def test_previewed_and_reverted_are_delivered_once_each_signed_and_broadcast(pip
     statuses = {(i["id"], i["status"]) for i in seen}
     assert {(preview["id"], "previewed"), (applied["id"], "completed"), (applied["id"], "reverting"),
             (applied["id"], "reverted")} <= statuses
+
+
+# -- last: they change the whole catalog ---------------------------------------------------------------------------
+
+
+def test_a_confirmed_replace_after_delete_all_leaves_no_transaction_open(pipeline: PipelineStack) -> None:
+    """Found by a tester: after delete-all, products made by hand, and a held replace of scope all that is
+    confirmed, edits of those products hung (a worker stayed idle in a transaction holding their search rows)."""
+    assert pipeline.api.delete("/api/products", params={"confirm": "true"}).status_code == 200
+    prefix = unique("RPK")
+    for n in (1, 2, 3):
+        assert pipeline.api.put(f"/api/products/{prefix}-{n}", json={"name": "by hand"}).status_code == 201
+    imp = imported(pipeline, f"sku,name\n{prefix}-1,r\n".encode(), replace={"scope": "all", "max_deactivate_percent": 10})
+    assert imp["replace"]["status"] == "held"
+    assert pipeline.api.post(f"/api/imports/{imp['id']}/replace", params={"confirm": "true"}).status_code == 202
+    pipeline.wait_for(imp["id"], until=lambda i: i["replace"]["status"] == "done")
+    time.sleep(1)
+    assert not pipeline.sql("SELECT pid, query FROM pg_stat_activity WHERE state = 'idle in transaction'"
+                            " AND datname = current_database()")
+    for n in (1, 2):
+        edited = pipeline.api.patch(f"/api/products/{prefix}-{n}", json={"quantity": 1}, timeout=10)
+        assert edited.status_code == 200, edited.text

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import psycopg
+from product_importer.db.registry import settle
 
 CONFIG = "simple"  # no stemming: catalogs mix languages, brand names and model numbers
 FILTER_PREFIX = "filter."  # lexemes no text parses into (they keep their dots, "=" and spaces)
@@ -96,9 +97,11 @@ def refresh_for_import(
     for an import that was reverted, of every product it touched (a revert restores products without
     rebuilding their documents, like an import's chunks: this runs when the revert is done)."""
     result = RefreshResult()
-    reverted = conn.execute(
-        "SELECT import_no FROM import_registry WHERE import_id = %s AND revert_state = 'done'", (import_id,)
-    ).fetchone()
+    settle(conn)
+    with conn.transaction():  # not an implicit transaction: the batches below would be its savepoints, never committed
+        reverted = conn.execute(
+            "SELECT import_no FROM import_registry WHERE import_id = %s AND revert_state = 'done'", (import_id,)
+        ).fetchone()
     statement = _REFRESH_BATCH if reverted is None else _REFRESH_REVERTED
     params = {"import_id": import_id, "no": reverted[0] if reverted else None, "limit": batch}
     while True:
