@@ -95,3 +95,24 @@ def test_a_replace_deactivates_nothing_once_its_imports_revert_is_planned(conn: 
         deactivate_missing(conn, "second", scope="all")
     conn.rollback()
     assert _active(conn) == {"a": True, "b": True}
+
+
+@pytest.mark.parametrize("scope", ["all", "partner"])
+def test_products_created_by_a_later_import_are_not_in_a_replaces_scope(conn: psycopg.Connection, scope: str) -> None:
+    """Found by a tester: a held replace confirmed after a later import deactivated that import's new
+    products for good (a revert of the replace listed them as conflicts). In creation order they did not
+    exist when the replace ran (CONTRACT §1: the catalog ends as the imports one by one)."""
+    partner = "acme" if scope == "partner" else None
+    _import(conn, "first", ["A", "B", "C"], partner=partner)
+    _import(conn, "replacing", ["A"], partner=partner, replace=scope)
+    _import(conn, "later", ["NEW"], partner=partner)  # created after "replacing", processed before its replace
+    _import(conn, "later-other", ["OTHER"], partner="other")
+
+    assert plan_replace(conn, "replacing", scope=scope, partner=partner).__dict__ == {  # type: ignore[arg-type]
+        "in_scope": 3, "would_deactivate": 2}
+    assert deactivate_missing(conn, "replacing", scope=scope, partner=partner).deactivated == 2  # type: ignore[arg-type]
+    assert _active(conn) == {"a": True, "b": False, "c": False, "new": True, "other": True}
+
+    totals = revert(conn, "replacing")
+    assert (totals.restored, totals.conflicts) == (2, 0)  # A was unchanged: its version only
+    assert all(_active(conn).values())
