@@ -203,6 +203,9 @@ def test_delete_one_and_delete_all_with_its_guard(api: TestClient, conn: psycopg
     # delete-all refuses without confirm=true
     assert api.delete("/api/products").status_code == 400
     assert api.delete("/api/products", params={"confirm": "false"}).status_code == 400
+    for word in ("yes", "1", "on", "y", "maybe", ""):  # a bool query parameter took the first four as true
+        refused = api.delete("/api/products", params={"confirm": word})
+        assert refused.status_code == 400 and "confirm=true" in refused.json()["detail"], (word, refused.text)
     assert api.get("/api/products").json()["items"]
     reply = api.delete("/api/products", params={"confirm": "true"})
     assert reply.status_code == 200 and reply.json() == {"deleted": 119}
@@ -248,3 +251,10 @@ def test_a_manual_edit_is_newer_than_earlier_imports_and_older_than_later_ones(
         )
     # and a fresh edit (a newer number) wins again
     assert api.patch("/api/products/v-1", json={"name": "edited"}).json()["name"] == "edited"
+
+
+@pytest.mark.parametrize("cursor", ["%%%", "eyJ4IjoxfQ==", "bm90LWpzb24", "x" * 3000])
+def test_a_cursor_the_api_did_not_make_is_a_400(api: TestClient, cursor: str) -> None:
+    """A garbled cursor answered 200 with page 1 (or an empty page), where every other list answers 400."""
+    reply = api.get("/api/products", params={"cursor": cursor})
+    assert reply.status_code == 400 and reply.json()["detail"] == "invalid cursor", reply.text

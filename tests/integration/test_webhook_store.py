@@ -64,3 +64,16 @@ def test_secrets_saved_before_sealing_are_sealed(conn: psycopg.Connection) -> No
     (stored,) = conn.execute("SELECT secret FROM webhooks WHERE id = 'old'").fetchone() or ("",)
     assert stored.startswith("aesgcm:v1:") and box.open(stored, webhook_id="old") == "legacy plaintext"
     assert seal_plaintext_secrets(WebhookStore(conn), box) == 0
+
+
+def test_pages_follow_the_cursor_and_an_unknown_cursor_is_refused(conn: psycopg.Connection) -> None:
+    from product_importer.progress import CursorError
+
+    store = WebhookStore(conn)
+    made = [store.create(url=f"https://h{n}.example/", events=["import.completed"], secret=None, max_webhooks=10)
+            for n in range(3)]
+    first, after = store.list(limit=2, after=None)
+    second, end = store.list(limit=2, after=after)
+    assert [h.id for h in first + second] == [h.id for h in made] and end is None
+    with pytest.raises(CursorError):  # it answered an empty page with 200
+        store.list(limit=2, after="bogus!!")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 import psycopg
-from fastapi import Depends
+from fastapi import Depends, Query
 from psycopg_pool import ConnectionPool
 
 from product_importer import runtime
@@ -53,3 +53,12 @@ def transfers() -> Transfers:
 
 def jobs() -> ImportJobs:
     return runtime.import_jobs()
+
+
+# ``?confirm=true`` on the destructive calls (CONTRACT §3): only the word ``true`` confirms. A bool parameter
+# took ``yes``, ``1`` and ``on`` as true too, and answered 422 instead of 400 for any other word.
+Confirm = Annotated[str | None, Query(max_length=100, description="true, to confirm")]
+
+
+def confirmed(value: str | None) -> bool:
+    return value is not None and value.strip().lower() == "true"

@@ -215,8 +215,8 @@ def revert_import(import_id: str, requests: Requests, jobs: Jobs, conn: Db) -> d
 
 @router.post("/{import_id}/replace", status_code=202, response_model=ImportEnvelope, response_model_by_alias=True,
              dependencies=[require("admin")])
-def confirm_replace(import_id: str, requests: Requests, jobs: Jobs, confirm: bool = False) -> dict[str, Any]:
-    if not confirm:
+def confirm_replace(import_id: str, requests: Requests, jobs: Jobs, confirm: deps.Confirm = None) -> dict[str, Any]:
+    if not deps.confirmed(confirm):
         raise BadRequestError("carrying out a held replace needs ?confirm=true")
     return {"import": service.confirm_replace(requests, jobs, import_id)}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -11,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from product_importer.api import deps
 from product_importer.api.permissions import require
-from product_importer.db.changes import product_history
+from product_importer.db.changes import decode_cursor, encode_cursor, product_history
 from product_importer.products import repository as products
 from product_importer.products.repository import ProductFilter
 from product_importer.progress import CursorError
@@ -74,15 +73,13 @@ class ProductPatch(_ProductFields):
 
 
 def _encode_cursor(sku_key: str) -> str:
-    return base64.urlsafe_b64encode(sku_key.encode()).decode()
+    return encode_cursor(sku_key)
 
 
 def _decode_cursor(cursor: str) -> str:
-    try:
-        after = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("utf-8")
-    except (ValueError, UnicodeError) as exc:
-        raise CursorError("invalid cursor") from exc
-    if "\x00" in after or len(after) > 1024:
+    """The SKU key a page starts after; ``CursorError`` (400) for anything ``_encode_cursor`` did not make."""
+    after: str = decode_cursor(cursor, str)
+    if len(after) > 1024:
         raise CursorError("invalid cursor")
     return after
 
@@ -109,8 +106,8 @@ def list_products(
 
 
 @router.delete("", status_code=200, dependencies=[require("admin")])
-def delete_all_products(conn: Db, confirm: bool = False) -> dict[str, int]:
-    return {"deleted": products.delete_all_products(conn, confirm=confirm)}
+def delete_all_products(conn: Db, confirm: deps.Confirm = None) -> dict[str, int]:
+    return {"deleted": products.delete_all_products(conn, confirm=deps.confirmed(confirm))}
 
 
 class HistoryEntry(BaseModel):

@@ -18,6 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from product_importer.models import Import, ImportStatus
+from product_importer.progress import CursorError
 
 EVENT_TYPES = ("import.completed", "import.failed", "import.previewed", "import.reverted")
 TEST_EVENT = "webhook.test"
@@ -132,7 +133,11 @@ class WebhookStore:
         return Webhook(*row)
 
     def list(self, *, limit: int, after: str | None) -> tuple[builtins.list[Webhook], str | None]:
-        """Oldest first, keyset-paged by (created_at, id)."""
+        """Oldest first, keyset-paged by (created_at, id). ``after``: the id of the previous page's last
+        webhook (``next_cursor``); ``CursorError`` (400) when no webhook has it."""
+        if after is not None and self._conn.execute("SELECT 1 FROM webhooks WHERE id = %s", (after,)).fetchone() is None:
+            self._conn.commit()
+            raise CursorError("invalid cursor")
         rows = self._conn.execute(
             f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks"
             " WHERE %(after)s::text IS NULL OR (created_at, id) > ("
