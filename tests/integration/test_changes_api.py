@@ -155,3 +155,15 @@ def test_a_reverts_conflicts_say_what_changed_the_product_since(api: ApiHarness)
         (later, True), (first, True)]
     assert [(h["import_id"], h["reverted"]) for h in pages(api, "/api/products/b-1/history", limit=5)][-1] == (
         first, False)
+
+
+@pytest.mark.parametrize("sent", ["24.00", "24.0", "24", 24])
+def test_an_edit_that_sends_the_same_price_records_no_price_change(api: ApiHarness, sent: Any) -> None:
+    """Found in the UI: saving a product unchanged recorded "price 24.00 → 24.00" (text against a Decimal)."""
+    first = api.put_import(status=ImportStatus.COMPLETED)
+    api.import_rows(first, [("P-1", "chair", "24.00")])
+    assert api.client.patch("/api/products/P-1", json={"price": sent, "quantity": 3}).status_code == 200
+
+    (latest, *_rest) = pages(api, "/api/products/p-1/history")
+
+    assert latest["action"] == "update" and set(latest["changes"]) == {"quantity"}, latest

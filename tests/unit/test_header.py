@@ -430,3 +430,29 @@ def test_read_header_reads_a_long_header():
     assert len(plan.attribute_columns) == 1000
     assert offset == len(long_header) + 1
     assert stream.tell() == offset
+
+
+@pytest.mark.parametrize(
+    ("head", "says"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40 + b"[Content_Types].xml", "an Excel workbook (.xlsx)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 60, "an old Excel workbook (.xls)"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "a gzip archive"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+    ],
+)
+def test_a_file_that_is_not_text_says_what_it_is_and_how_to_make_a_csv(head: bytes, says: str):
+    """A workbook saved under a .csv name failed with "the header is full of NUL characters: the file looks
+    like UTF-16…", which sent the user the wrong way (CONTRACT §2: a reason a user can act on)."""
+    from product_importer.ingest.errors import NotTextError
+
+    with pytest.raises(NotTextError) as raised:
+        sniff(head, file_size=len(head))
+    assert str(raised.value).startswith(f"the file is {says}") and ", not CSV text:" in str(raised.value)
+    assert ("unzip" if b"\x1f\x8b" in head[:2] else '"CSV UTF-8"') in str(raised.value)
+
+
+def test_utf16_text_is_not_mistaken_for_a_binary_file():
+    data = "\ufeffsku\tname\nA-1\tMug\n".encode("utf-16-le")
+    assert sniff(data, file_size=len(data)).encoding == "utf-16"

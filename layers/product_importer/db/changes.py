@@ -36,13 +36,21 @@ def _json_value(name: str, value: Any) -> Any:
     return value
 
 
+def _same(name: str, before: Any, after: Any) -> bool:
+    """Equal as stored values: a price compares as a number (``24.00`` = ``24.0``, as PostgreSQL compares
+    it in the chunk statements), whether it came as text from a request or as a Decimal from a row."""
+    if name == "price" and before is not None and after is not None:
+        return bool(Decimal(str(before)) == Decimal(str(after)))
+    return bool(before == after)
+
+
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any] | None:
     """The stored ``changes`` between two visible products (None when equal or either is absent)."""
     if before is None or after is None:
         return None
     out: dict[str, Any] = {}
     for name in ("sku", "name", *OPTIONAL_FIELDS):
-        if before[name] != after[name]:
+        if not _same(name, before[name], after[name]):
             out[name] = [_json_value(name, before[name]), _json_value(name, after[name])]
     old, new = before["attributes"], after["attributes"]
     keys = {k: [old.get(k), new.get(k)] for k in old.keys() | new.keys() if old.get(k) != new.get(k)

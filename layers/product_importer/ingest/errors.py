@@ -30,6 +30,10 @@ class HeaderNulError(HeaderError):
     """A NUL character in the header (PostgreSQL cannot store it in a name)."""
 
 
+class NotTextError(HeaderError):
+    """The file is a workbook, an archive, a PDF or an image saved under a text name, not CSV text."""
+
+
 class HeaderEncodingError(HeaderError):
     """The header cannot be read in the file's encoding."""
 

@@ -32,6 +32,7 @@ from product_importer.ingest.errors import (
     HeaderTooLargeError,
     InvalidMappingError,
     MissingColumnsError,
+    NotTextError,
     UnknownEncodingError,
     UnknownProfileError,
 )
@@ -96,6 +97,9 @@ def sniff(
     complete = len(head) >= file_size if file_size is not None else len(head) < SNIFF_BYTES
     if not head:
         raise EmptyFileError()
+    not_text = binary_kind(head)
+    if not_text is not None:
+        raise NotTextError(not_text)
     detected = detect_encoding(head, encoding)
     if detected.encoding == UTF16:
         data = utf16_head_to_utf8(head, complete=complete)
@@ -252,6 +256,29 @@ def _decode_header(raw: bytes, encoding: str, *, lenient: bool) -> str:
             f"the header is not valid UTF-8 (byte {exc.start + 1} of the line); if the file was saved "
             "in another encoding (Excel on Windows: Windows-1252), import it with that encoding"
         ) from exc
+
+
+# Files that are not text, by their first bytes: what a user uploads by mistake under a .csv name.
+_SAVE_AS_CSV = 'open it in its program and save the sheet as "CSV UTF-8" (or "Unicode Text"), then import that file'
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls) or another Office document"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"{\\rtf", "an RTF document"),
+)
+
+
+def binary_kind(head: bytes) -> str | None:
+    """What the file is when its first bytes say it is not text (``"the file is an Excel workbook …"``),
+    else None. A UTF-16 BOM (``\\xff\\xfe``) is text; JPEG starts ``\\xff\\xd8``."""
+    for magic, kind in _SIGNATURES:
+        if head.startswith(magic):
+            action = ("unzip it and import the CSV inside" if magic == b"\x1f\x8b" else _SAVE_AS_CSV)
+            return f"the file is {kind}, not CSV text: {action}"
+    return None
 
 
 def _nul_message(text: str) -> str:
