@@ -153,6 +153,35 @@ def test_status_wins_over_published_and_draft_or_archived_are_inactive():
     }
 
 
+def test_a_mapping_that_sends_status_and_published_to_active_keeps_the_shopify_rule():
+    """The UI's mapping step sends every column's target once the user edits one (Published and Status
+    both -> active): the leftmost, Published, won and draft products were imported active. CONTRACT §1: a
+    profile's choice overrides the exact-name and leftmost rules."""
+    mapping = {name: "attribute" for name in SHOPIFY} | {
+        "Title": "name", "Variant SKU": "sku", "Published": "active", "Status": "active", "Vendor": "category"}
+    plan, parsed = read([
+        SHOPIFY,
+        shopify_row(handle="a", title="A", variant_sku="A", vendor="Acme", published="TRUE", status="draft"),
+        shopify_row(handle="c", title="C", variant_sku="C", published="FALSE", status="active"),
+        shopify_row(handle="d", title="D", variant_sku="D", published="FALSE"),
+    ], mapping=mapping)
+
+    assert {sku: p["active"] for sku, p in products(parsed).items()} == {"A": False, "C": True, "D": False}
+    assert products(parsed)["A"]["category"] == "Acme"  # the mapping's own choices hold
+    assert not plan.warnings
+
+
+def test_of_columns_a_mapping_sends_to_one_field_the_exact_name_wins_else_the_leftmost():
+    plan, parsed = read([["sku", "name", "Regular price", "price", "Unit price"], ["A", "a", "1", "2", "3"]],
+                        mapping={"Regular price": "price", "price": "price", "Unit price": "price"})
+    (p,) = products(parsed).values()
+    assert p["price"] == "2" and p["attributes"] == {"Regular price": "1", "Unit price": "3"}
+    assert len(plan.warnings) == 2 and "kept as an attribute" in plan.warnings[0]
+    _, parsed = read([["sku", "name", "Regular price", "Unit price"], ["A", "a", "1", "3"]],
+                     mapping={"Regular price": "price", "Unit price": "price"})
+    assert products(parsed)["A"]["price"] == "1"
+
+
 def test_a_family_that_spans_chunks_inherits_through_the_family_context():
     rows = [
         SHOPIFY,

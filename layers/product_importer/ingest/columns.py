@@ -2,7 +2,9 @@
 
 1. Columns without a name are ignored; of two columns with the same name the leftmost is used and the
    others are ignored (with a warning).
-2. A mapping ``{"<header as written>": field | "attribute" | "ignore"}`` decides its columns first.
+2. A mapping ``{"<header as written>": field | "attribute" | "ignore"}`` decides its columns first; of
+   several columns it sends to one field, the profile's choice wins (its per-row pair stays a pair), else
+   the column named exactly like the field, else the leftmost.
 3. The profile's table picks the column of each field it names (first present) and keeps the columns it
    reserves as attributes; ``per_row`` fields take several columns, tried per row.
 4. Fields still without a column: the column named exactly like the field, else the leftmost alias.
@@ -70,10 +72,10 @@ def plan_columns(names: tuple[str, ...], profile: Profile, mapping: Mapping[str,
             )
 
     assigned: dict[str, int] = {}  # field -> column
-    if mapping:
-        _apply_mapping(names, folded, first_of, mapping, targets, assigned, warnings)
-
     fallbacks: list[tuple[str, tuple[int, ...]]] = []
+    if mapping:
+        _apply_mapping(names, folded, first_of, mapping, profile, targets, assigned, fallbacks, warnings)
+
     for field_name, spellings in profile.per_row.items():
         if field_name in assigned:
             continue
@@ -121,8 +123,10 @@ def _apply_mapping(
     folded: list[str],
     first_of: dict[str, int],
     mapping: Mapping[str, Any],
+    profile: Profile,
     targets: list[str | None],
     assigned: dict[str, int],
+    fallbacks: list[tuple[str, tuple[int, ...]]],
     warnings: list[str],
 ) -> None:
     problems = mapping_problems(mapping)
@@ -140,14 +144,36 @@ def _apply_mapping(
             warnings.append(f"the mapping names {shown(header)}, which the file's header does not have")
             continue
         chosen.append((column, header, target.strip().lower()))
-    for column, header, target in sorted(chosen):
-        if target in FIELDS:
-            if target in assigned:
-                warnings.append(
-                    f"the mapping sends {shown(header)} to {target}, which column {assigned[target] + 1} "
-                    "already feeds: it is kept as an attribute"
-                )
-                targets[column] = ATTRIBUTE
-                continue
-            assigned[target] = column
+    by_field: dict[str, list[int]] = {}
+    for column, _header, target in sorted(chosen):
         targets[column] = target
+        if target in FIELDS:
+            by_field.setdefault(target, []).append(column)
+    for field_name, columns in by_field.items():
+        # Several columns mapped to one field: the profile's choice, else the column named exactly like the
+        # field, else the leftmost (CONTRACT §1); a profile's per-row pair (Shopify: Status, else Published)
+        # stays a per-row pair.
+        per_row = _ranked(columns, folded, profile.per_row.get(field_name, ()))
+        if len(per_row) > 1:
+            winner = per_row[0]
+            fallbacks.append((field_name, tuple(per_row)))
+            for other in per_row[1:]:
+                targets[other] = IGNORE
+        else:
+            ranked = _ranked(columns, folded, profile.columns.get(field_name, ()))
+            exact = [c for c in columns if folded[c] == field_name]
+            winner = (ranked or exact or columns)[0]
+        assigned[field_name] = winner
+        for other in columns:
+            if other != winner and targets[other] == field_name:
+                warnings.append(
+                    f"the mapping sends {shown(names[other])} to {field_name}, which column {winner + 1} "
+                    "feeds: it is kept as an attribute"
+                )
+                targets[other] = ATTRIBUTE
+
+
+def _ranked(columns: list[int], folded: list[str], spellings: tuple[str, ...]) -> list[int]:
+    """``columns`` whose names are among ``spellings``, in the order of ``spellings``."""
+    order = {fold_name(name): rank for rank, name in enumerate(spellings)}
+    return sorted((c for c in columns if folded[c] in order), key=lambda c: order[folded[c]])

@@ -94,17 +94,22 @@ export class ProductExistsError extends Error {
   }
 }
 
+/** An edit PATCHes the fields it changes; a new product is PUT whole (refused if the SKU exists). */
+export type SaveProduct =
+  | { sku: string; input: Partial<ProductInput>; existing: Product }
+  | { sku: string; input: ProductInput; existing: null };
+
 export function useSaveProduct() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async ({ sku, input, existing }: { sku: string; input: ProductInput; existing: Product | null }) => {
-      if (existing) return patchProduct(existing.sku, input);
-      const found = await getProduct(sku).catch((err: unknown) => {
+    mutationFn: async (save: SaveProduct) => {
+      if (save.existing) return patchProduct(save.existing.sku, save.input);
+      const found = await getProduct(save.sku).catch((err: unknown) => {
         if (err instanceof ApiError && err.status === 404) return null;
         throw err;
       });
       if (found) throw new ProductExistsError(found.sku);
-      return putProduct(sku, input);
+      return putProduct(save.sku, save.input);
     },
     onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
   });

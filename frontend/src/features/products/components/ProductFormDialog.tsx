@@ -6,6 +6,7 @@ import { ProductExistsError, useSaveProduct } from "../api/products";
 import type { Product } from "../api/schemas";
 import {
   blankProduct,
+  changedInput,
   inputFromValues,
   PRODUCT_FIELDS,
   validateProduct,
@@ -39,7 +40,16 @@ export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDial
       return;
     }
     try {
-      const saved = await save.mutateAsync({ sku: values.sku.trim(), input: inputFromValues(values), existing: product });
+      if (product) {
+        const changed = changedInput(valuesFromProduct(product), values);
+        if (Object.keys(changed).length === 0) {
+          onSaved(product); // nothing changed: no request, no change record
+          return;
+        }
+        onSaved(await save.mutateAsync({ sku: product.sku, input: changed, existing: product }));
+        return;
+      }
+      const saved = await save.mutateAsync({ sku: values.sku.trim(), input: inputFromValues(values), existing: null });
       onSaved(saved);
     } catch (err) {
       if (err instanceof ProductExistsError) {

@@ -66,6 +66,30 @@ describe("ProductsPage", () => {
     expect(price).toHaveAccessibleDescription(/Input should be a valid decimal/);
   });
 
+  it("sends only the fields an edit changes, and nothing when none changed", async () => {
+    const { calls } = productsApi({ "PATCH /api/products/AB-1": () => ({ body: makeProduct({ quantity: 7 }) }) });
+    const { user } = renderPage(<ProductsPage />);
+    await screen.findAllByTestId("product-row");
+    // saved untouched: no request (it recorded a change of every field sent, "price 19.9900 → 19.9900")
+    await user.click(screen.getByRole("button", { name: "Edit AB-1" }));
+    let dialog = await screen.findByRole("dialog", { name: "Edit AB-1" });
+    const price = within(dialog).getByLabelText("Price");
+    await user.clear(price);
+    await user.type(price, "19.99"); // the same number, written shorter
+    await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(screen.queryByRole("dialog", { name: "Edit AB-1" })).not.toBeInTheDocument());
+    expect(calls.filter((c) => c.method === "PATCH")).toHaveLength(0);
+    // one field changed: a PATCH of that field only
+    await user.click(screen.getByRole("button", { name: "Edit AB-1" }));
+    dialog = await screen.findByRole("dialog", { name: "Edit AB-1" });
+    const quantity = within(dialog).getByLabelText("Quantity");
+    await user.clear(quantity);
+    await user.type(quantity, "7");
+    await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(calls.filter((c) => c.method === "PATCH")).toHaveLength(1));
+    expect(calls.find((c) => c.method === "PATCH")!.body).toEqual({ quantity: 7 });
+  });
+
   it("checks the form before sending", async () => {
     const { calls } = productsApi();
     const { user } = renderPage(<ProductsPage />);

@@ -95,3 +95,21 @@ export function inputFromValues(v: ProductFormValues): ProductInput {
     barcode: orNull(v.barcode),
   };
 }
+
+const samePrice = (a: string | null, b: string | null) =>
+  a === b || (a !== null && b !== null && Number(a) === Number(b));
+
+/**
+ * The fields an edit changes, for a PATCH of only those (an untouched field keeps its version, so saving
+ * a form unchanged writes nothing and makes no change record). Prices compare as numbers (24.0 = 24.00).
+ */
+export function changedInput(before: ProductFormValues, after: ProductFormValues): Partial<ProductInput> {
+  const was = inputFromValues(before);
+  const now = inputFromValues(after);
+  const changed: Partial<ProductInput> = {};
+  for (const key of Object.keys(now) as (keyof ProductInput)[]) {
+    const same = key === "price" ? samePrice(was.price, now.price) : was[key] === now[key];
+    if (!same) Object.assign(changed, { [key]: now[key] });
+  }
+  return changed;
+}

@@ -107,6 +107,29 @@ describe("the mapping step", () => {
     expect(created.body).toEqual({ filename: "supplier.csv", size: 13, content_type: "text/csv", mode: "import", encoding: "utf-8" });
   });
 
+  it("says which column a platform's rule picks when two feed one field", async () => {
+    api({
+      "POST /api/mappings/suggest": () => ({
+        body: {
+          ...suggestion, profile: "shopify", missing: [],
+          columns: [
+            { header: "Variant SKU", field: "sku", samples: [] }, { header: "Title", field: "name", samples: [] },
+            { header: "Published", field: "active", samples: ["TRUE"] }, { header: "Status", field: "active", samples: ["draft"] },
+          ],
+        },
+      }),
+    });
+    renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("Variant SKU,Title,Published,Status\nA,B,TRUE,draft\n");
+    const step = await screen.findByTestId("mapping-step");
+    const note = await within(step).findByRole("note");
+    // not the generic rule ("the leftmost wins"), which would make Published win and drafts active
+    expect(note).toHaveTextContent("comes from “Published” and “Status”: the Shopify export's rule decides which");
+    expect(note).toHaveTextContent("“Status” wins over “Published”");
+    expect(note).not.toHaveTextContent("leftmost");
+  });
+
   it("offers replace mode with its cap to admins and checks it", async () => {
     const { calls } = api({
       "POST /api/mappings/suggest": () => ({ body: { ...suggestion, columns: [{ header: "sku", field: "sku", samples: [] }, { header: "name", field: "name", samples: [] }], missing: [] } }),

@@ -89,6 +89,13 @@ function FallbackActions({ onStart, onCancel }: Pick<MappingStepProps, "onStart"
   );
 }
 
+/** How a platform's export picks among its columns for one field (CONTRACT §1, "Platform exports"). */
+function profileRule(profile: string, field: string): string {
+  if (profile === "shopify" && field === "active") return "“Status” wins over “Published”: draft and archived are inactive";
+  if (profile === "shopify" && field === "category") return "“Type” wins over “Product Category”, which is kept as an attribute";
+  return "its column for the field wins; the others are kept as attributes";
+}
+
 interface ColumnsFormProps extends Pick<MappingStepProps, "file" | "onStart" | "onCancel"> {
   suggestion: Suggestion;
   busy: boolean;
@@ -108,6 +115,7 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
 
   const missing = missingFields(choices);
   const shared = sharedFields(choices);
+  const profile = overrides.profile ?? suggestion.profile ?? "generic";
   const edited = isEdited(choices);
   const savedId = suggestion.mapping_id;
   const optionErrors = optionsFromForm(options).errors;
@@ -217,8 +225,10 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
         <p className="muted small" role="note">
           {Object.entries(shared).map(([field, headers]) => (
             <span key={field}>
-              {fieldLabel(field)} comes from {headers.map((h) => `“${h}”`).join(" and ")}: the column named exactly “{field}”
-              wins, else the leftmost; the others are kept as attributes.{" "}
+              {fieldLabel(field)} comes from {headers.map((h) => `“${h}”`).join(" and ")}:{" "}
+              {profile === "generic"
+                ? `the column named exactly “${field}” wins, else the leftmost; the others are kept as attributes.`
+                : `the ${profileLabel(profile)}'s rule decides which (${profileRule(profile, field)}).`}{" "}
             </span>
           ))}
         </p>
