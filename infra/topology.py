@@ -10,6 +10,7 @@ has no ``infra/``.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +114,10 @@ class FunctionSpec:
 # id>.csv (presigned POSTs) and incoming/<partner>/… (partner drops).
 WATCHED_PREFIXES = (UPLOAD_PREFIX, DROP_PREFIX)
 CSV_SUFFIX = ".csv"
+# S3's suffix filter is case-sensitive and partner systems (Windows) write FEED.CSV: a drop is watched under
+# every spelling of .csv; a browser upload's key is the API's own (uploads/<import id>.csv). CONTRACT §4.
+DROP_SUFFIXES = tuple(sorted("." + "".join(letters) for letters in itertools.product("cC", "sS", "vV")))
+NOTIFICATION_FILTERS = ((UPLOAD_PREFIX, CSV_SUFFIX), *((DROP_PREFIX, suffix) for suffix in DROP_SUFFIXES))
 
 # Powertools Metrics: every function is its own service, all in this namespace (CDK's dashboard and alarms
 # read it; the local stack sets it too).

@@ -92,11 +92,11 @@ class Storage(Construct):
         )
 
         self.object_events = QueueWithDlq(self, "ObjectEvents", spec=topology.QUEUES["object-events"])
-        for prefix in topology.WATCHED_PREFIXES:
+        for prefix, suffix in topology.NOTIFICATION_FILTERS:
             self.bucket.add_event_notification(
                 s3.EventType.OBJECT_CREATED,
                 s3n.SqsDestination(self.object_events.queue),
-                s3.NotificationKeyFilter(prefix=prefix, suffix=topology.CSV_SUFFIX),
+                s3.NotificationKeyFilter(prefix=prefix, suffix=suffix),
             )
 
         self.partner_roles: dict[str, iam.Role] = {}

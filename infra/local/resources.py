@@ -89,12 +89,12 @@ def _bucket(s3: Any, bucket: str, cors_origins: tuple[str, ...]) -> None:
 def _notifications(s3: Any, sqs: Any, bucket: str, queue_url: str) -> None:
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     configs = [{
-        "Id": f"{prefix.rstrip('/')}-csv",
+        "Id": f"{prefix.rstrip('/')}-{suffix.lstrip('.')}",
         "QueueArn": arn,
         "Events": ["s3:ObjectCreated:*"],
         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix},
-                                            {"Name": "suffix", "Value": topology.CSV_SUFFIX}]}},
-    } for prefix in topology.WATCHED_PREFIXES]
+                                            {"Name": "suffix", "Value": suffix}]}},
+    } for prefix, suffix in topology.NOTIFICATION_FILTERS]
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configs})
 
 

@@ -80,15 +80,18 @@ def test_object_created_under_both_prefixes_goes_to_the_object_events_queue(prod
     (notifications,) = template.of_type("Custom::S3BucketNotifications").values()
     configs = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
 
-    # Then there is one ObjectCreated rule per watched prefix, suffix .csv, to the object-events queue
+    # Then there is one ObjectCreated rule per watched prefix and suffix, to the object-events queue: uploads
+    # under .csv, drops under every spelling of it (S3's filter is case-sensitive; FEED.CSV is a drop too)
     seen = set()
     for config in configs:
         assert config["Events"] == ["s3:ObjectCreated:*"]
         assert config["QueueArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
         rules = {r["Name"]: r["Value"] for r in config["Filter"]["Key"]["FilterRules"]}
-        assert rules["suffix"] == topology.CSV_SUFFIX
-        seen.add(rules["prefix"])
-    assert seen == set(topology.WATCHED_PREFIXES) == {"uploads/", "incoming/"}
+        seen.add((rules["prefix"], rules["suffix"]))
+    drops = {suffix for prefix, suffix in seen if prefix == "incoming/"}
+    assert {prefix for prefix, _ in seen} == set(topology.WATCHED_PREFIXES) == {"uploads/", "incoming/"}
+    assert {suffix for prefix, suffix in seen if prefix == "uploads/"} == {".csv"}
+    assert len(drops) == 8 and {".csv", ".CSV", ".Csv"} <= drops and {s.lower() for s in drops} == {".csv"}
 
 
 def test_object_events_queue_has_dlq_and_receive_count_from_topology(prod: Stage) -> None:

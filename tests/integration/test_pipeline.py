@@ -272,6 +272,18 @@ def test_a_partner_file_with_an_encoded_name_keeps_its_name(pipeline: PipelineSt
     assert_exact(pipeline.wait_for(imp["id"]), rows=3, failed=0, created=3, chunks=1)
 
 
+@pytest.mark.parametrize("extension", [".CSV", ".Csv"])
+def test_a_drop_named_in_capitals_is_a_drop_too(pipeline: PipelineStack, extension: str) -> None:
+    """Partner systems on Windows write FEED.CSV; S3's suffix filter is case-sensitive (CONTRACT §4)."""
+    prefix = unique("CAPS")
+    filename = f"{prefix}{extension}"
+
+    pipeline.drop(f"incoming/caps/{filename}", HEADER + csv_rows(prefix, 3))
+
+    [imp] = pipeline.wait_for_import_of(filename)
+    assert_exact(pipeline.wait_for(imp["id"]), rows=3, failed=0, created=3, chunks=1)
+
+
 def test_a_non_csv_drop_is_ignored(pipeline: PipelineStack) -> None:
     before = len(pipeline.imports())
 
