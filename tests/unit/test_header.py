@@ -297,6 +297,20 @@ def test_missing_required_columns_are_named_with_the_headers_found_and_the_likel
     assert isinstance(one.value, HeaderError)
 
 
+@pytest.mark.parametrize(
+    ("header", "suggestions"),
+    [
+        ("Item Code,Nom", {"sku": ["Item Code"], "name": ["Nom"]}),  # found by a tester: none was offered
+        ("Code;Bezeichnung;Preis", {"sku": ["Code"], "name": ["Bezeichnung"]}),
+        ("Référence,Désignation", {"sku": ["Référence"], "name": ["Désignation"]}),
+    ],
+)
+def test_the_likeliest_columns_are_found_by_what_their_words_say(header: str, suggestions: dict[str, list[str]]):
+    with pytest.raises(MissingColumnsError) as missing:
+        plan_of(header)
+    assert missing.value.suggestions == suggestions
+
+
 def test_one_column_is_not_offered_for_two_missing_fields():
     # "Product Nmae" (a typo) looks like name's "product name" and, less, like sku's "product code"
     with pytest.raises(MissingColumnsError) as error:
