@@ -1,4 +1,4 @@
-import { act, screen, waitFor } from "@testing-library/react";
+import { act, screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
 import { renderPage } from "@/test/render";
@@ -65,6 +65,22 @@ describe("ImportDetailPage", () => {
     expect(screen.getByTestId("stat-skipped")).toHaveTextContent("12");
     expect(screen.getByTestId("import-warnings")).toHaveTextContent("Two columns are named “Price”");
     expect(screen.getByTestId("mapping-used")).toHaveTextContent("Item Code → SKU");
+  });
+
+  it("offers to discard an import whose upload never finished", async () => {
+    const { calls } = mockApi({
+      "GET /api/config": () => ({ body: {} }),
+      "GET /api/imports/imp-1": () => ({ body: makeImport({ status: "pending", rows_total: null, rows_processed: 0 }) }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+      "DELETE /api/imports/imp-1": () => ({ status: 204 }),
+      "GET /api/imports": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    const { user } = renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    const pending = await screen.findByTestId("pending");
+    expect(pending).toHaveTextContent(/upload was interrupted/);
+    await user.click(within(pending).getByRole("button", { name: "Discard" }));
+    await user.click(await screen.findByRole("button", { name: "Discard import" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/imports/imp-1")).toBe(true));
   });
 
   it("says when the import does not exist", async () => {

@@ -16,6 +16,7 @@ import { RevertPanel } from "./revert/RevertPanel";
 import { ImportFileInfo } from "./ImportFileInfo";
 import { ImportProgress, ImportStats } from "./ImportStats";
 import { LiveIndicator } from "./LiveIndicator";
+import { PendingPanel } from "./PendingPanel";
 import { RowErrorTable } from "./RowErrorTable";
 
 export function ImportDetailPage() {
@@ -91,7 +92,7 @@ export function ImportDetailPage() {
               </div>
             </div>
           ) : null}
-          {imp.status === "pending" ? <Notice>Waiting for the file to arrive in storage…</Notice> : null}
+          {imp.status === "pending" ? <PendingPanel imp={imp} /> : null}
 
           <section aria-label="Summary" className="card">
             <ImportProgress imp={imp} />

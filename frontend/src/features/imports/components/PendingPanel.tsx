@@ -1,0 +1,56 @@
+import { useState } from "react";
+import { useNavigate } from "react-router-dom";
+import { Can } from "@/components/Can";
+import { ConfirmDialog } from "@/components/Dialog";
+import { Notice } from "@/components/Feedback";
+import { errorMessage } from "@/lib/api";
+import { useDiscardImport } from "../api/changes";
+import type { Import } from "../api/schemas";
+
+/**
+ * An import still waiting for its file (its upload was cut off: a reload, a closed tab, a lost connection).
+ * It can be discarded (CONTRACT §3: `DELETE /api/imports/{id}` on a `pending` import); left alone it ends
+ * failed, "upload expired", after 24 hours.
+ */
+export function PendingPanel({ imp }: { imp: Import }) {
+  const navigate = useNavigate();
+  const discard = useDiscardImport();
+  const [confirming, setConfirming] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const onDiscard = async () => {
+    setProblem(null);
+    try {
+      await discard.mutateAsync(imp.id);
+      navigate("/", { state: { flash: `Discarded the import of ${imp.filename}.` } });
+    } catch (err) {
+      setConfirming(false);
+      setProblem(`Could not discard the import: ${errorMessage(err)}`);
+    }
+  };
+
+  return (
+    <div className="alert" role="status" data-testid="pending">
+      <div>
+        Waiting for the file to arrive in storage… If its upload was interrupted (the page was reloaded or closed),
+        discard this import and upload the file again; otherwise it ends failed after 24 hours.
+        {problem ? <Notice tone="error">{problem}</Notice> : null}
+      </div>
+      <Can group="importer">
+        <button type="button" className="button" onClick={() => setConfirming(true)} disabled={discard.isPending}>
+          Discard
+        </button>
+      </Can>
+      {confirming ? (
+        <ConfirmDialog
+          title="Discard this import?"
+          message={<p>The import of “{imp.filename}” is removed. Nothing was imported from it.</p>}
+          confirmLabel="Discard import"
+          busy={discard.isPending}
+          onConfirm={() => void onDiscard()}
+          onCancel={() => setConfirming(false)}
+        />
+      ) : null}
+    </div>
+  );
+}
