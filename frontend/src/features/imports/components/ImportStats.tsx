@@ -41,16 +41,18 @@ export function ImportStats({ imp }: { imp: Import }) {
   const now = useNow(running && imp.started_at !== null);
   const duration = importDurationMs(imp, now);
   const throughput = importThroughput(imp, now);
+  // A preview writes nothing: its counts are what an import would do (CONTRACT §2).
+  const preview = imp.mode === "preview";
   const stats: [string, string, string][] = [
     ["processed", "Processed", `${formatCount(imp.rows_processed)} / ${formatCount(imp.rows_total)}`],
-    ["imported", "Imported", formatCount(imp.rows_imported)],
+    ["imported", preview ? "Valid rows" : "Imported", formatCount(imp.rows_imported)],
     ["failed", "Failed", formatCount(imp.rows_failed)],
     ["skipped", "Skipped", formatCount(imp.rows_skipped)],
-    ["created", "Created", formatCount(imp.products_created)],
-    ["updated", "Updated", formatCount(imp.products_updated)],
+    ["created", preview ? "Would create" : "Created", formatCount(imp.products_created)],
+    ["updated", preview ? "Would update" : "Updated", formatCount(imp.products_updated)],
     ["unchanged", "Unchanged", formatCount(imp.products_unchanged)],
     ...(imp.replace || imp.products_deactivated > 0
-      ? ([["deactivated", "Deactivated", formatCount(imp.products_deactivated)]] as [string, string, string][])
+      ? ([["deactivated", preview ? "Would deactivate" : "Deactivated", formatCount(imp.products_deactivated)]] as [string, string, string][])
       : []),
     ["duration", "Duration", formatDuration(duration)],
     ["throughput", "Throughput", throughput === null ? "–" : `${formatCount(Math.round(throughput))} rows/s`],
