@@ -44,8 +44,9 @@ export function RevertDialog({ imp, onClose, onStarted }: { imp: Import; onClose
         </li>
       </ul>
       <p className="muted small">
-        A product changed since by a later import or by hand is left as it is and listed as a conflict. The import and its
-        history stay.
+        A product written since by a later import (even one that left it unchanged, such as the same file imported again)
+        or by hand keeps what that write set and is listed as a conflict, so these numbers are at most what happens. The
+        import and its history stay.
       </p>
     </TypedConfirmDialog>
   );

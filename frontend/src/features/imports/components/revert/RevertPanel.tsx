@@ -77,7 +77,7 @@ function ConflictsTable({ importId, expected }: { importId: string; expected: nu
   return (
     <div className="conflicts" data-testid="revert-conflicts">
       <h3 className="h4">Left as they are ({formatCount(expected)})</h3>
-      <p className="muted small">Changed since this import by a later import or by hand, so the revert did not touch them.</p>
+      <p className="muted small">Written since this import by a later import (also one that left them unchanged) or by hand: they keep what that write set, so the revert did not touch them.</p>
       <PagedList
         query={q}
         pager={pager}
@@ -92,7 +92,7 @@ function ConflictsTable({ importId, expected }: { importId: string; expected: nu
               <thead>
                 <tr>
                   <th scope="col">SKU</th>
-                  <th scope="col">Changed by</th>
+                  <th scope="col">Written since by</th>
                   <th scope="col">When</th>
                 </tr>
               </thead>
