@@ -98,6 +98,19 @@ class ProductState:
     def key_version(self, key: str) -> int:
         return self.attrs[key][1] if key in self.attrs else self.attr_floor
 
+    def key_write(self, key: str) -> tuple[Any, int, bool]:
+        """What this state says of the newest write of ``key``: (value or MISSING, version, listed).
+
+        ``listed`` is False when the key is in neither ``attributes`` nor ``attr_versions``: only the last
+        reset (``attr_floor``) speaks for it, as "absent". A PUT's keys share its reset's version
+        (``v_attributes = attr_floor``), and a state whose key a newer write took no longer lists what the
+        reset did to it: at one version, a listed key is the better word (the revert compares by
+        ``(version, listed)``)."""
+        if key in self.attrs:
+            value, version = self.attrs[key]
+            return value, version, True
+        return MISSING, self.attr_floor, False
+
     @property
     def version(self) -> int:
         return max([*self.versions.values(), self.attr_floor, *(v for _, v in self.attrs.values())])

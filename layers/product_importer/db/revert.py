@@ -473,16 +473,25 @@ def restore_state(state: ProductState, snapshots: list[ProductState], lost: list
     for key in keys:
         if owner(state.key_version(key)) not in reverted:
             continue
-        best_v, best_value = max(floor, state.attr_floor if owner(state.attr_floor) not in reverted else 0), MISSING
+        # The known writes of the key as (version, listed, value). A reset (a PUT, a delete) speaks for a key
+        # it does not list only as "absent" and shares its version with the keys a PUT set: at one version,
+        # a write that lists the key wins. (By version alone, the product's own attr_floor, which no longer
+        # lists a key a reverted import overwrote, hid the PUT's value of it in the import's snapshot.)
+        known: list[tuple[int, bool, Any]] = [(floor, False, MISSING)]
+        if owner(state.attr_floor) not in reverted:
+            known.append((state.attr_floor, False, MISSING))
         for snap in snapshots:
-            version = snap.key_version(key)
-            if version > best_v and owner(version) not in reverted:
-                best_v, best_value = version, snap.attrs[key][0] if key in snap.attrs else MISSING
+            value, version, listed = snap.key_write(key)
+            if owner(version) not in reverted:
+                known.append((version, listed, value))
         for row in lost:
-            if row.attributes is not None and key in row.attributes and row.version > best_v \
-                    and owner(row.version) not in reverted:
-                best_v, best_value = row.version, row.attributes[key]
-        new.attrs[key] = (best_value, best_v)
+            if row.attributes is not None and key in row.attributes and owner(row.version) not in reverted:
+                known.append((row.version, True, row.attributes[key]))
+        best_v, _listed, best_value = max(known, key=lambda write: (write[0], write[1]))
+        if best_value is MISSING and best_v == new.attr_floor:
+            new.attrs.pop(key, None)  # absent as of the reset: no entry of its own (the compact encoding)
+        else:
+            new.attrs[key] = (best_value, best_v)
     return new
 
 
