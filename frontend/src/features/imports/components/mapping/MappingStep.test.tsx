@@ -167,6 +167,20 @@ describe("the mapping step", () => {
     expect(FakeXhr.instances).toHaveLength(0);
   });
 
+  it("offers no import of a file the server says cannot be imported", async () => {
+    api({ "POST /api/mappings/suggest": () => ({ status: 422, body: { detail: "the file is empty" } }) });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("", "empty.csv");
+    const step = await screen.findByTestId("mapping-step");
+    expect(await within(step).findByText(/This file cannot be imported/)).toBeInTheDocument();
+    expect(within(step).getByText(/The file is empty/)).toBeInTheDocument();
+    // going on could only end in a failed import
+    expect(within(step).queryByRole("button", { name: /as it is/ })).toBeNull();
+    await user.click(within(step).getByRole("button", { name: "Choose another file" }));
+    expect(screen.queryByTestId("mapping-step")).toBeNull();
+  });
+
   it("takes dropped files one at a time, with focus on the step, or all at once as read", async () => {
     const { calls } = api();
     const { user } = renderPage(<ImportsPage />);

@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { Field } from "@/components/Field";
 import { OptionList } from "@/components/OptionList";
-import { errorMessage } from "@/lib/api";
+import { ApiError, errorMessage } from "@/lib/api";
 import { usePermissions } from "@/lib/auth/permissions";
 import { formatBytes } from "@/lib/format";
 import type { ImportOptions } from "../../api/imports";
@@ -50,7 +50,19 @@ export function MappingStep({ fileKey, file, position, onStart, onCancel }: Mapp
         </div>
       </div>
       {suggestion.isLoading ? <Loading label="Reading the first 64 KB of the file…" /> : null}
-      {suggestion.error ? (
+      {suggestion.error && unreadable(suggestion.error) ? (
+        <>
+          {/* the server read the file and says why it cannot be imported (empty, a workbook…): going on can only fail */}
+          <Notice tone="error">
+            <strong>This file cannot be imported.</strong> {upperFirst(suggestion.error.message)}
+          </Notice>
+          <div className="mapping-step__actions">
+            <button type="button" className="button" onClick={onCancel}>
+              Choose another file
+            </button>
+          </div>
+        </>
+      ) : suggestion.error ? (
         <>
           <ErrorMessage error={suggestion.error} onRetry={() => void suggestion.refetch()} title="Could not read the columns." />
           <FallbackActions onStart={onStart} onCancel={onCancel} />
@@ -72,7 +84,14 @@ export function MappingStep({ fileKey, file, position, onStart, onCancel }: Mapp
   );
 }
 
-/** Without the server's reading (an older server, a file it cannot read) the file can still go as it is. */
+/** A 422 from `/api/mappings/suggest`: the server read the bytes and cannot import such a file. */
+function unreadable(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status === 422;
+}
+
+const upperFirst = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** Without the server's reading (an older server, a network fault) the file can still go as it is. */
 function FallbackActions({ onStart, onCancel }: Pick<MappingStepProps, "onStart" | "onCancel">) {
   return (
     <div className="mapping-step__actions">
