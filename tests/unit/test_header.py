@@ -311,6 +311,16 @@ def test_the_likeliest_columns_are_found_by_what_their_words_say(header: str, su
     assert missing.value.suggestions == suggestions
 
 
+def test_a_mapping_naming_headers_the_file_lacks_is_named_in_the_failure_and_short_names_are_not_guessed():
+    """Found by a tester: --map "Nope=sku" on a foo,bar file failed with 'Likeliest: for sku, "bar"'
+    (a partial match of "bar" in "article number") and did not mention the mapping."""
+    data = b"foo,bar\n1,2\n"
+    with pytest.raises(MissingColumnsError) as missing:
+        sniff(data, file_size=len(data), mapping={"Nope": "sku"})
+    assert missing.value.suggestions == {"sku": [], "name": []}
+    assert str(missing.value).endswith('The mapping names "Nope", which the file\'s header does not have.')
+
+
 def test_one_column_is_not_offered_for_two_missing_fields():
     # "Product Nmae" (a typo) looks like name's "product name" and, less, like sku's "product code"
     with pytest.raises(MissingColumnsError) as error:

@@ -41,6 +41,9 @@ _HINTS = {
 
 
 def _score(key: str, field: str) -> float:
-    spelled = max(fuzz.WRatio(key, spelling) for spelling in (field, *ALIASES[field]))
+    # WRatio scores a short name by partial matches ("bar" in "article number": 72); below four characters
+    # only the whole name compares.
+    scorer = fuzz.WRatio if len(key) >= 4 else fuzz.ratio
+    spelled = max(scorer(key, spelling) for spelling in (field, *ALIASES[field]))
     hinted = HINT_SCORE if _HINTS.get(field, frozenset()) & set(key.split()) else 0.0
     return max(spelled, hinted)

@@ -185,7 +185,9 @@ def sniff(
     )
     missing = tuple(f for f in REQUIRED_FIELDS if f not in columns.targets)
     if missing:
-        error = missing_columns(missing, names, columns.targets)
+        # A mapping that names headers the file lacks is most likely why (a typo, another file's mapping).
+        unmatched = [w for w in columns.warnings if w.startswith("the mapping names ")]
+        error = missing_columns(missing, names, columns.targets, notes=unmatched)
         error.plan = plan
         raise error
     return plan
@@ -212,7 +214,8 @@ def header_set(names: Iterable[str]) -> frozenset[str]:
     return frozenset(k for k in map(fold_name, names) if k)
 
 
-def missing_columns(missing: tuple[str, ...], names: tuple[str, ...], targets: tuple[str, ...]) -> MissingColumnsError:
+def missing_columns(missing: tuple[str, ...], names: tuple[str, ...], targets: tuple[str, ...],
+                    notes: Iterable[str] = ()) -> MissingColumnsError:
     free = [name for name, target in zip(names, targets, strict=True) if target not in FIELDS and name]
     suggestions = {field: likeliest_columns(field, free, rivals=missing) for field in missing}
     plural = "s" if len(missing) > 1 else ""
@@ -229,6 +232,7 @@ def missing_columns(missing: tuple[str, ...], names: tuple[str, ...], targets: t
         parts.append(f"Likeliest: {'; '.join(hints)}: rename the column or map it with a mapping.")
     else:
         parts.append(f"Add the column{plural}, or map existing columns to {' and '.join(missing)} with a mapping.")
+    parts.extend(note[0].upper() + note[1:] + "." for note in notes)
     return MissingColumnsError(missing, " ".join(parts), found=names, suggestions=suggestions)
 
 
