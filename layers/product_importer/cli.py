@@ -2,7 +2,8 @@
 an import, check one, fetch its row errors or its changes (CONTRACT §7).
 
 Exit codes: 0 completed (or previewed, or reverted) without row errors or conflicts, 3 with row errors
-(a revert: with conflicts), 1 failed (or the API refused the request).
+(a revert: with conflicts), 1 failed (or the API refused the request), 4 still running when ``--timeout``
+ran out (the import goes on), 130 interrupted (Ctrl-C; the import goes on too).
 
 Deployments with sign-in want a Cognito access token: ``--token`` or ``PRODUCT_IMPORTER_TOKEN`` is sent as
 ``Authorization: Bearer …`` on every API call (never to the presigned upload, which carries its own signature).
@@ -13,6 +14,7 @@ HTTP is httpx, progress bars are rich (the ``cli`` extra; the Lambda layer does 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import mimetypes
 import os
@@ -42,7 +44,7 @@ except ImportError as missing:  # pragma: no cover - the console script without 
 
 DEFAULT_API = os.environ.get("PRODUCT_IMPORTER_API", "http://127.0.0.1:8000")
 TOKEN_ENV = "PRODUCT_IMPORTER_TOKEN"
-EXIT_OK, EXIT_FAILED, EXIT_ROW_ERRORS = 0, 1, 3
+EXIT_OK, EXIT_FAILED, EXIT_ROW_ERRORS, EXIT_STILL_RUNNING, EXIT_INTERRUPTED = 0, 1, 3, 4, 130
 PROFILES = ("generic", "shopify", "woocommerce", "magento")
 ACTIONS = ("create", "update", "unchanged", "deactivate")
 FINISHED = ("completed", "failed", "previewed", "reverted")
@@ -68,6 +70,7 @@ class Api:
     token: str | None = None
     transport: httpx.BaseTransport | None = None
     _client: httpx.Client | None = field(default=None, init=False, repr=False)
+    following: str | None = field(default=None, init=False)  # the import being followed (for Ctrl-C)
 
     @property
     def client(self) -> httpx.Client:
@@ -118,7 +121,21 @@ def _detail(reply: httpx.Response) -> Any:
         body = reply.json()
     except ValueError:
         return reply.text
-    return body.get("detail", reply.text) if isinstance(body, dict) else reply.text
+    detail = body.get("detail", reply.text) if isinstance(body, dict) else reply.text
+    return readable(detail)
+
+
+def readable(detail: Any) -> Any:
+    """A 422's list of field errors (FastAPI's ``[{"loc", "msg", …}]``) as lines a person reads:
+    ``mapping: mapping of 'Item Code': 'skuu' is not a field, 'attribute' or 'ignore'``."""
+    if not isinstance(detail, list) or not all(isinstance(item, dict) for item in detail):
+        return detail
+    lines = []
+    for item in detail:
+        where = ".".join(str(part) for part in item.get("loc") or () if part not in ("body", "query", "path"))
+        message = str(item.get("msg", "")).removeprefix("Value error, ")
+        lines.append(f"{where}: {message}" if where else message)
+    return "\n".join(lines)
 
 
 class _ReadProgress:
@@ -190,6 +207,7 @@ def import_file(api: Api, path: Path, timeout_s: float, options: ImportOptions |
     created = api.call("POST", "/api/imports", {"filename": path.name, "size": path.stat().st_size,
                                                 "content_type": "text/csv", **options.body()})
     imp = created["import"]
+    api.following = imp["id"]
     print(f"import {imp['id']}  {path.name}", file=sys.stderr)
     with progress_bars(bytes_=True) as bars:
         api.upload(created["upload"], path, bars)
@@ -204,13 +222,14 @@ def follow(api: Api, import_id: str, timeout_s: float, *, until: tuple[str, ...]
     """Poll the import until its status is one of ``until`` (or the time is up), with a rows bar."""
     deadline = time.monotonic() + timeout_s
     imp: dict[str, Any] = {}
+    api.following = import_id
     with progress_bars() as bars:
         task = bars.add_task("import", total=None, note="")
-        while time.monotonic() < deadline:
+        while True:  # read at least once, whatever the timeout
             imp = api.call("GET", f"/api/imports/{import_id}")
             bars.update(task, completed=int(imp.get("rows_processed") or 0), total=imp.get("rows_total"),
                         note=imp["status"])
-            if imp["status"] in until:
+            if imp["status"] in until or time.monotonic() >= deadline:
                 break
             time.sleep(POLL_S)
     return imp
@@ -224,10 +243,12 @@ def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
     if status == "failed":
         print(f"reason:     {imp.get('error')}", file=out)
     skipped = f", {imp['rows_skipped']:,} skipped" if imp.get("rows_skipped") else ""
+    imported = "valid" if preview else "imported"
     print(f"rows:       {imp.get('rows_processed', 0):,} of {imp.get('rows_total') or 0:,} processed, "
-          f"{imp.get('rows_imported', 0):,} imported, {imp.get('rows_failed', 0):,} failed{skipped}", file=out)
+          f"{imp.get('rows_imported', 0):,} {imported}, {imp.get('rows_failed', 0):,} failed{skipped}", file=out)
     deactivated = imp.get("products_deactivated") or 0
-    tail = f", {deactivated:,} deactivated" if deactivated or imp.get("replace") else ""
+    deactivate = "to deactivate" if preview else "deactivated"
+    tail = f", {deactivated:,} {deactivate}" if deactivated or imp.get("replace") else ""
     if preview:
         print(f"products:   {imp.get('products_created', 0):,} to create, {imp.get('products_updated', 0):,} "
               f"to update, {imp.get('products_unchanged', 0):,} unchanged{tail} (nothing written yet)", file=out)
@@ -249,7 +270,9 @@ def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
     if status in ("completed", "previewed"):
         return EXIT_ROW_ERRORS if imp.get("rows_failed") else EXIT_OK
     if status != "failed":
-        print("gave up waiting (the import goes on; check with `product-importer status`)", file=out)
+        print(f"gave up waiting (the import goes on; check with `product-importer status {imp.get('id')}`)",
+              file=out)
+        return EXIT_STILL_RUNNING
     return EXIT_FAILED
 
 
@@ -257,11 +280,21 @@ def show_preview(api: Api, imp: dict[str, Any], out: TextIO, first: int = 20) ->
     """What the preview plans: the changed-field counts, the first changes, and how to apply."""
     summary = api.call("GET", f"/api/imports/{imp['id']}/changes/summary")
     print_change_summary(summary, out)
-    page = api.call("GET", f"/api/imports/{imp['id']}/changes", params={"limit": first})
-    if page["items"]:
-        more = f" (all of them: product-importer changes {imp['id']})" if page.get("next_cursor") else ""
+    # What would change first (updates, creates, deactivations), unchanged products only when nothing would.
+    changing = [a for a in ("update", "create", "deactivate") if summary.get(a)] or \
+        (["unchanged"] if summary.get("unchanged") else [])
+    items: list[dict[str, Any]] = []
+    for action in changing:
+        if len(items) < first:
+            page = api.call("GET", f"/api/imports/{imp['id']}/changes",
+                            params={"action": action, "limit": first - len(items)})
+            items += page["items"]
+    total = sum(int(summary.get(a) or 0) for a in changing)
+    if items:
+        more = f" ({len(items):,} of {total:,}; all of them: product-importer changes {imp['id']})" \
+            if total > len(items) else ""
         print(f"first changes{more}:", file=out)
-        for change in page["items"]:
+        for change in items:
             print(f"  {format_change(change)}", file=out)
     print(f"to apply:   product-importer apply {imp['id']}   (to discard: DELETE /api/imports/{imp['id']})",
           file=out)
@@ -378,6 +411,7 @@ def cmd_apply(args: argparse.Namespace, api: Api) -> int:
 def cmd_revert(args: argparse.Namespace, api: Api) -> int:
     """Revert a finished import and follow it live: restored / deleted / conflicts."""
     imp = api.call("POST", f"/api/imports/{args.id}/revert")["import"]
+    api.following = imp["id"]
     print(f"revert {imp['id']}  {imp.get('filename', '')}", file=sys.stderr)
     deadline = time.monotonic() + args.timeout
     # The bar counts products: those the import touched (its change records), those the revert handled.
@@ -414,15 +448,19 @@ def summarise_revert(api: Api, imp: dict[str, Any], out: TextIO | None = None) -
     print(f"revert:     {int(revert.get('restored') or 0):,} restored, {int(revert.get('deleted') or 0):,} deleted, "
           f"{conflicts:,} conflicts", file=out)
     if state != "done":
-        print("gave up waiting (the revert goes on; check with `product-importer status`)", file=out)
-        return EXIT_FAILED
+        print(f"gave up waiting (the revert goes on; check with `product-importer status {imp.get('id')}`)",
+              file=out)
+        return EXIT_STILL_RUNNING
     if conflicts:
         page = api.call("GET", f"/api/imports/{imp['id']}/revert/conflicts", params={"limit": 10})
-        print("left as they are (changed since):", file=out)
+        print("left as they are (written since by a later import or an edit):", file=out)
         for item in page["items"]:
             by = item.get("changed_by") or {}
             what = f"import {by['import_id']}" if by.get("import_id") else "an edit"
             print(f"  {item['sku']}: by {what} at {item.get('at')}", file=out)
+        if conflicts > len(page["items"]):
+            print(f"  … and {conflicts - len(page['items']):,} more: GET /api/imports/{imp['id']}/revert/conflicts",
+                  file=out)
         return EXIT_ROW_ERRORS
     return EXIT_OK
 
@@ -489,20 +527,61 @@ COMMANDS = {"import": cmd_import, "status": cmd_status, "errors": cmd_errors, "c
             "apply": cmd_apply, "revert": cmd_revert}
 
 
+class _PipeSafe:
+    """stdout that stops writing, quietly, once its reader has gone (``… | head``): the command still
+    finishes and exits with its own code. The descriptor then points at /dev/null, so the interpreter's
+    last flush does not fail either (the way the Python documentation suggests for SIGPIPE)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.gone = False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._hang_up()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._hang_up()
+
+    def _hang_up(self) -> None:
+        self.gone = True
+        with contextlib.suppress(OSError, ValueError):  # not a real descriptor (tests)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None, transport: httpx.BaseTransport | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "import":
         args.options = import_options(args, parser)
     api = _api(args, transport)
+    stdout = sys.stdout
+    sys.stdout = cast(TextIO, _PipeSafe(stdout))
     try:
         return COMMANDS[args.command](args, api)
     except ApiError as exc:
         print(f"error: {exc.detail if exc.status else exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # stdout's buffer (errors ID | head)
+        cast(_PipeSafe, sys.stdout)._hang_up()
+        return EXIT_OK
     except KeyboardInterrupt:
-        return 130
+        following = f"; follow it with `product-importer status {api.following}`" if api.following else ""
+        print(f"\ninterrupted: the import goes on in the service{following}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
+        sys.stdout = stdout
         api.client.close()
 
 

@@ -3,7 +3,9 @@ options, --dry-run (preview), changes, apply, revert; exit codes 0 / 3 / 1 (CONT
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +156,8 @@ def preview_deployment(**fields: Any) -> FakeNetwork:
     previewed = an_import(mode="preview", status="previewed", products_created=1, products_updated=1, **fields)
     fake = deployment(an_import(mode="preview", status="processing"), previewed)
     fake.on("GET", "/api/imports/imp-1/changes/summary", json_reply(SUMMARY))
-    fake.on("GET", "/api/imports/imp-1/changes", json_reply({"items": CHANGES, "next_cursor": "more"}))
+    fake.on("GET", "/api/imports/imp-1/changes", lambda request: json_reply(
+        {"items": [c for c in CHANGES if c["action"] == request.url.params.get("action")], "next_cursor": None}))
     return fake
 
 
@@ -175,10 +178,22 @@ def test_a_dry_run_previews_and_prints_the_planned_changes_and_how_to_apply(
     assert "fields:     attributes 1, price 1" in out
     assert "update     A  price: 1.00 → 2.00; attributes: {\"Colour\": \"red\"} → {\"Colour\": \"blue\"}" in out
     assert "create     B" in out
-    assert "product-importer changes imp-1" in out  # there are more
     assert "to apply:   product-importer apply imp-1" in out
-    [changes] = [s for s in fake.api_calls() if s.path == "/api/imports/imp-1/changes"]
-    assert changes.params == {"limit": "20"}
+    # what would change comes first, by action (unchanged products only when nothing would change)
+    changes = [s.params for s in fake.api_calls() if s.path == "/api/imports/imp-1/changes"]
+    assert changes == [{"action": "update", "limit": "20"}, {"action": "create", "limit": "19"}]
+
+
+def test_a_dry_run_shows_the_one_update_among_many_unchanged(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a tester: 1 update among 19,999 unchanged, and the first 20 lines were all 'unchanged'."""
+    fake = preview_deployment()
+    summary = {"create": 0, "update": 1, "unchanged": 19_999, "deactivate": 0, "fields": {"name": 1}}
+    fake.on("GET", "/api/imports/imp-1/changes/summary", json_reply(summary))
+
+    assert run(fake, "import", str(csv), "--dry-run") == cli.EXIT_OK
+
+    out = capsys.readouterr().out
+    assert "first changes:\n  update     A" in out and "unchanged  " not in out
 
 
 def test_a_dry_run_with_row_errors_exits_3(csv: Path) -> None:
@@ -309,3 +324,57 @@ def test_the_network_down_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert cli.main(["--api", API, "status", "imp-1"], transport=httpx.MockTransport(refuse)) == cli.EXIT_FAILED
     assert "cannot reach" in capsys.readouterr().err
+
+
+# -- what a person reads -------------------------------------------------------------------------------------
+
+
+def test_a_422_reads_as_sentences_not_a_python_dump(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    detail = [{"type": "value_error", "loc": ["body", "mapping"], "input": {"Item Code": "skuu"}, "ctx": {"error": {}},
+               "msg": "Value error, mapping of 'Item Code': 'skuu' is not a field, 'attribute' or 'ignore'"}]
+    fake = FakeNetwork().on("POST", "/api/imports", httpx.Response(422, json={"detail": detail}))
+
+    assert run(fake, "import", str(csv), "--map", "Item Code=skuu") == cli.EXIT_FAILED
+
+    err = capsys.readouterr().err
+    assert "error: mapping: mapping of 'Item Code': 'skuu' is not a field, 'attribute' or 'ignore'" in err
+    assert "value_error" not in err and "ctx" not in err
+
+
+def test_giving_up_waiting_is_not_a_failure(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fake = deployment(an_import(status="processing", rows_total=None))
+
+    assert run(fake, "import", str(csv), "--timeout", "0") == cli.EXIT_STILL_RUNNING
+
+    assert "the import goes on; check with `product-importer status imp-1`" in capsys.readouterr().out
+
+
+def test_output_into_a_closed_pipe_ends_quietly_with_the_commands_own_code(csv: Path) -> None:
+    """`product-importer import --dry-run … | head` exited 1 with a BrokenPipeError traceback."""
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError
+
+    fake = preview_deployment(rows_imported=1, rows_failed=1)
+    fake.on("GET", "/api/imports/imp-1/errors", json_reply({"items": [], "next_cursor": None}))
+    saved = sys.stdout
+    sys.stdout = ClosedPipe()
+    try:
+        code = run(fake, "import", str(csv), "--dry-run")
+    finally:
+        sys.stdout = saved
+    assert code == cli.EXIT_ROW_ERRORS
+
+
+def test_ctrl_c_says_the_import_goes_on(csv: Path, capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "summarise", interrupted)
+    fake = deployment(an_import(status="completed"))
+
+    assert run(fake, "import", str(csv)) == cli.EXIT_INTERRUPTED
+
+    assert "the import goes on in the service; follow it with `product-importer status imp-1`" in capsys.readouterr().err
