@@ -149,3 +149,26 @@ def conflicts_of(conn: psycopg.Connection, import_id: str) -> set[str]:
         " WHERE r.import_id = %s", (import_id,)).fetchall()
     conn.rollback()
     return {r[0] for r in rows}
+
+
+def without(catalog: dict[str, dict[str, Any]], conflicts: set[str]) -> dict[str, dict[str, Any]]:
+    """The catalog without the products a revert left alone."""
+    return {k: v for k, v in catalog.items() if k not in conflicts}
+
+
+def _plain(key: str) -> str:
+    return key.split("-", 2)[-1]  # "<prefix>-<n>-SKU": the scenario's own SKU
+
+
+def run_of(catalog: dict[str, dict[str, Any]], expected: dict[str, dict[str, Any]],
+           conflicts: set[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """One run of a scenario (its SKUs prefixed) as (catalog, SKUs without a conflict), prefix taken off, so
+    that two runs of the same scenario compare."""
+    catalog = {_plain(k): {**v, "sku": _plain(v["sku"])} for k, v in catalog.items()}
+    return catalog, {_plain(k) for k in expected} - {_plain(k) for k in conflicts}
+
+
+def assert_runs_agree(first: tuple[dict[str, Any], set[str]], second: tuple[dict[str, Any], set[str]]) -> None:
+    """Two runs (reverts in either order) agree on every product clean in both."""
+    both = first[1] & second[1]
+    assert {k: v for k, v in first[0].items() if k in both} == {k: v for k, v in second[0].items() if k in both}

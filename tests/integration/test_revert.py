@@ -30,6 +30,7 @@ from product_importer.products.search import refresh_for_import
 from tests.integration.catalog_model import (
     ImportFile,
     apply_chunk,
+    assert_runs_agree,
     catalog_of,
     conflicts_of,
     expected_of,
@@ -37,7 +38,9 @@ from tests.integration.catalog_model import (
     random_file,
     replay,
     revert,
+    run_of,
     shuffled_deliveries,
+    without,
 )
 from tests.pg import fresh_database
 
@@ -272,10 +275,6 @@ def _scenario(conn: psycopg.Connection, seed: int, prefix: str, imports: int) ->
     return rng, files
 
 
-def _without_conflicts(catalog: dict, conflicts: set[str]) -> dict:
-    return {k: v for k, v in catalog.items() if k not in conflicts}
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), imports=st.integers(2, 4))
 def test_reverting_any_import_equals_the_replay_without_it(shared_url: str, seed: int, imports: int) -> None:
@@ -286,7 +285,7 @@ def test_reverting_any_import_equals_the_replay_without_it(shared_url: str, seed
         revert(conn, victim.import_id, rng)
         conflicts = conflicts_of(conn, victim.import_id)
         expected = expected_of(replay(files, skip={victim.import_id}))
-        assert _without_conflicts(catalog_of(conn, prefix), conflicts) == _without_conflicts(expected, conflicts)
+        assert without(catalog_of(conn, prefix), conflicts) == without(expected, conflicts)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -296,7 +295,7 @@ def test_two_reverts_in_either_order_equal_the_replay_without_both(shared_url: s
     (a product can only differ between the orders where an import between the two, not reverted, made a
     conflict for the older one)."""
     n = next(_examples)
-    catalogs, clean = [], []
+    runs = []
     with psycopg.connect(shared_url) as conn:
         for order in (0, 1):
             prefix = f"t{n}-{order}-"
@@ -307,19 +306,10 @@ def test_two_reverts_in_either_order_equal_the_replay_without_both(shared_url: s
             conflicts = conflicts_of(conn, pair[0].import_id) | conflicts_of(conn, pair[1].import_id)
             expected = expected_of(replay(files, skip={f.import_id for f in pair}))
             catalog = catalog_of(conn, prefix)
-            assert _without_conflicts(catalog, conflicts) == _without_conflicts(expected, conflicts)
-            catalogs.append({_plain(k): _untag(v) for k, v in catalog.items()})
-            clean.append({_plain(k) for k in expected} - {_plain(k) for k in conflicts})
-    both = clean[0] & clean[1]
-    assert {k: v for k, v in catalogs[0].items() if k in both} == {k: v for k, v in catalogs[1].items() if k in both}
+            assert without(catalog, conflicts) == without(expected, conflicts)
+            runs.append(run_of(catalog, expected, conflicts))
+    assert_runs_agree(*runs)
 
-
-def _plain(key: str) -> str:
-    return key.split("-", 2)[-1]
-
-
-def _untag(product: dict) -> dict:
-    return {**product, "sku": _plain(product["sku"])}
 
 
 def test_reverting_an_import_that_recreated_a_deleted_product_gives_back_the_delete(conn: psycopg.Connection) -> None:

@@ -30,13 +30,16 @@ from tests.integration.catalog_model import (
     ImportFile,
     apply_chunk,
     apply_file,
+    assert_runs_agree,
     catalog_of,
     conflicts_of,
     expected_of,
     make_row,
     random_file,
     revert,
+    run_of,
     shuffled_deliveries,
+    without,
 )
 from tests.pg import fresh_database
 
@@ -275,7 +278,7 @@ def test_reverts_over_manual_edits_equal_the_replay_without_them_in_either_order
     met no conflict equals the replay of the imports and edits without the reverted imports, and the two
     orders agree on the products clean in both."""
     n = next(_examples)
-    catalogs, clean = [], []
+    runs = []
     with psycopg.connect(shared_url) as conn:
         for order in (0, 1):
             prefix = f"w{n}-{order}-"
@@ -286,17 +289,7 @@ def test_reverts_over_manual_edits_equal_the_replay_without_them_in_either_order
             conflicts = set().union(*(conflicts_of(conn, f.import_id) for f in picked))
             expected = expected_of(_replay(writes, {f.import_id for f in picked}))
             catalog = catalog_of(conn, prefix)
-            assert {k: v for k, v in catalog.items() if k not in conflicts} == \
-                {k: v for k, v in expected.items() if k not in conflicts}
-            catalogs.append({_plain(k): _untag(v) for k, v in catalog.items()})
-            clean.append({_plain(k) for k in expected} - {_plain(k) for k in conflicts})
-    both = clean[0] & clean[1]
-    assert {k: v for k, v in catalogs[0].items() if k in both} == {k: v for k, v in catalogs[1].items() if k in both}
+            assert without(catalog, conflicts) == without(expected, conflicts)
+            runs.append(run_of(catalog, expected, conflicts))
+    assert_runs_agree(*runs)
 
-
-def _plain(key: str) -> str:
-    return key.split("-", 2)[-1]
-
-
-def _untag(product: dict[str, Any]) -> dict[str, Any]:
-    return {**product, "sku": _plain(product["sku"])}
