@@ -64,19 +64,32 @@ test("a file without a sku column is stopped at the mapping step, and the reason
   await expect(page.getByTestId("drop-zone")).toBeVisible();
 });
 
-test("a file the server cannot read fails, and the reason is shown in words", async ({ page }) => {
-  // an empty file: the mapping step cannot read columns, the user sends it as it is, the import fails
-  const filename = `e2e-empty-${runId}.csv`;
+test("a file the server cannot read is not sent, and an import that fails shows the reason in words", async ({ page }) => {
+  // an empty file: the mapping step says why it cannot be imported and offers another file, no import
+  const empty = `e2e-empty-${runId}.csv`;
   await page.goto("/");
-  await pickFile(page, filename, "");
-  await importAsSuggested(page, filename);
+  await pickFile(page, empty, "");
+  const step = await mappingStep(page, empty);
+  await expect(step).toContainText("This file cannot be imported. The file is empty");
+  await expect(step.getByRole("button", { name: /as it is/ })).toHaveCount(0);
+  await step.getByRole("button", { name: "Choose another file" }).click();
+  await expect(page.getByTestId("drop-zone")).toBeVisible();
+
+  // too many row errors for the limit set in the options: the import ends failed, and says why
+  const filename = `e2e-too-many-${runId}.csv`;
+  const p = `TMR${runId}`;
+  await pickFile(page, filename, `sku,name,price\n${p}-1,a,-1\n${p}-2,b,-2\n${p}-3,c,-3\n`);
+  const options = await mappingStep(page, filename);
+  await options.getByText(/More options/).click();
+  await options.getByLabel("Stop after this many row errors").fill("1");
+  await options.getByRole("button", { name: "Import now" }).click();
   await expectUploaded(page, filename);
   const row = importRow(page, filename);
   await expect(row).toHaveAttribute("data-status", "failed", { timeout: 60_000 });
   await row.getByRole("link", { name: filename }).click();
   const reason = page.getByTestId("failure-reason");
   await expect(reason).toContainText("This file could not be imported.");
-  await expect(reason).toContainText(/empty/i);
+  await expect(reason).toContainText(/too many row errors/i);
   await saveScreenshot(page, "import-failed");
 });
 
