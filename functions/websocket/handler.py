@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,12 @@ def _reply(status: int, body: str = "") -> dict[str, Any]:
     return {"statusCode": status, "body": body}
 
 
+def _refused(status: int, reason: str) -> dict[str, Any]:
+    """A message refused: the route response sends ``{"type": "error", "message"}`` back to the client
+    (CONTRACT §5 names only ``import.updated``; a client that does not know ``error`` ignores it)."""
+    return _reply(status, json.dumps({"type": "error", "message": reason}))
+
+
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -82,8 +89,8 @@ def handler(
         handle_message(active.connections, connection_id, parse_message(event.get("body")), active.policy)
     except NotAllowedError as exc:
         logger.info("message refused", extra={"reason": str(exc)})
-        return _reply(403, str(exc))
+        return _refused(403, str(exc))
     except (BadMessageError, TooManySubscriptionsError) as exc:
         logger.info("message refused", extra={"reason": str(exc)})
-        return _reply(400, str(exc))
-    return _reply(200)
+        return _refused(400, str(exc))
+    return {"statusCode": 200}  # no body: nothing is sent back

@@ -145,6 +145,8 @@ class LiveProgress(Construct):
                     f"{label}Integration", self.websocket.function
                 ),
                 authorizer=connect_authorizer if route_key == "$connect" else None,
+                # a refused message gets the handler's {"type": "error", "message"} back (a route response)
+                return_response=route_key not in ("$connect", "$disconnect"),
             )
         self._acknowledge_unauthorized_routes(config)
 

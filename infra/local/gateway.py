@@ -134,7 +134,7 @@ class LocalGateway:
                 if body is None:
                     body = (message.get("bytes") or b"").decode("utf-8", "replace")
                 connection.last_active_at = time.time()
-                await self._invoke(
+                reply = await self._invoke(
                     websocket_event(
                         websocket_route(body, self._routes),
                         connection_id,
@@ -143,6 +143,9 @@ class LocalGateway:
                         domain=self._domain,
                     )
                 )
+                if reply.get("body"):  # the route response, as API Gateway sends it (returnResponse)
+                    async with connection.send_lock:
+                        await socket.send_text(str(reply["body"]))
         finally:
             self._connections.pop(connection_id, None)
         if not lost or connection.closed_by_server:

@@ -58,6 +58,10 @@ def test_websocket_api_has_the_topology_routes_on_the_websocket_function(prod: S
         integration_id = route["Target"]["Fn::Join"][1][1]["Ref"]
         integration = template.resources[integration_id]["Properties"]
         assert fn_id in str(integration["IntegrationUri"])
+    # the message routes answer a refused message ({"type": "error", "message"}): a route response each
+    answered = {template.resources[r["Properties"]["RouteId"]["Ref"]]["Properties"]["RouteKey"]
+                for r in template.of_type("AWS::ApiGatewayV2::RouteResponse").values()}
+    assert answered == set(trigger.routes) - {"$connect", "$disconnect"}
     stage = template.props(live.stage)
     assert stage["StageName"] == "prod"
     assert stage["AutoDeploy"] is True

@@ -158,3 +158,15 @@ def test_fifty_concurrent_subscribers_all_receive_the_final_message(pipeline: Pi
             ws.close()
     # then each one got the completed status with the same exact counts
     assert all(f is not None and f["status"] == "completed" and f["rows_imported"] == 1_000 for f in finals)
+
+
+def test_a_refused_message_is_answered_with_an_error_and_an_accepted_one_with_nothing(pipeline: PipelineStack) -> None:
+    """Found by a tester: bad messages got no reply, so a client could not tell its subscribe failed."""
+    with connect(websocket_url(pipeline)) as ws:
+        for bad in ("not json", '{"action": "subscribe"}', '{"action": "dance", "import_id": "x"}'):
+            ws.send(bad)
+            error = json.loads(ws.recv(timeout=10))
+            assert error["type"] == "error" and error["message"], (bad, error)
+        subscribe(pipeline, ws, unique("quiet"))
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=0.5)

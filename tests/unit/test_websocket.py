@@ -95,8 +95,18 @@ def test_the_default_route_takes_the_same_body(store: ConnectionStore) -> None:
 def test_malformed_messages_are_refused_without_side_effects(store: ConnectionStore, body: str) -> None:
     ports = WebSocketPorts(store, ConnectPolicy())
     invoke(ports, "$connect", "c1")
-    assert invoke(ports, "$default", "c1", body=body)["statusCode"] == 400
+    reply = invoke(ports, "$default", "c1", body=body)
+    assert reply["statusCode"] == 400
     assert store.subscriptions("c1") == set()
+    # the route response tells the client why (it got nothing, and could not tell its subscribe failed)
+    error = json.loads(reply["body"])
+    assert error["type"] == "error" and error["message"]
+
+
+def test_an_accepted_message_sends_nothing_back(store: ConnectionStore) -> None:
+    ports = WebSocketPorts(store, ConnectPolicy())
+    invoke(ports, "$connect", "c1")
+    assert not invoke(ports, "subscribe", "c1", body='{"action": "subscribe", "import_id": "*"}').get("body")
 
 
 def test_items_expire_after_api_gateways_two_hour_limit(store: ConnectionStore) -> None:
