@@ -86,6 +86,20 @@ def test_reverting_an_update_gives_the_previous_values_back_and_a_create_is_dele
         "reverted", "done")
 
 
+def test_deleted_counts_only_the_products_the_reverted_import_created(conn: psycopg.Connection) -> None:
+    """CONTRACT §2: ``deleted`` are the products the import had created. Found by a tester: with its creator
+    reverted first, the revert of an import that only updated a product counted it as deleted."""
+    first = file_of(conn, "first", [r(1, "RV3", "created")])
+    second = file_of(conn, "second", [r(1, "RV3", "updated")])
+    run(conn, first, second)
+    assert revert(conn, "first").conflicts == 1  # second wrote it since
+
+    totals = revert(conn, "second")
+
+    assert (totals.restored, totals.deleted, totals.conflicts) == (1, 0, 0)
+    assert catalog_of(conn) == {}  # as if neither had run
+
+
 def test_search_finds_what_a_revert_restored_and_not_what_it_deleted(conn: psycopg.Connection) -> None:
     first = file_of(conn, "first", [r(1, "A", "amber lamp")])
     second = file_of(conn, "second", [r(1, "A", "crimson lamp"), r(2, "N", "violet chair")])

@@ -418,7 +418,8 @@ def _revert_range(conn: psycopg.Connection, import_no: int, day: date, first: st
     assert snap is not None
     restored, snap_deleted, gone = int(snap[0]), int(snap[1]), list(snap[2])
     deleted += snap_deleted
-    general = [r[0] for r in conn.execute("SELECT sku_key FROM revert_rows WHERE kind = 'g' ORDER BY sku_key")]
+    general: dict[str, str] = dict(conn.execute(
+        "SELECT sku_key, action FROM revert_rows WHERE kind = 'g' ORDER BY sku_key").fetchall())
     if general:
         g_restored, g_deleted, g_gone = _revert_general(conn, general, set(reverted), floor)
         restored += g_restored
@@ -498,8 +499,12 @@ def restore_state(state: ProductState, snapshots: list[ProductState], lost: list
 _GENERAL_COLUMNS = [*STATE_COLUMNS, "last_import_id", "created_by_no"]
 
 
-def _revert_general(conn: psycopg.Connection, keys: list[str], reverted: set[int],
+def _revert_general(conn: psycopg.Connection, actions: dict[str, str], reverted: set[int],
                     floor: int) -> tuple[int, int, list[str]]:
+    """Restore these products (SKU key → the import's action on it) from their known writes; returns
+    (restored, deleted, keys that became tombstones). ``deleted`` counts the products the import created
+    (CONTRACT §2); one it updated that goes back to absent (its creator was reverted before) is restored."""
+    keys = list(actions)
     with conn.cursor(row_factory=dict_row) as cur:
         current = {r["sku_key"]: r for r in cur.execute(
             sql.SQL("SELECT sku_key, {} FROM products WHERE sku_key = ANY(%s)").format(
@@ -533,7 +538,10 @@ def _revert_general(conn: psycopg.Connection, keys: list[str], reverted: set[int
         if before == after and new.columns() == state.columns():
             continue
         if before is not None and after is None:
-            deleted += 1
+            if actions[key] == "c":
+                deleted += 1
+            else:
+                restored += 1
             gone.append(key)
         elif after is not None and after != before:
             restored += 1
