@@ -239,6 +239,34 @@ def test_an_applied_preview_is_not_discarded(api: ApiHarness) -> None:
     assert api.client.delete(f"/api/imports/{preview}").status_code == 409
 
 
+@pytest.mark.parametrize("fields", [{"partner": "acme"}, {"replace": {"scope": "all", "max_deactivate_percent": 20}}])
+@pytest.mark.parametrize("status", [ImportStatus.PREVIEWED, ImportStatus.PENDING])
+def test_an_import_with_an_admins_options_is_discarded_and_applied_only_by_an_admin(
+        api: ApiHarness, status: ImportStatus, fields: dict[str, Any]) -> None:
+    """CONTRACT §8: replace and partner are an admin's. Found by a tester: an importer discarded an admin's
+    replace preview (204) and applied an admin's partner preview."""
+    import_id = api.put_import(status=status, mode="preview" if status is ImportStatus.PREVIEWED else "import",
+                               finished_at="2099-01-01T00:00:00.000Z", **fields)
+    api.as_group("importer")
+
+    refused = api.client.delete(f"/api/imports/{import_id}")
+    assert refused.status_code == 403 and "admin" in refused.json()["detail"]
+    if status is ImportStatus.PREVIEWED:
+        applied = api.client.post(f"/api/imports/{import_id}/apply")
+        assert applied.status_code == 403 and "admin" in applied.json()["detail"]
+    assert api.item(import_id) is not None
+    api.as_group("admin")
+    assert api.client.delete(f"/api/imports/{import_id}").status_code == 204
+
+
+def test_an_importer_discards_and_applies_a_plain_preview(api: ApiHarness) -> None:
+    first = api.put_import(status=ImportStatus.PREVIEWED, mode="preview", finished_at="2099-01-01T00:00:00.000Z")
+    second = api.put_import(status=ImportStatus.PREVIEWED, mode="preview", finished_at="2099-01-01T00:00:00.000Z")
+    api.as_group("importer")
+    assert api.client.delete(f"/api/imports/{first}").status_code == 204
+    assert api.client.post(f"/api/imports/{second}/apply").status_code == 201
+
+
 # -- apply ---------------------------------------------------------------------------------------------------
 
 

@@ -179,9 +179,38 @@ def test_no_api_route_hides_from_the_openapi_document(app: FastAPI) -> None:
     assert ("GET", "/api/products") in found  # the walk sees included routers
     hidden = sorted(
         (method, path) for method, path in found
-        if path.startswith("/api") and method != "HEAD" and (method, path) not in documented
+        if path.startswith("/api") and method != "HEAD" and (method, path) not in documented | DOCS
     )
     assert not hidden
+
+
+# The API's own documentation: not in the document it serves, behind the viewer rule (they answered anyone,
+# describing every admin route).
+DOCS = {("GET", "/api/docs"), ("GET", "/api/openapi.json")}
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(DOCS))
+def test_the_api_documentation_needs_sign_in(app: FastAPI, client: TestClient, method: str, path: str) -> None:
+    assert declared_rule(app, method, path) == "viewer"
+    assert client.request(method, path).status_code == 401
+    assert client.request(method, path, headers={"Authorization": f"Bearer {token(None)}"}).status_code == 403
+    shown = client.request(method, path, headers={"Authorization": f"Bearer {token('viewer')}"})
+    assert shown.status_code == 200
+    if path.endswith(".json"):
+        assert "/api/imports" in shown.json()["paths"]
+
+
+@pytest.mark.parametrize("body", ["{not json", '{"filename": NaN}'])
+def test_a_body_that_is_not_json_is_still_401_or_403_before_422(client: TestClient, body: str) -> None:
+    """FastAPI decodes the JSON body before it runs the route's dependencies: without the check first, a
+    caller without the right got a 422 describing the body (CONTRACT §8: 403 naming the group needed)."""
+    headers = {"Content-Type": "application/json"}
+    assert client.post("/api/imports", content=body, headers=headers).status_code == 401
+    viewer = client.post("/api/imports", content=body, headers={**headers, "Authorization": f"Bearer {token('viewer')}"})
+    assert viewer.status_code == 403 and "importer" in viewer.json()["detail"]
+    importer = client.post("/api/imports", content=body,
+                           headers={**headers, "Authorization": f"Bearer {token('importer')}"})
+    assert importer.status_code == 422
 
 
 def _cases() -> list[Any]:
@@ -407,3 +436,22 @@ def test_applying_a_preview_that_replaces_needs_admin(
         assert admin.status_code not in (401, 403)
     finally:
         app.dependency_overrides[deps.imports] = Anything
+
+
+def test_signing_keys_that_cannot_be_fetched_are_a_503_not_a_401(app: FastAPI) -> None:
+    """A fault on our side: the caller signing in again cannot fix it (it answered 401 "sign in first")."""
+    from product_importer.auth.cognito import JwksUnavailableError
+
+    def unreachable(url: str) -> dict[str, Any]:
+        raise JwksUnavailableError(f"cannot fetch {url}: timed out")
+
+    broken = CognitoTokenVerifier(POOL, keys=SigningKeys(POOL.jwks_url, unreachable))
+    saved = app.dependency_overrides[permissions.token_verifier]
+    app.dependency_overrides[permissions.token_verifier] = lambda: broken
+    try:
+        with TestClient(app, raise_server_exceptions=False) as c:
+            reply = c.get("/api/imports", headers={"Authorization": f"Bearer {token('admin')}"})
+    finally:
+        app.dependency_overrides[permissions.token_verifier] = saved
+    assert reply.status_code == 503 and reply.headers["retry-after"] == "5"
+    assert "try again" in reply.json()["detail"]

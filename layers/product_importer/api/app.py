@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import psycopg
-from fastapi import Depends, FastAPI
-from fastapi.responses import FileResponse
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from product_importer.api import deps, errors, imports, mappings, products, webhooks
 from product_importer.api.errors import NotFoundError
-from product_importer.api.guard import InputGuard
-from product_importer.api.permissions import PUBLIC
+from product_importer.api.guard import REFUSED_BODY, InputGuard
+from product_importer.api.permissions import PUBLIC, check_before_validation, require
 from product_importer.db.connection import check_database
 from product_importer.naming import DROP_PREFIX
 from product_importer.settings import Settings
@@ -23,11 +26,12 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
     app = FastAPI(
         title="Product Importer",
         version="0.1.0",
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,  # served below, behind the same group check as every route (CONTRACT §8)
+        openapi_url=None,
         redoc_url=None,
     )
     errors.install(app)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(InputGuard)
 
     @app.get("/api/health", tags=["meta"], dependencies=[PUBLIC])
@@ -48,9 +52,29 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
     for module in (imports, mappings, products, webhooks):
         app.include_router(module.router)
 
+    @app.get("/api/openapi.json", include_in_schema=False, dependencies=[require("viewer")])
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    @app.get("/api/docs", include_in_schema=False, dependencies=[require("viewer")])
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Product Importer API")
+
     if static_dir is not None and (static_dir / "index.html").exists():
         _serve_spa(app, static_dir)
     return app
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """FastAPI's 422, once the route's group check passed (401 / 403 first: CONTRACT §8)."""
+    try:
+        check_before_validation(request)
+    except HTTPException as refused:
+        return JSONResponse({"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers)
+    guarded = getattr(request.state, REFUSED_BODY, None)
+    if guarded is not None:  # the InputGuard's finding (NaN, a lone surrogate, a NUL), not "not JSON"
+        return JSONResponse({"detail": guarded}, status_code=422)
+    return await request_validation_exception_handler(request, cast(RequestValidationError, exc))
 
 
 def sign_in_config(settings: Settings) -> dict[str, str] | None:

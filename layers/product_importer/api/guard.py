@@ -5,7 +5,8 @@ CONTRACT §3: never a 500 for bad input. What would otherwise reach a store and 
 - a NUL anywhere in the path or the query (PostgreSQL text cannot hold it) → 400;
 - a JSON body with ``NaN``/``Infinity`` or a number too large for a float (not JSON; PostgreSQL's jsonb
   refuses them), a lone UTF-16 surrogate in a string (no store can encode it), a NUL in a string or a key
-  (except ``filename``, which is only shown and sent back, its control characters dropped) → 422;
+  (except ``filename``, which is only shown and sent back, its control characters dropped) → 422, answered
+  by the app's validation handler once the route's group check passed (``REFUSED_BODY``);
 - a JSON body over ``max_json_bytes`` → 413.
 
 Everything else is left to the routes' own validation. The body is read once here and handed on as is.
@@ -26,6 +27,7 @@ Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_JSON_BYTES = 1024 * 1024
+REFUSED_BODY = "input_guard_refused"  # request.state key: the 422 detail of a body no store can hold
 NUL_ALLOWED_KEYS = frozenset({"filename"})
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
@@ -66,8 +68,11 @@ class InputGuard:
         try:
             check_json(bytes(body))
         except _Refused as refused:
-            await _reply(send, 422, [{"loc": ["body", *refused.loc], "msg": str(refused), "type": "value_error"}])
-            return
+            # Answered by the app's validation handler, after the route's group check (CONTRACT §8: 401 / 403
+            # before anything is said about the body): the route sees a body that is not JSON.
+            scope.setdefault("state", {})[REFUSED_BODY] = [
+                {"loc": ["body", *refused.loc], "msg": str(refused), "type": "value_error"}]
+            body = bytearray(b"\x00")
         replayed = False
 
         async def replay() -> Message:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from product_importer.api import deps
 from product_importer.api.errors import BadRequestError, PayloadTooLargeError
-from product_importer.api.permissions import CurrentCaller, ensure, require
+from product_importer.api.permissions import Caller, CurrentCaller, ensure, require
 from product_importer.db.changes import changes_summary, list_changes
 from product_importer.db.revert import revert_conflicts
 from product_importer.imports import service
@@ -193,8 +193,16 @@ def get_import(import_id: str, requests: Requests) -> Import:
     return service.get_import(requests, import_id)
 
 
+def _admin_for_admins_options(caller: Caller, imp: Import) -> None:
+    """CONTRACT §8: ``replace`` and ``partner`` are an admin's; so is applying or discarding an import that
+    carries them (an importer could otherwise apply an admin's partner preview, or drop an admin's replace)."""
+    if imp.replace is not None or imp.partner is not None:
+        ensure(caller, "admin")
+
+
 @router.delete("/{import_id}", status_code=204, dependencies=[require("importer")])
-def discard_import(import_id: str, requests: Requests, conn: Db) -> Response:
+def discard_import(import_id: str, caller: CurrentCaller, requests: Requests, conn: Db) -> Response:
+    _admin_for_admins_options(caller, service.get_import(requests, import_id))
     service.discard_import(conn, requests, import_id)
     return Response(status_code=204)
 
@@ -202,8 +210,7 @@ def discard_import(import_id: str, requests: Requests, conn: Db) -> Response:
 @router.post("/{import_id}/apply", status_code=201, response_model=ImportEnvelope, response_model_by_alias=True,
              dependencies=[require("importer")])
 def apply_preview(import_id: str, caller: CurrentCaller, requests: Requests, jobs: Jobs, conn: Db) -> dict[str, Any]:
-    if service.get_import(requests, import_id).replace is not None:
-        ensure(caller, "admin")  # CONTRACT §8: applying a replace is a replace
+    _admin_for_admins_options(caller, service.get_import(requests, import_id))
     return {"import": service.apply_preview(conn, requests, jobs, import_id)}
 
 

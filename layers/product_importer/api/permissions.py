@@ -33,7 +33,12 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, params
 
 from product_importer.api import deps
-from product_importer.auth.cognito import CognitoTokenVerifier, TokenRejectedError, UserPool
+from product_importer.auth.cognito import (
+    CognitoTokenVerifier,
+    JwksUnavailableError,
+    TokenRejectedError,
+    UserPool,
+)
 from product_importer.auth.groups import EVERYONE_ADMIN, GROUPS, Caller, Group, needs_message
 from product_importer.settings import Settings
 
@@ -81,6 +86,11 @@ def current_caller(
         return cached
     try:
         claims = verifier.verify(_bearer(request))
+    except JwksUnavailableError:  # our side cannot check any token now: not the caller's to fix
+        raise HTTPException(
+            status_code=503, detail="sign-in cannot be checked right now (the user pool's keys are unavailable); "
+            "try again in a moment", headers={"Retry-After": "5"},
+        ) from None
     except TokenRejectedError:
         raise HTTPException(
             status_code=401, detail="sign in first: a valid access token is required",
@@ -131,3 +141,24 @@ def public() -> None:
 
 # GET /api/health, GET /api/config: a rule too, so that no route is public by omission.
 PUBLIC: params.Depends = Depends(public)
+
+
+def check_before_validation(request: Request) -> None:
+    """The route's group check for a request whose body or parameters FastAPI refused before it ran the
+    route's dependencies: 401 / 403 come before 422, so a caller without the right to a route learns
+    nothing from its validation (and §8's 403 holds whatever the body). Raises ``HTTPException``."""
+    route = request.scope.get("route")
+    needed = next((d.dependency.group for d in getattr(route, "dependencies", ())
+                   if isinstance(d.dependency, Requirement)), None)
+    if needed is None:
+        return
+    overrides = request.app.dependency_overrides
+    if current_caller in overrides:  # tests that stand in for sign-in altogether
+        caller = overrides[current_caller]()
+    else:
+        if token_verifier in overrides:
+            verifier = overrides[token_verifier]()
+        else:
+            verifier = token_verifier(overrides.get(deps.settings, deps.settings)())
+        caller = current_caller(request, verifier)
+    ensure(caller, needed)

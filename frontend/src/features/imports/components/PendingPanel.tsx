@@ -36,7 +36,7 @@ export function PendingPanel({ imp }: { imp: Import }) {
         discard this import and upload the file again; otherwise it ends failed after 24 hours.
         {problem ? <Notice tone="error">{problem}</Notice> : null}
       </div>
-      <Can group="importer">
+      <Can group={imp.replace || imp.partner ? "admin" : "importer"}>
         <button type="button" className="button" onClick={() => setConfirming(true)} disabled={discard.isPending}>
           Discard
         </button>

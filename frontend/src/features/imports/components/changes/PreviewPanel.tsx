@@ -54,7 +54,7 @@ export function PreviewPanel({ imp }: { imp: Import }) {
           <p className="preview__lead">
             <strong>Nothing has been written yet.</strong> This is what importing the file would do to the catalogue now.
           </p>
-          <Can group="importer">
+          <Can group={imp.replace || imp.partner ? "admin" : "importer"}>
             <div className="page__actions">
               <button type="button" className="button" onClick={() => setConfirmDiscard(true)} disabled={apply.isPending || discard.isPending}>
                 Discard
