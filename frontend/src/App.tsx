@@ -3,6 +3,7 @@ import { Layout, NotFound } from "@/components/Layout";
 import { AuthCallbackPage } from "@/features/auth/components/AuthCallbackPage";
 import { RequireAuth } from "@/features/auth/components/RequireAuth";
 import { ImportDetailPage } from "@/features/imports/components/ImportDetailPage";
+import { UploadsProvider } from "@/features/imports/api/uploadsContext";
 import { ImportsPage } from "@/features/imports/components/ImportsPage";
 import { MappingsPage } from "@/features/imports/components/mappings/MappingsPage";
 import { ProductsPage } from "@/features/products/components/ProductsPage";
@@ -15,7 +16,9 @@ export function App() {
       <Route
         element={
           <RequireAuth>
-            <Layout />
+            <UploadsProvider>
+              <Layout />
+            </UploadsProvider>
           </RequireAuth>
         }
       >

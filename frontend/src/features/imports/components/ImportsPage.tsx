@@ -8,7 +8,8 @@ import { useCursorPager } from "@/lib/paging";
 import { listImports, useImportSnapshotWriter, useImportsPage, type ImportOptions } from "../api/imports";
 import type { Import } from "../api/schemas";
 import { useLiveImports } from "../api/useLiveImports";
-import { checkFile, useUploads } from "../api/useUploads";
+import { useTabUploads } from "../api/uploadsContext";
+import { checkFile } from "../api/useUploads";
 import { DropZone } from "./DropZone";
 import { ImportCard } from "./ImportCard";
 import { LiveIndicator } from "./LiveIndicator";
@@ -47,7 +48,8 @@ export function ImportsPage() {
     },
     [navigate],
   );
-  const uploads = useUploads((imp) => merge([imp]), config.data?.max_upload_bytes, onUploaded);
+  const onCreated = useCallback((imp: Import) => merge([imp]), [merge]);
+  const uploads = useTabUploads(onCreated, config.data?.max_upload_bytes, onUploaded);
   const maxBytes = config.data?.max_upload_bytes;
 
   const onFiles = (files: File[]) => {

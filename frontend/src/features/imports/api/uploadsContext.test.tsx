@@ -1,0 +1,103 @@
+import { QueryClientProvider } from "@tanstack/react-query";
+import { act, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { MemoryRouter, Route, Routes, useNavigate } from "react-router-dom";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { FakeWebSocket, FakeXhr, makeImport, mockApi } from "@/test/api";
+import { testQueryClient } from "@/test/render";
+import { ImportsPage } from "../components/ImportsPage";
+import { UploadsProvider } from "./uploadsContext";
+
+function Elsewhere() {
+  const navigate = useNavigate();
+  return (
+    <button type="button" onClick={() => navigate("/")}>
+      Back to imports
+    </button>
+  );
+}
+
+function GoElsewhere() {
+  const navigate = useNavigate();
+  return (
+    <button type="button" onClick={() => navigate("/products")}>
+      Products
+    </button>
+  );
+}
+
+function renderTab() {
+  return render(
+    <QueryClientProvider client={testQueryClient()}>
+      <MemoryRouter initialEntries={["/"]}>
+        <UploadsProvider>
+          <Routes>
+            <Route
+              path="/"
+              element={
+                <>
+                  <GoElsewhere />
+                  <ImportsPage />
+                </>
+              }
+            />
+            <Route path="/products" element={<Elsewhere />} />
+          </Routes>
+        </UploadsProvider>
+      </MemoryRouter>
+    </QueryClientProvider>,
+  );
+}
+
+describe("the tab's uploads", () => {
+  beforeEach(() => {
+    FakeWebSocket.reset();
+    FakeXhr.reset();
+    vi.stubGlobal("WebSocket", FakeWebSocket);
+    vi.stubGlobal("XMLHttpRequest", FakeXhr);
+  });
+
+  it("keep going, with their bar, while the user is on another page, and warn before the tab closes", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: null } }),
+      "GET /api/imports": () => ({ body: { items: [], next_cursor: null } }),
+      "POST /api/mappings/suggest": () => ({
+        body: { encoding: "utf-8", delimiter: ",", profile: "generic", missing: [], warnings: [], mapping_id: null,
+                columns: [{ header: "sku", field: "sku", samples: [] }, { header: "name", field: "name", samples: [] }] },
+      }),
+      "POST /api/imports": () => ({
+        status: 201,
+        body: { import: makeImport({ id: "imp-9", status: "pending" }), upload: { method: "POST", url: "http://s3/b", fields: {} } },
+      }),
+    });
+    const user = userEvent.setup();
+    renderTab();
+    await screen.findByTestId("drop-zone");
+    fireEvent.drop(screen.getByTestId("drop-zone"), { dataTransfer: { files: [new File(["sku,name\nA,B\n"], "big.csv", { type: "text/csv" })] } });
+    const step = await screen.findByTestId("mapping-step");
+    await within(step).findByText("sku");
+    await user.click(within(step).getByRole("button", { name: "Import now" }));
+    await waitFor(() => expect(FakeXhr.instances).toHaveLength(1));
+    act(() => FakeXhr.latest().progress(5, 10));
+
+    // a tab with a file still going asks before it closes
+    const closing = new Event("beforeunload", { cancelable: true });
+    window.dispatchEvent(closing);
+    expect(closing.defaultPrevented).toBe(true);
+
+    // to another page and back: the upload is still listed, still going
+    await user.click(screen.getByRole("button", { name: "Products" }));
+    expect(screen.queryByTestId("upload-item")).toBeNull();
+    await user.click(screen.getByRole("button", { name: "Back to imports" }));
+    const item = await screen.findByTestId("upload-item");
+    expect(item).toHaveAttribute("data-phase", "uploading");
+    expect(within(item).getByRole("button", { name: "Cancel upload" })).toBeInTheDocument();
+
+    // done: it says so, and closing the tab no longer asks
+    act(() => FakeXhr.latest().respond(204));
+    await waitFor(() => expect(screen.getByTestId("upload-item")).toHaveAttribute("data-phase", "uploaded"));
+    const later = new Event("beforeunload", { cancelable: true });
+    window.dispatchEvent(later);
+    expect(later.defaultPrevented).toBe(false);
+  });
+});
