@@ -1,8 +1,13 @@
 import { screen, waitFor, within } from "@testing-library/react";
+import { useLocation } from "react-router-dom";
 import { describe, expect, it } from "vitest";
 import { makeProduct, mockApi } from "@/test/api";
 import { renderPage } from "@/test/render";
 import { ProductsPage } from "./ProductsPage";
+
+function LocationProbe() {
+  return <output data-testid="location">{useLocation().search}</output>;
+}
 
 function productsApi(extra: Parameters<typeof mockApi>[0] = {}) {
   return mockApi({
@@ -29,6 +34,24 @@ describe("ProductsPage", () => {
     await waitFor(() => expect(screen.getAllByTestId("product-row")).toHaveLength(1));
     const searches = calls.filter((c) => c.path === "/api/products" && c.query.get("q"));
     expect(searches.map((c) => c.query.get("q"))).toEqual(["lamp"]);
+  });
+
+  it("keeps the search in the URL: opened with one, it searches; typed, it lands there", async () => {
+    const { calls } = productsApi();
+    const { user } = renderPage(
+      <>
+        <ProductsPage />
+        <LocationProbe />
+      </>,
+      { at: "/?q=lamp&active=false&bogus=1" },
+    );
+    await waitFor(() => expect(calls.some((c) => c.query.get("q") === "lamp" && c.query.get("active") === "false")).toBe(true));
+    expect(screen.getByLabelText("Search")).toHaveValue("lamp");
+    expect(screen.getByLabelText("Status")).toHaveValue("false");
+    await user.clear(screen.getByLabelText("Search"));
+    await user.type(screen.getByLabelText("Brand"), "Lumo");
+    await waitFor(() => expect(calls.at(-1)!.query.get("brand")).toBe("Lumo"));
+    expect(screen.getByTestId("location")).toHaveTextContent("?active=false&brand=Lumo");
   });
 
   it("pages with the cursor and resets paging when a filter changes", async () => {

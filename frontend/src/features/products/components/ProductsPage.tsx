@@ -1,4 +1,5 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
+import { useSearchParams } from "react-router-dom";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
 import { EmptyState, Notice } from "@/components/Feedback";
@@ -16,9 +17,26 @@ import { ProductTable } from "./ProductTable";
 
 export const SEARCH_DEBOUNCE_MS = 300;
 
+/** The filters a URL carries (`?q=lamp&active=false`): a search can be shared, and Back returns to it. */
+function filtersFrom(params: URLSearchParams): ProductFilters {
+  const active = params.get("active");
+  return {
+    q: params.get("q") ?? emptyFilters.q,
+    active: active === "true" || active === "false" ? active : emptyFilters.active,
+    brand: params.get("brand") ?? emptyFilters.brand,
+    category: params.get("category") ?? emptyFilters.category,
+  };
+}
+
 export function ProductsPage() {
-  const [filters, setFilters] = useState<ProductFilters>(emptyFilters);
+  const [params, setParams] = useSearchParams();
+  const [filters, setFilters] = useState<ProductFilters>(() => filtersFrom(params));
   const debounced = useDebouncedValue(filters, SEARCH_DEBOUNCE_MS);
+  useEffect(() => {
+    const next = new URLSearchParams();
+    for (const [key, value] of Object.entries(debounced)) if (value.trim() !== "") next.set(key, value);
+    setParams((current) => (next.toString() === current.toString() ? current : next), { replace: true });
+  }, [debounced, setParams]);
   const pager = useCursorPager(JSON.stringify(debounced));
   const page = useProductsPage(debounced, pager.cursor);
   const canEdit = usePermissions().can("admin");
