@@ -67,6 +67,27 @@ describe("ImportDetailPage", () => {
     expect(screen.getByTestId("mapping-used")).toHaveTextContent("Item Code → SKU");
   });
 
+  it("shows a held replace once, as its panel, not also as a warning telling what to POST", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: {} }),
+      "GET /api/imports/imp-1": () => ({
+        body: makeImport({
+          status: "completed",
+          replace: { scope: "all", max_deactivate_percent: 20, status: "held" },
+          warnings: ["replace held: 40 of 50 products in scope (80%) would be deactivated; to deactivate them, POST /api/imports/imp-1/replace?confirm=true",
+                     "Values under a column with no name are not imported."],
+        }),
+      }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+      "GET /api/imports/imp-1/changes/summary": () => ({ body: { create: 0, update: 0, unchanged: 0, deactivate: 0, fields: {} } }),
+      "GET /api/imports/imp-1/changes": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    const warnings = await screen.findByTestId("import-warnings");
+    expect(warnings).toHaveTextContent("1 warning about this file");
+    expect(warnings).not.toHaveTextContent("POST /api/imports");
+  });
+
   it("offers to discard an import whose upload never finished", async () => {
     const { calls } = mockApi({
       "GET /api/config": () => ({ body: {} }),

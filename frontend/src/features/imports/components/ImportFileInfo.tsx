@@ -1,8 +1,15 @@
 import { isFinished, type Import } from "../api/schemas";
 import { encodingLabel, fieldLabel, profileLabel } from "./labels";
 
+/** How the warning of a held replace begins (pipeline/finish.py REPLACE_HELD). */
+const REPLACE_HELD_WARNING = "replace held:";
+
 /** How the file was read (CONTRACT §1): encoding, profile, mapping, skipped rows, and the import's warnings. */
 export function ImportFileInfo({ imp }: { imp: Import }) {
+  // A held replace has its own panel with the admin's button (ReplaceHeld): its warning, which tells API
+  // users what to POST, would repeat it in other words.
+  const heldPanel = imp.replace?.status === "held" && imp.status !== "previewed";
+  const warnings = imp.warnings.filter((w) => !(heldPanel && w.startsWith(REPLACE_HELD_WARNING)));
   const mapping = imp.mapping ? Object.entries(imp.mapping).filter(([k]) => k !== "id") : [];
   const unknown = <span className="muted">{isFinished(imp) ? "not recorded" : "not read yet"}</span>;
   const savedMappingId = typeof imp.mapping?.id === "string" || typeof imp.mapping?.id === "number" ? String(imp.mapping.id) : null;
@@ -54,14 +61,14 @@ export function ImportFileInfo({ imp }: { imp: Import }) {
           </ul>
         </details>
       ) : null}
-      {imp.warnings.length > 0 ? (
+      {warnings.length > 0 ? (
         <div className="alert alert--warn" role="status" data-testid="import-warnings">
           <div>
             <strong>
-              {imp.warnings.length === 1 ? "1 warning" : `${imp.warnings.length} warnings`} about this file
+              {warnings.length === 1 ? "1 warning" : `${warnings.length} warnings`} about this file
             </strong>
             <ul className="plain-list">
-              {imp.warnings.map((w, i) => (
+              {warnings.map((w, i) => (
                 <li key={`${i}-${w}`}>{w}</li>
               ))}
             </ul>
