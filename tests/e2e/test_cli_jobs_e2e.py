@@ -148,7 +148,7 @@ def test_a_revert_while_a_later_import_runs_reports_conflicts_and_exits_3(stack:
 
     assert later.returncode == 0, out + err
     assert run.returncode == 3, run.stdout + run.stderr
-    assert "conflicts" in run.stdout and "left as they are (changed since):" in run.stdout
+    assert "conflicts" in run.stdout and "left as they are (written since by a later import or an edit):" in run.stdout
     for n in (1, 9_999, 20_000):
         assert price(api, f"E2R-{n:05d}") == f"{n}.22"  # the later import's values win
 
