@@ -96,6 +96,8 @@ describe("the tab's uploads", () => {
     // done: it says so, and closing the tab no longer asks
     act(() => FakeXhr.latest().respond(204));
     await waitFor(() => expect(screen.getByTestId("upload-item")).toHaveAttribute("data-phase", "uploaded"));
+    // (not "Uploaded — importing", which it still said once the import had completed)
+    expect(within(screen.getByTestId("upload-item")).getByText("Uploaded")).toBeInTheDocument();
     const later = new Event("beforeunload", { cancelable: true });
     window.dispatchEvent(later);
     expect(later.defaultPrevented).toBe(false);

@@ -7,7 +7,7 @@ const PHASE_TEXT: Record<UploadItem["phase"], string> = {
   rejected: "Not uploaded",
   requesting: "Preparing…",
   uploading: "Uploading",
-  uploaded: "Uploaded — importing",
+  uploaded: "Uploaded", // what comes next shows on the import itself (it may be done already)
   failed: "Upload failed",
   cancelled: "Cancelled",
 };
@@ -42,7 +42,7 @@ export function UploadList({ uploads, onCancel, onDismiss, onClearFinished }: Up
                 <span className="upload__name">{u.filename}</span>
                 <span className="upload__size">{formatBytes(u.size)}</span>
                 <span className="upload__phase" aria-live="polite">
-                  {u.phase === "uploaded" && u.mode === "preview" ? "Uploaded — previewing" : PHASE_TEXT[u.phase]}
+                  {PHASE_TEXT[u.phase]}
                 </span>
               </div>
               {u.phase === "uploading" || u.phase === "uploaded" || u.phase === "requesting" ? (
