@@ -9,9 +9,9 @@ master's. The webhook-secrets key is usable only with the webhook-secret encrypt
 
 | function    | S3 uploads bucket                   | progress table                 | connections table         | send to  | other          |
 |-------------|-------------------------------------|--------------------------------|---------------------------|----------|----------------|
-| api         | PutObject uploads/* (presigned POST) | get/put/update, list index     | -                         | -        | DB secret, KMS encrypt/decrypt |
-| splitter    | Get(Version) uploads/*, incoming/*  | get/put/update                 | -                         | chunks   | DB secret      |
-| consumer    | Get(Version) uploads/*, incoming/*  | get/update                     | -                         | -        | DB secret      |
+| api         | PutObject uploads/* (presigned POST); Put/Get exports/* | get/put/update, list index | - | object-events (apply), chunks (revert, replace) | DB secret, KMS encrypt/decrypt |
+| splitter    | Get(Version) uploads/*, incoming/*  | get/put/update                 | -                         | chunks, object-events (continuation) | DB secret |
+| consumer    | Get(Version) uploads/*, incoming/*  | get/update                     | -                         | chunks (the rest of a long replace) | DB secret |
 | broadcaster | -                                   | (stream, via event source)     | by_import query, get, batch delete | finished | POST @connections |
 | websocket   | -                                   | -                              | get/put/update/delete, batch delete | - | -            |
 | finisher    | -                                   | -                              | -                         | finished (resume), webhooks (fan-out) | DB secret |
@@ -35,6 +35,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagSuppressions
+from product_importer.naming import EXPORT_PREFIX
 
 from infra import topology
 from infra.cdk.webhooks import WebhookSecretsKey
@@ -55,6 +56,7 @@ CONNECTION_FANOUT = ["dynamodb:GetItem", "dynamodb:BatchWriteItem"]
 @dataclass(frozen=True)
 class Resources:
     uploads: s3.IBucket
+    object_events: sqs.IQueue
     progress: dynamodb.ITableV2
     connections: dynamodb.ITableV2
     chunks: sqs.IQueue
@@ -117,6 +119,23 @@ def write_uploads(grantee: iam.IGrantable, bucket: s3.IBucket) -> None:
     )
 
 
+def exports(grantee: iam.IGrantable, bucket: s3.IBucket) -> None:
+    """An errors.csv too large for a Lambda response is written under ``exports/`` and answered with a
+    presigned GET of it (the signer needs GetObject there; a multipart write needs AbortMultipartUpload)."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+            resources=[bucket.arn_for_objects(f"{EXPORT_PREFIX}*")],
+        )
+    )
+    acknowledge(
+        grantee,
+        "exports/*",
+        "Export keys are per import and request, unknown at deploy; confined to exports/.",
+        regex=_objects_regex((EXPORT_PREFIX,)),
+    )
+
+
 def manage_connections(grantee: iam.IGrantable, stage: apigwv2.WebSocketStage) -> None:
     """``execute-api:ManageConnections``: POST (send) to @connections of this API's stage only."""
     api_id = stage.api.api_id
@@ -161,8 +180,11 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
 
     api = functions["api"]
     write_uploads(api, r.uploads)
+    exports(api, r.uploads)  # an errors.csv over the inline limit: written, then a presigned GET of it
     table_items(api, r.progress, PROGRESS_WRITER)
     query_index(api, r.progress, "progress")
+    r.object_events.grant_send_messages(api)  # applying a preview: the splitter's job for the same file
+    r.chunks.grant_send_messages(api)  # a revert's chunks, a confirmed replace
     r.db_secret.grant_read(api)
     r.webhook_key.grant(api, "kms:Encrypt", "kms:Decrypt")  # seal a new secret; open it for /test
 
@@ -170,11 +192,13 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
     read_watched_objects(splitter, r.uploads)
     table_items(splitter, r.progress, PROGRESS_WRITER)
     r.chunks.grant_send_messages(splitter)
+    r.object_events.grant_send_messages(splitter)  # a split that runs out of time hands the rest on
     r.db_secret.grant_read(splitter)
 
     consumer = functions["consumer"]
     read_watched_objects(consumer, r.uploads)
     table_items(consumer, r.progress, PROGRESS_UPDATER)
+    r.chunks.grant_send_messages(consumer)  # the rest of a long replace, as a new message
     r.db_secret.grant_read(consumer)
 
     broadcaster = functions["broadcaster"]

@@ -183,6 +183,7 @@ class StatelessStack(Stack):
             },
             Resources(
                 uploads=stateful.storage.bucket,
+                object_events=stateful.storage.object_events.queue,
                 progress=stateful.tables.progress,
                 connections=stateful.tables.connections,
                 chunks=self.pipeline.chunks.queue,

@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from cdk_nag import NagSuppressions
 from constructs import Construct
+from product_importer.naming import EXPORT_PREFIX
 
 from infra import topology
 from infra.cdk.config import StageConfig
@@ -71,7 +72,9 @@ class Storage(Construct):
             server_access_logs_prefix="uploads-bucket/",
             cors=[
                 s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.POST],  # browser presigned POST of uploads/<id>.csv
+                    # the browser's presigned POST of uploads/<id>.csv, and its presigned GET of a large
+                    # errors.csv under exports/ (the API answers 303 to it; the UI follows it with fetch)
+                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.GET],
                     allowed_origins=list(config.cors_origins),
                     allowed_headers=["*"],
                     max_age=3600,
@@ -82,6 +85,8 @@ class Storage(Construct):
                     s3.LifecycleRule(id=f"expire-{prefix.strip('/')}", prefix=prefix, expiration=expire_after)
                     for prefix in topology.WATCHED_PREFIXES
                 ),
+                # a large errors.csv is written for one download (its link lives minutes): gone after a day
+                s3.LifecycleRule(id="expire-exports", prefix=EXPORT_PREFIX, expiration=Duration.days(1)),
                 s3.LifecycleRule(
                     id="expire-old-versions",
                     noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),

@@ -38,7 +38,7 @@ def expected_resources(stage: Stage) -> dict[str, set]:
     failed_batches = b(stateless.live.failed_batches)
     own = {name: {b(fn.log_group)} for name, fn in stateless.functions.items()}
     return {
-        "api": own["api"] | {bucket, progress, secret, webhook_key},
+        "api": own["api"] | {bucket, progress, secret, webhook_key, object_events, chunks},
         "splitter": own["splitter"] | {object_events, bucket, progress, chunks, secret},
         "consumer": own["consumer"] | {chunks, bucket, progress, secret},
         "broadcaster": own["broadcaster"] | {progress, connections, websocket_api, failed_batches, finished},
@@ -76,15 +76,42 @@ def test_role_names_only_the_resources_its_function_uses(prod: Stage, name: str)
             assert actions <= UNSCOPED_ACTIONS, actions
 
 
-def test_only_the_api_may_write_objects_and_only_under_uploads(prod: Stage) -> None:
+def test_only_the_api_may_write_objects_and_only_under_uploads_and_exports(prod: Stage) -> None:
     template = prod.stateless_template
     for name, role in _roles(prod).items():
         puts = [s for s in template.policies_of_role(role) if "s3:PutObject" in as_list(s["Action"])]
         if name != "api":
             assert not puts, name
             continue
-        (statement,) = puts
-        assert statement["Resource"]["Fn::Join"][1][-1] == "/uploads/*"
+        assert sorted(s["Resource"]["Fn::Join"][1][-1] for s in puts) == ["/exports/*", "/uploads/*"]
+        (export,) = [s for s in puts if s["Resource"]["Fn::Join"][1][-1] == "/exports/*"]
+        assert "s3:GetObject" in as_list(export["Action"])  # the presigned GET of a large errors.csv
+
+
+def test_every_queue_a_handler_sends_to_is_granted_send(prod: Stage) -> None:
+    """Found by a review: the api (apply, revert, replace), the splitter (its continuation) and the consumer
+    (the rest of a long replace) send to queues their triggers only let them read; the old test compared
+    the resources a role names, not its actions."""
+    a, b = prod.stateful_template.logical_id, prod.stateless_template.logical_id
+    queues = {a(prod.stateful.storage.object_events.queue): "object-events",
+              b(prod.stateless.pipeline.chunks.queue): "chunks",
+              b(prod.stateless.webhooks.deliveries.queue): "webhooks",
+              b(prod.stateless.webhooks.finished.queue): "finished"}
+    known = set(prod.stateful_template.resources) | set(prod.stateless_template.resources)
+    sends: dict[str, set[str]] = {}
+    for name, role in _roles(prod).items():
+        for statement in prod.stateless_template.policies_of_role(role):
+            if "sqs:SendMessage" in as_list(statement["Action"]):
+                sends.setdefault(name, set()).update(
+                    queues[r] for r in referenced_ids(statement["Resource"], known) if r in queues)
+    assert sends == {
+        "api": {"object-events", "chunks"},
+        "splitter": {"chunks", "object-events"},
+        "consumer": {"chunks"},
+        "broadcaster": {"finished"},
+        "finisher": {"finished", "webhooks"},
+        "webhooks": {"finished"},
+    }
 
 
 def test_database_credentials_are_readable_only_by_database_functions(prod: Stage) -> None:

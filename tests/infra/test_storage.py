@@ -62,14 +62,15 @@ def test_lifecycle_expires_watched_prefixes_and_old_versions(prod: Stage) -> Non
     by_prefix = {rule.get("Prefix"): rule for rule in rules if "Prefix" in rule}
     for prefix in topology.WATCHED_PREFIXES:
         assert by_prefix[prefix]["ExpirationInDays"] == prod.stateful.config.upload_expiry_days
+    assert by_prefix["exports/"]["ExpirationInDays"] == 1  # a large errors.csv, written for one download
     assert any("NoncurrentVersionExpiration" in rule for rule in rules)
     assert any(rule.get("AbortIncompleteMultipartUpload") for rule in rules)
 
 
-def test_cors_allows_presigned_post_from_the_ui_origin(prod: Stage) -> None:
+def test_cors_allows_presigned_post_and_the_download_of_an_export_from_the_ui_origin(prod: Stage) -> None:
     cors = prod.stateful_template.props(prod.stateful.storage.bucket)["CorsConfiguration"]["CorsRules"]
     assert len(cors) == 1
-    assert cors[0]["AllowedMethods"] == ["POST"]
+    assert cors[0]["AllowedMethods"] == ["POST", "GET"]
     assert cors[0]["AllowedOrigins"] == list(prod.stateful.config.cors_origins)
 
 
