@@ -10,8 +10,8 @@ master's. The webhook-secrets key is usable only with the webhook-secret encrypt
 | function    | S3 uploads bucket                   | progress table                 | connections table         | send to  | other          |
 |-------------|-------------------------------------|--------------------------------|---------------------------|----------|----------------|
 | api         | PutObject uploads/* (presigned POST); Put/Get exports/* | get/put/update, list index | - | object-events (apply), chunks (revert, replace) | DB secret, KMS encrypt/decrypt |
-| splitter    | Get(Version) uploads/*, incoming/*  | get/put/update                 | -                         | chunks, object-events (continuation) | DB secret |
-| consumer    | Get(Version) uploads/*, incoming/*  | get/update                     | -                         | chunks (the rest of a long replace) | DB secret |
+| splitter    | Get(Version) uploads/*, incoming/*; Put/Get transcoded/* | get/put/update                 | -                         | chunks, object-events (continuation) | DB secret |
+| consumer    | Get(Version) uploads/*, incoming/*, transcoded/* | get/update                     | -                         | chunks (the rest of a long replace) | DB secret |
 | broadcaster | -                                   | (stream, via event source)     | by_import query, get, batch delete | finished | POST @connections |
 | websocket   | -                                   | -                              | get/put/update/delete, batch delete | - | -            |
 | finisher    | -                                   | -                              | -                         | finished (resume), webhooks (fan-out) | DB secret |
@@ -35,7 +35,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import NagSuppressions
-from product_importer.naming import EXPORT_PREFIX
+from product_importer.naming import EXPORT_PREFIX, TRANSCODED_PREFIX
 
 from infra import topology
 from infra.cdk.webhooks import WebhookSecretsKey
@@ -119,6 +119,21 @@ def write_uploads(grantee: iam.IGrantable, bucket: s3.IBucket) -> None:
     )
 
 
+def transcoded(grantee: iam.IGrantable, bucket: s3.IBucket, *, write: bool = False) -> None:
+    """The UTF-8 copy of a UTF-16 file (``transcoded/<import id>.csv``): the splitter writes it, the
+    consumers (and the dead-letter handler) read it as they read uploads."""
+    actions = [*OBJECT_READ_ACTIONS, *(["s3:PutObject", "s3:AbortMultipartUpload"] if write else [])]
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{TRANSCODED_PREFIX}*")])
+    )
+    acknowledge(
+        grantee,
+        "transcoded/*",
+        "Transcoded copies are per import, unknown at deploy; confined to transcoded/.",
+        regex=_objects_regex((TRANSCODED_PREFIX,)),
+    )
+
+
 def exports(grantee: iam.IGrantable, bucket: s3.IBucket) -> None:
     """An errors.csv too large for a Lambda response is written under ``exports/`` and answered with a
     presigned GET of it (the signer needs GetObject there; a multipart write needs AbortMultipartUpload)."""
@@ -190,6 +205,7 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
 
     splitter = functions["splitter"]
     read_watched_objects(splitter, r.uploads)
+    transcoded(splitter, r.uploads, write=True)  # a UTF-16 file is split from its UTF-8 copy
     table_items(splitter, r.progress, PROGRESS_WRITER)
     r.chunks.grant_send_messages(splitter)
     r.object_events.grant_send_messages(splitter)  # a split that runs out of time hands the rest on
@@ -197,6 +213,7 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
 
     consumer = functions["consumer"]
     read_watched_objects(consumer, r.uploads)
+    transcoded(consumer, r.uploads)
     table_items(consumer, r.progress, PROGRESS_UPDATER)
     r.chunks.grant_send_messages(consumer)  # the rest of a long replace, as a new message
     r.db_secret.grant_read(consumer)
@@ -224,6 +241,7 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
         dead_letter = functions["dead_letter"]  # its DLQ event sources grant the receives
         table_items(dead_letter, r.progress, PROGRESS_WRITER)
         read_watched_objects(dead_letter, r.uploads)  # a dead-lettered drop: which import its object made
+        transcoded(dead_letter, r.uploads)
         r.db_secret.grant_read(dead_letter)
     if "expire_pending" in functions:
         expire = functions["expire_pending"]

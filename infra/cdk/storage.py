@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from cdk_nag import NagSuppressions
 from constructs import Construct
-from product_importer.naming import EXPORT_PREFIX
+from product_importer.naming import EXPORT_PREFIX, TRANSCODED_PREFIX
 
 from infra import topology
 from infra.cdk.config import StageConfig
@@ -87,6 +87,8 @@ class Storage(Construct):
                 ),
                 # a large errors.csv is written for one download (its link lives minutes): gone after a day
                 s3.LifecycleRule(id="expire-exports", prefix=EXPORT_PREFIX, expiration=Duration.days(1)),
+                # the UTF-8 copy of a UTF-16 upload lives as long as the upload
+                s3.LifecycleRule(id="expire-transcoded", prefix=TRANSCODED_PREFIX, expiration=expire_after),
                 s3.LifecycleRule(
                     id="expire-old-versions",
                     noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),

@@ -3,6 +3,7 @@
 UPLOAD_PREFIX = "uploads/"
 DROP_PREFIX = "incoming/"
 EXPORT_PREFIX = "exports/"  # files the API writes for download (errors.csv over the inline limit)
+TRANSCODED_PREFIX = "transcoded/"  # UTF-8 copies the splitter writes of UTF-16 files (outside the watched prefixes)
 
 
 def upload_key(import_id: str) -> str:

@@ -76,16 +76,34 @@ def test_role_names_only_the_resources_its_function_uses(prod: Stage, name: str)
             assert actions <= UNSCOPED_ACTIONS, actions
 
 
-def test_only_the_api_may_write_objects_and_only_under_uploads_and_exports(prod: Stage) -> None:
+def test_only_the_api_writes_under_uploads_and_exports_and_only_the_splitter_under_transcoded(prod: Stage) -> None:
     template = prod.stateless_template
     for name, role in _roles(prod).items():
         puts = [s for s in template.policies_of_role(role) if "s3:PutObject" in as_list(s["Action"])]
+        if name == "splitter":
+            assert [s["Resource"]["Fn::Join"][1][-1] for s in puts] == ["/transcoded/*"]
+            continue
         if name != "api":
             assert not puts, name
             continue
         assert sorted(s["Resource"]["Fn::Join"][1][-1] for s in puts) == ["/exports/*", "/uploads/*"]
         (export,) = [s for s in puts if s["Resource"]["Fn::Join"][1][-1] == "/exports/*"]
         assert "s3:GetObject" in as_list(export["Action"])  # the presigned GET of a large errors.csv
+
+
+def test_the_utf8_copy_of_a_utf16_file_is_written_by_the_splitter_and_read_by_the_consumers(prod: Stage) -> None:
+    """Found by a review: the splitter writes transcoded/<id>.csv and the consumers read it, but no role
+    could (a UTF-16 file failed in AWS)."""
+    template = prod.stateless_template
+    roles = _roles(prod)
+
+    def actions_on_transcoded(name: str) -> set[str]:
+        return {a for s in template.policies_of_role(roles[name]) if "/transcoded/*" in str(s["Resource"])
+                for a in as_list(s["Action"])}
+
+    assert {"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"} <= actions_on_transcoded("splitter")
+    assert {"s3:GetObject", "s3:GetObjectVersion"} <= actions_on_transcoded("consumer")
+    assert "s3:PutObject" not in actions_on_transcoded("consumer")
 
 
 def test_every_queue_a_handler_sends_to_is_granted_send(prod: Stage) -> None:

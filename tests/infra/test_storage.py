@@ -63,6 +63,7 @@ def test_lifecycle_expires_watched_prefixes_and_old_versions(prod: Stage) -> Non
     for prefix in topology.WATCHED_PREFIXES:
         assert by_prefix[prefix]["ExpirationInDays"] == prod.stateful.config.upload_expiry_days
     assert by_prefix["exports/"]["ExpirationInDays"] == 1  # a large errors.csv, written for one download
+    assert by_prefix["transcoded/"]["ExpirationInDays"] == prod.stateful.config.upload_expiry_days
     assert any("NoncurrentVersionExpiration" in rule for rule in rules)
     assert any(rule.get("AbortIncompleteMultipartUpload") for rule in rules)
 
