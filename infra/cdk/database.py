@@ -175,12 +175,15 @@ class Database(Construct):
                 endpoint=self.secrets_endpoint,
                 security_group=rotation_sg,
             )
-            # The master changes the other users' passwords (Secrets Manager's multi-user rotation).
+            # The master changes the other users' passwords (Secrets Manager's multi-user rotation, which
+            # alternates each user with "<user>_clone": db.roles keeps the schema with the canonical roles).
+            # Not at creation: the users exist only once the Stateless stack's migrations trigger made them.
             for construct_id, user_secret in (("OwnerRotation", self.owner_secret), ("AppRotation", self.app_secret)):
                 self.cluster.add_rotation_multi_user(
                     construct_id,
                     secret=user_secret,
                     automatically_after=rotate_after,
+                    rotate_immediately_on_update=False,
                     vpc_subnets=ISOLATED,
                     endpoint=self.secrets_endpoint,
                     security_group=rotation_sg,

@@ -82,6 +82,11 @@ def test_three_database_users_each_with_a_rotated_secret(prod: Stage) -> None:
         assert schedule["Properties"]["RotationRules"]["ScheduleExpression"] == (
             f"rate({prod.stateful.config.secret_rotation_days} days)"
         )
+    # And the owner's and the app's do not rotate at creation: their users exist once the migrations ran
+    users = {template.logical_id(db.owner_secret), template.logical_id(db.app_secret)}
+    later = [s["Properties"].get("RotateImmediatelyOnUpdate") for s in schedules
+             if s["Properties"]["SecretId"]["Ref"] in users]
+    assert later == [False, False]
     # And the functions use the app user's: DML only (tests/integration/test_database_roles.py)
     assert db.secret is db.app_secret
 

@@ -151,3 +151,45 @@ def test_ensure_roles_resets_passwords_to_the_secrets(cluster: Cluster) -> None:
             " WHERE rolname = %s", (cluster.app.username,)
         ).fetchone()
     assert flags == (True, False, False, False, True)
+
+
+def test_a_rotated_clone_user_acts_as_its_role_so_the_schema_never_splits(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Secrets Manager's multi-user rotation alternates each user with "<user>_clone". Found by a review:
+    the roles took the secret's current user as canonical, so migrations run by owner_clone left tables the
+    app (rotated back) could not use, and a later migration as the owner could not alter."""
+    from product_importer.db.roles import act_as_canonical
+
+    canonical_owner, canonical_app = cluster.owner, cluster.app
+    with only_migrations(3, monkeypatch):
+        deploy(cluster)  # before any rotation
+    # the rotation switched both secrets to the clones
+    cluster.owner = RoleCredentials(canonical_owner.username + "_clone", "owner-pw-2")
+    cluster.app = RoleCredentials(canonical_app.username + "_clone", "app-pw-2")
+    try:
+        with psycopg.connect(cluster.url(cluster.master)) as conn:
+            ensure_roles(conn, owner=cluster.owner, app=cluster.app)
+        with psycopg.connect(cluster.url(cluster.owner.username)) as conn:
+            act_as_canonical(conn, cluster.owner.username)
+            migrate.apply_migrations(conn)  # the rest, as owner_clone
+            grant_app_privileges(conn, owner=cluster.owner.username, app=cluster.app.username)
+        # every object still belongs to the canonical owner
+        with psycopg.connect(cluster.url(canonical_owner.username)) as owner:
+            owners = owner.execute(
+                "SELECT DISTINCT pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n"
+                " ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r','p','S')").fetchall()
+            assert owners == [(canonical_owner.username,)]
+            owner.execute("ALTER TABLE webhooks ADD COLUMN later_migration int")  # the owner can alter them
+            owner.rollback()
+        # and both app users do the daily work on tables the clone's migrations made
+        for user in (cluster.app.username, canonical_app.username):
+            with psycopg.connect(cluster.url(user)) as app:
+                WebhookStore(app).create(url=f"https://{user}.example/", events=["import.completed"], secret=None)
+                app.commit()
+    finally:
+        with psycopg.connect(cluster.admin, autocommit=True) as su:
+            su.execute(f"DROP DATABASE IF EXISTS {cluster.database} WITH (FORCE)")
+            for role in (cluster.app.username, cluster.owner.username):
+                su.execute(f"DROP ROLE IF EXISTS {role}")
+        cluster.owner, cluster.app = canonical_owner, canonical_app

@@ -13,7 +13,7 @@ from typing import Any
 
 from product_importer.db.connection import connect, read_secret, url_from_secret
 from product_importer.db.migrate import apply_migrations
-from product_importer.db.roles import RoleCredentials, ensure_roles, grant_app_privileges
+from product_importer.db.roles import RoleCredentials, act_as_canonical, ensure_roles, grant_app_privileges
 from product_importer.settings import get_common_settings
 
 
@@ -27,6 +27,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, list[int]]:
     with connect(master_url) as conn:
         ensure_roles(conn, owner=owner, app=app)
     with connect(url_from_secret(settings, settings.db_owner_secret_arn)) as conn:
+        act_as_canonical(conn, owner.username)  # a rotated owner_clone creates objects as the owner
         applied = apply_migrations(conn)
         grant_app_privileges(conn, owner=owner.username, app=app.username)
     return {"applied": applied}

@@ -41,6 +41,17 @@ WHERE n.nspname = %(schema)s AND pg_get_userbyid(p.proowner) = current_user AND 
 """
 
 
+# Secrets Manager's multi-user rotation alternates a user with "<user>_clone": it creates the clone, grants
+# it the roles the user is a member of, and switches the secret to it (and back at the next rotation).
+CLONE_SUFFIX = "_clone"
+
+
+def canonical_role(username: str) -> str:
+    """The role that owns the schema (or holds the app's privileges) whichever of its two rotated users
+    the secret names now: ``importer_owner_clone`` → ``importer_owner``."""
+    return username.removesuffix(CLONE_SUFFIX) if username.endswith(CLONE_SUFFIX) else username
+
+
 @dataclass(frozen=True)
 class RoleCredentials:
     username: str
@@ -48,12 +59,22 @@ class RoleCredentials:
 
 
 def ensure_roles(conn: psycopg.Connection, *, owner: RoleCredentials, app: RoleCredentials) -> None:
-    """Run as the master user (member of nothing special: ``CREATEROLE`` and owner of the database)."""
+    """Run as the master user (member of nothing special: ``CREATEROLE`` and owner of the database).
+
+    Ownership and privileges always go to the canonical roles; a rotated ``…_clone`` user in a secret is
+    made a member of its canonical role (it acts with its privileges, and as it, see
+    ``act_as_canonical``), so the two users of a rotation never split the schema between them."""
     database = conn.info.dbname
     with conn.transaction():
         for role in (owner, app):
             _create_or_reset(conn, role)
-        o, a = sql.Identifier(owner.username), sql.Identifier(app.username)
+            base = canonical_role(role.username)
+            if base != role.username:
+                if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (base,)).fetchone() is None:
+                    conn.execute(sql.SQL("CREATE ROLE {} WITH LOGIN").format(sql.Identifier(base)))
+                conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(base), sql.Identifier(role.username)))
+        o = sql.Identifier(canonical_role(owner.username))
+        a = sql.Identifier(canonical_role(app.username))
         db, schema = sql.Identifier(database), sql.Identifier(SCHEMA)
         # The master may act as the owner (hand objects over, set its default privileges).
         conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(o))
@@ -78,11 +99,21 @@ def ensure_roles(conn: psycopg.Connection, *, owner: RoleCredentials, app: RoleC
     grant_app_privileges(conn, owner=owner.username, app=app.username)
 
 
+def act_as_canonical(conn: psycopg.Connection, username: str) -> None:
+    """For the session of a rotated ``…_clone`` user: act as its canonical role, so that what the session
+    creates (the migrations' tables) belongs to that role and its default privileges apply."""
+    base = canonical_role(username)
+    if base != username:
+        conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(base)))
+        conn.commit()
+
+
 def grant_app_privileges(conn: psycopg.Connection, *, owner: str, app: str) -> None:
-    """The app's privileges on what exists now (default privileges cover what migrations add later)."""
-    a, schema = sql.Identifier(app), sql.Identifier(SCHEMA)
+    """The app's privileges on what exists now (default privileges cover what migrations add later).
+    ``owner`` and ``app`` may name a rotated ``…_clone`` user: its canonical role is used."""
+    a, schema = sql.Identifier(canonical_role(app)), sql.Identifier(SCHEMA)
     with conn.transaction():
-        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(owner)))
+        conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(canonical_role(owner))))
         conn.execute(sql.SQL(f"GRANT {TABLE_PRIVILEGES} ON ALL TABLES IN SCHEMA {{}} TO {{}}").format(schema, a))
         conn.execute(
             sql.SQL(f"GRANT {SEQUENCE_PRIVILEGES} ON ALL SEQUENCES IN SCHEMA {{}} TO {{}}").format(schema, a)
