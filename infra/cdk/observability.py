@@ -112,6 +112,20 @@ class Observability(Construct):
         cluster_dims = {"DBClusterIdentifier": w.cluster.cluster_identifier}
         self.alarms = [
             *alarms,
+            # The dead_letter function drains the DLQs within seconds (it ends the import failed), so their
+            # depth alarms rarely see a message: what it handled is the signal.
+            cloudwatch.Alarm(
+                self,
+                "ChunksDeadLettered",
+                alarm_name=stage_names.alarm("chunks-dead-lettered"),
+                alarm_description="A chunk or a file failed every retry and its import was ended failed "
+                "(the dead_letter function's ChunksDeadLettered): look at the consumer's or splitter's errors.",
+                metric=app_metric(names.METRIC_CHUNKS_DEAD_LETTERED).with_(period=FIVE),
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
             cloudwatch.Alarm(
                 self,
                 "AuroraAtMaxCapacity",
@@ -169,6 +183,7 @@ class Observability(Construct):
                         [app_metric(names.METRIC_ROW_ERRORS)],
                         [
                             app_metric(names.METRIC_IMPORTS_FAILED),
+                            app_metric(names.METRIC_IMPORTS_FAILED_DEAD_LETTER),
                             app_metric(names.METRIC_CHUNKS_DEAD_LETTERED),
                             app_metric(names.METRIC_WEBHOOK_ATTEMPTS_FAILED),
                         ],

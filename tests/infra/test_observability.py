@@ -24,6 +24,7 @@ EXPECTED_ALARMS = {
     "api-5xx",
     "aurora-capacity",
     "websocket-errors",
+    "chunks-dead-lettered",  # the dead_letter function drains the DLQs: what it handled is the signal
 }
 
 
@@ -68,8 +69,11 @@ def test_dashboard_shows_throughput_errors_latency_dlqs_aurora_and_websocket(pro
     metrics = [m for w in widgets for m in w["properties"].get("metrics", [])]
     plotted = {tuple(x for x in m if isinstance(x, str)) for m in metrics}
     # Powertools metrics under the handlers' service names
-    for service, name in (names.METRIC_ROWS_IMPORTED, names.METRIC_ROW_ERRORS, names.METRIC_IMPORTS_FAILED):
+    for service, name in (names.METRIC_ROWS_IMPORTED, names.METRIC_ROW_ERRORS, names.METRIC_IMPORTS_FAILED,
+                          names.METRIC_IMPORTS_FAILED_DEAD_LETTER, names.METRIC_CHUNKS_DEAD_LETTERED):
         assert (names.METRICS_NAMESPACE, name, "service", service) in plotted
+    # each under the service that emits it (ChunksDeadLettered was read from the consumer: an empty line)
+    assert names.METRIC_CHUNKS_DEAD_LETTERED == ("dead_letter", "ChunksDeadLettered")
     flat = json.dumps(metrics)
     for needle in (
         "ApproximateAgeOfOldestMessage",

@@ -80,3 +80,19 @@ def test_the_local_stream_poller_batches_as_the_stream_trigger() -> None:
     assert isinstance(trigger, topology.StreamTrigger)
     assert stream_triggers() == {"broadcaster": trigger}
     assert stream_batch_size() == trigger.batch_size
+
+
+def test_every_metric_the_dashboard_reads_is_emitted_by_the_function_it_names() -> None:
+    """The dashboard read ChunksDeadLettered under the consumer, which never emits it (an empty line)."""
+    import re
+    from pathlib import Path
+
+    from infra.cdk import names
+
+    root = Path(__file__).resolve().parents[2]
+    for constant in (n for n in dir(names) if n.startswith("METRIC_") and n != "METRICS_NAMESPACE"):
+        service, metric = getattr(names, constant)
+        handler = (root / "functions" / service / "handler.py").read_text()
+        assert f'Metrics(service="{service}")' in handler, constant
+        emitted = set(re.findall(r'add_metric\(\s*name="(\w+)"', handler))
+        assert metric in emitted, f"{constant}: functions/{service} emits {sorted(emitted)}"
