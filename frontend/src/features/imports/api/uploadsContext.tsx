@@ -33,6 +33,7 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
     },
     config.data?.max_upload_bytes,
     (imp) => listeners.current.onUploaded?.(imp),
+    () => void client.invalidateQueries({ queryKey: importKeys.all }), // a cancelled upload's import is gone
   );
   const busy = uploads.uploads.some(uploading);
   useEffect(() => {

@@ -49,6 +49,24 @@ describe("useUploads", () => {
     await waitFor(() => expect(result.current.uploads[0]!.phase).toBe("uploaded"));
   });
 
+  it("discards the import of an upload the user cancelled (it would wait 24 hours for its file)", async () => {
+    const { calls } = mockApi({
+      "POST /api/imports": () => ({
+        status: 201,
+        body: { import: makeImport({ id: "imp-9", status: "pending" }), upload: { method: "POST", url: "http://s3/bucket", fields: {} } },
+      }),
+      "DELETE /api/imports/imp-9": () => ({ status: 204 }),
+    });
+    const discarded = vi.fn();
+    const { result } = renderHook(() => useUploads(() => {}, null, undefined, discarded));
+    act(() => result.current.addFiles([new File(["sku,name\nA,B\n"], "c.csv", { type: "text/csv" })]));
+    await waitFor(() => expect(FakeXhr.instances).toHaveLength(1));
+    act(() => result.current.cancel(result.current.uploads[0]!.key));
+    await waitFor(() => expect(result.current.uploads[0]!.phase).toBe("cancelled"));
+    await waitFor(() => expect(discarded).toHaveBeenCalledWith("imp-9"));
+    expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/imports/imp-9")).toBe(true);
+  });
+
   it("shows the API's 413 in plain words and never uploads", async () => {
     mockApi({ "POST /api/imports": () => ({ status: 413, body: { detail: "File exceeds the 5 GiB limit" } }) });
     const { result } = renderHook(() => useUploads(() => {}, null));

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { ApiError, errorMessage } from "@/lib/api";
 import { formatBytes } from "@/lib/format";
 import { UploadError, uploadToPresignedPost, type UploadHandle } from "@/lib/upload";
+import { discardImport } from "./changes";
 import { createImport, type ImportOptions } from "./imports";
 import type { Import } from "./schemas";
 
@@ -55,14 +56,17 @@ export function useUploads(
   onImportCreated: (imp: Import) => void,
   maxBytes: number | null | undefined,
   onUploaded?: (imp: Import) => void,
+  onDiscarded?: (importId: string) => void,
 ) {
   const [uploads, setUploads] = useState<UploadItem[]>([]);
   const handles = useRef(new Map<string, UploadHandle>());
   const onCreatedRef = useRef(onImportCreated);
   const onUploadedRef = useRef(onUploaded);
+  const onDiscardedRef = useRef(onDiscarded);
   useEffect(() => {
     onCreatedRef.current = onImportCreated;
     onUploadedRef.current = onUploaded;
+    onDiscardedRef.current = onDiscarded;
   });
 
   const update = useCallback((key: string, patch: Partial<UploadItem>) => {
@@ -71,8 +75,9 @@ export function useUploads(
 
   const startOne = useCallback(
     async (file: File, key: string, options: ImportOptions | undefined) => {
+      let created: Awaited<ReturnType<typeof createImport>> | null = null;
       try {
-        const created = await createImport(file, options);
+        created = await createImport(file, options);
         onCreatedRef.current(created.import);
         update(key, { phase: "uploading", importId: created.import.id });
         const handle = uploadToPresignedPost(created.upload, file, file.name, ({ loaded, total }) =>
@@ -84,6 +89,9 @@ export function useUploads(
         onUploadedRef.current?.(created.import);
       } catch (err) {
         const cancelled = err instanceof UploadError && err.cancelled;
+        // A cancelled upload's import would wait for its file for 24 hours: discard it (CONTRACT §3).
+        const importId = created?.import.id;
+        if (cancelled && importId) void discardImport(importId).then(() => onDiscardedRef.current?.(importId), () => {});
         update(key, {
           phase: cancelled ? "cancelled" : "failed",
           error: cancelled ? "Upload cancelled." : err instanceof ApiError ? describeCreateError(file, err) : errorMessage(err),

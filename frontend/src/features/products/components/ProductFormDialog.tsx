@@ -18,7 +18,7 @@ export interface ProductFormDialogProps {
   /** The product to edit, or null to create one. */
   product: Product | null;
   onClose: () => void;
-  onSaved: (product: Product) => void;
+  onSaved: (product: Product, changed?: boolean) => void;
 }
 
 export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDialogProps) {
@@ -43,7 +43,7 @@ export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDial
       if (product) {
         const changed = changedInput(valuesFromProduct(product), values);
         if (Object.keys(changed).length === 0) {
-          onSaved(product); // nothing changed: no request, no change record
+          onSaved(product, false); // nothing changed: no request, no change record
           return;
         }
         onSaved(await save.mutateAsync({ sku: product.sku, input: changed, existing: product }));

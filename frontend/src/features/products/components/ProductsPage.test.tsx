@@ -102,6 +102,7 @@ describe("ProductsPage", () => {
     await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
     await waitFor(() => expect(screen.queryByRole("dialog", { name: "Edit AB-1" })).not.toBeInTheDocument());
     expect(calls.filter((c) => c.method === "PATCH")).toHaveLength(0);
+    expect(screen.getByText("Nothing changed in AB-1.")).toBeInTheDocument();
     // one field changed: a PATCH of that field only
     await user.click(screen.getByRole("button", { name: "Edit AB-1" }));
     dialog = await screen.findByRole("dialog", { name: "Edit AB-1" });

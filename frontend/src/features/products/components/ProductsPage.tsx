@@ -137,8 +137,8 @@ export function ProductsPage() {
         <ProductFormDialog
           product={editing === "new" ? null : editing}
           onClose={() => setEditing(null)}
-          onSaved={(p) => {
-            setFlash(editing === "new" ? `Created ${p.sku}.` : `Saved ${p.sku}.`);
+          onSaved={(p, changed = true) => {
+            setFlash(editing === "new" ? `Created ${p.sku}.` : changed ? `Saved ${p.sku}.` : `Nothing changed in ${p.sku}.`);
             setEditing(null);
           }}
         />

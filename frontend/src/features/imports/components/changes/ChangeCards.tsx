@@ -4,8 +4,8 @@ import type { Import } from "../../api/schemas";
 /** The preview's (or import's) outcome in five numbers, plus deactivations where a replace ran. */
 export function ChangeCards({ imp, planned }: { imp: Import; planned: boolean }) {
   const cards: { key: string; label: string; value: number | null; tone: string; hint: string }[] = [
-    { key: "create", label: planned ? "Will be created" : "Created", value: imp.products_created, tone: "create", hint: "new SKUs" },
-    { key: "update", label: planned ? "Will be updated" : "Updated", value: imp.products_updated, tone: "update", hint: "at least one field changes" },
+    { key: "create", label: planned ? "Would be created" : "Created", value: imp.products_created, tone: "create", hint: "new SKUs" },
+    { key: "update", label: planned ? "Would be updated" : "Updated", value: imp.products_updated, tone: "update", hint: "at least one field changes" },
     { key: "unchanged", label: "Unchanged", value: imp.products_unchanged, tone: "unchanged", hint: "already as in the file" },
     { key: "skipped", label: "Rows skipped", value: imp.rows_skipped, tone: "unchanged", hint: "blank rows, rows the profile leaves out" },
     { key: "errors", label: "Row errors", value: imp.rows_failed, tone: (imp.rows_failed ?? 0) > 0 ? "bad" : "unchanged", hint: "rows that will not be imported" },
@@ -13,7 +13,7 @@ export function ChangeCards({ imp, planned }: { imp: Import; planned: boolean })
   if (imp.replace || imp.products_deactivated > 0) {
     cards.splice(3, 0, {
       key: "deactivate",
-      label: planned ? "Will be deactivated" : "Deactivated",
+      label: planned ? "Would be deactivated" : "Deactivated",
       value: imp.products_deactivated,
       tone: "deactivate",
       hint: "in scope but not in the file",

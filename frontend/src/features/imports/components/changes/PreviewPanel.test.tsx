@@ -56,8 +56,8 @@ describe("the preview page", () => {
     api();
     open();
     expect(await screen.findByTestId("preview")).toHaveTextContent("Nothing has been written yet.");
-    expect(screen.getByTestId("card-create")).toHaveTextContent("2Will be created");
-    expect(screen.getByTestId("card-update")).toHaveTextContent("3Will be updated");
+    expect(screen.getByTestId("card-create")).toHaveTextContent("2Would be created");
+    expect(screen.getByTestId("card-update")).toHaveTextContent("3Would be updated");
     expect(screen.getByTestId("card-skipped")).toHaveTextContent("2");
     expect(screen.getByTestId("card-errors")).toHaveTextContent("1Row errors");
     // the chart: one bar per changed field, largest first
