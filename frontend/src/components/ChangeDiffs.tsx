@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { ACTION_LABELS, fieldLabel } from "@/lib/fields";
 
 /** One field's value before and after (CONTRACT §2 Changes); `attributes` lists only the changed keys. */
@@ -15,11 +16,29 @@ export function ActionPill({ action }: { action: string }) {
   return <span className={`pill pill--action pill--${action}`}>{ACTION_LABELS[action] ?? action}</span>;
 }
 
+/** Text longer than this shows its start and its length, with a button for the rest (a 20,000-character
+ * description made a history dialog thousands of pixels tall). */
+export const SHOWN_CHARACTERS = 300;
+
+function LongText({ text }: { text: string }) {
+  const [open, setOpen] = useState(false);
+  const length = [...text].length;
+  if (length <= SHOWN_CHARACTERS) return <>{text}</>;
+  return (
+    <>
+      {open ? text : [...text].slice(0, SHOWN_CHARACTERS).join("") + "…"}{" "}
+      <button type="button" className="button button--small button--ghost" onClick={() => setOpen((o) => !o)}>
+        {open ? "Show less" : `Show all ${length.toLocaleString("en-US")} characters`}
+      </button>
+    </>
+  );
+}
+
 function show(value: unknown) {
   if (value === null || value === undefined || value === "") return <em className="muted">empty</em>;
   if (typeof value === "boolean") return value ? "yes" : "no";
-  if (typeof value === "string" || typeof value === "number") return String(value);
-  return JSON.stringify(value);
+  if (typeof value === "number") return String(value);
+  return <LongText text={typeof value === "string" ? value : JSON.stringify(value)} />;
 }
 
 function asRecord(v: unknown): Record<string, unknown> {

@@ -1,0 +1,17 @@
+import { render, screen } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, it } from "vitest";
+import { ChangeDiffs, SHOWN_CHARACTERS } from "./ChangeDiffs";
+
+describe("ChangeDiffs", () => {
+  it("shows the start of a long value and its length, and all of it on request", async () => {
+    const long = "word ".repeat(4000).trim(); // 19,999 characters
+    render(<ChangeDiffs change={{ action: "update", changes: { description: { from: "short", to: long } } }} />);
+    const after = screen.getByText((_, el) => el?.tagName === "INS");
+    expect(after.textContent!.length).toBeLessThan(SHOWN_CHARACTERS + 100);
+    expect(screen.getByText("short")).toBeInTheDocument();
+    await userEvent.setup().click(screen.getByRole("button", { name: "Show all 19,999 characters" }));
+    expect(after.textContent).toContain(long);
+    expect(screen.getByRole("button", { name: "Show less" })).toBeInTheDocument();
+  });
+});
