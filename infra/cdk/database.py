@@ -143,6 +143,13 @@ class Database(Construct):
         self.app_secret = self._user_secret("AppSecret", names.DATABASE_APP_USER)
         # What the functions use: the application role (DML only).
         self.secret = self.app_secret
+        # A snapshot kept without the passwords of its users would be a locked box: where the data is kept,
+        # so are the secrets (the secrets themselves, not only their attachments to the cluster).
+        keep = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+        for owner in (self.cluster, self):
+            for child in owner.node.children:
+                if isinstance(child, secretsmanager.Secret):
+                    child.apply_removal_policy(keep)
 
         self.proxy = rds.DatabaseProxy(
             self,

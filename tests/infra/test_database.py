@@ -57,7 +57,12 @@ def test_prod_cluster_is_protected_and_snapshotted_dev_is_disposable(prod: Stage
     dev_cluster = dev.stateful_template.resource(dev.stateful.database.cluster)
     assert dev_cluster["Properties"]["DeletionProtection"] is False
     assert dev_cluster["DeletionPolicy"] == "Delete"
-
+    # and the secrets go with the data: kept with a kept snapshot (its users' passwords), deleted in dev
+    for stage, policy in ((prod, "Retain"), (dev, "Delete")):
+        secrets = stage.stateful_template.of_type("AWS::SecretsManager::Secret")
+        database = [lid for lid in secrets if "Database" in lid]
+        assert len(database) == 3  # master, owner, app
+        assert {stage.stateful_template.resources[lid]["DeletionPolicy"] for lid in database} == {policy}
 
 def test_three_database_users_each_with_a_rotated_secret(prod: Stage) -> None:
     # Given the stateful stack's secrets
