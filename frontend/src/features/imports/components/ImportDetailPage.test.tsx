@@ -99,6 +99,7 @@ describe("ImportDetailPage", () => {
     const { user } = renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
     const pending = await screen.findByTestId("pending");
     expect(pending).toHaveTextContent(/upload was interrupted/);
+    expect(await screen.findByText("No row has been read yet: the file has not arrived.")).toBeInTheDocument();
     await user.click(within(pending).getByRole("button", { name: "Discard" }));
     await user.click(await screen.findByRole("button", { name: "Discard import" }));
     await waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/imports/imp-1")).toBe(true));

@@ -118,7 +118,7 @@ export function ImportDetailPage() {
             </div>
           ) : null}
 
-          <RowErrorTable importId={imp.id} expected={imp.rows_failed} importFailed={imp.status === "failed"} />
+          <RowErrorTable importId={imp.id} expected={imp.rows_failed} importFailed={imp.status === "failed"} status={imp.status} />
           {reverting ? <RevertDialog imp={imp} onClose={() => setReverting(false)} onStarted={() => setReverting(false)} /> : null}
         </>
       ) : null}

@@ -11,9 +11,11 @@ export interface RowErrorTableProps {
   /** rows_failed as last seen; a change refetches the page. */
   expected: number | null;
   importFailed?: boolean;
+  /** The import's status: what "no row errors" means depends on it (nothing read yet, all read, so far). */
+  status?: string;
 }
 
-export function RowErrorTable({ importId, expected, importFailed = false }: RowErrorTableProps) {
+export function RowErrorTable({ importId, expected, importFailed = false, status }: RowErrorTableProps) {
   const pager = useCursorPager(importId);
   const errors = useImportErrors(importId, pager.cursor);
   // while the import runs, a new failed-row count means new errors: fetch the pages again
@@ -38,7 +40,13 @@ export function RowErrorTable({ importId, expected, importFailed = false }: RowE
         errorTitle="Could not load row errors."
         empty={
           <EmptyState title="No row errors">
-            {importFailed ? "No single row was reported; the whole file failed (see above)." : "Every row processed so far was valid."}
+            {importFailed
+              ? "No single row was reported; the whole file failed (see above)."
+              : status === "pending"
+                ? "No row has been read yet: the file has not arrived."
+                : status === "completed" || status === "previewed" || status === "reverted"
+                  ? "Every row was valid."
+                  : "Every row processed so far was valid."}
           </EmptyState>
         }
         pagerLabel="Row error pages"
