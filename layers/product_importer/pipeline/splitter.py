@@ -25,7 +25,6 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
-from product_importer import naming
 from product_importer.ingest.chunking import ByteRange, SplitPosition, split_ranges
 from product_importer.ingest.encoding import transcode_to_utf8
 from product_importer.ingest.errors import HeaderError
@@ -43,7 +42,7 @@ from product_importer.models import (
     SplitRequest,
     utcnow,
 )
-from product_importer.naming import DROP_PREFIX, UPLOAD_PREFIX
+from product_importer.naming import DROP_PREFIX, TRANSCODED_PREFIX, UPLOAD_PREFIX
 from product_importer.pipeline import finish, lifecycle
 from product_importer.pipeline.s3events import ObjectCreated
 from product_importer.ports import (
@@ -59,7 +58,6 @@ from product_importer.ports import (
 
 logger = logging.getLogger(__name__)
 
-TRANSCODED_PREFIX = naming.TRANSCODED_PREFIX  # UTF-8 copies of UTF-16 files (outside the watched prefixes)
 _DROP_NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4a51-9a57-4f4f1e0c2b11")
 
 TimeLeft = Callable[[], float]  # seconds this invocation may still spend before it hands over
