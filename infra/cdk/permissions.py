@@ -119,36 +119,29 @@ def write_uploads(grantee: iam.IGrantable, bucket: s3.IBucket) -> None:
     )
 
 
+WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload"]  # a write, multipart included
+
+
+def prefix_objects(grantee: iam.IGrantable, bucket: s3.IBucket, prefix: str, actions: list[str], why: str) -> None:
+    """``actions`` on the objects under ``prefix`` only (their keys are per import, unknown at deploy)."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")])
+    )
+    acknowledge(grantee, f"{prefix}*", f"{why}; confined to {prefix}.", regex=_objects_regex((prefix,)))
+
+
 def transcoded(grantee: iam.IGrantable, bucket: s3.IBucket, *, write: bool = False) -> None:
     """The UTF-8 copy of a UTF-16 file (``transcoded/<import id>.csv``): the splitter writes it, the
     consumers (and the dead-letter handler) read it as they read uploads."""
-    actions = [*OBJECT_READ_ACTIONS, *(["s3:PutObject", "s3:AbortMultipartUpload"] if write else [])]
-    grantee.grant_principal.add_to_principal_policy(
-        iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{TRANSCODED_PREFIX}*")])
-    )
-    acknowledge(
-        grantee,
-        "transcoded/*",
-        "Transcoded copies are per import, unknown at deploy; confined to transcoded/.",
-        regex=_objects_regex((TRANSCODED_PREFIX,)),
-    )
+    actions = [*OBJECT_READ_ACTIONS, *(WRITE_ACTIONS if write else [])]
+    prefix_objects(grantee, bucket, TRANSCODED_PREFIX, actions, "Transcoded copies are per import, unknown at deploy")
 
 
 def exports(grantee: iam.IGrantable, bucket: s3.IBucket) -> None:
     """An errors.csv too large for a Lambda response is written under ``exports/`` and answered with a
-    presigned GET of it (the signer needs GetObject there; a multipart write needs AbortMultipartUpload)."""
-    grantee.grant_principal.add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-            resources=[bucket.arn_for_objects(f"{EXPORT_PREFIX}*")],
-        )
-    )
-    acknowledge(
-        grantee,
-        "exports/*",
-        "Export keys are per import and request, unknown at deploy; confined to exports/.",
-        regex=_objects_regex((EXPORT_PREFIX,)),
-    )
+    presigned GET of it (the signer needs GetObject there)."""
+    prefix_objects(grantee, bucket, EXPORT_PREFIX, [*WRITE_ACTIONS, "s3:GetObject"],
+                   "Export keys are per import and request, unknown at deploy")
 
 
 def manage_connections(grantee: iam.IGrantable, stage: apigwv2.WebSocketStage) -> None:
