@@ -72,12 +72,8 @@ class ProductPatch(_ProductFields):
     name: str | None = None
 
 
-def _encode_cursor(sku_key: str) -> str:
-    return encode_cursor(sku_key)
-
-
 def _decode_cursor(cursor: str) -> str:
-    """The SKU key a page starts after; ``CursorError`` (400) for anything ``_encode_cursor`` did not make."""
+    """The SKU key a page starts after; ``CursorError`` (400) for anything ``encode_cursor`` did not make."""
     after: str = decode_cursor(cursor, str)
     if len(after) > 1024:
         raise CursorError("invalid cursor")
@@ -102,7 +98,7 @@ def list_products(
     items, next_after = products.list_products(
         conn, ProductFilter(q=q, active=active, brand=brand, category=category), limit=limit, after=after
     )
-    return {"items": items, "next_cursor": _encode_cursor(next_after) if next_after is not None else None}
+    return {"items": items, "next_cursor": encode_cursor(next_after) if next_after is not None else None}
 
 
 @router.delete("", status_code=200, dependencies=[require("admin")])

@@ -164,7 +164,7 @@ def _plain_price(value: str) -> str:
     """``.5`` → ``0.5``, ``5.`` → ``5``, ``+2`` → ``2``, ``-0.00`` → ``0.00``: what a spreadsheet reads as
     that number, written plainly; any other value as it is."""
     match = _SPREADSHEET_NUMBER.fullmatch(value)
-    if match is None or value in ("", "+", "-", ".") or value.strip("+-.") == "":
+    if match is None or not value.strip("+-."):  # no digit at all
         return value
     sign, whole, decimals = match.groups()
     if sign == "-" and (whole + (decimals or "")).strip("0"):

@@ -119,6 +119,11 @@ export function isRevertable(imp: Pick<Import, "status" | "mode">): boolean {
   return (imp.status === "completed" || imp.status === "failed") && imp.mode !== "preview";
 }
 
+/** Who may apply or discard this import (CONTRACT §8): `replace` and `partner` are an admin's. */
+export function groupToApplyOrDiscard(imp: Pick<Import, "replace" | "partner">): "admin" | "importer" {
+  return imp.replace || imp.partner ? "admin" : "importer";
+}
+
 /** Something is moving: the import's run, or its revert. */
 export function isActive(imp: Pick<Import, "status">): boolean {
   return imp.status === "pending" || imp.status === "processing" || imp.status === "reverting";

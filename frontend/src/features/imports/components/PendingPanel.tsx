@@ -5,7 +5,7 @@ import { ConfirmDialog } from "@/components/Dialog";
 import { Notice } from "@/components/Feedback";
 import { errorMessage } from "@/lib/api";
 import { useDiscardImport } from "../api/changes";
-import type { Import } from "../api/schemas";
+import { groupToApplyOrDiscard, type Import } from "../api/schemas";
 
 /**
  * An import still waiting for its file (its upload was cut off: a reload, a closed tab, a lost connection).
@@ -36,7 +36,7 @@ export function PendingPanel({ imp }: { imp: Import }) {
         discard this import and upload the file again; otherwise it ends failed after 24 hours.
         {problem ? <Notice tone="error">{problem}</Notice> : null}
       </div>
-      <Can group={imp.replace || imp.partner ? "admin" : "importer"}>
+      <Can group={groupToApplyOrDiscard(imp)}>
         <button type="button" className="button" onClick={() => setConfirming(true)} disabled={discard.isPending}>
           Discard
         </button>

@@ -5,7 +5,7 @@ import { ConfirmDialog } from "@/components/Dialog";
 import { ErrorMessage, Notice } from "@/components/Feedback";
 import { errorMessage } from "@/lib/api";
 import { useApplyPreview, useChangeSummary, useDiscardImport } from "../../api/changes";
-import type { Import } from "../../api/schemas";
+import { groupToApplyOrDiscard, type Import } from "../../api/schemas";
 import { ChangeCards } from "./ChangeCards";
 import { ChangesTable } from "./ChangesTable";
 import { FieldChart } from "./FieldChart";
@@ -54,7 +54,7 @@ export function PreviewPanel({ imp }: { imp: Import }) {
           <p className="preview__lead">
             <strong>Nothing has been written yet.</strong> This is what importing the file would do to the catalogue now.
           </p>
-          <Can group={imp.replace || imp.partner ? "admin" : "importer"}>
+          <Can group={groupToApplyOrDiscard(imp)}>
             <div className="page__actions">
               <button type="button" className="button" onClick={() => setConfirmDiscard(true)} disabled={apply.isPending || discard.isPending}>
                 Discard
