@@ -86,8 +86,9 @@ class Settings(CommonSettings):
                                               "continuation this long before its invocation's deadline")
     splitter_time_budget_s: float = Field(default=0.0, ge=0, description="local/tests: cap one splitter "
                                           "invocation's time (0: the function timeout)")
-    chunk_stored_errors: PositiveInt = Field(default=1000, description="row errors a chunk stores at most "
-                                             "(its counts stay exact)")
+    chunk_stored_errors: PositiveInt = Field(default=100_000, description="row errors a chunk stores at most "
+                                             "(its counts stay exact); the default keeps every one of a chunk's "
+                                             "row errors: CONTRACT §1 caps them per import (100,000), not per chunk")
     download_url_expires_s: PositiveInt = Field(default=300, le=3600, description="presigned GET of an export")
     errors_csv_inline_max_bytes: PositiveInt = Field(
         default=5_000_000,  # CONTRACT §3 "above 5 MB"; decimal MB leaves room for the JSON escaping of the

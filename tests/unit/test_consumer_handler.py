@@ -18,6 +18,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 from product_importer.models import ChunkMessage, ImportTotals
 from product_importer.pipeline.consumer import ConsumerPorts
+from product_importer.settings import Settings
 from product_importer.pipeline.s3events import parse_notification
 from product_importer.pipeline.splitter import SplitLimits, SplitterPorts, split_object
 
@@ -50,16 +51,16 @@ class World:
 
     def __init__(self, data: bytes | None = None, *, chunk_rows: int = 4, chunk_bytes: int = 8 << 20,
                  max_record_bytes: int = 1 << 20, options: dict | None = None, mode: str = "import",
-                 stored_errors: int = 1000, read_block: int = 1 << 20) -> None:
+                 stored_errors: int | None = None, read_block: int = 1 << 20) -> None:
         self.objects = FakeObjectStore()
         self.progress = FakeProgress()
         self.ledger = FakeChunkLedger()
         self.plans = FakePlanStore()
         self.chunks = FakeQueue()
         self.jobs = FakeJobLedger(self.ledger)
+        bound = {} if stored_errors is None else {"stored_errors": stored_errors}
         self.ports = ConsumerPorts(objects=self.objects, progress=self.progress, ledger=self.ledger,
-                                   plans=self.plans, jobs=self.jobs, chunks=self.chunks, stored_errors=stored_errors,
-                                   read_block=read_block)
+                                   plans=self.plans, jobs=self.jobs, chunks=self.chunks, read_block=read_block, **bound)
         self.import_id = uuid.uuid4().hex
         pending_upload(self.progress, self.import_id, import_no=11)
         self.progress.items[self.import_id].update(mode=mode, options=options or {})
@@ -214,6 +215,21 @@ def test_a_chunk_stores_a_bounded_number_of_row_errors_and_keeps_exact_counts() 
     assert len(call["errors"]) == 25 and [e.row for e in call["errors"]] == list(range(1, 50, 2))
     assert (call["rows_seen"], len(call["rows"])) == (300, 150)
     assert world.item()["rows_failed"] == 150
+
+
+def test_by_default_a_chunk_stores_every_one_of_its_row_errors() -> None:
+    # CONTRACT §1 caps stored row errors per import (100,000), not per chunk: a chunk of 5,000 rows with
+    # 3,000 bad ones stores all 3,000 (the consumer once kept its first 1,000, silently).
+    bad = frozenset(range(1, 3001))
+    data = f"{HEADER}\n".encode() + rows_csv(5000, bad=bad)
+    world = World(data, chunk_rows=5000)
+
+    world.invoke(world.record(0))
+
+    call = world.call(0)
+    assert [e.row for e in call["errors"]] == sorted(bad)
+    assert world.item()["rows_failed"] == 3000
+    assert Settings().chunk_stored_errors >= 5000  # the deployed default too (CHUNK_ROWS is 5,000)
 
 
 def test_blank_rows_take_numbers_and_are_counted_as_skipped() -> None:

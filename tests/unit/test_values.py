@@ -176,6 +176,7 @@ def test_a_decimal_comma_in_semicolon_and_tab_files(delimiter: str, price: str, 
         ("-1", ",", "price must be 0 or more"),
         ("12.34567", ",", "more than 4 decimal places"),
         ("12,34567", ";", "more than 4 decimal places"),
+        ("12.345670", ",", "more than 4 decimal places"),  # a digit after the fourth that is not a zero
         ("abc", ",", "like 12.50"),
         ("abc", ";", "like 12,50"),
     ],
@@ -194,6 +195,26 @@ def test_a_bad_price_says_how_to_fix_it(price: str, delimiter: str, fix: str):
 def test_a_price_is_read_as_a_spreadsheet_reads_it(price: str, stored: str):
     """CONTRACT §1: read the file the way the spreadsheet meant it (a spreadsheet reads .5 as 0.5)."""
     assert one_row(price=price)["price"] == stored
+
+
+@pytest.mark.parametrize(
+    ("price", "stored"),
+    [("34.000000", "34.0000"), ("34.500000", "34.5000"), ("0.12340", "0.1234"), ("7.00000000", "7.0000")],
+)
+def test_zeros_after_the_fourth_decimal_are_dropped(price: str, stored: str):
+    """Magento 2 exports prices as decimal(20,6) (``34.000000``): the value has at most 4 decimals exactly."""
+    assert one_row(price=price)["price"] == stored
+    assert one_row(delimiter=";", price=price.replace(".", ","))["price"] == stored
+
+
+def test_a_decimal_comma_message_names_the_files_own_delimiter():
+    """A pipe-separated file (Excel's ``sep=|`` line) is not told it is comma-separated."""
+    result = parse(b"sep=|\nsku|name|price|quantity\nP-1|x|1,5|1\nP-2|y|1.5|3,0\n")
+
+    assert [(e.column, e.message.split(":")[1].strip()) for e in result.errors] == [
+        ("price", "this file is pipe-separated (|), so decimals need a point"),
+        ("quantity", "this file is pipe-separated (|), so a decimal comma is not read here"),
+    ]
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t"])

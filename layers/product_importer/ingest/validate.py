@@ -100,7 +100,7 @@ class RowValidator:
             target if target in FIELDS else (name or None) for name, target in zip(plan.names, plan.targets, strict=True)
         ]
         profile = lookup(plan.profile)
-        rules = converters(plan.delimiter in ";\t", active_words(profile))
+        rules = converters(plan.delimiter, active_words(profile))
         # A field fed by several columns, per row (Shopify: Status, then Published), reads a derived
         # cell appended to each record: the first non-empty of those columns.
         self.derived: list[tuple[int, ...]] = []

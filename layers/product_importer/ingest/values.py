@@ -44,6 +44,7 @@ CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "
                     "₽": "RUB", "₺": "TRY", "₪": "ILS", "R$": "BRL", "CHF": "CHF", "kr": "SEK", "zł": "PLN"}
 
 _PRICE = re.compile(r"(?:[0-9]+(?:\.[0-9]{1,4})?)?")  # empty allowed: the default
+DECIMAL_COMMA_DELIMITERS = frozenset(";\t")  # files where a decimal comma is read (CONTRACT §1)
 _PRICE_COMMA = re.compile(r"[0-9]+,[0-9]{1,4}")  # a decimal comma, read in ';' and tab files
 _LOOSE_PRICE_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]*")  # ,5 and 5, too (a spreadsheet reads them)
 _QUANTITY = re.compile(r"[0-9]*")
@@ -137,8 +138,16 @@ def description(cells: Sequence[str]) -> tuple[list[Any], Problems]:
     return values, bad
 
 
-def price(decimal_comma: bool) -> Converter:
-    """Decimal >= 0, at most 4 decimals, '.' as the separator (or ',' in ';' and tab files)."""
+def _separated(delimiter: str) -> str:
+    """How a message names the file's delimiter: ``comma-separated``, ``pipe-separated (|)``."""
+    names = {",": "comma-separated", "|": "pipe-separated (|)", ";": "semicolon-separated", "\t": "tab-separated"}
+    return names.get(delimiter, f"separated by {delimiter!r}")
+
+
+def price(delimiter: str) -> Converter:
+    """Decimal >= 0, at most 4 decimals (zeros after the fourth are dropped: Magento writes ``34.000000``),
+    '.' as the separator (or ',' in ';' and tab files)."""
+    decimal_comma = delimiter in DECIMAL_COMMA_DELIMITERS
 
     def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
         values = list(map(str.strip, cells))
@@ -151,7 +160,7 @@ def price(decimal_comma: bool) -> Converter:
                 value = value.replace(",", ".")
             value = _plain_price(value)
             if not _PRICE.fullmatch(value):
-                bad.append((i, price_problem(value, decimal_comma)))
+                bad.append((i, price_problem(value, delimiter)))
             elif len(value.partition(".")[0]) > MAX_PRICE_DIGITS:
                 bad.append((i, f"price has more than {MAX_PRICE_DIGITS} digits before the decimal point"))
             out.append(value or None)
@@ -161,20 +170,23 @@ def price(decimal_comma: bool) -> Converter:
 
 
 def _plain_price(value: str) -> str:
-    """``.5`` → ``0.5``, ``5.`` → ``5``, ``+2`` → ``2``, ``-0.00`` → ``0.00``: what a spreadsheet reads as
-    that number, written plainly; any other value as it is."""
+    """``.5`` → ``0.5``, ``5.`` → ``5``, ``+2`` → ``2``, ``-0.00`` → ``0.00``, ``34.000000`` → ``34.0000``:
+    what a spreadsheet reads as that number, written plainly; any other value as it is."""
     match = _SPREADSHEET_NUMBER.fullmatch(value)
     if match is None or not value.strip("+-."):  # no digit at all
         return value
     sign, whole, decimals = match.groups()
     if sign == "-" and (whole + (decimals or "")).strip("0"):
         return value  # a negative price: price_problem says so
+    if decimals and len(decimals) > MAX_PRICE_DECIMALS and not decimals[MAX_PRICE_DECIMALS:].strip("0"):
+        decimals = decimals[:MAX_PRICE_DECIMALS]  # 34.000000 (Magento's decimal(20,6)) is 34.0000 exactly
     plain = (whole or "0") + (f".{decimals}" if decimals else "")
     return plain if len(decimals or "") <= MAX_PRICE_DECIMALS else value
 
 
-def price_problem(value: str, decimal_comma: bool) -> str:
-    """What is wrong with a price cell, and how to write it."""
+def price_problem(value: str, delimiter: str) -> str:
+    """What is wrong with a price cell, and how to write it (``delimiter``: the file's)."""
+    decimal_comma = delimiter in DECIMAL_COMMA_DELIMITERS
     point = "," if decimal_comma else "."
     around = _SYMBOL_AROUND.match(value)
     if around is not None:
@@ -197,7 +209,7 @@ def price_problem(value: str, decimal_comma: bool) -> str:
     if _THOUSANDS_SPACE.fullmatch(value):
         return f"price {value}: remove the thousands separator: write {re.sub(r'[^0-9.,]', '', value)}"
     if not decimal_comma and _PRICE_COMMA.fullmatch(value):
-        return (f"price {value}: this file is comma-separated, so decimals need a point: write "
+        return (f"price {value}: this file is {_separated(delimiter)}, so decimals need a point: write "
                 f"{value.replace(',', '.')} (a decimal comma is read only in files separated by ';' or tab)")
     if re.fullmatch(r"[0-9]+[.,][0-9]{5,}", value):
         return f"price {value} has more than {MAX_PRICE_DECIMALS} decimal places"
@@ -218,8 +230,9 @@ def currency(cells: Sequence[str]) -> tuple[list[Any], Problems]:
     return values, bad
 
 
-def quantity(decimal_comma: bool) -> Converter:
-    """Integer >= 0; an integral decimal (``3.0``) counts."""
+def quantity(delimiter: str) -> Converter:
+    """Integer >= 0; an integral decimal (``3.0``) counts (``3,0`` too in ';' and tab files)."""
+    decimal_comma = delimiter in DECIMAL_COMMA_DELIMITERS
 
     def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
         values = list(map(str.strip, cells))
@@ -241,17 +254,18 @@ def quantity(decimal_comma: bool) -> Converter:
             if not value:
                 numbers[-1] = 0
                 continue
-            bad.append((i, quantity_problem(value, decimal_comma)))
+            bad.append((i, quantity_problem(value, delimiter)))
         return numbers, bad
 
     return convert
 
 
-def quantity_problem(value: str, decimal_comma: bool) -> str:
+def quantity_problem(value: str, delimiter: str) -> str:
+    decimal_comma = delimiter in DECIMAL_COMMA_DELIMITERS
     if value.startswith("-") and _NUMBER.fullmatch(value[1:]):
         return "quantity must be 0 or more"
     if not decimal_comma and re.fullmatch(r"[0-9]+,0{0,2}", value):
-        return (f"quantity {value}: this file is comma-separated, so a decimal comma is not read here: "
+        return (f"quantity {value}: this file is {_separated(delimiter)}, so a decimal comma is not read here: "
                 f"write {value.partition(',')[0]}")
     if _THOUSANDS_COMMA.fullmatch(value) or _THOUSANDS_SPACE.fullmatch(value) or _THOUSANDS_DOT.fullmatch(value):
         return f"quantity {value}: remove the thousands separator: write {re.sub(r'[^0-9]', '', value)}"
@@ -273,14 +287,15 @@ def active(words: Mapping[str, bool]) -> Converter:
     return convert
 
 
-def converters(decimal_comma: bool, active_words: Mapping[str, bool]) -> dict[str, Converter]:
+def converters(delimiter: str, active_words: Mapping[str, bool]) -> dict[str, Converter]:
+    """The column rules of a file with this delimiter (a decimal comma is read in ';' and tab files)."""
     return {
         "sku": text("sku", required=True, limit=MAX_SKU, no_control=True, spreadsheet_number=True),
         "name": text("name", required=True, limit=MAX_NAME),
         "description": description,
-        "price": price(decimal_comma),
+        "price": price(delimiter),
         "currency": currency,
-        "quantity": quantity(decimal_comma),
+        "quantity": quantity(delimiter),
         "active": active(active_words),
         "brand": text("brand", required=False, limit=MAX_SHORT_TEXT),
         "category": text("category", required=False, limit=MAX_SHORT_TEXT),

@@ -8,8 +8,9 @@ in DynamoDB; if this was its last chunk, the run ends there (``pipeline.finish``
 after its replace). Delivered twice, crashed after the
 commit, or run concurrently with itself, it counts exactly once.
 
-A chunk stores at most ``stored_errors`` row errors (its counts stay exact): a file of broken rows costs
-a bounded number of error rows per chunk, and PostgreSQL keeps at most 100,000 per import.
+Every row error of a chunk is stored (a chunk has at most ``CHUNK_ROWS`` rows, one error each, with
+excerpts of bounded length), until the import has 100,000 (CONTRACT §1: PostgreSQL keeps at most that
+many per import, under the totals lock); ``rows_failed`` stays exact either way.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class ConsumerPorts:
     plans: PlanStore
     jobs: JobLedger  # PostgreSQL's side of an import's end, its replace and its revert
     chunks: MessageQueue  # this queue: where a long replace continues
-    stored_errors: int = 1000  # row errors one chunk stores at most; its counts stay exact
+    stored_errors: int = 100_000  # row errors one chunk stores at most (its counts stay exact): all, by default
     read_block: int = 1 << 20
     time_left: Callable[[], float] = finish.unlimited  # seconds this invocation may spend before it hands over
 
