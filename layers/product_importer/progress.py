@@ -372,12 +372,29 @@ def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
 
 
+def cursor_text(value: Any) -> str:
+    """``value`` if it is text a store can take back (valid Unicode, no NUL), else ``CursorError`` (400):
+    a decoded cursor's JSON can hold a lone surrogate (``"\\ud800"``) that PostgreSQL and DynamoDB refuse."""
+    if not isinstance(value, str) or "\x00" in value:
+        raise CursorError("invalid cursor")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CursorError("invalid cursor") from exc
+    return value
+
+
 def decode_cursor(cursor: str) -> dict[str, Any]:
     try:
         value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeError) as exc:
         raise CursorError("invalid cursor") from exc
     if not isinstance(value, dict):
         raise CursorError("invalid cursor")
+    for key, part in value.items():  # a DynamoDB key: {"name": {"S": text}}
+        cursor_text(key)
+        if not isinstance(part, dict) or len(part) != 1 or "S" not in part:
+            raise CursorError("invalid cursor")
+        cursor_text(part["S"])
     return value
 

@@ -26,6 +26,10 @@ BAD_SEGMENTS = [
 BAD_QUERY_VALUES = [
     "a\x00b", "x" * 3000, "%ff", "NaN", "-1", "99999999999999999999999999", "",
     "AA==", "e30=", "W10=", "bnVsbA==", "WyJhIiwxXQ==", "OTk5OTk5OTk5OTk5OTk5OTk5OTk6MQ==", "%%%",
+    # cursors of the right shapes holding a lone surrogate ("\ud800") or a NUL: JSON decodes them to text
+    # that PostgreSQL and DynamoDB refuse
+    "eyJrIjogIlx1ZDgwMCJ9", "WyIyMDI2LTAxLTAxVDAwOjAwOjAwIiwgIlx1ZDgwMCJd",
+    "eyJpIjogIlx1ZDgwMCIsICJjIjogIngifQ==", "eyJrIjogImFcdTAwMDAifQ==",
 ]
 BAD_BODIES: list[bytes] = [
     b"NaN",
@@ -40,6 +44,9 @@ BAD_BODIES: list[bytes] = [
     b'{"filename": "a.csv", "mapping": {"x": "sku"}, "partner": "a\\u0000", "replace": {"scope": "partner"}}',
     b'{"name": "x", "events": ["\\u0000"], "mapping": [], "headers": "x", "prefix": "incoming/\\u0000/"}',
     b"\xff\xfe\x00{",
+    # a lone surrogate as a key: the 422 that names it must still be encodable
+    b'{"name": "ok", "filename": "a.csv", "mapping": {"\\ud800": "sku"}, "attributes": {"\\ud800": "x"},'
+    b' "headers": ["\\ud800"]}',
     b"[" * 5000 + b"]" * 5000,
     b"[]",
     b'"just a string"',
@@ -121,6 +128,12 @@ def test_no_route_answers_500_for_bad_input(api: ApiHarness) -> None:
                     response = api.client.request(method, target, content=body, headers=JSON)
                     check(response, f"{method} {target[:60]} body {body[:60]!r}")
                     calls += 1
+            # bytes that are not UTF-8, sent as some other type or none: the 422 echoes them
+            for headers in ({"content-type": "text/plain"}, {"content-type": "application/x-www-form-urlencoded"}, {}):
+                for body in (b"\xff\xfe\x00", b"\xc3\x28", b'{"name": "\xe9"}'):
+                    response = api.client.request(method, targets[0], content=body, headers=headers)
+                    check(response, f"{method} {targets[0][:60]} {headers} body {body!r}")
+                    calls += 1
     assert calls > 500
 
 
@@ -161,3 +174,34 @@ def test_an_id_over_2_kb_is_unknown(api: ApiHarness) -> None:
     for target in (f"/api/imports/{long_id}", f"/api/imports/{long_id}/errors", f"/api/mappings/{long_id}"):
         response = api.client.get(target)
         assert response.status_code == 404, (target[:40], response.text)
+
+
+@pytest.mark.parametrize("cursor", [
+    "eyJpIjoieCIsImMiOiJ4In0",  # {"i":"x","c":"x"}: the right keys, not a position this service made
+    "eyJpIjoiYSIsImMiOiIyMDI2LTAxLTAxVDAwOjAwOjAwWiNiIn0",  # created_sort of another id than "i"
+    "eyJpIjogIlx1ZDgwMCIsICJjIjogIngifQ==",  # a lone surrogate
+])
+def test_a_forged_imports_cursor_is_400(api: ApiHarness, cursor: str) -> None:
+    response = api.client.get("/api/imports", params={"cursor": cursor})
+
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"]
+
+
+def test_a_cursor_the_list_made_still_pages(api: ApiHarness) -> None:
+    for n in range(3):
+        api.put_import(status=ImportStatus.COMPLETED, filename=f"page-{n}.csv")
+    first = api.client.get("/api/imports", params={"limit": 2}).json()
+    assert first["next_cursor"]
+
+    second = api.client.get("/api/imports", params={"limit": 2, "cursor": first["next_cursor"]})
+
+    assert second.status_code == 200
+    assert {i["id"] for i in second.json()["items"]}.isdisjoint({i["id"] for i in first["items"]})
+
+
+def test_a_422_that_echoes_bytes_that_are_not_utf8_is_still_a_422(api: ApiHarness) -> None:
+    response = api.client.post("/api/imports", content=b"\xc3\x28", headers={"content-type": "text/plain"})
+
+    assert response.status_code == 422
+    assert response.json()["detail"]

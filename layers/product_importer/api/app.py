@@ -7,7 +7,7 @@ from typing import Annotated, Any, cast
 
 import psycopg
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
@@ -73,8 +73,24 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers)
     guarded = getattr(request.state, REFUSED_BODY, None)
     if guarded is not None:  # the InputGuard's finding (NaN, a lone surrogate, a NUL), not "not JSON"
-        return JSONResponse({"detail": guarded}, status_code=422)
-    return await request_validation_exception_handler(request, cast(RequestValidationError, exc))
+        return JSONResponse({"detail": _encodable(guarded)}, status_code=422)
+    errors = cast(RequestValidationError, exc).errors()
+    return JSONResponse({"detail": jsonable_encoder(_encodable(errors))}, status_code=422)
+
+
+def _encodable(value: Any) -> Any:
+    """``value`` with every text made encodable as UTF-8: a 422 echoes the input it refused, and a body of
+    other bytes (not UTF-8) or a key with a lone surrogate made its JSON response fail with a 500
+    (CONTRACT §3: never a 500 for bad input). Other objects are left to ``jsonable_encoder``."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate becomes "?"
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def sign_in_config(settings: Settings) -> dict[str, str] | None:

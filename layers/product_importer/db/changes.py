@@ -21,7 +21,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from product_importer.db.fields import OPTIONAL_FIELDS, ROW_SHIFT
-from product_importer.progress import CursorError
+from product_importer.progress import CursorError, cursor_text
 
 ACTIONS = {"c": "create", "u": "update", "n": "unchanged", "d": "deactivate", "x": "delete"}
 ACTION_CODES = {name: code for code, name in ACTIONS.items()}
@@ -90,9 +90,9 @@ def decode_cursor(cursor: str, kind: type) -> Any:
         value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["k"]
     except (ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
         raise CursorError("invalid cursor") from exc
-    if not isinstance(value, kind) or isinstance(value, bool) or (isinstance(value, str) and "\x00" in value):
+    if not isinstance(value, kind) or isinstance(value, bool):
         raise CursorError("invalid cursor")
-    return value
+    return cursor_text(value) if isinstance(value, str) else value
 
 
 def present_changes(changes: dict[str, Any] | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ from product_importer.progress import (
     LIST_INDEX,
     CursorError,
     ProgressError,
+    cursor_text,
     from_item,
     import_from_item,
     to_item,
@@ -242,5 +244,13 @@ def _decode_cursor(cursor: str) -> dict[str, Any]:
         raise CursorError("invalid cursor") from exc
     if (not isinstance(value, dict) or set(value) != {"i", "c"}
             or not all(isinstance(v, str) and 0 < len(v) <= _MAX_CURSOR_PART for v in value.values())):
+        raise CursorError("invalid cursor")
+    # what _encode_cursor makes: created_sort is "<created_at>#<id>"
+    created, _, import_id = cursor_text(value["c"]).partition("#")
+    try:
+        datetime.fromisoformat(created)
+    except ValueError as exc:
+        raise CursorError("invalid cursor") from exc
+    if import_id != cursor_text(value["i"]):
         raise CursorError("invalid cursor")
     return {"id": {"S": value["i"]}, "kind": {"S": _KIND}, "created_sort": {"S": value["c"]}}

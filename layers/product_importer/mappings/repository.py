@@ -27,7 +27,7 @@ from psycopg.types.json import Jsonb
 
 from product_importer.ingest.header import header_set
 from product_importer.naming import DROP_PREFIX
-from product_importer.progress import CursorError
+from product_importer.progress import CursorError, cursor_text
 
 
 class MappingNotFoundError(Exception):
@@ -222,6 +222,6 @@ def _decode_cursor(cursor: str) -> tuple[str, str]:
         datetime.fromisoformat(created)
     except (ValueError, TypeError, UnicodeError) as exc:
         raise CursorError("invalid cursor") from exc
-    if not isinstance(created, str) or not isinstance(mapping_id, str) or "\x00" in mapping_id:
+    if not isinstance(created, str):
         raise CursorError("invalid cursor")
-    return created, mapping_id
+    return created, cursor_text(mapping_id)
