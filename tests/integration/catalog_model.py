@@ -62,7 +62,9 @@ def random_file(rng: random.Random, import_id: str, import_no: int, skus: list[s
         sku = sku.upper() if rng.random() < 0.3 else sku
         values = {f: rng.choice(VALUES[f]) for f in fields}
         attributes = {k: rng.choice(("red", "blue", "", "L")) for k in keys} if keys else None
-        file.rows.append(make_row(row_no, sku, rng.choice(("n1", "n2", "n3")) + f"-{import_no if tag is None else tag}", values, attributes))
+        # a third of the names are shared by every import: a later row can then leave a product unchanged
+        suffix = "" if rng.random() < 0.3 else f"-{import_no if tag is None else tag}"
+        file.rows.append(make_row(row_no, sku, rng.choice(("n1", "n2", "n3")) + suffix, values, attributes))
     cuts = sorted(rng.sample(range(1, len(file.rows)), min(len(file.rows) - 1, rng.randint(0, max_chunks - 1))))
     bounds = [0, *cuts, len(file.rows)]
     file.chunks = [file.rows[a:b] for a, b in itertools.pairwise(bounds)]

@@ -137,6 +137,40 @@ def test_a_product_changed_since_by_a_later_import_or_an_edit_is_a_conflict(conn
     assert all(i["at"] for i in items)
 
 
+def test_a_later_import_that_left_the_product_unchanged_is_no_conflict(conn: psycopg.Connection) -> None:
+    """CONTRACT §2: a conflict is a product *changed* since. Found by a tester: a later feed re-sending the
+    same name (recorded ``unchanged``) made every product it touched a conflict, so the price the reverted
+    import set stayed."""
+    base = file_of(conn, "base", [r(1, "A", "a", "1.00"), r(2, "B", "b", "1.00")])
+    update = file_of(conn, "update", [r(1, "A", "a", "9.99"), r(2, "B", "b", "9.99")])
+    same = file_of(conn, "same", [r(1, "A", "a")], fields=())  # sku,name: the name A already has
+    run(conn, base, update, same)
+    assert conn.execute("SELECT action FROM changes c JOIN import_registry r USING (import_no)"
+                        " WHERE r.import_id = 'same'").fetchall() == [("n",)]
+
+    totals = revert(conn, "update")
+
+    assert (totals.restored, totals.conflicts) == (2, 0)
+    assert catalog_of(conn) == expected_of(replay([base, same]))
+    assert revert_conflicts(conn, "update") == ([], None)
+
+
+def test_a_conflict_names_the_import_that_changed_the_product_not_a_later_unchanged_one(
+        conn: psycopg.Connection) -> None:
+    base = file_of(conn, "base", [r(1, "A", "a", "1.00")])
+    update = file_of(conn, "update", [r(1, "A", "a", "9.99")])
+    rename = file_of(conn, "rename", [r(1, "A", "a2")], fields=())
+    same = file_of(conn, "same", [r(1, "A", "a2")], fields=())
+    run(conn, base, update, rename, same)
+
+    totals = revert(conn, "update")
+
+    assert totals.conflicts == 1
+    assert [(i["sku"], i["changed_by"]) for i in revert_conflicts(conn, "update")[0]] == [
+        ("A", {"import_id": "rename"})]
+    assert catalog_of(conn) == expected_of(replay([base, update, rename, same]))  # left as it is
+
+
 def test_rows_that_lost_to_the_reverted_import_come_back(conn: psycopg.Connection) -> None:
     # Given an older full catalog whose rows were processed after a newer import of the same SKUs
     older = file_of(conn, "older", [r(1, "A", "old name", "1.00", 5, "desc", color="red")],

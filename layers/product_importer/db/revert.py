@@ -193,26 +193,44 @@ _SNAPSHOT_OWNERS = ", ".join(f"coalesce(u.v_{g}, u.version) >> 32" for g in (*GR
 
 # kind: k conflict, t tombstone (created, untouched since), s snapshot back, g general (Python);
 # T: made a tombstone by _TOMBSTONES_FIRST
+# A conflict (CONTRACT §2: "changed since by a later import or by hand") is a product that a writer newer
+# than the import, not itself reverted, changed: its change record says so. A later import that left the
+# product unchanged (a daily feed re-sending the same rows) holds versions but changed nothing: the product
+# goes to the general case, which gives back the fields the import still holds and keeps that writer's.
+# A newest writer without a change record is taken as a change (a conflict), as before.
+_LATER_CHANGE = """
+LEFT JOIN LATERAL (
+    SELECT max(w.import_no) AS no FROM changes w
+    WHERE (p.version >> 32) > %(no)s AND w.sku_key = c.sku_key AND w.import_no > %(no)s AND w.action <> 'n'
+        AND NOT w.import_no = ANY(%(reverted)s)
+        AND NOT EXISTS (SELECT 1 FROM import_registry ir WHERE ir.import_no = w.import_no AND ir.mode = 'preview')
+) changer ON true
+LEFT JOIN LATERAL (
+    SELECT true AS recorded FROM changes w
+    WHERE (p.version >> 32) > %(no)s AND w.import_no = p.version >> 32 AND w.sku_key = c.sku_key
+) newest ON true"""
+
 _CLASSIFY = f"""
 INSERT INTO revert_rows (sku_key, action, kind, owner_no)
 SELECT c.sku_key, c.action,
     CASE
         WHEN p.sku_key IS NULL THEN 'k'
-        WHEN (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s) THEN 'k'
+        WHEN (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s)
+            AND (changer.no IS NOT NULL OR newest.recorded IS NULL) THEN 'k'
         WHEN l.sku_key IS NOT NULL OR (p.version >> 32) <> %(no)s THEN 'g'
         WHEN u.sku_key IS NULL AND c.action = 'c' AND {_CREATED_ONLY} THEN 't'
         WHEN u.sku_key IS NOT NULL AND p.attr_versions IS NULL AND (%(alone)s OR (u.attr_versions IS NULL
             AND NOT ARRAY[{_SNAPSHOT_OWNERS}] && %(others)s::bigint[])) THEN 's'
         ELSE 'g'
     END,
-    CASE WHEN p.sku_key IS NULL THEN NULL ELSE p.version >> 32 END
+    CASE WHEN p.sku_key IS NULL THEN NULL ELSE coalesce(changer.no, p.version >> 32) END  -- who changed it
 FROM (SELECT * FROM changes c WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s
       AND NOT EXISTS (SELECT 1 FROM revert_rows r WHERE r.sku_key = c.sku_key)  -- not the ones done first
       OFFSET 0) c  -- (filtered before the joins)
 LEFT JOIN products p ON p.sku_key = c.sku_key
 LEFT JOIN undo u ON u.sku_key = c.sku_key AND u.import_no = %(no)s AND u.day = %(day)s
 LEFT JOIN (SELECT DISTINCT sku_key FROM undo_lost WHERE sku_key BETWEEN %(first)s AND %(last)s) l
-    ON l.sku_key = c.sku_key
+    ON l.sku_key = c.sku_key{_LATER_CHANGE}
 """
 
 _CONFLICTS = """
@@ -522,7 +540,8 @@ def _revert_general(conn: psycopg.Connection, actions: dict[str, str], reverted:
             attrs = r["attributes"] if r["present"] & FIELD_BITS["attributes"] else None
             lost.setdefault(r["sku_key"], []).append(LostRow(int(r["version"]), int(r["present"]), values, attrs))
         owners = sorted({owner(s.version) for states in snapshots.values() for s in states}
-                        | {owner(r.version) for rows in lost.values() for r in rows})
+                        | {owner(r.version) for rows in lost.values() for r in rows}
+                        | {owner(int(r["version"])) for r in current.values()})  # a later writer it keeps
         names = {int(r["import_no"]): r["import_id"] for r in cur.execute(
             "SELECT import_no, import_id FROM import_registry WHERE import_no = ANY(%s)", (owners,))}
     restored = deleted = 0
