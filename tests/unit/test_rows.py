@@ -184,6 +184,17 @@ def test_bytes_that_are_no_windows_1252_text_either_give_no_hint():
     assert result.warnings == []
 
 
+@pytest.mark.parametrize("byte", [b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"])
+def test_a_byte_windows_1252_does_not_define_fails_its_row_alone(byte: bytes):
+    """As undecodable bytes in a UTF-8 file (CONTRACT §1): the row fails with a reason, nothing invisible is
+    stored. Found by a tester: ``bad\\x81byte`` was stored as a name with a hidden C1 control."""
+    result = parse(b"sku,name,Color\nA,caf\xe9,red\nB,bad" + byte + b"byte,red\nC,ok,gr" + byte + b"n\n")
+
+    assert [(r[2], r[3]) for r in result.rows] == [("A", "café")]
+    assert [(e.row, e.column, e.value) for e in result.errors] == [(2, "name", "bad\ufffdbyte"), (3, "Color", "gr\ufffdn")]
+    assert f"byte 0x{byte[0]:02X} is no character in Windows-1252" in result.errors[0].message
+
+
 def test_invalid_utf8_in_an_attribute_names_the_attribute():
     result = parse(b"sku,name,Color\nA,x,r\xffd\nB,y,gr\xc3\xbcn\n")
 

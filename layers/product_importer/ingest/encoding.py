@@ -68,6 +68,10 @@ def _cp1252_table() -> str:
 
 
 _CP1252_DECODE_TABLE = _cp1252_table()
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+# the same, with the undefined bytes as surrogate escapes (what has_undecodable finds)
+_CP1252_LOSSY_TABLE = "".join(chr(0xDC00 + b) if b in b"\x81\x8d\x8f\x90\x9d" else c
+                              for b, c in enumerate(_CP1252_DECODE_TABLE))
 
 
 def normalize_encoding(name: str) -> str:
@@ -125,7 +129,11 @@ def decode(data: bytes, encoding: str) -> tuple[str, bool]:
     A UTF-8 chunk with invalid bytes decodes with surrogate escapes (``lossy``): their rows fail alone.
     """
     if encoding == CP1252:
-        return decode_cp1252(data), False
+        if _CP1252_UNDEFINED.search(data) is None:
+            return decode_cp1252(data), False
+        # The five bytes Windows-1252 leaves undefined are no text: their rows fail alone, as undecodable
+        # bytes do in a UTF-8 file (CONTRACT §1), instead of storing an invisible C1 control.
+        return codecs.charmap_decode(data, "strict", _CP1252_LOSSY_TABLE)[0], True
     try:
         return data.decode("utf-8"), False
     except UnicodeDecodeError:

@@ -19,7 +19,7 @@ from itertools import compress, repeat
 from operator import itemgetter
 from typing import Any, cast
 
-from product_importer.ingest.encoding import UTF16, has_undecodable, undecodable_as_cp1252
+from product_importer.ingest.encoding import CP1252, UTF16, has_undecodable, undecodable_as_cp1252
 from product_importer.ingest.limits import (
     FIELDS,
     MAX_ATTRIBUTE_VALUE,
@@ -163,6 +163,9 @@ class RowValidator:
                     if self.plan.encoding == UTF16:  # (transcoded: a unit that was no UTF-16)
                         broken.append(self._cell_error(record, number, column, NOT_UTF16))
                         continue
+                    if self.plan.encoding == CP1252:
+                        broken.append(self._cell_error(record, number, column, not_cp1252(record[column])))
+                        continue
                     as_cp1252 = undecodable_as_cp1252(record[column])
                     message = "not valid UTF-8 text"
                     if as_cp1252 is not None:
@@ -281,6 +284,13 @@ class RowValidator:
     def _error(self, record: list[str], row: int, column: str | None, message: str, value: str | None) -> RowError:
         sku = record[self.sku_index].strip() if self.sku_index < len(record) else ""
         return RowError(row, _excerpt(sku) or None, column, message, None if value is None else _excerpt(value))
+
+
+def not_cp1252(cell: str) -> str:
+    """The row error of a cell with a byte Windows-1252 does not define (0x81, 0x8D, 0x8F, 0x90, 0x9D)."""
+    byte = next(ord(c) - 0xDC00 for c in cell if "\udc80" <= c <= "\udcff")
+    return (f"byte 0x{byte:02X} is no character in Windows-1252, the encoding this file was read in: the file "
+            "may be in another encoding; save it as CSV UTF-8, or set the import's encoding")
 
 
 NOT_UTF16 = "not valid UTF-16 text: a broken character (a lone surrogate or a stray byte) in this value"
