@@ -7,6 +7,7 @@ import itertools
 import json
 import random
 import threading
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -188,6 +189,53 @@ def test_a_previews_chunks_run_concurrently_and_count_a_shared_sku_as_the_import
         assert "9.00" in json.dumps(updates[0]) and "1.00" in json.dumps(updates[0])
 
 
+def test_a_previews_older_row_waiting_for_a_newer_one_of_the_same_sku_does_not_overwrite_it(database_url: str) -> None:
+    """Two chunks of one preview touch a SKU its first chunk already touched: the chunk with the newer row
+    writes first and holds the SKU until it commits; the chunk with the older row, started meanwhile, must
+    compare with what the newer one left, not with the overlay it would have read before that commit."""
+    with psycopg.connect(database_url) as conn:
+        _write(conn, "base", next_import_number(conn), 0, _rows("A", price="1.00"))
+        no = next_import_number(conn)
+        register_import(conn, "pre", import_no=no, mode="preview")
+        _write(conn, "pre", no, 0, _rows("A", price="2.00", start=1), mode="preview")  # the first touch
+    holder = psycopg.connect(database_url)
+    holder.execute("SELECT 1 FROM import_totals WHERE import_id = 'pre' FOR UPDATE")  # keeps the newer chunk open
+    failures: list[BaseException] = []
+
+    def deliver(chunk_no: int, price: str, row_no: int) -> None:
+        try:
+            with psycopg.connect(database_url) as mine:
+                _write(mine, "pre", no, chunk_no, _rows("A", price=price, start=row_no), mode="preview")
+        except BaseException as exc:
+            failures.append(exc)
+
+    newer = threading.Thread(target=deliver, args=(2, "9.00", 9))
+    older = threading.Thread(target=deliver, args=(1, "5.00", 5))
+    try:
+        with psycopg.connect(database_url, autocommit=True) as watcher:
+            newer.start()
+            _wait_for_lock_waits(watcher, 1)  # the newer chunk wrote its overlay and waits to commit
+            older.start()
+            _wait_for_lock_waits(watcher, 2)  # the older chunk waits for the newer one
+    finally:
+        holder.rollback()
+        holder.close()
+        newer.join(30)
+        older.join(30)
+    assert not failures, failures
+    with psycopg.connect(database_url) as conn:
+        items, _ = list_changes(conn, "pre")
+        assert items == [{"sku": "A", "action": "update", "changes": {"price": {"from": "1.00", "to": "9.00"}}}]
+        assert _counts(conn, "pre") == (0, 1, 0, 3)
+
+
+def _wait_for_lock_waits(conn: psycopg.Connection, count: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone() != (count,):
+        assert time.monotonic() < deadline, f"never {count} lock waits"
+        time.sleep(0.02)
+
+
 def _strip(result: tuple[list, dict], prefix: str) -> tuple:
     items, summary = result
 
@@ -236,6 +284,49 @@ def test_fail_import_waits_for_a_chunk_in_flight(database_url: str) -> None:
     thread.join()
     holder.close()
     assert done.is_set()
+
+
+def _wait_for_a_lock_wait(conn: psycopg.Connection, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = conn.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone()
+        conn.rollback()
+        if waiting and waiting[0]:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the chunk never waited for the import's totals-row lock")
+
+
+def test_a_chunk_that_was_writing_when_the_import_failed_rolls_back(database_url: str) -> None:
+    """The chunk passes the start check while the import is still processing, then fail_import commits
+    while the chunk waits for the totals-row lock: the re-check under that lock must roll the chunk back."""
+    with psycopg.connect(database_url) as conn:
+        no = next_import_number(conn)
+        _write(conn, "imp", no, 0, _rows("A"))
+    failer = psycopg.connect(database_url)
+    failer.execute("SELECT 1 FROM import_totals WHERE import_id = 'imp' FOR UPDATE")  # fail_import in flight
+    failer.execute("UPDATE import_registry SET status = 'failed', error = 'dead letter' WHERE import_id = 'imp'")
+    results: list[chunks.ChunkResult] = []
+
+    def chunk() -> None:
+        with psycopg.connect(database_url) as conn:
+            results.append(_write(conn, "imp", no, 1, _rows("B", start=2)))
+
+    thread = threading.Thread(target=chunk)
+    thread.start()
+    try:
+        with psycopg.connect(database_url) as watcher:
+            _wait_for_a_lock_wait(watcher)
+    finally:
+        failer.commit()
+        thread.join(30)
+        failer.close()
+    [result] = results
+    assert (result.written, result.import_failed, result.error) == (False, True, "dead letter")
+    with psycopg.connect(database_url) as conn:
+        assert set(catalog_of(conn)) == {"a"}
+        assert read_totals(conn, "imp").chunks_done == 1
+        assert conn.execute("SELECT count(*) FROM chunk_ledger WHERE import_id = 'imp'").fetchone() == (1,)
 
 
 def test_max_errors_fails_the_import_in_the_chunk_that_passes_it(conn: psycopg.Connection) -> None:

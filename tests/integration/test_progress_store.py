@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from product_importer.ingest.plan import MAX_IMPORT_WARNINGS
 from product_importer.models import Import, ImportStatus, ImportTotals
 from product_importer.ports import ProgressStore
 from product_importer.progress import CursorError, DynamoProgressStore
@@ -158,6 +159,37 @@ def test_status_only_moves_forward(store: ProgressStore) -> None:
         assert status(store, import_id) == final
     imp = store.get(completed)
     assert imp is not None and (imp.chunks_total, imp.chunks_done, imp.error) == (1, 1, None)
+
+
+def test_expire_ends_only_a_pending_import_and_only_once(store: ProgressStore) -> None:
+    pending = new_import(store)
+    started = processing(store)  # its file arrived at the last second: the upload wins
+
+    assert store.expire(started, "upload expired") is False
+    assert status(store, started) == "processing"
+    assert store.expire(pending, "upload expired: no file came within 24 h") is True
+    assert store.expire(pending, "again") is False
+    assert store.expire("unknown", "upload expired") is False
+
+    imp = store.get(pending)
+    assert imp is not None and imp.finished_at
+    assert (imp.status, imp.error) == (ImportStatus.FAILED, "upload expired: no file came within 24 h")
+    assert store.start(pending, version_id="v1", etag="e1") is False  # a file arriving after expiry starts nothing
+
+
+def test_a_warning_is_added_once_and_at_most_the_cap_are_kept(store: ProgressStore) -> None:
+    import_id = processing(store)
+
+    assert store.add_warning(import_id, "rows 3, 9 are not valid UTF-8") is True
+    assert store.add_warning(import_id, "rows 3, 9 are not valid UTF-8") is False  # a replayed chunk
+    for i in range(MAX_IMPORT_WARNINGS + 5):
+        store.add_warning(import_id, f"warning {i}")
+    assert store.add_warning("unknown", "a warning") is False
+
+    imp = store.get(import_id)
+    assert imp is not None
+    assert imp.warnings[0] == "rows 3, 9 are not valid UTF-8"
+    assert imp.warnings == ["rows 3, 9 are not valid UTF-8", *(f"warning {i}" for i in range(MAX_IMPORT_WARNINGS - 1))]
 
 
 def test_a_pending_import_cannot_complete_and_processing_completes_only_when_every_chunk_is_done(

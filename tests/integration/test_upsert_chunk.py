@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from decimal import Decimal
 
 import psycopg
+import pytest
 from product_importer.db.chunks import (
     ChunkCounts,
     ImportTotals,
@@ -259,3 +262,48 @@ def test_create_records_keep_skus_that_copy_escapes(conn: psycopg.Connection) ->
     apply(conn, "imp-2", 2, 0, [full(1, "Z-1", "z"), full(2, "z-2 x", "z")])
     keys = conn.execute("SELECT sku_key FROM changes WHERE import_no = 2 ORDER BY sku_key").fetchall()
     assert keys == [("z-1",), ("z-2 x",)]
+
+
+
+def test_chunks_writing_the_same_new_skus_in_opposite_file_orders_never_deadlock(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given two first imports (the insert-only COPY path) whose files hold the same 2,001 new SKUs in
+    # opposite orders, and a transaction holding the middle SKU, so that both chunks are mid-write at once
+    skus = [f"sku-{i:05d}" for i in range(2001)]
+    jobs = [("imp-1", 1, 0, [full(i + 1, s, "imp1") for i, s in enumerate(skus)]),
+            ("imp-2", 2, 0, [full(i + 1, s, "imp2") for i, s in enumerate(reversed(skus))])]
+    holder = psycopg.connect(database_url)
+    holder.execute("INSERT INTO products (sku_key, sku, name, version) VALUES ('sku-01000', 'sku-01000', 'x', 1)")
+    failures: list[BaseException] = []
+
+    def worker(job: tuple) -> None:
+        try:
+            with psycopg.connect(database_url) as conn:
+                apply(conn, *job)
+        except BaseException as exc:
+            failures.append(exc)
+
+    with caplog.at_level(logging.WARNING, logger="product_importer.db.chunks"):
+        threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
+        for t in threads:
+            t.start()
+        try:
+            with psycopg.connect(database_url, autocommit=True) as watcher:
+                deadline = time.monotonic() + 20
+                while watcher.execute("SELECT count(*) FROM pg_locks WHERE NOT granted").fetchone() != (2,):
+                    assert time.monotonic() < deadline, "the chunks never both waited"
+                    time.sleep(0.02)
+        finally:
+            # When the middle SKU is released
+            holder.rollback()
+            holder.close()
+            for t in threads:
+                t.join(60)
+
+    # Then rows are written in SKU-key order whatever the file order (DESIGN decision 3): one chunk waits
+    # for the other instead of deadlocking with it (a deadlock is retried, so only the log shows it)
+    assert failures == []
+    assert not [r.getMessage() for r in caplog.records if "DeadlockDetected" in r.getMessage()]
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute("SELECT name, count(*) FROM products GROUP BY name").fetchall() == [("imp2", 2001)]
