@@ -18,9 +18,9 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 from product_importer.models import ChunkMessage, ImportTotals
 from product_importer.pipeline.consumer import ConsumerPorts
-from product_importer.settings import Settings
 from product_importer.pipeline.s3events import parse_notification
 from product_importer.pipeline.splitter import SplitLimits, SplitterPorts, split_object
+from product_importer.settings import Settings
 
 from functions.consumer.handler import handler
 from infra.local.events import LocalContext, s3_notification, sqs_event, sqs_record

@@ -13,6 +13,7 @@ from product_importer.ingest.encoding import (
     normalize_encoding,
     transcode_to_utf8,
 )
+from product_importer.ingest.errors import HeaderEncodingError
 from product_importer.ingest.plan import ENCODING_HINT, FilePlan
 
 # Text a spreadsheet on Windows saves in Windows-1252, from several languages, with the characters
@@ -182,3 +183,23 @@ def test_decode_is_lossless_for_utf8_and_marks_undecodable_bytes():
     text, lossy = decode(b"caf\xe9", "utf-8")
     assert lossy and text.encode("utf-8", "surrogateescape") == b"caf\xe9"
     assert decode(b"caf\xe9", "windows-1252") == ("café", False)
+
+
+def test_a_broken_utf16_character_in_the_header_is_named_as_utf16_not_utf8():
+    """Found by a tester: the message said "not valid UTF-8 … (Excel on Windows: Windows-1252)", advice that
+    cannot help with a UTF-16 file."""
+    data = b"\xff\xfe" + "sku,na".encode("utf-16-le") + b"\x00\xd8" + "me\r\nA,b\r\n".encode("utf-16-le")
+
+    with pytest.raises(HeaderEncodingError) as raised:
+        sniff(data)
+
+    assert "broken UTF-16 character" in str(raised.value) and "at character 7" in str(raised.value)
+    assert "UTF-8" not in str(raised.value).replace("CSV UTF-8", "")
+
+
+def test_a_utf16_file_read_as_utf8_by_an_override_is_told_to_drop_the_override():
+    data = b"\xff\xfe" + "sku,name\r\nA,b\r\n".encode("utf-16-le")
+
+    with pytest.raises(HeaderEncodingError, match="starts with a UTF-16 byte order mark"):
+        sniff(data, encoding="utf-8")
+    assert sniff(data).encoding == "utf-16"

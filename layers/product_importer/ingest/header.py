@@ -256,6 +256,16 @@ def _decode_header(raw: bytes, encoding: str, *, lenient: bool) -> str:
     except UnicodeDecodeError as exc:
         if lenient:
             return raw.decode("utf-8", "replace")
+        if encoding == UTF16:  # transcoded: a unit that was no UTF-16 became a byte that is no UTF-8
+            where = len(raw[: exc.start].decode("utf-8", "replace")) + 1
+            raise HeaderEncodingError(
+                f"the header holds a broken UTF-16 character (a lone surrogate or a stray byte) at character "
+                f"{where} of the line; save the file again from its program (Excel: \"CSV UTF-8\" or "
+                "\"Unicode Text\") and import that file") from exc
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise HeaderEncodingError(
+                "the file starts with a UTF-16 byte order mark (Excel's \"Unicode Text\"), but it was read as "
+                "UTF-8: import it without an encoding (UTF-16 is detected) or with encoding utf-16") from exc
         raise HeaderEncodingError(
             f"the header is not valid UTF-8 (byte {exc.start + 1} of the line); if the file was saved "
             "in another encoding (Excel on Windows: Windows-1252), import it with that encoding"
