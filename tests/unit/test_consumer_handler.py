@@ -291,3 +291,53 @@ def test_a_chunk_that_starts_inside_a_shopify_family_inherits_from_its_first_row
     names = {r[2]: (r[3], r[9]) for call in world.ledger.calls for r in call["rows"]}  # sku -> (name, brand)
     assert names["HAT-5"] == ("Wool Hat - Color 5", "Acme")
     assert world.item()["profile"] == "shopify"
+
+
+WOO_HEADER = "ID,Type,SKU,Name,Published,Regular price,Parent,Stock"
+
+
+def woo_names(world: World) -> dict[str, str]:
+    world.invoke(*(world.record(n) for n in range(len(world.messages))))
+    return {r[2]: r[3] for call in world.ledger.calls for r in call["rows"]}
+
+
+def test_a_woocommerce_parent_and_its_variations_stay_in_one_chunk() -> None:
+    """Found by a tester: a cut between a variable product and its variations left the variations without
+    a name ("name is required"): a parent's name was found only within one chunk."""
+    lines = [WOO_HEADER, *(f"{n},simple,S-{n},Simple {n},1,1,,1" for n in range(1, 4)),
+             "10,variable,TEE,Tee,1,,,",
+             "11,variation,TEE-S,,1,5,TEE,1", "12,variation,TEE-M,,1,5,TEE,1", "13,variation,TEE-L,,1,5,tee,1",
+             "20,simple,S-20,Simple 20,1,1,,1"]
+    world = World(("\n".join(lines) + "\n").encode(), chunk_rows=4)
+
+    names = woo_names(world)
+
+    assert [(m.first_row, m.rows) for m in world.messages] == [(1, 3), (4, 4), (8, 1)]
+    assert {k: names[k] for k in ("TEE-S", "TEE-M", "TEE-L")} == {"TEE-S": "Tee", "TEE-M": "Tee", "TEE-L": "Tee"}
+    assert world.item()["rows_failed"] == 0 and world.item()["profile"] == "woocommerce"
+
+
+@pytest.mark.parametrize(("parent_sku", "reference"), [("TEE", "TEE"), ("", "id:10")])
+def test_woocommerce_variations_past_a_full_chunk_take_their_parents_name_from_the_context(
+        parent_sku: str, reference: str) -> None:
+    """WooCommerce's exporter refers to a parent by its SKU, or by ``id:N`` when it has none."""
+    lines = [WOO_HEADER, f"10,variable,{parent_sku},Tee,1,,,"]
+    lines += [f"{n},variation,TEE-{n},,1,5,{reference},1" for n in range(11, 18)]
+    world = World(("\n".join(lines) + "\n").encode(), chunk_rows=3)
+    assert len(world.messages) == 3 and all(m.context is not None for m in world.messages[1:])
+
+    names = woo_names(world)
+
+    assert {names[f"TEE-{n}"] for n in range(11, 18)} == {"Tee"}
+    assert world.item()["rows_failed"] == (0 if parent_sku else 1)  # a parent without a SKU is no product
+
+
+def test_a_variation_whose_parent_is_not_before_it_says_so() -> None:
+    lines = [WOO_HEADER, "11,variation,ORPHAN-1,,1,5,GONE,1", "12,simple,S-12,Simple,1,1,,1"]
+    world = World(("\n".join(lines) + "\n").encode())
+
+    woo_names(world)
+
+    (error,) = world.call(0)["errors"]
+    assert (error.row, error.column) == (1, "name")
+    assert "its parent 'GONE' was not found above it" in error.message

@@ -136,15 +136,14 @@ def _excerpt(text: str) -> str:
     return line
 
 
-def family_key(delimiter: str, encoding: str, column: int) -> Callable[[bytes], str | None]:
-    """A record's bytes → the trimmed value of its family column (a Shopify ``Handle``), None if empty."""
+def family_key(delimiter: str, encoding: str,
+               family_of: Callable[[list[str]], str | None]) -> Callable[[bytes], str | None]:
+    """A record's bytes → its family (``family_of`` its cells: ``rows.family_key``), None for none."""
     decode = decoder(encoding)
     allow_records()
 
     def key(record: bytes) -> str | None:
         text, _ = decode(record)
-        cells = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
-        value = cells[column].strip() if column < len(cells) else ""
-        return value or None
+        return family_of(next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), []))
 
     return key

@@ -38,6 +38,7 @@ __all__ = [
     "RowError",
     "family_context",
     "family_key",
+    "has_families",
     "parse_chunk",
     "parse_records",
     "parse_rows",
@@ -134,11 +135,16 @@ def read_records(data: bytes, plan: FilePlan, first_row: int) -> list[Record]:
 
 
 def family_key(cells: Sequence[str], plan: FilePlan) -> str | None:
-    """The family a record belongs to (Shopify: its Handle), or None."""
-    column = plan.family_column
-    if column is None or column >= len(cells):
-        return None
-    return cells[column].strip() or None
+    """The family a record belongs to (Shopify: its Handle; WooCommerce: its parent, or itself when it is
+    one), or None."""
+    rules = validator(plan).rules
+    return rules.family_of(cells) if rules is not None else None
+
+
+def has_families(plan: FilePlan) -> bool:
+    """Whether the splitter must keep families of rows together (``family_key``) in this file."""
+    rules = validator(plan).rules
+    return rules is not None and rules.has_families
 
 
 def family_context(cells: Sequence[str], plan: FilePlan) -> dict[str, Any] | None:

@@ -30,6 +30,8 @@ class Applied(NamedTuple):
     skipped: int  # rows the rules skipped
     warnings: list[str]
     family_tail: dict[str, Any] | None  # the family open at the end, as a family context
+    # records the rules fail, as (record, row number, column, message): a variation whose parent is not found
+    failed: list[tuple[list[str], int, int, str]] = []
 
 
 def _columns(plan: FilePlan, names: Sequence[str]) -> list[int]:
@@ -102,6 +104,7 @@ class RowRules:
         kept_numbers: list[int] = []
         skipped = 0
         warnings: list[str] = []
+        failed: list[tuple[list[str], int, int, str]] = []
         for record, number in zip(records, numbers, strict=True):
             if any(record[c].strip() for c in self.skip_with):
                 skipped += 1
@@ -113,11 +116,13 @@ class RowRules:
                 continue
             if self.options and self.name is not None:
                 self._name_after_options(record)
-            if parents is not None:
-                self._name_after_parent(record, parents)
+            if parents is not None and (missing := self._name_after_parent(record, parents)) is not None:
+                assert self.name is not None
+                failed.append((record, number, self.name, missing))
+                continue
             kept.append(record)
             kept_numbers.append(number)
-        return Applied(kept, kept_numbers, skipped, warnings, family_tail)
+        return Applied(kept, kept_numbers, skipped, warnings, family_tail, failed)
 
     # ---- families (Shopify): a family's rows inherit the empty cells of its first row --------------------
 
@@ -149,8 +154,36 @@ class RowRules:
         values = {name: v for name, v in zip(self.inherit_names, firsts[last], strict=True) if v}
         return {"key": last, "values": values}
 
+    def family_of(self, record: Sequence[str]) -> str | None:
+        """The family a record belongs to, which the splitter keeps in one chunk where it can (None: none).
+        Shopify: its Handle. WooCommerce: a variation's parent reference (``id:N`` or the parent's SKU, as
+        WooCommerce's exporter writes it), a product's own SKU (else ``id:`` and its ID): a parent and the
+        variations that follow it are one family, so a cut never takes a variation away from its parent's
+        name (CONTRACT §1 "Platform exports")."""
+        if self.family is not None:
+            return record[self.family].strip() or None if self.family < len(record) else None
+        if self.parent is None or self.parent >= len(record):
+            return None
+        reference = record[self.parent].strip()
+        if reference:
+            return f"id:{reference[3:].strip()}" if reference[:3].lower() == "id:" else reference.lower()
+        if self.sku is not None and self.sku < len(record) and (sku := record[self.sku].strip()):
+            return sku.lower()
+        if self.own_id is not None and self.own_id < len(record) and (own := record[self.own_id].strip()):
+            return f"id:{own}"
+        return None
+
+    @property
+    def has_families(self) -> bool:
+        return self.family is not None or (self.parent is not None and self.name is not None)
+
     def context_of(self, record: Sequence[str]) -> dict[str, Any] | None:
-        if self.family is None or self.family >= len(record) or not record[self.family].strip():
+        if self.family is None:  # WooCommerce: the parent's name, for its variations in the next chunk
+            if self.parent is None or self.name is None:
+                return None
+            parents = self._parents([list(record)], None)
+            return {"parents": parents} if parents else None
+        if self.family >= len(record) or not record[self.family].strip():
             return None
         values = {name: record[c] for name, c in zip(self.inherit_names, self.inherit, strict=True) if record[c]}
         return {"key": record[self.family].strip(), "values": values}
@@ -179,19 +212,25 @@ class RowRules:
                 names.setdefault(sku.lower(), name)
         return names
 
-    def _name_after_parent(self, record: list[str], parents: dict[str, str]) -> None:
+    def _name_after_parent(self, record: list[str], parents: dict[str, str]) -> str | None:
+        """Give a variation without a name its parent's; the row error when the parent is not found."""
         assert self.name is not None and self.parent is not None
         if record[self.name].strip():
-            return
+            return None
         reference = record[self.parent].strip()
         if not reference:
-            return
+            return None
         if reference[:3].lower() == "id:":
             name = parents.get(f"id:{reference[3:].strip()}")
         else:
             name = parents.get(reference.lower())
         if name:
             record[self.name] = name
+            return None
+        return (f"name is required: this variation has none, and its parent {reference[:80]!r} was not found "
+                "above it (a variation takes its parent's name when the parent's row comes just before its "
+                "variations and they refer to it as WooCommerce exports them: by its SKU, or id:N when it "
+                "has none): give the row a name, or put the parent above its variations")
 
 
 def literal_newlines(value: str) -> str:

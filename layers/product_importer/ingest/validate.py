@@ -186,6 +186,8 @@ class RowValidator:
             applied = self.rules.apply(records, numbers, context)
             records, numbers, family_tail = applied.records, applied.numbers, applied.family_tail
             skipped += applied.skipped
+            broken.extend(self._cell_error(record, number, column, message)
+                          for record, number, column, message in applied.failed)
             warnings.extend(n for n in applied.warnings if n not in warnings)
         for columns in self.derived:
             for record in records:

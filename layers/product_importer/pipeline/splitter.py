@@ -22,9 +22,11 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import PurePosixPath
 from typing import Any
 
+from product_importer.ingest import rows
 from product_importer.ingest.chunking import ByteRange, SplitPosition, split_ranges
 from product_importer.ingest.encoding import transcode_to_utf8
 from product_importer.ingest.errors import HeaderError
@@ -221,11 +223,12 @@ def _split(plan: SplitPlan, import_no: int, position: SplitPosition, ports: Spli
            time_left: TimeLeft) -> SplitResult:
     import_id = plan.import_id
     stream = ports.objects.stream_from(plan.bucket, plan.key, plan.version_id, position.offset)
+    file_plan = FilePlan.from_json(plan.file_plan)
     ranges = split_ranges(
         stream, start=position.offset, delimiter=plan.delimiter, rows_per_chunk=plan.rows_per_chunk,
         bytes_per_chunk=plan.bytes_per_chunk, max_record=plan.max_record_bytes, resume=position,
-        family_key=family_key(plan.delimiter, plan.data_encoding, plan.family_column)
-        if plan.family_column is not None else None,
+        family_key=family_key(plan.delimiter, plan.data_encoding, partial(rows.family_key, plan=file_plan))
+        if rows.has_families(file_plan) else None,
     )
     template = {"import_id": import_id, "import_no": import_no, "bucket": plan.bucket, "key": plan.key,
                 "version_id": plan.version_id, "etag": plan.etag}
