@@ -269,6 +269,35 @@ def test_max_errors_stops_the_import_with_a_reason() -> None:
     assert (item["status"], item["error"]) == ("failed", "too many row errors")
 
 
+def test_max_errors_stops_at_the_row_that_passes_it() -> None:
+    """CONTRACT §1: once more rows than max_errors have failed, the import stops. Found by a tester: the
+    chunk that passed the limit still wrote all of its rows (with 5,000-row chunks, thousands past it)."""
+    lines = [HEADER, *(f"SKU-{n},P {n},{'-1' if n % 2 == 0 else '1.00'},blue" for n in range(1, 6)), "",
+             *(f"SKU-{n},P {n},{'-1' if n % 2 == 0 else '1.00'},blue" for n in range(7, 21))]
+    world = World(("\n".join(lines) + "\n").encode(), chunk_rows=50, options={"max_errors": 3})
+
+    world.invoke(world.record(0))
+
+    call = world.call(0)
+    assert [r[0] for r in call["rows"]] == [1, 3, 5, 7, 9]  # row 6 is blank; row 10 is the 4th failure
+    assert [e.row for e in call["errors"]] == [2, 4, 8, 10]
+    assert (call["rows_seen"], call["rows_skipped"]) == (9, 1)
+    item = world.item()
+    assert (item["status"], item["rows_failed"], item["rows_processed"]) == ("failed", 4, 10)
+
+
+def test_max_errors_counts_the_failures_other_chunks_committed() -> None:
+    data = f"{HEADER}\n".encode() + rows_csv(12, bad=frozenset({1, 2, 5, 6, 7, 8}))
+    world = World(data, chunk_rows=4, options={"max_errors": 3})
+
+    world.invoke(world.record(0))  # rows 1-4: two failures, within the limit
+    world.invoke(world.record(1))  # rows 5-8: the second failure here is the 4th of the import
+
+    assert [r[0] for r in world.call(0)["rows"]] == [3, 4]
+    assert ([r[0] for r in world.call(1)["rows"]], world.call(1)["rows_seen"]) == ([], 2)
+    assert (world.item()["status"], world.item()["rows_failed"]) == ("failed", 4)
+
+
 def test_a_preview_writes_in_preview_mode_and_ends_previewed() -> None:
     world = World(mode="preview")
 

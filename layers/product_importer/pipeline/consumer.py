@@ -78,6 +78,9 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
         if close is not None:
             close()
     clock.lap("read+parse")
+    if plan.max_errors is not None and parsed.rows_seen > len(parsed.rows):
+        committed = ports.ledger.committed_totals(message.import_id).rows_failed
+        parsed = stop_at_error_limit(parsed, message.first_row, plan.max_errors - committed)
     result = ports.ledger.write_chunk(
         import_id=message.import_id,
         import_no=message.import_no,
@@ -128,6 +131,25 @@ def read_chunk(stream: Any, message: ChunkMessage, plan: SplitPlan, file_plan: F
         if room > 0:
             out.errors.extend(parsed.errors[:room])
     return out
+
+
+def stop_at_error_limit(parsed: ChunkRows, first_row: int, allowed: int) -> ChunkRows:
+    """The chunk as far as its row that fails once more than ``allowed`` more rows may (CONTRACT §1
+    ``max_errors``: once more rows than that have failed, the import stops): the rows after it are not
+    written, read or counted. ``allowed``: ``max_errors`` minus the failures other chunks committed
+    before this one (its import's committed totals); rows processed in chunks running meanwhile can
+    make the stop a little late, never early. Unchanged when the chunk stays within ``allowed``, or
+    when some of its row errors were not kept (then the rows it failed are not all known)."""
+    failed_rows = sorted({e.row for e in parsed.errors})
+    if parsed.rows_seen - len(parsed.rows) <= max(allowed, 0) or len(failed_rows) != parsed.rows_seen - len(parsed.rows):
+        return parsed
+    last = failed_rows[max(allowed, 0)]  # the row whose failure is one more than the limit allows
+    rows = [r for r in parsed.rows if r[0] < last]
+    failed = max(allowed, 0) + 1
+    read = last - first_row + 1  # every row takes a number: valid, failed or skipped (blank, a profile's)
+    skipped = min(parsed.rows_skipped, max(0, read - len(rows) - failed))
+    return ChunkRows(rows, [e for e in parsed.errors if e.row <= last], len(rows) + failed, skipped,
+                     parsed.warnings)
 
 
 def _family_context(message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan,
