@@ -130,6 +130,49 @@ def test_shopify_variants_inherit_from_their_familys_first_row_and_are_named_aft
     assert parsed.warnings == []
 
 
+SHOPIFY_2025 = ["URL handle", "Title", "Description", "Vendor", "Product category", "Type", "Tags",
+                "Published on online store", "Status", "SKU", "Barcode", "Option1 name", "Option1 value",
+                "Option2 name", "Option2 value", "Price", "Compare-at price", "Inventory quantity",
+                "Product image URL", "Image position"]
+
+
+def shopify_2025_row(**cells: str) -> list[str]:
+    return [cells.get(fold_name(h).replace(" ", "_").replace("-", "_"), "") for h in SHOPIFY_2025]
+
+
+def test_shopify_exports_in_the_2025_format_are_read_as_the_older_ones():
+    """Shopify's admin exports "URL handle", "SKU", "Price", "Inventory quantity" … since 2025. Found by a
+    tester: such a file was read as a generic one, and every variant after the first failed."""
+    _, parsed = read([
+        SHOPIFY_2025,
+        shopify_2025_row(url_handle="tee", title="Tee", description="<p>Soft</p>", vendor="Acme", type="Shirts",
+                         published_on_online_store="TRUE", status="Active", sku="TEE-S", option1_name="Size",
+                         option1_value="S", price="10.00", inventory_quantity="4", barcode="0400638133393",
+                         product_image_url="https://x/1.jpg", image_position="1"),
+        shopify_2025_row(url_handle="tee", sku="TEE-M", option1_value="M", price="11.00", inventory_quantity="2"),
+        shopify_2025_row(url_handle="tee", product_image_url="https://x/2.jpg", image_position="2"),
+        shopify_2025_row(url_handle="cap", title="Cap", status="Draft", published_on_online_store="FALSE",
+                         sku="CAP", option1_name="Title", option1_value="Default Title", price="5"),
+        shopify_2025_row(url_handle="pin", title="Pin", status="Unlisted", sku="PIN", price="2"),
+    ])
+
+    assert parsed.errors == []
+    found = products(parsed)
+    tee_m = found["TEE-M"]
+    assert (tee_m["name"], tee_m["description"], tee_m["brand"], tee_m["category"], tee_m["price"],
+            tee_m["quantity"], tee_m["active"]) == ("Tee - M", "<p>Soft</p>", "Acme", "Shirts", "11.00", 2, True)
+    assert found["TEE-S"]["barcode"] == "0400638133393"
+    assert (found["CAP"]["name"], found["CAP"]["active"]) == ("Cap", False)
+    assert found["PIN"]["active"] is True  # unlisted: live, reachable by its link
+    assert (parsed.rows_seen, parsed.rows_skipped) == (4, 1)  # the image-only row
+
+
+def test_a_2025_shopify_family_spanning_chunks_keeps_its_handle_as_the_family():
+    plan, _ = read([SHOPIFY_2025, shopify_2025_row(url_handle="tee", title="Tee", sku="TEE-S")])
+
+    assert plan.profile == "shopify" and plan.names[plan.family_column] == "URL handle"
+
+
 def test_a_priced_shopify_row_without_a_sku_is_skipped_with_a_warning():
     _, parsed = read([SHOPIFY, shopify_row(handle="tee", title="Tee", variant_price="25"),
                       shopify_row(handle="tee", variant_sku="T-S", option1_value="S")])

@@ -114,7 +114,7 @@ def plan_columns(names: tuple[str, ...], profile: Profile, mapping: Mapping[str,
             assigned[field_name] = (exact or found)[0]
 
     final = tuple(ATTRIBUTE if t is None else t for t in targets)
-    family_column = first_of.get(fold_name(profile.family)) if profile.family else None
+    family_column = next((first_of[k] for k in map(fold_name, profile.family) if k in first_of), None)
     return ColumnPlan(final, tuple(fallbacks), family_column, tuple(warnings))
 
 

@@ -89,6 +89,7 @@ class Profile:
 
     name: str
     signature: tuple[str, ...] = ()  # all of these header names: the file is this platform's export
+    other_signatures: tuple[tuple[str, ...], ...] = ()  # ... or all of one of these (another version of it)
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # field -> columns, first present wins
     per_row: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # field -> columns, first non-empty
     attributes: tuple[str, ...] = ()  # columns kept as attributes even where an alias would match
@@ -96,7 +97,7 @@ class Profile:
     # The named row rules (ingest.rules), each off unless the table sets it:
     skip_without: str | None = None  # a row whose cell of this field is empty is no product: skipped
     skip_with: tuple[str, ...] = ()  # a row with a non-empty cell in one of these columns: skipped
-    family: str | None = None  # rows with the same value here are one family ...
+    family: tuple[str, ...] = ()  # rows with the same value in the first of these present are one family ...
     inherit: tuple[str, ...] = ()  # ... whose empty cells in these columns take the family's first row's
     options: tuple[str, ...] = ()  # option value columns: name becomes "<name> - <values joined by ' / '>"
     lone_option: str | None = None  # ... unless the only option value is this one
@@ -105,30 +106,37 @@ class Profile:
     literal_newlines: tuple[str, ...] = ()  # columns (and the description) where a literal \n is a line break
 
     @property
-    def folded_signature(self) -> frozenset[str]:
-        return frozenset(map(fold_name, self.signature))
+    def folded_signatures(self) -> list[frozenset[str]]:
+        return [frozenset(map(fold_name, names)) for names in (self.signature, *self.other_signatures) if names]
 
 
 GENERIC = Profile("generic")
 
+# Shopify's product CSV, in both of its formats: the one with "Handle" and "Variant …" columns, and the
+# one its admin exports since 2025 ("URL handle", "SKU", "Price", "Inventory quantity", "Description",
+# "Published on online store"; help.shopify.com/manual/products/import-export/using-csv).
 SHOPIFY = Profile(
     "shopify",
     signature=("Handle", "Title", "Variant SKU"),
+    other_signatures=(("URL handle", "Title", "SKU", "Option1 value"),),
     columns={
-        "sku": ("Variant SKU",),
+        "sku": ("Variant SKU", "SKU"),
         "name": ("Title",),
-        "description": ("Body (HTML)",),
+        "description": ("Body (HTML)", "Description"),
         "brand": ("Vendor",),
         "category": ("Type", "Product Category"),
-        "price": ("Variant Price",),
-        "quantity": ("Variant Inventory Qty",),
-        "barcode": ("Variant Barcode",),
+        "price": ("Variant Price", "Price"),
+        "quantity": ("Variant Inventory Qty", "Inventory quantity"),
+        "barcode": ("Variant Barcode", "Barcode"),
     },
-    per_row={"active": ("Status", "Published")},  # Status wins: draft and archived are inactive
+    # Status wins: draft and archived are inactive
+    per_row={"active": ("Status", "Published", "Published on online store")},
     attributes=("Product Category",),
+    active_words={"unlisted": True},  # live, reachable by its link only (a status since 2025)
     skip_without="sku",  # extra images, option-only rows
-    family="Handle",
-    inherit=("Title", "Body (HTML)", "Vendor", "Type", "Product Category", "Published", "Status"),
+    family=("Handle", "URL handle"),
+    inherit=("Title", "Body (HTML)", "Description", "Vendor", "Type", "Product Category", "Published",
+             "Published on online store", "Status"),
     options=("Option1 Value", "Option2 Value", "Option3 Value"),
     lone_option="Default Title",
 )
@@ -192,7 +200,7 @@ def recognise(names: tuple[str, ...] | list[str]) -> Profile:
     """The platform whose export this header is (all of its signature names present), else generic."""
     folded = set(map(fold_name, names))
     for profile in PROFILES.values():
-        if profile.signature and profile.folded_signature <= folded:
+        if any(signature <= folded for signature in profile.folded_signatures):
             return profile
     return GENERIC
 
