@@ -299,7 +299,13 @@ def test_bad_quantities(quantity: str, message: str):
     ("active", "stored"),
     [("true", True), ("TRUE", True), ("1", True), ("yes", True), ("Y", True), ("false", False), ("False", False),
      ("0", False), ("NO", False), ("n", False), (" no ", False), ("active", True), ("Draft", False),
-     ("ARCHIVED", False)],
+     ("ARCHIVED", False),
+     # status words of other platforms (Amazon, Magento's admin grid)
+     ("Inactive", False), ("Enabled", True), ("Disabled", False),
+     # Excel's TRUE / FALSE in other languages, as it writes them into a CSV
+     ("WAHR", True), ("FALSCH", False), ("VRAI", True), ("FAUX", False), ("VERDADEIRO", True), ("FALSO", False),
+     ("VERDADERO", True), ("WAAR", True), ("ONWAAR", False), ("ИСТИНА", True), ("ЛОЖЬ", False), ("ja", True),
+     ("Nein", False), ("oui", True), ("non", False)],
 )
 def test_good_active_values(active: str, stored: bool):
     assert one_row(active=active)["active"] is stored

@@ -79,8 +79,31 @@ ACTIVE_WORDS: Mapping[str, bool] = MappingProxyType(
         "active": True,  # the ``status`` column of Shopify and others
         "draft": False,
         "archived": False,
+        "inactive": False,  # Amazon's listings report, and others' status columns
+        "enabled": True,  # Magento's admin grid and others
+        "disabled": False,
     }
 )
+
+# What a spreadsheet writes for TRUE and FALSE (and yes / no) in other languages: Excel writes the
+# locale's words into a CSV (German WAHR/FALSCH, French VRAI/FAUX, …). Read in every file, any case.
+SPREADSHEET_WORDS: Mapping[str, bool] = MappingProxyType(
+    {
+        "wahr": True, "falsch": False, "ja": True, "nein": False,  # German
+        "vrai": True, "faux": False, "oui": True, "non": False,  # French
+        "verdadero": True, "verdadeiro": True, "falso": False, "sí": True, "si": True, "sim": True,
+        "não": False, "nao": False,  # Spanish, Portuguese, Italian (falso)
+        "vero": True,  # Italian
+        "waar": True, "onwaar": False,  # Dutch
+        "sant": True, "falskt": False, "sand": True, "falsk": False, "sann": True, "usann": False,  # Nordic
+        "tosi": True, "epätosi": False,  # Finnish
+        "prawda": True, "fałsz": False,  # Polish
+        "pravda": True, "nepravda": False,  # Czech
+        "doğru": True, "yanliş": False, "yanlış": False,  # Turkish
+        "истина": True, "ложь": False,  # Russian
+    }
+)
+assert not set(SPREADSHEET_WORDS) & set(ACTIVE_WORDS)
 
 
 @dataclass(frozen=True)
@@ -206,4 +229,4 @@ def recognise(names: tuple[str, ...] | list[str]) -> Profile:
 
 
 def active_words(profile: Profile) -> dict[str, Any]:
-    return {**ACTIVE_WORDS, **profile.active_words}
+    return {**ACTIVE_WORDS, **SPREADSHEET_WORDS, **profile.active_words}

@@ -22,6 +22,7 @@ from product_importer.ingest.limits import (
     MAX_SHORT_TEXT,
     MAX_SKU,
 )
+from product_importer.ingest.profiles import SPREADSHEET_WORDS
 
 # A column rule: all cells of one column -> (values, [(cell index, message)]).
 Converter = Callable[[Sequence[str]], tuple[list[Any], list[tuple[int, str]]]]
@@ -275,8 +276,9 @@ def quantity_problem(value: str, delimiter: str) -> str:
 
 
 def active(words: Mapping[str, bool]) -> Converter:
-    accepted = "/".join(w for w in words if w)
-    message = f"active must be one of {accepted} (any case)"
+    accepted = "/".join(w for w in words if w and w not in SPREADSHEET_WORDS)
+    message = (f"active must be one of {accepted} (any case), or a spreadsheet's TRUE/FALSE in its language "
+               "(WAHR/FALSCH, VRAI/FAUX, VERDADERO/FALSO, …)")
 
     def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
         values = list(map(words.get, map(str.lower, map(str.strip, cells))))
