@@ -352,3 +352,22 @@ def test_values_of_a_windows_1252_file():
     (row,) = parse(data).rows
 
     assert row[3] == "Café Crème – “Spécial” ™"
+
+
+def test_a_point_and_three_digits_is_a_thousand_in_a_decimal_comma_column():
+    """German Excel writes 1.000 for a thousand (a thousands format) and 24,99 for decimals. Found by a
+    tester: 1.000 was stored as 1, and 2.500 as 2.5, silently: a factor of a thousand off."""
+    result = parse("sku;name;price;quantity\nA;a;24,99;5\nB;b;1.000;1\nC;c;2;1.000\nD;d;1.000.000;1\n".encode())
+
+    assert [(r[2], r[5], r[7]) for r in result.rows] == [("A", "24.99", 5)]
+    assert [(e.row, e.column) for e in result.errors] == [(2, "price"), (3, "quantity"), (4, "price")]
+    assert "write 1000 (or 1,000 if the point was a decimal point)" in result.errors[0].message
+    assert "semicolon-separated" in result.errors[1].message and "write 1000" in result.errors[1].message
+
+
+def test_a_point_and_three_digits_stays_a_decimal_point_where_the_column_has_no_decimal_comma():
+    result = parse(b"sku;name;price\nA;a;12.500\nB;b;3.25\n")  # a program's dot decimals (3-decimal currencies)
+
+    assert [(r[2], r[5]) for r in result.rows] == [("A", "12.500"), ("B", "3.25")]
+    assert result.errors == []
+    assert [r[5] for r in parse(b"sku,name,price\nA,a,1.000\nB,b,2.5\n").rows] == ["1.000", "2.5"]  # ',' file

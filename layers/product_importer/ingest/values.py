@@ -63,6 +63,7 @@ _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 _SYMBOL_AROUND = re.compile(r"^([^\d\s.,+-]{1,3})\s*(.+?)$|^(.+?)\s*([^\d\s.,]{1,3})$")
 _THOUSANDS_COMMA = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")  # 1,299.00
 _THOUSANDS_DOT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")  # 1.299,00
+_DOT_GROUPS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")  # 1.000, 2.500, 1.000.000: in a ';' file, thousands
 _THOUSANDS_SPACE = re.compile(r"[0-9]{1,3}(?:[ \u00a0\u202f'’][0-9]{3})+(?:[.,][0-9]+)?")  # 1 299,00  1'299.00
 
 
@@ -152,11 +153,19 @@ def price(delimiter: str) -> Converter:
 
     def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
         values = list(map(str.strip, cells))
-        if all(map(_PRICE.fullmatch, values)) and max(map(len, values)) <= MAX_PRICE_DIGITS:
+        # In a file that writes decimals with a comma, "1.000" is a thousands separator (German Excel's
+        # 1.000 is a thousand) once the column shows it: a decimal comma in it, or two dot groups.
+        grouped = decimal_comma and any(map(_DOT_GROUPS.fullmatch, values)) and any(
+            "," in v or v.count(".") > 1 for v in values)
+        if not grouped and all(map(_PRICE.fullmatch, values)) and max(map(len, values)) <= MAX_PRICE_DIGITS:
             return [value or None for value in values], []
         out: list[Any] = []
         bad: Problems = []
         for i, value in enumerate(values):
+            if grouped and _DOT_GROUPS.fullmatch(value):
+                bad.append((i, _dot_thousands("price", value, delimiter)))
+                out.append(None)
+                continue
             if decimal_comma and _LOOSE_PRICE_COMMA.fullmatch(value):
                 value = value.replace(",", ".")
             value = _plain_price(value)
@@ -168,6 +177,16 @@ def price(delimiter: str) -> Converter:
         return out, bad
 
     return convert
+
+
+def _dot_thousands(field: str, value: str, delimiter: str) -> str:
+    """``1.000`` in a ';' or tab file, where a spreadsheet writes decimals with a comma: a thousand."""
+    plain = value.replace(".", "")
+    message = (f"{field} {value}: in a file that is {_separated(delimiter)}, decimals are written with a comma, "
+               f"so a point followed by three digits is a thousands separator: write {plain}")
+    if field == "price" and value.count(".") == 1:
+        message += f" (or {value.replace('.', ',')} if the point was a decimal point)"
+    return message
 
 
 def _plain_price(value: str) -> str:
@@ -242,6 +261,11 @@ def quantity(delimiter: str) -> Converter:
         numbers: list[Any] = []
         bad: Problems = []
         for i, value in enumerate(values):
+            if decimal_comma and _DOT_GROUPS.fullmatch(value) and "." in value:
+                # "1.000" in a ';' or tab file: a thousand (Excel's thousands format), not 1.0
+                bad.append((i, _dot_thousands("quantity", value, delimiter)))
+                numbers.append(0)
+                continue
             integral = _INTEGRAL.fullmatch(value)
             if integral is not None and ("," not in value or decimal_comma):
                 digits = integral.group(1) or integral.group(2)
