@@ -284,6 +284,24 @@ def woo_row(**cells: str) -> list[str]:
     return [cells.get(k, "") for k in keys]
 
 
+def test_woocommerce_prices_in_the_shops_decimal_separator_and_escaped_commas_in_terms():
+    """WooCommerce writes prices with the shop's decimal separator ("49,90" in a German shop, in a comma-
+    separated file) and a comma inside a term name as "\\,"; its importer reads both back. Found by a tester:
+    every such row failed ("this file is comma-separated"), and categories kept the backslash."""
+    _, parsed = read([
+        WOO,
+        woo_row(id="1", type="simple", sku="A", name="Pulli", regular="49,90", stock="3",
+                categories="Kleidung > Pullover, Sale\\, Angebote", brands="Müller\\, Söhne"),
+        woo_row(id="2", type="simple", sku="B", name="Decke", regular="89"),
+    ])
+
+    assert parsed.errors == []
+    found = products(parsed)
+    assert (found["A"]["price"], found["A"]["category"], found["A"]["brand"]) == (
+        "49.90", "Kleidung > Pullover, Sale, Angebote", "Müller, Söhne")
+    assert found["B"]["price"] == "89"
+
+
 def test_woocommerce_columns_and_published_values():
     plan, parsed = read([
         WOO,

@@ -371,3 +371,32 @@ def test_a_point_and_three_digits_stays_a_decimal_point_where_the_column_has_no_
     assert [(r[2], r[5]) for r in result.rows] == [("A", "12.500"), ("B", "3.25")]
     assert result.errors == []
     assert [r[5] for r in parse(b"sku,name,price\nA,a,1.000\nB,b,2.5\n").rows] == ["1.000", "2.5"]  # ',' file
+
+
+@pytest.mark.parametrize(("price", "delimiter", "fix"), [
+    ("$1,032.00", ",", "remove the currency symbol and write 1032.00;"),
+    ("1.299,00 €", ";", "remove the currency symbol and write 1299,00;"),
+    ("1.299,00 €", ",", "remove the currency symbol and write 1299.00;"),
+])
+def test_a_price_with_a_symbol_and_a_thousands_separator_is_told_a_value_that_imports(
+        price: str, delimiter: str, fix: str):
+    """The advice must import as it is (it once said "write 1,032.00", which the next import refuses)."""
+    (error,) = errors_for(delimiter=delimiter, price=price)
+
+    assert fix in error.message
+    written = fix.removeprefix("remove the currency symbol and write ").rstrip(";")
+    assert one_row(delimiter=delimiter, price=written)["price"] in ("1032.00", "1299.00")
+
+
+def test_line_breaks_in_a_description_are_one_kind_whatever_wrote_them():
+    result = parse(b'sku,name,description\nA,a,"one\r\ntwo"\nB,b,"one\rtwo"\nC,c,"one\ntwo"\n')
+
+    assert [r[4] for r in result.rows] == ["one\ntwo"] * 3
+
+
+def test_headers_with_a_leading_required_marker_and_a_currency_code_column():
+    """eBay's File Exchange writes required columns as ``*Title``; Etsy writes ``CURRENCY_CODE``."""
+    result = parse(b"*SKU,*Title,Price,CURRENCY_CODE\nA,Hat,12.00,eur\n")
+
+    (row,) = result.rows
+    assert (row[2], row[3], row[5], row[6]) == ("A", "Hat", "12.00", "EUR")

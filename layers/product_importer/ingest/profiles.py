@@ -19,13 +19,14 @@ from product_importer.ingest.errors import UnknownProfileError
 from product_importer.ingest.limits import FIELDS
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
-_MARKERS = re.compile(r"[\s*#]+$")  # template markers: "Name *", "Reference #"
+_MARKERS = re.compile(r"^[\s*]+|[\s*#]+$")  # template markers: "Name *", "Reference #", eBay's "*Title"
 _INVISIBLE = str.maketrans("", "", "\ufeff\u200b\u200c\u200d\u2060")
 
 
 def fold_name(name: str) -> str:
     """The comparison form of a header name (CONTRACT §1): trimmed (non-breaking spaces too), lower
-    case, runs of space, ``_`` and ``-`` as one space, without a trailing ``*`` or ``#`` marker."""
+    case, runs of space, ``_`` and ``-`` as one space, without a ``*`` or ``#`` marker at the end (or a ``*``
+    at the start: eBay's File Exchange writes required columns as ``*Title``)."""
     folded = name.translate(_INVISIBLE).strip().lower()
     folded = _MARKERS.sub("", folded)
     return _SEPARATORS.sub(" ", folded).strip()
@@ -49,7 +50,7 @@ ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "name": ("title", "product name", "product title", "item name"),
         "description": ("body", "body html", "body (html)", "long description"),
         "price": ("unit price", "variant price", "regular price"),
-        "currency": (),
+        "currency": ("currency code",),  # Etsy's CURRENCY_CODE
         "quantity": ("qty", "stock", "inventory", "inventory quantity", "variant inventory qty"),
         "active": ("enabled", "published", "status"),
         "brand": ("vendor", "brands"),
@@ -126,6 +127,8 @@ class Profile:
     lone_option: str | None = None  # ... unless the only option value is this one
     parent: tuple[str, str] | None = None  # (parent column, id column): an empty name takes the parent's
     unescape_formulas: bool = False  # "'=…", "'+…", "'-…", "'@…": the exporter's apostrophe removed
+    decimal_comma: bool = False  # a ',' in a price or quantity is a decimal point, whatever the delimiter
+    escaped_commas: tuple[str, ...] = ()  # columns where the exporter wrote a ',' in a term name as "\,"
     literal_newlines: tuple[str, ...] = ()  # columns (and the description) where a literal \n is a line break
 
     @property
@@ -182,6 +185,11 @@ WOOCOMMERCE = Profile(
     active_words={"-1": False},  # 1 published, 0 private, -1 draft
     parent=("Parent", "ID"),
     unescape_formulas=True,
+    # The exporter writes prices with the shop's decimal separator (wc_format_localized_price: "49,90" in a
+    # German shop, never a thousands separator), and its importer reads them back (wc_format_decimal).
+    decimal_comma=True,
+    # Term lists: a comma inside a term's name is written "\," (its importer splits at the other commas)
+    escaped_commas=("Categories", "Brands", "Tags"),
     literal_newlines=("Description", "Short description"),
 )
 

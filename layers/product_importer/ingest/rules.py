@@ -56,6 +56,7 @@ class RowRules:
         if profile.literal_newlines and "description" in field_index:
             newline_columns.add(field_index["description"])
         self.newline_columns = sorted(newline_columns)
+        self.escaped_commas = _columns(plan, profile.escaped_commas)
         self.skip_with = _columns(plan, profile.skip_with)
         self.family = plan.family_column
         self.inherit = _columns(plan, profile.inherit) if self.family is not None else []
@@ -77,7 +78,7 @@ class RowRules:
     @property
     def active(self) -> bool:
         return bool(
-            self.unescape or self.newline_columns or self.skip_with or self.inherit
+            self.unescape or self.newline_columns or self.escaped_commas or self.skip_with or self.inherit
             or self.skip_without is not None or self.options or self.parent is not None
         )
 
@@ -94,6 +95,10 @@ class RowRules:
             for record in records:
                 if "\\n" in record[column]:
                     record[column] = literal_newlines(record[column])
+        for column in self.escaped_commas:
+            for record in records:
+                if "\\," in record[column]:
+                    record[column] = record[column].replace("\\,", ",")
         family_tail = self._inherit(records, context) if self.inherit else None
         parents = None
         if self.parent is not None and self.name is not None:

@@ -100,7 +100,7 @@ class RowValidator:
             target if target in FIELDS else (name or None) for name, target in zip(plan.names, plan.targets, strict=True)
         ]
         profile = lookup(plan.profile)
-        rules = converters(plan.delimiter, active_words(profile))
+        rules = converters(plan.delimiter, active_words(profile), decimal_comma=profile.decimal_comma)
         # A field fed by several columns, per row (Shopify: Status, then Published), reads a derived
         # cell appended to each record: the first non-empty of those columns.
         self.derived: list[tuple[int, ...]] = []
@@ -292,7 +292,8 @@ def not_cp1252(cell: str) -> str:
     """The row error of a cell with a byte Windows-1252 does not define (0x81, 0x8D, 0x8F, 0x90, 0x9D)."""
     byte = next(ord(c) - 0xDC00 for c in cell if "\udc80" <= c <= "\udcff")
     return (f"byte 0x{byte:02X} is no character in Windows-1252, the encoding this file was read in: the file "
-            "may be in another encoding; save it as CSV UTF-8, or set the import's encoding")
+            "may be in another encoding (Excel for Mac's \"CSV\" is Mac Roman): save it as \"CSV UTF-8\" and "
+            "import that")
 
 
 NOT_UTF16 = "not valid UTF-16 text: a broken character (a lone surrogate or a stray byte) in this value"

@@ -129,7 +129,11 @@ def _maybe_scientific(joined: str) -> bool:
 
 
 def description(cells: Sequence[str]) -> tuple[list[Any], Problems]:
+    """Text up to MAX_DESCRIPTION characters; a line break is "\\n" however the spreadsheet wrote it (Excel
+    on Windows writes CRLF inside a cell, old Mac Excel a lone CR): re-saving a file changes nothing."""
     values: list[Any] = [None if not cell or cell.isspace() else cell for cell in cells]
+    if any("\r" in cell for cell in cells):
+        values = [v.replace("\r\n", "\n").replace("\r", "\n") if v is not None and "\r" in v else v for v in values]
     bad: Problems = []
     if max(map(len, cells)) > MAX_DESCRIPTION:
         bad = [
@@ -146,10 +150,10 @@ def _separated(delimiter: str) -> str:
     return names.get(delimiter, f"separated by {delimiter!r}")
 
 
-def price(delimiter: str) -> Converter:
+def price(delimiter: str, *, decimal_comma: bool = False) -> Converter:
     """Decimal >= 0, at most 4 decimals (zeros after the fourth are dropped: Magento writes ``34.000000``),
-    '.' as the separator (or ',' in ';' and tab files)."""
-    decimal_comma = delimiter in DECIMAL_COMMA_DELIMITERS
+    '.' as the separator (or ',' in ';' and tab files, and where a profile says so: ``decimal_comma``)."""
+    decimal_comma = decimal_comma or delimiter in DECIMAL_COMMA_DELIMITERS
 
     def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
         values = list(map(str.strip, cells))
@@ -214,6 +218,10 @@ def price_problem(value: str, delimiter: str) -> str:
         code = symbol.upper() if symbol.upper() in CURRENCY_CODES else CURRENCY_SYMBOLS.get(symbol)
         if _NUMBER.fullmatch(number) or _THOUSANDS_COMMA.fullmatch(number) or _THOUSANDS_DOT.fullmatch(number):
             where = f"put {code} in the currency column" if code else "put the currency's code in the currency column"
+            if _THOUSANDS_COMMA.fullmatch(number):  # $1,032.00: what to write has no thousands separator either
+                number = number.replace(",", "") if "." in number or not decimal_comma else number
+            elif _THOUSANDS_DOT.fullmatch(number):  # 1.299,00 €
+                number = number.replace(".", "") if decimal_comma else number.replace(".", "").replace(",", ".")
             return f"price {value}: remove the currency symbol and write {number}; {where}"
     if value.startswith("-") and _NUMBER.fullmatch(value[1:]):
         return "price must be 0 or more"
@@ -250,9 +258,10 @@ def currency(cells: Sequence[str]) -> tuple[list[Any], Problems]:
     return values, bad
 
 
-def quantity(delimiter: str) -> Converter:
-    """Integer >= 0; an integral decimal (``3.0``) counts (``3,0`` too in ';' and tab files)."""
-    decimal_comma = delimiter in DECIMAL_COMMA_DELIMITERS
+def quantity(delimiter: str, *, decimal_comma: bool = False) -> Converter:
+    """Integer >= 0; an integral decimal (``3.0``) counts (``3,0`` too in ';' and tab files, or where a
+    profile says so)."""
+    decimal_comma = decimal_comma or delimiter in DECIMAL_COMMA_DELIMITERS
 
     def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
         values = list(map(str.strip, cells))
@@ -288,7 +297,8 @@ def quantity(delimiter: str) -> Converter:
 def quantity_problem(value: str, delimiter: str) -> str:
     decimal_comma = delimiter in DECIMAL_COMMA_DELIMITERS
     if value.startswith("-") and _NUMBER.fullmatch(value[1:]):
-        return "quantity must be 0 or more"
+        return ("quantity must be 0 or more (a platform writes a negative stock for items sold or backordered "
+                "beyond it: write 0)")
     if not decimal_comma and re.fullmatch(r"[0-9]+,0{0,2}", value):
         return (f"quantity {value}: this file is {_separated(delimiter)}, so a decimal comma is not read here: "
                 f"write {value.partition(',')[0]}")
@@ -313,15 +323,16 @@ def active(words: Mapping[str, bool]) -> Converter:
     return convert
 
 
-def converters(delimiter: str, active_words: Mapping[str, bool]) -> dict[str, Converter]:
-    """The column rules of a file with this delimiter (a decimal comma is read in ';' and tab files)."""
+def converters(delimiter: str, active_words: Mapping[str, bool], *, decimal_comma: bool = False) -> dict[str, Converter]:
+    """The column rules of a file with this delimiter (a decimal comma is read in ';' and tab files, and in
+    any file when ``decimal_comma``: a profile whose exporter writes the shop's decimal separator)."""
     return {
         "sku": text("sku", required=True, limit=MAX_SKU, no_control=True, spreadsheet_number=True),
         "name": text("name", required=True, limit=MAX_NAME),
         "description": description,
-        "price": price(delimiter),
+        "price": price(delimiter, decimal_comma=decimal_comma),
         "currency": currency,
-        "quantity": quantity(delimiter),
+        "quantity": quantity(delimiter, decimal_comma=decimal_comma),
         "active": active(active_words),
         "brand": text("brand", required=False, limit=MAX_SHORT_TEXT),
         "category": text("category", required=False, limit=MAX_SHORT_TEXT),
