@@ -357,7 +357,7 @@ def test_values_of_a_windows_1252_file():
 def test_a_point_and_three_digits_is_a_thousand_in_a_decimal_comma_column():
     """German Excel writes 1.000 for a thousand (a thousands format) and 24,99 for decimals. Found by a
     tester: 1.000 was stored as 1, and 2.500 as 2.5, silently: a factor of a thousand off."""
-    result = parse("sku;name;price;quantity\nA;a;24,99;5\nB;b;1.000;1\nC;c;2;1.000\nD;d;1.000.000;1\n".encode())
+    result = parse(b"sku;name;price;quantity\nA;a;24,99;5\nB;b;1.000;1\nC;c;2;1.000\nD;d;1.000.000;1\n")
 
     assert [(r[2], r[5], r[7]) for r in result.rows] == [("A", "24.99", 5)]
     assert [(e.row, e.column) for e in result.errors] == [(2, "price"), (3, "quantity"), (4, "price")]
