@@ -302,6 +302,21 @@ def test_woocommerce_prices_in_the_shops_decimal_separator_and_escaped_commas_in
     assert found["B"]["price"] == "89"
 
 
+def test_a_woocommerce_variable_parent_without_a_sku_is_skipped_and_still_names_its_variations():
+    """Common in WooCommerce shops: the variations carry the SKUs. Found by a tester: each such parent was a
+    row error ("sku is required")."""
+    _, parsed = read([
+        WOO,
+        woo_row(id="10", type="variable", name="Hoodie", categories="Clothing"),
+        woo_row(id="11", type="variation", sku="HOODIE-M", parent="id:10", regular="40"),
+        woo_row(id="12", type="simple", name="No SKU at all", regular="5"),
+    ])
+
+    assert products(parsed)["HOODIE-M"]["name"] == "Hoodie"
+    assert [(e.row, e.column) for e in parsed.errors] == [(3, "sku")]  # a simple product needs its SKU
+    assert (parsed.rows_seen, parsed.rows_skipped) == (2, 1)
+
+
 def test_woocommerce_columns_and_published_values():
     plan, parsed = read([
         WOO,

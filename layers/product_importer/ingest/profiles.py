@@ -121,6 +121,8 @@ class Profile:
     # The named row rules (ingest.rules), each off unless the table sets it:
     skip_without: str | None = None  # a row whose cell of this field is empty is no product: skipped
     skip_with: tuple[str, ...] = ()  # a row with a non-empty cell in one of these columns: skipped
+    # (column, values): a row without a SKU whose cell there is one of these is no product: skipped
+    skip_unkeyed: tuple[str, tuple[str, ...]] | None = None
     family: tuple[str, ...] = ()  # rows with the same value in the first of these present are one family ...
     inherit: tuple[str, ...] = ()  # ... whose empty cells in these columns take the family's first row's
     options: tuple[str, ...] = ()  # option value columns: name becomes "<name> - <values joined by ' / '>"
@@ -190,6 +192,9 @@ WOOCOMMERCE = Profile(
     decimal_comma=True,
     # Term lists: a comma inside a term's name is written "\," (its importer splits at the other commas)
     escaped_commas=("Categories", "Brands", "Tags"),
+    # A variable (or grouped) product without a SKU is only its variations' parent: their rows are the
+    # products, and they take its name.
+    skip_unkeyed=("Type", ("variable", "grouped")),
     literal_newlines=("Description", "Short description"),
 )
 

@@ -62,6 +62,9 @@ class RowRules:
         self.inherit = _columns(plan, profile.inherit) if self.family is not None else []
         self.inherit_names = [plan.names[i] for i in self.inherit]
         self.skip_without = field_index.get(profile.skip_without) if profile.skip_without else None
+        unkeyed = _column(plan, profile.skip_unkeyed[0]) if profile.skip_unkeyed else None
+        self.skip_unkeyed = (unkeyed, frozenset(profile.skip_unkeyed[1])) \
+            if profile.skip_unkeyed and unkeyed is not None and "sku" in field_index else None
         self.options = _columns(plan, profile.options)
         self.lone_option = profile.lone_option
         self.name = field_index.get("name")
@@ -79,7 +82,8 @@ class RowRules:
     def active(self) -> bool:
         return bool(
             self.unescape or self.newline_columns or self.escaped_commas or self.skip_with or self.inherit
-            or self.skip_without is not None or self.options or self.parent is not None
+            or self.skip_without is not None or self.skip_unkeyed is not None or self.options
+            or self.parent is not None
         )
 
     def apply(
@@ -112,6 +116,10 @@ class RowRules:
         failed: list[tuple[list[str], int, int, str]] = []
         for record, number in zip(records, numbers, strict=True):
             if any(record[c].strip() for c in self.skip_with):
+                skipped += 1
+                continue
+            if (self.skip_unkeyed is not None and not record[self.sku].strip()  # type: ignore[index]
+                    and record[self.skip_unkeyed[0]].strip().lower() in self.skip_unkeyed[1]):
                 skipped += 1
                 continue
             if self.skip_without is not None and not record[self.skip_without].strip():
