@@ -64,6 +64,9 @@ def test_every_alias_maps_to_its_field(alias: str, field: str):
         ("Name*", "name"),
         ("Article Number #", "sku"),
         ("Item-Number", "sku"),
+        ("*Title", "name"),  # eBay File Exchange's required marker, in front
+        ("Product Code/SKU", "sku"),  # alternatives that all name one field (BigCommerce)
+        ("Currency Code", "currency"),
     ],
 )
 def test_names_fold_case_spaces_underscore_dash_and_template_markers(written: str, field: str):
@@ -72,6 +75,13 @@ def test_names_fold_case_spaces_underscore_dash_and_template_markers(written: st
 
     assert plan.field_index[field] == 0
     assert plan.names[0] == written.strip()
+
+
+@pytest.mark.parametrize("written", ["Price / International", "Product UPC/EAN", "Google Shopping / Gender"])
+def test_alternatives_that_do_not_all_name_one_field_stay_an_attribute(written: str):
+    plan = plan_of(f"sku,name,{written}")
+
+    assert plan.attribute_columns == ((written, 2),)
 
 
 def test_type_is_no_longer_an_alias_of_category():

@@ -20,7 +20,7 @@ from typing import Any
 from product_importer.ingest.errors import InvalidMappingError
 from product_importer.ingest.limits import FIELDS
 from product_importer.ingest.plan import ATTRIBUTE, IGNORE, TARGETS
-from product_importer.ingest.profiles import FIELD_BY_NAME, Profile, fold_name
+from product_importer.ingest.profiles import Profile, field_named, fold_name
 
 _SHOWN_NAME = 60  # characters of a header name quoted in a message
 
@@ -103,7 +103,7 @@ def plan_columns(names: tuple[str, ...], profile: Profile, mapping: Mapping[str,
 
     candidates: dict[str, list[int]] = {}
     for i, key in enumerate(folded):
-        canonical = FIELD_BY_NAME.get(key)
+        canonical = field_named(key)
         if targets[i] is None and canonical is not None and canonical not in assigned:
             candidates.setdefault(canonical, []).append(i)
     for field_name in FIELDS:

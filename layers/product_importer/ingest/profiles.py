@@ -65,6 +65,17 @@ FIELD_BY_NAME: Mapping[str, str] = MappingProxyType(
 )
 assert set(ALIASES) == set(FIELDS)
 
+
+def field_named(folded: str) -> str | None:
+    """The field a folded header name is an alias of; a name of alternatives that all name one field
+    (BigCommerce's ``Product Code/SKU``) is that field. None: an attribute."""
+    found = FIELD_BY_NAME.get(folded)
+    if found is None and "/" in folded:
+        fields = {FIELD_BY_NAME.get(part.strip()) for part in folded.split("/")}
+        if len(fields) == 1:
+            found = fields.pop()
+    return found
+
 # The words ``active`` understands in every file (any case, trimmed); a profile may add its own.
 ACTIVE_WORDS: Mapping[str, bool] = MappingProxyType(
     {
