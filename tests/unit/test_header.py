@@ -64,7 +64,7 @@ def test_every_alias_maps_to_its_field(alias: str, field: str):
         ("Name*", "name"),
         ("Article Number #", "sku"),
         ("Item-Number", "sku"),
-        ("*Title", "name"),  # eBay File Exchange's required marker, in front
+        ("*SKU", "sku"),  # eBay File Exchange's required marker, in front
         ("Product Code/SKU", "sku"),  # alternatives that all name one field (BigCommerce)
         ("Currency Code", "currency"),
     ],
