@@ -14,4 +14,12 @@ describe("ChangeDiffs", () => {
     expect(after.textContent).toContain(long);
     expect(screen.getByRole("button", { name: "Show less" })).toBeInTheDocument();
   });
+
+  it("shows prices before and after with at least two decimals, as the product table does", () => {
+    render(<ChangeDiffs change={{ action: "update", changes: { price: { from: "8", to: "5.5" }, quantity: { from: 8, to: 5 } } }} />);
+    expect(screen.getByText("8.00").closest("del")).not.toBeNull();
+    expect(screen.getByText("5.50").closest("ins")).not.toBeNull();
+    expect(screen.getByText("5").closest("ins")).not.toBeNull(); // other numbers stay as they are
+  });
 });
+

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { ACTION_LABELS, fieldLabel } from "@/lib/fields";
+import { formatDecimal } from "@/lib/format";
 
 /** One field's value before and after (CONTRACT §2 Changes); `attributes` lists only the changed keys. */
 export interface FieldChange {
@@ -39,6 +40,10 @@ function show(value: unknown) {
   if (typeof value === "boolean") return value ? "yes" : "no";
   if (typeof value === "number") return String(value);
   return <LongText text={typeof value === "string" ? value : JSON.stringify(value)} />;
+}
+
+function price(value: unknown): unknown {
+  return typeof value === "string" || typeof value === "number" ? formatDecimal(String(value)) : value;
 }
 
 function asRecord(v: unknown): Record<string, unknown> {
@@ -83,7 +88,9 @@ export function ChangeDiffs({ change }: { change: ChangeRecord }) {
           const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])];
           return keys.map((k) => <Diff key={`attr-${k}`} label={`${fieldLabel("attributes")}: ${k}`} from={from[k]} to={to[k]} created={created} />);
         }
-        return [<Diff key={field} label={fieldLabel(field)} from={c.from} to={c.to} created={created} />];
+        // prices read as the product table shows them ("8.00", not "8" next to "7.50")
+        const value = field === "price" ? price : (v: unknown) => v;
+        return [<Diff key={field} label={fieldLabel(field)} from={value(c.from)} to={value(c.to)} created={created} />];
       })}
     </div>
   );

@@ -11,7 +11,7 @@ function Harness() {
       <button type="button" onClick={() => setOpen(true)}>
         Open
       </button>
-      {open ? <ConfirmDialog title="Delete it?" message="Sure?" confirmLabel="Delete" onConfirm={() => setOpen(false)} onCancel={() => setOpen(false)} /> : null}
+      {open ? <ConfirmDialog title="Delete it?" message="Sure?" confirmLabel="Delete" onConfirm={async () => setOpen(false)} onCancel={() => setOpen(false)} /> : null}
     </>
   );
 }
@@ -44,6 +44,26 @@ describe("ConfirmDialog", () => {
     await user.click(screen.getByRole("button", { name: "Delete" }));
     await waitFor(() => expect(screen.queryByRole("alert")).toBeNull());
     expect(onConfirm).toHaveBeenCalledTimes(2);
+  });
+  it("gives focus back to the dialog when the action fails after focus had left it", async () => {
+    // given an action that takes a while, and then fails
+    const user = userEvent.setup();
+    let fail: (err: Error) => void = () => {};
+    const onConfirm = vi.fn(() => new Promise((_, reject) => (fail = reject)));
+    render(
+      <>
+        <button type="button">Elsewhere</button>
+        <ConfirmDialog title="Delete it?" message="Sure?" confirmLabel="Delete" onConfirm={onConfirm} onCancel={() => {}} />
+      </>,
+    );
+    await user.click(screen.getByRole("button", { name: "Delete" }));
+    // while it runs the button is disabled, and a browser moves the focus of a disabled button out of the dialog
+    expect(screen.getByRole("button", { name: "Delete" })).toBeDisabled();
+    screen.getByRole("button", { name: "Elsewhere" }).focus();
+    // when it fails, the message takes the focus (so Escape and Tab work in the dialog again)
+    fail(new Error("The server said no."));
+    const alert = await screen.findByRole("alert");
+    await waitFor(() => expect(alert).toHaveFocus());
   });
 });
 

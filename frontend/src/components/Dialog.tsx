@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState, type ReactNode, type RefObject } from "react";
 import { errorMessage } from "@/lib/api";
 import { Field } from "./Field";
 
@@ -76,40 +76,70 @@ export function Dialog({ title, onClose, children, actions, testId }: DialogProp
 }
 
 /** Runs an action; when it throws (or its promise rejects) keeps the message until the next run. */
-function useFailure(action: () => unknown) {
+function useFailure(action: () => Promise<unknown>) {
   const [failure, setFailure] = useState<string | null>(null);
+  const [running, setRunning] = useState(false);
   const run = async () => {
     setFailure(null);
+    setRunning(true);
     try {
       await action();
     } catch (err) {
       setFailure(errorMessage(err));
+    } finally {
+      setRunning(false);
     }
   };
-  return { failure, run };
+  return { failure, running, run };
 }
 
 function FailureAlert({ failure }: { failure: string | null }) {
   return failure ? (
-    <div className="alert alert--error" role="alert">
+    <div className="alert alert--error" role="alert" tabIndex={-1}>
       {failure}
     </div>
   ) : null;
+}
+
+/**
+ * While an action runs its button is disabled, and a browser drops the focus of a disabled button to
+ * <body>: keys (Escape, Tab) then no longer reach the dialog. Once the action has ended without closing
+ * the dialog (a server error), focus goes back in: to the error message (an alert made focusable with
+ * tabIndex -1), else to `button`, the action's own.
+ */
+function useFocusBackAfter(running: boolean, button: RefObject<HTMLElement | null>) {
+  const wasRunning = useRef(false);
+  useEffect(() => {
+    if (running) {
+      wasRunning.current = true;
+      return;
+    }
+    if (!wasRunning.current) return;
+    wasRunning.current = false;
+    const dialog = button.current?.closest<HTMLElement>('[role="dialog"]');
+    if (!dialog || dialog.contains(document.activeElement)) return;
+    (dialog.querySelector<HTMLElement>('[role="alert"][tabindex="-1"]') ?? button.current ?? dialog).focus();
+  });
 }
 
 export interface ConfirmDialogProps {
   title: string;
   message: ReactNode;
   confirmLabel: string;
-  /** The action; if it rejects, its message is shown in the dialog, which stays open. */
-  onConfirm: () => unknown;
+  /**
+   * The action; if it rejects, its message is shown in the dialog, which stays open. It must return the
+   * action's promise (not `() => void run()` with its own catch, which would leave the dialog none the wiser).
+   */
+  onConfirm: () => Promise<unknown>;
   onCancel: () => void;
   busy?: boolean;
   danger?: boolean;
 }
 
-export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCancel, busy, danger = true }: ConfirmDialogProps) {
-  const { failure, run } = useFailure(onConfirm);
+export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCancel, busy = false, danger = true }: ConfirmDialogProps) {
+  const { failure, running, run } = useFailure(onConfirm);
+  const confirm = useRef<HTMLButtonElement>(null);
+  useFocusBackAfter(busy || running, confirm);
   return (
     <Dialog
       title={title}
@@ -120,7 +150,13 @@ export function ConfirmDialog({ title, message, confirmLabel, onConfirm, onCance
           <button type="button" className="button" onClick={onCancel} data-autofocus>
             Cancel
           </button>
-          <button type="button" className={`button ${danger ? "button--danger" : "button--primary"}`} onClick={() => void run()} disabled={busy}>
+          <button
+            type="button"
+            className={`button ${danger ? "button--danger" : "button--primary"}`}
+            onClick={() => void run()}
+            disabled={busy || running}
+            ref={confirm}
+          >
             {busy ? "Working…" : confirmLabel}
           </button>
         </>
@@ -169,6 +205,8 @@ export function FormDialog({
   messages = [],
   children,
 }: FormDialogProps) {
+  const submit = useRef<HTMLButtonElement>(null);
+  useFocusBackAfter(pending, submit);
   return (
     <Dialog title={title} onClose={onClose} testId={testId}>
       <form
@@ -181,7 +219,7 @@ export function FormDialog({
         aria-label={formLabel}
       >
         {messages.length > 0 ? (
-          <div className="alert alert--error" role="alert">
+          <div className="alert alert--error" role="alert" tabIndex={-1}>
             <ul className="plain-list">
               {messages.map((m) => (
                 <li key={m}>{m}</li>
@@ -194,7 +232,12 @@ export function FormDialog({
           <button type="button" className="button" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className={`button ${danger ? "button--danger" : "button--primary"}`} disabled={submitDisabled || pending}>
+          <button
+            type="submit"
+            className={`button ${danger ? "button--danger" : "button--primary"}`}
+            disabled={submitDisabled || pending}
+            ref={submit}
+          >
             {pending ? pendingLabel : submitLabel}
           </button>
         </div>

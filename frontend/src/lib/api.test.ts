@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { mockApi } from "@/test/api";
-import { ApiError, apiRequest, setAuthProvider, UnexpectedResponseError, withQuery } from "./api";
+import { ApiError, apiRequest, pathSegment, setAuthProvider, UnexpectedResponseError, withQuery } from "./api";
 
 describe("apiRequest", () => {
   it("turns FastAPI 422 details into field errors", async () => {
@@ -116,3 +116,29 @@ describe("apiRequest with sign-in", () => {
     expect(p.refreshes).toBe(0);
   });
 });
+
+describe("pathSegment", () => {
+  // what `fetch` and `history.pushState` do to a path: the WHATWG URL parser, which folds "." and ".."
+  // segments, also when written %2E
+  const sent = (path: string) => new URL(path, "http://127.0.0.1:8000/").pathname;
+
+  it("encodes every dot, and what encodeURIComponent encodes", () => {
+    expect(pathSegment("AB.1")).toBe("AB%2E1");
+    expect(pathSegment("a/b c?#%")).toBe("a%2Fb%20c%3F%23%25");
+    expect(pathSegment("...")).toBe("%2E%2E%2E");
+  });
+
+  it("keeps a value of only dots from being folded into the path around it", () => {
+    for (const value of [".", "..", "...", "./x", "a..b", "Café.csv", "x/.."]) {
+      const path = sent(`/api/products/${pathSegment(value)}/history`);
+      // the segment is still there, between /api/products/ and /history ...
+      const segment = path.match(/^\/api\/products\/([^/]+)\/history$/)?.[1];
+      expect(segment, value).toBeDefined();
+      // ... and says the value, once the server has decoded and trimmed it (CONTRACT §1: a SKU is trimmed)
+      expect(decodeURIComponent(segment!).trim(), value).toBe(value);
+    }
+    // (plain %2E is not enough: the parser folds it too)
+    expect(sent("/api/products/%2E%2E/history")).toBe("/api/history");
+  });
+});
+

@@ -84,6 +84,25 @@ function describeDetail(status: number, detail: unknown, fieldErrors: FieldError
   }
 }
 
+/**
+ * One user-supplied value (a SKU, an id) as one segment of an API or app path. Every path built from such a
+ * value goes through here. Besides what `encodeURIComponent` escapes, "." is sent as "%2E". A value that is
+ * only dots ("." or "..") needs more: the URL parser (WHATWG URL, so `fetch`, XHR, `history.pushState`)
+ * folds such a segment, even percent-encoded, into the path around it (`/api/products/%2E%2E/history` goes
+ * out as `/api/history`). It gets a trailing encoded space, which the URL parser leaves alone and the API
+ * trims off again (CONTRACT §1: a SKU is compared after trimming). A value that is not a SKU (a server-made
+ * id) is never only dots; if one were, the API answers 404 for it instead of serving another endpoint.
+ */
+export function pathSegment(value: string): string {
+  const encoded = encodeURIComponent(value).replace(/\./g, "%2E");
+  return /^(%2E){1,2}$/.test(encoded) ? `${encoded}%20` : encoded;
+}
+
+/** The API answered 404: the thing asked about is not (or no longer) there. */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 404;
+}
+
 export type Query = Record<string, string | number | boolean | null | undefined>;
 
 export function withQuery(path: string, query?: Query): string {
@@ -211,6 +230,13 @@ export async function apiDownload(path: string, opts: RequestOptions = {}): Prom
 /** Call the API when the answer has no body the UI needs (204 and the like). */
 export async function apiSend(path: string, opts: RequestOptions = {}): Promise<void> {
   await send(path, opts);
+}
+
+/** Worth asking again later: the server was not reached, was busy (429) or failed (5xx). */
+export function isTransientError(err: unknown): boolean {
+  if (err instanceof UnexpectedResponseError) return false;
+  if (err instanceof ApiError) return err.status === 0 || err.status === 429 || err.status >= 500;
+  return !(err instanceof DOMException && err.name === "AbortError");
 }
 
 export function errorMessage(err: unknown): string {

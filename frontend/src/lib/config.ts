@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { z } from "zod";
-import { apiRequest } from "./api";
+import { apiRequest, isTransientError } from "./api";
+import { backoffDelay } from "./ws";
 
 /** How to sign in, where the deployment asks for it (Cognito hosted UI, authorization code + PKCE). */
 export const authConfigSchema = z.object({
@@ -50,7 +51,17 @@ export function resolveWebSocketUrl(raw: string, base: string = window.location.
   return url.toString();
 }
 
-/** `GET /api/config` once per page load (it does not change while the page is open). */
+/**
+ * `GET /api/config` once per page load (it does not change while the page is open). A page opened while the
+ * API is unreachable keeps asking, backing off (1 s, 2 s, … 30 s), so it gets its settings (the upload limit)
+ * once the API is back; an answer the server meant (4xx) is not asked again.
+ */
 export function useConfig() {
-  return useQuery({ queryKey: ["config"], queryFn: () => fetchConfig(), staleTime: Infinity });
+  return useQuery({
+    queryKey: ["config"],
+    queryFn: () => fetchConfig(),
+    staleTime: Infinity,
+    retry: (_failures, err) => isTransientError(err),
+    retryDelay: (failures) => backoffDelay(failures),
+  });
 }

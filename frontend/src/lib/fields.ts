@@ -2,6 +2,9 @@
 export const PRODUCT_FIELDS = ["sku", "name", "description", "price", "currency", "quantity", "active", "brand", "category", "barcode"] as const;
 export type ProductField = (typeof PRODUCT_FIELDS)[number];
 
+/** The longest SKU (CONTRACT §1); the API answers 422 for a longer one, in a path or a `sku` filter. */
+export const SKU_MAX_LENGTH = 64;
+
 export const FIELD_LABELS: Record<string, string> = {
   sku: "SKU",
   name: "Name",

@@ -4,6 +4,21 @@ export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined ? "–" : intFormat.format(n);
 }
 
+/**
+ * A decimal string (a price as the API stores it: "8", "5.5", "19.9900") with at least `minDecimals`
+ * decimals and the further ones it really has ("1.2345" stays, "19.9900" is "19.99"). Done on the digits,
+ * never through a float, so no value gains or loses a cent. Anything that is not a plain decimal is returned
+ * as it came.
+ */
+export function formatDecimal(value: string, minDecimals = 2): string {
+  const m = /^\s*([-+]?)(\d*)(?:\.(\d*))?\s*$/.exec(value);
+  if (!m || (m[2] === "" && !m[3])) return value;
+  const sign = m[1] === "-" ? "-" : "";
+  const whole = m[2]!.replace(/^0+(?=\d)/, "") || "0";
+  const fraction = (m[3] ?? "").replace(/0+$/, "").padEnd(minDecimals, "0");
+  return fraction ? `${sign}${whole}.${fraction}` : `${sign}${whole}`;
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ["KB", "MB", "GB", "TB"];

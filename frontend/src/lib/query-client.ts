@@ -1,15 +1,12 @@
 import { QueryClient } from "@tanstack/react-query";
-import { ApiError, UnexpectedResponseError } from "./api";
+import { isTransientError } from "./api";
 
 /**
  * Retry what may pass on a second try (network trouble, 5xx, 429), twice at most; never an answer the
  * server meant (4xx) or JSON the UI does not understand.
  */
 export function shouldRetry(failureCount: number, error: unknown): boolean {
-  if (failureCount >= 2) return false;
-  if (error instanceof UnexpectedResponseError) return false;
-  if (error instanceof ApiError) return error.status === 0 || error.status === 429 || error.status >= 500;
-  return true;
+  return failureCount < 2 && isTransientError(error);
 }
 
 /** The one QueryClient of the app (tests make their own with `retry: false`). */

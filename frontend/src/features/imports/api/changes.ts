@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { z } from "zod";
-import { apiRequest, apiSend } from "@/lib/api";
+import { apiRequest, apiSend, pathSegment } from "@/lib/api";
 import type { Page } from "@/lib/page";
 import { pageOf } from "@/lib/page";
 import { importKeys, putImport } from "./imports";
@@ -60,7 +60,7 @@ export const changeKeys = {
   conflicts: (id: string, cursor: string | null) => [...importKeys.all, "conflicts", id, { cursor }] as const,
 };
 
-const path = (id: string) => `/api/imports/${encodeURIComponent(id)}`;
+const path = (id: string) => `/api/imports/${pathSegment(id)}`;
 
 export function listChanges(id: string, filters: ChangeFilters, cursor: string | null, limit = CHANGES_PAGE_SIZE, signal?: AbortSignal) {
   return apiRequest(`${path(id)}/changes`, changePageSchema, {

@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
-import { apiDownload, apiRequest, withQuery } from "@/lib/api";
+import { apiDownload, apiRequest, pathSegment, withQuery } from "@/lib/api";
 import type { Page } from "@/lib/page";
 import {
   createImportResponseSchema,
@@ -26,7 +26,7 @@ export const importKeys = {
   errorsPage: (id: string, cursor: string | null) => [...importKeys.errors(id), { cursor }] as const,
 };
 
-const path = (id: string) => `/api/imports/${encodeURIComponent(id)}`;
+const path = (id: string) => `/api/imports/${pathSegment(id)}`;
 
 export function listImports(cursor: string | null, limit = IMPORTS_PAGE_SIZE, signal?: AbortSignal) {
   return apiRequest("/api/imports", importPageSchema, { query: { cursor, limit }, signal });
@@ -134,6 +134,32 @@ export function putImport(client: QueryClient, imp: Import): void {
     const items = known ? data.items.map((i) => (i.id === imp.id ? imp : i)) : [imp, ...data.items];
     client.setQueryData<Page<Import>>(key, { ...data, items });
   }
+}
+
+/**
+ * The history page's fallback poll (`useLiveImports`): the page at `cursor` as the API has it now. A page
+ * that could not load (the API was down when it was opened) takes the answer whole, which clears its error;
+ * a loaded one gets the snapshots merged in (never moving an import backwards).
+ */
+export function useImportsPagePoll(cursor: string | null) {
+  const client = useQueryClient();
+  return useCallback(async () => {
+    const page = await listImports(cursor);
+    const key = importKeys.list(cursor);
+    if (client.getQueryData(key) === undefined) client.setQueryData(key, page);
+    return page.items;
+  }, [client, cursor]);
+}
+
+/** One import's fallback poll: like `useImportsPagePoll`, an import page that could not load takes the answer. */
+export function useImportPoll(id: string) {
+  const client = useQueryClient();
+  return useCallback(async () => {
+    const imp = await getImport(id);
+    const key = importKeys.detail(id);
+    if (client.getQueryData(key) === undefined) client.setQueryData(key, imp);
+    return [imp];
+  }, [client, id]);
 }
 
 /** `writeImportSnapshots` bound to this component's query cache. */

@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { z } from "zod";
-import { apiRequest, apiSend } from "@/lib/api";
+import { apiRequest, apiSend, isNotFound, pathSegment } from "@/lib/api";
 import { PRODUCT_FIELDS } from "@/lib/fields";
 import { pageOf } from "@/lib/page";
 
@@ -76,7 +76,7 @@ export const mappingKeys = {
     [...mappingKeys.all, "suggest", fileKey, overrides] as const,
 };
 
-const path = (id: string) => `/api/mappings/${encodeURIComponent(id)}`;
+const path = (id: string) => `/api/mappings/${pathSegment(id)}`;
 
 /** Send the first 64 KB of `file` (never the whole file) and get the suggested reading back. */
 export function suggestMapping(file: Blob, overrides: { profile?: string | null; encoding?: string | null } = {}, signal?: AbortSignal) {
@@ -127,19 +127,45 @@ export function useMappings(cursor: string | null) {
 
 // -- mutations ----------------------------------------------------------------------------------------
 
+/** The mapping being edited is gone: deleted in another tab or by someone else. */
+export class MappingDeletedError extends Error {
+  constructor() {
+    super("This mapping was deleted meanwhile (in another tab or by someone else), so the changes were not saved. The list shows the mappings as they are now.");
+    this.name = "MappingDeletedError";
+  }
+}
+
 /** Create (id null) or replace a saved mapping. */
 export function useSaveMapping() {
   const client = useQueryClient();
+  const refresh = () => client.invalidateQueries({ queryKey: [...mappingKeys.all, "list"] });
   return useMutation({
-    mutationFn: ({ id, input }: { id: string | null; input: MappingInput }) => (id ? updateMapping(id, input) : createMapping(input)),
-    onSuccess: () => client.invalidateQueries({ queryKey: [...mappingKeys.all, "list"] }),
+    mutationFn: ({ id, input }: { id: string | null; input: MappingInput }) =>
+      id
+        ? updateMapping(id, input).catch((err: unknown) => {
+            throw isNotFound(err) ? new MappingDeletedError() : err;
+          })
+        : createMapping(input),
+    onSuccess: refresh,
+    onError: (err) => {
+      if (err instanceof MappingDeletedError) void refresh();
+    },
   });
 }
 
+/** Delete a saved mapping. A 404 means it is gone already (another tab, someone else): that is done too. */
 export function useDeleteMapping() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => deleteMapping(id),
+    mutationFn: async (id: string): Promise<{ alreadyGone: boolean }> => {
+      try {
+        await deleteMapping(id);
+        return { alreadyGone: false };
+      } catch (err) {
+        if (isNotFound(err)) return { alreadyGone: true };
+        throw err;
+      }
+    },
     onSuccess: () => client.invalidateQueries({ queryKey: [...mappingKeys.all, "list"] }),
   });
 }

@@ -88,4 +88,40 @@ describe("useLiveImports", () => {
     expect(poll).toHaveBeenCalledTimes(2);
     expect(FakeWebSocket.instances).toHaveLength(0);
   });
+
+  it("asks for the config again, backing off, while the API cannot be reached, then connects", async () => {
+    // given an API that does not answer the first two times
+    let failures = 2;
+    const { calls } = mockApi({
+      "GET /api/config": () => {
+        if (failures-- > 0) throw new TypeError("Failed to fetch");
+        return { body: { websocket_url: "ws://127.0.0.1:8001/ws" } };
+      },
+    });
+    const poll = vi.fn(async () => [importSchema.parse(makeImport())]);
+    const hook = renderHook(() => useLiveImports({ subscriptions: ["*"], onImports: () => {}, poll, backoff, createSocket: (url) => new FakeWebSocket(url) }));
+    // then it polls meanwhile ...
+    await waitFor(() => expect(hook.result.current).toBe("polling"));
+    const configCalls = () => calls.filter((c) => c.path === "/api/config").length;
+    expect(configCalls()).toBe(1);
+    // ... asks again after 1 s, then after 2 s more ...
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(1000);
+    });
+    expect(configCalls()).toBe(2);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(1900);
+    });
+    expect(configCalls()).toBe(2);
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(100);
+    });
+    expect(configCalls()).toBe(3);
+    // ... and with the config, connects and goes live
+    await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1));
+    act(() => FakeWebSocket.latest().open());
+    expect(hook.result.current).toBe("live");
+    expect(poll).toHaveBeenCalled();
+  });
 });
+

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "react";
+import { isTransientError } from "@/lib/api";
 import { socketUrl } from "@/lib/auth/session";
 import { fetchConfig, resolveWebSocketUrl } from "@/lib/config";
-import { LiveSocket, type BackoffOptions, type WebSocketFactory } from "@/lib/ws";
+import { backoffDelay, defaultBackoff, LiveSocket, type BackoffOptions, type WebSocketFactory } from "@/lib/ws";
 import { importUpdatedMessageSchema, type Import } from "./schemas";
 
 /** What the UI says about the live feed. `polling` = the socket is down, the list refreshes every few seconds. */
@@ -53,39 +54,49 @@ export function useLiveImports({
     if (!enabled) return;
     let socket: LiveSocket | null = null;
     let cancelled = false;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    let attempt = 0;
     setMode("connecting");
-    fetchConfig()
-      .then((config) => {
-        if (cancelled) return;
-        if (!config.websocket_url) {
+    // Without the config there is no websocket_url: poll meanwhile, and ask for it again (backing off) until
+    // it comes, so a page opened while the API was down goes live once it is back.
+    const start = () => {
+      fetchConfig()
+        .then((config) => {
+          if (cancelled) return;
+          if (!config.websocket_url) {
+            setMode("polling");
+            return;
+          }
+          socket = new LiveSocket({
+            url: socketUrl(resolveWebSocketUrl(config.websocket_url)),
+            subscriptions: subsKey.split(","),
+            backoff,
+            createSocket,
+            onStatus: (status) => {
+              if (status === "open") {
+                setMode("live");
+                void runPoll(); // catch up on what changed while we were away
+              } else if (status === "reconnecting") {
+                setMode("polling");
+              }
+            },
+            onMessage: (message) => {
+              const parsed = importUpdatedMessageSchema.safeParse(message);
+              if (parsed.success) onImportsRef.current([parsed.data.import]);
+            },
+          });
+          socket.start();
+        })
+        .catch((err: unknown) => {
+          if (cancelled) return;
           setMode("polling");
-          return;
-        }
-        socket = new LiveSocket({
-          url: socketUrl(resolveWebSocketUrl(config.websocket_url)),
-          subscriptions: subsKey.split(","),
-          backoff,
-          createSocket,
-          onStatus: (status) => {
-            if (status === "open") {
-              setMode("live");
-              void runPoll(); // catch up on what changed while we were away
-            } else if (status === "reconnecting") {
-              setMode("polling");
-            }
-          },
-          onMessage: (message) => {
-            const parsed = importUpdatedMessageSchema.safeParse(message);
-            if (parsed.success) onImportsRef.current([parsed.data.import]);
-          },
+          if (isTransientError(err)) retry = setTimeout(start, backoffDelay(attempt++, backoff ?? defaultBackoff));
         });
-        socket.start();
-      })
-      .catch(() => {
-        if (!cancelled) setMode("polling");
-      });
+    };
+    start();
     return () => {
       cancelled = true;
+      if (retry) clearTimeout(retry);
       socket?.close();
     };
     // backoff/createSocket are fixed per mount in practice (tests pass constants)

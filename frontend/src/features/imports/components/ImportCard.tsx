@@ -1,6 +1,7 @@
 import { Link } from "react-router-dom";
 import { StatusBadge } from "@/components/StatusBadge";
 import { formatDateTime } from "@/lib/format";
+import { pathSegment } from "@/lib/api";
 import type { Import } from "../api/schemas";
 import { ImportProgress, ImportStats } from "./ImportStats";
 import { encodingLabel, profileLabel } from "./labels";
@@ -9,7 +10,7 @@ export function ImportCard({ imp }: { imp: Import }) {
   return (
     <li className="import-card" data-testid="import-row" data-import-id={imp.id} data-status={imp.status}>
       <div className="import-card__head">
-        <Link to={`/imports/${encodeURIComponent(imp.id)}`} className="import-card__name">
+        <Link to={`/imports/${pathSegment(imp.id)}`} className="import-card__name">
           {imp.filename}
         </Link>
         <span aria-live="polite">

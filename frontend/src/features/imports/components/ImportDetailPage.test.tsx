@@ -25,6 +25,40 @@ describe("ImportDetailPage", () => {
     expect(await screen.findByText(/the whole file failed/)).toBeInTheDocument();
   });
 
+  it("recovers by itself once an API that was down when the page opened is back", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      // given an API that cannot be reached when the page opens
+      let down = true;
+      const unreachable = () => {
+        throw new TypeError("Failed to fetch");
+      };
+      mockApi({
+        "GET /api/config": () => (down ? unreachable() : { body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
+        "GET /api/imports/imp-1": () => (down ? unreachable() : { body: makeImport() }),
+        "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+      });
+      renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+      expect(await screen.findByText("Could not load this import.")).toBeInTheDocument();
+      // when it comes back, the poll's answer shows the import, without the error
+      down = false;
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(2100);
+      });
+      expect(await screen.findByRole("heading", { name: "catalog.csv" })).toBeInTheDocument();
+      expect(screen.queryByText("Could not load this import.")).toBeNull();
+      // and the socket is tried again, so the page goes live
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(2000);
+      });
+      await waitFor(() => expect(FakeWebSocket.instances.length).toBeGreaterThan(0));
+      act(() => FakeWebSocket.latest().open());
+      expect(screen.getByTestId("live-indicator")).toHaveAttribute("data-mode", "live");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("follows one import live and links its errors CSV", async () => {
     mockApi({
       "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),

@@ -3,9 +3,9 @@ import { Link, useParams } from "react-router-dom";
 import { Can } from "@/components/Can";
 import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { StatusBadge } from "@/components/StatusBadge";
-import { ApiError, errorMessage, signInRequired } from "@/lib/api";
+import { ApiError, errorMessage, pathSegment, signInRequired } from "@/lib/api";
 import { formatDateTime } from "@/lib/format";
-import { downloadImportErrors, getImport, importErrorsCsvUrl, useImport, useImportSnapshotWriter } from "../api/imports";
+import { downloadImportErrors, importErrorsCsvUrl, useImport, useImportPoll, useImportSnapshotWriter } from "../api/imports";
 import { isFinished, isRevertable } from "../api/schemas";
 import { useLiveImports } from "../api/useLiveImports";
 import { ImportChanges } from "./changes/ImportChanges";
@@ -24,7 +24,7 @@ export function ImportDetailPage() {
   const query = useImport(id);
   const subscriptions = useMemo(() => [id], [id]);
   const onImports = useImportSnapshotWriter(false);
-  const poll = useCallback(async () => [await getImport(id)], [id]);
+  const poll = useImportPoll(id);
   const mode = useLiveImports({ subscriptions, onImports, poll, enabled: id !== "" });
   const imp = query.data;
   const [downloadError, setDownloadError] = useState<string | null>(null);
@@ -64,7 +64,7 @@ export function ImportDetailPage() {
               </p>
               {imp.preview_of ? (
                 <p className="small">
-                  Applied from <Link to={`/imports/${encodeURIComponent(imp.preview_of)}`}>a preview</Link>.
+                  Applied from <Link to={`/imports/${pathSegment(imp.preview_of)}`}>a preview</Link>.
                 </p>
               ) : null}
             </div>

@@ -14,6 +14,9 @@ function useNow(active: boolean): number {
   return now;
 }
 
+/** A count the API does not know yet. */
+const NOT_YET = "–";
+
 export function importProgress(imp: Import): number | null {
   if (imp.status === "completed") return 100;
   const byRows = percent(imp.rows_processed, imp.rows_total);
@@ -43,16 +46,21 @@ export function ImportStats({ imp }: { imp: Import }) {
   const throughput = importThroughput(imp, now);
   // A preview writes nothing: its counts are what an import would do (CONTRACT §2).
   const preview = imp.mode === "preview";
+  // A preview counts products when it ends (the API says 0 until then), and a replace deactivates only after
+  // every row: until then "0" would be a claim, so those counts show "–".
+  const productsCounted = !preview || imp.status === "previewed";
+  const deactivationsCounted = productsCounted && isFinished(imp);
+  const products = (n: number | null, counted = productsCounted) => (counted ? formatCount(n) : NOT_YET);
   const stats: [string, string, string][] = [
     ["processed", "Processed", `${formatCount(imp.rows_processed)} / ${formatCount(imp.rows_total)}`],
     ["imported", preview ? "Valid rows" : "Imported", formatCount(imp.rows_imported)],
     ["failed", "Failed", formatCount(imp.rows_failed)],
     ["skipped", "Skipped", formatCount(imp.rows_skipped)],
-    ["created", preview ? "Would create" : "Created", formatCount(imp.products_created)],
-    ["updated", preview ? "Would update" : "Updated", formatCount(imp.products_updated)],
-    ["unchanged", "Unchanged", formatCount(imp.products_unchanged)],
+    ["created", preview ? "Would create" : "Created", products(imp.products_created)],
+    ["updated", preview ? "Would update" : "Updated", products(imp.products_updated)],
+    ["unchanged", "Unchanged", products(imp.products_unchanged)],
     ...(imp.replace || imp.products_deactivated > 0
-      ? ([["deactivated", preview ? "Would deactivate" : "Deactivated", formatCount(imp.products_deactivated)]] as [string, string, string][])
+      ? ([["deactivated", preview ? "Would deactivate" : "Deactivated", products(imp.products_deactivated, deactivationsCounted)]] as [string, string, string][])
       : []),
     ["duration", "Duration", formatDuration(duration)],
     ["throughput", "Throughput", throughput === null ? "–" : `${formatCount(Math.round(throughput))} rows/s`],
@@ -62,7 +70,7 @@ export function ImportStats({ imp }: { imp: Import }) {
       {stats.map(([key, label, value]) => (
         <div key={key} className={`stat${key === "failed" && (imp.rows_failed ?? 0) > 0 ? " stat--bad" : ""}`} data-testid={`stat-${key}`}>
           <dt>{label}</dt>
-          <dd>{value}</dd>
+          <dd title={value === NOT_YET ? "Counted when the run ends" : undefined}>{value}</dd>
         </div>
       ))}
     </dl>

@@ -40,6 +40,42 @@ describe("ImportsPage", () => {
     expect(screen.getByTestId("live-indicator")).toHaveAttribute("data-mode", "live");
   });
 
+  it("recovers by itself once an API that was down when the page opened is back", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      // given an API that cannot be reached when the page opens
+      let down = true;
+      const unreachable = () => {
+        throw new TypeError("Failed to fetch");
+      };
+      mockApi({
+        "GET /api/config": () => (down ? unreachable() : { body: { websocket_url: "ws://127.0.0.1:8001/ws", max_upload_bytes: 5 * 1024 ** 3 } }),
+        "GET /api/imports": () => (down ? unreachable() : { body: { items: [makeImport()], next_cursor: null } }),
+      });
+      renderPage(<ImportsPage />);
+      expect(await screen.findByText("Could not load imports.")).toBeInTheDocument();
+      await waitFor(() => expect(screen.getByTestId("live-indicator")).toHaveAttribute("data-mode", "polling"));
+      expect(screen.getByTestId("drop-zone")).not.toHaveTextContent("Up to");
+      // when it comes back, the 2 s poll gets the history: the error goes and the list shows
+      down = false;
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(2100);
+      });
+      expect(await screen.findByTestId("import-row")).toBeInTheDocument();
+      expect(screen.queryByText("Could not load imports.")).toBeNull();
+      // and the config, asked for again (backing off), brings the upload limit and the live socket
+      await act(async () => {
+        await vi.advanceTimersByTimeAsync(4000);
+      });
+      await waitFor(() => expect(screen.getByTestId("drop-zone")).toHaveTextContent("Up to 5.0 GB per file."));
+      await waitFor(() => expect(FakeWebSocket.instances.length).toBeGreaterThan(0));
+      act(() => FakeWebSocket.latest().open());
+      expect(screen.getByTestId("live-indicator")).toHaveAttribute("data-mode", "live");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("shows an empty state and rejects a dropped non-CSV file", async () => {
     const { calls } = mockApi({
       "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws", max_upload_bytes: 1000 } }),

@@ -5,7 +5,8 @@ import { EmptyState, Notice } from "@/components/Feedback";
 import { PagedList } from "@/components/PagedList";
 import { useConfig } from "@/lib/config";
 import { useCursorPager } from "@/lib/paging";
-import { listImports, useImportSnapshotWriter, useImportsPage, type ImportOptions } from "../api/imports";
+import { pathSegment } from "@/lib/api";
+import { useImportSnapshotWriter, useImportsPage, useImportsPagePoll, type ImportOptions } from "../api/imports";
 import type { Import } from "../api/schemas";
 import { useLiveImports } from "../api/useLiveImports";
 import { useTabUploads } from "../api/uploadsContext";
@@ -34,7 +35,7 @@ export function ImportsPage() {
   const onFirstPage = pager.page === 0;
   // live frames and polls write into the query cache; new imports go on top of the first page (while it is shown)
   const merge = useImportSnapshotWriter(onFirstPage);
-  const poll = useCallback(async () => (await listImports(pager.cursor)).items, [pager.cursor]);
+  const poll = useImportsPagePoll(pager.cursor);
   const mode = useLiveImports({ subscriptions: ALL, onImports: merge, poll });
 
   // dropped files wait here for their mapping step, one at a time
@@ -44,7 +45,7 @@ export function ImportsPage() {
   const onUploaded = useCallback(
     (imp: Import) => {
       // a preview's page is where its result shows: go there once the file is up (unless more files wait)
-      if (imp.mode === "preview" && queueLength.current === 0) navigate(`/imports/${encodeURIComponent(imp.id)}`);
+      if (imp.mode === "preview" && queueLength.current === 0) navigate(`/imports/${pathSegment(imp.id)}`);
     },
     [navigate],
   );

@@ -2,8 +2,6 @@ import { useState } from "react";
 import { useNavigate } from "react-router-dom";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
-import { Notice } from "@/components/Feedback";
-import { errorMessage } from "@/lib/api";
 import { useDiscardImport } from "../api/changes";
 import { groupToApplyOrDiscard, type Import } from "../api/schemas";
 
@@ -16,17 +14,11 @@ export function PendingPanel({ imp }: { imp: Import }) {
   const navigate = useNavigate();
   const discard = useDiscardImport();
   const [confirming, setConfirming] = useState(false);
-  const [problem, setProblem] = useState<string | null>(null);
 
+  // a refusal shows in the confirm dialog, which stays open
   const onDiscard = async () => {
-    setProblem(null);
-    try {
-      await discard.mutateAsync(imp.id);
-      navigate("/", { state: { flash: `Discarded the import of ${imp.filename}.` } });
-    } catch (err) {
-      setConfirming(false);
-      setProblem(`Could not discard the import: ${errorMessage(err)}`);
-    }
+    await discard.mutateAsync(imp.id);
+    navigate("/", { state: { flash: `Discarded the import of ${imp.filename}.` } });
   };
 
   return (
@@ -34,7 +26,6 @@ export function PendingPanel({ imp }: { imp: Import }) {
       <div>
         Waiting for the file to arrive in storage… If its upload was interrupted (the page was reloaded or closed),
         discard this import and upload the file again; otherwise it ends failed after 24 hours.
-        {problem ? <Notice tone="error">{problem}</Notice> : null}
       </div>
       <Can group={groupToApplyOrDiscard(imp)}>
         <button type="button" className="button" onClick={() => setConfirming(true)} disabled={discard.isPending}>
@@ -47,7 +38,7 @@ export function PendingPanel({ imp }: { imp: Import }) {
           message={<p>The import of “{imp.filename}” is removed. Nothing was imported from it.</p>}
           confirmLabel="Discard import"
           busy={discard.isPending}
-          onConfirm={() => void onDiscard()}
+          onConfirm={onDiscard}
           onCancel={() => setConfirming(false)}
         />
       ) : null}

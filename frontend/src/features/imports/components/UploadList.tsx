@@ -1,6 +1,7 @@
 import { Link } from "react-router-dom";
 import { ProgressBar } from "@/components/ProgressBar";
 import { formatBytes, percent } from "@/lib/format";
+import { pathSegment } from "@/lib/api";
 import type { UploadItem } from "../api/useUploads";
 
 const PHASE_TEXT: Record<UploadItem["phase"], string> = {
@@ -60,7 +61,8 @@ export function UploadList({ uploads, onCancel, onDismiss, onClearFinished }: Up
                 </p>
               ) : null}
               <div className="upload__actions">
-                {u.importId ? <Link to={`/imports/${encodeURIComponent(u.importId)}`}>{u.mode === "preview" ? "View preview" : "View import"}</Link> : null}
+                {/* a cancelled upload's import is discarded: there is nothing to view */}
+                {u.importId && u.phase !== "cancelled" ? <Link to={`/imports/${pathSegment(u.importId)}`}>{u.mode === "preview" ? "View preview" : "View import"}</Link> : null}
                 {u.phase === "uploading" ? (
                   <button type="button" className="button button--small" onClick={() => onCancel(u.key)}>
                     Cancel upload

@@ -1,5 +1,5 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, apiRequest, apiSend } from "@/lib/api";
+import { ApiError, apiRequest, apiSend, isNotFound, pathSegment } from "@/lib/api";
 import {
   deleteAllResponseSchema,
   historyPageSchema,
@@ -20,7 +20,7 @@ export const productKeys = {
   history: (sku: string) => [...productKeys.all, "history", sku] as const,
 };
 
-const path = (sku: string) => `/api/products/${encodeURIComponent(sku)}`;
+const path = (sku: string) => `/api/products/${pathSegment(sku)}`;
 
 export function listProducts(filters: ProductFilters, cursor: string | null, limit = PRODUCTS_PAGE_SIZE, signal?: AbortSignal) {
   return apiRequest("/api/products", productPageSchema, {
@@ -94,6 +94,16 @@ export class ProductExistsError extends Error {
   }
 }
 
+/** The product an edit was for is gone: deleted in another tab, by someone else, or by a revert. */
+export class ProductDeletedError extends Error {
+  readonly sku: string;
+  constructor(sku: string) {
+    super(`“${sku}” was deleted meanwhile (in another tab, by someone else, or by a revert), so the changes were not saved. The list shows the catalogue as it is now.`);
+    this.name = "ProductDeletedError";
+    this.sku = sku;
+  }
+}
+
 /** An edit PATCHes the fields it changes; a new product is PUT whole (refused if the SKU exists). */
 export type SaveProduct =
   | { sku: string; input: Partial<ProductInput>; existing: Product }
@@ -103,7 +113,12 @@ export function useSaveProduct() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: async (save: SaveProduct) => {
-      if (save.existing) return patchProduct(save.existing.sku, save.input);
+      if (save.existing) {
+        const sku = save.existing.sku;
+        return patchProduct(sku, save.input).catch((err: unknown) => {
+          throw isNotFound(err) ? new ProductDeletedError(sku) : err;
+        });
+      }
       const found = await getProduct(save.sku).catch((err: unknown) => {
         if (err instanceof ApiError && err.status === 404) return null;
         throw err;
@@ -112,13 +127,25 @@ export function useSaveProduct() {
       return putProduct(save.sku, save.input);
     },
     onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
+    onError: (err) => {
+      if (err instanceof ProductDeletedError) void client.invalidateQueries({ queryKey: productKeys.all });
+    },
   });
 }
 
+/** Delete one product. A 404 means it is gone already (another tab, someone else): that is done too. */
 export function useDeleteProduct() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (sku: string) => deleteProduct(sku),
+    mutationFn: async (sku: string): Promise<{ alreadyGone: boolean }> => {
+      try {
+        await deleteProduct(sku);
+        return { alreadyGone: false };
+      } catch (err) {
+        if (isNotFound(err)) return { alreadyGone: true };
+        throw err;
+      }
+    },
     onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
   });
 }

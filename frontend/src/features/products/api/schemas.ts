@@ -48,6 +48,9 @@ export interface ProductFilters {
 
 export const emptyFilters: ProductFilters = { q: "", active: "", brand: "", category: "" };
 
+/** The longest filter values `GET /api/products` takes (a longer one is a 422). */
+export const FILTER_MAX_LENGTH = { q: 200, brand: 255, category: 255 } as const;
+
 /** `DELETE /api/products?confirm=true` may answer 204 or a small JSON summary. */
 export const deleteAllResponseSchema = z
   .object({ deleted: z.number().int().optional() })

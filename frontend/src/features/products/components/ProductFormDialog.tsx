@@ -2,6 +2,7 @@ import { useState } from "react";
 import { FormDialog } from "@/components/Dialog";
 import { Field } from "@/components/Field";
 import { ApiError, errorMessage } from "@/lib/api";
+import { SKU_MAX_LENGTH } from "@/lib/fields";
 import { ProductExistsError, useSaveProduct } from "../api/products";
 import type { Product } from "../api/schemas";
 import {
@@ -84,7 +85,7 @@ export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDial
             onChange={(e) => set("sku", e.target.value)}
             readOnly={editing}
             required
-            maxLength={64}
+            maxLength={SKU_MAX_LENGTH}
             autoComplete="off"
             data-autofocus={editing ? undefined : true}
           />

@@ -3,6 +3,7 @@ import { ActionPill, ChangeDiffs } from "@/components/ChangeDiffs";
 import { Dialog } from "@/components/Dialog";
 import { EmptyState, ErrorMessage, Loading } from "@/components/Feedback";
 import { formatDateTime } from "@/lib/format";
+import { pathSegment } from "@/lib/api";
 import { useProductHistory } from "../api/products";
 
 /** Every change that touched one product (imports, edits, reverts), newest first. */
@@ -23,7 +24,7 @@ export function ProductHistoryDialog({ sku, onClose }: { sku: string; onClose: (
                 <span className="small">
                   {h.import_id ? (
                     <>
-                      by <Link to={`/imports/${encodeURIComponent(h.import_id)}`}>an import</Link>
+                      by <Link to={`/imports/${pathSegment(h.import_id)}`}>an import</Link>
                     </>
                   ) : (
                     "by an edit"

@@ -1,8 +1,9 @@
+import { formatDecimal } from "@/lib/format";
 import type { Product } from "../api/schemas";
 
-function formatPrice(p: Product): string {
+export function formatPrice(p: Pick<Product, "price" | "currency">): string {
   if (p.price === null) return "–";
-  return `${p.price} ${p.currency}`;
+  return `${formatDecimal(p.price)} ${p.currency}`;
 }
 
 export interface ProductTableProps {
@@ -35,7 +36,7 @@ export function ProductTable({ products, busy, onEdit, onDelete, onHistory }: Pr
         <tbody>
           {products.map((p) => (
             <tr key={p.sku} data-testid="product-row" data-sku={p.sku}>
-              <td className="mono">{p.sku}</td>
+              <td className="mono cell-sku">{p.sku}</td>
               <td className="cell-name">
                 {p.name}
                 {p.active ? null : <span className="pill pill--off show-sm"> Inactive</span>}

@@ -3,6 +3,7 @@ import { useLocation } from "react-router-dom";
 import { describe, expect, it } from "vitest";
 import { makeProduct, mockApi } from "@/test/api";
 import { renderPage } from "@/test/render";
+import { loadAppStyles } from "@/test/styles";
 import { ProductsPage } from "./ProductsPage";
 
 function LocationProbe() {
@@ -51,7 +52,8 @@ describe("ProductsPage", () => {
     await user.clear(screen.getByLabelText("Search"));
     await user.type(screen.getByLabelText("Brand"), "Lumo");
     await waitFor(() => expect(calls.at(-1)!.query.get("brand")).toBe("Lumo"));
-    expect(screen.getByTestId("location")).toHaveTextContent("?active=false&brand=Lumo");
+    // (the URL follows in the next render after the request went out)
+    await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent("?active=false&brand=Lumo"));
   });
 
   it("pages with the cursor and resets paging when a filter changes", async () => {
@@ -153,5 +155,143 @@ describe("ProductsPage", () => {
     expect(await screen.findByText("Deleted 2 products.")).toBeInTheDocument();
     const del = calls.find((c) => c.method === "DELETE");
     expect(del!.query.get("confirm")).toBe("true");
+  });
+
+  it("views, edits and deletes products whose SKU is “.” or “..”: their path is not folded away", async () => {
+    // given two products with SKUs the URL parser would fold into the path around them
+    const dots = [makeProduct({ sku: ".", name: "Dot" }), makeProduct({ sku: "..", name: "Dots" })];
+    const { calls } = mockApi({
+      "GET /api/products": () => ({ body: { items: dots, next_cursor: null } }),
+      // (a trailing space the API trims off: "%2E%2E" alone would still be folded, by the browser as here)
+      "GET /api/products/%2E%2E%20/history": () => ({ body: { items: [], next_cursor: null } }),
+      "PATCH /api/products/%2E%2E%20": () => ({ body: makeProduct({ sku: "..", name: "Dots!" }) }),
+      "DELETE /api/products/%2E%20": () => ({ status: 204 }),
+    });
+    const { user } = renderPage(<ProductsPage />);
+    await waitFor(() => expect(screen.getAllByTestId("product-row")).toHaveLength(2));
+    // when their history is opened, one is edited and the other deleted
+    await user.click(screen.getByRole("button", { name: "History of .." }));
+    expect(await screen.findByText("No recorded changes")).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Close" }));
+    await user.click(screen.getByRole("button", { name: "Edit .." }));
+    const form = await screen.findByRole("dialog", { name: "Edit .." });
+    await user.type(within(form).getByLabelText("Name"), "!");
+    await user.click(within(form).getByRole("button", { name: "Save changes" }));
+    expect(await screen.findByText("Saved ...")).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Delete ." }));
+    await user.click(within(await screen.findByRole("dialog", { name: "Delete .?" })).getByRole("button", { name: "Delete product" }));
+    expect(await screen.findByText("Deleted ..")).toBeInTheDocument();
+    // then every request reached the product's own path (none went to /api/products/ or /api/)
+    expect(calls.filter((c) => c.method !== "GET" || c.path !== "/api/products").map((c) => `${c.method} ${c.path}`)).toEqual([
+      "GET /api/products/%2E%2E%20/history",
+      "PATCH /api/products/%2E%2E%20",
+      "DELETE /api/products/%2E%20",
+    ]);
+  });
+
+  it("gives focus back to the form after a server error that belongs to no field, so Escape still closes it", async () => {
+    // given a save that takes a while and then fails with no field to blame
+    let fail: () => void = () => {};
+    const failed = new Promise<void>((resolve) => (fail = resolve));
+    productsApi({
+      "PATCH /api/products/AB-1": async () => {
+        await failed;
+        return { status: 503, body: { detail: "The database is busy. Try again." } };
+      },
+    });
+    const { user } = renderPage(<ProductsPage />);
+    await screen.findAllByTestId("product-row");
+    await user.click(screen.getByRole("button", { name: "Edit AB-1" }));
+    const dialog = await screen.findByRole("dialog", { name: "Edit AB-1" });
+    await user.type(within(dialog).getByLabelText("Name"), " XL");
+    await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
+    // while saving the button is disabled, and a browser moves the focus of a disabled button out of the
+    // dialog (to <body>; jsdom does not, so the test moves it out itself)
+    expect(await within(dialog).findByRole("button", { name: "Saving…" })).toBeDisabled();
+    screen.getByRole("button", { name: "New product" }).focus();
+    // when the save fails
+    fail();
+    // then the focus is back in the dialog, on the message, and Escape closes the dialog
+    const alert = await within(dialog).findByRole("alert");
+    expect(alert).toHaveTextContent("The database is busy. Try again.");
+    await waitFor(() => expect(alert).toHaveFocus());
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
+  it("treats a product deleted in another tab as deleted: Delete is done, Edit says so; the list refreshes", async () => {
+    // given a list that still shows two products another tab has deleted
+    let listed = [makeProduct(), makeProduct({ sku: "CD-2", name: "Chair" })];
+    const { calls } = mockApi({
+      "GET /api/products": () => ({ body: { items: listed, next_cursor: null } }),
+      "DELETE /api/products/AB-1": () => ({ status: 404, body: { detail: "product 'AB-1' not found" } }),
+      "PATCH /api/products/CD-2": () => ({ status: 404, body: { detail: "product 'CD-2' not found" } }),
+    });
+    const { user } = renderPage(<ProductsPage />);
+    await waitFor(() => expect(screen.getAllByTestId("product-row")).toHaveLength(2));
+    // when one is deleted here too: that is done, and the list is asked again
+    listed = [makeProduct({ sku: "CD-2", name: "Chair" })];
+    await user.click(screen.getByRole("button", { name: "Delete AB-1" }));
+    await user.click(within(await screen.findByRole("dialog", { name: "Delete AB-1?" })).getByRole("button", { name: "Delete product" }));
+    expect(await screen.findByText("AB-1 was already deleted.")).toBeInTheDocument();
+    expect(screen.queryByRole("dialog")).toBeNull();
+    await waitFor(() => expect(screen.getAllByTestId("product-row")).toHaveLength(1));
+    // when the other is edited: the dialog says it was deleted meanwhile, and the list is asked again
+    listed = [];
+    const lists = calls.filter((c) => c.path === "/api/products").length;
+    await user.click(screen.getByRole("button", { name: "Edit CD-2" }));
+    const form = await screen.findByRole("dialog", { name: "Edit CD-2" });
+    await user.type(within(form).getByLabelText("Name"), "!");
+    await user.click(within(form).getByRole("button", { name: "Save changes" }));
+    expect(await within(form).findByRole("alert")).toHaveTextContent("“CD-2” was deleted meanwhile");
+    await waitFor(() => expect(calls.filter((c) => c.path === "/api/products").length).toBeGreaterThan(lists));
+  });
+
+  it("shows prices with at least two decimals, and the further ones a price has", async () => {
+    mockApi({
+      "GET /api/products": () => ({
+        body: {
+          items: [
+            makeProduct({ sku: "A", price: "8" }),
+            makeProduct({ sku: "B", price: "5.5" }),
+            makeProduct({ sku: "C", price: "1.00" }),
+            makeProduct({ sku: "D", price: "19.9900" }),
+            makeProduct({ sku: "E", price: "0.1235" }),
+            makeProduct({ sku: "F", price: null }),
+          ],
+          next_cursor: null,
+        },
+      }),
+    });
+    renderPage(<ProductsPage />);
+    await waitFor(() => expect(screen.getAllByTestId("product-row")).toHaveLength(6));
+    const prices = screen.getAllByTestId("product-row").map((row) => row.querySelectorAll("td")[2]!.textContent);
+    expect(prices).toEqual(["8.00 USD", "5.50 USD", "1.00 USD", "19.99 USD", "0.1235 USD", "–"]);
+  });
+
+  it("lets a long SKU or name without spaces wrap in its cell instead of widening the table", async () => {
+    // given a product with a 64-character SKU and an 80-character name, no spaces
+    loadAppStyles();
+    mockApi({ "GET /api/products": () => ({ body: { items: [makeProduct({ sku: "X".repeat(64), name: "N".repeat(80) })], next_cursor: null } }) });
+    renderPage(<ProductsPage />);
+    const [sku, name, price] = Array.from((await screen.findByTestId("product-row")).querySelectorAll("td"));
+    // then both may break anywhere, while the price stays on one line
+    expect(getComputedStyle(sku!).overflowWrap).toBe("anywhere");
+    expect(getComputedStyle(name!).overflowWrap).toBe("anywhere");
+    expect(getComputedStyle(price!).whiteSpace).toBe("nowrap");
+  });
+
+  it("keeps the filters within what the API takes (longer is a 422)", async () => {
+    // given a shared URL with a search longer than the API takes
+    const { calls } = productsApi();
+    renderPage(<ProductsPage />, { at: `/?q=${"q".repeat(250)}&brand=${"b".repeat(300)}` });
+    // then the search sent is cut to the limit, and the fields take no more
+    await waitFor(() => expect(calls.some((c) => c.query.get("q") !== null)).toBe(true));
+    const sent = calls.find((c) => c.query.get("q") !== null)!;
+    expect(sent.query.get("q")).toHaveLength(200);
+    expect(sent.query.get("brand")).toHaveLength(255);
+    expect(screen.getByLabelText("Search")).toHaveAttribute("maxLength", "200");
+    expect(screen.getByLabelText("Brand")).toHaveAttribute("maxLength", "255");
+    expect(screen.getByLabelText("Category")).toHaveAttribute("maxLength", "255");
   });
 });

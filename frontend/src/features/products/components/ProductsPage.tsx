@@ -9,7 +9,7 @@ import { usePermissions } from "@/lib/auth/permissions";
 import { useDebouncedValue } from "@/lib/debounce";
 import { useCursorPager } from "@/lib/paging";
 import { useDeleteProduct, useProductsPage } from "../api/products";
-import { emptyFilters, type Product, type ProductFilters } from "../api/schemas";
+import { emptyFilters, FILTER_MAX_LENGTH, type Product, type ProductFilters } from "../api/schemas";
 import { DeleteAllDialog } from "./DeleteAllDialog";
 import { ProductFormDialog } from "./ProductFormDialog";
 import { ProductHistoryDialog } from "./ProductHistoryDialog";
@@ -20,11 +20,13 @@ export const SEARCH_DEBOUNCE_MS = 300;
 /** The filters a URL carries (`?q=lamp&active=false`): a search can be shared, and Back returns to it. */
 function filtersFrom(params: URLSearchParams): ProductFilters {
   const active = params.get("active");
+  // (a shared URL may carry more than the API takes: the filters keep what fits)
+  const text = (key: keyof typeof FILTER_MAX_LENGTH) => (params.get(key) ?? emptyFilters[key]).slice(0, FILTER_MAX_LENGTH[key]);
   return {
-    q: params.get("q") ?? emptyFilters.q,
+    q: text("q"),
     active: active === "true" || active === "false" ? active : emptyFilters.active,
-    brand: params.get("brand") ?? emptyFilters.brand,
-    category: params.get("category") ?? emptyFilters.category,
+    brand: text("brand"),
+    category: text("category"),
   };
 }
 
@@ -75,6 +77,7 @@ export function ProductsPage() {
           <input
             type="search"
             placeholder="SKU prefix, or words of the name or description"
+            maxLength={FILTER_MAX_LENGTH.q}
             value={filters.q}
             onChange={(e) => set("q", e.target.value)}
           />
@@ -87,10 +90,10 @@ export function ProductsPage() {
           </select>
         </Field>
         <Field label="Brand">
-          <input value={filters.brand} onChange={(e) => set("brand", e.target.value)} />
+          <input value={filters.brand} onChange={(e) => set("brand", e.target.value)} maxLength={FILTER_MAX_LENGTH.brand} />
         </Field>
         <Field label="Category">
-          <input value={filters.category} onChange={(e) => set("category", e.target.value)} />
+          <input value={filters.category} onChange={(e) => set("category", e.target.value)} maxLength={FILTER_MAX_LENGTH.category} />
         </Field>
         {Object.values(filters).some((v) => v !== "") ? (
           <button type="button" className="button button--ghost filters__clear" onClick={() => setFilters(emptyFilters)}>
@@ -154,8 +157,8 @@ export function ProductsPage() {
           confirmLabel="Delete product"
           busy={remove.isPending}
           onConfirm={async () => {
-            await remove.mutateAsync(deleting.sku);
-            setFlash(`Deleted ${deleting.sku}.`);
+            const { alreadyGone } = await remove.mutateAsync(deleting.sku);
+            setFlash(alreadyGone ? `${deleting.sku} was already deleted.` : `Deleted ${deleting.sku}.`);
             setDeleting(null);
           }}
           onCancel={() => setDeleting(null)}

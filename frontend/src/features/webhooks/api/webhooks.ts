@@ -1,5 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { apiRequest, apiSend } from "@/lib/api";
+import { apiRequest, apiSend, isNotFound, pathSegment } from "@/lib/api";
 import type { Page } from "@/lib/page";
 import {
   deliveryPageSchema,
@@ -10,7 +10,7 @@ import {
   type WebhookInput,
 } from "./schemas";
 
-const path = (id: string) => `/api/webhooks/${encodeURIComponent(id)}`;
+const path = (id: string) => `/api/webhooks/${pathSegment(id)}`;
 export const DELIVERIES_PAGE_SIZE = 10;
 
 export const webhookKeys = {
@@ -69,10 +69,33 @@ function putInList(client: QueryClient, saved: Webhook) {
   });
 }
 
+function dropFromList(client: QueryClient, id: string) {
+  client.setQueryData<Page<Webhook>>(webhookKeys.list(), (prev) => (prev ? { ...prev, items: prev.items.filter((x) => x.id !== id) } : prev));
+  client.removeQueries({ queryKey: webhookKeys.deliveries(id) });
+}
+
+/** The webhook acted on is gone: deleted in another tab or by someone else. */
+export class WebhookDeletedError extends Error {
+  constructor() {
+    super("This webhook was deleted meanwhile (in another tab or by someone else), so the changes were not saved.");
+    this.name = "WebhookDeletedError";
+  }
+}
+
+/** An action on a webhook answered 404: say why, and refresh the list (it leaves the page). */
+function deletedMeanwhile(client: QueryClient) {
+  return (err: unknown): never => {
+    if (!isNotFound(err)) throw err;
+    void client.invalidateQueries({ queryKey: webhookKeys.list() });
+    throw new WebhookDeletedError();
+  };
+}
+
 export function useSaveWebhook() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ id, input }: { id: string | null; input: WebhookInput }) => (id ? updateWebhook(id, input) : createWebhook(input)),
+    mutationFn: ({ id, input }: { id: string | null; input: WebhookInput }) =>
+      id ? updateWebhook(id, input).catch(deletedMeanwhile(client)) : createWebhook(input),
     onSuccess: (w) => putInList(client, w),
   });
 }
@@ -80,19 +103,23 @@ export function useSaveWebhook() {
 export function useToggleWebhook() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (w: Webhook) => updateWebhook(w.id, { enabled: !w.enabled }),
+    mutationFn: (w: Webhook) => updateWebhook(w.id, { enabled: !w.enabled }).catch(deletedMeanwhile(client)),
     onSuccess: (w) => putInList(client, w),
   });
 }
 
+/** Delete a webhook. A 404 means it is gone already (another tab, someone else): that is done too. */
 export function useDeleteWebhook() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => deleteWebhook(id),
-    onSuccess: (_, id) => {
-      client.setQueryData<Page<Webhook>>(webhookKeys.list(), (prev) => (prev ? { ...prev, items: prev.items.filter((x) => x.id !== id) } : prev));
-      client.removeQueries({ queryKey: webhookKeys.deliveries(id) });
+    mutationFn: async (id: string) => {
+      try {
+        await deleteWebhook(id);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
     },
+    onSuccess: (_, id) => dropFromList(client, id),
   });
 }
 
@@ -100,7 +127,7 @@ export function useDeleteWebhook() {
 export function useTestWebhook() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => testWebhook(id),
+    mutationFn: (id: string) => testWebhook(id).catch(deletedMeanwhile(client)),
     onSuccess: (_, id) => client.invalidateQueries({ queryKey: webhookKeys.deliveries(id) }),
   });
 }

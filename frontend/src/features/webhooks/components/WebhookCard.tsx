@@ -36,11 +36,12 @@ export function WebhookCard({ webhook, onEdit }: WebhookCardProps) {
       testMutation.reset();
       await testMutation.mutateAsync(webhook.id);
     });
-  const remove = () =>
-    run(async () => {
-      await deleteMutation.mutateAsync(webhook.id);
-      setConfirming(false);
-    });
+  // a refusal shows in the confirm dialog, which stays open
+  const remove = async () => {
+    setError(null);
+    await deleteMutation.mutateAsync(webhook.id);
+    setConfirming(false);
+  };
 
   return (
     <li className="webhook-card card" data-testid="webhook-row" data-webhook-id={webhook.id} data-enabled={webhook.enabled}>
@@ -107,7 +108,7 @@ export function WebhookCard({ webhook, onEdit }: WebhookCardProps) {
           }
           confirmLabel="Delete webhook"
           busy={busy === "delete"}
-          onConfirm={() => void remove()}
+          onConfirm={remove}
           onCancel={() => setConfirming(false)}
         />
       ) : null}

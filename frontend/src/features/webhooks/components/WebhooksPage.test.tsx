@@ -76,4 +76,78 @@ describe("WebhooksPage", () => {
     await user.click(within(row).getByRole("button", { name: "Send test" }));
     expect(await within(row).findByTestId("webhook-test-result")).toHaveTextContent("Test failed: no HTTP answer in 5000 ms — Connection refused");
   });
+
+  it("shows a refused delete inside the confirm dialog, which stays open", async () => {
+    // given a webhook the server will not delete
+    mockApi({
+      "GET /api/webhooks": () => ({ body: [hook] }),
+      "DELETE /api/webhooks/wh-1": () => ({ status: 503, body: { detail: "The database is busy. Try again." } }),
+    });
+    const { user } = renderPage(<WebhooksPage />);
+    await user.click(within(await screen.findByTestId("webhook-row")).getByRole("button", { name: "Delete" }));
+    const dialog = await screen.findByRole("dialog", { name: "Delete this webhook?" });
+    // when the admin confirms
+    await user.click(within(dialog).getByRole("button", { name: "Delete webhook" }));
+    // then the reason is in the dialog, which stays open, and nowhere else
+    expect(await within(dialog).findByRole("alert")).toHaveTextContent("The database is busy. Try again.");
+    expect(screen.getByRole("dialog", { name: "Delete this webhook?" })).toBeInTheDocument();
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+  });
+
+  it("treats a webhook deleted in another tab as deleted: Delete is done, Edit says so; the list refreshes", async () => {
+    // given a page that still lists a webhook another tab has deleted
+    let listed = [hook, { ...hook, id: "wh-2", url: "https://other.example/hook" }];
+    const { calls } = mockApi({
+      "GET /api/webhooks": () => ({ body: listed }),
+      "DELETE /api/webhooks/wh-1": () => ({ status: 404, body: { detail: "webhook 'wh-1' not found" } }),
+      "PATCH /api/webhooks/wh-2": () => ({ status: 404, body: { detail: "webhook 'wh-2' not found" } }),
+    });
+    const { user } = renderPage(<WebhooksPage />);
+    await waitFor(() => expect(screen.getAllByTestId("webhook-row")).toHaveLength(2));
+    // when it is deleted here too: that is done, the dialog closes and the row goes
+    const first = screen.getAllByTestId("webhook-row")[0]!;
+    await user.click(within(first).getByRole("button", { name: "Delete" }));
+    await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Delete webhook" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(screen.getAllByTestId("webhook-row")).toHaveLength(1);
+    // when the other one, also gone, is edited: the dialog says why nothing was saved, and the list is asked again
+    listed = [];
+    const gets = calls.filter((c) => c.method === "GET").length;
+    await user.click(within(screen.getByTestId("webhook-row")).getByRole("button", { name: "Edit" }));
+    const form = await screen.findByRole("dialog", { name: "Edit webhook" });
+    await user.click(within(form).getByRole("button", { name: "Save changes" }));
+    expect(await within(form).findByRole("alert")).toHaveTextContent("This webhook was deleted meanwhile");
+    await waitFor(() => expect(calls.filter((c) => c.method === "GET").length).toBeGreaterThan(gets));
+  });
+
+  it("gives focus back to the form after a server error that belongs to no field, so Escape still closes it", async () => {
+    // given a save that takes a while and then fails with no field to blame
+    let fail: () => void = () => {};
+    const failed = new Promise<void>((resolve) => (fail = resolve));
+    mockApi({
+      "GET /api/webhooks": () => ({ body: [hook] }),
+      "PATCH /api/webhooks/wh-1": async () => {
+        await failed;
+        return { status: 500, body: { detail: "The server had a problem. Try again." } };
+      },
+    });
+    const { user } = renderPage(<WebhooksPage />);
+    await user.click(within(await screen.findByTestId("webhook-row")).getByRole("button", { name: "Edit" }));
+    const form = await screen.findByRole("dialog", { name: "Edit webhook" });
+    await user.click(within(form).getByRole("button", { name: "Save changes" }));
+    // while saving the button is disabled, and a browser moves the focus of a disabled button out of the
+    // dialog (to <body>; jsdom does not, so the test moves it out itself)
+    expect(await within(form).findByRole("button", { name: "Saving…" })).toBeDisabled();
+    screen.getByRole("button", { name: "Add webhook" }).focus();
+    expect(form).not.toContainElement(document.activeElement as HTMLElement | null);
+    // when the save fails
+    fail();
+    // then the focus is back in the dialog, on the message
+    const alert = await within(form).findByRole("alert");
+    expect(alert).toHaveTextContent("The server had a problem. Try again.");
+    await waitFor(() => expect(alert).toHaveFocus());
+    // and Escape closes the dialog again
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
 });

@@ -4,7 +4,7 @@ import { EmptyState } from "@/components/Feedback";
 import { Field } from "@/components/Field";
 import { PagedList } from "@/components/PagedList";
 import { useDebouncedValue } from "@/lib/debounce";
-import { ACTION_LABELS } from "@/lib/fields";
+import { ACTION_LABELS, SKU_MAX_LENGTH } from "@/lib/fields";
 import { formatCount } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
 import { ACTIONS, useChanges, type ChangeFilters } from "../../api/changes";
@@ -39,6 +39,7 @@ export function ChangesTable({ importId, planned, counts }: { importId: string; 
           <input
             type="search"
             placeholder="SKU prefix"
+            maxLength={SKU_MAX_LENGTH}
             value={filters.sku}
             onChange={(e) => setFilters((f) => ({ ...f, sku: e.target.value }))}
             autoComplete="off"
@@ -70,7 +71,7 @@ export function ChangesTable({ importId, planned, counts }: { importId: string; 
               <tbody>
                 {items.map((c) => (
                   <tr key={c.sku} data-testid="change-row" data-sku={c.sku} data-action={c.action}>
-                    <td className="mono">{c.sku}</td>
+                    <td className="mono cell-sku">{c.sku}</td>
                     <td>
                       <ActionPill action={c.action} />
                     </td>

@@ -116,6 +116,32 @@ describe("the preview page", () => {
     expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/imports/pre-1")).toBe(true);
   });
 
+  it("shows a refused discard inside its dialog, which stays open", async () => {
+    // given a preview the server will not discard (it was applied meanwhile)
+    api({ "DELETE /api/imports/pre-1": () => ({ status: 409, body: { detail: "only a previewed or pending import can be discarded" } }) });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Discard" }));
+    const dialog = await screen.findByRole("dialog", { name: "Discard this preview?" });
+    // when the user confirms
+    await user.click(within(dialog).getByRole("button", { name: "Discard preview" }));
+    // then the reason shows in the dialog, which stays open, and nowhere else
+    expect(await within(dialog).findByRole("alert")).toHaveTextContent("only a previewed or pending import can be discarded");
+    expect(screen.getByRole("dialog", { name: "Discard this preview?" })).toBeInTheDocument();
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
+  });
+
+  it("takes at most 64 characters in the SKU filter, the API's limit (more was a 422)", async () => {
+    const { calls } = api();
+    const { user } = open();
+    await screen.findAllByTestId("change-row");
+    const sku = screen.getByLabelText("SKU");
+    expect(sku).toHaveAttribute("maxLength", "64");
+    await user.type(sku, "A".repeat(70));
+    expect(sku).toHaveValue("A".repeat(64));
+    await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/changes")).at(-1)!.query.get("sku")).toBe("A".repeat(64)));
+    expect(await screen.findByText("No changes match")).toBeInTheDocument();
+  });
+
   it("shows a viewer the preview without Apply or Discard", async () => {
     api();
     signInAs(["viewer"]);

@@ -3,7 +3,7 @@ import { Link, useNavigate } from "react-router-dom";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
 import { ErrorMessage, Notice } from "@/components/Feedback";
-import { errorMessage } from "@/lib/api";
+import { errorMessage, pathSegment } from "@/lib/api";
 import { useApplyPreview, useChangeSummary, useDiscardImport } from "../../api/changes";
 import { groupToApplyOrDiscard, type Import } from "../../api/schemas";
 import { ChangeCards } from "./ChangeCards";
@@ -27,27 +27,23 @@ export function PreviewPanel({ imp }: { imp: Import }) {
     setActionError(null);
     try {
       const created = await apply.mutateAsync(imp.id);
-      navigate(`/imports/${encodeURIComponent(created.id)}`);
+      navigate(`/imports/${pathSegment(created.id)}`);
     } catch (err) {
       setActionError(`Could not apply the preview: ${errorMessage(err)}`);
     }
   };
+  // a refusal shows in the confirm dialog, which stays open
   const onDiscard = async () => {
     setActionError(null);
-    try {
-      await discard.mutateAsync(imp.id);
-      navigate("/", { state: { flash: `Discarded the preview of ${imp.filename}.` } });
-    } catch (err) {
-      setConfirmDiscard(false);
-      setActionError(`Could not discard the preview: ${errorMessage(err)}`);
-    }
+    await discard.mutateAsync(imp.id);
+    navigate("/", { state: { flash: `Discarded the preview of ${imp.filename}.` } });
   };
 
   return (
     <section className="preview" aria-label="Preview" data-testid="preview">
       {imp.applied_as ? (
         <Notice tone="success">
-          This preview was applied: <Link to={`/imports/${encodeURIComponent(imp.applied_as)}`}>see the import</Link>.
+          This preview was applied: <Link to={`/imports/${pathSegment(imp.applied_as)}`}>see the import</Link>.
         </Notice>
       ) : ready ? (
         <div className="preview__bar card">
@@ -97,7 +93,7 @@ export function PreviewPanel({ imp }: { imp: Import }) {
           message={<p>The preview of “{imp.filename}” and its planned changes are removed. The catalogue stays as it is.</p>}
           confirmLabel="Discard preview"
           busy={discard.isPending}
-          onConfirm={() => void onDiscard()}
+          onConfirm={onDiscard}
           onCancel={() => setConfirmDiscard(false)}
         />
       ) : null}

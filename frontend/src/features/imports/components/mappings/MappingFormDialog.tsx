@@ -97,14 +97,10 @@ export function MappingFormDialog({
       onSubmit={() => void onSubmit()}
       formLabel={title}
       noValidate
+      messages={general ? [general] : []}
       submitLabel={mapping ? "Save changes" : "Create mapping"}
       pending={save.isPending}
     >
-      {general ? (
-        <div className="alert alert--error" role="alert">
-          {general}
-        </div>
-      ) : null}
       <div className="form__grid">
         <Field label="Name" error={errors.name}>
           <input value={name} onChange={(e) => setName(e.target.value)} maxLength={255} autoComplete="off" data-autofocus />
@@ -117,7 +113,7 @@ export function MappingFormDialog({
         </Field>
         {byPrefix ? (
           <Field label="Partner folder" error={errors.prefix} hint="Drops under this folder use this mapping (the longest matching folder wins)." className="form__wide">
-            <input value={prefix} onChange={(e) => setPrefix(e.target.value)} autoComplete="off" readOnly={!canAdmin} />
+            <input value={prefix} onChange={(e) => setPrefix(e.target.value)} autoComplete="off" readOnly={!canAdmin} maxLength={1024} />
           </Field>
         ) : (
           <p className="form__wide muted small">

@@ -65,6 +65,32 @@ describe("MappingsPage", () => {
     expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/mappings/m-2")).toBe(true);
   });
 
+  it("treats a mapping deleted in another tab as deleted: Delete is done, Edit says so; the list refreshes", async () => {
+    // given a page that still lists two mappings another tab has deleted
+    let items = [byHeaders, byPrefix];
+    const { calls } = mockApi({
+      "GET /api/mappings": () => ({ body: { items, next_cursor: null } }),
+      "DELETE /api/mappings/m-2": () => ({ status: 404, body: { detail: "mapping 'm-2' not found" } }),
+      "PUT /api/mappings/m-1": () => ({ status: 404, body: { detail: "mapping 'm-1' not found" } }),
+    });
+    const { user } = renderPage(<MappingsPage />);
+    await waitFor(() => expect(screen.getAllByTestId("mapping-row")).toHaveLength(2));
+    // when one is deleted here too: that is done, and the list is asked again
+    items = [byHeaders];
+    await user.click(screen.getByRole("button", { name: "Delete Acme feed" }));
+    await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Delete mapping" }));
+    expect(await screen.findByText("The mapping “Acme feed” was already deleted.")).toBeInTheDocument();
+    await waitFor(() => expect(screen.getAllByTestId("mapping-row")).toHaveLength(1));
+    // when the other is edited: the dialog says it was deleted meanwhile, and the list is asked again
+    items = [];
+    const lists = calls.filter((c) => c.method === "GET").length;
+    await user.click(screen.getByRole("button", { name: "Edit Supplier columns" }));
+    const dialog = await screen.findByRole("dialog", { name: "Edit “Supplier columns”" });
+    await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
+    expect(await within(dialog).findByRole("alert")).toHaveTextContent("This mapping was deleted meanwhile");
+    await waitFor(() => expect(calls.filter((c) => c.method === "GET").length).toBeGreaterThan(lists));
+  });
+
   it("lets an importer change header-set mappings but not partner ones", async () => {
     api();
     signInAs(["importer"]);

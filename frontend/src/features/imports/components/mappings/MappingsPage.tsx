@@ -129,8 +129,8 @@ export function MappingsPage() {
           confirmLabel="Delete mapping"
           busy={remove.isPending}
           onConfirm={async () => {
-            await remove.mutateAsync(deleting.id);
-            setFlash(`Deleted the mapping “${deleting.name}”.`);
+            const { alreadyGone } = await remove.mutateAsync(deleting.id);
+            setFlash(alreadyGone ? `The mapping “${deleting.name}” was already deleted.` : `Deleted the mapping “${deleting.name}”.`);
             setDeleting(null);
           }}
           onCancel={() => setDeleting(null)}

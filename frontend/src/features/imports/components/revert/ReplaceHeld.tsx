@@ -1,7 +1,6 @@
 import { useState } from "react";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
-import { errorMessage } from "@/lib/api";
 import { formatCount } from "@/lib/format";
 import { useConfirmReplace } from "../../api/changes";
 import type { Import } from "../../api/schemas";
@@ -10,7 +9,6 @@ import type { Import } from "../../api/schemas";
 export function ReplaceHeld({ imp }: { imp: Import }) {
   const confirm = useConfirmReplace();
   const [asking, setAsking] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const replace = imp.replace;
   if (!replace) return null;
   const held = replace.status === "held";
@@ -42,14 +40,10 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
     );
   }
   const count = replace.would_deactivate;
+  // a refusal shows in the confirm dialog, which stays open
   const run = async () => {
-    setError(null);
-    try {
-      await confirm.mutateAsync(imp.id);
-      setAsking(false);
-    } catch (err) {
-      setError(errorMessage(err));
-    }
+    await confirm.mutateAsync(imp.id);
+    setAsking(false);
   };
   return (
     <div className="alert alert--warn replace-held" role="status" data-testid="replace-held">
@@ -58,11 +52,6 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
         {count !== null ? `${formatCount(count)} products in scope (${scope}) are not in this file` : `More products in scope (${scope}) than the cap allows are missing from this file`}
         {replace.max_deactivate_percent !== null ? `, over the ${replace.max_deactivate_percent} % cap` : ""}. Check the file, then
         deactivate them, or leave them as they are.
-        {error ? (
-          <p className="field__error" role="alert">
-            {error}
-          </p>
-        ) : null}
       </div>
       <Can group="admin">
         <button type="button" className="button button--danger" onClick={() => setAsking(true)}>
@@ -80,7 +69,7 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
           }
           confirmLabel="Deactivate"
           busy={confirm.isPending}
-          onConfirm={() => void run()}
+          onConfirm={run}
           onCancel={() => setAsking(false)}
         />
       ) : null}

@@ -3,7 +3,9 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
 import { signInAs } from "@/test/auth";
 import { renderPage } from "@/test/render";
+import { loadAppStyles } from "@/test/styles";
 import { ImportDetailPage } from "../ImportDetailPage";
+import { sameName } from "./RevertDialog";
 
 const done = makeImport({
   id: "imp-2",
@@ -99,6 +101,35 @@ describe("revert", () => {
     expect(await within(dialog).findByRole("alert")).toHaveTextContent("the undo data of this import has expired");
   });
 
+  it("takes the file name typed composed when the file's own name is decomposed (a macOS name, NFD)", async () => {
+    // given an import of "Café prices.csv" whose name came from macOS: "e" + U+0301
+    const nfd = "Cafe\u0301 prices.csv";
+    api({ "GET /api/imports/imp-2": () => ({ body: { ...done, filename: nfd } }) });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Revert" }));
+    const dialog = await screen.findByRole("dialog");
+    // when the user types it as a keyboard does (NFC: "é"), with a stray space
+    await user.type(within(dialog).getByLabelText(/Type the file name/), " Caf\u00e9 prices.csv ");
+    // then that confirms
+    expect(within(dialog).getByRole("button", { name: "Revert import" })).toBeEnabled();
+    expect(sameName("Caf\u00e9 prices.csv", nfd)).toBe(true);
+    expect(sameName("Cafe prices.csv", nfd)).toBe(false);
+  });
+
+  it("wraps a long file name without spaces in the dialog's title and field label", async () => {
+    // given a file name of 90 characters without a space
+    loadAppStyles();
+    const long = `Supplier_export_${"abcdefghij".repeat(7)}.csv`;
+    api({ "GET /api/imports/imp-2": () => ({ body: { ...done, filename: long } }) });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Revert" }));
+    const dialog = await screen.findByRole("dialog", { name: `Revert ${long}?` });
+    // then both may break it anywhere (rather than run out of the dialog)
+    expect(getComputedStyle(within(dialog).getByRole("heading", { name: `Revert ${long}?` })).overflowWrap).toBe("anywhere");
+    expect(getComputedStyle(dialog.querySelector(".field__label")!).overflowWrap).toBe("anywhere");
+    expect(getComputedStyle(dialog.querySelector(".dialog__body")!).overflowWrap).toBe("anywhere");
+  });
+
   it("is for admins only", async () => {
     api();
     signInAs(["importer"]);
@@ -130,6 +161,24 @@ describe("a held replace", () => {
     await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Deactivate" }));
     expect(await screen.findByTestId("replace-done")).toHaveTextContent("40 products missing from the file deactivated");
     expect(calls.find((c) => c.method === "POST" && c.path === "/api/imports/imp-2/replace")!.query.get("confirm")).toBe("true");
+  });
+
+  it("shows a refused confirm inside its dialog, which stays open", async () => {
+    // given a held replace whose confirm the server refuses
+    const held = { ...done, replace: { scope: "all", max_deactivate_percent: 20, status: "held", would_deactivate: 40 } };
+    api({
+      "GET /api/imports/imp-2": () => ({ body: held }),
+      "POST /api/imports/imp-2/replace": () => ({ status: 409, body: { detail: "nothing is held" } }),
+    });
+    const { user } = open();
+    await user.click(within(await screen.findByTestId("replace-held")).getByRole("button", { name: "Deactivate them" }));
+    const dialog = await screen.findByRole("dialog", { name: "Deactivate the missing products?" });
+    // when the admin confirms
+    await user.click(within(dialog).getByRole("button", { name: "Deactivate" }));
+    // then the reason shows in the dialog (not behind it), and the dialog stays
+    expect(await within(dialog).findByRole("alert")).toHaveTextContent("nothing is held");
+    expect(screen.getByRole("dialog", { name: "Deactivate the missing products?" })).toBeInTheDocument();
+    expect(screen.getAllByRole("alert")).toHaveLength(1); // and only there
   });
 
   it("offers no confirm on a reverted import, and says a confirmed one is being carried out", async () => {

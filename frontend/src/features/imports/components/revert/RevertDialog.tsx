@@ -5,6 +5,14 @@ import { useChangeSummary, useRevertImport } from "../../api/changes";
 import type { Import } from "../../api/schemas";
 
 /**
+ * Whether the typed name is the file's name: trimmed and NFC-normalised on both sides, since a file named on
+ * macOS comes in decomposed (NFD: "e" + U+0301) and a keyboard types "é" composed.
+ */
+export function sameName(typed: string, filename: string): boolean {
+  return typed.trim().normalize("NFC") === filename.trim().normalize("NFC");
+}
+
+/**
  * Says what a revert will do (from the import's changes: N products deleted, M restored) and asks for the
  * file name, typed, before it starts.
  */
@@ -20,7 +28,7 @@ export function RevertDialog({ imp, onClose, onStarted }: { imp: Import; onClose
       testId="revert-dialog"
       onClose={onClose}
       fieldLabel={`Type the file name “${imp.filename}” to confirm`}
-      confirms={(typed) => typed.trim() === imp.filename}
+      confirms={(typed) => sameName(typed, imp.filename)}
       onConfirm={async () => {
         await revert.mutateAsync(imp.id);
         onStarted();

@@ -4,6 +4,7 @@ import { PagedList } from "@/components/PagedList";
 import { ProgressBar } from "@/components/ProgressBar";
 import { formatCount, formatDateTime, percent } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
+import { pathSegment } from "@/lib/api";
 import { useChangeSummary, useRevertConflicts } from "../../api/changes";
 import type { Import } from "../../api/schemas";
 
@@ -99,10 +100,10 @@ function ConflictsTable({ importId, expected }: { importId: string; expected: nu
               <tbody>
                 {items.map((c) => (
                   <tr key={c.sku} data-testid="conflict-row" data-sku={c.sku}>
-                    <td className="mono">{c.sku}</td>
+                    <td className="mono cell-sku">{c.sku}</td>
                     <td>
                       {c.changed_by?.import_id ? (
-                        <Link to={`/imports/${encodeURIComponent(c.changed_by.import_id)}`}>a later import</Link>
+                        <Link to={`/imports/${pathSegment(c.changed_by.import_id)}`}>a later import</Link>
                       ) : c.changed_by?.edit ? (
                         "an edit"
                       ) : (
