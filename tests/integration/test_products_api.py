@@ -258,3 +258,17 @@ def test_a_cursor_the_api_did_not_make_is_a_400(api: TestClient, cursor: str) ->
     """A garbled cursor answered 200 with page 1 (or an empty page), where every other list answers 400."""
     reply = api.get("/api/products", params={"cursor": cursor})
     assert reply.status_code == 400 and reply.json()["detail"] == "invalid cursor", reply.text
+
+
+@pytest.mark.parametrize("sku", [".", ".."])
+def test_a_sku_of_dots_is_reached_with_a_trailing_space_the_path_keeps(api: TestClient, sku: str) -> None:
+    """Browsers fold "." and ".." path segments (``%2E`` too), so the UI sends such a SKU with an encoded
+    trailing space (``..%20``), which the API trims like any SKU. This test pins that trim."""
+    path = f"/api/products/{sku.replace('.', '%2E')}%20"
+
+    assert api.put(path, json={"name": "Dots"}).status_code == 201
+    assert api.get(path).json()["sku"] == sku
+    assert api.patch(path, json={"name": "Dotted"}).json()["name"] == "Dotted"
+    assert api.get(f"{path}/history").status_code == 200
+    assert api.delete(path).status_code == 204
+    assert api.get(path).status_code == 404
