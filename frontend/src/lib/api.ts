@@ -103,6 +103,17 @@ export function isNotFound(err: unknown): boolean {
   return err instanceof ApiError && err.status === 404;
 }
 
+/** Run a delete; a 404 means it is gone already (another tab, someone else): that is done too. */
+export async function deleteIdempotently(remove: () => Promise<unknown>): Promise<{ alreadyGone: boolean }> {
+  try {
+    await remove();
+    return { alreadyGone: false };
+  } catch (err) {
+    if (isNotFound(err)) return { alreadyGone: true };
+    throw err;
+  }
+}
+
 export type Query = Record<string, string | number | boolean | null | undefined>;
 
 export function withQuery(path: string, query?: Query): string {

@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { z } from "zod";
-import { apiRequest, apiSend, isNotFound, pathSegment } from "@/lib/api";
+import { apiRequest, apiSend, deleteIdempotently, isNotFound, pathSegment } from "@/lib/api";
 import { PRODUCT_FIELDS } from "@/lib/fields";
 import { pageOf } from "@/lib/page";
 
@@ -157,15 +157,7 @@ export function useSaveMapping() {
 export function useDeleteMapping() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (id: string): Promise<{ alreadyGone: boolean }> => {
-      try {
-        await deleteMapping(id);
-        return { alreadyGone: false };
-      } catch (err) {
-        if (isNotFound(err)) return { alreadyGone: true };
-        throw err;
-      }
-    },
+    mutationFn: (id: string) => deleteIdempotently(() => deleteMapping(id)),
     onSuccess: () => client.invalidateQueries({ queryKey: [...mappingKeys.all, "list"] }),
   });
 }

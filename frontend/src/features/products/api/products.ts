@@ -1,5 +1,5 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, apiRequest, apiSend, isNotFound, pathSegment } from "@/lib/api";
+import { ApiError, apiRequest, apiSend, deleteIdempotently, isNotFound, pathSegment } from "@/lib/api";
 import {
   deleteAllResponseSchema,
   historyPageSchema,
@@ -137,15 +137,7 @@ export function useSaveProduct() {
 export function useDeleteProduct() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async (sku: string): Promise<{ alreadyGone: boolean }> => {
-      try {
-        await deleteProduct(sku);
-        return { alreadyGone: false };
-      } catch (err) {
-        if (isNotFound(err)) return { alreadyGone: true };
-        throw err;
-      }
-    },
+    mutationFn: (sku: string) => deleteIdempotently(() => deleteProduct(sku)),
     onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
   });
 }
