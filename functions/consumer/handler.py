@@ -19,8 +19,9 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
+from product_importer.aws import cached_client
 from product_importer.models import ChunkMessage, ReplaceRequest, RevertRequest
-from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
+from product_importer.pipeline.consumer import ConsumerPorts, process_chunk, retry_delay
 from product_importer.pipeline.jobs_runner import parse_chunk_job, run_replace, run_revert_chunk
 from product_importer.settings import get_settings
 
@@ -31,14 +32,21 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 JOB_MARGIN_S = 20  # a long replace hands the rest over this long before the invocation's timeout
+RETRY_CEILING_S = 600  # under the chunk queue's visibility timeout (infra.topology: 6 × 120 s): never later
 
 
 def default_ports(context: LambdaContext) -> ConsumerPorts:
     settings = get_settings()
+    sqs, queue_url = cached_client("sqs"), settings.chunks_queue_url
+
+    def retry_later(receipt_handle: str, delay_s: int) -> None:
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay_s)
+
     return ConsumerPorts(objects=runtime.object_store(), progress=runtime.progress_store(),
                          ledger=runtime.chunk_ledger(), plans=runtime.plan_store(), jobs=runtime.job_ledger(),
-                         chunks=runtime.queue(settings.chunks_queue_url), stored_errors=settings.chunk_stored_errors,
-                         time_left=lambda: context.get_remaining_time_in_millis() / 1000 - JOB_MARGIN_S)
+                         chunks=runtime.queue(queue_url), stored_errors=settings.chunk_stored_errors,
+                         time_left=lambda: context.get_remaining_time_in_millis() / 1000 - JOB_MARGIN_S,
+                         retry_later=retry_later)
 
 
 def consume_record(record: SQSRecord, ports: ConsumerPorts) -> None:
@@ -53,10 +61,15 @@ def consume_record(record: SQSRecord, ports: ConsumerPorts) -> None:
             return
         result = process_chunk(message, ports)
     except Exception:
+        receive_count = int(record.attributes.approximate_receive_count or 1)
         logger.exception("chunk failed", extra={
             "import_id": message.import_id, "kind": "chunk" if isinstance(message, ChunkMessage) else message.kind,
-            "chunk_no": getattr(message, "chunk_no", None),
-            "receive_count": int(record.attributes.approximate_receive_count or 1)})
+            "chunk_no": getattr(message, "chunk_no", None), "receive_count": receive_count})
+        if ports.retry_later is not None:
+            try:
+                ports.retry_later(record.receipt_handle, retry_delay(receive_count, RETRY_CEILING_S))
+            except Exception:  # the queue's own visibility timeout then applies
+                logger.warning("could not shorten the chunk's visibility timeout", exc_info=True)
         raise
     chunk = result.chunk
     metrics.add_metric(name="ChunksProcessed", unit=MetricUnit.Count, value=1)

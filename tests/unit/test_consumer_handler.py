@@ -11,6 +11,7 @@ import os
 import uuid
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 # The deployed function has these in its environment (CDK, local stack); Powertools reads them at import.
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ProductImporterTest")
@@ -143,8 +144,9 @@ def test_one_failing_chunk_in_a_batch_is_the_only_item_failure_and_the_last_rece
 
 def test_an_unreadable_range_or_a_junk_body_fails_alone() -> None:
     world = World()
-    gone = world.messages[0].model_copy(update={"key": "uploads/deleted.csv"})
-    bad, junk = sqs_record(gone.model_dump_json()), sqs_record('{"hello": 1}')
+    world.objects.broken.add("uploads/flaky.csv")  # S3 answers InternalError: a retry may read it
+    flaky = world.messages[0].model_copy(update={"key": "uploads/flaky.csv"})
+    bad, junk = sqs_record(flaky.model_dump_json()), sqs_record('{"hello": 1}')
 
     response = world.invoke(world.record(0), bad, junk, world.record(1), world.record(2))
 
@@ -371,3 +373,38 @@ def test_a_variation_whose_parent_is_not_before_it_says_so() -> None:
     (error,) = world.call(0)["errors"]
     assert (error.row, error.column) == (1, "name")
     assert "its parent 'GONE' was not found above it" in error.message
+
+
+def test_a_chunk_whose_file_was_deleted_fails_the_import_at_once_with_a_reason() -> None:
+    """A deleted version cannot come back: every receive of every chunk left would fail the same way (an
+    hour in AWS before the dead-letter queue). Found by a chaos test."""
+    world = World()
+    world.objects._versions.clear()  # the upload deleted after the split
+
+    response = world.invoke(world.record(1))
+
+    assert response == {"batchItemFailures": []}  # nothing to retry
+    item = world.item()
+    assert item["status"] == "failed" and "deleted while it was being imported" in item["error"]
+    assert world.ledger.registry[world.import_id] == "failed"
+    assert world.invoke(world.record(2)) == {"batchItemFailures": []}  # the next chunk ends quietly too
+
+
+def test_a_failed_chunk_comes_back_sooner_each_time_and_never_later_than_without() -> None:
+    """A blip costs seconds, and a chunk that always fails reaches the dead-letter queue (which fails its
+    import) in minutes: 15, 30, 60, 120 s instead of 5 × the queue's 12-minute visibility timeout."""
+    from functions.consumer.handler import RETRY_CEILING_S
+    from infra.topology import QUEUES
+
+    world = World()
+    world.objects.broken.add(world.key)  # S3 answers InternalError
+    delays: list[tuple[str, int]] = []
+    world.ports.retry_later = lambda handle, seconds: delays.append((handle, seconds))
+
+    for receive in (1, 2, 3):
+        record = world.record(0, receive_count=receive)
+        with pytest.raises(BatchProcessingError):  # (Powertools: every record of the batch failed)
+            world.invoke(record)
+        assert delays[-1] == (record["receiptHandle"], 15 * 2 ** (receive - 1))
+    assert world.item()["status"] == "processing"  # still retried: the dead-letter handler decides the end
+    assert QUEUES["chunks"].visibility_timeout_s > RETRY_CEILING_S

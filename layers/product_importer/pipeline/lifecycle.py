@@ -19,6 +19,8 @@ from product_importer.ports import ChunkLedger, ProgressStore
 logger = logging.getLogger(__name__)
 
 FILE_GONE = "the uploaded file no longer exists; upload it again"
+FILE_GONE_WHILE_IMPORTING = ("the uploaded file was deleted while it was being imported, so the rest of it could "
+                             "not be read; what was imported so far stays (it can be reverted): upload it again")
 
 
 def upload_expired(hours: float) -> str:
