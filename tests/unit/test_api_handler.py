@@ -18,8 +18,10 @@ import pytest
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ProductImporterTest")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
+import psycopg
 from product_importer.api import deps
 from product_importer.progress import ProgressError
+from psycopg_pool import PoolTimeout
 
 
 @dataclass
@@ -120,3 +122,20 @@ def test_domain_logs_reach_the_powertools_logger_with_the_correlation_id(
     assert line["service"] == "api" and line["name"] == "product_importer.api.errors"
     assert "product-importer-progress" in line["message"]
     assert response["headers"]["x-correlation-id"] == "req-xyz-2"
+
+
+@pytest.mark.parametrize("failure", [PoolTimeout("couldn't get a connection after 30.00 sec"),
+                                     psycopg.OperationalError("connection to server at 10.0.1.5 failed")])
+def test_a_database_that_cannot_be_reached_is_a_503_not_a_500(api_handler: ModuleType, overrides: dict[Any, Any],
+                                                              failure: Exception) -> None:
+    """Found by a chaos test: with PostgreSQL paused, POST /api/imports answered 500 after the pool's 30 s."""
+    def unreachable() -> Any:
+        raise failure
+
+    overrides[deps.db] = unreachable
+
+    response = api_handler.handler(http_event("GET", "/api/products", "req-db-1"), Context())
+
+    assert response["statusCode"] == 503
+    assert json.loads(response["body"]) == {"detail": "the database is unavailable; try again in a moment"}
+    assert response["headers"]["retry-after"] == "5"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
 from fastapi import FastAPI, Request
+from psycopg_pool import PoolTimeout
 from fastapi.responses import JSONResponse
 
 from product_importer.imports.service import ImportConflictError, ImportNotFoundError
@@ -70,6 +72,9 @@ _STATUS: dict[type[Exception], int] = {
 _UNAVAILABLE: dict[type[Exception], str] = {
     ProgressError: "the import store is unavailable; try again in a moment",
     StorageError: "file storage or the job queue is unavailable; try again in a moment",
+    # no connection within the pool's timeout, or the connection failed (the database restarting)
+    PoolTimeout: "the database is unavailable; try again in a moment",
+    psycopg.OperationalError: "the database is unavailable; try again in a moment",
 }
 
 
