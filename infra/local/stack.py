@@ -20,7 +20,7 @@ import boto3
 
 from infra.local.emulator import EmulatorProcess
 from infra.local.environment import CREDENTIALS, REGION, stack_environment
-from infra.local.history import ProgressHistory
+from infra.local.history import PeriodicSave, ProgressHistory, fail_stranded
 from infra.local.net import ensure_free, free_port
 from infra.local.resources import LocalResources, create_resources
 from infra.local.web import ApiServer
@@ -74,6 +74,7 @@ class LocalStack:
         self._emulator = EmulatorProcess(self.config.host, self.config.aws_port, self.config.state_dir,
                                          allowed_origins=self.config.ui_origins)
         self._history: ProgressHistory | None = None
+        self._saver: PeriodicSave | None = None
         self._workers: SqsWorkers | None = None
         self._schedules: ScheduledFunctions | None = None
         self._poller: Any = None  # the stream poller (has .stop() / .join())
@@ -95,12 +96,15 @@ class LocalStack:
             visibility_overrides=cfg.visibility_overrides, cors_origins=cfg.ui_origins,
         )
         self._history = ProgressHistory(cfg.state_dir, self._client("dynamodb"), self.resources.progress_table)
-        self._history.restore()
+        stranded = self._history.restore()
         self.env = {**stack_environment(cfg, database_url), **self.resources.environment()}
         os.environ.update(self.env)
         from product_importer import runtime
 
         runtime.reset()  # this process may have built clients for another stack's endpoints
+        fail_stranded(stranded)
+        self._saver = PeriodicSave(self._history)
+        self._saver.start()
         from infra.local.gateway import start_gateway
 
         self._gateway = start_gateway(cfg.host, cfg.ws_port, cfg.ui_origins)
@@ -118,6 +122,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        if self._saver is not None:
+            self._saver.stop()
         if self._schedules is not None:
             self._schedules.stop()
         if self._workers is not None:

@@ -1,0 +1,84 @@
+"""The local stack across a restart (``make up`` after a stop or a crash): the emulator keeps no file and
+no queued message, so an import that was processing cannot go on; it must not stay ``processing`` for
+ever (CONTRACT §2). Found by a chaos test: it did, and could be neither reverted nor discarded."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from product_importer.progress import DynamoProgressStore
+
+from infra.local.history import STRANDED
+from infra.local.stack import LocalConfig, LocalStack, free_port
+from tests.integration.stack_fixture import forget_process_caches
+from tests.pg import EmbeddedDatabases
+
+
+@contextmanager
+def local_stack(state_dir: Path, database_url: str) -> Iterator[LocalStack]:
+    saved_env = dict(os.environ)
+    forget_process_caches()
+    stack = LocalStack(LocalConfig(state_dir=state_dir, api_port=free_port(), aws_port=free_port(),
+                                   ws_port=free_port(), static_dir=None, database_url=database_url))
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
+        forget_process_caches()
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+def test_an_import_processing_when_the_stack_stopped_ends_failed_after_the_restart(
+        databases: EmbeddedDatabases, tmp_path: Path) -> None:
+    database_url = databases.create()
+    try:
+        with local_stack(tmp_path, database_url) as stack:
+            import httpx
+            from product_importer import runtime
+
+            created = httpx.post(f"{stack.config.api_url}/api/imports", json={"filename": "big.csv"}).json()["import"]
+            assert stack.resources is not None
+            progress = DynamoProgressStore(stack.resources.progress_table, stack._client("dynamodb"))
+            # as the splitter leaves it: started, some chunks committed, the rest queued (then lost)
+            assert progress.start(created["id"], version_id=None, etag="e")
+            item = progress.get_item(created["id"])
+            assert item is not None and item["status"] == "processing"
+            runtime.chunk_ledger().register_import(created["id"], import_no=int(item["import_no"]))
+
+        with local_stack(tmp_path, database_url) as stack:
+            import httpx
+
+            after = httpx.get(f"{stack.config.api_url}/api/imports/{created['id']}").json()
+            assert (after["status"], after["error"]) == ("failed", STRANDED)
+            with psycopg.connect(database_url) as conn:
+                row = conn.execute("SELECT status FROM import_registry WHERE import_id = %s",
+                                   (created["id"],)).fetchone()
+            assert row == ("failed",)
+            # and it can be reverted now (a failed import can), where it answered 409 for ever
+            assert httpx.post(f"{stack.config.api_url}/api/imports/{created['id']}/revert").status_code == 202
+    finally:
+        databases.drop(database_url)
+
+
+def test_the_history_is_saved_while_the_stack_runs(databases: EmbeddedDatabases, tmp_path: Path) -> None:
+    """A stack killed without a clean stop (kill -9) lost every import it had ever shown."""
+    database_url = databases.create()
+    try:
+        with local_stack(tmp_path, database_url) as stack:
+            import time
+
+            import httpx
+
+            created = httpx.post(f"{stack.config.api_url}/api/imports", json={"filename": "a.csv"}).json()["import"]
+            snapshot = tmp_path / "progress-table.json"
+            deadline = time.monotonic() + 30
+            while created["id"] not in (snapshot.read_text() if snapshot.exists() else ""):
+                assert time.monotonic() < deadline, "the history was not saved while the stack ran"
+                time.sleep(0.5)
+    finally:
+        databases.drop(database_url)
