@@ -400,3 +400,25 @@ def test_delete_all_records_one_watermark_and_older_rows_write_nothing(conn: psy
     _write(conn, "newer", newer, 0, _rows("A"))
     assert set(catalog_of(conn)) == {"a"}
     assert conn.execute("SELECT count(*) FROM products").fetchone() == (1,)  # no tombstone per product
+
+
+def test_a_products_history_shows_the_delete_all_where_it_falls(conn: psycopg.Connection) -> None:
+    """A delete-all records no change per product (one watermark); found by a chaos test: the history of a
+    product it deleted ended with an update, and GET of the product answered 404."""
+    first = next_import_number(conn)
+    _write(conn, "first", first, 0, _rows("A", "B"))
+    repository.delete_all_products(conn, confirm=True)
+    later = next_import_number(conn)
+    _write(conn, "later", later, 0, _rows("A"))  # A comes back; B stays deleted
+
+    a_items, _ = product_history(conn, "A")
+    b_items, _ = product_history(conn, "B")
+    never, _ = product_history(conn, "C")
+
+    assert [(i["import_id"], i["action"]) for i in a_items] == [("later", "create"), (None, "delete"),
+                                                                ("first", "create")]
+    assert [(i["import_id"], i["action"]) for i in b_items] == [(None, "delete"), ("first", "create")]
+    assert never == []
+    _, cursor = product_history(conn, "A", limit=1)
+    assert [(i["import_id"], i["action"]) for i in product_history(conn, "A", cursor=cursor, limit=1)[0]] == [
+        (None, "delete"), ("first", "create")]  # the page the delete-all falls in shows it

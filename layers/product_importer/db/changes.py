@@ -185,7 +185,8 @@ def product_history(
     conn: psycopg.Connection, sku: str, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The change records that touched this product (imports and edits, not previews), newest first:
-    ``{"import_id" (None for an edit), "action", "changes", "at", "reverted"}`` — ``reverted`` when the
+    ``{"import_id" (None for an edit, and for the catalog's delete-all, which records no change per product
+    but shows here as a delete), "action", "changes", "at", "reverted"}`` — ``reverted`` when the
     import was reverted and the revert gave this product back (a conflict it left alone is not, until the
     import that made it one is reverted too)."""
     before = decode_cursor(cursor, int) if cursor else None
@@ -207,10 +208,25 @@ def product_history(
         " ORDER BY c.import_no DESC LIMIT %(limit)s",
         params,
     ).fetchall()
+    page = rows[:limit]
     items = [{"import_id": import_id, "action": ACTIONS[code], "changes": present_changes(changes),
               "at": _iso(at), "reverted": bool(reverted)}
-             for _no, import_id, code, changes, at, reverted in rows[:limit]]
+             for _no, import_id, code, changes, at, reverted in page]
     next_cursor = encode_cursor(int(rows[limit - 1][0])) if len(rows) > limit else None
+    # A delete-all writes no record per product (one watermark): its place in the history is shown where
+    # it falls, for a product that was live before it (its newest earlier record is no delete).
+    mark = conn.execute(
+        "SELECT w.version >> 32, w.at, (SELECT c.action FROM changes c LEFT JOIN import_registry r"
+        " ON r.import_no = c.import_no WHERE c.sku_key = %(key)s AND c.import_no < w.version >> 32"
+        " AND (r.mode IS NULL OR r.mode = 'import') ORDER BY c.import_no DESC LIMIT 1)"
+        " FROM catalog_watermark w WHERE w.version > 0", params).fetchone()
+    if mark is not None and mark[2] not in (None, "x"):
+        wm_no = int(mark[0])
+        newer = (before is None or wm_no < before) and (next_cursor is None or wm_no > int(page[-1][0]))
+        if newer:
+            at = sum(1 for row in page if int(row[0]) > wm_no)
+            items.insert(at, {"import_id": None, "action": "delete", "changes": {}, "at": _iso(mark[1]),
+                              "reverted": False})
     return items, next_cursor
 
 
