@@ -10,8 +10,8 @@ import logging
 
 import psycopg
 from fastapi import FastAPI, Request
-from psycopg_pool import PoolTimeout
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 
 from product_importer.imports.service import ImportConflictError, ImportNotFoundError
 from product_importer.mappings.repository import MappingConflictError, MappingNotFoundError
