@@ -198,17 +198,11 @@ _SNAPSHOT_OWNERS = ", ".join(f"coalesce(u.v_{g}, u.version) >> 32" for g in (*GR
 # product unchanged (a daily feed re-sending the same rows) holds versions but changed nothing: the product
 # goes to the general case, which gives back the fields the import still holds and keeps that writer's.
 # A newest writer without a change record is taken as a change (a conflict), as before.
-_LATER_CHANGE = """
-LEFT JOIN LATERAL (
-    SELECT max(w.import_no) AS no FROM changes w
-    WHERE (p.version >> 32) > %(no)s AND w.sku_key = c.sku_key AND w.import_no > %(no)s AND w.action <> 'n'
-        AND NOT w.import_no = ANY(%(reverted)s)
-        AND NOT EXISTS (SELECT 1 FROM import_registry ir WHERE ir.import_no = w.import_no AND ir.mode = 'preview')
-) changer ON true
-LEFT JOIN LATERAL (
-    SELECT true AS recorded FROM changes w
-    WHERE (p.version >> 32) > %(no)s AND w.import_no = p.version >> 32 AND w.sku_key = c.sku_key
-) newest ON true"""
+# (scalar subqueries: run only for the rows a newer writer holds, not for every row of an import's revert)
+_CHANGER = """(SELECT max(w.import_no) FROM changes w
+    WHERE w.sku_key = c.sku_key AND w.import_no > %(no)s AND w.action <> 'n' AND NOT w.import_no = ANY(%(reverted)s)
+        AND NOT EXISTS (SELECT 1 FROM import_registry ir WHERE ir.import_no = w.import_no AND ir.mode = 'preview'))"""
+_NEWEST_RECORDED = "EXISTS (SELECT 1 FROM changes w WHERE w.import_no = p.version >> 32 AND w.sku_key = c.sku_key)"
 
 _CLASSIFY = f"""
 INSERT INTO revert_rows (sku_key, action, kind, owner_no)
@@ -216,21 +210,22 @@ SELECT c.sku_key, c.action,
     CASE
         WHEN p.sku_key IS NULL THEN 'k'
         WHEN (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s)
-            AND (changer.no IS NOT NULL OR newest.recorded IS NULL) THEN 'k'
+            AND ({_CHANGER} IS NOT NULL OR NOT {_NEWEST_RECORDED}) THEN 'k'
         WHEN l.sku_key IS NOT NULL OR (p.version >> 32) <> %(no)s THEN 'g'
         WHEN u.sku_key IS NULL AND c.action = 'c' AND {_CREATED_ONLY} THEN 't'
         WHEN u.sku_key IS NOT NULL AND p.attr_versions IS NULL AND (%(alone)s OR (u.attr_versions IS NULL
             AND NOT ARRAY[{_SNAPSHOT_OWNERS}] && %(others)s::bigint[])) THEN 's'
         ELSE 'g'
     END,
-    CASE WHEN p.sku_key IS NULL THEN NULL ELSE coalesce(changer.no, p.version >> 32) END  -- who changed it
+    CASE WHEN p.sku_key IS NULL THEN NULL WHEN (p.version >> 32) > %(no)s
+        THEN coalesce({_CHANGER}, p.version >> 32) ELSE p.version >> 32 END  -- who changed it
 FROM (SELECT * FROM changes c WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s
       AND NOT EXISTS (SELECT 1 FROM revert_rows r WHERE r.sku_key = c.sku_key)  -- not the ones done first
       OFFSET 0) c  -- (filtered before the joins)
 LEFT JOIN products p ON p.sku_key = c.sku_key
 LEFT JOIN undo u ON u.sku_key = c.sku_key AND u.import_no = %(no)s AND u.day = %(day)s
 LEFT JOIN (SELECT DISTINCT sku_key FROM undo_lost WHERE sku_key BETWEEN %(first)s AND %(last)s) l
-    ON l.sku_key = c.sku_key{_LATER_CHANGE}
+    ON l.sku_key = c.sku_key
 """
 
 _CONFLICTS = """
