@@ -60,7 +60,7 @@ describe("what each group sees", () => {
     signInAs(["admin"]);
     renderPage(<ProductsPage />);
     const row = await screen.findByTestId("product-row");
-    expect(within(row).getByRole("button", { name: "Edit AB-1" })).toBeInTheDocument();
+    expect(within(row).getByRole("button", { name: "Edit “AB-1”" })).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "New product" })).toBeInTheDocument();
   });
 

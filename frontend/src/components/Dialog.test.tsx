@@ -65,6 +65,20 @@ describe("ConfirmDialog", () => {
     const alert = await screen.findByRole("alert");
     await waitFor(() => expect(alert).toHaveFocus());
   });
+
+  it("draws itself outside the coloured notice and the live region it was opened from", async () => {
+    // given a confirm opened from inside an amber notice that is a live region
+    render(
+      <div className="alert alert--warn" role="status" aria-live="polite" data-testid="notice">
+        <ConfirmDialog title="Deactivate them?" message="Sure?" confirmLabel="Deactivate" onConfirm={async () => {}} onCancel={() => {}} />
+      </div>,
+    );
+    const dialog = screen.getByRole("dialog", { name: "Deactivate them?" });
+    // then it takes neither the notice's colours nor its announcements, and still has the focus
+    expect(screen.getByTestId("notice")).not.toContainElement(dialog);
+    expect(dialog.closest('.alert, [role="status"], [role="alert"], [aria-live]')).toBeNull();
+    expect(screen.getByRole("button", { name: "Cancel" })).toHaveFocus();
+  });
 });
 
 describe("TypedConfirmDialog", () => {

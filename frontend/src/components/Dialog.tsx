@@ -1,6 +1,8 @@
-import { useEffect, useId, useRef, useState, type ReactNode, type RefObject } from "react";
+import { useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { createPortal } from "react-dom";
 import { errorMessage } from "@/lib/api";
 import { Field } from "./Field";
+import { useFocusBackAfter } from "./focusBack";
 
 export interface DialogProps {
   title: string;
@@ -15,7 +17,9 @@ const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), selec
 
 /**
  * A modal dialog: focus moves in on open and back to the opener on close, Tab stays inside,
- * Escape and the backdrop close it.
+ * Escape and the backdrop close it. It is drawn at the end of <body> (a portal), whatever opened it: inside
+ * a coloured notice it would take the notice's colours, and inside a live region (role="status",
+ * aria-live) a screen reader would read the whole dialog out as an announcement.
  */
 export function Dialog({ title, onClose, children, actions, testId }: DialogProps) {
   const titleId = useId();
@@ -53,7 +57,7 @@ export function Dialog({ title, onClose, children, actions, testId }: DialogProp
     }
   };
 
-  return (
+  return createPortal(
     <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div
         className="dialog"
@@ -71,7 +75,8 @@ export function Dialog({ title, onClose, children, actions, testId }: DialogProp
         <div className="dialog__body">{children}</div>
         {actions ? <div className="dialog__actions">{actions}</div> : null}
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }
 
@@ -99,27 +104,6 @@ function FailureAlert({ failure }: { failure: string | null }) {
       {failure}
     </div>
   ) : null;
-}
-
-/**
- * While an action runs its button is disabled, and a browser drops the focus of a disabled button to
- * <body>: keys (Escape, Tab) then no longer reach the dialog. Once the action has ended without closing
- * the dialog (a server error), focus goes back in: to the error message (an alert made focusable with
- * tabIndex -1), else to `button`, the action's own.
- */
-function useFocusBackAfter(running: boolean, button: RefObject<HTMLElement | null>) {
-  const wasRunning = useRef(false);
-  useEffect(() => {
-    if (running) {
-      wasRunning.current = true;
-      return;
-    }
-    if (!wasRunning.current) return;
-    wasRunning.current = false;
-    const dialog = button.current?.closest<HTMLElement>('[role="dialog"]');
-    if (!dialog || dialog.contains(document.activeElement)) return;
-    (dialog.querySelector<HTMLElement>('[role="alert"][tabindex="-1"]') ?? button.current ?? dialog).focus();
-  });
 }
 
 export interface ConfirmDialogProps {

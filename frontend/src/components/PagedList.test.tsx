@@ -1,5 +1,5 @@
 import { QueryClientProvider, useQuery } from "@tanstack/react-query";
-import { render, screen, within } from "@testing-library/react";
+import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import type { Page } from "@/lib/page";
@@ -75,6 +75,28 @@ describe("PagedList", () => {
     expect(await screen.findByText("apple")).toBeInTheDocument();
     expect(rows()).toEqual(["apple", "banana"]);
     expect(within(pager).getByText("Page 1")).toBeInTheDocument();
+  });
+
+  it("keeps keyboard focus in the pager across a page load (Next on the last page hands it to Previous)", async () => {
+    // given a second page that takes a while
+    let release: () => void = () => {};
+    const fetchPage = vi.fn<Fetch>((cursor) =>
+      cursor === "c2" ? new Promise((resolve) => (release = () => resolve(PAGES.c2!))) : Promise.resolve(PAGES.first!),
+    );
+    const { user } = renderFruits(fetchPage);
+    await screen.findByTestId("fruit-list");
+    const pager = screen.getByRole("navigation", { name: "Fruit pages" });
+    // when Next is pressed, turns disabled while the page loads, and the browser drops its focus to <body>
+    await user.click(within(pager).getByRole("button", { name: "Next →" }));
+    expect(within(pager).getByRole("button", { name: "Next →" })).toBeDisabled();
+    const elsewhere = document.body.appendChild(document.createElement("input"));
+    elsewhere.focus();
+    elsewhere.blur();
+    elsewhere.remove();
+    release();
+    // then, the last page shown, focus is back in the pager, on the button still enabled
+    expect(await screen.findByText("cherry")).toBeInTheDocument();
+    await waitFor(() => expect(within(pager).getByRole("button", { name: "← Previous" })).toHaveFocus());
   });
 
   it("shows the empty state, and no pager, when the first page has no items", async () => {

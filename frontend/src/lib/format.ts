@@ -19,16 +19,52 @@ export function formatDecimal(value: string, minDecimals = 2): string {
   return fraction ? `${sign}${whole}.${fraction}` : `${sign}${whole}`;
 }
 
+/**
+ * A size in binary units, named as such (1 KiB = 1,024 bytes): "5 GiB" for 5,368,709,120 bytes, "1.5 MiB",
+ * "800 B". One decimal below 100 where it says something ("2 KiB", not "2.0 KiB"); every size text in the UI
+ * goes through here.
+ */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
-  const units = ["KB", "MB", "GB", "TB"];
+  const units = ["KiB", "MiB", "GiB", "TiB"];
   let v = bytes / 1024;
   let i = 0;
   while (v >= 1024 && i < units.length - 1) {
     v /= 1024;
     i++;
   }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+  const rounded = v >= 100 ? Math.round(v) : Math.round(v * 10) / 10;
+  // (1023.96 KiB rounds to 1024: say 1 MiB)
+  if (rounded >= 1024 && i < units.length - 1) return `1 ${units[i + 1]}`;
+  return `${intFormat.format(rounded)} ${units[i]}`;
+}
+
+/**
+ * "1 product", "70,008 products": a count in a sentence, with the noun in the form the count needs (English
+ * plural rules, so 0 and 1.5 take the plural). `plural` defaults to the noun plus "s".
+ */
+export function countOf(n: number | null | undefined, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(n)} ${pluralOf(n ?? 0, singular, plural)}`;
+}
+
+const pluralRules = new Intl.PluralRules("en-US");
+
+/** The noun (or verb, pronoun…) alone in the form that `n` needs: pluralOf(1, "is", "are") = "is". */
+export function pluralOf(n: number, singular: string, plural = `${singular}s`): string {
+  return pluralRules.select(n) === "one" ? singular : plural;
+}
+
+/** A server's message as a sentence of the UI: capital first, full stop last ("the file is empty" → "The file is empty."). */
+export function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return t;
+  const upper = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?…]$/.test(upper) ? upper : `${upper}.`;
+}
+
+/** A value quoted in a sentence, so that one made of dots or spaces still reads as a value: Saved “..”. */
+export function quoted(value: string): string {
+  return `“${value}”`;
 }
 
 export function formatDuration(ms: number | null): string {

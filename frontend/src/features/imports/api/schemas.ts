@@ -26,6 +26,10 @@ export const replaceInfoSchema = z
   .transform((v) => v ?? null);
 export type ReplaceInfo = NonNullable<z.infer<typeof replaceInfoSchema>>;
 
+/** How the warning of a held replace begins, in a preview and in an import (pipeline/finish.py). */
+export const PLANNED_HELD_WARNING = "replace would be held:";
+export const HELD_WARNING = "replace held:";
+
 /** `revert` on an import (CONTRACT §2 Revert). */
 export const revertInfoSchema = z
   .object({

@@ -14,8 +14,11 @@ describe("checkFile", () => {
     expect(checkFile({ name: "catalog.xlsx", size: 10 }, null)).toMatch(/workbook.*Save the sheet as “CSV UTF-8”/);
   });
   it("rejects files over the configured maximum", () => {
-    expect(checkFile({ name: "a.csv", size: 2048 }, 1024)).toMatch(/largest file accepted is 1.0 KB/);
+    expect(checkFile({ name: "a.csv", size: 2048 }, 1024)).toMatch(/largest file accepted is 1 KiB/);
     expect(checkFile({ name: "a.csv", size: 2048 }, undefined)).toBeNull();
+  });
+  it("rejects an empty file before a mapping step or an upload (it could only fail)", () => {
+    expect(checkFile({ name: "empty.csv", size: 0 }, null)).toBe("“empty.csv” is empty (0 bytes): there is nothing to import. Choose the file with the products.");
   });
 });
 
@@ -63,6 +66,7 @@ describe("useUploads", () => {
     await waitFor(() => expect(FakeXhr.instances).toHaveLength(1));
     act(() => result.current.cancel(result.current.uploads[0]!.key));
     await waitFor(() => expect(result.current.uploads[0]!.phase).toBe("cancelled"));
+    expect(result.current.uploads[0]!.error).toBeNull(); // what the user asked for is no error
     await waitFor(() => expect(discarded).toHaveBeenCalledWith("imp-9"));
     expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/imports/imp-9")).toBe(true);
   });

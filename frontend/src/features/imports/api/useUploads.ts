@@ -29,6 +29,9 @@ export function checkFile(file: { name: string; size: number }, maxBytes: number
   if (!/\.(csv|tsv|txt)$/i.test(name)) {
     return `“${file.name}” is not a CSV file. Choose a file ending in .csv (or a .tsv or .txt text file).`;
   }
+  if (file.size === 0) {
+    return `“${file.name}” is empty (0 bytes): there is nothing to import. Choose the file with the products.`;
+  }
   if (maxBytes && file.size > maxBytes) {
     return `“${file.name}” is ${formatBytes(file.size)}; the largest file accepted is ${formatBytes(maxBytes)}.`;
   }
@@ -92,9 +95,10 @@ export function useUploads(
         // A cancelled upload's import would wait for its file for 24 hours: discard it (CONTRACT §3).
         const importId = created?.import.id;
         if (cancelled && importId) void discardImport(importId).then(() => onDiscardedRef.current?.(importId), () => {});
+        // (a cancel is what the user asked for, not an error: the list says it in its own, neutral words)
         update(key, {
           phase: cancelled ? "cancelled" : "failed",
-          error: cancelled ? "Upload cancelled." : err instanceof ApiError ? describeCreateError(file, err) : errorMessage(err),
+          error: cancelled ? null : err instanceof ApiError ? describeCreateError(file, err) : errorMessage(err),
         });
       } finally {
         handles.current.delete(key);

@@ -6,15 +6,23 @@ export interface DropZoneProps {
   maxBytes?: number | null;
   /** Focus "Choose files…" when shown (keyboard users come back here after a mapping step). */
   autoFocus?: boolean;
+  /** Open the file picker when shown ("Choose another file" in a mapping step), then call `onPickerOpened`. */
+  openPicker?: boolean;
+  onPickerOpened?: () => void;
 }
 
 /** Drop CSV files here, or click / press Enter to pick them (several at once). */
-export function DropZone({ onFiles, maxBytes, autoFocus = false }: DropZoneProps) {
+export function DropZone({ onFiles, maxBytes, autoFocus = false, openPicker = false, onPickerOpened }: DropZoneProps) {
   const input = useRef<HTMLInputElement>(null);
   const choose = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     if (autoFocus) choose.current?.focus();
   }, [autoFocus]);
+  useEffect(() => {
+    if (!openPicker) return;
+    input.current?.click(); // (still within the click's user activation, so the browser lets it open)
+    onPickerOpened?.();
+  }, [openPicker, onPickerOpened]);
   const [over, setOver] = useState(false);
 
   const onDrop = (e: DragEvent) => {

@@ -1,6 +1,6 @@
 import { Link } from "react-router-dom";
 import { StatusBadge } from "@/components/StatusBadge";
-import { formatDateTime } from "@/lib/format";
+import { countOf, formatDateTime } from "@/lib/format";
 import { pathSegment } from "@/lib/api";
 import type { Import } from "../api/schemas";
 import { ImportProgress, ImportStats } from "./ImportStats";
@@ -22,7 +22,7 @@ export function ImportCard({ imp }: { imp: Import }) {
         {imp.source === "s3-drop" ? `Partner drop${imp.partner ? ` (${imp.partner})` : ""}` : "Upload"} · {formatDateTime(imp.created_at)}
         {imp.profile && imp.profile !== "generic" ? ` · ${profileLabel(imp.profile)}` : ""}
         {imp.encoding && imp.encoding !== "utf-8" ? ` · ${encodingLabel(imp.encoding)}` : ""}
-        {imp.warnings.length > 0 ? ` · ${imp.warnings.length === 1 ? "1 warning" : `${imp.warnings.length} warnings`}` : ""}
+        {imp.warnings.length > 0 ? ` · ${countOf(imp.warnings.length, "warning")}` : ""}
       </p>
       <ImportProgress imp={imp} />
       <ImportStats imp={imp} />

@@ -135,7 +135,11 @@ describe("ImportDetailPage", () => {
     expect(pending).toHaveTextContent(/upload was interrupted/);
     expect(await screen.findByText("No row has been read yet: the file has not arrived.")).toBeInTheDocument();
     await user.click(within(pending).getByRole("button", { name: "Discard" }));
-    await user.click(await screen.findByRole("button", { name: "Discard import" }));
+    // the confirm is not part of the pending notice (a live region: it would be read out as news)
+    const dialog = await screen.findByRole("dialog", { name: "Discard this import?" });
+    expect(pending).not.toContainElement(dialog);
+    expect(dialog.closest('.alert, [role="status"], [aria-live]')).toBeNull();
+    await user.click(within(dialog).getByRole("button", { name: "Discard import" }));
     await waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/imports/imp-1")).toBe(true));
   });
 

@@ -1,15 +1,14 @@
-import { isFinished, type Import } from "../api/schemas";
+import { countOf } from "@/lib/format";
+import { HELD_WARNING, isFinished, PLANNED_HELD_WARNING, type Import } from "../api/schemas";
 import { encodingLabel, fieldLabel, profileLabel } from "./labels";
-
-/** How the warning of a held replace begins (pipeline/finish.py REPLACE_HELD). */
-const REPLACE_HELD_WARNING = "replace held:";
 
 /** How the file was read (CONTRACT §1): encoding, profile, mapping, skipped rows, and the import's warnings. */
 export function ImportFileInfo({ imp }: { imp: Import }) {
-  // A held replace has its own panel with the admin's button (ReplaceHeld): its warning, which tells API
-  // users what to POST, would repeat it in other words.
-  const heldPanel = imp.replace?.status === "held" && imp.status !== "previewed";
-  const warnings = imp.warnings.filter((w) => !(heldPanel && w.startsWith(REPLACE_HELD_WARNING)));
+  // A held replace has its own panel (ReplaceHeld with the admin's button; in a preview, PlannedReplaceHeld next
+  // to Apply): its warning, which tells API users what to POST, would repeat it in other words.
+  const held = imp.replace?.status === "held";
+  const heldWarning = imp.mode === "preview" ? (imp.status === "previewed" ? PLANNED_HELD_WARNING : null) : HELD_WARNING;
+  const warnings = imp.warnings.filter((w) => !(held && heldWarning && w.startsWith(heldWarning)));
   const mapping = imp.mapping ? Object.entries(imp.mapping).filter(([k]) => k !== "id") : [];
   const unknown = <span className="muted">{isFinished(imp) ? "not recorded" : "not read yet"}</span>;
   const savedMappingId = typeof imp.mapping?.id === "string" || typeof imp.mapping?.id === "number" ? String(imp.mapping.id) : null;
@@ -50,7 +49,7 @@ export function ImportFileInfo({ imp }: { imp: Import }) {
       {mapping.length > 0 ? (
         <details className="mapping-used" data-testid="mapping-used">
           <summary>
-            Column mapping{savedMappingId ? " (a saved mapping)" : ""}: {mapping.length} column{mapping.length === 1 ? "" : "s"}
+            Column mapping{savedMappingId ? " (a saved mapping)" : ""}: {countOf(mapping.length, "column")}
           </summary>
           <ul className="plain-list">
             {mapping.map(([header, target]) => (
@@ -65,7 +64,7 @@ export function ImportFileInfo({ imp }: { imp: Import }) {
         <div className="alert alert--warn" role="status" data-testid="import-warnings">
           <div>
             <strong>
-              {warnings.length === 1 ? "1 warning" : `${warnings.length} warnings`} about this file
+              {countOf(warnings.length, "warning")} about this file
             </strong>
             <ul className="plain-list">
               {warnings.map((w, i) => (

@@ -67,7 +67,7 @@ describe("ImportsPage", () => {
       await act(async () => {
         await vi.advanceTimersByTimeAsync(4000);
       });
-      await waitFor(() => expect(screen.getByTestId("drop-zone")).toHaveTextContent("Up to 5.0 GB per file."));
+      await waitFor(() => expect(screen.getByTestId("drop-zone")).toHaveTextContent("Up to 5 GiB per file."));
       await waitFor(() => expect(FakeWebSocket.instances.length).toBeGreaterThan(0));
       act(() => FakeWebSocket.latest().open());
       expect(screen.getByTestId("live-indicator")).toHaveAttribute("data-mode", "live");
@@ -93,7 +93,7 @@ describe("ImportsPage", () => {
     const items = await screen.findAllByTestId("upload-item");
     expect(items).toHaveLength(2);
     expect(screen.getByText(/“photo.png” is not a CSV file/)).toBeInTheDocument();
-    expect(screen.getByText(/“big.csv” is 2.0 KB; the largest file accepted is 1000 B/)).toBeInTheDocument();
+    expect(screen.getByText(/“big.csv” is 2 KiB; the largest file accepted is 1000 B/)).toBeInTheDocument();
     expect(calls.filter((c) => c.method === "POST")).toHaveLength(0);
   });
 });

@@ -4,6 +4,7 @@ import { Can } from "@/components/Can";
 import { EmptyState, Notice } from "@/components/Feedback";
 import { PagedList } from "@/components/PagedList";
 import { useConfig } from "@/lib/config";
+import { countOf, pluralOf } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
 import { pathSegment } from "@/lib/api";
 import { useImportSnapshotWriter, useImportsPage, useImportsPagePoll, type ImportOptions } from "../api/imports";
@@ -60,10 +61,20 @@ export function ImportsPage() {
     if (good.length > 0) setQueue((q) => [...q, ...good.map((file) => ({ key: `f${++queued}`, file }))]);
   };
   const [backFromStep, setBackFromStep] = useState(false);
+  // files the server read and says cannot be imported (empty, a workbook…): skipped, never counted as to import
+  const [unreadable, setUnreadable] = useState<ReadonlySet<string>>(() => new Set());
+  const onUnreadable = useCallback((key: string) => setUnreadable((s) => (s.has(key) ? s : new Set(s).add(key))), []);
+  const importable = queue.filter((q) => !unreadable.has(q.key));
+  const [pickAgain, setPickAgain] = useState(false);
+  const onPickerOpened = useCallback(() => setPickAgain(false), []);
   const current = queue[0];
   const done = () => {
     setQueue((q) => q.slice(1));
     setBackFromStep(true);
+  };
+  const chooseAnother = () => {
+    done();
+    setPickAgain(true);
   };
   const start = (options: ImportOptions) => {
     if (!current) return;
@@ -71,7 +82,7 @@ export function ImportsPage() {
     done();
   };
   const startAllAsRead = () => {
-    uploads.addFiles(queue.map((q) => q.file));
+    uploads.addFiles(importable.map((q) => q.file));
     setQueue([]);
     setBackFromStep(true);
   };
@@ -90,10 +101,15 @@ export function ImportsPage() {
       >
         {queue.length > 1 ? (
           <div className="queue-bar" role="status">
-            <span>{queue.length} files are waiting for their mapping step.</span>
-            <button type="button" className="button button--small" onClick={startAllAsRead}>
-              Import all {queue.length} as read
-            </button>
+            <span>
+              {countOf(queue.length, "file")} {pluralOf(queue.length, "is", "are")} waiting for their mapping step
+              {importable.length < queue.length ? ` (${countOf(queue.length - importable.length, "file")} that cannot be imported will be skipped)` : ""}.
+            </span>
+            {importable.length > 0 ? (
+              <button type="button" className="button button--small" onClick={startAllAsRead}>
+                {importable.length === 1 ? "Import the other one as read" : `Import all ${importable.length} as read`}
+              </button>
+            ) : null}
           </div>
         ) : null}
         {current ? (
@@ -104,9 +120,11 @@ export function ImportsPage() {
             position={{ index: 0, total: queue.length }}
             onStart={start}
             onCancel={done}
+            onUnreadable={onUnreadable}
+            onChooseAnother={chooseAnother}
           />
         ) : (
-          <DropZone onFiles={onFiles} maxBytes={maxBytes} autoFocus={backFromStep} />
+          <DropZone onFiles={onFiles} maxBytes={maxBytes} autoFocus={backFromStep} openPicker={pickAgain} onPickerOpened={onPickerOpened} />
         )}
       </Can>
       <UploadList

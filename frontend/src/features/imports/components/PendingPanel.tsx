@@ -2,6 +2,7 @@ import { useState } from "react";
 import { useNavigate } from "react-router-dom";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
+import { quoted } from "@/lib/format";
 import { useDiscardImport } from "../api/changes";
 import { groupToApplyOrDiscard, type Import } from "../api/schemas";
 
@@ -18,7 +19,7 @@ export function PendingPanel({ imp }: { imp: Import }) {
   // a refusal shows in the confirm dialog, which stays open
   const onDiscard = async () => {
     await discard.mutateAsync(imp.id);
-    navigate("/", { state: { flash: `Discarded the import of ${imp.filename}.` } });
+    navigate("/", { state: { flash: `Discarded the import of ${quoted(imp.filename)}.` } });
   };
 
   return (

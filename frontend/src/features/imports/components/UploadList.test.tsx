@@ -1,6 +1,7 @@
 import { screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { renderPage } from "@/test/render";
+import { loadAppStyles } from "@/test/styles";
 import type { UploadItem } from "../api/useUploads";
 import { UploadList } from "./UploadList";
 
@@ -25,7 +26,7 @@ describe("UploadList", () => {
         uploads={[
           item({ key: "u1", filename: "done.csv", importId: "imp-1" }),
           item({ key: "u2", filename: "broken.csv", phase: "failed", error: "Storage refused the file.", importId: "imp-2" }),
-          item({ key: "u3", filename: "stopped.csv", phase: "cancelled", error: "Upload cancelled.", importId: "imp-3" }),
+          item({ key: "u3", filename: "stopped.csv", phase: "cancelled", importId: "imp-3" }),
         ]}
         onCancel={vi.fn()}
         onDismiss={vi.fn()}
@@ -38,7 +39,32 @@ describe("UploadList", () => {
     expect(within(failed!).getByRole("link", { name: "View import" })).toHaveAttribute("href", "/imports/imp-2");
     // and the cancelled one does not: it says so, and can be dismissed
     expect(within(cancelled!).queryByRole("link")).toBeNull();
-    expect(cancelled).toHaveTextContent("Upload cancelled.");
+    expect(cancelled).toHaveTextContent("Upload cancelled: nothing was imported from this file.");
     expect(within(cancelled!).getByRole("button", { name: "Dismiss stopped.csv" })).toBeInTheDocument();
+  });
+
+  it("shows a cancelled upload as a neutral state, not as an error", () => {
+    // given an upload the user cancelled, next to one that failed
+    loadAppStyles();
+    renderPage(
+      <UploadList
+        uploads={[
+          item({ key: "u1", filename: "broken.csv", phase: "failed", error: "Storage refused the file." }),
+          item({ key: "u2", filename: "stopped.csv", phase: "cancelled", importId: "imp-2" }),
+        ]}
+        onCancel={vi.fn()}
+        onDismiss={vi.fn()}
+        onClearFinished={vi.fn()}
+      />,
+    );
+    const [failed, cancelled] = screen.getAllByTestId("upload-item");
+    // then only the failure is an alert in red; the cancel is said plainly
+    expect(within(failed!).getByRole("alert")).toHaveTextContent("Storage refused the file.");
+    expect(failed).toHaveClass("upload--bad");
+    expect(within(cancelled!).queryByRole("alert")).toBeNull();
+    expect(cancelled).not.toHaveClass("upload--bad");
+    const note = within(cancelled!).getByText(/Upload cancelled/);
+    expect(getComputedStyle(note).color).not.toBe(getComputedStyle(within(failed!).getByRole("alert")).color);
+    expect(within(cancelled!).getByText("Cancelled")).toBeInTheDocument();
   });
 });

@@ -55,7 +55,9 @@ export function UploadList({ uploads, onCancel, onDismiss, onClearFinished }: Up
                   testId="upload-progress"
                 />
               ) : null}
-              {u.error ? (
+              {u.phase === "cancelled" ? (
+                <p className="upload__note">Upload cancelled: nothing was imported from this file.</p>
+              ) : u.error ? (
                 <p className="upload__error" role="alert">
                   {u.error}
                 </p>

@@ -3,6 +3,7 @@ import { FormDialog } from "@/components/Dialog";
 import { Field } from "@/components/Field";
 import { ApiError, errorMessage } from "@/lib/api";
 import { SKU_MAX_LENGTH } from "@/lib/fields";
+import { quoted } from "@/lib/format";
 import { ProductExistsError, useSaveProduct } from "../api/products";
 import type { Product } from "../api/schemas";
 import {
@@ -68,7 +69,7 @@ export function ProductFormDialog({ product, onClose, onSaved }: ProductFormDial
 
   return (
     <FormDialog
-      title={editing ? `Edit ${product.sku}` : "New product"}
+      title={editing ? `Edit ${quoted(product.sku)}` : "New product"}
       testId="product-form-dialog"
       onClose={onClose}
       onSubmit={() => void onSubmit()}

@@ -22,8 +22,8 @@ describe("product history", () => {
             },
     });
     const { user } = renderPage(<ProductsPage />);
-    await user.click(await screen.findByRole("button", { name: "History of AB-1" }));
-    const dialog = await screen.findByRole("dialog", { name: "History of AB-1" });
+    await user.click(await screen.findByRole("button", { name: "History of “AB-1”" }));
+    const dialog = await screen.findByRole("dialog", { name: "History of “AB-1”" });
     const entries = await within(dialog).findAllByTestId("history-entry");
     expect(entries[0]).toHaveTextContent("by an edit");
     expect(entries[0]).toHaveTextContent("Quantity before: 5 → after: 4");

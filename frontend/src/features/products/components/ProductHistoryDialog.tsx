@@ -2,7 +2,7 @@ import { Link } from "react-router-dom";
 import { ActionPill, ChangeDiffs } from "@/components/ChangeDiffs";
 import { Dialog } from "@/components/Dialog";
 import { EmptyState, ErrorMessage, Loading } from "@/components/Feedback";
-import { formatDateTime } from "@/lib/format";
+import { formatDateTime, quoted } from "@/lib/format";
 import { pathSegment } from "@/lib/api";
 import { useProductHistory } from "../api/products";
 
@@ -11,12 +11,12 @@ export function ProductHistoryDialog({ sku, onClose }: { sku: string; onClose: (
   const q = useProductHistory(sku);
   const entries = q.data?.pages.flatMap((p) => p.items) ?? [];
   return (
-    <Dialog title={`History of ${sku}`} onClose={onClose} testId="product-history">
+    <Dialog title={`History of ${quoted(sku)}`} onClose={onClose} testId="product-history">
       {q.isLoading ? <Loading label="Loading history…" /> : null}
       {q.error ? <ErrorMessage error={q.error} onRetry={() => void q.refetch()} title="Could not load the history." /> : null}
       {q.data && entries.length === 0 ? <EmptyState title="No recorded changes">Changes are recorded from imports and edits.</EmptyState> : null}
       {entries.length > 0 ? (
-        <ol className="history-list" aria-label={`Changes to ${sku}, newest first`}>
+        <ol className="history-list" aria-label={`Changes to ${quoted(sku)}, newest first`}>
           {entries.map((h, i) => (
             <li key={`${h.at}-${h.import_id}-${i}`} className={`history-entry${h.reverted ? " history-entry--reverted" : ""}`} data-testid="history-entry" data-action={h.action} data-reverted={h.reverted}>
               <div className="history-entry__head">

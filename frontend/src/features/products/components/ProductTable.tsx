@@ -1,4 +1,4 @@
-import { formatDecimal } from "@/lib/format";
+import { formatDecimal, quoted } from "@/lib/format";
 import type { Product } from "../api/schemas";
 
 export function formatPrice(p: Pick<Product, "price" | "currency">): string {
@@ -49,11 +49,11 @@ export function ProductTable({ products, busy, onEdit, onDelete, onHistory }: Pr
                 <span className={`pill ${p.active ? "pill--on" : "pill--off"}`}>{p.active ? "Active" : "Inactive"}</span>
               </td>
               <td className="actions">
-                <button type="button" className="button button--small button--ghost" onClick={() => onHistory(p)} aria-label={`History of ${p.sku}`}>
+                <button type="button" className="button button--small button--ghost" onClick={() => onHistory(p)} aria-label={`History of ${quoted(p.sku)}`}>
                   History
                 </button>
                 {onEdit ? (
-                  <button type="button" className="button button--small" onClick={() => onEdit(p)} aria-label={`Edit ${p.sku}`}>
+                  <button type="button" className="button button--small" onClick={() => onEdit(p)} aria-label={`Edit ${quoted(p.sku)}`}>
                     Edit
                   </button>
                 ) : null}
@@ -62,7 +62,7 @@ export function ProductTable({ products, busy, onEdit, onDelete, onHistory }: Pr
                     type="button"
                     className="button button--small button--danger-outline"
                     onClick={() => onDelete(p)}
-                    aria-label={`Delete ${p.sku}`}
+                    aria-label={`Delete ${quoted(p.sku)}`}
                   >
                     Delete
                   </button>

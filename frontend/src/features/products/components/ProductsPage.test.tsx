@@ -79,8 +79,8 @@ describe("ProductsPage", () => {
     const { user } = renderPage(<ProductsPage />);
     await screen.findAllByTestId("product-row");
     // when the user edits and saves
-    await user.click(screen.getByRole("button", { name: "Edit AB-1" }));
-    const dialog = await screen.findByRole("dialog", { name: "Edit AB-1" });
+    await user.click(screen.getByRole("button", { name: "Edit “AB-1”" }));
+    const dialog = await screen.findByRole("dialog", { name: "Edit “AB-1”" });
     const name = within(dialog).getByLabelText("Name");
     await user.clear(name);
     await user.type(name, "Desk lamp XL");
@@ -96,18 +96,18 @@ describe("ProductsPage", () => {
     const { user } = renderPage(<ProductsPage />);
     await screen.findAllByTestId("product-row");
     // saved untouched: no request (it recorded a change of every field sent, "price 19.9900 → 19.9900")
-    await user.click(screen.getByRole("button", { name: "Edit AB-1" }));
-    let dialog = await screen.findByRole("dialog", { name: "Edit AB-1" });
+    await user.click(screen.getByRole("button", { name: "Edit “AB-1”" }));
+    let dialog = await screen.findByRole("dialog", { name: "Edit “AB-1”" });
     const price = within(dialog).getByLabelText("Price");
     await user.clear(price);
     await user.type(price, "19.99"); // the same number, written shorter
     await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
-    await waitFor(() => expect(screen.queryByRole("dialog", { name: "Edit AB-1" })).not.toBeInTheDocument());
+    await waitFor(() => expect(screen.queryByRole("dialog", { name: "Edit “AB-1”" })).not.toBeInTheDocument());
     expect(calls.filter((c) => c.method === "PATCH")).toHaveLength(0);
-    expect(screen.getByText("Nothing changed in AB-1.")).toBeInTheDocument();
+    expect(screen.getByText("Nothing changed in “AB-1”.")).toBeInTheDocument();
     // one field changed: a PATCH of that field only
-    await user.click(screen.getByRole("button", { name: "Edit AB-1" }));
-    dialog = await screen.findByRole("dialog", { name: "Edit AB-1" });
+    await user.click(screen.getByRole("button", { name: "Edit “AB-1”" }));
+    dialog = await screen.findByRole("dialog", { name: "Edit “AB-1”" });
     const quantity = within(dialog).getByLabelText("Quantity");
     await user.clear(quantity);
     await user.type(quantity, "7");
@@ -133,10 +133,10 @@ describe("ProductsPage", () => {
     const { calls } = productsApi({ "DELETE /api/products/AB-1": () => ({ status: 204 }) });
     const { user } = renderPage(<ProductsPage />);
     await screen.findAllByTestId("product-row");
-    await user.click(screen.getByRole("button", { name: "Delete AB-1" }));
-    const dialog = await screen.findByRole("dialog", { name: "Delete AB-1?" });
+    await user.click(screen.getByRole("button", { name: "Delete “AB-1”" }));
+    const dialog = await screen.findByRole("dialog", { name: "Delete “AB-1”?" });
     await user.click(within(dialog).getByRole("button", { name: "Delete product" }));
-    expect(await screen.findByText("Deleted AB-1.")).toBeInTheDocument();
+    expect(await screen.findByText("Deleted “AB-1”.")).toBeInTheDocument();
     expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/products/AB-1")).toBe(true);
   });
 
@@ -157,7 +157,7 @@ describe("ProductsPage", () => {
     expect(del!.query.get("confirm")).toBe("true");
   });
 
-  it("views, edits and deletes products whose SKU is “.” or “..”: their path is not folded away", async () => {
+  it("views, edits and deletes products whose SKU is “.” or “..”: their path is not folded away, and the messages quote the SKU", async () => {
     // given two products with SKUs the URL parser would fold into the path around them
     const dots = [makeProduct({ sku: ".", name: "Dot" }), makeProduct({ sku: "..", name: "Dots" })];
     const { calls } = mockApi({
@@ -170,17 +170,18 @@ describe("ProductsPage", () => {
     const { user } = renderPage(<ProductsPage />);
     await waitFor(() => expect(screen.getAllByTestId("product-row")).toHaveLength(2));
     // when their history is opened, one is edited and the other deleted
-    await user.click(screen.getByRole("button", { name: "History of .." }));
+    await user.click(screen.getByRole("button", { name: "History of “..”" }));
     expect(await screen.findByText("No recorded changes")).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Close" }));
-    await user.click(screen.getByRole("button", { name: "Edit .." }));
-    const form = await screen.findByRole("dialog", { name: "Edit .." });
+    await user.click(screen.getByRole("button", { name: "Edit “..”" }));
+    const form = await screen.findByRole("dialog", { name: "Edit “..”" });
     await user.type(within(form).getByLabelText("Name"), "!");
     await user.click(within(form).getByRole("button", { name: "Save changes" }));
-    expect(await screen.findByText("Saved ...")).toBeInTheDocument();
-    await user.click(screen.getByRole("button", { name: "Delete ." }));
-    await user.click(within(await screen.findByRole("dialog", { name: "Delete .?" })).getByRole("button", { name: "Delete product" }));
-    expect(await screen.findByText("Deleted ..")).toBeInTheDocument();
+    expect(await screen.findByText("Saved “..”.")).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Delete “.”" }));
+    await user.click(within(await screen.findByRole("dialog", { name: "Delete “.”?" })).getByRole("button", { name: "Delete product" }));
+    expect(await screen.findByText("Deleted “.”.")).toBeInTheDocument();
+    // (the messages quote the SKU: “Saved ..” alone would read as a sentence trailing off)
     // then every request reached the product's own path (none went to /api/products/ or /api/)
     expect(calls.filter((c) => c.method !== "GET" || c.path !== "/api/products").map((c) => `${c.method} ${c.path}`)).toEqual([
       "GET /api/products/%2E%2E%20/history",
@@ -201,8 +202,8 @@ describe("ProductsPage", () => {
     });
     const { user } = renderPage(<ProductsPage />);
     await screen.findAllByTestId("product-row");
-    await user.click(screen.getByRole("button", { name: "Edit AB-1" }));
-    const dialog = await screen.findByRole("dialog", { name: "Edit AB-1" });
+    await user.click(screen.getByRole("button", { name: "Edit “AB-1”" }));
+    const dialog = await screen.findByRole("dialog", { name: "Edit “AB-1”" });
     await user.type(within(dialog).getByLabelText("Name"), " XL");
     await user.click(within(dialog).getByRole("button", { name: "Save changes" }));
     // while saving the button is disabled, and a browser moves the focus of a disabled button out of the
@@ -231,16 +232,16 @@ describe("ProductsPage", () => {
     await waitFor(() => expect(screen.getAllByTestId("product-row")).toHaveLength(2));
     // when one is deleted here too: that is done, and the list is asked again
     listed = [makeProduct({ sku: "CD-2", name: "Chair" })];
-    await user.click(screen.getByRole("button", { name: "Delete AB-1" }));
-    await user.click(within(await screen.findByRole("dialog", { name: "Delete AB-1?" })).getByRole("button", { name: "Delete product" }));
-    expect(await screen.findByText("AB-1 was already deleted.")).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Delete “AB-1”" }));
+    await user.click(within(await screen.findByRole("dialog", { name: "Delete “AB-1”?" })).getByRole("button", { name: "Delete product" }));
+    expect(await screen.findByText("“AB-1” was already deleted.")).toBeInTheDocument();
     expect(screen.queryByRole("dialog")).toBeNull();
     await waitFor(() => expect(screen.getAllByTestId("product-row")).toHaveLength(1));
     // when the other is edited: the dialog says it was deleted meanwhile, and the list is asked again
     listed = [];
     const lists = calls.filter((c) => c.path === "/api/products").length;
-    await user.click(screen.getByRole("button", { name: "Edit CD-2" }));
-    const form = await screen.findByRole("dialog", { name: "Edit CD-2" });
+    await user.click(screen.getByRole("button", { name: "Edit “CD-2”" }));
+    const form = await screen.findByRole("dialog", { name: "Edit “CD-2”" });
     await user.type(within(form).getByLabelText("Name"), "!");
     await user.click(within(form).getByRole("button", { name: "Save changes" }));
     expect(await within(form).findByRole("alert")).toHaveTextContent("“CD-2” was deleted meanwhile");

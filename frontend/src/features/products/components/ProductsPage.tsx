@@ -7,6 +7,7 @@ import { Field } from "@/components/Field";
 import { PagedList } from "@/components/PagedList";
 import { usePermissions } from "@/lib/auth/permissions";
 import { useDebouncedValue } from "@/lib/debounce";
+import { countOf, quoted } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
 import { useDeleteProduct, useProductsPage } from "../api/products";
 import { emptyFilters, FILTER_MAX_LENGTH, type Product, type ProductFilters } from "../api/schemas";
@@ -141,14 +142,14 @@ export function ProductsPage() {
           product={editing === "new" ? null : editing}
           onClose={() => setEditing(null)}
           onSaved={(p, changed = true) => {
-            setFlash(editing === "new" ? `Created ${p.sku}.` : changed ? `Saved ${p.sku}.` : `Nothing changed in ${p.sku}.`);
+            setFlash(editing === "new" ? `Created ${quoted(p.sku)}.` : changed ? `Saved ${quoted(p.sku)}.` : `Nothing changed in ${quoted(p.sku)}.`);
             setEditing(null);
           }}
         />
       ) : null}
       {deleting ? (
         <ConfirmDialog
-          title={`Delete ${deleting.sku}?`}
+          title={`Delete ${quoted(deleting.sku)}?`}
           message={
             <p>
               “{deleting.name}” will be removed from the catalogue. A later import that contains this SKU creates it again.
@@ -158,7 +159,7 @@ export function ProductsPage() {
           busy={remove.isPending}
           onConfirm={async () => {
             const { alreadyGone } = await remove.mutateAsync(deleting.sku);
-            setFlash(alreadyGone ? `${deleting.sku} was already deleted.` : `Deleted ${deleting.sku}.`);
+            setFlash(alreadyGone ? `${quoted(deleting.sku)} was already deleted.` : `Deleted ${quoted(deleting.sku)}.`);
             setDeleting(null);
           }}
           onCancel={() => setDeleting(null)}
@@ -170,7 +171,7 @@ export function ProductsPage() {
           onClose={() => setDeleteAll(false)}
           onDeleted={(count) => {
             setDeleteAll(false);
-            setFlash(count === null ? "All products were deleted." : `Deleted ${count} products.`);
+            setFlash(count === null ? "All products were deleted." : `Deleted ${countOf(count, "product")}.`);
             pager.first();
           }}
         />

@@ -1,5 +1,6 @@
-import { useState } from "react";
+import { useRef, useState, type MouseEvent } from "react";
 import { ConfirmDialog } from "@/components/Dialog";
+import { useFocusBackAfter } from "@/components/focusBack";
 import { errorMessage } from "@/lib/api";
 import { formatDateTime } from "@/lib/format";
 import { useDeleteWebhook, useTestWebhook, useToggleWebhook } from "../api/webhooks";
@@ -20,6 +21,16 @@ export function WebhookCard({ webhook, onEdit }: WebhookCardProps) {
   const [showDeliveries, setShowDeliveries] = useState(false);
   const busy = toggleMutation.isPending ? "toggle" : testMutation.isPending ? "test" : deleteMutation.isPending ? "delete" : null;
   const result = testMutation.data ?? null;
+
+  // the buttons are disabled while an action runs, which drops the focus of the one pressed to <body>: once it
+  // ends, focus goes back (to the error, if it failed)
+  const pressed = useRef<HTMLButtonElement | null>(null);
+  const errorAlert = useRef<HTMLParagraphElement>(null);
+  useFocusBackAfter(busy === "test" || busy === "toggle", pressed, errorAlert);
+  const press = (action: () => Promise<unknown>) => (event: MouseEvent<HTMLButtonElement>) => {
+    pressed.current = event.currentTarget;
+    void action();
+  };
 
   const run = async (fn: () => Promise<unknown>) => {
     setError(null);
@@ -61,10 +72,10 @@ export function WebhookCard({ webhook, onEdit }: WebhookCardProps) {
         </p>
       </div>
       <div className="webhook-card__actions">
-        <button type="button" className="button button--small" onClick={() => void sendTest()} disabled={busy !== null}>
+        <button type="button" className="button button--small" onClick={press(sendTest)} disabled={busy !== null}>
           {busy === "test" ? "Sending…" : "Send test"}
         </button>
-        <button type="button" className="button button--small" onClick={() => void toggle()} disabled={busy !== null} aria-pressed={!webhook.enabled}>
+        <button type="button" className="button button--small" onClick={press(toggle)} disabled={busy !== null} aria-pressed={!webhook.enabled}>
           {webhook.enabled ? "Disable" : "Enable"}
         </button>
         <button type="button" className="button button--small" onClick={() => onEdit(webhook)} disabled={busy !== null}>
@@ -93,7 +104,7 @@ export function WebhookCard({ webhook, onEdit }: WebhookCardProps) {
         ) : null}
       </div>
       {error ? (
-        <p className="alert alert--error" role="alert">
+        <p className="alert alert--error" role="alert" tabIndex={-1} ref={errorAlert}>
           {error}
         </p>
       ) : null}

@@ -10,7 +10,17 @@ export function ChangeCards({ imp, planned }: { imp: Import; planned: boolean })
     { key: "skipped", label: "Rows skipped", value: imp.rows_skipped, tone: "unchanged", hint: "blank rows, rows the profile leaves out" },
     { key: "errors", label: "Row errors", value: imp.rows_failed, tone: (imp.rows_failed ?? 0) > 0 ? "bad" : "unchanged", hint: "rows that will not be imported" },
   ];
-  if (imp.replace || imp.products_deactivated > 0) {
+  if (imp.replace?.status === "held") {
+    // none is (or would be) deactivated: the replace is held over its cap. The card says how many wait.
+    const cap = imp.replace.max_deactivate_percent;
+    cards.splice(3, 0, {
+      key: "deactivate",
+      label: planned ? "Would be held" : "Held, not deactivated",
+      value: imp.replace.would_deactivate,
+      tone: "deactivate",
+      hint: `in scope but not in the file: over the ${cap !== null ? `${cap} % ` : ""}cap, so none is deactivated until an admin confirms`,
+    });
+  } else if (imp.replace || imp.products_deactivated > 0) {
     cards.splice(3, 0, {
       key: "deactivate",
       label: planned ? "Would be deactivated" : "Deactivated",

@@ -1,4 +1,4 @@
-import { formatCount } from "@/lib/format";
+import { formatCount, pluralOf } from "@/lib/format";
 import { fieldLabel } from "../labels";
 
 /**
@@ -25,7 +25,7 @@ export function FieldChart({ fields, total }: { fields: Record<string, number>; 
               </span>
               <span className="field-chart__count">
                 {formatCount(n)}
-                <span className="visually-hidden"> products{total > 0 ? ` of ${formatCount(total)} updated` : ""}</span>
+                <span className="visually-hidden"> {pluralOf(n, "product")}{total > 0 ? ` of ${formatCount(total)} updated` : ""}</span>
               </span>
             </li>
           ))}

@@ -42,6 +42,14 @@ function api(extra: Parameters<typeof mockApi>[0] = {}) {
   });
 }
 
+/** What a browser does to the focus of a button that turns disabled (jsdom keeps it there). */
+function dropFocusToBody() {
+  const elsewhere = document.body.appendChild(document.createElement("input"));
+  elsewhere.focus();
+  elsewhere.blur();
+  elsewhere.remove();
+}
+
 function open() {
   return renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/pre-1", routes: <Route path="/" element={<p>the imports page</p>} /> });
 }
@@ -104,6 +112,61 @@ describe("the preview page", () => {
     const { user } = open();
     await user.click(await screen.findByRole("button", { name: "Apply" }));
     expect(await screen.findByText("Could not apply the preview: preview expired")).toBeInTheDocument();
+  });
+
+  it("gives keyboard focus to the reason when Apply fails (the disabled button had dropped it to <body>)", async () => {
+    // given an apply the server refuses after a while
+    let refuse: () => void = () => {};
+    api({ "POST /api/imports/pre-1/apply": () => new Promise((resolve) => (refuse = () => resolve({ status: 409, body: { detail: "preview expired" } }))) });
+    const { user } = open();
+    const apply = await screen.findByRole("button", { name: "Apply" });
+    await user.click(apply);
+    // while it runs the button is disabled, and a browser moves its focus to <body>
+    await waitFor(() => expect(screen.getByRole("button", { name: "Applying…" })).toBeDisabled());
+    dropFocusToBody();
+    expect(document.body).toHaveFocus();
+    // when the server says no
+    refuse();
+    // then the message has the focus (read out, and Tab goes on from there)
+    const alert = await screen.findByText("Could not apply the preview: preview expired");
+    await waitFor(() => expect(alert).toHaveFocus());
+  });
+
+  it("says next to Apply that the replace would be held, with its numbers, instead of “0 would be deactivated”", async () => {
+    // given a preview whose replace would deactivate 70,008 of 350,040 products in scope, over the 20 % cap
+    const held = {
+      ...preview,
+      replace: { scope: "all", max_deactivate_percent: 20, status: "held", would_deactivate: 70008, in_scope: 350040 },
+      products_deactivated: 0,
+      warnings: ["replace would be held: 70,008 of the 350,040 products in scope (20.0 %) are not in the file, more than the cap of 20 %; the import would deactivate none until confirmed"],
+    };
+    api({ "GET /api/imports/pre-1": () => ({ body: held }) });
+    open();
+    // then the card counts the products the replace would hold, not a 0
+    const card = await screen.findByTestId("card-deactivate");
+    expect(card).toHaveTextContent("70,008Would be held");
+    expect(card).toHaveTextContent("over the 20 % cap, so none is deactivated until an admin confirms");
+    // and the notice by Apply says why, once (not again among the file's warnings at the bottom)
+    const notice = screen.getByTestId("replace-would-be-held");
+    expect(notice).toHaveTextContent(
+      "Replace would be held. 70,008 products in scope (all products) (20.0 % of the 350,040 in scope) are not in this file, more than the cap of 20 %. Applying deactivates none of them",
+    );
+    expect(screen.getByTestId("preview")).toContainElement(notice);
+    expect(screen.queryByTestId("import-warnings")).toBeNull();
+  });
+
+  it("shows the held replace's warning by Apply where the server sends no numbers", async () => {
+    const held = {
+      ...preview,
+      replace: { scope: "all", max_deactivate_percent: 20, status: "held" },
+      warnings: ["replace would be held: 9 of the 10 products in scope (90.0 %) are not in the file, more than the cap of 20 %; the import would deactivate none until confirmed"],
+    };
+    api({ "GET /api/imports/pre-1": () => ({ body: held }) });
+    open();
+    expect(await screen.findByTestId("replace-would-be-held")).toHaveTextContent(
+      "Replace would be held. 9 of the 10 products in scope (90.0 %) are not in the file, more than the cap of 20 %; the import would deactivate none until confirmed.",
+    );
+    expect(screen.getByTestId("card-deactivate")).toHaveTextContent("–Would be held");
   });
 
   it("discards after confirmation", async () => {

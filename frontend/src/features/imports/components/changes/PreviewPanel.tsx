@@ -1,11 +1,14 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
 import { ErrorMessage, Notice } from "@/components/Feedback";
+import { useFocusBackAfter } from "@/components/focusBack";
 import { errorMessage, pathSegment } from "@/lib/api";
+import { quoted } from "@/lib/format";
 import { useApplyPreview, useChangeSummary, useDiscardImport } from "../../api/changes";
 import { groupToApplyOrDiscard, type Import } from "../../api/schemas";
+import { PlannedReplaceHeld } from "../revert/ReplaceHeld";
 import { ChangeCards } from "./ChangeCards";
 import { ChangesTable } from "./ChangesTable";
 import { FieldChart } from "./FieldChart";
@@ -22,6 +25,10 @@ export function PreviewPanel({ imp }: { imp: Import }) {
   const discard = useDiscardImport();
   const [confirmDiscard, setConfirmDiscard] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
+  // Apply is disabled while it runs, which drops its focus to <body>: a failure brings it back (to the message)
+  const applyButton = useRef<HTMLButtonElement>(null);
+  const actionAlert = useRef<HTMLDivElement>(null);
+  useFocusBackAfter(apply.isPending, applyButton, actionAlert);
 
   const onApply = async () => {
     setActionError(null);
@@ -36,7 +43,7 @@ export function PreviewPanel({ imp }: { imp: Import }) {
   const onDiscard = async () => {
     setActionError(null);
     await discard.mutateAsync(imp.id);
-    navigate("/", { state: { flash: `Discarded the preview of ${imp.filename}.` } });
+    navigate("/", { state: { flash: `Discarded the preview of ${quoted(imp.filename)}.` } });
   };
 
   return (
@@ -55,7 +62,13 @@ export function PreviewPanel({ imp }: { imp: Import }) {
               <button type="button" className="button" onClick={() => setConfirmDiscard(true)} disabled={apply.isPending || discard.isPending}>
                 Discard
               </button>
-              <button type="button" className="button button--primary" onClick={() => void onApply()} disabled={apply.isPending || discard.isPending}>
+              <button
+                type="button"
+                className="button button--primary"
+                onClick={() => void onApply()}
+                disabled={apply.isPending || discard.isPending}
+                ref={applyButton}
+              >
                 {apply.isPending ? "Applying…" : "Apply"}
               </button>
             </div>
@@ -64,8 +77,9 @@ export function PreviewPanel({ imp }: { imp: Import }) {
       ) : imp.status === "failed" ? null : (
         <Notice>Reading and checking every row against the catalogue; nothing is written to products.</Notice>
       )}
+      {ready ? <PlannedReplaceHeld imp={imp} /> : null}
       {actionError ? (
-        <div className="alert alert--error" role="alert">
+        <div className="alert alert--error" role="alert" tabIndex={-1} ref={actionAlert}>
           {actionError}
         </div>
       ) : null}

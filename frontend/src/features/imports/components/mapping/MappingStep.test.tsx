@@ -167,18 +167,63 @@ describe("the mapping step", () => {
     expect(FakeXhr.instances).toHaveLength(0);
   });
 
-  it("offers no import of a file the server says cannot be imported", async () => {
+  it("offers no import of a file the server says cannot be imported, and opens the picker for another", async () => {
+    // given a file that has bytes, but none the server can import (a blank export: only a BOM and spaces)
     api({ "POST /api/mappings/suggest": () => ({ status: 422, body: { detail: "the file is empty" } }) });
     const { user } = renderPage(<ImportsPage />);
     await screen.findByTestId("drop-zone");
-    dropCsv("", "empty.csv");
+    dropCsv("\uFEFF  \n", "blank.csv");
     const step = await screen.findByTestId("mapping-step");
+    // then the server's reason reads as a sentence, with its full stop
     expect(await within(step).findByText(/This file cannot be imported/)).toBeInTheDocument();
-    expect(within(step).getByText(/The file is empty/)).toBeInTheDocument();
+    expect(within(step).getByText(/The file is empty\. Choose another file to import instead\./)).toBeInTheDocument();
     // going on could only end in a failed import
     expect(within(step).queryByRole("button", { name: /as it is/ })).toBeNull();
+    // and "Choose another file" does: the step gives way to the drop zone, whose file picker opens
+    const pick = vi.spyOn(HTMLInputElement.prototype, "click");
     await user.click(within(step).getByRole("button", { name: "Choose another file" }));
     expect(screen.queryByTestId("mapping-step")).toBeNull();
+    await waitFor(() => expect(pick).toHaveBeenCalled());
+    expect(pick.mock.contexts.at(-1)).toBe(screen.getByTestId("file-input"));
+    pick.mockRestore();
+  });
+
+  it("leaves an empty file out: never a step, never counted in “Import all”, said in the upload list", async () => {
+    // given an empty file chosen with two others
+    api();
+    renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    fireEvent.drop(screen.getByTestId("drop-zone"), {
+      dataTransfer: { files: [new File([""], "empty.csv"), new File(["a"], "one.csv"), new File(["b"], "two.csv")] },
+    });
+    // then the steps are for the two others, and the bulk button counts two
+    expect(await screen.findByRole("heading", { name: "Columns of “one.csv”" })).toBeInTheDocument();
+    expect(screen.getByText(/2 files are waiting/)).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Import all 2 as read" })).toBeInTheDocument();
+    // and the upload list says why the empty one was not sent
+    const rejected = screen.getAllByTestId("upload-item").find((li) => li.dataset.phase === "rejected")!;
+    expect(rejected).toHaveTextContent("“empty.csv” is empty (0 bytes): there is nothing to import.");
+  });
+
+  it("skips a file the server cannot import when others wait, and does not count it in “Import all”", async () => {
+    // given three files, the first of which the server cannot import
+    const { calls } = api({
+      "POST /api/mappings/suggest": (req) =>
+        (req.raw as Blob).size === 3 ? { status: 422, body: { detail: "the file is a spreadsheet workbook" } } : { body: suggestion },
+    });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    fireEvent.drop(screen.getByTestId("drop-zone"), {
+      dataTransfer: { files: [new File(["PK\u0003"], "book.csv"), new File(["a"], "one.csv"), new File(["b"], "two.csv")] },
+    });
+    const step = await screen.findByTestId("mapping-step");
+    // then its step says it will be skipped, and the bulk button leaves it out
+    expect(await within(step).findByText(/It will be skipped; the next file waits\./)).toBeInTheDocument();
+    expect(screen.getByText(/3 files are waiting for their mapping step \(1 file that cannot be imported will be skipped\)\./)).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Import all 2 as read" }));
+    await waitFor(() => expect(FakeXhr.instances).toHaveLength(2));
+    const created = calls.filter((c) => c.method === "POST" && c.path === "/api/imports").map((c) => (c.body as { filename: string }).filename);
+    expect(created.sort()).toEqual(["one.csv", "two.csv"]);
   });
 
   it("takes dropped files one at a time, with focus on the step, or all at once as read", async () => {

@@ -1,12 +1,13 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { Field } from "@/components/Field";
+import { useFocusBackAfter } from "@/components/focusBack";
 import { OptionList } from "@/components/OptionList";
 import { ApiError, errorMessage } from "@/lib/api";
 import { usePermissions } from "@/lib/auth/permissions";
-import { formatBytes } from "@/lib/format";
+import { formatBytes, sentence } from "@/lib/format";
 import type { ImportOptions } from "../../api/imports";
-import { ENCODINGS, PROFILES, useSaveMapping, useSuggestion, type Suggestion } from "../../api/mappings";
+import { ENCODINGS, PROFILES, SUGGEST_BYTES, useSaveMapping, useSuggestion, type Suggestion } from "../../api/mappings";
 import { encodingLabel, fieldLabel, profileLabel } from "../labels";
 import { choicesFrom, defaultMappingName, isEdited, mappingOf, missingFields, sharedFields, type ColumnChoice } from "./columnPlan";
 import { ImportOptionsFields, optionsFromForm, blankOptionsForm, type OptionsForm } from "./ImportOptionsFields";
@@ -19,21 +20,30 @@ export interface MappingStepProps {
   position: { index: number; total: number };
   onStart: (options: ImportOptions) => void;
   onCancel: () => void;
+  /** The server read the file and says it cannot be imported (empty, a workbook…): it will be skipped. */
+  onUnreadable?: (fileKey: string) => void;
+  /** Leave this (unreadable, last) file for another one: the file picker opens. Defaults to `onCancel`. */
+  onChooseAnother?: () => void;
 }
 
 const DELIMITERS: Record<string, string> = { ",": "comma", ";": "semicolon", "\t": "tab" };
 
 /**
- * The mapping step (issue 13): the file's first 64 KB read by the server as the import will read it, each
+ * The mapping step (issue 13): the file's first 64 KiB read by the server as the import will read it, each
  * column with sample values and its suggested field, editable; then Preview or Import now.
  */
-export function MappingStep({ fileKey, file, position, onStart, onCancel }: MappingStepProps) {
+export function MappingStep({ fileKey, file, position, onStart, onCancel, onUnreadable, onChooseAnother }: MappingStepProps) {
   const [overrides, setOverrides] = useState<{ profile: string | null; encoding: string | null }>({ profile: null, encoding: null });
   const suggestion = useSuggestion(fileKey, file, overrides);
   const titleId = `mapping-title-${fileKey}`;
   // the drop zone (and the button that opened the file picker) gave way to this step: bring focus here
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
+  const cannotImport = suggestion.error && unreadable(suggestion.error) ? suggestion.error : null;
+  useEffect(() => {
+    if (cannotImport) onUnreadable?.(fileKey);
+  }, [cannotImport, fileKey, onUnreadable]);
+  const othersWaiting = position.total - position.index - 1;
 
   return (
     <section className="card mapping-step" aria-labelledby={titleId} data-testid="mapping-step" data-file={file.name}>
@@ -49,16 +59,18 @@ export function MappingStep({ fileKey, file, position, onStart, onCancel }: Mapp
           </p>
         </div>
       </div>
-      {suggestion.isLoading ? <Loading label="Reading the first 64 KB of the file…" /> : null}
-      {suggestion.error && unreadable(suggestion.error) ? (
+      {suggestion.isLoading ? <Loading label={`Reading the first ${formatBytes(SUGGEST_BYTES)} of the file…`} /> : null}
+      {cannotImport ? (
         <>
           {/* the server read the file and says why it cannot be imported (empty, a workbook…): going on can only fail */}
           <Notice tone="error">
-            <strong>This file cannot be imported.</strong> {upperFirst(suggestion.error.message)}
+            <strong>This file cannot be imported.</strong> {sentence(cannotImport.message)}{" "}
+            {othersWaiting > 0 ? "It will be skipped; the next file waits." : "Choose another file to import instead."}
           </Notice>
           <div className="mapping-step__actions">
-            <button type="button" className="button" onClick={onCancel}>
-              Choose another file
+            {/* with files waiting, the button goes on to the next one; alone, it opens the file picker again */}
+            <button type="button" className="button" onClick={othersWaiting > 0 ? onCancel : (onChooseAnother ?? onCancel)}>
+              {othersWaiting > 0 ? "Skip to the next file" : "Choose another file"}
             </button>
           </div>
         </>
@@ -88,8 +100,6 @@ export function MappingStep({ fileKey, file, position, onStart, onCancel }: Mapp
 function unreadable(error: unknown): error is ApiError {
   return error instanceof ApiError && error.status === 422;
 }
-
-const upperFirst = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Without the server's reading (an older server, a network fault) the file can still go as it is. */
 function FallbackActions({ onStart, onCancel }: Pick<MappingStepProps, "onStart" | "onCancel">) {
@@ -131,6 +141,11 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
   const [options, setOptions] = useState<OptionsForm>(blankOptionsForm);
   const [problem, setProblem] = useState<string | null>(null);
   const save = useSaveMapping();
+  // Preview and Import now are disabled while the mapping is saved, which drops their focus to <body>: a
+  // failed save brings it back, to the message
+  const previewButton = useRef<HTMLButtonElement>(null);
+  const problemAlert = useRef<HTMLDivElement>(null);
+  useFocusBackAfter(save.isPending, previewButton, problemAlert);
 
   const missing = missingFields(choices);
   const shared = sharedFields(choices);
@@ -270,7 +285,7 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
       <ImportOptionsFields idPrefix={uid} value={options} onChange={setOptions} errors={optionErrors} canAdmin={can("admin")} />
 
       {problem ? (
-        <div className="alert alert--error" role="alert">
+        <div className="alert alert--error" role="alert" tabIndex={-1} ref={problemAlert}>
           {problem}
         </div>
       ) : null}
@@ -283,7 +298,7 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
         <button type="button" className="button" onClick={onCancel}>
           Cancel
         </button>
-        <button type="submit" className="button button--primary" disabled={blocked}>
+        <button type="submit" className="button button--primary" disabled={blocked} ref={previewButton}>
           Preview
         </button>
         <button type="button" className="button" onClick={() => void start("import")} disabled={blocked}>

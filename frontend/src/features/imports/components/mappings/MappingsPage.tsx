@@ -3,7 +3,7 @@ import { ConfirmDialog } from "@/components/Dialog";
 import { EmptyState, Notice } from "@/components/Feedback";
 import { PagedList } from "@/components/PagedList";
 import { usePermissions } from "@/lib/auth/permissions";
-import { formatDateTime } from "@/lib/format";
+import { countOf, formatDateTime } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
 import { useDeleteMapping, useMappings, type SavedMapping } from "../../api/mappings";
 import { fieldLabel, profileLabel } from "../labels";
@@ -69,7 +69,7 @@ export function MappingsPage() {
                     )}
                   </div>
                   <p className="muted small">
-                    {m.headers ? `${m.headers.length} column${m.headers.length === 1 ? "" : "s"}: ${m.headers.join(", ")}` : null}
+                    {m.headers ? `${countOf(m.headers.length, "column")}: ${m.headers.join(", ")}` : null}
                     {m.profile ? ` · profile ${profileLabel(m.profile)}` : ""}
                     {m.replace ? ` · replace (${m.replace.scope ?? "all"}, hold over ${m.replace.max_deactivate_percent ?? 20} %)` : ""}
                     {m.updated_at ? ` · changed ${formatDateTime(m.updated_at)}` : ""}

@@ -1,9 +1,9 @@
 import { useState } from "react";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
-import { formatCount } from "@/lib/format";
+import { countOf, formatCount, pluralOf, sentence } from "@/lib/format";
 import { useConfirmReplace } from "../../api/changes";
-import type { Import } from "../../api/schemas";
+import { PLANNED_HELD_WARNING, type Import } from "../../api/schemas";
 
 /** A replace held over its cap (CONTRACT §2 Replace): the warning, and the admin's confirm. */
 export function ReplaceHeld({ imp }: { imp: Import }) {
@@ -18,8 +18,7 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
   if (carriedOut) {
     return (
       <p className="muted small" data-testid="replace-done">
-        Replace ({scope}): {formatCount(imp.products_deactivated)} product{imp.products_deactivated === 1 ? "" : "s"} missing from the file
-        deactivated.
+        Replace ({scope}): {countOf(imp.products_deactivated, "product")} missing from the file deactivated.
       </p>
     );
   }
@@ -49,7 +48,7 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
     <div className="alert alert--warn replace-held" role="status" data-testid="replace-held">
       <div>
         <strong>Replace held: nothing was deactivated.</strong>{" "}
-        {count !== null ? `${formatCount(count)} products in scope (${scope}) are not in this file` : `More products in scope (${scope}) than the cap allows are missing from this file`}
+        {count !== null ? `${countOf(count, "product")} in scope (${scope}) ${pluralOf(count, "is", "are")} not in this file` : `More products in scope (${scope}) than the cap allows are missing from this file`}
         {replace.max_deactivate_percent !== null ? `, over the ${replace.max_deactivate_percent} % cap` : ""}. Check the file, then
         deactivate them, or leave them as they are.
       </div>
@@ -63,7 +62,7 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
           title="Deactivate the missing products?"
           message={
             <p>
-              {count !== null ? `${formatCount(count)} products` : "The products"} in scope ({scope}) that “{imp.filename}” does not
+              {count !== null ? `${countOf(count, "product")}` : "The products"} in scope ({scope}) that “{imp.filename}” does not
               contain will be set inactive (never deleted). A revert of this import reactivates them.
             </p>
           }
@@ -75,4 +74,40 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
       ) : null}
     </div>
   );
+}
+
+/**
+ * A preview whose replace would be held (CONTRACT §2 Replace): applied, it would deactivate none of the
+ * products in scope that the file lacks, because they are more than the cap allows. Said next to Apply, with
+ * the numbers from the import's `replace` (or, from a server that sends none, its warning), rather than
+ * left to a "0 would be deactivated" card and a warning at the bottom of the page.
+ */
+export function PlannedReplaceHeld({ imp }: { imp: Import }) {
+  const replace = imp.replace;
+  if (replace?.status !== "held" || imp.mode !== "preview") return null;
+  const scope = replace.scope === "partner" ? `products of ${imp.partner ?? "this partner"}` : "all products";
+  const count = replace.would_deactivate;
+  const cap = replace.max_deactivate_percent !== null ? `, more than the cap of ${replace.max_deactivate_percent} %` : ", more than the cap allows";
+  const warning = imp.warnings.find((w) => w.startsWith(PLANNED_HELD_WARNING));
+  let what: string;
+  if (count !== null) {
+    const share = replace.in_scope ? ` (${formatShare(count, replace.in_scope)} of the ${formatCount(replace.in_scope)} in scope)` : "";
+    what = `${countOf(count, "product")} in scope (${scope})${share} ${pluralOf(count, "is", "are")} not in this file${cap}.`;
+  } else if (warning) {
+    what = sentence(warning.slice(PLANNED_HELD_WARNING.length).trim());
+  } else {
+    what = `More products in scope (${scope}) than the cap allows are not in this file.`;
+  }
+  return (
+    <div className="alert alert--warn" data-testid="replace-would-be-held">
+      <div>
+        <strong>Replace would be held.</strong> {what} Applying deactivates none of them: the import's page then asks an
+        admin to confirm the deactivation, or to leave them as they are.
+      </div>
+    </div>
+  );
+}
+
+function formatShare(part: number, whole: number): string {
+  return `${(Math.round((1000 * part) / whole) / 10).toLocaleString("en-US", { minimumFractionDigits: 1 })} %`;
 }

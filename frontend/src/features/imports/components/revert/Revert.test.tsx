@@ -53,7 +53,7 @@ describe("revert", () => {
     });
     const { user } = open();
     await user.click(await screen.findByRole("button", { name: "Revert" }));
-    const dialog = await screen.findByRole("dialog", { name: "Revert update.csv?" });
+    const dialog = await screen.findByRole("dialog", { name: "Revert “update.csv”?" });
     // the plan comes from the import's changes
     await waitFor(() => expect(within(dialog).getByTestId("revert-deleted")).toHaveTextContent("2"));
     expect(within(dialog).getByTestId("revert-restored")).toHaveTextContent("8");
@@ -123,11 +123,22 @@ describe("revert", () => {
     api({ "GET /api/imports/imp-2": () => ({ body: { ...done, filename: long } }) });
     const { user } = open();
     await user.click(await screen.findByRole("button", { name: "Revert" }));
-    const dialog = await screen.findByRole("dialog", { name: `Revert ${long}?` });
+    const dialog = await screen.findByRole("dialog", { name: `Revert “${long}”?` });
     // then both may break it anywhere (rather than run out of the dialog)
-    expect(getComputedStyle(within(dialog).getByRole("heading", { name: `Revert ${long}?` })).overflowWrap).toBe("anywhere");
+    expect(getComputedStyle(within(dialog).getByRole("heading", { name: `Revert “${long}”?` })).overflowWrap).toBe("anywhere");
     expect(getComputedStyle(dialog.querySelector(".field__label")!).overflowWrap).toBe("anywhere");
     expect(getComputedStyle(dialog.querySelector(".dialog__body")!).overflowWrap).toBe("anywhere");
+  });
+
+  it("says the plan in sentences whose words agree with the counts (1 product … its values)", async () => {
+    // given an import that created one product and changed one
+    api({ "GET /api/imports/imp-2/changes/summary": () => ({ body: { create: 1, update: 1, unchanged: 0, deactivate: 0, fields: { price: 1 } } }) });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Revert" }));
+    const plan = within(await screen.findByRole("dialog")).getByTestId("revert-plan");
+    // then neither line reads "1 products" or "1 product … their"
+    await waitFor(() => expect(plan).toHaveTextContent("1 product it created will be deleted;"));
+    expect(plan).toHaveTextContent("1 product it changed will get its previous values back.");
   });
 
   it("is for admins only", async () => {
@@ -179,6 +190,19 @@ describe("a held replace", () => {
     expect(await within(dialog).findByRole("alert")).toHaveTextContent("nothing is held");
     expect(screen.getByRole("dialog", { name: "Deactivate the missing products?" })).toBeInTheDocument();
     expect(screen.getAllByRole("alert")).toHaveLength(1); // and only there
+  });
+
+  it("draws its confirm dialog outside the amber warning and its live region", async () => {
+    const held = { ...done, replace: { scope: "all", max_deactivate_percent: 20, status: "held", would_deactivate: 40 } };
+    api({ "GET /api/imports/imp-2": () => ({ body: held }) });
+    const { user } = open();
+    const warning = await screen.findByTestId("replace-held");
+    await user.click(within(warning).getByRole("button", { name: "Deactivate them" }));
+    const dialog = await screen.findByRole("dialog", { name: "Deactivate the missing products?" });
+    // then the dialog takes neither the warning's colours nor its announcements
+    expect(warning).not.toContainElement(dialog);
+    expect(dialog.closest('.alert, [role="status"], [role="alert"], [aria-live]')).toBeNull();
+    expect(within(dialog).getByRole("button", { name: "Cancel" })).toHaveFocus();
   });
 
   it("offers no confirm on a reverted import, and says a confirmed one is being carried out", async () => {

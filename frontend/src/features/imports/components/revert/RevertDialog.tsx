@@ -1,6 +1,6 @@
 import { TypedConfirmDialog } from "@/components/Dialog";
 import { ErrorMessage, Loading } from "@/components/Feedback";
-import { formatCount } from "@/lib/format";
+import { formatCount, pluralOf, quoted } from "@/lib/format";
 import { useChangeSummary, useRevertImport } from "../../api/changes";
 import type { Import } from "../../api/schemas";
 
@@ -24,7 +24,7 @@ export function RevertDialog({ imp, onClose, onStarted }: { imp: Import; onClose
 
   return (
     <TypedConfirmDialog
-      title={`Revert ${imp.filename}?`}
+      title={`Revert ${quoted(imp.filename)}?`}
       testId="revert-dialog"
       onClose={onClose}
       fieldLabel={`Type the file name “${imp.filename}” to confirm`}
@@ -43,12 +43,11 @@ export function RevertDialog({ imp, onClose, onStarted }: { imp: Import; onClose
       <p>The catalogue goes back to what it was before this import:</p>
       <ul className="revert-plan" data-testid="revert-plan">
         <li>
-          <strong data-testid="revert-deleted">{formatCount(created)}</strong> product{created === 1 ? "" : "s"} it created will be
-          deleted;
+          <strong data-testid="revert-deleted">{formatCount(created)}</strong> {pluralOf(created, "product")} it created will be deleted;
         </li>
         <li>
-          <strong data-testid="revert-restored">{formatCount(restored)}</strong> product{restored === 1 ? "" : "s"} it changed will get
-          their previous values back{imp.products_deactivated > 0 ? " (deactivated ones are reactivated)" : ""}.
+          <strong data-testid="revert-restored">{formatCount(restored)}</strong> {pluralOf(restored, "product")} it changed will get {pluralOf(restored, "its", "their")}{" "}
+          previous values back{imp.products_deactivated > 0 ? " (deactivated ones are reactivated)" : ""}.
         </li>
       </ul>
       <p className="muted small">

@@ -2,7 +2,7 @@ import { Link } from "react-router-dom";
 import { EmptyState } from "@/components/Feedback";
 import { PagedList } from "@/components/PagedList";
 import { ProgressBar } from "@/components/ProgressBar";
-import { formatCount, formatDateTime, percent } from "@/lib/format";
+import { countOf, formatCount, formatDateTime, percent } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
 import { pathSegment } from "@/lib/api";
 import { useChangeSummary, useRevertConflicts } from "../../api/changes";
@@ -66,7 +66,7 @@ function RevertProgress({ imp }: { imp: Import }) {
     <ProgressBar
       value={value}
       label={`Revert of ${imp.filename}`}
-      valueText={total ? `${formatCount(done)} / ${formatCount(total)} products` : `${formatCount(done)} products`}
+      valueText={total ? `${formatCount(done)} / ${countOf(total, "product")}` : countOf(done, "product")}
       testId="revert-progress"
     />
   );
