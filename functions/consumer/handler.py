@@ -33,6 +33,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 JOB_MARGIN_S = 20  # a long replace hands the rest over this long before the invocation's timeout
 RETRY_CEILING_S = 600  # under the chunk queue's visibility timeout (infra.topology: 6 × 120 s): never later
+_visibility_timeouts: dict[str, int] = {}  # queue URL -> its VisibilityTimeout (s)
 
 
 def default_ports(context: LambdaContext) -> ConsumerPorts:
@@ -40,7 +41,13 @@ def default_ports(context: LambdaContext) -> ConsumerPorts:
     sqs, queue_url = cached_client("sqs"), settings.chunks_queue_url
 
     def retry_later(receipt_handle: str, delay_s: int) -> None:
-        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=delay_s)
+        # never later than the queue's own visibility timeout would bring it back (read once per container)
+        ceiling = _visibility_timeouts.get(queue_url)
+        if ceiling is None:
+            attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])
+            ceiling = _visibility_timeouts[queue_url] = int(attributes["Attributes"]["VisibilityTimeout"])
+        sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle,
+                                      VisibilityTimeout=min(delay_s, ceiling))
 
     return ConsumerPorts(objects=runtime.object_store(), progress=runtime.progress_store(),
                          ledger=runtime.chunk_ledger(), plans=runtime.plan_store(), jobs=runtime.job_ledger(),

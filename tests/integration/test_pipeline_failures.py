@@ -175,7 +175,7 @@ def test_a_poison_chunk_goes_to_the_dlq_and_fails_the_import_keeping_what_was_co
     import_id = last.import_id
     pipeline.send_chunks(good_a, good_b)
     pipeline.wait_for(import_id, until=lambda imp: imp["chunks_done"] == 2)
-    poison = last.model_copy(update={"version_id": "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY"})  # no such version
+    poison = last.model_copy(update={"bucket": "no-such-bucket-poison"})  # fails on every receive
 
     pipeline.send_chunks(poison)
 
@@ -194,6 +194,22 @@ def test_a_poison_chunk_goes_to_the_dlq_and_fails_the_import_keeping_what_was_co
     pipeline.send_chunks(last)
     pipeline.wait_until_idle("chunks")
     assert pipeline.get_import(import_id)["status"] == "failed"
+
+
+def test_a_chunk_whose_file_version_is_gone_fails_the_import_at_once(pipeline: PipelineStack) -> None:
+    """No retry can read a deleted version: the import fails with a reason at the first receive, not after
+    every receive of every chunk left (5 × the visibility timeout)."""
+    prefix = unique("GONE")
+    good, last = pipeline.manual_import(HEADER + csv_rows(prefix, 200), chunk_rows=100)
+    pipeline.send_chunks(good)
+    pipeline.wait_for(last.import_id, until=lambda imp: imp["chunks_done"] == 1)
+
+    pipeline.send_chunks(last.model_copy(update={"version_id": "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY"}))
+
+    imp = pipeline.wait_for(last.import_id, timeout_s=30)
+    assert_failed(imp, "deleted while it was being imported")
+    assert pipeline.product_count(prefix) == 100  # what was committed stays
+    assert pipeline.dead_letters("chunks") == []
 
 
 # ---- fault injection: killed workers ------------------------------------------------------------------

@@ -65,12 +65,20 @@ test("a file without a sku column is stopped at the mapping step, and the reason
 });
 
 test("a file the server cannot read is not sent, and an import that fails shows the reason in words", async ({ page }) => {
-  // an empty file: the mapping step says why it cannot be imported and offers another file, no import
+  // an empty file (0 bytes) is refused before any mapping step, with the reason in the upload list
   const empty = `e2e-empty-${runId}.csv`;
   await page.goto("/");
-  await pickFile(page, empty, "");
-  const step = await mappingStep(page, empty);
-  await expect(step).toContainText("This file cannot be imported. The file is empty");
+  await page.getByTestId("file-input").setInputFiles({ name: empty, mimeType: "text/csv", buffer: Buffer.from("") });
+  const refused = page.getByTestId("upload-item").filter({ hasText: empty });
+  await expect(refused).toHaveAttribute("data-phase", "rejected");
+  await expect(refused).toContainText("is empty (0 bytes)");
+
+  // a file with bytes but nothing to import (a byte order mark only): the mapping step says why it cannot
+  // be imported and offers another file, no import
+  const blank = `e2e-blank-${runId}.csv`;
+  await pickFile(page, blank, "\ufeff");
+  const step = await mappingStep(page, blank);
+  await expect(step).toContainText("This file cannot be imported.");
   await expect(step.getByRole("button", { name: /as it is/ })).toHaveCount(0);
   await step.getByRole("button", { name: "Choose another file" }).click();
   await expect(page.getByTestId("drop-zone")).toBeVisible();

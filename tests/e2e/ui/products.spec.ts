@@ -20,7 +20,7 @@ test("create, search, edit and delete a product", async ({ page }) => {
   await expect(form.getByLabel("Price")).toHaveAttribute("aria-invalid", "true");
   await form.getByLabel("Price").fill("49.90");
   await form.getByRole("button", { name: "Create product" }).click();
-  await expect(page.getByText(`Created ${sku}.`)).toBeVisible();
+  await expect(page.getByText(`Created “${sku}”.`)).toBeVisible();
 
   // when the user searches by SKU prefix (lower case: search is case-insensitive)
   await page.getByLabel("Search").fill(sku.slice(0, -1).toLowerCase());
@@ -31,12 +31,12 @@ test("create, search, edit and delete a product", async ({ page }) => {
   await saveScreenshot(page, "products");
 
   // and edits its name and stock
-  await row.getByRole("button", { name: `Edit ${sku}` }).click();
-  const edit = page.getByRole("dialog", { name: `Edit ${sku}` });
+  await row.getByRole("button", { name: `Edit “${sku}”` }).click();
+  const edit = page.getByRole("dialog", { name: `Edit “${sku}”` });
   await edit.getByLabel("Name").fill("Walnut desk lamp, large");
   await edit.getByLabel("Quantity").fill("3");
   await edit.getByRole("button", { name: "Save changes" }).click();
-  await expect(page.getByText(`Saved ${sku}.`)).toBeVisible();
+  await expect(page.getByText(`Saved “${sku}”.`)).toBeVisible();
   await expect(row).toContainText("Walnut desk lamp, large");
 
   // and searches by a word of the name
@@ -45,10 +45,10 @@ test("create, search, edit and delete a product", async ({ page }) => {
   await saveMobileScreenshot(page, "products-mobile");
 
   // then deletes it after confirming
-  await page.getByRole("button", { name: `Delete ${sku}` }).click();
-  const confirm = page.getByRole("dialog", { name: `Delete ${sku}?` });
+  await page.getByRole("button", { name: `Delete “${sku}”` }).click();
+  const confirm = page.getByRole("dialog", { name: `Delete “${sku}”?` });
   await confirm.getByRole("button", { name: "Delete product" }).click();
-  await expect(page.getByText(`Deleted ${sku}.`)).toBeVisible();
+  await expect(page.getByText(`Deleted “${sku}”.`)).toBeVisible();
   await page.getByLabel("Search").fill(sku);
   await expect(page.getByTestId("product-row").filter({ hasText: sku })).toHaveCount(0);
   await expect(page.getByTestId("empty-state")).toBeVisible();

@@ -16,7 +16,7 @@ test("import, update import, revert the update → products back, conflicts show
   // when an admin reverts the update, typing its file name to confirm
   await row.getByRole("link", { name: updateName }).click();
   await page.getByRole("button", { name: "Revert" }).click();
-  const dialog = page.getByRole("dialog", { name: `Revert ${updateName}?` });
+  const dialog = page.getByRole("dialog", { name: `Revert “${updateName}”?` });
   await expect(dialog.getByTestId("revert-deleted")).toHaveText("1");
   await expect(dialog.getByTestId("revert-restored")).toHaveText("3");
   const go = dialog.getByRole("button", { name: "Revert import" });
@@ -48,7 +48,7 @@ test("import, update import, revert the update → products back, conflicts show
   // and the product history shows the reverted change
   await page.goto("/products");
   await page.getByLabel("Search").fill(`${p}-1`);
-  await page.getByRole("button", { name: `History of ${p}-1` }).click();
-  const history = page.getByRole("dialog", { name: `History of ${p}-1` });
+  await page.getByRole("button", { name: `History of “${p}-1”` }).click();
+  const history = page.getByRole("dialog", { name: `History of “${p}-1”` });
   await expect(history.locator('[data-testid="history-entry"][data-reverted="true"]').first()).toBeVisible({ timeout: 15_000 });
 });
