@@ -31,7 +31,7 @@ class Applied(NamedTuple):
     warnings: list[str]
     family_tail: dict[str, Any] | None  # the family open at the end, as a family context
     # records the rules fail, as (record, row number, column, message): a variation whose parent is not found
-    failed: list[tuple[list[str], int, int, str]] = []
+    failed: tuple[tuple[list[str], int, int, str], ...] = ()
 
 
 def _columns(plan: FilePlan, names: Sequence[str]) -> list[int]:
@@ -62,8 +62,9 @@ class RowRules:
         self.inherit = _columns(plan, profile.inherit) if self.family is not None else []
         self.inherit_names = [plan.names[i] for i in self.inherit]
         self.skip_without = field_index.get(profile.skip_without) if profile.skip_without else None
+        # (sku column, the column to look at, its values that make a row without a SKU no product)
         unkeyed = _column(plan, profile.skip_unkeyed[0]) if profile.skip_unkeyed else None
-        self.skip_unkeyed = (unkeyed, frozenset(profile.skip_unkeyed[1])) \
+        self.skip_unkeyed = (field_index["sku"], unkeyed, frozenset(profile.skip_unkeyed[1])) \
             if profile.skip_unkeyed and unkeyed is not None and "sku" in field_index else None
         self.options = _columns(plan, profile.options)
         self.lone_option = profile.lone_option
@@ -118,8 +119,8 @@ class RowRules:
             if any(record[c].strip() for c in self.skip_with):
                 skipped += 1
                 continue
-            if (self.skip_unkeyed is not None and not record[self.sku].strip()  # type: ignore[index]
-                    and record[self.skip_unkeyed[0]].strip().lower() in self.skip_unkeyed[1]):
+            if (self.skip_unkeyed is not None and not record[self.skip_unkeyed[0]].strip()
+                    and record[self.skip_unkeyed[1]].strip().lower() in self.skip_unkeyed[2]):
                 skipped += 1
                 continue
             if self.skip_without is not None and not record[self.skip_without].strip():
@@ -135,7 +136,7 @@ class RowRules:
                 continue
             kept.append(record)
             kept_numbers.append(number)
-        return Applied(kept, kept_numbers, skipped, warnings, family_tail, failed)
+        return Applied(kept, kept_numbers, skipped, warnings, family_tail, tuple(failed))
 
     # ---- families (Shopify): a family's rows inherit the empty cells of its first row --------------------
 
