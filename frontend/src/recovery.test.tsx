@@ -5,7 +5,7 @@ import { MappingsPage } from "@/features/imports/components/mappings/MappingsPag
 import { ProductsPage } from "@/features/products/components/ProductsPage";
 import { WebhooksPage } from "@/features/webhooks/components/WebhooksPage";
 import { createQueryClient } from "@/lib/query-client";
-import { makeProduct, mockApi } from "@/test/api";
+import { apiOutage, makeProduct, mockApi } from "@/test/api";
 import { renderPage } from "@/test/render";
 
 /** Every list and detail page comes back by itself after an outage: one mechanism, the query client's. */
@@ -18,17 +18,12 @@ const pages: [string, () => ReactElement, string, unknown, RegExp][] = [
 describe("recovery after an outage", () => {
   it.each(pages)("the %s page loads by itself once the API is back, without Try again", async (_name, page, path, body, errorText) => {
     // given an API that cannot be reached when the page opens
-    let reachable = false;
-    mockApi({
-      [`GET ${path}`]: () => {
-        if (!reachable) throw new TypeError("Failed to fetch");
-        return { body };
-      },
-    });
+    const outage = apiOutage();
+    mockApi({ [`GET ${path}`]: outage.answer({ body }) });
     renderPage(page(), { client: createQueryClient({ retry: false, errorRefetchMs: 50 }) });
     expect(await screen.findByRole("alert")).toHaveTextContent(errorText);
     // when the API comes back, and nobody clicks anything
-    reachable = true;
+    outage.end();
     // then the page shows what it lists, and the error goes
     await screen.findByText(/Desk lamp|Supplier columns|partner\.example/);
     expect(screen.queryByText(errorText)).toBeNull();

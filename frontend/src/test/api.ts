@@ -36,6 +36,21 @@ export function mockApi(routes: Record<string, MockHandler>) {
   return { calls, fetchMock };
 }
 
+/** An API that cannot be reached (fetch fails, as with the network down) until `end()`: `answer(reply)` is a
+ * route handler that fails while the outage lasts and answers `reply` after it. */
+export function apiOutage() {
+  let down = true;
+  return {
+    answer: (reply: MockReply): MockHandler => () => {
+      if (down) throw new TypeError("Failed to fetch");
+      return reply;
+    },
+    end: () => {
+      down = false;
+    },
+  };
+}
+
 export function makeImport(overrides: Record<string, unknown> = {}) {
   return {
     id: "imp-1",

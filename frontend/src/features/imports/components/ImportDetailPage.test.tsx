@@ -1,6 +1,6 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
+import { apiOutage, FakeWebSocket, makeImport, mockApi } from "@/test/api";
 import { renderPage } from "@/test/render";
 import { ImportDetailPage } from "./ImportDetailPage";
 
@@ -29,19 +29,16 @@ describe("ImportDetailPage", () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
       // given an API that cannot be reached when the page opens
-      let down = true;
-      const unreachable = () => {
-        throw new TypeError("Failed to fetch");
-      };
+      const outage = apiOutage();
       mockApi({
-        "GET /api/config": () => (down ? unreachable() : { body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
-        "GET /api/imports/imp-1": () => (down ? unreachable() : { body: makeImport() }),
+        "GET /api/config": outage.answer({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
+        "GET /api/imports/imp-1": outage.answer({ body: makeImport() }),
         "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
       });
       renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
       expect(await screen.findByText("Could not load this import.")).toBeInTheDocument();
       // when it comes back, the poll's answer shows the import, without the error
-      down = false;
+      outage.end();
       await act(async () => {
         await vi.advanceTimersByTimeAsync(2100);
       });

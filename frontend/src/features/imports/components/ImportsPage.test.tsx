@@ -1,6 +1,6 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
+import { apiOutage, FakeWebSocket, makeImport, mockApi } from "@/test/api";
 import { renderPage } from "@/test/render";
 import { ImportsPage } from "./ImportsPage";
 
@@ -44,20 +44,17 @@ describe("ImportsPage", () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
       // given an API that cannot be reached when the page opens
-      let down = true;
-      const unreachable = () => {
-        throw new TypeError("Failed to fetch");
-      };
+      const outage = apiOutage();
       mockApi({
-        "GET /api/config": () => (down ? unreachable() : { body: { websocket_url: "ws://127.0.0.1:8001/ws", max_upload_bytes: 5 * 1024 ** 3 } }),
-        "GET /api/imports": () => (down ? unreachable() : { body: { items: [makeImport()], next_cursor: null } }),
+        "GET /api/config": outage.answer({ body: { websocket_url: "ws://127.0.0.1:8001/ws", max_upload_bytes: 5 * 1024 ** 3 } }),
+        "GET /api/imports": outage.answer({ body: { items: [makeImport()], next_cursor: null } }),
       });
       renderPage(<ImportsPage />);
       expect(await screen.findByText("Could not load imports.")).toBeInTheDocument();
       await waitFor(() => expect(screen.getByTestId("live-indicator")).toHaveAttribute("data-mode", "polling"));
       expect(screen.getByTestId("drop-zone")).not.toHaveTextContent("Up to");
       // when it comes back, the 2 s poll gets the history: the error goes and the list shows
-      down = false;
+      outage.end();
       await act(async () => {
         await vi.advanceTimersByTimeAsync(2100);
       });
