@@ -205,3 +205,28 @@ def test_a_422_that_echoes_bytes_that_are_not_utf8_is_still_a_422(api: ApiHarnes
 
     assert response.status_code == 422
     assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("key", [2**63, -(2**63) - 1, 10**30])
+def test_a_history_cursor_past_bigint_is_400(api: ApiHarness, key: int) -> None:
+    """A forged history cursor holding a number PostgreSQL's bigint cannot hold answered 500."""
+    import base64
+    import json
+
+    assert api.client.put("/api/products/CUR-1", json={"name": "Cursor"}).status_code == 201
+    cursor = base64.urlsafe_b64encode(json.dumps({"k": key}).encode()).decode()
+
+    response = api.client.get("/api/products/CUR-1/history", params={"cursor": cursor})
+
+    assert response.status_code == 400 and response.json()["detail"] == "invalid cursor", response.text
+
+
+@pytest.mark.parametrize("cursor", ["99999999999999999999", str(2**63), "-1", "-99999999999999999999"])
+def test_a_deliveries_cursor_past_bigint_is_400(api: ApiHarness, cursor: str) -> None:
+    """The deliveries cursor (a delivery id) answered 500 for a number past bigint."""
+    hook = api.client.post("/api/webhooks", json={"url": "https://example.com/hook"})
+    assert hook.status_code == 201, hook.text
+
+    response = api.client.get(f"/api/webhooks/{hook.json()['id']}/deliveries", params={"cursor": cursor})
+
+    assert response.status_code == 400 and response.json()["detail"] == "invalid cursor", response.text

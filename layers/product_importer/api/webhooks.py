@@ -171,5 +171,7 @@ def list_deliveries(
         before = int(cursor) if cursor else None
     except ValueError as exc:
         raise CursorError("invalid cursor") from exc
+    if before is not None and not 0 <= before < 2**63:  # delivery ids are positive bigints
+        raise CursorError("invalid cursor")
     items, next_id = WebhookStore(conn).deliveries(webhook_id, limit=limit, before=before)
     return {"items": items, "next_cursor": str(next_id) if next_id is not None else None}

@@ -92,6 +92,8 @@ def decode_cursor(cursor: str, kind: type) -> Any:
         raise CursorError("invalid cursor") from exc
     if not isinstance(value, kind) or isinstance(value, bool):
         raise CursorError("invalid cursor")
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:  # a key PostgreSQL's bigint cannot hold
+        raise CursorError("invalid cursor")
     return cursor_text(value) if isinstance(value, str) else value
 
 
