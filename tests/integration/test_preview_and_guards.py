@@ -419,6 +419,30 @@ def test_a_products_history_shows_the_delete_all_where_it_falls(conn: psycopg.Co
                                                                 ("first", "create")]
     assert [(i["import_id"], i["action"]) for i in b_items] == [(None, "delete"), ("first", "create")]
     assert never == []
-    _, cursor = product_history(conn, "A", limit=1)
-    assert [(i["import_id"], i["action"]) for i in product_history(conn, "A", cursor=cursor, limit=1)[0]] == [
-        (None, "delete"), ("first", "create")]  # the page the delete-all falls in shows it
+    pages, cursor = [], None
+    for _ in range(4):  # one item per page, the delete-all included: a page never holds more than its limit
+        items, cursor = product_history(conn, "A", cursor=cursor, limit=1)
+        pages.append([(i["import_id"], i["action"]) for i in items])
+        if cursor is None:
+            break
+    assert pages == [[("later", "create")], [(None, "delete")], [("first", "create")]]
+
+
+def test_every_delete_all_stays_in_a_products_history(conn: psycopg.Connection) -> None:
+    """The history showed only the newest delete-all (the watermark keeps one): create, delete-all, create,
+    delete-all read as delete, create, update… with the first delete gone. A delete-all that found the
+    product already gone shows nowhere."""
+    first = next_import_number(conn)
+    _write(conn, "first", first, 0, _rows("A"))
+    repository.delete_all_products(conn, confirm=True)
+    repository.delete_all_products(conn, confirm=True)  # A was gone already: not in its history
+    second = next_import_number(conn)
+    _write(conn, "second", second, 0, _rows("A"))
+    repository.delete_all_products(conn, confirm=True)
+
+    items, cursor = product_history(conn, "A")
+
+    assert [(i["import_id"], i["action"]) for i in items] == [
+        (None, "delete"), ("second", "create"), (None, "delete"), ("first", "create")]
+    assert cursor is None
+    assert product_history(conn, "B")[0] == []

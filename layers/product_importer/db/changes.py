@@ -195,7 +195,7 @@ def product_history(
     limit = max(1, min(limit, MAX_LIMIT))
     params: dict[str, Any] = {"key": sku.strip().lower(), "limit": limit + 1, "before": before}
     rows = conn.execute(
-        "SELECT c.import_no, r.import_id, c.action, c.changes, c.at,"
+        "WITH recs AS (SELECT c.import_no AS no, r.import_id, c.action, c.changes, c.at,"
         # reverted: the import was reverted and this product was not left alone as one of its conflicts, or
         # the import that made it a conflict was reverted since without leaving it alone (that revert gave
         # back the state as if neither ran)
@@ -203,11 +203,19 @@ def product_history(
         " LEFT JOIN import_registry w ON w.import_no = x.changed_by_no"
         " WHERE x.import_no = c.import_no AND x.sku_key = c.sku_key AND NOT coalesce(w.revert_state = 'done'"
         " AND NOT EXISTS (SELECT 1 FROM revert_conflicts y WHERE y.import_no = w.import_no"
-        " AND y.sku_key = x.sku_key), false))"
+        " AND y.sku_key = x.sku_key), false)) AS reverted"
         " FROM changes c LEFT JOIN import_registry r ON r.import_no = c.import_no"
-        " WHERE c.sku_key = %(key)s AND (r.mode IS NULL OR r.mode = 'import')"
-        " AND (%(before)s::bigint IS NULL OR c.import_no < %(before)s::bigint)"
-        " ORDER BY c.import_no DESC LIMIT %(limit)s",
+        " WHERE c.sku_key = %(key)s AND (r.mode IS NULL OR r.mode = 'import')),"
+        # A delete-all writes no record per product: it shows where it falls for a product that was live
+        # just before it (its newest earlier record is no delete, and no other delete-all came after that).
+        " dels AS (SELECT d.import_no AS no, NULL::text AS import_id, 'x'::\"char\" AS action, NULL::jsonb AS changes,"
+        " d.at, false AS reverted FROM catalog_deletions d"
+        " CROSS JOIN LATERAL (SELECT x.no, x.action FROM recs x WHERE x.no < d.import_no ORDER BY x.no DESC LIMIT 1) p"
+        " WHERE p.action <> 'x' AND NOT EXISTS (SELECT 1 FROM catalog_deletions e"
+        " WHERE e.import_no > p.no AND e.import_no < d.import_no))"
+        " SELECT * FROM (SELECT * FROM recs UNION ALL SELECT * FROM dels) h"
+        " WHERE %(before)s::bigint IS NULL OR h.no < %(before)s::bigint"
+        " ORDER BY h.no DESC LIMIT %(limit)s",
         params,
     ).fetchall()
     page = rows[:limit]
@@ -215,20 +223,6 @@ def product_history(
               "at": _iso(at), "reverted": bool(reverted)}
              for _no, import_id, code, changes, at, reverted in page]
     next_cursor = encode_cursor(int(rows[limit - 1][0])) if len(rows) > limit else None
-    # A delete-all writes no record per product (one watermark): its place in the history is shown where
-    # it falls, for a product that was live before it (its newest earlier record is no delete).
-    mark = conn.execute(
-        "SELECT w.version >> 32, w.at, (SELECT c.action FROM changes c LEFT JOIN import_registry r"
-        " ON r.import_no = c.import_no WHERE c.sku_key = %(key)s AND c.import_no < w.version >> 32"
-        " AND (r.mode IS NULL OR r.mode = 'import') ORDER BY c.import_no DESC LIMIT 1)"
-        " FROM catalog_watermark w WHERE w.version > 0", params).fetchone()
-    if mark is not None and mark[2] not in (None, "x"):
-        wm_no = int(mark[0])
-        newer = (before is None or wm_no < before) and (next_cursor is None or wm_no > int(page[-1][0]))
-        if newer:
-            at = sum(1 for row in page if int(row[0]) > wm_no)
-            items.insert(at, {"import_id": None, "action": "delete", "changes": {}, "at": _iso(mark[1]),
-                              "reverted": False})
     return items, next_cursor
 
 

@@ -391,5 +391,6 @@ def delete_all_products(conn: psycopg.Connection, *, confirm: bool) -> int:
         assert number is not None
         count = conn.execute("SELECT count(*) FROM products WHERE NOT deleted").fetchone()
         conn.execute("UPDATE catalog_watermark SET version = %s, at = now()", (version_base(int(number[0])),))
+        conn.execute("INSERT INTO catalog_deletions (import_no, at) VALUES (%s, now())", (int(number[0]),))
         conn.execute("TRUNCATE product_search, products")
     return int(count[0]) if count else 0
