@@ -230,3 +230,31 @@ def test_a_deliveries_cursor_past_bigint_is_400(api: ApiHarness, cursor: str) ->
     response = api.client.get(f"/api/webhooks/{hook.json()['id']}/deliveries", params={"cursor": cursor})
 
     assert response.status_code == 400 and response.json()["detail"] == "invalid cursor", response.text
+
+
+def test_a_sku_ending_in_history_is_read_by_its_encoded_slash(api: ApiHarness) -> None:
+    """GET /api/products/a%2Fhistory answered the history of product "a" (or 404 for it): the history
+    route took the decoded slash. Only a literal last "/history" is the history."""
+    assert api.client.put("/api/products/a%2Fhistory", json={"name": "Slash"}).status_code == 201
+    assert api.client.put("/api/products/a", json={"name": "Plain"}).status_code == 201
+
+    product = api.client.get("/api/products/a%2Fhistory")
+    history = api.client.get("/api/products/a/history")
+
+    assert product.status_code == 200 and product.json()["sku"] == "a/history", product.text
+    assert product.json()["name"] == "Slash"
+    assert [i["action"] for i in history.json()["items"]] == ["create"], history.text
+    assert api.client.get("/api/products/a%2Fhistory/history").json()["items"][0]["action"] == "create"
+    assert api.client.get("/api/products/b%2Fhistory").status_code == 404
+
+
+@pytest.mark.parametrize("target", ["/api/products/%FF", "/api/products/%C0%AF", "/api/products/%ED%A0%80",
+                                    "/api/products?q=%FF", "/api/imports?status=%C3"])
+def test_a_path_or_query_that_is_not_utf8_is_400(api: ApiHarness, target: str) -> None:
+    """PUT /api/products/%FF created a product whose SKU was U+FFFD: bytes that are not UTF-8 were read as
+    replacement characters. They are a 400 that says so, and nothing is written."""
+    for method in ("GET", "PUT"):
+        response = api.client.request(method, target, json={"name": "x"})
+        assert response.status_code == 400, response.text
+        assert "UTF-8" in response.json()["detail"]
+    assert api.client.get("/api/products").json()["items"] == []

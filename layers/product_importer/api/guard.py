@@ -85,14 +85,38 @@ class InputGuard:
         await self.app(scope, replay, send)
 
 
+def raw_path(scope: Scope) -> bytes | None:
+    """The path as the client sent it, percent-encoding kept (None when the server does not say). Uvicorn
+    gives it as ``raw_path``; behind API Gateway, Mangum leaves that None, and the HTTP API v2 event it
+    keeps in the scope has it as ``rawPath``."""
+    raw = scope.get("raw_path")
+    if raw:
+        return bytes(raw)
+    event = scope.get("aws.event")
+    if isinstance(event, dict) and isinstance(event.get("rawPath"), str):
+        return str(event["rawPath"]).encode("utf-8", "surrogateescape")
+    return None
+
+
 def url_problem(scope: Scope) -> str | None:
-    """Why the path or query cannot be served (None: they are fine)."""
+    """Why the path or query cannot be served (None: they are fine). CONTRACT §3: never a 500 for odd bytes;
+    a path or query whose percent-encoded bytes are not UTF-8 is refused rather than read with U+FFFD in
+    place of the bytes (a SKU ``%FF`` was stored as "\ufffd")."""
     path = scope.get("path", "")
-    if "\x00" in path or b"%00" in (scope.get("raw_path") or b"").lower():
+    raw = raw_path(scope) or b""
+    if "\x00" in path or b"%00" in raw.lower():
         return "the path contains a NUL character"
     query: bytes = scope.get("query_string") or b""
     if b"\x00" in query or b"\x00" in unquote_to_bytes(query):
         return "the query string contains a NUL character"
+    try:
+        unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return "the path is not UTF-8 text: percent-encoded bytes must spell UTF-8 characters"
+    try:
+        unquote_to_bytes(query.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return "the query string is not UTF-8 text: percent-encoded bytes must spell UTF-8 characters"
     return None
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from product_importer.api import deps
+from product_importer.api.guard import raw_path
 from product_importer.api.permissions import require
 from product_importer.db.changes import decode_cursor, encode_cursor, product_history
 from product_importer.products import repository as products
@@ -124,10 +126,16 @@ class HistoryPage(BaseModel):
 def get_product_history(
     sku: str,
     conn: Db,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> dict[str, Any]:
-    """The changes that touched this product (imports and edits), newest first."""
+) -> Any:
+    """The changes that touched this product (imports and edits), newest first. A path whose last
+    ``/history`` was sent encoded (``…%2Fhistory``) names a SKU ending in "/history": that product."""
+    raw = raw_path(request.scope)
+    if raw is not None and not raw.endswith(b"/history"):
+        product = Product.model_validate(products.get_product(conn, f"{sku}/history"))
+        return JSONResponse(product.model_dump(mode="json"))
     items, next_cursor = product_history(conn, sku, cursor=cursor, limit=limit)
     if not items and cursor is None:
         products.get_product(conn, sku)  # 404 for a SKU the catalog never had
