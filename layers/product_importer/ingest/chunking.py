@@ -696,8 +696,8 @@ class Cutter:
             self._emit(self.end, self.rows, None, None)
 
     def _add_broken(self, event: BrokenRecord) -> None:
-        if self.rows and (self.rows >= self.max_rows or event.end - self.start > self.max_bytes):
-            self._emit(event.start, self.rows, None, None)
+        while self.rows and (self.rows >= self.max_rows or event.end - self.start > self.max_bytes):
+            self._cut(event.start, None)  # a broken record is in no family
         self.rows += 1
         self.end = event.end
 
@@ -725,32 +725,47 @@ class Cutter:
             left -= taken
             pos = end
             if left:
-                self._cut(pos, run)
+                following = self.family_key(self._bytes(pos, run.end_of(pos, 1))) if self.family_key else None
+                self._cut(pos, following)
 
-    def _cut(self, cut: int, run: Records) -> None:
-        """End the chunk at ``cut``, a record start inside ``run``: with families, at the family's start."""
+    def _cut(self, cut: int, following: str | None) -> None:
+        """End the chunk at ``cut``, a record start (``following``: the family of the record there). With
+        families, at the start of the family open at the cut instead, or, when the family fills the chunk,
+        at ``cut`` with the family's first record as the next chunk's context.
+
+        A record without a family (a blank line, a row without a key, a row the consumer rejects whole)
+        belongs to the family around it: the family goes on after it, as in a chunk that holds it all."""
         if self.family_key is None or self.start < self._pending_start:
-            self._emit(cut, self.rows, None, None)
-            return
-        key = self.family_key(self._bytes(cut, run.end_of(cut, 1)))
-        if key is None:
             self._emit(cut, self.rows, None, None)
             return
         ends = record_ends(self._bytes(self.start, cut), self.start, self.delimiter, self.max_record)
         starts = [self.start, *ends[:-1]]
-        first = len(ends)
-        while first > 0 and self.family_key(self._bytes(starts[first - 1], ends[first - 1])) == key:
-            first -= 1
-        if first == len(ends):  # the next record begins a new family
-            self._emit(cut, self.rows, None, None)
-        elif first > 0:  # move the cut back to the family's first record
+        # Walk back over the family open at the cut: ``first`` is its first record with a key in this chunk.
+        key: str | None = None
+        first = i = len(ends)
+        while i > 0:
+            found = self.family_key(self._bytes(starts[i - 1], ends[i - 1]))
+            if found is not None:
+                if key is None:
+                    if following is not None and found != following:
+                        break  # the next record begins another family
+                    key = found
+                elif found != key:
+                    break
+                first = i - 1
+            i -= 1
+        inside = i == 0 and self.context_key is not None and key in (None, self.context_key)
+        if inside:  # the chunk began inside this family, and holds nothing else
+            key = self.context_key
+        if key is None or (following is not None and following != key):
+            self._emit(cut, self.rows, None, None)  # no family is open, or the next record begins another
+        elif not inside and first > 0:  # move the cut back to the family's first record
             carried = len(ends) - first
             self._emit(starts[first], self.rows - carried, None, None)
             self.rows = carried
             self.end = cut
         else:  # the family fills the chunk: the next chunk needs the family's first record
-            same = self.context is not None and self.context_key == key
-            context = self.context if same else (starts[0], ends[0])
+            context = self.context if inside else (starts[first], ends[first])
             self._emit(cut, self.rows, context, key)
 
     def _bytes(self, start: int, end: int) -> bytes:

@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple
 
 from product_importer.ingest.chunking import (
@@ -136,14 +137,27 @@ def _excerpt(text: str) -> str:
     return line
 
 
-def family_key(delimiter: str, encoding: str,
-               family_of: Callable[[list[str]], str | None]) -> Callable[[bytes], str | None]:
-    """A record's bytes → its family (``family_of`` its cells: ``rows.family_key``), None for none."""
+_SENTINEL = "\ud800"  # a line no decoded record holds: swallowed only by a quote still open
+
+
+def family_key(delimiter: str, encoding: str, family_of: Callable[[list[str]], str | None],
+               max_record: int = MAX_RECORD_BYTES) -> Callable[[bytes], str | None]:
+    """A record's bytes → its family (``family_of`` its cells: ``rows.family_key``), None for none.
+
+    A record the consumer rejects as a whole (longer than ``max_record``, a quote that never closes, NUL
+    or undecodable bytes) is in no family, as a blank line: it is a row error, no family's row."""
     decode = decoder(encoding)
-    allow_records()
+    allow_records(max_record)
 
     def key(record: bytes) -> str | None:
-        text, _ = decode(record)
-        return family_of(next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), []))
+        if len(record) > max_record or b"\x00" in record:
+            return None
+        text, lossy = decode(record)
+        if lossy:
+            return None
+        records = list(csv.reader(chain(io.StringIO(text, newline=""), (_SENTINEL,)), delimiter=delimiter))
+        if len(records) != 2 or records[1] != [_SENTINEL]:
+            return None
+        return family_of(records[0])
 
     return key

@@ -58,6 +58,7 @@ class RowRules:
         self.newline_columns = sorted(newline_columns)
         self.escaped_commas = _columns(plan, profile.escaped_commas)
         self.skip_with = _columns(plan, profile.skip_with)
+        self.width = len(plan.names)
         self.family = plan.family_column
         self.inherit = _columns(plan, profile.inherit) if self.family is not None else []
         self.inherit_names = [plan.names[i] for i in self.inherit]
@@ -108,7 +109,8 @@ class RowRules:
         parents = None
         if self.parent is not None and self.name is not None:
             parents = self._parents(records, (context or {}).get("parents"))
-            family_tail = {"parents": parents}  # the next batch of the same range finds these parents too
+            # the next batch of the same range finds these parents too (None: no parent so far)
+            family_tail = {"parents": parents} if parents else None
 
         kept: list[list[str]] = []
         kept_numbers: list[int] = []
@@ -173,7 +175,9 @@ class RowRules:
         Shopify: its Handle. WooCommerce: a variation's parent reference (``id:N`` or the parent's SKU, as
         WooCommerce's exporter writes it), a product's own SKU (else ``id:`` and its ID): a parent and the
         variations that follow it are one family, so a cut never takes a variation away from its parent's
-        name (CONTRACT §1 "Platform exports")."""
+        name (CONTRACT §1 "Platform exports"). A record of the wrong width is a row error, in no family."""
+        if len(record) != self.width:
+            return None
         if self.family is not None:
             return record[self.family].strip() or None if self.family < len(record) else None
         if self.parent is None or self.parent >= len(record):
@@ -192,6 +196,10 @@ class RowRules:
         return self.family is not None or (self.parent is not None and self.name is not None)
 
     def context_of(self, record: Sequence[str]) -> dict[str, Any] | None:
+        """What a family's first record leaves to the family's rows in later chunks (None: nothing; a
+        record of the wrong width is a row error and no family's first row)."""
+        if len(record) != self.width:
+            return None
         if self.family is None:  # WooCommerce: the parent's name, for its variations in the next chunk
             if self.parent is None or self.name is None:
                 return None

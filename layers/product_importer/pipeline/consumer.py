@@ -15,6 +15,7 @@ many per import, under the totals lock); ``rows_failed`` stays exact either way.
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Callable
@@ -22,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from product_importer.ingest.plan import FilePlan
-from product_importer.ingest.records import cells_of, decoder, read_records
-from product_importer.ingest.rows import RowError, family_context, parse_rows
+from product_importer.ingest.records import read_records
+from product_importer.ingest.rows import RowError, parse_rows
 from product_importer.models import ChunkCounts, ChunkMessage, ChunkResult, SplitPlan
 from product_importer.pipeline import finish, lifecycle
 from product_importer.ports import (
@@ -80,7 +81,7 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
         raise PlanMissingError(f"import {message.import_id} has no plan")
     file_plan = _file_plan(plan)
     try:
-        context = _family_context(message, plan, file_plan, ports.objects)
+        context = _family_context(message, plan, file_plan, ports.objects, ports.read_block)
         stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, message.start,
                                             message.end)
         try:
@@ -182,16 +183,22 @@ def stop_at_error_limit(parsed: ChunkRows, first_row: int, allowed: int) -> Chun
                      parsed.warnings)
 
 
-def _family_context(message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan,
-                    objects: ObjectStore) -> dict[str, Any] | None:
-    """A chunk that starts inside a row family (a Shopify product) reads the family's first row."""
+def _family_context(message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan, objects: ObjectStore,
+                    block_size: int) -> dict[str, Any] | None:
+    """A chunk that starts inside a row family (a Shopify product) reads the family's first row, as its
+    rows would in a chunk that holds the whole family (the splitter gives a row, never a record the
+    reading rejects)."""
     if message.context is None:
         return None
     start, end = message.context
-    text, _ = decoder(plan.data_encoding)(objects.read_range(message.bucket, message.key, message.version_id,
-                                                             start, end))
-    records = cells_of(text, plan.delimiter)
-    return family_context(records[0], file_plan) if records else None
+    data = objects.read_range(message.bucket, message.key, message.version_id, start, end)
+    context = None
+    for batch in read_records(io.BytesIO(data), start=start, end=end, delimiter=plan.delimiter,
+                              encoding=plan.data_encoding, first_row=1, max_record=plan.max_record_bytes,
+                              block_size=block_size):
+        context = parse_rows(batch.records, file_plan, batch.first_row, broken=batch.broken, lossy=batch.lossy,
+                             has_nul=batch.has_nul, excel_text=batch.excel_text, family_context=context).family_tail
+    return context
 
 
 _file_plans: dict[str, FilePlan] = {}

@@ -227,7 +227,8 @@ def _split(plan: SplitPlan, import_no: int, position: SplitPosition, ports: Spli
     ranges = split_ranges(
         stream, start=position.offset, delimiter=plan.delimiter, rows_per_chunk=plan.rows_per_chunk,
         bytes_per_chunk=plan.bytes_per_chunk, max_record=plan.max_record_bytes, resume=position,
-        family_key=family_key(plan.delimiter, plan.data_encoding, partial(rows.family_key, plan=file_plan))
+        family_key=family_key(plan.delimiter, plan.data_encoding, partial(rows.family_key, plan=file_plan),
+                              plan.max_record_bytes)
         if rows.has_families(file_plan) else None,
     )
     template = {"import_id": import_id, "import_no": import_no, "bucket": plan.bucket, "key": plan.key,

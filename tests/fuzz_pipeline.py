@@ -1,0 +1,344 @@
+"""Fuzz harness: any uploaded bytes through the real splitter and consumer, in process, over the fakes.
+
+``run_file(data, ...)`` uploads ``data`` to a fake bucket, splits it with ``pipeline.splitter.split_object``
+(the production pass: sniff, UTF-16 transcoding, record-aligned cuts, families) and runs every chunk
+message through ``pipeline.consumer.process_chunk``, then checks what CONTRACT §1–§2 promise for any
+file: a final status, an ``error`` a user can act on, exact counts, a row number and a message on every
+row error, and rows that PostgreSQL can store. ``check_file`` also runs it again with other chunk sizes
+and read blocks: the outcome may not depend on where the cuts fall.
+
+``file_bytes()`` is the hypothesis strategy: spreadsheet-like files (headers with aliases, duplicates,
+empty names, only delimiters, profiles, ``sep=``) written in a random encoding and line ending, then
+mutated (BOMs in the middle, stray quotes, NUL bytes, CR-only line ends, a cut at the end, a byte
+flipped, a character cut in half), or plain CSV soup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+from product_importer.ingest import records as byte_records
+from product_importer.ingest.encoding import has_undecodable
+from product_importer.ingest.plan import FilePlan
+from product_importer.ingest.rows import family_key
+from product_importer.ingest.validate import ROW_FIELDS
+from product_importer.models import ChunkMessage, SplitPlan
+from product_importer.pipeline.consumer import ConsumerPorts, process_chunk
+from product_importer.pipeline.s3events import ObjectCreated
+from product_importer.pipeline.splitter import SplitLimits, SplitterPorts, split_object
+
+from tests.unit.fakes import (
+    BUCKET,
+    FakeChunkLedger,
+    FakeJobLedger,
+    FakeObjectStore,
+    FakePlanStore,
+    FakeProgress,
+    FakeQueue,
+    pending_upload,
+)
+
+# What a user must never read in an import's ``error`` (CONTRACT §2): exception text, SQL, host names.
+_NOT_FOR_USERS = re.compile(
+    r"Traceback|\bFile \"|\b[A-Z][A-Za-z]*(?:Error|Exception)\b|\bNone\b|\bSELECT\b|\bINSERT\b|\bUPDATE\b"
+    r"|psycopg|botocore|localhost|127\.0\.0\.1|amazonaws\.com|<[a-z_.]+ object at"
+)
+
+
+@dataclass
+class Outcome:
+    """What one import of a file came to: its final Import item, its valid rows and its row errors."""
+
+    item: dict[str, Any]
+    rows: list[tuple] = field(default_factory=list)
+    errors: list[Any] = field(default_factory=list)
+    chunks: list[ChunkMessage] = field(default_factory=list)
+    plan: SplitPlan | None = None
+    data: bytes = b""  # the object the chunks are cut from (the UTF-8 transcoding of a UTF-16 file)
+
+    @property
+    def status(self) -> str:
+        return str(self.item["status"])
+
+    def summary(self, excerpt: int = 200) -> tuple:
+        """What may not depend on the chunk size or the read block (``excerpt``: characters of an error's
+        value compared; a record over a tiny test cap keeps as much of itself as the reads had buffered)."""
+        errors = [dataclasses.replace(e, value=e.value[:excerpt]) if e.value else e for e in self.errors]
+        counts = tuple(self.item.get(k) for k in ("status", "error", "rows_total", "rows_imported", "rows_failed",
+                                                 "rows_skipped", "encoding", "profile"))
+        return counts, sorted(self.rows, key=repr), sorted(errors, key=repr), sorted(self.item.get("warnings") or [])
+
+
+def run_file(data: bytes, *, rows_per_chunk: int = 5000, bytes_per_chunk: int = 8 << 20,
+             max_record: int = 1 << 20, read_block: int = 1 << 20, options: dict[str, Any] | None = None) -> Outcome:
+    """Upload ``data`` (as through ``POST /api/imports``), split it, process every chunk once, in order."""
+    objects, progress, ledger, plans, chunks = (FakeObjectStore(), FakeProgress(), FakeChunkLedger(),
+                                                FakePlanStore(), FakeQueue())
+    jobs = FakeJobLedger(ledger)
+    import_id = uuid.uuid4().hex
+    pending_upload(progress, import_id, import_no=11)
+    progress.items[import_id].update(options=options or {})
+    key = f"uploads/{import_id}.csv"
+    version = objects.put(key, data)
+    splitter = SplitterPorts(
+        objects=objects, chunks=chunks, continuations=FakeQueue(), progress=progress, ledger=ledger, plans=plans,
+        next_import_number=lambda: 99, saved_mappings=list, jobs=jobs,
+        limits=SplitLimits(max_upload_bytes=1 << 30, max_drop_bytes=1 << 30, rows_per_chunk=rows_per_chunk,
+                           bytes_per_chunk=bytes_per_chunk, max_record_bytes=max_record))
+    split_object(ObjectCreated(bucket=BUCKET, key=key, size=len(data), etag=None, version_id=version,
+                               sequencer=None), splitter)
+    consumer = ConsumerPorts(objects=objects, progress=progress, ledger=ledger, plans=plans, jobs=jobs,
+                             chunks=chunks, read_block=read_block)
+    messages = chunks.messages()
+    for message in messages:
+        process_chunk(message, consumer)
+    item = progress.get_item(import_id)
+    assert item is not None
+    rows = [row for call in ledger.calls for row in call["rows"]]
+    errors = [error for call in ledger.calls for error in call["errors"]]
+    plan = plans.get(import_id)
+    chunked = objects.read_range(BUCKET, plan.key, plan.version_id, 0, plan.size) if plan is not None else data
+    return Outcome(item, rows, errors, messages, plan, chunked)
+
+
+def check_outcome(outcome: Outcome) -> None:
+    """CONTRACT §1–§2 for any file, on one import's outcome."""
+    item = outcome.item
+    status = outcome.status
+    assert status in ("completed", "failed"), f"import left {status}"
+    if status == "failed":
+        error = item.get("error")
+        assert isinstance(error, str) and error.strip(), "a failed import says why"
+        assert not _NOT_FOR_USERS.search(error), f"error not for users: {error!r}"
+        return
+    assert item.get("error") is None
+    total = item["rows_total"]
+    imported, failed, skipped = item["rows_imported"], item["rows_failed"], item["rows_skipped"]
+    assert item["rows_processed"] == total == imported + failed + skipped, item
+    assert item["chunks_done"] == item["chunks_total"] == len(outcome.chunks)
+    assert len(outcome.rows) == imported
+    # every failed row has an error with its row number and a message; rows and errors do not overlap
+    failed_rows = {e.row for e in outcome.errors}
+    assert len(failed_rows) == failed, (sorted(failed_rows), failed)
+    imported_rows = [row[0] for row in outcome.rows]
+    assert len(set(imported_rows)) == len(imported_rows), "a row imported twice"
+    assert not failed_rows & set(imported_rows), "a row both imported and failed"
+    for number in (*imported_rows, *failed_rows):
+        assert 1 <= number <= total, (number, total)
+    for error in outcome.errors:
+        assert isinstance(error.message, str) and error.message.strip()
+        for text in (error.message, error.sku, error.column, error.value):
+            if text is not None:
+                text.encode("utf-8")  # PostgreSQL stores it: no lone surrogate
+                assert "\x00" not in text
+    for row in outcome.rows:
+        check_storable(row)
+    # chunks: contiguous row numbers
+    first = 1
+    for message in outcome.chunks:
+        assert message.first_row == first
+        first += message.rows
+    assert first - 1 == total
+
+
+def check_storable(row: tuple) -> None:
+    """A valid row PostgreSQL takes: text without NUL or lone surrogates, attributes as JSON of strings."""
+    values = dict(zip(ROW_FIELDS, row, strict=True))
+    sku = values["sku"]
+    assert isinstance(sku, str) and sku.strip() and sku == sku.strip() and len(sku) <= 64, repr(sku)
+    assert values["sku_key"] == sku.lower()
+    assert isinstance(values["name"], str) and values["name"].strip()
+    for name, value in values.items():
+        if isinstance(value, str):
+            value.encode("utf-8")
+            assert "\x00" not in value, name
+    if values["attributes"] is not None:
+        attributes = json.loads(values["attributes"])
+        assert isinstance(attributes, dict)
+        assert all(isinstance(v, str) for v in attributes.values())
+        assert "\\u0000" not in values["attributes"]
+
+
+def check_file(data: bytes, *, small: tuple[int, int, int] = (2, 40, 7), max_record: int = 1 << 20,
+               options: dict[str, Any] | None = None) -> Outcome:
+    """Import ``data`` whole and cut small (``(rows, bytes, read block)``); both obey the contract and agree."""
+    whole = run_file(data, max_record=max_record, options=options)
+    check_outcome(whole)
+    rows, size, block = small
+    cut = run_file(data, rows_per_chunk=rows, bytes_per_chunk=size, read_block=block, max_record=max_record,
+                   options=options)
+    check_outcome(cut)
+    excerpt = 200 if max_record > 256 else max_record // 4
+    if scattered_families(whole):
+        return whole
+    assert cut.summary(excerpt) == whole.summary(excerpt), "the outcome depends on where the chunks are cut"
+    return whole
+
+
+def scattered_families(outcome: Outcome) -> bool:
+    """Whether a row family is not one run of rows: a Shopify Handle that comes back after another, a
+    WooCommerce variation whose parent is found in its chunk but is not the head of its own run. The
+    splitter keeps runs together (a run that fills a chunk passes its first row on), so where the
+    chunks are cut decides whether such rows meet: not compared."""
+    plan = outcome.plan
+    if plan is None or (plan.family_column is None and outcome.item.get("profile") != "woocommerce"):
+        return False
+    file_plan = FilePlan.from_json(plan.file_plan)
+    names = [n.lower() for n in file_plan.names]
+    runs: list[tuple[str, list[str]]] = []  # (key, its first record)
+    variations: list[tuple[int, str]] = []  # (run, parent reference key)
+    registered: set[str] = set()
+    stream = io.BytesIO(outcome.data[plan.data_start :])
+    for batch in byte_records.read_records(stream, start=plan.data_start, end=len(outcome.data),
+                                           delimiter=plan.delimiter, encoding=plan.data_encoding, first_row=1,
+                                           max_record=plan.max_record_bytes):
+        for i, record in enumerate(batch.records):
+            joined = "".join(record)
+            if i in batch.broken or "\x00" in joined or has_undecodable(joined):
+                continue
+            key = family_key(record, file_plan)
+            if key is None:
+                continue
+            if not runs or runs[-1][0] != key:
+                runs.append((key, record))
+            if plan.family_column is None:  # WooCommerce
+                cells = dict(zip(names, record, strict=True))
+                if cells.get("name", "").strip():
+                    registered |= _registers(cells)
+                elif (reference := cells.get("parent", "").strip()):
+                    variations.append((len(runs) - 1, _reference(reference)))
+    keys = [key for key, _ in runs]
+    if len(keys) != len(set(keys)):
+        return True
+    for run, reference in variations:
+        head = dict(zip(names, runs[run][1], strict=True))
+        if reference in registered and not (head.get("name", "").strip() and reference in _registers(head)):
+            return True
+    return False
+
+
+def _registers(cells: dict[str, str]) -> set[str]:
+    found = set()
+    if own := cells.get("id", "").strip():
+        found.add(f"id:{own}")
+    if sku := cells.get("sku", "").strip():
+        found.add(sku.lower())
+    return found
+
+
+def _reference(reference: str) -> str:
+    return f"id:{reference[3:].strip()}" if reference[:3].lower() == "id:" else reference.lower()
+
+
+# ---- the strategy ------------------------------------------------------------------------------------------
+
+HEADERS = (
+    ["sku", "name", "price"],
+    ["sku", "name", "description", "price", "currency", "quantity", "active", "brand", "category", "barcode"],
+    ["SKU *", "Name *", "Qty", "Color"],
+    ["sku", "name", "sku"],  # a duplicate
+    ["sku", "", "name", ""],  # empty names
+    ["", "", ""],  # only delimiters
+    ["Product Code", "Title", "Stock", "Size", "Size"],
+    ["sku", "name", 'Colour "main"', "notes\nmore"],
+    ["Handle", "Title", "Variant SKU", "Option1 Name", "Option1 Value", "Variant Price", "Status"],  # Shopify
+    ["ID", "Type", "SKU", "Name", "Parent", "Regular price", "Published"],  # WooCommerce
+    ["sku", "store_view_code", "product_type", "name", "price", "qty"],  # Magento
+    ["name", "price"],  # sku missing
+    ["sku"],
+)
+
+CELLS = st.sampled_from([
+    "", " ", "A-1", "a-1", "B-2", "x", "Widget", "12.50", "12,50", "-1", "3.0", "1E+11", "true", "no", "draft",
+    "Default Title", "h1", "h2", "variable", "variation", "simple", "id:1", "1", "0", "default", "fr",
+    'Monitor 27" IPS', '="0012"', "é", "€", "😀", "\u00a0", "\u200b", "\x00", "a,b", "a;b", "a\tb", "line\nbreak",
+    "cr\ronly", '"', '""', "'=1+1", "\\n", "x" * 300,
+])
+
+LINE_ENDS = st.sampled_from(["\n", "\r\n", "\r"])
+ENCODINGS = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le-bom", "utf-16-be-bom", "utf-16-le",
+                             "windows-1252"])
+
+
+def _quote(cell: str, delimiter: str, always: bool) -> str:
+    if always or any(c in cell for c in (delimiter, '"', "\n", "\r")) or cell != cell.strip():
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+def encode(text: str, encoding: str) -> bytes:
+    if encoding == "utf-8-sig":
+        return b"\xef\xbb\xbf" + text.encode("utf-8", "surrogatepass")
+    if encoding in ("utf-16", "utf-16-le-bom"):
+        return b"\xff\xfe" + text.encode("utf-16-le", "surrogatepass")
+    if encoding == "utf-16-be-bom":
+        return b"\xfe\xff" + text.encode("utf-16-be", "surrogatepass")
+    if encoding == "utf-16-le":
+        return text.encode("utf-16-le", "surrogatepass")
+    if encoding == "windows-1252":
+        return text.encode("cp1252", "replace")
+    return text.encode("utf-8", "surrogatepass")
+
+
+@st.composite
+def spreadsheet_text(draw: st.DrawFn) -> str:
+    """A file as a spreadsheet or a platform would write it (before encoding)."""
+    delimiter = draw(st.sampled_from([",", ",", ";", "\t", "|"]))
+    header = list(draw(st.sampled_from(HEADERS)))
+    quote_all = draw(st.booleans())
+    end = draw(LINE_ENDS)
+    mixed = draw(st.integers(0, 4)) == 0
+    lines = []
+    if draw(st.integers(0, 5)) == 0:
+        lines.append(draw(st.sampled_from(["sep=" + delimiter, '"sep=;"', "sep=,", "", ",,,"])))
+    lines.append(delimiter.join(_quote(c, delimiter, quote_all) for c in header))
+    for _ in range(draw(st.integers(0, 12))):
+        width = len(header) + draw(st.sampled_from([0, 0, 0, 0, -1, 1]))
+        cells = draw(st.lists(CELLS, min_size=max(width, 0), max_size=max(width, 0)))
+        lines.append(delimiter.join(_quote(c, delimiter, quote_all) for c in cells))
+    text = ""
+    for line in lines:
+        text += line + (draw(LINE_ENDS) if mixed else end)
+    if draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    return text
+
+
+@st.composite
+def mutated(draw: st.DrawFn, data: bytes) -> bytes:
+    """``data`` with a few byte-level accidents."""
+    pieces = [b'"', b"\x00", b"\r", b"\n", b"\r\n", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\xc3", b"\xe2\x82",
+              b"\xff", b"\x81", b"\xed\xa0\x80", b",", b";", b"\t", b'""', b'x"', b"\x00\xd8"]
+    for _ in range(draw(st.integers(0, 3))):
+        kind = draw(st.sampled_from(["insert", "delete", "flip", "truncate"]))
+        pos = draw(st.integers(0, len(data)))
+        if kind == "insert":
+            data = data[:pos] + draw(st.sampled_from(pieces)) + data[pos:]
+        elif kind == "delete" and data:
+            data = data[:pos] + data[pos + draw(st.integers(1, 3)):]
+        elif kind == "flip" and pos < len(data):
+            data = data[:pos] + bytes([draw(st.integers(0, 255))]) + data[pos + 1:]
+        elif kind == "truncate":
+            data = data[:pos]
+    return data
+
+
+SOUP = st.lists(st.sampled_from([
+    b"sku,name\n", b"sku;name\n", b"a", b",", b";", b"\t", b'"', b'""', b"\n", b"\r", b"\r\n", b"\x00",
+    "é".encode(), "€".encode("utf-16-le"), b"\xff\xfe", b"\xef\xbb\xbf", b"\xff", b"\xe2\x82", b"A-1,x\n",
+]), max_size=40).map(b"".join)
+
+
+@st.composite
+def file_bytes(draw: st.DrawFn) -> bytes:
+    if draw(st.integers(0, 6)) == 0:
+        return draw(SOUP)
+    data = encode(draw(spreadsheet_text()), draw(ENCODINGS))
+    return draw(mutated(data))
