@@ -15,13 +15,14 @@ chunk of an older import brings the product back. Delete-all records one waterma
 from __future__ import annotations
 
 import heapq
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from product_importer.db.changes import record_edit
-from product_importer.db.chunks import next_import_number, version_base
+from product_importer.db.chunks import version_base
 from product_importer.db.fields import (
     GROUPS,
     MISSING,
@@ -247,8 +248,8 @@ def put_product(conn: psycopg.Connection, sku: str, values: dict[str, Any]) -> t
 
 def patch_product(conn: psycopg.Connection, sku: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Change only the given fields; ``attributes`` merge by key (a null value removes the key)."""
-    version = version_base(next_import_number(conn))
     with conn.transaction():
+        version = _edit_version(conn, sku_key(sku))
         current = _locked(conn, sku)
         if not any(k in FIELDS and k != "sku" for k in changes) and not changes.get("attributes"):
             return to_product(current)  # nothing to change: not an edit (and no conflict with a newer import)
@@ -281,21 +282,37 @@ def _locked(conn: psycopg.Connection, sku: str) -> dict[str, Any]:
 def _write(
     conn: psycopg.Connection, row: dict[str, Any], *, version: int | None = None, in_transaction: bool = False
 ) -> tuple[dict[str, Any], bool]:
-    """PUT: every field of ``row`` (and exactly its attributes) as of ``version``."""
-    if version is None:
-        version = version_base(next_import_number(conn))
-    stamp = version
+    """PUT: every field of ``row`` (and exactly its attributes) as of ``version`` (default: a new edit's,
+    taken under the SKU's edit lock, see ``_edit_version``)."""
 
-    def put(state: ProductState) -> bool:
-        took = state.set_group("name", {"sku": row["sku"], "name": row["name"], "deleted": False}, stamp)
-        for f in OPTIONAL_FIELDS:
-            took = state.set_group(f, {f: row[f]}, stamp) or took
-        return state.reset_attributes(stamp, row["attributes"]) or took
+    def write(stamp: int) -> tuple[dict[str, Any], bool]:
+        def put(state: ProductState) -> bool:
+            took = state.set_group("name", {"sku": row["sku"], "name": row["name"], "deleted": False}, stamp)
+            for f in OPTIONAL_FIELDS:
+                took = state.set_group(f, {f: row[f]}, stamp) or took
+            return state.reset_attributes(stamp, row["attributes"]) or took
 
-    if in_transaction:
-        return _apply(conn, row, version, put)
-    with conn.transaction():
-        return _apply(conn, row, version, put)
+        return _apply(conn, row, stamp, put)
+
+    with conn.transaction() if not in_transaction else nullcontext():
+        return write(version if version is not None else _edit_version(conn, row["sku_key"]))
+
+
+def _edit_version(conn: psycopg.Connection, key: str) -> int:
+    """The version of an edit (PUT, PATCH, DELETE) of the SKU ``key``, taken inside the edit's transaction
+    under a per-SKU lock held to its end: concurrent edits of one SKU take their numbers in the order they
+    write. (Taken before the lock, a later edit could write first, and the earlier one then looked older
+    than the product and answered 409 "written by an import created after this edit".)"""
+    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_EDIT_LOCK_SPACE, key))
+    # Before the number: a delete-all (ACCESS EXCLUSIVE) either committed already or waits for this edit,
+    # so its number is never taken between this edit's number and its write.
+    conn.execute("LOCK TABLE products IN ROW EXCLUSIVE MODE")
+    row = conn.execute("SELECT nextval('import_number_seq')").fetchone()
+    assert row is not None
+    return version_base(int(row[0]))
+
+
+_EDIT_LOCK_SPACE = 0x45444954  # the first half of the two-key advisory locks of edits ("EDIT")
 
 
 def _patch(state: ProductState, row: dict[str, Any], given: set[str], keys: dict[str, Any], version: int) -> bool:
@@ -360,9 +377,9 @@ def _store(conn: psycopg.Connection, key: str, state: ProductState, stored: dict
 def delete_product(conn: psycopg.Connection, sku: str) -> None:
     """Leave a tombstone as of a new version: the product disappears from every read, and an import
     created before this delete cannot bring it back (one created after can)."""
-    version = version_base(next_import_number(conn))
     key = sku_key(sku)
     with conn.transaction():
+        version = _edit_version(conn, key)
         stored = _state_row(conn, key)
         if stored is None or stored["deleted"]:
             raise ProductNotFoundError(f"product {sku!r} not found")
