@@ -155,6 +155,18 @@ def test_a_workbook_is_refused_with_how_to_save_it_as_csv(api: ApiHarness) -> No
     assert error["loc"][-1] == "filename" and 'save the sheet as "CSV UTF-8"' in error["msg"]
 
 
+@pytest.mark.parametrize("filename", ["a\u0000.csv", "a\r\nb.csv", "tab\there.csv", "c\u0085.csv"])
+def test_a_filename_with_control_characters_is_refused(api: ApiHarness, filename: str) -> None:
+    """POST /api/imports took NUL and line breaks in ``filename`` (every other text field refuses them);
+    the name is shown in the UI, sent in webhooks and used for errors.csv."""
+    response = api.client.post("/api/imports", json={"filename": filename})
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"][-1] == "filename" and "control characters" in error["msg"]
+    assert api.client.get("/api/imports").json()["items"] == []
+
+
 def test_scope_partner_with_a_partner_is_accepted(api: ApiHarness) -> None:
     response = api.client.post("/api/imports", json={"filename": "a.csv", "partner": "acme",
                                                      "replace": {"scope": "partner", "max_deactivate_percent": 0}})

@@ -79,6 +79,8 @@ class CreateImport(BaseModel):
         """A CSV, or the text files spreadsheets save as (CONTRACT §1: Excel's "Unicode Text" is a .txt,
         tab-separated); a workbook gets told how to save one."""
         name = value.strip()
+        if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name):
+            raise ValueError("filename must not contain control characters (a NUL, a line break or a tab)")
         extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if extension in SPREADSHEET_EXTENSIONS:
             raise ValueError(f'a .{extension} workbook cannot be read: save the sheet as "CSV UTF-8" '

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -43,6 +44,22 @@ class ProductValidationError(Exception):
         ]
 
 
+# The row validator speaks of "the file"; a product sent through the API is no file (an API client sent
+# price "1,5" and was told "this file is comma-separated").
+_FILE_WORDING = [
+    (re.compile(r"this file is comma-separated, so "), ""),
+    (re.compile(r" \(a decimal comma is read only in files separated by ';' or tab\)"), ""),
+    (re.compile(r"; a decimal comma is read only in files separated by ';' or tab, here write decimals with a point"),
+     "; write decimals with a point"),
+]
+
+
+def _api_wording(message: str) -> str:
+    for pattern, replacement in _FILE_WORDING:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -61,7 +78,8 @@ def validate_product(values: dict[str, Any], attributes: dict[str, Any] | None =
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow([_cell(values.get(f)) for f in FIELDS])
     parsed = parse_chunk(buffer.getvalue().encode("utf-8", "surrogatepass"), _HEADER, 1)
-    errors = [FieldError(e.column or "body", e.message, values.get(e.column or "")) for e in parsed.errors]
+    errors = [FieldError(e.column or "body", _api_wording(e.message), values.get(e.column or ""))
+              for e in parsed.errors]
     if attributes is not None:
         # The importer's limits (CONTRACT §1): names <= 255, values <= 10,000 characters, <= 64 KiB as JSON.
         errors.extend(
