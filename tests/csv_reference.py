@@ -42,7 +42,7 @@ def reference_records(data: bytes, delimiter: str = ",", max_record: int = 1 << 
                 end = i + 2 if c == CR and i + 1 < n and data[i + 1] == LF else i + 1
                 break
             i += 1
-        if end is not None and end - start <= max_record:
+        if end is not None and i - start <= max_record:  # at most max_record bytes before its line break
             out.append((start, end, "ok"))
             pos = end
             continue

@@ -149,11 +149,16 @@ def test_a_record_longer_than_the_limit_is_one_row_error_whatever_its_quotes():
     assert records[1] == (4, 4 + len(long_line), TOO_LONG)
 
 
-def test_a_crlf_that_crosses_the_limit_belongs_to_the_record_and_breaks_it():
-    data = b"abc\r\nd\n"
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+@pytest.mark.parametrize("block_size", [1, 2, 3, 1 << 20])
+def test_the_limit_counts_the_record_not_its_line_break(newline: bytes, block_size: int):
+    """CONTRACT §1: a record longer than 1 MiB is a row error. A record of exactly the limit was one with
+    LF, and one byte less was one with CRLF: the line ending decided."""
+    data = b"abc" + newline + b"d" + newline
 
-    assert scan(data, max_record=4)[0] == (0, 5, TOO_LONG)
-    assert scan(data, max_record=5)[0] == (0, 5, "ok")
+    assert scan(data, max_record=3, block_size=block_size)[0] == (0, 3 + len(newline), "ok")
+    assert scan(data, max_record=2, block_size=block_size)[0] == (0, 3 + len(newline), TOO_LONG)
+    assert scan(b"abc", max_record=3, block_size=block_size) == [(0, 3, "ok")]  # at the end of the file
 
 
 def test_memory_stays_bounded_while_a_broken_record_is_skipped():

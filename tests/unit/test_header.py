@@ -266,6 +266,19 @@ def test_a_header_over_64_kib_fails():
         plan_of(f"sku,name,{names}\nA,x\n")
 
 
+def test_a_header_one_byte_over_64_kib_says_so_exactly():
+    """At 65,537 bytes the message read "the header line is 64 KiB; at most 64 KiB is allowed (is a quote in
+    it never closed?)": a size rounded to the limit, and a quote hint for a header without quotes."""
+    names = ",".join(f"c{i:05d}" + "x" * 200 for i in range(400))  # names under 255 characters each
+    header = "sku,name," + names
+    header = header[:65_537].rstrip(",")
+    header += "y" * (65_537 - len(header))
+    with pytest.raises(HeaderTooLargeError) as error:
+        plan_of(f"{header}\nA,x,y\n")
+    assert str(error.value) == "the header line is 65,537 bytes; at most 65,536 bytes (64 KiB) are allowed"
+    assert len(plan_of(f"{header[:-1]}\nA,x,y\n").names) == header.count(",") + 1  # 65,536 bytes: allowed
+
+
 def test_an_endless_quote_in_the_header_fails_without_reading_everything():
     head = b'sku,name,"' + b"x" * (2 << 20)
 

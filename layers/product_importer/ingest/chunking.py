@@ -5,8 +5,8 @@ start of a field; inside quotes ``""`` is a literal quote and a ``"`` followed b
 them; elsewhere a ``"`` is a literal character (``Monitor 27" IPS``). Records end at LF, CRLF or a lone CR
 outside quotes, and every record counts, a blank line too (CONTRACT §1: row numbers match the file).
 
-A broken quote never swallows the file (CONTRACT §1). A record may not reach ``max_record`` bytes (1 MiB)
-from its start. If it does, it is one *broken* record: when a quoted field is still open there (or at
+A broken quote never swallows the file (CONTRACT §1). A record holds at most ``max_record`` bytes (1 MiB)
+before its line break (LF, CRLF or CR alike). If it holds more, it is one *broken* record: when a quoted field is still open there (or at
 the end of the stream), the broken record ends with the line on which that quote opened ("unterminated
 quote"); otherwise it ends with the line that crosses the limit ("too long"). Reading goes on at the next
 line either way, so one bad line costs one row, and the splitter and the consumer, which both read
@@ -166,11 +166,14 @@ class RecordScanner:
             size = len(buf)
             if not size:
                 return events
-            # Records must end within ``limit`` bytes of their start: look at most that far from this
-            # record start. A CR at the window's end may begin a CRLF that ends past it: hold it back.
-            window = min(size, limit)
-            if buf[window - 1] == _CR and ((window < size and buf[window] == _LF) or (window == size and not eof)):
-                window -= 1
+            # A record holds at most ``limit`` bytes before its line break (CONTRACT §1: longer is a row
+            # error, whatever the line ending): look that far from this record start, plus its line break.
+            window = min(size, limit + 1)
+            if buf[window - 1] == _CR:
+                if window < size and buf[window] == _LF:
+                    window += 1  # the CRLF that ends a record of exactly ``limit`` bytes
+                elif window == size and not eof:
+                    window -= 1  # may begin a CRLF: wait for the next byte
             if window > 0:
                 index = _index_of(buf, window, self._delim, self._irregular, self._base)
                 if index.complete_count:
@@ -178,7 +181,7 @@ class RecordScanner:
                     self._consume(index.complete_end)
                     continue
             # buf[0] begins a record with no end in the window.
-            if size > limit:
+            if size > limit and not (size == limit + 1 and buf[limit] == _CR and not eof):
                 self._break_record(limit)
                 continue
             if eof:

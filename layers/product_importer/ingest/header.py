@@ -136,9 +136,11 @@ def sniff(
     begin, end, data_start = span
     raw = data[begin:end]
     if len(raw) > MAX_HEADER_BYTES:
+        # exact bytes near the limit (65,537 bytes read "64 KiB" rounded); the quote hint only when it has one
+        size = f"{len(raw):,} bytes" if len(raw) < 2 * MAX_HEADER_BYTES else _size(len(raw))
+        hint = " (is a quote in it never closed?)" if b'"' in raw else ""
         raise HeaderTooLargeError(
-            f"the header line is {_size(len(raw))}; at most 64 KiB is allowed "
-            "(is a quote in it never closed?)"
+            f"the header line is {size}; at most {MAX_HEADER_BYTES:,} bytes (64 KiB) are allowed{hint}"
         )
     text = _decode_header(raw, detected.encoding, lenient=False)
     if "\x00" in text:
