@@ -78,10 +78,23 @@ def test_invalid_bytes_next_to_valid_multibyte_utf8_mean_utf8_whose_bad_rows_fai
     plan, parsed = read(data)
 
     assert plan.encoding == "utf-8"
-    assert ENCODING_HINT in plan.warnings
     assert [r[2] for r in parsed.rows] == ["A", "C"]
     assert [(e.row, e.column) for e in parsed.errors] == [(2, "name")]
     assert parsed.warnings == [ENCODING_HINT]
+
+
+def test_bytes_windows_1252_does_not_define_get_no_advice_to_import_as_windows_1252():
+    """CONTRACT §1: the warning comes where such rows would decode cleanly as Windows-1252. A UTF-8 file
+    whose bad row holds 0x81 0x8D (no characters in Windows-1252) was told to import it again as
+    Windows-1252, which fails that row again."""
+    data = "sku,name\nA,Müller\n".encode() + b"B,x\x81\x8dy\n" + b"C,ok\n"
+
+    plan, parsed = read(data)
+
+    assert plan.encoding == "utf-8"
+    assert [(e.row, e.column) for e in parsed.errors] == [(2, "name")]
+    assert "Windows-1252" not in parsed.errors[0].message
+    assert ENCODING_HINT not in plan.warnings and ENCODING_HINT not in parsed.warnings
 
 
 def test_a_utf8_bom_means_utf8_even_with_bad_bytes_later():

@@ -43,7 +43,7 @@ from product_importer.ingest.limits import (
     MAX_HEADER_COLUMNS,
     REQUIRED_FIELDS,
 )
-from product_importer.ingest.plan import ATTRIBUTE, ENCODING_HINT, SNIFF_BYTES, FilePlan
+from product_importer.ingest.plan import ATTRIBUTE, SNIFF_BYTES, FilePlan
 from product_importer.ingest.profiles import Profile, fold_name, profile_named, recognise
 
 __all__ = [
@@ -162,9 +162,9 @@ def sniff(
                 f"the name of column {column} is {len(name):,} characters long; an attribute name has at "
                 f"most {MAX_ATTRIBUTE_NAME}: shorten it, or map the column to ignore: {shown(name)}"
             )
+    # (A head that is not valid UTF-8 gives no warning here: the rows that fail say it, and only where they
+    # would read cleanly as Windows-1252, CONTRACT §1; bytes Windows-1252 does not define got the advice too.)
     warnings = list(columns.warnings)
-    if detected.invalid_utf8:
-        warnings.append(ENCODING_HINT)
     plan = FilePlan(
         names=names,
         targets=columns.targets,
