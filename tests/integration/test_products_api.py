@@ -310,3 +310,20 @@ def test_concurrent_edits_of_one_sku_never_refuse_each_other(database_url: str) 
         assert set(outcomes) <= {"ok", "not yet"}, outcomes
     with psycopg.connect(database_url) as conn:
         assert repository.get_product(conn, "race-1")["name"].startswith(("put", "patch"))
+
+
+def test_the_product_get_returns_can_be_sent_back_with_put_or_patch(api: TestClient) -> None:
+    """A client that PUT back the object GET gave it got 422 (created_at, updated_at, last_import_id are
+    not inputs). They are ignored; an unknown field is still refused."""
+    assert api.put("/api/products/RT-1", json={"name": "Round", "price": "2.50"}).status_code == 201
+    product = api.get("/api/products/RT-1").json()
+
+    put = api.put("/api/products/RT-1", json={**product, "name": "Round trip", "created_at": "1999-01-01T00:00:00Z"})
+    patch = api.patch("/api/products/RT-1", json={**product, "price": "3.00"})
+
+    assert put.status_code == 200, put.text
+    assert put.json()["name"] == "Round trip" and put.json()["created_at"] == product["created_at"]
+    assert patch.status_code == 200 and patch.json()["price"] == "3.00", patch.text
+    assert api.put("/api/products/RT-1", json={"name": "x", "colour": "red"}).status_code == 422
+    renamed = api.patch("/api/products/RT-1", json={"sku": "RT-2", "name": "x"})
+    assert renamed.status_code == 422 and renamed.json()["detail"][0]["loc"] == ["body", "sku"], renamed.text

@@ -59,6 +59,11 @@ class _ProductFields(BaseModel):
     category: str | None = None
     barcode: str | None = None
     attributes: dict[str, Scalar] | None = None
+    # The product object's read-only fields, accepted and ignored: a client may send back what GET gave
+    # it (they answered 422 "extra inputs are not permitted"); any other unknown field still does.
+    created_at: Any = Field(default=None, exclude=True, description="read-only: ignored")
+    updated_at: Any = Field(default=None, exclude=True, description="read-only: ignored")
+    last_import_id: Any = Field(default=None, exclude=True, description="read-only: ignored")
 
 
 class ProductBody(_ProductFields):
@@ -69,8 +74,9 @@ class ProductBody(_ProductFields):
 
 
 class ProductPatch(_ProductFields):
-    """PATCH: only the fields given change."""
+    """PATCH: only the fields given change (``sku``, when sent, must be the path's: a SKU is not renamed)."""
 
+    sku: str | None = None
     name: str | None = None
 
 
@@ -159,6 +165,9 @@ def put_product(sku: str, body: ProductBody, conn: Db, response: Response) -> di
 @router.patch("/{sku:path}", response_model=Product, dependencies=[require("admin")])
 def patch_product(sku: str, body: ProductPatch, conn: Db) -> dict[str, Any]:
     changes = {k: _plain(v) for k, v in body.model_dump(exclude_unset=True).items()}
+    if body.sku is not None and products.sku_key(body.sku) != products.sku_key(sku):
+        raise products.ProductValidationError(
+            [products.FieldError("sku", "the body's sku differs from the one in the path", body.sku)])
     return products.patch_product(conn, sku, changes)
 
 
