@@ -174,6 +174,10 @@ def test_an_id_over_2_kb_is_unknown(api: ApiHarness) -> None:
     for target in (f"/api/imports/{long_id}", f"/api/imports/{long_id}/errors", f"/api/mappings/{long_id}"):
         response = api.client.get(target)
         assert response.status_code == 404, (target[:40], response.text)
+    sku = "s" * 60_000  # the 404 quoted all 60 KB back
+    response = api.client.get(f"/api/products/{sku}")
+    assert response.status_code == 404 and response.json()["detail"].startswith("product 'sss")
+    assert len(response.json()["detail"]) <= 1000
 
 
 @pytest.mark.parametrize("cursor", [

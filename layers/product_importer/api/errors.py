@@ -108,9 +108,16 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _internal)
 
 
+MAX_DETAIL_CHARS = 1000  # a sentence that quotes what the client sent (an id of 60 KB) shows its start
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_DETAIL_CHARS else text[: MAX_DETAIL_CHARS - 1] + "…"
+
+
 def _responder(status: int):  # type: ignore[no-untyped-def]
     async def respond(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc) or exc.__class__.__name__}, status_code=status)
+        return JSONResponse({"detail": _short(str(exc) or exc.__class__.__name__)}, status_code=status)
 
     return respond
 
