@@ -503,3 +503,19 @@ def test_a_file_that_is_not_text_says_what_it_is_and_how_to_make_a_csv(head: byt
 def test_utf16_text_is_not_mistaken_for_a_binary_file():
     data = "\ufeffsku\tname\nA-1\tMug\n".encode("utf-16-le")
     assert sniff(data, file_size=len(data)).encoding == "utf-16"
+
+
+@pytest.mark.parametrize(("field", "names", "expected"), [
+    ("sku", ["Product ID", "Product Description", "price"], ["Product ID"]),  # the shared "product" decided
+    ("name", ["sku", "Label", "price"], ["Label"]),
+    ("sku", ["Artikel", "Name"], ["Artikel"]),
+    ("sku", ["Item Code", "Nom"], ["Item Code"]),
+])
+def test_the_likeliest_columns_look_past_words_like_product_and_item(field: str, names: list[str],
+                                                                     expected: list[str]) -> None:
+    """The missing-column message suggested "Product Description" before "Product ID" for sku (by the word
+    "product" that aliases such as "product sku" share), and nothing for "Label" or "Artikel"."""
+    from product_importer.ingest.candidates import likeliest_columns
+
+    rivals = [f for f in ("sku", "name") if f != field]
+    assert likeliest_columns(field, names, rivals=rivals) == expected

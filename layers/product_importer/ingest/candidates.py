@@ -34,16 +34,25 @@ def likeliest_columns(field: str, names: Iterable[str], *, rivals: Iterable[str]
 HINT_SCORE = 85.0
 _HINTS = {
     "sku": frozenset({"sku", "code", "id", "ref", "reference", "number", "no", "nr", "num", "artikelnummer",
-                      "artikelnr", "artnr", "referenz", "référence", "codigo", "código", "codice", "mpn"}),
+                      "artikelnr", "artnr", "referenz", "référence", "codigo", "código", "codice", "mpn", "artikel"}),
     "name": frozenset({"name", "title", "titel", "bezeichnung", "produktname", "artikelname", "nom", "désignation",
-                       "designation", "libellé", "libelle", "nombre", "nome", "naam", "titre", "titolo"}),
+                       "designation", "libellé", "libelle", "nombre", "nome", "naam", "titre", "titolo", "label"}),
 }
+# Words that qualify a column without saying what it holds: compared without them, "Product Description"
+# no longer looks like "product sku" (it outscored "Product ID" for sku by the shared word alone).
+_QUALIFIERS = frozenset({"product", "products", "item", "variant", "article", "produkt"})
+
+
+def _essential(text: str) -> str:
+    words = [w for w in text.split() if w not in _QUALIFIERS]
+    return " ".join(words) if words else text
 
 
 def _score(key: str, field: str) -> float:
     # WRatio scores a short name by partial matches ("bar" in "article number": 72); below four characters
     # only the whole name compares.
-    scorer = fuzz.WRatio if len(key) >= 4 else fuzz.ratio
-    spelled = max(scorer(key, spelling) for spelling in (field, *ALIASES[field]))
+    core = _essential(key)
+    scorer = fuzz.WRatio if len(core) >= 4 else fuzz.ratio
+    spelled = max(scorer(core, _essential(spelling)) for spelling in (field, *ALIASES[field]))
     hinted = HINT_SCORE if _HINTS.get(field, frozenset()) & set(key.split()) else 0.0
     return max(spelled, hinted)
