@@ -372,7 +372,7 @@ def test_a_variation_whose_parent_is_not_before_it_says_so() -> None:
 
     (error,) = world.call(0)["errors"]
     assert (error.row, error.column) == (1, "name")
-    assert "its parent 'GONE' was not found above it" in error.message
+    assert "its parent 'GONE' was not found just above it" in error.message
 
 
 def test_a_chunk_whose_file_was_deleted_fails_the_import_at_once_with_a_reason() -> None:

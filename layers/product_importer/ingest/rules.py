@@ -250,9 +250,9 @@ class RowRules:
             record[self.name] = name
             return None
         return (f"name is required: this variation has none, and its parent {reference[:80]!r} was not found "
-                "above it (a variation takes its parent's name when the parent's row comes just before its "
+                "just above it (a variation takes its parent's name when the parent's row comes just before its "
                 "variations and they refer to it as WooCommerce exports them: by its SKU, or id:N when it "
-                "has none): give the row a name, or put the parent above its variations")
+                "has none): give the row a name, or move the variations just below their parent's row")
 
 
 def literal_newlines(value: str) -> str:
