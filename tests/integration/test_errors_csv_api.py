@@ -110,10 +110,14 @@ NAMES = {
 
 @pytest.mark.parametrize("filename", list(NAMES))
 def test_errors_csv_downloads_under_any_file_name(api: ApiHarness, filename: str) -> None:
-    # given an import created through the API with that name
-    created = api.client.post("/api/imports", json={"filename": filename})
-    assert created.status_code == 201, created.text
-    import_id = created.json()["import"]["id"]
+    # given an import with that name: created through the API, or (control characters, which the API
+    # refuses in a filename) a partner drop, whose S3 key may hold them
+    if any(ord(ch) < 32 for ch in filename):
+        import_id = api.put_import(status=ImportStatus.COMPLETED, filename=filename)
+    else:
+        created = api.client.post("/api/imports", json={"filename": filename})
+        assert created.status_code == 201, created.text
+        import_id = created.json()["import"]["id"]
     api.add_row_errors(import_id, [(1, "A", "sku", "bad", "")])
     # when its errors are downloaded
     response = api.client.get(f"/api/imports/{import_id}/errors.csv")
