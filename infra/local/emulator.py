@@ -105,6 +105,27 @@ def patch_moto() -> None:
         plain.fset(self, new_value)  # type: ignore[attr-defined]
 
     FakeKey.value = property(read_value, write_value)  # type: ignore[method-assign,assignment]
+    _serialise_stream_records()
+
+
+def _serialise_stream_records() -> None:
+    """moto numbers a DynamoDB stream record (``len(items)`` + start) and appends it in two steps, without a
+    lock: two writes at once got one sequence number, and a reader whose iterator stood on the pair was
+    handed the last record again on every poll (a WebSocket client got one final message 2,139 times,
+    and each queued another finisher job)."""
+    from moto.dynamodb.models.table import StreamShard
+
+    if getattr(StreamShard.add, "_pi_serialised", False):
+        return
+    lock = threading.Lock()
+    plain = StreamShard.add
+
+    def add(self: StreamShard, old: Any, new: Any) -> None:
+        with lock:
+            plain(self, old, new)
+
+    add._pi_serialised = True  # type: ignore[attr-defined]
+    StreamShard.add = add  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -118,6 +118,7 @@ class StreamPoller(threading.Thread):
         self._halt = threading.Event()
         self._streams = _boto("dynamodbstreams")
         self._iterators: dict[str, str | None] = {}
+        self._delivered: dict[str, int] = {}  # shard -> sequence number of the last record delivered
         self.ready = threading.Event()
 
     def stop(self) -> None:
@@ -150,12 +151,29 @@ class StreamPoller(threading.Thread):
                     logger.warning("stream: get_records failed: %s", exc)
                     continue
                 self._iterators[shard_id] = reply.get("NextShardIterator")
-                records.extend(reply.get("Records", []))
+                records.extend(self._new_records(shard_id, reply.get("Records", [])))
             if records:
                 for i in range(0, len(records), self._batch):
                     self.deliver(records[i:i + self._batch])
             else:
                 self._halt.wait(self._interval)
+
+    def _new_records(self, shard_id: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records past the last one delivered from this shard: a record handed out again (moto gave
+        the last one on every poll once two records shared a sequence number) is delivered once."""
+        last = self._delivered.get(shard_id, -1)
+        fresh = []
+        for record in records:
+            number = record.get("dynamodb", {}).get("SequenceNumber")
+            if number is None:
+                fresh.append(record)
+                continue
+            seq = int(number)
+            if seq > last:
+                fresh.append(record)
+                last = seq
+        self._delivered[shard_id] = last
+        return fresh
 
     def deliver(self, records: list[dict[str, Any]]) -> None:
         event = stream_event(records, table_arn=self._arn)
