@@ -25,6 +25,7 @@ def test_concurrent_writes_get_distinct_sequence_numbers() -> None:
         from moto.dynamodb.models import dynamodb_backends
 
         shard = dynamodb_backends["123456789012"]["us-east-1"].tables["t"].stream_shard
+        assert shard is not None
         barrier = threading.Barrier(8)
 
         clients = [boto3.client("dynamodb", region_name="us-east-1") for _ in range(8)]
