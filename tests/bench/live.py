@@ -221,6 +221,12 @@ def ensure_products(conn_url: str, n: int) -> dict[str, Any]:
                     },
                 )
                 conn.commit()
+            from product_importer.db.registry import register_import
+
+            register_import(conn, BENCH_IMPORT, import_no=base >> 32)
+            conn.execute("INSERT INTO changes (import_no, sku_key, action) SELECT %s, sku_key, 'c' FROM products"
+                         " WHERE last_import_id = %s ON CONFLICT DO NOTHING", (base >> 32, BENCH_IMPORT))
+            conn.commit()
             generated_s = time.perf_counter() - started
             started = time.perf_counter()
             refreshed = refresh_for_import(conn, BENCH_IMPORT)
