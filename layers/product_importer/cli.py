@@ -87,15 +87,26 @@ class Api:
             reply = self.client.request(method, url, json=body, params=params, headers=headers)
         except httpx.HTTPError as exc:
             raise ApiError(0, f"cannot reach {url}: {exc}") from exc
+        content_type = reply.headers.get("Content-Type", "")
         if reply.status_code >= 400:
             detail = _detail(reply)
             if reply.status_code == 401:
                 hint = "the API wants a valid token: --token or PRODUCT_IMPORTER_TOKEN (it may have expired)"
                 detail = f"{detail} ({hint})"
+            elif "json" not in content_type:  # our API answers every error in JSON
+                detail = f"{str(detail)[:200]} ({self._not_the_api(url)})"
             raise ApiError(reply.status_code, detail)
-        if "json" in reply.headers.get("Content-Type", "") and reply.content:
+        if "json" in content_type and reply.content:
             return reply.json()
-        return reply.content
+        if not reply.content or content_type.startswith("text/csv") or (
+                path.endswith(".csv") and "html" not in content_type):  # 204; errors.csv (inline, or from S3)
+            return reply.content
+        raise ApiError(reply.status_code, f"{url} answered {content_type or 'something'} where the API answers "
+                                          f"JSON ({self._not_the_api(url)})")
+
+    def _not_the_api(self, url: str) -> str:
+        return (f"is {self.base} the Product Importer service? --api takes the service's address, like "
+                "http://127.0.0.1:8000, without /api")
 
     def upload(self, spec: dict[str, Any], path: Path, progress: Progress) -> None:
         """The presigned multipart POST, streamed from disk, with the bytes-sent bar. No Authorization
@@ -571,7 +582,7 @@ def main(argv: list[str] | None = None, transport: httpx.BaseTransport | None = 
     try:
         return COMMANDS[args.command](args, api)
     except ApiError as exc:
-        print(f"error: {exc.detail if exc.status else exc}", file=sys.stderr)
+        print(f"error: {exc.detail}", file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:  # stdout's buffer (errors ID | head)
         cast(_PipeSafe, sys.stdout)._hang_up()

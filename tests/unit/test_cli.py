@@ -90,6 +90,32 @@ def test_a_refused_request_exits_1_with_the_detail(csv: Path, capsys: pytest.Cap
     assert "error: only .csv files" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["import", "CSV"], ["status", "imp-1"], ["errors", "imp-1"], ["changes", "imp-1"]])
+def test_an_address_that_is_not_the_api_is_named_not_a_traceback(
+    csv: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """--api pointed at the UI (which answers every path with its index.html) crashed with a traceback, and
+    ``errors ID > errors.csv`` wrote the page into the file and exited 0."""
+    page = httpx.Response(200, text="<!doctype html><html></html>", headers={"Content-Type": "text/html"})
+
+    code = cli.main(["--api", API, *[str(csv) if a == "CSV" else a for a in command]],
+                    transport=httpx.MockTransport(lambda request: page))
+
+    captured = capsys.readouterr()
+    assert code == cli.EXIT_FAILED
+    assert "--api takes the service's address" in captured.err and "Traceback" not in captured.err
+    assert "<html" not in captured.out
+
+
+def test_an_unreachable_api_says_so_without_http_0(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    assert cli.main(["--api", API, "status", "imp-1"], transport=httpx.MockTransport(refuse)) == cli.EXIT_FAILED
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot reach") and "HTTP 0" not in err
+
+
 def test_the_import_options_go_into_the_request(csv: Path) -> None:
     # given every option of CONTRACT §7
     fake = deployment(an_import())
