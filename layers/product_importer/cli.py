@@ -71,6 +71,7 @@ class Api:
     transport: httpx.BaseTransport | None = None
     _client: httpx.Client | None = field(default=None, init=False, repr=False)
     following: str | None = field(default=None, init=False)  # the import being followed (for Ctrl-C)
+    discarded: bool = field(default=False, init=False)  # Ctrl-C during the upload discarded the import
 
     @property
     def client(self) -> httpx.Client:
@@ -211,6 +212,19 @@ class ImportOptions:
         return body
 
 
+def discard_unsent(api: Api, import_id: str) -> None:
+    """Ctrl-C during the upload: the file never arrived, so the pending import is discarded (CONTRACT §3
+    allows DELETE on a pending import) rather than left waiting to expire."""
+    api.following = None
+    try:
+        api.call("DELETE", f"/api/imports/{import_id}")
+        api.discarded = True
+        print(f"\ninterrupted during the upload: nothing was imported; import {import_id} is discarded",
+              file=sys.stderr)
+    except ApiError:  # the upload finished meanwhile (the import started), or the API cannot be reached
+        api.following = import_id
+
+
 def import_file(api: Api, path: Path, timeout_s: float, options: ImportOptions | None = None,
                 out: TextIO | None = None) -> int:
     options = options or ImportOptions()
@@ -221,7 +235,11 @@ def import_file(api: Api, path: Path, timeout_s: float, options: ImportOptions |
     api.following = imp["id"]
     print(f"import {imp['id']}  {path.name}", file=sys.stderr)
     with progress_bars(bytes_=True) as bars:
-        api.upload(created["upload"], path, bars)
+        try:
+            api.upload(created["upload"], path, bars)
+        except KeyboardInterrupt:
+            discard_unsent(api, imp["id"])
+            raise
     final = follow(api, imp["id"], timeout_s)
     code = summarise(api, final, out)
     if final.get("status") == "previewed":
@@ -588,8 +606,9 @@ def main(argv: list[str] | None = None, transport: httpx.BaseTransport | None = 
         cast(_PipeSafe, sys.stdout)._hang_up()
         return EXIT_OK
     except KeyboardInterrupt:
-        following = f"; follow it with `product-importer status {api.following}`" if api.following else ""
-        print(f"\ninterrupted: the import goes on in the service{following}", file=sys.stderr)
+        if not api.discarded:
+            following = f"; follow it with `product-importer status {api.following}`" if api.following else ""
+            print(f"\ninterrupted: the import goes on in the service{following}", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         sys.stdout = stdout

@@ -404,3 +404,20 @@ def test_ctrl_c_says_the_import_goes_on(csv: Path, capsys: pytest.CaptureFixture
     assert run(fake, "import", str(csv)) == cli.EXIT_INTERRUPTED
 
     assert "the import goes on in the service; follow it with `product-importer status imp-1`" in capsys.readouterr().err
+
+
+def test_ctrl_c_during_the_upload_discards_the_pending_import(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It said "the import goes on in the service" although nothing was uploaded: the import stayed pending
+    until it expired a day later."""
+    def interrupted(_request: httpx.Request) -> httpx.Response:
+        raise KeyboardInterrupt
+
+    fake = FakeNetwork().on("POST", "/api/imports", created(an_import(status="pending")))
+    fake.on("POST", "/", interrupted, host="uploads.s3.eu-west-1.amazonaws.com")
+    fake.on("DELETE", "/api/imports/imp-1", httpx.Response(204))
+
+    assert run(fake, "import", str(csv)) == cli.EXIT_INTERRUPTED
+
+    err = capsys.readouterr().err
+    assert "nothing was imported; import imp-1 is discarded" in err and "goes on" not in err
+    assert [(s.method, s.path) for s in fake.sent][-1] == ("DELETE", "/api/imports/imp-1")
