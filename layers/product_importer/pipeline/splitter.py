@@ -371,9 +371,10 @@ def import_id_for(event: ObjectCreated) -> str | None:
 
 
 def partner_of(key: str) -> str | None:
-    """CONTRACT §4: the first folder under ``incoming/`` (None directly under it)."""
+    """CONTRACT §4: the first folder under ``incoming/`` (None directly under it, and for an empty folder
+    name: ``incoming//x.csv`` gave partner "")."""
     rest = key[len(DROP_PREFIX):]
-    return rest.split("/", 1)[0] if "/" in rest else None
+    return (rest.split("/", 1)[0] or None) if "/" in rest else None
 
 
 def _create_drop_import(event: ObjectCreated, import_id: str, ports: SplitterPorts) -> dict[str, Any]:

@@ -1,0 +1,17 @@
+"""CONTRACT §4: a drop's partner is the first folder under ``incoming/`` (null directly under it)."""
+
+from __future__ import annotations
+
+import pytest
+from product_importer.pipeline.splitter import partner_of
+
+
+@pytest.mark.parametrize(("key", "partner"), [
+    ("incoming/acme/catalog.csv", "acme"),
+    ("incoming/acme/2026/11/catalog.csv", "acme"),
+    ("incoming/catalog.csv", None),
+    ("incoming//catalog.csv", None),  # an empty folder name gave partner ""
+    ("incoming/Ünïcode partner/x.csv", "Ünïcode partner"),
+])
+def test_the_partner_is_the_first_folder(key: str, partner: str | None) -> None:
+    assert partner_of(key) == partner
