@@ -392,7 +392,7 @@ def cmd_status(args: argparse.Namespace, api: Api) -> int:
     if imp["status"] in ("completed", "failed", "previewed"):
         return summarise(api, imp)
     if imp["status"] in ("reverting", "reverted"):
-        return summarise_revert(api, imp)
+        return summarise_revert(api, imp, waited=False)
     return _progress_line(imp)
 
 
@@ -465,7 +465,9 @@ def _revert_finished(imp: dict[str, Any]) -> bool:
     return imp.get("status") == "reverted" or revert.get("status") in ("done", "failed")
 
 
-def summarise_revert(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
+def summarise_revert(api: Api, imp: dict[str, Any], out: TextIO | None = None, *, waited: bool = True) -> int:
+    """The revert's state; ``waited``: after following it (a revert still running then is a timeout, exit
+    4), else a look at it (``status``: still running is an answer, exit 0)."""
     out = out or sys.stdout
     revert = imp.get("revert") or {}
     state = revert.get("status") or ("done" if imp.get("status") == "reverted" else "running")
@@ -476,6 +478,8 @@ def summarise_revert(api: Api, imp: dict[str, Any], out: TextIO | None = None) -
     conflicts = int(revert.get("conflicts") or 0)
     print(f"revert:     {int(revert.get('restored') or 0):,} restored, {int(revert.get('deleted') or 0):,} deleted, "
           f"{conflicts:,} conflicts", file=out)
+    if state != "done" and not waited:
+        return EXIT_OK
     if state != "done":
         print(f"gave up waiting (the revert goes on; check with `product-importer status {imp.get('id')}`)",
               file=out)

@@ -421,3 +421,13 @@ def test_ctrl_c_during_the_upload_discards_the_pending_import(csv: Path, capsys:
     err = capsys.readouterr().err
     assert "nothing was imported; import imp-1 is discarded" in err and "goes on" not in err
     assert [(s.method, s.path) for s in fake.sent][-1] == ("DELETE", "/api/imports/imp-1")
+
+
+def test_status_of_a_running_revert_is_an_answer_not_a_timeout(capsys: pytest.CaptureFixture[str]) -> None:
+    """``status`` waits for nothing, yet on a reverting import it said "gave up waiting" and exited 4."""
+    fake = FakeNetwork().on("GET", "/api/imports/imp-1", json_reply(reverting(restored=1)))
+
+    assert run(fake, "status", "imp-1") == cli.EXIT_OK
+
+    out = capsys.readouterr().out
+    assert "(revert running)" in out and "1 restored" in out and "gave up" not in out
