@@ -404,3 +404,15 @@ def test_webhooks_allow_private_decides_when_set_and_local_mode_when_not(
         monkeypatch.setenv("WEBHOOKS_ALLOW_PRIVATE", variable)
     settings = Settings()  # type: ignore[call-arg]
     assert settings.private_webhooks_allowed is allowed
+
+
+@pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f000001", "017700000001", "10.1", "0xa9fea9fe"])
+def test_loopback_and_private_addresses_in_every_spelling_are_refused_at_registration(host: str) -> None:
+    """127.0.0.1 was refused, but 127.1 and 2130706433 (the same address to a resolver) were registered and
+    only refused at each delivery, which retried the refusal five times."""
+    from product_importer.webhooks.targets import UnsafeTargetError, check_url_syntax
+
+    with pytest.raises(UnsafeTargetError, match="not a public address"):
+        check_url_syntax(f"http://{host}:8080/hook", allow_private=False)
+    assert check_url_syntax("https://8.8.8.8/hook", allow_private=False) == "8.8.8.8"
+    assert check_url_syntax("https://0xcafe.example.com/hook", allow_private=False) == "0xcafe.example.com"

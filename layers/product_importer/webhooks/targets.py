@@ -10,6 +10,7 @@ rebinding) cannot send a delivery into the private network. Redirects are never 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,13 +67,26 @@ def check_url_syntax(url: str, *, allow_private: bool) -> str:
         return host
     if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
         raise UnsafeTargetError("loopback targets are not allowed")
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if _is_private(literal):
+    literal = _literal_address(host)
+    if literal is not None and _is_private(literal):
         raise UnsafeTargetError(f"{host} is not a public address")
     return host
+
+
+def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host written as one stands for, also in the IPv4 spellings resolvers accept
+    (``127.1``, ``2130706433``, ``0x7f000001``, ``017700000001``): they passed registration as names and
+    were refused only at delivery."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if re.fullmatch(r"[0-9][0-9a-fA-FxX.]*", host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
 
 
 @dataclass(frozen=True)
