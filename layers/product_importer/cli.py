@@ -610,9 +610,12 @@ def main(argv: list[str] | None = None, transport: httpx.BaseTransport | None = 
         cast(_PipeSafe, sys.stdout)._hang_up()
         return EXIT_OK
     except KeyboardInterrupt:
-        if not api.discarded:
-            following = f"; follow it with `product-importer status {api.following}`" if api.following else ""
-            print(f"\ninterrupted: the import goes on in the service{following}", file=sys.stderr)
+        if api.following:
+            print(f"\ninterrupted: the import goes on in the service; follow it with "
+                  f"`product-importer status {api.following}`", file=sys.stderr)
+        elif not api.discarded:
+            print("\ninterrupted before the service answered (what was asked may still have been done)",
+                  file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         sys.stdout = stdout
