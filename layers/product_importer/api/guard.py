@@ -114,7 +114,7 @@ def url_problem(scope: Scope) -> str | None:
     except UnicodeDecodeError:
         return "the path is not UTF-8 text: percent-encoded bytes must spell UTF-8 characters"
     try:
-        unquote_to_bytes(query.replace(b"+", b" ")).decode("utf-8")
+        unquote_to_bytes(query).decode("utf-8")
     except UnicodeDecodeError:
         return "the query string is not UTF-8 text: percent-encoded bytes must spell UTF-8 characters"
     return None

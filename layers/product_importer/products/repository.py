@@ -15,7 +15,6 @@ chunk of an older import brings the product back. Delete-all records one waterma
 from __future__ import annotations
 
 import heapq
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -279,13 +278,12 @@ def _locked(conn: psycopg.Connection, sku: str) -> dict[str, Any]:
     return row
 
 
-def _write(
-    conn: psycopg.Connection, row: dict[str, Any], *, version: int | None = None, in_transaction: bool = False
-) -> tuple[dict[str, Any], bool]:
+def _write(conn: psycopg.Connection, row: dict[str, Any], *, version: int | None = None) -> tuple[dict[str, Any], bool]:
     """PUT: every field of ``row`` (and exactly its attributes) as of ``version`` (default: a new edit's,
     taken under the SKU's edit lock, see ``_edit_version``)."""
+    with conn.transaction():
+        stamp = version if version is not None else _edit_version(conn, row["sku_key"])
 
-    def write(stamp: int) -> tuple[dict[str, Any], bool]:
         def put(state: ProductState) -> bool:
             took = state.set_group("name", {"sku": row["sku"], "name": row["name"], "deleted": False}, stamp)
             for f in OPTIONAL_FIELDS:
@@ -293,9 +291,6 @@ def _write(
             return state.reset_attributes(stamp, row["attributes"]) or took
 
         return _apply(conn, row, stamp, put)
-
-    with conn.transaction() if not in_transaction else nullcontext():
-        return write(version if version is not None else _edit_version(conn, row["sku_key"]))
 
 
 def _edit_version(conn: psycopg.Connection, key: str) -> int:
