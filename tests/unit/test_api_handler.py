@@ -139,3 +139,25 @@ def test_a_database_that_cannot_be_reached_is_a_503_not_a_500(api_handler: Modul
     assert response["statusCode"] == 503
     assert json.loads(response["body"]) == {"detail": "the database is unavailable; try again in a moment"}
     assert response["headers"]["retry-after"] == "5"
+
+
+def test_head_answers_like_get_without_a_body_through_api_gateway(api_handler: ModuleType,
+                                                                  overrides: dict[Any, Any]) -> None:
+    """``curl -I`` and uptime monitors send HEAD: it was a 405 on every route (FastAPI routes are GET only)."""
+    overrides[deps.db] = lambda: Healthy()
+    got = api_handler.handler(http_event("GET", "/api/health", "req-get"), Context())
+
+    head = api_handler.handler(http_event("HEAD", "/api/health", "req-head"), Context())
+
+    assert head["statusCode"] == 200
+    assert head["body"] == ""
+    assert head["headers"]["content-length"] == got["headers"]["content-length"] != "0"
+    assert head["headers"]["content-type"] == "application/json"
+
+
+def test_head_of_a_path_without_get_is_still_405(api_handler: ModuleType, overrides: dict[Any, Any]) -> None:
+    response = api_handler.handler(http_event("HEAD", "/api/imports/abc/apply", "req-head-2"), Context())
+
+    assert response["statusCode"] == 405
+    assert response["body"] == ""
+    assert "POST" in response["headers"]["allow"]

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from product_importer.api import deps, errors, imports, mappings, products, webhooks
 from product_importer.api.errors import NotFoundError
 from product_importer.api.guard import REFUSED_BODY, InputGuard
+from product_importer.api.head import HeadAsGet
 from product_importer.api.permissions import PUBLIC, check_before_validation, require
 from product_importer.db.connection import check_database
 from product_importer.naming import DROP_PREFIX
@@ -33,6 +34,7 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
     errors.install(app)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(InputGuard)
+    app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything inside
 
     @app.get("/api/health", tags=["meta"], dependencies=[PUBLIC])
     def health(conn: Annotated[psycopg.Connection, Depends(deps.db)]) -> dict[str, str]:
