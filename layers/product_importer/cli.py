@@ -105,6 +105,12 @@ class Api:
         raise ApiError(reply.status_code, f"{url} answered {content_type or 'something'} where the API answers "
                                           f"JSON ({self._not_the_api(url)})")
 
+    def command(self, *words: str) -> str:
+        """The command line that does ``words`` on this deployment (``--api`` when it is not the default),
+        for the hints the CLI prints. The token is never written out."""
+        api = f" --api {self.base}" if self.base.rstrip("/") != DEFAULT_API.rstrip("/") else ""
+        return "product-importer " + " ".join(words) + api  # every command takes --api after its words
+
     def _not_the_api(self, url: str) -> str:
         return (f"is {self.base} the Product Importer service? --api takes the service's address, like "
                 "http://127.0.0.1:8000, without /api")
@@ -289,17 +295,17 @@ def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
     replace = imp.get("replace") or {}
     if replace.get("status") == "held":
         print(f"replace:    held (over {replace.get('max_deactivate_percent')}% of the products in scope); "
-              f"carry it out with POST /api/imports/{imp['id']}/replace?confirm=true", file=out)
+              f"carry it out with `{api.command('confirm-replace', imp['id'])}`", file=out)
     if imp.get("rows_failed"):
         errors = api.call("GET", f"/api/imports/{imp['id']}/errors", params={"limit": 10})["items"]
         print("first row errors:", file=out)
         for e in errors:
             print(f"  row {e['row']}: {e['column'] or '-'}: {e['message']} (value {e['value']!r})", file=out)
-        print(f"all of them: product-importer errors {imp['id']} > errors.csv", file=out)
+        print(f"all of them: {api.command('errors', imp['id'])} > errors.csv", file=out)
     if status in ("completed", "previewed"):
         return EXIT_ROW_ERRORS if imp.get("rows_failed") else EXIT_OK
     if status != "failed":
-        print(f"gave up waiting (the import goes on; check with `product-importer status {imp.get('id')}`)",
+        print(f"gave up waiting (the import goes on; check with `{api.command('status', str(imp.get('id')))}`)",
               file=out)
         return EXIT_STILL_RUNNING
     return EXIT_FAILED
@@ -320,12 +326,12 @@ def show_preview(api: Api, imp: dict[str, Any], out: TextIO, first: int = 20) ->
             items += page["items"]
     total = sum(int(summary.get(a) or 0) for a in changing)
     if items:
-        more = f" ({len(items):,} of {total:,}; all of them: product-importer changes {imp['id']})" \
+        more = f" ({len(items):,} of {total:,}; all of them: {api.command('changes', imp['id'])})" \
             if total > len(items) else ""
         print(f"first changes{more}:", file=out)
         for change in items:
             print(f"  {format_change(change)}", file=out)
-    print(f"to apply:   product-importer apply {imp['id']}   (to discard: DELETE /api/imports/{imp['id']})",
+    print(f"to apply:   {api.command('apply', imp['id'])}   (to discard: {api.command('discard', imp['id'])})",
           file=out)
 
 
@@ -437,6 +443,28 @@ def cmd_apply(args: argparse.Namespace, api: Api) -> int:
     return summarise(api, follow(api, imp["id"], args.timeout))
 
 
+def cmd_discard(args: argparse.Namespace, api: Api) -> int:
+    """Discard a preview (or a pending import whose file never came): ``DELETE /api/imports/{id}``."""
+    api.call("DELETE", f"/api/imports/{args.id}")
+    print(f"discarded {args.id}")
+    return EXIT_OK
+
+
+def cmd_confirm_replace(args: argparse.Namespace, api: Api) -> int:
+    """Carry out a held replace (``POST /api/imports/{id}/replace?confirm=true``, CONTRACT §2) and follow
+    it until its deactivations are done."""
+    imp = api.call("POST", f"/api/imports/{args.id}/replace", params={"confirm": "true"})
+    imp = imp.get("import", imp)
+    deadline = time.monotonic() + args.timeout
+    while (imp.get("replace") or {}).get("status") == "held" and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+        imp = api.call("GET", f"/api/imports/{args.id}")
+    if (imp.get("replace") or {}).get("status") == "held":
+        print(f"gave up waiting (the replace goes on; check with `{api.command('status', args.id)}`)")
+        return EXIT_STILL_RUNNING
+    return summarise(api, imp)
+
+
 def cmd_revert(args: argparse.Namespace, api: Api) -> int:
     """Revert a finished import and follow it live: restored / deleted / conflicts."""
     imp = api.call("POST", f"/api/imports/{args.id}/revert")["import"]
@@ -481,7 +509,7 @@ def summarise_revert(api: Api, imp: dict[str, Any], out: TextIO | None = None, *
     if state != "done" and not waited:
         return EXIT_OK
     if state != "done":
-        print(f"gave up waiting (the revert goes on; check with `product-importer status {imp.get('id')}`)",
+        print(f"gave up waiting (the revert goes on; check with `{api.command('status', str(imp.get('id')))}`)",
               file=out)
         return EXIT_STILL_RUNNING
     if conflicts:
@@ -492,8 +520,8 @@ def summarise_revert(api: Api, imp: dict[str, Any], out: TextIO | None = None, *
             what = f"import {by['import_id']}" if by.get("import_id") else "an edit"
             print(f"  {item['sku']}: by {what} at {item.get('at')}", file=out)
         if conflicts > len(page["items"]):
-            print(f"  … and {conflicts - len(page['items']):,} more: GET /api/imports/{imp['id']}/revert/conflicts",
-                  file=out)
+            print(f"  … and {conflicts - len(page['items']):,} more: GET {api.base.rstrip('/')}/api/imports/"
+                  f"{imp['id']}/revert/conflicts", file=out)
         return EXIT_ROW_ERRORS
     return EXIT_OK
 
@@ -550,14 +578,22 @@ def build_parser() -> argparse.ArgumentParser:
     p_revert.add_argument("id")
     p_revert.add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up")
 
-    for p in (p_import, p_status, p_errors, p_changes, p_apply, p_revert):
+    p_discard = sub.add_parser("discard", help="discard a preview (or a pending import)")
+    p_discard.add_argument("id")
+
+    p_confirm = sub.add_parser("confirm-replace", help="carry out a replace held over its cap")
+    p_confirm.add_argument("id")
+    p_confirm.add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up")
+
+    for p in (p_import, p_status, p_errors, p_changes, p_apply, p_revert, p_discard, p_confirm):
         p.add_argument("--api", default=argparse.SUPPRESS, help="API base URL")
         p.add_argument("--token", default=argparse.SUPPRESS, help="Cognito access token")
     return parser
 
 
 COMMANDS = {"import": cmd_import, "status": cmd_status, "errors": cmd_errors, "changes": cmd_changes,
-            "apply": cmd_apply, "revert": cmd_revert}
+            "apply": cmd_apply, "revert": cmd_revert, "discard": cmd_discard,
+            "confirm-replace": cmd_confirm_replace}
 
 
 class _PipeSafe:
@@ -612,7 +648,7 @@ def main(argv: list[str] | None = None, transport: httpx.BaseTransport | None = 
     except KeyboardInterrupt:
         if api.following:
             print(f"\ninterrupted: the import goes on in the service; follow it with "
-                  f"`product-importer status {api.following}`", file=sys.stderr)
+                  f"`{api.command('status', api.following)}`", file=sys.stderr)
         elif not api.discarded:
             print("\ninterrupted before the service answered (what was asked may still have been done)",
                   file=sys.stderr)

@@ -75,7 +75,7 @@ def test_import_with_row_errors_exits_3_and_shows_the_first_ones(
     assert run(fake, "import", str(csv)) == cli.EXIT_ROW_ERRORS
     out = capsys.readouterr().out
     assert "row 2: price: not a number (value 'x')" in out
-    assert "product-importer errors imp-1 > errors.csv" in out
+    assert f"product-importer errors imp-1 --api {API} > errors.csv" in out
 
 
 def test_a_failed_import_exits_1_with_the_reason(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -146,7 +146,7 @@ def test_a_held_replace_says_how_to_carry_it_out(csv: Path, capsys: pytest.Captu
     assert run(fake, "import", str(csv), "--replace") == cli.EXIT_OK
     out = capsys.readouterr().out
     assert "warning:    the replace would deactivate 60%" in out
-    assert "replace?confirm=true" in out
+    assert f"carry it out with `product-importer confirm-replace imp-1 --api {API}`" in out
 
 
 @pytest.mark.parametrize(
@@ -372,7 +372,7 @@ def test_giving_up_waiting_is_not_a_failure(csv: Path, capsys: pytest.CaptureFix
 
     assert run(fake, "import", str(csv), "--timeout", "0") == cli.EXIT_STILL_RUNNING
 
-    assert "the import goes on; check with `product-importer status imp-1`" in capsys.readouterr().out
+    assert f"the import goes on; check with `product-importer status imp-1 --api {API}`" in capsys.readouterr().out
 
 
 def test_output_into_a_closed_pipe_ends_quietly_with_the_commands_own_code(csv: Path) -> None:
@@ -403,7 +403,8 @@ def test_ctrl_c_says_the_import_goes_on(csv: Path, capsys: pytest.CaptureFixture
 
     assert run(fake, "import", str(csv)) == cli.EXIT_INTERRUPTED
 
-    assert "the import goes on in the service; follow it with `product-importer status imp-1`" in capsys.readouterr().err
+    assert (f"the import goes on in the service; follow it with `product-importer status imp-1 --api {API}`"
+            in capsys.readouterr().err)
 
 
 def test_ctrl_c_during_the_upload_discards_the_pending_import(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -431,3 +432,47 @@ def test_status_of_a_running_revert_is_an_answer_not_a_timeout(capsys: pytest.Ca
 
     out = capsys.readouterr().out
     assert "(revert running)" in out and "1 restored" in out and "gave up" not in out
+
+
+def test_the_hints_name_the_deployment_given_with_api(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A hint copied from the output must reach the same deployment: it names --api unless it is the default."""
+    fake = preview_deployment()
+    assert run(fake, "import", str(csv), "--dry-run") == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert f"to apply:   product-importer apply imp-1 --api {API}   (to discard: product-importer discard imp-1 --api {API})" in out
+    assert cli.Api(cli.DEFAULT_API).command("status", "x") == "product-importer status x"
+    assert cli.Api(cli.DEFAULT_API + "/").command("status", "x") == "product-importer status x"
+
+
+def test_discard_deletes_the_preview(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("DELETE", "/api/imports/pre-1", httpx.Response(204))
+    assert run(fake, "discard", "pre-1") == cli.EXIT_OK
+    assert [(s.method, s.path) for s in fake.api_calls()] == [("DELETE", "/api/imports/pre-1")]
+    assert "discarded pre-1" in capsys.readouterr().out
+
+
+def test_discard_refused_exits_1_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("DELETE", "/api/imports/imp-1", json_reply(
+        {"detail": "only a previewed or pending import can be discarded"}, 409))
+    assert run(fake, "discard", "imp-1") == cli.EXIT_FAILED
+    assert "only a previewed or pending import can be discarded" in capsys.readouterr().err
+
+
+def test_confirm_replace_carries_it_out_and_follows_it(capsys: pytest.CaptureFixture[str]) -> None:
+    held = an_import(replace={"scope": "all", "max_deactivate_percent": 20, "status": "held",
+                              "confirmed_at": "2026-11-30T10:00:00Z"})
+    done = an_import(replace={"scope": "all", "max_deactivate_percent": 20, "status": "done"},
+                     products_deactivated=40)
+    fake = FakeNetwork().on("POST", "/api/imports/imp-1/replace", json_reply({"import": held}, 202))
+    fake.on("GET", "/api/imports/imp-1", json_reply(held), json_reply(done))
+
+    assert run(fake, "confirm-replace", "imp-1") == cli.EXIT_OK
+
+    assert [s.params for s in fake.api_calls() if s.method == "POST"] == [{"confirm": "true"}]
+    assert "40 deactivated" in capsys.readouterr().out
+
+
+def test_confirm_replace_with_nothing_held_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork().on("POST", "/api/imports/imp-1/replace", json_reply({"detail": "no replace is held"}, 409))
+    assert run(fake, "confirm-replace", "imp-1") == cli.EXIT_FAILED
+    assert "no replace is held" in capsys.readouterr().err
