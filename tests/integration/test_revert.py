@@ -212,6 +212,33 @@ def test_a_revert_chunk_delivered_again_changes_nothing(conn: psycopg.Connection
     assert catalog_of(conn) == {}
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(skus=st.sets(st.text(alphabet="aAbZ09-_éß€", min_size=1, max_size=4), min_size=1, max_size=30),
+       size=st.integers(1, 7), max_chunks=st.integers(1, 9))
+def test_the_plan_cuts_the_touched_skus_into_consecutive_ranges_of_at_most_max_chunks(
+        conn: psycopg.Connection, skus: set[str], size: int, max_chunks: int) -> None:
+    """The plan's ranges are the import's SKU keys in order, ``size`` at a time (more per range when
+    there would be more than ``max_chunks``: each range is a message the API sends while the user waits),
+    and reverting every range reverts every product."""
+    import_id = f"plan{next(_examples)}"
+    file = file_of(conn, import_id, [r(i, f"{import_id}-{sku}", "n") for i, sku in enumerate(sorted(skus), 1)])
+    run(conn, file)
+    keys = sorted(k for (k,) in conn.execute("SELECT sku_key FROM changes WHERE import_no = %s", (file.import_no,)))
+    per_range = max(size, -(-len(keys) // max_chunks))
+
+    total = plan_revert(conn, import_id, chunk_products=size, max_chunks=max_chunks)
+
+    expected = [(n, part[0], part[-1]) for n, part in
+                enumerate(keys[i:i + per_range] for i in range(0, len(keys), per_range))]
+    assert conn.execute("SELECT chunk_no, first_key, last_key FROM revert_plan WHERE import_no = %s"
+                        " ORDER BY chunk_no", (file.import_no,)).fetchall() == expected
+    assert total == len(expected) <= max_chunks
+    results = [revert_chunk(conn, import_id=import_id, chunk_no=n) for n in range(total)]
+    assert results[-1].totals.done and results[-1].totals.deleted == len(keys)
+    assert conn.execute("SELECT count(*) FROM products WHERE sku_key LIKE %s AND NOT deleted",
+                        (f"{import_id}-%",)).fetchone() == (0,)
+
+
 def test_a_revert_is_refused_twice_for_a_preview_and_after_the_undo_expired(conn: psycopg.Connection) -> None:
     run(conn, file_of(conn, "first", [r(1, "A", "a")]))
     revert(conn, "first")
