@@ -1,6 +1,6 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { z } from "zod";
-import { apiRequest, apiSend, pathSegment } from "@/lib/api";
+import { apiRequest, apiSend, deleteIdempotently, isNotFound, pathSegment } from "@/lib/api";
 import type { Page } from "@/lib/page";
 import { pageOf } from "@/lib/page";
 import { importKeys, putImport } from "./imports";
@@ -120,7 +120,19 @@ export function useRevertConflicts(id: string, cursor: string | null, enabled = 
 
 // -- mutations: the server's answer goes into the cache at once ---------------------------------------
 
-/** Apply a preview: the new import (created now) goes on top of the history; the preview gets `applied_as`. */
+/** A discarded import leaves every cached list, and its own queries go. */
+function forgetImport(client: QueryClient, id: string) {
+  for (const [key, data] of client.getQueriesData<Page<Import>>({ queryKey: importKeys.lists() })) {
+    if (data) client.setQueryData<Page<Import>>(key, { ...data, items: data.items.filter((i) => i.id !== id) });
+  }
+  client.removeQueries({ queryKey: importKeys.detail(id) });
+  client.removeQueries({ queryKey: changeKeys.all(id) });
+}
+
+/**
+ * Apply a preview: the new import (created now) goes on top of the history; the preview gets `applied_as`.
+ * A 404 means the preview was discarded meanwhile (another tab, the command line): it is forgotten here too.
+ */
 export function useApplyPreview() {
   const client = useQueryClient();
   return useMutation({
@@ -129,21 +141,21 @@ export function useApplyPreview() {
       putImport(client, created);
       void client.invalidateQueries({ queryKey: importKeys.detail(previewId) });
     },
+    onError: (err, previewId) => {
+      if (isNotFound(err)) forgetImport(client, previewId);
+    },
   });
 }
 
-/** Discard a preview (or a pending import): it leaves every cached list. */
+/**
+ * Discard a preview (or a pending import): it leaves every cached list. A 404 means it was discarded already
+ * (another tab, the command line): that is done too (`alreadyGone`).
+ */
 export function useDiscardImport() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (id: string) => discardImport(id),
-    onSuccess: (_, id) => {
-      for (const [key, data] of client.getQueriesData<Page<Import>>({ queryKey: importKeys.lists() })) {
-        if (data) client.setQueryData<Page<Import>>(key, { ...data, items: data.items.filter((i) => i.id !== id) });
-      }
-      client.removeQueries({ queryKey: importKeys.detail(id) });
-      client.removeQueries({ queryKey: changeKeys.all(id) });
-    },
+    mutationFn: (id: string) => deleteIdempotently(() => discardImport(id)),
+    onSuccess: (_, id) => forgetImport(client, id),
   });
 }
 

@@ -18,8 +18,9 @@ export function PendingPanel({ imp }: { imp: Import }) {
 
   // a refusal shows in the confirm dialog, which stays open
   const onDiscard = async () => {
-    await discard.mutateAsync(imp.id);
-    navigate("/", { state: { flash: `Discarded the import of ${quoted(imp.filename)}.` } });
+    const { alreadyGone } = await discard.mutateAsync(imp.id);
+    const flash = alreadyGone ? `The import of ${quoted(imp.filename)} was already discarded.` : `Discarded the import of ${quoted(imp.filename)}.`;
+    navigate("/", { state: { flash } });
   };
 
   return (

@@ -1,5 +1,5 @@
 import { screen, waitFor, within } from "@testing-library/react";
-import { Route } from "react-router-dom";
+import { Route, useLocation } from "react-router-dom";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { FakeWebSocket, makeImport, mockApi } from "@/test/api";
 import { signInAs } from "@/test/auth";
@@ -50,8 +50,19 @@ function dropFocusToBody() {
   elsewhere.remove();
 }
 
+/** The imports page as far as these tests need it: it names itself and shows the flash it was sent. */
+function ImportsPageStandIn() {
+  const flash = (useLocation().state as { flash?: string } | null)?.flash;
+  return (
+    <>
+      <p>the imports page</p>
+      {flash ? <p data-testid="flash">{flash}</p> : null}
+    </>
+  );
+}
+
 function open() {
-  return renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/pre-1", routes: <Route path="/" element={<p>the imports page</p>} /> });
+  return renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/pre-1", routes: <Route path="/" element={<ImportsPageStandIn />} /> });
 }
 
 describe("the preview page", () => {
@@ -112,6 +123,34 @@ describe("the preview page", () => {
     const { user } = open();
     await user.click(await screen.findByRole("button", { name: "Apply" }));
     expect(await screen.findByText("Could not apply the preview: preview expired")).toBeInTheDocument();
+  });
+
+  it("leaves for the imports page, saying so, when Apply finds the preview discarded meanwhile (it said “import … not found” and kept Apply)", async () => {
+    // given a preview discarded in another tab (or from the command line) while this page shows it
+    api({ "POST /api/imports/pre-1/apply": () => ({ status: 404, body: { detail: "import pre-1 not found" } }) });
+    const { user } = open();
+    // when the user applies it
+    await user.click(await screen.findByRole("button", { name: "Apply" }));
+    // then the page gives way to the imports page, where the flash says what happened, and no raw 404 shows
+    expect(await screen.findByText("the imports page")).toBeInTheDocument();
+    expect(screen.getByTestId("flash")).toHaveTextContent(
+      "The preview of “catalog.csv” was discarded meanwhile, so nothing was imported. Drop the file again to preview it.",
+    );
+    expect(screen.queryByText(/not found/)).toBeNull();
+  });
+
+  it("takes a preview discarded meanwhile as discarded (the dialog said “import … not found” and stayed open)", async () => {
+    // given a preview discarded in another tab while this page shows it
+    const { calls } = api({ "DELETE /api/imports/pre-1": () => ({ status: 404, body: { detail: "import pre-1 not found" } }) });
+    const { user } = open();
+    // when the user discards it here too
+    await user.click(await screen.findByRole("button", { name: "Discard" }));
+    const dialog = await screen.findByRole("dialog", { name: "Discard this preview?" });
+    await user.click(within(dialog).getByRole("button", { name: "Discard preview" }));
+    // then that is done: the imports page, which says it was already discarded
+    expect(await screen.findByText("the imports page")).toBeInTheDocument();
+    expect(screen.getByTestId("flash")).toHaveTextContent("The preview of “catalog.csv” was already discarded.");
+    expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/imports/pre-1")).toBe(true);
   });
 
   it("gives keyboard focus to the reason when Apply fails (the disabled button had dropped it to <body>)", async () => {

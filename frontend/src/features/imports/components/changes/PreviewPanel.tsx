@@ -4,7 +4,7 @@ import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
 import { ErrorMessage, Notice } from "@/components/Feedback";
 import { useFocusBackAfter } from "@/components/focusBack";
-import { errorMessage, pathSegment } from "@/lib/api";
+import { errorMessage, isNotFound, pathSegment } from "@/lib/api";
 import { quoted } from "@/lib/format";
 import { useApplyPreview, useChangeSummary, useDiscardImport } from "../../api/changes";
 import { groupToApplyOrDiscard, type Import } from "../../api/schemas";
@@ -36,14 +36,20 @@ export function PreviewPanel({ imp }: { imp: Import }) {
       const created = await apply.mutateAsync(imp.id);
       navigate(`/imports/${pathSegment(created.id)}`);
     } catch (err) {
+      if (isNotFound(err)) {
+        // discarded meanwhile (another tab, the command line): there is nothing left here to apply
+        navigate("/", { state: { flash: `The preview of ${quoted(imp.filename)} was discarded meanwhile, so nothing was imported. Drop the file again to preview it.` } });
+        return;
+      }
       setActionError(`Could not apply the preview: ${errorMessage(err)}`);
     }
   };
   // a refusal shows in the confirm dialog, which stays open
   const onDiscard = async () => {
     setActionError(null);
-    await discard.mutateAsync(imp.id);
-    navigate("/", { state: { flash: `Discarded the preview of ${quoted(imp.filename)}.` } });
+    const { alreadyGone } = await discard.mutateAsync(imp.id);
+    const flash = alreadyGone ? `The preview of ${quoted(imp.filename)} was already discarded.` : `Discarded the preview of ${quoted(imp.filename)}.`;
+    navigate("/", { state: { flash } });
   };
 
   return (
