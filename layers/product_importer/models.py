@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -185,7 +187,23 @@ class SplitContinuation(BaseModel):
 
 # -- what POST /api/imports asks for, and the jobs the API hands to the pipeline ---------------------------
 
-PARTNER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"  # a safe folder name: incoming/<partner>/
+# CONTRACT §4: a partner is the first folder under incoming/, whatever S3 folder name a partner system
+# writes ("ACME Corp", "Müller GmbH"): at most 255 characters, no '/' and no control characters.
+PARTNER_PATTERN = r"^[^/\x00-\x1f\x7f-\x9f]{1,255}$"
+
+
+def partner_name(value: str) -> str:
+    """``value`` as a partner (a folder name under ``incoming/``), NFC-normalised: a folder created on a
+    Mac arrives decomposed (``u`` + U+0308) and must still be the partner typed as ``ü``.
+    Raises ValueError for a name no drop folder can have (blank, ``.``, ``..``, ``/`` or a control
+    character, over 255 characters)."""
+    name = unicodedata.normalize("NFC", value)
+    if not re.match(PARTNER_PATTERN, name) or not name.strip() or name in (".", ".."):
+        raise ValueError("a partner is a folder name under incoming/: 1-255 characters, without '/' or control "
+                         "characters, not blank, '.' or '..'")
+    return name
+
+
 PREVIEW_APPLICABLE_DAYS = 7  # CONTRACT §2: a preview can be applied for 7 days
 
 

@@ -104,7 +104,10 @@ def test_a_second_mapping_of_the_same_prefix_is_409_and_a_replace_cannot_take_it
     ({"name": "x", "prefix": "uploads/acme/"}, "prefix"),
     ({"name": "x", "prefix": "incoming/"}, "prefix"),
     ({"name": "x", "prefix": "incoming/../etc/"}, "prefix"),
-    ({"name": "x", "prefix": "incoming/a b/"}, "prefix"),
+    ({"name": "x", "prefix": "incoming/a\u0001b/"}, "prefix"),
+    ({"name": "x", "prefix": "incoming/ /"}, "prefix"),
+    ({"name": "x", "prefix": "incoming/acme/./"}, "prefix"),
+    ({"name": "x", "prefix": "incoming/" + "a" * 256 + "/"}, "prefix"),
     ({"name": "x", "prefix": "incoming//"}, "prefix"),
     ({"name": "x", "mapping": {"A": "colour"}}, "mapping"),
     ({"name": "x", "mapping": {"": "sku"}}, "mapping"),
@@ -153,6 +156,36 @@ def test_the_splitter_finds_the_mapping_by_header_set_or_longest_prefix(api: Api
         candidate = find_mapping_for(conn, key="incoming/acme/eu/x.csv")
         assert candidate is not None and candidate.candidate() == {"id": acme_eu["id"], "name": "acme eu",
                                                                    "mapping": {}, "prefix": "incoming/acme/eu/"}
+
+
+def test_a_partner_folder_with_spaces_or_accents_has_its_mapping_whatever_the_normal_form(api: ApiHarness) -> None:
+    """CONTRACT §4: the partner is whatever first folder a partner system writes. Folders like "ACME Corp"
+    or "Müller GmbH" were drops without a partner mapping (a prefix had to be letters, digits, '.', '_',
+    '-'), and a folder made on a Mac arrives decomposed (u + U+0308)."""
+    spaced = save(api, name="acme", prefix="incoming/ACME Corp/")
+    accented = save(api, name="müller", prefix="incoming/Mu\u0308ller GmbH/")  # typed decomposed
+
+    assert accented["prefix"] == "incoming/M\u00fcller GmbH/"  # kept NFC
+    with api.connect() as conn:
+        def found(key: str) -> str | None:
+            mapping = find_mapping_for(conn, key=key)
+            return mapping.id if mapping else None
+
+        assert found("incoming/ACME Corp/feed.csv") == spaced["id"]
+        assert found("incoming/M\u00fcller GmbH/feed.csv") == accented["id"]
+        assert found("incoming/Mu\u0308ller GmbH/2026/feed.csv") == accented["id"]
+        assert found("incoming/ACME/feed.csv") is None
+    again = api.client.post("/api/mappings", json={"name": "again", "prefix": "incoming/M\u00fcller GmbH"})
+    assert again.status_code == 409  # the same prefix, whatever the normal form
+
+
+def test_an_admin_imports_for_a_partner_named_like_its_folder(api: ApiHarness) -> None:
+    created = api.client.post("/api/imports", json={"filename": "a.csv", "partner": "Mu\u0308ller GmbH"})
+    assert created.status_code == 201, created.text
+    assert created.json()["import"]["partner"] == "M\u00fcller GmbH"
+    for bad in ("a/b", "..", " ", "a\u0000b", "a\u0085b", "x" * 256):
+        refused = api.client.post("/api/imports", json={"filename": "a.csv", "partner": bad})
+        assert refused.status_code == 422 and "partner" in str(refused.json()["detail"]), (bad, refused.text)
 
 
 def test_importers_save_header_mappings_admins_also_prefix_mappings(api: ApiHarness) -> None:

@@ -12,6 +12,7 @@ from product_importer.pipeline.splitter import partner_of
     ("incoming/catalog.csv", None),
     ("incoming//catalog.csv", None),  # an empty folder name gave partner ""
     ("incoming/Ünïcode partner/x.csv", "Ünïcode partner"),
+    ("incoming/Mu\u0308ller GmbH/x.csv", "M\u00fcller GmbH"),  # a Mac's decomposed folder name: NFC
 ])
 def test_the_partner_is_the_first_folder(key: str, partner: str | None) -> None:
     assert partner_of(key) == partner

@@ -31,7 +31,6 @@ from product_importer.imports.row_errors import iter_row_errors, page_row_errors
 from product_importer.imports.store import ImportRequests
 from product_importer.mappings import rules
 from product_importer.models import (
-    PARTNER_PATTERN,
     Encoding,
     Import,
     ImportMode,
@@ -39,6 +38,7 @@ from product_importer.models import (
     ImportStatus,
     Profile,
     ReplaceOptions,
+    partner_name,
 )
 from product_importer.naming import EXPORT_PREFIX
 from product_importer.settings import Settings
@@ -70,8 +70,9 @@ class CreateImport(BaseModel):
     encoding: Encoding | None = None
     replace: ReplaceOptions | None = None
     max_errors: int | None = Field(default=None, ge=0, le=2**31 - 1)
-    partner: str | None = Field(default=None, pattern=PARTNER_PATTERN,
-                                description="admin only: the partner the import is for (a safe folder name)")
+    partner: str | None = Field(default=None, max_length=255,
+                                description="admin only: the partner the import is for (its folder name under "
+                                            "incoming/, CONTRACT §4)")
 
     @field_validator("filename")
     @classmethod
@@ -88,6 +89,11 @@ class CreateImport(BaseModel):
         if extension not in UPLOAD_EXTENSIONS:
             raise ValueError("only .csv files (or .tsv and .txt text files) can be imported")
         return name
+
+    @field_validator("partner")
+    @classmethod
+    def _partner(cls, value: str | None) -> str | None:
+        return partner_name(value) if value is not None else None
 
     @field_validator("content_type")
     @classmethod

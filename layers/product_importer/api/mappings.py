@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -18,14 +18,13 @@ from product_importer.ingest.suggest import suggest as suggest_reading
 from product_importer.mappings import repository as mappings
 from product_importer.mappings import rules
 from product_importer.mappings.repository import MappingValues
-from product_importer.models import PARTNER_PATTERN, Profile, ReplaceOptions
+from product_importer.models import Profile, ReplaceOptions, partner_name
 from product_importer.naming import DROP_PREFIX
 
 router = APIRouter(prefix="/api/mappings", tags=["mappings"])
 
 Db = deps.Db
 SUGGEST_MAX_BYTES = 64 * 1024
-_SEGMENT = re.compile(PARTNER_PATTERN)
 
 
 class MappingIn(BaseModel):
@@ -68,12 +67,18 @@ class MappingIn(BaseModel):
     def _prefix(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        prefix = value.strip()
+        prefix = unicodedata.normalize("NFC", value.strip())
         if not prefix.endswith("/"):
             prefix += "/"
         segments = prefix.removeprefix(DROP_PREFIX).rstrip("/").split("/")
-        if not prefix.startswith(DROP_PREFIX) or not all(_SEGMENT.match(s) for s in segments):
-            raise ValueError("a prefix is incoming/<partner>/ (folder names of letters, digits, '.', '_', '-')")
+        try:
+            if not prefix.startswith(DROP_PREFIX):
+                raise ValueError
+            for segment in segments:
+                partner_name(segment)
+        except ValueError:
+            raise ValueError("a prefix is incoming/<partner>/ and may go deeper (incoming/acme/daily/): folder "
+                             "names without control characters, not blank, '.' or '..'") from None
         return prefix
 
     @model_validator(mode="after")

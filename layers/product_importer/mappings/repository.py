@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -200,9 +201,11 @@ def find_mapping_for(conn: psycopg.Connection, *, headers: Sequence[str] | None 
         if key is not None:
             if not key.startswith(DROP_PREFIX):
                 return None
+            # prefixes are stored NFC (api.mappings); a key from a Mac's folder may be decomposed
             row = cur.execute(
                 sql.SQL("SELECT {} FROM mappings WHERE prefix IS NOT NULL AND left(%s, length(prefix)) = prefix"
-                        " ORDER BY length(prefix) DESC LIMIT 1").format(_COLUMNS), (key,)).fetchone()
+                        " ORDER BY length(prefix) DESC LIMIT 1").format(_COLUMNS),
+                (unicodedata.normalize("NFC", key),)).fetchone()
             return _row(row) if row else None
         wanted = header_key(headers or ())
         if wanted is None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -372,9 +373,11 @@ def import_id_for(event: ObjectCreated) -> str | None:
 
 def partner_of(key: str) -> str | None:
     """CONTRACT §4: the first folder under ``incoming/`` (None directly under it, and for an empty folder
-    name: ``incoming//x.csv`` gave partner "")."""
+    name: ``incoming//x.csv`` gave partner ""), NFC-normalised as the API normalises a partner typed in
+    (``models.partner_name``): a folder made on a Mac arrives decomposed."""
     rest = key[len(DROP_PREFIX):]
-    return (rest.split("/", 1)[0] or None) if "/" in rest else None
+    folder = rest.split("/", 1)[0] if "/" in rest else ""
+    return unicodedata.normalize("NFC", folder) if folder else None
 
 
 def _create_drop_import(event: ObjectCreated, import_id: str, ports: SplitterPorts) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 import { Field } from "@/components/Field";
+import { isPartnerFolder } from "@/lib/partner";
 import type { ImportOptions } from "../../api/imports";
 
 /** The import form's other options, as the user typed them. */
@@ -12,8 +13,6 @@ export interface OptionsForm {
 
 export const blankOptionsForm: OptionsForm = { maxErrors: "", replace: false, scope: "all", maxDeactivate: "20", partner: "" };
 
-const PARTNER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 /** The options for `POST /api/imports`, or what is wrong with them (CONTRACT §2 Replace, §3). */
 export function optionsFromForm(form: OptionsForm): { options: ImportOptions; errors: Record<string, string> } {
   const options: ImportOptions = {};
@@ -25,8 +24,8 @@ export function optionsFromForm(form: OptionsForm): { options: ImportOptions; er
   }
   const partner = form.partner.trim();
   if (partner) {
-    if (PARTNER.test(partner)) options.partner = partner;
-    else errors.partner = "Letters, digits, “.”, “_” and “-” (the partner's folder name under incoming/).";
+    if (isPartnerFolder(partner)) options.partner = partner;
+    else errors.partner = "The partner's folder name under incoming/: at most 255 characters, without “/”.";
   }
   if (form.replace) {
     const pct = Number(form.maxDeactivate.trim());

@@ -3,6 +3,7 @@ import { FormDialog } from "@/components/Dialog";
 import { Field } from "@/components/Field";
 import { OptionList } from "@/components/OptionList";
 import { ApiError, errorMessage } from "@/lib/api";
+import { isDropPrefix } from "@/lib/partner";
 import { PROFILES, useSaveMapping, type MappingInput, type SavedMapping } from "../../api/mappings";
 import { profileLabel } from "../labels";
 import { TargetSelect } from "../mapping/TargetSelect";
@@ -13,7 +14,6 @@ interface Row {
   target: string;
 }
 
-const PREFIX = /^incoming\/[A-Za-z0-9][A-Za-z0-9._-]{0,63}(\/[A-Za-z0-9][A-Za-z0-9._-]{0,63})*\/?$/;
 let rowKeys = 0;
 
 function rowsOf(m: SavedMapping | null): Row[] {
@@ -54,7 +54,7 @@ export function MappingFormDialog({
   const validate = (): Record<string, string> => {
     const e: Record<string, string> = {};
     if (!name.trim()) e.name = "Give the mapping a name.";
-    if (byPrefix && !PREFIX.test(prefix.trim())) e.prefix = "A folder under incoming/, e.g. incoming/acme/.";
+    if (byPrefix && !isDropPrefix(prefix.trim())) e.prefix = "A folder under incoming/, e.g. incoming/acme/.";
     const headers = rows.map((r) => r.header.trim());
     if (byPrefix && headers.some((h) => h === "")) e.rows = "Every row needs the column name as the file writes it.";
     if (new Set(headers.map((h) => h.toLowerCase())).size !== headers.length) e.rows = "Each column once.";
