@@ -5,7 +5,10 @@ import { fieldLabel } from "../labels";
  * A bar per field: how many products it changes in (from `/changes/summary`). Plain CSS bars; the numbers
  * are text, so the chart reads the same without sight.
  */
-export function FieldChart({ fields, total }: { fields: Record<string, number>; total: number }) {
+export function FieldChart({ fields, updated, deactivated = 0 }: { fields: Record<string, number>; updated: number; deactivated?: number }) {
+  // a replace's deactivations change `active` too: the share is of every product whose fields change
+  const total = updated + deactivated;
+  const ofWhat = deactivated > 0 ? "updated or deactivated" : "updated";
   const rows = Object.entries(fields)
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
@@ -25,7 +28,7 @@ export function FieldChart({ fields, total }: { fields: Record<string, number>; 
               </span>
               <span className="field-chart__count">
                 {formatCount(n)}
-                <span className="visually-hidden"> {pluralOf(n, "product")}{total > 0 ? ` of ${formatCount(total)} updated` : ""}</span>
+                <span className="visually-hidden"> {pluralOf(n, "product")}{total > 0 ? ` of ${formatCount(total)} ${ofWhat}` : ""}</span>
               </span>
             </li>
           ))}

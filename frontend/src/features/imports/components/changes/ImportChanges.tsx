@@ -19,7 +19,7 @@ function ChangesBody({ id }: { id: string }) {
   const summary = useChangeSummary(id);
   return (
     <>
-      {summary.data ? <FieldChart fields={summary.data.fields} total={summary.data.update} /> : null}
+      {summary.data ? <FieldChart fields={summary.data.fields} updated={summary.data.update} deactivated={summary.data.deactivate} /> : null}
       <ChangesTable
         importId={id}
         planned={false}

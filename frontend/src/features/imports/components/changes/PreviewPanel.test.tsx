@@ -91,6 +91,20 @@ describe("the preview page", () => {
     expect(await screen.findByTestId("row-error-table")).toHaveTextContent("remove the currency symbol");
   });
 
+  it("counts a replace's deactivations in the changed-field bars' share (it read “22,902 products of 1 updated”)", async () => {
+    // given a preview whose replace deactivates 22,902 products and updates the price of one
+    api({
+      "GET /api/imports/pre-1/changes/summary": () => ({
+        body: { create: 0, update: 1, unchanged: 99, deactivate: 22902, fields: { active: 22902, price: 1 } },
+      }),
+    });
+    open();
+    // then each bar's count is told as a share of every product it changes
+    const bars = await screen.findAllByTestId("field-bar");
+    expect(bars[0]).toHaveTextContent("Active22,902 products of 22,903 updated or deactivated");
+    expect(bars[1]).toHaveTextContent("Price1 product of 22,903 updated or deactivated");
+  });
+
   it("filters by action and searches by SKU through the API", async () => {
     const { calls } = api();
     const { user } = open();

@@ -96,7 +96,7 @@ export function PreviewPanel({ imp }: { imp: Import }) {
           {summary.error ? <ErrorMessage error={summary.error} onRetry={() => void summary.refetch()} title="Could not load the summary." /> : null}
           {summary.data ? (
             <div className="card">
-              <FieldChart fields={summary.data.fields} total={summary.data.update} />
+              <FieldChart fields={summary.data.fields} updated={summary.data.update} deactivated={summary.data.deactivate} />
             </div>
           ) : null}
           <ChangesTable
