@@ -63,7 +63,17 @@ export function ImportsPage() {
   const [backFromStep, setBackFromStep] = useState(false);
   // files the server read and says cannot be imported (empty, a workbook…): skipped, never counted as to import
   const [unreadable, setUnreadable] = useState<ReadonlySet<string>>(() => new Set());
-  const onUnreadable = useCallback((key: string) => setUnreadable((s) => (s.has(key) ? s : new Set(s).add(key))), []);
+  const onUnreadable = useCallback(
+    (key: string, yes: boolean) =>
+      setUnreadable((s) => {
+        if (s.has(key) === yes) return s;
+        const next = new Set(s);
+        if (yes) next.add(key);
+        else next.delete(key);
+        return next;
+      }),
+    [],
+  );
   const importable = queue.filter((q) => !unreadable.has(q.key));
   const [pickAgain, setPickAgain] = useState(false);
   const onPickerOpened = useCallback(() => setPickAgain(false), []);

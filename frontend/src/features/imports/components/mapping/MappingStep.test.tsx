@@ -188,6 +188,51 @@ describe("the mapping step", () => {
     pick.mockRestore();
   });
 
+  it("lets the user read an unreadable file with another encoding, as the server's reason advises (it offered only “Choose another file”)", async () => {
+    // given a file whose header the server cannot read as UTF-8 (a UTF-8 mark before Windows-1252 text)
+    const { calls } = api({
+      "POST /api/mappings/suggest": (req) =>
+        req.query.get("encoding") === "windows-1252"
+          ? { body: { ...suggestion, encoding: "windows-1252", missing: [], columns: [{ header: "sku", field: "sku", samples: ["A-1"] }, { header: "name", field: "name", samples: ["Lampe"] }] } }
+          : { status: 422, body: { detail: "the header is not valid UTF-8 (byte 11 of the line); if the file was saved in another encoding (Excel on Windows: Windows-1252), import it with that encoding" } },
+    });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("\uFEFFsku,name\nA-1,Lampe\n", "latin.csv");
+    const step = await screen.findByTestId("mapping-step");
+    expect(await within(step).findByText(/This file cannot be imported/)).toBeInTheDocument();
+    // when the user picks the encoding the reason names
+    await user.selectOptions(within(step).getByLabelText("Encoding"), "windows-1252");
+    // then the file is read again with it, and can be imported with it
+    expect(await within(step).findByText("Lampe")).toBeInTheDocument();
+    expect(within(step).queryByText(/This file cannot be imported/)).toBeNull();
+    await user.click(within(step).getByRole("button", { name: "Import now" }));
+    await waitFor(() => expect(FakeXhr.instances).toHaveLength(1));
+    const created = calls.find((c) => c.method === "POST" && c.path === "/api/imports")!;
+    expect((created.body as { encoding?: string }).encoding).toBe("windows-1252");
+  });
+
+  it("counts a file read again with another encoding among those “Import all” takes", async () => {
+    // given two files, the first of which only reads as Windows-1252
+    api({
+      "POST /api/mappings/suggest": (req) =>
+        (req.raw as Blob).size === 3 && req.query.get("encoding") !== "windows-1252"
+          ? { status: 422, body: { detail: "the header is not valid UTF-8 (byte 1 of the line)" } }
+          : { body: suggestion },
+    });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    fireEvent.drop(screen.getByTestId("drop-zone"), { dataTransfer: { files: [new File(["abc"], "latin.csv"), new File(["a"], "one.csv")] } });
+    const step = await screen.findByTestId("mapping-step");
+    expect(await screen.findByText(/\(1 file that cannot be imported will be skipped\)/)).toBeInTheDocument();
+    // when it is read again as Windows-1252
+    await user.selectOptions(within(step).getByLabelText("Encoding"), "windows-1252");
+    // then it is importable again
+    expect(await within(step).findByText("Item Code")).toBeInTheDocument();
+    expect(screen.queryByText(/cannot be imported will be skipped/)).toBeNull();
+    expect(screen.getByRole("button", { name: "Import all 2 as read" })).toBeInTheDocument();
+  });
+
   it("leaves an empty file out: never a step, never counted in “Import all”, said in the upload list", async () => {
     // given an empty file chosen with two others
     api();

@@ -20,8 +20,11 @@ export interface MappingStepProps {
   position: { index: number; total: number };
   onStart: (options: ImportOptions) => void;
   onCancel: () => void;
-  /** The server read the file and says it cannot be imported (empty, a workbook…): it will be skipped. */
-  onUnreadable?: (fileKey: string) => void;
+  /**
+   * Whether the server, having read the file, says it cannot be imported (empty, a workbook…: it will be
+   * skipped), or, read again with another encoding, that it can after all.
+   */
+  onUnreadable?: (fileKey: string, unreadable: boolean) => void;
   /** Leave this (unreadable, last) file for another one: the file picker opens. Defaults to `onCancel`. */
   onChooseAnother?: () => void;
 }
@@ -40,9 +43,10 @@ export function MappingStep({ fileKey, file, position, onStart, onCancel, onUnre
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   const cannotImport = suggestion.error && unreadable(suggestion.error) ? suggestion.error : null;
+  const readable = suggestion.data ? true : cannotImport ? false : null; // (null: not known yet)
   useEffect(() => {
-    if (cannotImport) onUnreadable?.(fileKey);
-  }, [cannotImport, fileKey, onUnreadable]);
+    if (readable !== null) onUnreadable?.(fileKey, !readable);
+  }, [readable, fileKey, onUnreadable]);
   const othersWaiting = position.total - position.index - 1;
 
   return (
@@ -67,6 +71,15 @@ export function MappingStep({ fileKey, file, position, onStart, onCancel, onUnre
             <strong>This file cannot be imported.</strong> {sentence(cannotImport.message)}{" "}
             {othersWaiting > 0 ? "It will be skipped; the next file waits." : "Choose another file to import instead."}
           </Notice>
+          {/* the server's reason may be the encoding (a header that is not UTF-8): reading it as another one is up to the user */}
+          <div className="mapping-facts">
+            <EncodingField
+              value={overrides.encoding}
+              detected={null}
+              onChange={(encoding) => setOverrides({ ...overrides, encoding })}
+              hint="If the file was saved in another encoding, choose it: the file is read again."
+            />
+          </div>
           <div className="mapping-step__actions">
             {/* with files waiting, the button goes on to the next one; alone, it opens the file picker again */}
             <button type="button" className="button" onClick={othersWaiting > 0 ? onCancel : (onChooseAnother ?? onCancel)}>
@@ -93,6 +106,28 @@ export function MappingStep({ fileKey, file, position, onStart, onCancel, onUnre
         />
       ) : null}
     </section>
+  );
+}
+
+/** The encoding the file is read with: as detected (`detected`; null when the server could not read it), or another. */
+function EncodingField({
+  value,
+  detected,
+  onChange,
+  hint,
+}: {
+  value: string | null;
+  detected: string | null;
+  onChange: (encoding: string | null) => void;
+  hint?: string;
+}) {
+  return (
+    <Field label="Encoding" hint={hint}>
+      <select value={value ?? ""} onChange={(e) => onChange(e.target.value || null)}>
+        <option value="">{detected ? `Detected: ${encodingLabel(detected)}` : "As detected"}</option>
+        <OptionList values={ENCODINGS} label={encodingLabel} />
+      </select>
+    </Field>
   );
 }
 
@@ -186,12 +221,7 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
   return (
     <form className="mapping-form" onSubmit={(e) => void start("preview", e)} aria-busy={busy} noValidate>
       <div className="mapping-facts">
-        <Field label="Encoding">
-          <select value={overrides.encoding ?? ""} onChange={(e) => onOverrides({ ...overrides, encoding: e.target.value || null })}>
-            <option value="">Detected: {encodingLabel(suggestion.encoding)}</option>
-            <OptionList values={ENCODINGS} label={encodingLabel} />
-          </select>
-        </Field>
+        <EncodingField value={overrides.encoding} detected={suggestion.encoding} onChange={(encoding) => onOverrides({ ...overrides, encoding })} />
         <Field label="Profile">
           <select value={overrides.profile ?? ""} onChange={(e) => onOverrides({ ...overrides, profile: e.target.value || null })}>
             <option value="">Detected: {profileLabel(suggestion.profile)}</option>
