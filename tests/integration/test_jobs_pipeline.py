@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -336,6 +337,25 @@ def test_a_drop_replaces_with_the_options_of_the_saved_mapping_bound_to_its_pref
     live = products(pipeline, prefix)
     assert sorted(s for s, (*_x, active) in live.items() if not active) == ["009", "010"]
     assert all(active for *_x, active in products(pipeline, bad).values())
+
+
+def test_a_drop_in_a_mac_made_folder_finds_the_mapping_of_its_partner(pipeline: PipelineStack) -> None:
+    """CONTRACT §4: "Müller GmbH" typed in the UI is NFC; the same folder created on a Mac arrives in the S3 key
+    decomposed (u + U+0308). The drop is that partner's, and its prefix mapping applies."""
+    partner = f"Müller {unique('GmbH')}"
+    prefix = unique("MAC")
+    saved = pipeline.api.post("/api/mappings", json={
+        "name": partner, "mapping": {"Artikel": "sku", "Bezeichnung": "name"}, "prefix": f"incoming/{partner}/"})
+    assert saved.status_code == 201, saved.text
+
+    pipeline.drop(unicodedata.normalize("NFD", f"incoming/{partner}/2026/katalog.csv"),
+                  f"Artikel,Bezeichnung\n{prefix}-1,Stuhl\n".encode())
+
+    [imp] = pipeline.wait_for_import_of("katalog.csv")
+    done = settled(pipeline, imp["id"])
+    assert done["status"] == "completed", done["error"]
+    assert done["partner"] == partner and done["mapping"]["id"] == saved.json()["id"]
+    assert list(products(pipeline, prefix)) == ["1"]
 
 
 # -- what subscribers and webhooks see ------------------------------------------------------------------------------
