@@ -188,8 +188,10 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             "webhooks",
             256,
             WEBHOOKS_TIMEOUT_S,
-            # max_concurrency: slow receivers hold at most this many functions (and database connections)
-            SqsTrigger("webhooks", batch_size=5, max_concurrency=10),
+            # batch_size 1: a receiver that never answers holds back only its own delivery (in a batch of 5,
+            # the 4 others waited up to 4 x WEBHOOKS_TIMEOUT_S behind it); max_concurrency: slow receivers
+            # hold at most this many functions (and database connections)
+            SqsTrigger("webhooks", batch_size=1, max_concurrency=10),
             "Delivers signed (Standard Webhooks) import events to the checked address of each webhook",
             needs_database=True,
             needs_internet=True,
