@@ -1,3 +1,4 @@
+import { useEffect, useRef } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router-dom";
 import { usePermissions } from "@/lib/auth/permissions";
 import { currentAuthSession } from "@/lib/auth/session";
@@ -8,12 +9,13 @@ export function Layout() {
   const session = currentAuthSession(); // null without sign-in (local mode)
   const user = session?.user();
   const { can, role } = usePermissions();
+  const topbar = useStickyHeight();
   return (
     <div className="app">
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <header className="topbar">
+      <header className="topbar" ref={topbar}>
         <div className="topbar__inner">
           <NavLink to="/" className="brand" end>
             <span className="brand__mark" aria-hidden="true" />
@@ -77,6 +79,27 @@ export function Layout() {
       </main>
     </div>
   );
+}
+
+/**
+ * The sticky top bar's height, kept in `--topbar-height` on <html> (whose `scroll-padding-top` uses it): what the
+ * browser scrolls into view for the keyboard (Shift+Tab up a long page) or a script lands below the bar, not
+ * under it. The bar wraps to two or three lines on a phone, so it is measured, not assumed.
+ */
+function useStickyHeight() {
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const bar = ref.current;
+    if (!bar) return;
+    const root = document.documentElement;
+    const measure = () => root.style.setProperty("--topbar-height", `${bar.getBoundingClientRect().height}px`);
+    measure();
+    if (typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(bar);
+    return () => observer.disconnect();
+  }, []);
+  return ref;
 }
 
 export function NotFound() {

@@ -99,6 +99,36 @@ describe("PagedList", () => {
     await waitFor(() => expect(within(pager).getByRole("button", { name: "← Previous" })).toHaveFocus());
   });
 
+  it("brings the new page's first rows into view after a page turned with the mouse (it showed its last ones), not with a key", async () => {
+    // given a list whose pager sits below a long page (jsdom has no layout: record what is scrolled into view)
+    const scrolled: Element[] = [];
+    const scrollIntoView = vi.spyOn(Element.prototype, "scrollIntoView").mockImplementation(function (this: Element) {
+      scrolled.push(this);
+    });
+    try {
+      const fetchPage = vi.fn<Fetch>(async (cursor) => PAGES[cursor ?? "first"]!);
+      const { user } = renderFruits(fetchPage);
+      await screen.findByTestId("fruit-list");
+      const pager = screen.getByRole("navigation", { name: "Fruit pages" });
+      // when Next is clicked
+      await user.click(within(pager).getByRole("button", { name: "Next →" }));
+      expect(await screen.findByText("cherry")).toBeInTheDocument();
+      // then, the new page shown, the top of its rows is brought into view (only as far as needed)
+      await waitFor(() => expect(scrollIntoView).toHaveBeenCalledWith({ block: "nearest" }));
+      expect(scrolled).toEqual([screen.getByTestId("paged-list-top")]);
+      expect(screen.getByTestId("paged-list-top").nextElementSibling).toBe(screen.getByTestId("fruit-list"));
+      // and when Previous is pressed with the keyboard, focus stays on the pager and nothing is scrolled
+      scrollIntoView.mockClear();
+      within(pager).getByRole("button", { name: "← Previous" }).focus();
+      await user.keyboard("{Enter}");
+      expect(await screen.findByText("apple")).toBeInTheDocument();
+      expect(within(pager).getByRole("button", { name: "← Previous" })).toHaveFocus();
+      expect(scrollIntoView).not.toHaveBeenCalled();
+    } finally {
+      scrollIntoView.mockRestore();
+    }
+  });
+
   it("shows the empty state, and no pager, when the first page has no items", async () => {
     renderFruits(async () => ({ items: [], next_cursor: null }));
     expect(await screen.findByText("No fruits yet")).toBeInTheDocument();

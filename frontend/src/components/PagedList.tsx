@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import { useEffect, useRef, type ReactNode } from "react";
 import type { Page } from "@/lib/page";
 import type { CursorPager } from "@/lib/paging";
 import { ErrorMessage, Loading } from "./Feedback";
@@ -34,19 +34,33 @@ export interface PagedListProps<T> {
 export function PagedList<T>({ query, pager, loadingLabel, errorTitle, empty, pagerLabel, children }: PagedListProps<T>) {
   const { data } = query;
   const nextCursor = data?.next_cursor ?? null;
+  // A page turned with the mouse under a long list showed the new page's last rows: its first ones come into
+  // view once it is there. (Turned with a key, focus stays on the pager's button, and the page where it is.)
+  const top = useRef<HTMLDivElement>(null);
+  const showTop = useRef(false);
+  useEffect(() => {
+    if (!showTop.current || query.isFetching) return;
+    showTop.current = false;
+    top.current?.scrollIntoView({ block: "nearest" });
+  });
+  const turned = (turn: () => void) => (how: { pointer: boolean }) => {
+    showTop.current = how.pointer;
+    turn();
+  };
   return (
     <>
       {query.isLoading ? <Loading label={loadingLabel} /> : null}
       {query.error ? <ErrorMessage error={query.error} onRetry={() => void query.refetch()} title={errorTitle} /> : null}
       {data && data.items.length === 0 && pager.page === 0 ? empty : null}
+      <div ref={top} className="paged-list__top" data-testid="paged-list-top" />
       {data && data.items.length > 0 ? children(data.items) : null}
       <Pager
         label={pagerLabel}
         page={pager.page}
         hasPrevious={pager.hasPrevious}
         hasNext={Boolean(nextCursor)}
-        onPrevious={pager.previous}
-        onNext={() => nextCursor && pager.next(nextCursor)}
+        onPrevious={turned(pager.previous)}
+        onNext={turned(() => nextCursor && pager.next(nextCursor))}
         busy={query.isFetching}
       />
     </>

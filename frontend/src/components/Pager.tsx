@@ -5,8 +5,9 @@ export interface PagerProps {
   page: number;
   hasPrevious: boolean;
   hasNext: boolean;
-  onPrevious: () => void;
-  onNext: () => void;
+  /** `pointer`: pressed with a mouse or a finger (not a key), so the page's new rows may be out of sight. */
+  onPrevious: (how: { pointer: boolean }) => void;
+  onNext: (how: { pointer: boolean }) => void;
   label: string;
   busy?: boolean;
 }
@@ -30,7 +31,7 @@ export function Pager({ page, hasPrevious, hasNext, onPrevious, onNext, label, b
         className="button"
         onClick={(e) => {
           pressed.current = e.currentTarget;
-          onPrevious();
+          onPrevious({ pointer: e.detail > 0 }); // (a key's click has no clicks to count)
         }}
         disabled={!hasPrevious || busy}
         ref={previous}
@@ -45,7 +46,7 @@ export function Pager({ page, hasPrevious, hasNext, onPrevious, onNext, label, b
         className="button"
         onClick={(e) => {
           pressed.current = e.currentTarget;
-          onNext();
+          onNext({ pointer: e.detail > 0 });
         }}
         disabled={!hasNext || busy}
         ref={next}

@@ -7,6 +7,9 @@ import { resetConfigCache } from "@/lib/config";
 // findBy…/waitFor wait up to 5 s: the machine running the suite may be busy (the default 1 s flakes there)
 configure({ asyncUtilTimeout: 5000 });
 
+// jsdom has no layout, so no scrollIntoView: a no-op stands in (tests that care spy on it)
+if (typeof Element !== "undefined" && !Element.prototype.scrollIntoView) Element.prototype.scrollIntoView = function scrollIntoView() {};
+
 afterEach(() => {
   cleanup();
   resetConfigCache();
