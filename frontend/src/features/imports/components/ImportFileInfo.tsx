@@ -1,6 +1,7 @@
 import { countOf } from "@/lib/format";
 import { HELD_WARNING, isFinished, PLANNED_HELD_WARNING, type Import } from "../api/schemas";
 import { encodingLabel, fieldLabel, profileLabel } from "./labels";
+import { mappingEntries } from "./mapping/columnPlan";
 
 /** How the file was read (CONTRACT §1): encoding, profile, mapping, skipped rows, and the import's warnings. */
 export function ImportFileInfo({ imp }: { imp: Import }) {
@@ -9,7 +10,7 @@ export function ImportFileInfo({ imp }: { imp: Import }) {
   const held = imp.replace?.status === "held";
   const heldWarning = imp.mode === "preview" ? (imp.status === "previewed" ? PLANNED_HELD_WARNING : null) : HELD_WARNING;
   const warnings = imp.warnings.filter((w) => !(held && heldWarning && w.startsWith(heldWarning)));
-  const mapping = imp.mapping ? Object.entries(imp.mapping).filter(([k]) => k !== "id") : [];
+  const mapping = imp.mapping ? mappingEntries(imp.mapping).filter(([k]) => k !== "id") : [];
   const unknown = <span className="muted">{isFinished(imp) ? "not recorded" : "not read yet"}</span>;
   const savedMappingId = typeof imp.mapping?.id === "string" || typeof imp.mapping?.id === "number" ? String(imp.mapping.id) : null;
   return (

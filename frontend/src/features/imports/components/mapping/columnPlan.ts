@@ -1,4 +1,4 @@
-import { REQUIRED_FIELDS, type Suggestion } from "../../api/mappings";
+import { REQUIRED_FIELDS, TARGETS, type Suggestion } from "../../api/mappings";
 
 /** The user's choice per column of the file (by position: two columns may share a name). */
 export interface ColumnChoice {
@@ -42,4 +42,21 @@ export function sharedFields(choices: ColumnChoice[]): Record<string, string[]> 
 export function defaultMappingName(filename: string): string {
   const base = filename.replace(/\.csv$/i, "").trim() || "file";
   return `Columns of ${base}`;
+}
+
+/**
+ * A mapping's `[header, target]` pairs in an order a person reads: the file's column order where the header set
+ * is known (`headers`), else by field (SKU, name, the other fields, then kept as attributes, then ignored). The
+ * server's JSON keeps neither: it answered them ordered by the length of their names.
+ */
+export function mappingEntries<T>(mapping: Record<string, T>, headers?: readonly string[] | null): [string, T][] {
+  const position = new Map((headers ?? []).map((h, i) => [h, i]));
+  const rank = (target: T) => {
+    const i = TARGETS.indexOf(target as (typeof TARGETS)[number]);
+    return i < 0 ? TARGETS.length : i;
+  };
+  return Object.entries(mapping).sort(
+    ([a, x], [b, y]) =>
+      (position.get(a) ?? Infinity) - (position.get(b) ?? Infinity) || rank(x) - rank(y) || a.localeCompare(b),
+  );
 }

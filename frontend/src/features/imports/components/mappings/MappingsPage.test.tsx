@@ -35,6 +35,30 @@ describe("MappingsPage", () => {
     expect(rows[1]).toHaveTextContent("replace (partner, hold over 10 %)");
   });
 
+  it("lists a mapping's columns in the file's order, or by field, not in the server's order (by name length)", async () => {
+    // given mappings as the server answers them: JSON keys ordered by their length, not as the file has them
+    mockApi({
+      "GET /api/mappings": () => ({
+        body: {
+          items: [
+            { id: "m-3", name: "Supplier", mapping: { Cost: "price", Title: "name", Colour: "ignore", "Item Code": "sku" }, headers: ["Item Code", "Title", "Cost", "Colour"], prefix: null },
+            { id: "m-4", name: "Acme", mapping: { Preis: "price", Bezeichnung: "name", Artikelnummer: "sku" }, headers: null, prefix: "incoming/acme/", updated_at: "2026-11-30T23:22:31Z" },
+          ],
+          next_cursor: null,
+        },
+      }),
+    });
+    renderPage(<MappingsPage />);
+    const [supplier, acme] = await screen.findAllByTestId("mapping-row");
+    const entries = (row: HTMLElement) => within(row).getAllByRole("listitem").map((li) => li.textContent);
+    // then a mapping saved for a header set lists its columns as the file has them
+    expect(entries(supplier!)).toEqual(["Item Code → SKU", "Title → Name", "Cost → Price", "Colour → Ignore"]);
+    // and a partner mapping (no header set) by field: SKU, then name, then the others
+    expect(entries(acme!)).toEqual(["Artikelnummer → SKU", "Bezeichnung → Name", "Preis → Price"]);
+    // and its facts line does not start with a stray separator (it read "· changed …")
+    expect(acme!.querySelector("p.muted")!.textContent).toMatch(/^changed /);
+  });
+
   it("edits a mapping's columns and saves it with PUT", async () => {
     const { calls } = api();
     const { user } = renderPage(<MappingsPage />);

@@ -7,6 +7,7 @@ import { countOf, formatDateTime } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
 import { useDeleteMapping, useMappings, type SavedMapping } from "../../api/mappings";
 import { fieldLabel, profileLabel } from "../labels";
+import { mappingEntries } from "../mapping/columnPlan";
 import { MappingFormDialog } from "./MappingFormDialog";
 
 /** Saved mappings (CONTRACT §3): by header set for uploads, by drop prefix for partners; edit or delete. */
@@ -55,7 +56,13 @@ export function MappingsPage() {
         {(items) => (
           <ul className="mapping-list" data-testid="mapping-list">
             {items.map((m) => {
-              const entries = Object.entries(m.mapping);
+              const entries = mappingEntries(m.mapping, m.headers);
+              const facts = [
+                m.headers ? `${countOf(m.headers.length, "column")}: ${m.headers.join(", ")}` : null,
+                m.profile ? `profile ${profileLabel(m.profile)}` : null,
+                m.replace ? `replace (${m.replace.scope ?? "all"}, hold over ${m.replace.max_deactivate_percent ?? 20} %)` : null,
+                m.updated_at ? `changed ${formatDateTime(m.updated_at)}` : null,
+              ].filter(Boolean);
               return (
                 <li key={m.id} className="card mapping-card" data-testid="mapping-row" data-mapping-id={m.id}>
                   <div className="mapping-card__head">
@@ -68,12 +75,7 @@ export function MappingsPage() {
                       <span className="pill pill--off">Uploads with these columns</span>
                     )}
                   </div>
-                  <p className="muted small">
-                    {m.headers ? `${countOf(m.headers.length, "column")}: ${m.headers.join(", ")}` : null}
-                    {m.profile ? ` · profile ${profileLabel(m.profile)}` : ""}
-                    {m.replace ? ` · replace (${m.replace.scope ?? "all"}, hold over ${m.replace.max_deactivate_percent ?? 20} %)` : ""}
-                    {m.updated_at ? ` · changed ${formatDateTime(m.updated_at)}` : ""}
-                  </p>
+                  {facts.length > 0 ? <p className="muted small">{facts.join(" · ")}</p> : null}
                   {entries.length > 0 ? (
                     <ul className="mapping-card__entries">
                       {entries.map(([header, target]) => (
