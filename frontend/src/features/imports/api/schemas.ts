@@ -118,9 +118,15 @@ export function isFinished(imp: Pick<Import, "status">): boolean {
   return ["completed", "failed", "previewed", "reverting", "reverted"].includes(imp.status);
 }
 
-/** What may be reverted: a finished import (CONTRACT §2 Revert), not a preview. */
-export function isRevertable(imp: Pick<Import, "status" | "mode">): boolean {
-  return (imp.status === "completed" || imp.status === "failed") && imp.mode !== "preview";
+/**
+ * What may be reverted: a finished import (CONTRACT §2 Revert), not a preview, that touched a product (one that
+ * failed at its header, or a header-only file, wrote nothing: its revert would do nothing).
+ */
+export function isRevertable(
+  imp: Pick<Import, "status" | "mode" | "products_created" | "products_updated" | "products_unchanged" | "products_deactivated">,
+): boolean {
+  const touched = (imp.products_created ?? 0) + (imp.products_updated ?? 0) + (imp.products_unchanged ?? 0) + imp.products_deactivated;
+  return (imp.status === "completed" || imp.status === "failed") && imp.mode !== "preview" && touched > 0;
 }
 
 /** Who may apply or discard this import (CONTRACT §8): `replace` and `partner` are an admin's. */

@@ -25,6 +25,42 @@ describe("ImportDetailPage", () => {
     expect(await screen.findByText(/the whole file failed/)).toBeInTheDocument();
   });
 
+  it("offers no Revert for an import that wrote nothing (it failed at its header), and lists the mapping SKU first", async () => {
+    // given an import that failed at its header, with the mapping in effect as the server answers it
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: null } }),
+      "GET /api/imports/imp-1": () => ({
+        body: makeImport({
+          status: "failed", rows_total: null, rows_processed: 0, rows_failed: 0, products_created: 0, products_updated: 0, products_unchanged: 0,
+          error: "missing required columns: name",
+          mapping: { Preis: "price", Colour: "attribute", Artikelnummer: "sku", id: "m-1" },
+        }),
+      }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    const { user } = renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    await screen.findByTestId("failure-reason");
+    // then there is nothing to take back: no Revert (a revert of it would do nothing)
+    expect(screen.queryByRole("button", { name: "Revert" })).toBeNull();
+    // and the mapping lists the SKU's column first, then the fields, then what is kept as attributes
+    const used = screen.getByTestId("mapping-used");
+    await user.click(within(used).getByText(/Column mapping/));
+    expect(within(used).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["Artikelnummer → SKU", "Preis → Price", "Colour → Keep as attribute"]);
+  });
+
+  it("offers Revert for a failed import that wrote products before it stopped", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: null } }),
+      "GET /api/imports/imp-1": () => ({
+        body: makeImport({ status: "failed", rows_processed: 5000, rows_failed: 101, products_created: 4899, error: "too many row errors" }),
+      }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    await screen.findByTestId("failure-reason");
+    expect(screen.getByRole("button", { name: "Revert" })).toBeInTheDocument();
+  });
+
   it("recovers by itself once an API that was down when the page opened is back", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
