@@ -192,8 +192,11 @@ def test_a_stray_quote_fails_its_line_and_the_rest_of_the_chunk_imports() -> Non
     item = world.item()
     assert (item["status"], item["rows_total"], item["rows_imported"], item["rows_failed"]) == ("completed", 52, 51, 1)
     [error] = world.call(0)["errors"]
-    assert (error.row, error.value) == (2, 'A-2,"oops,2.00,red')
-    assert "unterminated quote" in error.message
+    # the row error names the row's sku and the column where the quote opened, with that cell's value
+    # (CONTRACT §1: row number, column, message), as a chunk parsed whole says it
+    assert (error.row, error.sku, error.column, error.value) == (2, "A-2", "name", "oops,2.00,red")
+    assert error.message.startswith("unterminated quote")
+    assert error.message.endswith(' (the line begins: A-2,"oops,2.00,red)')
 
 
 def test_a_row_over_the_record_limit_is_one_row_error() -> None:
@@ -205,6 +208,24 @@ def test_a_row_over_the_record_limit_is_one_row_error() -> None:
     call = world.call(0)
     assert [r[0] for r in call["rows"]] == [1, 3]
     assert [(e.row, "longer than" in e.message) for e in call["errors"]] == [(2, True)]
+
+
+def test_a_row_the_reading_rejects_names_its_sku_and_the_column_where_it_broke() -> None:
+    # CONTRACT §1: a row error has its row number, the column and a message. Before: a row rejected whole by
+    # the byte level (a quote still open after the record limit, a row too long) had neither sku nor column.
+    data = (f"{HEADER}\n".encode() + b"A-1,ok,1.00,red\n" + b'A-2,"' + b"x" * 5000 + b'",1.00,red\n'
+            + b"A-3,ok," + b"9" * 5000 + b",red\n" + b"A-4,ok,1,red\n")
+    world = World(data, max_record_bytes=1000, read_block=700)
+
+    world.invoke(world.record(0))
+
+    call = world.call(0)
+    assert [r[0] for r in call["rows"]] == [1, 4]
+    quote, long_row = call["errors"]
+    assert (quote.row, quote.sku, quote.column, quote.value) == (2, "A-2", "name", "x" * 200)
+    assert quote.message.startswith("unterminated quote")
+    assert (long_row.row, long_row.sku, long_row.column) == (3, "A-3", None)
+    assert long_row.value is not None and long_row.value.startswith("A-3,ok,999")
 
 
 def test_a_chunk_stores_a_bounded_number_of_row_errors_and_keeps_exact_counts() -> None:

@@ -71,6 +71,21 @@ def test_a_blank_line_inside_a_family_does_not_end_it_at_a_chunk_boundary():
             ("B-4", "Tee - XL", False)], rows
 
 
+def test_a_header_repeated_inside_a_family_is_skipped_and_does_not_end_it_at_a_chunk_boundary():
+    # Two exports pasted together: the second header is no product (before: a product "Variant SKU" named
+    # "Title - Option1 Value"), and the family around it goes on, wherever the chunks are cut
+    data = SHOPIFY + b"h1,Tee,B-1,Size,S,1,draft\nh1,,B-2,Size,M,2,\n" + SHOPIFY + b"h1,,B-3,Size,L,3,\n"
+
+    for rows in (1, 2, 3, 5000):
+        outcome = run_file(data, rows_per_chunk=rows, read_block=5)
+
+        assert [(r[2], r[3], r[8]) for r in outcome.rows] == [
+            ("B-1", "Tee - S", False), ("B-2", "Tee - M", False), ("B-3", "Tee - L", False)], rows
+        assert (outcome.errors, outcome.item["rows_skipped"]) == ([], 1), rows
+        assert outcome.item["warnings"] == [
+            "row 3 repeats the header (files or sheets pasted together?): it was skipped"], rows
+
+
 def test_a_row_rejected_whole_inside_a_family_does_not_end_it_at_a_chunk_boundary():
     data = SHOPIFY + b'h1,Tee,C-1,,,1,draft\nh9,"never closed\nh1,,C-2,,,2,\nh1,,C-3,,,3,\n'
 

@@ -129,6 +129,14 @@ def test_other_columns_are_attributes_under_their_names_as_written_trimmed():
     assert plan.attribute_columns == (("Color", 2), ("Size_EU", 3), ("Material (main)", 4))
 
 
+def test_header_names_are_trimmed_of_invisible_characters_too():
+    # Before: "Color\u200b" (a name copied from a web page) and "Weight\ufeff" were attribute names with an
+    # invisible character, keys that look like "Color" and "Weight" and are not
+    plan = plan_of("sku,name,Color\u200b,\u00a0Size\u00a0,\u2060Weight\ufeff,Half\u200bWidth")
+
+    assert plan.attribute_columns == (("Color", 2), ("Size", 3), ("Weight", 4), ("Half\u200bWidth", 5))
+
+
 def test_a_column_without_a_name_is_ignored():
     plan = plan_of("sku,name,,color,")
 
@@ -258,6 +266,17 @@ def test_more_than_1024_columns_fails_with_the_count():
     with pytest.raises(HeaderTooLargeError, match="1,025 columns; at most 1,024"):
         plan_of("sku,name," + ",".join(f"c{i}" for i in range(1023)))
     assert len(plan_of("sku,name," + ",".join(f"c{i}" for i in range(1022))).names) == 1024
+
+
+def test_too_many_columns_that_are_empty_at_the_end_are_named_as_a_spreadsheets_used_range():
+    # Excel writes its used range: formatting far right of the data gives up to 16,384 columns
+    with pytest.raises(HeaderTooLargeError) as failure:
+        plan_of("sku,name,price" + "," * 16381)
+
+    assert str(failure.value) == (
+        "the header has 16,384 columns; at most 1,024 are allowed (the last 16,381 have no name and, likely, no "
+        "data: the sheet has formatted or cleared cells to the right of its data; delete those columns and "
+        "export the file again)")
 
 
 def test_a_header_over_64_kib_fails():

@@ -156,6 +156,26 @@ def test_a_wrong_field_count_is_one_row_error():
     assert "quotes" in result.errors[1].message
 
 
+def test_a_row_whose_extra_fields_are_empty_is_not_told_to_quote_a_value():
+    # Before: "a value with the delimiter in it needs quotes around it" for a row padded with empty cells
+    result = parse(b"sku,name,price\nA,x,1,,,\nB,y,2,\n")
+
+    assert [(e.row, e.message) for e in result.errors] == [
+        (1, "expected 3 fields, found 6 (the last 3 are empty): remove the delimiters after the row's last column, "
+            "or give the extra columns names in the header"),
+        (2, "expected 3 fields, found 4 (the last one is empty): remove the delimiters after the row's last "
+            "column, or give the extra columns names in the header")]
+
+
+def test_a_row_split_by_a_space_before_its_opening_quote_says_so():
+    # Before: "a value with the delimiter in it needs quotes around it" to a value that has them
+    result = parse(b'sku,name,price\nA-1, "Lamp, big",1\n')
+
+    assert [e.message for e in result.errors] == [
+        "expected 3 fields, found 4: a quote after a space does not start a quoted value; remove the spaces "
+        "between the delimiter and the opening quote"]
+
+
 def test_messages_never_carry_the_header():
     header = "sku,name," + ",".join(f"Column number {i}" for i in range(40))
     result = parse(f"{header}\nA,x\n".encode())
@@ -329,6 +349,57 @@ def test_excels_text_formula_reads_as_the_text_it_shows():
     assert [(r[2], r[3], r[-2], r[-1]) for r in parsed.rows] == [
         ("0012", "Eq", "00123456789012", '{"Code":"A\\"1"}'), ("B-1", "7", None, '{"Code":"=1+1"}')]
     assert parsed.errors == []
+
+
+@pytest.mark.parametrize("repeat", [
+    b"sku,name,price\n",  # two sheets copied one below the other
+    b"\xef\xbb\xbfsku,name,price\r\n",  # two "CSV UTF-8" exports concatenated: the second one's BOM too
+    b" SKU , Name ,PRICE\n",  # names compare as header names do
+])
+def test_a_row_that_repeats_the_header_is_skipped_with_a_warning_never_a_product(repeat: bytes):
+    # Before: "sku,name" a second time made a product "sku" named "name" (or a row error on price)
+    parsed = parse(b"sku,name,price\nA-1,First,1\n" + repeat + b"B-1,Second,2\n")
+
+    assert [r[2] for r in parsed.rows] == ["A-1", "B-1"]
+    assert (parsed.errors, parsed.rows_seen, parsed.rows_skipped) == ([], 2, 1)
+    assert parsed.warnings == ["row 2 repeats the header (files or sheets pasted together?): it was skipped"]
+
+
+def test_a_row_that_only_shares_the_headers_sku_is_a_product():
+    parsed = parse(b"sku,name\nA-1,First\nsku,A product whose sku is sku\n")
+
+    assert [r[2] for r in parsed.rows] == ["A-1", "sku"]
+    assert parsed.warnings == []
+
+
+def test_a_repeated_header_in_a_platform_export_is_skipped_before_its_rules():
+    header = b"Handle,Title,Variant SKU,Variant Price,Option1 Value\n"
+    parsed = parse(header + b"tee,Tee,T-1,1,S\n" + header + b"tee,,T-2,2,M\n")
+
+    assert [(r[2], r[3]) for r in parsed.rows] == [("T-1", "Tee - S"), ("T-2", "Tee - M")]
+    assert (parsed.errors, parsed.rows_skipped) == ([], 1)
+
+
+@pytest.mark.parametrize("value", ["#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NV", "Err:502"])
+def test_a_spreadsheets_error_value_in_a_field_fails_its_row_on_that_field(value: str):
+    # Before: "#N/A" (a lookup that found nothing) was stored as the barcode, brand or even the sku
+    data = f"sku,name,price,barcode,brand\nA-1,ok,1,{value},Acme\nB-1,ok,{value},,Acme\n{value},x,1,,\nC-1,ok,1,,\n"
+
+    parsed = parse(data.encode())
+
+    assert [r[2] for r in parsed.rows] == ["C-1"]
+    assert [(e.row, e.column, e.value) for e in parsed.errors] == [
+        (1, "barcode", value), (2, "price", value), (3, "sku", value)]
+    assert all(f"is {value}, a spreadsheet formula's error" in e.message and "fix the formula" in e.message
+               for e in parsed.errors)
+
+
+def test_a_spreadsheets_error_value_in_an_attribute_is_kept_with_a_warning():
+    parsed = parse(b"sku,name,Color\nA-1,ok,#N/A\nB-1,ok,red\n")
+
+    assert [r[-1] for r in parsed.rows] == ['{"Color":"#N/A"}', '{"Color":"red"}']
+    assert parsed.warnings == ['column "Color" holds spreadsheet error values such as #N/A (formulas that failed), '
+                               "kept as text: fix the formulas and import the file again"]
 
 
 def test_values_under_a_column_without_a_name_are_not_lost_silently():

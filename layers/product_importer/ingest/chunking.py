@@ -31,7 +31,8 @@ from typing import BinaryIO, Protocol
 MAX_RECORD_BYTES = 1 << 20  # CONTRACT §1: a longer record is a row error
 BLOCK_SIZE = (1 << 20) - (64 << 10)  # a block and a short carry stay within one record limit
 
-HEAD_BYTES = 256  # what a broken record keeps of itself for its error message
+HEAD_BYTES = 256  # what a broken record keeps of itself for its error message ...
+HEAD_CELLS_BYTES = 64 << 10  # ... and up to the quote that opened, when it opened within this far (its cells)
 UNTERMINATED_QUOTE = "unterminated quote"
 TOO_LONG = "too long"
 
@@ -94,7 +95,9 @@ class Records:
 @dataclass(frozen=True)
 class BrokenRecord:
     """One record that is a row error as a whole: ``[start, end)``, ``reason`` UNTERMINATED_QUOTE or
-    TOO_LONG, ``at`` where the open quote (or the cap) is, ``head`` its first bytes (for the message)."""
+    TOO_LONG, ``at`` where the open quote (or the cap) is, ``head`` its first bytes (for the message: at
+    least ``HEAD_BYTES``, and with an open quote up to ``HEAD_BYTES`` past it when it opened within
+    ``HEAD_CELLS_BYTES``, so the cells before it are known)."""
 
     start: int
     end: int
@@ -192,7 +195,7 @@ class RecordScanner:
     def _break_record(self, mark: int) -> None:
         """The record at _buf[0] reached ``mark`` bytes without ending: it is broken; skip its line."""
         open_quote = _open_quote_at(self._buf, mark, self._delim)
-        self._head = self._buf[:HEAD_BYTES]
+        self._head = self._buf[:min(_head_size(open_quote), mark)]  # (past the mark: as far as a block reached)
         if open_quote is None:
             self._broken = (self._base, TOO_LONG, self._base + mark)
             self._skip_from = self._base + mark
@@ -204,7 +207,7 @@ class RecordScanner:
         """At the end of the stream: the last record has no line break."""
         buf = self._buf
         open_quote = _open_quote_at(buf, len(buf), self._delim)
-        self._head = buf[:HEAD_BYTES]
+        self._head = buf[:_head_size(open_quote)]
         if open_quote is None:
             end = self._base + len(buf)
             events.append(Records(self._base, end, 1, _OneRecord(self._base, end, buf)))
@@ -237,6 +240,13 @@ class RecordScanner:
         self._broken = None
         self._consume(end)
         return True
+
+
+def _head_size(open_quote: int | None) -> int:
+    """How much of a broken record it keeps (``BrokenRecord.head``)."""
+    if open_quote is not None and open_quote < HEAD_CELLS_BYTES:
+        return open_quote + HEAD_BYTES
+    return HEAD_BYTES
 
 
 def _first_break(buf: bytes, begin: int) -> int:

@@ -44,7 +44,7 @@ from product_importer.ingest.limits import (
     REQUIRED_FIELDS,
 )
 from product_importer.ingest.plan import ATTRIBUTE, SNIFF_BYTES, FilePlan
-from product_importer.ingest.profiles import Profile, fold_name, profile_named, recognise
+from product_importer.ingest.profiles import Profile, fold_name, profile_named, recognise, trim_name
 
 __all__ = [
     "FIELDS",
@@ -145,10 +145,15 @@ def sniff(
     text = _decode_header(raw, detected.encoding, lenient=False)
     if "\x00" in text:
         raise HeaderNulError(_nul_message(text))
-    names = tuple(cell.strip() for cell in _cells(text, delimiter))
+    names = tuple(map(trim_name, _cells(text, delimiter)))
     if len(names) > MAX_HEADER_COLUMNS:
+        empty = len(names) - len(_without_empty_tail(names))
+        # A spreadsheet writes every column of its used range: cells formatted or cleared far to the right
+        # of the data make thousands of empty columns (Excel up to 16,384)
+        hint = (f" (the last {empty:,} have no name and, likely, no data: the sheet has formatted or cleared "
+                "cells to the right of its data; delete those columns and export the file again)") if empty else ""
         raise HeaderTooLargeError(
-            f"the header has {len(names):,} columns; at most {MAX_HEADER_COLUMNS:,} are allowed"
+            f"the header has {len(names):,} columns; at most {MAX_HEADER_COLUMNS:,} are allowed{hint}"
         )
     saved = None if mapping is not None else choose_saved_mapping(names, saved_mappings, drop_key)
     if saved is not None:
@@ -193,6 +198,13 @@ def sniff(
         error.plan = plan
         raise error
     return plan
+
+
+def _without_empty_tail(names: tuple[str, ...]) -> tuple[str, ...]:
+    end = len(names)
+    while end and not names[end - 1]:
+        end -= 1
+    return names[:end]
 
 
 def choose_saved_mapping(

@@ -20,7 +20,16 @@ from product_importer.ingest.limits import FIELDS
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _MARKERS = re.compile(r"^[\s*]+|[\s*#]+$")  # template markers: "Name *", "Reference #", eBay's "*Title"
-_INVISIBLE = str.maketrans("", "", "\ufeff\u200b\u200c\u200d\u2060")
+_INVISIBLE_CHARS = "\ufeff\u200b\u200c\u200d\u2060"
+_INVISIBLE = str.maketrans("", "", _INVISIBLE_CHARS)
+_AROUND = re.compile(rf"^[\s{_INVISIBLE_CHARS}]+|[\s{_INVISIBLE_CHARS}]+$")
+
+
+def trim_name(name: str) -> str:
+    """A header name as written, trimmed (CONTRACT §1): without the spaces (non-breaking ones too) and the
+    invisible characters (zero-width spaces and joiners, a byte order mark) around it, which a name copied
+    from a web page or a second file pasted below the first brings along."""
+    return _AROUND.sub("", name)
 
 
 def fold_name(name: str) -> str:

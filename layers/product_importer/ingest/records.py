@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -27,18 +28,26 @@ from product_importer.ingest.chunking import (
 from product_importer.ingest.encoding import decode
 
 EXCERPT_CHARS = 200
+LINE_SHOWN = 80  # characters of a broken row's line that its message shows
 
 BROKEN_MESSAGES = {
-    UNTERMINATED_QUOTE: "unterminated quote: a quoted value opened on this line never closes; close or remove the quote",
+    # (at the end of the file, or still open where the row passes 1 MiB: a quote that never closes, or a
+    # value longer than a row may be; a range's reading cannot tell which)
+    UNTERMINATED_QUOTE: "unterminated quote: a quoted value opened on this line does not close within 1 MiB or "
+                        "before the end of the file (a row may be at most 1 MiB); close or remove the quote",
     TOO_LONG: f"the row is longer than {MAX_RECORD_BYTES // (1 << 20)} MiB; a row may be at most 1 MiB",
 }
 
 
 class BrokenRow(NamedTuple):
-    """A record that fails as a whole: the message says why, ``excerpt`` how its line begins."""
+    """A record that fails as a whole: the message says why, ``excerpt`` how its line begins, ``cells`` the
+    cells its first bytes show (for the row error's sku; None: none) and ``column`` the one where it broke
+    (the quote that never closed; None: not known)."""
 
     message: str
     excerpt: str
+    cells: list[str] | None = None
+    column: int | None = None
 
 
 @dataclass
@@ -114,7 +123,13 @@ def _batch(events: list, first_row: int, delimiter: str, decode: Callable[[bytes
     for event in events:
         if isinstance(event, BrokenRecord):
             text, _ = decode(event.head)
-            batch.broken[len(batch.records)] = BrokenRow(BROKEN_MESSAGES[event.reason], _excerpt(text))
+            excerpt = _excerpt(text)
+            cells, column = _broken_cells(event, delimiter, decode)
+            message = BROKEN_MESSAGES[event.reason]
+            if column is not None:  # the value is the cell: the message shows where the line begins
+                line = excerpt if len(excerpt) <= LINE_SHOWN else excerpt[: LINE_SHOWN - 1] + "…"
+                message += f" (the line begins: {line})"
+            batch.broken[len(batch.records)] = BrokenRow(message, excerpt, cells, column)
             batch.records.append([])
             continue
         data = event.data
@@ -127,6 +142,29 @@ def _batch(events: list, first_row: int, delimiter: str, decode: Callable[[bytes
         batch.has_nul = batch.has_nul or b"\x00" in data
         batch.excel_text = batch.excel_text or b'="' in data
     return batch
+
+
+def _broken_cells(event: BrokenRecord, delimiter: str,
+                  decode: Callable[[bytes], tuple[str, bool]]) -> tuple[list[str] | None, int | None]:
+    """The cells a broken record's first bytes show, and the one where it broke (CONTRACT §1: a row error
+    names its column): for an unterminated quote, the cells before the quote and the quoted value's first
+    line; for a row too long, the cells its first bytes hold whole (the column is not known)."""
+    head = event.head
+    if event.reason == UNTERMINATED_QUOTE:
+        quote = event.at - event.start
+        if quote >= len(head):  # opened too far in to keep the cells before it
+            return None, None
+        before, _ = decode(head[:quote])
+        cells = next(csv.reader(io.StringIO(before, newline=""), delimiter=delimiter), None) or [""]
+        opened, _ = decode(head[quote + 1 :])
+        cells[-1] = _CUT_CHARACTER.sub("", opened.splitlines()[0]) if opened else ""
+        return cells, len(cells) - 1
+    text, _ = decode(head)
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
+    return (first[:-1] or None) if first else None, None
+
+
+_CUT_CHARACTER = re.compile("[\udc80-\udcff]{1,3}$")  # a multi-byte character the head's end cut in two
 
 
 def _excerpt(text: str) -> str:

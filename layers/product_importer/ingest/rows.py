@@ -67,7 +67,8 @@ def parse_rows(
     plan: FilePlan,
     first_row: int,
     *,
-    broken: Mapping[int, tuple[str, str | None]] | None = None,
+    broken: Mapping[int, tuple[str, str | None] | tuple[str, str | None, list[str] | None, int | None]]
+    | None = None,
     lossy: bool | None = None,
     has_nul: bool | None = None,
     excel_text: bool | None = None,
@@ -76,8 +77,10 @@ def parse_rows(
     """Parse consecutive records the byte level read and split into cells; ``records[i]`` is row
     ``first_row + i`` (a blank line is ``[]``). The lists in ``records`` may be changed in place.
 
-    ``broken[i] = (message, excerpt)``: the byte level rejected record ``i`` as a whole (its entry in
-    ``records`` is ``[]``): the row fails with that message and shows the excerpt as its value.
+    ``broken[i] = (message, excerpt)`` or ``(message, excerpt, cells, column)``: the byte level rejected
+    record ``i`` as a whole (its entry in ``records`` is ``[]``): the row fails with that message and shows
+    the excerpt as its value; ``cells``, the cells it read of the record (None: none), give the row error
+    its sku, and ``column`` (an index in them, None: not known) its column and value.
     ``lossy``: some cells may hold undecodable UTF-8 bytes as surrogate escapes; ``has_nul``: some
     cell may hold a NUL (``b"\\x00" in data`` is the cheap way to know); ``excel_text``: some cell may be
     Excel's text formula ``="0012"`` (``b'="' in data``); None: look.
@@ -90,7 +93,10 @@ def parse_rows(
         has_nul = any("\x00" in "".join(record) for record in records)
     if excel_text is None:
         excel_text = any('="' in "".join(record) for record in records)
-    preset = {i: (message, None, excerpt) for i, (message, excerpt) in (broken or {}).items()}
+    preset: dict[int, Broken] = {
+        i: (found[0], None, found[1]) if len(found) == 2 else (found[0], found[2], found[1], found[3])
+        for i, found in (broken or {}).items()
+    }
     numbers = range(first_row, first_row + len(records))
     return validator(plan).parse(records, numbers, preset, lossy, has_nul, family_context, excel_text=excel_text)
 
@@ -127,7 +133,7 @@ def read_records(data: bytes, plan: FilePlan, first_row: int) -> list[Record]:
     out = []
     for i, record in enumerate(records):
         if i in preset:
-            message, cells, _ = preset[i]
+            message, cells = preset[i][:2]
             out.append(Record(first_row + i, cells, message))
         else:
             out.append(Record(first_row + i, record))
@@ -137,8 +143,10 @@ def read_records(data: bytes, plan: FilePlan, first_row: int) -> list[Record]:
 def family_key(cells: Sequence[str], plan: FilePlan) -> str | None:
     """The family a record belongs to (Shopify: its Handle; WooCommerce: its parent, or itself when it is
     one), or None."""
-    rules = validator(plan).rules
-    return rules.family_of(cells) if rules is not None else None
+    checks = validator(plan)
+    if checks.rules is None or checks.repeats_header(cells):  # a repeated header is skipped: in no family
+        return None
+    return checks.rules.family_of(cells)
 
 
 def has_families(plan: FilePlan) -> bool:

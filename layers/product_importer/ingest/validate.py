@@ -19,6 +19,7 @@ from itertools import compress, repeat
 from operator import itemgetter
 from typing import Any, cast
 
+from product_importer.ingest.columns import shown
 from product_importer.ingest.encoding import CP1252, UTF16, has_undecodable, undecodable_as_cp1252
 from product_importer.ingest.limits import (
     FIELDS,
@@ -29,14 +30,15 @@ from product_importer.ingest.limits import (
     attributes_too_large,
 )
 from product_importer.ingest.plan import ATTRIBUTE, ENCODING_HINT, FilePlan
-from product_importer.ingest.profiles import active_words, lookup
+from product_importer.ingest.profiles import active_words, fold_name, lookup
 from product_importer.ingest.rules import FamilyContext, RowRules
-from product_importer.ingest.values import Converter, converters
+from product_importer.ingest.values import SPREADSHEET_ERRORS, Converter, converters, spreadsheet_error
 
 ROW_FIELDS = ("row_no", "sku_key", *FIELDS, "attributes")  # the layout of a valid row tuple
 MAX_ERROR_VALUE = 200
-# A record the reading rejected as a whole: (message, its cells as far as known, an excerpt of its text).
-Broken = tuple[str, list[str] | None, str | None]
+# A record the reading rejected as a whole: (message, its cells as far as known, an excerpt of its text, the
+# column where it broke: by default its last known cell; None with cells: not known).
+Broken = tuple[str, list[str] | None, str | None] | tuple[str, list[str] | None, str | None, int | None]
 
 _json_string = cast(Callable[[str], str], json.encoder.encode_basestring)  # C; as json.dumps(ensure_ascii=False)
 
@@ -118,6 +120,11 @@ class RowValidator:
         self.rules = RowRules.for_plan(plan)
         # columns with no name in the header (ignored): a value under one is worth a warning
         self.unnamed = tuple(i for i, name in enumerate(plan.names) if not name.strip())
+        # A row that repeats the header (two exports or sheets pasted into one file) is no product: found
+        # by its sku cell first (one C-level pass), then by every named cell (names compared as headers are).
+        self.header_keys = tuple(fold_name(name) for name in plan.names)
+        sku_header = plan.names[self.sku_index].lower()
+        self.header_sku = frozenset({sku_header, "\ufeff" + sku_header})
 
     def parse(
         self,
@@ -138,8 +145,9 @@ class RowValidator:
         warnings: list[str] = []
         skipped = 0
         family_tail: dict[str, Any] | None = None
+        repeated = self._repeated_headers(records, preset)
         clean = (
-            not preset and not lossy and not has_nul
+            not preset and not lossy and not has_nul and not repeated
             and (not records or min(map(len, records)) == width == max(map(len, records)))
         )
         if not clean:
@@ -148,15 +156,19 @@ class RowValidator:
             for i, record in enumerate(records):
                 number = numbers[i]
                 if i in preset:
-                    message, cells, excerpt = preset[i]
-                    broken.append(self._preset_error(number, message, cells, excerpt))
+                    broken.append(self._preset_error(number, *preset[i]))
+                    continue
+                if i in repeated:
+                    skipped += 1
+                    warnings.append(f"row {number} repeats the header (files or sheets pasted together?): it was "
+                                    "skipped")
                     continue
                 joined = "".join(record)
                 if not joined or joined.isspace():
                     skipped += 1
                     continue
                 if len(record) != width:
-                    broken.append(self._error(record, number, None, _field_count(width, len(record)), None))
+                    broken.append(self._error(record, number, None, _field_count(width, record), None))
                     continue
                 if lossy and has_undecodable(joined):
                     column = next(c for c, cell in enumerate(record) if has_undecodable(cell))
@@ -197,6 +209,8 @@ class RowValidator:
         rows, errors, failed, blank = self.validate(records, numbers)
         if self.unnamed:
             warnings.extend(w for w in self._unnamed_warnings(records) if w not in warnings)
+        if records and self.attribute_indexes:
+            warnings.extend(w for w in self._spreadsheet_error_warnings(records) if w not in warnings)
         if broken:
             errors.extend(broken)
             errors.sort(key=_by_row)
@@ -212,9 +226,16 @@ class RowValidator:
         values: dict[str, Any] = {}
         failures: list[tuple[int, str | None, int | None, str]] = []  # (record, label, column, message)
         for name, index, convert in self.converters:
-            converted, bad = convert(columns[index])
+            cells = columns[index]
+            spoiled: set[int] = set()
+            if not SPREADSHEET_ERRORS.isdisjoint(cells):
+                # A formula's error (#N/A, #REF!, …) is no value: the row fails on it, whatever the field
+                spoiled = {i for i, cell in enumerate(cells) if cell in SPREADSHEET_ERRORS}
+                failures.extend((i, name, index, spreadsheet_error(name, cells[i])) for i in sorted(spoiled))
+                cells = tuple("" if i in spoiled else cell for i, cell in enumerate(cells))
+            converted, bad = convert(cells)
             values[name] = converted
-            failures.extend((i, name, index, message) for i, message in bad)
+            failures.extend((i, name, index, message) for i, message in bad if i not in spoiled)
         for index in self.attribute_indexes:
             if max(map(len, columns[index])) > MAX_ATTRIBUTE_VALUE:
                 failures.extend(
@@ -261,6 +282,37 @@ class RowValidator:
                              "give it a name to keep them as an attribute")
         return found
 
+    def _repeated_headers(self, records: list[list[str]], preset: Mapping[int, Broken]) -> set[int]:
+        """The records (by index) that repeat the header: skipped, with a warning (CONTRACT §1 is silent; a
+        user who pasted two exports together means one header, and never a product named like a column)."""
+        sku = self.sku_index
+        if not records:
+            return set()
+        if min(map(len, records)) > sku:
+            cells: Iterable[str] = map(itemgetter(sku), records)
+        else:
+            cells = (record[sku] if len(record) > sku else "" for record in records)
+        if self.header_sku.isdisjoint(map(str.lower, map(str.strip, cells))):
+            return set()
+        return {i for i, record in enumerate(records) if i not in preset and self.repeats_header(record)}
+
+    def repeats_header(self, record: Sequence[str]) -> bool:
+        """Whether a record's named cells are the header's names (compared as header names are)."""
+        return len(record) == self.width and all(
+            fold_name(cell) == key for cell, key in zip(record, self.header_keys, strict=True) if key)
+
+    def _spreadsheet_error_warnings(self, records: list[list[str]]) -> list[str]:
+        """An attribute column holding a spreadsheet's error values (#N/A, #REF!, …) keeps them as text, with a
+        warning (a field fails its row on one: ``validate``)."""
+        found = []
+        for i in self.attribute_indexes:
+            column = map(itemgetter(i), records)
+            if not SPREADSHEET_ERRORS.isdisjoint(column):
+                value = next(record[i] for record in records if record[i] in SPREADSHEET_ERRORS)
+                found.append(f"column {shown(self.plan.names[i])} holds spreadsheet error values such as {value} "
+                             "(formulas that failed), kept as text: fix the formulas and import the file again")
+        return found
+
     def _attributes(self, columns: list[tuple[str, ...]]) -> Any:
         if not self.attribute_indexes:
             return repeat(None)
@@ -268,10 +320,15 @@ class RowValidator:
         encoded = [list(map(_json_string, columns[i])) for i in self.attribute_indexes]
         return [template % values for values in zip(*encoded, strict=True)]
 
-    def _preset_error(self, row: int, message: str, cells: list[str] | None, excerpt: str | None) -> RowError:
+    def _preset_error(self, row: int, message: str, cells: list[str] | None, excerpt: str | None,
+                      column: int | None = -1) -> RowError:
+        """The error of a record the reading rejected: its sku and the cell where it broke, when known."""
         if not cells:
             return RowError(row, None, None, message, None if excerpt is None else _excerpt(excerpt))
-        column = len(cells) - 1
+        if column == -1:
+            column = len(cells) - 1
+        if column is None or column >= len(cells):
+            return self._error(cells, row, None, message, None if excerpt is None else excerpt)
         label = self.labels[column] if column < self.width else None
         return self._error(cells, row, label, message, cells[column])
 
@@ -309,8 +366,19 @@ def _excel_text(cell: str) -> str:
     return cell
 
 
-def _field_count(width: int, found: int) -> str:
+def _field_count(width: int, record: list[str]) -> str:
+    found = len(record)
     if found > width:
+        extra = found - width
+        if not "".join(record[width:]).strip():  # what a tool that padded the rows, not the header, writes
+            last = "the last one is" if extra == 1 else f"the last {extra} are"
+            return (f"expected {width} fields, found {found} ({last} empty): remove the delimiters after the "
+                    "row's last column, or give the extra columns names in the header")
+        if any(cell[:1] != '"' and cell.lstrip()[:1] == '"' for cell in record):
+            # ``A-1, "Lamp, big"``: a quote opens a quoted value only right after the delimiter (as in a
+            # spreadsheet), so this value is split at its delimiter
+            return (f"expected {width} fields, found {found}: a quote after a space does not start a quoted "
+                    "value; remove the spaces between the delimiter and the opening quote")
         return (f"expected {width} fields, found {found}: a value with the delimiter in it needs quotes "
                 "around it")
     return f"expected {width} fields, found {found}"

@@ -67,6 +67,26 @@ _DOT_GROUPS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")  # 1.000, 2.500, 1.000.00
 _THOUSANDS_SPACE = re.compile(r"[0-9]{1,3}(?:[ \u00a0\u202f'’][0-9]{3})+(?:[.,][0-9]+)?")  # 1 299,00  1'299.00
 
 
+# What a spreadsheet writes into a CSV for a formula that failed (a lookup that found nothing, a broken
+# reference): Excel's error values (in English and as Excel writes them in its other languages), Google
+# Sheets' and LibreOffice's (Err:5xx). No product value looks like one: a field holding one fails its row.
+SPREADSHEET_ERRORS = frozenset(
+    """
+    #N/A #VALUE! #REF! #DIV/0! #NUM! #NAME? #NULL! #SPILL! #CALC! #GETTING_DATA #FIELD! #BLOCKED! #CONNECT!
+    #BUSY! #UNKNOWN! #PYTHON! #EXTERNAL! #ERROR!
+    #NV #WERT! #BEZUG! #ZAHL! #VALEUR! #NOMBRE! #NOM? #NUL! #N/D #¡VALOR! #¡REF! #¡DIV/0! #¡NUM! #¿NOMBRE?
+    #¡NULO! #VALORE! #RIF! #NOME? #NULLO! #N/B #WAARDE! #VERW! #DEEL/0! #GETAL! #NAAM? #LEEG! #VALOR! #NÚM!
+    #NULO! #ИМЯ? #Н/Д #ЗНАЧ! #ССЫЛКА! #ДЕЛ/0! #ЧИСЛО! #ПУСТО!
+    """.split()  # noqa: SIM905 - a table reads better than 60 quoted strings
+) | frozenset(f"Err:{code}" for code in range(501, 600))
+
+
+def spreadsheet_error(field: str, value: str) -> str:
+    """The row error of a field whose cell is a spreadsheet's error value (``SPREADSHEET_ERRORS``)."""
+    return (f"{field} is {value}, a spreadsheet formula's error, not a value (a lookup that found nothing, a "
+            "broken reference): fix the formula or type the value, then export the file again")
+
+
 def text(field: str, *, required: bool, limit: int, no_control: bool = False, spreadsheet_number: bool = False,
          float_suffix: bool = False) -> Converter:
     """Trimmed text of at most ``limit`` characters; empty is an error if required, else None.

@@ -51,6 +51,7 @@ _FILE_WORDING = [
     (re.compile(r" \(a decimal comma is read only in files separated by ';' or tab\)"), ""),
     (re.compile(r"; a decimal comma is read only in files separated by ';' or tab, here write decimals with a point"),
      "; write decimals with a point"),
+    (re.compile(r", then export the file again$"), ""),  # a spreadsheet's error value (#N/A) sent as a value
 ]
 
 
