@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
-from product_importer.aws import cached_client
+from product_importer.aws import cached_client, hold_for_this_invocation, queue_visibility_timeout
 from product_importer.models import ChunkMessage, ReplaceRequest, RevertRequest
 from product_importer.pipeline.consumer import ConsumerPorts, process_chunk, retry_delay
 from product_importer.pipeline.jobs_runner import parse_chunk_job, run_replace, run_revert_chunk
@@ -33,7 +33,6 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 JOB_MARGIN_S = 20  # a long replace hands the rest over this long before the invocation's timeout
 RETRY_CEILING_S = 600  # under the chunk queue's visibility timeout (infra.topology: 6 × 120 s): never later
-_visibility_timeouts: dict[str, int] = {}  # queue URL -> its VisibilityTimeout (s)
 
 
 def default_ports(context: LambdaContext) -> ConsumerPorts:
@@ -41,13 +40,9 @@ def default_ports(context: LambdaContext) -> ConsumerPorts:
     sqs, queue_url = cached_client("sqs"), settings.chunks_queue_url
 
     def retry_later(receipt_handle: str, delay_s: int) -> None:
-        # never later than the queue's own visibility timeout would bring it back (read once per container)
-        ceiling = _visibility_timeouts.get(queue_url)
-        if ceiling is None:
-            attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])
-            ceiling = _visibility_timeouts[queue_url] = int(attributes["Attributes"]["VisibilityTimeout"])
+        # never later than the queue's own visibility timeout would bring it back
         sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle,
-                                      VisibilityTimeout=min(delay_s, ceiling))
+                                      VisibilityTimeout=min(delay_s, queue_visibility_timeout(sqs, queue_url)))
 
     return ConsumerPorts(objects=runtime.object_store(), progress=runtime.progress_store(),
                          ledger=runtime.chunk_ledger(), plans=runtime.plan_store(), jobs=runtime.job_ledger(),
@@ -91,6 +86,9 @@ def consume_record(record: SQSRecord, ports: ConsumerPorts) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, ports: ConsumerPorts | None = None) -> PartialItemFailureResponse:
+    if ports is None:  # deployed (or the local stack): a killed invocation's batch comes back soon
+        hold_for_this_invocation(cached_client("sqs"), get_settings().chunks_queue_url, event,
+                                 context.get_remaining_time_in_millis() / 1000)
     active = ports or default_ports(context)
     return process_partial_response(
         event=event,

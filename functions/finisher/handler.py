@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
+from product_importer.aws import cached_client, hold_for_this_invocation
 from product_importer.settings import get_settings
 from product_importer.webhooks.dispatch import FinishPorts, finish_import
 from product_importer.webhooks.jobs import ImportFinished, parse_job
@@ -49,6 +50,9 @@ def handle_job(record: SQSRecord, ports: FinishPorts) -> None:
 def handler(
     event: dict[str, Any], context: LambdaContext, ports: FinishPorts | None = None
 ) -> PartialItemFailureResponse:
+    if ports is None:  # deployed (or the local stack): a killed invocation's batch comes back soon
+        hold_for_this_invocation(cached_client("sqs"), get_settings().finished_queue_url, event,
+                                 context.get_remaining_time_in_millis() / 1000)
     active = ports or default_ports(context)
     return process_partial_response(
         event=event,

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
+from product_importer.aws import cached_client, hold_for_this_invocation
 from product_importer.models import SplitContinuation, SplitRequest
 from product_importer.pipeline.s3events import parse_notification
 from product_importer.pipeline.splitter import (
@@ -106,6 +107,9 @@ def split_record(record: SQSRecord, ports: SplitterPorts, time_left: TimeLeft) -
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, ports: SplitterPorts | None = None) -> PartialItemFailureResponse:
+    if ports is None:  # deployed (or the local stack): a killed invocation's batch comes back soon
+        hold_for_this_invocation(cached_client("sqs"), get_settings().object_events_queue_url, event,
+                                 context.get_remaining_time_in_millis() / 1000)
     active = ports or default_ports()
     time_left = deadline(context, get_settings())
     return process_partial_response(

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
-from product_importer.aws import cached_client
+from product_importer.aws import cached_client, hold_for_this_invocation
 from product_importer.ports import MessageQueue
 from product_importer.settings import get_settings
 from product_importer.webhooks.dispatch import DeliveryPorts, deliver, retry_delay
@@ -99,6 +99,9 @@ def handle_job(record: SQSRecord, ports: WebhookPorts) -> None:
 def handler(
     event: dict[str, Any], context: LambdaContext, ports: WebhookPorts | None = None
 ) -> PartialItemFailureResponse:
+    if ports is None:  # deployed (or the local stack): a killed invocation's batch comes back soon
+        hold_for_this_invocation(cached_client("sqs"), get_settings().webhooks_queue_url, event,
+                                 context.get_remaining_time_in_millis() / 1000)
     active = ports or default_ports(context)
     return process_partial_response(
         event=event,
