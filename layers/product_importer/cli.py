@@ -202,6 +202,7 @@ class ImportOptions:
     profile: str | None = None
     max_errors: int | None = None
     replace: dict[str, Any] | None = None
+    encoding: str | None = None
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {}
@@ -211,6 +212,8 @@ class ImportOptions:
             body["mapping"] = self.mapping
         if self.profile:
             body["profile"] = self.profile
+        if self.encoding:
+            body["encoding"] = self.encoding
         if self.max_errors is not None:
             body["max_errors"] = self.max_errors
         if self.replace is not None:
@@ -378,7 +381,7 @@ def import_options(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         if args.max_deactivate is not None:
             replace["max_deactivate_percent"] = args.max_deactivate
     return ImportOptions(dry_run=args.dry_run, mapping=mapping or None, profile=args.profile,
-                         max_errors=args.max_errors, replace=replace)
+                         max_errors=args.max_errors, replace=replace, encoding=args.encoding)
 
 
 def cmd_import(args: argparse.Namespace, api: Api) -> int:
@@ -550,6 +553,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_import.add_argument("--map", action="append", metavar="HEADER=field",
                           help="map a column to a field (or attribute / ignore); repeatable")
     p_import.add_argument("--profile", choices=PROFILES, help="read the file as this platform's export")
+    p_import.add_argument("--encoding", metavar="NAME",
+                          help="read the file in this encoding (utf-8, utf-16, windows-1252) instead of detecting it")
     p_import.add_argument("--max-errors", type=int, metavar="N", help="stop the import after N row errors")
     p_import.add_argument("--replace", action="store_true",
                           help="deactivate the products in scope that the file does not contain")

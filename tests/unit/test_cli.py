@@ -476,3 +476,10 @@ def test_confirm_replace_with_nothing_held_exits_1(capsys: pytest.CaptureFixture
     fake = FakeNetwork().on("POST", "/api/imports/imp-1/replace", json_reply({"detail": "no replace is held"}, 409))
     assert run(fake, "confirm-replace", "imp-1") == cli.EXIT_FAILED
     assert "no replace is held" in capsys.readouterr().err
+
+
+def test_encoding_overrides_the_detection_as_the_warning_advises(csv: Path) -> None:
+    """The import's warning says "import it again with encoding windows-1252": the CLI can."""
+    fake = deployment(an_import(encoding="windows-1252"))
+    assert run(fake, "import", str(csv), "--encoding", "windows-1252") == cli.EXIT_OK
+    assert fake.json_sent("POST", "/api/imports")["encoding"] == "windows-1252"
