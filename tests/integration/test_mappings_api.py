@@ -236,6 +236,8 @@ def test_suggest_reads_the_head_as_the_import_will(api: ApiHarness) -> None:
     assert columns["Preis"]["samples"] == ["12,50", "99,00"]
     assert columns["Farbe"]["field"] == "attribute"
     assert set(body["missing"]) == {"sku", "name"}
+    # what the failed import's error would name, for the mapping step to offer
+    assert body["likeliest"] == {"sku": ["Artikelnummer"], "name": ["Bezeichnung"]}
     assert body["mapping_id"] is None
 
 
@@ -247,7 +249,7 @@ def test_suggest_applies_the_saved_mapping_of_the_same_header_set(api: ApiHarnes
 
     assert body["mapping_id"] == saved["id"]
     assert [c["field"] for c in body["columns"]] == ["sku", "name", "price"]
-    assert body["missing"] == []
+    assert body["missing"] == [] and body["likeliest"] == {}
 
 
 def test_suggest_takes_the_users_overrides(api: ApiHarness) -> None:

@@ -136,6 +136,8 @@ class Suggestion(BaseModel):
     profile: str
     columns: list[SuggestedColumn]
     missing: list[str]
+    likeliest: dict[str, list[str]] = Field(
+        default_factory=dict, description="for each missing field, the headers most likely to hold it, best first")
     warnings: list[str] = Field(default_factory=list)
     mapping_id: str | None = Field(default=None, description="the saved mapping that applies by itself")
 

@@ -33,8 +33,10 @@ def suggest(
     truncated: bool | None = None,
 ) -> dict[str, Any]:
     """``{"encoding", "delimiter", "profile", "columns": [{"header", "field", "samples"}], "missing",
-    "warnings"}``. ``field`` is a field name, ``attribute`` or ``ignore``; ``missing`` the required
-    fields no column feeds. ``truncated``: ``head`` is not the whole file (default: when it is at least
+    "likeliest", "warnings", "mapping_id"}``. ``field`` is a field name, ``attribute`` or ``ignore``;
+    ``missing`` the required fields no column feeds; ``likeliest`` for each of them the headers most
+    likely to hold it, best first (what the failed import's ``error`` would name: ``{"sku": ["Artikel"]}``)
+    for the mapping step to offer. ``truncated``: ``head`` is not the whole file (default: when it is at least
     64,000 bytes). Raises ``HeaderError`` for a file no mapping can save (empty, header too large, NUL).
     """
     if truncated is None:
@@ -45,10 +47,12 @@ def suggest(
             file_size=None if truncated else len(head),
         )
         missing: list[str] = []
+        likeliest: dict[str, list[str]] = {}
     except MissingColumnsError as error:
         assert isinstance(error.plan, FilePlan)
         plan = error.plan
         missing = list(error.missing)
+        likeliest = {field: list(error.suggestions.get(field, ())) for field in REQUIRED_FIELDS if field in missing}
     samples = _samples(head, plan, truncated)
     fallback_field = {column: name for name, columns in plan.fallbacks for column in columns}
     columns = [
@@ -65,6 +69,7 @@ def suggest(
         "profile": plan.profile,
         "columns": columns,
         "missing": [f for f in REQUIRED_FIELDS if f in missing],
+        "likeliest": likeliest,
         "warnings": plan.import_warnings(),
         "mapping_id": plan.mapping_id,
     }

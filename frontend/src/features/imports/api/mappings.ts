@@ -30,6 +30,8 @@ export const suggestionSchema = z.object({
     }),
   ),
   missing: z.array(z.string()).nullable().optional().transform((v) => v ?? []),
+  /** For each missing field, the headers most likely to hold it, best first (older servers: none). */
+  likeliest: z.record(z.string(), z.array(z.string())).nullable().optional().transform((v) => v ?? {}),
   warnings: z.array(z.string()).nullable().optional().transform((v) => v ?? []),
   /** The saved mapping that applied by its header set, if one did. */
   mapping_id: z.union([z.string(), z.number()]).nullable().optional().transform((v) => (v === null || v === undefined ? null : String(v))),

@@ -90,6 +90,53 @@ describe("the mapping step", () => {
     expect(screen.getByTestId("drop-zone")).toBeInTheDocument();
   });
 
+  it("offers the likeliest columns for a missing SKU and name in one click each", async () => {
+    // given a German file: neither SKU nor name is recognised, the server names the likeliest columns
+    const { calls } = api({
+      "POST /api/mappings/suggest": () => ({
+        body: {
+          ...suggestion,
+          columns: [
+            { header: "Artikelnummer", field: "attribute", samples: ["A-1"] },
+            { header: "Bezeichnung", field: "attribute", samples: ["Stuhl"] },
+            { header: "Preis", field: "attribute", samples: ["12,50"] },
+          ],
+          missing: ["sku", "name"],
+          likeliest: { sku: ["Artikelnummer"], name: ["Bezeichnung"] },
+        },
+      }),
+    });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("Artikelnummer;Bezeichnung;Preis\nA-1;Stuhl;12,50\n");
+    const step = await screen.findByTestId("mapping-step");
+    const missing = await within(step).findByTestId("mapping-missing");
+    expect(within(step).getByRole("button", { name: "Preview" })).toBeDisabled();
+
+    // when the user takes both offers
+    await user.click(within(missing).getByRole("button", { name: "Use “Artikelnummer” as SKU" }));
+    expect(within(step).getByTestId("mapping-missing")).toHaveTextContent("No column feeds Name");
+    expect(within(step).queryByRole("button", { name: /as SKU/ })).toBeNull();
+    await user.click(within(step).getByRole("button", { name: "Use “Bezeichnung” as Name" }));
+
+    // then nothing is missing, the choices show as edits, and the import carries them as its mapping
+    expect(within(step).queryByTestId("mapping-missing")).toBeNull();
+    expect(within(step).getByLabelText("Import column “Artikelnummer” as")).toHaveValue("sku");
+    await user.click(within(step).getByRole("button", { name: "Preview" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path === "/api/imports")).toBe(true));
+    const created = calls.find((c) => c.method === "POST" && c.path === "/api/imports")!;
+    expect(created.body).toMatchObject({ mapping: { Artikelnummer: "sku", Bezeichnung: "name", Preis: "attribute" } });
+  });
+
+  it("offers nothing when the server names no likely column (an older server, or nothing alike)", async () => {
+    api();
+    renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("Item Code;Title;Colour\nA-1;Lamp;red\n");
+    const missing = await screen.findByTestId("mapping-missing");
+    expect(within(missing).queryByRole("button")).toBeNull();
+  });
+
   it("imports as suggested without sending a mapping, and sends the overrides chosen", async () => {
     const { calls } = api({
       "POST /api/mappings/suggest": () => ({ body: { ...suggestion, columns: [{ header: "sku", field: "sku", samples: [] }, { header: "name", field: "name", samples: [] }], missing: [] } }),

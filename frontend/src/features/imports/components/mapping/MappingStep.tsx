@@ -160,6 +160,15 @@ function profileRule(profile: string, field: string): string {
   return "its column for the field wins; the others are kept as attributes";
 }
 
+/** The first column named in `headers` (the server's likeliest, best first) that feeds no field yet; -1 if none. */
+function likelyColumn(choices: ColumnChoice[], headers: string[] | undefined): number {
+  for (const header of headers ?? []) {
+    const index = choices.findIndex((c) => c.header === header && (c.target === "attribute" || c.target === "ignore"));
+    if (index >= 0) return index;
+  }
+  return -1;
+}
+
 interface ColumnsFormProps extends Pick<MappingStepProps, "file" | "onStart" | "onCancel"> {
   suggestion: Suggestion;
   busy: boolean;
@@ -280,8 +289,22 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
       {missing.length > 0 ? (
         <div className="alert alert--error" role="alert" data-testid="mapping-missing">
           <div>
-            No column feeds {missing.map((f) => fieldLabel(f)).join(" or ")}: choose the column that holds{" "}
-            {missing.length === 1 ? "it" : "them"} above. Every product needs a SKU and a name.
+            <div>
+              No column feeds {missing.map((f) => fieldLabel(f)).join(" or ")}: choose the column that holds{" "}
+              {missing.length === 1 ? "it" : "them"} above. Every product needs a SKU and a name.
+            </div>
+            {missing.some((f) => likelyColumn(choices, suggestion.likeliest[f]) >= 0) ? (
+              <div className="mapping-missing__offers">
+                {missing.map((f) => {
+                  const index = likelyColumn(choices, suggestion.likeliest[f]);
+                  return index < 0 ? null : (
+                    <button key={f} type="button" className="button button--small" onClick={() => setTarget(index, f)}>
+                      Use “{choices[index]?.header}” as {fieldLabel(f)}
+                    </button>
+                  );
+                })}
+              </div>
+            ) : null}
           </div>
         </div>
       ) : null}
