@@ -125,7 +125,8 @@ def test_create_over_the_maximum_size_is_413_and_creates_nothing(api: ApiHarness
         ({"filename": "a.csv", "partner": "../etc"}, "partner"),
         ({"filename": "a.csv", "partner": "acme/feeds"}, "partner"),
         ({"filename": "a.csv", "partner": ""}, "partner"),
-        ({"filename": "a.csv", "partner": "a" * 65}, "partner"),
+        ({"filename": "a.csv", "partner": "a" * 256}, "partner"),  # a folder name: at most 255
+        ({"filename": "a.csv", "partner": " "}, "partner"),
         ({"filename": "a.csv", "content_type": "text/csv\r\nX-Evil: 1"}, "content_type"),
         ({"filename": "catalog.xlsx"}, "filename"),
         ({"filename": "csv"}, "filename"),
