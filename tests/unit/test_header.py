@@ -434,6 +434,18 @@ def test_saved_mappings_apply_by_header_set_for_uploads_and_by_longest_prefix_fo
         plan_of(head, saved_mappings=saved, drop_key="incoming/other/feed.csv")
 
 
+def test_a_drop_finds_its_prefix_mapping_whatever_the_unicode_normal_form():
+    """CONTRACT §4: a folder made on a Mac arrives decomposed in the S3 key (u + U+0308), a prefix typed
+    in the UI composed (and a prefix saved before normalisation may be either)."""
+    saved = [{"id": "composed", "mapping": {"Artikel": "sku", "Titel": "name"}, "prefix": "incoming/M\u00fcller/"},
+             {"id": "decomposed", "mapping": {"Artikel": "sku", "Titel": "name"}, "prefix": "incoming/Jos\u0065\u0301/"}]
+    head = "Artikel,Titel\nA,x\n"
+
+    assert plan_of(head, saved_mappings=saved, drop_key="incoming/Mu\u0308ller/feed.csv").mapping_id == "composed"
+    assert plan_of(head, saved_mappings=saved, drop_key="incoming/M\u00fcller/feed.csv").mapping_id == "composed"
+    assert plan_of(head, saved_mappings=saved, drop_key="incoming/Jos\u00e9/feed.csv").mapping_id == "decomposed"
+
+
 def test_an_explicit_mapping_wins_over_saved_ones():
     saved = [{"id": "m1", "mapping": {"a": "sku", "b": "name"}, "headers": ["a", "b"]}]
 

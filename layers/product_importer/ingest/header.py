@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, BinaryIO
 
@@ -211,9 +212,13 @@ def choose_saved_mapping(
     names: tuple[str, ...], saved_mappings: Iterable[Mapping[str, Any]], drop_key: str | None
 ) -> Mapping[str, Any] | None:
     """The saved mapping that applies by itself (CONTRACT §1): for a drop, the longest prefix of its key;
-    for an upload, the one whose header set equals the file's (names folded, any order)."""
+    for an upload, the one whose header set equals the file's (names folded, any order). Key and prefixes
+    compare NFC-normalised: a folder made on a Mac arrives decomposed (``u`` + U+0308) in the S3 key, while
+    a prefix typed in the UI is composed (CONTRACT §4: the partner is the folder, whatever its form)."""
     if drop_key is not None:
-        bound = [m for m in saved_mappings if m.get("prefix") and drop_key.startswith(str(m["prefix"]))]
+        key = unicodedata.normalize("NFC", drop_key)
+        bound = [m for m in saved_mappings
+                 if m.get("prefix") and key.startswith(unicodedata.normalize("NFC", str(m["prefix"])))]
         return max(bound, key=lambda m: len(str(m["prefix"])), default=None)
     header_set = {fold_name(n) for n in names if fold_name(n)}
     for candidate in saved_mappings:

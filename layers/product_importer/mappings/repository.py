@@ -5,8 +5,9 @@ folded as the header reader folds them, any order, duplicates alike), or to a pa
 starts with its ``prefix`` (``incoming/<partner>/…``; the longest matching prefix wins). Hence at most
 one mapping per header set and one per prefix: a second is a ``MappingConflictError`` (409).
 
-The splitter calls ``find_mapping_for(conn, headers=…)`` for an upload and ``find_mapping_for(conn,
-key=…)`` for a drop; ``SavedMapping.candidate()`` is the dict ``ingest`` takes as a saved mapping.
+The splitter reads ``all_mappings`` once per file and ``ingest.header.choose_saved_mapping`` picks the one
+that applies (``find_mapping_for`` is the same choice for one connection); ``SavedMapping.candidate()`` is
+the dict ``ingest`` takes as a saved mapping.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -195,24 +195,16 @@ def all_mappings(conn: psycopg.Connection) -> list[SavedMapping]:
 
 def find_mapping_for(conn: psycopg.Connection, *, headers: Sequence[str] | None = None,
                      key: str | None = None) -> SavedMapping | None:
-    """The saved mapping that applies by itself: for a drop's object ``key``, the one with the longest
-    prefix of it; else for an upload's ``headers``, the one (without a prefix) of the same header set."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        if key is not None:
-            if not key.startswith(DROP_PREFIX):
-                return None
-            # prefixes are stored NFC (api.mappings); a key from a Mac's folder may be decomposed
-            row = cur.execute(
-                sql.SQL("SELECT {} FROM mappings WHERE prefix IS NOT NULL AND left(%s, length(prefix)) = prefix"
-                        " ORDER BY length(prefix) DESC LIMIT 1").format(_COLUMNS),
-                (unicodedata.normalize("NFC", key),)).fetchone()
-            return _row(row) if row else None
-        wanted = header_key(headers or ())
-        if wanted is None:
-            return None
-        row = cur.execute(sql.SQL("SELECT {} FROM mappings WHERE header_key = %s").format(_COLUMNS),
-                          (wanted,)).fetchone()
-        return _row(row) if row else None
+    """The saved mapping that applies by itself to a drop's object ``key`` or an upload's ``headers``:
+    the rule the splitter applies (``ingest.header.choose_saved_mapping``, CONTRACT §1 and §4) over every
+    saved mapping. ``None`` when none applies."""
+    from product_importer.ingest.header import choose_saved_mapping
+
+    saved = {m.id: m for m in all_mappings(conn)}
+    if key is not None and not key.startswith(DROP_PREFIX):
+        return None
+    chosen = choose_saved_mapping(tuple(headers or ()), [m.candidate() for m in saved.values()], key)
+    return saved[str(chosen["id"])] if chosen is not None else None
 
 
 def _encode_cursor(mapping: SavedMapping) -> str:

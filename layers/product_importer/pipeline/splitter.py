@@ -298,8 +298,7 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
     file_plan = sniff(
         head, encoding=options.encoding, profile=options.profile, mapping=options.mapping,
         saved_mappings=ports.saved_mappings() if options.mapping is None else (),
-        # saved prefixes are NFC (api.mappings); a folder made on a Mac arrives decomposed
-        drop_key=unicodedata.normalize("NFC", key) if item.get("source") == "s3-drop" else None, file_size=size,
+        drop_key=key if item.get("source") == "s3-drop" else None, file_size=size,
     )
     if file_plan.transcode:  # UTF-16: chunk its UTF-8 transcoding (offsets in the plan refer to it)
         key = f"{TRANSCODED_PREFIX}{import_id}.csv"
