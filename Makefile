@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help venv up screenshots test test-python test-frontend test-ui test-infra check lint typecheck bench synth ui chromium clean
 
 help:
-	@echo "make up      - run the whole stack locally (API + UI on http://127.0.0.1:8000)"
+	@echo "make up      - run the whole stack locally (API + UI on http://127.0.0.1:8000; UP_ARGS=\"--port 8100\" for others)"
 	@echo "make test    - install what is needed and run every test"
 	@echo "make check   - ruff + mypy + tests"
 	@echo "make bench   - every speed and memory target against a bare COPY (docs/benchmarks.md; BENCH_ARGS=...)"
@@ -58,7 +58,7 @@ chromium:
 # --- run ---------------------------------------------------------------------------------------
 
 up: $(DEV_STAMP) $(UI_BUILD)
-	$(PY) -m infra.local
+	$(PY) -m infra.local $(UP_ARGS)
 
 # --- tests -------------------------------------------------------------------------------------
 

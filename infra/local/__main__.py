@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 
+from infra.local.net import PortInUseError
 from infra.local.pump import configure_logging
 from infra.local.stack import LocalConfig, LocalStack
 
@@ -38,6 +40,13 @@ def main() -> None:
     stack = LocalStack(config)
     try:
         stack.start()
+    except PortInUseError as exc:  # a user's mistake, not a crash: no traceback, nothing started yet
+        print(f"cannot start Product Importer: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    except BaseException:
+        stack.stop()
+        raise
+    try:
         print(f"\n  Product Importer is running:  {config.api_url}   (API docs: {config.api_url}/api/docs)\n"
               f"  Import a file:  .venv/bin/product-importer import some.csv\n  Ctrl-C stops everything.\n",
               flush=True)

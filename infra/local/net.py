@@ -12,13 +12,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def ensure_free(host: str, port: int, what: str) -> None:
+class PortInUseError(RuntimeError):
+    """A port the stack needs is taken; the message says which option picks another."""
+
+
+def ensure_free(host: str, port: int, what: str, option: str | None = None) -> None:
+    """Raise ``PortInUseError`` if ``port`` cannot be bound on ``host`` (``option``: the command-line flag
+    that chooses another, named in the message)."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is free
         try:
             s.bind((host, port))
         except OSError as exc:
-            raise RuntimeError(f"port {port} ({what}) is already in use: is another stack running?") from exc
+            hint = f", or choose another port with {option} (make up UP_ARGS=\"{option} N\")" if option else ""
+            raise PortInUseError(
+                f"port {port} ({what}) is already in use: is another stack running? Stop it{hint}."
+            ) from exc
 
 
 def wait_for_port(host: str, port: int, timeout_s: float, what: str) -> None:

@@ -85,8 +85,9 @@ class LocalStack:
         cfg = self.config
         cfg.state_dir.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        for port, what in ((cfg.aws_port, "AWS emulator"), (cfg.api_port, "API"), (cfg.ws_port, "WebSocket")):
-            ensure_free(cfg.host, port, what)
+        for port, what, option in ((cfg.aws_port, "AWS emulator", "--aws-port"), (cfg.api_port, "API", "--port"),
+                                   (cfg.ws_port, "WebSocket", "--ws-port")):
+            ensure_free(cfg.host, port, what, option)
         self._emulator.start()
         from infra.local.database import start_database
 
