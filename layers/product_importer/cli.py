@@ -87,7 +87,7 @@ class Api:
         try:
             reply = self.client.request(method, url, json=body, params=params, headers=headers)
         except httpx.HTTPError as exc:
-            raise ApiError(0, f"cannot reach {url}: {exc}") from exc
+            raise ApiError(0, f"cannot reach {url}: {exc}{self._unreachable_hint(exc)}") from exc
         content_type = reply.headers.get("Content-Type", "")
         if reply.status_code >= 400:
             detail = _detail(reply)
@@ -110,6 +110,16 @@ class Api:
         for the hints the CLI prints. The token is never written out."""
         api = f" --api {self.base}" if self.base.rstrip("/") != DEFAULT_API.rstrip("/") else ""
         return "product-importer " + " ".join(words) + api  # every command takes --api after its words
+
+    def _unreachable_hint(self, exc: httpx.HTTPError) -> str:
+        """What to do when nothing answered: start the local stack, or name the deployment."""
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            return " (--api takes the service's address with its scheme, like http://127.0.0.1:8000)"
+        if isinstance(exc, httpx.ConnectError):
+            local = httpx.URL(self.base).host in ("127.0.0.1", "localhost", "::1")
+            return (" (is the local stack running? start it with `make up`, or give another address with --api)"
+                    if local else " (check the address given with --api or PRODUCT_IMPORTER_API)")
+        return ""
 
     def _not_the_api(self, url: str) -> str:
         return (f"is {self.base} the Product Importer service? --api takes the service's address, like "

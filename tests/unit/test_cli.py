@@ -116,6 +116,24 @@ def test_an_unreachable_api_says_so_without_http_0(csv: Path, capsys: pytest.Cap
     assert err.startswith("error: cannot reach") and "HTTP 0" not in err
 
 
+@pytest.mark.parametrize(("api", "hint"), [
+    ("http://127.0.0.1:8000", "is the local stack running? start it with `make up`"),
+    ("https://importer.example.com", "check the address given with --api"),
+])
+def test_an_unreachable_api_says_what_to_do(api: str, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    assert cli.main(["--api", api, "status", "imp-1"], transport=httpx.MockTransport(refuse)) == cli.EXIT_FAILED
+    assert hint in capsys.readouterr().err
+
+
+def test_an_api_address_without_its_scheme_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    # httpx refuses the URL before any connection (the real transport, nothing listens anywhere)
+    assert cli.main(["--api", "importer.example.com", "status", "imp-1"]) == cli.EXIT_FAILED
+    assert "--api takes the service's address with its scheme" in capsys.readouterr().err
+
+
 def test_the_import_options_go_into_the_request(csv: Path) -> None:
     # given every option of CONTRACT §7
     fake = deployment(an_import())
