@@ -211,6 +211,22 @@ def test_list_filters_by_status_mode_and_partner_and_pages_through_each(api: Api
     assert every(partner="nobody") == []
 
 
+def test_the_partner_filter_finds_every_partner_a_drop_can_have(api: ApiHarness) -> None:
+    """CONTRACT §4: a partner is a folder name of up to 255 characters, and §3 filters the list by it. Found by
+    an audit: ``?partner=`` refused more than 64 characters (422), so such a partner's imports could not be listed."""
+    long_name, mueller = "p" * 255, "M\u00fcller GmbH"
+    ids = {name: api.put_import(status=ImportStatus.COMPLETED, partner=name) for name in (long_name, mueller, "acme")}
+
+    def listed(partner: str) -> list[str]:
+        page = api.client.get("/api/imports", params={"partner": partner})
+        assert page.status_code == 200, page.text
+        return [i["id"] for i in page.json()["items"]]
+
+    assert listed(long_name) == [ids[long_name]]
+    assert listed("Mu\u0308ller GmbH") == [ids[mueller]]  # typed on a Mac (decomposed): the same folder name
+    assert listed("p" * 256) == listed("a/b") == []  # no drop has such a partner
+
+
 @pytest.mark.parametrize("params", [{"status": "finished"}, {"mode": "x"}, {"cursor": "bm9wZQ"},
                                     {"cursor": "e30"}, {"cursor": "%%%"}, {"limit": 0}, {"limit": 501}])
 def test_list_refuses_bad_filters_and_cursors_with_4xx(api: ApiHarness, params: dict[str, Any]) -> None:

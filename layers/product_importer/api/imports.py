@@ -189,8 +189,15 @@ def list_imports(
     cursor: Cursor = None,
     status: ImportStatus | None = None,
     mode: ImportMode | None = None,
-    partner: Annotated[str | None, Query(max_length=64)] = None,
+    partner: Annotated[str | None, Query(max_length=1024, description="a drop's partner (its folder name)")] = None,
 ) -> dict[str, Any]:
+    # Any partner a drop can have (CONTRACT §4: a folder name, up to 255 characters, stored NFC) is a filter
+    # that finds its imports; a value no partner can have finds none (the 64-character cap refused longer ones).
+    if partner is not None:
+        try:
+            partner = partner_name(partner)
+        except ValueError:
+            return {"items": [], "next_cursor": None}
     items, next_cursor = requests.list(limit=limit, cursor=cursor, status=status.value if status else None,
                                        mode=mode, partner=partner)
     return {"items": items, "next_cursor": next_cursor}
