@@ -376,6 +376,16 @@ def _api(args: argparse.Namespace, transport: httpx.BaseTransport | None = None)
     return Api(args.api, args.token or None, transport)
 
 
+def _import_file(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """CONTRACT §7 writes ``[--map "HEADER=field" ...]``: one ``--map`` takes several pairs, so in
+    ``import --map A=sku B=name catalog.csv`` the file is the last of ``--map``'s values. It is taken back
+    when no file came otherwise and that value is no ``HEADER=field`` pair (or is a file). Exit 2 without one."""
+    if args.file is None and args.map and ("=" not in args.map[-1] or Path(args.map[-1]).is_file()):
+        args.file = args.map.pop()
+    if args.file is None:
+        parser.error("import: the following arguments are required: file")
+
+
 def import_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ImportOptions:
     mapping: dict[str, str] = {}
     for item in args.map or []:
@@ -557,11 +567,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_import = sub.add_parser("import", help="import a CSV file and follow it live")
-    p_import.add_argument("file")
+    p_import.add_argument("file", nargs="?")  # required: see _import_file (it may follow --map's values)
     p_import.add_argument("--dry-run", action="store_true",
                           help="preview: read, validate and compare with the catalog, write nothing")
-    p_import.add_argument("--map", action="append", metavar="HEADER=field",
-                          help="map a column to a field (or attribute / ignore); repeatable")
+    p_import.add_argument("--map", action="extend", nargs="+", metavar="HEADER=field",
+                          help="map a column to a field (or attribute / ignore): --map A=sku B=name, "
+                               "or --map A=sku --map B=name")
     p_import.add_argument("--profile", choices=PROFILES, help="read the file as this platform's export")
     p_import.add_argument("--encoding", metavar="NAME",
                           help="read the file in this encoding (utf-8, utf-16, windows-1252) instead of detecting it")
@@ -648,6 +659,7 @@ def main(argv: list[str] | None = None, transport: httpx.BaseTransport | None = 
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "import":
+        _import_file(args, parser)
         args.options = import_options(args, parser)
     api = _api(args, transport)
     stdout = sys.stdout

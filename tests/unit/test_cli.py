@@ -151,6 +151,25 @@ def test_the_import_options_go_into_the_request(csv: Path) -> None:
     assert "mode" not in body
 
 
+@pytest.mark.parametrize("order", ["file first", "file last"])
+def test_one_map_takes_several_pairs_as_the_contract_writes_it(csv: Path, order: str) -> None:
+    """CONTRACT §7: ``[--map "HEADER=field" ...]``. Found by an audit: ``--map A=sku B=name`` was a usage
+    error (exit 2, 'unrecognized arguments: B=name'); only a repeated ``--map`` worked."""
+    fake = deployment(an_import())
+    pairs = ["--map", "Artikel=sku", "Bez=name", "Old=ignore"]
+    args = [str(csv), *pairs] if order == "file first" else [*pairs, str(csv)]
+    assert run(fake, "import", *args) == cli.EXIT_OK
+    assert fake.json_sent("POST", "/api/imports")["mapping"] == {"Artikel": "sku", "Bez": "name", "Old": "ignore"}
+
+
+def test_import_without_a_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeNetwork()
+    with pytest.raises(SystemExit) as usage:
+        run(fake, "import", "--map", "Artikel=sku")
+    assert usage.value.code == 2 and "required: file" in capsys.readouterr().err
+    assert fake.sent == []
+
+
 def test_replace_alone_replaces_everything_with_the_servers_default_cap(csv: Path) -> None:
     fake = deployment(an_import(replace={"scope": "all", "max_deactivate_percent": 20, "status": "done"},
                                 products_deactivated=3))
