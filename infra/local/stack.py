@@ -103,7 +103,6 @@ class LocalStack:
         from product_importer import runtime
 
         runtime.reset()  # this process may have built clients for another stack's endpoints
-        fail_stranded(stranded)
         self._saver = PeriodicSave(self._history)
         self._saver.start()
         from infra.local.gateway import start_gateway
@@ -115,6 +114,9 @@ class LocalStack:
         self._schedules = ScheduledFunctions(runtime.settings().local_sweep_interval_s)
         self._schedules.start()
         self._poller = start_stream_subscribers(self.resources.progress_stream_arn)
+        # After the stream's subscribers: how a stranded import ends reaches the broadcaster like any other
+        # ending (its webhook event, e.g. import.failed, is sent; before, partners never heard of it).
+        fail_stranded(stranded)
         if cfg.serve_api:
             self._api = ApiServer(cfg.host, cfg.api_port, runtime.settings().static_dir, cfg.ui_origins)
             self._api.start()

@@ -4,7 +4,9 @@ ever (CONTRACT §2). Found by a chaos test: it did, and could be neither reverte
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,12 +37,20 @@ def local_stack(state_dir: Path, database_url: str) -> Iterator[LocalStack]:
 
 def test_an_import_processing_when_the_stack_stopped_ends_failed_after_the_restart(
         databases: EmbeddedDatabases, tmp_path: Path) -> None:
+    """... and its webhook subscribers hear of it (import.failed): the failure at the restart was written
+    before the stream's subscribers started, so no event was ever sent for it."""
+    from tests.integration.test_webhooks import Receiver
+
+    receiver = Receiver()
     database_url = databases.create()
     try:
         with local_stack(tmp_path, database_url) as stack:
             import httpx
             from product_importer import runtime
 
+            hook = httpx.post(f"{stack.config.api_url}/api/webhooks",
+                              json={"url": receiver.url, "events": ["import.failed"]})
+            assert hook.status_code == 201, hook.text
             created = httpx.post(f"{stack.config.api_url}/api/imports", json={"filename": "big.csv"}).json()["import"]
             assert stack.resources is not None
             progress = DynamoProgressStore(stack.resources.progress_table, stack._client("dynamodb"))
@@ -61,7 +71,14 @@ def test_an_import_processing_when_the_stack_stopped_ends_failed_after_the_resta
             assert row == ("failed",)
             # and it can be reverted now (a failed import can), where it answered 409 for ever
             assert httpx.post(f"{stack.config.api_url}/api/imports/{created['id']}/revert").status_code == 202
+            deadline = time.monotonic() + 30
+            while not receiver.events("import.failed"):
+                assert time.monotonic() < deadline, "no import.failed webhook for the stranded import"
+                time.sleep(0.2)
+            (_, body), = receiver.events("import.failed")
+            assert json.loads(body)["import"]["id"] == created["id"]
     finally:
+        receiver.close()
         databases.drop(database_url)
 
 
