@@ -7,18 +7,25 @@ Here the object's bytes are kept for the few most recently read objects, and dro
 Only the emulator process is patched; handlers talk to it through boto3 exactly as to AWS.
 
 The emulator answers only requests for this machine from the UI's pages or from programs
-(``infra.local.origin_guard``): moto itself allows every origin.
+(``infra.local.origin_guard``): moto itself allows every origin. And a browser-based upload (the presigned
+POST) must satisfy its policy, as in S3 (``post_policy_refusal``): moto stores whatever is posted.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
 import subprocess
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from infra.local.net import wait_for_port
 from infra.local.origin_guard import ENV_ALLOWED_ORIGINS
@@ -106,6 +113,7 @@ def patch_moto() -> None:
 
     FakeKey.value = property(read_value, write_value)  # type: ignore[method-assign,assignment]
     _serialise_stream_records()
+    _enforce_post_policies()
 
 
 def _serialise_stream_records() -> None:
@@ -126,6 +134,85 @@ def _serialise_stream_records() -> None:
 
     add._pi_serialised = True  # type: ignore[attr-defined]
     StreamShard.add = add  # type: ignore[method-assign]
+
+
+# Form fields a POST policy need not name (AWS: "Creating a POST policy"): the signature's own fields.
+_UNSIGNED_FIELDS = frozenset({"policy", "signature", "awsaccesskeyid", "x-amz-signature", "file"})
+
+
+def post_policy_refusal(form: Mapping[str, str], bucket: str, size: int,
+                        now: datetime | None = None) -> tuple[int, str, str] | None:
+    """Why S3 would refuse this browser-based upload (a multipart POST of ``form`` fields and a file of
+    ``size`` bytes to ``bucket``), as ``(status, code, message)``; None when it accepts it.
+
+    moto stores whatever is POSTed: another key than the presigned one, a file over its
+    ``content-length-range``, after its ``expiration``, or with no policy at all. S3 refuses each
+    (CONTRACT §3: the presigned POST "only accepts this one key, at most the configured max size,
+    expiring within 15 minutes"), and so does the local stack now. The signature itself is not
+    recomputed (moto accepts any credentials); its presence is required, as S3 requires one."""
+    fields = {name.lower(): value for name, value in form.items()}
+    encoded = fields.get("policy")
+    if not encoded or not (fields.get("signature") or fields.get("x-amz-signature")):
+        return 403, "AccessDenied", "Access Denied"  # an anonymous write to a private bucket
+    try:
+        policy = json.loads(base64.b64decode(encoded, validate=True))
+        expiration = datetime.fromisoformat(str(policy["expiration"]).replace("Z", "+00:00"))
+        conditions = list(policy.get("conditions", []))
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        return 400, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON."
+    if (now or datetime.now(UTC)) >= expiration:
+        return 403, "AccessDenied", "Invalid according to Policy: Policy expired."
+    values = {**fields, "bucket": bucket}
+    named: set[str] = set()
+    for condition in conditions:
+        if isinstance(condition, dict):
+            checks = [("eq", f"${name}", value) for name, value in condition.items()]
+        elif isinstance(condition, list) and condition and condition[0] == "content-length-range":
+            low, high = int(condition[1]), int(condition[2])
+            if size > high:
+                return 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
+            if size < low:
+                return 400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
+            continue
+        elif isinstance(condition, list) and len(condition) == 3:
+            checks = [(str(condition[0]).lower(), str(condition[1]), condition[2])]
+        else:
+            return 400, "InvalidPolicyDocument", f"Invalid Policy: Invalid Condition: {json.dumps(condition)}"
+        for operator, field, expected in checks:
+            name = field.removeprefix("$").lower()
+            named.add(name)
+            actual = values.get(name, "")
+            if not (actual == expected if operator == "eq" else
+                    operator == "starts-with" and actual.startswith(str(expected))):
+                return 403, "AccessDenied", ("Invalid according to Policy: Policy Condition failed: "
+                                             + json.dumps([operator, field, expected]))
+    extra = sorted(name for name in fields
+                   if name not in named and name not in _UNSIGNED_FIELDS and not name.startswith("x-ignore-"))
+    if extra:
+        return 403, "AccessDenied", f"Invalid according to Policy: Extra input fields: {extra[0]}"
+    return None
+
+
+def _enforce_post_policies() -> None:
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response._bucket_response_post, "_pi_policies", False):
+        return
+    plain = S3Response._bucket_response_post
+
+    def bucket_response_post(self: S3Response, request: Any, bucket_name: str) -> Any:
+        if "key" in self.form_data and not self.is_delete_keys():  # a browser-based upload (HTML form)
+            body = self.raw_body if isinstance(self.raw_body, bytes) else str(self.raw_body or "").encode()
+            refusal = post_policy_refusal(self.form_data, bucket_name, len(body))
+            if refusal is not None:
+                status, code, message = refusal
+                return status, {"Content-Type": "application/xml"}, (
+                    '<?xml version="1.0" encoding="UTF-8"?>\n'
+                    f"<Error><Code>{code}</Code><Message>{xml_escape(message)}</Message></Error>")
+        return plain(self, request, bucket_name)
+
+    bucket_response_post._pi_policies = True  # type: ignore[attr-defined]
+    S3Response._bucket_response_post = bucket_response_post  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> Any:
