@@ -68,7 +68,7 @@ def handle_job(record: SQSRecord, ports: WebhookPorts) -> None:
             raise RuntimeError("an import.finished job, and no finished queue to pass it on to")
         ports.finished.send_all([job.model_dump(mode="json", by_alias=True)])
         return
-    attempt = int(record.attributes.approximate_receive_count or 1)
+    attempt = job.attempts_before + int(record.attributes.approximate_receive_count or 1)
     result = deliver(job, attempt, ports.dispatch)
     if result.outcome is None:
         return

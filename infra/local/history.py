@@ -17,6 +17,7 @@ class ProgressHistory:
         self.snapshot = state_dir / "progress-table.json"
         self._db = dynamodb
         self._table = table
+        self.restored: list[dict[str, Any]] = []  # the items ``restore`` put back
 
     def save(self) -> None:
         try:
@@ -38,6 +39,7 @@ class ProgressHistory:
         except ValueError as exc:
             logger.warning("the import history %s cannot be read (%s): starting without it", self.snapshot, exc)
             return []
+        self.restored = items
         for i in range(0, len(items), 25):
             self._db.batch_write_item(RequestItems={self._table: [
                 {"PutRequest": {"Item": item}} for item in items[i:i + 25]]})
@@ -70,6 +72,27 @@ def fail_stranded(import_ids: list[str]) -> None:
             logger.warning("could not end the stranded import %s: %s", import_id, exc)
     if import_ids:
         logger.info("ended %d import(s) the restart stranded: failed", len(import_ids))
+
+
+def resume_webhooks(restored: list[dict[str, Any]]) -> None:
+    """Queue again the webhook work the emulator's queues lost at the stop (``resume_after_restart``): the
+    events of imports that had ended, their fan-out, the deliveries still owed with their attempts."""
+    from product_importer import runtime
+    from product_importer.progress import import_from_item
+    from product_importer.webhooks.dispatch import FinishPorts, resume_after_restart
+
+    settings = runtime.settings()
+    try:
+        imports = [import_from_item(item) for item in restored]
+        ports = FinishPorts(connection=runtime.db_connection, finished=runtime.queue(settings.finished_queue_url),
+                            deliveries=runtime.queue(settings.webhooks_queue_url))
+        resumed = resume_after_restart(runtime.db_connection(), [i for i in imports if i.status.settled], ports)
+    except Exception as exc:
+        logger.warning("could not resume the webhook deliveries the restart lost: %s", exc)
+        return
+    if any(resumed.values()):
+        logger.info("resumed webhook work the restart lost: %(imports)d event(s) to record, %(events)d to fan"
+                    " out, %(deliveries)d delivery(ies)", resumed)
 
 
 class PeriodicSave(threading.Thread):

@@ -20,7 +20,7 @@ import boto3
 
 from infra.local.emulator import EmulatorProcess
 from infra.local.environment import CREDENTIALS, REGION, stack_environment
-from infra.local.history import PeriodicSave, ProgressHistory, fail_stranded
+from infra.local.history import PeriodicSave, ProgressHistory, fail_stranded, resume_webhooks
 from infra.local.net import ensure_free, free_port
 from infra.local.resources import LocalResources, create_resources
 from infra.local.web import ApiServer
@@ -117,6 +117,7 @@ class LocalStack:
         # After the stream's subscribers: how a stranded import ends reaches the broadcaster like any other
         # ending (its webhook event, e.g. import.failed, is sent; before, partners never heard of it).
         fail_stranded(stranded)
+        resume_webhooks(self._history.restored)
         if cfg.serve_api:
             self._api = ApiServer(cfg.host, cfg.api_port, runtime.settings().static_dir, cfg.ui_origins)
             self._api.start()

@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+from product_importer.models import Import, ImportStatus, utcnow
 from product_importer.progress import DynamoProgressStore
+from product_importer.webhooks.store import WebhookStore
 
 from infra.local.history import STRANDED
 from infra.local.stack import LocalConfig, LocalStack, free_port
@@ -51,6 +53,16 @@ def test_an_import_processing_when_the_stack_stopped_ends_failed_after_the_resta
             hook = httpx.post(f"{stack.config.api_url}/api/webhooks",
                               json={"url": receiver.url, "events": ["import.failed"]})
             assert hook.status_code == 201, hook.text
+            # an earlier import's event failed twice; its next attempt waited on the queue the stop loses
+            with psycopg.connect(database_url) as conn:
+                store = WebhookStore(conn)
+                owed = store.record_event(Import(id="imp-owed", filename="a.csv", source="upload",
+                                                 status=ImportStatus.FAILED, created_at=utcnow(),
+                                                 finished_at=utcnow()))
+                store.mark_fanned_out(owed.id)
+                for attempt in (1, 2):
+                    store.log_delivery(webhook_id=hook.json()["id"], event_id=owed.id, event=owed.type,
+                                       attempt=attempt, ok=False, status_code=503, latency_ms=3, error="503")
             created = httpx.post(f"{stack.config.api_url}/api/imports", json={"filename": "big.csv"}).json()["import"]
             assert stack.resources is not None
             progress = DynamoProgressStore(stack.resources.progress_table, stack._client("dynamodb"))
@@ -75,8 +87,15 @@ def test_an_import_processing_when_the_stack_stopped_ends_failed_after_the_resta
             while not receiver.events("import.failed"):
                 assert time.monotonic() < deadline, "no import.failed webhook for the stranded import"
                 time.sleep(0.2)
-            (_, body), = receiver.events("import.failed")
-            assert json.loads(body)["import"]["id"] == created["id"]
+            wait_s = time.monotonic() + 30
+            while len(receiver.events("import.failed")) < 2:
+                assert time.monotonic() < wait_s, "the delivery owed before the stop was not resumed"
+                time.sleep(0.2)
+            assert sorted(json.loads(body)["import"]["id"] for _, body in receiver.events("import.failed")) == sorted(
+                [created["id"], "imp-owed"])
+            log = httpx.get(f"{stack.config.api_url}/api/webhooks/{hook.json()['id']}/deliveries").json()["items"]
+            assert [(d["attempt"], d["ok"]) for d in log if d["event_id"] == owed.id] == [
+                (3, True), (2, False), (1, False)]  # the resumed attempt counts on from the ones made
     finally:
         receiver.close()
         databases.drop(database_url)

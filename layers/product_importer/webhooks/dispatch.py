@@ -14,12 +14,14 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 
+from product_importer.models import Import, ImportStatus
 from product_importer.ports import MessageQueue
 from product_importer.products.search import refresh_for_import
 from product_importer.webhooks.delivery import DEFAULT_NETWORK, DeliveryOutcome, Network, post_signed
@@ -77,10 +79,45 @@ def finish_import(job: ImportFinished, ports: FinishPorts) -> int:
     event = store.record_event(imp, event_type)
     if event.fanned_out:
         return 0
-    targets = store.subscribers(event.type)
-    ports.deliveries.send_all(delivery_job(event.id, hook.id) for hook in targets)
-    store.mark_fanned_out(event.id)
+    by = datetime.fromisoformat(job.subscribed_by) if job.subscribed_by else None
+    return _fan_out(store, event.id, event.type, ports.deliveries, by)
+
+
+def _fan_out(store: WebhookStore, event_id: str, event_type: str, deliveries: MessageQueue,
+             subscribed_by: datetime | None = None) -> int:
+    targets = store.subscribers(event_type, created_by=subscribed_by)
+    deliveries.send_all(delivery_job(event_id, hook.id) for hook in targets)
+    store.mark_fanned_out(event_id)
     return len(targets)
+
+
+# Deliveries are retried for well under an hour (MAX_ATTEMPTS, MAX_DELAY_S); what a restart finds older
+# than this was owed so long ago that sending it now would surprise more than help.
+RESUME_WINDOW = timedelta(hours=24)
+
+
+def resume_after_restart(conn: psycopg.Connection, settled: Iterable[Import], ports: FinishPorts,
+                         *, now: datetime | None = None) -> dict[str, int]:
+    """Queue again the webhook work a restart of the local stack lost with its emulator's queues (in AWS
+    the queues keep it): ``settled`` imports (ended within ``RESUME_WINDOW``) whose event was never
+    recorded go to the finisher; events recorded but not fanned out are fanned out; deliveries owed (not
+    delivered, attempts left) are queued with the attempts already made. Each goes only to webhooks that
+    existed when the event happened. Returns the counts ``{"imports", "events", "deliveries"}``."""
+    since = (now or datetime.now(UTC)) - RESUME_WINDOW
+    store = WebhookStore(conn)
+    lost = []
+    for imp in settled:
+        ended = imp.reverted_at if imp.status == ImportStatus.REVERTED else imp.finished_at
+        event_type = event_type_for(imp)
+        if event_type and ended and datetime.fromisoformat(ended) >= since and not store.has_event(imp.id, event_type):
+            lost.append(finished_job(imp, subscribed_by=ended))
+    ports.finished.send_all(lost)
+    owed = store.undelivered(since, MAX_ATTEMPTS)  # before the fan-outs below, whose jobs are not owed twice
+    ports.deliveries.send_all(delivery_job(event_id, webhook_id, attempts) for event_id, webhook_id, attempts in owed)
+    events = store.unfanned_events(since)
+    for event_id, event_type, recorded_at in events:
+        _fan_out(store, event_id, event_type, ports.deliveries, recorded_at)
+    return {"imports": len(lost), "events": len(events), "deliveries": len(owed)}
 
 
 def seal_plaintext_secrets(store: WebhookStore, box: SecretBox) -> int:

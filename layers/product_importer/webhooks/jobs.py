@@ -19,6 +19,9 @@ class ImportFinished(BaseModel):
     kind: Literal["import.finished"] = "import.finished"
     import_: Import = Field(alias="import")
     search_after: str | None = None  # a search refresh that ran out of time resumes after this SKU key
+    # only webhooks created by then (ISO 8601): an event recovered after a restart (infra.local) goes to
+    # the webhooks that existed when the import ended, not to one created since
+    subscribed_by: str | None = None
 
     model_config = {"populate_by_name": True}
 
@@ -27,6 +30,7 @@ class DeliveryJob(BaseModel):
     kind: Literal["delivery"] = "delivery"
     event_id: str
     webhook_id: str
+    attempts_before: int = 0  # attempts made before this message (a delivery resumed after a restart)
 
 
 Job = Annotated[ImportFinished | DeliveryJob, Field(discriminator="kind")]
@@ -37,11 +41,12 @@ def parse_job(body: str) -> ImportFinished | DeliveryJob:
     return _jobs.validate_json(body)
 
 
-def finished_job(imp: Import, search_after: str | None = None) -> dict[str, Any]:
-    return ImportFinished.model_validate({"import": imp, "search_after": search_after}).model_dump(
-        mode="json", by_alias=True
-    )
+def finished_job(imp: Import, search_after: str | None = None, subscribed_by: str | None = None) -> dict[str, Any]:
+    return ImportFinished.model_validate(
+        {"import": imp, "search_after": search_after, "subscribed_by": subscribed_by}
+    ).model_dump(mode="json", by_alias=True)
 
 
-def delivery_job(event_id: str, webhook_id: str) -> dict[str, Any]:
-    return DeliveryJob(event_id=event_id, webhook_id=webhook_id).model_dump(mode="json")
+def delivery_job(event_id: str, webhook_id: str, attempts_before: int = 0) -> dict[str, Any]:
+    return DeliveryJob(event_id=event_id, webhook_id=webhook_id, attempts_before=attempts_before).model_dump(
+        mode="json")

@@ -224,13 +224,46 @@ class WebhookStore:
         self._conn.commit()
         return ImportEvent(*row) if row else None
 
-    def subscribers(self, event_type: str) -> builtins.list[Webhook]:
+    def subscribers(self, event_type: str, *, created_by: datetime | None = None) -> builtins.list[Webhook]:
+        """The enabled webhooks subscribed to ``event_type`` (only those created at or before
+        ``created_by`` when given: a recovered event goes to the webhooks that existed when it happened)."""
         rows = self._conn.execute(
-            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE enabled AND %s = ANY(events) ORDER BY created_at, id",
-            (event_type,),
+            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE enabled AND %s = ANY(events)"
+            " AND (%s::timestamptz IS NULL OR created_at <= %s::timestamptz) ORDER BY created_at, id",
+            (event_type, created_by, created_by),
         ).fetchall()
         self._conn.commit()
         return [Webhook(*r) for r in rows]
+
+    def has_event(self, import_id: str, event_type: str) -> bool:
+        row = self._conn.execute("SELECT 1 FROM import_events WHERE import_id = %s AND type = %s",
+                                 (import_id, event_type)).fetchone()
+        self._conn.commit()
+        return row is not None
+
+    def unfanned_events(self, since: datetime) -> builtins.list[tuple[str, str, datetime]]:
+        """(event id, type, recorded at) of the events recorded since ``since`` and not fanned out yet."""
+        rows = self._conn.execute(
+            "SELECT id, type, created_at FROM import_events WHERE fanned_out_at IS NULL AND created_at >= %s"
+            " ORDER BY created_at", (since,)).fetchall()
+        self._conn.commit()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def undelivered(self, since: datetime, max_attempts: int) -> builtins.list[tuple[str, str, int]]:
+        """(event id, webhook id, attempts made) for each event fanned out since ``since`` and each enabled
+        webhook that was subscribed to it when it was recorded, not delivered yet, with fewer than ``max_attempts``
+        attempts logged: the deliveries still owed."""
+        rows = self._conn.execute(
+            "SELECT e.id, w.id, (SELECT count(*) FROM webhook_deliveries d"
+            "                    WHERE d.webhook_id = w.id AND d.event_id = e.id) AS attempts"
+            " FROM import_events e JOIN webhooks w ON w.enabled AND e.type = ANY(w.events)"
+            "  AND w.created_at <= e.created_at"
+            " WHERE e.fanned_out_at >= %s"
+            "  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_id = e.id"
+            "                  AND d.ok)"
+            " ORDER BY e.fanned_out_at, w.created_at, w.id", (since,)).fetchall()
+        self._conn.commit()
+        return [(r[0], r[1], int(r[2])) for r in rows if int(r[2]) < max_attempts]
 
     def mark_fanned_out(self, event_id: str) -> None:
         with self._conn.transaction():
