@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import mimetypes
 import os
 import sys
@@ -552,11 +553,15 @@ def summarise_revert(api: Api, imp: dict[str, Any], out: TextIO | None = None, *
 # -- the command line -------------------------------------------------------------------------------------
 
 
-def _percent(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 100:
+def _percent(text: str) -> int | float:
+    """``--max-deactivate P``: a percentage 0-100, whole or not (``12.5``), as the API takes it (CONTRACT §2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 100:  # NaN too
         raise argparse.ArgumentTypeError(f"{text} is not a percentage (0-100)")
-    return value
+    return int(value) if value.is_integer() else value
 
 
 def build_parser() -> argparse.ArgumentParser:

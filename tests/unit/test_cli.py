@@ -162,6 +162,15 @@ def test_one_map_takes_several_pairs_as_the_contract_writes_it(csv: Path, order:
     assert fake.json_sent("POST", "/api/imports")["mapping"] == {"Artikel": "sku", "Bez": "name", "Old": "ignore"}
 
 
+@pytest.mark.parametrize(("given", "sent"), [("12.5", 12.5), ("0", 0), ("100", 100), ("7.0", 7)])
+def test_max_deactivate_takes_any_percentage_the_api_takes(csv: Path, given: str, sent: float) -> None:
+    """CONTRACT §2: ``max_deactivate_percent`` is 0-100 (the API takes 12.5). Found by an audit:
+    ``--max-deactivate 12.5`` was a usage error ('invalid _percent value')."""
+    fake = deployment(an_import())
+    assert run(fake, "import", str(csv), "--replace", "--max-deactivate", given) == cli.EXIT_OK
+    assert fake.json_sent("POST", "/api/imports")["replace"] == {"scope": "all", "max_deactivate_percent": sent}
+
+
 def test_import_without_a_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     fake = FakeNetwork()
     with pytest.raises(SystemExit) as usage:
@@ -194,6 +203,9 @@ def test_a_held_replace_says_how_to_carry_it_out(csv: Path, capsys: pytest.Captu
         ["--scope", "all"],
         ["--max-deactivate", "10"],
         ["--replace", "--max-deactivate", "101"],
+        ["--replace", "--max-deactivate", "nan"],
+        ["--replace", "--max-deactivate", "-0.5"],
+        ["--replace", "--max-deactivate", "ten"],
         ["--profile", "prestashop"],
     ],
 )
