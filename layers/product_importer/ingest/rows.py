@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from itertools import chain
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "family_context",
     "family_key",
     "has_families",
+    "parent_names",
     "parse_chunk",
     "parse_records",
     "parse_rows",
@@ -147,6 +148,13 @@ def family_key(cells: Sequence[str], plan: FilePlan) -> str | None:
     if checks.rules is None or checks.repeats_header(cells):  # a repeated header is skipped: in no family
         return None
     return checks.rules.family_of(cells)
+
+
+def parent_names(records: list[list[str]], plan: FilePlan, wanted: Set[str]) -> dict[str, str]:
+    """Of the parents ``wanted`` (``ParsedChunk.missing_parents``), the names these records give (WooCommerce:
+    a variation takes its parent's name, CONTRACT §1); ``{}`` for a profile without parents."""
+    rules = validator(plan).rules
+    return rules.parent_names(records, wanted) if rules is not None else {}
 
 
 def has_families(plan: FilePlan) -> bool:

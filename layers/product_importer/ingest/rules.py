@@ -8,7 +8,7 @@ A profile that switches none of them costs nothing: ``RowRules.for_plan`` return
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any, NamedTuple
 
 from product_importer.ingest.plan import FilePlan
@@ -32,6 +32,9 @@ class Applied(NamedTuple):
     family_tail: dict[str, Any] | None  # the family open at the end, as a family context
     # records the rules fail, as (record, row number, column, message): a variation whose parent is not found
     failed: tuple[tuple[list[str], int, int, str], ...] = ()
+    # the parent references (``sku`` lower case, or ``id:N``) of the variations in ``failed``: the caller may
+    # look them up elsewhere in the file and apply the rules again with them (``parent_names``)
+    missing_parents: frozenset[str] = frozenset()
 
 
 def _columns(plan: FilePlan, names: Sequence[str]) -> list[int]:
@@ -117,6 +120,7 @@ class RowRules:
         skipped = 0
         warnings: list[str] = []
         failed: list[tuple[list[str], int, int, str]] = []
+        missing_parents: set[str] = set()
         for record, number in zip(records, numbers, strict=True):
             if any(record[c].strip() for c in self.skip_with):
                 skipped += 1
@@ -135,10 +139,11 @@ class RowRules:
             if parents is not None and (missing := self._name_after_parent(record, parents)) is not None:
                 assert self.name is not None
                 failed.append((record, number, self.name, missing))
+                missing_parents.add(self._parent_key(record))
                 continue
             kept.append(record)
             kept_numbers.append(number)
-        return Applied(kept, kept_numbers, skipped, warnings, family_tail, tuple(failed))
+        return Applied(kept, kept_numbers, skipped, warnings, family_tail, tuple(failed), frozenset(missing_parents))
 
     # ---- families (Shopify): a family's rows inherit the empty cells of its first row --------------------
 
@@ -234,6 +239,33 @@ class RowRules:
                 names.setdefault(sku.lower(), name)
         return names
 
+    def parent_names(self, records: list[list[str]], wanted: Set[str]) -> dict[str, str]:
+        """The names of the parents ``wanted`` (keys as in ``Applied.missing_parents``) that ``records`` hold
+        (any records of the file, read as a chunk reads them: the exporter's escaping undone)."""
+        if self.name is None or not wanted:
+            return {}
+        found: dict[str, str] = {}
+        for record in records:
+            if len(record) != self.width or not record[self.name].strip():
+                continue
+            keys = []
+            if self.own_id is not None and (own := record[self.own_id].strip()):
+                keys.append(f"id:{own}")
+            if self.sku is not None and (sku := record[self.sku].strip()):
+                keys.append(sku.lower())
+            for key in keys:
+                if key in wanted and key not in found:
+                    name = record[self.name]
+                    if self.unescape and name[:1] == "'" and name[1:2] in FORMULA_TRIGGERS:
+                        name = name[1:]
+                    found[key] = name.strip()
+        return found
+
+    def _parent_key(self, record: Sequence[str]) -> str:
+        assert self.parent is not None
+        reference = record[self.parent].strip()
+        return f"id:{reference[3:].strip()}" if reference[:3].lower() == "id:" else reference.lower()
+
     def _name_after_parent(self, record: list[str], parents: dict[str, str]) -> str | None:
         """Give a variation without a name its parent's; the row error when the parent is not found."""
         assert self.name is not None and self.parent is not None
@@ -242,17 +274,14 @@ class RowRules:
         reference = record[self.parent].strip()
         if not reference:
             return None
-        if reference[:3].lower() == "id:":
-            name = parents.get(f"id:{reference[3:].strip()}")
-        else:
-            name = parents.get(reference.lower())
+        name = parents.get(self._parent_key(record))
         if name:
             record[self.name] = name
             return None
-        return (f"name is required: this variation has none, and its parent {reference[:80]!r} was not found "
-                "just above it (a variation takes its parent's name when the parent's row comes just before its "
-                "variations and they refer to it as WooCommerce exports them: by its SKU, or id:N when it "
-                "has none): give the row a name, or move the variations just below their parent's row")
+        return (f"name is required: this variation has none, and its parent {reference[:80]!r} is not in the "
+                "file (a variation takes its parent's name when the parent's row is in the same file and the "
+                "variation refers to it as WooCommerce exports it: by its SKU, or id:N when it has none): give "
+                "the row a name, or import it with its parent's row")
 
 
 def literal_newlines(value: str) -> str:

@@ -64,6 +64,10 @@ class ParsedChunk:
     # The family open at the end (its first row's inheritable cells): pass it as ``family_context`` to
     # the parse of the records that follow, when a range is parsed in several batches. None: no family.
     family_tail: dict[str, Any] | None = None
+    # The parent references (``sku`` lower case, or ``id:N``) of variations that failed because their parent's
+    # row is not in the records read: the caller may find those names elsewhere in the file
+    # (``RowRules.parent_names``) and parse again with them as ``{"parents": …}`` in the family context.
+    missing_parents: frozenset[str] = frozenset()
 
     @property
     def rows_failed(self) -> int:
@@ -80,6 +84,7 @@ class ParsedChunk:
             combined.rows_skipped += part.rows_skipped
             combined.warnings.extend(w for w in part.warnings if w not in combined.warnings)
             combined.family_tail = part.family_tail
+            combined.missing_parents |= part.missing_parents
         return combined
 
 
@@ -145,6 +150,7 @@ class RowValidator:
         warnings: list[str] = []
         skipped = 0
         family_tail: dict[str, Any] | None = None
+        missing_parents: frozenset[str] = frozenset()
         repeated = self._repeated_headers(records, preset)
         clean = (
             not preset and not lossy and not has_nul and not repeated
@@ -197,6 +203,7 @@ class RowValidator:
         if self.rules is not None:
             applied = self.rules.apply(records, numbers, context)
             records, numbers, family_tail = applied.records, applied.numbers, applied.family_tail
+            missing_parents = applied.missing_parents
             skipped += applied.skipped
             broken.extend(self._cell_error(record, number, column, message)
                           for record, number, column, message in applied.failed)
@@ -214,7 +221,8 @@ class RowValidator:
         if broken:
             errors.extend(broken)
             errors.sort(key=_by_row)
-        return ParsedChunk(rows, errors, len(rows) + failed + len(broken), skipped + blank, warnings, family_tail)
+        return ParsedChunk(rows, errors, len(rows) + failed + len(broken), skipped + blank, warnings, family_tail,
+                           missing_parents)
 
     def validate(
         self, records: list[list[str]], numbers: Sequence[int]

@@ -24,7 +24,7 @@ from typing import Any
 
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.records import read_records
-from product_importer.ingest.rows import RowError, parse_rows
+from product_importer.ingest.rows import RowError, parent_names, parse_rows
 from product_importer.models import ChunkCounts, ChunkMessage, ChunkResult, SplitPlan
 from product_importer.pipeline import finish, lifecycle
 from product_importer.ports import (
@@ -72,6 +72,7 @@ class ChunkRows:
     rows_seen: int = 0  # imported + failed
     rows_skipped: int = 0  # blank rows, rows the profile skips
     warnings: list[str] = field(default_factory=list)
+    missing_parents: frozenset[str] = frozenset()  # variations' parents not in the chunk (ParsedChunk's)
 
 
 def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
@@ -91,6 +92,8 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()
+        if parsed.missing_parents:
+            parsed = _with_parents_elsewhere(parsed, message, plan, file_plan, context, ports)
     except ObjectGoneError:
         # The pinned version was deleted while the import ran: no retry can read it. End the import now,
         # with a reason, instead of after every receive of every chunk left (an hour in AWS).
@@ -158,6 +161,7 @@ def read_chunk(stream: Any, message: ChunkMessage, plan: SplitPlan, file_plan: F
         out.rows_seen += parsed.rows_seen
         out.rows_skipped += parsed.rows_skipped
         out.warnings.extend(w for w in parsed.warnings if w not in out.warnings)
+        out.missing_parents |= parsed.missing_parents
         room = stored_errors - len(out.errors)
         if room > 0:
             out.errors.extend(parsed.errors[:room])
@@ -199,6 +203,43 @@ def _family_context(message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan,
         context = parse_rows(batch.records, file_plan, batch.first_row, broken=batch.broken, lossy=batch.lossy,
                              has_nul=batch.has_nul, excel_text=batch.excel_text, family_context=context).family_tail
     return context
+
+
+def _with_parents_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan,
+                            context: dict[str, Any] | None, ports: ConsumerPorts) -> ChunkRows:
+    """The chunk read again with the names of its variations' parents found elsewhere in the file.
+
+    CONTRACT §1 (WooCommerce): a variation with an empty name takes its parent's, wherever the parent's row
+    is: WooCommerce's exporter writes rows in ID order, so a variation added later comes after other
+    products, often in a later chunk than its parent's row. Only a chunk with such variations pays: it reads
+    the file's records from the start until it has found every parent it needs (a parent's row comes before
+    its variations in an export), else to the end. ``parsed`` as it is when none is found."""
+    wanted = set(parsed.missing_parents)
+    found: dict[str, str] = {}
+    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, plan.data_start, plan.size)
+    try:
+        for batch in read_records(stream, start=plan.data_start, end=plan.size, delimiter=plan.delimiter,
+                                  encoding=plan.data_encoding, first_row=1, max_record=plan.max_record_bytes,
+                                  block_size=ports.read_block):
+            found.update(parent_names(batch.records, file_plan, wanted))
+            wanted.difference_update(found)
+            if not wanted:
+                break
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    if not found:
+        return parsed
+    parents = {**found, **((context or {}).get("parents") or {})}
+    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, message.start, message.end)
+    try:
+        return read_chunk(stream, message, plan, file_plan, stored_errors=ports.stored_errors,
+                          block_size=ports.read_block, context={**(context or {}), "parents": parents})
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
 
 
 _file_plans: dict[str, FilePlan] = {}
