@@ -8,10 +8,13 @@ from typing import Annotated, Any, cast
 import psycopg
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from product_importer.api import deps, errors, imports, mappings, products, webhooks
 from product_importer.api.errors import NotFoundError
@@ -33,15 +36,16 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
     )
     errors.install(app)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(405, _method_not_allowed)
     app.add_middleware(InputGuard)
     app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET to everything inside
 
-    @app.get("/api/health", tags=["meta"], dependencies=[PUBLIC])
+    @app.get("/api/health", tags=["meta"], dependencies=[PUBLIC], responses=errors.error_responses(400, 503))
     def health(conn: Annotated[psycopg.Connection, Depends(deps.db)]) -> dict[str, str]:
         check_database(conn)
         return {"status": "ok"}
 
-    @app.get("/api/config", tags=["meta"], dependencies=[PUBLIC])
+    @app.get("/api/config", tags=["meta"], dependencies=[PUBLIC], responses=errors.error_responses(400))
     def config(settings: Annotated[Settings, Depends(deps.settings)]) -> dict[str, Any]:
         body: dict[str, Any] = {"websocket_url": settings.websocket_url or None,
                                 "max_upload_bytes": settings.max_upload_bytes}
@@ -53,6 +57,7 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
 
     for module in (imports, mappings, products, webhooks):
         app.include_router(module.router)
+    errors.document(app)
 
     @app.get("/api/openapi.json", include_in_schema=False, dependencies=[require("viewer")])
     def openapi() -> dict[str, Any]:
@@ -78,6 +83,34 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": _encodable(guarded)}, status_code=422)
     errors = cast(RequestValidationError, exc).errors()
     return JSONResponse({"detail": jsonable_encoder(_encodable(errors))}, status_code=422)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> Response:
+    """405 with an ``Allow`` that lists every method the path answers (RFC 9110 §15.5.6). Starlette names only
+    the methods of the first route whose path matched, and FastAPI makes a route per method: ``OPTIONS
+    /api/imports`` said ``Allow: POST``, leaving out GET."""
+    http = cast(StarletteHTTPException, exc)
+    allowed = ", ".join(allowed_methods(request))
+    return await http_exception_handler(request, StarletteHTTPException(
+        405, http.detail, headers={**(http.headers or {}), "Allow": allowed}))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods a route of the app answers at the request's path (HEAD wherever GET is: ``HeadAsGet``).
+    The UI's catch-all (``GET /{path}``) answers 404 under /api, so it counts only outside it."""
+    scope = request.scope
+    under_api = scope["path"] == "/api" or scope["path"].startswith("/api/")
+    routes = [route for route in request.app.router.routes
+              if not (under_api and getattr(route, "path", None) == "/{path:path}")]
+    found = []
+    for method in _METHODS:
+        probe = {**scope, "method": "GET" if method == "HEAD" else method}
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            found.append(method)
+    return found
 
 
 def _encodable(value: Any) -> Any:

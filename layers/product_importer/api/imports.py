@@ -14,7 +14,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from product_importer.api import deps
-from product_importer.api.errors import BadRequestError, PayloadTooLargeError
+from product_importer.api.errors import BadRequestError, PayloadTooLargeError, error_responses
 from product_importer.api.permissions import Caller, CurrentCaller, ensure, require
 from product_importer.db.changes import changes_summary, list_changes
 from product_importer.db.revert import revert_conflicts
@@ -44,7 +44,8 @@ from product_importer.naming import EXPORT_PREFIX
 from product_importer.settings import Settings
 from product_importer.transfers import Transfers
 
-router = APIRouter(prefix="/api/imports", tags=["imports"])
+# Every route checks a group and uses a store; 404, 413 and 422 are added where they apply (errors.document).
+router = APIRouter(prefix="/api/imports", tags=["imports"], responses=error_responses(400, 401, 403, 503))
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
@@ -60,10 +61,18 @@ UPLOAD_EXTENSIONS = frozenset({"csv", "tsv", "txt"})
 SPREADSHEET_EXTENSIONS = frozenset({"xlsx", "xls", "xlsm", "xlsb", "ods", "numbers"})
 
 
+# What the validators below accept, told in the OpenAPI document (only there: the validators' words are
+# the 422's), so that clients and fuzzers see the rule (ECMA-262 patterns, as JSON Schema has them).
+FILENAME_PATTERN = r"^\s*[^\x00-\x1f\x7f-\x9f]*\.([cC][sS][vV]|[tT][sS][vV]|[tT][xX][tT])\s*$"
+CONTENT_TYPE_PATTERN = _CONTENT_TYPE.pattern
+
+
 class CreateImport(BaseModel):
-    filename: str = Field(min_length=1, max_length=255)
+    filename: str = Field(min_length=1, max_length=255, json_schema_extra={"pattern": FILENAME_PATTERN},
+                          description="a .csv, .tsv or .txt file's name, without control characters")
     size: int | None = Field(default=None, ge=0)
-    content_type: str | None = Field(default=None, max_length=255)
+    content_type: str | None = Field(default=None, max_length=255,
+                                     json_schema_extra={"pattern": CONTENT_TYPE_PATTERN})
     mode: ImportMode = "import"
     mapping: dict[str, str] | None = None
     profile: Profile | None = None
@@ -215,7 +224,7 @@ def _admin_for_admins_options(caller: Caller, imp: Import) -> None:
         ensure(caller, "admin")
 
 
-@router.delete("/{import_id}", status_code=204, dependencies=[require("importer")])
+@router.delete("/{import_id}", status_code=204, responses=error_responses(409), dependencies=[require("importer")])
 def discard_import(import_id: str, caller: CurrentCaller, requests: Requests, conn: Db) -> Response:
     _admin_for_admins_options(caller, service.get_import(requests, import_id))
     service.discard_import(conn, requests, import_id)
@@ -223,20 +232,20 @@ def discard_import(import_id: str, caller: CurrentCaller, requests: Requests, co
 
 
 @router.post("/{import_id}/apply", status_code=201, response_model=ImportEnvelope, response_model_by_alias=True,
-             dependencies=[require("importer")])
+             responses=error_responses(409), dependencies=[require("importer")])
 def apply_preview(import_id: str, caller: CurrentCaller, requests: Requests, jobs: Jobs, conn: Db) -> dict[str, Any]:
     _admin_for_admins_options(caller, service.get_import(requests, import_id))
     return {"import": service.apply_preview(conn, requests, jobs, import_id)}
 
 
 @router.post("/{import_id}/revert", status_code=202, response_model=ImportEnvelope, response_model_by_alias=True,
-             dependencies=[require("admin")])
+             responses=error_responses(409), dependencies=[require("admin")])
 def revert_import(import_id: str, requests: Requests, jobs: Jobs, conn: Db) -> dict[str, Any]:
     return {"import": service.request_revert(conn, requests, jobs, import_id)}
 
 
 @router.post("/{import_id}/replace", status_code=202, response_model=ImportEnvelope, response_model_by_alias=True,
-             dependencies=[require("admin")])
+             responses=error_responses(409), dependencies=[require("admin")])
 def confirm_replace(import_id: str, requests: Requests, jobs: Jobs, confirm: deps.Confirm = None) -> dict[str, Any]:
     if not deps.confirmed(confirm):
         raise BadRequestError("carrying out a held replace needs ?confirm=true")

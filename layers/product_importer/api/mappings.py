@@ -10,7 +10,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from product_importer.api import deps
-from product_importer.api.errors import BadRequestError, PayloadTooLargeError, UnreadableFileError
+from product_importer.api.errors import (
+    BadRequestError,
+    PayloadTooLargeError,
+    UnreadableFileError,
+    error_responses,
+)
 from product_importer.api.permissions import CurrentCaller, ensure, require
 from product_importer.ingest.errors import HeaderError
 from product_importer.ingest.limits import MAX_HEADER_COLUMNS
@@ -21,7 +26,7 @@ from product_importer.mappings.repository import MappingValues
 from product_importer.models import Profile, ReplaceOptions, partner_name
 from product_importer.naming import DROP_PREFIX
 
-router = APIRouter(prefix="/api/mappings", tags=["mappings"])
+router = APIRouter(prefix="/api/mappings", tags=["mappings"], responses=error_responses(400, 401, 403, 503))
 
 Db = deps.Db
 SUGGEST_MAX_BYTES = 64 * 1024
@@ -35,7 +40,8 @@ class MappingIn(BaseModel):
     name: str = Field(min_length=1, max_length=255)
     mapping: dict[str, str] = Field(default_factory=dict)
     profile: Profile | None = None
-    headers: list[str] | None = Field(default=None, min_length=1, max_length=MAX_HEADER_COLUMNS)
+    headers: list[Annotated[str, Field(json_schema_extra={"pattern": r"\S"})]] | None = Field(
+        default=None, min_length=1, max_length=MAX_HEADER_COLUMNS, description="the file's header names, not blank")
     prefix: str | None = Field(default=None, max_length=1024, examples=["incoming/acme/"])
     replace: ReplaceOptions | None = None
 
@@ -117,7 +123,8 @@ def list_mappings(conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50,
     return {"items": [m.public() for m in items], "next_cursor": next_cursor}
 
 
-@router.post("", status_code=201, response_model=MappingOut, dependencies=[require("importer")])
+@router.post("", status_code=201, response_model=MappingOut, responses=error_responses(409),
+             dependencies=[require("importer")])
 def create_mapping(body: MappingIn, caller: CurrentCaller, conn: Db) -> dict[str, Any]:
     if body.prefix is not None:
         ensure(caller, "admin")  # CONTRACT §8: partner (prefix) mappings are admins'
@@ -185,7 +192,8 @@ def get_mapping(mapping_id: str, conn: Db) -> dict[str, Any]:
     return mappings.get_mapping(conn, mapping_id).public()
 
 
-@router.put("/{mapping_id}", response_model=MappingOut, dependencies=[require("importer")])
+@router.put("/{mapping_id}", response_model=MappingOut, responses=error_responses(409),
+            dependencies=[require("importer")])
 def replace_mapping(mapping_id: str, body: MappingIn, caller: CurrentCaller, conn: Db) -> dict[str, Any]:
     if body.prefix is not None or mappings.get_mapping(conn, mapping_id).prefix is not None:
         ensure(caller, "admin")

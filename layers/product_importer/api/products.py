@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from product_importer.api import deps
+from product_importer.api.errors import error_responses
 from product_importer.api.guard import raw_path
 from product_importer.api.permissions import require
 from product_importer.db.changes import decode_cursor, encode_cursor, product_history
@@ -17,10 +18,12 @@ from product_importer.products import repository as products
 from product_importer.products.repository import ProductFilter
 from product_importer.progress import CursorError
 
-router = APIRouter(prefix="/api/products", tags=["products"])
+router = APIRouter(prefix="/api/products", tags=["products"], responses=error_responses(400, 401, 403, 503))
 
 Db = deps.Db
 Scalar = str | int | float | bool | None
+# "name is required" for a blank one (the import's rule), told in the OpenAPI document.
+NOT_BLANK: dict[str, Any] = {"pattern": r"\S"}
 
 
 class Product(BaseModel):
@@ -70,14 +73,14 @@ class ProductBody(_ProductFields):
     """PUT: the whole product (fields left out take their defaults)."""
 
     sku: str | None = None
-    name: str
+    name: str = Field(json_schema_extra=NOT_BLANK)
 
 
 class ProductPatch(_ProductFields):
     """PATCH: only the fields given change (``sku``, when sent, must be the path's: a SKU is not renamed)."""
 
     sku: str | None = None
-    name: str | None = None
+    name: str | None = Field(default=None, json_schema_extra=NOT_BLANK)
 
 
 def _decode_cursor(cursor: str) -> str:
@@ -153,7 +156,7 @@ def get_product(sku: str, conn: Db) -> dict[str, Any]:
     return products.get_product(conn, sku)
 
 
-@router.put("/{sku:path}", response_model=Product, responses={201: {"model": Product}},
+@router.put("/{sku:path}", response_model=Product, responses={201: {"model": Product}, **error_responses(409)},
             dependencies=[require("admin")])
 def put_product(sku: str, body: ProductBody, conn: Db, response: Response) -> dict[str, Any]:
     values = {k: _plain(v) for k, v in body.model_dump().items()}
@@ -162,7 +165,8 @@ def put_product(sku: str, body: ProductBody, conn: Db, response: Response) -> di
     return product
 
 
-@router.patch("/{sku:path}", response_model=Product, dependencies=[require("admin")])
+@router.patch("/{sku:path}", response_model=Product, responses=error_responses(409),
+              dependencies=[require("admin")])
 def patch_product(sku: str, body: ProductPatch, conn: Db) -> dict[str, Any]:
     changes = {k: _plain(v) for k, v in body.model_dump(exclude_unset=True).items()}
     if body.sku is not None and products.sku_key(body.sku) != products.sku_key(sku):
@@ -171,7 +175,7 @@ def patch_product(sku: str, body: ProductPatch, conn: Db) -> dict[str, Any]:
     return products.patch_product(conn, sku, changes)
 
 
-@router.delete("/{sku:path}", status_code=204, dependencies=[require("admin")])
+@router.delete("/{sku:path}", status_code=204, responses=error_responses(409), dependencies=[require("admin")])
 def delete_product(sku: str, conn: Db) -> Response:
     products.delete_product(conn, sku)
     return Response(status_code=204)

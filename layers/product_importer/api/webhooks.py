@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from product_importer.api import deps
+from product_importer.api.errors import error_responses
 from product_importer.api.permissions import require
 from product_importer.progress import CursorError
 from product_importer.settings import Settings
@@ -21,7 +22,7 @@ from product_importer.webhooks.signing import check_secret, new_secret
 from product_importer.webhooks.store import EVENT_TYPES, WebhookStore
 from product_importer.webhooks.targets import check_url_syntax
 
-router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/api/webhooks", tags=["webhooks"], responses=error_responses(400, 401, 403, 503))
 
 Db = deps.Db
 Config = Annotated[Settings, Depends(deps.settings)]
@@ -35,7 +36,9 @@ def webhook_secrets(settings: Config) -> SecretBox:
 
 
 Box = Annotated[SecretBox, Depends(webhook_secrets)]
-Url = Annotated[str, Field(min_length=8, max_length=2048)]
+# The scheme rule of ``check_url_syntax``, told in the OpenAPI document (the 422 keeps its own words).
+Url = Annotated[str, Field(min_length=8, max_length=2048, json_schema_extra={"pattern": r"^[\x00-\x20]*[hH][tT][tT][pP][sS]?://"},
+                           description="an http(s) URL on a public address")]
 
 
 class WebhookIn(BaseModel):
@@ -103,7 +106,8 @@ def _allow_private(settings: Settings) -> bool:
     return settings.private_webhooks_allowed
 
 
-@router.post("", status_code=201, response_model=WebhookCreated, dependencies=[require("admin")])
+@router.post("", status_code=201, response_model=WebhookCreated, responses=error_responses(409),
+             dependencies=[require("admin")])
 def create_webhook(body: WebhookIn, conn: Db, settings: Config, box: Box) -> dict[str, Any]:
     check_url_syntax(body.url, allow_private=_allow_private(settings))
     secret = check_secret(body.secret) if body.secret is not None else new_secret()
