@@ -214,6 +214,7 @@ class ImportOptions:
     max_errors: int | None = None
     replace: dict[str, Any] | None = None
     encoding: str | None = None
+    partner: str | None = None
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {}
@@ -229,6 +230,8 @@ class ImportOptions:
             body["max_errors"] = self.max_errors
         if self.replace is not None:
             body["replace"] = self.replace
+        if self.partner is not None:
+            body["partner"] = self.partner
         return body
 
 
@@ -402,7 +405,7 @@ def import_options(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         if args.max_deactivate is not None:
             replace["max_deactivate_percent"] = args.max_deactivate
     return ImportOptions(dry_run=args.dry_run, mapping=mapping or None, profile=args.profile,
-                         max_errors=args.max_errors, replace=replace, encoding=args.encoding)
+                         max_errors=args.max_errors, replace=replace, encoding=args.encoding, partner=args.partner)
 
 
 def cmd_import(args: argparse.Namespace, api: Api) -> int:
@@ -585,6 +588,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_import.add_argument("--replace", action="store_true",
                           help="deactivate the products in scope that the file does not contain")
     p_import.add_argument("--scope", choices=("all", "partner"), help="with --replace (default all)")
+    p_import.add_argument("--partner", metavar="NAME",
+                          help="admin: import for this partner (its folder under incoming/), as its drops do; "
+                               "what --scope partner replaces")
     p_import.add_argument("--max-deactivate", type=_percent, metavar="P",
                           help="with --replace: hold it if more than P%% would be deactivated (default 20)")
     p_import.add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up")

@@ -171,6 +171,15 @@ def test_max_deactivate_takes_any_percentage_the_api_takes(csv: Path, given: str
     assert fake.json_sent("POST", "/api/imports")["replace"] == {"scope": "all", "max_deactivate_percent": sent}
 
 
+def test_partner_lets_scope_partner_replace_a_partners_products(csv: Path) -> None:
+    """CONTRACT §7: ``--replace`` takes ``--scope all|partner``; §2: scope partner needs a partner (422 without).
+    Found by an audit: the CLI could not give one, so ``--scope partner`` always failed."""
+    fake = deployment(an_import(partner="acme"))
+    assert run(fake, "import", str(csv), "--replace", "--scope", "partner", "--partner", "acme") == cli.EXIT_OK
+    body = fake.json_sent("POST", "/api/imports")
+    assert body["partner"] == "acme" and body["replace"] == {"scope": "partner"}
+
+
 def test_import_without_a_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     fake = FakeNetwork()
     with pytest.raises(SystemExit) as usage:
