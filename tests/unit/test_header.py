@@ -316,6 +316,13 @@ def test_a_header_name_over_255_characters_names_the_column_and_shows_its_start(
     assert message.count("Notes for the team") < 5
 
 
+def test_a_header_name_over_255_characters_mapped_to_ignore_or_a_field_is_fine():
+    """What the error above advises ("map the column to ignore") can be done: the mapping's key is the name."""
+    note = "Notes for the team " * 20
+    assert plan_of("sku,name,price," + note, mapping={note.strip(): "ignore"}).targets[3] == "ignore"
+    assert plan_of(note + ",name", mapping={note.strip(): "sku"}).targets[0] == "sku"
+
+
 def test_nul_in_the_header():
     with pytest.raises(HeaderNulError, match="NUL"):
         plan_of(b"sku,name,co\x00lor\n")
