@@ -1,5 +1,6 @@
 """``product-importer``: import a CSV through the API with live progress, preview it first, apply or revert
-an import, check one, fetch its row errors or its changes (CONTRACT §7).
+an import, check one, fetch its row errors or its changes (CONTRACT §7); list the imports, show a product's
+history.
 
 Exit codes: 0 completed (or previewed, or reverted) without row errors or conflicts, 3 with row errors
 (a revert: with conflicts), 1 failed (or the API refused the request), 4 still running when ``--timeout``
@@ -21,9 +22,11 @@ import mimetypes
 import os
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO, cast
+from urllib.parse import quote
 
 try:
     import httpx
@@ -49,6 +52,7 @@ EXIT_OK, EXIT_FAILED, EXIT_ROW_ERRORS, EXIT_STILL_RUNNING, EXIT_INTERRUPTED = 0,
 PROFILES = ("generic", "shopify", "woocommerce", "magento")
 ACTIONS = ("create", "update", "unchanged", "deactivate")
 FINISHED = ("completed", "failed", "previewed", "reverted")
+STATUSES = ("pending", "processing", "completed", "failed", "previewed", "reverting", "reverted")
 POLL_S = 0.25
 
 
@@ -463,6 +467,62 @@ def cmd_changes(args: argparse.Namespace, api: Api) -> int:
     return EXIT_OK
 
 
+def _pages(api: Api, path: str, params: dict[str, Any], limit: int | None) -> Iterator[dict[str, Any]]:
+    """The items of a paged list (CONTRACT §3: ``items`` and ``next_cursor``), at most ``limit`` of them."""
+    shown, cursor = 0, None
+    while limit is None or shown < limit:
+        page = api.call("GET", path, params={**params, "limit": 500 if limit is None else min(500, limit - shown),
+                                             **({"cursor": cursor} if cursor else {})})
+        for item in page["items"][: None if limit is None else limit - shown]:
+            yield item
+            shown += 1
+        cursor = page.get("next_cursor")
+        if not cursor or not page["items"]:
+            return
+
+
+def cmd_list(args: argparse.Namespace, api: Api) -> int:
+    """The imports, newest first (``GET /api/imports``), as a table or ``--json`` lines."""
+    params = {k: v for k, v in (("status", args.status), ("mode", args.mode), ("partner", args.partner)) if v}
+    imports = list(_pages(api, "/api/imports", params, args.limit))
+    if args.json:
+        print(json.dumps(imports, indent=2))
+        return EXIT_OK
+    if not imports:
+        print("no imports" + (" match" if params else " yet"), file=sys.stderr)
+        return EXIT_OK
+    rows = [("id", "status", "created (UTC)", "rows", "created / updated / unchanged", "file")]
+    for imp in imports:
+        done = f"{imp.get('rows_processed', 0):,}/{imp['rows_total']:,}" if imp.get("rows_total") is not None else "-"
+        products = (f"{imp.get('products_created', 0):,} / {imp.get('products_updated', 0):,} / "
+                    f"{imp.get('products_unchanged', 0):,}")
+        where = f"  [partner {imp['partner']}]" if imp.get("partner") else ""
+        rows.append((imp["id"], imp["status"], imp["created_at"][:19].replace("T", " "), done, products,
+                     imp["filename"] + where))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:  # whole ids, for copying into the next command (no truncation to a terminal's width)
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[5])
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace, api: Api) -> int:
+    """A product's change history, newest first (``GET /api/products/{sku}/history``, CONTRACT §3)."""
+    sku = quote(args.sku, safe="")
+    items = list(_pages(api, f"/api/products/{sku}/history", {}, args.limit))
+    if args.json:
+        print(json.dumps(items, indent=2))
+        return EXIT_OK
+    for entry in items:
+        by = f"import {entry['import_id']}" if entry.get("import_id") else "edit"
+        reverted = "  (reverted)" if entry.get("reverted") else ""
+        fields = entry.get("changes") or {}
+        diff = "; ".join(f"{name}: {_value(d.get('from'))} → {_value(d.get('to'))}" for name, d in fields.items())
+        print(f"{entry['at'][:19].replace('T', ' ')}  {by:<39}  {entry['action']:<10} {diff}".rstrip() + reverted)
+    if not items:
+        print(f"no history for {args.sku}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_apply(args: argparse.Namespace, api: Api) -> int:
     """Import a preview's file version as a new import, and follow it as ``import`` does."""
     imp = api.call("POST", f"/api/imports/{args.id}/apply")["import"]
@@ -615,6 +675,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_revert.add_argument("id")
     p_revert.add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up")
 
+    p_list = sub.add_parser("list", help="the imports, newest first")
+    p_list.add_argument("--status", choices=STATUSES, help="only imports in this status")
+    p_list.add_argument("--mode", choices=("import", "preview"), help="only imports or only previews")
+    p_list.add_argument("--partner", metavar="NAME", help="only this partner's imports")
+    p_list.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    p_list.add_argument("--json", action="store_true")
+
+    p_history = sub.add_parser("history", help="a product's changes, newest first (which import, or an edit)")
+    p_history.add_argument("sku")
+    p_history.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p_history.add_argument("--json", action="store_true")
+
     p_discard = sub.add_parser("discard", help="discard a preview (or a pending import)")
     p_discard.add_argument("id")
 
@@ -622,14 +694,14 @@ def build_parser() -> argparse.ArgumentParser:
     p_confirm.add_argument("id")
     p_confirm.add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up")
 
-    for p in (p_import, p_status, p_errors, p_changes, p_apply, p_revert, p_discard, p_confirm):
+    for p in (p_import, p_status, p_errors, p_changes, p_list, p_history, p_apply, p_revert, p_discard, p_confirm):
         p.add_argument("--api", default=argparse.SUPPRESS, help="API base URL")
         p.add_argument("--token", default=argparse.SUPPRESS, help="Cognito access token")
     return parser
 
 
 COMMANDS = {"import": cmd_import, "status": cmd_status, "errors": cmd_errors, "changes": cmd_changes,
-            "apply": cmd_apply, "revert": cmd_revert, "discard": cmd_discard,
+            "list": cmd_list, "history": cmd_history, "apply": cmd_apply, "revert": cmd_revert, "discard": cmd_discard,
             "confirm-replace": cmd_confirm_replace}
 
 

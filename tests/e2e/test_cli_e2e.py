@@ -240,9 +240,20 @@ def test_a_dry_run_writes_nothing_then_apply_imports_it_and_revert_takes_it_back
     import_id = re.search(r"import ([0-9a-f]{32})", applied.stderr)
     assert import_id and import_id.group(1) != preview_id.group(1), applied.stderr
     assert api.get(f"/api/products/{prefix}-7").json()["price"] == "7.50"
+    # and the list shows the preview and its import, newest first, with whole ids
+    listed = cli("list", "--limit", "2", "--api", local_stack.api)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[1].startswith(import_id.group(1)) and " completed " in lines[1], listed.stdout
+    assert lines[2].startswith(preview_id.group(1)) and " previewed " in lines[2], listed.stdout
 
     # when the import is reverted, then the products it created are gone again
     reverted = cli("revert", import_id.group(1), "--api", local_stack.api)
     assert reverted.returncode == 0, reverted.stdout + reverted.stderr
     assert "0 restored, 30 deleted, 0 conflicts" in reverted.stdout
     assert api.get(f"/api/products/{prefix}-7").status_code == 404
+    # and the product's history says who created it, and that it was reverted
+    history = cli("history", f"{prefix}-7", "--api", local_stack.api)
+    assert history.returncode == 0, history.stderr
+    assert f"import {import_id.group(1)}" in history.stdout and "create" in history.stdout
+    assert history.stdout.rstrip().endswith("(reverted)"), history.stdout

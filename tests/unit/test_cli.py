@@ -541,3 +541,54 @@ def test_encoding_overrides_the_detection_as_the_warning_advises(csv: Path) -> N
     fake = deployment(an_import(encoding="windows-1252"))
     assert run(fake, "import", str(csv), "--encoding", "windows-1252") == cli.EXIT_OK
     assert fake.json_sent("POST", "/api/imports")["encoding"] == "windows-1252"
+
+
+# -- list and history --------------------------------------------------------------------------------------
+
+
+def test_list_pages_through_the_imports_with_the_filters_and_prints_whole_ids(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    long_id = "f" * 32
+    first = {"items": [an_import("imp-1", rows_total=3, rows_processed=3, products_created=3)], "next_cursor": "c1"}
+    second = {"items": [an_import(long_id, status="failed", partner="Müller GmbH")], "next_cursor": None}
+    fake = FakeNetwork().on("GET", "/api/imports", json_reply(first), json_reply(second))
+
+    assert run(fake, "list", "--status", "completed", "--partner", "Müller GmbH", "--limit", "5") == cli.EXIT_OK
+
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:2] == ["id", "status"]
+    assert out[1].startswith("imp-1 ") and "3/3" in out[1] and "3 / 0 / 0" in out[1]
+    assert out[2].startswith(long_id + " ") and "[partner Müller GmbH]" in out[2]
+    params = [call.params for call in fake.api_calls()]
+    assert params[0] == {"status": "completed", "partner": "Müller GmbH", "limit": "5"}
+    assert params[1] == {"status": "completed", "partner": "Müller GmbH", "limit": "4", "cursor": "c1"}
+
+
+def test_list_stops_at_its_limit(capsys: pytest.CaptureFixture[str]) -> None:
+    page = {"items": [an_import(f"imp-{n}") for n in range(3)], "next_cursor": "more"}
+    fake = FakeNetwork().on("GET", "/api/imports", json_reply(page))
+
+    assert run(fake, "list", "--limit", "2", "--json") == cli.EXIT_OK
+
+    assert [i["id"] for i in json.loads(capsys.readouterr().out)] == ["imp-0", "imp-1"]
+    assert len(fake.api_calls()) == 1
+
+
+def test_history_prints_each_change_with_who_made_it(capsys: pytest.CaptureFixture[str]) -> None:
+    items = [
+        {"import_id": None, "action": "update", "changes": {"price": {"from": "2.00", "to": "3.00"}},
+         "at": "2026-12-01T10:00:00.000Z", "reverted": False},
+        {"import_id": "imp-2", "action": "update", "changes": {"name": {"from": "a", "to": "b"}},
+         "at": "2026-12-01T09:00:00.000Z", "reverted": True},
+        {"import_id": "imp-1", "action": "create", "changes": None, "at": "2026-12-01T08:00:00.000Z",
+         "reverted": False},
+    ]
+    # (the fake routes by the decoded path; the request carries A%2F1, which the API reads as one SKU)
+    fake = FakeNetwork().on("GET", "/api/products/A/1/history", json_reply({"items": items, "next_cursor": None}))
+
+    assert run(fake, "history", "A/1") == cli.EXIT_OK
+
+    out = capsys.readouterr().out.splitlines()
+    assert "edit" in out[0] and "price: 2.00 → 3.00" in out[0]
+    assert "import imp-2" in out[1] and "name: a → b" in out[1] and out[1].endswith("(reverted)")
+    assert "import imp-1" in out[2] and out[2].rstrip().endswith("create")
