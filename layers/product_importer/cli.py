@@ -450,20 +450,9 @@ def cmd_changes(args: argparse.Namespace, api: Api) -> int:
     """The import's (or preview's) changes by SKU, every page, after the summary."""
     out = sys.stdout
     print_change_summary(api.call("GET", f"/api/imports/{args.id}/changes/summary"), out)
-    shown, cursor = 0, None
-    while args.limit is None or shown < args.limit:
-        params: dict[str, Any] = {"limit": 500 if args.limit is None else min(500, args.limit - shown)}
-        if args.action:
-            params["action"] = args.action
-        if cursor:
-            params["cursor"] = cursor
-        page = api.call("GET", f"/api/imports/{args.id}/changes", params=params)
-        for change in page["items"]:
-            print(format_change(change), file=out)
-        shown += len(page["items"])
-        cursor = page.get("next_cursor")
-        if not cursor or not page["items"]:
-            break
+    params = {"action": args.action} if args.action else {}
+    for change in _pages(api, f"/api/imports/{args.id}/changes", params, args.limit):
+        print(format_change(change), file=out)
     return EXIT_OK
 
 
