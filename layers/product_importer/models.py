@@ -230,6 +230,11 @@ class ImportOptions(BaseModel):
     encoding: Encoding | None = None
     replace: ReplaceOptions | None = None
     max_errors: int | None = Field(default=None, ge=0)
+    # Set by ``/apply`` (CONTRACT §2: the same mapping as the preview): the saved mapping whose content
+    # ``mapping`` is (shown as the mapping's ``id``), and ``saved_mappings=False`` when no saved mapping
+    # applied to the preview, so that none saved since applies to the applied import either.
+    mapping_id: str | None = None
+    saved_mappings: bool | None = None
 
 
 class SplitRequest(BaseModel):

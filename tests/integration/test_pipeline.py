@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from product_importer.aws import client as aws_client
@@ -308,3 +309,55 @@ def test_the_same_bytes_dropped_twice_are_two_writes_and_two_imports(pipeline: P
     assert imports[0]["id"] != imports[1]["id"]
     assert_exact(pipeline.wait_for(imports[1]["id"]), rows=10, failed=0, created=0, unchanged=10, chunks=1)
 
+
+
+def _preview(pipeline: PipelineStack, data: bytes) -> dict[str, Any]:
+    created = pipeline.api.post("/api/imports", json={"filename": "pinned.csv", "size": len(data), "mode": "preview"})
+    assert created.status_code == 201, created.text
+    upload = created.json()["upload"]
+    reply = httpx.post(upload["url"], data=upload["fields"], files={"file": ("pinned.csv", data, "text/csv")})
+    assert reply.status_code in (200, 201, 204), reply.text
+    return pipeline.wait_for(created.json()["import"]["id"], until=lambda imp: imp["status"] in ("previewed", "failed"))
+
+
+def _apply(pipeline: PipelineStack, preview_id: str) -> dict[str, Any]:
+    applied = pipeline.api.post(f"/api/imports/{preview_id}/apply")
+    assert applied.status_code == 201, applied.text
+    return pipeline.wait_for(applied.json()["import"]["id"])
+
+
+def test_an_applied_preview_keeps_the_saved_mapping_it_was_previewed_with(pipeline: PipelineStack) -> None:
+    """CONTRACT §2: apply imports the file "with the same mapping and options" as the preview. Found by an
+    audit: the applied import looked the saved mappings up again, so one edited between preview and apply
+    read the file another way (prices became stock) than the preview had shown."""
+    sku = unique("PIN")
+    headers = [f"Nummer {sku}", "Titel", "Preis"]
+    saved = pipeline.api.post("/api/mappings", json={
+        "name": sku, "headers": headers, "mapping": {headers[0]: "sku", "Titel": "name", "Preis": "price"}})
+    assert saved.status_code == 201, saved.text
+    preview = _preview(pipeline, f"{','.join(headers)}\n{sku},Lamp,12.50\n".encode())
+    assert preview["status"] == "previewed" and preview["mapping"]["id"] == saved.json()["id"]
+    edited = pipeline.api.put(f"/api/mappings/{saved.json()['id']}", json={
+        "name": sku, "headers": headers, "mapping": {headers[0]: "sku", "Titel": "name", "Preis": "quantity"}})
+    assert edited.status_code == 200, edited.text
+
+    applied = _apply(pipeline, preview["id"])
+
+    assert applied["status"] == "completed" and applied["mapping"] == preview["mapping"]
+    product = pipeline.api.get(f"/api/products/{sku}").json()
+    assert (Decimal(product["price"]), product["quantity"]) == (Decimal("12.50"), 0)
+
+
+def test_an_applied_preview_ignores_a_saved_mapping_made_after_the_preview(pipeline: PipelineStack) -> None:
+    sku = unique("UNPIN")
+    headers = ["sku", "name", f"Preis {sku}"]
+    preview = _preview(pipeline, f"{','.join(headers)}\n{sku},Lamp,12.50\n".encode())
+    assert preview["status"] == "previewed" and preview["mapping"] is None
+    saved = pipeline.api.post("/api/mappings", json={"name": sku, "headers": headers, "mapping": {headers[2]: "price"}})
+    assert saved.status_code == 201, saved.text
+
+    applied = _apply(pipeline, preview["id"])
+
+    assert applied["status"] == "completed" and applied["mapping"] is None
+    product = pipeline.api.get(f"/api/products/{sku}").json()
+    assert product["price"] is None and product["attributes"] == {headers[2]: "12.50"}

@@ -118,6 +118,16 @@ def apply_preview(conn: psycopg.Connection, requests: ImportRequests, jobs: Impo
     # The preview read the file one way: the applied import reads it the same way.
     options = options.model_copy(update={"profile": options.profile or preview.get("profile"),
                                          "encoding": options.encoding or preview.get("encoding")})
+    if options.mapping is None:
+        # The preview's mapping in effect came from a saved mapping (or none applied): pin it, so that a saved
+        # mapping changed, deleted or created since does not read the file another way (CONTRACT §2).
+        in_effect = preview.get("mapping")
+        if in_effect:
+            options = options.model_copy(update={
+                "mapping": {k: v for k, v in in_effect.items() if k != "id"},
+                "mapping_id": in_effect.get("id")})
+        else:
+            options = options.model_copy(update={"saved_mappings": False})
     applied = Import(
         id=uuid.uuid4().hex, filename=preview["filename"], source=preview["source"], partner=preview.get("partner"),
         mode="import", status=ImportStatus.PENDING, created_at=utcnow(), profile=options.profile,

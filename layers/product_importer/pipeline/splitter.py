@@ -297,9 +297,12 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
     head = ports.objects.read_range(bucket, key, version, 0, min(size, SNIFF_BYTES))
     file_plan = sniff(
         head, encoding=options.encoding, profile=options.profile, mapping=options.mapping,
-        saved_mappings=ports.saved_mappings() if options.mapping is None else (),
+        saved_mappings=ports.saved_mappings() if options.mapping is None and options.saved_mappings is not False
+        else (),
         drop_key=key if item.get("source") == "s3-drop" else None, file_size=size,
     )
+    if options.mapping_id is not None:  # an applied preview's saved mapping, pinned as it was (its id shown)
+        file_plan = dataclasses.replace(file_plan, mapping_id=options.mapping_id)
     if file_plan.transcode:  # UTF-16: chunk its UTF-8 transcoding (offsets in the plan refer to it)
         key = f"{TRANSCODED_PREFIX}{import_id}.csv"
         source = ports.objects.stream_from(bucket, event.key, version, 0)
