@@ -415,6 +415,25 @@ def test_a_variation_chunks_after_its_parent_takes_its_name(reference: str) -> N
     assert world.item()["rows_failed"] == 0
 
 
+@pytest.mark.parametrize("between", [0, 7])
+def test_a_variation_whose_stock_is_parent_takes_its_parents_stock(between: int) -> None:
+    """WooCommerce's exporter writes a variation's Stock as ``parent`` when the parent manages its stock
+    (``get_column_value_stock``): the variation's stock is its parent's (CONTRACT §1: read as the platform
+    meant it; Stock -> quantity). Found by an audit: such rows failed "quantity must be a whole number"."""
+    lines = [WOO_HEADER, "10,variable,TEE,Tee,1,,,7", "20,variable,CAP,Cap,1,,,",
+             *(f"{n},simple,S-{n},Simple {n},1,1,,1" for n in range(30, 30 + between)),
+             "40,variation,TEE-S,,1,5,TEE,parent", "41,variation,TEE-M,Tee M,1,5,id:10,Parent",
+             "42,variation,CAP-S,,1,5,CAP,parent", "43,variation,GONE-S,Gone S,1,5,GONE,parent"]
+    world = World(("\n".join(lines) + "\n").encode(), chunk_rows=3)
+    world.invoke(*(world.record(n) for n in range(len(world.messages))))
+
+    stock = {r[2]: r[7] for call in world.ledger.calls for r in call["rows"]}  # sku -> quantity
+    assert (stock["TEE-S"], stock["TEE-M"], stock["CAP-S"]) == (7, 7, 0)  # (CAP has no stock of its own: 0)
+    errors = [e for call in world.ledger.calls for e in call["errors"]]
+    assert [(e.sku, e.column) for e in errors] == [("GONE-S", "quantity")]
+    assert "'GONE' is not in the file" in errors[0].message
+
+
 def test_a_chunk_whose_file_was_deleted_fails_the_import_at_once_with_a_reason() -> None:
     """A deleted version cannot come back: every receive of every chunk left would fail the same way (an
     hour in AWS before the dead-letter queue). Found by a chaos test."""

@@ -150,9 +150,10 @@ def family_key(cells: Sequence[str], plan: FilePlan) -> str | None:
     return checks.rules.family_of(cells)
 
 
-def parent_names(records: list[list[str]], plan: FilePlan, wanted: Set[str]) -> dict[str, str]:
-    """Of the parents ``wanted`` (``ParsedChunk.missing_parents``), the names these records give (WooCommerce:
-    a variation takes its parent's name, CONTRACT §1); ``{}`` for a profile without parents."""
+def parent_names(records: list[list[str]], plan: FilePlan, wanted: Set[str]) -> dict[str, list[str]]:
+    """Of the parents ``wanted`` (``ParsedChunk.missing_parents``), ``[name, stock]`` as these records give them
+    (WooCommerce: a variation takes its parent's name, and its stock when it says ``parent``; CONTRACT §1);
+    ``{}`` for a profile without parents."""
     rules = validator(plan).rules
     return rules.parent_names(records, wanted) if rules is not None else {}
 

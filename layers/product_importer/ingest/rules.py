@@ -20,7 +20,7 @@ PRICED_ROWS_SKIPPED = (
     "product): give them a SKU to import them"
 )
 # What the records before a batch leave for it: {"key": family key, "values": {header name as written: cell}}
-# (families) or {"parents": {"sku" or "id:N": name}} (parents, within one range).
+# (families) or {"parents": {"sku" or "id:N": [name, stock]}} (parents, within one range).
 FamilyContext = Mapping[str, Any]
 
 
@@ -77,6 +77,8 @@ class RowRules:
         self.price = field_index.get("price")
         self.parent = _column(plan, profile.parent[0]) if profile.parent else None
         self.own_id = _column(plan, profile.parent[1]) if profile.parent else None
+        # WooCommerce writes a variation's Stock as "parent" when its parent manages the stock: the parent's
+        self.stock = field_index.get("quantity") if profile.parent else None
 
     @staticmethod
     def for_plan(plan: FilePlan) -> RowRules | None:
@@ -136,9 +138,8 @@ class RowRules:
                 continue
             if self.options and self.name is not None:
                 self._name_after_options(record)
-            if parents is not None and (missing := self._name_after_parent(record, parents)) is not None:
-                assert self.name is not None
-                failed.append((record, number, self.name, missing))
+            if parents is not None and (missing := self._from_parent(record, parents)) is not None:
+                failed.append((record, number, *missing))
                 missing_parents.add(self._parent_key(record))
                 continue
             kept.append(record)
@@ -225,26 +226,28 @@ class RowRules:
 
     # ---- parents (WooCommerce): a variation without a name takes its parent's ----------------------------
 
-    def _parents(self, records: list[list[str]], known: Mapping[str, str] | None) -> dict[str, str]:
-        """Names by ``sku`` (lower case) and by ``id:N``: those of earlier batches, then these records'."""
+    def _parents(self, records: list[list[str]], known: Mapping[str, list[str]] | None) -> dict[str, list[str]]:
+        """``[name, stock]`` by ``sku`` (lower case) and by ``id:N``: those of earlier batches, then these
+        records' (``records`` as ``apply`` has them: the exporter's escaping undone)."""
         assert self.name is not None
-        names: dict[str, str] = dict(known or {})
+        parents: dict[str, list[str]] = dict(known or {})
         for record in records:
             name = record[self.name].strip()
             if not name:
                 continue
+            entry = [name, record[self.stock].strip() if self.stock is not None else ""]
             if self.own_id is not None and (own := record[self.own_id].strip()):
-                names.setdefault(f"id:{own}", name)
+                parents.setdefault(f"id:{own}", entry)
             if self.sku is not None and (sku := record[self.sku].strip()):
-                names.setdefault(sku.lower(), name)
-        return names
+                parents.setdefault(sku.lower(), entry)
+        return parents
 
-    def parent_names(self, records: list[list[str]], wanted: Set[str]) -> dict[str, str]:
-        """The names of the parents ``wanted`` (keys as in ``Applied.missing_parents``) that ``records`` hold
-        (any records of the file, read as a chunk reads them: the exporter's escaping undone)."""
+    def parent_names(self, records: list[list[str]], wanted: Set[str]) -> dict[str, list[str]]:
+        """Of the parents ``wanted`` (keys as in ``Applied.missing_parents``), ``[name, stock]`` as ``records``
+        give them (any records of the file, read as a chunk reads them: the exporter's escaping undone)."""
         if self.name is None or not wanted:
             return {}
-        found: dict[str, str] = {}
+        found: dict[str, list[str]] = {}
         for record in records:
             if len(record) != self.width or not record[self.name].strip():
                 continue
@@ -258,7 +261,7 @@ class RowRules:
                     name = record[self.name]
                     if self.unescape and name[:1] == "'" and name[1:2] in FORMULA_TRIGGERS:
                         name = name[1:]
-                    found[key] = name.strip()
+                    found[key] = [name.strip(), record[self.stock].strip() if self.stock is not None else ""]
         return found
 
     def _parent_key(self, record: Sequence[str]) -> str:
@@ -266,22 +269,35 @@ class RowRules:
         reference = record[self.parent].strip()
         return f"id:{reference[3:].strip()}" if reference[:3].lower() == "id:" else reference.lower()
 
-    def _name_after_parent(self, record: list[str], parents: dict[str, str]) -> str | None:
-        """Give a variation without a name its parent's; the row error when the parent is not found."""
+    def _from_parent(self, record: list[str], parents: dict[str, list[str]]) -> tuple[int, str] | None:
+        """Give a variation without a name its parent's name, and one whose Stock is ``parent`` (WooCommerce:
+        the parent manages its stock) its parent's stock; ``(column, row error)`` when the parent is not found."""
         assert self.name is not None and self.parent is not None
-        if record[self.name].strip():
-            return None
         reference = record[self.parent].strip()
         if not reference:
             return None
-        name = parents.get(self._parent_key(record))
-        if name:
-            record[self.name] = name
+        needs_name = not record[self.name].strip()
+        needs_stock = self.stock is not None and record[self.stock].strip().lower() == "parent"
+        if not needs_name and not needs_stock:
             return None
-        return (f"name is required: this variation has none, and its parent {reference[:80]!r} is not in the "
-                "file (a variation takes its parent's name when the parent's row is in the same file and the "
-                "variation refers to it as WooCommerce exports it: by its SKU, or id:N when it has none): give "
-                "the row a name, or import it with its parent's row")
+        entry = parents.get(self._parent_key(record))
+        if entry is not None:
+            if needs_name:
+                record[self.name] = entry[0]
+            if needs_stock:
+                assert self.stock is not None
+                record[self.stock] = entry[1] if entry[1].lower() != "parent" else ""
+            return None
+        if not needs_name:
+            assert self.stock is not None
+            return self.stock, (f"quantity is 'parent' (the parent manages this variation's stock), and its parent "
+                                f"{reference[:80]!r} is not in the file: write the stock, or import the row with "
+                                "its parent's row")
+        return self.name, (
+            f"name is required: this variation has none, and its parent {reference[:80]!r} is not in the file (a "
+            "variation takes its parent's name when the parent's row is in the same file and the variation refers "
+            "to it as WooCommerce exports it: by its SKU, or id:N when it has none): give the row a name, or "
+            "import it with its parent's row")
 
 
 def literal_newlines(value: str) -> str:

@@ -207,7 +207,7 @@ def _family_context(message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan,
 
 def _with_parents_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan,
                             context: dict[str, Any] | None, ports: ConsumerPorts) -> ChunkRows:
-    """The chunk read again with the names of its variations' parents found elsewhere in the file.
+    """The chunk read again with its variations' parents (name, stock) found elsewhere in the file.
 
     CONTRACT §1 (WooCommerce): a variation with an empty name takes its parent's, wherever the parent's row
     is: WooCommerce's exporter writes rows in ID order, so a variation added later comes after other
@@ -215,7 +215,7 @@ def _with_parents_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spli
     the file's records from the start until it has found every parent it needs (a parent's row comes before
     its variations in an export), else to the end. ``parsed`` as it is when none is found."""
     wanted = set(parsed.missing_parents)
-    found: dict[str, str] = {}
+    found: dict[str, list[str]] = {}
     stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, plan.data_start, plan.size)
     try:
         for batch in read_records(stream, start=plan.data_start, end=plan.size, delimiter=plan.delimiter,
