@@ -324,6 +324,9 @@ def test_woocommerce_columns_and_published_values():
                 categories="Clothing > Hats", brands="Acme", gtin="4006381333931"),
         woo_row(id="2", type="simple", sku="B", name="Private", published="0", regular="5"),
         woo_row(id="3", type="simple", sku="C", name="Draft", published="-1", regular="5"),
+        # WooCommerce's exporter writes 2 for a product pending review (get_column_value_published): not
+        # public yet. Found by an audit: such rows failed ("active must be one of ...").
+        woo_row(id="4", type="simple", sku="D", name="Pending", published="2", regular="5"),
     ])
 
     found = products(parsed)
@@ -333,7 +336,8 @@ def test_woocommerce_columns_and_published_values():
         "20", 3, "Clothing > Hats", "Acme", "4006381333931", True)
     assert a["attributes"]["Sale price"] == "18" and a["attributes"]["Type"] == "simple"
     assert "Regular price" not in a["attributes"]
-    assert (found["B"]["active"], found["C"]["active"]) == (False, False)
+    assert (found["B"]["active"], found["C"]["active"], found["D"]["active"]) == (False, False, False)
+    assert parsed.errors == []
 
 
 def test_a_woocommerce_variation_without_a_name_takes_its_parents_by_sku_or_id():

@@ -204,7 +204,8 @@ WOOCOMMERCE = Profile(
         "active": ("Published",),
     },
     attributes=("Type", "Sale price", "Parent", "ID"),
-    active_words={"-1": False},  # 1 published, 0 private, -1 draft
+    # 1 published, 0 private, -1 draft, 2 pending review (WC_Product_CSV_Exporter::get_column_value_published)
+    active_words={"-1": False, "2": False},
     parent=("Parent", "ID"),
     unescape_formulas=True,
     # The exporter writes prices with the shop's decimal separator (wc_format_localized_price: "49,90" in a
