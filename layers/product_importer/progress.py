@@ -48,10 +48,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# DynamoDB numbers (Developer Guide, "Supported data types", Number): up to 38 significant digits, magnitudes
+# from 1E-130 to 9.9999999999999999999999999999999999999E+125 (and 0).
+DYNAMODB_SMALLEST = Decimal("1E-130")
+
+
+def dynamo_number(value: float) -> Decimal:
+    """``value`` as a DynamoDB number: its shortest decimal form (``repr``, at most 17 significant digits),
+    and 0 for a magnitude below 1E-130, as float arithmetic underflows (boto3 raised ``decimal.Underflow``:
+    ``replace.max_deactivate_percent`` 7e-208 on ``POST /api/imports`` was a 500, CONTRACT §3). Floats
+    above 1E+125 are kept out by validation (``max_deactivate_percent`` is 0–100); NaN and infinities too."""
+    number = Decimal(repr(value))
+    return Decimal(0) if abs(number) < DYNAMODB_SMALLEST else number
+
+
 def _decimals(value: Any) -> Any:
     """``value`` with every float as a Decimal (DynamoDB numbers), nested maps and lists too."""
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return dynamo_number(value)
     if isinstance(value, dict):
         return {k: _decimals(v) for k, v in value.items()}
     if isinstance(value, list):

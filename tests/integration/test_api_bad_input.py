@@ -262,3 +262,17 @@ def test_a_path_or_query_that_is_not_utf8_is_400(api: ApiHarness, target: str) -
         assert response.status_code == 400, response.text
         assert "UTF-8" in response.json()["detail"]
     assert api.client.get("/api/products").json()["items"] == []
+
+
+@pytest.mark.parametrize("percent", [7e-208, 5e-324, 1e-131])
+def test_a_number_below_dynamodbs_range_is_stored_as_zero(api: ApiHarness, percent: float) -> None:
+    """DynamoDB numbers stop at 1E-130: boto3 raised decimal.Underflow for a tiny float, a 500 (schemathesis)."""
+    body = {"filename": "a.csv", "replace": {"scope": "all", "max_deactivate_percent": percent}}
+
+    response = api.client.post("/api/imports", json=body)
+
+    assert response.status_code == 201, response.text
+    stored = api.client.get(f"/api/imports/{response.json()['import']['id']}").json()
+    assert stored["replace"]["max_deactivate_percent"] == 0
+    item = api.item(response.json()["import"]["id"])
+    assert item is not None and item["options"]["replace"]["max_deactivate_percent"] == 0

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,6 +26,7 @@ from product_importer.progress import (
     CursorError,
     ProgressError,
     cursor_text,
+    dynamo_number,
     from_item,
     import_from_item,
     to_item,
@@ -38,9 +38,9 @@ _MAX_CURSOR_PART = 512
 
 
 def dynamo_values(value: Any) -> Any:
-    """``value`` with every float as a Decimal (DynamoDB numbers), nested maps and lists too."""
+    """``value`` with every float as a Decimal (``dynamo_number``), nested maps and lists too."""
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return dynamo_number(value)
     if isinstance(value, dict):
         return {k: dynamo_values(v) for k, v in value.items()}
     if isinstance(value, list):
