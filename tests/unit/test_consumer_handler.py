@@ -18,6 +18,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ProductImporterTest")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 from product_importer.models import ChunkMessage, ImportTotals
+from product_importer.pipeline import consumer
 from product_importer.pipeline.consumer import ConsumerPorts
 from product_importer.pipeline.s3events import parse_notification
 from product_importer.pipeline.splitter import SplitLimits, SplitterPorts, split_object
@@ -432,6 +433,41 @@ def test_a_variation_whose_stock_is_parent_takes_its_parents_stock(between: int)
     errors = [e for call in world.ledger.calls for e in call["errors"]]
     assert [(e.sku, e.column) for e in errors] == [("GONE-S", "quantity")]
     assert "'GONE' is not in the file" in errors[0].message
+
+
+def _orphan_variations(chunks: int) -> World:
+    """A WooCommerce file whose variations all sit chunks after their parents (3 rows a chunk)."""
+    lines = [WOO_HEADER, *(f"{n},variable,P-{n},Parent {n},1,,,{n}" for n in range(1, 4))]
+    lines += [f"{100 + n},variation,V-{n},,1,5,P-{n % 3 + 1},parent" for n in range(3 * (chunks - 1))]
+    return World(("\n".join(lines) + "\n").encode(), chunk_rows=3)
+
+
+def test_variations_far_from_their_parents_cost_one_read_of_the_file_per_process() -> None:
+    """The parents' lookup of one chunk serves the next ones: not a read of the file per chunk (n² bytes)."""
+    consumer._parent_indexes.clear()
+    world = _orphan_variations(6)
+    data_start = world.messages[0].start
+
+    world.invoke(*(world.record(n) for n in range(len(world.messages))))
+
+    whole_reads = [r for r in world.objects.reads if r[3] == data_start and r[4] == len(world.data)]
+    assert len(whole_reads) == 1
+    names = {r[2]: (r[3], r[7]) for call in world.ledger.calls for r in call["rows"]}
+    assert names["V-0"] == ("Parent 1", 1) and names["V-14"] == ("Parent 3", 3)
+    assert world.item()["rows_failed"] == 0
+
+
+def test_variations_far_from_their_parents_in_a_file_of_too_many_parents_to_keep(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    consumer._parent_indexes.clear()
+    monkeypatch.setattr(consumer, "MAX_PARENT_INDEX", 2)  # (each parent has two keys: id:N and its SKU)
+    world = _orphan_variations(4)
+
+    world.invoke(*(world.record(n) for n in range(len(world.messages))))
+
+    names = {r[2]: (r[3], r[7]) for call in world.ledger.calls for r in call["rows"]}
+    assert {names[f"V-{n}"] for n in range(9)} == {("Parent 1", 1), ("Parent 2", 2), ("Parent 3", 3)}
+    assert world.item()["rows_failed"] == 0 and consumer._parent_indexes == {}
 
 
 def test_a_chunk_whose_file_was_deleted_fails_the_import_at_once_with_a_reason() -> None:

@@ -150,8 +150,9 @@ def family_key(cells: Sequence[str], plan: FilePlan) -> str | None:
     return checks.rules.family_of(cells)
 
 
-def parent_names(records: list[list[str]], plan: FilePlan, wanted: Set[str]) -> dict[str, list[str]]:
-    """Of the parents ``wanted`` (``ParsedChunk.missing_parents``), ``[name, stock]`` as these records give them
+def parent_names(records: list[list[str]], plan: FilePlan, wanted: Set[str] | None) -> dict[str, list[str]]:
+    """Of the parents ``wanted`` (``ParsedChunk.missing_parents``; None: every row that may be a parent),
+    ``[name, stock]`` as these records give them
     (WooCommerce: a variation takes its parent's name, and its stock when it says ``parent``; CONTRACT §1);
     ``{}`` for a profile without parents."""
     rules = validator(plan).rules

@@ -242,14 +242,17 @@ class RowRules:
                 parents.setdefault(sku.lower(), entry)
         return parents
 
-    def parent_names(self, records: list[list[str]], wanted: Set[str]) -> dict[str, list[str]]:
-        """Of the parents ``wanted`` (keys as in ``Applied.missing_parents``), ``[name, stock]`` as ``records``
-        give them (any records of the file, read as a chunk reads them: the exporter's escaping undone)."""
-        if self.name is None or not wanted:
+    def parent_names(self, records: list[list[str]], wanted: Set[str] | None) -> dict[str, list[str]]:
+        """Of the parents ``wanted`` (keys as in ``Applied.missing_parents``; None: every row that may be a
+        parent, one that is no variation), ``[name, stock]`` as ``records`` give them (any records of the
+        file, read as a chunk reads them: the exporter's escaping undone)."""
+        if self.name is None or self.parent is None or (wanted is not None and not wanted):
             return {}
         found: dict[str, list[str]] = {}
         for record in records:
             if len(record) != self.width or not record[self.name].strip():
+                continue
+            if wanted is None and record[self.parent].strip():
                 continue
             keys = []
             if self.own_id is not None and (own := record[self.own_id].strip()):
@@ -257,7 +260,7 @@ class RowRules:
             if self.sku is not None and (sku := record[self.sku].strip()):
                 keys.append(sku.lower())
             for key in keys:
-                if key in wanted and key not in found:
+                if (wanted is None or key in wanted) and key not in found:
                     name = record[self.name]
                     if self.unescape and name[:1] == "'" and name[1:2] in FORMULA_TRIGGERS:
                         name = name[1:]

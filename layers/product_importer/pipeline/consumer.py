@@ -211,24 +211,9 @@ def _with_parents_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spli
 
     CONTRACT §1 (WooCommerce): a variation with an empty name takes its parent's, wherever the parent's row
     is: WooCommerce's exporter writes rows in ID order, so a variation added later comes after other
-    products, often in a later chunk than its parent's row. Only a chunk with such variations pays: it reads
-    the file's records from the start until it has found every parent it needs (a parent's row comes before
-    its variations in an export), else to the end. ``parsed`` as it is when none is found."""
-    wanted = set(parsed.missing_parents)
-    found: dict[str, list[str]] = {}
-    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, plan.data_start, plan.size)
-    try:
-        for batch in read_records(stream, start=plan.data_start, end=plan.size, delimiter=plan.delimiter,
-                                  encoding=plan.data_encoding, first_row=1, max_record=plan.max_record_bytes,
-                                  block_size=ports.read_block):
-            found.update(parent_names(batch.records, file_plan, wanted))
-            wanted.difference_update(found)
-            if not wanted:
-                break
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+    products, often in a later chunk than its parent's row. Only a chunk with such variations pays (see
+    ``_parents_in_file``). ``parsed`` as it is when none is found."""
+    found = _parents_in_file(parsed.missing_parents, message, plan, file_plan, ports)
     if not found:
         return parsed
     parents = {**found, **((context or {}).get("parents") or {})}
@@ -240,6 +225,54 @@ def _with_parents_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spli
         close = getattr(stream, "close", None)
         if close is not None:
             close()
+
+
+MAX_PARENT_INDEX = 200_000  # parent keys (id:N, SKU) of one file a consumer keeps: some tens of MB at most
+_parent_indexes: dict[str, dict[str, list[str]]] = {}  # import → every parent of its file (one whole read)
+
+
+def _parents_in_file(wanted: frozenset[str], message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan,
+                     ports: ConsumerPorts) -> dict[str, list[str]]:
+    """``[name, stock]`` of the parents ``wanted`` that the file holds anywhere.
+
+    The first chunk of an import that needs it reads the whole file once and keeps every row that may be a
+    parent (per process, for the next chunks: a file whose variations all refer elsewhere costs one read
+    per process, not one per chunk); a file with more than ``MAX_PARENT_INDEX`` parent keys is read, by each
+    chunk that needs it, only until its parents are found."""
+    index = _parent_indexes.get(plan.import_id)
+    if index is not None:
+        return {key: index[key] for key in wanted if key in index}
+    missing = set(wanted)
+    found: dict[str, list[str]] = {}
+    whole: dict[str, list[str]] | None = {}
+    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, plan.data_start, plan.size)
+    try:
+        for batch in read_records(stream, start=plan.data_start, end=plan.size, delimiter=plan.delimiter,
+                                  encoding=plan.data_encoding, first_row=1, max_record=plan.max_record_bytes,
+                                  block_size=ports.read_block):
+            if whole is not None:
+                for key, entry in parent_names(batch.records, file_plan, None).items():
+                    whole.setdefault(key, entry)
+                if len(whole) > MAX_PARENT_INDEX:  # too many to keep: look for this chunk's parents only
+                    found = {key: whole[key] for key in missing if key in whole}
+                    missing.difference_update(found)
+                    whole = None
+            if whole is None:
+                found.update((k, v) for k, v in parent_names(batch.records, file_plan, missing).items()
+                             if k not in found)
+                missing.difference_update(found)
+                if not missing:
+                    break
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    if whole is None:
+        return found
+    if len(_parent_indexes) >= 4:
+        _parent_indexes.clear()
+    _parent_indexes[plan.import_id] = whole
+    return {key: whole[key] for key in wanted if key in whole}
 
 
 _file_plans: dict[str, FilePlan] = {}
