@@ -81,3 +81,10 @@ def test_a_405_names_every_method_of_its_path(method: str, path: str, allow: str
     assert response.status_code == 405
     assert response.headers["allow"] == allow
     assert response.json() == {"detail": "Method Not Allowed"}
+
+
+def test_the_errors_csv_is_declared_as_csv(document: dict[str, Any]) -> None:
+    """It declared no content at all, so a client could not tell a CSV from JSON."""
+    responses = document["paths"]["/api/imports/{import_id}/errors.csv"]["get"]["responses"]
+    assert list(responses["200"]["content"]) == ["text/csv"]
+    assert "Location" in responses["303"]["headers"]

@@ -266,7 +266,10 @@ def list_errors(
 
 
 @router.get("/{import_id}/errors.csv", response_class=StreamingResponse,
-            responses={303: {"description": "in AWS, a larger file: download it from Location"}},
+            responses={200: {"description": "the row errors as CSV (row, sku, column, message, value)",
+                             "content": {"text/csv": {"schema": {"type": "string"}}}},
+                       303: {"description": "in AWS, a larger file: download it from Location",
+                             "headers": {"Location": {"schema": {"type": "string"}}}}},
             dependencies=[require("viewer")])
 def errors_csv(
     import_id: str,
