@@ -346,6 +346,25 @@ def test_a_chunk_that_starts_inside_a_shopify_family_inherits_from_its_first_row
     assert world.item()["profile"] == "shopify"
 
 
+@pytest.mark.parametrize("chunk_rows", [2, 3, 100])
+def test_a_shopify_variant_apart_from_its_family_inherits_from_the_familys_first_row(chunk_rows: int) -> None:
+    """CONTRACT §1: rows sharing a Handle are one family, whatever is between them (a sheet sorted by another
+    column). Found by an audit: such a variant in another chunk than its family's first row failed "name is
+    required"; in one chunk it inherited: the outcome hung on the chunk size."""
+    lines = ["Handle,Title,Vendor,Variant SKU,Variant Price,Option1 Name,Option1 Value,Status",
+             "hat,Wool Hat,Acme,HAT-0,5.00,Color,Grey,draft",
+             *(f"cap-{n},Cap {n},Caps,CAP-{n},2.00,Title,Default Title,active" for n in range(5)),
+             "hat,,,HAT-1,5.00,,Red,", "nohat,,,NOHAT-1,5.00,,Red,"]
+    world = World(("\n".join(lines) + "\n").encode(), chunk_rows=chunk_rows)
+
+    world.invoke(*(world.record(n) for n in range(len(world.messages))))
+
+    found = {r[2]: (r[3], r[9], r[8]) for call in world.ledger.calls for r in call["rows"]}  # name, brand, active
+    assert found["HAT-1"] == ("Wool Hat - Red", "Acme", False)
+    errors = [(e.sku, e.column) for call in world.ledger.calls for e in call["errors"]]
+    assert errors == [("NOHAT-1", "name")]  # a family without a Title anywhere still fails
+
+
 WOO_HEADER = "ID,Type,SKU,Name,Published,Regular price,Parent,Stock"
 
 
@@ -468,6 +487,25 @@ def test_variations_far_from_their_parents_in_a_file_of_too_many_parents_to_keep
     names = {r[2]: (r[3], r[7]) for call in world.ledger.calls for r in call["rows"]}
     assert {names[f"V-{n}"] for n in range(9)} == {("Parent 1", 1), ("Parent 2", 2), ("Parent 3", 3)}
     assert world.item()["rows_failed"] == 0 and consumer._parent_indexes == {}
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\udcff"], ids=["nul", "invalid-utf8"])
+def test_a_parent_or_family_row_that_fails_whole_names_nothing_elsewhere_in_the_file(bad: str) -> None:
+    """A NUL or undecodable bytes fail their row whole; a variation (or a Shopify variant) chunks away must not
+    take its name from it (PostgreSQL refuses a NUL: the chunk would fail every retry)."""
+    raw = bad.encode("utf-8", "surrogateescape") if bad != "\x00" else b"\x00"
+    woo = ("\n".join([WOO_HEADER, "10,variable,TEE,Te@e,1,,,7", *(f"{n},simple,S-{n},Sé,1,1,,1" for n in range(20, 26)),
+                      "30,variation,TEE-S,,1,5,TEE,parent"]) + "\n").encode().replace(b"@", raw)  # (é: UTF-8)
+    shop = ("\n".join(["Handle,Title,Vendor,Variant SKU,Variant Price,Status", "hat,Wo@ol,Acme,HAT-0,5,draft",
+                       *(f"cap-{n},Capé,Caps,CAP-{n},2,active" for n in range(6)), "hat,,,HAT-1,5,"]) + "\n"
+            ).encode().replace(b"@", raw)
+    for data, sku in ((woo, "TEE-S"), (shop, "HAT-1")):
+        world = World(data, chunk_rows=3)
+        world.invoke(*(world.record(n) for n in range(len(world.messages))))
+
+        names = {r[2]: r[3] for call in world.ledger.calls for r in call["rows"]}
+        assert sku not in names and all("\x00" not in n for n in names.values())
+        assert sku in {e.sku for call in world.ledger.calls for e in call["errors"]}
 
 
 def test_a_chunk_whose_file_was_deleted_fails_the_import_at_once_with_a_reason() -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "RowError",
     "family_context",
     "family_key",
+    "family_values",
     "has_families",
     "parent_names",
     "parse_chunk",
@@ -157,6 +158,13 @@ def parent_names(records: list[list[str]], plan: FilePlan, wanted: Set[str] | No
     ``{}`` for a profile without parents."""
     rules = validator(plan).rules
     return rules.parent_names(records, wanted) if rules is not None else {}
+
+
+def family_values(records: list[list[str]], plan: FilePlan, wanted: Set[str]) -> dict[str, dict[str, str]]:
+    """Of the families ``wanted`` (``ParsedChunk.missing_families``), the inheritable cells of their first
+    row among these records (Shopify: rows sharing a Handle are one family, CONTRACT §1)."""
+    rules = validator(plan).rules
+    return rules.family_values(records, wanted) if rules is not None else {}
 
 
 def has_families(plan: FilePlan) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence, Set
 from typing import Any, NamedTuple
 
+from product_importer.ingest.encoding import has_undecodable
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.profiles import Profile, fold_name, lookup
 
@@ -35,6 +36,10 @@ class Applied(NamedTuple):
     # the parent references (``sku`` lower case, or ``id:N``) of the variations in ``failed``: the caller may
     # look them up elsewhere in the file and apply the rules again with them (``parent_names``)
     missing_parents: frozenset[str] = frozenset()
+    # the families (Shopify Handles) of rows that need their family's first row, which the records read do not
+    # hold (it is elsewhere in the file): the caller may look them up (``family_values``) and apply the rules
+    # again with them as ``{"families": {key: values}}`` in the context
+    missing_families: frozenset[str] = frozenset()
 
 
 def _columns(plan: FilePlan, names: Sequence[str]) -> list[int]:
@@ -110,7 +115,8 @@ class RowRules:
             for record in records:
                 if "\\," in record[column]:
                     record[column] = record[column].replace("\\,", ",")
-        family_tail = self._inherit(records, context) if self.inherit else None
+        missing_families: set[str] = set()
+        family_tail = self._inherit(records, context, missing_families) if self.inherit else None
         parents = None
         if self.parent is not None and self.name is not None:
             parents = self._parents(records, (context or {}).get("parents"))
@@ -144,15 +150,22 @@ class RowRules:
                 continue
             kept.append(record)
             kept_numbers.append(number)
-        return Applied(kept, kept_numbers, skipped, warnings, family_tail, tuple(failed), frozenset(missing_parents))
+        return Applied(kept, kept_numbers, skipped, warnings, family_tail, tuple(failed), frozenset(missing_parents),
+                       frozenset(missing_families))
 
     # ---- families (Shopify): a family's rows inherit the empty cells of its first row --------------------
 
-    def _inherit(self, records: list[list[str]], context: FamilyContext | None) -> dict[str, Any] | None:
+    def _inherit(self, records: list[list[str]], context: FamilyContext | None,
+                 missing: set[str]) -> dict[str, Any] | None:
         """Fill the empty inheritable cells of each family's rows from its first row; return the family
-        open at the end as a context (the one given, when no record has a family key)."""
+        open at the end as a context (the one given, when no record has a family key). ``context`` may also
+        give the first rows of families that began elsewhere in the file (``{"families": {key: values}}``);
+        ``missing`` gets the families whose first row here has no name: their first row is elsewhere."""
         assert self.family is not None
         firsts: dict[str, list[str]] = {}
+        known: Mapping[str, Mapping[str, str]] = (context or {}).get("families") or {}
+        for key, values in known.items():
+            firsts[key] = [str(values.get(name, "")) for name in self.inherit_names]
         last: str | None = None
         if context and context.get("key"):
             values = context.get("values") or {}
@@ -167,6 +180,8 @@ class RowRules:
             first = firsts.get(key)
             if first is None:
                 firsts[key] = [record[c] for c in inherit]
+                if self.name is not None and not record[self.name].strip():
+                    missing.add(key)
                 continue
             for column, value in zip(inherit, first, strict=True):
                 if not record[column].strip():
@@ -174,7 +189,21 @@ class RowRules:
         if last is None:
             return None
         values = {name: v for name, v in zip(self.inherit_names, firsts[last], strict=True) if v}
-        return {"key": last, "values": values}
+        return {"key": last, "values": values, **({"families": known} if known else {})}
+
+    def family_values(self, records: list[list[str]], wanted: Set[str]) -> dict[str, dict[str, str]]:
+        """The inheritable cells of the first row, among ``records``, of each family ``wanted``."""
+        if self.family is None or not wanted:
+            return {}
+        found: dict[str, dict[str, str]] = {}
+        for record in records:
+            if len(record) != self.width:
+                continue
+            key = record[self.family].strip()
+            if key in wanted and key not in found and not _rejected(record):
+                found[key] = {name: record[c] for name, c in zip(self.inherit_names, self.inherit, strict=True)
+                              if record[c]}
+        return found
 
     def family_of(self, record: Sequence[str]) -> str | None:
         """The family a record belongs to, which the splitter keeps in one chunk where it can (None: none).
@@ -260,7 +289,7 @@ class RowRules:
             if self.sku is not None and (sku := record[self.sku].strip()):
                 keys.append(sku.lower())
             for key in keys:
-                if (wanted is None or key in wanted) and key not in found:
+                if (wanted is None or key in wanted) and key not in found and not _rejected(record):
                     name = record[self.name]
                     if self.unescape and name[:1] == "'" and name[1:2] in FORMULA_TRIGGERS:
                         name = name[1:]
@@ -301,6 +330,12 @@ class RowRules:
             "variation takes its parent's name when the parent's row is in the same file and the variation refers "
             "to it as WooCommerce exports it: by its SKU, or id:N when it has none): give the row a name, or "
             "import it with its parent's row")
+
+
+def _rejected(record: list[str]) -> bool:
+    """A record the consumer fails as a whole (a NUL, bytes that are no text): no family's or parent's row."""
+    joined = "".join(record)
+    return "\x00" in joined or (not joined.isascii() and has_undecodable(joined))
 
 
 def literal_newlines(value: str) -> str:

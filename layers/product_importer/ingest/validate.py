@@ -68,6 +68,9 @@ class ParsedChunk:
     # row is not in the records read: the caller may find those names elsewhere in the file
     # (``RowRules.parent_names``) and parse again with them as ``{"parents": …}`` in the family context.
     missing_parents: frozenset[str] = frozenset()
+    # The families (Shopify Handles) whose first row is not in the records read (``RowRules.family_values``
+    # finds it elsewhere; parse again with ``{"families": …}`` in the family context).
+    missing_families: frozenset[str] = frozenset()
 
     @property
     def rows_failed(self) -> int:
@@ -85,6 +88,7 @@ class ParsedChunk:
             combined.warnings.extend(w for w in part.warnings if w not in combined.warnings)
             combined.family_tail = part.family_tail
             combined.missing_parents |= part.missing_parents
+            combined.missing_families |= part.missing_families
         return combined
 
 
@@ -151,6 +155,7 @@ class RowValidator:
         skipped = 0
         family_tail: dict[str, Any] | None = None
         missing_parents: frozenset[str] = frozenset()
+        missing_families: frozenset[str] = frozenset()
         repeated = self._repeated_headers(records, preset)
         clean = (
             not preset and not lossy and not has_nul and not repeated
@@ -203,7 +208,7 @@ class RowValidator:
         if self.rules is not None:
             applied = self.rules.apply(records, numbers, context)
             records, numbers, family_tail = applied.records, applied.numbers, applied.family_tail
-            missing_parents = applied.missing_parents
+            missing_parents, missing_families = applied.missing_parents, applied.missing_families
             skipped += applied.skipped
             broken.extend(self._cell_error(record, number, column, message)
                           for record, number, column, message in applied.failed)
@@ -222,7 +227,7 @@ class RowValidator:
             errors.extend(broken)
             errors.sort(key=_by_row)
         return ParsedChunk(rows, errors, len(rows) + failed + len(broken), skipped + blank, warnings, family_tail,
-                           missing_parents)
+                           missing_parents, missing_families)
 
     def validate(
         self, records: list[list[str]], numbers: Sequence[int]

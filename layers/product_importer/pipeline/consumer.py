@@ -24,7 +24,7 @@ from typing import Any
 
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.records import read_records
-from product_importer.ingest.rows import RowError, parent_names, parse_rows
+from product_importer.ingest.rows import RowError, family_values, parent_names, parse_rows
 from product_importer.models import ChunkCounts, ChunkMessage, ChunkResult, SplitPlan
 from product_importer.pipeline import finish, lifecycle
 from product_importer.ports import (
@@ -73,6 +73,7 @@ class ChunkRows:
     rows_skipped: int = 0  # blank rows, rows the profile skips
     warnings: list[str] = field(default_factory=list)
     missing_parents: frozenset[str] = frozenset()  # variations' parents not in the chunk (ParsedChunk's)
+    missing_families: frozenset[str] = frozenset()  # families whose first row is not in the chunk
 
 
 def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
@@ -94,6 +95,8 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
                 close()
         if parsed.missing_parents:
             parsed = _with_parents_elsewhere(parsed, message, plan, file_plan, context, ports)
+        if parsed.missing_families:
+            parsed = _with_families_elsewhere(parsed, message, plan, file_plan, context, ports)
     except ObjectGoneError:
         # The pinned version was deleted while the import ran: no retry can read it. End the import now,
         # with a reason, instead of after every receive of every chunk left (an hour in AWS).
@@ -162,6 +165,7 @@ def read_chunk(stream: Any, message: ChunkMessage, plan: SplitPlan, file_plan: F
         out.rows_skipped += parsed.rows_skipped
         out.warnings.extend(w for w in parsed.warnings if w not in out.warnings)
         out.missing_parents |= parsed.missing_parents
+        out.missing_families |= parsed.missing_families
         room = stored_errors - len(out.errors)
         if room > 0:
             out.errors.extend(parsed.errors[:room])
@@ -221,6 +225,43 @@ def _with_parents_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spli
     try:
         return read_chunk(stream, message, plan, file_plan, stored_errors=ports.stored_errors,
                           block_size=ports.read_block, context={**(context or {}), "parents": parents})
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+
+
+def _with_families_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan,
+                             context: dict[str, Any] | None, ports: ConsumerPorts) -> ChunkRows:
+    """The chunk read again with the first rows of its families that began elsewhere in the file.
+
+    CONTRACT §1 (Shopify): rows sharing a Handle are one family, and a variant's empty cells take the
+    family's first row's values, even when the family's rows are not next to each other (a sheet sorted by
+    another column). The splitter keeps adjacent rows together; only a chunk holding a row whose family
+    began elsewhere (its first row here has no Title) pays: it reads the file from the start, at most to its
+    own end, until it has found those families' first rows."""
+    missing = set(parsed.missing_families)
+    found: dict[str, dict[str, str]] = {}
+    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, plan.data_start, plan.size)
+    try:
+        for batch in read_records(stream, start=plan.data_start, end=message.end, delimiter=plan.delimiter,
+                                  encoding=plan.data_encoding, first_row=1, max_record=plan.max_record_bytes,
+                                  block_size=ports.read_block):
+            found.update(family_values(batch.records, file_plan, missing))
+            missing.difference_update(found)
+            if not missing:
+                break
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    if not found:
+        return parsed
+    families = {**((context or {}).get("families") or {}), **found}
+    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, message.start, message.end)
+    try:
+        return read_chunk(stream, message, plan, file_plan, stored_errors=ports.stored_errors,
+                          block_size=ports.read_block, context={**(context or {}), "families": families})
     finally:
         close = getattr(stream, "close", None)
         if close is not None:
