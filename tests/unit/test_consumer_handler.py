@@ -351,6 +351,7 @@ def test_a_shopify_variant_apart_from_its_family_inherits_from_the_familys_first
     """CONTRACT §1: rows sharing a Handle are one family, whatever is between them (a sheet sorted by another
     column). Found by an audit: such a variant in another chunk than its family's first row failed "name is
     required"; in one chunk it inherited: the outcome hung on the chunk size."""
+    consumer._fruitless_family_lookups.clear()
     lines = ["Handle,Title,Vendor,Variant SKU,Variant Price,Option1 Name,Option1 Value,Status",
              "hat,Wool Hat,Acme,HAT-0,5.00,Color,Grey,draft",
              *(f"cap-{n},Cap {n},Caps,CAP-{n},2.00,Title,Default Title,active" for n in range(5)),
@@ -363,6 +364,20 @@ def test_a_shopify_variant_apart_from_its_family_inherits_from_the_familys_first
     assert found["HAT-1"] == ("Wool Hat - Red", "Acme", False)
     errors = [(e.sku, e.column) for call in world.ledger.calls for e in call["errors"]]
     assert errors == [("NOHAT-1", "name")]  # a family without a Title anywhere still fails
+
+
+def test_a_shopify_file_without_titles_is_not_read_again_by_every_chunk() -> None:
+    """Every row of such a file fails ("name is required"), and each chunk would look for its families' first
+    rows in the whole file before it (n² bytes): after one fruitless lookup, a process looks no more."""
+    consumer._fruitless_family_lookups.clear()
+    lines = ["Handle,Title,Vendor,Variant SKU,Variant Price"] + [f"h{n},,V,S-{n},1" for n in range(30)]
+    world = World(("\n".join(lines) + "\n").encode(), chunk_rows=3)
+    start = world.messages[0].start
+
+    world.invoke(*(world.record(n) for n in range(len(world.messages))))
+
+    assert len([r for r in world.objects.reads if r[3] == start and r[4] != world.messages[0].end]) <= 1
+    assert world.item()["rows_failed"] == 30
 
 
 WOO_HEADER = "ID,Type,SKU,Name,Published,Regular price,Parent,Stock"

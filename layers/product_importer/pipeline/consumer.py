@@ -239,7 +239,10 @@ def _with_families_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spl
     family's first row's values, even when the family's rows are not next to each other (a sheet sorted by
     another column). The splitter keeps adjacent rows together; only a chunk holding a row whose family
     began elsewhere (its first row here has no Title) pays: it reads the file from the start, at most to its
-    own end, until it has found those families' first rows."""
+    own end, until it has found those families' first rows. A process that found none for an import looks no
+    more for it: in a file whose rows have no Title (all of them fail), each chunk would read the file."""
+    if plan.import_id in _fruitless_family_lookups:
+        return parsed
     missing = set(parsed.missing_families)
     found: dict[str, dict[str, str]] = {}
     stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, plan.data_start, plan.size)
@@ -255,6 +258,12 @@ def _with_families_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spl
         close = getattr(stream, "close", None)
         if close is not None:
             close()
+    name_column = file_plan.field_index.get("name")
+    title = file_plan.names[name_column] if name_column is not None and name_column < len(file_plan.names) else None
+    if not any(values.get(title or "") for values in found.values()):
+        if len(_fruitless_family_lookups) >= 64:
+            _fruitless_family_lookups.clear()
+        _fruitless_family_lookups.add(plan.import_id)
     if not found:
         return parsed
     families = {**((context or {}).get("families") or {}), **found}
@@ -266,6 +275,9 @@ def _with_families_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spl
         close = getattr(stream, "close", None)
         if close is not None:
             close()
+
+
+_fruitless_family_lookups: set[str] = set()  # imports whose family lookup found no first row with a Title
 
 
 MAX_PARENT_INDEX = 200_000  # parent keys (id:N, SKU) of one file a consumer keeps: some tens of MB at most
