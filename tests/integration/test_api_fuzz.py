@@ -1,7 +1,8 @@
 """CONTRACT §3, fuzzed: schemathesis draws requests for every operation of the app's own OpenAPI document
 (valid ones and ones that break it: wrong types, odd text, missing and extra fields) and sends them to the
 whole API in process (embedded PostgreSQL, moto). No answer is a 5xx, and every answer — errors included,
-``{"detail": …}`` — has a status, a content type and a body that the document declares for it.
+``{"detail": …}`` — has a status, a content type and a body that the document declares for it. As admin
+(local mode: everyone), and as a viewer, who also never gets a write or a webhook through (CONTRACT §8).
 
 Bounded for CI (``MAX_EXAMPLES`` per operation, derandomized: the same requests every run). Path ids are
 the seeded import, mapping, webhook and product for about half the cases, so the routes do their work
@@ -33,8 +34,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.integration.api_harness import ApiHarness, api_harness
+from tests.pg import EmbeddedDatabases, fresh_database
 
 MAX_EXAMPLES = 25
+MAX_EXAMPLES_AS_VIEWER = 10
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 
@@ -58,6 +62,16 @@ def _seed(api: ApiHarness) -> dict[str, str]:
 def seeded(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ApiHarness, dict[str, str]]]:
     with api_harness(database_url, monkeypatch) as api:
         yield api, _seed(api)
+
+
+@pytest.fixture(scope="module")
+def seeded_as_viewer(databases: EmbeddedDatabases) -> Iterator[tuple[ApiHarness, dict[str, str]]]:
+    """One seeded API for every operation: a viewer changes nothing (CONTRACT §8), so nothing leaks between them."""
+    with fresh_database(databases) as url, pytest.MonkeyPatch.context() as monkeypatch, \
+            api_harness(url, monkeypatch) as api:
+        ids = _seed(api)
+        api.as_group("viewer")
+        yield api, ids
 
 
 # The document does not depend on the stores: loaded once, at collection, so that each operation is a test of
@@ -84,3 +98,15 @@ def test_every_answer_is_declared_and_none_is_a_server_error(case: Any,
                                                              seeded: tuple[ApiHarness, dict[str, str]]) -> None:
     _known_ids(case, seeded[1])
     case.call_and_validate(checks=CHECKS, app=seeded[0].app)
+
+
+@schema.exclude(path="/api/webhooks/{webhook_id}/test").parametrize()
+@settings(max_examples=MAX_EXAMPLES_AS_VIEWER, derandomize=True, deadline=None, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_as_a_viewer_no_write_succeeds_and_none_is_a_server_error(
+        case: Any, seeded_as_viewer: tuple[ApiHarness, dict[str, str]]) -> None:
+    api, ids = seeded_as_viewer
+    _known_ids(case, ids)
+    response = case.call_and_validate(checks=CHECKS, app=api.app)
+    if case.method.upper() in WRITES or case.path.startswith("/api/webhooks"):
+        assert response.status_code >= 400, (case.method, case.formatted_path, response.status_code)
