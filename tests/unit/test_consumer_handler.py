@@ -556,3 +556,51 @@ def test_a_failed_chunk_comes_back_sooner_each_time_and_never_later_than_without
         assert delays[-1] == (record["receiptHandle"], 15 * 2 ** (receive - 1))
     assert world.item()["status"] == "processing"  # still retried: the dead-letter handler decides the end
     assert QUEUES["chunks"].visibility_timeout_s > RETRY_CEILING_S
+
+
+def test_rows_elsewhere_are_looked_up_in_the_files_first_bytes_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk near the end of a large file read it whole to find a parent that is not there (past the
+    consumer's 120 s, once per chunk: the import failed through the dead-letter queue). The lookup reads at
+    most ``ELSEWHERE_MAX_BYTES``; a parent beyond is a row error that says where parents are looked up, and
+    the record the bound cuts is left out (its stock would be cut short: 12345 read as 12)."""
+    consumer._parent_indexes.clear()
+    head = f"{WOO_HEADER}\n"
+    near = "10,variable,NEAR,Near,1,,,7\n"
+    cut = "11,variable,CUT,Cut,1,,,12345\n"
+    lines = [near, cut, *(f"{n},simple,S-{n},Simple {n},1,1,,1\n" for n in range(20, 26)),
+             "30,variable,FAR,Far,1,,,9\n", "40,variation,NEAR-S,,1,5,NEAR,parent\n",
+             "41,variation,CUT-S,,1,5,CUT,parent\n", "42,variation,FAR-S,,1,5,FAR,parent\n"]
+    world = World((head + "".join(lines)).encode(), chunk_rows=3)
+    budget = len(near) + len(cut) - 3  # ends inside CUT's stock
+    monkeypatch.setattr(consumer, "ELSEWHERE_MAX_BYTES", budget)
+    data_start = world.messages[0].start
+
+    world.invoke(*(world.record(n) for n in range(len(world.messages))))
+
+    lookups = [r for r in world.objects.reads if r[3] == data_start and r[4] != world.messages[0].end]
+    assert lookups and all(r[4] <= data_start + budget for r in lookups)
+    stock = {r[2]: r[7] for call in world.ledger.calls for r in call["rows"]}
+    assert stock["NEAR-S"] == 7 and "CUT-S" not in stock
+    errors = {e.sku: e.message for call in world.ledger.calls for e in call["errors"]}
+    assert set(errors) == {"CUT-S", "FAR-S"}
+    assert "looked up in the file's first 256 MiB" in errors["FAR-S"]
+
+
+def test_a_shopify_family_is_looked_up_in_the_files_first_bytes_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    consumer._fruitless_family_lookups.clear()
+    lines = ["Handle,Title,Vendor,Variant SKU,Variant Price,Option1 Name,Option1 Value,Status",
+             *(f"cap-{n},Cap {n},Caps,CAP-{n},2.00,Title,Default Title,active" for n in range(6)),
+             "hat,Wool Hat,Acme,HAT-0,5.00,Color,Grey,draft",
+             *(f"mug-{n},Mug {n},Mugs,MUG-{n},2.00,Title,Default Title,active" for n in range(6)),
+             "hat,,,HAT-1,5.00,,Red,"]
+    world = World(("\n".join(lines) + "\n").encode(), chunk_rows=3)
+    budget = len("\n".join(lines[1:7])) + 1  # the six caps: the hat's first row is past the bound
+    monkeypatch.setattr(consumer, "ELSEWHERE_MAX_BYTES", budget)
+    data_start = world.messages[0].start
+
+    world.invoke(*(world.record(n) for n in range(len(world.messages))))
+
+    lookups = [r for r in world.objects.reads if r[3] == data_start and r[4] != world.messages[0].end]
+    assert lookups and all(r[4] <= data_start + budget for r in lookups)
+    errors = [(e.sku, e.column) for call in world.ledger.calls for e in call["errors"]]
+    assert errors == [("HAT-1", "name")]  # read on its own: no name of its own

@@ -15,6 +15,11 @@ from product_importer.ingest.encoding import has_undecodable
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.profiles import Profile, fold_name, lookup
 
+# A chunk looks for rows of its own rows found elsewhere in the file (a WooCommerce variation's parent, a
+# Shopify family's first row) in the file's first this many bytes (pipeline.consumer bounds its read).
+LOOKUP_BYTES = 256 << 20
+_LOOKED_UP = f"looked up in the file's first {LOOKUP_BYTES >> 20} MiB"
+
 FORMULA_TRIGGERS = frozenset("=+-@")
 PRICED_ROWS_SKIPPED = (
     "rows without a SKU were skipped although they have a price (a platform row without a SKU is no "
@@ -323,13 +328,13 @@ class RowRules:
         if not needs_name:
             assert self.stock is not None
             return self.stock, (f"quantity is 'parent' (the parent manages this variation's stock), and its parent "
-                                f"{reference[:80]!r} is not in the file: write the stock, or import the row with "
-                                "its parent's row")
+                                f"{reference[:80]!r} is not in the file ({_LOOKED_UP}): write the stock, or import "
+                                "the row with its parent's row")
         return self.name, (
-            f"name is required: this variation has none, and its parent {reference[:80]!r} is not in the file (a "
-            "variation takes its parent's name when the parent's row is in the same file and the variation refers "
-            "to it as WooCommerce exports it: by its SKU, or id:N when it has none): give the row a name, or "
-            "import it with its parent's row")
+            f"name is required: this variation has none, and its parent {reference[:80]!r} is not in the file "
+            f"({_LOOKED_UP}; a variation takes its parent's name when the parent's row is in the same file and "
+            "the variation refers to it as WooCommerce exports it: by its SKU, or id:N when it has none): give the "
+            "row a name, or import it with its parent's row")
 
 
 def _rejected(record: list[str]) -> bool:

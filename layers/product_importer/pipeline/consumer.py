@@ -18,13 +18,14 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.records import read_records
 from product_importer.ingest.rows import RowError, family_values, parent_names, parse_rows
+from product_importer.ingest.rules import LOOKUP_BYTES
 from product_importer.models import ChunkCounts, ChunkMessage, ChunkResult, SplitPlan
 from product_importer.pipeline import finish, lifecycle
 from product_importer.ports import (
@@ -239,25 +240,17 @@ def _with_families_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spl
     family's first row's values, even when the family's rows are not next to each other (a sheet sorted by
     another column). The splitter keeps adjacent rows together; only a chunk holding a row whose family
     began elsewhere (its first row here has no Title) pays: it reads the file from the start, at most to its
-    own end, until it has found those families' first rows. A process that found none for an import looks no
+    own end and ``ELSEWHERE_MAX_BYTES``, until it has found those families' first rows. A process that found none for an import looks no
     more for it: in a file whose rows have no Title (all of them fail), each chunk would read the file."""
     if plan.import_id in _fruitless_family_lookups:
         return parsed
     missing = set(parsed.missing_families)
     found: dict[str, dict[str, str]] = {}
-    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, plan.data_start, plan.size)
-    try:
-        for batch in read_records(stream, start=plan.data_start, end=message.end, delimiter=plan.delimiter,
-                                  encoding=plan.data_encoding, first_row=1, max_record=plan.max_record_bytes,
-                                  block_size=ports.read_block):
-            found.update(family_values(batch.records, file_plan, missing))
-            missing.difference_update(found)
-            if not missing:
-                break
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+    for records in _records_elsewhere(message, plan, ports, until=message.end):
+        found.update(family_values(records, file_plan, missing))
+        missing.difference_update(found)
+        if not missing:
+            break
     name_column = file_plan.field_index.get("name")
     title = file_plan.names[name_column] if name_column is not None and name_column < len(file_plan.names) else None
     if not any(values.get(title or "") for values in found.values()):
@@ -277,6 +270,38 @@ def _with_families_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spl
             close()
 
 
+# How much of the file a chunk reads to find the rows its own rows need from elsewhere (a WooCommerce parent,
+# a Shopify family's first row): its first 256 MiB (~1M rows of a platform export). Without a bound a
+# chunk near the end of a 5 GiB file read it whole (past the consumer's 120 s, and once per chunk: the
+# import failed through the dead-letter queue). Beyond, such a row is read on its own (a variation without
+# its parent's name is a row error that says where parents are looked up).
+ELSEWHERE_MAX_BYTES = LOOKUP_BYTES
+
+
+def _records_elsewhere(message: ChunkMessage, plan: SplitPlan, ports: ConsumerPorts, *,
+                       until: int) -> Iterator[list[list[str]]]:
+    """The file's records from its first data row to ``until``, at most ``ELSEWHERE_MAX_BYTES`` of them,
+    batch by batch. A record cut by that bound is left out (its last cell would be cut short)."""
+    end = min(until, plan.data_start + ELSEWHERE_MAX_BYTES)
+    cut = end < until
+    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, plan.data_start, end)
+    try:
+        batches = read_records(stream, start=plan.data_start, end=end, delimiter=plan.delimiter,
+                               encoding=plan.data_encoding, first_row=1, max_record=plan.max_record_bytes,
+                               block_size=ports.read_block)
+        previous = next(batches, None)
+        for batch in batches:
+            assert previous is not None
+            yield previous.records
+            previous = batch
+        if previous is not None:
+            yield previous.records[:-1] if cut else previous.records
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+
+
 _fruitless_family_lookups: set[str] = set()  # imports whose family lookup found no first row with a Title
 
 
@@ -288,41 +313,32 @@ def _parents_in_file(wanted: frozenset[str], message: ChunkMessage, plan: SplitP
                      ports: ConsumerPorts) -> dict[str, list[str]]:
     """``[name, stock]`` of the parents ``wanted`` that the file holds anywhere.
 
-    The first chunk of an import that needs it reads the whole file once and keeps every row that may be a
-    parent (per process, for the next chunks: a file whose variations all refer elsewhere costs one read
-    per process, not one per chunk); a file with more than ``MAX_PARENT_INDEX`` parent keys is read, by each
-    chunk that needs it, only until its parents are found."""
+    The first chunk of an import that needs it reads the file once (its first ``ELSEWHERE_MAX_BYTES``) and
+    keeps every row that may be a parent (per process, for the next chunks: a file whose variations all
+    refer elsewhere costs one read per process, not one per chunk); past ``MAX_PARENT_INDEX`` parent keys,
+    each chunk that needs it reads only until its parents are found."""
     index = _parent_indexes.get(plan.import_id)
     if index is not None:
         return {key: index[key] for key in wanted if key in index}
     missing = set(wanted)
     found: dict[str, list[str]] = {}
     whole: dict[str, list[str]] | None = {}
-    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, plan.data_start, plan.size)
-    try:
-        for batch in read_records(stream, start=plan.data_start, end=plan.size, delimiter=plan.delimiter,
-                                  encoding=plan.data_encoding, first_row=1, max_record=plan.max_record_bytes,
-                                  block_size=ports.read_block):
-            if whole is not None:
-                for key, entry in parent_names(batch.records, file_plan, None).items():
-                    whole.setdefault(key, entry)
-                if len(whole) > MAX_PARENT_INDEX:  # too many to keep: look for this chunk's parents only
-                    found = {key: whole[key] for key in missing if key in whole}
-                    missing.difference_update(found)
-                    whole = None
-            if whole is None:
-                found.update((k, v) for k, v in parent_names(batch.records, file_plan, missing).items()
-                             if k not in found)
+    for records in _records_elsewhere(message, plan, ports, until=plan.size):
+        if whole is not None:
+            for key, entry in parent_names(records, file_plan, None).items():
+                whole.setdefault(key, entry)
+            if len(whole) > MAX_PARENT_INDEX:  # too many to keep: look for this chunk's parents only
+                found = {key: whole[key] for key in missing if key in whole}
                 missing.difference_update(found)
-                if not missing:
-                    break
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+                whole = None
+        if whole is None:
+            found.update((k, v) for k, v in parent_names(records, file_plan, missing).items() if k not in found)
+            missing.difference_update(found)
+            if not missing:
+                break
     if whole is None:
         return found
-    if len(_parent_indexes) >= 4:
+    if len(_parent_indexes) >= 2:  # one import's at a time, mostly (tens of MB each at most)
         _parent_indexes.clear()
     _parent_indexes[plan.import_id] = whole
     return {key: whole[key] for key in wanted if key in whole}
