@@ -109,6 +109,8 @@ def test_a_second_mapping_of_the_same_prefix_is_409_and_a_replace_cannot_take_it
     ({"name": "x", "prefix": "incoming/acme/./"}, "prefix"),
     ({"name": "x", "prefix": "incoming/" + "a" * 256 + "/"}, "prefix"),
     ({"name": "x", "prefix": "incoming//"}, "prefix"),
+    ({"name": "x", "prefix": "incoming/acme//"}, "prefix"),  # an empty folder: only keys with '//' would match
+    ({"name": "x", "prefix": "incoming/acme//daily/"}, "prefix"),
     ({"name": "x", "mapping": {"A": "colour"}}, "mapping"),
     ({"name": "x", "mapping": {"": "sku"}}, "mapping"),
     ({"name": "x", "profile": "prestashop"}, "profile"),

@@ -76,7 +76,7 @@ class MappingIn(BaseModel):
         prefix = unicodedata.normalize("NFC", value.strip())
         if not prefix.endswith("/"):
             prefix += "/"
-        segments = prefix.removeprefix(DROP_PREFIX).rstrip("/").split("/")
+        segments = prefix.removeprefix(DROP_PREFIX)[:-1].split("/")  # "incoming/acme//": an empty folder
         try:
             if not prefix.startswith(DROP_PREFIX):
                 raise ValueError
