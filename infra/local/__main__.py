@@ -50,6 +50,9 @@ def main() -> None:
         print(f"\n  Product Importer is running:  {config.api_url}   (API docs: {config.api_url}/api/docs)\n"
               f"  Import a file:  .venv/bin/product-importer import some.csv\n  Ctrl-C stops everything.\n",
               flush=True)
+        if config.static_dir is not None and not (config.static_dir / "index.html").is_file():
+            print("  The web UI is not built: run `make ui` (make up builds it first), then reload the page.\n",
+                  flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

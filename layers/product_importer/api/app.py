@@ -67,7 +67,7 @@ def create_app(static_dir: Path | None = None) -> FastAPI:
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Product Importer API")
 
-    if static_dir is not None and (static_dir / "index.html").exists():
+    if static_dir is not None:
         _serve_spa(app, static_dir)
     return app
 
@@ -141,14 +141,30 @@ def sign_in_config(settings: Settings) -> dict[str, str] | None:
     }
 
 
+# What a browser gets from a local stack whose UI was never built (``python -m infra.local`` run directly,
+# or ``make ui`` failed): what to do, instead of {"detail":"Not Found"}. Checked per request: a reload
+# after the build shows the UI without a restart.
+UI_NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Product Importer: the UI is not built</title>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
+<h1>The UI is not built yet</h1>
+<p>This stack serves the web UI from <code>frontend/dist</code>, which does not exist. Build it with
+<code>make ui</code> (or start the stack with <code>make up</code>, which builds it first), then reload
+this page.</p>
+<p>The API works meanwhile: <a href="/api/docs">/api/docs</a>, and the command line,
+<code>.venv/bin/product-importer import some.csv</code>.</p>
+</body>"""
+
+
 def _serve_spa(app: FastAPI, static_dir: Path) -> None:
     index = static_dir / "index.html"
     app.mount("/assets", StaticFiles(directory=static_dir / "assets", check_dir=False), name="assets")
 
     @app.get("/{path:path}", include_in_schema=False)
-    def spa(path: str) -> FileResponse:
+    def spa(path: str) -> Response:
         if path == "api" or path.startswith("api/"):
             raise NotFoundError(f"no such endpoint: /{path}")
+        if not index.is_file():
+            return HTMLResponse(UI_NOT_BUILT, status_code=503)
         candidate = (static_dir / path).resolve()
         if path and candidate.is_file() and static_dir.resolve() in candidate.parents:
             return FileResponse(candidate)
