@@ -557,3 +557,24 @@ def test_the_likeliest_columns_look_past_words_like_product_and_item(field: str,
 
     rivals = [f for f in ("sku", "name") if f != field]
     assert likeliest_columns(field, names, rivals=rivals) == expected
+
+
+@pytest.mark.parametrize("header", ["Item Code,Title,Price", "Kid's \"Ref\" no,Title"])
+def test_a_missing_column_message_gives_the_cli_option_that_fixes_it(header: str):
+    """Found following the README: the CLI printed 'rename the column or map it with a mapping', which
+    names no way to map it there. The message now gives a --map a shell reads back as the fix."""
+    import shlex
+
+    from product_importer import cli
+
+    with pytest.raises(MissingColumnsError) as missing:
+        plan_of(header + "\n")
+    message = str(missing.value)
+    assert "the UI's mapping step" in message and "saved mapping" in message
+    words = shlex.split(message.split("map it (the UI's mapping step, ")[1].split(" in the CLI")[0])
+    parser = cli.build_parser()
+    args = parser.parse_args(["import", "f.csv", *words])
+    mapping = cli.import_options(args, parser).mapping
+
+    assert mapping is not None
+    assert plan_of(header + "\nA-1,Widget\n", mapping=mapping) is not None  # the suggested map imports

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shlex
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, BinaryIO
@@ -233,6 +234,16 @@ def header_set(names: Iterable[str]) -> frozenset[str]:
     return frozenset(k for k in map(fold_name, names) if k)
 
 
+def _how_to_map(pairs: list[tuple[str, str]]) -> str:
+    """The three ways to map a column, for a missing-column message read in the UI, the CLI and a partner
+    drop's import alike; the CLI's is a command line to paste (shell-quoted; only when every name is short)."""
+    if all(len(header) <= 60 for header, _ in pairs):  # a name a message would cut (columns.shown)
+        cli = "--map " + " ".join(shlex.quote(f"{header}={field}") for header, field in pairs)
+    else:
+        cli = "--map 'HEADER=field'"
+    return f"the UI's mapping step, {cli} in the CLI, or a saved mapping for partner drops"
+
+
 def missing_columns(missing: tuple[str, ...], names: tuple[str, ...], targets: tuple[str, ...],
                     notes: Iterable[str] = ()) -> MissingColumnsError:
     free = [name for name, target in zip(names, targets, strict=True) if target not in FIELDS and name]
@@ -248,9 +259,12 @@ def missing_columns(missing: tuple[str, ...], names: tuple[str, ...], targets: t
         if candidates:
             hints.append(f"for {field}, {' or '.join(shown(c) for c in candidates)}")
     if hints:
-        parts.append(f"Likeliest: {'; '.join(hints)}: rename the column or map it with a mapping.")
+        pairs = [(candidates[0], field) for field, candidates in suggestions.items() if candidates]
+        parts.append(f"Likeliest: {'; '.join(hints)}: rename the column or map it ({_how_to_map(pairs)}).")
     else:
-        parts.append(f"Add the column{plural}, or map existing columns to {' and '.join(missing)} with a mapping.")
+        example = [("<column>", field) for field in missing]
+        parts.append(f"Add the column{plural}, or map existing columns to {' and '.join(missing)} "
+                     f"({_how_to_map(example)}).")
     parts.extend(note[0].upper() + note[1:] + "." for note in notes)
     return MissingColumnsError(missing, " ".join(parts), found=names, suggestions=suggestions)
 
