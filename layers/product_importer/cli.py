@@ -300,15 +300,19 @@ def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
         print(f"reason:     {imp.get('error')}", file=out)
     skipped = f", {imp['rows_skipped']:,} skipped" if imp.get("rows_skipped") else ""
     imported = "valid" if preview else "imported"
-    print(f"rows:       {imp.get('rows_processed', 0):,} of {imp.get('rows_total') or 0:,} processed, "
-          f"{imp.get('rows_imported', 0):,} {imported}, {imp.get('rows_failed', 0):,} failed{skipped}", file=out)
     deactivated = imp.get("products_deactivated") or 0
     deactivate = "to deactivate" if preview else "deactivated"
     tail = f", {deactivated:,} {deactivate}" if deactivated or imp.get("replace") else ""
-    if preview:
+    rows = (f"rows:       {imp.get('rows_processed', 0):,} of {imp.get('rows_total') or 0:,} processed, "
+            f"{imp.get('rows_imported', 0):,} {imported}, {imp.get('rows_failed', 0):,} failed{skipped}")
+    if status == "failed" and not imp.get("rows_processed"):
+        pass  # the file failed before any row was read: "0 of 0 processed, 0 created" only hid the reason
+    elif preview:
+        print(rows, file=out)
         print(f"products:   {imp.get('products_created', 0):,} to create, {imp.get('products_updated', 0):,} "
               f"to update, {imp.get('products_unchanged', 0):,} unchanged{tail} (nothing written yet)", file=out)
     else:
+        print(rows, file=out)
         print(f"products:   {imp.get('products_created', 0):,} created, {imp.get('products_updated', 0):,} "
               f"updated, {imp.get('products_unchanged', 0):,} unchanged{tail}", file=out)
     for warning in imp.get("warnings") or []:

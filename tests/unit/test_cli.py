@@ -84,6 +84,25 @@ def test_a_failed_import_exits_1_with_the_reason(csv: Path, capsys: pytest.Captu
     assert "reason:     the file has no name column" in capsys.readouterr().out
 
 
+def test_a_file_that_failed_before_any_row_shows_its_reason_without_zero_counts(
+    csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found following the README: a file refused at its header printed 'rows: 0 of 0 processed, 0 imported'
+    and 'products: 0 created, …' under the reason; a file that failed after some rows keeps its counts."""
+    fake = deployment(an_import(status="failed", error="missing required column: sku", rows_processed=0,
+                                rows_imported=0, products_created=0))
+    assert run(fake, "import", str(csv)) == cli.EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "reason:     missing required column: sku" in out
+    assert "rows:" not in out and "products:" not in out
+
+    part_way = deployment(an_import(status="failed", error="a chunk failed 5 times", rows_processed=5000,
+                                    rows_total=10000, rows_imported=5000, products_created=5000))
+    assert run(part_way, "import", str(csv)) == cli.EXIT_FAILED
+    out = capsys.readouterr().out
+    assert "rows:       5,000 of 10,000 processed" in out and "products:   5,000 created" in out
+
+
 def test_a_refused_request_exits_1_with_the_detail(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fake = FakeNetwork().on("POST", "/api/imports", json_reply({"detail": "only .csv files"}, 422))
     assert run(fake, "import", str(csv)) == cli.EXIT_FAILED
