@@ -175,7 +175,14 @@ def request_revert(conn: psycopg.Connection, requests: ImportRequests, jobs: Imp
     item = existing(requests, import_id)
     status = item.get("status")
     if item.get("mode") == "preview" or status == ImportStatus.PREVIEWED:
-        raise ImportConflictError("a preview changed nothing to revert; discard it instead")
+        # say what can be done with it instead: discard_import refuses an applied or failed preview
+        if item.get("applied_as"):
+            raise ImportConflictError(f"a preview changed nothing to revert; it was applied as import "
+                                      f"{item['applied_as']}: revert that one")
+        if status == ImportStatus.PREVIEWED:
+            raise ImportConflictError("a preview changed nothing to revert; discard it instead")
+        raise ImportConflictError(f"a preview changed nothing to revert, and this one is {status}: "
+                                  "there is nothing to revert or discard")
     if status == ImportStatus.REVERTED:
         raise ImportConflictError("this import is already reverted")
     if status == ImportStatus.REVERTING:
