@@ -7,7 +7,8 @@ whole API in process (embedded PostgreSQL, moto). No answer is a 5xx, and every 
 Bounded for CI (``MAX_EXAMPLES`` per operation, derandomized: the same requests every run). Path ids are
 the seeded import, mapping, webhook and product for about half the cases, so the routes do their work
 rather than answer 404. A deeper run (more examples, stateful sequences, every check) against ``make up``:
-``.venv/bin/schemathesis run http://127.0.0.1:8000/api/openapi.json -c all`` (README).
+``.venv/bin/schemathesis run http://127.0.0.1:8000/api/openapi.json -c all --exclude-checks
+positive_data_acceptance,use_after_free`` (README; with those two it reported 18 by-design refusals).
 
 Not checked here, and why: ``positive_data_acceptance`` (a request the document allows may still be
 refused for what no schema says: an opaque cursor this API did not make, ``confirm`` other than ``true``,
