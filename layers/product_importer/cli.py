@@ -298,6 +298,10 @@ def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
     print(f"status:     {status}", file=out)
     if status == "failed":
         print(f"reason:     {imp.get('error')}", file=out)
+    read_as = [f"encoding {imp['encoding']}" if imp.get("encoding") not in (None, "utf-8") else "",
+               f"{imp['profile']} export" if imp.get("profile") not in (None, "generic") else ""]
+    if any(read_as):  # what was detected, when it is not plain UTF-8 CSV (CONTRACT §1: the import shows which)
+        print(f"read as:    {', '.join(r for r in read_as if r)}", file=out)
     skipped = f", {imp['rows_skipped']:,} skipped" if imp.get("rows_skipped") else ""
     imported = "valid" if preview else "imported"
     deactivated = imp.get("products_deactivated") or 0

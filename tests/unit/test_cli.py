@@ -611,3 +611,15 @@ def test_history_prints_each_change_with_who_made_it(capsys: pytest.CaptureFixtu
     assert "edit" in out[0] and "price: 2.00 → 3.00" in out[0]
     assert "import imp-2" in out[1] and "name: a → b" in out[1] and out[1].endswith("(reverted)")
     assert "import imp-1" in out[2] and out[2].rstrip().endswith("create")
+
+
+def test_the_summary_says_how_the_file_was_read_when_it_was_detected_as_something_else(
+    csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found following the README: an Excel (Windows-1252) file and a Shopify export were read right, but
+    nothing the CLI printed said so; the README points at the import's ``encoding`` and ``profile``."""
+    assert run(deployment(an_import(encoding="windows-1252", profile="shopify")), "import", str(csv)) == 0
+    assert "read as:    encoding windows-1252, shopify export" in capsys.readouterr().out
+
+    assert run(deployment(an_import()), "import", str(csv)) == 0  # plain UTF-8 CSV: nothing to say
+    assert "read as:" not in capsys.readouterr().out
