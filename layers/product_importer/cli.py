@@ -20,6 +20,7 @@ import json
 import math
 import mimetypes
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -420,12 +421,26 @@ def import_options(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
                          max_errors=args.max_errors, replace=replace, encoding=args.encoding, partner=args.partner)
 
 
+# The options of POST /api/imports (CONTRACT §3) and the flags of ``import`` that set them: a 422 about one
+# names the flag too (the API's words name the body's field: "give 'partner'").
+IMPORT_FLAGS = {"partner": "--partner NAME", "max_errors": "--max-errors N", "mapping": "--map HEADER=field",
+                "profile": "--profile P", "encoding": "--encoding NAME", "max_deactivate_percent": "--max-deactivate P",
+                "scope": "--scope all|partner"}
+
+
 def cmd_import(args: argparse.Namespace, api: Api) -> int:
     path = Path(args.file)
     if not path.is_file():
         print(f"error: {path} is not a file", file=sys.stderr)
         return EXIT_FAILED
-    return import_file(api, path, args.timeout, args.options)
+    try:
+        return import_file(api, path, args.timeout, args.options)
+    except ApiError as exc:
+        flags = [flag for field, flag in IMPORT_FLAGS.items() if exc.status == 422
+                 and re.search(rf"\b{field}\b", str(exc.detail))]
+        if not flags:
+            raise
+        raise ApiError(exc.status, f"{exc.detail}\n(on the command line: {', '.join(flags)})") from exc
 
 
 def cmd_status(args: argparse.Namespace, api: Api) -> int:

@@ -623,3 +623,14 @@ def test_the_summary_says_how_the_file_was_read_when_it_was_detected_as_somethin
 
     assert run(deployment(an_import()), "import", str(csv)) == 0  # plain UTF-8 CSV: nothing to say
     assert "read as:" not in capsys.readouterr().out
+
+
+def test_a_refused_import_option_names_the_flag_that_sets_it(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The API's 422 names the body's field ("give 'partner'"), which is not what a CLI user types."""
+    refusal = {"detail": "replace scope 'partner' needs a partner: give 'partner', or use scope 'all'"}
+    fake = FakeNetwork().on("POST", "/api/imports", json_reply(refusal, 422))
+
+    assert run(fake, "import", str(csv), "--replace", "--scope", "partner") == cli.EXIT_FAILED
+
+    err = capsys.readouterr().err
+    assert "give 'partner'" in err and "(on the command line: --partner NAME, --scope all|partner)" in err
