@@ -222,10 +222,16 @@ def _with_parents_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spli
     if not found:
         return parsed
     parents = {**found, **((context or {}).get("parents") or {})}
+    return _read_again(message, plan, file_plan, ports, {**(context or {}), "parents": parents})
+
+
+def _read_again(message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan, ports: ConsumerPorts,
+                context: dict[str, Any]) -> ChunkRows:
+    """The chunk's range read again with ``context`` (rows found elsewhere in the file)."""
     stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, message.start, message.end)
     try:
         return read_chunk(stream, message, plan, file_plan, stored_errors=ports.stored_errors,
-                          block_size=ports.read_block, context={**(context or {}), "parents": parents})
+                          block_size=ports.read_block, context=context)
     finally:
         close = getattr(stream, "close", None)
         if close is not None:
@@ -240,8 +246,9 @@ def _with_families_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spl
     family's first row's values, even when the family's rows are not next to each other (a sheet sorted by
     another column). The splitter keeps adjacent rows together; only a chunk holding a row whose family
     began elsewhere (its first row here has no Title) pays: it reads the file from the start, at most to its
-    own end and ``ELSEWHERE_MAX_BYTES``, until it has found those families' first rows. A process that found none for an import looks no
-    more for it: in a file whose rows have no Title (all of them fail), each chunk would read the file."""
+    own end and ``ELSEWHERE_MAX_BYTES``, until it has found those families' first rows. A process that
+    found none for an import looks no more for it: in a file whose rows have no Title (all of them fail),
+    each chunk would read the file."""
     if plan.import_id in _fruitless_family_lookups:
         return parsed
     missing = set(parsed.missing_families)
@@ -260,14 +267,7 @@ def _with_families_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spl
     if not found:
         return parsed
     families = {**((context or {}).get("families") or {}), **found}
-    stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, message.start, message.end)
-    try:
-        return read_chunk(stream, message, plan, file_plan, stored_errors=ports.stored_errors,
-                          block_size=ports.read_block, context={**(context or {}), "families": families})
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
+    return _read_again(message, plan, file_plan, ports, {**(context or {}), "families": families})
 
 
 # How much of the file a chunk reads to find the rows its own rows need from elsewhere (a WooCommerce parent,
