@@ -62,14 +62,14 @@ def dynamo_number(value: float) -> Decimal:
     return Decimal(0) if abs(number) < DYNAMODB_SMALLEST else number
 
 
-def _decimals(value: Any) -> Any:
+def dynamo_values(value: Any) -> Any:
     """``value`` with every float as a Decimal (DynamoDB numbers), nested maps and lists too."""
     if isinstance(value, float):
         return dynamo_number(value)
     if isinstance(value, dict):
-        return {k: _decimals(v) for k, v in value.items()}
+        return {k: dynamo_values(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_decimals(v) for v in value]
+        return [dynamo_values(v) for v in value]
     return value
 
 
@@ -253,7 +253,7 @@ class DynamoProgressStore:
         sets += ["#status = :final", "finished_at = :now", "updated_at = :now"]
         if replace is not None:
             sets.append("#replace = :replace")
-            values[":replace"] = _decimals(replace)
+            values[":replace"] = dynamo_values(replace)
         if warnings:
             sets.append("warnings = list_append(if_not_exists(warnings, :no_warnings), :warnings)")
             values.update({":warnings": list(warnings), ":no_warnings": []})

@@ -26,7 +26,7 @@ from product_importer.progress import (
     CursorError,
     ProgressError,
     cursor_text,
-    dynamo_number,
+    dynamo_values,
     from_item,
     import_from_item,
     to_item,
@@ -35,17 +35,6 @@ from product_importer.progress import (
 _KIND = "import"
 _MAX_QUERIES = 10  # per list request: a rare filter answers a short page with a cursor, never a slow one
 _MAX_CURSOR_PART = 512
-
-
-def dynamo_values(value: Any) -> Any:
-    """``value`` with every float as a Decimal (``dynamo_number``), nested maps and lists too."""
-    if isinstance(value, float):
-        return dynamo_number(value)
-    if isinstance(value, dict):
-        return {k: dynamo_values(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [dynamo_values(v) for v in value]
-    return value
 
 
 def _conditional_failed(exc: ClientError) -> bool:

@@ -270,11 +270,18 @@ class RowRules:
             if not name:
                 continue
             entry = [name, record[self.stock].strip() if self.stock is not None else ""]
-            if self.own_id is not None and (own := record[self.own_id].strip()):
-                parents.setdefault(f"id:{own}", entry)
-            if self.sku is not None and (sku := record[self.sku].strip()):
-                parents.setdefault(sku.lower(), entry)
+            for key in self._own_keys(record):
+                parents.setdefault(key, entry)
         return parents
+
+    def _own_keys(self, record: Sequence[str]) -> list[str]:
+        """How variations may refer to this row: ``id:N`` by its ID, and its SKU in lower case."""
+        keys = []
+        if self.own_id is not None and (own := record[self.own_id].strip()):
+            keys.append(f"id:{own}")
+        if self.sku is not None and (sku := record[self.sku].strip()):
+            keys.append(sku.lower())
+        return keys
 
     def parent_names(self, records: list[list[str]], wanted: Set[str] | None) -> dict[str, list[str]]:
         """Of the parents ``wanted`` (keys as in ``Applied.missing_parents``; None: every row that may be a
@@ -288,12 +295,7 @@ class RowRules:
                 continue
             if wanted is None and record[self.parent].strip():
                 continue
-            keys = []
-            if self.own_id is not None and (own := record[self.own_id].strip()):
-                keys.append(f"id:{own}")
-            if self.sku is not None and (sku := record[self.sku].strip()):
-                keys.append(sku.lower())
-            for key in keys:
+            for key in self._own_keys(record):
                 if (wanted is None or key in wanted) and key not in found and not _rejected(record):
                     name = record[self.name]
                     if self.unescape and name[:1] == "'" and name[1:2] in FORMULA_TRIGGERS:

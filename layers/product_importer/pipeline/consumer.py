@@ -85,15 +85,7 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
     file_plan = _file_plan(plan)
     try:
         context = _family_context(message, plan, file_plan, ports.objects, ports.read_block)
-        stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, message.start,
-                                            message.end)
-        try:
-            parsed = read_chunk(stream, message, plan, file_plan, stored_errors=ports.stored_errors,
-                                block_size=ports.read_block, context=context)
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()
+        parsed = _read_range(message, plan, file_plan, ports, context)
         if parsed.missing_parents:
             parsed = _with_parents_elsewhere(parsed, message, plan, file_plan, context, ports)
         if parsed.missing_families:
@@ -222,12 +214,13 @@ def _with_parents_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spli
     if not found:
         return parsed
     parents = {**found, **((context or {}).get("parents") or {})}
-    return _read_again(message, plan, file_plan, ports, {**(context or {}), "parents": parents})
+    return _read_range(message, plan, file_plan, ports, {**(context or {}), "parents": parents})
 
 
-def _read_again(message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan, ports: ConsumerPorts,
-                context: dict[str, Any]) -> ChunkRows:
-    """The chunk's range read again with ``context`` (rows found elsewhere in the file)."""
+def _read_range(message: ChunkMessage, plan: SplitPlan, file_plan: FilePlan, ports: ConsumerPorts,
+                context: dict[str, Any] | None) -> ChunkRows:
+    """The chunk's range, streamed and parsed with ``context`` (the family it starts in; rows found
+    elsewhere in the file, when it is read again)."""
     stream = ports.objects.stream_range(message.bucket, message.key, message.version_id, message.start, message.end)
     try:
         return read_chunk(stream, message, plan, file_plan, stored_errors=ports.stored_errors,
@@ -267,7 +260,7 @@ def _with_families_elsewhere(parsed: ChunkRows, message: ChunkMessage, plan: Spl
     if not found:
         return parsed
     families = {**((context or {}).get("families") or {}), **found}
-    return _read_again(message, plan, file_plan, ports, {**(context or {}), "families": families})
+    return _read_range(message, plan, file_plan, ports, {**(context or {}), "families": families})
 
 
 # How much of the file a chunk reads to find the rows its own rows need from elsewhere (a WooCommerce parent,
