@@ -43,6 +43,16 @@ def test_the_presigned_form_stores_its_own_key(pipeline: PipelineStack) -> None:
     assert pipeline.wait_for(created["import"]["id"])["status"] == "completed"
 
 
+def test_a_file_of_exactly_the_max_size_is_stored(pipeline: PipelineStack) -> None:
+    """content-length-range bounds the file, not the whole form (its fields are some hundreds of bytes)."""
+    created = pipeline.create_import()
+    data = CSV + b"UP-2," + b"n" * (MAX_BYTES - len(CSV) - 6) + b"\n"
+    assert len(data) == MAX_BYTES
+    reply = post_form(created["upload"], data)
+    assert reply.status_code == 204, reply.text
+    assert stored(pipeline, f"uploads/{created['import']['id']}.csv")
+
+
 @pytest.mark.parametrize(
     ("changes", "data", "status", "code"),
     [
