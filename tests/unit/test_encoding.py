@@ -97,6 +97,21 @@ def test_bytes_windows_1252_does_not_define_get_no_advice_to_import_as_windows_1
     assert ENCODING_HINT not in plan.warnings and ENCODING_HINT not in parsed.warnings
 
 
+@pytest.mark.parametrize("last", ["Café", "Crème brûlée", "Kids’ boots…"])
+def test_a_windows_1252_file_that_ends_in_its_only_accented_letter_without_a_final_newline_is_windows_1252(
+        last: str):
+    """CONTRACT §1: a whole file (shorter than a MiB) that ends in a byte UTF-8 would continue (é is 0xE9, a
+    lead byte) holds invalid UTF-8 and no valid multi-byte character: Windows-1252. It was read as UTF-8 (the
+    head's cut character allowance applied to the file's true end) and its last row failed."""
+    data = ("sku,name\r\nA,plain\r\nB," + last).encode("cp1252")
+
+    plan, parsed = read(data)
+
+    assert plan.encoding == "windows-1252"
+    assert [r[3] for r in parsed.rows] == ["plain", last]
+    assert parsed.errors == []
+
+
 def test_a_utf8_bom_means_utf8_even_with_bad_bytes_later():
     detected = detect_encoding(b"\xef\xbb\xbfsku,name\nA,caf\xe9\n")
 

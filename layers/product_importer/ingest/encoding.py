@@ -89,8 +89,10 @@ class Detected:
     invalid_utf8: bool = False  # read as UTF-8 although the head holds invalid bytes (their rows fail)
 
 
-def detect_encoding(head: bytes, override: str | None = None) -> Detected:
-    """Decide the file's encoding from its first bytes (up to 1 MiB; may end mid-character)."""
+def detect_encoding(head: bytes, override: str | None = None, *, complete: bool = False) -> Detected:
+    """Decide the file's encoding from its first bytes (up to 1 MiB; may end mid-character unless
+    ``complete``: ``head`` is the whole file, so a character cut at its end is no UTF-8, as in a
+    Windows-1252 file whose last byte is ``é`` with no final newline)."""
     if head.startswith((UTF16_LE_BOM, UTF16_BE_BOM)) and not head.startswith(UTF16_LE_BOM + b"\x00\x00"):
         utf16_bom = 2
     else:
@@ -100,24 +102,24 @@ def detect_encoding(head: bytes, override: str | None = None) -> Detected:
         if encoding == UTF16:
             return Detected(UTF16, utf16_bom)
         bom = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
-        invalid = encoding == UTF8 and not _valid_utf8(head)
+        invalid = encoding == UTF8 and not _valid_utf8(head, complete=complete)
         return Detected(encoding, bom, invalid)
     if utf16_bom:
         return Detected(UTF16, utf16_bom)
     bom = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
-    if _valid_utf8(head):
+    if _valid_utf8(head, complete=complete):
         return Detected(UTF8, bom)
     if bom or _MULTIBYTE_UTF8.search(head):
         return Detected(UTF8, bom, invalid_utf8=True)
     return Detected(CP1252, 0)
 
 
-def _valid_utf8(head: bytes) -> bool:
-    """Valid UTF-8, allowing the head to end in the middle of a character."""
+def _valid_utf8(head: bytes, *, complete: bool) -> bool:
+    """Valid UTF-8, allowing the head to end in the middle of a character unless it is the whole file."""
     if head.isascii():
         return True
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
     except UnicodeDecodeError:
         return False
     return True

@@ -102,7 +102,7 @@ def sniff(
     not_text = binary_kind(head)
     if not_text is not None:
         raise NotTextError(not_text)
-    detected = detect_encoding(head, encoding)
+    detected = detect_encoding(head, encoding, complete=complete)
     if detected.encoding == UTF16:
         data = utf16_head_to_utf8(head, complete=complete)
         start = 0
