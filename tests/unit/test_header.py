@@ -144,6 +144,18 @@ def test_a_column_without_a_name_is_ignored():
     assert plan.targets[2] == plan.targets[4] == "ignore"
 
 
+def test_a_column_named_only_by_a_marker_or_a_separator_is_an_attribute_under_that_name():
+    # A row-number column "#" (or "-") folds to nothing, but it has a name: it is kept as an attribute
+    # (CONTRACT §1 "Every other column is kept"). Before: ignored as if it had no name, its values
+    # dropped without a warning
+    plan = plan_of("#,sku,name,-,Note #,#")
+
+    assert plan.attribute_columns == (("#", 0), ("-", 3), ("Note #", 4))
+    assert plan.targets[5] == "ignore"
+    assert plan.warnings == ('the column "#" appears 2 times (columns 1, 6): the leftmost is read, the others '
+                             "are ignored",)
+
+
 def test_quoted_header_cells():
     plan = plan_of('"sku","Product, Name","a ""quoted"" thing",name')
 

@@ -56,14 +56,18 @@ def plan_columns(names: tuple[str, ...], profile: Profile, mapping: Mapping[str,
     targets: list[str | None] = [None] * len(names)
     warnings: list[str] = []
 
+    # A name of template markers or separators only ("#", a row-number column; "-") folds to nothing but is
+    # still a name: its column is kept as an attribute under it (CONTRACT §1), its copies compared as written.
+    # Only a column without a name is ignored.
+    keys = [key or name.strip().lower() for key, name in zip(folded, names, strict=True)]
     first_of: dict[str, int] = {}
-    for i, key in enumerate(folded):
+    for i, key in enumerate(keys):
         if not key or key in first_of:
             targets[i] = IGNORE
         else:
             first_of[key] = i
     for key, first in first_of.items():
-        copies = [i for i, k in enumerate(folded) if k == key]
+        copies = [i for i, k in enumerate(keys) if k == key]
         if len(copies) > 1:
             listed = ", ".join(str(i + 1) for i in copies)
             warnings.append(
