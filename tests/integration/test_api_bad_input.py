@@ -236,6 +236,22 @@ def test_a_deliveries_cursor_past_bigint_is_400(api: ApiHarness, cursor: str) ->
     assert response.status_code == 400 and response.json()["detail"] == "invalid cursor", response.text
 
 
+@pytest.mark.parametrize("url", ["http://[::1:9177/", "http://[xyz]/hook", "http://a\u2100b.com/",
+                                 "http://exa mple.com/hook"])
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_malformed_webhook_url_is_422_on_url(api: ApiHarness, method: str, url: str) -> None:
+    """POST /api/webhooks answered 500 for a URL urlsplit refuses (an unbalanced [IPv6] literal), and
+    saved a host with a space, which then failed at every delivery."""
+    hook = api.client.post("/api/webhooks", json={"url": "https://example.com/hook"})
+    assert hook.status_code == 201, hook.text
+    target = "/api/webhooks" if method == "POST" else f"/api/webhooks/{hook.json()['id']}"
+
+    response = api.client.request(method, target, json={"url": url})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "url"], response.text
+
+
 def test_a_sku_ending_in_history_is_read_by_its_encoded_slash(api: ApiHarness) -> None:
     """GET /api/products/a%2Fhistory answered the history of product "a" (or 404 for it): the history
     route took the decoded slash. Only a literal last "/history" is the history."""

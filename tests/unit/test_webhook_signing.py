@@ -298,6 +298,14 @@ def test_at_most_a_bounded_answer_is_read(receiver: Receiver) -> None:
         "ftp://example.com/",
         "http://user:pw@example.com/",
         "https:///nohost",
+        # urlsplit itself refuses these (they were a 500 on POST /api/webhooks)
+        "http://[::1:9177/",
+        "http://[xyz]/hook",
+        "http://a\u2100b.com/",
+        # hosts no resolver can look up (they were saved, then failed at every delivery)
+        "http://exa mple.com/",
+        "http://a..b.com/",
+        "http://" + "a" * 64 + ".com/",
     ],
 )
 def test_private_and_malformed_targets_are_refused(url: str) -> None:

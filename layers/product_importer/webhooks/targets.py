@@ -50,11 +50,19 @@ def _is_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 def check_url_syntax(url: str, *, allow_private: bool) -> str:
-    """The host of a well-formed http(s) URL; literal private addresses refused unless allowed."""
-    parts = urlsplit(url)
+    """The host of a well-formed http(s) URL; literal private addresses refused unless allowed.
+
+    Raises ``UnsafeTargetError`` (the API's 422 on ``url``) for anything else, also for a URL ``urlsplit``
+    itself refuses (``http://[::1:80/``, a host that changes under NFKC) and a host no resolver could look
+    up (a space, an empty label ``a..b``, a label over 63 characters): such a webhook would only fail at
+    every delivery."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:  # an unbalanced or invalid [IPv6] literal, characters NFKC changes
+        raise UnsafeTargetError(f"the URL is not well-formed: {exc}") from None
     if parts.scheme not in ALLOWED_SCHEMES:
         raise UnsafeTargetError("the URL must start with http:// or https://")
-    host = parts.hostname
     if not host:
         raise UnsafeTargetError("the URL has no host")
     if parts.username or parts.password:
@@ -63,6 +71,8 @@ def check_url_syntax(url: str, *, allow_private: bool) -> str:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as exc:
         raise UnsafeTargetError("the URL has an invalid port") from exc
+    if not _is_host_name(host) and _address_or_none(host) is None:
+        raise UnsafeTargetError(f"the URL's host is not a valid host name: {host}")
     if allow_private:
         return host
     if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
@@ -71,6 +81,25 @@ def check_url_syntax(url: str, *, allow_private: bool) -> str:
     if literal is not None and _is_private(literal):
         raise UnsafeTargetError(f"{host} is not a public address")
     return host
+
+
+_LABELS = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
+
+
+def _is_host_name(host: str) -> bool:
+    """A name DNS can hold: labels of letters, digits, ``-`` and ``_`` (after IDNA), 1-63 characters each."""
+    try:
+        ascii_name = host.encode("idna").decode("ascii")
+    except UnicodeError:  # an empty label, one over 63 characters, a character IDNA refuses
+        return False
+    return _LABELS.fullmatch(ascii_name.lower()) is not None
+
+
+def _address_or_none(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
 
 
 def _literal_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
