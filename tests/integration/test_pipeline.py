@@ -285,6 +285,28 @@ def test_a_drop_named_in_capitals_is_a_drop_too(pipeline: PipelineStack, extensi
     assert_exact(pipeline.wait_for(imp["id"]), rows=3, failed=0, created=3, chunks=1)
 
 
+def test_a_drop_failed_by_its_saved_mapping_shows_that_mapping(pipeline: PipelineStack) -> None:
+    """A partner's drop that the prefix's saved mapping could not read (the mapping names a column the file
+    lacks) ended failed with ``mapping`` null: the partner could not tell which saved mapping had applied
+    (CONTRACT §1: the import's mapping is the mapping in effect, with the saved mapping's id)."""
+    partner = unique("MAPPED").lower()
+    saved = pipeline.api.post("/api/mappings", json={
+        "name": partner, "prefix": f"incoming/{partner}/", "mapping": {"Code": "sku", "Label": "name"}})
+    assert saved.status_code == 201, saved.text
+
+    pipeline.drop(f"incoming/{partner}/{partner}-good.csv", b"Code,Label\nG1,Good\n")
+    pipeline.drop(f"incoming/{partner}/{partner}-renamed.csv", b"Item Code,Label\nG2,Renamed\n")
+    [good] = pipeline.wait_for_import_of(f"{partner}-good.csv")
+    [renamed] = pipeline.wait_for_import_of(f"{partner}-renamed.csv")
+    good = pipeline.wait_for(good["id"])
+    renamed = pipeline.wait_for(renamed["id"], until=lambda imp: imp["status"] == "failed")
+
+    expected = {"Code": "sku", "Label": "name", "id": saved.json()["id"]}
+    assert good["status"] == "completed" and good["mapping"] == expected
+    assert "missing required column: sku" in renamed["error"] and '"Code"' in renamed["error"]
+    assert renamed["mapping"] == expected
+
+
 def test_a_non_csv_drop_is_ignored(pipeline: PipelineStack) -> None:
     before = len(pipeline.imports())
 

@@ -195,8 +195,9 @@ def _split_import(import_id: str, item: dict[str, Any], event: ObjectCreated, in
             except HeaderError as exc:  # the file itself cannot be read: fail at once, never retry
                 failure = str(exc)
                 read: FilePlan | None = getattr(exc, "plan", None)  # how far it was read (missing columns)
-                if read is not None:
-                    ports.progress.record_plan(import_id, encoding=read.encoding, profile=read.profile)
+                if read is not None:  # what it was read with, the saved mapping too: the error may be its
+                    ports.progress.record_plan(import_id, encoding=read.encoding, profile=read.profile,
+                                               mapping=_mapping_in_effect(read))
         if is_drop:  # PostgreSQL learns of a drop here (an upload was registered by the API); idempotent
             replace = _replace_options(FilePlan.from_json(plan.file_plan)) if plan is not None else None
             ports.ledger.register_import(import_id, import_no=int(item["import_no"]), partner=item.get("partner"),
@@ -321,13 +322,18 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
 def _describe(import_id: str, plan: SplitPlan, ports: SplitterPorts) -> None:
     """The Import object learns what the header decided: encoding, profile, mapping in effect, warnings."""
     file_plan = FilePlan.from_json(plan.file_plan)
+    replace = _replace_options(file_plan)
+    ports.progress.record_plan(import_id, encoding=file_plan.encoding, profile=file_plan.profile,
+                               mapping=_mapping_in_effect(file_plan), warnings=file_plan.import_warnings(),
+                               replace={**replace.model_dump(mode="json"), "status": None} if replace else None)
+
+
+def _mapping_in_effect(file_plan: FilePlan) -> dict[str, Any] | None:
+    """The Import's ``mapping`` (CONTRACT §1): the mapping in effect, with the saved mapping's ``id``."""
     mapping = dict(file_plan.mapping) if file_plan.mapping is not None else None
     if mapping is not None and file_plan.mapping_id is not None:
         mapping["id"] = file_plan.mapping_id
-    replace = _replace_options(file_plan)
-    ports.progress.record_plan(import_id, encoding=file_plan.encoding, profile=file_plan.profile,
-                               mapping=mapping, warnings=file_plan.import_warnings(),
-                               replace={**replace.model_dump(mode="json"), "status": None} if replace else None)
+    return mapping
 
 
 def _replace_options(file_plan: FilePlan) -> ReplaceOptions | None:
