@@ -110,8 +110,8 @@ class RowRules:
         if self.unescape:
             for record in records:
                 for i, cell in enumerate(record):
-                    if cell[:1] == "'" and cell[1:2] in FORMULA_TRIGGERS:
-                        record[i] = cell[1:]
+                    if cell[:1] == "'":
+                        record[i] = unescape_formula(cell)
         for column in self.newline_columns:
             for record in records:
                 if "\\n" in record[column]:
@@ -222,10 +222,10 @@ class RowRules:
             return record[self.family].strip() or None if self.family < len(record) else None
         if self.parent is None or self.parent >= len(record):
             return None
-        reference = record[self.parent].strip()
+        reference = self._cell(record, self.parent).strip()
         if reference:
             return f"id:{reference[3:].strip()}" if reference[:3].lower() == "id:" else reference.lower()
-        if self.sku is not None and self.sku < len(record) and (sku := record[self.sku].strip()):
+        if self.sku is not None and self.sku < len(record) and (sku := self._cell(record, self.sku).strip()):
             return sku.lower()
         if self.own_id is not None and self.own_id < len(record) and (own := record[self.own_id].strip()):
             return f"id:{own}"
@@ -274,6 +274,11 @@ class RowRules:
                 parents.setdefault(key, entry)
         return parents
 
+    def _cell(self, record: Sequence[str], column: int) -> str:
+        """A cell as ``apply`` reads it: the exporter's escaping undone (``'-P1`` is the SKU ``-P1``)."""
+        cell = record[column]
+        return unescape_formula(cell) if self.unescape and cell[:1] == "'" else cell
+
     def _own_keys(self, record: Sequence[str]) -> list[str]:
         """How variations may refer to this row: ``id:N`` by its ID, and its SKU in lower case."""
         keys = []
@@ -290,17 +295,18 @@ class RowRules:
         if self.name is None or self.parent is None or (wanted is not None and not wanted):
             return {}
         found: dict[str, list[str]] = {}
-        for record in records:
-            if len(record) != self.width or not record[self.name].strip():
+        for raw in records:
+            if len(raw) != self.width or not raw[self.name].strip():
                 continue
-            if wanted is None and record[self.parent].strip():
+            if wanted is None and raw[self.parent].strip():
                 continue
+            # keys, name and stock as the rows read them, escaping undone: a variation's Parent "'-P1"
+            # (WooCommerce escapes every cell) reads -P1, so its parent's SKU "'-P1" must read -P1 too
+            record = list(map(unescape_formula, raw)) if self.unescape else raw
             for key in self._own_keys(record):
-                if (wanted is None or key in wanted) and key not in found and not _rejected(record):
-                    name = record[self.name]
-                    if self.unescape and name[:1] == "'" and name[1:2] in FORMULA_TRIGGERS:
-                        name = name[1:]
-                    found[key] = [name.strip(), record[self.stock].strip() if self.stock is not None else ""]
+                if (wanted is None or key in wanted) and key not in found and not _rejected(raw):
+                    found[key] = [record[self.name].strip(),
+                                  record[self.stock].strip() if self.stock is not None else ""]
         return found
 
     def _parent_key(self, record: Sequence[str]) -> str:
@@ -343,6 +349,12 @@ def _rejected(record: list[str]) -> bool:
     """A record the consumer fails as a whole (a NUL, bytes that are no text): no family's or parent's row."""
     joined = "".join(record)
     return "\x00" in joined or (not joined.isascii() and has_undecodable(joined))
+
+
+def unescape_formula(cell: str) -> str:
+    """``'=1+1`` → ``=1+1``: the ``'`` an exporter put before a leading ``=``, ``+``, ``-`` or ``@`` removed (as
+    WooCommerce's importer does, CONTRACT §1); any other cell as it is."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in FORMULA_TRIGGERS else cell
 
 
 def literal_newlines(value: str) -> str:
