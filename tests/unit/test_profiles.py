@@ -9,7 +9,7 @@ import pytest
 from product_importer.ingest import ROW_FIELDS, ParsedChunk, parse_chunk, sniff
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.profiles import PROFILES, Profile, fold_name, recognise
-from product_importer.ingest.rows import family_context, family_key, parse_rows, read_records
+from product_importer.ingest.rows import family_context, family_key, parent_names, parse_rows, read_records
 from product_importer.ingest.rules import PRICED_ROWS_SKIPPED, literal_newlines
 
 from tests.csv_samples import csv_bytes
@@ -381,6 +381,20 @@ def test_woocommerce_export_escaping_is_undone():
     assert found["A"]["description"] == "- 100% cotton\n- washable\\\\n stays"
     assert found["A"]["attributes"]["Short description"] == "@mention"
     assert found["B"]["name"] == "'plain quote"
+
+
+def test_a_woocommerce_parents_keys_and_name_read_with_the_escaping_undone_wherever_they_are_read():
+    # The family context a chunk gets, the splitter's family key and the lookup elsewhere in the file read a
+    # parent as its rows do: SKU "'-P3" is -P3, the name "'=Hoodie" is =Hoodie (before: the context and the
+    # family key kept the raw "'-p3", which no variation's Parent, read as -P3, names)
+    data = csv_bytes([WOO, woo_row(id="3", type="variable", sku="'-P3", name="'=Hoodie", stock="7"),
+                      woo_row(id="4", type="variation", sku="P3-S", parent="'-P3", stock="parent")])
+    plan = sniff(data)
+    parent, variation = (r.cells or [] for r in read_records(data[plan.data_start :], plan, 1))
+
+    assert family_context(parent, plan) == {"parents": {"id:3": ["=Hoodie", "7"], "-p3": ["=Hoodie", "7"]}}
+    assert family_key(parent, plan) == family_key(variation, plan) == "-p3"
+    assert parent_names([parent], plan, {"-p3"}) == {"-p3": ["=Hoodie", "7"]}
 
 
 def test_literal_newlines_as_woocommerces_importer():

@@ -243,7 +243,7 @@ class RowRules:
         if self.family is None:  # WooCommerce: the parent's name, for its variations in the next chunk
             if self.parent is None or self.name is None:
                 return None
-            parents = self._parents([list(record)], None)
+            parents = self._parents([list(map(unescape_formula, record)) if self.unescape else list(record)], None)
             return {"parents": parents} if parents else None
         if self.family >= len(record) or not record[self.family].strip():
             return None
