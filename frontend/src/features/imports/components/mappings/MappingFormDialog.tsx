@@ -6,6 +6,7 @@ import { ApiError, errorMessage } from "@/lib/api";
 import { isDropPrefix } from "@/lib/partner";
 import { PROFILES, useSaveMapping, type MappingInput, type SavedMapping } from "../../api/mappings";
 import { profileLabel } from "../labels";
+import { mappingEntries } from "../mapping/columnPlan";
 import { TargetSelect } from "../mapping/TargetSelect";
 
 interface Row {
@@ -18,7 +19,8 @@ let rowKeys = 0;
 
 function rowsOf(m: SavedMapping | null): Row[] {
   if (!m) return [{ key: ++rowKeys, header: "", target: "sku" }];
-  return Object.entries(m.mapping).map(([header, target]) => ({ key: ++rowKeys, header, target }));
+  // the file's column order (the server answers the keys ordered by length), or by field for a partner mapping
+  return mappingEntries(m.mapping, m.headers).map(([header, target]) => ({ key: ++rowKeys, header, target }));
 }
 
 /**

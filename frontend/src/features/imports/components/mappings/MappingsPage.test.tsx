@@ -59,6 +59,34 @@ describe("MappingsPage", () => {
     expect(acme!.querySelector("p.muted")!.textContent).toMatch(/^changed /);
   });
 
+  it("edits a mapping's columns in the file's order, not in the server's order (by name length)", async () => {
+    // given a mapping saved for a header set, answered with its keys ordered by length as the server does
+    mockApi({
+      "GET /api/mappings": () => ({
+        body: {
+          items: [
+            {
+              id: "m-5",
+              name: "Küche",
+              mapping: { Preis: "price", Bestand: "quantity", Bezeichnung: "name", Artikelnummer: "sku" },
+              headers: ["Artikelnummer", "Bezeichnung", "Preis", "Bestand"],
+              prefix: null,
+            },
+          ],
+          next_cursor: null,
+        },
+      }),
+    });
+    const { user } = renderPage(<MappingsPage />);
+    await screen.findAllByTestId("mapping-row");
+    // when it is opened for editing
+    await user.click(screen.getByRole("button", { name: "Edit Küche" }));
+    const dialog = await screen.findByRole("dialog", { name: "Edit “Küche”" });
+    // then its columns are listed as the file has them, like the card and the "applies to" line
+    const headers = within(dialog).getAllByRole("listitem").map((li) => li.querySelector("code")!.textContent);
+    expect(headers).toEqual(["Artikelnummer", "Bezeichnung", "Preis", "Bestand"]);
+  });
+
   it("edits a mapping's columns and saves it with PUT", async () => {
     const { calls } = api();
     const { user } = renderPage(<MappingsPage />);
