@@ -342,3 +342,260 @@ def file_bytes(draw: st.DrawFn) -> bytes:
         return draw(SOUP)
     data = encode(draw(spreadsheet_text()), draw(ENCODINGS))
     return draw(mutated(data))
+
+
+# ---- platform exports, as the platforms write them, and what CONTRACT §1 says they mean -------------------
+#
+# Each ``*_export()`` strategy draws the rows of an export (dicts over the platform's real columns, cells as
+# the platform writes them); ``*_products(rows)`` is the oracle: {sku: (name, description, price, quantity,
+# active, brand, category, barcode)} read by the rules of CONTRACT §1 "Platform exports", written plainly.
+# ``export_text`` writes them as the platform's CSV, in any line ending.
+
+Product = tuple[str, str | None, str | None, int, bool, str | None, str | None, str | None]
+
+
+def export_text(columns: list[str], rows: list[dict[str, str]], newline: str = "\n", *,
+                final_newline: bool = True) -> str:
+    """RFC 4180 with minimal quoting (a value with a comma, a quote or any line break is quoted)."""
+    def cell(value: str) -> str:
+        return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\r\n') else value
+    text = "".join(",".join(map(cell, line)) + newline for line in [columns, *[[r[c] for c in columns] for r in rows]])
+    return text if final_newline else text[: -len(newline)]
+
+
+def row_products(outcome: Outcome) -> dict[str, Product]:
+    """An outcome's valid rows in the oracles' shape."""
+    index = {name: i for i, name in enumerate(ROW_FIELDS)}
+    fields = ("name", "description", "price", "quantity", "active", "brand", "category", "barcode")
+    return {row[index["sku"]]: tuple(row[index[f]] for f in fields) for row in outcome.rows}  # type: ignore[misc]
+
+
+# Shopify's products_export.csv (help.shopify.com/manual/products/import-export/using-csv: the columns in
+# the order its admin writes them)
+SHOPIFY_EXPORT = [
+    "Handle", "Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Tags", "Published", "Option1 Name",
+    "Option1 Value", "Option1 Linked To", "Option2 Name", "Option2 Value", "Option2 Linked To", "Option3 Name",
+    "Option3 Value", "Option3 Linked To", "Variant SKU", "Variant Grams", "Variant Inventory Tracker",
+    "Variant Inventory Qty", "Variant Inventory Policy", "Variant Fulfillment Service", "Variant Price",
+    "Variant Compare At Price", "Variant Requires Shipping", "Variant Taxable", "Unit Price Total Measure",
+    "Unit Price Total Measure Unit", "Unit Price Base Measure", "Unit Price Base Measure Unit", "Variant Barcode",
+    "Image Src", "Image Position", "Image Alt Text", "Gift Card", "SEO Title", "SEO Description",
+    "Google Shopping / Google Product Category", "Google Shopping / Gender", "Google Shopping / Age Group",
+    "Google Shopping / MPN", "Google Shopping / Condition", "Google Shopping / Custom Product", "Variant Image",
+    "Variant Weight Unit", "Variant Tax Code", "Cost per item", "Included / United States", "Price / United States",
+    "Compare At Price / United States", "Status",
+]
+_TITLES = st.sampled_from(["Classic Tee", "Mug, large", 'Cap "Pro"', "Größe Jacke", "Kids’ boots…"])
+
+
+@st.composite
+def _shopify_product(draw: st.DrawFn, handle: str) -> list[dict[str, str]]:
+    """One product: its first row, its variants (1–3 options, or Shopify's lone ``Title: Default Title``),
+    then image rows (no Variant SKU)."""
+    options = ["Size", "Color", "Material"][: draw(st.integers(0, 3))]
+    rows = []
+    for n in range(draw(st.integers(1, 4)) if options else 1):
+        row = dict.fromkeys(SHOPIFY_EXPORT, "")
+        row.update({"Handle": handle, "Variant Grams": "0.0", "Variant Inventory Tracker": "shopify",
+                    "Variant Inventory Policy": "deny", "Variant Fulfillment Service": "manual",
+                    "Variant Weight Unit": "kg", "Variant Requires Shipping": "TRUE", "Variant Taxable": "TRUE"})
+        if n == 0:
+            row.update({"Title": draw(_TITLES), "Tags": "a, b", "Gift Card": "FALSE",
+                        "Body (HTML)": draw(st.sampled_from(["", "<p>Soft</p>", "<p>Line one\r\nline two</p>"])),
+                        "Vendor": draw(st.sampled_from(["", "Acme"])), "Type": draw(st.sampled_from(["", "Shirts"])),
+                        "Product Category": draw(st.sampled_from(["", "Apparel & Accessories > Clothing"])),
+                        "Published": draw(st.sampled_from(["TRUE", "FALSE", ""])),
+                        "Status": draw(st.sampled_from(["active", "draft", "archived", ""]))})
+            for i, option in enumerate(options, start=1):
+                row[f"Option{i} Name"] = option
+            if not options:
+                row.update({"Option1 Name": "Title", "Option1 Value": "Default Title"})
+        elif draw(st.integers(0, 3)) == 0:  # a variant's own status
+            row["Status"] = draw(st.sampled_from(["active", "draft"]))
+        for i in range(1, len(options) + 1):
+            row[f"Option{i} Value"] = draw(st.sampled_from(["S", "XL", "Red", "Default Title"]))
+        row.update({"Variant SKU": draw(st.sampled_from([f"{handle}-{n}", f"{handle}-{n}", ""])),
+                    "Variant Price": draw(st.sampled_from(["10.00", "0.00", "1299.5"])),
+                    "Variant Compare At Price": draw(st.sampled_from(["", "15.00"])),
+                    "Variant Inventory Qty": draw(st.sampled_from(["0", "5", "12"])),
+                    "Variant Barcode": draw(st.sampled_from(["", "0012345678905"]))})
+        rows.append(row)
+    for position in range(2, 2 + draw(st.integers(0, 2))):
+        image = dict.fromkeys(SHOPIFY_EXPORT, "")
+        image.update({"Handle": handle, "Image Src": f"https://cdn.shopify.com/{handle}-{position}.jpg",
+                      "Image Position": str(position)})
+        rows.append(image)
+    return rows
+
+
+def shopify_export(max_products: int = 4) -> st.SearchStrategy[list[dict[str, str]]]:
+    return st.integers(1, max_products).flatmap(
+        lambda k: st.tuples(*[_shopify_product(f"handle-{i}") for i in range(k)])).map(
+        lambda products: [row for product in products for row in product])
+
+
+def shopify_products(rows: list[dict[str, str]]) -> dict[str, Product]:
+    """CONTRACT §1 *Shopify*: a row with a Variant SKU is a product; its empty Title, Body (HTML), Vendor,
+    Type, Published and Status take its family's first row's; named ``Title - options``, unless its only option
+    value is Default Title; Status wins over Published."""
+    firsts: dict[str, dict[str, str]] = {}
+    out: dict[str, Product] = {}
+    for row in rows:
+        first = firsts.setdefault(row["Handle"], row)
+        if not row["Variant SKU"].strip():
+            continue
+
+        def inherited(column: str, row: dict[str, str] = row, first: dict[str, str] = first) -> str:
+            return row[column] if row[column].strip() else first[column]
+
+        options = [v for i in (1, 2, 3) if (v := row[f"Option{i} Value"].strip())]
+        title = inherited("Title").strip()
+        name = title if not options or options == ["Default Title"] else f"{title} - {' / '.join(options)}"
+        status, published = inherited("Status").strip().lower(), inherited("Published").strip().lower()
+        active = status == "active" if status else published != "false"
+        out[row["Variant SKU"]] = (name, inherited("Body (HTML)").replace("\r\n", "\n") or None,
+                                   row["Variant Price"] or None, int(row["Variant Inventory Qty"] or 0), active,
+                                   inherited("Vendor") or None, inherited("Type") or None, row["Variant Barcode"] or None)
+    return out
+
+
+# WooCommerce's wc-product-export CSV (WC_Product_CSV_Exporter's default columns, in its order)
+WOOCOMMERCE_EXPORT = [
+    "ID", "Type", "SKU", "GTIN, UPC, EAN, or ISBN", "Name", "Published", "Is featured?", "Visibility in catalog",
+    "Short description", "Description", "Date sale price starts", "Date sale price ends", "Tax status", "Tax class",
+    "In stock?", "Stock", "Low stock amount", "Backorders allowed?", "Sold individually?", "Weight (kg)",
+    "Length (cm)", "Width (cm)", "Height (cm)", "Allow customer reviews?", "Purchase note", "Sale price",
+    "Regular price", "Categories", "Tags", "Shipping class", "Images", "Download limit", "Download expiry days",
+    "Parent", "Grouped products", "Upsells", "Cross-sells", "External URL", "Button text", "Position", "Brands",
+    "Attribute 1 name", "Attribute 1 value(s)", "Attribute 1 visible", "Attribute 1 global",
+]
+
+
+def woo_escape(value: str) -> str:
+    """WC_CSV_Exporter::escape_data: a ``'`` before a leading ``=``, ``+``, ``-`` or ``@``."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+def _woo_unescape(value: str) -> str:
+    return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@") and value[1:2] else value
+
+
+@st.composite
+def woocommerce_export(draw: st.DrawFn, max_products: int = 4) -> list[dict[str, str]]:
+    """Simple and variable products with their variations (referring to the parent by SKU, or ``id:N`` when it
+    has none), every cell escaped as WooCommerce does, line breaks in descriptions as a literal ``\\n``; the
+    rows maybe in another order (the exporter writes them by ID, in batches: a variation added later comes
+    after other products)."""
+    rows: list[dict[str, str]] = []
+    next_id = 100
+    for _ in range(draw(st.integers(1, max_products))):
+        next_id += 1
+        own = next_id
+        kind = draw(st.sampled_from(["simple", "variable", "variable"]))
+        sku = draw(st.sampled_from([f"P{own}", f"-P{own}", f"@P{own}"])) if kind == "simple" or draw(st.booleans()) \
+            else ""
+        row = dict.fromkeys(WOOCOMMERCE_EXPORT, "")
+        row.update({
+            "ID": str(own), "Type": kind, "SKU": woo_escape(sku), "Is featured?": "0", "Visibility in catalog": "visible",
+            "Name": woo_escape(draw(st.sampled_from(["Hoodie", "=Cap", "Mug, large", '"Quote" tee', "Café"]))),
+            "Published": draw(st.sampled_from(["1", "0", "-1"])), "Tax status": "taxable", "In stock?": "1",
+            "Description": draw(st.sampled_from(["", "Warm\\nsoft", "a \\\\n literal", "<p>x</p>\\n\\n<p>y</p>"])),
+            "Stock": draw(st.sampled_from(["", "5", "0"])), "Regular price": draw(st.sampled_from(["", "20", "19.99"])),
+            "Sale price": draw(st.sampled_from(["", "15"])),
+            "Categories": draw(st.sampled_from(["", "Clothing > Hoodies", "Clothing, Sale"])),
+            "Brands": draw(st.sampled_from(["", "Acme"])), "GTIN, UPC, EAN, or ISBN": draw(st.sampled_from(["", "0012345678905"])),
+            "Attribute 1 name": "Size", "Attribute 1 value(s)": "S, M", "Attribute 1 visible": "1",
+            "Attribute 1 global": "1"})
+        rows.append(row)
+        for n in range(draw(st.integers(0, 3)) if kind == "variable" else 0):
+            next_id += 1
+            variation = dict.fromkeys(WOOCOMMERCE_EXPORT, "")
+            variation.update({
+                "ID": str(next_id), "Type": "variation", "SKU": f"P{own}-{n}", "Published": "1", "Regular price": "20",
+                "Name": draw(st.sampled_from(["", "", "Hoodie - S"])), "Stock": draw(st.sampled_from(["parent", "3", ""])),
+                "Parent": draw(st.sampled_from([f"id:{own}", row["SKU"]])) if sku else f"id:{own}",
+                "Attribute 1 name": "Size", "Attribute 1 value(s)": "S"})
+            rows.append(variation)
+    return list(draw(st.permutations(rows))) if draw(st.booleans()) else rows
+
+
+def woocommerce_products(rows: list[dict[str, str]]) -> dict[str, Product]:
+    """CONTRACT §1 *WooCommerce*: the exporter's escaping undone, a literal ``\\n`` in a description a line
+    break; a variation without a name takes its parent's (by SKU or ``id:N``); Published 1 is active; a
+    variable product without a SKU is only its variations' parent (skipped)."""
+    parents: dict[str, dict[str, str]] = {}
+    for row in rows:
+        if _woo_unescape(row["Name"]).strip():
+            parents.setdefault(f"id:{row['ID']}", row)
+            if row["SKU"]:
+                parents.setdefault(_woo_unescape(row["SKU"]).lower(), row)
+    out: dict[str, Product] = {}
+    for row in rows:
+        sku = _woo_unescape(row["SKU"])
+        if not sku and row["Type"] in ("variable", "grouped"):
+            continue
+        reference = _woo_unescape(row["Parent"])
+        parent = parents.get(reference if reference.startswith("id:") else reference.lower()) if reference else None
+        name = _woo_unescape(row["Name"]) or (_woo_unescape(parent["Name"]) if parent else "")
+        stock = parent["Stock"] if row["Stock"] == "parent" and parent else row["Stock"]
+        description = "\\\\n".join(part.replace("\\n", "\n") for part in row["Description"].split("\\\\n"))
+        out[sku] = (name, description or None, row["Regular price"] or None, int(stock or 0), row["Published"] == "1",
+                    row["Brands"] or None, row["Categories"] or None, row["GTIN, UPC, EAN, or ISBN"] or None)
+    return out
+
+
+# Magento 2's catalog_product.csv (System > Export, Products: its first columns, in its order)
+MAGENTO_EXPORT = [
+    "sku", "store_view_code", "attribute_set_code", "product_type", "categories", "product_websites", "name",
+    "description", "short_description", "weight", "product_online", "tax_class_name", "visibility", "price",
+    "special_price", "url_key", "meta_title", "meta_keywords", "meta_description", "created_at", "updated_at",
+    "additional_attributes", "qty", "out_of_stock_qty", "is_in_stock", "manage_stock", "configurable_variations",
+    "configurable_variation_labels", "associated_skus",
+]
+
+
+@st.composite
+def magento_export(draw: st.DrawFn, max_products: int = 4) -> list[dict[str, str]]:
+    """Default rows (``store_view_code`` empty) and store-view rows, before or after them, with their own
+    name, status or price."""
+    rows: list[dict[str, str]] = []
+    for n in range(draw(st.integers(1, max_products))):
+        product = [dict.fromkeys(MAGENTO_EXPORT, "")]
+        product[0].update({
+            "sku": f"MG-{n}", "attribute_set_code": "Default", "product_websites": "base",
+            "product_type": draw(st.sampled_from(["simple", "configurable", "virtual"])),
+            "categories": draw(st.sampled_from(["", "Default Category/Gear,Default Category/Gear/Bags"])),
+            "name": draw(st.sampled_from(["Joust Duffle Bag", 'Strive "Shoulder" Pack', "Sac à dos"])),
+            "description": draw(st.sampled_from(["", "<p>The sporty Joust\r\nDuffle</p>"])), "weight": "1.000000",
+            "product_online": draw(st.sampled_from(["1", "2"])), "tax_class_name": "Taxable Goods",
+            "visibility": "Catalog, Search", "price": draw(st.sampled_from(["34.000000", "0.000000", "45.5"])),
+            "url_key": f"mg-{n}", "created_at": "3/21/24, 9:30 AM", "additional_attributes": "color=Red,size=M",
+            "qty": draw(st.sampled_from(["100.0000", "0.0000", "7"])), "is_in_stock": "1", "manage_stock": "1"})
+        for code in draw(st.lists(st.sampled_from(["default", "fr", "de"]), max_size=2, unique=True)):
+            view = dict.fromkeys(MAGENTO_EXPORT, "")
+            view.update({"sku": f"MG-{n}", "store_view_code": code, "name": draw(st.sampled_from(["", "Sac"])),
+                         "product_online": draw(st.sampled_from(["", "2"])), "price": draw(st.sampled_from(["", "1.00"]))})
+            product.insert(draw(st.integers(0, len(product))), view)
+        rows.extend(product)
+    return rows
+
+
+def magento_products(rows: list[dict[str, str]]) -> dict[str, Product]:
+    """CONTRACT §1 *Magento*: store-view rows skipped; ``qty`` the quantity, ``product_online`` 1 active, 2
+    inactive; Magento's six decimals (34.000000) are the price exactly."""
+    out: dict[str, Product] = {}
+    for row in rows:
+        if row["store_view_code"]:
+            continue
+        whole, _, decimals = row["price"].partition(".")
+        price = whole + ("." + decimals[:4] if decimals else "")
+        out[row["sku"]] = (row["name"], row["description"].replace("\r\n", "\n") or None, price or None,
+                           int(float(row["qty"])), row["product_online"] == "1", None, row["categories"] or None, None)
+    return out
+
+
+PLATFORM_EXPORTS = {
+    "shopify": (SHOPIFY_EXPORT, shopify_export(), shopify_products),
+    "woocommerce": (WOOCOMMERCE_EXPORT, woocommerce_export(), woocommerce_products),
+    "magento": (MAGENTO_EXPORT, magento_export(), magento_products),
+}

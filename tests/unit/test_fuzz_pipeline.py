@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ProductImporterTest")
 
-from tests.fuzz_pipeline import check_file, file_bytes, run_file
+from tests.fuzz_pipeline import (
+    PLATFORM_EXPORTS,
+    check_file,
+    check_outcome,
+    encode,
+    export_text,
+    file_bytes,
+    row_products,
+    run_file,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -29,6 +38,48 @@ EXPLORE = os.environ.get("HYPOTHESIS_PROFILE") == "explore"
        max_record=st.sampled_from([24, 64, 1 << 20]))
 def test_any_file_ends_with_exact_counts_whatever_the_chunk_size(data, rows, size, block, max_record):
     check_file(data, small=(rows, size, block), max_record=max_record)
+
+
+@settings(max_examples=300 if EXPLORE else 25, deadline=None)
+@given(data=st.data(), platform=st.sampled_from(sorted(PLATFORM_EXPORTS)), newline=st.sampled_from(["\n", "\r\n", "\r"]),
+       final_newline=st.booleans(), encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16-le-bom", "windows-1252"]),
+       rows=st.integers(1, 3), size=st.integers(1, 400), block=st.integers(1, 64))
+def test_a_platform_export_reads_as_contract_says_the_platform_means_it_wherever_the_chunks_are_cut(
+        data, platform, newline, final_newline, encoding, rows, size, block):
+    """A Shopify, WooCommerce or Magento export (its real columns, its own escaping; families and parents over
+    chunk cuts, image and store-view rows) imports the products the oracle of CONTRACT §1 "Platform exports"
+    reads, in every line ending and encoding, in one chunk or cut small."""
+    columns, export, products = PLATFORM_EXPORTS[platform]
+    written = data.draw(export)
+    file = encode(export_text(columns, written, newline, final_newline=final_newline), encoding)
+    expected = products(written)
+
+    for outcome in (run_file(file), run_file(file, rows_per_chunk=rows, bytes_per_chunk=size, read_block=block)):
+        check_outcome(outcome)
+        assert (outcome.status, outcome.item["profile"], outcome.errors) == ("completed", platform, [])
+        assert row_products(outcome) == expected
+        assert outcome.item["rows_skipped"] == len(written) - len(expected)
+
+
+@settings(max_examples=300 if EXPLORE else 25, deadline=None)
+@given(data=st.data(), platform=st.sampled_from(sorted(PLATFORM_EXPORTS)), newline=st.sampled_from(["\n", "\r\n"]))
+def test_the_same_export_in_every_encoding_gives_the_same_products(data, platform, newline):
+    """CONTRACT §1 "Encoding": UTF-8, UTF-8 with a BOM, UTF-16 LE or BE with a BOM and (as its text holds no
+    character Windows-1252 lacks, and no pair of bytes that is one valid UTF-8 character) Windows-1252 read
+    alike; the import says which it used."""
+    columns, export, _ = PLATFORM_EXPORTS[platform]
+    text = export_text(columns, data.draw(export), newline)
+    reference = run_file(text.encode())
+    names = {"utf-8-sig": "utf-8", "utf-16-le-bom": "utf-16", "utf-16-be-bom": "utf-16", "windows-1252": "windows-1252"}
+
+    for encoding, name in names.items():
+        outcome = run_file(encode(text, encoding))
+
+        if name == "windows-1252" and text.isascii():
+            name = "utf-8"  # nothing tells them apart
+        assert outcome.item["encoding"] == name, encoding
+        assert (outcome.rows, outcome.errors, outcome.item["rows_skipped"]) == (
+            reference.rows, reference.errors, reference.item["rows_skipped"]), encoding
 
 
 # ---- what the fuzzer found ----------------------------------------------------------------------------------
