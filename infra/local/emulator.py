@@ -1,4 +1,5 @@
-"""The AWS emulator of the local stack: moto's server, with one local-speed fix.
+"""The AWS emulator of the local stack: moto's server, with a local-speed fix and S3's own behaviour where
+moto's differs.
 
 moto answers a ranged GET by reading the whole object out of its buffer and slicing it. A consumer
 reads a 1–2 MB range per chunk, so a 130 MB upload cost the emulator ~130 MB of copying per chunk (13 GB
@@ -20,6 +21,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -114,6 +116,40 @@ def patch_moto() -> None:
     FakeKey.value = property(read_value, write_value)  # type: ignore[method-assign,assignment]
     _serialise_stream_records()
     _enforce_post_policies()
+    _s3_events_name_the_version()
+
+
+def _s3_events_name_the_version() -> None:
+    """S3's ObjectCreated notifications name the version written (``versionId``, in a versioned bucket)
+    and carry a ``sequencer`` that grows with each write to a key; moto's carry only key, size and ETag.
+    The splitter then had to HEAD the key for its version, and a partner who wrote one key twice before
+    the first event was read had both events pinned to the second version: one import, the first file's
+    lost (CONTRACT §4: each new version makes a new import). Here they carry both, as S3's do."""
+    from moto.s3 import notifications
+
+    if getattr(notifications._get_s3_event, "_pi_versioned", False):
+        return
+    plain = notifications._get_s3_event
+    lock = threading.Lock()
+    last = [0]
+
+    def sequencer() -> str:
+        with lock:  # increasing, also for two writes within one clock tick
+            last[0] = max(last[0] + 1, time.time_ns())
+            return f"{last[0]:020X}"
+
+    def get_s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        event: dict[str, Any] = plain(event_name, bucket, key, notification_id)
+        for record in event.get("Records", []):
+            obj = record["s3"]["object"]
+            version = getattr(key, "version_id", None)
+            if version and version != "null":  # "null": written while the bucket was not versioned
+                obj["versionId"] = version
+            obj["sequencer"] = sequencer()
+        return event
+
+    get_s3_event._pi_versioned = True  # type: ignore[attr-defined]
+    notifications._get_s3_event = get_s3_event
 
 
 def _serialise_stream_records() -> None:
