@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from product_importer.models import (
     SplitContinuation,
     SplitPlan,
     SplitRequest,
+    partner_name,
     utcnow,
 )
 from product_importer.naming import DROP_PREFIX, TRANSCODED_PREFIX, UPLOAD_PREFIX
@@ -381,12 +381,18 @@ def import_id_for(event: ObjectCreated) -> str | None:
 
 
 def partner_of(key: str) -> str | None:
-    """CONTRACT §4: the first folder under ``incoming/`` (None directly under it, and for an empty folder
-    name: ``incoming//x.csv`` gave partner ""), NFC-normalised as the API normalises a partner typed in
-    (``models.partner_name``): a folder made on a Mac arrives decomposed."""
+    """CONTRACT §4: the first folder under ``incoming/`` (None directly under it), NFC-normalised as the API
+    normalises a partner typed in (``models.partner_name``): a folder made on a Mac arrives decomposed.
+    None too for a folder no partner can have (``models.partner_name`` refuses it: empty, blank, ``.``,
+    ``..``, a control character, over 255 characters): ``incoming/ /x.csv`` gave partner " ", which the
+    API's ``partner`` filter, ``partner`` on an import and a mapping's prefix all refuse, so its imports
+    could not be found by partner nor given a partner mapping."""
     rest = key[len(DROP_PREFIX):]
     folder = rest.split("/", 1)[0] if "/" in rest else ""
-    return unicodedata.normalize("NFC", folder) if folder else None
+    try:
+        return partner_name(folder)
+    except ValueError:
+        return None
 
 
 def _create_drop_import(event: ObjectCreated, import_id: str, ports: SplitterPorts) -> dict[str, Any]:
