@@ -2,21 +2,21 @@ import fs from "node:fs";
 import { expect, expectUploaded, importAsSuggested, importRow, mappingStep, pickFile, runId, saveMobileScreenshot, saveScreenshot, test } from "./fixtures";
 
 test("a file with bad rows: open its errors and download them as CSV", async ({ page }) => {
-  // given a file with 3 bad rows among 10
+  // given a file with 4 bad rows among 10
   const filename = `e2e-bad-rows-${runId}.csv`;
   const p = `BAD${runId}`;
   const csv = [
-    "sku,name,price,quantity",
-    `${p}-01,Good one,1.50,3`,
-    `${p}-02,Bad price,abc,1`,
-    `${p}-03,Good two,2,4`,
-    `${p}-04,,3.00,1`,
-    `${p}-05,Good three,4.1234,5`,
-    `${p}-06,Negative stock,5,-2`,
-    `${p}-07,Good four,6,6`,
-    `${p}-08,Good five,7,7`,
-    `${p}-09,Good six,8,8`,
-    `${p}-10,Good seven,9,9`,
+    "sku,name,price,quantity,currency,active",
+    `${p}-01,Good one,1.50,3,EUR,yes`,
+    `${p}-02,Bad price,abc,1,EUR,yes`,
+    `${p}-03,Good two,2,4,EUR,yes`,
+    `${p}-04,,3.00,1,EUR,yes`,
+    `${p}-05,Good three,4.1234,5,EUR,yes`,
+    `${p}-06,Negative stock,5,-2,EUR,yes`,
+    `${p}-07,Good four,6,6,EUR,yes`,
+    `${p}-08,Bad currency and flag,7,7,EURO,maybe`,
+    `${p}-09,Good six,8,8,EUR,yes`,
+    `${p}-10,Good seven,9,9,EUR,yes`,
   ].join("\n");
   await page.goto("/");
 
@@ -26,17 +26,37 @@ test("a file with bad rows: open its errors and download them as CSV", async ({ 
   await expectUploaded(page, filename);
   const row = importRow(page, filename);
   await expect(row).toHaveAttribute("data-status", "completed", { timeout: 120_000 });
-  await expect(row.getByTestId("stat-failed")).toContainText("3");
-  await expect(row.getByTestId("stat-imported")).toContainText("7");
+  await expect(row.getByTestId("stat-failed")).toContainText("4");
+  await expect(row.getByTestId("stat-imported")).toContainText("6");
 
   // then its page lists the row errors
   await row.getByRole("link", { name: filename }).click();
   await expect(page.getByRole("heading", { name: filename })).toBeVisible();
   const table = page.getByTestId("row-error-table");
-  await expect(table.getByTestId("row-error")).toHaveCount(3);
+  await expect(table.getByTestId("row-error")).toHaveCount(5);
   await expect(table).toContainText(`${p}-02`);
   await expect(table).toContainText("price");
   await expect(table).toContainText(`${p}-06`);
+  // and a column's name or a SKU is never broken inside a word ("currenc" / "y") next to a long message
+  const brokenWords = await table.locator("tbody td.cell-column, tbody td.cell-sku").evaluateAll((cells) =>
+    cells
+      .filter((td) => {
+        const text = td.firstChild;
+        if (!(text instanceof Text)) return false;
+        const top = (i: number) => {
+          const range = document.createRange();
+          range.setStart(text, i);
+          range.setEnd(text, i + 1);
+          return Math.round(range.getBoundingClientRect().top);
+        };
+        const s = text.data;
+        for (let i = 0; i + 1 < s.length; i++) if (/\w/.test(s[i]!) && /\w/.test(s[i + 1]!) && top(i) !== top(i + 1)) return true;
+        return false;
+      })
+      .map((td) => td.textContent),
+  );
+  expect(brokenWords).toEqual([]);
+  await expect(table.locator("tbody td.cell-column")).toHaveCount(5);
   await saveScreenshot(page, "import-detail");
   await saveMobileScreenshot(page, "import-detail-mobile");
 
@@ -45,7 +65,7 @@ test("a file with bad rows: open its errors and download them as CSV", async ({ 
   const file = await download.path();
   const text = fs.readFileSync(file, "utf8");
   const lines = text.trim().split(/\r?\n/);
-  expect(lines.length).toBe(4); // header + 3 errors
+  expect(lines.length).toBe(6); // header + 5 errors
   expect(lines[0]!.toLowerCase()).toContain("row");
   expect(text).toContain(`${p}-02`);
   expect(download.suggestedFilename()).toMatch(/\.csv$/);

@@ -71,7 +71,7 @@ export function RowErrorTable({ importId, expected, importFailed = false, status
                   <tr key={`${e.row}-${e.column}-${i}`} data-testid="row-error">
                     <td className="num">{e.row ?? "–"}</td>
                     <td className="cell-sku">{e.sku ?? <span className="muted">–</span>}</td>
-                    <td>{e.column ?? <span className="muted">–</span>}</td>
+                    <td className="cell-column">{e.column ?? <span className="muted">–</span>}</td>
                     <td>{e.message}</td>
                     <td className="cell-value">{e.value === null ? <span className="muted">–</span> : <code>{e.value}</code>}</td>
                   </tr>
