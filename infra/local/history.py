@@ -1,5 +1,11 @@
 """The import history across restarts: PostgreSQL keeps its data under the state directory, the emulator
-keeps nothing, so the progress table is saved on stop and restored on start."""
+keeps nothing, so the progress table is saved on stop and restored on start.
+
+Between two saves (every 10 s, and at a clean stop) every change of the table is appended, as the stream
+delivers it, to a journal next to the snapshot, and replayed over it at the start: a stack killed without a
+clean stop (kill -9, a crash) lost every import created, and every step taken, since the last save. An
+import created and partly written then was gone from the API while its products stayed; a revert started
+then was forgotten while PostgreSQL had it running, so the import could be neither used nor reverted again."""
 
 from __future__ import annotations
 
@@ -15,11 +21,40 @@ logger = logging.getLogger("local")
 class ProgressHistory:
     def __init__(self, state_dir: Path, dynamodb: Any, table: str) -> None:
         self.snapshot = state_dir / "progress-table.json"
+        self.journal = state_dir / "progress-journal.jsonl"  # the changes since the last save, in stream order
+        self._saving = state_dir / "progress-journal.saving.jsonl"  # the journal a save is folding in
         self._db = dynamodb
         self._table = table
+        self._lock = threading.Lock()  # record (the stream poller) and save (the saver, the stop) share the files
         self.restored: list[dict[str, Any]] = []  # the items ``restore`` put back
 
+    def record(self, event: dict[str, Any], _context: Any = None) -> None:
+        """A stream subscriber: append each change of the table (its new image, or its removal) to the
+        journal. Written through at once: a process killed after ``write`` keeps it (the page cache)."""
+        lines = []
+        for record in event.get("Records", []):
+            change = record.get("dynamodb", {})
+            if record.get("eventName") == "REMOVE":
+                lines.append(json.dumps({"remove": change.get("Keys", {})}))
+            elif "NewImage" in change:
+                lines.append(json.dumps({"item": change["NewImage"]}))
+        if not lines:
+            return
+        with self._lock, self.journal.open("a") as out:
+            out.write("\n".join(lines) + "\n")
+
     def save(self) -> None:
+        with self._lock:
+            try:  # the changes from here on go to a new journal; this one is in the table the scan reads
+                if self._saving.exists():  # a save that did not finish: keep what it was folding in
+                    with self._saving.open("a") as out:
+                        out.write(self.journal.read_text() if self.journal.exists() else "")
+                    self.journal.unlink(missing_ok=True)
+                elif self.journal.exists():
+                    self.journal.replace(self._saving)
+            except OSError as exc:
+                logger.warning("could not rotate the import journal: %s", exc)
+                return
         try:
             items: list[dict[str, Any]] = []
             for page in self._db.get_paginator("scan").paginate(TableName=self._table):
@@ -27,18 +62,36 @@ class ProgressHistory:
             partial = self.snapshot.with_suffix(".json.partial")
             partial.write_text(json.dumps(items))
             partial.replace(self.snapshot)  # atomic: a stack killed mid-save keeps the previous snapshot
+            self._saving.unlink(missing_ok=True)  # the snapshot holds all of it now
         except Exception as exc:
             logger.warning("could not save the import history: %s", exc)
 
+    def _load(self) -> list[dict[str, Any]]:
+        """The snapshot with the journals replayed over it (a later image of an item wins)."""
+        items: dict[str, dict[str, Any]] = {}
+        if self.snapshot.exists():
+            try:
+                for item in json.loads(self.snapshot.read_text() or "[]"):
+                    items[json.dumps(item.get("id"))] = item
+            except ValueError as exc:
+                logger.warning("the import history %s cannot be read (%s): starting without it", self.snapshot, exc)
+        for journal in (self._saving, self.journal):
+            if not journal.exists():
+                continue
+            for line in journal.read_text().splitlines():
+                try:
+                    change = json.loads(line)
+                except ValueError:  # the last line of a process killed mid-write
+                    continue
+                if "item" in change:
+                    items[json.dumps(change["item"].get("id"))] = change["item"]
+                elif "remove" in change:
+                    items.pop(json.dumps(change["remove"].get("id")), None)
+        return [item for key, item in items.items() if key != "null"]
+
     def restore(self) -> list[str]:
         """Put the saved imports back; return the ids of those that were processing when it was saved."""
-        if not self.snapshot.exists():
-            return []
-        try:
-            items = json.loads(self.snapshot.read_text() or "[]")
-        except ValueError as exc:
-            logger.warning("the import history %s cannot be read (%s): starting without it", self.snapshot, exc)
-            return []
+        items = self._load()
         self.restored = items
         for i in range(0, len(items), 25):
             self._db.batch_write_item(RequestItems={self._table: [
@@ -72,6 +125,78 @@ def fail_stranded(import_ids: list[str]) -> None:
             logger.warning("could not end the stranded import %s: %s", import_id, exc)
     if import_ids:
         logger.info("ended %d import(s) the restart stranded: failed", len(import_ids))
+
+
+STRANDED_REVERT = ("the local stack was stopped while this import was being reverted; what was reverted stays "
+                   "reverted: revert the import again to finish it")
+STRANDED_REPLACE = ("the local stack was stopped while the confirmed replace was being carried out, and its queued "
+                    "work is not kept across a restart; what was deactivated stays: confirm it again to finish it")
+
+
+def resume_stranded_jobs(restored: list[dict[str, Any]]) -> dict[str, int]:
+    """Carry on, or hand back, the jobs on finished imports that the restart stranded (their messages were on
+    the emulator's queues): before, a revert stayed ``reverting`` for ever, and a confirmed replace stayed
+    confirmed and never carried out (409 "being carried out" to a second confirm), for ever.
+
+    - a revert running at the stop goes on: its plan and ledger are in PostgreSQL, so every chunk's job is
+      sent again, and the chunks reverted already are no-ops (``revert_chunk`` replays them);
+    - a revert PostgreSQL has running that the history does not show (the stop came before the history saw
+      it) is failed there, so the import can be reverted again (which resumes the plan);
+    - a confirmed replace being carried out is held again with a warning, confirmable again (as after
+      its job dead-lettered).
+
+    Returns how many of each it did: ``{"reverts", "reverts_failed", "replaces"}``."""
+    from product_importer import runtime
+    from product_importer.db.revert import fail_revert
+    from product_importer.models import ImportStatus, RevertRequest
+    from product_importer.progress import from_item
+
+    done = {"reverts": 0, "reverts_failed": 0, "replaces": 0}
+    try:
+        progress = runtime.progress_store()
+        chunks = runtime.queue(runtime.settings().chunks_queue_url)
+        conn = runtime.db_connection()
+        with conn.transaction():  # PostgreSQL's reverts: planned chunks (the item has them only once one ran)
+            planned = {r[0]: (r[1], r[2]) for r in conn.execute(
+                "SELECT import_id, revert_state, revert_chunks_total FROM import_registry"
+                " WHERE revert_state IN ('running', 'done')").fetchall()}
+    except Exception as exc:
+        logger.warning("could not look for the jobs the restart stranded: %s", exc)
+        return done
+    resumed: set[str] = set()
+    for raw in restored:
+        try:
+            item = from_item(raw)
+            import_id = str(item["id"])
+            revert = item.get("revert") or {}
+            replace = item.get("replace") or {}
+            total = int((planned.get(import_id) or (None, 0))[1] or 0)
+            if item.get("status") == ImportStatus.REVERTING.value and revert.get("requested_at") and total:
+                chunks.send_all(RevertRequest(import_id=import_id, requested_at=revert["requested_at"],
+                                              chunk_no=n, chunks_total=total).model_dump(mode="json")
+                                for n in range(total))
+                resumed.add(import_id)
+                done["reverts"] += 1
+            elif item.get("status") == ImportStatus.REVERTING.value and revert.get("requested_at"):
+                # PostgreSQL has no revert of it running (it failed there): the item follows
+                if progress.fail_revert(import_id, revert["requested_at"], STRANDED_REVERT):
+                    done["reverts_failed"] += 1
+            elif replace.get("status") == "held" and replace.get("confirmed_at") and progress.release_replace(
+                    import_id, replace["confirmed_at"], STRANDED_REPLACE):
+                done["replaces"] += 1
+        except Exception as exc:
+            logger.warning("could not resume the job of import %s: %s", raw.get("id"), exc)
+    for import_id, (state, _total) in planned.items():
+        if state == "running" and import_id not in resumed:
+            try:
+                fail_revert(conn, import_id)
+                done["reverts_failed"] += 1
+            except Exception as exc:
+                logger.warning("could not end the revert of import %s the restart stranded: %s", import_id, exc)
+    if any(done.values()):
+        logger.info("jobs the restart stranded: %(reverts)d revert(s) resumed, %(reverts_failed)d revert(s) "
+                    "failed (ask again to finish), %(replaces)d confirmed replace(s) held again", done)
+    return done
 
 
 def resume_webhooks(restored: list[dict[str, Any]]) -> None:

@@ -20,7 +20,13 @@ import boto3
 
 from infra.local.emulator import EmulatorProcess
 from infra.local.environment import CREDENTIALS, REGION, stack_environment
-from infra.local.history import PeriodicSave, ProgressHistory, fail_stranded, resume_webhooks
+from infra.local.history import (
+    PeriodicSave,
+    ProgressHistory,
+    fail_stranded,
+    resume_stranded_jobs,
+    resume_webhooks,
+)
 from infra.local.net import ensure_free, free_port
 from infra.local.resources import LocalResources, create_resources
 from infra.local.web import ApiServer
@@ -113,10 +119,13 @@ class LocalStack:
         self._workers.start()
         self._schedules = ScheduledFunctions(runtime.settings().local_sweep_interval_s)
         self._schedules.start()
-        self._poller = start_stream_subscribers(self.resources.progress_stream_arn)
+        # the history's journal first: what the stream says is kept before anything else happens
+        self._poller = start_stream_subscribers(self.resources.progress_stream_arn,
+                                                before={"history": self._history.record})
         # After the stream's subscribers: how a stranded import ends reaches the broadcaster like any other
         # ending (its webhook event, e.g. import.failed, is sent; before, partners never heard of it).
         fail_stranded(stranded)
+        resume_stranded_jobs(self._history.restored)
         resume_webhooks(self._history.restored)
         if cfg.serve_api:
             self._api = ApiServer(cfg.host, cfg.api_port, runtime.settings().static_dir, cfg.ui_origins)

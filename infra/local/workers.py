@@ -157,9 +157,10 @@ def stream_batch_size() -> int:
     return min((t.batch_size for t in stream_triggers().values()), default=100)
 
 
-def start_stream_subscribers(stream_arn: str) -> StreamPoller:
-    """Poll the progress stream and invoke the stream-triggered functions, as the topology's triggers say."""
-    handlers = {name: load_handler(name) for name in stream_triggers()}
+def start_stream_subscribers(stream_arn: str, before: dict[str, Any] | None = None) -> StreamPoller:
+    """Poll the progress stream and invoke the stream-triggered functions, as the topology's triggers say
+    (after ``before``: the local stack's own subscribers, such as its history's journal)."""
+    handlers = {**(before or {}), **{name: load_handler(name) for name in stream_triggers()}}
     poller = StreamPoller(stream_arn, handlers, batch_size=stream_batch_size())
     poller.start()
     poller.ready.wait(10)

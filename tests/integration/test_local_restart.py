@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import psycopg
+import pytest
 from product_importer.models import Import, ImportStatus, utcnow
 from product_importer.progress import DynamoProgressStore
 from product_importer.webhooks.store import WebhookStore
@@ -116,5 +118,68 @@ def test_the_history_is_saved_while_the_stack_runs(databases: EmbeddedDatabases,
             while created["id"] not in (snapshot.read_text() if snapshot.exists() else ""):
                 assert time.monotonic() < deadline, "the history was not saved while the stack ran"
                 time.sleep(0.5)
+    finally:
+        databases.drop(database_url)
+
+
+def test_a_stack_killed_between_two_saves_keeps_its_imports_and_carries_on_their_reverts_and_replaces(
+        databases: EmbeddedDatabases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kill -9 of the stack (no save at the stop, none since the import began): the import was gone from the
+    API while its products stayed; a revert running at the stop stayed ``reverting`` for ever (or, lost with
+    the import's item, refused for ever as 'being reverted' by PostgreSQL); a confirmed replace stayed
+    confirmed and never carried out. Each one's messages were on the emulator's queues, lost at the stop."""
+    from product_importer import runtime
+    from product_importer.db.revert import plan_revert
+    from product_importer.imports import service
+    from product_importer.imports.jobs import ImportJobs
+
+    from infra.local.history import STRANDED_REPLACE, ProgressHistory
+    from tests.integration.stack_fixture import HEADER, PipelineStack, csv_rows
+
+    class Lost:  # the emulator's queues, as a kill leaves them: what was sent is gone
+        def send_all(self, bodies: object) -> int:
+            return 0
+
+    lost = ImportJobs(splits=Lost(), chunks=Lost())
+    monkeypatch.setattr(ProgressHistory, "save", lambda self: None)  # killed: no save, neither timed nor at the stop
+    database_url = databases.create()
+    try:
+        with local_stack(tmp_path, database_url) as stack:
+            pipe = PipelineStack(stack, database_url)
+            reverting = pipe.wait_for(pipe.upload(HEADER + csv_rows("RA", 30)))["id"]
+            forgotten = pipe.wait_for(pipe.upload(HEADER + csv_rows("RC", 5)))["id"]
+            pipe.wait_for(pipe.upload(HEADER + csv_rows("RB", 10)))
+            created = pipe.api.post("/api/imports", json={
+                "filename": "only-one.csv", "replace": {"scope": "all", "max_deactivate_percent": 0}}).json()
+            reply = httpx.post(created["upload"]["url"], data=created["upload"]["fields"],
+                               files={"file": ("only-one.csv", HEADER + csv_rows("RB", 1), "text/csv")})
+            assert reply.status_code in (200, 201, 204), reply.text
+            held = pipe.wait_for(created["import"]["id"])
+            assert held["replace"]["status"] == "held", held
+            with psycopg.connect(database_url) as conn:
+                service.request_revert(conn, runtime.import_requests(), lost, reverting)
+                plan_revert(conn, forgotten)  # PostgreSQL's half of a revert whose item change the kill lost
+            service.confirm_replace(runtime.import_requests(), lost, held["id"])
+            journal = tmp_path / "progress-journal.jsonl"
+            deadline = time.monotonic() + 10
+            while "confirmed_at" not in (journal.read_text() if journal.exists() else ""):
+                assert time.monotonic() < deadline, "the stream's changes were not journaled"
+                time.sleep(0.1)
+        assert not (tmp_path / "progress-table.json").exists()
+
+        with local_stack(tmp_path, database_url) as stack:
+            pipe = PipelineStack(stack, database_url)
+            done = pipe.wait_for(reverting, until=lambda imp: imp["status"] != "reverting")
+            assert (done["status"], done["revert"]["status"], done["revert"]["deleted"]) == ("reverted", "done", 30)
+            live = "SELECT count(*) FROM products WHERE sku_key LIKE %s AND NOT deleted"
+            assert pipe.sql(live, ("ra-%",)) == [(0,)]
+            assert pipe.get_import(forgotten)["status"] == "completed"
+            assert pipe.api.post(f"/api/imports/{forgotten}/revert").status_code == 202  # not 409 for ever
+            assert pipe.wait_for(forgotten, until=lambda imp: imp["status"] == "reverted")["revert"]["deleted"] == 5 and pipe.sql(live, ("rc-%",)) == [(0,)]
+            again = pipe.get_import(held["id"])
+            assert "confirmed_at" not in again["replace"] and STRANDED_REPLACE in again["warnings"]
+            assert pipe.api.post(f"/api/imports/{held['id']}/replace", params={"confirm": "true"}).status_code == 202
+            replaced = pipe.wait_for(held["id"], until=lambda imp: imp["replace"]["status"] == "done")
+            assert replaced["products_deactivated"] == 9
     finally:
         databases.drop(database_url)
