@@ -157,6 +157,22 @@ def test_a_woocommerce_parent_over_a_chunk_boundary_names_its_variation_the_same
     assert [(r[2], r[3]) for r in outcome.rows] == [("P-1", "=Hoodie"), ("P-1-S", "=Hoodie"), ("P-1-M", "=Hoodie")]
 
 
+def test_a_shopify_family_that_comes_back_after_another_inherits_from_its_first_row_whatever_the_read_block():
+    # Found by sweeping read blocks over one chunk: a family that comes back after another family (a sheet
+    # sorted by another column, a Title written on every row) lost its first row's Status and Vendor when
+    # the first row was in an earlier read batch of the chunk (only the open family went on to the next
+    # batch): T-2 imported active, without a vendor, and T-3 named after T-2's Title
+    data = (b"Handle,Title,Variant SKU,Option1 Value,Vendor,Status\nh1,Tee,T-1,S,Acme,draft\n"
+            b"h2,Mug,M-1,,Bob,active\nh1,Tee Big,T-2,L,,\nh1,,T-3,XL,,\n")
+
+    for block in (1 << 20, 40, 7):
+        outcome = run_file(data, read_block=block)
+
+        assert [(r[2], r[3], r[8], r[9]) for r in outcome.rows] == [
+            ("T-1", "Tee - S", False, "Acme"), ("M-1", "Mug", True, "Bob"), ("T-2", "Tee Big - L", False, "Acme"),
+            ("T-3", "Tee - XL", False, "Acme")], block
+
+
 def test_a_woocommerce_parent_whose_escaped_sku_is_in_another_chunk_names_its_variation():
     # Found by the WooCommerce export property (test_woocommerce_exports_...): WooCommerce escapes every cell,
     # the SKU "-P3" as "'-P3" and the variation's Parent the same. Within one chunk both read -P3; the lookup

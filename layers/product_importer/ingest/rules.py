@@ -193,8 +193,13 @@ class RowRules:
                     record[column] = value
         if last is None:
             return None
-        values = {name: v for name, v in zip(self.inherit_names, firsts[last], strict=True) if v}
-        return {"key": last, "values": values, **({"families": known} if known else {})}
+        # Every family this range has seen goes on to its next batch, not only the open one: a family that
+        # comes back after another (a sheet sorted by another column) inherits from its first row whatever
+        # the read block (at most a chunk's families: the range's own rows)
+        families = {key: {name: v for name, v in zip(self.inherit_names, first, strict=True) if v}
+                    for key, first in firsts.items()}
+        values = families.pop(last)
+        return {"key": last, "values": values, **({"families": families} if families else {})}
 
     def family_values(self, records: list[list[str]], wanted: Set[str]) -> dict[str, dict[str, str]]:
         """The inheritable cells of the first row, among ``records``, of each family ``wanted``."""
