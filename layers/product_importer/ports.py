@@ -55,6 +55,7 @@ class ObjectInfo:
     size: int
     etag: str
     version_id: str | None
+    content_type: str | None = None  # as written (``text/csv; charset=windows-1252``), None if not told
 
 
 @runtime_checkable

@@ -29,7 +29,8 @@ class S3ObjectStore:
             reply = self._s3.head_object(Bucket=bucket, Key=key, **_version(version_id))
         except ClientError as exc:
             raise _translate(exc) from exc
-        return ObjectInfo(int(reply["ContentLength"]), reply["ETag"].strip('"'), reply.get("VersionId"))
+        return ObjectInfo(int(reply["ContentLength"]), reply["ETag"].strip('"'), reply.get("VersionId"),
+                          reply.get("ContentType") or None)
 
     def read_range(self, bucket: str, key: str, version_id: str | None, start: int, end: int) -> bytes:
         """Bytes ``[start, end)`` of the pinned version."""

@@ -112,6 +112,30 @@ def test_rows_past_the_first_mib_that_are_not_utf8_suggest_the_encoding_override
     assert imp["warnings"] == [ENCODING_HINT]
 
 
+@pytest.mark.parametrize("content_type", ["text/csv; charset=windows-1252", "text/csv; charset=ISO-8859-1"])
+def test_a_drop_whose_content_type_declares_windows_1252_is_read_so(pipeline: PipelineStack,
+                                                                    content_type: str) -> None:
+    """A partner cannot set ``encoding`` on a drop, and the warning above told it to "import it again
+    with encoding windows-1252": every accented row past the first MiB failed, drop after drop. The
+    object's Content-Type charset is the override now (``aws s3 cp --content-type``)."""
+    prefix = unique("DECLARED")
+    filler = "x" * 2000
+    rows = b"".join(f"{prefix}-{n},Product {n},1.00,{filler}\n".encode() for n in range(1, 601))
+    data = HEADER + rows + f"{prefix}-601,Caf\u00e9 cr\u00e8me,1.00,{filler}\n".encode("cp1252")
+    assert len(data) > SNIFF_BYTES
+    filename = f"{prefix.lower()}.csv"
+
+    pipeline.s3.put_object(Bucket=pipeline.bucket, Key=f"incoming/declared/{filename}", Body=data,
+                           ContentType=content_type)
+    [imp] = pipeline.wait_for_import_of(filename)
+    imp = pipeline.wait_for(imp["id"])
+
+    assert (imp["status"], imp["encoding"], imp["rows_failed"], imp["warnings"]) == (
+        "completed", "windows-1252", 0, []), imp
+    product = pipeline.api.get(f"/api/products/{prefix}-601").json()
+    assert product["name"] == "Caf\u00e9 cr\u00e8me"
+
+
 def test_a_second_import_of_the_same_skus_updates_and_counts_unchanged_rows(pipeline: PipelineStack) -> None:
     prefix = unique("AGAIN")
     first = pipeline.upload(HEADER + csv_rows(prefix, 1200), filename="v1.csv")

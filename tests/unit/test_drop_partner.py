@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from product_importer.models import partner_name
-from product_importer.pipeline.splitter import partner_of
+from product_importer.pipeline.splitter import declared_encoding, partner_of
 
 
 @pytest.mark.parametrize(("key", "partner"), [
@@ -25,3 +25,20 @@ def test_the_partner_is_the_first_folder(key: str, partner: str | None) -> None:
     assert partner_of(key) == partner
     if partner is not None:  # GET /api/imports?partner=… and a mapping's prefix take it as it is
         assert partner_name(partner) == partner
+
+
+@pytest.mark.parametrize(("content_type", "encoding"), [
+    (None, None),
+    ("text/csv", None),
+    ("binary/octet-stream", None),
+    ("text/csv; charset=windows-1252", "windows-1252"),
+    ('text/csv;charset="ISO-8859-1"', "windows-1252"),  # WHATWG: ISO-8859-1 is read as Windows-1252
+    ("text/csv; charset=cp1252", "windows-1252"),
+    ("text/csv; charset=UTF-16", "utf-16"),
+    ("text/csv; charset=utf-8", None),  # the default: the Windows-1252 detection stays for a mislabelled file
+    ("text/csv; charset=koi8-r", None),  # not one we read: detected as usual
+    ("garbage;;;charset", None),
+])
+def test_a_drops_content_type_charset_is_its_encoding_override(content_type: str | None,
+                                                               encoding: str | None) -> None:
+    assert declared_encoding(content_type) == encoding

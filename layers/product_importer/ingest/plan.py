@@ -56,7 +56,8 @@ TARGETS = (*FIELDS, ATTRIBUTE, IGNORE)
 
 ENCODING_HINT = (
     "some rows are not valid UTF-8 and fail; if the file was saved in another encoding "
-    "(Excel on Windows: Windows-1252), import it again with encoding windows-1252"
+    "(Excel on Windows: Windows-1252), import it again with encoding windows-1252 (a partner drop: "
+    "write it with Content-Type text/csv; charset=windows-1252)"
 )
 MAX_IMPORT_WARNINGS = 20  # what the Import object carries (a DynamoDB item holds 400 KB)
 MAX_WARNING_CHARS = 300

@@ -21,6 +21,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from email.message import Message
 from enum import StrEnum
 from functools import partial
 from pathlib import PurePosixPath
@@ -28,7 +29,13 @@ from typing import Any
 
 from product_importer.ingest import rows
 from product_importer.ingest.chunking import ByteRange, SplitPosition, split_ranges
-from product_importer.ingest.encoding import transcode_to_utf8
+from product_importer.ingest.encoding import (
+    CP1252,
+    UTF8,
+    UnknownEncodingError,
+    normalize_encoding,
+    transcode_to_utf8,
+)
 from product_importer.ingest.errors import HeaderError
 from product_importer.ingest.header import sniff
 from product_importer.ingest.plan import SNIFF_BYTES, FilePlan
@@ -296,8 +303,11 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
     options = ImportOptions.model_validate(item.get("options") or {})
     bucket, key, version, size, etag = event.bucket, event.key, info.version_id, info.size, info.etag
     head = ports.objects.read_range(bucket, key, version, 0, min(size, SNIFF_BYTES))
+    encoding = options.encoding
+    if encoding is None and item.get("source") == "s3-drop":
+        encoding = declared_encoding(info.content_type)
     file_plan = sniff(
-        head, encoding=options.encoding, profile=options.profile, mapping=options.mapping,
+        head, encoding=encoding, profile=options.profile, mapping=options.mapping,
         saved_mappings=ports.saved_mappings() if options.mapping is None and options.saved_mappings is not False
         else (),
         drop_key=key if item.get("source") == "s3-drop" else None, file_size=size,
@@ -317,6 +327,33 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
         rows_per_chunk=limits.rows_per_chunk, bytes_per_chunk=limits.bytes_per_chunk,
         max_record_bytes=limits.max_record_bytes, mode=item.get("mode") or "import", max_errors=options.max_errors,
     )
+
+
+# Charset labels that mean Windows-1252 (the WHATWG Encoding Standard reads ISO-8859-1 as Windows-1252).
+_LATIN1_LABELS = frozenset({"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1"})
+
+
+def declared_encoding(content_type: str | None) -> str | None:
+    """The encoding a drop's ``Content-Type`` charset declares, as the ``encoding`` override of ``POST
+    /api/imports`` (CONTRACT §1): a partner has no other way to say its file is Windows-1252 (``aws s3 cp
+    --content-type "text/csv; charset=windows-1252"``), and the rows past the first MiB that the detection
+    misses would fail. ``windows-1252`` (also ``cp1252``, ``iso-8859-1``, ``latin1``) or ``utf-16``; None
+    (detect as usual) without a charset, for UTF-8 (the default: a file labelled UTF-8 that is not keeps
+    the Windows-1252 detection) and for a charset we do not read."""
+    if not content_type:
+        return None
+    message = Message()
+    message["content-type"] = content_type
+    charset = message.get_content_charset()
+    if not charset:
+        return None
+    if charset in _LATIN1_LABELS:
+        return CP1252
+    try:
+        encoding = normalize_encoding(charset)
+    except UnknownEncodingError:
+        return None
+    return None if encoding == UTF8 else encoding
 
 
 def _describe(import_id: str, plan: SplitPlan, ports: SplitterPorts) -> None:
