@@ -3,6 +3,7 @@ import { ApiError, apiRequest, apiSend, deleteIdempotently, isNotFound, pathSegm
 import {
   deleteAllResponseSchema,
   historyPageSchema,
+  importNameSchema,
   productPageSchema,
   productSchema,
   type Product,
@@ -18,6 +19,7 @@ export const productKeys = {
   lists: () => [...productKeys.all, "list"] as const,
   list: (filters: ProductFilters, cursor: string | null) => [...productKeys.lists(), { filters, cursor }] as const,
   history: (sku: string) => [...productKeys.all, "history", sku] as const,
+  importName: (id: string) => [...productKeys.all, "import-name", id] as const,
 };
 
 const path = (sku: string) => `/api/products/${pathSegment(sku)}`;
@@ -79,6 +81,15 @@ export function useProductHistory(sku: string) {
     queryFn: ({ pageParam, signal }) => getProductHistory(sku, pageParam, HISTORY_PAGE_SIZE, signal),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
+  });
+}
+
+/** The file name of the import `id` (it never changes), so a history entry can say which import wrote it. */
+export function useImportName(id: string) {
+  return useQuery({
+    queryKey: productKeys.importName(id),
+    queryFn: ({ signal }) => apiRequest(`/api/imports/${pathSegment(id)}`, importNameSchema, { signal }).then((i) => i.filename),
+    staleTime: Infinity,
   });
 }
 

@@ -71,3 +71,6 @@ export const historyEntrySchema = z.object({
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 export const historyPageSchema = pageOf(historyEntrySchema);
+
+/** Of `GET /api/imports/{id}`, what the product pages show: the file's name, to say which import wrote a change. */
+export const importNameSchema = z.object({ filename: z.string() });

@@ -4,7 +4,13 @@ import { Dialog } from "@/components/Dialog";
 import { EmptyState, ErrorMessage, Loading } from "@/components/Feedback";
 import { formatDateTime, quoted } from "@/lib/format";
 import { pathSegment } from "@/lib/api";
-import { useProductHistory } from "../api/products";
+import { useImportName, useProductHistory } from "../api/products";
+
+/** A link to the import that wrote a change, named by its file (two entries' links say which is which). */
+function ImportLink({ id }: { id: string }) {
+  const name = useImportName(id);
+  return <Link to={`/imports/${pathSegment(id)}`}>{name.data !== undefined ? quoted(name.data) : "an import"}</Link>;
+}
 
 /** Every change that touched one product (imports, edits, reverts), newest first. */
 export function ProductHistoryDialog({ sku, onClose }: { sku: string; onClose: () => void }) {
@@ -24,7 +30,7 @@ export function ProductHistoryDialog({ sku, onClose }: { sku: string; onClose: (
                 <span className="small">
                   {h.import_id ? (
                     <>
-                      by <Link to={`/imports/${pathSegment(h.import_id)}`}>an import</Link>
+                      by <ImportLink id={h.import_id} />
                     </>
                   ) : (
                     "by an edit"

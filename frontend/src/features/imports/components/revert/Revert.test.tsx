@@ -50,6 +50,7 @@ describe("revert", () => {
       "GET /api/imports/imp-2/revert/conflicts": () => ({
         body: { items: [{ sku: "P-7", changed_by: { import_id: "imp-3" }, at: "2025-01-01T12:00:00Z" }], next_cursor: null },
       }),
+      "GET /api/imports/imp-3": () => ({ body: makeImport({ id: "imp-3", filename: "later-feed.csv" }) }),
     });
     const { user } = open();
     await user.click(await screen.findByRole("button", { name: "Revert" }));
@@ -87,7 +88,8 @@ describe("revert", () => {
     expect(screen.getByTestId("revert-stat-conflicts")).toHaveTextContent("1");
     const conflict = await screen.findByTestId("conflict-row");
     expect(conflict).toHaveTextContent("P-7");
-    expect(within(conflict).getByRole("link", { name: "a later import" })).toHaveAttribute("href", "/imports/imp-3");
+    // the import that wrote it since is named by its file
+    expect(await within(conflict).findByRole("link", { name: "“later-feed.csv”" })).toHaveAttribute("href", "/imports/imp-3");
     expect(screen.queryByRole("button", { name: "Revert" })).toBeNull();
   });
 

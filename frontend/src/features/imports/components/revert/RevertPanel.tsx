@@ -2,10 +2,11 @@ import { Link } from "react-router-dom";
 import { EmptyState } from "@/components/Feedback";
 import { PagedList } from "@/components/PagedList";
 import { ProgressBar } from "@/components/ProgressBar";
-import { countOf, formatCount, formatDateTime, percent } from "@/lib/format";
+import { countOf, formatCount, formatDateTime, percent, quoted } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
 import { pathSegment } from "@/lib/api";
 import { useChangeSummary, useRevertConflicts } from "../../api/changes";
+import { useImport } from "../../api/imports";
 import type { Import } from "../../api/schemas";
 
 /** A revert's live progress (status `reverting`), its result and its conflicts. Nothing when never reverted. */
@@ -72,6 +73,12 @@ function RevertProgress({ imp }: { imp: Import }) {
   );
 }
 
+/** A link to the import that wrote a product since, named by its file (several conflicts' links say which is which). */
+function LaterImportLink({ id }: { id: string }) {
+  const later = useImport(id);
+  return <Link to={`/imports/${pathSegment(id)}`}>{later.data ? quoted(later.data.filename) : "a later import"}</Link>;
+}
+
 function ConflictsTable({ importId, expected }: { importId: string; expected: number }) {
   const pager = useCursorPager(importId);
   const q = useRevertConflicts(importId, pager.cursor);
@@ -103,7 +110,7 @@ function ConflictsTable({ importId, expected }: { importId: string; expected: nu
                     <td className="mono cell-sku">{c.sku}</td>
                     <td>
                       {c.changed_by?.import_id ? (
-                        <Link to={`/imports/${pathSegment(c.changed_by.import_id)}`}>a later import</Link>
+                        <LaterImportLink id={c.changed_by.import_id} />
                       ) : c.changed_by?.edit ? (
                         "an edit"
                       ) : (
