@@ -21,5 +21,29 @@ describe("ChangeDiffs", () => {
     expect(screen.getByText("5.50").closest("ins")).not.toBeNull();
     expect(screen.getByText("5").closest("ins")).not.toBeNull(); // other numbers stay as they are
   });
-});
 
+  it("lists the changed fields in the product's order, not in the API's (by name length), attributes last", () => {
+    // given the fields as the API answers them: ordered by the length of their names
+    const changes = Object.fromEntries(
+      ["name", "brand", "price", "active", "barcode", "category", "currency", "quantity", "attributes", "description"].map((f) => [
+        f,
+        f === "attributes" ? { from: { size: "M", colour: "red" }, to: { size: "L", colour: "blue" } } : { from: "a", to: "b" },
+      ]),
+    );
+    const { container } = render(<ChangeDiffs change={{ action: "update", changes }} />);
+    const labels = [...container.querySelectorAll(".diff__field")].map((el) => el.textContent?.trim());
+    expect(labels).toEqual([
+      "Name",
+      "Description",
+      "Price",
+      "Currency",
+      "Quantity",
+      "Active",
+      "Brand",
+      "Category",
+      "Barcode",
+      "Attributes: colour",
+      "Attributes: size",
+    ]);
+  });
+});

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import { ACTION_LABELS, fieldLabel } from "@/lib/fields";
+import { ACTION_LABELS, PRODUCT_FIELDS, fieldLabel } from "@/lib/fields";
 import { formatDecimal } from "@/lib/format";
 
 /** One field's value before and after (CONTRACT §2 Changes); `attributes` lists only the changed keys. */
@@ -72,10 +72,19 @@ function Diff({ label, from, to, created }: { label: string; from: unknown; to: 
   );
 }
 
-/** Every changed field of one change record (`attributes` key by key). */
+/** Where a field comes in a list of changes: the product's order (price next to currency), attributes last. */
+function fieldRank(field: string): number {
+  const i = (PRODUCT_FIELDS as readonly string[]).indexOf(field);
+  return i < 0 ? PRODUCT_FIELDS.length : i;
+}
+
+/**
+ * Every changed field of one change record (`attributes` key by key), in the product's field order: the
+ * API answers the fields as stored, ordered by name length (name, brand, price, active, …, description).
+ */
 export function ChangeDiffs({ change }: { change: ChangeRecord }) {
   const created = change.action === "create";
-  const entries = Object.entries(change.changes);
+  const entries = Object.entries(change.changes).sort(([a], [b]) => fieldRank(a) - fieldRank(b) || a.localeCompare(b));
   if (entries.length === 0) {
     return <span className="muted small">{created ? "new product" : change.action === "unchanged" ? "no change" : "–"}</span>;
   }
@@ -85,7 +94,7 @@ export function ChangeDiffs({ change }: { change: ChangeRecord }) {
         if (field === "attributes") {
           const from = asRecord(c.from);
           const to = asRecord(c.to);
-          const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])];
+          const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])].sort((a, b) => a.localeCompare(b));
           return keys.map((k) => <Diff key={`attr-${k}`} label={`${fieldLabel("attributes")}: ${k}`} from={from[k]} to={to[k]} created={created} />);
         }
         // prices read as the product table shows them ("8.00", not "8" next to "7.50")
