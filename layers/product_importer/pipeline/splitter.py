@@ -303,7 +303,7 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
     options = ImportOptions.model_validate(item.get("options") or {})
     bucket, key, version, size, etag = event.bucket, event.key, info.version_id, info.size, info.etag
     head = ports.objects.read_range(bucket, key, version, 0, min(size, SNIFF_BYTES))
-    encoding = options.encoding
+    encoding: str | None = options.encoding
     if encoding is None and item.get("source") == "s3-drop":
         encoding = declared_encoding(info.content_type)
     file_plan = sniff(
