@@ -112,6 +112,19 @@ def test_a_windows_1252_file_that_ends_in_its_only_accented_letter_without_a_fin
     assert parsed.errors == []
 
 
+@pytest.mark.parametrize("order", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read_in_the_byte_order_its_text_shows(order: str):
+    """An ``encoding`` utf-16 override of a file without a BOM: big-endian text (what Java and Unix tools
+    write as UTF-16BE) was read as little-endian, a header of CJK characters ("missing required columns")."""
+    data = csv_text(["Café", "Kids’ boots", "x" * 40]).encode(order)
+
+    plan, parsed = read(data, encoding="utf-16")
+
+    assert (plan.encoding, plan.names) == ("utf-16", ("sku", "name"))
+    assert [r[3] for r in parsed.rows] == ["Café", "Kids’ boots", "x" * 40]
+    assert b"".join(transcode_to_utf8([data[:1], data[1:5], data[5:]])) == b"".join(transcode_to_utf8([data]))
+
+
 def test_a_utf8_bom_means_utf8_even_with_bad_bytes_later():
     detected = detect_encoding(b"\xef\xbb\xbfsku,name\nA,caf\xe9\n")
 

@@ -165,8 +165,8 @@ def undecodable_as_cp1252(text: str) -> str | None:
 def transcode_to_utf8(blocks: Iterable[bytes]) -> Iterator[bytes]:
     """The UTF-8 object a UTF-16 file is chunked as: its text after the BOM, encoded as UTF-8.
 
-    Little-endian without a BOM (what Windows writes). Bytes that are no UTF-16 (a lone surrogate, an
-    odd last byte) become the byte 0xFF, which is no UTF-8 either: the row that holds them fails on its
+    Without a BOM (an ``encoding`` override), the byte order the text shows (``_utf16_decoder``). Bytes that
+    are no UTF-16 (a lone surrogate, an odd last byte) become the byte 0xFF, which is no UTF-8 either: the row that holds them fails on its
     own when the object is read (CONTRACT §1, as for a UTF-8 file), instead of a silent U+FFFD. Streams
     block by block: memory stays flat whatever the size.
     """
@@ -175,7 +175,7 @@ def transcode_to_utf8(blocks: Iterable[bytes]) -> Iterator[bytes]:
     for block in blocks:
         if decoder is None:
             pending += block
-            if len(pending) < 2:
+            if len(pending) < _ORDER_SAMPLE:
                 continue
             decoder, skip = _utf16_decoder(pending)
             block, pending = pending[skip:], b""
@@ -201,11 +201,21 @@ def _not_utf16(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("product-importer-not-utf16", _not_utf16)
 
 
+_ORDER_SAMPLE = 64  # bytes of a UTF-16 file without a byte order mark that show its byte order
+
+
 def _utf16_decoder(first: bytes) -> tuple[codecs.IncrementalDecoder, int]:
+    """The decoder of a UTF-16 file from its first bytes (at least ``_ORDER_SAMPLE`` unless the file is
+    shorter), and the bytes of BOM to skip. Without a BOM (the import's ``encoding`` says utf-16), the byte
+    order the text shows: a CSV is mostly ASCII, whose zero bytes come second in little-endian (``s\0k\0``,
+    what Windows writes) and first in big-endian (``\0s\0k``); a tie is little-endian."""
     if first.startswith(UTF16_BE_BOM):
         return codecs.getincrementaldecoder("utf-16-be")("product-importer-not-utf16"), 2
-    skip = 2 if first.startswith(UTF16_LE_BOM) else 0
-    return codecs.getincrementaldecoder("utf-16-le")("product-importer-not-utf16"), skip
+    if first.startswith(UTF16_LE_BOM):
+        return codecs.getincrementaldecoder("utf-16-le")("product-importer-not-utf16"), 2
+    sample = first[:_ORDER_SAMPLE]
+    order = "utf-16-be" if sample[0::2].count(0) > sample[1::2].count(0) else "utf-16-le"
+    return codecs.getincrementaldecoder(order)("product-importer-not-utf16"), 0
 
 
 def utf16_head_to_utf8(head: bytes, *, complete: bool) -> bytes:
