@@ -176,6 +176,11 @@ def test_quoted_header_cells():
         ('sku,name,"a;b;c;d"', ","),
         ("sku;name,price", ","),  # not clearly ';': a tie stays comma
         ("Product ID;Name *;Categories (x,y,z...);Price;Reference #;Tags (x,y,z...)", ";"),  # PrestaShop
+        # Excel's "Unicode Text" (tab) leaves commas in names unquoted: as many commas as tabs, or more, and
+        # only the tabs give known columns (before: read as comma-separated, the import failed)
+        ("sku\tname\tDimensions (L, W, H)", "\t"),
+        ("Reference\tTitle\tPrice, EUR\tSizes: S, M, L, XL", "\t"),
+        ("SKU;Name;Price, EUR, incl. VAT, per unit", ";"),
     ],
 )
 def test_a_header_clearly_separated_by_semicolon_or_tab_switches_the_delimiter(line: str, delimiter: str):

@@ -46,7 +46,14 @@ from product_importer.ingest.limits import (
     REQUIRED_FIELDS,
 )
 from product_importer.ingest.plan import ATTRIBUTE, SNIFF_BYTES, FilePlan
-from product_importer.ingest.profiles import Profile, fold_name, profile_named, recognise, trim_name
+from product_importer.ingest.profiles import (
+    Profile,
+    field_named,
+    fold_name,
+    profile_named,
+    recognise,
+    trim_name,
+)
 
 __all__ = [
     "FIELDS",
@@ -270,10 +277,24 @@ def missing_columns(missing: tuple[str, ...], names: tuple[str, ...], targets: t
 
 
 def detect_delimiter(text: str) -> str:
-    """Comma, unless the line clearly uses ``;`` or TAB: more of those than commas, outside quotes."""
+    """Comma, unless the line clearly uses ``;`` or TAB: the one of the three whose cells name the most known
+    columns (fields and their aliases), else more of those than commas, outside quotes.
+
+    Known names first: Excel's "Unicode Text" is tab-separated and leaves commas in names unquoted, so
+    ``sku<TAB>name<TAB>Dimensions (L, W, H)`` holds as many commas as tabs, yet only the tabs give a header."""
     outside = _QUOTED_PART.sub("", text)
+    known = {delimiter: _known_names(text, delimiter) for delimiter in (",", ";", "\t")
+             if delimiter == "," or delimiter in outside}
+    most = max(known.values())
+    if most and list(known.values()).count(most) == 1:
+        return next(delimiter for delimiter, count in known.items() if count == most)
     best = max((";", "\t"), key=outside.count)  # ';' on a tie
     return best if outside.count(best) > outside.count(",") else ","
+
+
+def _known_names(text: str, delimiter: str) -> int:
+    """How many fields the line's cells name (by their names or aliases), read with ``delimiter``."""
+    return len({found for cell in _cells(text, delimiter) if (found := field_named(fold_name(cell))) is not None})
 
 
 def _cells(text: str, delimiter: str) -> list[str]:
