@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { useLocation, useNavigate } from "react-router-dom";
 
 /**
  * Cursor paging: remembers the cursors of the pages seen so "Previous" works with an API that only
@@ -25,3 +26,30 @@ export function useCursorPager(resetKey: string) {
 }
 
 export type CursorPager = ReturnType<typeof useCursorPager>;
+
+/**
+ * Cursor paging for a page's main list, remembered in the browser history entry (`location.state`) instead of
+ * component state: after opening an item from page 2 and going Back (or reloading), the list is on page 2
+ * again, not on page 1. `name` keeps two lists of one page apart. Turning a page replaces the entry (it adds
+ * no Back step of its own).
+ */
+export function useRememberedCursorPager(name: string): CursorPager {
+  const location = useLocation();
+  const navigate = useNavigate();
+  const key = `pager:${name}`;
+  const state = location.state !== null && typeof location.state === "object" ? (location.state as Record<string, unknown>) : {};
+  const stored = state[key];
+  const cursors: (string | null)[] =
+    Array.isArray(stored) && stored.length > 0 && stored.every((c) => c === null || typeof c === "string") ? (stored as (string | null)[]) : [null];
+  const save = (next: (string | null)[]) =>
+    navigate({ pathname: location.pathname, search: location.search, hash: location.hash }, { replace: true, state: { ...state, [key]: next } });
+  const page = cursors.length - 1;
+  return {
+    cursor: cursors[page] ?? null,
+    page,
+    hasPrevious: page > 0,
+    next: (nextCursor: string) => save([...cursors, nextCursor]),
+    previous: () => save(cursors.length > 1 ? cursors.slice(0, -1) : cursors),
+    first: () => save([null]),
+  };
+}

@@ -1,6 +1,7 @@
 import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { apiOutage, FakeWebSocket, makeImport, mockApi } from "@/test/api";
+import { Route, useNavigate } from "react-router-dom";
 import { renderPage } from "@/test/render";
 import { ImportsPage } from "./ImportsPage";
 
@@ -92,5 +93,34 @@ describe("ImportsPage", () => {
     expect(screen.getByText(/“photo.png” is not a CSV file/)).toBeInTheDocument();
     expect(screen.getByText(/“big.csv” is 2 KiB; the largest file accepted is 1000 B/)).toBeInTheDocument();
     expect(calls.filter((c) => c.method === "POST")).toHaveLength(0);
+  });
+
+  it("comes back to the history page it was on after opening an import and going Back", async () => {
+    // given a history of two pages
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
+      "GET /api/imports": (req) =>
+        req.query.get("cursor") === "c2"
+          ? { body: { items: [makeImport({ id: "imp-old", filename: "old.csv", status: "completed" })], next_cursor: null } }
+          : { body: { items: [makeImport({ id: "imp-new", filename: "new.csv", status: "completed" })], next_cursor: "c2" } },
+    });
+    function Detail() {
+      const navigate = useNavigate();
+      return (
+        <button type="button" onClick={() => navigate(-1)}>
+          Back
+        </button>
+      );
+    }
+    const { user } = renderPage(<ImportsPage />, { routes: <Route path="/imports/:id" element={<Detail />} /> });
+    await screen.findByRole("link", { name: "new.csv" });
+    // when the user turns to page 2, opens an import there and goes Back
+    await user.click(screen.getByRole("button", { name: "Next →" }));
+    await user.click(await screen.findByRole("link", { name: "old.csv" }));
+    await user.click(await screen.findByRole("button", { name: "Back" }));
+    // then the history is on page 2 again, not on page 1
+    expect(await screen.findByRole("link", { name: "old.csv" })).toBeInTheDocument();
+    expect(screen.queryByRole("link", { name: "new.csv" })).toBeNull();
+    expect(screen.getByText("Page 2")).toBeInTheDocument();
   });
 });

@@ -5,7 +5,7 @@ import { EmptyState, Notice } from "@/components/Feedback";
 import { PagedList } from "@/components/PagedList";
 import { useConfig } from "@/lib/config";
 import { countOf, pluralOf } from "@/lib/format";
-import { useCursorPager } from "@/lib/paging";
+import { useRememberedCursorPager } from "@/lib/paging";
 import { pathSegment } from "@/lib/api";
 import { useImportSnapshotWriter, useImportsPage, useImportsPagePoll, type ImportOptions } from "../api/imports";
 import type { Import } from "../api/schemas";
@@ -31,7 +31,8 @@ export function ImportsPage() {
   const config = useConfig();
   const navigate = useNavigate();
   const flash = (useLocation().state as { flash?: string } | null)?.flash ?? null;
-  const pager = useCursorPager("imports");
+  // remembered in the history entry: Back from an import opened on page 2 comes back to page 2
+  const pager = useRememberedCursorPager("imports");
   const page = useImportsPage(pager.cursor);
   const onFirstPage = pager.page === 0;
   // live frames and polls write into the query cache; new imports go on top of the first page (while it is shown)
