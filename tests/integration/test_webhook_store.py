@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import psycopg
 import pytest
 from product_importer.models import Import, ImportStatus
 from product_importer.webhooks.dispatch import seal_plaintext_secrets
+from product_importer.webhooks.jobs import ImportFinished
 from product_importer.webhooks.secrets import LocalSecretBox
 from product_importer.webhooks.store import TooManyWebhooksError, WebhookStore
 
@@ -77,3 +79,43 @@ def test_pages_follow_the_cursor_and_an_unknown_cursor_is_refused(conn: psycopg.
     assert [h.id for h in first + second] == [h.id for h in made] and end is None
     with pytest.raises(CursorError):  # it answered an empty page with 200
         store.list(limit=2, after="bogus!!")
+
+
+class _Queue:
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def send_all(self, messages: object) -> None:
+        self.sent += list(messages)  # type: ignore[call-overload]
+
+
+def test_a_partners_webhook_hears_only_of_that_partners_imports(conn: psycopg.Connection) -> None:
+    """Every webhook heard of every import: a receiver an admin registered for partner acme got beta's
+    file names, counts and errors. A webhook with ``partner`` gets only that partner's imports' events,
+    when an import finishes and when owed deliveries are queued again after a restart."""
+    from product_importer.webhooks.dispatch import FinishPorts, finish_import, resume_after_restart
+    from product_importer.webhooks.jobs import finished_job, parse_job
+
+    store = WebhookStore(conn)
+    everyone = store.create(url="https://all.example/", events=["import.completed"], secret=None)
+    acme = store.create(url="https://acme.example/", events=["import.completed"], secret=None, partner="acme")
+    deliveries = _Queue()
+    ports = FinishPorts(connection=lambda: conn, finished=_Queue(), deliveries=deliveries)
+
+    heard = {}
+    for import_id, partner in (("from-acme", "acme"), ("from-beta", "beta"), ("an-upload", None)):
+        imp = an_import(ImportStatus.COMPLETED, import_id).model_copy(update={"partner": partner})
+        job = parse_job(json.dumps(finished_job(imp)))
+        assert isinstance(job, ImportFinished)
+        finish_import(job, ports)
+        heard[import_id] = sorted(job["webhook_id"] for job in deliveries.sent)
+        deliveries.sent.clear()
+
+    assert heard == {"from-acme": sorted([everyone.id, acme.id]), "from-beta": [everyone.id],
+                     "an-upload": [everyone.id]}
+    assert acme.public()["partner"] == "acme" and everyone.public()["partner"] is None
+    resume_after_restart(conn, [], ports)  # every delivery above is owed (none was attempted)
+    owed = sorted((store.get_event(job["event_id"]).import_id, job["webhook_id"])  # type: ignore[union-attr]
+                  for job in deliveries.sent)
+    assert owed == sorted([("an-upload", everyone.id), ("from-acme", everyone.id), ("from-acme", acme.id),
+                           ("from-beta", everyone.id)])

@@ -183,6 +183,31 @@ def test_a_completed_import_is_delivered_once_correctly_signed(
         pipeline.api.delete(f"/api/webhooks/{hook['id']}")
 
 
+def test_a_webhook_for_a_partner_hears_only_of_its_drops(pipeline: PipelineStack, receiver: Receiver) -> None:
+    """A partner's receiver got every import's event, other partners' file names and errors included."""
+    acme, beta = unique("acme").lower(), unique("beta").lower()
+    hook = create(pipeline, url=receiver.url, secret=SECRET, events=["import.completed"], partner=acme)
+    try:
+        assert hook["partner"] == acme
+        pipeline.drop(f"incoming/{beta}/{beta}.csv", HEADER + csv_rows(unique("BETA"), 3))
+        [theirs] = pipeline.wait_for_import_of(f"{beta}.csv")
+        assert pipeline.wait_for(theirs["id"])["status"] == "completed"
+        pipeline.drop(f"incoming/{acme}/daily/{acme}.csv", HEADER + csv_rows(unique("ACME"), 3))
+        [mine] = pipeline.wait_for_import_of(f"{acme}.csv")
+        assert pipeline.wait_for(mine["id"])["status"] == "completed"
+        wait(lambda: receiver.events("import.completed"), what="acme's import.completed")
+        time.sleep(1.5)  # room for beta's to show up, if it were sent
+
+        received = [verify(b, SECRET, h)["import"] for h, b in receiver.events("import.completed")]
+        assert [(i["id"], i["partner"]) for i in received] == [(mine["id"], acme)]
+        cleared = pipeline.api.patch(f"/api/webhooks/{hook['id']}", json={"partner": None})
+        assert cleared.status_code == 200 and cleared.json()["partner"] is None
+        refused = pipeline.api.patch(f"/api/webhooks/{hook['id']}", json={"partner": "a/b"})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "partner"]
+    finally:
+        pipeline.api.delete(f"/api/webhooks/{hook['id']}")
+
+
 def test_the_search_index_is_refreshed_before_the_event(pipeline: PipelineStack, receiver: Receiver) -> None:
     hook = create(pipeline, url=receiver.url)
     try:

@@ -1,5 +1,8 @@
 """/api/webhooks: CRUD, a synchronous test delivery, and the delivery log (CONTRACT §6). Admins only.
 
+A webhook may name a ``partner``: it then hears only of that partner's imports, so a partner's receiver
+never learns other partners' file names, counts and errors (CONTRACT §8 keeps partners apart).
+
 A webhook's secret (``whsec_…``, Standard Webhooks) is generated when not given and returned once, in the
 201 body; it is stored sealed and never shown again. At most ``WEBHOOKS_MAX`` webhooks (409 beyond).
 """
@@ -9,11 +12,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from product_importer.api import deps
 from product_importer.api.errors import error_responses
 from product_importer.api.permissions import require
+from product_importer.models import partner_name
 from product_importer.progress import CursorError
 from product_importer.settings import Settings
 from product_importer.webhooks.dispatch import DeliveryPorts, send_test
@@ -29,6 +33,12 @@ Config = Annotated[Settings, Depends(deps.settings)]
 EventName = Literal["import.completed", "import.failed", "import.previewed", "import.reverted"]
 assert set(EventName.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
 Secret = Annotated[str, Field(min_length=6, max_length=256, description="whsec_<base64 of 24-64 bytes>")]
+PARTNER_DESCRIPTION = ("only the imports of this partner (a drop's first folder under incoming/, or the partner "
+                       "given on POST /api/imports); null: every import")
+
+
+def _partner(value: str | None) -> str | None:
+    return partner_name(value) if value is not None else None
 
 
 def webhook_secrets(settings: Config) -> SecretBox:
@@ -48,6 +58,12 @@ class WebhookIn(BaseModel):
     events: list[EventName] = Field(default=["import.completed", "import.failed"], min_length=1)
     secret: Secret | None = Field(default=None, description="whsec_<base64>; generated when left out")
     enabled: bool = True
+    partner: str | None = Field(default=None, max_length=255, description=PARTNER_DESCRIPTION)
+
+    @field_validator("partner")
+    @classmethod
+    def _partner_folder(cls, value: str | None) -> str | None:
+        return _partner(value)
 
 
 class WebhookPatch(BaseModel):
@@ -57,12 +73,19 @@ class WebhookPatch(BaseModel):
     events: list[EventName] | None = Field(default=None, min_length=1)
     secret: Secret | None = Field(default=None, description="a new whsec_<base64> secret")
     enabled: bool | None = None
+    partner: str | None = Field(default=None, max_length=255, description=PARTNER_DESCRIPTION + " (null clears it)")
+
+    @field_validator("partner")
+    @classmethod
+    def _partner_folder(cls, value: str | None) -> str | None:
+        return _partner(value)
 
 
 class WebhookOut(BaseModel):
     id: str
     url: str
     events: list[str]
+    partner: str | None = None
     enabled: bool
     has_secret: bool
     created_at: str
@@ -114,7 +137,7 @@ def create_webhook(body: WebhookIn, conn: Db, settings: Config, box: Box) -> dic
     webhook_id = WebhookStore.new_id()
     hook = WebhookStore(conn).create(
         url=body.url, events=sorted(set(body.events)), secret=box.seal(secret, webhook_id=webhook_id),
-        enabled=body.enabled, webhook_id=webhook_id, max_webhooks=settings.webhooks_max,
+        enabled=body.enabled, webhook_id=webhook_id, max_webhooks=settings.webhooks_max, partner=body.partner,
     )
     return {**hook.public(), "secret": secret}
 
@@ -141,7 +164,10 @@ def update_webhook(webhook_id: str, body: WebhookPatch, conn: Db, settings: Conf
         changes["events"] = sorted(set(changes["events"]))
     if changes.get("secret") is not None:
         changes["secret"] = box.seal(check_secret(changes["secret"]), webhook_id=webhook_id)
+    clears_partner = "partner" in changes and changes["partner"] is None
     changes = {k: v for k, v in changes.items() if v is not None}
+    if clears_partner:
+        changes["partner"] = None
     return WebhookStore(conn).update(webhook_id, changes).public()
 
 

@@ -85,7 +85,7 @@ def finish_import(job: ImportFinished, ports: FinishPorts) -> int:
 
 def _fan_out(store: WebhookStore, event_id: str, event_type: str, deliveries: MessageQueue,
              subscribed_by: datetime | None = None) -> int:
-    targets = store.subscribers(event_type, created_by=subscribed_by)
+    targets = store.subscribers(event_type, created_by=subscribed_by, event_id=event_id)
     deliveries.send_all(delivery_job(event_id, hook.id) for hook in targets)
     store.mark_fanned_out(event_id)
     return len(targets)

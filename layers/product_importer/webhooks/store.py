@@ -55,6 +55,7 @@ class Webhook:
     enabled: bool
     created_at: datetime
     updated_at: datetime
+    partner: str | None = None  # only this partner's imports (None: every import)
 
     def public(self) -> dict[str, Any]:
         """What the API shows: never the secret, only whether there is one."""
@@ -62,6 +63,7 @@ class Webhook:
             "id": self.id,
             "url": self.url,
             "events": self.events,
+            "partner": self.partner,
             "enabled": self.enabled,
             "has_secret": bool(self.secret),
             "created_at": _iso(self.created_at),
@@ -82,7 +84,7 @@ def _iso(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-_WEBHOOK_COLUMNS = "id, url, events, secret, enabled, created_at, updated_at"
+_WEBHOOK_COLUMNS = "id, url, events, secret, enabled, created_at, updated_at, partner"
 
 
 class WebhookStore:
@@ -104,6 +106,7 @@ class WebhookStore:
         enabled: bool = True,
         webhook_id: str | None = None,
         max_webhooks: int | None = None,
+        partner: str | None = None,
     ) -> Webhook:
         """``secret`` is stored as given (seal it first, with ``webhook_id``). With ``max_webhooks``, a
         webhook beyond that many is refused with ``TooManyWebhooksError`` (serialised: no race past it)."""
@@ -116,9 +119,9 @@ class WebhookStore:
                         f"at most {max_webhooks} webhooks; delete one you no longer need first"
                     )
             row = self._conn.execute(
-                f"INSERT INTO webhooks (id, url, events, secret, enabled) VALUES (%s, %s, %s, %s, %s)"
+                f"INSERT INTO webhooks (id, url, events, secret, enabled, partner) VALUES (%s, %s, %s, %s, %s, %s)"
                 f" RETURNING {_WEBHOOK_COLUMNS}",
-                (webhook_id or self.new_id(), url, events, secret or None, enabled),
+                (webhook_id or self.new_id(), url, events, secret or None, enabled, partner),
             ).fetchone()
         assert row is not None
         return Webhook(*row)
@@ -150,7 +153,7 @@ class WebhookStore:
         return hooks, hooks[-1].id if len(rows) > limit else None
 
     def update(self, webhook_id: str, changes: dict[str, Any]) -> Webhook:
-        allowed = {k: v for k, v in changes.items() if k in ("url", "events", "secret", "enabled")}
+        allowed = {k: v for k, v in changes.items() if k in ("url", "events", "secret", "enabled", "partner")}
         if "secret" in allowed:
             allowed["secret"] = allowed["secret"] or None  # "" clears it
         if not allowed:
@@ -224,13 +227,18 @@ class WebhookStore:
         self._conn.commit()
         return ImportEvent(*row) if row else None
 
-    def subscribers(self, event_type: str, *, created_by: datetime | None = None) -> builtins.list[Webhook]:
+    def subscribers(self, event_type: str, *, created_by: datetime | None = None,
+                    event_id: str | None = None) -> builtins.list[Webhook]:
         """The enabled webhooks subscribed to ``event_type`` (only those created at or before
-        ``created_by`` when given: a recovered event goes to the webhooks that existed when it happened)."""
+        ``created_by`` when given: a recovered event goes to the webhooks that existed when it happened).
+        With ``event_id``: of the webhooks for one partner, only the one of that event's import's partner."""
         rows = self._conn.execute(
-            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE enabled AND %s = ANY(events)"
-            " AND (%s::timestamptz IS NULL OR created_at <= %s::timestamptz) ORDER BY created_at, id",
-            (event_type, created_by, created_by),
+            f"SELECT {_WEBHOOK_COLUMNS} FROM webhooks WHERE enabled AND %(type)s = ANY(events)"
+            " AND (%(by)s::timestamptz IS NULL OR created_at <= %(by)s::timestamptz)"
+            " AND (%(event)s::text IS NULL OR partner IS NULL OR partner = ("
+            "      SELECT (e.body::jsonb)->'import'->>'partner' FROM import_events e WHERE e.id = %(event)s))"
+            " ORDER BY created_at, id",
+            {"type": event_type, "by": created_by, "event": event_id},
         ).fetchall()
         self._conn.commit()
         return [Webhook(*r) for r in rows]
@@ -258,6 +266,7 @@ class WebhookStore:
             "                    WHERE d.webhook_id = w.id AND d.event_id = e.id) AS attempts"
             " FROM import_events e JOIN webhooks w ON w.enabled AND e.type = ANY(w.events)"
             "  AND w.created_at <= e.created_at"
+            "  AND (w.partner IS NULL OR w.partner = (e.body::jsonb)->'import'->>'partner')"
             " WHERE e.fanned_out_at >= %s"
             "  AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.event_id = e.id"
             "                  AND d.ok)"
