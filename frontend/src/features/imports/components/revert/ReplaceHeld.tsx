@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
+import { usePermissions } from "@/lib/auth/permissions";
 import { countOf, formatCount, pluralOf, sentence } from "@/lib/format";
 import { useConfirmReplace } from "../../api/changes";
 import { PLANNED_HELD_WARNING, type Import } from "../../api/schemas";
@@ -9,6 +10,7 @@ import { PLANNED_HELD_WARNING, type Import } from "../../api/schemas";
 export function ReplaceHeld({ imp }: { imp: Import }) {
   const confirm = useConfirmReplace();
   const [asking, setAsking] = useState(false);
+  const admin = usePermissions().can("admin");
   const replace = imp.replace;
   if (!replace) return null;
   const held = replace.status === "held";
@@ -49,8 +51,11 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
       <div>
         <strong>Replace held: nothing was deactivated.</strong>{" "}
         {count !== null ? `${countOf(count, "product")} in scope (${scope}) ${pluralOf(count, "is", "are")} not in this file` : `More products in scope (${scope}) than the cap allows are missing from this file`}
-        {replace.max_deactivate_percent !== null ? `, over the ${replace.max_deactivate_percent} % cap` : ""}. Check the file, then
-        deactivate them, or leave them as they are.
+        {replace.max_deactivate_percent !== null ? `, over the ${replace.max_deactivate_percent} % cap` : ""}.{" "}
+        {/* only an admin can confirm (CONTRACT §8): others are told who can, not offered an action they do not have */}
+        {admin
+          ? "Check the file, then deactivate them, or leave them as they are."
+          : "They stay active unless an admin deactivates them here; ask one if the file is meant to be the whole catalogue."}
       </div>
       <Can group="admin">
         <button type="button" className="button button--danger" onClick={() => setAsking(true)}>

@@ -207,6 +207,18 @@ describe("a held replace", () => {
     expect(within(dialog).getByRole("button", { name: "Cancel" })).toHaveFocus();
   });
 
+  it("tells a user who is not an admin who can deactivate the held products, instead of asking them to", async () => {
+    const replace = { scope: "all", max_deactivate_percent: 20, status: "held", would_deactivate: 40 };
+    api({ "GET /api/imports/imp-2": () => ({ body: { ...done, replace } }) });
+    signInAs(["importer"]);
+    open();
+    const warning = await screen.findByTestId("replace-held");
+    expect(warning).toHaveTextContent("40 products in scope (all products) are not in this file, over the 20 % cap.");
+    expect(warning).toHaveTextContent("They stay active unless an admin deactivates them here");
+    expect(warning).not.toHaveTextContent("Check the file, then deactivate them");
+    expect(within(warning).queryByRole("button")).toBeNull();
+  });
+
   it("offers no confirm on a reverted import, and says a confirmed one is being carried out", async () => {
     const replace = { scope: "all", max_deactivate_percent: 20, status: "held", would_deactivate: 40 };
     api({ "GET /api/imports/imp-2": () => ({ body: { ...done, status: "reverted", replace } }) });
