@@ -1,6 +1,7 @@
 import { act, screen, waitFor, within } from "@testing-library/react";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { apiOutage, FakeWebSocket, makeImport, mockApi } from "@/test/api";
+import { signInAs } from "@/test/auth";
 import { renderPage } from "@/test/render";
 import { ImportDetailPage } from "./ImportDetailPage";
 
@@ -174,6 +175,20 @@ describe("ImportDetailPage", () => {
     expect(dialog.closest('.alert, [role="status"], [aria-live]')).toBeNull();
     await user.click(within(dialog).getByRole("button", { name: "Discard import" }));
     await waitFor(() => expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/imports/imp-1")).toBe(true));
+  });
+
+  it("tells a viewer who can discard an import whose upload never finished, instead of asking them to", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: {} }),
+      "GET /api/imports/imp-1": () => ({ body: makeImport({ status: "pending", rows_total: null, rows_processed: 0 }) }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    signInAs(["viewer"]);
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    const pending = await screen.findByTestId("pending");
+    expect(pending).toHaveTextContent("someone in the importer group can discard it and upload the file again");
+    expect(pending).not.toHaveTextContent("discard this import");
+    expect(within(pending).queryByRole("button")).toBeNull();
   });
 
   it("says when the import does not exist", async () => {

@@ -2,6 +2,7 @@ import { act, fireEvent, screen, waitFor, within } from "@testing-library/react"
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { apiOutage, FakeWebSocket, makeImport, mockApi } from "@/test/api";
 import { Route, useNavigate } from "react-router-dom";
+import { signInAs } from "@/test/auth";
 import { renderPage } from "@/test/render";
 import { ImportsPage } from "./ImportsPage";
 
@@ -122,5 +123,18 @@ describe("ImportsPage", () => {
     expect(await screen.findByRole("link", { name: "old.csv" })).toBeInTheDocument();
     expect(screen.queryByRole("link", { name: "new.csv" })).toBeNull();
     expect(screen.getByText("Page 2")).toBeInTheDocument();
+  });
+
+  it("tells a viewer, who has no drop zone, how imports get there when there are none", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
+      "GET /api/imports": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    signInAs(["viewer"]);
+    renderPage(<ImportsPage />);
+    const empty = (await screen.findByText("No imports yet")).parentElement!;
+    expect(empty).toHaveTextContent("Imports show here once someone in the importer group starts one.");
+    expect(empty).not.toHaveTextContent("Drop a CSV file above");
+    expect(screen.queryByTestId("drop-zone")).toBeNull();
   });
 });

@@ -155,7 +155,13 @@ export function ImportsPage() {
           pager={pager}
           loadingLabel="Loading imports…"
           errorTitle="Could not load imports."
-          empty={<EmptyState title="No imports yet">Drop a CSV file above to start your first import.</EmptyState>}
+          empty={
+            <EmptyState title="No imports yet">
+              <Can group="importer" fallback="Imports show here once someone in the importer group starts one.">
+                Drop a CSV file above to start your first import.
+              </Can>
+            </EmptyState>
+          }
           pagerLabel="Import history pages"
         >
           {(items) => (

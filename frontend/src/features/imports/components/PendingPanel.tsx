@@ -2,6 +2,7 @@ import { useState } from "react";
 import { useNavigate } from "react-router-dom";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
+import { usePermissions } from "@/lib/auth/permissions";
 import { quoted } from "@/lib/format";
 import { useDiscardImport } from "../api/changes";
 import { groupToApplyOrDiscard, type Import } from "../api/schemas";
@@ -15,6 +16,8 @@ export function PendingPanel({ imp }: { imp: Import }) {
   const navigate = useNavigate();
   const discard = useDiscardImport();
   const [confirming, setConfirming] = useState(false);
+  const group = groupToApplyOrDiscard(imp);
+  const mayDiscard = usePermissions().can(group);
 
   // a refusal shows in the confirm dialog, which stays open
   const onDiscard = async () => {
@@ -26,10 +29,11 @@ export function PendingPanel({ imp }: { imp: Import }) {
   return (
     <div className="alert" role="status" data-testid="pending">
       <div>
-        Waiting for the file to arrive in storage… If its upload was interrupted (the page was reloaded or closed),
-        discard this import and upload the file again; otherwise it ends failed after 24 hours.
+        Waiting for the file to arrive in storage… If its upload was interrupted (the page was reloaded or closed),{" "}
+        {mayDiscard ? "discard this import and upload the file again" : `someone in the ${group} group can discard it and upload the file again`};
+        otherwise it ends failed after 24 hours.
       </div>
-      <Can group={groupToApplyOrDiscard(imp)}>
+      <Can group={group}>
         <button type="button" className="button" onClick={() => setConfirming(true)} disabled={discard.isPending}>
           Discard
         </button>
