@@ -252,6 +252,19 @@ def test_a_malformed_webhook_url_is_422_on_url(api: ApiHarness, method: str, url
     assert response.json()["detail"][0]["loc"] == ["body", "url"], response.text
 
 
+def test_a_webhook_url_and_secret_are_saved_without_what_was_pasted_around_them(api: ApiHarness) -> None:
+    """A URL sent as " https://…" was saved and listed with its space (deliveries worked: urlsplit strips
+    it); a secret copied with its line break was a 422 "the part after whsec_ must be base64"."""
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    created = api.client.post("/api/webhooks", json={"url": " https://example.com/hook\n", "secret": secret + "\n"})
+    assert created.status_code == 201, created.text
+    patched = api.client.patch(f"/api/webhooks/{created.json()['id']}", json={"url": "\thttps://example.com/b "})
+
+    assert (created.json()["url"], created.json()["secret"]) == ("https://example.com/hook", secret)
+    assert patched.status_code == 200 and patched.json()["url"] == "https://example.com/b", patched.text
+
+
 def test_a_sku_ending_in_history_is_read_by_its_encoded_slash(api: ApiHarness) -> None:
     """GET /api/products/a%2Fhistory answered the history of product "a" (or 404 for it): the history
     route took the decoded slash. Only a literal last "/history" is the history."""

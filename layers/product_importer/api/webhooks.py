@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from product_importer.api import deps
 from product_importer.api.errors import error_responses
@@ -32,7 +32,17 @@ Db = deps.Db
 Config = Annotated[Settings, Depends(deps.settings)]
 EventName = Literal["import.completed", "import.failed", "import.previewed", "import.reverted"]
 assert set(EventName.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
-Secret = Annotated[str, Field(min_length=6, max_length=256, description="whsec_<base64 of 24-64 bytes>")]
+# What URL parsers strip around a URL (WHATWG: C0 controls and space) and a pasted secret brings along: it
+# was stored as sent, so " https://…" showed with its space in every list.
+_AROUND = "".join(map(chr, range(0x21)))
+
+
+def _trimmed(value: str) -> str:
+    return value.strip(_AROUND)
+
+
+Secret = Annotated[str, Field(min_length=6, max_length=256, description="whsec_<base64 of 24-64 bytes>"),
+                   AfterValidator(_trimmed)]
 PARTNER_DESCRIPTION = ("only the imports of this partner (a drop's first folder under incoming/, or the partner "
                        "given on POST /api/imports); null: every import")
 
@@ -48,7 +58,7 @@ def webhook_secrets(settings: Config) -> SecretBox:
 Box = Annotated[SecretBox, Depends(webhook_secrets)]
 # The scheme rule of ``check_url_syntax``, told in the OpenAPI document (the 422 keeps its own words).
 Url = Annotated[str, Field(min_length=8, max_length=2048, json_schema_extra={"pattern": r"^[\x00-\x20]*[hH][tT][tT][pP][sS]?://"},
-                           description="an http(s) URL on a public address")]
+                           description="an http(s) URL on a public address"), AfterValidator(_trimmed)]
 
 
 class WebhookIn(BaseModel):
