@@ -2,6 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import { useLocation } from "react-router-dom";
 import { describe, expect, it } from "vitest";
 import { makeProduct, mockApi } from "@/test/api";
+import { signInAs } from "@/test/auth";
 import { renderPage } from "@/test/render";
 import { loadAppStyles } from "@/test/styles";
 import { ProductsPage } from "./ProductsPage";
@@ -294,5 +295,21 @@ describe("ProductsPage", () => {
     expect(screen.getByLabelText("Search")).toHaveAttribute("maxLength", "200");
     expect(screen.getByLabelText("Brand")).toHaveAttribute("maxLength", "255");
     expect(screen.getByLabelText("Category")).toHaveAttribute("maxLength", "255");
+  });
+
+  it("says what the user can do about an empty catalogue: admins import or add, importers import, viewers wait", async () => {
+    const expected: [string[] | null, string][] = [
+      [null, "Import a CSV file on the Imports page, or add one with “New product”."],
+      [["importer"], "Import a CSV file on the Imports page."],
+      [["viewer"], "Products show here once someone in the importer group imports a file."],
+    ];
+    for (const [groups, text] of expected) {
+      mockApi({ "GET /api/products": () => ({ body: { items: [], next_cursor: null } }) });
+      if (groups) signInAs(groups);
+      const view = renderPage(<ProductsPage />);
+      const empty = (await screen.findByText("No products yet")).parentElement!;
+      expect(empty.textContent).toBe(`No products yet${text}`);
+      view.unmount();
+    }
   });
 });

@@ -42,7 +42,8 @@ export function ProductsPage() {
   }, [debounced, setParams]);
   const pager = useCursorPager(JSON.stringify(debounced));
   const page = useProductsPage(debounced, pager.cursor);
-  const canEdit = usePermissions().can("admin");
+  const permissions = usePermissions();
+  const canEdit = permissions.can("admin");
 
   const [editing, setEditing] = useState<Product | null | "new">(null);
   const [deleting, setDeleting] = useState<Product | null>(null);
@@ -121,7 +122,14 @@ export function ProductsPage() {
           filtered ? (
             <EmptyState title="No products match">Try another search or clear the filters.</EmptyState>
           ) : (
-            <EmptyState title="No products yet">Import a CSV file on the Imports page, or add one with “New product”.</EmptyState>
+            <EmptyState title="No products yet">
+              {/* what this user can do about it: admins import or add, importers import, viewers wait */}
+              {canEdit
+                ? "Import a CSV file on the Imports page, or add one with “New product”."
+                : permissions.can("importer")
+                  ? "Import a CSV file on the Imports page."
+                  : "Products show here once someone in the importer group imports a file."}
+            </EmptyState>
           )
         }
         pagerLabel="Product pages"

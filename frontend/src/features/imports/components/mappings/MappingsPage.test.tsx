@@ -152,4 +152,13 @@ describe("MappingsPage", () => {
     expect(within(rows[1]!).queryByRole("button")).toBeNull();
     expect(screen.queryByRole("button", { name: "New partner mapping" })).toBeNull();
   });
+
+  it("tells a viewer with no mappings how they get there, instead of asking them to tick a box they never see", async () => {
+    mockApi({ "GET /api/mappings": () => ({ body: { items: [], next_cursor: null } }) });
+    signInAs(["viewer"]);
+    renderPage(<MappingsPage />);
+    const empty = (await screen.findByText("No saved mappings yet")).parentElement!;
+    expect(empty).toHaveTextContent("Mappings show here once someone in the importer group saves one");
+    expect(empty).not.toHaveTextContent("Tick");
+  });
 });

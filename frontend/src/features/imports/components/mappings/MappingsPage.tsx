@@ -48,7 +48,9 @@ export function MappingsPage() {
         errorTitle="Could not load mappings."
         empty={
           <EmptyState title="No saved mappings yet">
-            Tick “Remember this mapping” in the mapping step of an upload to save one.
+            {can("importer")
+              ? "Tick “Remember this mapping” in the mapping step of an upload to save one."
+              : "Mappings show here once someone in the importer group saves one in an upload's mapping step."}
           </EmptyState>
         }
         pagerLabel="Mapping pages"
