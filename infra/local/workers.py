@@ -4,22 +4,24 @@ the stream poller that hands the progress stream to the stream-triggered functio
 trigger's size, and a timer for the scheduled functions.
 
 Workers are supervised as Lambda's containers are: a worker process that dies (killed, out of memory)
-is started again within a second, and the messages it held come back after their visibility timeout.
+is started again within a second, and the messages it held are delivered again at once (``InFlight``).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
+from pathlib import Path
 from typing import Any
 
 from infra import topology
 from infra.local.events import LocalContext
-from infra.local.pump import StreamPoller, load_handler, sqs_worker
+from infra.local.pump import InFlight, StreamPoller, load_handler, sqs_worker
 
 logger = logging.getLogger("local")
 
@@ -62,6 +64,10 @@ class SqsWorkers:
         self._supervisor: threading.Thread | None = None
         self._halt = threading.Event()
         self.restarts: dict[str, int] = {}
+        # where each worker keeps the receipts of the batch it runs (LOCAL_DIR: the stack's state directory)
+        self._in_flight_dir = Path(env.get("LOCAL_DIR") or tempfile.mkdtemp(prefix="pi-workers-")) / "in-flight"
+        self._in_flight_dir.mkdir(parents=True, exist_ok=True)
+        self._sqs: Any = None
 
     def start(self) -> None:
         for spec in self._specs:
@@ -69,11 +75,16 @@ class SqsWorkers:
         self._supervisor = threading.Thread(target=self._supervise, name="worker-supervisor", daemon=True)
         self._supervisor.start()
 
+    def _in_flight(self, spec: WorkerSpec) -> InFlight:
+        return InFlight(str(self._in_flight_dir / f"{spec.name}.json"))
+
     def _spawn(self, spec: WorkerSpec) -> None:
+        self._in_flight(spec).clear()
         process = self._context.Process(
             target=sqs_worker,
             name=spec.name,
-            args=(spec.function, spec.queue_url, spec.batch_size, self._env, self._stop, spec.timeout_s),
+            args=(spec.function, spec.queue_url, spec.batch_size, self._env, self._stop, spec.timeout_s,
+                  self._in_flight(spec).path),
             daemon=True,
         )
         process.start()
@@ -82,14 +93,33 @@ class SqsWorkers:
     def _supervise(self) -> None:
         """Start again any worker that died while the stack runs."""
         while not self._halt.wait(self._supervise_every_s):
-            for spec in self._specs:
-                process = self._processes.get(spec.name)
-                if process is None or process.is_alive() or self._stop.is_set():
-                    continue
-                logger.warning("%s died (exit code %s): starting it again", spec.name, process.exitcode)
-                process.join(timeout=0)
-                self.restarts[spec.name] = self.restarts.get(spec.name, 0) + 1
-                self._spawn(spec)
+            self.revive()
+
+    def revive(self) -> None:
+        """One round of supervision: each dead worker's messages handed back, the worker started again."""
+        for spec in self._specs:
+            process = self._processes.get(spec.name)
+            if process is None or process.is_alive() or self._stop.is_set():
+                continue
+            logger.warning("%s died (exit code %s): starting it again", spec.name, process.exitcode)
+            process.join(timeout=0)
+            self._release(spec)
+            self.restarts[spec.name] = self.restarts.get(spec.name, 0) + 1
+            self._spawn(spec)
+
+    def _release(self, spec: WorkerSpec) -> None:
+        """Hand back at once the messages the dead worker was running (``InFlight``)."""
+        try:
+            if self._sqs is None:
+                from product_importer.aws import client
+
+                self._sqs = client("sqs")
+            released = self._in_flight(spec).release(self._sqs)
+        except Exception as exc:
+            logger.warning("%s: could not hand back the messages it held: %s", spec.name, exc)
+            return
+        if released:
+            logger.warning("%s: %d message(s) it was running are delivered again", spec.name, released)
 
     def pids(self, function: str) -> list[int]:
         """The process ids of ``function``'s live workers (fault-injection tests kill them)."""

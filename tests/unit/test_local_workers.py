@@ -1,10 +1,16 @@
-"""The local stack's workers stop within one grace period, however many there are (Ctrl-C stays quick)."""
+"""The local stack's workers stop within one grace period, however many there are (Ctrl-C stays quick), and a
+worker that dies hands back the messages it was running."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
+
+import boto3
+from moto import mock_aws
 
 from infra import topology
+from infra.local.pump import InFlight
 from infra.local.workers import SqsWorkers
 
 
@@ -37,3 +43,48 @@ def test_stuck_workers_share_one_grace_period_and_are_terminated() -> None:
     # then it takes about one grace period (not five), and every one is terminated
     assert time.monotonic() - started < 1.2
     assert all(p.terminated for p in stuck)
+
+
+class DeadProcess:
+    """A worker killed mid-batch (kill -9, out of memory): no ``except`` or ``finally`` of its ran."""
+
+    exitcode = -9
+
+    def is_alive(self) -> bool:
+        return False
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+
+@mock_aws
+def test_the_messages_a_killed_worker_was_running_are_delivered_again_at_once(tmp_path: Path) -> None:
+    """They waited out the queue's visibility timeout (a chunk 12 minutes, a file 90), the import
+    ``processing`` all that time, though the supervisor knew at once that the process had died."""
+    # given a consumer that received a chunk (12 minutes' visibility) and was killed running it
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="chunks", Attributes={"VisibilityTimeout": "720"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody='{"chunk_no": 3}')
+    urls = {name: url for name in topology.QUEUES}
+    workers = SqsWorkers(urls, {"LOCAL_DIR": str(tmp_path)}, consumers=1, dlq_urls=urls)
+    workers._sqs = sqs
+    spawned: list[str] = []
+    workers._spawn = lambda spec: spawned.append(spec.name)  # type: ignore[method-assign]
+    workers._processes = {"consumer-0": DeadProcess()}
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    workers._in_flight(next(s for s in workers._specs if s.name == "consumer-0")).hold(
+        url, [m["ReceiptHandle"] for m in received])
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    # when the supervisor finds it dead
+    workers.revive()
+    # then it is started again, and its chunk is there to receive now, not in 12 minutes
+    assert spawned == ["consumer-0"] and workers.restarts == {"consumer-0": 1}
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ['{"chunk_no": 3}']
+    assert not list((tmp_path / "in-flight").iterdir())  # handed back once
+
+
+def test_a_worker_that_finished_its_batch_holds_nothing(tmp_path: Path) -> None:
+    held = InFlight(str(tmp_path / "splitter-0.json"))
+    held.hold("http://sqs.test/object-events", ["r-1"])
+    held.clear()
+    assert held.release(None) == 0  # nothing is handed back (the batch was deleted or failed on its own)
