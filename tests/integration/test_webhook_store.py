@@ -119,3 +119,29 @@ def test_a_partners_webhook_hears_only_of_that_partners_imports(conn: psycopg.Co
                   for job in deliveries.sent)
     assert owed == sorted([("an-upload", everyone.id), ("from-acme", everyone.id), ("from-acme", acme.id),
                            ("from-beta", everyone.id)])
+
+
+def test_a_delivery_owed_before_the_webhook_was_given_a_partner_is_not_sent_to_it(conn: psycopg.Connection) -> None:
+    """Jobs fanned out before an admin gave a webhook its partner still went out: each attempt checks."""
+    import httpx
+    from product_importer.webhooks.dispatch import DeliveryPorts, deliver
+    from product_importer.webhooks.delivery import Network
+    from product_importer.webhooks.jobs import DeliveryJob
+
+    posted: list[bytes] = []
+    network = Network(transport=httpx.MockTransport(lambda r: posted.append(r.content) or httpx.Response(200)),
+                      resolver=lambda host, port: ["93.184.216.34"])
+    ports = DeliveryPorts(connection=lambda: conn, box=LocalSecretBox(b"k" * 32), timeout_s=5, allow_private=True,
+                          network=network)
+    store = WebhookStore(conn)
+    hook = store.create(url="https://h.example/", events=["import.completed"], secret=None)
+    beta = store.record_event(an_import(ImportStatus.COMPLETED, "from-beta").model_copy(update={"partner": "beta"}))
+    acme = store.record_event(an_import(ImportStatus.COMPLETED, "from-acme").model_copy(update={"partner": "acme"}))
+    store.update(hook.id, {"partner": "acme"})  # after both were fanned out to it
+
+    skipped = deliver(DeliveryJob(event_id=beta.id, webhook_id=hook.id), 1, ports)
+    sent = deliver(DeliveryJob(event_id=acme.id, webhook_id=hook.id), 1, ports)
+
+    assert skipped.outcome is None and not skipped.retry
+    assert sent.outcome is not None and sent.outcome.ok
+    assert [json.loads(body)["import"]["id"] for body in posted] == ["from-acme"]

@@ -147,6 +147,15 @@ def _secret(hook: Webhook, box: SecretBox) -> tuple[str | None, str | None]:
         return None, "the webhook's secret could not be opened; set a new one"
 
 
+def _for_hook(hook: Webhook, body: str) -> bool:
+    """Whether the event (its exact JSON body) is one the webhook hears of now: a webhook for one partner
+    only hears of that partner's imports, also when its partner was set after the event was fanned out."""
+    if hook.partner is None:
+        return True
+    imp = json.loads(body).get("import") or {}
+    return bool(imp.get("partner") == hook.partner)
+
+
 def deliver(job: DeliveryJob, attempt: int, ports: DeliveryPorts) -> AttemptResult:
     store = WebhookStore(ports.connection())
     event = store.get_event(job.event_id)
@@ -154,7 +163,7 @@ def deliver(job: DeliveryJob, attempt: int, ports: DeliveryPorts) -> AttemptResu
         hook = store.get(job.webhook_id)
     except WebhookNotFoundError:
         return AttemptResult(None, retry=False)
-    if event is None or not hook.enabled or store.delivered(hook.id, event.id):
+    if event is None or not hook.enabled or not _for_hook(hook, event.body) or store.delivered(hook.id, event.id):
         return AttemptResult(None, retry=False)
     secret, problem = _secret(hook, ports.box)
     if secret and hook.secret and not is_sealed(hook.secret):  # saved before sealing existed: seal it now
