@@ -265,5 +265,7 @@ describe("the preview page", () => {
     await screen.findByTestId("card-create");
     expect(screen.queryByRole("button", { name: "Apply" })).toBeNull();
     expect(screen.queryByRole("button", { name: "Discard" })).toBeNull();
+    // and says why there is no Apply, rather than leaving the user to look for it
+    expect(screen.getByText("Applying or discarding it needs the importer group.")).toBeInTheDocument();
   });
 });

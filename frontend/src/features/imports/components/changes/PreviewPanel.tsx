@@ -63,7 +63,10 @@ export function PreviewPanel({ imp }: { imp: Import }) {
           <p className="preview__lead">
             <strong>Nothing has been written yet.</strong> This is what importing the file would do to the catalogue now.
           </p>
-          <Can group={groupToApplyOrDiscard(imp)}>
+          <Can
+            group={groupToApplyOrDiscard(imp)}
+            fallback={<span className="muted small">Applying or discarding it needs the {groupToApplyOrDiscard(imp)} group.</span>}
+          >
             <div className="page__actions">
               <button type="button" className="button" onClick={() => setConfirmDiscard(true)} disabled={apply.isPending || discard.isPending}>
                 Discard
