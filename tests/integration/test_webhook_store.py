@@ -124,8 +124,8 @@ def test_a_partners_webhook_hears_only_of_that_partners_imports(conn: psycopg.Co
 def test_a_delivery_owed_before_the_webhook_was_given_a_partner_is_not_sent_to_it(conn: psycopg.Connection) -> None:
     """Jobs fanned out before an admin gave a webhook its partner still went out: each attempt checks."""
     import httpx
-    from product_importer.webhooks.dispatch import DeliveryPorts, deliver
     from product_importer.webhooks.delivery import Network
+    from product_importer.webhooks.dispatch import DeliveryPorts, deliver
     from product_importer.webhooks.jobs import DeliveryJob
 
     posted: list[bytes] = []
