@@ -90,6 +90,35 @@ describe("the mapping step", () => {
     expect(screen.getByTestId("drop-zone")).toBeInTheDocument();
   });
 
+  it("replaces, when asked again, a mapping saved for the same columns while the step was open (it only showed the 409)", async () => {
+    // given a step opened before another tab saved a mapping for these columns
+    let saved = false;
+    const { calls } = api({
+      "POST /api/mappings/suggest": () => ({ body: { ...suggestion, mapping_id: saved ? "m-9" : null } }),
+      "POST /api/mappings": () => {
+        saved = true;
+        return { status: 409, body: { detail: "the saved mapping 'Columns of supplier' (id m-9) already has this header set" } };
+      },
+      "PUT /api/mappings/m-9": (req) => ({ body: { id: "m-9", ...(req.body as object) } }),
+    });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("Item Code;Title;Colour\nA-1;Lamp;red\n");
+    const step = await screen.findByTestId("mapping-step");
+    await user.selectOptions(await within(step).findByLabelText("Import column “Item Code” as"), "sku");
+    await user.click(within(step).getByLabelText(/Remember this mapping/));
+    // when the user starts and the server answers that these columns have a mapping now
+    await user.click(within(step).getByRole("button", { name: "Import now" }));
+    // then nothing starts, the step says what happened, and "Remember" became "Update the saved mapping"
+    expect(await within(step).findByRole("alert")).toHaveTextContent("A mapping for these columns was saved meanwhile");
+    expect(within(step).getByLabelText(/Update the saved mapping/)).toBeChecked();
+    expect(calls.some((c) => c.method === "POST" && c.path === "/api/imports")).toBe(false);
+    // and starting again replaces that mapping with these choices, and imports
+    await user.click(within(step).getByRole("button", { name: "Import now" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "POST" && c.path === "/api/imports")).toBe(true));
+    expect(calls.find((c) => c.method === "PUT")!.body).toMatchObject({ mapping: { "Item Code": "sku", Title: "name", Colour: "attribute" } });
+  });
+
   it("offers the likeliest columns for a missing SKU and name in one click each", async () => {
     // given a German file: neither SKU nor name is recognised, the server names the likeliest columns
     const { calls } = api({

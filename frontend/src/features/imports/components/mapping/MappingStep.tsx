@@ -7,7 +7,7 @@ import { ApiError, errorMessage } from "@/lib/api";
 import { usePermissions } from "@/lib/auth/permissions";
 import { formatBytes, sentence } from "@/lib/format";
 import type { ImportOptions } from "../../api/imports";
-import { ENCODINGS, PROFILES, SUGGEST_BYTES, useSaveMapping, useSuggestion, type Suggestion } from "../../api/mappings";
+import { ENCODINGS, PROFILES, SUGGEST_BYTES, suggestMapping, useSaveMapping, useSuggestion, type Suggestion } from "../../api/mappings";
 import { encodingLabel, fieldLabel, profileLabel } from "../labels";
 import { choicesFrom, defaultMappingName, isEdited, mappingOf, missingFields, sharedFields, type ColumnChoice } from "./columnPlan";
 import { ImportOptionsFields, optionsFromForm, blankOptionsForm, type OptionsForm } from "./ImportOptionsFields";
@@ -195,7 +195,9 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
   const shared = sharedFields(choices);
   const profile = overrides.profile ?? suggestion.profile ?? "generic";
   const edited = isEdited(choices);
-  const savedId = suggestion.mapping_id;
+  // a mapping for these columns saved while this step was open (another tab, someone else): found on a 409
+  const [savedMeanwhile, setSavedMeanwhile] = useState<string | null>(null);
+  const savedId = suggestion.mapping_id ?? savedMeanwhile;
   const optionErrors = optionsFromForm(options).errors;
   const blocked = missing.length > 0 || Object.keys(optionErrors).length > 0 || save.isPending;
 
@@ -213,6 +215,19 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
           input: { name: name.trim() || defaultMappingName(file.name), mapping, headers: choices.map((c) => c.header), profile: overrides.profile },
         });
       } catch (err) {
+        if (savedId === null && err instanceof ApiError && err.status === 409) {
+          // these columns got a saved mapping since the step opened: the server's fresh reading names it, and
+          // "Remember" becomes "Update the saved mapping" (the user's next start replaces it with these choices)
+          const fresh = await suggestMapping(file, overrides).catch(() => null);
+          if (fresh?.mapping_id) {
+            setSavedMeanwhile(fresh.mapping_id);
+            setProblem(
+              "A mapping for these columns was saved meanwhile (in another tab, or by someone else), so nothing was started. " +
+                "Start again to replace it with the choices above, or untick “Update the saved mapping” to go on without saving.",
+            );
+            return;
+          }
+        }
         setProblem(`The mapping was not saved: ${errorMessage(err)}`);
         return;
       }
