@@ -68,15 +68,21 @@ def main() -> None:
     except BaseException:
         stack.stop()
         raise
+    broken = None
     try:
         print(banner(config), flush=True)
         while not stop.wait(0.5):
-            pass
+            broken = stack.broken()
+            if broken:
+                print(f"\n{broken}", file=sys.stderr, flush=True)
+                break
     except KeyboardInterrupt:
         pass
     finally:
         print("stopping…", flush=True)
         stack.stop()
+    if broken:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,12 @@ class EmulatorProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def exit_code(self) -> int | None:
+        """The exit code of an emulator that stopped by itself (killed, crashed); None while it runs or
+        before it started."""
+        return None if self._process is None else self._process.poll()
+
     def start(self) -> None:
         log = (self.state_dir / "moto.log").open("ab")
         self._process = subprocess.Popen(

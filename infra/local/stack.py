@@ -86,6 +86,7 @@ class LocalStack:
         self._poller: Any = None  # the stream poller (has .stop() / .join())
         self._gateway: Any = None  # the local WebSocket gateway (has .stop())
         self._api: ApiServer | None = None
+        self._database_watch: Any = None  # restarts the embedded PostgreSQL (has .stop())
 
     def start(self) -> LocalStack:
         cfg = self.config
@@ -95,9 +96,12 @@ class LocalStack:
                                    (cfg.ws_port, "WebSocket", "--ws-port")):
             ensure_free(cfg.host, port, what, option)
         self._emulator.start()
-        from infra.local.database import start_database
+        from infra.local.database import DatabaseWatch, start_database
 
         database_url = start_database(cfg.state_dir, cfg.database_url)
+        if not cfg.database_url:
+            self._database_watch = DatabaseWatch(cfg.state_dir)
+            self._database_watch.start()
         self.resources = create_resources(
             self._client("s3"), self._client("sqs"), self._client("dynamodb"),
             visibility_overrides=cfg.visibility_overrides, cors_origins=cfg.ui_origins,
@@ -135,6 +139,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        if self._database_watch is not None:
+            self._database_watch.stop()
         if self._saver is not None:
             self._saver.stop()
         if self._schedules is not None:
@@ -153,6 +159,18 @@ class LocalStack:
         if self._workers is not None:
             self._workers.stop()
         self._emulator.stop()
+
+    def broken(self) -> str | None:
+        """Why the stack cannot go on, or None. The AWS emulator keeps every queue, object and import item in
+        its process: once it has died (killed, crashed) nothing can be done but a restart, which ends what
+        it stranded (``history``). Before, the stack ran on without it, every worker logging a failed receive
+        twice a second, and the API answered 503 for ever."""
+        code = self._emulator.exit_code
+        if code is None:
+            return None
+        return (f"the AWS emulator (moto) stopped unexpectedly (exit code {code}), and with it every queue and "
+                "uploaded file: the stack stops. Start it again (make up, or the same command); the import history "
+                "is kept, and imports it stranded end failed with a reason")
 
     @property
     def workers(self) -> SqsWorkers:

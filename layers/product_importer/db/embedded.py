@@ -50,3 +50,22 @@ def stop_embedded(data_dir: Path) -> None:
     server = PostgresServer._instances.get(Path(data_dir).resolve())
     if server is not None:
         server.cleanup()
+
+
+def revive_embedded(data_dir: Path) -> bool:
+    """Start the embedded server of ``data_dir`` again if this process started it and it is no longer
+    running (killed, crashed): PostgreSQL replays its WAL, and the committed work is there. True if it
+    was started again; False when it runs, or was not started by this process (``DATABASE_URL``)."""
+    from pgserver.postgres_server import PostgresServer
+    from pgserver.utils import PostmasterInfo
+
+    server = PostgresServer._instances.get(Path(data_dir).resolve())
+    if server is None:
+        return False
+    info = PostmasterInfo.read_from_pgdata(server.pgdata)
+    if info is not None and info.is_running():
+        return False
+    logger.warning("the embedded PostgreSQL in %s stopped: starting it again", server.pgdata)
+    with server._lock:
+        server.ensure_postgres_running()
+    return True

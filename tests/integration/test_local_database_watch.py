@@ -1,0 +1,42 @@
+"""The local stack's embedded PostgreSQL, killed while the stack runs, is started again with its data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import psycopg
+from product_importer.db.embedded import start_embedded, stop_embedded
+
+from infra.local.database import DatabaseWatch
+
+
+def test_a_killed_embedded_postgresql_is_started_again_with_what_was_committed(tmp_path: Path) -> None:
+    """Before, nothing started it again: every chunk failed until the stack was restarted by hand, and the
+    dead-letter handler could not end the imports either (it writes to PostgreSQL): processing for ever."""
+    url = start_embedded(tmp_path / "pgdata", cleanup="delete", database="product_importer")
+    try:
+        with psycopg.connect(url) as conn:
+            conn.execute("CREATE TABLE t (n int)")
+            conn.execute("INSERT INTO t VALUES (7)")
+        watch = DatabaseWatch(tmp_path)
+        assert watch.check() is False  # running: nothing to do
+        # when the postmaster is killed (an out-of-memory kill, kill -9)
+        pid = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # then the watch starts it again, and the committed row is there
+        assert watch.check() is True
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT n FROM t").fetchall() == [(7,)]
+        assert watch.check() is False and watch.revivals == 1
+    finally:
+        stop_embedded(tmp_path / "pgdata")
+
+
+def test_a_database_the_stack_did_not_start_is_left_alone(tmp_path: Path) -> None:
+    assert DatabaseWatch(tmp_path / "elsewhere").check() is False  # DATABASE_URL: not ours to start
