@@ -133,6 +133,7 @@ WEBHOOKS_TIMEOUT_S = 60
 FINISHER_TIMEOUT_S = 120
 DEAD_LETTER_TIMEOUT_S = 60
 EXPIRE_PENDING_TIMEOUT_S = 300
+PURGE_UNDO_TIMEOUT_S = 300
 
 QUEUES: dict[str, QueueSpec] = {
     # S3 notifications → splitter. AWS advises a visibility timeout of 6x the function timeout.
@@ -217,6 +218,15 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             EXPIRE_PENDING_TIMEOUT_S,
             ScheduleTrigger(rate_minutes=60),
             "Ends pending imports whose file never arrived (PENDING_EXPIRY_S, 24 h) failed: upload expired",
+            needs_database=True,
+        ),
+        FunctionSpec(
+            "purge_undo",
+            256,
+            PURGE_UNDO_TIMEOUT_S,
+            # Undo data is partitioned by day: once a day drops the days older than UNDO_RETENTION_DAYS.
+            ScheduleTrigger(rate_minutes=24 * 60),
+            "Drops undo data older than UNDO_RETENTION_DAYS (30 days); those imports can no longer be reverted",
             needs_database=True,
         ),
         FunctionSpec(
@@ -312,6 +322,7 @@ ENV_MAX_UPLOAD_BYTES = "MAX_UPLOAD_BYTES"
 ENV_MAX_DROP_BYTES = "MAX_DROP_BYTES"  # partner drops (multipart, beyond the browser's 5 GiB): 50 GiB default
 ENV_CHUNK_BYTES = "CHUNK_BYTES"
 ENV_PENDING_EXPIRY_S = "PENDING_EXPIRY_S"
+ENV_UNDO_RETENTION_DAYS = "UNDO_RETENTION_DAYS"  # the API's revert (409 after) and purge_undo agree on it
 ENV_CHUNK_MAX_RECEIVES = "CHUNK_MAX_RECEIVES"
 ENV_OBJECT_EVENTS_MAX_RECEIVES = "OBJECT_EVENTS_MAX_RECEIVES"
 ENV_POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"

@@ -67,6 +67,7 @@ class StageConfig:
     chunk_rows: int = 5000
     max_upload_bytes: int = 5 * 1024**3  # a browser's presigned POST (S3's single-upload limit)
     max_drop_bytes: int = 50 * 1024**3  # a partner drop under incoming/ (multipart): a separate limit
+    undo_retention_days: int = 30  # UNDO_RETENTION_DAYS: how long an import can be reverted (CONTRACT §2)
     log_level: str = "INFO"
     alarm_email: str | None = None
     secret_rotation_days: int = 30
@@ -106,6 +107,8 @@ class StageConfig:
             raise ValueError(f"stage {self.stage}: corsOrigins must list the UI origin(s)")
         if self.waf_rate_limit < 10 or self.waf_api_write_rate_limit < 10:
             raise ValueError(f"stage {self.stage}: WAF rate limits are at least 10 requests per 5 minutes")
+        if self.undo_retention_days < 1:
+            raise ValueError(f"stage {self.stage}: undoRetentionDays is at least 1")
         if self.public_rate_limit > self.api_rate_limit:
             raise ValueError(f"stage {self.stage}: publicRateLimit must not exceed apiRateLimit")
 

@@ -81,6 +81,8 @@ def base_environment(config: StageConfig, spec: topology.FunctionSpec) -> dict[s
         names.ENV_LOG_LEVEL: config.log_level,
         names.ENV_CHUNK_ROWS: str(config.chunk_rows),
         names.ENV_MAX_UPLOAD_BYTES: str(config.max_upload_bytes),
+        # the api refuses a revert after it and purge_undo drops the undo data after it: one number
+        names.ENV_UNDO_RETENTION_DAYS: str(config.undo_retention_days),
         # drops have their own limit where the pipeline reads one (infra.topology.ENV_MAX_DROP_BYTES)
         **({MAX_DROP_BYTES_ENV: str(config.max_drop_bytes)} if MAX_DROP_BYTES_ENV else {}),
         # The consumer marks an import failed on the last delivery before the DLQ: same number as the queue.

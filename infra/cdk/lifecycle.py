@@ -4,7 +4,8 @@
   names (the chunk DLQ and the object-events DLQ): a message that failed every receive — also when the
   consumer or the splitter was killed — ends its import ``failed``.
 - ``expire_pending`` (a ``ScheduleTrigger``): an EventBridge schedule; pending imports whose file never
-  arrived end ``failed`` ("upload expired").
+  arrived end ``failed`` ("upload expired"); ``purge_undo`` (also a ``ScheduleTrigger``, daily) drops undo
+  data older than ``UNDO_RETENTION_DAYS``.
 
 Which functions exist, their triggers, rates and batch sizes come from ``infra.topology`` (the pipeline
 describes them there); this construct builds whatever the topology declares of these two kinds, so the

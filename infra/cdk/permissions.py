@@ -18,6 +18,7 @@ master's. The webhook-secrets key is usable only with the webhook-secret encrypt
 | webhooks    | -                                   | -                              | -                         | finished (jobs sent before the split) | DB secret, KMS encrypt/decrypt |
 | dead_letter | Get(Version) uploads/*, incoming/*  | get/put/update                 | -                         | -        | DB secret (+ the two DLQs, via event sources) |
 | expire_pending | -                                | get/update, list index         | -                         | -        | DB secret (EventBridge schedule) |
+| purge_undo  | -                                   | -                              | -                         | -        | DB secret (EventBridge schedule) |
 | migrations  | -                                   | -                              | -                         | -        | DB master, owner and app secrets |
 | connect_authorizer | -                            | -                              | -                         | -        | - (fetches the pool's public JWKS over HTTPS) |
 """
@@ -241,6 +242,9 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
         table_items(expire, r.progress, PROGRESS_UPDATER)
         query_index(expire, r.progress, "progress")  # pending imports, newest first
         r.db_secret.grant_read(expire)
+
+    if "purge_undo" in functions:
+        r.db_secret.grant_read(functions["purge_undo"])  # drops old undo partitions (the owner's function)
 
     migrations = functions["migrations"]
     for secret in (r.db_master_secret, r.db_owner_secret, r.db_secret):

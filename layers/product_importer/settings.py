@@ -95,6 +95,9 @@ class Settings(CommonSettings):
         # body in a Lambda response (quotes and line breaks grow by a byte each; the response stops at 6 MiB)
         description="AWS: an errors.csv up to this size is the response itself; a larger one is written to "
                     "S3 and answered with a 303 to a presigned GET (Lambda responses stop at 6 MB)")
+    undo_retention_days: PositiveInt = Field(
+        default=30, description="CONTRACT §2: an import can be reverted this many days; then the scheduled "
+                                "purge_undo drops its undo data (product_importer.db.registry reads it)")
     object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
     chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
     static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")

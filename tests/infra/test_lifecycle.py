@@ -62,7 +62,22 @@ def test_a_consumed_dlq_hides_messages_longer_than_the_function_runs(prod: Stage
     assert dlq["VisibilityTimeout"] >= 6 * spec.timeout_s
 
 
-@pytest.mark.parametrize("name", ["dead_letter", "expire_pending"])
+def test_undo_data_is_purged_on_a_daily_schedule_with_the_database_settings(prod: Stage) -> None:
+    # CONTRACT §2: undo data is kept UNDO_RETENTION_DAYS; nothing ran purge_undo in AWS (nor locally)
+    spec = lifecycle_specs()["purge_undo"]
+    assert isinstance(spec.trigger, SCHEDULE_TRIGGER)
+    template = prod.stateless_template
+    fn = prod.stateless.functions["purge_undo"].function
+    (rule,) = [r for r in template.of_type("AWS::Events::Rule").values()
+               if template.logical_id(fn) in str(r["Properties"]["Targets"])]
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 day)"
+    env = template.props(fn)["Environment"]["Variables"]
+    assert {names.ENV_DB_SECRET_ARN, names.ENV_DB_PROXY_ENDPOINT, names.ENV_DB_NAME} <= set(env)
+    assert "VpcConfig" in template.props(fn)
+    assert template.props(fn)["Handler"] == "handler.handler"
+
+
+@pytest.mark.parametrize("name", ["dead_letter", "expire_pending", "purge_undo"])
 def test_lifecycle_functions_name_only_what_they_use(prod: Stage, name: str) -> None:
     _require(name)
     stateful, stateless = prod.stateful, prod.stateless
@@ -72,6 +87,7 @@ def test_lifecycle_functions_name_only_what_they_use(prod: Stage, name: str) -> 
         "dead_letter": own | {a(stateful.storage.bucket), a(stateful.tables.progress), a(stateful.database.secret),
                               b(stateless.pipeline.chunks.dlq), a(stateful.storage.object_events.dlq)},
         "expire_pending": own | {a(stateful.tables.progress), a(stateful.database.secret)},
+        "purge_undo": own | {a(stateful.database.secret)},
     }[name]
     statements = prod.stateless_template.policies_of_role(stateless.functions[name].role)
     known = set(prod.stateful_template.resources) | set(prod.stateless_template.resources)
@@ -92,3 +108,15 @@ def test_browser_uploads_and_partner_drops_have_separate_limits(prod: Stage) -> 
         assert env[names.ENV_MAX_UPLOAD_BYTES] == str(config.max_upload_bytes)
         assert env[MAX_DROP_BYTES_ENV] == str(config.max_drop_bytes)
         assert env[MAX_DROP_BYTES_ENV] != env[names.ENV_MAX_UPLOAD_BYTES]
+
+
+def test_every_function_reverts_and_purges_on_the_stages_one_undo_retention(prod: Stage) -> None:
+    # The api refuses a revert after UNDO_RETENTION_DAYS and purge_undo drops the data after it: one number
+    from product_importer.db.registry import DEFAULT_UNDO_RETENTION_DAYS
+    from product_importer.settings import Settings
+
+    days = prod.stateless.config.undo_retention_days
+    assert days == DEFAULT_UNDO_RETENTION_DAYS == Settings.model_fields["undo_retention_days"].default == 30
+    for service in prod.stateless.functions.values():
+        env = prod.stateless_template.props(service.function)["Environment"]["Variables"]
+        assert env[names.ENV_UNDO_RETENTION_DAYS] == str(days)
