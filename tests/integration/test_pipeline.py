@@ -394,6 +394,26 @@ def test_an_applied_preview_keeps_the_saved_mapping_it_was_previewed_with(pipeli
     assert (Decimal(product["price"]), product["quantity"]) == (Decimal("12.50"), 0)
 
 
+def test_an_applied_preview_keeps_what_its_saved_mapping_said_of_a_column_named_id(pipeline: PipelineStack) -> None:
+    """The Import's ``mapping`` carries the saved mapping's ``id`` under the key "id", which hides the
+    target of a column named ``id``; apply rebuilt the mapping from it: a saved ``{"id": "sku", …}`` was
+    applied without its sku column, and the file its preview had read failed ("missing required column: sku")."""
+    sku = unique("IDCOL")
+    headers = ["id", "Titel", f"Ref {sku}"]
+    saved = pipeline.api.post("/api/mappings", json={
+        "name": sku, "headers": headers, "mapping": {"id": "sku", "Titel": "name", f"Ref {sku}": "ignore"}})
+    assert saved.status_code == 201, saved.text
+    preview = _preview(pipeline, f"{','.join(headers)}\n{sku},Lamp,r1\n".encode())
+    assert (preview["status"], preview["products_created"]) == ("previewed", 1), preview
+
+    applied = _apply(pipeline, preview["id"])
+
+    assert (applied["status"], applied["products_created"], applied["error"]) == ("completed", 1, None), applied
+    assert applied["mapping"] == preview["mapping"] and applied["mapping"]["id"] == saved.json()["id"]
+    product = pipeline.api.get(f"/api/products/{sku}").json()
+    assert (product["name"], product["attributes"]) == ("Lamp", {})
+
+
 def test_an_applied_preview_ignores_a_saved_mapping_made_after_the_preview(pipeline: PipelineStack) -> None:
     sku = unique("UNPIN")
     headers = ["sku", "name", f"Preis {sku}"]

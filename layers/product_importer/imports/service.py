@@ -13,10 +13,12 @@ from typing import Any
 import psycopg
 
 from product_importer.db.chunks import next_import_number
+from product_importer.db.plans import PgPlanStore
 from product_importer.db.registry import discard_preview, register_import
 from product_importer.db.revert import RevertRefusedError, fail_revert, plan_revert
 from product_importer.imports.jobs import ImportJobs
 from product_importer.imports.store import ImportRequests
+from product_importer.ingest.plan import FilePlan
 from product_importer.models import (
     PREVIEW_APPLICABLE_DAYS,
     Import,
@@ -99,6 +101,24 @@ def _replace_shown(options: ImportOptions) -> dict[str, Any] | None:
     return {**options.replace.model_dump(mode="json"), "status": None}
 
 
+def _previewed_mapping(conn: psycopg.Connection, preview_id: str,
+                       shown: dict[str, Any] | None) -> tuple[dict[str, str] | None, str | None]:
+    """(the saved mapping the preview read its file with, its id), or (None, None) when none applied.
+
+    From the preview's pinned plan: the Import's ``mapping`` cannot say it, since its ``id`` key (the saved
+    mapping's id, CONTRACT §1) hides the target of a column named ``id``: a saved mapping ``{"id": "sku",
+    …}`` was applied without it, and the file the preview had read failed ("missing required column: sku")."""
+    plan = PgPlanStore(lambda: conn).get(preview_id)
+    if plan is not None:
+        file_plan = FilePlan.from_json(plan.file_plan)
+        if file_plan.mapping is None:
+            return None, None
+        return {str(k): str(v) for k, v in file_plan.mapping.items()}, file_plan.mapping_id
+    if not shown:  # a preview from before plans were kept
+        return None, None
+    return {k: v for k, v in shown.items() if k != "id"}, shown.get("id")
+
+
 def apply_preview(conn: psycopg.Connection, requests: ImportRequests, jobs: ImportJobs, preview_id: str, *,
                   now: datetime | None = None) -> Import:
     """A new import of the preview's file version, with its options, created now (so newer than
@@ -121,11 +141,9 @@ def apply_preview(conn: psycopg.Connection, requests: ImportRequests, jobs: Impo
     if options.mapping is None:
         # The preview's mapping in effect came from a saved mapping (or none applied): pin it, so that a saved
         # mapping changed, deleted or created since does not read the file another way (CONTRACT §2).
-        in_effect = preview.get("mapping")
-        if in_effect:
-            options = options.model_copy(update={
-                "mapping": {k: v for k, v in in_effect.items() if k != "id"},
-                "mapping_id": in_effect.get("id")})
+        mapping, mapping_id = _previewed_mapping(conn, preview_id, preview.get("mapping"))
+        if mapping is not None:
+            options = options.model_copy(update={"mapping": mapping, "mapping_id": mapping_id})
         else:
             options = options.model_copy(update={"saved_mappings": False})
     applied = Import(
