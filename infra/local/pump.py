@@ -91,6 +91,13 @@ class InFlight:
             json.dump({"queue_url": queue_url, "receipts": receipts}, out)
         os.replace(partial, self.path)
 
+    def age(self) -> float | None:
+        """Seconds since the batch it holds began; None when it holds none."""
+        try:
+            return max(0.0, time.time() - os.stat(self.path).st_mtime)
+        except FileNotFoundError:
+            return None
+
     def clear(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)

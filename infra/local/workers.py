@@ -5,6 +5,7 @@ trigger's size, and a timer for the scheduled functions.
 
 Workers are supervised as Lambda's containers are: a worker process that dies (killed, out of memory)
 is started again within a second, and the messages it held are delivered again at once (``InFlight``).
+A worker still in one batch past its function's timeout is ended, as Lambda ends such an invocation.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from infra.local.events import LocalContext
 from infra.local.pump import InFlight, StreamPoller, load_handler, sqs_worker
 
 logger = logging.getLogger("local")
+
+TIMEOUT_GRACE_S = 5  # past its function's timeout, a worker still in its batch is ended (Lambda's timeout)
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,18 @@ class SqsWorkers:
         """One round of supervision: each dead worker's messages handed back, the worker started again."""
         for spec in self._specs:
             process = self._processes.get(spec.name)
-            if process is None or process.is_alive() or self._stop.is_set():
+            if process is None or self._stop.is_set():
                 continue
+            if process.is_alive():
+                age = self._in_flight(spec).age()
+                if age is None or age <= spec.timeout_s + TIMEOUT_GRACE_S:
+                    continue
+                # hung (a lock, a stopped process, a call that never returns): Lambda ends an invocation at its
+                # timeout; a worker process stuck in a batch held its messages and did nothing more for ever
+                logger.warning("%s ran past its %d s timeout: ended, as Lambda ends an invocation at its timeout",
+                               spec.name, spec.timeout_s)
+                process.kill()
+                process.join(timeout=5)
             logger.warning("%s died (exit code %s): starting it again", spec.name, process.exitcode)
             process.join(timeout=0)
             self._release(spec)

@@ -3,6 +3,7 @@ worker that dies hands back the messages it was running."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -88,3 +89,41 @@ def test_a_worker_that_finished_its_batch_holds_nothing(tmp_path: Path) -> None:
     held.hold("http://sqs.test/object-events", ["r-1"])
     held.clear()
     assert held.release(None) == 0  # nothing is handed back (the batch was deleted or failed on its own)
+
+
+class HungProcess(DeadProcess):
+    """A worker stuck in its batch (SIGSTOP, a lock never granted, a call that never returns)."""
+
+    def __init__(self) -> None:
+        self.killed = False
+
+    def is_alive(self) -> bool:
+        return not self.killed
+
+    def kill(self) -> None:
+        self.killed = True
+
+
+@mock_aws
+def test_a_worker_still_in_its_batch_past_its_timeout_is_ended_and_its_messages_delivered_again(
+        tmp_path: Path) -> None:
+    """Lambda ends an invocation at its timeout; a hung local worker held its batch and did nothing, for ever."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="chunks", Attributes={"VisibilityTimeout": "720"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody='{"chunk_no": 4}')
+    urls = {name: url for name in topology.QUEUES}
+    workers = SqsWorkers(urls, {"LOCAL_DIR": str(tmp_path)}, consumers=1, dlq_urls=urls)
+    workers._sqs = sqs
+    workers._spawn = lambda spec: None  # type: ignore[method-assign]
+    hung = HungProcess()
+    workers._processes = {"consumer-0": hung}
+    spec = next(s for s in workers._specs if s.name == "consumer-0")
+    held = workers._in_flight(spec)
+    held.hold(url, [m["ReceiptHandle"] for m in sqs.receive_message(QueueUrl=url)["Messages"]])
+    workers.revive()
+    assert not hung.killed  # within its timeout: left alone
+    started = time.time() - spec.timeout_s - 10
+    os.utime(held.path, (started, started))  # its batch began longer ago than the consumer's 120 s
+    workers.revive()
+    assert hung.killed and workers.restarts == {"consumer-0": 1}
+    assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ['{"chunk_no": 4}']
