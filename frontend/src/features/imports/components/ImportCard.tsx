@@ -6,6 +6,11 @@ import type { Import } from "../api/schemas";
 import { ImportProgress, ImportStats } from "./ImportStats";
 import { encodingLabel, profileLabel } from "./labels";
 
+/** A finished import whose replace waits for an admin's confirm (its page says more and offers it). */
+function isReplaceHeld(imp: Import): boolean {
+  return imp.mode === "import" && imp.status === "completed" && imp.replace?.status === "held" && !imp.replace.confirmed_at;
+}
+
 export function ImportCard({ imp }: { imp: Import }) {
   return (
     <li className="import-card" data-testid="import-row" data-import-id={imp.id} data-status={imp.status}>
@@ -18,11 +23,13 @@ export function ImportCard({ imp }: { imp: Import }) {
         </span>
       </div>
       <p className="import-card__meta">
-        {imp.mode === "preview" ? "Preview · " : ""}
+        {/* an applied preview stays "previewed": say it was applied, so nobody takes it for one still to apply */}
+        {imp.mode === "preview" ? (imp.applied_as ? "Preview, applied · " : "Preview · ") : imp.preview_of ? "Applied from a preview · " : ""}
         {imp.source === "s3-drop" ? `Partner drop${imp.partner ? ` (${imp.partner})` : ""}` : "Upload"} · {formatDateTime(imp.created_at)}
         {imp.profile && imp.profile !== "generic" ? ` · ${profileLabel(imp.profile)}` : ""}
         {imp.encoding && imp.encoding !== "utf-8" ? ` · ${encodingLabel(imp.encoding)}` : ""}
         {imp.warnings.length > 0 ? ` · ${countOf(imp.warnings.length, "warning")}` : ""}
+        {isReplaceHeld(imp) ? " · replace held: nothing deactivated yet" : ""}
       </p>
       <ImportProgress imp={imp} />
       <ImportStats imp={imp} />

@@ -137,4 +137,28 @@ describe("ImportsPage", () => {
     expect(empty).not.toHaveTextContent("Drop a CSV file above");
     expect(screen.queryByTestId("drop-zone")).toBeNull();
   });
+
+  it("marks an applied preview, its import, and an import whose replace is held in the history", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
+      "GET /api/imports": () => ({
+        body: {
+          items: [
+            makeImport({ id: "imp-a", filename: "held.csv", status: "completed", replace: { scope: "all", max_deactivate_percent: 20, status: "held", would_deactivate: 40 } }),
+            makeImport({ id: "imp-b", filename: "applied.csv", status: "completed", preview_of: "imp-c" }),
+            makeImport({ id: "imp-c", filename: "applied.csv", mode: "preview", status: "previewed", applied_as: "imp-b" }),
+            makeImport({ id: "imp-d", filename: "waiting.csv", mode: "preview", status: "previewed" }),
+          ],
+          next_cursor: null,
+        },
+      }),
+    });
+    renderPage(<ImportsPage />);
+    await screen.findAllByTestId("import-row");
+    const meta = (id: string) => document.querySelector(`[data-import-id="${id}"] .import-card__meta`)!.textContent;
+    expect(meta("imp-a")).toMatch(/replace held: nothing deactivated yet$/);
+    expect(meta("imp-b")).toMatch(/^Applied from a preview · Upload/);
+    expect(meta("imp-c")).toMatch(/^Preview, applied · Upload/);
+    expect(meta("imp-d")).toMatch(/^Preview · Upload/);
+  });
 });
