@@ -1,11 +1,8 @@
 """expire_pending: a schedule (hourly in AWS; periodic on the local stack) → pending imports whose file
-never arrived end ``failed`` ("upload expired"), CONTRACT §2; and the undo data past
-``UNDO_RETENTION_DAYS`` (CONTRACT §2 "Revert": kept for 30 days) is dropped (``db.revert.purge_undo``).
-Nothing called the purge before: undo data was kept for ever, growing with every import."""
+never arrived end ``failed`` ("upload expired"), CONTRACT §2."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,21 +23,10 @@ metrics = Metrics(service="expire_pending")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, progress: ProgressStore | None = None,
-            ledger: ChunkLedger | None = None, now: datetime | None = None,
-            purge: Callable[[datetime], int] | None = None) -> dict[str, Any]:
-    """``purge(now)`` drops the expired undo partitions and returns how many (default: PostgreSQL's)."""
+            ledger: ChunkLedger | None = None, now: datetime | None = None) -> dict[str, Any]:
     settings = get_settings()
-    now = now or datetime.now(UTC)
     expired = expire_pending(progress or runtime.progress_store(), ledger or runtime.chunk_ledger(),
-                             now=now, expiry_s=settings.pending_expiry_s,
+                             now=now or datetime.now(UTC), expiry_s=settings.pending_expiry_s,
                              lookback_s=settings.pending_sweep_lookback_s)
     metrics.add_metric(name="UploadsExpired", unit=MetricUnit.Count, value=len(expired))
-    dropped = (purge or _purge_undo)(now)
-    metrics.add_metric(name="UndoPartitionsDropped", unit=MetricUnit.Count, value=dropped)
-    return {"expired": len(expired), "undo_partitions_dropped": dropped}
-
-
-def _purge_undo(now: datetime) -> int:
-    from product_importer.db.revert import purge_undo
-
-    return purge_undo(runtime.db_connection(), now)
+    return {"expired": len(expired)}

@@ -165,7 +165,9 @@ def _function_of(name: str, specs: list[WorkerSpec]) -> str | None:
 
 class ScheduledFunctions(threading.Thread):
     """Invokes the functions with a ``ScheduleTrigger`` every ``interval_s`` (in this process), as
-    EventBridge invokes them at their rate in AWS."""
+    EventBridge invokes them at their rate in AWS, and once at the start: a stack that never ran for a
+    whole interval (stopped and started again within 5 minutes) never swept, so an upload that never
+    arrived stayed ``pending`` past its 24 hours for as long as that went on."""
 
     def __init__(self, interval_s: float) -> None:
         super().__init__(name="schedules", daemon=True)
@@ -175,6 +177,7 @@ class ScheduledFunctions(threading.Thread):
                           if isinstance(spec.trigger, topology.ScheduleTrigger)}
 
     def run(self) -> None:
+        self.run_once()
         while not self._halt.wait(self._interval_s):
             self.run_once()
 

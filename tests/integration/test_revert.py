@@ -443,23 +443,3 @@ def test_the_revert_plan_walks_the_primary_key_even_without_statistics(conn: psy
         cut_ranges(conn, 1, 5000)
     assert conn.execute("SELECT first_key, last_key FROM revert_plan WHERE import_no = 1 ORDER BY chunk_no").fetchall() == [
         (f"sku-{n * 5000 + 1:06d}", f"sku-{n * 5000 + 5000:06d}") for n in range(4)]
-
-
-def test_the_hourly_sweep_drops_the_undo_data_past_the_retention(conn: psycopg.Connection, database_url: str,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Nothing called ``purge_undo``: undo data stayed for ever. The sweep (expire_pending) now drops it,
-    through the application's connection."""
-    from product_importer import runtime
-
-    from functions.expire_pending.handler import _purge_undo
-
-    run(conn, file_of(conn, "kept", [r(1, "A", "a")]), file_of(conn, "later", [r(1, "A", "a2")]))
-    conn.commit()
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    runtime.reset()
-    try:
-        assert _purge_undo(datetime.now(UTC)) == 0  # within the retention: kept
-        assert _purge_undo(datetime.now(UTC) + timedelta(days=40)) == 2
-    finally:
-        runtime.reset()
-    assert conn.execute("SELECT count(*) FROM undo").fetchone() == (0,)

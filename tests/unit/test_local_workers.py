@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from infra import topology
@@ -127,3 +128,21 @@ def test_a_worker_still_in_its_batch_past_its_timeout_is_ended_and_its_messages_
     workers.revive()
     assert hung.killed and workers.restarts == {"consumer-0": 1}
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url)["Messages"]] == ['{"chunk_no": 4}']
+
+
+def test_the_schedules_run_once_at_the_start_then_at_their_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stack stopped and started again within the interval (5 minutes) never swept: pending uploads stayed
+    pending past their 24 hours, undo data past its retention stayed."""
+    from infra.local import workers as module
+
+    calls: list[str] = []
+    monkeypatch.setattr(module, "load_handler", lambda name: lambda event, context: calls.append(name))
+    schedules = module.ScheduledFunctions(interval_s=3600)
+    schedules.start()
+    deadline = time.monotonic() + 10
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.01)
+    schedules.stop()
+    schedules.join(timeout=5)
+    scheduled = [n for n, spec in topology.FUNCTIONS.items() if isinstance(spec.trigger, topology.ScheduleTrigger)]
+    assert calls and sorted(calls) == sorted(scheduled)  # each once, long before the first interval ends
