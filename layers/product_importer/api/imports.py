@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from product_importer.api import deps
 from product_importer.api.errors import BadRequestError, PayloadTooLargeError, error_responses
+from product_importer.api.pages import fit_page
 from product_importer.api.permissions import Caller, CurrentCaller, ensure, require
 from product_importer.db.changes import changes_summary, list_changes
 from product_importer.db.revert import revert_conflicts
@@ -207,8 +208,8 @@ def list_imports(
             partner = partner_name(partner)
         except ValueError:
             return {"items": [], "next_cursor": None}
-    items, next_cursor = requests.list(limit=limit, cursor=cursor, status=status.value if status else None,
-                                       mode=mode, partner=partner)
+    items, next_cursor = fit_page(lambda n: requests.list(limit=n, cursor=cursor, status=status.value if status
+                                                          else None, mode=mode, partner=partner), limit)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -261,7 +262,7 @@ def list_errors(
     cursor: Cursor = None,
 ) -> dict[str, Any]:
     service.existing(requests, import_id)
-    items, next_cursor = page_row_errors(conn, import_id, cursor=cursor, limit=limit)
+    items, next_cursor = fit_page(lambda n: page_row_errors(conn, import_id, cursor=cursor, limit=n), limit)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -356,8 +357,8 @@ def list_import_changes(
 ) -> dict[str, Any]:
     """The planned (preview) or applied (import) change of every product, by SKU."""
     service.existing(requests, import_id)
-    items, next_cursor = list_changes(conn, import_id, action=action, sku_prefix=sku or None, cursor=cursor,
-                                      limit=limit)
+    items, next_cursor = fit_page(lambda n: list_changes(conn, import_id, action=action, sku_prefix=sku or None,
+                                                         cursor=cursor, limit=n), limit)
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -372,5 +373,5 @@ def list_revert_conflicts(import_id: str, requests: Requests, conn: Db, limit: L
                           cursor: Cursor = None) -> dict[str, Any]:
     """Products the revert left alone, with what changed them since."""
     service.existing(requests, import_id)
-    items, next_cursor = revert_conflicts(conn, import_id, cursor=cursor, limit=limit)
+    items, next_cursor = fit_page(lambda n: revert_conflicts(conn, import_id, cursor=cursor, limit=n), limit)
     return {"items": items, "next_cursor": next_cursor}

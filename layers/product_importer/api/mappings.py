@@ -16,6 +16,7 @@ from product_importer.api.errors import (
     UnreadableFileError,
     error_responses,
 )
+from product_importer.api.pages import fit_page
 from product_importer.api.permissions import CurrentCaller, ensure, require
 from product_importer.ingest.errors import HeaderError
 from product_importer.ingest.limits import MAX_HEADER_COLUMNS
@@ -119,7 +120,7 @@ class MappingPage(BaseModel):
 @router.get("", response_model=MappingPage, dependencies=[require("viewer")])
 def list_mappings(conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50,
                   cursor: Annotated[str | None, Query(max_length=2048)] = None) -> dict[str, Any]:
-    items, next_cursor = mappings.list_mappings(conn, cursor=cursor, limit=limit)
+    items, next_cursor = fit_page(lambda n: mappings.list_mappings(conn, cursor=cursor, limit=n), limit)
     return {"items": [m.public() for m in items], "next_cursor": next_cursor}
 
 

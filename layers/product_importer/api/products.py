@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from product_importer.api import deps
 from product_importer.api.errors import error_responses
 from product_importer.api.guard import raw_path
+from product_importer.api.pages import fit_page
 from product_importer.api.permissions import require
 from product_importer.db.changes import decode_cursor, encode_cursor, product_history
 from product_importer.products import repository as products
@@ -106,9 +107,8 @@ def list_products(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     after = _decode_cursor(cursor) if cursor else None
-    items, next_after = products.list_products(
-        conn, ProductFilter(q=q, active=active, brand=brand, category=category), limit=limit, after=after
-    )
+    where = ProductFilter(q=q, active=active, brand=brand, category=category)
+    items, next_after = fit_page(lambda n: products.list_products(conn, where, limit=n, after=after), limit)
     return {"items": items, "next_cursor": encode_cursor(next_after) if next_after is not None else None}
 
 
@@ -145,7 +145,7 @@ def get_product_history(
     if raw is not None and not raw.endswith(b"/history"):
         product = Product.model_validate(products.get_product(conn, f"{sku}/history"))
         return JSONResponse(product.model_dump(mode="json"))
-    items, next_cursor = product_history(conn, sku, cursor=cursor, limit=limit)
+    items, next_cursor = fit_page(lambda n: product_history(conn, sku, cursor=cursor, limit=n), limit)
     if not items and cursor is None:
         products.get_product(conn, sku)  # 404 for a SKU the catalog never had
     return {"items": items, "next_cursor": next_cursor}

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from product_importer.api import deps
 from product_importer.api.errors import error_responses
+from product_importer.api.pages import fit_page
 from product_importer.api.permissions import require
 from product_importer.models import partner_name
 from product_importer.progress import CursorError
@@ -156,7 +157,7 @@ def create_webhook(body: WebhookIn, conn: Db, settings: Config, box: Box) -> dic
 def list_webhooks(
     conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None
 ) -> dict[str, Any]:
-    hooks, next_cursor = WebhookStore(conn).list(limit=limit, after=cursor)
+    hooks, next_cursor = fit_page(lambda n: WebhookStore(conn).list(limit=n, after=cursor), limit)
     return {"items": [h.public() for h in hooks], "next_cursor": next_cursor}
 
 
@@ -213,5 +214,5 @@ def list_deliveries(
         raise CursorError("invalid cursor") from exc
     if before is not None and not 0 <= before < 2**63:  # delivery ids are positive bigints
         raise CursorError("invalid cursor")
-    items, next_id = WebhookStore(conn).deliveries(webhook_id, limit=limit, before=before)
+    items, next_id = fit_page(lambda n: WebhookStore(conn).deliveries(webhook_id, limit=n, before=before), limit)
     return {"items": items, "next_cursor": str(next_id) if next_id is not None else None}
