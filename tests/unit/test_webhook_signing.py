@@ -424,3 +424,30 @@ def test_loopback_and_private_addresses_in_every_spelling_are_refused_at_registr
         check_url_syntax(f"http://{host}:8080/hook", allow_private=False)
     assert check_url_syntax("https://8.8.8.8/hook", allow_private=False) == "8.8.8.8"
     assert check_url_syntax("https://0xcafe.example.com/hook", allow_private=False) == "0xcafe.example.com"
+
+
+def test_an_internationalised_host_is_delivered_to_in_its_idna_form() -> None:
+    """``https://bücher.example/`` was saved, then every attempt raised UnicodeEncodeError writing the Host
+    header: POST /api/webhooks/{id}/test answered 500 and each delivery crashed the function (no log entry,
+    the event lost to the dead-letter queue). The name is now used as DNS and TLS know it."""
+    seen: list[httpx.Request] = []
+    asked: list[str] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["93.184.216.34"]
+
+    outcome = deliver("https://Bücher.example:8443/in", mock_network(receive, resolver))
+
+    [request] = seen
+    assert outcome.ok, outcome
+    assert request.headers["host"] == "xn--bcher-kva.example:8443"
+    assert request.extensions["sni_hostname"] == "xn--bcher-kva.example"
+    assert asked == ["xn--bcher-kva.example"]
+    assert check_url_syntax("http://ｌｏｃａｌｈｏｓｔ/x", allow_private=True) == "localhost"
+    with pytest.raises(UnsafeTargetError, match="loopback"):  # the same name as a resolver reads it
+        check_url_syntax("http://ｌｏｃａｌｈｏｓｔ/x", allow_private=False)

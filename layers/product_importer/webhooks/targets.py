@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+import idna
+
 ALLOWED_SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -50,7 +52,8 @@ def _is_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 def check_url_syntax(url: str, *, allow_private: bool) -> str:
-    """The host of a well-formed http(s) URL; literal private addresses refused unless allowed.
+    """The host of a well-formed http(s) URL, in ASCII (``ascii_host``); literal private addresses refused
+    unless allowed.
 
     Raises ``UnsafeTargetError`` (the API's 422 on ``url``) for anything else, also for a URL ``urlsplit``
     itself refuses (``http://[::1:80/``, a host that changes under NFKC) and a host no resolver could look
@@ -71,8 +74,11 @@ def check_url_syntax(url: str, *, allow_private: bool) -> str:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as exc:
         raise UnsafeTargetError("the URL has an invalid port") from exc
-    if not _is_host_name(host) and _address_or_none(host) is None:
-        raise UnsafeTargetError(f"the URL's host is not a valid host name: {host}")
+    if _address_or_none(host) is None:
+        name = ascii_host(host)
+        if name is None:
+            raise UnsafeTargetError(f"the URL's host is not a valid host name: {host}")
+        host = name  # the checks below and the delivery see the name as DNS does (ｌｏｃａｌｈｏｓｔ is localhost)
     if allow_private:
         return host
     if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
@@ -83,16 +89,22 @@ def check_url_syntax(url: str, *, allow_private: bool) -> str:
     return host
 
 
-_LABELS = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
+_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
 
 
-def _is_host_name(host: str) -> bool:
-    """A name DNS can hold: labels of letters, digits, ``-`` and ``_`` (after IDNA), 1-63 characters each."""
-    try:
-        ascii_name = host.encode("idna").decode("ascii")
-    except UnicodeError:  # an empty label, one over 63 characters, a character IDNA refuses
-        return False
-    return _LABELS.fullmatch(ascii_name.lower()) is not None
+def ascii_host(host: str) -> str | None:
+    """The name as DNS, the ``Host`` header and TLS SNI carry it (an internationalised name in IDNA 2008
+    form, ``bücher.example`` → ``xn--bcher-kva.example``, as HTTP clients encode it), or None if no resolver
+    could look it up: labels of letters, digits, ``-`` and ``_``, 1-63 characters each."""
+    if host.isascii():
+        name = host.lower()
+    else:
+        try:
+            name = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):  # a space, an empty label, a character IDNA refuses
+            return None
+    labels = name.removesuffix(".").split(".")
+    return name if all(_LABEL.fullmatch(label) for label in labels) else None
 
 
 def _address_or_none(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
