@@ -168,3 +168,31 @@ def test_in_aws_a_larger_errors_csv_is_written_to_s3_and_answered_with_a_303(aws
     assert len(rows) == 2001
     assert rows[1] == ["1", "SKU-1", "price", "price must be a decimal (row 1)", "'=1+2"]
     assert rows[-1][0] == "2000"
+
+
+@pytest.fixture
+def aws_api_default_limit(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiHarness]:
+    """As in AWS, with the inline limit as deployed (CONTRACT §3: 5 MB)."""
+    with api_harness(database_url, monkeypatch, local_mode=False) as harness:
+        yield harness
+
+
+def test_in_aws_an_errors_csv_under_5_mb_that_outgrows_a_lambda_response_once_escaped_goes_to_s3(
+    aws_api_default_limit: ApiHarness,
+) -> None:
+    # given a Russian catalog's row errors: ~4.3 MB of CSV, but each Cyrillic letter (2 bytes) is 6 once the
+    # Lambda runtime writes the body as an ASCII JSON string: ~12 MB, over Lambda's 6 MB (a 500 in AWS)
+    api = aws_api_default_limit
+    import_id = api.put_import(status=ImportStatus.COMPLETED, filename="каталог.csv")
+    value = "Цена указана неверно " * 9  # 189 characters, under the 200 a row error keeps
+    api.add_row_errors(import_id, [(n, f"АРТ-{n}", "price", "price must be a decimal", value)
+                                   for n in range(1, 10_001)])
+    # when errors.csv is asked for
+    response = api.client.get(f"/api/imports/{import_id}/errors.csv", follow_redirects=False)
+    # then it is written to S3 and answered with a 303, whole
+    assert response.status_code == 303, len(response.content)
+    key = unquote(urlparse(response.headers["location"]).path.lstrip("/")).removeprefix(f"{BUCKET}/")
+    body = api.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    assert len(body) < 5_000_000
+    rows = rows_of(body)
+    assert len(rows) == 10_001 and rows[-1][:2] == ["10000", "АРТ-10000"]

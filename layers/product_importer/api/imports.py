@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from product_importer.api import deps
 from product_importer.api.errors import BadRequestError, PayloadTooLargeError, error_responses
-from product_importer.api.pages import fit_page
+from product_importer.api.pages import fit_page, fits_lambda_response
 from product_importer.api.permissions import Caller, CurrentCaller, ensure, require
 from product_importer.db.changes import changes_summary, list_changes
 from product_importer.db.revert import revert_conflicts
@@ -291,7 +291,10 @@ def errors_csv(
         blocks = csv_blocks(iter_row_errors(conn, import_id))
         head, everything = take_up_to(blocks, settings.errors_csv_inline_max_bytes)
         if everything is None:
-            return Response(b"".join(head), media_type=MEDIA_TYPE, headers=headers)
+            body = b"".join(head)
+            if fits_lambda_response(body):
+                return Response(body, media_type=MEDIA_TYPE, headers=headers)
+            everything = iter([body])  # within the size but not once escaped (non-Latin text): S3 too
         transfers.write_stream(settings.uploads_bucket, key, everything, content_type=MEDIA_TYPE)
     url = transfers.presigned_get(settings.uploads_bucket, key, expires_s=settings.download_url_expires_s,
                                   content_type=MEDIA_TYPE, content_disposition=disposition)

@@ -23,6 +23,9 @@ LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024  # a synchronous invocation's response p
 # (statusCode, headers, next_cursor) and for the measure's own slack.
 PAGE_BUDGET_BYTES = 4 * 1024 * 1024
 
+# What a response's status and headers take besides its body, at most (for ``fits_lambda_response``).
+ENVELOPE_BYTES = 64 * 1024
+
 T = TypeVar("T")
 C = TypeVar("C")
 
@@ -54,3 +57,10 @@ def fit_page(fetch: Callable[[int], tuple[list[T], C]], limit: int,
     while (keep := fitting(items, budget)) < len(items):
         items, cursor = fetch(keep)
     return items, cursor
+
+
+def fits_lambda_response(body: bytes) -> bool:
+    """Whether a text ``body`` (UTF-8) fits in one Lambda response once the runtime has written it as a JSON
+    string (ASCII escapes: quotes double, a Cyrillic letter's 2 bytes become 6): a 5 MB errors.csv of
+    non-Latin values does not, and is better downloaded from S3 than refused (a 500)."""
+    return len(json.dumps(body.decode("utf-8", "replace"))) <= LAMBDA_RESPONSE_BYTES - ENVELOPE_BYTES
