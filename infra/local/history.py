@@ -203,6 +203,7 @@ def resume_webhooks(restored: list[dict[str, Any]]) -> None:
     """Queue again the webhook work the emulator's queues lost at the stop (``resume_after_restart``): the
     events of imports that had ended, their fan-out, the deliveries still owed with their attempts."""
     from product_importer import runtime
+    from product_importer.models import ImportStatus
     from product_importer.progress import import_from_item
     from product_importer.webhooks.dispatch import FinishPorts, resume_after_restart
 
@@ -211,7 +212,8 @@ def resume_webhooks(restored: list[dict[str, Any]]) -> None:
         imports = [import_from_item(item) for item in restored]
         ports = FinishPorts(connection=runtime.db_connection, finished=runtime.queue(settings.finished_queue_url),
                             deliveries=runtime.queue(settings.webhooks_queue_url))
-        resumed = resume_after_restart(runtime.db_connection(), [i for i in imports if i.status.settled], ports)
+        ended = [i for i in imports if i.status.settled or i.status == ImportStatus.REVERTING]
+        resumed = resume_after_restart(runtime.db_connection(), ended, ports)
     except Exception as exc:
         logger.warning("could not resume the webhook deliveries the restart lost: %s", exc)
         return

@@ -108,3 +108,25 @@ def test_an_import_that_ended_without_its_event_is_finished_again_for_the_webhoo
     # the finisher then fans it out to the webhook that existed when the import ended, not to the later one
     assert finish_import(job, ports) == 1
     assert [m["webhook_id"] for m in deliveries.sent] == [early]
+
+
+def test_an_import_reverted_since_it_ended_still_gets_the_event_of_its_end(conn: psycopg.Connection) -> None:
+    """A stop right after an import completed and its revert began lost ``import.completed`` for good (only
+    the ``settled`` status's event was looked for): the partner heard only ``import.reverted``."""
+    store = WebhookStore(conn)
+    early = hook(store, conn, "early", NOW - timedelta(hours=2), events=("import.completed", "import.reverted"))
+    done = ended("imp-reverting", ImportStatus.COMPLETED, NOW - timedelta(minutes=10))
+    reverting = done.model_copy(update={"status": ImportStatus.REVERTING, "revert": {
+        "requested_at": done.finished_at, "status": "running", "previous_status": "completed"}})
+    finished, deliveries = FakeQueue(), FakeQueue()
+    ports = FinishPorts(lambda: conn, finished, deliveries)
+
+    counts = resume_after_restart(conn, [reverting], ports, now=NOW)
+
+    assert counts == {"imports": 1, "events": 0, "deliveries": 0}
+    (job,) = (parse_job(json.dumps(body)) for body in finished.sent)
+    assert isinstance(job, ImportFinished) and job.import_.status == ImportStatus.COMPLETED  # as it was then
+    assert job.import_.revert is None and job.subscribed_by == done.finished_at
+    assert finish_import(job, ports) == 1
+    assert [m["webhook_id"] for m in deliveries.sent] == [early]
+    assert resume_after_restart(conn, [reverting], ports, now=NOW)["imports"] == 0  # recorded now: once

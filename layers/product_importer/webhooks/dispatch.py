@@ -99,15 +99,15 @@ RESUME_WINDOW = timedelta(hours=24)
 def resume_after_restart(conn: psycopg.Connection, settled: Iterable[Import], ports: FinishPorts,
                          *, now: datetime | None = None) -> dict[str, int]:
     """Queue again the webhook work a restart of the local stack lost with its emulator's queues (in AWS
-    the queues keep it): ``settled`` imports (ended within ``RESUME_WINDOW``) whose event was never
+    the queues keep it): ``settled`` imports (ended within ``RESUME_WINDOW``; a ``reverting`` one for its
+    run's end) whose event was never
     recorded go to the finisher; events recorded but not fanned out are fanned out; deliveries owed (not
     delivered, attempts left) are queued with the attempts already made. Each goes only to webhooks that
     existed when the event happened. Returns the counts ``{"imports", "events", "deliveries"}``."""
     since = (now or datetime.now(UTC)) - RESUME_WINDOW
     store = WebhookStore(conn)
     lost = []
-    for imp in settled:
-        ended = imp.reverted_at if imp.status == ImportStatus.REVERTED else imp.finished_at
+    for imp, ended in (end for ended_import in settled for end in _ends(ended_import)):
         event_type = event_type_for(imp)
         if event_type and ended and datetime.fromisoformat(ended) >= since and not store.has_event(imp.id, event_type):
             lost.append(finished_job(imp, subscribed_by=ended))
@@ -118,6 +118,21 @@ def resume_after_restart(conn: psycopg.Connection, settled: Iterable[Import], po
     for event_id, event_type, recorded_at in events:
         _fan_out(store, event_id, event_type, ports.deliveries, recorded_at)
     return {"imports": len(lost), "events": len(events), "deliveries": len(owed)}
+
+
+def _ends(imp: Import) -> list[tuple[Import, str | None]]:
+    """Each end of ``imp`` that makes an event, as the import was then, with its time: its run's end (also
+    under a revert since: a stop right after an import completed and its revert began lost
+    ``import.completed`` for good, and the partner heard only ``import.reverted``) and its revert's."""
+    ends: list[tuple[Import, str | None]] = []
+    previous = (imp.revert or {}).get("previous_status")
+    if imp.status in (ImportStatus.REVERTING, ImportStatus.REVERTED) and previous in (
+            ImportStatus.COMPLETED.value, ImportStatus.FAILED.value):
+        ends.append((imp.model_copy(update={"status": ImportStatus(previous), "revert": None, "reverted_at": None}),
+                     imp.finished_at))
+    if imp.status.settled:
+        ends.append((imp, imp.reverted_at if imp.status == ImportStatus.REVERTED else imp.finished_at))
+    return ends
 
 
 def seal_plaintext_secrets(store: WebhookStore, box: SecretBox) -> int:
