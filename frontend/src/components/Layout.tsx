@@ -2,6 +2,7 @@ import { useEffect, useRef } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router-dom";
 import { usePermissions } from "@/lib/auth/permissions";
 import { currentAuthSession } from "@/lib/auth/session";
+import { useDocumentTitle } from "@/lib/title";
 
 export function Layout() {
   const { pathname } = useLocation();
@@ -10,6 +11,7 @@ export function Layout() {
   const user = session?.user();
   const { can, role } = usePermissions();
   const topbar = useStickyHeight();
+  const main = useFocusOnNavigation(pathname);
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -66,7 +68,7 @@ export function Layout() {
           ) : null}
         </div>
       </header>
-      <main id="main" className="main" tabIndex={-1}>
+      <main id="main" className="main" tabIndex={-1} ref={main}>
         {role === null ? (
           <div className="alert alert--warn role-missing" role="status" data-testid="no-group">
             <div>
@@ -79,6 +81,23 @@ export function Layout() {
       </main>
     </div>
   );
+}
+
+/**
+ * After an in-app navigation, focus on <main> when the link or button that had it went away with the old page
+ * (focus fell to <body>): the next Tab starts at the new page's content and a screen reader reads it, instead of
+ * starting somewhere in the old page's place. Focus a page gave itself (a dialog, the mapping step) is kept.
+ */
+function useFocusOnNavigation(pathname: string) {
+  const ref = useRef<HTMLElement>(null);
+  const seen = useRef(pathname);
+  useEffect(() => {
+    if (seen.current === pathname) return; // the first page: the browser's own start
+    seen.current = pathname;
+    const active = document.activeElement;
+    if (active === null || active === document.body) ref.current?.focus({ preventScroll: true });
+  }, [pathname]);
+  return ref;
 }
 
 /**
@@ -103,6 +122,7 @@ function useStickyHeight() {
 }
 
 export function NotFound() {
+  useDocumentTitle("Page not found");
   return (
     <section>
       <h1>Page not found</h1>

@@ -128,6 +128,8 @@ describe("ImportDetailPage", () => {
     });
     renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
     expect(await screen.findByTestId("fact-encoding")).toHaveTextContent("Windows-1252");
+    // and the browser tab is named after the file, so two open tabs can be told apart
+    expect(document.title).toBe("Import of catalog.csv · Product Importer");
     expect(screen.getByTestId("fact-profile")).toHaveTextContent("Shopify export");
     expect(screen.getByTestId("fact-skipped")).toHaveTextContent("12");
     expect(screen.getByTestId("stat-skipped")).toHaveTextContent("12");

@@ -5,6 +5,7 @@ import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { StatusBadge } from "@/components/StatusBadge";
 import { ApiError, errorMessage, pathSegment, signInRequired } from "@/lib/api";
 import { formatDateTime } from "@/lib/format";
+import { useDocumentTitle } from "@/lib/title";
 import { downloadImportErrors, importErrorsCsvUrl, useImport, useImportPoll, useImportSnapshotWriter } from "../api/imports";
 import { isFinished, isRevertable } from "../api/schemas";
 import { useLiveImports } from "../api/useLiveImports";
@@ -27,6 +28,7 @@ export function ImportDetailPage() {
   const poll = useImportPoll(id);
   const mode = useLiveImports({ subscriptions, onImports, poll, enabled: id !== "" });
   const imp = query.data;
+  useDocumentTitle(imp ? `${imp.mode === "preview" ? "Preview of" : "Import of"} ${imp.filename}` : "Import");
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const [reverting, setReverting] = useState(false);
   const onDownload = useCallback(

@@ -6,6 +6,7 @@ import { PagedList } from "@/components/PagedList";
 import { useConfig } from "@/lib/config";
 import { countOf, pluralOf } from "@/lib/format";
 import { useRememberedCursorPager } from "@/lib/paging";
+import { useDocumentTitle } from "@/lib/title";
 import { pathSegment } from "@/lib/api";
 import { useImportSnapshotWriter, useImportsPage, useImportsPagePoll, type ImportOptions } from "../api/imports";
 import type { Import } from "../api/schemas";
@@ -28,6 +29,7 @@ interface QueuedFile {
 let queued = 0;
 
 export function ImportsPage() {
+  useDocumentTitle("Imports");
   const config = useConfig();
   const navigate = useNavigate();
   const flash = (useLocation().state as { flash?: string } | null)?.flash ?? null;

@@ -6,6 +6,7 @@ import { EmptyState, Notice } from "@/components/Feedback";
 import { Field } from "@/components/Field";
 import { PagedList } from "@/components/PagedList";
 import { usePermissions } from "@/lib/auth/permissions";
+import { useDocumentTitle } from "@/lib/title";
 import { useDebouncedValue } from "@/lib/debounce";
 import { countOf, quoted } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
@@ -32,6 +33,7 @@ function filtersFrom(params: URLSearchParams): ProductFilters {
 }
 
 export function ProductsPage() {
+  useDocumentTitle("Products");
   const [params, setParams] = useSearchParams();
   const [filters, setFilters] = useState<ProductFilters>(() => filtersFrom(params));
   const debounced = useDebouncedValue(filters, SEARCH_DEBOUNCE_MS);

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { EmptyState, ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { usePermissions } from "@/lib/auth/permissions";
+import { useDocumentTitle } from "@/lib/title";
 import { useWebhooks } from "../api/webhooks";
 import type { Webhook } from "../api/schemas";
 import { WebhookCard } from "./WebhookCard";
@@ -8,6 +9,7 @@ import { SecretDialog } from "./SecretDialog";
 import { WebhookFormDialog } from "./WebhookFormDialog";
 
 export function WebhooksPage() {
+  useDocumentTitle("Webhooks");
   const allowed = usePermissions().can("admin");
   if (!allowed) {
     return (

@@ -3,6 +3,7 @@ import { ConfirmDialog } from "@/components/Dialog";
 import { EmptyState, Notice } from "@/components/Feedback";
 import { PagedList } from "@/components/PagedList";
 import { usePermissions } from "@/lib/auth/permissions";
+import { useDocumentTitle } from "@/lib/title";
 import { countOf, formatDateTime } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
 import { useDeleteMapping, useMappings, type SavedMapping } from "../../api/mappings";
@@ -12,6 +13,7 @@ import { MappingFormDialog } from "./MappingFormDialog";
 
 /** Saved mappings (CONTRACT §3): by header set for uploads, by drop prefix for partners; edit or delete. */
 export function MappingsPage() {
+  useDocumentTitle("Mappings");
   const { can } = usePermissions();
   const pager = useCursorPager("mappings");
   const q = useMappings(pager.cursor);
