@@ -237,7 +237,7 @@ def test_a_deliveries_cursor_past_bigint_is_400(api: ApiHarness, cursor: str) ->
 
 
 @pytest.mark.parametrize("url", ["http://[::1:9177/", "http://[xyz]/hook", "http://a\u2100b.com/",
-                                 "http://exa mple.com/hook"])
+                                 "http://exa mple.com/hook", "https://example.com/a\u0001b"])
 @pytest.mark.parametrize("method", ["POST", "PATCH"])
 def test_a_malformed_webhook_url_is_422_on_url(api: ApiHarness, method: str, url: str) -> None:
     """POST /api/webhooks answered 500 for a URL urlsplit refuses (an unbalanced [IPv6] literal), and

@@ -306,6 +306,10 @@ def test_at_most_a_bounded_answer_is_read(receiver: Receiver) -> None:
         "http://exa mple.com/",
         "http://a..b.com/",
         "http://" + "a" * 64 + ".com/",
+        # the HTTP client refuses control characters at each attempt (POST /api/webhooks/{id}/test was a 500)
+        "http://example.com/a\x01b",
+        "http://example.com/a\x7fb",
+        "http://example.com:0/",
     ],
 )
 def test_private_and_malformed_targets_are_refused(url: str) -> None:
@@ -451,3 +455,11 @@ def test_an_internationalised_host_is_delivered_to_in_its_idna_form() -> None:
     assert check_url_syntax("http://ｌｏｃａｌｈｏｓｔ/x", allow_private=True) == "localhost"
     with pytest.raises(UnsafeTargetError, match="loopback"):  # the same name as a resolver reads it
         check_url_syntax("http://ｌｏｃａｌｈｏｓｔ/x", allow_private=False)
+
+
+def test_a_url_saved_before_it_was_refused_is_a_failed_attempt_not_a_crash() -> None:
+    """A webhook saved with a control character in its URL made every attempt raise httpx.InvalidURL:
+    the delivery function crashed (no log entry) and /test answered 500."""
+    outcome = deliver("http://example.com/a\x01b", mock_network(lambda request: httpx.Response(200)))
+
+    assert not outcome.ok and outcome.error.startswith("refused: the URL contains a control character")

@@ -83,7 +83,7 @@ def post_signed(
         status, text = asyncio.run(_attempt(target.connect_url, target.host, body, headers, timeout_s, network))
     except TimeoutError:
         return DeliveryOutcome(False, None, elapsed(), f"timed out after {timeout_s:g}s")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
         return DeliveryOutcome(False, None, elapsed(), f"{type(exc).__name__}: {exc}"[:MAX_ERROR])
     except OSError as exc:
         return DeliveryOutcome(False, None, elapsed(), f"{type(exc).__name__}: {exc}"[:MAX_ERROR])

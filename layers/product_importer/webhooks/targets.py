@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -56,9 +57,11 @@ def check_url_syntax(url: str, *, allow_private: bool) -> str:
     unless allowed.
 
     Raises ``UnsafeTargetError`` (the API's 422 on ``url``) for anything else, also for a URL ``urlsplit``
-    itself refuses (``http://[::1:80/``, a host that changes under NFKC) and a host no resolver could look
-    up (a space, an empty label ``a..b``, a label over 63 characters): such a webhook would only fail at
-    every delivery."""
+    itself refuses (``http://[::1:80/``, a host that changes under NFKC), a control character anywhere
+    (the HTTP client refuses it), port 0, and a host no resolver could look up (a space, an empty label
+    ``a..b``, a label over 63 characters): such a webhook would only fail at every delivery."""
+    if any(unicodedata.category(char) == "Cc" for char in url):  # httpx refuses them at each attempt
+        raise UnsafeTargetError("the URL contains a control character; percent-encode it")
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -74,6 +77,8 @@ def check_url_syntax(url: str, *, allow_private: bool) -> str:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as exc:
         raise UnsafeTargetError("the URL has an invalid port") from exc
+    if parts.port == 0:
+        raise UnsafeTargetError("the URL has an invalid port")
     if _address_or_none(host) is None:
         name = ascii_host(host)
         if name is None:
