@@ -3,7 +3,9 @@
 
 Undo data is day-partitioned (``docs/changes-and-undo.md``); without this sweep the partitions grow for
 ever. Change records stay. Dropping goes through the owner's ``pi_drop_undo_partitions`` (migration 0006):
-the application role may not drop tables itself.
+the application role may not drop tables itself. The sweep also deletes, in batches while its time lasts,
+the change records of discarded previews that ``DELETE /api/imports/{id}`` left (it deletes a bounded
+number, to answer within API Gateway's 30 s).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
-from product_importer.db.registry import undo_retention_days
+from product_importer.db.registry import forget_discarded_changes, undo_retention_days
 from product_importer.db.revert import purge_undo
 
 logger = Logger(service="purge_undo")
@@ -29,9 +31,14 @@ metrics = Metrics(service="purge_undo")
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext, connection: psycopg.Connection | None = None,
             now: datetime | None = None) -> dict[str, Any]:
-    """``{"dropped": partitions dropped, "retention_days": N}``; a database error raises (the schedule's
-    next run tries again: nothing is lost by waiting)."""
-    dropped = purge_undo(connection or runtime.db_connection(), now or datetime.now(UTC))
+    """``{"dropped": partitions dropped, "retention_days": N, "discarded_changes": change records of discarded
+    previews deleted}``; a database error raises (the schedule's next run tries again: nothing is lost by
+    waiting)."""
+    conn = connection or runtime.db_connection()
+    dropped = purge_undo(conn, now or datetime.now(UTC))
+    forgotten = forget_discarded_changes(conn, time_left=lambda: context.get_remaining_time_in_millis() / 1000)
     metrics.add_metric(name="UndoPartitionsDropped", unit=MetricUnit.Count, value=dropped)
-    logger.info("undo data purged", extra={"dropped": dropped, "retention_days": undo_retention_days()})
-    return {"dropped": dropped, "retention_days": undo_retention_days()}
+    metrics.add_metric(name="DiscardedChangesDeleted", unit=MetricUnit.Count, value=forgotten)
+    result = {"dropped": dropped, "retention_days": undo_retention_days(), "discarded_changes": forgotten}
+    logger.info("undo data purged", extra=result)
+    return result

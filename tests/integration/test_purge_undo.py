@@ -37,7 +37,7 @@ def test_the_scheduled_purge_drops_undo_data_past_the_retention_and_keeps_the_hi
 
     # Within the retention (default 30 days) nothing goes: the import can still be reverted
     kept = handler({"source": "aws.events"}, context, connection=conn, now=datetime.now(UTC) + timedelta(days=29))
-    assert kept == {"dropped": 0, "retention_days": 30}
+    assert kept == {"dropped": 0, "retention_days": 30, "discarded_changes": 0}
     assert conn.execute("SELECT count(*) FROM undo").fetchone() == (1,)
     assert conn.execute("SELECT undo_expired FROM import_registry WHERE import_id = 'purge-second'").fetchone() == (False,)
 

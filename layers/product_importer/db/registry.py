@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -18,6 +19,11 @@ import psycopg
 
 WRITABLE = ("pending", "processing")
 DEFAULT_UNDO_RETENTION_DAYS = 30
+# A discarded preview's change records deleted within DELETE /api/imports/{id}, at most: one statement of
+# well under a second, so the request ends within API Gateway's 30 s whatever the preview's size (a preview
+# of millions of rows took minutes, and the API's Lambda was cut off at 29 s); the scheduled sweep
+# (purge_undo) deletes the rest, batch by batch (``forget_discarded_changes``).
+DISCARD_BATCH_ROWS = 20_000
 
 # Partitions known to exist, per database (a process talks to one database; tests to many).
 _partitions: set[tuple[str, date]] = set()
@@ -132,7 +138,9 @@ def _drop_overlay(conn: psycopg.Connection, import_no: int) -> None:
 
 
 def discard_preview(conn: psycopg.Connection, import_id: str) -> None:
-    """Forget a preview's planned changes, counts and overlay (``DELETE /api/imports/{id}``). Commits."""
+    """Forget a preview's planned changes, counts and overlay (``DELETE /api/imports/{id}``): marked discarded
+    at once, and up to ``DISCARD_BATCH_ROWS`` change records deleted; the scheduled sweep deletes the rest.
+    Commits."""
     settle(conn)
     with conn.transaction():
         row = conn.execute(
@@ -141,8 +149,36 @@ def discard_preview(conn: psycopg.Connection, import_id: str) -> None:
         if row is None:
             return
         _drop_overlay(conn, row[0])
-        conn.execute("DELETE FROM changes WHERE import_no = %s", (row[0],))
         conn.execute("UPDATE import_registry SET status = 'discarded' WHERE import_id = %s", (import_id,))
+    forget_discarded_changes(conn, import_no=int(row[0]), batch_rows=DISCARD_BATCH_ROWS, batches=1)
+
+
+def forget_discarded_changes(conn: psycopg.Connection, *, import_no: int | None = None,
+                             batch_rows: int = DISCARD_BATCH_ROWS, batches: int | None = None,
+                             time_left: Callable[[], float] | None = None) -> int:
+    """Delete the change records of discarded previews (of ``import_no`` only, if given), ``batch_rows`` per
+    transaction, until none is left, ``batches`` ran, or ``time_left()`` (seconds) is under 30.
+    Returns how many were deleted. Commits each batch.
+
+    Nothing reads them once the preview is discarded (its import answers 404; a product's history lists
+    imports only), so deleting them later changes no answer."""
+    deleted = 0
+    done = 0
+    settle(conn)
+    while batches is None or done < batches:
+        with conn.transaction():
+            count = conn.execute(
+                "DELETE FROM changes WHERE (import_no, sku_key) IN (SELECT c.import_no, c.sku_key FROM changes c"
+                " JOIN import_registry r ON r.import_no = c.import_no WHERE r.mode = 'preview'"
+                " AND r.status = 'discarded' AND (%(no)s::bigint IS NULL OR c.import_no = %(no)s::bigint)"
+                " LIMIT %(rows)s)",
+                {"no": import_no, "rows": batch_rows},
+            ).rowcount
+        deleted += max(count, 0)
+        done += 1
+        if count < batch_rows or (time_left is not None and time_left() < 30):
+            break
+    return deleted
 
 
 def _lock_totals(conn: psycopg.Connection, import_id: str) -> None:
