@@ -15,7 +15,10 @@ describe("ImportDetailPage", () => {
     mockApi({
       "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
       "GET /api/imports/imp-1": () => ({
-        body: makeImport({ status: "failed", rows_total: null, rows_processed: 0, rows_failed: 0, error: "the header has no sku column" }),
+        body: makeImport({
+          status: "failed", rows_total: null, rows_processed: 0, rows_imported: 0, rows_failed: 0, products_created: 0, products_updated: 0,
+          error: "the header has no sku column",
+        }),
       }),
       "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
     });
@@ -53,13 +56,17 @@ describe("ImportDetailPage", () => {
     mockApi({
       "GET /api/config": () => ({ body: { websocket_url: null } }),
       "GET /api/imports/imp-1": () => ({
-        body: makeImport({ status: "failed", rows_processed: 5000, rows_failed: 101, products_created: 4899, error: "too many row errors" }),
+        body: makeImport({ status: "failed", rows_processed: 5000, rows_imported: 4899, rows_failed: 101, products_created: 4899, error: "too many row errors" }),
       }),
       "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
     });
     renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
-    await screen.findByTestId("failure-reason");
+    const reason = await screen.findByTestId("failure-reason");
     expect(screen.getByRole("button", { name: "Revert" })).toBeInTheDocument();
+    // and it says that what was imported before the stop stays, not that the file "could not be imported"
+    expect(reason).toHaveTextContent("The import stopped before the end of the file. too many row errors");
+    expect(reason).toHaveTextContent("The 4,899 rows imported before it stopped stay in the catalogue. Revert the import to take them back");
+    expect(reason).not.toHaveTextContent("could not be imported");
   });
 
   it("recovers by itself once an API that was down when the page opened is back", async () => {
