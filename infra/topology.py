@@ -226,7 +226,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             PURGE_UNDO_TIMEOUT_S,
             # Undo data is partitioned by day: once a day drops the days older than UNDO_RETENTION_DAYS.
             ScheduleTrigger(rate_minutes=24 * 60),
-            "Drops undo data older than UNDO_RETENTION_DAYS (30 days); those imports can no longer be reverted",
+            "Drops undo data older than UNDO_RETENTION_DAYS (30 days) and discarded previews' change records",
             needs_database=True,
         ),
         FunctionSpec(
