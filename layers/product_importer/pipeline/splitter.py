@@ -31,7 +31,6 @@ from product_importer.ingest import rows
 from product_importer.ingest.chunking import ByteRange, SplitPosition, split_ranges
 from product_importer.ingest.encoding import (
     CP1252,
-    UTF8,
     UnknownEncodingError,
     normalize_encoding,
     transcode_to_utf8,
@@ -337,9 +336,10 @@ def declared_encoding(content_type: str | None) -> str | None:
     """The encoding a drop's ``Content-Type`` charset declares, as the ``encoding`` override of ``POST
     /api/imports`` (CONTRACT §1): a partner has no other way to say its file is Windows-1252 (``aws s3 cp
     --content-type "text/csv; charset=windows-1252"``), and the rows past the first MiB that the detection
-    misses would fail. ``windows-1252`` (also ``cp1252``, ``iso-8859-1``, ``latin1``) or ``utf-16``; None
-    (detect as usual) without a charset, for UTF-8 (the default: a file labelled UTF-8 that is not keeps
-    the Windows-1252 detection) and for a charset we do not read."""
+    misses would fail. ``windows-1252`` for its labels (also ``cp1252``, ``iso-8859-1``, ``latin1``); None
+    (detect as usual) otherwise: without a charset, for UTF-8 (the default: a file labelled UTF-8 that is
+    not keeps the Windows-1252 detection), for UTF-16 (Excel writes it with a BOM, which the detection
+    reads; a UTF-8 file mislabelled UTF-16 would be garbage) and for a charset we do not read."""
     if not content_type:
         return None
     message = Message()
@@ -353,7 +353,7 @@ def declared_encoding(content_type: str | None) -> str | None:
         encoding = normalize_encoding(charset)
     except UnknownEncodingError:
         return None
-    return None if encoding == UTF8 else encoding
+    return encoding if encoding == CP1252 else None
 
 
 def _describe(import_id: str, plan: SplitPlan, ports: SplitterPorts) -> None:
