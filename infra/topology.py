@@ -349,6 +349,15 @@ RESOURCE_ENV = (
 )
 
 
+def dlq_visibility_timeout_s(queue: str) -> int | None:
+    """A dead-letter queue that a function consumes (a ``DeadLetterTrigger``) hides a received message for
+    6x that function's timeout, as AWS advises for any SQS event source (CDK and the local stack alike);
+    None: the queue's default (nothing consumes it)."""
+    timeouts = [spec.timeout_s for spec in FUNCTIONS.values()
+                if isinstance(spec.trigger, DeadLetterTrigger) and queue in spec.trigger.queues]
+    return 6 * max(timeouts) if timeouts else None
+
+
 def receive_limits_env() -> dict[str, str]:
     """The dead-letter handler's reasons say after how many attempts a message gave up: the queue's number."""
     return {

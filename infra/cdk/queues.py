@@ -16,15 +16,8 @@ DLQ_RETENTION = Duration.days(topology.DLQ_RETENTION_DAYS)
 
 
 def dlq_visibility_timeout_s(queue: str) -> int | None:
-    """A DLQ that a function consumes (``infra.topology``'s dead-letter triggers) hides a received message
-    for 6x that function's timeout, as AWS advises for any SQS event source; None: SQS's default."""
-    trigger_kind = getattr(topology, "DeadLetterTrigger", None)
-    timeouts = [
-        spec.timeout_s
-        for spec in topology.FUNCTIONS.values()
-        if trigger_kind is not None and isinstance(spec.trigger, trigger_kind) and queue in spec.trigger.queues
-    ]
-    return 6 * max(timeouts) if timeouts else None
+    """``infra.topology.dlq_visibility_timeout_s`` (the local stack's DLQs get the same)."""
+    return topology.dlq_visibility_timeout_s(queue)
 
 
 def encrypted_queue(scope: Construct, construct_id: str, **kwargs: object) -> sqs.Queue:

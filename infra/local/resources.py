@@ -45,9 +45,13 @@ def create_resources(s3: Any, sqs: Any, dynamodb: Any, *, bucket: str = f"{PREFI
     _bucket(s3, bucket, cors_origins)
     for name, spec in topology.QUEUES.items():
         visibility = (visibility_overrides or {}).get(name, spec.visibility_timeout_s)
-        dlq_url = sqs.create_queue(QueueName=f"{PREFIX}-{name}-dlq",
-                                   Attributes={"MessageRetentionPeriod": str(topology.DLQ_RETENTION_DAYS * 86400)}
-                                   )["QueueUrl"]
+        # a DLQ the dead_letter function consumes hides a message 6x its timeout, as CDK's does
+        dlq_visibility = topology.dlq_visibility_timeout_s(name)
+        dlq_attributes = {"MessageRetentionPeriod": str(topology.DLQ_RETENTION_DAYS * 86400),
+                          **({"VisibilityTimeout": str(dlq_visibility)} if dlq_visibility else {})}
+        dlq_url = sqs.create_queue(QueueName=f"{PREFIX}-{name}-dlq", Attributes=dlq_attributes)["QueueUrl"]
+        if dlq_visibility:  # a DLQ kept from an earlier start
+            sqs.set_queue_attributes(QueueUrl=dlq_url, Attributes={"VisibilityTimeout": str(dlq_visibility)})
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         url = sqs.create_queue(QueueName=f"{PREFIX}-{name}", Attributes={
             "VisibilityTimeout": str(visibility),
