@@ -167,6 +167,24 @@ describe("the preview page", () => {
     expect(calls.some((c) => c.method === "DELETE" && c.path === "/api/imports/pre-1")).toBe(true);
   });
 
+  it("takes a preview applied though Apply's answer was lost as applied, not as 'could not apply'", async () => {
+    // given an apply the server carries out, whose answer never arrives (the connection drops)
+    let applied = false;
+    api({
+      "GET /api/imports/pre-1": () => ({ body: applied ? { ...preview, applied_as: "imp-9" } : preview }),
+      "POST /api/imports/pre-1/apply": () => {
+        applied = true;
+        throw new TypeError("Failed to fetch");
+      },
+    });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Apply" }));
+    // then the page asks again and says it was applied, with the link, and no "could not apply"
+    expect(await screen.findByRole("link", { name: "see the import" })).toHaveAttribute("href", "/imports/imp-9");
+    expect(screen.queryByText(/Could not apply the preview/)).toBeNull();
+    expect(screen.queryByRole("button", { name: "Apply" })).toBeNull();
+  });
+
   it("gives keyboard focus to the reason when Apply fails (the disabled button had dropped it to <body>)", async () => {
     // given an apply the server refuses after a while
     let refuse: () => void = () => {};

@@ -1,12 +1,14 @@
+import { useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
 import { ErrorMessage, Notice } from "@/components/Feedback";
 import { useFocusBackAfter } from "@/components/focusBack";
-import { errorMessage, isNotFound, pathSegment } from "@/lib/api";
+import { errorMessage, isNotFound, isTransientError, pathSegment } from "@/lib/api";
 import { quoted } from "@/lib/format";
 import { useApplyPreview, useChangeSummary, useDiscardImport } from "../../api/changes";
+import { importKeys } from "../../api/imports";
 import { groupToApplyOrDiscard, type Import } from "../../api/schemas";
 import { PlannedReplaceHeld } from "../revert/ReplaceHeld";
 import { ChangeCards } from "./ChangeCards";
@@ -19,6 +21,7 @@ import { FieldChart } from "./FieldChart";
  */
 export function PreviewPanel({ imp }: { imp: Import }) {
   const navigate = useNavigate();
+  const client = useQueryClient();
   const ready = imp.status === "previewed";
   const summary = useChangeSummary(imp.id, ready);
   const apply = useApplyPreview();
@@ -40,6 +43,11 @@ export function PreviewPanel({ imp }: { imp: Import }) {
         // discarded meanwhile (another tab, the command line): there is nothing left here to apply
         navigate("/", { state: { flash: `The preview of ${quoted(imp.filename)} was discarded meanwhile, so nothing was imported. Drop the file again to preview it.` } });
         return;
+      }
+      if (isTransientError(err)) {
+        // the answer may have been lost after the server applied it: ask for the preview again (its
+        // `applied_as` then says so, and the message below gives way to the link to the import)
+        void client.invalidateQueries({ queryKey: importKeys.detail(imp.id) });
       }
       setActionError(`Could not apply the preview: ${errorMessage(err)}`);
     }
@@ -87,7 +95,7 @@ export function PreviewPanel({ imp }: { imp: Import }) {
         <Notice>Reading and checking every row against the catalogue; nothing is written to products.</Notice>
       )}
       {ready ? <PlannedReplaceHeld imp={imp} /> : null}
-      {actionError ? (
+      {actionError && !imp.applied_as ? (
         <div className="alert alert--error" role="alert" tabIndex={-1} ref={actionAlert}>
           {actionError}
         </div>
