@@ -136,6 +136,22 @@ def test_a_drop_whose_content_type_declares_windows_1252_is_read_so(pipeline: Pi
     assert product["name"] == "Caf\u00e9 cr\u00e8me"
 
 
+def test_a_utf8_drop_labelled_iso_8859_1_is_still_read_as_utf8(pipeline: PipelineStack) -> None:
+    """Tools label everything ISO-8859-1: a first MiB of valid UTF-8 beyond ASCII wins over the label,
+    else "Café" would be stored as "CafÃ©" without a single row error."""
+    prefix = unique("LABEL")
+    filename = f"{prefix.lower()}.csv"
+    data = HEADER + f"{prefix}-1,Caf\u00e9,1.00,red\n".encode()
+
+    pipeline.s3.put_object(Bucket=pipeline.bucket, Key=f"incoming/declared/{filename}", Body=data,
+                           ContentType="text/csv; charset=ISO-8859-1")
+    [imp] = pipeline.wait_for_import_of(filename)
+    imp = pipeline.wait_for(imp["id"])
+
+    assert (imp["status"], imp["encoding"], imp["rows_failed"]) == ("completed", "utf-8", 0), imp
+    assert pipeline.api.get(f"/api/products/{prefix}-1").json()["name"] == "Caf\u00e9"
+
+
 def test_a_second_import_of_the_same_skus_updates_and_counts_unchanged_rows(pipeline: PipelineStack) -> None:
     prefix = unique("AGAIN")
     first = pipeline.upload(HEADER + csv_rows(prefix, 1200), filename="v1.csv")

@@ -16,6 +16,7 @@ checkpoint and sends itself a continuation message that resumes there.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import logging
 import uuid
@@ -303,7 +304,7 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
     bucket, key, version, size, etag = event.bucket, event.key, info.version_id, info.size, info.etag
     head = ports.objects.read_range(bucket, key, version, 0, min(size, SNIFF_BYTES))
     encoding: str | None = options.encoding
-    if encoding is None and item.get("source") == "s3-drop":
+    if encoding is None and item.get("source") == "s3-drop" and not _utf8_beyond_ascii(head, size <= SNIFF_BYTES):
         encoding = declared_encoding(info.content_type)
     file_plan = sniff(
         head, encoding=encoding, profile=options.profile, mapping=options.mapping,
@@ -330,6 +331,19 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
 
 # Charset labels that mean Windows-1252 (the WHATWG Encoding Standard reads ISO-8859-1 as Windows-1252).
 _LATIN1_LABELS = frozenset({"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1"})
+
+
+def _utf8_beyond_ascii(head: bytes, complete: bool) -> bool:
+    """Whether the file's first bytes are UTF-8 with characters beyond ASCII: such a file is UTF-8 whatever
+    its Content-Type says (tools label everything ISO-8859-1; read as Windows-1252 it would turn ``Café``
+    into ``CafÃ©`` silently). ``complete``: ``head`` is the whole file (no character cut at its end)."""
+    if head.isascii():
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def declared_encoding(content_type: str | None) -> str | None:
