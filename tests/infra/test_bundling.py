@@ -76,6 +76,11 @@ def test_layer_contains_the_package_and_psycopg_binary_for_linux_arm64(
     core = list((site / "pydantic_core").glob("_pydantic_core.cpython-314-aarch64-linux-gnu.so"))
     assert core and elf_machine(core[0]) == ELF_MACHINE_AARCH64
 
+    # And the X-Ray SDK that Powertools' Tracer imports in every handler (its tracer extra), with wrapt's
+    # C extension for the same platform (tests/unit/test_layer_dependencies.py checks every import)
+    assert (site / "aws_xray_sdk" / "core" / "__init__.py").is_file()
+    assert list((site / "wrapt").glob("*.cpython-314-aarch64-linux-gnu.so")) or (site / "wrapt").is_dir()
+
     # And it fits Lambda's unzipped limit with room for the function code
     size = sum(p.stat().st_size for p in asset.rglob("*") if p.is_file())
     assert size < LAMBDA_UNZIPPED_LIMIT / 2, size
