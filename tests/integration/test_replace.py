@@ -116,3 +116,23 @@ def test_products_created_by_a_later_import_are_not_in_a_replaces_scope(conn: ps
     totals = revert(conn, "replacing")
     assert (totals.restored, totals.conflicts) == (2, 0)  # A was unchanged: its version only
     assert all(_active(conn).values())
+
+
+def test_a_replace_step_looks_each_product_up_by_sku_even_without_statistics(conn: psycopg.Connection) -> None:
+    """Right after a big import (``changes`` not analysed since), a step of the replace compared every product
+    of the step with every change record of the import (an anti-join on the import's number alone, SKUs in
+    a join filter): a step after a 1.8M-row catalog ran for minutes, past the consumer's timeout, on every
+    retry. Each product must be looked up by (import, SKU), statistics or not."""
+    from product_importer.db.replace import _scope, step_candidates
+
+    conn.execute("ALTER TABLE changes SET (autovacuum_enabled = false)")
+    conn.execute("ALTER TABLE products SET (autovacuum_enabled = false)")
+    conn.execute("INSERT INTO changes (import_no, sku_key, action)"
+                 " SELECT 7, 'sku-' || lpad(g::text, 6, '0'), 'c' FROM generate_series(1, 20000) g")
+    conn.commit()
+    where, params = _scope("all", None)
+    plan = "\n".join(r[0] for r in conn.execute(
+        f"EXPLAIN SELECT p.sku_key FROM products p WHERE {step_candidates(where)}",
+        {**params, "after": "a", "last": "z", "no": 7}).fetchall())
+    scans = [line for line in plan.splitlines() if "Index Cond" in line and "import_no" in line]
+    assert scans and all("sku_key" in line for line in scans), plan

@@ -60,6 +60,21 @@ _NOT_IN_FILE = (
     "NOT EXISTS (SELECT 1 FROM changes c WHERE c.import_no = %(no)s AND c.sku_key = p.sku_key)"
     " AND NOT EXISTS (SELECT 1 FROM failed_skus f WHERE f.import_no = %(no)s AND f.sku_key = p.sku_key)"
 )
+# The same test for one step's few thousand products: each product looked up by (import, SKU), whatever the
+# statistics say. As an anti-join, right after the import committed its rows (``changes`` not analysed
+# since, the import's number past its histogram: 1 row estimated), the planner scanned the import's change
+# records by its number alone and compared SKUs in a join filter: every record of the import for every
+# product of the step. A step of a replace right after a 1.8M-row catalog ran for minutes past the
+# consumer's 120 s, again on every retry (found confirming a held replace). ``OFFSET 0`` keeps each
+# EXISTS a subplan (PostgreSQL does not pull such a subquery up into a join).
+_NOT_IN_FILE_BY_SKU = _NOT_IN_FILE.replace("p.sku_key)", "p.sku_key OFFSET 0)")
+
+
+def step_candidates(where: str) -> str:
+    """The products one step of ``deactivate_missing`` deactivates (SQL condition on ``p``, parameters
+    ``after``, ``last``, ``no`` and ``where``'s)."""
+    return (f"p.sku_key > %(after)s AND p.sku_key <= %(last)s AND NOT p.deleted AND p.active"
+            f" AND {where} AND {_NOT_IN_FILE_BY_SKU}")
 
 
 def _registration(conn: psycopg.Connection, import_id: str) -> tuple[int, str, Any]:
@@ -119,8 +134,7 @@ def deactivate_missing(
         deactivated = 0
         if last is not None:
             params["last"] = last
-            candidates = (f"p.sku_key > %(after)s AND p.sku_key <= %(last)s AND NOT p.deleted AND p.active"
-                          f" AND {where} AND {_NOT_IN_FILE}")
+            candidates = step_candidates(where)
             statement = _PREVIEW if mode == "preview" else _DEACTIVATE
             keys = [r[0] for r in conn.execute(statement.replace("{candidates}", candidates), params)]
             deactivated = len(keys)
