@@ -96,3 +96,11 @@ def test_every_metric_the_dashboard_reads_is_emitted_by_the_function_it_names() 
         assert f'Metrics(service="{service}")' in handler, constant
         emitted = set(re.findall(r'add_metric\(\s*name="(\w+)"', handler))
         assert metric in emitted, f"{constant}: functions/{service} emits {sorted(emitted)}"
+
+
+def test_every_handler_folder_is_a_function_of_the_topology() -> None:
+    """A handler under functions/ that the topology does not name is deployed nowhere (CDK and the local
+    stack build exactly the topology's functions): found with purge_undo's sweep, which nothing ran."""
+    root = Path(__file__).resolve().parents[2] / "functions"
+    folders = {p.parent.name for p in root.glob("*/handler.py")}
+    assert folders == set(topology.FUNCTIONS) | {topology.CONNECT_AUTHORIZER.name}
