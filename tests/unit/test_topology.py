@@ -104,3 +104,22 @@ def test_every_handler_folder_is_a_function_of_the_topology() -> None:
     root = Path(__file__).resolve().parents[2] / "functions"
     folders = {p.parent.name for p in root.glob("*/handler.py")}
     assert folders == set(topology.FUNCTIONS) | {topology.CONNECT_AUTHORIZER.name}
+
+
+def test_timeouts_fit_the_triggers_that_call_them() -> None:
+    """AWS: an SQS event source's queue hides a message 6x the function's timeout (else a batch still running
+    is handed out again); the API answers within API Gateway's 30 s integration timeout; the splitter hands
+    over before its deadline. The local stack takes the same numbers from the topology."""
+    from product_importer.settings import Settings
+
+    for spec in topology.FUNCTIONS.values():
+        trigger = spec.trigger
+        if isinstance(trigger, topology.SqsTrigger):
+            assert topology.QUEUES[trigger.queue].visibility_timeout_s >= 6 * spec.timeout_s, spec.name
+        if isinstance(trigger, topology.DeadLetterTrigger):
+            for queue in trigger.queues:
+                assert (topology.dlq_visibility_timeout_s(queue) or 0) >= 6 * spec.timeout_s, (spec.name, queue)
+        if isinstance(trigger, topology.HttpTrigger):
+            assert spec.timeout_s < 30, spec.name
+    margin = Settings.model_fields["splitter_deadline_margin_s"].default
+    assert 0 < margin < topology.FUNCTIONS["splitter"].timeout_s / 4
