@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { z } from "zod";
-import { apiRequest, apiSend, deleteIdempotently, isNotFound, pathSegment } from "@/lib/api";
+import { apiRequest, apiSend, deleteIdempotently, isNotFound, isTransientError, pathSegment } from "@/lib/api";
 import type { Page } from "@/lib/page";
 import { pageOf } from "@/lib/page";
 import { importKeys, putImport } from "./imports";
@@ -166,6 +166,11 @@ export function useRevertImport() {
     onSuccess: (imp) => {
       putImport(client, imp);
       client.removeQueries({ queryKey: [...importKeys.all, "conflicts", imp.id] });
+    },
+    // the answer may have been lost after the server started the revert: read the import again (its status
+    // then says "reverting", and the page closes the dialog)
+    onError: (err, id) => {
+      if (isTransientError(err)) void client.invalidateQueries({ queryKey: importKeys.detail(id) });
     },
   });
 }

@@ -133,7 +133,10 @@ export function ImportDetailPage() {
           ) : null}
 
           <RowErrorTable importId={imp.id} expected={imp.rows_failed} importFailed={imp.status === "failed"} status={imp.status} />
-          {reverting ? <RevertDialog imp={imp} onClose={() => setReverting(false)} onStarted={() => setReverting(false)} /> : null}
+          {/* the dialog goes once the import can no longer be reverted (its revert started, here or elsewhere) */}
+          {reverting && isRevertable(imp) ? (
+            <RevertDialog imp={imp} onClose={() => setReverting(false)} onStarted={() => setReverting(false)} />
+          ) : null}
         </>
       ) : null}
     </div>

@@ -143,6 +143,28 @@ describe("revert", () => {
     expect(plan).toHaveTextContent("1 product it changed will get its previous values back.");
   });
 
+  it("closes the dialog when the revert started though its answer was lost, instead of offering it again", async () => {
+    // given a revert the server starts, whose answer never arrives (the connection drops)
+    let started = false;
+    api({
+      "GET /api/imports/imp-2": () => ({
+        body: started ? { ...done, status: "reverting", revert: { status: "running", requested_at: requested, restored: 0, deleted: 0, conflicts: 0 } } : done,
+      }),
+      "POST /api/imports/imp-2/revert": () => {
+        started = true;
+        throw new TypeError("Failed to fetch");
+      },
+    });
+    const { user } = open();
+    await user.click(await screen.findByRole("button", { name: "Revert" }));
+    const dialog = await screen.findByRole("dialog", { name: "Revert “update.csv”?" });
+    await user.type(within(dialog).getByLabelText(/Type the file name/), "update.csv");
+    await user.click(within(dialog).getByRole("button", { name: "Revert import" }));
+    // then the page reads the import again: reverting, and the dialog with its "cannot reach" and its button is gone
+    await waitFor(() => expect(screen.getByTestId("detail-status")).toHaveTextContent("Reverting"));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+  });
+
   it("is for admins only", async () => {
     api();
     signInAs(["importer"]);
