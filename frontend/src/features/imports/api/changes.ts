@@ -180,5 +180,9 @@ export function useConfirmReplace() {
   return useMutation({
     mutationFn: (id: string) => confirmReplace(id),
     onSuccess: (imp) => putImport(client, imp),
+    // a lost answer (the server may have taken the confirm): read the import again, whose replace then says so
+    onError: (err, id) => {
+      if (isTransientError(err)) void client.invalidateQueries({ queryKey: importKeys.detail(id) });
+    },
   });
 }

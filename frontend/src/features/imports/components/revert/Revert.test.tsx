@@ -180,6 +180,23 @@ describe("a held replace", () => {
     vi.stubGlobal("WebSocket", FakeWebSocket);
   });
 
+  it("takes a confirm whose answer was lost as taken once the import says so, closing its dialog", async () => {
+    const held = { ...done, replace: { scope: "all", max_deactivate_percent: 20, status: "held", would_deactivate: 40 } };
+    let taken = false;
+    api({
+      "GET /api/imports/imp-2": () => ({ body: taken ? { ...held, replace: { ...held.replace, status: "done" }, products_deactivated: 40 } : held }),
+      "POST /api/imports/imp-2/replace": () => {
+        taken = true;
+        throw new TypeError("Failed to fetch");
+      },
+    });
+    const { user } = open();
+    await user.click(within(await screen.findByTestId("replace-held")).getByRole("button", { name: "Deactivate them" }));
+    await user.click(within(await screen.findByRole("dialog")).getByRole("button", { name: "Deactivate" }));
+    expect(await screen.findByTestId("replace-done")).toHaveTextContent("40 products missing from the file deactivated");
+    expect(screen.queryByRole("dialog")).toBeNull();
+  });
+
   it("warns and carries out the deactivation once an admin confirms", async () => {
     const held = { ...done, replace: { scope: "all", max_deactivate_percent: 20, status: "held", would_deactivate: 40 } };
     const { calls } = api({
