@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
@@ -25,6 +26,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import topology
+from infra.cdk import names
 from infra.cdk.config import StageConfig
 from infra.cdk.functions import FunctionNetwork, ServiceFunction
 
@@ -52,6 +54,10 @@ class Lifecycle(Construct):
         super().__init__(scope, construct_id)
         self.functions: dict[str, ServiceFunction] = {}
         self.schedules: dict[str, events.Rule] = {}
+        # Nobody waits on these functions: a failing one (pending imports never expiring, dead letters not
+        # ending their imports, undo data never purged) is seen only through its alarm.
+        self.alarms: list[cloudwatch.Alarm] = []
+        stage_names = names.StageNames(config.stage)
         for name, spec in lifecycle_specs().items():
             construct_name = "".join(part.title() for part in name.split("_")) + "Fn"
             fn = ServiceFunction(
@@ -59,6 +65,18 @@ class Lifecycle(Construct):
                 network=network if spec.needs_database or spec.needs_internet else None,
             )
             self.functions[name] = fn
+            self.alarms.append(cloudwatch.Alarm(
+                self,
+                f"{construct_name}Errors",
+                alarm_name=stage_names.alarm(f"{name.replace('_', '-')}-errors"),
+                alarm_description=f"The {name} function failed ({spec.description.rstrip('.')}): its work is "
+                "not being done; see its logs.",
+                metric=fn.function.metric_errors(period=Duration.minutes(5), statistic=cloudwatch.Stats.SUM),
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ))
             trigger: Any = spec.trigger
             if DEAD_LETTER_TRIGGER is not None and isinstance(trigger, DEAD_LETTER_TRIGGER):
                 for queue in trigger.queues:

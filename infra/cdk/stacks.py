@@ -224,7 +224,8 @@ class StatelessStack(Stack):
                 websocket_api=self.live.api,
                 websocket_stage=self.live.stage.stage_name,
             ),
-            alarms=[*self.pipeline.alarms, *self.webhooks.alarms, *self.live.alarms, *self.api.alarms],
+            alarms=[*self.pipeline.alarms, *self.webhooks.alarms, *self.live.alarms, *self.api.alarms,
+                    *self.lifecycle.alarms],
         )
 
         CfnOutput(self, names.OUT_SITE_URL, value=self.frontend.url)

@@ -120,3 +120,17 @@ def test_every_function_reverts_and_purges_on_the_stages_one_undo_retention(prod
     for service in prod.stateless.functions.values():
         env = prod.stateless_template.props(service.function)["Environment"]["Variables"]
         assert env[names.ENV_UNDO_RETENTION_DAYS] == str(days)
+
+
+@pytest.mark.parametrize("name", ["dead_letter", "expire_pending", "purge_undo"])
+def test_a_failing_lifecycle_function_raises_an_alarm_on_the_stages_topic(prod: Stage, name: str) -> None:
+    # nobody waits on these functions: pending imports that never expire, or undo data never purged, showed
+    # nowhere (only the splitter and the consumer had errors alarms)
+    template = prod.stateless_template
+    fn_id = template.logical_id(prod.stateless.functions[name].function)
+    topic_id = template.logical_id(prod.stateless.observability.topic)
+    (alarm,) = [a["Properties"] for a in template.of_type("AWS::CloudWatch::Alarm").values()
+                if a["Properties"].get("MetricName") == "Errors" and fn_id in str(a["Properties"].get("Dimensions"))]
+    assert alarm["AlarmName"] == f"ProductImporter-prod-{name.replace('_', '-')}-errors"
+    assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert topic_id in str(alarm["AlarmActions"])
