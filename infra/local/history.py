@@ -131,6 +131,7 @@ STRANDED_REVERT = ("the local stack was stopped while this import was being reve
                    "reverted: revert the import again to finish it")
 STRANDED_REPLACE = ("the local stack was stopped while the confirmed replace was being carried out, and its queued "
                     "work is not kept across a restart; what was deactivated stays: confirm it again to finish it")
+# (ends like pipeline.jobs_runner.CONFIRM_AGAIN: the replace that finishes it drops the warning)
 
 
 def resume_stranded_jobs(restored: list[dict[str, Any]]) -> dict[str, int]:

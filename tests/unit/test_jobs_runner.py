@@ -294,6 +294,13 @@ def test_a_dead_confirmed_replace_is_held_again_and_a_dead_completing_one_fails_
     item = world.item()
     assert item["status"] == "completed" and item["replace"]["status"] == "held"
     assert "confirmed_at" not in item["replace"] and "confirm it again" in item["warnings"][-1]
+    # confirmed again, it is done, and no warning tells its user to confirm it any more
+    again = utcnow()
+    world.progress.items[world.import_id]["replace"]["confirmed_at"] = again
+    world.invoke(sqs_record(ReplaceRequest(import_id=world.import_id, requested_at=again,
+                                           scope="all").model_dump_json()))
+    item = world.item()
+    assert item["replace"]["status"] == "done" and not any("confirm it" in w for w in item["warnings"]), item
 
     running = catalog_world(replace={"scope": "all", "max_deactivate_percent": 50})
     running.jobs.products["OLD-1"] = True

@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 ChunkJob = ChunkMessage | RevertRequest | ReplaceRequest
 
+# How every warning that hands a confirmed replace back ends (a dead job, a restart of the local stack):
+# the replace that finishes it drops them.
+CONFIRM_AGAIN = "confirm it again to finish it"
+
 
 # -- what arrives on the queues ---------------------------------------------------------------------------
 
@@ -98,7 +102,10 @@ def run_replace(request: ReplaceRequest, ports: JobPorts) -> bool:
                                               "the confirmed replace was not carried out: the import's revert "
                                               "had started first")
     committed = ports.ledger.committed_totals(request.import_id)
-    warnings = [w for w in item.get("warnings") or [] if not w.startswith(finish.REPLACE_HELD)]
+    # what the replace was (held, or left half done) no longer holds once it is done: said on, the import
+    # ended done and still told its user to confirm it again
+    warnings = [w for w in item.get("warnings") or []
+                if not w.startswith(finish.REPLACE_HELD) and not w.endswith(CONFIRM_AGAIN)]
     return ports.progress.finish_replace(request.import_id, request.requested_at, committed.products_deactivated,
                                          warnings)
 
@@ -118,4 +125,4 @@ def dead_job(job: RevertRequest | ReplaceRequest, attempts: int, *, progress: Pr
                                      "were imported and stay (revert the import to undo them)")
     return progress.release_replace(job.import_id, job.requested_at,
                                     f"the confirmed replace could not be carried out after {attempts} attempts; "
-                                    "what was deactivated stays; confirm it again to finish it")
+                                    f"what was deactivated stays; {CONFIRM_AGAIN}")
