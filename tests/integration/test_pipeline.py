@@ -136,19 +136,22 @@ def test_a_drop_whose_content_type_declares_windows_1252_is_read_so(pipeline: Pi
     assert product["name"] == "Caf\u00e9 cr\u00e8me"
 
 
-def test_a_utf8_drop_labelled_iso_8859_1_is_still_read_as_utf8(pipeline: PipelineStack) -> None:
-    """Tools label everything ISO-8859-1: a first MiB of valid UTF-8 beyond ASCII wins over the label,
-    else "Café" would be stored as "CafÃ©" without a single row error."""
+@pytest.mark.parametrize("codec", ["utf-8", "utf-16"])
+def test_a_drop_whose_bytes_tell_their_encoding_is_read_so_whatever_its_label(pipeline: PipelineStack,
+                                                                            codec: str) -> None:
+    """Tools label everything ISO-8859-1: a first MiB of valid UTF-8 beyond ASCII, or a UTF-16 byte-order
+    mark, wins over the label; else "Café" would be stored as "CafÃ©" without a single row error, and a
+    UTF-16 file would fail with a header of garbage."""
     prefix = unique("LABEL")
     filename = f"{prefix.lower()}.csv"
-    data = HEADER + f"{prefix}-1,Caf\u00e9,1.00,red\n".encode()
+    data = (HEADER.decode() + f"{prefix}-1,Caf\u00e9,1.00,red\n").encode(codec)  # utf-16: with its BOM
 
     pipeline.s3.put_object(Bucket=pipeline.bucket, Key=f"incoming/declared/{filename}", Body=data,
                            ContentType="text/csv; charset=ISO-8859-1")
     [imp] = pipeline.wait_for_import_of(filename)
     imp = pipeline.wait_for(imp["id"])
 
-    assert (imp["status"], imp["encoding"], imp["rows_failed"]) == ("completed", "utf-8", 0), imp
+    assert (imp["status"], imp["encoding"], imp["rows_failed"]) == ("completed", codec, 0), imp
     assert pipeline.api.get(f"/api/products/{prefix}-1").json()["name"] == "Caf\u00e9"
 
 

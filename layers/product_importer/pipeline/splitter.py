@@ -32,6 +32,8 @@ from product_importer.ingest import rows
 from product_importer.ingest.chunking import ByteRange, SplitPosition, split_ranges
 from product_importer.ingest.encoding import (
     CP1252,
+    UTF16_BE_BOM,
+    UTF16_LE_BOM,
     UnknownEncodingError,
     normalize_encoding,
     transcode_to_utf8,
@@ -304,7 +306,7 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
     bucket, key, version, size, etag = event.bucket, event.key, info.version_id, info.size, info.etag
     head = ports.objects.read_range(bucket, key, version, 0, min(size, SNIFF_BYTES))
     encoding: str | None = options.encoding
-    if encoding is None and item.get("source") == "s3-drop" and not _utf8_beyond_ascii(head, size <= SNIFF_BYTES):
+    if encoding is None and item.get("source") == "s3-drop" and not _tells_its_encoding(head, size <= SNIFF_BYTES):
         encoding = declared_encoding(info.content_type)
     file_plan = sniff(
         head, encoding=encoding, profile=options.profile, mapping=options.mapping,
@@ -333,10 +335,13 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
 _LATIN1_LABELS = frozenset({"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1"})
 
 
-def _utf8_beyond_ascii(head: bytes, complete: bool) -> bool:
-    """Whether the file's first bytes are UTF-8 with characters beyond ASCII: such a file is UTF-8 whatever
-    its Content-Type says (tools label everything ISO-8859-1; read as Windows-1252 it would turn ``Café``
-    into ``CafÃ©`` silently). ``complete``: ``head`` is the whole file (no character cut at its end)."""
+def _tells_its_encoding(head: bytes, complete: bool) -> bool:
+    """Whether the file's first bytes say its encoding better than a Content-Type label: a byte-order mark
+    (Excel's UTF-16 "Unicode Text" labelled Windows-1252 would be read as garbage), or UTF-8 with characters
+    beyond ASCII (tools label everything ISO-8859-1; read as Windows-1252 it would turn ``Café`` into
+    ``CafÃ©`` silently). ``complete``: ``head`` is the whole file (no character cut at its end)."""
+    if head.startswith((UTF16_LE_BOM, UTF16_BE_BOM)):
+        return True
     if head.isascii():
         return False
     try:
