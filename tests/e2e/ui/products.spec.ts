@@ -44,6 +44,18 @@ test("create, search, edit and delete a product", async ({ page }) => {
   await expect(page.getByTestId("product-row").filter({ hasText: sku })).toBeVisible();
   await saveMobileScreenshot(page, "products-mobile");
 
+  // and on a phone the row's buttons are on the screen, not to the right of a table that must be scrolled sideways
+  const desktop = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  const phoneRow = page.getByTestId("product-row").filter({ hasText: sku });
+  for (const name of [`History of “${sku}”`, `Edit “${sku}”`, `Delete “${sku}”`]) {
+    const box = await phoneRow.getByRole("button", { name }).boundingBox();
+    expect(box, name).not.toBeNull();
+    expect(box!.x + box!.width, name).toBeLessThanOrEqual(390);
+  }
+  expect(await page.getByTestId("product-table").evaluate((t) => t.parentElement!.scrollWidth <= t.parentElement!.clientWidth)).toBe(true);
+  if (desktop) await page.setViewportSize(desktop);
+
   // then deletes it after confirming
   await page.getByRole("button", { name: `Delete “${sku}”` }).click();
   const confirm = page.getByRole("dialog", { name: `Delete “${sku}”?` });
