@@ -66,6 +66,19 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# API Gateway refuses a PostToConnection larger than a WebSocket message may be (128 KB); the local one does
+# too, so a message that would never reach a browser in AWS fails on the laptop as well.
+MAX_MESSAGE_BYTES = 128 * 1024
+
+
+def _too_large(size: int) -> Response:
+    return JSONResponse(
+        {"message": f"the message is {size} bytes; at most {MAX_MESSAGE_BYTES} may be sent"},
+        status_code=413,
+        headers={"x-amzn-ErrorType": "PayloadTooLargeException"},
+    )
+
+
 def _gone(connection_id: str) -> Response:
     return JSONResponse(
         {"message": f"connection {connection_id} is gone"},
@@ -174,6 +187,8 @@ class LocalGateway:
                 return _gone(connection_id)
             return Response(status_code=204)
         data = await request.body()
+        if len(data) > MAX_MESSAGE_BYTES:
+            return _too_large(len(data))
         try:
             async with connection.send_lock:
                 try:

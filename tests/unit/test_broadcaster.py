@@ -306,3 +306,25 @@ def test_a_completion_followed_by_its_revert_in_one_batch_is_still_handed_on() -
     )
     # then the completion (import.completed, its search refresh) is not lost behind the revert
     assert [j["import"]["status"] for j in finished.sent] == ["completed", "reverted"]
+
+
+def test_an_import_of_a_hostile_header_still_fits_one_websocket_message() -> None:
+    # CONTRACT §1 allows a header of 1,024 columns in 64 KiB: one warning per duplicated name and a mapping
+    # of every column made the message ~200 KB; API Gateway refuses a PostToConnection over 128 KB (the local
+    # gateway does too now), so the browser never heard of the import again, its final status included
+    names = [f"Attribute column number {n:04d} with a long descriptive name" for n in range(1000)]
+    imp = an_import(status=ImportStatus.COMPLETED).model_copy(update={
+        "warnings": [f"two columns are named '{name}': the leftmost is used, the other is ignored" for name in names],
+        "mapping": {**{name: "attribute" for name in names}, "id": "map-1"},
+    })
+    assert len(json.dumps({"import": imp.model_dump(mode="json")})) > MAX_MESSAGE_BYTES
+
+    data = encode_update(imp)
+
+    assert len(data) < MAX_MESSAGE_BYTES
+    sent = json.loads(data)["import"]
+    assert sent["status"] == "completed" and sent["rows_total"] == imp.rows_total
+    assert sent["warnings"][:3] == imp.warnings[:3] and sent["mapping"]["id"] == "map-1"
+    assert sent["warnings"][-1].startswith("… and ") and "open the import" in sent["warnings"][-1]
+    kept = len(sent["warnings"]) - 1
+    assert sent["warnings"][-1].startswith(f"… and {len(imp.warnings) - kept} more warnings")

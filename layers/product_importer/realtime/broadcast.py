@@ -88,22 +88,48 @@ def coalesce(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def encode_update(imp: Import) -> bytes:
-    """``{"type": "import.updated", "import": …}``, kept under the frame limit (a long error is cut)."""
-    message = {"type": "import.updated", "import": imp.model_dump(mode="json")}
-    data = json.dumps(message, separators=(",", ":")).encode()
-    if len(data) > _SAFE_BYTES:  # only a huge error text or object key can get here
-        error = imp.error or ""
-        keep = max(0, len(error.encode()) - (len(data) - _SAFE_BYTES) - 64)
-        trimmed = imp.model_copy(
-            update={
-                "error": error.encode()[:keep].decode(errors="ignore") + "…" if imp.error else None,
-                "filename": imp.filename[:1024],
-            }
-        )
-        data = json.dumps(
-            {"type": "import.updated", "import": trimmed.model_dump(mode="json")}, separators=(",", ":")
-        ).encode()
+    """``{"type": "import.updated", "import": …}``, kept under API Gateway's 128 KB message limit (a larger
+    ``PostToConnection`` is refused, and the update, its final status too, never reaches the browser).
+
+    What can make it large is text from the file or the user: a long error or object key is cut; then the
+    ``warnings`` (one per odd header column: a 64 KiB header of 1,024 columns makes ~150 KB) keep the first
+    that fit and a last one saying how many more the import has; then a ``mapping`` of such a header keeps
+    only its saved mapping's ``id``. The whole import is always ``GET /api/imports/{id}``."""
+    data = _encode(imp)
+    if len(data) <= _SAFE_BYTES:
+        return data
+    error = imp.error or ""
+    keep = max(0, len(error.encode()) - (len(data) - _SAFE_BYTES) - 64)
+    imp = imp.model_copy(
+        update={
+            "error": error.encode()[:keep].decode(errors="ignore") + "…" if imp.error else None,
+            "filename": imp.filename[:1024],
+        }
+    )
+    data = _encode(imp)
+    if len(data) > _SAFE_BYTES and imp.warnings:
+        imp = imp.model_copy(update={"warnings": _fitting_warnings(imp.warnings, len(data) - _SAFE_BYTES)})
+        data = _encode(imp)
+    if len(data) > _SAFE_BYTES and imp.mapping:
+        saved = {"id": imp.mapping["id"]} if "id" in imp.mapping else None
+        imp = imp.model_copy(update={"mapping": saved})
+        data = _encode(imp)
     return data
+
+
+def _encode(imp: Import) -> bytes:
+    return json.dumps({"type": "import.updated", "import": imp.model_dump(mode="json")},
+                      separators=(",", ":")).encode()
+
+
+def _fitting_warnings(warnings: list[str], excess: int) -> list[str]:
+    """The first ``warnings`` that leave out at least ``excess`` bytes, and one saying how many are left out."""
+    kept = list(warnings)
+    dropped = 0
+    while kept and excess > -200:  # room for the closing warning
+        excess -= len(json.dumps(kept.pop()).encode()) + 1
+        dropped += 1
+    return [*kept, f"… and {dropped} more warning{'s' if dropped != 1 else ''}: open the import to see them all"]
 
 
 @dataclass
