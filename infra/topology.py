@@ -143,8 +143,9 @@ QUEUES: dict[str, QueueSpec] = {
     # finished imports → finisher (search refresh, then the webhook event and its fan-out). Apart from the
     # deliveries, so that a receiver that never answers never delays the search refresh.
     "finished": QueueSpec("finished", visibility_timeout_s=6 * FINISHER_TIMEOUT_S, max_receive_count=5),
-    # one event to one webhook → webhooks.
-    "webhooks": QueueSpec("webhooks", visibility_timeout_s=6 * WEBHOOKS_TIMEOUT_S, max_receive_count=6),
+    # one event to one webhook → webhooks. A failed attempt waits for its retry as its message's visibility
+    # timeout (webhooks.dispatch: 9 attempts over ~24 h, well inside the 4 days the queue keeps a message).
+    "webhooks": QueueSpec("webhooks", visibility_timeout_s=6 * WEBHOOKS_TIMEOUT_S, max_receive_count=10),
 }
 
 FUNCTIONS: dict[str, FunctionSpec] = {

@@ -123,3 +123,17 @@ def test_timeouts_fit_the_triggers_that_call_them() -> None:
             assert spec.timeout_s < 30, spec.name
     margin = Settings.model_fields["splitter_deadline_margin_s"].default
     assert 0 < margin < topology.FUNCTIONS["splitter"].timeout_s / 4
+
+
+def test_the_webhooks_queue_holds_every_retry_of_a_delivery() -> None:
+    """A delivery retries as its message's visibility timeout: every attempt is a receive, so the queue's
+    maxReceiveCount must exceed the attempts (else the last ones go to the DLQ unsent), each wait must be one
+    SQS allows (12 h), and the whole schedule must fit in the queue's retention."""
+    from product_importer.webhooks.dispatch import MAX_ATTEMPTS, MAX_DELAY_S, retry_delay
+
+    spec = topology.QUEUES["webhooks"]
+    assert spec.max_receive_count > MAX_ATTEMPTS
+    assert MAX_DELAY_S <= 12 * 3600
+    longest = sum(retry_delay(n, Settings.model_fields["webhooks_retry_base_s"].default, jitter=lambda: 1.0)
+                  for n in range(1, MAX_ATTEMPTS))
+    assert 20 * 3600 < longest < spec.retention_days * 86400  # about a day of retries, kept by the queue

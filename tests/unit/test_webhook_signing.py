@@ -374,8 +374,9 @@ def test_local_mode_makes_its_key_once(tmp_path: Any) -> None:
 # -- retries and jobs ----------------------------------------------------------------------------------------
 
 def test_retry_delays_grow_and_are_capped() -> None:
-    delays = [retry_delay(n, 10, jitter=lambda: 0.5) for n in range(1, 7)]
-    assert delays == [10, 40, 160, 640, MAX_DELAY_S, MAX_DELAY_S]
+    delays = [retry_delay(n, 10, jitter=lambda: 0.5) for n in range(1, 10)]
+    assert delays == [10, 40, 160, 640, 2560, 10240, MAX_DELAY_S, MAX_DELAY_S, MAX_DELAY_S]
+    assert retry_delay(8, 10, jitter=lambda: 1.0) == MAX_DELAY_S == 36_000  # the cap holds after the jitter
     assert retry_delay(1, 0.1, jitter=lambda: 0.0) == 1  # never zero
 
 

@@ -37,8 +37,10 @@ from product_importer.webhooks.store import (
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5  # below the queue's maxReceiveCount (6): the DLQ only sees jobs that crash the function
-MAX_DELAY_S = 900  # SQS's longest DelaySeconds, and a sane ceiling for visibility back-off
+# A receiver may be down for most of a day (a weekend deploy, an expired certificate) and still get every event:
+# nine attempts over ~24 h, like the schedule of Standard Webhooks' reference service (Svix: 5 s … 10 h, ~28 h).
+MAX_ATTEMPTS = 9  # below the queue's maxReceiveCount (infra.topology, 10): the DLQ only sees jobs that crash
+MAX_DELAY_S = 36_000  # 10 h; a retry waits as its message's visibility timeout, which SQS allows up to 12 h
 
 
 @dataclass
@@ -59,7 +61,9 @@ class DeliveryPorts:
 
 
 def retry_delay(attempt: int, base_s: float, *, jitter: Callable[[], float] = random.random) -> int:
-    """Seconds before attempt ``attempt + 1``: base, 4x base, 16x base … (±20 %), at most 15 minutes."""
+    """Seconds before attempt ``attempt + 1``: base, 4x base, 16x base … (±20 %), at most ``MAX_DELAY_S``
+    (10 h). With the default base (10 s) the retries come ~10 s, 50 s, 3.5 min, 14 min, 57 min, 3.8 h, 14 h
+    and 24 h after the first attempt."""
     delay = base_s * 4 ** (attempt - 1) * (0.8 + 0.4 * jitter())
     return max(1, min(MAX_DELAY_S, round(delay)))
 
@@ -91,9 +95,9 @@ def _fan_out(store: WebhookStore, event_id: str, event_type: str, deliveries: Me
     return len(targets)
 
 
-# Deliveries are retried for well under an hour (MAX_ATTEMPTS, MAX_DELAY_S); what a restart finds older
-# than this was owed so long ago that sending it now would surprise more than help.
-RESUME_WINDOW = timedelta(hours=24)
+# Deliveries are retried for about a day (MAX_ATTEMPTS, MAX_DELAY_S); what a restart finds older than this
+# was owed so long ago that sending it now would surprise more than help.
+RESUME_WINDOW = timedelta(hours=48)
 
 
 def resume_after_restart(conn: psycopg.Connection, settled: Iterable[Import], ports: FinishPorts,
