@@ -127,6 +127,8 @@ def fail_stranded(import_ids: list[str]) -> None:
         logger.info("ended %d import(s) the restart stranded: failed", len(import_ids))
 
 
+STRANDED_APPLY = ("the local stack was stopped before this applied preview began, and the file is not kept across "
+                  "a restart: preview or import the file again")
 STRANDED_REVERT = ("the local stack was stopped while this import was being reverted; what was reverted stays "
                    "reverted: revert the import again to finish it")
 STRANDED_REPLACE = ("the local stack was stopped while the confirmed replace was being carried out, and its queued "
@@ -144,15 +146,19 @@ def resume_stranded_jobs(restored: list[dict[str, Any]]) -> dict[str, int]:
     - a revert PostgreSQL has running that the history does not show (the stop came before the history saw
       it) is failed there, so the import can be reverted again (which resumes the plan);
     - a confirmed replace being carried out is held again with a warning, confirmable again (as after
-      its job dead-lettered).
+      its job dead-lettered);
+    - an applied preview whose split had not begun (``pending``, nothing to upload) ends failed at once:
+      its file is gone with the emulator; it waited 24 h to fail as "upload expired", its preview
+      refusing a new apply meanwhile.
 
-    Returns how many of each it did: ``{"reverts", "reverts_failed", "replaces"}``."""
+    Returns how many of each it did: ``{"reverts", "reverts_failed", "replaces", "applies"}``."""
     from product_importer import runtime
     from product_importer.db.revert import fail_revert
     from product_importer.models import ImportStatus, RevertRequest
+    from product_importer.pipeline.lifecycle import fail_import
     from product_importer.progress import from_item
 
-    done = {"reverts": 0, "reverts_failed": 0, "replaces": 0}
+    done = {"reverts": 0, "reverts_failed": 0, "replaces": 0, "applies": 0}
     try:
         progress = runtime.progress_store()
         chunks = runtime.queue(runtime.settings().chunks_queue_url)
@@ -182,6 +188,11 @@ def resume_stranded_jobs(restored: list[dict[str, Any]]) -> dict[str, int]:
                 # PostgreSQL has no revert of it running (it failed there): the item follows
                 if progress.fail_revert(import_id, revert["requested_at"], STRANDED_REVERT):
                     done["reverts_failed"] += 1
+            elif item.get("status") == ImportStatus.PENDING.value and item.get("preview_of"):
+                # an apply (nothing to upload) whose split request the stop lost: pending for 24 h, then
+                # "upload expired", and its preview could not be applied again meanwhile (409)
+                if fail_import(progress, runtime.chunk_ledger(), import_id, STRANDED_APPLY):
+                    done["applies"] += 1
             elif replace.get("status") == "held" and replace.get("confirmed_at") and progress.release_replace(
                     import_id, replace["confirmed_at"], STRANDED_REPLACE):
                 done["replaces"] += 1
@@ -196,7 +207,8 @@ def resume_stranded_jobs(restored: list[dict[str, Any]]) -> dict[str, int]:
                 logger.warning("could not end the revert of import %s the restart stranded: %s", import_id, exc)
     if any(done.values()):
         logger.info("jobs the restart stranded: %(reverts)d revert(s) resumed, %(reverts_failed)d revert(s) "
-                    "failed (ask again to finish), %(replaces)d confirmed replace(s) held again", done)
+                    "failed (ask again to finish), %(replaces)d confirmed replace(s) held again, %(applies)d "
+                    "applied preview(s) failed", done)
     return done
 
 

@@ -133,7 +133,7 @@ def test_a_stack_killed_between_two_saves_keeps_its_imports_and_carries_on_their
     from product_importer.imports import service
     from product_importer.imports.jobs import ImportJobs
 
-    from infra.local.history import STRANDED_REPLACE, ProgressHistory
+    from infra.local.history import STRANDED_APPLY, STRANDED_REPLACE, ProgressHistory
     from tests.integration.stack_fixture import HEADER, PipelineStack, csv_rows
 
     class Lost:  # the emulator's queues, as a kill leaves them: what was sent is gone
@@ -160,9 +160,17 @@ def test_a_stack_killed_between_two_saves_keeps_its_imports_and_carries_on_their
                 service.request_revert(conn, runtime.import_requests(), lost, reverting)
                 plan_revert(conn, forgotten)  # PostgreSQL's half of a revert whose item change the kill lost
             service.confirm_replace(runtime.import_requests(), lost, held["id"])
+            created = pipe.api.post("/api/imports", json={"filename": "preview.csv", "mode": "preview"}).json()
+            reply = httpx.post(created["upload"]["url"], data=created["upload"]["fields"],
+                               files={"file": ("preview.csv", HEADER + csv_rows("RD", 3), "text/csv")})
+            assert reply.status_code in (200, 201, 204), reply.text
+            settled = pipe.wait_for(created["import"]["id"], until=lambda imp: imp["status"] not in ("pending", "processing"))
+            assert settled["status"] == "previewed"
+            with psycopg.connect(database_url) as conn:
+                applied = service.apply_preview(conn, runtime.import_requests(), lost, created["import"]["id"]).id
             journal = tmp_path / "progress-journal.jsonl"
             deadline = time.monotonic() + 10
-            while "confirmed_at" not in (journal.read_text() if journal.exists() else ""):
+            while applied not in (journal.read_text() if journal.exists() else ""):  # the last change
                 assert time.monotonic() < deadline, "the stream's changes were not journaled"
                 time.sleep(0.1)
         assert not (tmp_path / "progress-table.json").exists()
@@ -181,5 +189,7 @@ def test_a_stack_killed_between_two_saves_keeps_its_imports_and_carries_on_their
             assert pipe.api.post(f"/api/imports/{held['id']}/replace", params={"confirm": "true"}).status_code == 202
             replaced = pipe.wait_for(held["id"], until=lambda imp: imp["replace"]["status"] == "done")
             assert replaced["products_deactivated"] == 9
+            gone = pipe.get_import(applied)  # its split request and its file were lost: failed now, not in 24 h
+            assert (gone["status"], gone["error"]) == ("failed", STRANDED_APPLY)
     finally:
         databases.drop(database_url)
