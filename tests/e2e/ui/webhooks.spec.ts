@@ -19,7 +19,7 @@ async function receiver() {
   return { url: `http://127.0.0.1:${port}/hook/${runId}`, received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-test("add a webhook, send a test, see the delivery, disable and delete it", async ({ page }) => {
+test("add a webhook for a partner, send a test, see the delivery, change its partner, disable and delete it", async ({ page }) => {
   const target = await receiver();
   try {
     await page.goto("/webhooks");
@@ -29,6 +29,8 @@ test("add a webhook, send a test, see the delivery, disable and delete it", asyn
     await page.getByRole("button", { name: "Add webhook" }).click();
     const form = page.getByRole("dialog", { name: "Add webhook" });
     await form.getByLabel("Target URL").fill(target.url);
+    // that hears only of one partner's imports
+    await form.getByLabel("Partner (optional)").fill("acme");
     await form.getByRole("button", { name: "Add webhook" }).click();
     const secretDialog = page.getByRole("dialog", { name: "Copy the signing secret now" });
     await expect(secretDialog.getByLabel("Signing secret")).toHaveValue(/^whsec_[A-Za-z0-9+/]+=*$/);
@@ -36,6 +38,7 @@ test("add a webhook, send a test, see the delivery, disable and delete it", asyn
     const row = page.getByTestId("webhook-row").filter({ hasText: target.url });
     await expect(row).toBeVisible();
     await expect(row).toContainText("signed");
+    await expect(row).toContainText("only acme's imports");
 
     // when "Send test" is pressed
     await row.getByRole("button", { name: "Send test" }).click();
@@ -57,6 +60,21 @@ test("add a webhook, send a test, see the delivery, disable and delete it", asyn
     await expect(row.getByTestId("delivery-row").first()).toBeVisible({ timeout: 15_000 });
     await saveScreenshot(page, "webhooks");
     await saveMobileScreenshot(page, "webhooks-mobile");
+
+    // and a partner no drop folder can have is refused next to the field, by the API (422)
+    await row.getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit webhook" });
+    const partner = edit.getByLabel("Partner (optional)");
+    await expect(partner).toHaveValue("acme");
+    await partner.fill("acme/daily");
+    await edit.getByRole("button", { name: "Save changes" }).click();
+    await expect(partner).toHaveAttribute("aria-invalid", "true");
+    await expect(edit).toContainText("a partner is a folder name under incoming/");
+    // and emptied, the webhook hears of every import again
+    await partner.fill("");
+    await edit.getByRole("button", { name: "Save changes" }).click();
+    await expect(edit).toBeHidden();
+    await expect(row).toContainText("all imports");
 
     // and it can be disabled, enabled and deleted
     await row.getByRole("button", { name: "Disable" }).click();

@@ -14,6 +14,8 @@ export const webhookSchema = z.object({
   enabled: z.boolean().nullable().optional().transform((v) => v ?? true),
   created_at: z.string().nullable().optional().transform((v) => v ?? null),
   has_secret: z.boolean().nullable().optional().transform((v) => v ?? false),
+  /** The partner (a drop's first folder under incoming/) whose imports alone it hears of; null: every import. */
+  partner: z.string().nullable().optional().transform((v) => v || null),
   /** Only in the answer to a create (or a new secret): shown to the user once, never stored by the UI. */
   secret: z.string().nullable().optional().transform((v) => v ?? null),
 });
@@ -45,4 +47,6 @@ export interface WebhookInput {
   events: string[];
   /** Omitted = keep the current secret; "" is never sent. */
   secret?: string;
+  /** Only this partner's imports; null (on PATCH) clears it, omitted (on POST) = every import. */
+  partner?: string | null;
 }

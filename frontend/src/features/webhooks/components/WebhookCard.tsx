@@ -67,6 +67,15 @@ export function WebhookCard({ webhook, onEdit }: WebhookCardProps) {
               {e}
             </code>
           ))}
+          {webhook.partner ? (
+            <span>
+              {" · only "}
+              <strong className="break">{webhook.partner}</strong>
+              {"'s imports"}
+            </span>
+          ) : (
+            " · all imports"
+          )}
           {webhook.has_secret ? " · signed" : " · unsigned"}
           {webhook.created_at ? ` · added ${formatDateTime(webhook.created_at)}` : ""}
         </p>

@@ -5,7 +5,7 @@ import { ApiError, errorMessage } from "@/lib/api";
 import { useSaveWebhook } from "../api/webhooks";
 import { DEFAULT_EVENTS, SECRET_PATTERN, WEBHOOK_EVENTS, type Webhook, type WebhookInput } from "../api/schemas";
 
-const KNOWN = ["url", "events", "secret"];
+const KNOWN = ["url", "events", "secret", "partner"];
 
 export function validateWebhook(url: string, events: string[], secret = ""): Record<string, string> {
   const errors: Record<string, string> = {};
@@ -25,6 +25,7 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
   const [url, setUrl] = useState(webhook?.url ?? "");
   const [events, setEvents] = useState<string[]>(webhook?.events ?? [...DEFAULT_EVENTS]);
   const [secret, setSecret] = useState("");
+  const [partner, setPartner] = useState(webhook?.partner ?? "");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string[]>([]);
   const save = useSaveWebhook();
@@ -38,6 +39,11 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
     if (Object.keys(local).length > 0) return;
     const input: WebhookInput = { url: url.trim(), events: WEBHOOK_EVENTS.filter((ev) => events.includes(ev)) };
     if (secret) input.secret = secret.trim();
+    // the API checks the name (a folder under incoming/) and its 422 shows under the field; empty = every
+    // import, which on an edit clears a partner set before
+    const folder = partner.trim();
+    if (folder) input.partner = folder;
+    else if (editing) input.partner = null;
     try {
       onSaved(await save.mutateAsync({ id: editing ? webhook.id : null, input }));
     } catch (err) {
@@ -64,6 +70,13 @@ export function WebhookFormDialog({ webhook, onClose, onSaved }: { webhook: Webh
     >
       <Field label="Target URL" error={errors.url} hint="We POST a signed JSON body here when one of the events happens.">
         <input type="url" value={url} onChange={(e) => setUrl(e.target.value)} required autoComplete="off" data-autofocus />
+      </Field>
+      <Field
+        label="Partner (optional)"
+        error={errors.partner}
+        hint="Only the imports of this partner: its folder under incoming/ (e.g. acme). Leave empty for every import."
+      >
+        <input value={partner} onChange={(e) => setPartner(e.target.value)} autoComplete="off" spellCheck={false} placeholder="e.g. acme" />
       </Field>
       <fieldset className={`fieldset${errors.events ? " field--invalid" : ""}`} aria-describedby={errors.events ? "webhook-events-error" : undefined}>
         <legend className="field__label">Events</legend>

@@ -36,6 +36,86 @@ describe("WebhooksPage", () => {
     });
   });
 
+  it("adds a webhook for one partner and lists it as hearing only of that partner's imports", async () => {
+    const { calls } = mockApi({
+      "GET /api/webhooks": () => ({ body: { items: [hook], next_cursor: null } }),
+      "POST /api/webhooks": (req) => ({ status: 201, body: { ...hook, partner: null, ...(req.body as object), id: "wh-2", secret: "whsec_c2VjcmV0LXNlY3JldA==" } }),
+    });
+    const { user } = renderPage(<WebhooksPage />);
+    // a webhook without a partner hears of every import
+    expect(await screen.findByTestId("webhook-row")).toHaveTextContent("all imports");
+    await user.click(screen.getByRole("button", { name: "Add webhook" }));
+    const dialog = await screen.findByRole("dialog", { name: "Add webhook" });
+    await user.type(within(dialog).getByLabelText("Target URL"), "https://acme.example/hook");
+    await user.type(within(dialog).getByLabelText("Partner (optional)"), " acme ");
+    await user.click(within(dialog).getByRole("button", { name: "Add webhook" }));
+    await user.click(within(await screen.findByRole("dialog", { name: "Copy the signing secret now" })).getByRole("button", { name: "Done" }));
+    expect(calls.find((c) => c.method === "POST")!.body).toEqual({
+      url: "https://acme.example/hook",
+      events: ["import.completed", "import.failed"],
+      partner: "acme",
+    });
+    const rows = await screen.findAllByTestId("webhook-row");
+    expect(rows[1]).toHaveTextContent("only acme's imports");
+    expect(rows[0]).not.toHaveTextContent("only");
+  });
+
+  it("edits a webhook's partner, and an empty partner clears it (every import)", async () => {
+    const { calls } = mockApi({
+      "GET /api/webhooks": () => ({ body: [{ ...hook, partner: "ACME Corp" }] }),
+      "PATCH /api/webhooks/wh-1": (req) => ({ body: { ...hook, partner: "ACME Corp", ...(req.body as object) } }),
+    });
+    const { user } = renderPage(<WebhooksPage />);
+    const row = await screen.findByTestId("webhook-row");
+    expect(row).toHaveTextContent("only ACME Corp's imports");
+    // the form shows the partner set
+    await user.click(within(row).getByRole("button", { name: "Edit" }));
+    let form = await screen.findByRole("dialog", { name: "Edit webhook" });
+    const field = within(form).getByLabelText("Partner (optional)");
+    expect(field).toHaveValue("ACME Corp");
+    // another partner
+    await user.clear(field);
+    await user.type(field, "beta");
+    await user.click(within(form).getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(calls.filter((c) => c.method === "PATCH")[0]!.body).toMatchObject({ partner: "beta" });
+    expect(screen.getByTestId("webhook-row")).toHaveTextContent("only beta's imports");
+    // emptied: null clears it
+    await user.click(within(screen.getByTestId("webhook-row")).getByRole("button", { name: "Edit" }));
+    form = await screen.findByRole("dialog", { name: "Edit webhook" });
+    await user.clear(within(form).getByLabelText("Partner (optional)"));
+    await user.click(within(form).getByRole("button", { name: "Save changes" }));
+    await waitFor(() => expect(screen.queryByRole("dialog")).toBeNull());
+    expect(calls.filter((c) => c.method === "PATCH")[1]!.body).toEqual({ url: hook.url, events: hook.events, partner: null });
+    expect(screen.getByTestId("webhook-row")).toHaveTextContent("all imports");
+    expect(screen.getByTestId("webhook-row")).not.toHaveTextContent("only");
+  });
+
+  it("shows the API's refusal of a partner name under the partner field and keeps the form open", async () => {
+    // given the API refuses the name (as FastAPI answers a failed validator)
+    const message = "a partner is a folder name under incoming/: 1-255 characters, without '/' or control characters, not blank, '.' or '..'";
+    mockApi({
+      "GET /api/webhooks": () => ({ body: [hook] }),
+      "PATCH /api/webhooks/wh-1": () => ({
+        status: 422,
+        body: { detail: [{ type: "value_error", loc: ["body", "partner"], msg: `Value error, ${message}`, input: "acme/daily" }] },
+      }),
+    });
+    const { user } = renderPage(<WebhooksPage />);
+    await user.click(within(await screen.findByTestId("webhook-row")).getByRole("button", { name: "Edit" }));
+    const form = await screen.findByRole("dialog", { name: "Edit webhook" });
+    // when the admin saves a partner with a folder path in it
+    await user.type(within(form).getByLabelText("Partner (optional)"), "acme/daily");
+    await user.click(within(form).getByRole("button", { name: "Save changes" }));
+    // then its reason is next to the field, which is marked invalid; nothing else is blamed
+    const field = within(form).getByLabelText("Partner (optional)");
+    await waitFor(() => expect(field).toHaveAttribute("aria-invalid", "true"));
+    expect(field).toHaveAccessibleDescription(expect.stringContaining(message));
+    expect(within(form).queryByRole("alert")).toBeNull();
+    expect(within(form).getByLabelText("Target URL")).not.toHaveAttribute("aria-invalid");
+    expect(field).toHaveValue("acme/daily");
+  });
+
   it("sends a test and shows status and latency, then the delivery", async () => {
     let delivered = false;
     mockApi({
