@@ -108,6 +108,16 @@ STRANDED = ("the local stack was stopped while this import was processing, and i
             "not kept across a restart; what was imported stays (it can be reverted): import the file again")
 
 
+STRANDED_PREVIEW = ("the local stack was stopped while this preview was being read, and its file is not kept across "
+                    "a restart; nothing was written to the catalog: preview the file again")
+
+
+def stranded_reason(item: dict[str, Any] | None) -> str:
+    """Why a run the restart stranded failed, for its user: a preview wrote nothing and cannot be reverted
+    (it was told 'what was imported stays (it can be reverted)', and a revert answered 409)."""
+    return STRANDED_PREVIEW if (item or {}).get("mode") == "preview" else STRANDED
+
+
 def fail_stranded(import_ids: list[str]) -> None:
     """End the imports a restart stranded: completed (or previewed) where every chunk had committed before
     the stop, else ``failed`` with ``STRANDED`` (DynamoDB and PostgreSQL)."""
@@ -120,7 +130,7 @@ def fail_stranded(import_ids: list[str]) -> None:
     for import_id in import_ids:
         try:
             if not finish_if_done(import_id, ports):
-                fail_import(ports.progress, ports.ledger, import_id, STRANDED)
+                fail_import(ports.progress, ports.ledger, import_id, stranded_reason(ports.progress.get_item(import_id)))
         except Exception as exc:
             logger.warning("could not end the stranded import %s: %s", import_id, exc)
     if import_ids:
