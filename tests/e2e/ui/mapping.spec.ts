@@ -53,6 +53,11 @@ test("unknown headers mapped in the mapping step → preview of every change →
   await expect(changed.locator("ins").first()).toContainText("12.5");
   await page.getByLabel("Action").selectOption("update");
   await expect(page.getByTestId("change-row")).toHaveCount(3);
+  // and the filter is in the URL: a reload keeps it
+  await expect(page).toHaveURL(/\?action=update$/);
+  await page.reload();
+  await expect(page.getByLabel("Action")).toHaveValue("update");
+  await expect(page.getByTestId("change-row")).toHaveCount(3);
   const untouched = await request.get(`/api/products/${p}-1`);
   expect((await untouched.json()).price).toMatch(/^10(\.0+)?$/);
   await saveScreenshot(page, "preview");

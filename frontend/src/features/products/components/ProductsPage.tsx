@@ -1,5 +1,4 @@
-import { useEffect, useState } from "react";
-import { useSearchParams } from "react-router-dom";
+import { useState } from "react";
 import { Can } from "@/components/Can";
 import { ConfirmDialog } from "@/components/Dialog";
 import { EmptyState, Notice } from "@/components/Feedback";
@@ -7,9 +6,9 @@ import { Field } from "@/components/Field";
 import { PagedList } from "@/components/PagedList";
 import { usePermissions } from "@/lib/auth/permissions";
 import { useDocumentTitle } from "@/lib/title";
-import { useDebouncedValue } from "@/lib/debounce";
 import { countOf, quoted } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
+import { useUrlFilters } from "@/lib/urlFilters";
 import { useDeleteProduct, useProductsPage } from "../api/products";
 import { emptyFilters, FILTER_MAX_LENGTH, type Product, type ProductFilters } from "../api/schemas";
 import { DeleteAllDialog } from "./DeleteAllDialog";
@@ -34,14 +33,7 @@ function filtersFrom(params: URLSearchParams): ProductFilters {
 
 export function ProductsPage() {
   useDocumentTitle("Products");
-  const [params, setParams] = useSearchParams();
-  const [filters, setFilters] = useState<ProductFilters>(() => filtersFrom(params));
-  const debounced = useDebouncedValue(filters, SEARCH_DEBOUNCE_MS);
-  useEffect(() => {
-    const next = new URLSearchParams();
-    for (const [key, value] of Object.entries(debounced)) if (value.trim() !== "") next.set(key, value);
-    setParams((current) => (next.toString() === current.toString() ? current : next), { replace: true });
-  }, [debounced, setParams]);
+  const { filters, setFilters, debounced } = useUrlFilters(filtersFrom, SEARCH_DEBOUNCE_MS);
   const pager = useCursorPager(JSON.stringify(debounced));
   const page = useProductsPage(debounced, pager.cursor);
   const permissions = usePermissions();

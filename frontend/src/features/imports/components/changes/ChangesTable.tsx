@@ -1,19 +1,28 @@
-import { useId, useState } from "react";
+import { useId } from "react";
 import { ActionPill, ChangeDiffs } from "@/components/ChangeDiffs";
 import { EmptyState } from "@/components/Feedback";
 import { Field } from "@/components/Field";
 import { PagedList } from "@/components/PagedList";
-import { useDebouncedValue } from "@/lib/debounce";
 import { ACTION_LABELS, SKU_MAX_LENGTH } from "@/lib/fields";
 import { formatCount } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
+import { useUrlFilters } from "@/lib/urlFilters";
 import { ACTIONS, useChanges, type ChangeFilters } from "../../api/changes";
 
-/** The import's changes by SKU, filtered by action and SKU prefix, paged from the API. */
+/** The filters a URL carries (`?action=update&sku=AB`): a reload or Back keeps them. */
+export function changeFiltersFrom(params: URLSearchParams): ChangeFilters {
+  const action = params.get("action") ?? "";
+  return {
+    action: (ACTIONS as readonly string[]).includes(action) ? action : "",
+    // (a shared URL may carry more than the API takes: the filter keeps what fits)
+    sku: (params.get("sku") ?? "").slice(0, SKU_MAX_LENGTH),
+  };
+}
+
+/** The import's changes by SKU, filtered by action and SKU prefix (kept in the URL), paged from the API. */
 export function ChangesTable({ importId, planned, counts }: { importId: string; planned: boolean; counts?: Record<string, number> }) {
   const uid = useId();
-  const [filters, setFilters] = useState<ChangeFilters>({ action: "", sku: "" });
-  const debounced = useDebouncedValue(filters, 300);
+  const { filters, setFilters, debounced } = useUrlFilters(changeFiltersFrom, 300);
   const pager = useCursorPager(`${importId}:${JSON.stringify(debounced)}`);
   const q = useChanges(importId, debounced, pager.cursor);
   const filtered = debounced.action !== "" || debounced.sku.trim() !== "";

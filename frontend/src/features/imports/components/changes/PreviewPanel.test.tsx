@@ -61,6 +61,10 @@ function ImportsPageStandIn() {
   );
 }
 
+function LocationProbe() {
+  return <output data-testid="location">{useLocation().search}</output>;
+}
+
 function open() {
   return renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/pre-1", routes: <Route path="/" element={<ImportsPageStandIn />} /> });
 }
@@ -116,6 +120,52 @@ describe("the preview page", () => {
     await user.type(screen.getByLabelText("SKU"), "A-1");
     await waitFor(() => expect(calls.filter((c) => c.path.endsWith("/changes")).at(-1)!.query.get("sku")).toBe("A-1"));
     await waitFor(() => expect(screen.getAllByTestId("change-row").map((r) => r.getAttribute("data-sku"))).toEqual(["A-1"]));
+  });
+
+  it("keeps the action filter and the SKU search in the URL, so a reload or Back shows the same changes", async () => {
+    // given a preview filtered to the updates of SKUs starting "A-2"
+    const { calls } = api();
+    const first = renderPage(
+      <>
+        <ImportDetailPage />
+        <LocationProbe />
+      </>,
+      { path: "/imports/:id", at: "/imports/pre-1" },
+    );
+    await screen.findAllByTestId("change-row");
+    await first.user.selectOptions(screen.getByLabelText("Action"), "update");
+    await first.user.type(screen.getByLabelText("SKU"), "A-2");
+    // then the URL carries both (replacing the entry: typing adds no Back steps)
+    await waitFor(() => expect(screen.getByTestId("location")).toHaveTextContent("?action=update&sku=A-2"));
+    const url = `/imports/pre-1${screen.getByTestId("location").textContent}`;
+    first.unmount();
+    // when the page is opened again from that URL (reload, Back)
+    calls.length = 0;
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: url });
+    // then the filter and the search are back, and only they were asked for
+    await waitFor(() => expect(screen.getAllByTestId("change-row").map((r) => r.getAttribute("data-sku"))).toEqual(["A-2"]));
+    expect(screen.getByLabelText("Action")).toHaveValue("update");
+    expect(screen.getByLabelText("SKU")).toHaveValue("A-2");
+    const asked = calls.filter((c) => c.path.endsWith("/changes"));
+    expect(asked.map((c) => [c.query.get("action"), c.query.get("sku")])).toEqual([["update", "A-2"]]);
+  });
+
+  it("ignores an action in the URL that the API does not know, and cuts a SKU to what it takes", async () => {
+    const { calls } = api();
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: `/imports/pre-1?action=bogus&sku=${"A".repeat(80)}` });
+    await waitFor(() => expect(calls.some((c) => c.path.endsWith("/changes"))).toBe(true));
+    const sent = calls.find((c) => c.path.endsWith("/changes"))!;
+    expect(sent.query.get("action")).toBeNull();
+    expect(sent.query.get("sku")).toHaveLength(64);
+    expect(screen.getByLabelText("Action")).toHaveValue("");
+  });
+
+  it("opens a finished import's changes when the URL carries their filters", async () => {
+    api({ "GET /api/imports/pre-1": () => ({ body: { ...preview, mode: "upsert", status: "completed" } }) });
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/pre-1?action=create" });
+    await waitFor(() => expect(screen.getAllByTestId("change-row").map((r) => r.getAttribute("data-sku"))).toEqual(["A-1"]));
+    expect(screen.getByTestId("import-changes")).toHaveAttribute("open");
+    expect(screen.getByLabelText("Action")).toHaveValue("create");
   });
 
   it("applies the preview and goes to the new import", async () => {

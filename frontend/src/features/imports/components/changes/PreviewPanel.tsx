@@ -111,6 +111,7 @@ export function PreviewPanel({ imp }: { imp: Import }) {
             </div>
           ) : null}
           <ChangesTable
+            key={imp.id}
             importId={imp.id}
             planned
             counts={summary.data ? { create: summary.data.create, update: summary.data.update, unchanged: summary.data.unchanged, deactivate: summary.data.deactivate } : undefined}
