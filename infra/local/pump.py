@@ -53,24 +53,45 @@ def sqs_worker(function: str, queue_url: str, batch_size: int, env: dict[str, st
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     handler = load_handler(function)
     sqs = _boto("sqs")
+    visibility: int | None = None  # the queue's own visibility timeout, once read
     while not stop.is_set():
         try:
-            reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, WaitTimeSeconds=1,
-                                        AttributeNames=["All"])
+            if visibility is None and in_flight:
+                visibility = int(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])
+                                 ["Attributes"]["VisibilityTimeout"])
+            poll_once(function, handler, sqs, queue_url, batch_size, timeout_s, in_flight, visibility)
         except Exception as exc:
             if stop.is_set():
                 break
             logger.warning("%s: receive failed: %s", function, exc)
             time.sleep(0.5)
-            continue
-        messages = reply.get("Messages", [])
-        if messages:
-            held = InFlight(in_flight) if in_flight else None
-            if held is not None:
-                held.hold(queue_url, [m["ReceiptHandle"] for m in messages])
-            deliver_batch(function, handler, sqs, queue_url, messages, timeout_s)
-            if held is not None:
-                held.clear()
+
+
+def poll_once(function: str, handler: Callable[..., Any], sqs: Any, queue_url: str, batch_size: int, timeout_s: int,
+              in_flight: str | None, visibility: int | None) -> int:
+    """Receive one batch (long poll, 1 s) and run it; returns how many messages it had.
+
+    With ``in_flight``, a batch is received for ``RECEIVE_VISIBILITY_S`` only, until this process holds its
+    receipts, then given the queue's own ``visibility``: in AWS the poller that receives is not the
+    function, here it is, and a worker killed while its receive returned left those messages invisible
+    for the queue's whole timeout (a chunk 12 minutes), with no receipt anywhere to hand them back with."""
+    extra = {"VisibilityTimeout": RECEIVE_VISIBILITY_S} if in_flight else {}
+    reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, WaitTimeSeconds=1,
+                                AttributeNames=["All"], **extra)
+    messages = reply.get("Messages", [])
+    if not messages:
+        return 0
+    held = InFlight(in_flight) if in_flight else None
+    if held is not None:
+        held.hold(queue_url, [m["ReceiptHandle"] for m in messages])
+        held.extend(sqs, visibility or RECEIVE_VISIBILITY_S)  # now as the queue says
+    deliver_batch(function, handler, sqs, queue_url, messages, timeout_s)
+    if held is not None:
+        held.clear()
+    return len(messages)
+
+
+RECEIVE_VISIBILITY_S = 10  # how long a received batch stays invisible until its worker holds the receipts
 
 
 class InFlight:
@@ -90,6 +111,20 @@ class InFlight:
         with open(partial, "w") as out:
             json.dump({"queue_url": queue_url, "receipts": receipts}, out)
         os.replace(partial, self.path)
+
+    def extend(self, sqs: Any, visibility_s: int) -> None:
+        """Give the held messages ``visibility_s`` (the queue's own timeout) from now; best effort (a
+        message whose extension fails comes back after ``RECEIVE_VISIBILITY_S``, and its ledger makes the
+        second delivery safe)."""
+        try:
+            with open(self.path) as held:
+                batch = json.load(held)
+            for start in range(0, len(batch["receipts"]), 10):
+                sqs.change_message_visibility_batch(QueueUrl=batch["queue_url"], Entries=[
+                    {"Id": str(n), "ReceiptHandle": receipt, "VisibilityTimeout": visibility_s}
+                    for n, receipt in enumerate(batch["receipts"][start:start + 10])])
+        except Exception as exc:
+            logger.warning("could not extend a received batch: %s", exc)
 
     def age(self) -> float | None:
         """Seconds since the batch it holds began; None when it holds none."""

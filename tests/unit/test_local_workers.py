@@ -146,3 +146,36 @@ def test_the_schedules_run_once_at_the_start_then_at_their_rate(monkeypatch: pyt
     schedules.join(timeout=5)
     scheduled = [n for n, spec in topology.FUNCTIONS.items() if isinstance(spec.trigger, topology.ScheduleTrigger)]
     assert calls and sorted(calls) == sorted(scheduled)  # each once, long before the first interval ends
+
+
+@mock_aws
+def test_a_batch_is_received_for_seconds_until_its_worker_holds_it_then_for_the_queues_timeout(
+        tmp_path: Path) -> None:
+    """In AWS the poller that receives is not the function; here it is: a worker killed while its receive
+    returned left the messages invisible for the queue's whole timeout (an import stuck 12 minutes at 18 of
+    20 chunks), with no receipt anywhere to hand them back with."""
+    from infra.local.pump import RECEIVE_VISIBILITY_S, poll_once
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="chunks", Attributes={"VisibilityTimeout": "720"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody='{"chunk_no": 5}')
+    calls: list[tuple[str, object]] = []
+
+    class Recording:
+        def __getattr__(self, name: str) -> object:
+            def call(**kwargs: object) -> object:
+                calls.append((name, kwargs.get("VisibilityTimeout") or [
+                    e["VisibilityTimeout"] for e in kwargs.get("Entries", [])]))  # type: ignore[union-attr]
+                return getattr(sqs, name)(**kwargs)
+            return call
+
+    held_during_run: list[bool] = []
+    path = tmp_path / "consumer-0.json"
+
+    def handler(event: dict[str, object], context: object) -> dict[str, list[object]]:
+        held_during_run.append(path.exists())
+        return {"batchItemFailures": []}
+
+    assert poll_once("consumer", handler, Recording(), url, 2, 120, str(path), 720) == 1
+    assert calls[:2] == [("receive_message", RECEIVE_VISIBILITY_S), ("change_message_visibility_batch", [720])]
+    assert held_during_run == [True] and not path.exists()  # held while it ran, released after
