@@ -150,8 +150,11 @@ def api_pool() -> ConnectionPool:
     serves uvicorn's thread pool. ``conninfo`` is a callable: each new connection re-resolves the URL
     (rotated secrets)."""
     size = 1 if settings().local_mode is False else 8
+    # Each connection is checked as it is handed out (one round trip): after the database restarted (a
+    # failover, the local stack's PostgreSQL killed and started again) every pooled connection was dead, and
+    # each answered one request 503 before the pool dropped it (up to 8 in a row locally).
     return ConnectionPool(lambda: resolve_database_url(settings()), min_size=1, max_size=size, open=True,
-                          kwargs={"application_name": "product-importer-api"})
+                          kwargs={"application_name": "product-importer-api"}, check=ConnectionPool.check_connection)
 
 
 def reset() -> None:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 from product_importer.db.embedded import start_embedded, stop_embedded
 
 from infra.local.database import DatabaseWatch
@@ -40,3 +41,29 @@ def test_a_killed_embedded_postgresql_is_started_again_with_what_was_committed(t
 
 def test_a_database_the_stack_did_not_start_is_left_alone(tmp_path: Path) -> None:
     assert DatabaseWatch(tmp_path / "elsewhere").check() is False  # DATABASE_URL: not ours to start
+
+
+def test_the_api_answers_the_first_request_after_the_database_came_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pooled connection died with the server, and each answered one request 503 before the pool
+    dropped it: up to 8 failures in a row after PostgreSQL came back."""
+    from product_importer import runtime
+
+    url = start_embedded(tmp_path / "pgdata", cleanup="delete", database="product_importer")
+    monkeypatch.setenv("DATABASE_URL", url)
+    runtime.reset()
+    try:
+        pool = runtime.api_pool()
+        with pool.connection() as conn:
+            conn.execute("SELECT 1")
+        pid = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert DatabaseWatch(tmp_path).check() is True
+        with pool.connection() as conn:  # the dead one is replaced, not handed out
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        runtime.reset()
+        stop_embedded(tmp_path / "pgdata")
