@@ -13,7 +13,6 @@ import hashlib
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,6 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.cdk.config import REPO_ROOT
+from infra.dependencies import project_dependencies
 
 # The runtime every function uses: the newest Python Lambda offers (cdk-nag AwsSolutions-L1).
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -39,14 +39,7 @@ PIP_PLATFORMS = ("manylinux_2_28_aarch64", "manylinux2014_aarch64")
 PYTHON_VERSION = "3.14"
 
 PACKAGE_DIR = REPO_ROOT / "layers" / "product_importer"
-PYPROJECT = REPO_ROOT / "pyproject.toml"
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".mypy_cache")
-
-
-def project_dependencies(pyproject: Path = PYPROJECT) -> list[str]:
-    """The runtime dependencies of the ``product-importer`` project (no extras)."""
-    project = tomllib.loads(pyproject.read_text())["project"]
-    return list(project["dependencies"])
 
 
 def layer_fingerprint() -> str:

@@ -1,6 +1,6 @@
 """Every deployed handler imports with only what the Lambda layer holds: the project's runtime
-dependencies (``pyproject.toml`` ``[project] dependencies``, which ``infra.cdk.layer`` installs) and what
-they require in turn, with their extras.
+dependencies (``pyproject.toml`` ``[project] dependencies``, read by ``infra.dependencies``; what
+``infra.cdk.layer`` installs) and what they require in turn, with their extras. No CDK needed here.
 
 Found checking the layer against the handlers: Powertools' ``Tracer`` imports ``aws_xray_sdk`` when it is
 built (at module level in every handler, tracing on or off), which only its ``tracer`` extra brings. On the
@@ -20,7 +20,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from infra.cdk.layer import project_dependencies
+from infra.dependencies import project_dependencies
 
 ROOT = Path(__file__).resolve().parents[2]
 # What Lambda itself adds to every Python function (the runtime's boto3, botocore and their needs) is in
