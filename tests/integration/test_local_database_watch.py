@@ -67,3 +67,27 @@ def test_the_api_answers_the_first_request_after_the_database_came_back(
     finally:
         runtime.reset()
         stop_embedded(tmp_path / "pgdata")
+
+
+def test_a_warm_process_gets_a_live_connection_after_the_database_came_back(tmp_path: Path) -> None:
+    """A worker's one connection died with the server, and its next job failed on it (a split then waited
+    16 minutes for its next attempt)."""
+    from product_importer.db.connection import ConnectionHolder
+
+    url = start_embedded(tmp_path / "pgdata", cleanup="delete", database="product_importer")
+    holder = ConnectionHolder(lambda: url, check_after_s=0)
+    try:
+        holder.get().execute("SELECT 1")
+        holder.get().commit()
+        pid = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert DatabaseWatch(tmp_path).check() is True
+        conn = holder.get()
+        assert conn.execute("SELECT 1").fetchone() == (1,)  # a new connection, not the dead one
+        assert conn.autocommit is False  # transactions stay explicit
+    finally:
+        holder.close()
+        stop_embedded(tmp_path / "pgdata")

@@ -95,13 +95,23 @@ class ConnectionHolder:
     """One connection per process, reopened if the server dropped it. Not for concurrent use.
 
     ``url`` is asked again for each new connection; a refused password makes it resolve the URL once
-    more (a rotated secret) before giving up."""
+    more (a rotated secret) before giving up. A connection idle for ``check_after_s`` or more is checked
+    (one empty query, outside any transaction) before it is handed out: after the server restarted (a
+    failover, the local stack's PostgreSQL killed and started again) a warm process's connection was dead
+    and its next job failed on it, a file's split among them, which then waited out its message's
+    visibility (16 minutes) before its next attempt."""
 
-    def __init__(self, url: Callable[[], str]) -> None:
+    def __init__(self, url: Callable[[], str], check_after_s: float = 5.0) -> None:
         self._url = url
         self._conn: psycopg.Connection | None = None
+        self._check_after_s = check_after_s
+        self._handed_at = 0.0
 
     def get(self) -> psycopg.Connection:
+        now = time.monotonic()
+        if self._conn is not None and now - self._handed_at >= self._check_after_s and not _alive(self._conn):
+            self._conn.close()
+        self._handed_at = now
         if self._conn is None or self._conn.closed or self._conn.broken:
             try:
                 self._conn = connect(self._url())
@@ -114,6 +124,23 @@ class ConnectionHolder:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _alive(conn: psycopg.Connection) -> bool:
+    """Whether the server still answers ``conn`` (idle outside a transaction: an empty query, which opens
+    none); a connection inside a transaction is its owner's to find out about."""
+    if conn.closed or conn.broken:
+        return False
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return True
+    autocommit = conn.autocommit
+    try:
+        conn.autocommit = True
+        conn.execute("")
+        conn.autocommit = autocommit
+        return True
+    except psycopg.Error:
+        return False
 
 
 def check_database(conn: psycopg.Connection) -> None:
