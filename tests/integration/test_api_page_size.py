@@ -9,34 +9,15 @@ a whole product and ``next_cursor`` goes on, so following it gives every product
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-import pytest
 from fastapi.testclient import TestClient
-from product_importer.api import deps
-from product_importer.api.app import create_app
 from product_importer.api.pages import LAMBDA_RESPONSE_BYTES, fit_page
-from product_importer.settings import Settings
 
 from tests.integration.test_products_api import generate_products
 
 LONG = 'é"\\' * 21_000  # 63,000 characters: within CONTRACT §1's 65,535, and each one escaped in a response
-
-
-@pytest.fixture
-def api(database_url: str) -> Iterator[TestClient]:
-    app = create_app()
-
-    def db() -> Iterator[psycopg.Connection]:
-        with psycopg.connect(database_url) as conn:
-            yield conn
-
-    app.dependency_overrides[deps.db] = db
-    app.dependency_overrides[deps.settings] = lambda: Settings(database_url=database_url, local_mode=True)
-    with TestClient(app) as client:
-        yield client
 
 
 def lambda_payload_bytes(response: Any) -> int:

@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from product_importer.api import deps
-from product_importer.api.app import create_app
 from product_importer.db.chunks import next_import_number, version_base
 from product_importer.products.search import refresh_for_import
-from product_importer.settings import Settings
-
-
-@pytest.fixture
-def api(database_url: str) -> Iterator[TestClient]:
-    app = create_app()
-
-    def db() -> Iterator[psycopg.Connection]:
-        with psycopg.connect(database_url) as conn:
-            yield conn
-
-    app.dependency_overrides[deps.db] = db
-    app.dependency_overrides[deps.settings] = lambda: Settings(database_url=database_url, local_mode=True)
-    with TestClient(app) as client:
-        yield client
 
 
 def generate_products(
