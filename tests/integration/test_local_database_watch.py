@@ -14,6 +14,16 @@ from product_importer.db.embedded import start_embedded, stop_embedded
 from infra.local.database import DatabaseWatch
 
 
+def kill_and_revive(state_dir: Path) -> None:
+    """SIGKILL the postmaster of ``state_dir``'s server, wait for it to be gone, and let the watch start it again."""
+    pid = int((state_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert DatabaseWatch(state_dir).check() is True
+
+
 def test_a_killed_embedded_postgresql_is_started_again_with_what_was_committed(tmp_path: Path) -> None:
     """Before, nothing started it again: every chunk failed until the stack was restarted by hand, and the
     dead-letter handler could not end the imports either (it writes to PostgreSQL): processing for ever."""
@@ -56,12 +66,7 @@ def test_the_api_answers_the_first_request_after_the_database_came_back(
         pool = runtime.api_pool()
         with pool.connection() as conn:
             conn.execute("SELECT 1")
-        pid = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert DatabaseWatch(tmp_path).check() is True
+        kill_and_revive(tmp_path)
         with pool.connection() as conn:  # the dead one is replaced, not handed out
             assert conn.execute("SELECT 1").fetchone() == (1,)
     finally:
@@ -79,12 +84,7 @@ def test_a_warm_process_gets_a_live_connection_after_the_database_came_back(tmp_
     try:
         holder.get().execute("SELECT 1")
         holder.get().commit()
-        pid = int((tmp_path / "pgdata" / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert DatabaseWatch(tmp_path).check() is True
+        kill_and_revive(tmp_path)
         conn = holder.get()
         assert conn.execute("SELECT 1").fetchone() == (1,)  # a new connection, not the dead one
         assert conn.autocommit is False  # transactions stay explicit

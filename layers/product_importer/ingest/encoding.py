@@ -102,19 +102,19 @@ def detect_encoding(head: bytes, override: str | None = None, *, complete: bool 
         if encoding == UTF16:
             return Detected(UTF16, utf16_bom)
         bom = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
-        invalid = encoding == UTF8 and not _valid_utf8(head, complete=complete)
+        invalid = encoding == UTF8 and not valid_utf8(head, complete=complete)
         return Detected(encoding, bom, invalid)
     if utf16_bom:
         return Detected(UTF16, utf16_bom)
     bom = len(UTF8_BOM) if head.startswith(UTF8_BOM) else 0
-    if _valid_utf8(head, complete=complete):
+    if valid_utf8(head, complete=complete):
         return Detected(UTF8, bom)
     if bom or _MULTIBYTE_UTF8.search(head):
         return Detected(UTF8, bom, invalid_utf8=True)
     return Detected(CP1252, 0)
 
 
-def _valid_utf8(head: bytes, *, complete: bool) -> bool:
+def valid_utf8(head: bytes, *, complete: bool) -> bool:
     """Valid UTF-8, allowing the head to end in the middle of a character unless it is the whole file."""
     if head.isascii():
         return True

@@ -16,7 +16,6 @@ checkpoint and sends itself a continuation message that resumes there.
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import logging
 import uuid
@@ -37,6 +36,7 @@ from product_importer.ingest.encoding import (
     UnknownEncodingError,
     normalize_encoding,
     transcode_to_utf8,
+    valid_utf8,
 )
 from product_importer.ingest.errors import HeaderError
 from product_importer.ingest.header import sniff
@@ -342,13 +342,7 @@ def _tells_its_encoding(head: bytes, complete: bool) -> bool:
     ``CafÃ©`` silently). ``complete``: ``head`` is the whole file (no character cut at its end)."""
     if head.startswith((UTF16_LE_BOM, UTF16_BE_BOM)):
         return True
-    if head.isascii():
-        return False
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return not head.isascii() and valid_utf8(head, complete=complete)
 
 
 def declared_encoding(content_type: str | None) -> str | None:
