@@ -281,6 +281,29 @@ def test_a_sku_ending_in_history_is_read_by_its_encoded_slash(api: ApiHarness) -
     assert api.client.get("/api/products/b%2Fhistory").status_code == 404
 
 
+def test_every_method_reads_a_path_ending_in_history_alike(api: ApiHarness) -> None:
+    """PUT /api/products/a/history created a product "a/history" while GET of that path answered the history
+    of "a" (and DELETE deleted "a/history"). A literal last "/history" is the history for every method: a
+    write there is a 405 that says how to address such a SKU; sent as %2F, every method reaches the product."""
+    assert api.client.put("/api/products/a", json={"name": "Plain"}).status_code == 201
+
+    for method, body in (("PUT", {"name": "Slash"}), ("PATCH", {"name": "Slash"}), ("DELETE", None)):
+        refused = api.client.request(method, "/api/products/a/history", json=body)
+        assert refused.status_code == 405, (method, refused.text)
+        assert "%2F" in refused.json()["detail"] and refused.headers["allow"] == "GET, HEAD"
+    assert api.client.get("/api/products/a%2Fhistory").status_code == 404  # nothing was written
+    assert api.client.get("/api/products/a").json()["name"] == "Plain"
+
+    slashed = "/api/products/a%2Fhistory"
+    assert api.client.put(slashed, json={"name": "Slash"}).status_code == 201
+    assert api.client.patch(slashed, json={"quantity": 3}).json()["quantity"] == 3
+    assert api.client.get(slashed).json()["sku"] == "a/history"
+    assert [i["action"] for i in api.client.get(f"{slashed}/history").json()["items"]] == ["update", "create"]
+    assert api.client.delete(slashed).status_code == 204
+    assert api.client.get(slashed).status_code == 404
+    assert api.client.get("/api/products/a").json()["name"] == "Plain"
+
+
 @pytest.mark.parametrize("target", ["/api/products/%FF", "/api/products/%C0%AF", "/api/products/%ED%A0%80",
                                     "/api/products?q=%FF", "/api/imports?status=%C3"])
 def test_a_path_or_query_that_is_not_utf8_is_400(api: ApiHarness, target: str) -> None:

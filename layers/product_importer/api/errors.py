@@ -55,6 +55,7 @@ _WHY: dict[int, str] = {
     401: "sign-in is on and the request carries no valid access token",
     403: "the caller's group may not do this: detail names the group needed",
     404: "no such resource",
+    405: "the path does not answer this method (Allow lists those it does); a product's history is read-only",
     409: "the request conflicts with the resource's current state",
     413: "the body (or the file it announces) is too large",
     422: "the body or a parameter is invalid: detail lists each refused field, or says why in a sentence",
@@ -73,6 +74,10 @@ class NotFoundError(Exception):
 
 class BadRequestError(Exception):
     """The request is malformed in a way the user can fix (the message says how)."""
+
+
+class HistoryIsReadOnlyError(Exception):
+    """A write to ``/api/products/{sku}/history``, which only GET reads: 405 with ``Allow: GET, HEAD``."""
 
 
 class ConflictError(Exception):
@@ -142,6 +147,7 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, _field_responder(detail))
     for exc_type, sentence in _UNAVAILABLE.items():
         app.add_exception_handler(exc_type, _unavailable(sentence))
+    app.add_exception_handler(HistoryIsReadOnlyError, _read_only)
     app.add_exception_handler(Exception, _internal)
 
 
@@ -173,6 +179,10 @@ def _unavailable(sentence: str):  # type: ignore[no-untyped-def]
         return JSONResponse({"detail": sentence}, status_code=503, headers={"Retry-After": "5"})
 
     return respond
+
+
+async def _read_only(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": _short(str(exc))}, status_code=405, headers={"Allow": "GET, HEAD"})
 
 
 async def _internal(request: Request, exc: Exception) -> JSONResponse:

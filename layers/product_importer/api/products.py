@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from product_importer.api import deps
-from product_importer.api.errors import error_responses
+from product_importer.api.errors import HistoryIsReadOnlyError, error_responses
 from product_importer.api.guard import raw_path
 from product_importer.api.pages import fit_page
 from product_importer.api.permissions import require
@@ -130,6 +130,29 @@ class HistoryPage(BaseModel):
     next_cursor: str | None
 
 
+def _names_history(request: Request, sku: str) -> bool:
+    """Whether the path names a product's history (``…/history`` as sent) rather than a product. A SKU may
+    contain "/" (CONTRACT §1); one that ends in "/history" is addressed with that last slash sent encoded
+    (``a%2Fhistory``, what ``encodeURIComponent``, ``quote(sku, safe="")`` and the UI send). Where the server
+    does not keep the path as sent, the decoded path decides, as it does for GET."""
+    if not sku.endswith("/history"):
+        return False
+    raw = raw_path(request.scope)
+    return raw is None or raw.endswith(b"/history")
+
+
+def _product_sku(request: Request, sku: str) -> str:
+    """The SKU a PUT, PATCH or DELETE writes. ``PUT /api/products/a/history`` created a product "a/history"
+    while GET of that path answered the history of "a": a path that names a history is refused (405) for
+    every method but GET, with how to address such a SKU."""
+    if _names_history(request, sku):
+        raise HistoryIsReadOnlyError(
+            f"/api/products/{{sku}}/history is the history of product {sku.removesuffix('/history')!r} and "
+            "can only be read (GET); to write a product whose SKU ends in '/history', send its '/' "
+            "percent-encoded as %2F (encodeURIComponent)")
+    return sku
+
+
 # Before GET /{sku:path}, which would take "…/history" as part of a SKU.
 @router.get("/{sku:path}/history", response_model=HistoryPage, dependencies=[require("viewer")])
 def get_product_history(
@@ -141,8 +164,7 @@ def get_product_history(
 ) -> Any:
     """The changes that touched this product (imports and edits), newest first. A path whose last
     ``/history`` was sent encoded (``…%2Fhistory``) names a SKU ending in "/history": that product."""
-    raw = raw_path(request.scope)
-    if raw is not None and not raw.endswith(b"/history"):
+    if not _names_history(request, f"{sku}/history"):
         product = Product.model_validate(products.get_product(conn, f"{sku}/history"))
         return JSONResponse(product.model_dump(mode="json"))
     items, next_cursor = fit_page(lambda n: product_history(conn, sku, cursor=cursor, limit=n), limit)
@@ -156,18 +178,20 @@ def get_product(sku: str, conn: Db) -> dict[str, Any]:
     return products.get_product(conn, sku)
 
 
-@router.put("/{sku:path}", response_model=Product, responses={201: {"model": Product}, **error_responses(409)},
+@router.put("/{sku:path}", response_model=Product, responses={201: {"model": Product}, **error_responses(405, 409)},
             dependencies=[require("admin")])
-def put_product(sku: str, body: ProductBody, conn: Db, response: Response) -> dict[str, Any]:
+def put_product(sku: str, body: ProductBody, conn: Db, request: Request, response: Response) -> dict[str, Any]:
+    sku = _product_sku(request, sku)
     values = {k: _plain(v) for k, v in body.model_dump().items()}
     product, created = products.put_product(conn, sku, values)
     response.status_code = 201 if created else 200
     return product
 
 
-@router.patch("/{sku:path}", response_model=Product, responses=error_responses(409),
+@router.patch("/{sku:path}", response_model=Product, responses=error_responses(405, 409),
               dependencies=[require("admin")])
-def patch_product(sku: str, body: ProductPatch, conn: Db) -> dict[str, Any]:
+def patch_product(sku: str, body: ProductPatch, conn: Db, request: Request) -> dict[str, Any]:
+    sku = _product_sku(request, sku)
     changes = {k: _plain(v) for k, v in body.model_dump(exclude_unset=True).items()}
     if body.sku is not None and products.sku_key(body.sku) != products.sku_key(sku):
         raise products.ProductValidationError(
@@ -175,7 +199,8 @@ def patch_product(sku: str, body: ProductPatch, conn: Db) -> dict[str, Any]:
     return products.patch_product(conn, sku, changes)
 
 
-@router.delete("/{sku:path}", status_code=204, responses=error_responses(409), dependencies=[require("admin")])
-def delete_product(sku: str, conn: Db) -> Response:
+@router.delete("/{sku:path}", status_code=204, responses=error_responses(405, 409), dependencies=[require("admin")])
+def delete_product(sku: str, conn: Db, request: Request) -> Response:
+    sku = _product_sku(request, sku)
     products.delete_product(conn, sku)
     return Response(status_code=204)
