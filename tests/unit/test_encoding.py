@@ -144,10 +144,20 @@ def test_windows_1252s_unassigned_bytes_decode_as_windows_does():
 @pytest.mark.parametrize(
     ("name", "normal"),
     [("UTF-8", "utf-8"), ("utf8", "utf-8"), ("cp1252", "windows-1252"), ("Windows-1252", "windows-1252"),
-     ("UTF-16LE", "utf-16"), ("utf-16", "utf-16")],
+     ("UTF-16LE", "utf-16"), ("utf-16", "utf-16"),
+     # Latin-1 is read as Windows-1252 (WHATWG): POST /api/imports took it only from a drop's Content-Type
+     ("ISO-8859-1", "windows-1252"), ("latin-1", "windows-1252"), ("Latin1", "windows-1252"),
+     ("iso_8859-1", "windows-1252")],
 )
 def test_override_names(name: str, normal: str):
     assert normalize_encoding(name) == normal
+
+
+def test_a_latin1_override_reads_the_file_as_windows_1252():
+    plan, parsed = read("sku,name\nA,Crème\n".encode("latin-1"), encoding="ISO-8859-1")
+
+    assert plan.encoding == "windows-1252"
+    assert [row[3] for row in parsed.rows] == ["Crème"]
 
 
 def test_an_override_wins_over_the_detection():

@@ -46,6 +46,16 @@ _NAMES = {
     "windows1252": CP1252,
     "cp1252": CP1252,
     "cp-1252": CP1252,
+    "x-cp1252": CP1252,
+    # ISO-8859-1 (Latin-1) is read as Windows-1252, as the WHATWG Encoding Standard (browsers) reads it: the two
+    # differ only in 0x80-0x9F, control characters in Latin-1 that no spreadsheet writes
+    "iso-8859-1": CP1252,
+    "iso8859-1": CP1252,
+    "iso_8859-1": CP1252,
+    "iso88591": CP1252,
+    "latin1": CP1252,
+    "latin-1": CP1252,
+    "l1": CP1252,
 }
 
 # One valid multi-byte UTF-8 character (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).

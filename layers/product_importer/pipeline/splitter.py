@@ -331,10 +331,6 @@ def _make_plan(import_id: str, event: ObjectCreated, info: ObjectInfo, item: dic
     )
 
 
-# Charset labels that mean Windows-1252 (the WHATWG Encoding Standard reads ISO-8859-1 as Windows-1252).
-_LATIN1_LABELS = frozenset({"iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1"})
-
-
 def _tells_its_encoding(head: bytes, complete: bool) -> bool:
     """Whether the file's first bytes say its encoding better than a Content-Type label: a byte-order mark
     (Excel's UTF-16 "Unicode Text" labelled Windows-1252 would be read as garbage), or UTF-8 with characters
@@ -360,8 +356,6 @@ def declared_encoding(content_type: str | None) -> str | None:
     charset = message.get_content_charset()
     if not charset:
         return None
-    if charset in _LATIN1_LABELS:
-        return CP1252
     try:
         encoding = normalize_encoding(charset)
     except UnknownEncodingError:
