@@ -92,7 +92,7 @@ def test_a_family_over_chunks_whose_first_row_is_short_is_a_row_error_not_a_fail
     outcome = check_file(data, small=(1, 1000, 7))
 
     assert (outcome.status, outcome.item["rows_failed"]) == ("completed", 3)
-    assert [(e.row, e.message) for e in outcome.errors] == [
+    assert [(e.row, e.message.partition(":")[0]) for e in outcome.errors] == [
         (1, "expected 7 fields, found 6"), (2, "name is required"), (3, "name is required")]
 
 

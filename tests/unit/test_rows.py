@@ -151,9 +151,25 @@ def test_a_wrong_field_count_is_one_row_error():
 
     assert [r[2] for r in result.rows] == ["A", "D"]
     assert [(e.row, e.sku, e.column, e.value) for e in result.errors] == [(2, "B", None, None), (3, "C", None, None)]
-    assert result.errors[0].message == "expected 3 fields, found 2"
+    assert result.errors[0].message.startswith("expected 3 fields, found 2: ")
     assert result.errors[1].message.startswith("expected 3 fields, found 5: ")
     assert "quotes" in result.errors[1].message
+
+
+def test_a_short_row_says_how_to_fix_it_and_one_written_with_another_delimiter_says_so():
+    # Before: a bare "expected 3 fields, found 2", and the same for a row pasted from a ';' or tab file
+    result = parse(b"sku,name,price\nB,y\nC;z;3\nD\tw\t4\n")
+
+    assert [(e.row, e.message) for e in result.errors] == [
+        (1, "expected 3 fields, found 2: give the row a value for every column of the header (an empty value too, "
+            "between its delimiters); a value with a line break in it needs quotes around it"),
+        (2, "expected 3 fields, found 1: this row is separated by ';', the header by ',': write the file with one "
+            "delimiter"),
+        (3, "expected 3 fields, found 1: this row is separated by tab, the header by ',': write the file with one "
+            "delimiter")]
+    semicolons = parse(b"sku;name;price\nA,x,1\n")
+    assert semicolons.errors[0].message.endswith("separated by ',', the header by ';': write the file with one "
+                                                 "delimiter")
 
 
 def test_a_row_whose_extra_fields_are_empty_is_not_told_to_quote_a_value():
@@ -349,6 +365,18 @@ def test_excels_text_formula_reads_as_the_text_it_shows():
     assert [(r[2], r[3], r[-2], r[-1]) for r in parsed.rows] == [
         ("0012", "Eq", "00123456789012", '{"Code":"A\\"1"}'), ("B-1", "7", None, '{"Code":"=1+1"}')]
     assert parsed.errors == []
+
+
+def test_a_row_of_empty_text_formulas_is_blank_and_a_profile_reads_the_text():
+    # A generator that writes every cell as ="…" (so that Excel keeps leading zeros) writes an empty row as
+    # ="",="",="": the spreadsheet shows nothing, so it is a blank row (CONTRACT §1), not "sku is required"
+    parsed = parse(b'sku,name,barcode\n="0012",Eq,="001"\n="",="",=""\n"=""""", ="" ,\n')
+
+    assert [r[2] for r in parsed.rows] == ["0012"]
+    assert (parsed.errors, parsed.rows_skipped) == ([], 2)
+    # a Shopify image row whose Variant SKU is ="" has no Variant SKU: skipped, as the export's own image rows
+    shopify = parse(b'Handle,Title,Variant SKU,Image Src\n="tee",Tee,="T-1",a.jpg\n="tee",,="",b.jpg\n')
+    assert ([r[2] for r in shopify.rows], shopify.errors, shopify.rows_skipped) == (["T-1"], [], 1)
 
 
 @pytest.mark.parametrize("repeat", [

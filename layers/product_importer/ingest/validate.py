@@ -11,6 +11,7 @@ reading) gets one error; otherwise every failing cell of the row gets its own.
 
 from __future__ import annotations
 
+import csv
 import json.encoder
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -156,6 +157,8 @@ class RowValidator:
         family_tail: dict[str, Any] | None = None
         missing_parents: frozenset[str] = frozenset()
         missing_families: frozenset[str] = frozenset()
+        if excel_text:  # first: a row of ="" cells is blank, a profile's rules see the text (an empty Variant SKU)
+            records = [[_excel_text(cell) if '="' in cell else cell for cell in record] for record in records]
         repeated = self._repeated_headers(records, preset)
         clean = (
             not preset and not lossy and not has_nul and not repeated
@@ -179,7 +182,8 @@ class RowValidator:
                     skipped += 1
                     continue
                 if len(record) != width:
-                    broken.append(self._error(record, number, None, _field_count(width, record), None))
+                    broken.append(self._error(record, number, None,
+                                              _field_count(width, record, self.plan.delimiter), None))
                     continue
                 if lossy and has_undecodable(joined):
                     column = next(c for c, cell in enumerate(record) if has_undecodable(cell))
@@ -216,8 +220,6 @@ class RowValidator:
         for columns in self.derived:
             for record in records:
                 record.append(next((v for c in columns if (v := record[c]).strip()), ""))
-        if excel_text:
-            records = [[_excel_text(cell) if '="' in cell else cell for cell in record] for record in records]
         rows, errors, failed, blank = self.validate(records, numbers)
         if self.unnamed:
             warnings.extend(w for w in self._unnamed_warnings(records) if w not in warnings)
@@ -379,7 +381,10 @@ def _excel_text(cell: str) -> str:
     return cell
 
 
-def _field_count(width: int, record: list[str]) -> str:
+_DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab"}
+
+
+def _field_count(width: int, record: list[str], delimiter: str = ",") -> str:
     found = len(record)
     if found > width:
         extra = found - width
@@ -394,7 +399,14 @@ def _field_count(width: int, record: list[str]) -> str:
                     "value; remove the spaces between the delimiter and the opening quote")
         return (f"expected {width} fields, found {found}: a value with the delimiter in it needs quotes "
                 "around it")
-    return f"expected {width} fields, found {found}"
+    for other in _DELIMITER_NAMES if found == 1 and "\n" not in record[0] and "\r" not in record[0] else ():
+        if other != delimiter and len(next(csv.reader([record[0]], delimiter=other), [])) == width:
+            # the row was written with another delimiter than the header (pasted from another file or export)
+            return (f"expected {width} fields, found {found}: this row is separated by {_DELIMITER_NAMES[other]}, "
+                    f"the header by {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}: write the file with one "
+                    "delimiter")
+    return (f"expected {width} fields, found {found}: give the row a value for every column of the header (an "
+            "empty value too, between its delimiters); a value with a line break in it needs quotes around it")
 
 
 def _by_row(error: RowError) -> int:
