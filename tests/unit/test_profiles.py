@@ -107,6 +107,22 @@ def test_product_category_is_the_category_when_there_is_no_type_column():
     assert parsed.rows[0][10] == "Apparel > Shirts"
 
 
+def test_a_shopify_row_without_a_type_takes_its_product_category():
+    # CONTRACT §1: Type (or Product Category) -> category. Shops that use Shopify's standard taxonomy leave Type
+    # empty: their products had no category, although the export names it on every row
+    _, parsed = read([
+        SHOPIFY,
+        shopify_row(handle="tee", title="Tee", product_category="Apparel > Shirts", type="", variant_sku="TEE-1"),
+        shopify_row(handle="tee", variant_sku="TEE-2"),  # inherits the family's Product Category
+        shopify_row(handle="mug", title="Mug", product_category="Home > Mugs", type="Mugs", variant_sku="MUG"),
+    ])
+
+    found = products(parsed)
+    assert [(sku, p["category"]) for sku, p in found.items()] == [
+        ("TEE-1", "Apparel > Shirts"), ("TEE-2", "Apparel > Shirts"), ("MUG", "Mugs")]
+    assert found["MUG"]["attributes"]["Product Category"] == "Home > Mugs"  # still kept, as before
+
+
 def test_shopify_variants_inherit_from_their_familys_first_row_and_are_named_after_their_options():
     _, parsed = read([
         SHOPIFY,

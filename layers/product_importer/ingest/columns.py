@@ -87,8 +87,9 @@ def plan_columns(names: tuple[str, ...], profile: Profile, mapping: Mapping[str,
         if present:
             targets[present[0]] = field_name
             assigned[field_name] = present[0]
+            kept = {first_of[k] for k in map(fold_name, profile.per_row_attributes) if k in first_of}
             for other in present[1:]:
-                targets[other] = IGNORE
+                targets[other] = ATTRIBUTE if other in kept else IGNORE
             if len(present) > 1:
                 fallbacks.append((field_name, tuple(present)))
     for field_name, spellings in profile.columns.items():

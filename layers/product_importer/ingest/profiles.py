@@ -136,6 +136,7 @@ class Profile:
     other_signatures: tuple[tuple[str, ...], ...] = ()  # ... or all of one of these (another version of it)
     columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # field -> columns, first present wins
     per_row: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # field -> columns, first non-empty
+    per_row_attributes: tuple[str, ...] = ()  # per_row columns after the first kept as attributes too (else ignored)
     attributes: tuple[str, ...] = ()  # columns kept as attributes even where an alias would match
     active_words: Mapping[str, bool] = field(default_factory=dict)  # added to ACTIVE_WORDS
     # The named row rules (ingest.rules), each off unless the table sets it:
@@ -172,13 +173,14 @@ SHOPIFY = Profile(
         "name": ("Title",),
         "description": ("Body (HTML)", "Description"),
         "brand": ("Vendor",),
-        "category": ("Type", "Product Category"),
         "price": ("Variant Price", "Price"),
         "quantity": ("Variant Inventory Qty", "Inventory quantity"),
         "barcode": ("Variant Barcode", "Barcode"),
     },
-    # Status wins: draft and archived are inactive
-    per_row={"active": ("Status", "Published", "Published on online store")},
+    # Status wins: draft and archived are inactive. Type, or on a row whose Type is empty, Product Category (the
+    # standard taxonomy, which many shops fill instead of their own Type); Product Category stays an attribute too.
+    per_row={"active": ("Status", "Published", "Published on online store"), "category": ("Type", "Product Category")},
+    per_row_attributes=("Product Category",),
     attributes=("Product Category",),
     active_words={"unlisted": True},  # live, reachable by its link only (a status since 2025)
     skip_without="sku",  # extra images, option-only rows

@@ -156,7 +156,7 @@ function FallbackActions({ onStart, onCancel }: Pick<MappingStepProps, "onStart"
 /** How a platform's export picks among its columns for one field (CONTRACT §1, "Platform exports"). */
 function profileRule(profile: string, field: string): string {
   if (profile === "shopify" && field === "active") return "“Status” wins over “Published”: draft and archived are inactive";
-  if (profile === "shopify" && field === "category") return "“Type” wins over “Product Category”, which is kept as an attribute";
+  if (profile === "shopify" && field === "category") return "“Type”, or on a row whose Type is empty “Product Category” (kept as an attribute too)";
   return "its column for the field wins; the others are kept as attributes";
 }
 
