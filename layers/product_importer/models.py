@@ -7,9 +7,10 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 
 class ImportStatus(StrEnum):
@@ -204,6 +205,26 @@ def partner_name(value: str) -> str:
     return name
 
 
+def _json_boolean(value: Any) -> Any:
+    if value is not None and not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "must be a JSON boolean, true or false (not a number or a string)")
+    return value
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("number_type", "must be a JSON number (not a string or a boolean)")
+    return value
+
+
+# A JSON body's booleans and numbers are JSON's own (pydantic's lax mode took 0, 1, "yes", "on" and "true" as
+# booleans, and "3" and true as numbers). Only what a JSON body can hold is checked; values read back from
+# the stores (DynamoDB's Decimal) pass as before.
+JsonBool = Annotated[bool, BeforeValidator(_json_boolean)]
+JsonInt = Annotated[int, BeforeValidator(_json_number)]  # an integral number: 3 or 3.0, not 3.5
+JsonNumber = Annotated[int | float, BeforeValidator(_json_number)]
+
+
 PREVIEW_APPLICABLE_DAYS = 7  # CONTRACT §2: a preview can be applied for 7 days
 
 
@@ -213,7 +234,7 @@ class ReplaceOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scope: Literal["all", "partner"] = "all"
-    max_deactivate_percent: int | float = Field(default=20, ge=0, le=100, allow_inf_nan=False)
+    max_deactivate_percent: JsonNumber = Field(default=20, ge=0, le=100, allow_inf_nan=False)
 
 
 class ImportOptions(BaseModel):

@@ -328,3 +328,48 @@ def test_a_number_below_dynamodbs_range_is_stored_as_zero(api: ApiHarness, perce
     assert stored["replace"]["max_deactivate_percent"] == 0
     item = api.item(response.json()["import"]["id"])
     assert item is not None and item["options"]["replace"]["max_deactivate_percent"] == 0
+
+
+WRONG_TYPES = [  # (method, path, body, the refused field): JSON's own booleans and numbers only
+    ("PUT", "/api/products/T-1", {"name": "x", "active": 0}, "active"),
+    ("PUT", "/api/products/T-1", {"name": "x", "active": "yes"}, "active"),
+    ("PUT", "/api/products/T-1", {"name": "x", "active": 1}, "active"),
+    ("PATCH", "/api/products/T-0", {"active": "true"}, "active"),
+    ("PUT", "/api/products/T-1", {"name": "x", "quantity": "3"}, "quantity"),
+    ("PATCH", "/api/products/T-0", {"quantity": True}, "quantity"),
+    ("POST", "/api/webhooks", {"url": "https://example.com/h", "enabled": 0}, "enabled"),
+    ("POST", "/api/imports", {"filename": "a.csv", "max_errors": "10"}, "max_errors"),
+    ("POST", "/api/imports", {"filename": "a.csv", "size": True}, "size"),
+]
+
+
+def test_a_json_body_takes_booleans_and_numbers_as_json_types_only(api: ApiHarness) -> None:
+    """pydantic's lax mode took "active": 0 as false (and 1, "yes", "true" as true), "quantity": "3" and
+    "max_errors": "10" as numbers: a client's wrong type was stored as a guess. Each is a 422 on the field."""
+    assert api.client.put("/api/products/T-0", json={"name": "Before", "quantity": 1}).status_code == 201
+
+    for method, path, body, field in WRONG_TYPES:
+        response = api.client.request(method, path, json=body)
+
+        assert response.status_code == 422, (body, response.text)
+        problem = next(p for p in response.json()["detail"] if p["loc"][-1] == field)
+        assert "JSON" in problem["msg"], problem
+    assert api.client.get("/api/products/T-1").status_code == 404
+    assert api.client.get("/api/products/T-0").json()["quantity"] == 1
+    assert api.client.get("/api/webhooks").json()["items"] == []
+
+
+def test_what_json_allows_for_a_product_still_goes(api: ApiHarness) -> None:
+    """The strict types keep what CONTRACT §3 allows: price as a number or a decimal string, an integral
+    quantity however JSON writes it, booleans, nulls; max_deactivate_percent a number."""
+    for body in ({"name": "a", "price": 12.5, "quantity": 3.0, "active": False},
+                 {"name": "a", "price": "12.50", "quantity": 3, "active": True},
+                 {"name": "a", "price": None, "quantity": None, "active": None}):
+        response = api.client.put("/api/products/ok-1", json=body)
+        assert response.status_code in (200, 201), (body, response.text)
+    patched = api.client.patch("/api/products/ok-1", json={"price": 7, "active": False})
+    assert patched.status_code == 200 and patched.json()["active"] is False, patched.text
+    assert patched.json()["price"] in ("7", "7.00", "7.0000")
+    created = api.client.post("/api/imports", json={"filename": "a.csv", "max_errors": 10, "size": 100,
+                                                    "replace": {"scope": "all", "max_deactivate_percent": 12.5}})
+    assert created.status_code == 201, created.text

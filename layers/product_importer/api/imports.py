@@ -37,6 +37,7 @@ from product_importer.models import (
     ImportMode,
     ImportOptions,
     ImportStatus,
+    JsonInt,
     Profile,
     ReplaceOptions,
     partner_name,
@@ -71,7 +72,7 @@ CONTENT_TYPE_PATTERN = _CONTENT_TYPE.pattern
 class CreateImport(BaseModel):
     filename: str = Field(min_length=1, max_length=255, json_schema_extra={"pattern": FILENAME_PATTERN},
                           description="a .csv, .tsv or .txt file's name, without control characters")
-    size: int | None = Field(default=None, ge=0)
+    size: JsonInt | None = Field(default=None, ge=0)
     content_type: str | None = Field(default=None, max_length=255,
                                      json_schema_extra={"pattern": CONTENT_TYPE_PATTERN})
     mode: ImportMode = "import"
@@ -79,7 +80,7 @@ class CreateImport(BaseModel):
     profile: Profile | None = None
     encoding: Encoding | None = None
     replace: ReplaceOptions | None = None
-    max_errors: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    max_errors: JsonInt | None = Field(default=None, ge=0, le=2**31 - 1)
     partner: str | None = Field(default=None, max_length=255,
                                 description="admin only: the partner the import is for (its folder name under "
                                             "incoming/, CONTRACT §4)")

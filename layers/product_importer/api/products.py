@@ -15,6 +15,7 @@ from product_importer.api.guard import raw_path
 from product_importer.api.pages import fit_page
 from product_importer.api.permissions import require
 from product_importer.db.changes import decode_cursor, encode_cursor, product_history
+from product_importer.models import JsonBool, JsonInt
 from product_importer.products import repository as products
 from product_importer.products.repository import ProductFilter
 from product_importer.progress import CursorError
@@ -57,8 +58,8 @@ class _ProductFields(BaseModel):
     description: str | None = None
     price: Decimal | str | None = None
     currency: str | None = None
-    quantity: int | None = None
-    active: bool | None = None
+    quantity: JsonInt | None = None
+    active: JsonBool | None = None
     brand: str | None = None
     category: str | None = None
     barcode: str | None = None

@@ -18,7 +18,7 @@ from product_importer.api import deps
 from product_importer.api.errors import error_responses
 from product_importer.api.pages import fit_page
 from product_importer.api.permissions import require
-from product_importer.models import partner_name
+from product_importer.models import JsonBool, partner_name
 from product_importer.progress import CursorError
 from product_importer.settings import Settings
 from product_importer.webhooks.dispatch import DeliveryPorts, send_test
@@ -68,7 +68,7 @@ class WebhookIn(BaseModel):
     url: Url
     events: list[EventName] = Field(default=["import.completed", "import.failed"], min_length=1)
     secret: Secret | None = Field(default=None, description="whsec_<base64>; generated when left out")
-    enabled: bool = True
+    enabled: JsonBool = True
     partner: str | None = Field(default=None, max_length=255, description=PARTNER_DESCRIPTION)
 
     @field_validator("partner")
@@ -83,7 +83,7 @@ class WebhookPatch(BaseModel):
     url: Url | None = None
     events: list[EventName] | None = Field(default=None, min_length=1)
     secret: Secret | None = Field(default=None, description="a new whsec_<base64> secret")
-    enabled: bool | None = None
+    enabled: JsonBool | None = None
     partner: str | None = Field(default=None, max_length=255, description=PARTNER_DESCRIPTION + " (null clears it)")
 
     @field_validator("partner")
