@@ -365,6 +365,27 @@ def test_a_point_and_three_digits_is_a_thousand_in_a_decimal_comma_column():
     assert "semicolon-separated" in result.errors[1].message and "write 1000" in result.errors[1].message
 
 
+def test_a_comma_and_three_digits_is_ambiguous_in_a_decimal_comma_column_that_also_writes_points():
+    """A tab-separated export from a '.' locale (Excel's "Unicode Text" in the US) writes thousands with commas:
+    1,299 next to 19.99 was read as 1.299 and a stock of 1,000 as 1, silently a thousand times too small."""
+    result = parse(b"sku\tname\tprice\tquantity\nA\ta\t19.99\t5\nB\tb\t1,299\t1,000\nC\tc\t2\t2.0\n"
+                   b"D\td\t3\t1,000,000\n")
+
+    assert [(r[2], r[5], r[7]) for r in result.rows] == [("A", "19.99", 5), ("C", "2", 2)]
+    assert [(e.row, e.column) for e in result.errors] == [(2, "price"), (2, "quantity"), (4, "quantity")]
+    assert "write 1299 (or, if it was a decimal comma, write every decimal" in result.errors[0].message
+    assert "write 1000 (or 1 if the comma was a decimal comma)" in result.errors[1].message
+
+
+@pytest.mark.parametrize("column", [["12,50", "1,299"], ["1,299", "2,500"], ["3", "1,000"]])
+def test_a_comma_and_three_digits_stays_a_decimal_comma_where_the_column_shows_nothing_else(column: list[str]):
+    result = parse(("sku;name;price\n" + "".join(f"S{i};n;{p}\n" for i, p in enumerate(column))).encode())
+
+    assert result.errors == []
+    assert [r[5] for r in result.rows] == [p.replace(",", ".") for p in column]
+    assert [r[7] for r in parse(b"sku;name;quantity\nA;a;1,000\nB;b;3,0\n").rows] == [1, 3]
+
+
 def test_a_point_and_three_digits_stays_a_decimal_point_where_the_column_has_no_decimal_comma():
     result = parse(b"sku;name;price\nA;a;12.500\nB;b;3.25\n")  # a program's dot decimals (3-decimal currencies)
 

@@ -64,6 +64,7 @@ _SYMBOL_AROUND = re.compile(r"^([^\d\s.,+-]{1,3})\s*(.+?)$|^(.+?)\s*([^\d\s.,]{1
 _THOUSANDS_COMMA = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")  # 1,299.00
 _THOUSANDS_DOT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")  # 1.299,00
 _DOT_GROUPS = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")  # 1.000, 2.500, 1.000.000: in a ';' file, thousands
+_COMMA_GROUPS = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")  # 1,299, 1,000,000: the same, from a '.' decimal locale
 _THOUSANDS_SPACE = re.compile(r"[0-9]{1,3}(?:[ \u00a0\u202f'’][0-9]{3})+(?:[.,][0-9]+)?")  # 1 299,00  1'299.00
 
 
@@ -181,6 +182,7 @@ def price(delimiter: str, *, decimal_comma: bool = False) -> Converter:
         # 1.000 is a thousand) once the column shows it: a decimal comma in it, or two dot groups.
         grouped = decimal_comma and any(map(_DOT_GROUPS.fullmatch, values)) and any(
             "," in v or v.count(".") > 1 for v in values)
+        comma_grouped = _comma_grouped(values) if decimal_comma else False
         if not grouped and all(map(_PRICE.fullmatch, values)) and max(map(len, values)) <= MAX_PRICE_DIGITS:
             return [value or None for value in values], []
         out: list[Any] = []
@@ -188,6 +190,10 @@ def price(delimiter: str, *, decimal_comma: bool = False) -> Converter:
         for i, value in enumerate(values):
             if grouped and _DOT_GROUPS.fullmatch(value):
                 bad.append((i, _dot_thousands("price", value, delimiter)))
+                out.append(None)
+                continue
+            if comma_grouped and _COMMA_GROUPS.fullmatch(value):
+                bad.append((i, _comma_thousands("price", value, delimiter)))
                 out.append(None)
                 continue
             if decimal_comma and _LOOSE_PRICE_COMMA.fullmatch(value):
@@ -210,6 +216,30 @@ def _dot_thousands(field: str, value: str, delimiter: str) -> str:
                f"so a point followed by three digits is a thousands separator: write {plain}")
     if field == "price" and value.count(".") == 1:
         message += f" (or {value.replace('.', ',')} if the point was a decimal point)"
+    return message
+
+
+def _comma_grouped(values: Sequence[str]) -> bool:
+    """In a file whose delimiter makes ',' the decimal separator: whether this column shows its commas are
+    thousands separators instead (a tab-separated export from a '.' locale: 1,299 beside 19.99 or 1,000,000),
+    so that a comma followed by three digits is ambiguous (1,299 would read 1.299, a thousand times too small)."""
+    return any(map(_COMMA_GROUPS.fullmatch, values)) and any(
+        v.count(",") > 1 or ("." in v and (_PRICE.fullmatch(v) or _THOUSANDS_COMMA.fullmatch(v))) for v in values)
+
+
+def _comma_thousands(field: str, value: str, delimiter: str) -> str:
+    """``1,299`` in a ';' or tab file whose column also writes ``19.99``: a thousands separator, or a decimal
+    comma; the file does not say which."""
+    plain = value.replace(",", "")
+    message = (f"{field} {value}: in a file that is {_separated(delimiter)} a comma is a decimal comma, but this "
+               "column also writes decimal points or several thousands separators, so this comma may be a "
+               f"thousands separator: write {plain}")
+    if value.count(",") == 1:
+        whole, _, decimals = value.partition(",")
+        if field == "quantity" and not decimals.strip("0"):
+            message += f" (or {whole} if the comma was a decimal comma)"
+        else:  # (1.299 here would be a thousand too, next to decimal commas: the column must say one thing)
+            message += " (or, if it was a decimal comma, write every decimal of this column with a comma)"
     return message
 
 
@@ -289,10 +319,16 @@ def quantity(delimiter: str, *, decimal_comma: bool = False) -> Converter:
             return [int(value) if value else 0 for value in values], []
         numbers: list[Any] = []
         bad: Problems = []
+        comma_grouped = _comma_grouped(values) if decimal_comma else False
         for i, value in enumerate(values):
             if decimal_comma and _DOT_GROUPS.fullmatch(value) and "." in value:
                 # "1.000" in a ';' or tab file: a thousand (Excel's thousands format), not 1.0
                 bad.append((i, _dot_thousands("quantity", value, delimiter)))
+                numbers.append(0)
+                continue
+            if comma_grouped and _COMMA_GROUPS.fullmatch(value):
+                # "1,000" beside "2.5" or "1,000,000": a thousand from a '.' decimal locale, or 1,000 = 1?
+                bad.append((i, _comma_thousands("quantity", value, delimiter)))
                 numbers.append(0)
                 continue
             integral = _INTEGRAL.fullmatch(value)
