@@ -98,12 +98,15 @@ def test_leading_zeros_are_kept_and_make_another_product():
     assert [(r[2], r[12 - 1]) for r in result.rows] == [("000123", "0012345678905"), ("123", None)]
 
 
-@pytest.mark.parametrize("barcode", ["4006381333931.0", "12345678905.00"])
-def test_a_barcode_written_as_a_float_is_refused(barcode: str):
-    (error,) = errors_for(barcode=barcode)
+@pytest.mark.parametrize(("barcode", "delimiter"), [
+    ("4006381333931.0", ","), ("12345678905.00", ","),
+    ("4006381333931,0", ";"), ("4006381333931,00", "\t"),  # pandas' to_csv(sep=";", decimal=","): was stored so
+])
+def test_a_barcode_written_as_a_float_is_refused(barcode: str, delimiter: str):
+    (error,) = errors_for(delimiter=delimiter, barcode=barcode)
 
     assert error.column == "barcode"
-    assert f"write {barcode.partition('.')[0]}" in error.message
+    assert f"write {barcode.replace(',', '.').partition('.')[0]}" in error.message
 
 
 @pytest.mark.parametrize(

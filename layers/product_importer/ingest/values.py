@@ -57,8 +57,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # C0, C1 and the Uni
 # A spreadsheet's scientific notation: digits, an optional decimal part, E, a sign, digits.
 _SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+)?[eE][+-][0-9]+")
 _SCIENTIFIC_LINE = re.compile(r"^[0-9]+(?:[.,][0-9]+)?[eE][+-][0-9]+$", re.MULTILINE)
-_FLOAT_BARCODE = re.compile(r"[0-9]+\.0+")  # pandas & co. wrote an integer column as floats
-_FLOAT_BARCODE_LINE = re.compile(r"^[0-9]+\.0+$", re.MULTILINE)
+_FLOAT_BARCODE = re.compile(r"[0-9]+[.,]0+")  # pandas & co. wrote an integer column as floats (',': decimal comma)
+_FLOAT_BARCODE_LINE = re.compile(r"^[0-9]+[.,]0+$", re.MULTILINE)
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?")
 _SYMBOL_AROUND = re.compile(r"^([^\d\s.,+-]{1,3})\s*(.+?)$|^(.+?)\s*([^\d\s.,]{1,3})$")
 _THOUSANDS_COMMA = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")  # 1,299.00
@@ -107,7 +107,7 @@ def text(field: str, *, required: bool, limit: int, no_control: bool = False, sp
         joined = "\n".join(values) if spreadsheet_number or float_suffix else ""
         if fine and spreadsheet_number and _maybe_scientific(joined):
             fine = _SCIENTIFIC_LINE.search(joined) is None
-        if fine and float_suffix and ".0" in joined:
+        if fine and float_suffix and (".0" in joined or ",0" in joined):
             fine = _FLOAT_BARCODE_LINE.search(joined) is None
         bad: Problems = []
         if not fine:
@@ -126,8 +126,9 @@ def text(field: str, *, required: bool, limit: int, no_control: bool = False, sp
                     bad.append((i, f"{field} {value} is in scientific notation: a spreadsheet rounded "
                                    "its digits away; format the column as text and export again"))
                 elif float_suffix and _FLOAT_BARCODE.fullmatch(value):
-                    bad.append((i, f"{field} {value} ends in .0: a program wrote it as a decimal "
-                                   f"number; write {value.partition('.')[0]}"))
+                    point = "," if "," in value else "."
+                    bad.append((i, f"{field} {value} ends in {point}0: a program wrote it as a decimal "
+                                   f"number; write {value.partition(point)[0]}"))
         if not required and shortest == 0:
             values = [value or None for value in values]
         return values, bad
