@@ -343,8 +343,9 @@ def test_a_header_name_over_255_characters_mapped_to_ignore_or_a_field_is_fine()
 def test_nul_in_the_header():
     with pytest.raises(HeaderNulError, match="NUL"):
         plan_of(b"sku,name,co\x00lor\n")
-    with pytest.raises(HeaderNulError, match="UTF-16"):
+    with pytest.raises(HeaderNulError, match="UTF-16 without a byte order mark; import it with encoding utf-16"):
         plan_of("sku,name,color\n".encode("utf-16-le"))
+    assert plan_of("sku,name,color\n".encode("utf-16-le"), encoding="utf-16").names == ("sku", "name", "color")
 
 
 def test_missing_required_columns_are_named_with_the_headers_found_and_the_likeliest():

@@ -354,7 +354,8 @@ def _nul_message(text: str) -> str:
     if nuls * 3 >= len(text):
         return (
             "the header is full of NUL characters: the file looks like UTF-16 without a byte order "
-            "mark; save it as CSV UTF-8 (or as Unicode Text, which has the mark)"
+            "mark; import it with encoding utf-16 (the CLI's --encoding utf-16), or save it as CSV UTF-8 (or as "
+            "Unicode Text, which has the mark)"
         )
     return "the header contains a NUL character; remove it from the column names"
 
