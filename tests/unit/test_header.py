@@ -364,6 +364,29 @@ def test_missing_required_columns_are_named_with_the_headers_found_and_the_likel
     assert isinstance(one.value, HeaderError)
 
 
+@pytest.mark.parametrize(("head", "note"), [
+    (b"Product list, May 2026,,\r\n,,\r\nsku,name,price\r\nA,a,1\r\n",
+     'The header seems to be on line 3 ("sku", "name", "price"): delete lines 1\u20132, then import the file again.'),
+    (b"sep=;\nExported by ShopX\nArtikel;Bezeichnung\nHandle;Title;Variant SKU\n",
+     'The header seems to be on line 4 ("Handle", "Title", "Variant SKU"): delete lines 2\u20133, then import'),
+    (b"\xff\xfe" + "Report\r\nsku\tname\r\n".encode("utf-16-le"),
+     'The header seems to be on line 2 ("sku", "name"): delete line 1, then import the file again.'),
+])
+def test_a_title_line_above_the_header_is_named_with_the_line_the_header_is_on(head: bytes, note: str):
+    # A report's export writes a title above its header: the failure said to add or map columns the file has
+    with pytest.raises(MissingColumnsError) as failed:
+        plan_of(head)
+
+    assert note in str(failed.value)
+
+
+def test_no_header_below_no_note_and_a_mapping_means_the_user_chose():
+    for head, options in ((b"foo,bar\nbaz,qux\nA,b\n", {}), (b"foo,bar\nsku,name\n", {"mapping": {"foo": "sku"}})):
+        with pytest.raises(MissingColumnsError) as failed:
+            plan_of(head, **options)
+        assert "seems to be on line" not in str(failed.value)
+
+
 @pytest.mark.parametrize(
     ("header", "suggestions"),
     [

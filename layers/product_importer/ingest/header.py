@@ -202,11 +202,52 @@ def sniff(
     missing = tuple(f for f in REQUIRED_FIELDS if f not in columns.targets)
     if missing:
         # A mapping that names headers the file lacks is most likely why (a typo, another file's mapping).
-        unmatched = [w for w in columns.warnings if w.startswith("the mapping names ")]
-        error = missing_columns(missing, names, columns.targets, notes=unmatched)
+        notes = [w for w in columns.warnings if w.startswith("the mapping names ")]
+        if mapping is None:  # a report's title lines above its header ("Product list, 1 May")?
+            below = _header_below(data, data_start, detected.encoding, complete, sep_hint)
+            if below is not None:
+                line, found = below
+                top = _line_number(data, begin)
+                lines = f"line {top}" if line == top + 1 else f"lines {top}–{line - 1}"
+                notes.append(f"the header seems to be on line {line} ({', '.join(shown(n) for n in found[:5] if n)}"
+                             f"{', …' if len(found) > 5 else ''}): delete {lines}, then import the file again")
+        error = missing_columns(missing, names, columns.targets, notes=notes)
         error.plan = plan
         raise error
     return plan
+
+
+_LOOK_BELOW = 10  # records below a header without sku and name that may be the real header
+
+
+def _header_below(data: bytes, start: int, encoding: str, complete: bool,
+                  sep_hint: str | None) -> tuple[int, tuple[str, ...]] | None:
+    """A line among the next few below the first (title lines a report writes above its header) whose
+    cells name both sku and name by the generic aliases or a platform's profile: ``(its line number in the
+    file, its names)``, else None. Only read when the first line fails, so never on the import's hot path."""
+    pos = start
+    for _ in range(_LOOK_BELOW):
+        pos = _BLANK_LINES.match(data, pos).end()  # type: ignore[union-attr]
+        if pos >= len(data):
+            return None
+        text = _decode_header(data[pos : pos + MAX_HEADER_BYTES + 2], encoding, lenient=True)
+        delimiter = sep_hint or detect_delimiter(text.splitlines()[0] if text else "")
+        try:
+            begin, end, after = _first_record(data, pos, delimiter, complete)
+        except HeaderError:
+            return None
+        names = tuple(map(trim_name, _cells(_decode_header(data[begin:end], encoding, lenient=True), delimiter)))
+        if len(names) <= MAX_HEADER_COLUMNS and all(f in plan_columns(names, recognise(names), None).targets
+                                                    for f in REQUIRED_FIELDS):
+            return _line_number(data, begin), names
+        pos = after
+    return None
+
+
+def _line_number(data: bytes, pos: int) -> int:
+    """The 1-based line of the file at byte ``pos`` (LF, CRLF and a lone CR end a line)."""
+    before = data[:pos]
+    return before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
 
 
 def _without_empty_tail(names: tuple[str, ...]) -> tuple[str, ...]:
