@@ -228,6 +228,27 @@ def test_list_filters_by_status_mode_and_partner_and_pages_through_each(api: Api
     assert every(partner="nobody") == []
 
 
+@pytest.mark.parametrize("params", [{}, {"status": "completed"}])
+def test_a_full_last_page_of_imports_ends_the_list(api: ApiHarness, params: dict[str, Any]) -> None:
+    """CONTRACT §3: ``next_cursor`` is null at the end of a list. Found by an audit: a page that took the last
+    imports exactly (3 imports, ``limit=3``; or paging by 1) still carried a cursor, and the page after it was
+    empty, where every other list of the API ends on its last item."""
+    ids = [api.put_import(status=ImportStatus.COMPLETED, created_at=f"2026-11-28T10:00:0{i}.000Z") for i in range(3)]
+
+    whole = api.client.get("/api/imports", params={**params, "limit": 3}).json()
+    assert [i["id"] for i in whole["items"]] == ids[::-1]
+    assert whole["next_cursor"] is None
+
+    pages, cursor = [], None
+    for _ in range(5):
+        page = api.client.get("/api/imports", params={**params, "limit": 1, **({"cursor": cursor} if cursor else {})})
+        pages.append([i["id"] for i in page.json()["items"]])
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == [[ids[2]], [ids[1]], [ids[0]]]  # three pages of one, no empty fourth
+
+
 def test_the_partner_filter_finds_every_partner_a_drop_can_have(api: ApiHarness) -> None:
     """CONTRACT §4: a partner is a folder name of up to 255 characters, and §3 filters the list by it. Found by
     an audit: ``?partner=`` refused more than 64 characters (422), so such a partner's imports could not be listed."""

@@ -58,7 +58,9 @@ class ImportRequests:
 
     def list(self, *, limit: int = 50, cursor: str | None = None, status: str | None = None,
              mode: str | None = None, partner: str | None = None) -> tuple[list[Import], str | None]:
-        """Newest first, optionally filtered; paged with an opaque cursor (a page may be short)."""
+        """Newest first, optionally filtered; paged with an opaque cursor (a page may be short). The cursor is
+        None once nothing follows, also when the last page is full: the query reads one item past the page
+        (a filtered one reads on until it finds one, within ``_MAX_QUERIES``)."""
         filters, values = [], {":kind": {"S": _KIND}}
         names: dict[str, str] = {}
         for attribute, wanted in (("status", status), ("mode", mode), ("partner", partner)):
@@ -71,6 +73,7 @@ class ImportRequests:
                 values[f":{attribute}"] = {"S": wanted}
         start = _decode_cursor(cursor) if cursor else None
         found: list[Import] = []
+        last_raw: dict[str, Any] | None = None  # the item the page ends with (its cursor goes on after it)
         last_key: dict[str, Any] | None = None
         for _ in range(_MAX_QUERIES):
             kwargs: dict[str, Any] = {
@@ -79,7 +82,7 @@ class ImportRequests:
                 "KeyConditionExpression": "kind = :kind",
                 "ExpressionAttributeValues": values,
                 "ScanIndexForward": False,
-                "Limit": limit - len(found) if not filters else max(limit, 100),
+                "Limit": limit + 1 - len(found) if not filters else max(limit + 1, 100),
             }
             if filters:
                 kwargs["FilterExpression"] = " AND ".join(filters)
@@ -88,13 +91,18 @@ class ImportRequests:
                 kwargs["ExclusiveStartKey"] = start
             reply = self._call("query", **kwargs)
             for raw in reply.get("Items", []):
+                if len(found) == limit:  # one more: the page is full and something follows it
+                    assert last_raw is not None
+                    return found, _encode_cursor(last_raw)
                 found.append(import_from_item(raw))
-                if len(found) == limit:
-                    return found, _encode_cursor(raw)
+                last_raw = raw
             last_key = reply.get("LastEvaluatedKey")
             if not last_key:
                 return found, None
             start = last_key
+        if len(found) == limit:  # full, and the queries ran out before telling whether more follows
+            assert last_raw is not None
+            return found, _encode_cursor(last_raw)
         return found, _encode_cursor(last_key) if last_key else None
 
     # -- writes -------------------------------------------------------------------------------------
