@@ -21,6 +21,7 @@ import math
 import mimetypes
 import os
 import re
+import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -462,11 +463,28 @@ def _progress_line(imp: dict[str, Any]) -> int:
     return EXIT_OK
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def cmd_errors(args: argparse.Namespace, api: Api) -> int:
+    """The row errors as CSV on stdout. The API's file starts with a UTF-8 byte-order mark, which Excel needs
+    to read it as UTF-8: it is kept where stdout is a file (``errors ID > errors.csv``, opened in a
+    spreadsheet), and left out where it is a pipe or a terminal, whose reader is a program (``csv``, ``cut``,
+    ``grep ^row``) to which it is a stray character glued to the first column's name."""
     data = api.call("GET", f"/api/imports/{args.id}/errors.csv")
-    sys.stdout.buffer.write(data if isinstance(data, bytes) else str(data).encode())
+    data = data if isinstance(data, bytes) else str(data).encode()
+    if not _is_regular_file(sys.stdout):
+        data = data.removeprefix(UTF8_BOM)
+    sys.stdout.buffer.write(data)
     sys.stdout.flush()
     return EXIT_OK
+
+
+def _is_regular_file(stream: IO[str]) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):  # no descriptor (a test's capture, a closed stream)
+        return False
 
 
 def cmd_changes(args: argparse.Namespace, api: Api) -> int:

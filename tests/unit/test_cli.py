@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,34 @@ def test_an_address_that_is_not_the_api_is_named_not_a_traceback(
     assert code == cli.EXIT_FAILED
     assert "--api takes the service's address" in captured.err and "Traceback" not in captured.err
     assert "<html" not in captured.out
+
+
+ERRORS_CSV = "\ufeffrow,sku,column,message,value\r\n4,A-4,name,name is required,\r\n".encode()
+
+
+def errors_csv_deployment() -> FakeNetwork:
+    return FakeNetwork().on("GET", "/api/imports/imp-1/errors.csv", httpx.Response(
+        200, content=ERRORS_CSV, headers={"Content-Type": "text/csv; charset=utf-8"}))
+
+
+def test_errors_to_a_pipe_is_plain_csv_and_to_a_file_keeps_excels_byte_order_mark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CONTRACT §7: ``errors ID`` writes the CSV to stdout. Found by an audit: piped into a program (``csv``,
+    ``cut``, a test's captured output) its first column was named "\ufeffrow", the API file's byte-order mark
+    glued to it. The mark is for Excel, which opens the file that ``errors ID > errors.csv`` writes."""
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "w") as pipe:
+        monkeypatch.setattr(sys, "stdout", pipe)
+        assert run(errors_csv_deployment(), "errors", "imp-1") == cli.EXIT_OK
+    with os.fdopen(read_end, "rb") as piped:
+        assert piped.read() == ERRORS_CSV.removeprefix(b"\xef\xbb\xbf")
+
+    target = tmp_path / "errors.csv"
+    with target.open("w") as file:
+        monkeypatch.setattr(sys, "stdout", file)
+        assert run(errors_csv_deployment(), "errors", "imp-1") == cli.EXIT_OK
+    assert target.read_bytes() == ERRORS_CSV
 
 
 def test_an_unreachable_api_says_so_without_http_0(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
