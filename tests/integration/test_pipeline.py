@@ -433,6 +433,32 @@ def test_an_applied_preview_keeps_what_its_saved_mapping_said_of_a_column_named_
     assert (product["name"], product["attributes"]) == ("Lamp", {})
 
 
+def test_an_import_under_a_saved_mapping_shows_how_it_read_a_column_named_id(pipeline: PipelineStack) -> None:
+    """The Import's ``mapping`` put the saved mapping's ``id`` over the key of a column written ``id``: a
+    saved ``{"id": "attribute", …}`` showed as ``{"id": "<mapping id>", …}``, and nothing said how the id
+    column was read (the UI listed one column fewer). The column shows under "ID", the same header by
+    CONTRACT §1's case-insensitive names, and that mapping sent back reads the file the same way."""
+    sku = unique("IDSHOW")
+    headers = ["id", "Item Code", "Titel"]
+    saved = pipeline.api.post("/api/mappings", json={
+        "name": sku, "headers": headers, "mapping": {"id": "attribute", "Item Code": "sku", "Titel": "name"}})
+    assert saved.status_code == 201, saved.text
+    data = f"{','.join(headers)}\n17,{sku},Lamp\n".encode()
+
+    imported = pipeline.wait_for(pipeline.upload(data, filename=f"{sku}.csv"))
+
+    assert imported["status"] == "completed", imported
+    assert imported["mapping"] == {"ID": "attribute", "Item Code": "sku", "Titel": "name", "id": saved.json()["id"]}
+    shown = {k: v for k, v in imported["mapping"].items() if k != "id"}
+    assert pipeline.api.delete(f"/api/mappings/{saved.json()['id']}").status_code == 204
+    created = pipeline.api.post("/api/imports", json={"filename": f"{sku}-again.csv", "mapping": shown})
+    assert created.status_code == 201, created.text
+    pipeline.put_upload(created.json()["import"]["id"], data)
+    again = pipeline.wait_for(created.json()["import"]["id"])
+    assert (again["status"], again["products_unchanged"], again["mapping"]) == ("completed", 1, shown), again
+    assert pipeline.api.get(f"/api/products/{sku}").json()["attributes"] == {"id": "17"}
+
+
 def test_an_applied_preview_ignores_a_saved_mapping_made_after_the_preview(pipeline: PipelineStack) -> None:
     sku = unique("UNPIN")
     headers = ["sku", "name", f"Preis {sku}"]

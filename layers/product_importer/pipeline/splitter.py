@@ -373,9 +373,19 @@ def _describe(import_id: str, plan: SplitPlan, ports: SplitterPorts) -> None:
 
 
 def _mapping_in_effect(file_plan: FilePlan) -> dict[str, Any] | None:
-    """The Import's ``mapping`` (CONTRACT §1): the mapping in effect, with the saved mapping's ``id``."""
+    """The Import's ``mapping`` (CONTRACT §1): the mapping in effect, with the saved mapping's ``id``.
+
+    Under a saved mapping the key "id" is that mapping's id, so a column written ``id`` is shown under the
+    first of "ID", "Id", "iD" the mapping does not use: header names match case-insensitively (CONTRACT §1),
+    so it names the same column, and the mapping sent back as it is shown reads the file the same way. The
+    id took the key over, and the import said nothing of how its ``id`` column was read."""
     mapping = dict(file_plan.mapping) if file_plan.mapping is not None else None
     if mapping is not None and file_plan.mapping_id is not None:
+        if "id" in mapping:
+            spare = next((k for k in ("ID", "Id", "iD") if k not in mapping), None)
+            target = mapping.pop("id")
+            if spare is not None:
+                mapping[spare] = target
         mapping["id"] = file_plan.mapping_id
     return mapping
 

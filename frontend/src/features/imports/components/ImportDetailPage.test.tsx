@@ -52,6 +52,35 @@ describe("ImportDetailPage", () => {
     expect(within(used).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["Artikelnummer → SKU", "Preis → Price", "Colour → Keep as attribute"]);
   });
 
+  it("lists a column named id of a mapping sent with the import, and says no saved mapping applied", async () => {
+    // given an import whose own mapping (no saved mapping applied) reads a column "id" as the SKU
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: null } }),
+      "GET /api/imports/imp-1": () => ({ body: makeImport({ status: "completed", mapping: { id: "sku", Titel: "name" } }) }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    const { user } = renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    // then the id column is listed (it was hidden, and the summary claimed a saved mapping)
+    const used = await screen.findByTestId("mapping-used");
+    expect(used).toHaveTextContent("Column mapping: 2 columns");
+    await user.click(within(used).getByText(/Column mapping/));
+    expect(within(used).getAllByRole("listitem").map((li) => li.textContent)).toEqual(["id → SKU", "Titel → Name"]);
+  });
+
+  it("says a saved mapping applied and lists its columns, the id column shown as ID", async () => {
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: null } }),
+      "GET /api/imports/imp-1": () => ({
+        body: makeImport({ status: "completed", mapping: { ID: "attribute", Code: "sku", id: "0f3e9a" } }),
+      }),
+      "GET /api/imports/imp-1/errors": () => ({ body: { items: [], next_cursor: null } }),
+    });
+    renderPage(<ImportDetailPage />, { path: "/imports/:id", at: "/imports/imp-1" });
+    const used = await screen.findByTestId("mapping-used");
+    expect(used).toHaveTextContent("Column mapping (a saved mapping): 2 columns");
+    expect(used).toHaveTextContent("ID → Keep as attribute");
+  });
+
   it("offers Revert for a failed import that wrote products before it stopped", async () => {
     mockApi({
       "GET /api/config": () => ({ body: { websocket_url: null } }),

@@ -1,7 +1,20 @@
 import { countOf } from "@/lib/format";
 import { HELD_WARNING, isFinished, PLANNED_HELD_WARNING, type Import } from "../api/schemas";
 import { encodingLabel, fieldLabel, profileLabel } from "./labels";
+import { TARGETS } from "../api/mappings";
 import { mappingEntries } from "./mapping/columnPlan";
+
+/**
+ * The saved mapping that applied: the mapping's "id" (CONTRACT §1). A mapping sent with the import (none saved
+ * applied) may name a column "id"; its value is then a target ("sku", "attribute"…), not a saved mapping's id,
+ * and the column is listed (it was hidden, and the import said "a saved mapping").
+ */
+function savedMappingOf(mapping: Record<string, unknown> | null): string | null {
+  const id = mapping?.id;
+  if (typeof id === "number") return String(id);
+  if (typeof id !== "string" || (TARGETS as readonly string[]).includes(id.trim().toLowerCase())) return null;
+  return id;
+}
 
 /** How the file was read (CONTRACT §1): encoding, profile, mapping, skipped rows, and the import's warnings. */
 export function ImportFileInfo({ imp }: { imp: Import }) {
@@ -10,9 +23,9 @@ export function ImportFileInfo({ imp }: { imp: Import }) {
   const held = imp.replace?.status === "held";
   const heldWarning = imp.mode === "preview" ? (imp.status === "previewed" ? PLANNED_HELD_WARNING : null) : HELD_WARNING;
   const warnings = imp.warnings.filter((w) => !(held && heldWarning && w.startsWith(heldWarning)));
-  const mapping = imp.mapping ? mappingEntries(imp.mapping).filter(([k]) => k !== "id") : [];
+  const savedMappingId = savedMappingOf(imp.mapping);
+  const mapping = imp.mapping ? mappingEntries(imp.mapping).filter(([k]) => !(k === "id" && savedMappingId !== null)) : [];
   const unknown = <span className="muted">{isFinished(imp) ? "not recorded" : "not read yet"}</span>;
-  const savedMappingId = typeof imp.mapping?.id === "string" || typeof imp.mapping?.id === "number" ? String(imp.mapping.id) : null;
   return (
     <section aria-labelledby="file-info-title" className="card file-info" data-testid="file-info">
       <h2 id="file-info-title" className="h3">
