@@ -192,6 +192,18 @@ def test_scope_partner_with_a_partner_is_accepted(api: ApiHarness) -> None:
     assert response.json()["import"]["replace"]["max_deactivate_percent"] == 0
 
 
+@pytest.mark.parametrize("unknown", [{"modee": "preview"}, {"max_error": 5}, {"dry_run": True}])
+def test_an_unknown_field_on_create_is_422_and_makes_no_import(api: ApiHarness, unknown: dict[str, Any]) -> None:
+    """Found by an audit: a misspelt option was ignored, so {"filename", "modee": "preview"} imported the file for
+    real (every other body of the API refuses a field it does not know)."""
+    response = api.client.post("/api/imports", json={"filename": "catalog.csv", **unknown})
+
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["body", *unknown] and problem["type"] == "extra_forbidden"
+    assert api.client.get("/api/imports").json()["items"] == []
+
+
 # -- list ----------------------------------------------------------------------------------------------------
 
 

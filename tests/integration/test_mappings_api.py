@@ -120,6 +120,8 @@ def test_a_second_mapping_of_the_same_prefix_is_409_and_a_replace_cannot_take_it
     ({"name": "", "mapping": {}}, "name"),
     ({"name": "x", "replace": {"scope": "all"}}, "prefix"),
     ({"name": "x", "prefix": "incoming/acme/", "replace": {"max_deactivate_percent": 200}}, "max_deactivate_percent"),
+    ({"name": "x", "partner": "acme"}, "partner"),  # unknown fields: they were ignored and the mapping saved
+    ({"name": "x", "header": ["Artikel"]}, "header"),
 ])
 def test_bad_mappings_are_422(api: ApiHarness, body: dict[str, Any], where: str) -> None:
     response = api.client.post("/api/mappings", json=body)
@@ -127,6 +129,16 @@ def test_bad_mappings_are_422(api: ApiHarness, body: dict[str, Any], where: str)
     assert response.status_code == 422, response.text
     assert where in str(response.json()["detail"])
     assert api.client.get("/api/mappings").json()["items"] == []
+
+
+def test_a_mapping_as_get_gives_it_can_be_put_back(api: ApiHarness) -> None:
+    """Unknown fields are refused, but not what GET adds to a mapping's fields (id, created_at, updated_at)."""
+    saved = save(api, name="a", headers=["Artikel", "Name"], mapping={"Artikel": "sku"})
+
+    replaced = api.client.put(f"/api/mappings/{saved['id']}", json={**saved, "name": "b"})
+
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json() | {"updated_at": None} == saved | {"name": "b", "updated_at": None}
 
 
 def test_a_partner_mapping_may_carry_replace(api: ApiHarness) -> None:

@@ -70,6 +70,10 @@ CONTENT_TYPE_PATTERN = _CONTENT_TYPE.pattern
 
 
 class CreateImport(BaseModel):
+    # An unknown field is a 422, as on every other body of the API: a misspelt option ("modee": "preview",
+    # "max_error") was ignored, and the file was imported for real, or without the cap asked for.
+    model_config = ConfigDict(extra="forbid")
+
     filename: str = Field(min_length=1, max_length=255, json_schema_extra={"pattern": FILENAME_PATTERN},
                           description="a .csv, .tsv or .txt file's name, without control characters")
     size: JsonInt | None = Field(default=None, ge=0)

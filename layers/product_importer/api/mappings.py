@@ -36,7 +36,9 @@ SUGGEST_MAX_BYTES = 64 * 1024
 class MappingIn(BaseModel):
     """A saved mapping as POST creates it and PUT replaces it."""
 
-    model_config = ConfigDict(extra="ignore")
+    # An unknown field is a 422 (it was ignored: "partner": "acme" for "prefix", or a misspelt "headers", saved a
+    # mapping that never applies by itself); what GET gives back besides the fields is accepted and ignored.
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=255)
     mapping: dict[str, str] = Field(default_factory=dict)
@@ -45,6 +47,9 @@ class MappingIn(BaseModel):
         default=None, min_length=1, max_length=MAX_HEADER_COLUMNS, description="the file's header names, not blank")
     prefix: str | None = Field(default=None, max_length=1024, examples=["incoming/acme/"])
     replace: ReplaceOptions | None = None
+    id: Any = Field(default=None, exclude=True, description="read-only: ignored")
+    created_at: Any = Field(default=None, exclude=True, description="read-only: ignored")
+    updated_at: Any = Field(default=None, exclude=True, description="read-only: ignored")
 
     @field_validator("name")
     @classmethod
