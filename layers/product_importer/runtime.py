@@ -15,7 +15,12 @@ from psycopg_pool import ConnectionPool
 
 from product_importer.aws import cached_client
 from product_importer.container import CONTAINER, per_container
-from product_importer.db.connection import ConnectionHolder, forget_database_url, resolve_database_url
+from product_importer.db.connection import (
+    ConnectionHolder,
+    forget_database_url,
+    resolve_database_url,
+    statement_timeout,
+)
 from product_importer.db.job_ledger import PostgresJobLedger
 from product_importer.db.ledger import PostgresChunkLedger
 from product_importer.db.plans import PgPlanStore
@@ -153,8 +158,11 @@ def api_pool() -> ConnectionPool:
     # Each connection is checked as it is handed out (one round trip): after the database restarted (a
     # failover, the local stack's PostgreSQL killed and started again) every pooled connection was dead, and
     # each answered one request 503 before the pool dropped it (up to 8 in a row locally).
+    # A statement stops before API Gateway's 29 s integration timeout (503 with detail, not a gateway 504
+    # while the query goes on holding the connection); only the API's: a chunk's COPY may take longer.
     return ConnectionPool(lambda: resolve_database_url(settings()), min_size=1, max_size=size, open=True,
-                          kwargs={"application_name": "product-importer-api"}, check=ConnectionPool.check_connection)
+                          kwargs={"application_name": "product-importer-api"}, check=ConnectionPool.check_connection,
+                          configure=statement_timeout(settings().api_statement_timeout_s))
 
 
 def reset() -> None:

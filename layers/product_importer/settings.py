@@ -100,6 +100,10 @@ class Settings(CommonSettings):
                                 "purge_undo drops its undo data (product_importer.db.registry reads it)")
     object_events_max_receives: PositiveInt = Field(default=3, description="object-events maxReceiveCount")
     chunk_max_receives: PositiveInt = Field(default=5, description="chunk queue maxReceiveCount (DLQ after)")
+    api_statement_timeout_s: float = Field(
+        default=25.0, gt=0, lt=29, description="the API's database statements stop after this (QueryCanceled: "
+        "503 with Retry-After): below API Gateway's 29 s integration timeout, so the client gets a detail "
+        "instead of a gateway 504 while the query holds the connection; pipeline functions are not limited")
     static_dir: Path | None = Field(default=None, description="built UI to serve at / (local mode)")
     webhooks_allow_private: bool | None = Field(
         default=None, description="deliver webhooks to private, loopback and link-local addresses (CONTRACT §6); "

@@ -147,6 +147,7 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(exc_type, _field_responder(detail))
     for exc_type, sentence in _UNAVAILABLE.items():
         app.add_exception_handler(exc_type, _unavailable(sentence))
+    app.add_exception_handler(psycopg.errors.QueryCanceled, _query_canceled)
     app.add_exception_handler(HistoryIsReadOnlyError, _read_only)
     app.add_exception_handler(Exception, _internal)
 
@@ -179,6 +180,15 @@ def _unavailable(sentence: str):  # type: ignore[no-untyped-def]
         return JSONResponse({"detail": sentence}, status_code=503, headers={"Retry-After": "5"})
 
     return respond
+
+
+async def _query_canceled(request: Request, exc: Exception) -> JSONResponse:
+    """A statement past the API's ``statement_timeout`` (``API_STATEMENT_TIMEOUT_S``), or one a database
+    operator cancelled: a 503 the client can act on, rather than API Gateway's own 504 with no detail."""
+    logger.error("query canceled: %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse({"detail": "the database took too long to answer and the request was stopped; try again "
+                                   "in a moment (a narrower search or a smaller page answers sooner)"},
+                        status_code=503, headers={"Retry-After": "10"})
 
 
 async def _read_only(_request: Request, exc: Exception) -> JSONResponse:

@@ -143,6 +143,21 @@ def _alive(conn: psycopg.Connection) -> bool:
         return False
 
 
+def statement_timeout(seconds: float) -> Callable[[psycopg.Connection], None]:
+    """A pool's ``configure``: each new connection's statements stop after ``seconds`` (PostgreSQL's
+    ``statement_timeout``, lock waits included; ``QueryCanceled`` when it fires). A ``SET``, since RDS Proxy
+    refuses the startup ``options`` parameter ("RDS Proxy currently doesn't support command-line options");
+    behind it the session is pinned, one database connection per warm API container (its reserved
+    concurrency bounds them)."""
+    milliseconds = max(1, round(seconds * 1000))
+
+    def configure(conn: psycopg.Connection) -> None:
+        conn.execute(f"SET statement_timeout = {milliseconds:d}")
+        conn.commit()
+
+    return configure
+
+
 def check_database(conn: psycopg.Connection) -> None:
     """Raise if the database does not answer (``GET /api/health``)."""
     conn.execute("SELECT 1")
