@@ -20,6 +20,7 @@ from product_importer.ingest import (
 )
 from product_importer.ingest.plan import ENCODING_HINT
 from product_importer.ingest.rows import parse_rows, read_records
+from product_importer.ingest.validate import MAC_ROMAN_HINT
 
 from tests.csv_samples import csv_bytes, product, products_csv
 
@@ -229,6 +230,17 @@ def test_a_byte_windows_1252_does_not_define_fails_its_row_alone(byte: bytes):
     assert [(r[2], r[3]) for r in result.rows] == [("A", "café")]
     assert [(e.row, e.column, e.value) for e in result.errors] == [(2, "name", "bad\ufffdbyte"), (3, "Color", "gr\ufffdn")]
     assert f"byte 0x{byte[0]:02X} is no character in Windows-1252" in result.errors[0].message
+
+
+def test_a_mac_roman_file_read_as_windows_1252_says_so():
+    # Excel for Mac's "CSV" is Mac Roman: read as Windows-1252 (CONTRACT §1), Café was stored as CafŽ, silently
+    parsed = parse("sku,name,Farbe\rA,Café,Grün\rB,Größe,x\r".encode("mac_roman"))
+
+    assert [r[3] for r in parsed.rows] == ["CafŽ", "Grš§e"]
+    assert parsed.warnings == [MAC_ROMAN_HINT]
+    # Windows-1252 text with the same symbols where they belong: no warning
+    genuine = parse("sku,name\nA,Cœur de bœuf Acme™ don’t\nB,Škoda\n".encode("cp1252"))
+    assert (len(genuine.rows), genuine.warnings) == (2, [])
 
 
 def test_invalid_utf8_in_an_attribute_names_the_attribute():

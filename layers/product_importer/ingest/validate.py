@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json.encoder
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -221,6 +222,8 @@ class RowValidator:
             for record in records:
                 record.append(next((v for c in columns if (v := record[c]).strip()), ""))
         rows, errors, failed, blank = self.validate(records, numbers)
+        if self.plan.encoding == CP1252 and records and _looks_mac_roman(records):
+            warnings.append(MAC_ROMAN_HINT)
         if self.unnamed:
             warnings.extend(w for w in self._unnamed_warnings(records) if w not in warnings)
         if records and self.attribute_indexes:
@@ -366,6 +369,20 @@ def not_cp1252(cell: str) -> str:
     return (f"byte 0x{byte:02X} is no character in Windows-1252, the encoding this file was read in: the file "
             "may be in another encoding (Excel for Mac's \"CSV\" is Mac Roman): save it as \"CSV UTF-8\" and "
             "import that")
+
+
+# Excel for Mac writes its "CSV" and "CSV (Macintosh)" files in Mac Roman, whose accented letters are bytes that
+# Windows-1252 (CONTRACT §1: how a file that is not UTF-8 is read) reads as rare symbols right after a letter:
+# Café -> CafŽ, Müller -> MŸller, Größe -> Gršße. (Not œ, which French writes so; ™ follows brand names.)
+MAC_ROMAN_HINT = (
+    "some text looks like Mac Roman (what Excel for Mac writes as \"CSV\"), read as Windows-1252: é reads Ž, "
+    "ü reads Ÿ, ö reads š; save the file as \"CSV UTF-8\" and import that file"
+)
+_MAC_ROMAN_SIGNS = re.compile("[a-z][ŽŸšŠžˆ‰]")
+
+
+def _looks_mac_roman(records: list[list[str]]) -> bool:
+    return any(_MAC_ROMAN_SIGNS.search(cell) for record in records for cell in record if not cell.isascii())
 
 
 NOT_UTF16 = "not valid UTF-16 text: a broken character (a lone surrogate or a stray byte) in this value"
