@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer.aws import cached_client
+from product_importer.models import Import
+from product_importer.progress import DynamoProgressStore, ProgressError
+from product_importer.realtime.broadcast import encode_update
 from product_importer.realtime.connections import ConnectionStore, TooManySubscriptionsError
 from product_importer.realtime.sessions import (
     BadMessageError,
@@ -20,6 +24,7 @@ from product_importer.realtime.sessions import (
     handle_message,
     open_connection,
     parse_message,
+    settled_snapshot,
 )
 from product_importer.settings import get_settings
 
@@ -32,6 +37,7 @@ metrics = Metrics(service="websocket")
 class WebSocketPorts:
     connections: ConnectionStore
     policy: ConnectPolicy
+    imports: Callable[[str], Import | None] | None = None  # reads an import (the progress table)
 
 
 def default_ports() -> WebSocketPorts:
@@ -40,6 +46,7 @@ def default_ports() -> WebSocketPorts:
     return WebSocketPorts(
         ConnectionStore(settings.connections_table, cached_client("dynamodb")),
         ConnectPolicy(required_token=token, sign_in=settings.auth_enabled),
+        DynamoProgressStore(settings.progress_table, cached_client("dynamodb")).get,
     )
 
 
@@ -86,11 +93,25 @@ def handler(
         close_connection(active.connections, connection_id)
         return _reply(200)
     try:
-        handle_message(active.connections, connection_id, parse_message(event.get("body")), active.policy)
+        message = parse_message(event.get("body"))
+        handle_message(active.connections, connection_id, message, active.policy)
     except NotAllowedError as exc:
         logger.info("message refused", extra={"reason": str(exc)})
         return _refused(403, str(exc))
     except (BadMessageError, TooManySubscriptionsError) as exc:
         logger.info("message refused", extra={"reason": str(exc)})
         return _refused(400, str(exc))
+    snapshot = _settled(active, message)
+    if snapshot is not None:  # already finished: its final status, as the subscribe's reply (CONTRACT §5)
+        return _reply(200, encode_update(snapshot).decode())
     return {"statusCode": 200}  # no body: nothing is sent back
+
+
+def _settled(ports: WebSocketPorts, message: Any) -> Import | None:
+    if ports.imports is None:
+        return None
+    try:
+        return settled_snapshot(message, ports.imports)
+    except ProgressError as exc:  # the subscription stands; the import's next change is sent as usual
+        logger.warning("could not read the subscribed import", extra={"reason": str(exc)})
+        return None

@@ -13,7 +13,7 @@ master's. The webhook-secrets key is usable only with the webhook-secret encrypt
 | splitter    | Get(Version) uploads/*, incoming/*; Put/Get transcoded/* | get/put/update                 | -                         | chunks, object-events (continuation) | DB secret |
 | consumer    | Get(Version) uploads/*, incoming/*, transcoded/* | get/update                     | -                         | chunks (the rest of a long replace) | DB secret |
 | broadcaster | -                                   | (stream, via event source)     | by_import query, get, batch delete | finished | POST @connections |
-| websocket   | -                                   | -                              | get/put/update/delete, batch delete | - | -            |
+| websocket   | -                                   | get (a finished import's status on subscribe) | get/put/update/delete, batch delete | - | -            |
 | finisher    | -                                   | -                              | -                         | finished (resume), webhooks (fan-out) | DB secret |
 | webhooks    | -                                   | -                              | -                         | finished (jobs sent before the split) | DB secret, KMS encrypt/decrypt |
 | dead_letter | Get(Version) uploads/*, incoming/*  | get/put/update                 | -                         | -        | DB secret (+ the two DLQs, via event sources) |
@@ -219,6 +219,7 @@ def grant_all(functions: dict[str, iam.IGrantable], resources: Resources) -> Non
     r.finished.grant_send_messages(broadcaster)
 
     table_items(functions["websocket"], r.connections, CONNECTION_SESSION)
+    table_items(functions["websocket"], r.progress, ["dynamodb:GetItem"])  # a finished import, on subscribe
 
     finisher = functions["finisher"]
     r.finished.grant_send_messages(finisher)

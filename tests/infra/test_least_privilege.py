@@ -42,7 +42,7 @@ def expected_resources(stage: Stage) -> dict[str, set]:
         "splitter": own["splitter"] | {object_events, bucket, progress, chunks, secret},
         "consumer": own["consumer"] | {chunks, bucket, progress, secret},
         "broadcaster": own["broadcaster"] | {progress, connections, websocket_api, failed_batches, finished},
-        "websocket": own["websocket"] | {connections},
+        "websocket": own["websocket"] | {connections, progress},
         "finisher": own["finisher"] | {finished, webhooks, secret},
         "webhooks": own["webhooks"] | {webhooks, finished, secret, webhook_key},
         "migrations": {b(stateless.migrations.log_group), secret, owner_secret, master_secret},

@@ -9,6 +9,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from product_importer.models import Import, ImportStatus
+from product_importer.progress import ProgressError
 from product_importer.realtime.connections import TTL_S, ConnectionStore
 from product_importer.realtime.sessions import ConnectPolicy
 
@@ -107,6 +109,46 @@ def test_an_accepted_message_sends_nothing_back(store: ConnectionStore) -> None:
     ports = WebSocketPorts(store, ConnectPolicy())
     invoke(ports, "$connect", "c1")
     assert not invoke(ports, "subscribe", "c1", body='{"action": "subscribe", "import_id": "*"}').get("body")
+
+
+def an_import(import_id: str, status: str, revert: dict[str, Any] | None = None) -> Import:
+    return Import(id=import_id, filename="a.csv", source="upload", status=ImportStatus(status), revert=revert,
+                  created_at="2026-01-01T00:00:00Z")
+
+
+def test_subscribing_to_a_finished_import_sends_its_final_status_back(store: ConnectionStore) -> None:
+    """CONTRACT §5 sends the final status once. Found by an audit: a client that subscribed once the import had
+    finished (a small file is done within a second of its upload, before the client's subscribe) heard
+    nothing, and waited for ever. Such a subscribe now gets the import.updated of its final state."""
+    imports = {i.id: i for i in (an_import("done", "completed"), an_import("pre", "previewed"),
+                                 an_import("bad", "failed"), an_import("back", "reverted", {"status": "done"}),
+                                 an_import("moving", "processing"), an_import("waiting", "pending"),
+                                 an_import("undoing", "reverting", {"status": "running"}))}
+    ports = WebSocketPorts(store, ConnectPolicy(), imports.get)
+    invoke(ports, "$connect", "c1")
+
+    def reply_to(import_id: str) -> dict[str, Any] | None:
+        body = send(ports, "c1", {"action": "subscribe", "import_id": import_id}).get("body")
+        return json.loads(body) if body else None
+
+    for import_id in ("done", "pre", "bad", "back"):
+        assert reply_to(import_id) == {"type": "import.updated", "import": imports[import_id].model_dump(mode="json")}
+    # an import still moving sends its next update within 2 s; an unknown one, "*" and unsubscribe nothing
+    for import_id in ("moving", "waiting", "undoing", "unknown", "*"):
+        assert reply_to(import_id) is None
+    assert not send(ports, "c1", {"action": "unsubscribe", "import_id": "done"}).get("body")
+    assert store.subscriptions("c1") >= {"pre", "moving", "unknown", "*"}  # subscribed all the same
+
+
+def test_a_subscribe_stands_when_the_import_cannot_be_read(store: ConnectionStore) -> None:
+    def unavailable(import_id: str) -> Import | None:
+        raise ProgressError("throttled")
+
+    ports = WebSocketPorts(store, ConnectPolicy(), unavailable)
+    invoke(ports, "$connect", "c1")
+    reply = send(ports, "c1", {"action": "subscribe", "import_id": "imp-1"})
+    assert reply["statusCode"] == 200 and not reply.get("body")
+    assert store.subscribers(["imp-1"]) == {"c1"}
 
 
 def test_items_expire_after_api_gateways_two_hour_limit(store: ConnectionStore) -> None:

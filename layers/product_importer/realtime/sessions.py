@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from product_importer.auth.groups import Group, highest_group, needs_message, rank
+from product_importer.models import Import, ImportStatus
 from product_importer.realtime.connections import ConnectionStore
 
 
@@ -117,3 +118,20 @@ def handle_message(
         store.subscribe(connection_id, request.import_id)
     else:
         store.unsubscribe(connection_id, request.import_id)
+
+
+# The statuses an import rests in until someone acts on it (a revert, an apply makes a new import).
+SETTLED = frozenset({ImportStatus.COMPLETED, ImportStatus.FAILED, ImportStatus.PREVIEWED, ImportStatus.REVERTED})
+
+
+def settled_snapshot(request: SubscriptionRequest, read: Callable[[str], Import | None]) -> Import | None:
+    """The import a ``subscribe`` names, when it has already finished: CONTRACT §5 sends its final status
+    once, and a client that subscribes after that (a small file is done within a second of its upload) would
+    otherwise wait for it for ever. Sent back as the subscribe's reply. Not for an import still moving: its
+    next update comes within 2 s, and a snapshot read here could reach the client after a newer one."""
+    if request.action is not Action.SUBSCRIBE or request.import_id == "*":
+        return None
+    imp = read(request.import_id)
+    if imp is None or imp.status not in SETTLED or (imp.revert or {}).get("status") == "running":
+        return None
+    return imp
