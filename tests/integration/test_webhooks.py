@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import standardwebhooks
 
@@ -179,6 +180,48 @@ def test_a_completed_import_is_delivered_once_correctly_signed(
         assert event["import"]["status"] == "completed" and event["import"]["rows_imported"] == 1_200
         assert headers["X-Product-Importer-Event"] == "import.completed"
         assert pipeline.sql("SELECT count(*) FROM import_events WHERE import_id = %s", (import_id,)) == [(1,)]
+    finally:
+        pipeline.api.delete(f"/api/webhooks/{hook['id']}")
+
+
+def _import_for(pipeline: PipelineStack, data: bytes, **options: Any) -> dict[str, Any]:
+    created = pipeline.api.post("/api/imports", json={"filename": "replace.csv", "size": len(data), **options})
+    assert created.status_code == 201, created.text
+    upload = created.json()["upload"]
+    reply = httpx.post(upload["url"], data=upload["fields"], files={"file": ("replace.csv", data, "text/csv")})
+    assert reply.status_code in (200, 201, 204), reply.text
+    return pipeline.wait_for(created.json()["import"]["id"])
+
+
+def test_a_confirmed_held_replace_is_told_as_import_completed_after_the_replace(
+    pipeline: PipelineStack, receiver: Receiver
+) -> None:
+    """CONTRACT §2/§6: an import whose replace was held completes (import.completed, replace held); when the
+    replace is confirmed and carried out, the import's receivers never heard of it. They now get
+    import.completed again, a new event (webhook-id) with the Import after the replace."""
+    partner = unique("rep").lower()
+    keep, drop = unique("KEEP"), unique("DROP")
+    hook = create(pipeline, url=receiver.url, secret=SECRET, events=["import.completed"])
+    try:
+        first = _import_for(pipeline, HEADER + csv_rows(keep, 1) + csv_rows(drop, 1), partner=partner)
+        assert first["status"] == "completed" and first["products_created"] == 2, first
+        held = _import_for(pipeline, HEADER + csv_rows(keep, 1), partner=partner,
+                           replace={"scope": "partner", "max_deactivate_percent": 0})
+        assert held["replace"]["status"] == "held", held
+
+        confirmed = pipeline.api.post(f"/api/imports/{held['id']}/replace", params={"confirm": "true"})
+        assert confirmed.status_code == 202, confirmed.text
+        done = pipeline.wait_for(held["id"], until=lambda imp: (imp["replace"] or {}).get("status") == "done")
+
+        def mine() -> list[tuple[dict[str, str], bytes]]:
+            return [(h, b) for h, b in receiver.events("import.completed") if json.loads(b)["import"]["id"] == held["id"]]
+
+        wait(lambda: len(mine()) >= 2, what="import.completed after the confirmed replace")
+        time.sleep(1.5)  # room for a duplicate to show up, if there were one
+        events = [verify(b, SECRET, h) for h, b in mine()]
+        assert [e["import"]["replace"]["status"] for e in events] == ["held", "done"]
+        assert events[1]["import"]["products_deactivated"] == done["products_deactivated"] == 1
+        assert len({h["webhook-id"] for h, _ in mine()}) == 2
     finally:
         pipeline.api.delete(f"/api/webhooks/{hook['id']}")
 

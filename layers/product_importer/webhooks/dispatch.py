@@ -32,6 +32,7 @@ from product_importer.webhooks.store import (
     Webhook,
     WebhookNotFoundError,
     WebhookStore,
+    event_occasion,
     event_type_for,
 )
 
@@ -113,7 +114,8 @@ def resume_after_restart(conn: psycopg.Connection, settled: Iterable[Import], po
     lost = []
     for imp, ended in (end for ended_import in settled for end in _ends(ended_import)):
         event_type = event_type_for(imp)
-        if event_type and ended and datetime.fromisoformat(ended) >= since and not store.has_event(imp.id, event_type):
+        if event_type and ended and datetime.fromisoformat(ended) >= since and not store.has_event(
+                imp.id, event_type, event_occasion(imp)):
             lost.append(finished_job(imp, subscribed_by=ended))
     ports.finished.send_all(lost)
     owed = store.undelivered(since, MAX_ATTEMPTS)  # before the fan-outs below, whose jobs are not owed twice

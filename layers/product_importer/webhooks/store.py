@@ -35,6 +35,19 @@ def event_type_for(imp: Import) -> str | None:
     return EVENT_FOR_STATUS.get(imp.status)
 
 
+REPLACE_DONE = "replace"
+
+
+def event_occasion(imp: Import) -> str:
+    """Which of an import's events of its type this state makes: ``REPLACE_DONE`` once a held replace was
+    confirmed and carried out (CONTRACT §2: the import stays ``completed``; its receivers hear
+    ``import.completed`` again, with the Import after the replace), else '' (the import's end)."""
+    replace = imp.replace or {}
+    if imp.status == ImportStatus.COMPLETED and replace.get("status") == "done" and replace.get("confirmed_at"):
+        return REPLACE_DONE
+    return ""
+
+
 class WebhookNotFoundError(Exception):
     """No webhook has this id."""
 
@@ -196,25 +209,27 @@ class WebhookStore:
     # -- events ---------------------------------------------------------------------------------------
 
     def record_event(self, imp: Import, event_type: str | None = None) -> ImportEvent:
-        """The import's one event of this type (created now, or the one a previous delivery of the job
-        created). The type defaults to the one the import's status makes."""
+        """The import's one event of this type and occasion (``event_occasion``: its end, or its confirmed
+        replace carried out), created now or the one a previous delivery of the job created. The type
+        defaults to the one the import's status makes."""
         event_type = event_type or event_type_for(imp)
         if event_type not in EVENT_TYPES:
             raise ValueError(f"import {imp.id} in status {imp.status} makes no event")
+        occasion = event_occasion(imp) if event_type == event_type_for(imp) else ""
         event_id = uuid.uuid4().hex
         body = json.dumps(
             {"id": event_id, "type": event_type, "import": imp.model_dump(mode="json")}, separators=(",", ":")
         )
         with self._conn.transaction():
             self._conn.execute(
-                "INSERT INTO import_events (id, import_id, type, body) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (import_id, type) DO NOTHING",
-                (event_id, imp.id, event_type, body),
+                "INSERT INTO import_events (id, import_id, type, body, occasion) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (import_id, type, occasion) DO NOTHING",
+                (event_id, imp.id, event_type, body, occasion),
             )
             row = self._conn.execute(
                 "SELECT id, import_id, type, body, fanned_out_at IS NOT NULL FROM import_events"
-                " WHERE import_id = %s AND type = %s",
-                (imp.id, event_type),
+                " WHERE import_id = %s AND type = %s AND occasion = %s",
+                (imp.id, event_type, occasion),
             ).fetchone()
         assert row is not None
         return ImportEvent(*row)
@@ -243,9 +258,9 @@ class WebhookStore:
         self._conn.commit()
         return [Webhook(*r) for r in rows]
 
-    def has_event(self, import_id: str, event_type: str) -> bool:
-        row = self._conn.execute("SELECT 1 FROM import_events WHERE import_id = %s AND type = %s",
-                                 (import_id, event_type)).fetchone()
+    def has_event(self, import_id: str, event_type: str, occasion: str = "") -> bool:
+        row = self._conn.execute("SELECT 1 FROM import_events WHERE import_id = %s AND type = %s AND occasion = %s",
+                                 (import_id, event_type, occasion)).fetchone()
         self._conn.commit()
         return row is not None
 
