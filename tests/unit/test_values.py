@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from product_importer.ingest import FIELDS, ROW_FIELDS, ParsedChunk, RowError, parse_chunk, sniff
 
 from tests.csv_samples import csv_bytes, product, products_csv
@@ -378,6 +380,20 @@ def test_a_comma_and_three_digits_is_ambiguous_in_a_decimal_comma_column_that_al
     assert [(e.row, e.column) for e in result.errors] == [(2, "price"), (2, "quantity"), (4, "quantity")]
     assert "write 1299 (or, if it was a decimal comma, write every decimal" in result.errors[0].message
     assert "write 1000 (or 1 if the comma was a decimal comma)" in result.errors[1].message
+
+
+@given(delimiter=st.sampled_from([";", "\t"]), whole=st.integers(1, 999), groups=st.lists(st.integers(0, 999), min_size=1,
+       max_size=3), point=st.from_regex(r"[0-9]{1,4}\.[0-9]{1,2}", fullmatch=True))
+def test_a_grouped_number_beside_a_decimal_point_is_never_read_a_thousand_times_too_small(
+        delimiter: str, whole: int, groups: list[int], point: str):
+    grouped = f"{whole}," + ",".join(f"{g:03d}" for g in groups)
+    data = f"sku{delimiter}name{delimiter}price\nA{delimiter}a{delimiter}{point}\nB{delimiter}b{delimiter}{grouped}\n"
+
+    result = parse(data.encode())
+
+    assert [r[2] for r in result.rows] == ["A"]
+    assert [(e.row, e.column) for e in result.errors] == [(2, "price")]
+    assert f"write {grouped.replace(',', '')}" in result.errors[0].message
 
 
 @pytest.mark.parametrize("column", [["12,50", "1,299"], ["1,299", "2,500"], ["3", "1,000"]])
