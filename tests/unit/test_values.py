@@ -382,6 +382,17 @@ def test_a_comma_and_three_digits_is_ambiguous_in_a_decimal_comma_column_that_al
     assert "write 1000 (or 1 if the comma was a decimal comma)" in result.errors[1].message
 
 
+def test_a_stock_of_1000_in_a_tab_file_whose_prices_have_decimal_points_is_ambiguous():
+    # A US tab-separated export: prices 19.99, a stock formatted 1,000 was read as 1 (a decimal comma)
+    result = parse(b"sku\tname\tprice\tquantity\nA\ta\t19.99\t5\nB\tb\t2\t1,000\n")
+
+    assert [r[2] for r in result.rows] == ["A"]
+    assert [(e.row, e.column) for e in result.errors] == [(2, "quantity")]
+    assert "write 1000 (or 1 if the comma was a decimal comma)" in result.errors[0].message
+    # prices with decimal commas: the comma is a decimal comma there too (CONTRACT §1)
+    assert [r[7] for r in parse(b"sku\tname\tprice\tquantity\nA\ta\t19,99\t1,000\n").rows] == [1]
+
+
 @given(delimiter=st.sampled_from([";", "\t"]), whole=st.integers(1, 999), groups=st.lists(st.integers(0, 999), min_size=1,
        max_size=3), point=st.from_regex(r"[0-9]{1,4}\.[0-9]{1,2}", fullmatch=True))
 def test_a_grouped_number_beside_a_decimal_point_is_never_read_a_thousand_times_too_small(

@@ -34,7 +34,15 @@ from product_importer.ingest.limits import (
 from product_importer.ingest.plan import ATTRIBUTE, ENCODING_HINT, FilePlan
 from product_importer.ingest.profiles import active_words, fold_name, lookup
 from product_importer.ingest.rules import FamilyContext, RowRules
-from product_importer.ingest.values import SPREADSHEET_ERRORS, Converter, converters, spreadsheet_error
+from product_importer.ingest.values import (
+    DECIMAL_COMMA_DELIMITERS,
+    SPREADSHEET_ERRORS,
+    Converter,
+    converters,
+    quantity,
+    shows_decimal_points,
+    spreadsheet_error,
+)
 
 ROW_FIELDS = ("row_no", "sku_key", *FIELDS, "attributes")  # the layout of a valid row tuple
 MAX_ERROR_VALUE = 200
@@ -124,6 +132,12 @@ class RowValidator:
         self.converters: list[tuple[str, int, Converter]] = [
             (name, index[name], rules[name]) for name in FIELDS if name in index
         ]
+        # In a decimal-comma file, a price column with decimal points makes 1,000 in quantity ambiguous too
+        self.price_points: tuple[int, Converter] | None = None
+        if "price" in index and "quantity" in index and (
+                plan.delimiter in DECIMAL_COMMA_DELIMITERS or profile.decimal_comma):
+            self.price_points = (index["price"], quantity(plan.delimiter, decimal_comma=profile.decimal_comma,
+                                                          thousands_comma=True))
         self.attribute_indexes = tuple(i for i, t in enumerate(plan.targets) if t == ATTRIBUTE)
         # The JSON object of a row's attributes, compact, keys in column order: '{"Color":%s,"Size":%s}'.
         members = ",".join(_json_string(plan.names[i]).replace("%", "%%") + ":%s" for i in self.attribute_indexes)
@@ -243,7 +257,11 @@ class RowValidator:
         columns = list(zip(*records, strict=True))
         values: dict[str, Any] = {}
         failures: list[tuple[int, str | None, int | None, str]] = []  # (record, label, column, message)
+        points = self.price_points is not None and shows_decimal_points(columns[self.price_points[0]])
         for name, index, convert in self.converters:
+            if points and name == "quantity":
+                assert self.price_points is not None
+                convert = self.price_points[1]
             cells = columns[index]
             spoiled: set[int] = set()
             if not SPREADSHEET_ERRORS.isdisjoint(cells):

@@ -228,12 +228,21 @@ def _comma_grouped(values: Sequence[str]) -> bool:
         v.count(",") > 1 or ("." in v and (_PRICE.fullmatch(v) or _THOUSANDS_COMMA.fullmatch(v))) for v in values)
 
 
+_POINT_DECIMAL = re.compile(r"[0-9]*\.[0-9]{1,2}|[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+")  # 19.99, .5, 1,299.00
+
+
+def shows_decimal_points(cells: Sequence[str]) -> bool:
+    """Whether a price column writes decimals with a point (``19.99``; ``1,299.00``): then, in a ';' or tab
+    file, the file's commas may be thousands separators (``_comma_grouped``), in its other columns too."""
+    return "." in "".join(cells) and any(_POINT_DECIMAL.fullmatch(cell.strip()) for cell in cells)
+
+
 def _comma_thousands(field: str, value: str, delimiter: str) -> str:
     """``1,299`` in a ';' or tab file whose column also writes ``19.99``: a thousands separator, or a decimal
     comma; the file does not say which."""
     plain = value.replace(",", "")
     message = (f"{field} {value}: in a file that is {_separated(delimiter)} a comma is a decimal comma, but this "
-               "column also writes decimal points or several thousands separators, so this comma may be a "
+               "file also writes decimal points or several thousands separators, so this comma may be a "
                f"thousands separator: write {plain}")
     if value.count(",") == 1:
         whole, _, decimals = value.partition(",")
@@ -309,9 +318,10 @@ def currency(cells: Sequence[str]) -> tuple[list[Any], Problems]:
     return values, bad
 
 
-def quantity(delimiter: str, *, decimal_comma: bool = False) -> Converter:
+def quantity(delimiter: str, *, decimal_comma: bool = False, thousands_comma: bool = False) -> Converter:
     """Integer >= 0; an integral decimal (``3.0``) counts (``3,0`` too in ';' and tab files, or where a
-    profile says so)."""
+    profile says so). ``thousands_comma``: the file shows elsewhere that its commas may be thousands
+    separators (its prices have decimal points: ``shows_decimal_points``), so ``1,000`` is ambiguous."""
     decimal_comma = decimal_comma or delimiter in DECIMAL_COMMA_DELIMITERS
 
     def convert(cells: Sequence[str]) -> tuple[list[Any], Problems]:
@@ -320,7 +330,7 @@ def quantity(delimiter: str, *, decimal_comma: bool = False) -> Converter:
             return [int(value) if value else 0 for value in values], []
         numbers: list[Any] = []
         bad: Problems = []
-        comma_grouped = _comma_grouped(values) if decimal_comma else False
+        comma_grouped = (thousands_comma or _comma_grouped(values)) if decimal_comma else False
         for i, value in enumerate(values):
             if decimal_comma and _DOT_GROUPS.fullmatch(value) and "." in value:
                 # "1.000" in a ';' or tab file: a thousand (Excel's thousands format), not 1.0
