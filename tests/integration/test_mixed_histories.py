@@ -28,6 +28,7 @@ from product_importer.db.changes import changes_summary, list_changes
 from product_importer.db.chunks import next_import_number, read_totals
 from product_importer.db.fields import DEFAULTS, OPTIONAL_FIELDS
 from product_importer.db.registry import finish_import, register_import
+from product_importer.db.replace import deactivate_missing
 from product_importer.ingest.rows import ROW_FIELDS
 from product_importer.products import repository
 
@@ -39,6 +40,7 @@ from tests.integration.catalog_model import (
     catalog_of,
     conflicts_of,
     expected_of,
+    make_row,
     random_file,
     revert,
     shuffled_deliveries,
@@ -373,3 +375,152 @@ def test_a_preview_plans_what_applying_it_does_and_the_apply_records_what_it_did
             assert done == planned
             assert changes_summary(conn, applied.import_id) == changes_summary(conn, preview.import_id)
         check(history)
+
+
+# -- replace (scope all / partner, held and confirmed later) with reverts ---------------------------------
+
+PARTNERS = ("a", "b", "a", "b", None)
+
+
+@dataclass
+class Replace:
+    file: ImportFile
+    scope: str  # all, partner
+    partner: str | None
+    ran: bool = False
+
+
+@dataclass
+class ReplaceHistory(History):
+    partners: dict[str, str | None] = field(default_factory=dict)  # import id -> partner
+    replaces: dict[str, Replace] = field(default_factory=dict)
+
+    def new_import(self, again: bool) -> None:
+        super().new_import(again)
+        file = self.files[-1]
+        partner = self.rng.choice(PARTNERS)
+        scope = self.rng.choice((None, "all", "partner" if partner else None, "partner" if partner else "all"))
+        self.conn.execute("UPDATE import_registry SET partner = %s, replace_scope = %s WHERE import_id = %s",
+                          (partner, scope, file.import_id))
+        self.conn.commit()
+        self.partners[file.import_id] = partner
+        if scope is not None:
+            self.replaces[file.import_id] = Replace(file, scope, partner)
+
+    def step(self, step: str) -> None:
+        if step == "p":
+            self.run_replaces()
+        else:
+            super().step(step)
+
+    def run_replaces(self) -> None:
+        """Run (or confirm, when held) the replaces whose import and every older import have all their rows
+        in: a replace runs after its import's last chunk."""
+        waiting = {f.import_no for f, _c in self.pending}
+        for replace in self.replaces.values():
+            file = replace.file
+            if replace.ran or file.import_id in self.reverted or any(no <= file.import_no for no in waiting):
+                continue
+            if self.rng.random() < 0.3:
+                continue  # held: confirmed at a later step
+            after = None
+            while True:
+                step = deactivate_missing(self.conn, file.import_id, scope=replace.scope,  # type: ignore[arg-type]
+                                          partner=replace.partner, after=after, limit=2)
+                if step.next_after is None:
+                    break
+                after = step.next_after
+            replace.ran = True
+
+    def replay(self) -> dict[str, dict[str, Any]]:
+        catalog: dict[str, dict[str, Any]] = {}
+        creator: dict[str, str | None] = {}  # sku key -> the partner of the import that created the product
+        for write in self.writes:
+            if write.kind == "import":
+                assert write.file is not None
+                file = write.file
+                if file.import_id in self.reverted:
+                    continue
+                for row in file.rows:
+                    key = dict(zip(ROW_FIELDS, row, strict=True))["sku_key"]
+                    if key not in catalog:
+                        creator[key] = self.partners[file.import_id]
+                apply_file(catalog, file)
+                replace = self.replaces.get(file.import_id)
+                if replace is not None and replace.ran:
+                    keys = {dict(zip(ROW_FIELDS, row, strict=True))["sku_key"] for row in file.rows}
+                    for key, product in catalog.items():
+                        if key not in keys and (replace.scope == "all" or creator[key] == replace.partner):
+                            product["active"] = False
+            elif write.kind == "delete_all":
+                catalog.clear()
+                creator.clear()
+            else:
+                if write.kind == "put" and write.sku.lower() not in catalog:
+                    creator[write.sku.lower()] = None
+                _apply_edit(catalog, write)
+                if write.kind == "delete":
+                    creator.pop(write.sku.lower(), None)
+        return catalog
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), steps=st.lists(st.sampled_from("iiIdddeerrppx"), min_size=2, max_size=14))
+def test_replaces_of_partners_mixed_with_reverts_and_edits_end_as_the_replay(shared_url: str, seed: int,
+                                                                             steps: list[str]) -> None:
+    """Imports of partners a and b (and of nobody), some replacing (scope all or partner; some held and
+    confirmed later), their chunks late and out of order, with edits and reverts (a replacing import's
+    too): every product no revert left alone is the replay, where a replace deactivates, after its rows,
+    the products in scope its file lacks (scope partner: created by an import of its partner)."""
+    n = next(_examples)
+    with psycopg.connect(shared_url) as conn:
+        history = ReplaceHistory(conn, random.Random(seed), f"q{n}-", [f"q{n}-s{i}" for i in range(3)])
+        for step in steps:
+            history.step(step)
+        history.finish()
+        history.run_replaces()
+        check(history)
+
+
+def _partner_import(conn: psycopg.Connection, import_id: str, partner: str, skus: list[str],
+                    replace: str | None = None) -> ImportFile:
+    rows = [make_row(i + 1, sku, f"name {sku}", {}, None) for i, sku in enumerate(skus)]
+    file = ImportFile(import_id, next_import_number(conn), (), (), rows, [rows])
+    register_import(conn, import_id, import_no=file.import_no, partner=partner, replace_scope=replace)  # type: ignore[arg-type]
+    return file
+
+
+def _replace(conn: psycopg.Connection, import_id: str, partner: str) -> int:
+    step = deactivate_missing(conn, import_id, scope="partner", partner=partner)
+    assert step.next_after is None
+    return step.deactivated
+
+
+def test_a_partners_replace_leaves_a_product_another_partners_older_import_created_though_it_ran_late(
+        conn: psycopg.Connection) -> None:
+    """Partner a's import is created first, partner b's second, both with P; b's chunk runs first. In
+    creation order a created P: b's partner replace may not deactivate it (it did: created_by_no stayed b's)."""
+    older = _partner_import(conn, "a-1", "a", ["P"])
+    newer = _partner_import(conn, "b-1", "b", ["P"])
+    apply_chunk(conn, newer, 0)
+    apply_chunk(conn, older, 0)  # late
+    replacing = _partner_import(conn, "b-2", "b", ["Q"], replace="partner")
+    apply_chunk(conn, replacing, 0)
+
+    assert _replace(conn, "b-2", "b") == 0
+    assert catalog_of(conn)["p"]["active"] is True
+
+
+def test_a_partners_replace_leaves_a_product_whose_creating_import_of_that_partner_was_reverted(
+        conn: psycopg.Connection) -> None:
+    """a's import creates P, b's later one sends P again unchanged, a's is reverted: P stays (b's), and in
+    the replay without a's import b created it, so a's partner replace may not deactivate it (it did)."""
+    run = [_partner_import(conn, "a-1", "a", ["P"]), _partner_import(conn, "b-1", "b", ["P"])]
+    for file in run:
+        apply_chunk(conn, file, 0)
+    assert revert(conn, "a-1").conflicts == 0
+    replacing = _partner_import(conn, "a-2", "a", ["Q"], replace="partner")
+    apply_chunk(conn, replacing, 0)
+
+    assert _replace(conn, "a-2", "a") == 0
+    assert catalog_of(conn)["p"]["active"] is True

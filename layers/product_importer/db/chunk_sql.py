@@ -30,6 +30,15 @@ _OLD_COLUMNS: dict[str, str] = {
 UNDO_COLUMNS = ["sku", "name", *OPTIONAL_FIELDS, "attributes", "version", "deleted", *(f"v_{g}" for g in GROUPS),
                 "v_attributes", "attr_versions", "attr_floor", "last_import_id", "created_by_no", "updated_at"]
 _SHADOW_LACKS = ("last_import_id", "created_by_no", "updated_at")  # preview_products does not keep them
+
+# The row's import is older than the import that created the product's current life, and no delete of the
+# product fell between the two: replaying the imports in creation order, this import created it (its chunk
+# ran late). ``created_by_no`` decides replace scope ``partner``: left at the newer import, another
+# partner's replace deactivated the product (found by a property test of partners' replaces).
+BORN_EARLIER = (
+    "(NOT c.o_deleted AND c.o_created_by_no > %(no)s AND NOT EXISTS (SELECT 1 FROM changes x"
+    " WHERE x.sku_key = c.sku_key AND x.action = 'x' AND x.import_no > %(no)s AND x.import_no < c.o_created_by_no))"
+)
 # How a value shows in a change record (CONTRACT §3: price is a decimal string like in the product object).
 _JSON = {"price": "to_jsonb({}::text)"}
 
@@ -185,12 +194,13 @@ def existing_statement(present: frozenset[str], *, preview: bool) -> sql.SQL:
         sets = [f"{c} = c.n_{c}" for c in state_sets]
         sets += [
             "last_import_id = CASE WHEN c.fast THEN %(import_id)s ELSE c.o_last_import_id END",
-            "created_by_no = CASE WHEN c.o_deleted AND NOT c.n_deleted THEN %(no)s ELSE c.o_created_by_no END",
+            f"created_by_no = CASE WHEN (c.o_deleted AND NOT c.n_deleted) OR {BORN_EARLIER} THEN %(no)s"
+            " ELSE c.o_created_by_no END",
             "updated_at = CASE WHEN c.n_changes IS NOT NULL OR (c.o_deleted AND NOT c.n_deleted) THEN now()"
             " ELSE c.o_updated_at END",
         ]
         # A row older than every field it sets writes nothing (it is kept in undo_lost).
-        wins = ["c.fast", "c.w_name", *(f"c.w_{f}" for f in fields)]
+        wins = ["c.fast", "c.w_name", *(f"c.w_{f}" for f in fields), BORN_EARLIER]
         if has_attrs:
             wins.append("c.n_attr_versions IS DISTINCT FROM c.o_attr_versions")
         write = (f"wr AS (UPDATE products p SET {', '.join(sets)} FROM c WHERE p.sku_key = c.sku_key"
