@@ -6,11 +6,17 @@ world-readable, so the data dir must live under the project (``.local/``) or a t
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+import psycopg
+
+if TYPE_CHECKING:
+    import psutil
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +38,7 @@ def start_embedded(data_dir: Path, *, cleanup: CleanupMode = "stop", database: s
 
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    _clear_what_a_killed_process_left(data_dir)
     server = pgserver.get_server(data_dir, cleanup_mode=cleanup)
     if database != "postgres":
         exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
@@ -69,3 +76,84 @@ def revive_embedded(data_dir: Path) -> bool:
     with server._lock:
         server.ensure_postgres_running()
     return True
+
+
+HANDLES = ".handle_pids.json"  # pgserver's list of the processes using a server; the last one out stops it
+
+
+def _clear_what_a_killed_process_left(data_dir: Path) -> None:
+    """Make a start after ``kill -9`` of the process that started the server (the local stack) safe.
+
+    pgserver's server outlives its starter (``pg_ctl start``), and a killed starter leaves its pid in the
+    handle list, where it stays for good: the next start attached to the orphan, but at its own clean exit it
+    was not the last handle, so PostgreSQL was never stopped again (a postmaster left running after every
+    Ctrl-C from then on). Dead pids are dropped from that list. ``postmaster.pid`` naming a running
+    postmaster of ``data_dir`` that answers: it is reused (the committed work is in it); one that does not
+    answer is stopped and a new one started. ``postmaster.pid`` naming a live process that is not that
+    postmaster (the pid taken by another process since, after a reboot or in a container): the file is stale
+    and removed, where pgserver took that process for the server and every connection failed."""
+    import psutil  # pgserver's: local mode only
+    from pgserver.postgres_server import PostgresServer
+    from pgserver.utils import PostmasterInfo
+
+    with PostgresServer._lock:
+        handles = data_dir / HANDLES
+        try:
+            pids: list[Any] = json.loads(handles.read_text()) if handles.exists() else []
+        except ValueError:
+            pids = []
+        alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+        if alive != pids:
+            logger.warning("embedded PostgreSQL in %s: forgetting %d process(es) that ended without stopping it "
+                           "(killed)", data_dir, len(pids) - len(alive))
+            handles.write_text(json.dumps(alive))
+        info = PostmasterInfo.read_from_pgdata(data_dir)
+        if info is None or info.process is None:
+            return  # not running: pg_ctl starts it (a stale file whose pid is gone is PostgreSQL's to replace)
+        if not _is_postmaster_of(info.process, data_dir):
+            logger.warning("embedded PostgreSQL in %s: postmaster.pid names pid %s, which is another process now: "
+                           "removing the stale file", data_dir, info.pid)
+            (data_dir / "postmaster.pid").unlink(missing_ok=True)
+            return
+        if alive or _answers(info.get_uri()):
+            if not alive:
+                logger.warning("embedded PostgreSQL in %s: reusing the server (pid %s) a killed stack left running",
+                               data_dir, info.pid)
+            return
+        logger.warning("embedded PostgreSQL in %s: the server a killed stack left running (pid %s) does not answer: "
+                       "stopping it", data_dir, info.pid)
+        _stop(info.process)
+
+
+def _is_postmaster_of(process: psutil.Process, data_dir: Path) -> bool:
+    import psutil
+
+    try:
+        args = process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    if not args or Path(args[0]).name != "postgres" or "-D" not in args[:-1]:
+        return False
+    return Path(args[args.index("-D") + 1]).resolve() == data_dir
+
+
+def _answers(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _stop(process: psutil.Process) -> None:
+    import psutil
+
+    try:
+        process.terminate()  # SIGTERM: PostgreSQL's smart shutdown
+        process.wait(10)
+    except psutil.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+    except psutil.NoSuchProcess:
+        pass
