@@ -16,6 +16,38 @@ function Harness() {
   );
 }
 
+/** A page whose rows each have a Delete button; a confirmed delete takes the row away a moment later (a refetch). */
+function RowsPage() {
+  const [rows, setRows] = useState(["A-1", "A-2"]);
+  const [deleting, setDeleting] = useState<string | null>(null);
+  return (
+    <main tabIndex={-1}>
+      <ul>
+        {rows.map((sku) => (
+          <li key={sku}>
+            {sku}{" "}
+            <button type="button" onClick={() => setDeleting(sku)}>
+              Delete {sku}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {deleting ? (
+        <ConfirmDialog
+          title={`Delete ${deleting}?`}
+          message="Sure?"
+          confirmLabel="Delete product"
+          onConfirm={async () => {
+            setDeleting(null);
+            setTimeout(() => setRows((list) => list.filter((r) => r !== deleting)), 50);
+          }}
+          onCancel={() => setDeleting(null)}
+        />
+      ) : null}
+    </main>
+  );
+}
+
 describe("ConfirmDialog", () => {
   it("moves focus in, keeps Tab inside, closes on Escape and gives focus back", async () => {
     const user = userEvent.setup();
@@ -109,5 +141,32 @@ describe("TypedConfirmDialog", () => {
     await user.click(button);
     expect(await screen.findByRole("alert")).toHaveTextContent("Not now.");
     expect(onConfirm).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("focus after a dialog", () => {
+  it("goes to <main> when the opener goes a moment after the dialog (it fell to <body>: Tab restarted at the top)", async () => {
+    // given a product deleted from its row's Delete button, with the keyboard
+    const user = userEvent.setup();
+    render(<RowsPage />);
+    screen.getByRole("button", { name: "Delete A-1" }).focus();
+    await user.keyboard("{Enter}");
+    await user.click(screen.getByRole("button", { name: "Delete product" }));
+    // when the row (and the button that opened the dialog) goes
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Delete A-1" })).toBeNull());
+    // then the page's <main> has the focus, and the next Tab goes on inside the page
+    await waitFor(() => expect(screen.getByRole("main")).toHaveFocus());
+    await user.tab();
+    expect(screen.getByRole("button", { name: "Delete A-2" })).toHaveFocus();
+  });
+
+  it("stays where the user put it after the dialog closed", async () => {
+    const user = userEvent.setup();
+    render(<RowsPage />);
+    await user.click(screen.getByRole("button", { name: "Delete A-1" }));
+    await user.click(screen.getByRole("button", { name: "Delete product" }));
+    screen.getByRole("button", { name: "Delete A-2" }).focus();
+    await waitFor(() => expect(screen.queryByRole("button", { name: "Delete A-1" })).toBeNull());
+    expect(screen.getByRole("button", { name: "Delete A-2" })).toHaveFocus();
   });
 });

@@ -33,7 +33,12 @@ export function Dialog({ title, onClose, children, actions, testId }: DialogProp
     const first = node?.querySelector<HTMLElement>("[data-autofocus]") ?? node?.querySelector<HTMLElement>(FOCUSABLE);
     (first ?? node)?.focus();
     return () => {
-      opener?.focus?.();
+      if (opener?.isConnected) {
+        opener.focus();
+        focusMainIfRemoved(opener);
+      } else if (focusIsLost()) {
+        pageMain()?.focus({ preventScroll: true });
+      }
     };
   }, []);
 
@@ -78,6 +83,39 @@ export function Dialog({ title, onClose, children, actions, testId }: DialogProp
     </div>,
     document.body,
   );
+}
+
+function focusIsLost(): boolean {
+  return document.activeElement === null || document.activeElement === document.body;
+}
+
+/** The page's <main> (focusable: tabIndex -1, see Layout); none outside the app's layout. */
+function pageMain(): HTMLElement | null {
+  return document.querySelector<HTMLElement>("main[tabindex]");
+}
+
+/**
+ * Focus went back to the dialog's opener, which often goes a moment later: the row of a product or webhook
+ * just deleted, a Revert button once the revert runs. A browser drops the focus of a removed element to
+ * <body>, so the next Tab starts again at the top of the page and a screen reader says nothing. Focus goes to
+ * the page's <main> instead, unless the user has moved it meanwhile (watched for 10 s).
+ */
+function focusMainIfRemoved(opener: HTMLElement) {
+  if (typeof MutationObserver === "undefined") return;
+  const stop = () => {
+    observer.disconnect();
+    clearTimeout(timer);
+    document.removeEventListener("focusin", stop);
+  };
+  const observer = new MutationObserver(() => {
+    if (opener.isConnected) return;
+    stop();
+    if (focusIsLost()) pageMain()?.focus({ preventScroll: true });
+  });
+  observer.observe(document.body, { childList: true, subtree: true });
+  const timer = setTimeout(stop, 10_000);
+  // (focus moved by the user, or by the page to something better, ends the watch)
+  setTimeout(() => document.addEventListener("focusin", stop), 0);
 }
 
 /** Runs an action; when it throws (or its promise rejects) keeps the message until the next run. */

@@ -31,6 +31,7 @@ export function ImportDetailPage() {
   useDocumentTitle(imp ? `${imp.mode === "preview" ? "Preview of" : "Import of"} ${imp.filename}` : "Import");
   const [downloadError, setDownloadError] = useState<string | null>(null);
   const [reverting, setReverting] = useState(false);
+  const [revertStarted, setRevertStarted] = useState(false);
   const onDownload = useCallback(
     (event: MouseEvent<HTMLAnchorElement>) => {
       if (!signInRequired()) return; // the plain link works where the API needs no token
@@ -117,7 +118,7 @@ export function ImportDetailPage() {
           </section>
 
           <ReplaceHeld imp={imp} />
-          <RevertPanel imp={imp} />
+          <RevertPanel imp={imp} takeFocus={revertStarted} />
           {imp.mode === "preview" ? <PreviewPanel imp={imp} /> : null}
           {imp.mode !== "preview" && isFinished(imp) ? <ImportChanges imp={imp} /> : null}
 
@@ -135,7 +136,14 @@ export function ImportDetailPage() {
           <RowErrorTable importId={imp.id} expected={imp.rows_failed} importFailed={imp.status === "failed"} status={imp.status} />
           {/* the dialog goes once the import can no longer be reverted (its revert started, here or elsewhere) */}
           {reverting && isRevertable(imp) ? (
-            <RevertDialog imp={imp} onClose={() => setReverting(false)} onStarted={() => setReverting(false)} />
+            <RevertDialog
+              imp={imp}
+              onClose={() => setReverting(false)}
+              onStarted={() => {
+                setReverting(false);
+                setRevertStarted(true);
+              }}
+            />
           ) : null}
         </>
       ) : null}

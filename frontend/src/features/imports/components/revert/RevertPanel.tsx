@@ -1,3 +1,4 @@
+import { useLayoutEffect, useRef } from "react";
 import { Link } from "react-router-dom";
 import { EmptyState } from "@/components/Feedback";
 import { PagedList } from "@/components/PagedList";
@@ -9,18 +10,31 @@ import { useChangeSummary, useRevertConflicts } from "../../api/changes";
 import { useImport } from "../../api/imports";
 import type { Import } from "../../api/schemas";
 
-/** A revert's live progress (status `reverting`), its result and its conflicts. Nothing when never reverted. */
-export function RevertPanel({ imp }: { imp: Import }) {
+/**
+ * A revert's live progress (status `reverting`), its result and its conflicts. Nothing when never reverted.
+ * `takeFocus`: the revert was started on this page. Its Revert button goes once the import is reverting, and a
+ * browser drops the focus of a removed button to <body> (the next Tab starts at the top of the page, a screen
+ * reader says nothing): focus then comes to this panel's heading, which says the revert runs.
+ */
+export function RevertPanel({ imp, takeFocus = false }: { imp: Import; takeFocus?: boolean }) {
   const revert = imp.revert;
-  if (!revert && imp.status !== "reverting" && imp.status !== "reverted") return null;
+  const shown = Boolean(revert) || imp.status === "reverting" || imp.status === "reverted";
   const running = imp.status === "reverting" || revert?.status === "running";
+  const heading = useRef<HTMLHeadingElement>(null);
+  // (a layout effect: it runs as the button goes, before the dialog's watch would send focus to <main>)
+  useLayoutEffect(() => {
+    if (!takeFocus || !running) return;
+    const active = document.activeElement;
+    if (active === null || active === document.body || active.tagName === "MAIN") heading.current?.focus();
+  }, [takeFocus, running]);
+  if (!shown) return null;
   const failed = revert?.status === "failed";
   const restored = revert?.restored ?? 0;
   const deleted = revert?.deleted ?? 0;
   const conflicts = revert?.conflicts ?? 0;
   return (
     <section className="card revert-panel" aria-labelledby="revert-title" data-testid="revert-panel" data-revert-status={revert?.status ?? ""}>
-      <h2 id="revert-title" className="h3">
+      <h2 id="revert-title" className="h3" tabIndex={-1} ref={heading}>
         {running ? "Reverting this import…" : failed ? "The revert did not finish" : "Reverted"}
       </h2>
       {running ? <RevertProgress imp={imp} /> : null}
