@@ -31,13 +31,17 @@ UNDO_COLUMNS = ["sku", "name", *OPTIONAL_FIELDS, "attributes", "version", "delet
                 "v_attributes", "attr_versions", "attr_floor", "last_import_id", "created_by_no", "updated_at"]
 _SHADOW_LACKS = ("last_import_id", "created_by_no", "updated_at")  # preview_products does not keep them
 
-# The row's import is older than the import that created the product's current life, and no delete of the
-# product fell between the two: replaying the imports in creation order, this import created it (its chunk
-# ran late). ``created_by_no`` decides replace scope ``partner``: left at the newer import, another
-# partner's replace deactivated the product (found by a property test of partners' replaces).
+# The row's import is older than the write that started the product's current life (the import in
+# ``created_by_no``, or when that is NULL the PUT that created it: its newest 'c' record), and no delete of
+# the product fell between the two: replaying the writes in creation order, this import created it (its
+# chunk ran late), and the newer write only updated it. ``created_by_no`` decides replace scope
+# ``partner``: left as it was, another partner's replace deactivated the product, or the partner's own
+# missed it (found by a property test of partners' replaces).
+_BORN = ("coalesce(c.o_created_by_no, (SELECT max(e.import_no) FROM changes e WHERE e.sku_key = c.sku_key"
+         " AND e.action = 'c' AND NOT EXISTS (SELECT 1 FROM import_registry r WHERE r.import_no = e.import_no)))")
 BORN_EARLIER = (
-    "(NOT c.o_deleted AND c.o_created_by_no > %(no)s AND NOT EXISTS (SELECT 1 FROM changes x"
-    " WHERE x.sku_key = c.sku_key AND x.action = 'x' AND x.import_no > %(no)s AND x.import_no < c.o_created_by_no))"
+    f"(NOT c.o_deleted AND {_BORN} > %(no)s AND NOT EXISTS (SELECT 1 FROM changes x"
+    f" WHERE x.sku_key = c.sku_key AND x.action = 'x' AND x.import_no > %(no)s AND x.import_no < {_BORN}))"
 )
 # How a value shows in a change record (CONTRACT §3: price is a decimal string like in the product object).
 _JSON = {"price": "to_jsonb({}::text)"}

@@ -400,8 +400,9 @@ UPDATE products p SET created_by_no = (
       AND w.import_no > greatest((SELECT version >> 32 FROM catalog_watermark),
                                  (SELECT max(d.import_no) FROM changes d WHERE d.sku_key = p.sku_key AND d.action = 'x'
 ))
-      AND (r.import_no IS NULL OR (r.mode = 'import' AND r.revert_state IS DISTINCT FROM 'running'
-                                   AND r.revert_state IS DISTINCT FROM 'done'))
+      AND (CASE WHEN r.import_no IS NULL THEN w.action = 'c'
+                ELSE r.mode = 'import' AND r.revert_state IS DISTINCT FROM 'running'
+                     AND r.revert_state IS DISTINCT FROM 'done' END)
     ORDER BY w.import_no LIMIT 1)
 FROM changes c
 WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s AND p.sku_key = c.sku_key
