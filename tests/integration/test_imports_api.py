@@ -275,6 +275,8 @@ def test_the_partner_filter_finds_every_partner_a_drop_can_have(api: ApiHarness)
     assert listed(long_name) == [ids[long_name]]
     assert listed("Mu\u0308ller GmbH") == [ids[mueller]]  # typed on a Mac (decomposed): the same folder name
     assert listed("p" * 256) == listed("a/b") == []  # no drop has such a partner
+    # an empty filter is no filter (as ?brand= and ?q= on products): it listed nothing
+    assert sorted(listed("")) == sorted(listed(" ")) == sorted(ids.values())
 
 
 @pytest.mark.parametrize("params", [{"status": "finished"}, {"mode": "x"}, {"cursor": "bm9wZQ"},

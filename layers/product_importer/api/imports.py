@@ -208,6 +208,10 @@ def list_imports(
 ) -> dict[str, Any]:
     # Any partner a drop can have (CONTRACT §4: a folder name, up to 255 characters, stored NFC) is a filter
     # that finds its imports; a value no partner can have finds none (the 64-character cap refused longer ones).
+    # An empty (or blank) one is no filter, as ?brand=, ?category= and ?q= are on products: a form that sends
+    # its cleared field (?partner=&status=failed) listed nothing at all.
+    if partner is not None and not partner.strip():
+        partner = None
     if partner is not None:
         try:
             partner = partner_name(partner)
