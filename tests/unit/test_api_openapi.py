@@ -72,6 +72,8 @@ def test_the_document_tells_the_validators_rules(document: dict[str, Any]) -> No
     ("POST", "/api/imports/abc", "GET, HEAD, DELETE"),
     ("GET", "/api/imports/abc/apply", "POST"),
     ("POST", "/api/products/A-1", "GET, HEAD, PUT, PATCH, DELETE"),
+    ("OPTIONS", "/api/products/A-1/history", "GET, HEAD"),  # a product's history is read-only
+    ("OPTIONS", "/api/products/A-1%2Fhistory", "GET, HEAD, PUT, PATCH, DELETE"),  # the product "A-1/history"
 ])
 def test_a_405_names_every_method_of_its_path(method: str, path: str, allow: str) -> None:
     client = TestClient(create_app())

@@ -102,6 +102,8 @@ def allowed_methods(request: Request) -> list[str]:
     """The methods a route of the app answers at the request's path (HEAD wherever GET is: ``HeadAsGet``).
     The UI's catch-all (``GET /{path}``) answers 404 under /api, so it counts only outside it."""
     scope = request.scope
+    if products.names_history(scope):  # the product routes' {sku:path} would take the history for a SKU
+        return ["GET", "HEAD"]
     under_api = scope["path"] == "/api" or scope["path"].startswith("/api/")
     routes = [route for route in request.app.router.routes
               if not (under_api and getattr(route, "path", None) == "/{path:path}")]

@@ -136,9 +136,23 @@ def _names_history(request: Request, sku: str) -> bool:
     contain "/" (CONTRACT §1); one that ends in "/history" is addressed with that last slash sent encoded
     (``a%2Fhistory``, what ``encodeURIComponent``, ``quote(sku, safe="")`` and the UI send). Where the server
     does not keep the path as sent, the decoded path decides, as it does for GET."""
+    return _names_history_raw(request.scope, sku)
+
+
+def names_history(scope: Any) -> bool:
+    """Whether a request's path is a product's history (``/api/products/{sku}/history`` as sent), which only
+    GET and HEAD answer: what the 405 for another method there lists in ``Allow``."""
+    path: str = scope.get("path", "")
+    prefix = "/api/products/"
+    if not path.startswith(prefix) or len(path) <= len(prefix) + len("/history"):
+        return False
+    return _names_history_raw(scope, path[len(prefix):])
+
+
+def _names_history_raw(scope: Any, sku: str) -> bool:
     if not sku.endswith("/history"):
         return False
-    raw = raw_path(request.scope)
+    raw = raw_path(scope)
     return raw is None or raw.endswith(b"/history")
 
 
