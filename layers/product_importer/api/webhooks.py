@@ -85,6 +85,12 @@ class WebhookPatch(BaseModel):
     secret: Secret | None = Field(default=None, description="a new whsec_<base64> secret")
     enabled: JsonBool | None = None
     partner: str | None = Field(default=None, max_length=255, description=PARTNER_DESCRIPTION + " (null clears it)")
+    # The webhook object's read-only fields, accepted and ignored (as products and mappings accept theirs): a
+    # client may PATCH back what GET gave it, where each of them was a 422; any other unknown field still is.
+    id: Any = Field(default=None, exclude=True, description="read-only: ignored")
+    has_secret: Any = Field(default=None, exclude=True, description="read-only: ignored")
+    created_at: Any = Field(default=None, exclude=True, description="read-only: ignored")
+    updated_at: Any = Field(default=None, exclude=True, description="read-only: ignored")
 
     @field_validator("partner")
     @classmethod
