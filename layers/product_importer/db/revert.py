@@ -390,7 +390,8 @@ _SNAPSHOTS = _snapshot_statement()
 # The range's products still live after the revert whose ``created_by_no`` (replace scope ``partner``) is a
 # reverted import get the creator of the replay without the reverted imports: the oldest write since the
 # product's last delete (or the catalog's delete-all) that is an import not reverted, or NULL when an
-# edit (a PUT) came first. Conflicts stay as they are. Found by a property test of partners' replaces: a
+# edit (a PUT) came first. Conflicts (kind 'k') stay as they are; a range whose products were all the
+# import's own (the early return of ``_revert_range``) has none left live. Found by a property test of partners' replaces: a
 # product created by a reverted import of partner a and kept by partner b's later import stayed a's, and
 # a's next replace deactivated it.
 _CREATORS = """
@@ -404,11 +405,9 @@ UPDATE products p SET created_by_no = (
                 ELSE r.mode = 'import' AND r.revert_state IS DISTINCT FROM 'running'
                      AND r.revert_state IS DISTINCT FROM 'done' END)
     ORDER BY w.import_no LIMIT 1)
-FROM changes c
-WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s AND p.sku_key = c.sku_key
-  AND NOT p.deleted
+FROM revert_rows c
+WHERE c.kind <> 'k' AND p.sku_key = c.sku_key AND NOT p.deleted
   AND p.created_by_no IN (SELECT import_no FROM import_registry WHERE revert_state IN ('running', 'done'))
-  AND NOT EXISTS (SELECT 1 FROM revert_conflicts k WHERE k.import_no = %(no)s AND k.sku_key = c.sku_key)
 """
 
 
@@ -441,7 +440,6 @@ def _revert_chunk(conn: psycopg.Connection, import_id: str, chunk_no: int) -> Re
         restored = deleted = conflicts = 0
         if plan is not None:
             restored, deleted, conflicts = _revert_range(conn, import_no, day, plan[0], plan[1])
-            conn.execute(_CREATORS, {"no": import_no, "first": plan[0], "last": plan[1]})
         conn.execute(
             "UPDATE revert_ledger SET restored = %s, deleted = %s, conflicts = %s WHERE import_no = %s AND chunk_no = %s",
             (restored, deleted, conflicts, import_no, chunk_no),
@@ -512,6 +510,7 @@ def _revert_range(conn: psycopg.Connection, import_no: int, day: date, first: st
     if gone:  # deleted products leave word search at once; restored ones are refreshed when the revert is
         # done (products.search.refresh_for_import), off the chunk transactions, like an import's rows
         conn.execute("DELETE FROM product_search WHERE sku_key = ANY(%s)", (gone,))
+    conn.execute(_CREATORS)
     return restored, deleted, conflicts
 
 
