@@ -258,7 +258,7 @@ def check(history: History) -> None:
     assert _without(catalog, history.conflicts) == _without(expected, history.conflicts)
     for file in history.files:  # counts are exact: one change record per product, whatever was redelivered
         totals = read_totals(history.conn, file.import_id)
-        records = dict(history.conn.execute("SELECT action, count(*) FROM changes WHERE import_no = %s"
+        records: dict[str, int] = dict(history.conn.execute("SELECT action, count(*) FROM changes WHERE import_no = %s"
                                             " GROUP BY action", (file.import_no,)).fetchall())
         history.conn.rollback()
         assert (totals.products_created, totals.products_updated, totals.products_unchanged,
