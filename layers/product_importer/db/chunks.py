@@ -28,6 +28,7 @@ from psycopg import sql
 from product_importer.db import chunk_sql
 from product_importer.db.fields import OPTIONAL_FIELDS, ROW_SHIFT
 from product_importer.db.registry import WRITABLE, ensure_undo_partition, settle
+from product_importer.db.replace import late_deactivations, lock_late_replaces
 from product_importer.ingest.rows import ROW_FIELDS, RowError
 from product_importer.models import ChunkCounts, ChunkResult, ImportTotals
 
@@ -169,10 +170,14 @@ def _write_chunk(
             params = {"base": base, "import_id": import_id, "no": import_no, "day": undo_day,
                       "mask": chunk_sql.present_mask(present)}
             created = updated = unchanged = 0
+            # newer imports whose replace began: taken before any product lock, as their replace takes them
+            late = [] if preview or not rows else lock_late_replaces(conn, import_no)
             if rows:
                 latest = _latest_rows(conn, rows, base, preview)
                 if latest:
                     created, updated, unchanged = _write_rows(conn, present, latest, params, preview)
+                    if late:
+                        late_deactivations(conn, late, [r[1] for r in latest])
             if errors and replace_scope is not None:
                 _record_failed_skus(conn, import_no, errors)
 

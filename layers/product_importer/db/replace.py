@@ -9,7 +9,7 @@ is a write of ``active=false`` by the import itself (version after all its rows)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import psycopg
 
@@ -19,7 +19,8 @@ from product_importer.ports import ReplaceRefusedError
 
 # (ReplaceRefusedError: a revert plans from the change records there are, so a deactivation after its plan
 # would escape it)
-__all__ = ["ReplacePlan", "ReplaceRefusedError", "ReplaceStep", "Scope", "deactivate_missing", "plan_replace"]
+__all__ = ["ReplacePlan", "ReplaceRefusedError", "ReplaceStep", "Scope", "deactivate_missing", "late_deactivations",
+           "lock_late_replaces", "plan_replace"]
 
 Scope = Literal["all", "partner"]
 _UNDO_COLUMNS = [*STATE_COLUMNS, "last_import_id", "created_by_no", "updated_at"]
@@ -122,6 +123,9 @@ def deactivate_missing(
         if state is not None and state[0] is not None:
             raise ReplaceRefusedError(f"import {import_id} is reverted or being reverted")
         import_no, mode, day = _registration(conn, import_id)
+        if mode != "preview":  # from now on an older import's late chunk deactivates for it (late_deactivations)
+            conn.execute("UPDATE import_registry SET replace_ran_at = coalesce(replace_ran_at, now())"
+                         " WHERE import_id = %s", (import_id,))
         params = {**params, "no": import_no, "after": after or "", "limit": max(1, limit), "day": day,
                   "dv": (import_no << 32) | _DEACTIVATE_SHIFT, "import_id": import_id}
         page = conn.execute(
@@ -149,6 +153,46 @@ def deactivate_missing(
         ).fetchone()
     return ReplaceStep(deactivated, last if last is not None and seen >= limit else None,
                        int(totals[0]) if totals else deactivated)
+
+
+def lock_late_replaces(conn: psycopg.Connection, import_no: int) -> list[tuple[str, int, str, str | None]]:
+    """The newer imports whose replace has begun, not being reverted: (id, number, scope, partner), their
+    totals rows locked in number order (the lock ``deactivate_missing`` and ``plan_revert`` take first), in
+    the caller's transaction. A chunk takes them before it locks any product, as those do."""
+    rows = conn.execute(
+        "SELECT import_id, import_no, replace_scope, partner FROM import_registry WHERE import_no > %s"
+        " AND mode = 'import' AND replace_ran_at IS NOT NULL AND revert_state IS NULL ORDER BY import_no",
+        (import_no,),
+    ).fetchall()
+    locked = []
+    for import_id, number, scope, partner in rows:
+        conn.execute("SELECT 1 FROM import_totals WHERE import_id = %s FOR UPDATE", (import_id,))
+        state = conn.execute("SELECT revert_state FROM import_registry WHERE import_id = %s", (import_id,)).fetchone()
+        if state is not None and state[0] is None:
+            locked.append((str(import_id), int(number), str(scope), partner))
+    return locked
+
+
+def late_deactivations(conn: psycopg.Connection, replaces: list[tuple[str, int, str, str | None]],
+                       keys: list[str]) -> None:
+    """A chunk of an older import wrote ``keys`` after these newer imports' replaces began: in creation order
+    each replace ran after it, so each deactivates, as it would have, those of the keys in its scope that its
+    file lacks (at its deactivation version: a write newer than the replace still wins). In the caller's
+    transaction, after the chunk's rows; ``replaces`` from ``lock_late_replaces``, in number order."""
+    for import_id, import_no, scope, partner in replaces:
+        where, params = _scope(cast(Scope, scope), partner)
+        day = conn.execute("SELECT undo_day FROM import_registry WHERE import_id = %s", (import_id,)).fetchone()
+        assert day is not None
+        params = {**params, "no": import_no, "day": day[0], "keys": keys, "dv": (import_no << 32) | _DEACTIVATE_SHIFT,
+                  "import_id": import_id}
+        candidates = f"p.sku_key = ANY(%(keys)s) AND NOT p.deleted AND p.active AND {where} AND {_NOT_IN_FILE_BY_SKU}"
+        done = [r[0] for r in conn.execute(_DEACTIVATE.replace("{candidates}", candidates), params)]
+        if done:
+            from product_importer.products.search import refresh_products
+
+            refresh_products(conn, done)
+            conn.execute("UPDATE import_totals SET products_deactivated = products_deactivated + %s"
+                         " WHERE import_id = %s", (len(done), import_id))
 
 
 _OTHER_GROUPS = [g for g in GROUPS if g != "active"]
