@@ -12,7 +12,7 @@ run before older imports' late chunks) mixed with reverts end as the replay; two
 order; chunks, a revert and edits on three connections at once; every import's counts match its records.
 
 Hypothesis draws the sequence of steps (so a failure shrinks to the fewest steps), a seed the rest. The
-examples per test are few (CI time); /tmp-style hunts with a few hundred each found the faults fixed here.
+examples per test are few (CI time); runs of a few hundred examples each found the faults fixed here.
 """
 
 from __future__ import annotations
