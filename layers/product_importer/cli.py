@@ -331,7 +331,8 @@ def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
         errors = api.call("GET", f"/api/imports/{imp['id']}/errors", params={"limit": 10})["items"]
         print("first row errors:", file=out)
         for e in errors:
-            print(f"  row {e['row']}: {e['column'] or '-'}: {e['message']} (value {e['value']!r})", file=out)
+            value = "" if e.get("value") is None else f" (value {e['value']!r})"  # a whole-row error has none
+            print(f"  row {e['row']}: {e['column'] or '-'}: {e['message']}{value}", file=out)
         print(f"all of them: {api.command('errors', imp['id'])} > errors.csv", file=out)
     if status in ("completed", "previewed"):
         return EXIT_ROW_ERRORS if imp.get("rows_failed") else EXIT_OK

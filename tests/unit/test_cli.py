@@ -79,6 +79,21 @@ def test_import_with_row_errors_exits_3_and_shows_the_first_ones(
     assert f"product-importer errors imp-1 --api {API} > errors.csv" in out
 
 
+def test_a_row_error_without_a_value_prints_no_python_none(
+    csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A whole-row error (a wrong field count) has no column and no value: the summary printed '(value None)'."""
+    fake = deployment(an_import(rows_imported=1, rows_failed=1, products_created=1))
+    fake.on("GET", "/api/imports/imp-1/errors", json_reply({"items": [
+        {"row": 3, "sku": None, "column": None, "message": "expected 3 fields, found 1", "value": None}],
+        "next_cursor": None}))
+
+    assert run(fake, "import", str(csv)) == cli.EXIT_ROW_ERRORS
+    out = capsys.readouterr().out
+    assert "  row 3: -: expected 3 fields, found 1\n" in out
+    assert "None" not in out
+
+
 def test_a_failed_import_exits_1_with_the_reason(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fake = deployment(an_import(status="failed", error="the file has no name column"))
     assert run(fake, "import", str(csv)) == cli.EXIT_FAILED
