@@ -9,7 +9,7 @@ import threading
 
 from infra.local.net import PortInUseError
 from infra.local.pump import configure_logging
-from infra.local.stack import LocalConfig, LocalStack
+from infra.local.stack import LocalConfig, LocalStack, StateDirInUseError
 
 DEFAULT_CLI_API = "http://127.0.0.1:8000"  # the CLI's own default (product_importer.cli, without PRODUCT_IMPORTER_API)
 
@@ -31,6 +31,7 @@ def banner(config: LocalConfig) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
+        prog="python -m infra.local",
         description="Run Product Importer locally (what `make up` runs; pass these as make up UP_ARGS=\"...\").")
     parser.add_argument("--port", type=int, default=8000, help="API and UI port (default 8000)")
     parser.add_argument("--aws-port", type=int, default=4566, help="AWS emulator port (default 4566)")
@@ -62,7 +63,8 @@ def main() -> None:
     stack = LocalStack(config)
     try:
         stack.start()
-    except PortInUseError as exc:  # a user's mistake, not a crash: no traceback, nothing started yet
+    except (PortInUseError, StateDirInUseError) as exc:  # a user's mistake, not a crash: no traceback,
+        # nothing started yet
         print(f"cannot start Product Importer: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
     except BaseException:

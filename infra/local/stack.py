@@ -9,6 +9,7 @@ sources (``workers``), the API server (``web``).
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import time
@@ -32,11 +33,41 @@ from infra.local.resources import LocalResources, create_resources
 from infra.local.web import ApiServer
 from infra.local.workers import ScheduledFunctions, SqsWorkers, start_stream_subscribers
 
-__all__ = ["LocalConfig", "LocalStack", "free_port"]
+__all__ = ["LocalConfig", "LocalStack", "StateDirInUseError", "free_port"]
 
 logger = logging.getLogger("local")
 
 ROOT = Path(__file__).resolve().parents[2]
+LOCK_FILE = "stack.lock"
+
+
+class StateDirInUseError(RuntimeError):
+    """Another running stack holds the state directory; the message says which option picks another."""
+
+
+def lock_state_dir(state_dir: Path) -> Any:
+    """Hold ``state_dir`` for this stack until the returned file is closed (or the process ends, even by
+    kill -9): an exclusive ``flock`` on ``stack.lock`` in it, which a second stack cannot take.
+
+    Two stacks on one state directory (other ports, the same ``--state-dir`` or both the default
+    ``.local/``) shared the embedded PostgreSQL but not the emulator: the second one's restore marked the
+    first one's running imports failed ("stranded") in the shared database, and each overwrote the
+    other's import history when it stopped."""
+    handle = open(state_dir / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 - held for the stack's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise StateDirInUseError(
+            f"the state directory {state_dir} is in use by another stack (pid {holder}): stop it, or give this "
+            "one its own with --state-dir DIR (make up UP_ARGS=\"--state-dir DIR\")."
+        ) from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 @dataclass
@@ -87,6 +118,7 @@ class LocalStack:
         self._gateway: Any = None  # the local WebSocket gateway (has .stop())
         self._api: ApiServer | None = None
         self._database_watch: Any = None  # restarts the embedded PostgreSQL (has .stop())
+        self._state_lock: Any = None  # lock_state_dir's file, held from start to stop
 
     def start(self) -> LocalStack:
         cfg = self.config
@@ -95,6 +127,8 @@ class LocalStack:
         for port, what, option in ((cfg.aws_port, "AWS emulator", "--aws-port"), (cfg.api_port, "API", "--port"),
                                    (cfg.ws_port, "WebSocket", "--ws-port")):
             ensure_free(cfg.host, port, what, option)
+        if self._state_lock is None:  # after the ports: a second `make up` on the defaults hears of those first
+            self._state_lock = lock_state_dir(cfg.state_dir)
         self._emulator.start()
         from infra.local.database import DatabaseWatch, start_database
 
@@ -159,6 +193,9 @@ class LocalStack:
         if self._workers is not None:
             self._workers.stop()
         self._emulator.stop()
+        if self._state_lock is not None:  # last: the state directory is written until here
+            self._state_lock.close()
+            self._state_lock = None
 
     def broken(self) -> str | None:
         """Why the stack cannot go on, or None. The AWS emulator keeps every queue, object and import item in
