@@ -26,11 +26,16 @@ def _section() -> str:
     return text[start:text.index("\n## ", start + 1)]
 
 
+def _python(naming: str) -> str:
+    """The partner section's Python block that has ``naming`` in it."""
+    blocks = [code for code in re.findall(r"```python\n(.*?)```", _section(), re.S) if naming in code]
+    assert blocks, f"the partner section has no Python block with {naming!r}"
+    return str(blocks[0])
+
+
 def _receive() -> Any:
-    code = re.search(r"```python\n(.*?)```", _section(), re.S)
-    assert code is not None, "the partner section has no Python receiver"
     namespace: dict[str, Any] = {}
-    exec(compile(code.group(1), str(README), "exec"), namespace)  # our own README
+    exec(compile(_python("def receive("), str(README), "exec"), namespace)  # our own README
     return namespace["receive"]
 
 
