@@ -481,3 +481,21 @@ def test_a_utf16_row_with_a_broken_character_fails_on_its_own():
     assert [r[2] for r in parsed.rows] == ["PA1", "PA3"]
     assert [(e.row, e.sku, e.column, e.message.split(":")[0]) for e in parsed.errors] == [
         (2, "PA2", "name", "not valid UTF-16 text")]
+
+
+def test_a_utf16_file_with_an_odd_byte_count_says_it_was_cut_short():
+    # Found importing hostile files on a local stack: the stray last byte was a row "expected 3 fields, found 1"
+    # with the SKU U+FFFD, which tells a user nothing about what to fix
+    from product_importer.ingest.encoding import transcode_to_utf8
+
+    raw = "sku,name,price\nU1,\u00dcni,1\nU2,Two,2\n".encode("utf-16") + b"A"
+    plan = sniff(raw, file_size=len(raw))
+    data = b"".join(transcode_to_utf8([raw]))
+
+    parsed = parse_chunk(data[plan.data_start :], plan, 1)
+
+    assert [r[2] for r in parsed.rows] == ["U1", "U2"]
+    [error] = parsed.errors
+    assert (error.row, error.sku, error.column, error.value) == (3, None, None, None)
+    assert error.message.startswith("not valid UTF-16 text: this row is only a stray byte")
+    assert "cut short" in error.message

@@ -197,6 +197,10 @@ class RowValidator:
                     skipped += 1
                     continue
                 if len(record) != width:
+                    if lossy and self.plan.encoding == UTF16 and has_undecodable(joined) and all(
+                            c.isspace() or "\udc80" <= c <= "\udcff" for c in joined):
+                        broken.append(RowError(number, None, None, STRAY_UTF16, None))  # (a cut-off file's tail)
+                        continue
                     broken.append(self._error(record, number, None,
                                               _field_count(width, record, self.plan.delimiter), None))
                     continue
@@ -403,6 +407,8 @@ def _looks_mac_roman(records: list[list[str]]) -> bool:
     return any(_MAC_ROMAN_SIGNS.search(cell) for record in records for cell in record if not cell.isascii())
 
 
+STRAY_UTF16 = ("not valid UTF-16 text: this row is only a stray byte (a UTF-16 file has an even number of bytes), "
+               "so the file was probably cut short: export or copy it again, or delete the last byte")
 NOT_UTF16 = "not valid UTF-16 text: a broken character (a lone surrogate or a stray byte) in this value"
 
 
