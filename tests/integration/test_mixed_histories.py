@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from product_importer.db.chunks import next_import_number, read_totals
 from product_importer.db.fields import DEFAULTS, OPTIONAL_FIELDS
 from product_importer.db.registry import finish_import, register_import
 from product_importer.db.replace import deactivate_missing
+from product_importer.db.revert import plan_revert, revert_chunk
 from product_importer.ingest.rows import ROW_FIELDS
 from product_importer.products import repository
 
@@ -682,3 +684,60 @@ def test_an_older_imports_chunk_landing_after_a_newer_replace_is_deactivated_as_
     assert read_totals(conn, "a-2").products_deactivated == 1
     assert revert(conn, "a-2").restored == 1
     assert catalog_of(conn)["p"]["active"] is True
+
+
+def test_an_older_imports_row_losing_to_the_reverted_import_while_its_revert_waits_comes_back(database_url: str) -> None:
+    """I0 is created, then I1; I1's chunk creates P; I1's revert and I0's late chunk with P run at once. I0's
+    row loses every field to I1 (kept as a lost row) and commits while the revert's first statement waits
+    for P: the revert, deciding on its older snapshot that P was I1's alone, made P a tombstone and I0's row
+    was lost (P gone; in the replay without I1, I0 created it). Found by the three-connection property."""
+    with psycopg.connect(database_url) as conn:
+        older = _partner_import(conn, "i0", "a", ["P"])
+        newer = _partner_import(conn, "i1", "a", ["P"])
+        apply_chunk(conn, newer, 0)
+        plan_revert(conn, "i1", chunk_products=10)
+        conn.commit()
+    with psycopg.connect(database_url) as holder:
+        holder.execute("SELECT 1 FROM products WHERE sku_key = 'p' FOR UPDATE")  # P held: both will queue
+        waits = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                 " AND datname = current_database()")
+
+        watcher = psycopg.connect(database_url, autocommit=True)  # (a transaction sees one stats snapshot)
+
+        def queued(count: int) -> None:
+            for _ in range(200):
+                row = watcher.execute(waits).fetchone()
+                if row is not None and row[0] >= count:
+                    return
+                time.sleep(0.02)
+            raise AssertionError("not queued")
+
+        failures: list[BaseException] = []
+
+        def late_chunk() -> None:
+            try:
+                with psycopg.connect(database_url) as mine:
+                    apply_chunk(mine, older, 0)
+            except BaseException as exc:
+                failures.append(exc)
+
+        def reverting() -> None:
+            try:
+                with psycopg.connect(database_url) as mine:
+                    revert_chunk(mine, import_id="i1", chunk_no=0)
+            except BaseException as exc:
+                failures.append(exc)
+
+        first = threading.Thread(target=late_chunk)
+        first.start()
+        queued(1)  # the chunk waits for P first ...
+        second = threading.Thread(target=reverting)
+        second.start()
+        queued(2)  # ... then the revert, with its snapshot taken before the chunk commits
+        holder.commit()
+        first.join()
+        second.join()
+        watcher.close()
+        assert not failures, failures
+    with psycopg.connect(database_url) as conn:
+        assert catalog_of(conn)["p"]["name"] == "name P"
