@@ -112,7 +112,8 @@ def test_the_history_is_saved_while_the_stack_runs(databases: EmbeddedDatabases,
 
             import httpx
 
-            created = httpx.post(f"{stack.config.api_url}/api/imports", json={"filename": "a.csv"}).json()["import"]
+            created = httpx.post(f"{stack.config.api_url}/api/imports", json={"filename": "a.csv"},
+                                 timeout=60).json()["import"]
             snapshot = tmp_path / "progress-table.json"
             deadline = time.monotonic() + 30
             while created["id"] not in (snapshot.read_text() if snapshot.exists() else ""):
