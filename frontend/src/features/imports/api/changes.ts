@@ -120,13 +120,30 @@ export function useRevertConflicts(id: string, cursor: string | null, enabled = 
 
 // -- mutations: the server's answer goes into the cache at once ---------------------------------------
 
-/** A discarded import leaves every cached list, and its own queries go. */
+/**
+ * A discarded import leaves every cached list at once, and its own queries go once no page shows them. The
+ * page that discarded it (or found it gone) is still showing them as it leaves: removed under it, they were
+ * fetched again at once — the import, its summary and its changes, three requests for what is gone, each
+ * answer re-rendering the page its navigation was waiting on (the navigation is a transition, which yields
+ * to them), so leaving took as long as the slowest of them.
+ */
 function forgetImport(client: QueryClient, id: string) {
   for (const [key, data] of client.getQueriesData<Page<Import>>({ queryKey: importKeys.lists() })) {
     if (data) client.setQueryData<Page<Import>>(key, { ...data, items: data.items.filter((i) => i.id !== id) });
   }
-  client.removeQueries({ queryKey: importKeys.detail(id) });
-  client.removeQueries({ queryKey: changeKeys.all(id) });
+  removeWhenUnused(client, importKeys.detail(id));
+  removeWhenUnused(client, changeKeys.all(id));
+}
+
+function removeWhenUnused(client: QueryClient, queryKey: readonly unknown[]) {
+  const cache = client.getQueryCache();
+  client.removeQueries({ queryKey, type: "inactive" });
+  if (cache.findAll({ queryKey }).length === 0) return;
+  const unsubscribe = cache.subscribe((event) => {
+    if (event.type !== "observerRemoved" || cache.findAll({ queryKey, type: "active" }).length > 0) return;
+    unsubscribe();
+    client.removeQueries({ queryKey });
+  });
 }
 
 /**
