@@ -46,6 +46,7 @@ try:
         TimeElapsedColumn,
         TransferSpeedColumn,
     )
+    from rich.table import Column
     from rich.text import Text
 except ImportError as missing:  # pragma: no cover - the console script without the extra
     raise SystemExit(f"product-importer needs the cli extra ({missing.name} is missing): "
@@ -215,15 +216,16 @@ class RateColumn(ProgressColumn):
             return Text(rate, style="progress.data.speed")
         minutes, seconds = divmod(int(left + 0.5), 60)
         hours, minutes = divmod(minutes, 60)
-        return Text(f"{rate} ETA {hours}:{minutes:02d}:{seconds:02d}", style="progress.data.speed")
+        eta = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+        return Text(f"{rate} ETA {eta}", style="progress.data.speed")
 
 
 def progress_bars(bytes_: bool = False) -> Progress:
     """Bars on stderr (stdout stays the summary, for scripts)."""
     columns: list[Any] = [TextColumn("{task.description:<9}"), BarColumn(), TaskProgressColumn()]
-    columns += [DownloadColumn(), TransferSpeedColumn()] if bytes_ else [MofNCompleteColumn(),
-                                                                        TextColumn("{task.fields[note]}"),
-                                                                        RateColumn()]
+    whole = Column(no_wrap=True)  # in an 80-column terminal the bar shrinks; counts, rate and ETA stay whole
+    columns += [DownloadColumn(), TransferSpeedColumn()] if bytes_ else [
+        MofNCompleteColumn(table_column=whole), TextColumn("{task.fields[note]}"), RateColumn(table_column=whole)]
     columns.append(TimeElapsedColumn())
     return Progress(*columns, console=Console(stderr=True), transient=False)
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from product_importer import cli
+from rich.console import Console
 
 from tests.unit.cli_fakes import API, FakeNetwork, an_import, created, json_reply, uploads_accepted
 
@@ -693,6 +694,10 @@ def test_the_import_bar_shows_rows_a_second_and_the_time_left() -> None:
         timed.update(task, completed=done)
         clock[0] += 4.0
     timed.update(task, completed=60_000)
-    assert rate.render(timed.tasks[0]).plain == "5,000/s ETA 0:03:08"
+    assert rate.render(timed.tasks[0]).plain == "5,000/s ETA 3:08"
+    screen = io.StringIO()  # 80 columns: script's and many terminals' width
+    Console(width=80, file=screen, color_system=None).print(timed.make_tasks_table(timed.tasks))
+    [line] = screen.getvalue().splitlines()  # one line: the rate and ETA never wrap under the bar
+    assert "60000/1000000 processing 5,000/s ETA 3:08" in line
     timed.update(task, completed=1_000_000)
     assert rate.render(timed.tasks[0]).plain == ""  # finished: the elapsed time says the rest
