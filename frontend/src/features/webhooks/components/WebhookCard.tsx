@@ -1,4 +1,4 @@
-import { useRef, useState, type MouseEvent } from "react";
+import { useId, useRef, useState, type MouseEvent } from "react";
 import { ConfirmDialog } from "@/components/Dialog";
 import { useFocusBackAfter } from "@/components/focusBack";
 import { errorMessage } from "@/lib/api";
@@ -13,6 +13,9 @@ export interface WebhookCardProps {
 }
 
 export function WebhookCard({ webhook, onEdit }: WebhookCardProps) {
+  // every card's buttons read the same ("Delete", "Edit"…): each is described by its webhook's URL, so a screen
+  // reader's list of buttons (or a button reached by Tab) says which webhook it acts on
+  const urlId = useId();
   const toggleMutation = useToggleWebhook();
   const testMutation = useTestWebhook();
   const deleteMutation = useDeleteWebhook();
@@ -58,7 +61,9 @@ export function WebhookCard({ webhook, onEdit }: WebhookCardProps) {
     <li className="webhook-card card" data-testid="webhook-row" data-webhook-id={webhook.id} data-enabled={webhook.enabled}>
       <div className="webhook-card__head">
         <div className="webhook-card__title">
-          <span className="mono break">{webhook.url}</span>
+          <span className="mono break" id={urlId}>
+            {webhook.url}
+          </span>
           <span className={`pill ${webhook.enabled ? "pill--on" : "pill--off"}`}>{webhook.enabled ? "Enabled" : "Disabled"}</span>
         </div>
         <p className="muted small">
@@ -81,21 +86,22 @@ export function WebhookCard({ webhook, onEdit }: WebhookCardProps) {
         </p>
       </div>
       <div className="webhook-card__actions">
-        <button type="button" className="button button--small" onClick={press(sendTest)} disabled={busy !== null}>
+        <button type="button" className="button button--small" aria-describedby={urlId} onClick={press(sendTest)} disabled={busy !== null}>
           {busy === "test" ? "Sending…" : "Send test"}
         </button>
-        <button type="button" className="button button--small" onClick={press(toggle)} disabled={busy !== null} aria-pressed={!webhook.enabled}>
+        <button type="button" className="button button--small" aria-describedby={urlId} onClick={press(toggle)} disabled={busy !== null} aria-pressed={!webhook.enabled}>
           {webhook.enabled ? "Disable" : "Enable"}
         </button>
-        <button type="button" className="button button--small" onClick={() => onEdit(webhook)} disabled={busy !== null}>
+        <button type="button" className="button button--small" aria-describedby={urlId} onClick={() => onEdit(webhook)} disabled={busy !== null}>
           Edit
         </button>
-        <button type="button" className="button button--small button--danger-outline" onClick={() => setConfirming(true)} disabled={busy !== null}>
+        <button type="button" className="button button--small button--danger-outline" aria-describedby={urlId} onClick={() => setConfirming(true)} disabled={busy !== null}>
           Delete
         </button>
         <button
           type="button"
           className="button button--small button--ghost"
+          aria-describedby={urlId}
           aria-expanded={showDeliveries}
           onClick={() => setShowDeliveries((s) => !s)}
         >

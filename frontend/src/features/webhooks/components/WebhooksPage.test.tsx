@@ -116,6 +116,17 @@ describe("WebhooksPage", () => {
     expect(field).toHaveValue("acme/daily");
   });
 
+  it("names the webhook each card's buttons act on (every card's read “Delete”, “Edit”… and nothing more)", async () => {
+    const other = { ...hook, id: "wh-2", url: "https://other.example/hook" };
+    mockApi({ "GET /api/webhooks": () => ({ body: { items: [hook, other], next_cursor: null } }) });
+    renderPage(<WebhooksPage />);
+    const [first, second] = await screen.findAllByTestId("webhook-row");
+    for (const name of ["Send test", "Disable", "Edit", "Delete", "Show deliveries"]) {
+      expect(within(first!).getByRole("button", { name })).toHaveAccessibleDescription("https://partner.example/hook");
+      expect(within(second!).getByRole("button", { name })).toHaveAccessibleDescription("https://other.example/hook");
+    }
+  });
+
   it("sends a test and shows status and latency, then the delivery", async () => {
     let delivered = false;
     mockApi({
