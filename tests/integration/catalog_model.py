@@ -9,7 +9,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from product_importer.db.chunks import upsert_chunk
@@ -107,6 +107,32 @@ def apply_file(catalog: dict[str, dict[str, Any]], file: ImportFile) -> None:
             product[f] = data[f]
         if file.attribute_keys:
             product["attributes"] = {**product["attributes"], **json.loads(data["attributes"])}
+
+
+class EditLike(Protocol):
+    kind: str  # put, patch, delete
+    sku: str
+    body: dict[str, Any]  # the fields sent; attributes by key, None removes the key (a PATCH)
+
+
+def apply_edit(catalog: dict[str, dict[str, Any]], edit: EditLike) -> None:
+    """An API edit replayed on the reference: PUT replaces, PATCH merges (attribute keys one by one), DELETE
+    removes. A PATCH of a product the replay does not hold is left out (the product was there only thanks to
+    an import the replay skips: the API's PATCH of it is a conflict or would 404)."""
+    key = edit.sku.lower()
+    if edit.kind == "delete":
+        catalog.pop(key, None)
+    elif edit.kind == "put":
+        catalog[key] = {**DEFAULTS, **{k: v for k, v in edit.body.items() if k != "attributes"},
+                        "attributes": dict(edit.body["attributes"])}
+    elif key in catalog:
+        product = catalog[key]
+        product.update({k: v for k, v in edit.body.items() if k != "attributes"})
+        for name, value in edit.body["attributes"].items():
+            if value is None:
+                product["attributes"].pop(name, None)
+            else:
+                product["attributes"][name] = value
 
 
 def normalise(product: dict[str, Any]) -> dict[str, Any]:

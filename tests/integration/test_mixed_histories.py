@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from product_importer.db.changes import changes_summary, list_changes
 from product_importer.db.chunks import next_import_number, read_totals
-from product_importer.db.fields import DEFAULTS, OPTIONAL_FIELDS
+from product_importer.db.fields import OPTIONAL_FIELDS
 from product_importer.db.registry import finish_import, register_import
 from product_importer.db.replace import deactivate_missing
 from product_importer.db.revert import plan_revert, revert_chunk
@@ -44,6 +44,7 @@ from tests.integration.catalog_model import (
     VALUES,
     ImportFile,
     apply_chunk,
+    apply_edit,
     apply_file,
     catalog_of,
     conflicts_of,
@@ -213,25 +214,8 @@ class History:
             elif write.kind == "delete_all":
                 catalog.clear()
             else:
-                _apply_edit(catalog, write)
+                apply_edit(catalog, write)
         return catalog
-
-
-def _apply_edit(catalog: dict[str, dict[str, Any]], edit: Write) -> None:
-    key = edit.sku.lower()
-    if edit.kind == "delete":
-        catalog.pop(key, None)
-    elif edit.kind == "put":
-        catalog[key] = {**DEFAULTS, **{k: v for k, v in edit.body.items() if k != "attributes"},
-                        "attributes": dict(edit.body["attributes"])}
-    elif key in catalog:  # (else it existed thanks to a reverted import only: left as a conflict)
-        product = catalog[key]
-        product.update({k: v for k, v in edit.body.items() if k != "attributes"})
-        for name, value in edit.body["attributes"].items():
-            if value is None:
-                product["attributes"].pop(name, None)
-            else:
-                product["attributes"][name] = value
 
 
 def _without(catalog: dict[str, dict[str, Any]], skip: set[str]) -> dict[str, dict[str, Any]]:
@@ -478,7 +462,7 @@ class ReplaceHistory(History):
             else:
                 if write.kind == "put" and write.sku.lower() not in catalog:
                     creator[write.sku.lower()] = None
-                _apply_edit(catalog, write)
+                apply_edit(catalog, write)
                 if write.kind == "delete":
                     creator.pop(write.sku.lower(), None)
         return catalog

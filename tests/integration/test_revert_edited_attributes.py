@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from product_importer.db.chunks import next_import_number
-from product_importer.db.fields import DEFAULTS, OPTIONAL_FIELDS, STATE_COLUMNS
+from product_importer.db.fields import OPTIONAL_FIELDS, STATE_COLUMNS
 from product_importer.db.registry import register_import
 from product_importer.ingest.rows import ROW_FIELDS
 from product_importer.products import repository
@@ -29,6 +29,7 @@ from tests.integration.catalog_model import (
     VALUES,
     ImportFile,
     apply_chunk,
+    apply_edit,
     apply_file,
     assert_runs_agree,
     catalog_of,
@@ -189,28 +190,11 @@ def _edit(conn: psycopg.Connection, kind: str, sku: str, body: dict[str, Any]) -
     return True
 
 
-def _apply_edit(catalog: dict[str, dict[str, Any]], edit: Edit) -> None:
-    key = edit.sku.lower()
-    if edit.kind == "delete":
-        catalog.pop(key, None)
-    elif edit.kind == "put":
-        catalog[key] = {**DEFAULTS, **{k: v for k, v in edit.body.items() if k != "attributes"},
-                        "attributes": dict(edit.body["attributes"])}
-    elif key in catalog:  # (else the product was only there thanks to a skipped import: the PATCH would 404)
-        product = catalog[key]
-        product.update({k: v for k, v in edit.body.items() if k != "attributes"})
-        for name, value in edit.body["attributes"].items():
-            if value is None:
-                product["attributes"].pop(name, None)
-            else:
-                product["attributes"][name] = value
-
-
 def _replay(writes: list[ImportFile | Edit], skip: set[str]) -> dict[str, dict[str, Any]]:
     catalog: dict[str, dict[str, Any]] = {}
     for write in writes:  # (in creation order already)
         if isinstance(write, Edit):
-            _apply_edit(catalog, write)
+            apply_edit(catalog, write)
         elif write.import_id not in skip:
             apply_file(catalog, write)
     return catalog
