@@ -441,8 +441,9 @@ def shopify_export(max_products: int = 4) -> st.SearchStrategy[list[dict[str, st
 
 def shopify_products(rows: list[dict[str, str]]) -> dict[str, Product]:
     """CONTRACT §1 *Shopify*: a row with a Variant SKU is a product; its empty Title, Body (HTML), Vendor,
-    Type, Published and Status take its family's first row's; named ``Title - options``, unless its only option
-    value is Default Title; Status wins over Published."""
+    Type, Product Category, Published and Status take its family's first row's; named ``Title - options``, unless
+    its only option value is Default Title; Status wins over Published; category is Type, or Product Category
+    where Type is empty."""
     firsts: dict[str, dict[str, str]] = {}
     out: dict[str, Product] = {}
     for row in rows:
@@ -460,7 +461,8 @@ def shopify_products(rows: list[dict[str, str]]) -> dict[str, Product]:
         active = status == "active" if status else published != "false"
         out[row["Variant SKU"]] = (name, inherited("Body (HTML)").replace("\r\n", "\n") or None,
                                    row["Variant Price"] or None, int(row["Variant Inventory Qty"] or 0), active,
-                                   inherited("Vendor") or None, inherited("Type") or None, row["Variant Barcode"] or None)
+                                   inherited("Vendor") or None, inherited("Type") or inherited("Product Category") or None,
+                                   row["Variant Barcode"] or None)
     return out
 
 
