@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 MAX_UPLOAD_BYTES = 20_000
 MAX_DROP_BYTES = 6 << 20  # apart from uploads: a drop arrives as a multipart upload
 CHUNK_VISIBILITY_S = 2
-PENDING_EXPIRY_S = 120
+PENDING_EXPIRY_S = 20  # every other import of the module leaves pending within a second or two
 
 
 @pytest.fixture(scope="module")
