@@ -307,3 +307,39 @@ def test_chunks_writing_the_same_new_skus_in_opposite_file_orders_never_deadlock
     assert not [r.getMessage() for r in caplog.records if "DeadlockDetected" in r.getMessage()]
     with psycopg.connect(database_url) as conn:
         assert conn.execute("SELECT name, count(*) FROM products GROUP BY name").fetchall() == [("imp2", 2001)]
+
+
+TRICKY = 'say "hi" \\ back\tslash\n é 😀 \u2028 end'
+
+
+@pytest.mark.parametrize("second_touch", [False, True], ids=["first touch", "a later chunk of the import"])
+def test_a_change_record_holds_every_field_before_and_after_as_json(conn: psycopg.Connection,
+                                                                     second_touch: bool) -> None:
+    """Every kind of value (null both ways, text with quotes, backslashes, control and astral characters,
+    decimal strings, integers, booleans, attribute keys) comes out of the change record as it was stored. The
+    first touch of a product is written by the fast statement, a later chunk of the same import by the
+    general one, which merges its record into the first."""
+    fields = (*ALL_FIELDS, "attributes")
+    before = {"name": "plain", "description": None, "price": "1.50", "currency": "USD", "quantity": 7,
+              "active": True, "brand": TRICKY, "category": "Tools", "barcode": None,
+              "attributes": {"color": "red", "size": "M"}}
+    after = {"name": 'n"ame', "description": TRICKY, "price": "12.5", "currency": "EUR", "quantity": 0,
+             "active": False, "brand": None, "category": None, "barcode": "0042",
+             "attributes": {"color": 'bl"ue\\', "size": "M", "fit": "slim"}}
+    apply(conn, "imp-1", 1, 0, [row(1, "A-1", **before)], fields)
+    if second_touch:
+        middle = {**before, "name": "middle", "price": "3", "attributes": {"color": "green", "size": "M", "fit": "x"}}
+        apply(conn, "imp-2", 2, 0, [row(1, "A-1", **middle)], fields)
+        apply(conn, "imp-2", 2, 1, [row(2, "a-1", **after)], fields)
+    else:
+        apply(conn, "imp-2", 2, 0, [row(1, "a-1", **after)], fields)
+
+    stored = conn.execute("SELECT action, changes FROM changes WHERE import_no = 2").fetchone()
+    assert stored is not None
+    assert stored[0] == "u"
+    assert stored[1] == {
+        "sku": ["A-1", "a-1"], "name": ["plain", 'n"ame'], "description": [None, TRICKY], "price": ["1.50", "12.5"],
+        "currency": ["USD", "EUR"], "quantity": [7, 0], "active": [True, False], "brand": [TRICKY, None],
+        "category": ["Tools", None], "barcode": [None, "0042"],
+        "attributes": {"color": ["red", 'bl"ue\\'], "fit": [None, "slim"]},
+    }
