@@ -16,8 +16,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from product_importer.db import changes
 from product_importer.db.chunks import next_import_number
 from product_importer.db.registry import register_import
+from product_importer.db.revert import revert_conflicts
+from product_importer.products import repository
 from product_importer.products.search import refresh_for_import
 from psycopg import sql
 
@@ -109,9 +112,23 @@ def test_no_chunk_statement_reads_a_catalog_sized_table_whole(conn: Explaining) 
     phase("a preview")
     imported(conn, "preview", [row(n, "6.00") for n in range(3001, 3201)], mode="preview")
     imported(conn, "preview 2", [row(n, "6.00") for n in range(CATALOG - 49, CATALOG + 51)], mode="preview")
+    phase("edits of one product")
+    repository.put_product(conn, "sku-000777", {"name": "edited", "price": "2.00"})
+    repository.patch_product(conn, "sku-001105", {"price": "7.00", "attributes": {"colour": "red"}})
+    repository.delete_product(conn, "sku-002222")
+    conn.commit()
     for import_id in ("update", "mixed", "older", "newer"):
         phase(f"the revert of {import_id}")
         assert revert(conn, import_id).done
+    phase("pages of changes, conflicts and a product's history")
+    page, cursor = changes.list_changes(conn, "everything", limit=50)
+    assert len(page) == 50 and cursor is not None
+    changes.list_changes(conn, "everything", cursor=cursor, action="update", sku_prefix="SKU-01")
+    changes.product_history(conn, "sku-001105")
+    changes.product_history(conn, "sku-005050", limit=1)
+    revert_conflicts(conn, "update")
+    repository.get_product(conn, "sku-001105")
+    conn.rollback()
 
     assert conn.scans == []
     assert all(conn.explained.get(name, 0) >= 5 for name in phases), conn.explained  # (the check ran)
