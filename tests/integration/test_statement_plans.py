@@ -19,6 +19,7 @@ import pytest
 from product_importer.db import changes
 from product_importer.db.chunks import next_import_number
 from product_importer.db.registry import register_import
+from product_importer.db.replace import deactivate_missing
 from product_importer.db.revert import revert_conflicts
 from product_importer.products import repository
 from product_importer.products.search import refresh_for_import
@@ -71,12 +72,12 @@ def row(n: int, price: str = "1.00", description: str | None = None) -> tuple:
 
 
 def imported(conn: Explaining, import_id: str, rows: list[tuple], *, fields: tuple[str, ...] = FULL,
-             chunk: int = 100, mode: str = "import", order: list[int] | None = None) -> ImportFile:
+             chunk: int = 100, mode: str = "import", order: list[int] | None = None, **registered: Any) -> ImportFile:
     file = ImportFile(import_id, next_import_number(conn), fields, (), rows,
                       [rows[i:i + chunk] for i in range(0, len(rows), chunk)])
-    register_import(conn, import_id, import_no=file.import_no)
+    register_import(conn, import_id, import_no=file.import_no, mode=mode, **registered)  # type: ignore[arg-type]
     conn.commit()
-    for chunk_no in order or range(len(file.chunks)):
+    for chunk_no in range(len(file.chunks)) if order is None else order:
         apply_chunk(conn, file, chunk_no, mode=mode)
     conn.commit()
     return file
@@ -112,6 +113,26 @@ def test_no_chunk_statement_reads_a_catalog_sized_table_whole(conn: Explaining) 
     phase("a preview")
     imported(conn, "preview", [row(n, "6.00") for n in range(3001, 3201)], mode="preview")
     imported(conn, "preview 2", [row(n, "6.00") for n in range(CATALOG - 49, CATALOG + 51)], mode="preview")
+    phase("a partner's replace in steps, then an older import's late chunk in its scope")
+    imported(conn, "acme 1", [row(n) for n in range(40_001, 40_301)], partner="acme")
+    late = imported(conn, "late", [row(n, "8.00") for n in range(40_281, 40_321)], order=[])
+    imported(conn, "acme 2", [row(n, "8.50") for n in range(40_001, 40_151)], partner="acme", replace_scope="partner")
+    after: str | None = None
+    while True:
+        step = deactivate_missing(conn, "acme 2", scope="partner", partner="acme", after=after, limit=100)
+        if (after := step.next_after) is None:
+            break
+    apply_chunk(conn, late, 0)
+    conn.commit()
+    assert psycopg.Connection.execute(conn, "SELECT count(*) FROM products WHERE NOT active").fetchone() == (150,)
+    conn.rollback()
+    phase("a preview of a replace of the whole catalog, in steps")
+    imported(conn, "sweep", [row(n) for n in range(1, 101)], mode="preview", replace_scope="all")
+    after = None
+    while True:
+        step = deactivate_missing(conn, "sweep", scope="all", after=after, limit=5000)
+        if (after := step.next_after) is None:
+            break
     phase("edits of one product")
     repository.put_product(conn, "sku-000777", {"name": "edited", "price": "2.00"})
     repository.patch_product(conn, "sku-001105", {"price": "7.00", "attributes": {"colour": "red"}})

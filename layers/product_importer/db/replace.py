@@ -206,7 +206,10 @@ _DEACTIVATE = (
     + ", v_attributes = CASE WHEN o.version < %(dv)s THEN coalesce(o.v_attributes, o.version) ELSE o.v_attributes END,"
     " version = greatest(o.version, %(dv)s),"
     " last_import_id = CASE WHEN o.version < %(dv)s THEN %(import_id)s ELSE o.last_import_id END,"
-    " updated_at = now() FROM o WHERE p.sku_key = o.sku_key RETURNING p.sku_key),"
+    " updated_at = now() FROM o WHERE p.sku_key = o.sku_key"
+    # the step's products by their key, whatever the estimate of o (a partner's step spans the catalog's
+    # SKUs between two of its products: estimated large, the join read the whole catalog at every step)
+    " AND p.sku_key = ANY(ARRAY(SELECT o.sku_key FROM o)) RETURNING p.sku_key),"
     " un AS (INSERT INTO undo (day, import_no, sku_key, " + ", ".join(_UNDO_COLUMNS) + ")"
     " SELECT %(day)s, %(no)s, o.sku_key, " + ", ".join(f"o.{c}" for c in _UNDO_COLUMNS)
     + " FROM o ON CONFLICT (sku_key, import_no, day) DO NOTHING),"
