@@ -128,11 +128,17 @@ def deactivate_missing(
                          " WHERE import_id = %s", (import_id,))
         params = {**params, "no": import_no, "after": after or "", "limit": max(1, limit), "day": day,
                   "dv": (import_no << 32) | _DEACTIVATE_SHIFT, "import_id": import_id}
+        # The step's page walks the primary key from ``after``. Without statistics on products (right after
+        # a bulk import, before autovacuum analysed it: when a replace runs) the planner read and sorted the
+        # whole catalog at every step instead (steps x catalog for one replace): sorting is off for this
+        # statement, as for the revert's plan (revert.cut_ranges).
+        conn.execute("SET LOCAL enable_sort = off")
         page = conn.execute(
             f"SELECT max(sku_key), count(*) FROM (SELECT p.sku_key FROM products p WHERE p.sku_key > %(after)s"
             f" AND NOT p.deleted AND {where} ORDER BY p.sku_key LIMIT %(limit)s) t",
             params,
         ).fetchone()
+        conn.execute("SET LOCAL enable_sort TO DEFAULT")
         assert page is not None
         last, seen = page
         deactivated = 0
