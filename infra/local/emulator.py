@@ -32,7 +32,12 @@ from xml.sax.saxutils import escape as xml_escape
 from infra.local.net import wait_for_port
 from infra.local.origin_guard import ENV_ALLOWED_ORIGINS
 
-RECENT_OBJECTS = 3
+# moto answers a ranged GET by copying the whole object (docs/benchmarks.md): the bytes of the objects read
+# last are kept, so a chunk's read costs its range, not its file. Bounded by bytes, not objects: three 1M-row
+# files (267 MB each) held 0.8 GB for as long as the stack ran (found at scale); the object read last stays
+# whatever its size (its chunks are being read).
+CACHE_BYTES = 512 << 20
+CACHE_OBJECTS = 16
 
 
 class EmulatorProcess:
@@ -97,21 +102,26 @@ def _die_with_parent() -> None:
 def patch_moto() -> None:
     from moto.s3.models import FakeKey
 
-    recent: OrderedDict[int, FakeKey] = OrderedDict()
+    recent: OrderedDict[int, FakeKey] = OrderedDict()  # least recently read first
     guard = threading.Lock()
     plain = FakeKey.value
 
     def read_value(self: FakeKey) -> bytes:
         cached: bytes | None = getattr(self, "_pi_value", None)
         if cached is not None:
+            with guard:
+                if id(self) in recent:
+                    recent.move_to_end(id(self))
             return cached
         value: bytes = plain.fget(self)  # type: ignore[attr-defined]
         with guard:
             self._pi_value = value  # type: ignore[attr-defined]
             recent[id(self)] = self
             recent.move_to_end(id(self))
-            while len(recent) > RECENT_OBJECTS:
+            held = sum(len(getattr(key, "_pi_value", None) or b"") for key in recent.values())
+            while len(recent) > 1 and (held > CACHE_BYTES or len(recent) > CACHE_OBJECTS):
                 _, evicted = recent.popitem(last=False)
+                held -= len(getattr(evicted, "_pi_value", None) or b"")
                 evicted._pi_value = None  # type: ignore[attr-defined]
         return value
 
