@@ -29,7 +29,9 @@ from tests.integration.catalog_model import ImportFile, apply_chunk, make_row, r
 from tests.pg import EmbeddedDatabases, fresh_database
 
 CATALOG = 20_000
-LARGE = ("products", "changes", "product_search", "preview_products", "undo")  # (partitions: undo_p…)
+LARGE = ("products", "changes", "product_search", "preview_products", "undo",  # (partitions: undo_p…)
+         "import_registry")  # one row per import, preview and edit for good: 20,000 here
+PAST_IMPORTS = 20_000
 FULL = ("description", "price", "quantity")
 
 
@@ -90,6 +92,10 @@ def test_no_chunk_statement_reads_a_catalog_sized_table_whole(conn: Explaining, 
     if not statistics:
         for table in ("products", "changes", "product_search"):  # (undo: its partitions are made as needed)
             conn.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+    conn.execute("INSERT INTO import_registry (import_id, import_no, status, finished_at)"
+                 " SELECT 'past-' || g, nextval('import_number_seq'), 'completed', now()"
+                 " FROM generate_series(1, %s) g", (PAST_IMPORTS,))
+    conn.execute("ANALYZE import_registry")  # (a long-lived table that autovacuum analyses all the time)
     imported(conn, "catalog", [row(n) for n in range(1, CATALOG + 1)], chunk=5000)
     refresh_for_import(conn, "catalog")
     imported(conn, "everything", [row(n, "1.50") for n in range(1, CATALOG + 1)], chunk=5000)

@@ -200,11 +200,14 @@ def product_history(
         # the import that made it a conflict was reverted since without leaving it alone (that revert gave
         # back the state as if neither ran)
         " coalesce(r.revert_state IN ('running', 'done'), false) AND NOT EXISTS (SELECT 1 FROM revert_conflicts x"
-        " LEFT JOIN import_registry w ON w.import_no = x.changed_by_no"
-        " WHERE x.import_no = c.import_no AND x.sku_key = c.sku_key AND NOT coalesce(w.revert_state = 'done'"
-        " AND NOT EXISTS (SELECT 1 FROM revert_conflicts y WHERE y.import_no = w.import_no"
+        " WHERE x.import_no = c.import_no AND x.sku_key = c.sku_key AND NOT coalesce((SELECT w.revert_state"
+        " FROM import_registry w WHERE w.import_no = x.changed_by_no) = 'done'"
+        " AND NOT EXISTS (SELECT 1 FROM revert_conflicts y WHERE y.import_no = x.changed_by_no"
         " AND y.sku_key = x.sku_key), false)) AS reverted"
-        " FROM changes c LEFT JOIN import_registry r ON r.import_no = c.import_no"
+        # (each record's import looked up by its number: joined by the planner, the registry, one row per
+        # import for good, was read whole when changes had no statistics)
+        " FROM changes c LEFT JOIN LATERAL (SELECT r.import_id, r.mode, r.revert_state FROM import_registry r"
+        " WHERE r.import_no = c.import_no OFFSET 0) r ON true"
         " WHERE c.sku_key = %(key)s AND (r.mode IS NULL OR r.mode = 'import')),"
         # A delete-all writes no record per product: it shows where it falls for a product that was live
         # just before it (its newest earlier record is no delete, and no other delete-all came after that).
