@@ -30,7 +30,8 @@ from tests.pg import EmbeddedDatabases, fresh_database
 
 CATALOG = 20_000
 LARGE = ("products", "changes", "product_search", "preview_products", "undo",  # (partitions: undo_p…)
-         "import_registry")  # one row per import, preview and edit for good: 20,000 here
+         "import_registry",  # one row per import, preview and edit for good: 20,000 here
+         "import_events", "webhook_deliveries")
 PAST_IMPORTS = 20_000
 FULL = ("description", "price", "quantity")
 
@@ -165,3 +166,32 @@ def test_no_chunk_statement_reads_a_catalog_sized_table_whole(conn: Explaining, 
 
     assert conn.scans == [], "\n".join(map(str, conn.scans))
     assert all(conn.explained.get(name, 0) >= 5 for name in phases), conn.explained  # (the check ran)
+
+
+def test_the_webhooks_worker_reads_recent_events_not_the_whole_log(conn: Explaining) -> None:
+    """Every import's events stay for good (and their deliveries): the webhooks worker's questions at each run
+    (events not fanned out yet, deliveries still owed) read the recent ones, not every event ever recorded
+    (each holds the whole Import JSON: a year of imports is hundreds of MB, read at every run)."""
+    from datetime import UTC, datetime, timedelta
+
+    from product_importer.webhooks.store import WebhookStore
+
+    store = WebhookStore(conn)
+    hook = store.create(url="https://h.example/", events=["import.completed"], secret=None, max_webhooks=10)
+    conn.execute(
+        "INSERT INTO import_events (id, import_id, type, body, created_at, fanned_out_at)"
+        " SELECT 'ev-' || g, 'imp-' || g, 'import.completed', repeat('x', 1500), now() - interval '30 days',"
+        " now() - interval '30 days' FROM generate_series(1, %s) g", (PAST_IMPORTS,))
+    conn.execute("INSERT INTO webhook_deliveries (webhook_id, event_id, event, attempt, ok, created_at)"
+                 " SELECT %s, 'ev-' || g, 'import.completed', 1, true, now() - interval '30 days'"
+                 " FROM generate_series(1, %s) g", (hook.id, PAST_IMPORTS))
+    conn.execute("ANALYZE")
+    conn.commit()
+    conn.phase = "the webhooks worker's run"
+
+    since = datetime.now(UTC) - timedelta(hours=1)
+    assert store.unfanned_events(since) == []
+    assert store.undelivered(since, 5) == []
+
+    assert conn.scans == [], "\n".join(map(str, conn.scans))
+    assert conn.explained.get(conn.phase, 0) >= 2
