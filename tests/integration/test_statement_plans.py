@@ -195,3 +195,55 @@ def test_the_webhooks_worker_reads_recent_events_not_the_whole_log(conn: Explain
 
     assert conn.scans == [], "\n".join(map(str, conn.scans))
     assert conn.explained.get(conn.phase, 0) >= 2
+
+
+class Measuring(psycopg.Connection):
+    """A connection that runs every read once under EXPLAIN ANALYZE first and keeps how many rows each read
+    took from the large tables (rows returned plus rows a filter removed: rows read)."""
+
+    reads: list[tuple[float, str]]
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        text = query.as_string(self) if isinstance(query, sql.Composable) else str(query)
+        if text.lstrip().upper().startswith(("SELECT", "WITH")) and " FOR UPDATE" not in text.upper():
+            found = super().execute("EXPLAIN (ANALYZE, FORMAT JSON) " + text, params).fetchone()
+            assert found is not None
+            self.reads.append((self._rows(found[0][0]["Plan"]), " ".join(text.split())[:160]))
+        return super().execute(query, params, **kwargs)
+
+    def _rows(self, node: dict[str, Any]) -> float:
+        own = 0.0
+        if node.get("Relation Name", "").startswith(LARGE):
+            own = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * node.get("Actual Loops", 1)
+        return own + sum(self._rows(child) for child in node.get("Plans", []))
+
+
+def test_a_page_deep_in_a_long_list_reads_the_page_not_what_comes_before_it(databases: EmbeddedDatabases) -> None:
+    """Pages of an import's changes, of a revert's conflicts and of products, asked for three quarters of the
+    way through: a page reads about as many rows as it shows. A page of changes merged the page with products
+    from the catalog's first key (0.27 s a page at 900k, 294 s to page through 1M changes), a page of
+    conflicts sorted all of them (0.2 s a page at 1M): found at scale."""
+    from product_importer.db.changes import encode_cursor
+
+    with fresh_database(databases) as url, Explaining.connect(url) as setup:
+        setup.scans, setup.explained = [], {}
+        imported(setup, "catalog", [row(n) for n in range(1, CATALOG + 1)], chunk=5000)
+        imported(setup, "everything", [row(n, "1.50") for n in range(1, CATALOG + 1)], chunk=5000)
+        assert revert(setup, "catalog").conflicts == CATALOG  # every product changed since: a conflict each
+        setup.execute("ANALYZE")
+        setup.commit()
+        with Measuring.connect(url) as conn:
+            conn.reads = []
+            deep = encode_cursor(f"sku-{CATALOG * 3 // 4:06d}")
+            page, _ = changes.list_changes(conn, "everything", cursor=deep, limit=50)
+            assert len(page) == 50
+            changes.list_changes(conn, "everything", cursor=deep, action="update", limit=50)
+            conflicts, _ = revert_conflicts(conn, "catalog", cursor=deep, limit=50)
+            assert len(conflicts) == 50 and conflicts[0]["changed_by"] == {"import_id": "everything"}
+            products, _ = repository.list_products(conn, repository.ProductFilter(), limit=50,
+                                                   after=f"sku-{CATALOG * 3 // 4:06d}")
+            assert len(products) == 50
+            repository.list_products(conn, repository.ProductFilter(active=True), limit=50,
+                                     after=f"sku-{CATALOG * 3 // 4:06d}")
+
+            assert conn.reads and all(rows <= 5 * 51 for rows, _ in conn.reads), conn.reads

@@ -151,9 +151,12 @@ def list_changes(
     if after is not None:
         where.append("c.sku_key > %(after)s")
         params["after"] = after
+    # Each row's displayed SKU looked up by key: a join let the planner merge the page with products from the
+    # catalog's first key, so a page cost the SKUs before its cursor (0.27 s at 900k, 294 s to page through
+    # 1M changes; found at scale).
     rows = conn.execute(
-        "SELECT c.sku_key, coalesce(c.sku, p.sku, c.sku_key), c.action, c.changes FROM changes c"
-        " LEFT JOIN products p ON p.sku_key = c.sku_key"
+        "SELECT c.sku_key, coalesce(c.sku, (SELECT p.sku FROM products p WHERE p.sku_key = c.sku_key), c.sku_key),"
+        " c.action, c.changes FROM changes c"
         f" WHERE {' AND '.join(where)} ORDER BY c.sku_key LIMIT %(limit)s",
         params,
     ).fetchall()
