@@ -146,7 +146,15 @@ def deactivate_missing(
             params["last"] = last
             candidates = step_candidates(where)
             statement = _PREVIEW if mode == "preview" else _DEACTIVATE
+            # The step's products are written by key, one probe each: a partner's step spans the catalog's
+            # SKUs between two of its products, and estimated that large its update was hash-joined to a
+            # sequential scan of the whole catalog at every step. (An ``= ANY(array)`` of the step's keys
+            # instead made each probe walk the array: 0.87 s a step of 5,000, measured.)
+            conn.execute("SET LOCAL enable_hashjoin = off")
+            conn.execute("SET LOCAL enable_mergejoin = off")
             keys = [r[0] for r in conn.execute(statement.replace("{candidates}", candidates), params)]
+            conn.execute("SET LOCAL enable_hashjoin TO DEFAULT")
+            conn.execute("SET LOCAL enable_mergejoin TO DEFAULT")
             deactivated = len(keys)
             if keys and mode != "preview":
                 from product_importer.products.search import refresh_products
@@ -212,10 +220,7 @@ _DEACTIVATE = (
     + ", v_attributes = CASE WHEN o.version < %(dv)s THEN coalesce(o.v_attributes, o.version) ELSE o.v_attributes END,"
     " version = greatest(o.version, %(dv)s),"
     " last_import_id = CASE WHEN o.version < %(dv)s THEN %(import_id)s ELSE o.last_import_id END,"
-    " updated_at = now() FROM o WHERE p.sku_key = o.sku_key"
-    # the step's products by their key, whatever the estimate of o (a partner's step spans the catalog's
-    # SKUs between two of its products: estimated large, the join read the whole catalog at every step)
-    " AND p.sku_key = ANY(ARRAY(SELECT o.sku_key FROM o)) RETURNING p.sku_key),"
+    " updated_at = now() FROM o WHERE p.sku_key = o.sku_key RETURNING p.sku_key),"
     " un AS (INSERT INTO undo (day, import_no, sku_key, " + ", ".join(_UNDO_COLUMNS) + ")"
     " SELECT %(day)s, %(no)s, o.sku_key, " + ", ".join(f"o.{c}" for c in _UNDO_COLUMNS)
     + " FROM o ON CONFLICT (sku_key, import_no, day) DO NOTHING),"
