@@ -18,10 +18,10 @@ TEST_RESOURCES = {
     "CONNECTIONS_TABLE": "test-connections",
     "WEBSOCKET_URL": "ws://websocket.test/",
     "WEBSOCKET_MANAGEMENT_URL": "http://websocket.test",
-    # what CDK gives every function (Powertools' Metrics refuses to flush without it): a handler run by a
-    # test on its own (tests/integration/test_changes_api.py's sweep) failed unless another module set it
-    "POWERTOOLS_METRICS_NAMESPACE": "ProductImporterTest",
 }
 
 for _name, _value in TEST_RESOURCES.items():
     os.environ.setdefault(_name, _value)
+# What CDK gives every function too (Powertools' Metrics refuses to flush without it): a handler run by a
+# test on its own (tests/integration/test_changes_api.py's sweep) failed unless another module had set it.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ProductImporterTest")

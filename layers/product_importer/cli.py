@@ -309,11 +309,21 @@ def follow(api: Api, import_id: str, timeout_s: float, *, until: tuple[str, ...]
         while True:  # read at least once, whatever the timeout
             imp = api.call("GET", f"/api/imports/{import_id}")
             bars.update(task, completed=int(imp.get("rows_processed") or 0), total=imp.get("rows_total"),
-                        note=imp["status"])
+                        note=_note(imp))
             if imp["status"] in until or time.monotonic() >= deadline:
                 break
             time.sleep(POLL_S)
     return imp
+
+
+def _note(imp: dict[str, Any]) -> str:
+    """The bar's note: the status, or what a replace is doing once every row is in (it deactivates for a
+    while after the last row: at 1M products the bar sat at 100% for a minute and a half, saying nothing)."""
+    rows_total = imp.get("rows_total")
+    if (imp.get("status") == "processing" and imp.get("replace") and rows_total
+            and int(imp.get("rows_processed") or 0) >= int(rows_total)):
+        return f"replacing: {int(imp.get('products_deactivated') or 0):,} deactivated"
+    return str(imp.get("status"))
 
 
 def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:

@@ -110,6 +110,11 @@ class ProgressStore(Protocol):
         """An absolute snapshot of the committed totals; only ever moves forward."""
         ...
 
+    def record_deactivated(self, import_id: str, products_deactivated: int) -> bool:
+        """A running replace's count of the products it deactivated so far (forward only, while the import
+        is processing): what the import shows, and its watchers hear, between two of the replace's steps."""
+        ...
+
     def complete_if_done(self, import_id: str, committed: ImportTotals | None = None, *,
                          status: str = "completed") -> bool:
         """processing → ``status`` (``completed``, or ``previewed`` for a preview), once, by whoever first

@@ -161,6 +161,19 @@ def test_status_only_moves_forward(store: ProgressStore) -> None:
     assert imp is not None and (imp.chunks_total, imp.chunks_done, imp.error) == (1, 1, None)
 
 
+def test_a_running_replace_shows_its_count_forward_only_and_only_while_processing(store: ProgressStore) -> None:
+    import_id = processing(store, chunks_total=1)
+    assert store.record_totals(import_id, totals(1))
+
+    assert store.record_deactivated(import_id, 5000)
+    assert store.record_deactivated(import_id, 3000) is False  # a late step's count never moves it back
+    assert store.record_deactivated(import_id, 10000)
+    imp = store.get(import_id)
+    assert imp is not None and (imp.products_deactivated, imp.rows_processed) == (10000, 10)
+    assert store.complete_if_done(import_id)
+    assert store.record_deactivated(import_id, 20000) is False
+
+
 def test_expire_ends_only_a_pending_import_and_only_once(store: ProgressStore) -> None:
     pending = new_import(store)
     started = processing(store)  # its file arrived at the last second: the upload wins

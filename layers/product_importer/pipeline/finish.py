@@ -156,6 +156,8 @@ def deactivate(request: ReplaceRequest, ports: JobPorts) -> bool:
     while True:
         step = ports.jobs.deactivate_missing(request.import_id, scope=request.scope, partner=request.partner,
                                              after=after)
+        if step.deactivated:  # the import shows (and its watchers hear) the count as it grows
+            ports.progress.record_deactivated(request.import_id, step.products_deactivated)
         after = step.next_after
         if after is None:
             return True
