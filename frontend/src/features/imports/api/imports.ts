@@ -15,6 +15,8 @@ import {
 
 export const IMPORTS_PAGE_SIZE = 20;
 export const ERRORS_PAGE_SIZE = 50;
+/** Row errors an import keeps (CONTRACT §1); rows_failed counts every failed row. */
+export const MAX_STORED_ROW_ERRORS = 100_000;
 
 /** Query keys of this feature: everything under ["imports"], so one invalidation reaches all of it. */
 export const importKeys = {

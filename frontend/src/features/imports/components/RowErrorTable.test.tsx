@@ -41,6 +41,21 @@ describe("RowErrorTable", () => {
     expect(screen.queryByRole("navigation", { name: /pages/i })).toBeNull();
   });
 
+  it("says how many failed rows were counted but not kept past the cap", async () => {
+    mockApi({ "GET /api/imports/imp-1/errors": () => ({ body: { items: [err(1)], next_cursor: "c2" } }) });
+    renderPage(<RowErrorTable importId="imp-1" expected={111_111} />);
+    expect(await screen.findByTestId("row-errors-capped")).toHaveTextContent(
+      "The first 100,000 are listed here and in the errors file; the other 11,111 failed rows were counted but not kept.",
+    );
+  });
+
+  it("says nothing of a cap below it", async () => {
+    mockApi({ "GET /api/imports/imp-1/errors": () => ({ body: { items: [err(1)], next_cursor: null } }) });
+    renderPage(<RowErrorTable importId="imp-1" expected={100_000} />);
+    await screen.findByTestId("row-error-table");
+    expect(screen.queryByTestId("row-errors-capped")).toBeNull();
+  });
+
   it("shows a load error with a retry", async () => {
     mockApi({ "GET /api/imports/imp-1/errors": () => ({ status: 500, body: { detail: "database is down" } }) });
     renderPage(<RowErrorTable importId="imp-1" expected={1} />);

@@ -4,7 +4,7 @@ import { EmptyState } from "@/components/Feedback";
 import { PagedList } from "@/components/PagedList";
 import { formatCount } from "@/lib/format";
 import { useCursorPager } from "@/lib/paging";
-import { ERRORS_PAGE_SIZE, importKeys, useImportErrors } from "../api/imports";
+import { ERRORS_PAGE_SIZE, MAX_STORED_ROW_ERRORS, importKeys, useImportErrors } from "../api/imports";
 
 export interface RowErrorTableProps {
   importId: string;
@@ -33,6 +33,13 @@ export function RowErrorTable({ importId, expected, importFailed = false, status
       <h2 id="row-errors-title">
         Row errors {expected !== null ? <span className="count">({formatCount(expected)})</span> : null}
       </h2>
+      {expected !== null && expected > MAX_STORED_ROW_ERRORS ? (
+        <p className="muted" data-testid="row-errors-capped">
+          The first {formatCount(MAX_STORED_ROW_ERRORS)} are listed here and in the errors file; the other{" "}
+          {formatCount(expected - MAX_STORED_ROW_ERRORS)} failed rows were counted but not kept. Fix what these
+          show and import the file again to see the rest.
+        </p>
+      ) : null}
       <PagedList
         query={errors}
         pager={pager}
