@@ -132,6 +132,20 @@ def test_coalesce_keeps_each_end_once_when_a_revert_follows_the_completion() -> 
         ("completed", "2"), ("reverting", "4"), ("reverted", "5")]
 
 
+def test_coalesce_keeps_a_held_replace_s_completion_and_the_one_after_its_confirm() -> None:
+    # given an import that completed with its replace held, then (confirmed within the same batch) again
+    # with the replace done: each ends with its own import.completed (CONTRACT §2), so both must reach the
+    # finisher
+    held = {"scope": "all", "max_deactivate_percent": 0, "status": "held"}
+    done = {**held, "status": "done", "confirmed_at": "2026-12-01T15:20:50.470Z"}
+    records = [stream_record(image("a", "completed", 10, replace=held), sequence="2"),
+               stream_record(image("a", "completed", 10, replace={**held, "confirmed_at": done["confirmed_at"]}),
+                             sequence="3"),
+               stream_record(image("a", "completed", 10, replace=done), sequence="4")]
+    kept = coalesce(records)
+    assert [r["dynamodb"]["SequenceNumber"] for r in kept] == ["3", "4"]  # the held end's newest image, then done
+
+
 def test_coalesce_never_drops_a_preview_for_a_late_running_image() -> None:
     [kept] = coalesce([record("a", 2, status="previewed", chunks_done=10), record("a", 3, chunks_done=9)])
     assert kept["dynamodb"]["NewImage"]["status"]["S"] == "previewed"
