@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import time
+from pathlib import Path
+
+_EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def ephemeral_ports() -> range:
+    """The ports Linux gives outgoing connections (``ip_local_port_range``; 32768–60999 by default)."""
+    try:
+        low, high = (int(n) for n in _EPHEMERAL.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(low, high + 1)
 
 
 def free_port() -> int:
-    with socket.socket() as s:
+    """A port free now, below the ephemeral range. A port the kernel hands out for ``bind(0)`` is an ephemeral
+    one: any outgoing connection made before the caller binds it (the stack's own, to PostgreSQL or the
+    emulator) may take it as its local port, and the bind fails (a CI run: the WebSocket gateway's port,
+    "address already in use"). Below that range only another listener can take it."""
+    below = ephemeral_ports().start
+    for _ in range(200):
+        port = random.randrange(10_000, below) if below > 10_000 else random.randrange(1024, 10_000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # (every try taken: whatever the kernel gives)
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
