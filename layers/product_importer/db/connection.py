@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -161,3 +162,23 @@ def statement_timeout(seconds: float) -> Callable[[psycopg.Connection], None]:
 def check_database(conn: psycopg.Connection) -> None:
     """Raise if the database does not answer (``GET /api/health``)."""
     conn.execute("SELECT 1")
+
+
+_PLANNER_METHODS = frozenset({"sort", "hashjoin", "mergejoin", "seqscan"})
+
+
+@contextmanager
+def planner_off(conn: psycopg.Connection, *methods: str) -> Iterator[None]:
+    """Plan the statements inside without ``methods`` (``SET LOCAL enable_<method> = off``), in the caller's
+    transaction, and restore them after (for the rest of that transaction). For the few statements whose
+    plan must walk a key whatever the statistics say: a chunk's or a step's few thousand rows in a large
+    table (revert.cut_ranges, replace.deactivate_missing). An error inside aborts the transaction, and the
+    settings go with it."""
+    unknown = set(methods) - _PLANNER_METHODS
+    if unknown:
+        raise ValueError(f"not a planner method: {sorted(unknown)}")
+    for method in methods:
+        conn.execute(f"SET LOCAL enable_{method} = off")
+    yield
+    for method in methods:
+        conn.execute(f"SET LOCAL enable_{method} TO DEFAULT")

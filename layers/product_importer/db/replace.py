@@ -13,6 +13,7 @@ from typing import Any, Literal, cast
 
 import psycopg
 
+from product_importer.db.connection import planner_off
 from product_importer.db.fields import GROUPS, STATE_COLUMNS
 from product_importer.db.registry import settle
 from product_importer.ports import ReplaceRefusedError
@@ -132,13 +133,12 @@ def deactivate_missing(
         # a bulk import, before autovacuum analysed it: when a replace runs) the planner read and sorted the
         # whole catalog at every step instead (steps x catalog for one replace): sorting is off for this
         # statement, as for the revert's plan (revert.cut_ranges).
-        conn.execute("SET LOCAL enable_sort = off")
-        page = conn.execute(
-            f"SELECT max(sku_key), count(*) FROM (SELECT p.sku_key FROM products p WHERE p.sku_key > %(after)s"
-            f" AND NOT p.deleted AND {where} ORDER BY p.sku_key LIMIT %(limit)s) t",
-            params,
-        ).fetchone()
-        conn.execute("SET LOCAL enable_sort TO DEFAULT")
+        with planner_off(conn, "sort"):
+            page = conn.execute(
+                f"SELECT max(sku_key), count(*) FROM (SELECT p.sku_key FROM products p WHERE p.sku_key > %(after)s"
+                f" AND NOT p.deleted AND {where} ORDER BY p.sku_key LIMIT %(limit)s) t",
+                params,
+            ).fetchone()
         assert page is not None
         last, seen = page
         deactivated = 0
@@ -150,11 +150,8 @@ def deactivate_missing(
             # SKUs between two of its products, and estimated that large its update was hash-joined to a
             # sequential scan of the whole catalog at every step. (An ``= ANY(array)`` of the step's keys
             # instead made each probe walk the array: 0.87 s a step of 5,000, measured.)
-            conn.execute("SET LOCAL enable_hashjoin = off")
-            conn.execute("SET LOCAL enable_mergejoin = off")
-            keys = [r[0] for r in conn.execute(statement.replace("{candidates}", candidates), params)]
-            conn.execute("SET LOCAL enable_hashjoin TO DEFAULT")
-            conn.execute("SET LOCAL enable_mergejoin TO DEFAULT")
+            with planner_off(conn, "hashjoin", "mergejoin"):
+                keys = [r[0] for r in conn.execute(statement.replace("{candidates}", candidates), params)]
             deactivated = len(keys)
             if keys and mode != "preview":
                 from product_importer.products.search import refresh_products
