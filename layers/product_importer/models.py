@@ -349,3 +349,24 @@ class RevertProgress:
     conflicts: int
     done: bool  # every chunk committed: the import is ``reverted`` in PostgreSQL
     replayed: bool = False  # this chunk had been committed before: nothing was written now
+
+
+REPLACE_DONE = "replace"
+
+
+def event_occasion(imp: Import) -> str:
+    """Which of an import's events of its type this state makes: ``REPLACE_DONE`` once a held replace was
+    confirmed and carried out (CONTRACT §2: the import stays ``completed``; its receivers hear
+    ``import.completed`` again, with the Import after the replace), else '' (the import's end)."""
+    replace = imp.replace or {}
+    if imp.status == ImportStatus.COMPLETED and replace.get("status") == "done" and replace.get("confirmed_at"):
+        return REPLACE_DONE
+    return ""
+
+
+def event_occasion_of_item(item: dict[str, Any]) -> str:
+    """``event_occasion`` of a progress-table item as DynamoDB types it (a stream image), without building the
+    Import (the broadcaster keys a batch's records by it)."""
+    replace = item.get("replace", {}).get("M") or {}
+    done = replace.get("status", {}).get("S") == "done" and "confirmed_at" in replace
+    return REPLACE_DONE if done and item.get("status", {}).get("S") == ImportStatus.COMPLETED.value else ""

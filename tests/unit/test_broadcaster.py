@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from product_importer.models import Import, ImportStatus
-from product_importer.progress import to_item
+from product_importer.models import Import, ImportStatus, event_occasion, event_occasion_of_item
+from product_importer.progress import import_from_item, to_item
 from product_importer.realtime.broadcast import (
     MAX_MESSAGE_BYTES,
     ConnectionPoster,
@@ -342,3 +342,15 @@ def test_an_import_of_a_hostile_header_still_fits_one_websocket_message() -> Non
     assert sent["warnings"][-1].startswith("… and ") and "open the import" in sent["warnings"][-1]
     kept = len(sent["warnings"]) - 1
     assert sent["warnings"][-1].startswith(f"… and {len(imp.warnings) - kept} more warnings")
+
+
+@pytest.mark.parametrize("status,replace", [
+    ("completed", None), ("completed", {"scope": "all", "status": "held"}),
+    ("completed", {"scope": "all", "status": "held", "confirmed_at": "2026-12-01T00:00:00Z"}),
+    ("completed", {"scope": "all", "status": "done", "confirmed_at": "2026-12-01T00:00:00Z"}),
+    ("completed", {"scope": "all", "status": "done"}), ("reverted", {"scope": "all", "status": "done",
+                                                                     "confirmed_at": "2026-12-01T00:00:00Z"}),
+])
+def test_a_stream_image_has_the_occasion_its_import_has(status: str, replace: dict[str, Any] | None) -> None:
+    item = image("a", status, 10, **({"replace": replace} if replace else {}))
+    assert event_occasion_of_item(item) == event_occasion(import_from_item(item))

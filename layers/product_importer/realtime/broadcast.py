@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from product_importer.models import Import, ImportStatus
+from product_importer.models import Import, ImportStatus, event_occasion_of_item
 from product_importer.realtime.connections import ALL_IMPORTS
 
 MAX_MESSAGE_BYTES = 128 * 1024  # API Gateway WebSocket frame limit
@@ -63,22 +63,13 @@ def _sequence(record: dict[str, Any]) -> int:
 _RUNNING = (ImportStatus.PENDING.value, ImportStatus.PROCESSING.value)
 
 
-def _occasion(image: dict[str, Any]) -> str:
-    """Which end of its status an image is (webhooks.store.event_occasion): a completed import whose held
-    replace was confirmed and carried out ends a second time, and its receivers hear ``import.completed``
-    again. Coalesced with the first completion (the held one) when the confirm came within one stream batch,
-    the held completion never reached the finisher: its event was never recorded (found by a flaky test)."""
-    replace = image.get("replace", {}).get("M") or {}
-    done = replace.get("status", {}).get("S") == "done" and "confirmed_at" in replace
-    return ":replace" if done and image.get("status", {}).get("S") == ImportStatus.COMPLETED.value else ""
-
-
 def coalesce(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The newest stream record per import and status, in stream order (CONTRACT §5: "always once with
     the final status"). A run's images (pending, processing) count as one status and are dropped when the
     batch also holds that import's end, so a burst of chunk commits costs one message; every later status
     (completed, then a revert's reverting and reverted, …) is kept once, its newest image (a completion
-    after a confirmed held replace counts apart from the first: ``_occasion``). Records without
+    after a confirmed held replace counts apart from the first: ``models.event_occasion``;
+    coalesced, the held completion never reached the finisher and its event was never recorded). Records without
     a new image (REMOVE) are dropped."""
     newest: dict[tuple[str, str], dict[str, Any]] = {}
     ended: set[str] = set()
@@ -91,7 +82,7 @@ def coalesce(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         running = status in _RUNNING
         if not running:
             ended.add(import_id)
-        key = (import_id, "" if running else status + _occasion(image))
+        key = (import_id, "" if running else status + ":" + event_occasion_of_item(image))
         kept = newest.get(key)
         if kept is None or _sequence(record) > _sequence(kept):
             newest[key] = record

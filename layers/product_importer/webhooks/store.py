@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from product_importer.models import Import, ImportStatus
+from product_importer.models import Import, ImportStatus, event_occasion
 from product_importer.progress import CursorError
 
 EVENT_TYPES = ("import.completed", "import.failed", "import.previewed", "import.reverted")
@@ -35,17 +35,6 @@ def event_type_for(imp: Import) -> str | None:
     return EVENT_FOR_STATUS.get(imp.status)
 
 
-REPLACE_DONE = "replace"
-
-
-def event_occasion(imp: Import) -> str:
-    """Which of an import's events of its type this state makes: ``REPLACE_DONE`` once a held replace was
-    confirmed and carried out (CONTRACT §2: the import stays ``completed``; its receivers hear
-    ``import.completed`` again, with the Import after the replace), else '' (the import's end)."""
-    replace = imp.replace or {}
-    if imp.status == ImportStatus.COMPLETED and replace.get("status") == "done" and replace.get("confirmed_at"):
-        return REPLACE_DONE
-    return ""
 
 
 class WebhookNotFoundError(Exception):
