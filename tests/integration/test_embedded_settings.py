@@ -12,7 +12,8 @@ from product_importer.db.embedded import SETTINGS, start_embedded, stop_embedded
 
 def _shown(url: str) -> dict[str, str]:
     with psycopg.connect(url) as conn:
-        return {name: conn.execute(f"SELECT current_setting('{name}')").fetchone()[0] for name in SETTINGS}
+        rows = conn.execute("SELECT name, current_setting(name) FROM unnest(%s::text[]) name", (list(SETTINGS),))
+        return dict(rows.fetchall())
 
 
 def test_the_test_server_runs_with_the_settings(database_url: str) -> None:
