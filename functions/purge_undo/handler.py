@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from product_importer import runtime
 from product_importer.db.registry import forget_discarded_changes, undo_retention_days
 from product_importer.db.revert import purge_undo
+from product_importer.db.tombstones import purge_tombstones
 
 logger = Logger(service="purge_undo")
 tracer = Tracer(service="purge_undo")
@@ -32,13 +33,21 @@ metrics = Metrics(service="purge_undo")
 def handler(event: dict[str, Any], context: LambdaContext, connection: psycopg.Connection | None = None,
             now: datetime | None = None) -> dict[str, Any]:
     """``{"dropped": partitions dropped, "retention_days": N, "discarded_changes": change records of discarded
-    previews deleted}``; a database error raises (the schedule's next run tries again: nothing is lost by
-    waiting)."""
+    previews deleted, "tombstones": tombstones deleted}``; a database error raises (the schedule's next run
+    tries again: nothing is lost by waiting)."""
     conn = connection or runtime.db_connection()
-    dropped = purge_undo(conn, now or datetime.now(UTC))
-    forgotten = forget_discarded_changes(conn, time_left=lambda: context.get_remaining_time_in_millis() / 1000)
+    now = now or datetime.now(UTC)
+    dropped = purge_undo(conn, now)
+
+    def time_left() -> float:
+        return context.get_remaining_time_in_millis() / 1000
+
+    forgotten = forget_discarded_changes(conn, time_left=time_left)
+    tombstones = purge_tombstones(conn, now, time_left=time_left)
     metrics.add_metric(name="UndoPartitionsDropped", unit=MetricUnit.Count, value=dropped)
     metrics.add_metric(name="DiscardedChangesDeleted", unit=MetricUnit.Count, value=forgotten)
-    result = {"dropped": dropped, "retention_days": undo_retention_days(), "discarded_changes": forgotten}
+    metrics.add_metric(name="TombstonesPurged", unit=MetricUnit.Count, value=tombstones)
+    result = {"dropped": dropped, "retention_days": undo_retention_days(), "discarded_changes": forgotten,
+              "tombstones": tombstones}
     logger.info("undo data purged", extra=result)
     return result

@@ -12,7 +12,11 @@ import pytest
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ProductImporterTest")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
+from product_importer.db import tombstones
+from product_importer.db.registry import finish_import
 from product_importer.db.revert import UndoExpiredError, plan_revert
+from product_importer.db.tombstones import purge_tombstones
+from product_importer.products import repository
 
 from functions.purge_undo.handler import handler
 from infra import topology
@@ -37,7 +41,7 @@ def test_the_scheduled_purge_drops_undo_data_past_the_retention_and_keeps_the_hi
 
     # Within the retention (default 30 days) nothing goes: the import can still be reverted
     kept = handler({"source": "aws.events"}, context, connection=conn, now=datetime.now(UTC) + timedelta(days=29))
-    assert kept == {"dropped": 0, "retention_days": 30, "discarded_changes": 0}
+    assert kept == {"dropped": 0, "retention_days": 30, "discarded_changes": 0, "tombstones": 0}
     assert conn.execute("SELECT count(*) FROM undo").fetchone() == (1,)
     assert conn.execute("SELECT undo_expired FROM import_registry WHERE import_id = 'purge-second'").fetchone() == (False,)
 
@@ -50,3 +54,86 @@ def test_the_scheduled_purge_drops_undo_data_past_the_retention_and_keeps_the_hi
         plan_revert(conn, "purge-second")
     conn.rollback()
     assert conn.execute("SELECT count(*) FROM changes WHERE sku_key = 'p-1'").fetchone() == (2,)
+
+
+# ---- tombstones (db/tombstones.py) ---------------------------------------------------------------------------
+
+def _tombstones(conn: psycopg.Connection) -> list[str]:
+    keys = [k for (k,) in conn.execute("SELECT sku_key FROM products WHERE deleted ORDER BY sku_key").fetchall()]
+    conn.rollback()
+    return keys
+
+
+def _finished(conn: psycopg.Connection, *files: object) -> None:
+    for file in files:
+        finish_import(conn, file.import_id, "completed")  # type: ignore[attr-defined]
+    conn.commit()
+
+
+def test_tombstones_past_the_retention_are_purged_and_the_sku_can_be_imported_again(
+    conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("UNDO_RETENTION_DAYS", raising=False)
+    first = file_of(conn, "tomb-first", [r(1, "A", "alpha"), r(2, "B", "beta"), r(3, "C", "gamma")])
+    run(conn, first)
+    _finished(conn, first)
+    repository.delete_product(conn, "A")
+    repository.delete_product(conn, "B")
+    assert _tombstones(conn) == ["a", "b"]
+
+    # Within the retention an import created before the deletes could still be reverted: kept
+    assert purge_tombstones(conn, datetime.now(UTC) + timedelta(days=29)) == 0
+    assert _tombstones(conn) == ["a", "b"]
+    # A run out of time deletes nothing and the next one goes on
+    assert purge_tombstones(conn, datetime.now(UTC) + timedelta(days=40), time_left=lambda: 1.0) == 0
+
+    # Past it, by the scheduled function, in batches: the rows go, the live product and the history stay
+    monkeypatch.setattr(tombstones, "BATCH", 1)
+    result = handler({"source": "aws.events"}, LocalContext("purge_undo"), connection=conn,
+                     now=datetime.now(UTC) + timedelta(days=40))
+    assert result["tombstones"] == 2
+    assert _tombstones(conn) == []
+    assert conn.execute("SELECT sku_key FROM products").fetchall() == [("c",)]
+    assert conn.execute("SELECT action FROM changes WHERE sku_key = 'a' ORDER BY import_no").fetchall() == [
+        ("c",), ("x",)]
+    conn.rollback()
+
+    # A later import creates the product again, as over a tombstone
+    again = file_of(conn, "tomb-again", [r(1, "A", "alpha again")])
+    run(conn, again)
+    assert conn.execute("SELECT name FROM products WHERE sku_key = 'a' AND NOT deleted").fetchone() == ("alpha again",)
+    assert conn.execute("SELECT action FROM changes WHERE import_no = %s", (again.import_no,)).fetchall() == [("c",)]
+
+
+def test_a_tombstone_stays_while_an_import_created_before_it_is_still_writing(conn: psycopg.Connection) -> None:
+    base = file_of(conn, "tomb-base", [r(1, "A", "alpha")])
+    run(conn, base)
+    _finished(conn, base)
+    late = file_of(conn, "tomb-late", [r(1, "A", "late")])  # created before the delete, its chunk not run yet
+    repository.delete_product(conn, "A")
+    later = datetime.now(UTC) + timedelta(days=40)
+
+    assert purge_tombstones(conn, later) == 0
+    run(conn, late)  # its chunk meets the tombstone, newer than its rows: the product stays deleted
+    assert _tombstones(conn) == ["a"]
+    _finished(conn, late)
+    assert purge_tombstones(conn, later) == 1
+    assert _tombstones(conn) == []
+
+
+def test_a_tombstone_made_live_again_while_the_purge_runs_is_kept(conn: psycopg.Connection) -> None:
+    base = file_of(conn, "tomb-live-base", [r(1, "A", "alpha")])
+    run(conn, base)
+    _finished(conn, base)
+    repository.delete_product(conn, "A")
+    params = {"after": "", "before": datetime.now(UTC) + timedelta(days=1), "below": 1 << 62, "batch": 10}
+    found = [k for (k,) in conn.execute(tombstones._FIND, params).fetchall()]
+    conn.rollback()
+    assert found == ["a"]
+
+    newer = file_of(conn, "tomb-live-newer", [r(1, "A", "alpha back")])  # commits between the find and the delete
+    run(conn, newer)
+    deleted = conn.execute(tombstones._DELETE, {**params, "keys": found}).rowcount
+    conn.commit()
+    assert deleted == 0
+    assert conn.execute("SELECT name FROM products WHERE sku_key = 'a' AND NOT deleted").fetchone() == ("alpha back",)
