@@ -226,7 +226,9 @@ def revert_chunk(conn: psycopg.Connection, *, import_id: str, chunk_no: int) -> 
 
 _CREATE_ROWS = """
 CREATE TEMP TABLE IF NOT EXISTS revert_rows (
-    sku_key text COLLATE "C" PRIMARY KEY, action "char" NOT NULL, kind "char" NOT NULL, owner_no bigint
+    sku_key text COLLATE "C" PRIMARY KEY, action "char" NOT NULL, kind "char" NOT NULL, owner_no bigint,
+    creator bigint,  -- the product's created_by_no when classified; -1: a tombstone or no row (_CREATORS)
+    tid tid  -- the product row when classified (locked: _SNAPSHOTS reads it by ctid, no index probe)
 ) ON COMMIT DELETE ROWS
 """
 
@@ -253,7 +255,7 @@ _CHANGER = """(SELECT max(w.import_no) FROM changes w
 _NEWEST_RECORDED = "EXISTS (SELECT 1 FROM changes w WHERE w.import_no = p.version >> 32 AND w.sku_key = c.sku_key)"
 
 _CLASSIFY = f"""
-INSERT INTO revert_rows (sku_key, action, kind, owner_no)
+INSERT INTO revert_rows (sku_key, action, kind, owner_no, creator, tid)
 SELECT c.sku_key, c.action,
     CASE
         WHEN p.sku_key IS NULL THEN 'k'
@@ -266,7 +268,8 @@ SELECT c.sku_key, c.action,
         ELSE 'g'
     END,
     CASE WHEN p.sku_key IS NULL THEN NULL WHEN (p.version >> 32) > %(no)s
-        THEN coalesce({_CHANGER}, p.version >> 32) ELSE p.version >> 32 END  -- who changed it
+        THEN coalesce({_CHANGER}, p.version >> 32) ELSE p.version >> 32 END,  -- who changed it
+    CASE WHEN p.sku_key IS NULL OR p.deleted THEN -1 ELSE p.created_by_no END, p.ctid
 FROM (SELECT * FROM changes c WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s
       AND NOT EXISTS (SELECT 1 FROM revert_rows r WHERE r.sku_key = c.sku_key)  -- not the ones done first
       OFFSET 0) c  -- (filtered before the joins)
@@ -363,13 +366,14 @@ def _snapshot_statement() -> str:
                                       "attributes", "attr_versions", "v_attributes", "attr_floor", "version")]
     return f"""
 WITH x AS MATERIALIZED (
-    SELECT p.sku_key, r.action, u.last_import_id AS u_last_import_id, u.created_by_no AS u_created_by_no,
-           u.updated_at AS u_updated_at, {picks}
-    FROM revert_rows r JOIN products p ON p.sku_key = r.sku_key
+    SELECT p.sku_key, p.ctid AS tid, r.action, u.last_import_id AS u_last_import_id,
+           u.created_by_no AS u_created_by_no, u.updated_at AS u_updated_at, {picks}
+    FROM revert_rows r JOIN products p ON p.ctid = r.tid
     JOIN undo u ON u.sku_key = r.sku_key AND u.import_no = %(no)s AND u.day = %(day)s
     WHERE r.kind = 's'
 ), n AS (
-    SELECT x.sku_key, x.action, x.u_version, x.u_last_import_id, x.u_created_by_no, x.u_updated_at, x.p_deleted,
+    SELECT x.sku_key, x.tid, x.action, x.u_version, x.u_last_import_id, x.u_created_by_no, x.u_updated_at,
+           x.p_deleted,
            {", ".join(news)}
     FROM x
 ), s AS (
@@ -378,11 +382,12 @@ WITH x AS MATERIALIZED (
             ELSE (SELECT r.import_id FROM import_registry r WHERE r.import_no = n.version >> 32) END,
         created_by_no = CASE WHEN n.deleted THEN NULL WHEN n.p_deleted THEN n.u_created_by_no ELSE p.created_by_no END,
         updated_at = CASE WHEN n.action IN ('u', 'd', 'c') THEN now() ELSE p.updated_at END
-    FROM n WHERE p.sku_key = n.sku_key
+    FROM n WHERE p.ctid = n.tid  -- the row x read, locked by the range's lock (no index probe)
     RETURNING p.sku_key, p.deleted, n.action
 )
 SELECT count(*) FILTER (WHERE NOT deleted AND action IN ('u', 'd')), count(*) FILTER (WHERE deleted),
-       coalesce(array_agg(sku_key) FILTER (WHERE deleted), '{{}}')
+       coalesce(array_agg(sku_key) FILTER (WHERE deleted), '{{}}'),
+       count(*) = (SELECT count(*) FROM revert_rows WHERE kind = 's')
 FROM s
 """
 
@@ -396,10 +401,12 @@ _SNAPSHOTS = _snapshot_statement()
 # import's own (the early return of ``_revert_range``) has none left live. Found by a property test of partners' replaces: a
 # product created by a reverted import of partner a and kept by partner b's later import stayed a's, and
 # a's next replace deactivated it.
-# Driven by the range's rows, a primary-key probe each (the scalar subquery; ``reverted``: the imports whose
-# revert is running or done, this one included): joined to ``products`` by the planner, it read the whole
-# catalog at every chunk (there is no index on created_by_no; 33-71 ms a chunk at 100k products, measured,
-# and linear in the catalog's size).
+# Driven by the range's rows that can hold such a creator: one whose product had it when classified
+# (``revert_rows.creator``), or whose created_by_no this revert may have written (a tombstone or no row
+# before, the general case); then a primary-key probe each. Joined to ``products`` by the planner, it read
+# the whole catalog at every chunk (there is no index on created_by_no; 33-71 ms a chunk at 100k products,
+# measured, and linear in the catalog's size); probing every row of the range still cost ~7% of the
+# revert of an update import, whose products' creator is almost never a reverted import.
 _CREATORS = """
 UPDATE products p SET created_by_no = (
     SELECT r.import_no FROM changes w LEFT JOIN import_registry r ON r.import_no = w.import_no
@@ -413,8 +420,7 @@ UPDATE products p SET created_by_no = (
     ORDER BY w.import_no LIMIT 1)
 WHERE p.sku_key = ANY(ARRAY(
     SELECT c.sku_key FROM revert_rows c
-    WHERE c.kind <> 'k'
-      AND (SELECT q.created_by_no FROM products q WHERE q.sku_key = c.sku_key AND NOT q.deleted) = ANY(%(reverted)s)))
+    WHERE c.kind <> 'k' AND (c.creator = ANY(%(reverted)s) OR c.creator = -1 OR c.kind = 'g')))
   AND NOT p.deleted AND p.created_by_no = ANY(%(reverted)s)
 """
 
@@ -514,7 +520,9 @@ def _revert_range(conn: psycopg.Connection, import_no: int, day: date, first: st
     deleted += int(tomb[0]) if tomb else 0
     snap = conn.execute(_SNAPSHOTS, params).fetchone()
     assert snap is not None
-    restored, snap_deleted, gone = int(snap[0]), int(snap[1]), list(snap[2])
+    restored, snap_deleted, gone, every_row = int(snap[0]), int(snap[1]), list(snap[2]), bool(snap[3])
+    if not every_row:  # a row read by ctid was not the classified one: never with the range locked
+        raise AssertionError(f"revert of {import_no}, {first}..{last}: a classified product row moved")
     deleted += snap_deleted
     general: dict[str, str] = dict(conn.execute(
         "SELECT sku_key, action FROM revert_rows WHERE kind = 'g' ORDER BY sku_key").fetchall())
