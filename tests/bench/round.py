@@ -64,6 +64,7 @@ class FreshDatabase:
         with psycopg.connect(self.admin_url, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
             admin.execute(f"CREATE DATABASE {self.name}")
+            admin.execute("CHECKPOINT")  # none inside the step (children.BENCH_SETTINGS)
         with psycopg.connect(self.url) as conn:
             apply_migrations(conn)
             conn.commit()
