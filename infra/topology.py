@@ -227,7 +227,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
             PURGE_UNDO_TIMEOUT_S,
             # Undo data is partitioned by day: once a day drops the days older than UNDO_RETENTION_DAYS.
             ScheduleTrigger(rate_minutes=24 * 60),
-            "Drops undo data older than UNDO_RETENTION_DAYS (30 days) and discarded previews' change records",
+            "Drops undo data older than UNDO_RETENTION_DAYS (30 days), discarded previews' change records and the"
+            " tombstones nothing needs any more",
             needs_database=True,
         ),
         FunctionSpec(
