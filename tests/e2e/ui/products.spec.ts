@@ -49,7 +49,10 @@ test("create, search, edit and delete a product", async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   const phoneRow = page.getByTestId("product-row").filter({ hasText: sku });
   for (const name of [`History of “${sku}”`, `Edit “${sku}”`, `Delete “${sku}”`]) {
-    const box = await phoneRow.getByRole("button", { name }).boundingBox();
+    const button = phoneRow.getByRole("button", { name });
+    // the row re-renders for the narrow screen: boundingBox() does not wait, and read a button being replaced
+    await expect(button).toBeVisible();
+    const box = await button.boundingBox();
     expect(box, name).not.toBeNull();
     expect(box!.x + box!.width, name).toBeLessThanOrEqual(390);
   }
