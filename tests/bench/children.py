@@ -18,8 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -78,14 +76,11 @@ BENCH_SETTINGS = {"max_wal_size": "64GB", "checkpoint_timeout": "1d"}
 def postgres_server() -> Iterator[str]:
     """One embedded PostgreSQL for the whole run (every round makes and drops its own databases);
     its admin URL. Configured like Aurora's storage as far as checkpoints go (``BENCH_SETTINGS``)."""
-    from product_importer.db.embedded import start_embedded, stop_embedded
+    from product_importer.db.embedded import apply_settings, start_embedded, stop_embedded
 
     parent = Path(tempfile.mkdtemp(prefix="pi-bench-pg-"))
     url = start_embedded(parent / "data", cleanup="delete")
-    with psycopg.connect(url, autocommit=True) as conn:
-        for name, value in BENCH_SETTINGS.items():
-            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-        conn.execute("SELECT pg_reload_conf()")
+    apply_settings(url, BENCH_SETTINGS)
     try:
         yield url
     finally:

@@ -45,7 +45,7 @@ def start_embedded(data_dir: Path, *, cleanup: CleanupMode = "stop", database: s
         if "1 row" not in exists:
             server.psql(f'CREATE DATABASE "{database}";')
     url: str = server.get_uri(database)
-    _configure(url)
+    apply_settings(url)
     logger.info("embedded PostgreSQL at %s", url)
     return url
 
@@ -59,11 +59,12 @@ def start_embedded(data_dir: Path, *, cleanup: CleanupMode = "stop", database: s
 SETTINGS = {"max_wal_size": "4GB", "checkpoint_timeout": "15min"}
 
 
-def _configure(url: str) -> None:
-    """Apply ``SETTINGS`` (ALTER SYSTEM, then a reload) where the server does not have them yet."""
+def apply_settings(url: str, settings: dict[str, str] = SETTINGS) -> None:
+    """Give the server at ``url`` these reloadable settings (ALTER SYSTEM, then a reload) where it does not
+    have them yet; a superuser's URL (the embedded server's)."""
     with psycopg.connect(url, autocommit=True) as conn:
         changed = False
-        for name, value in SETTINGS.items():
+        for name, value in settings.items():
             shown = conn.execute(f"SELECT current_setting('{name}')").fetchone()
             if shown is None or shown[0] != value:
                 conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")

@@ -27,14 +27,14 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from product_importer.db.fields import ROW_SHIFT
-from product_importer.db.registry import settle, undo_retention_days
+from product_importer.db.registry import WRITABLE, settle, undo_retention_days
 
 BATCH = 10_000  # tombstones deleted per transaction (row locks held briefly: chunks wait at most one batch)
 _NO_LIMIT = (1 << 63) - 1
 
-_IN_FLIGHT = (
+_IN_FLIGHT = (  # imports whose chunks may still write (registry.WRITABLE), and reverts running
     "SELECT min(import_no) FROM import_registry"
-    " WHERE status IN ('pending', 'processing', 'reverting') OR revert_state = 'running'"
+    f" WHERE status IN ({', '.join(repr(s) for s in WRITABLE)}, 'reverting') OR revert_state = 'running'"
 )
 # Walks the primary key from the cursor: one pass over the catalog for the whole purge.
 _FIND = (
