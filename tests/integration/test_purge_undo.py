@@ -103,9 +103,12 @@ def test_tombstones_past_the_retention_are_purged_and_the_sku_can_be_imported_ag
 
     # Past it, by the scheduled function, in batches: the rows go, the live product and the history stay
     monkeypatch.setattr(tombstones, "BATCH", 1)
+    one_batch = iter([10.0, 0.0]).__next__  # time for one batch, then none
+    assert purge_tombstones(conn, datetime.now(UTC) + timedelta(days=40), time_left=one_batch) == 1
+    assert _tombstones(conn) == ["b"]
     result = handler({"source": "aws.events"}, LocalContext("purge_undo"), connection=conn,
                      now=datetime.now(UTC) + timedelta(days=40))
-    assert result["tombstones"] == 2
+    assert result["tombstones"] == 1
     assert _tombstones(conn) == []
     assert conn.execute("SELECT sku_key FROM products").fetchall() == [("c",)]
     assert conn.execute("SELECT action FROM changes WHERE sku_key = 'a' ORDER BY import_no").fetchall() == [

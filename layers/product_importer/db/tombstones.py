@@ -53,13 +53,14 @@ def purge_tombstones(
     now: datetime | None = None,
     *,
     retention_days: int | None = None,
-    batch: int = BATCH,
+    batch: int | None = None,
     time_left: Callable[[], float] | None = None,
 ) -> int:
-    """Delete the tombstones nothing can need any more (module docstring), ``batch`` per transaction,
+    """Delete the tombstones nothing can need any more (module docstring), ``batch`` (``BATCH``) per transaction,
     until none is left or ``time_left()`` (seconds) falls under 5. Returns how many were deleted; the
     next run goes on where this one stopped. Commits."""
     now = now or datetime.now(UTC)
+    batch = batch or BATCH  # read at the call: a test (or an operator's shell) may change BATCH
     days = retention_days if retention_days is not None else undo_retention_days()
     before = now - timedelta(days=days)
     settle(conn)
