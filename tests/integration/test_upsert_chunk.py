@@ -343,3 +343,27 @@ def test_a_change_record_holds_every_field_before_and_after_as_json(conn: psycop
         "category": ["Tools", None], "barcode": [None, "0042"],
         "attributes": {"color": ["red", 'bl"ue\\'], "fit": [None, "slim"]},
     }
+
+
+def test_a_re_import_goes_straight_to_the_staged_statements_without_a_failed_copy(
+        conn: psycopg.Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The insert-only COPY that meets an existing SKU fails, and PostgreSQL logs that failure as an ERROR:
+    # a re-import must not try it (the ends of the chunk exist), a first import must still use it.
+    from product_importer.db import chunks
+
+    tried: list[str] = []
+    copy = chunks._copy_new_products
+    monkeypatch.setattr(chunks, "_copy_new_products",
+                        lambda c, present, rows, params: (tried.append(params["import_id"]), copy(c, present, rows, params)))
+    monkeypatch.setattr(chunks, "_imports_with_existing_rows", set())
+    first = apply(conn, "imp-1", 1, 0, [full(1, "A", "a"), full(2, "M", "m"), full(3, "Z", "z")])
+    assert (first.products_created, tried) == (3, ["imp-1"])
+
+    again = apply(conn, "imp-2", 2, 0, [full(1, "A", "a2"), full(2, "Z", "z2")])
+    assert (again.products_updated, tried) == (2, ["imp-1"])
+
+    # new ends, an existing SKU inside: the COPY is tried, fails on it, and the staged statements take the chunk
+    mixed = apply(conn, "imp-3", 3, 0, [full(1, "0-new", "n"), full(2, "M", "m3"), full(3, "zz-new", "n")])
+    assert (mixed.products_created, mixed.products_updated, tried) == (2, 1, ["imp-1", "imp-3"])
+    assert {k: v["name"] for k, v in products(conn).items()} == {"a": "a2", "m": "m3", "z": "z2", "0-new": "n",
+                                                                 "zz-new": "n"}

@@ -231,19 +231,36 @@ def _latest_rows(conn: psycopg.Connection, rows: Sequence[tuple], base: int, pre
 _imports_with_existing_rows: set[str] = set()
 
 
+def _remember_existing(import_id: str) -> None:
+    _imports_with_existing_rows.add(import_id)
+    if len(_imports_with_existing_rows) > 10_000:
+        _imports_with_existing_rows.clear()
+
+
+def _ends_exist(conn: psycopg.Connection, rows: list[tuple]) -> bool:
+    """Whether the product row (live or a tombstone) of the chunk's first or last SKU key exists (``rows``
+    in SKU-key order): two primary-key probes that send a re-import straight to the staged statements. Its
+    insert-only COPY would fail on the first existing SKU, and PostgreSQL logs every such failure as an
+    ERROR (a duplicate key in the database's log per re-import and consumer process, which an operator
+    reads as a fault). A chunk whose ends are new and that still meets an existing SKU falls back as before."""
+    keys = [rows[0][1], rows[-1][1]]
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM products WHERE sku_key = ANY(%s))", (keys,)).fetchone() == (True,)
+
+
 def _write_rows(conn: psycopg.Connection, present: frozenset[str], rows: list[tuple], params: dict,
                 preview: bool) -> tuple[int, int, int]:
     """Write the de-duplicated rows; return the (created, updated, unchanged) deltas of this chunk."""
     import_id = params["import_id"]
     if not preview and import_id not in _imports_with_existing_rows:
-        try:
-            with conn.transaction():  # a savepoint
-                _copy_new_products(conn, present, rows, params)
-            return len(rows), 0, 0
-        except psycopg.errors.UniqueViolation:
-            _imports_with_existing_rows.add(import_id)
-            if len(_imports_with_existing_rows) > 10_000:
-                _imports_with_existing_rows.clear()
+        if _ends_exist(conn, rows):
+            _remember_existing(import_id)
+        else:
+            try:
+                with conn.transaction():  # a savepoint
+                    _copy_new_products(conn, present, rows, params)
+                return len(rows), 0, 0
+            except psycopg.errors.UniqueViolation:
+                _remember_existing(import_id)
     conn.execute(_CREATE_STAGE)
     with conn.cursor().copy(
         sql.SQL("COPY stage_rows ({}) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, _STAGE_COLUMNS)))
