@@ -3,7 +3,9 @@
 ``reference_records(data)`` → ``[(start, end, kind)]`` with kind ``"ok"``, ``"unterminated quote"`` or
 ``"too long"``. The state machine is Python csv's (non-strict, doublequote); a record must end within
 ``max_record`` bytes of its start, else it is broken and ends with the line on which its open quote
-opened (or, with no quote open at the limit, the line that crosses it).
+opened (or, with no quote open at the limit, the line that crosses it). A quoted field that holds a line
+break and whose closing quote is followed by anything but a delimiter, a line break or the end of the data
+is an unterminated quote as well (a stray quote that a later inch mark "closed").
 """
 
 from __future__ import annotations
@@ -31,22 +33,30 @@ def reference_records(data: bytes, delimiter: str = ",", max_record: int = 1 << 
     out: list[tuple[int, int, str]] = []
     pos, n = 0, len(data)
     while pos < n:
-        start, state, opened, i, end = pos, 0, -1, pos, None
+        start, state, opened, i, end, bad = pos, 0, -1, pos, None, False
         while i < n:
             c = data[i]
             before = state
             state = _step(state, c, delim)
             if state == 3 and before in (0, 1, 2) and c == QUOTE:
                 opened = i
+            if before == 4 and c not in (QUOTE, delim, CR, LF) and (
+                    CR in data[opened:i] or LF in data[opened:i]):
+                # within the limit (its byte at most max_record past the start); past it, the state at the
+                # limit decides, as for any record that does not end within it
+                bad = i - start <= max_record
+                break
             if state == 0 and before in (0, 1, 2, 4):  # a line break outside quotes ends the record
                 end = i + 2 if c == CR and i + 1 < n and data[i + 1] == LF else i + 1
                 break
             i += 1
-        if end is not None and i - start <= max_record:  # at most max_record bytes before its line break
+        if bad:
+            kind, origin = "unterminated quote", opened
+        elif end is not None and i - start <= max_record:  # at most max_record bytes before its line break
             out.append((start, end, "ok"))
             pos = end
             continue
-        if end is None and n - start <= max_record:  # the end of the data, within the limit
+        elif end is None and n - start <= max_record:  # the end of the data, within the limit
             if state != 3:
                 out.append((start, n, "ok"))
                 pos = n

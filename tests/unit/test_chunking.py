@@ -125,6 +125,40 @@ def test_a_stray_quote_costs_one_row_and_reading_goes_on_at_the_next_line():
     assert all(kind == "ok" for _, _, kind in records[2:])
 
 
+@pytest.mark.parametrize("block_size", [1, 7, 1 << 20])
+def test_a_stray_quote_that_a_later_inch_mark_closes_costs_one_row(block_size: int):
+    # csv would read S-1's description on to the quote of 27" 300 lines later and swallow every line between
+    rows = [b"S-0,Before,1,fine", b'S-1,Stray,1,"12 inch screen']
+    rows += [b"S-%d,Row %d,%d,plain" % (i, i, i) for i in range(2, 302)]
+    rows += [b'S-302,Monitor,5,27" IPS panel', b"S-303,After,5,ok"]
+    data = b"\n".join(rows) + b"\n"
+
+    records = scan(data, block_size=block_size)
+
+    assert [kind for _, _, kind in records] == ["ok", UNTERMINATED_QUOTE, *["ok"] * 302]
+    assert [data[a:b] for a, b, _ in records[1:3]] == [rows[1] + b"\n", rows[2] + b"\n"]
+    assert csv_records_of(data[records[-2][0] : records[-2][1]]) == [["S-302", "Monitor", "5", '27" IPS panel']]
+
+
+def test_a_stray_quote_closed_by_the_opening_quote_of_a_later_field_costs_one_row():
+    data = b'a,1,x\nb,"oops,2\nc,3,x\nd,4,x\ne,5,x\nf,6,"Quoted, properly"\ng,7,x\n'
+
+    records = scan(data, block_size=3)
+
+    assert [kind for _, _, kind in records] == ["ok", UNTERMINATED_QUOTE, "ok", "ok", "ok", "ok", "ok"]
+    assert csv_records_of(data[records[5][0] : records[5][1]]) == [["f", "6", "Quoted, properly"]]
+
+
+def test_a_quoted_field_closed_on_its_own_line_by_a_stray_character_stays_one_lenient_record():
+    # no line break inside the quotes: nothing can have been swallowed, and csv's reading stands
+    data = b'a,"x"trailing,1\nb,"two\nlines",2\n'
+
+    records = scan(data, block_size=2)
+
+    assert [kind for _, _, kind in records] == ["ok", "ok"]
+    assert csv_records_of(data[records[0][0] : records[0][1]]) == [["a", "xtrailing", "1"]]
+
+
 def test_an_unterminated_quote_at_the_end_of_the_file_is_a_row_error_and_the_lines_after_it_are_rows():
     data = b'a,1\nb,"never closed\nc,3\nd,4'
 

@@ -270,6 +270,20 @@ def test_an_unterminated_quote_fails_its_line_and_reading_goes_on_at_the_next():
     assert (result.rows_seen, result.rows_skipped) == (4, 0)
 
 
+def test_a_stray_quote_closed_lines_later_by_an_inch_mark_fails_its_line_and_loses_no_other_row():
+    lines = ["sku,name,price,description", "S-0,Before,1,fine", 'S-1,Stray,1,"12 inch screen']
+    lines += [f"S-{i},Row {i},{i},plain" for i in range(2, 302)]
+    lines += ['S-302,Monitor,5,27" IPS panel', "S-303,After,5,ok"]
+
+    result = parse(("\n".join(lines) + "\n").encode())
+
+    assert [r[2] for r in result.rows] == ["S-0", *(f"S-{i}" for i in range(2, 304))]
+    (error,) = result.errors
+    assert (error.row, error.sku, error.column) == (2, "S-1", "description")
+    assert "unterminated quote" in error.message
+    assert result.rows[-2][4] == '27" IPS panel'
+
+
 def test_a_quote_that_closes_on_a_later_line_is_a_quoted_line_break_not_an_error():
     result = parse(b'sku,name\nA,"two\nlines"\nB,y\n')
 

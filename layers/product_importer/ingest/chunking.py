@@ -183,6 +183,9 @@ class RecordScanner:
                     events.append(Records(self._base, self._base + index.complete_end, index.complete_count, index))
                     self._consume(index.complete_end)
                     continue
+                if index.bad_quote is not None:  # buf[0]'s record holds a quote closed wrongly past a line break
+                    self._break_at_quote(index.bad_quote)
+                    continue
             # buf[0] begins a record with no end in the window.
             if size > limit and not (size == limit + 1 and buf[limit] == _CR and not eof):
                 self._break_record(limit)
@@ -202,6 +205,13 @@ class RecordScanner:
         else:
             self._broken = (self._base, UNTERMINATED_QUOTE, self._base + open_quote)
             self._skip_from = self._base + open_quote
+
+    def _break_at_quote(self, open_quote: int) -> None:
+        """The record at _buf[0] holds a quote opened at ``open_quote`` that runs across a line break and is
+        closed by a quote that no delimiter or line break follows: unterminated, skip its line."""
+        self._head = self._buf[:_head_size(open_quote)]
+        self._broken = (self._base, UNTERMINATED_QUOTE, self._base + open_quote)
+        self._skip_from = self._base + open_quote
 
     def _last_record(self, events: list[Event]) -> None:
         """At the end of the stream: the last record has no line break."""
@@ -266,6 +276,10 @@ class _Index:
 
     complete_end: int  # buffer position after the last complete record (0: none)
     complete_count: int
+    # The opening quote of a field that runs across a line break and is closed by a quote followed by
+    # something else than a delimiter or a line break (``_quoted_sections``): the index stops at the
+    # start of its record. None: no such field.
+    bad_quote: int | None = None
 
     def __init__(self, marked: bytes, base: int, has_cr: bool, complete_end: int | None = None,
                  source: bytes | None = None) -> None:
@@ -409,13 +423,33 @@ def _index_of(buf: bytes, work_end: int, delim: int, irregular: tuple[bytes, tup
     # the record start, or the closing quote of a "" pair): then parity pairs the quotes as csv does. So
     # every stretch outside quotes that a quote follows is empty or ends with one of those bytes.
     opened = outside if quotes % 2 else outside[:-1]
+    # Clean: every quote that closes a section is followed by a delimiter, a line break, another quote (a
+    # "" pair) or nothing yet. A close followed by anything else may end a field that swallowed lines (a
+    # stray quote closed by an inch mark further down): the exact machine decides.
+    closed = outside[1:]
     if len(marked) > 32 * len(opened):  # long stretches: look at their last bytes
         regular = sum(map(bytes.endswith, opened, repeat(irregular[1]))) + opened.count(b"") == len(opened)
-    else:  # short stretches: look at every byte before a marker
-        regular = marked.translate(irregular[0]).find(b'\x01"') < 0
-    if regular:
+        clean = sum(map(bytes.startswith, closed, repeat(irregular[1]))) + closed.count(b"") == len(closed)
+    else:  # short stretches: look at every byte before and after a marker
+        translated = marked.translate(irregular[0])
+        regular = translated.find(b'\x01"') < 0
+        clean = translated.find(b'"\x01') < 0
+    if regular and clean:
         return _QuotedIndex(work, marked, base, has_cr, quotes)
-    return _PlainIndex(_exact_neutral(work, delim), base, has_cr, source=work)
+    return _exact_index(work, delim, base, has_cr)
+
+
+def _exact_index(work: bytes, delim: int, base: int, has_cr: bool) -> _Index:
+    """The exact machine's index of ``work``; up to the record of the first field closed wrongly past a
+    line break (``_Index.bad_quote``), if there is one."""
+    sections, _, _, bad = _quoted_sections(work, len(work), delim)
+    if bad is None:
+        return _PlainIndex(_neutral(work, sections), base, has_cr, source=work)
+    neutral = _neutral(work[:bad], [s for s in sections if s[1] <= bad])
+    record_start = _last_break_end(neutral, 0, bad, has_cr)
+    index = _PlainIndex(neutral[:record_start], base, has_cr, source=work[:record_start])
+    index.bad_quote = bad
+    return index
 
 
 def _last_outside_break_end(buf: bytes, quotes: int, has_cr: bool) -> int:
@@ -521,15 +555,20 @@ def _nth_break_end(text: bytes, a: int, b: int, k: int, has_cr: bool) -> int:
 # ---- the exact state machine ------------------------------------------------------------------------------
 
 
-def _quoted_sections(buf: bytes, stop: int, delim: int) -> tuple[list[tuple[int, int]], int, int]:
+def _quoted_sections(buf: bytes, stop: int, delim: int) -> tuple[list[tuple[int, int]], int, int, int | None]:
     """Step from quote to quote through ``buf[:stop]`` (which begins at a record start) as csv does.
 
-    Returns the quoted sections' contents ``[(begin, end))``, the state at ``stop`` and the position of
-    the last opening quote (meaningful when the state is _QUOTED or _QUOTE_IN_QUOTED)."""
+    Returns the quoted sections' contents ``[(begin, end))``, the state at ``stop``, the position of
+    the last opening quote (meaningful when the state is _QUOTED or _QUOTE_IN_QUOTED), and the opening
+    quote of the first *bad* field, or None: a quoted field that holds a line break and whose closing
+    quote is followed by something else than a delimiter or a line break (``"12 inch screen`` … lines
+    later … ``27" IPS``). csv would read on to that quote and swallow the lines between; CONTRACT §1 says
+    a broken quote costs one row, so the field is an unterminated quote (the scanner's caller stops there)."""
     sections: list[tuple[int, int]] = []
     state = _RECORD_START
     pos = 0
     opened = -1
+    bad: int | None = None
     find = buf.find
     while pos < stop:
         if state == _QUOTED:
@@ -540,10 +579,14 @@ def _quoted_sections(buf: bytes, stop: int, delim: int) -> tuple[list[tuple[int,
             state = _QUOTE_IN_QUOTED
             continue
         if state == _QUOTE_IN_QUOTED:
-            if buf[pos] == _QUOTE:  # "" is a literal quote
+            after = buf[pos]
+            if after == _QUOTE:  # "" is a literal quote
                 pos += 1
                 state = _QUOTED
                 continue
+            if (bad is None and after != delim and after != _LF and after != _CR
+                    and (find(b"\n", opened, pos) >= 0 or find(b"\r", opened, pos) >= 0)):
+                bad = opened
             sections.append((opened + 1, pos - 1))
             state = _IN_FIELD  # anything else closes the quotes; the byte is handled as outside
         quote = find(b'"', pos, stop)
@@ -552,7 +595,7 @@ def _quoted_sections(buf: bytes, stop: int, delim: int) -> tuple[list[tuple[int,
             last = buf[end - 1]
             state = _RECORD_START if last in (_LF, _CR) else _FIELD_START if last == delim else _IN_FIELD
         if quote < 0:
-            return sections, state, opened
+            return sections, state, opened, bad
         if state in (_RECORD_START, _FIELD_START):
             state = _QUOTED
             opened = quote
@@ -561,12 +604,11 @@ def _quoted_sections(buf: bytes, stop: int, delim: int) -> tuple[list[tuple[int,
         sections.append((opened + 1, stop))
     elif state == _QUOTE_IN_QUOTED:  # the last byte closed the quotes (or begins a "" pair past stop)
         sections.append((opened + 1, stop - 1))
-    return sections, state, opened
+    return sections, state, opened, bad
 
 
-def _exact_neutral(buf: bytes, delim: int) -> bytes:
-    """``buf`` with every line break inside quotes replaced by a space (same length)."""
-    sections, _, _ = _quoted_sections(buf, len(buf), delim)
+def _neutral(buf: bytes, sections: list[tuple[int, int]]) -> bytes:
+    """``buf`` with every line break inside its quoted ``sections`` replaced by a space (same length)."""
     pieces = []
     pos = 0
     for begin, end in sections:
@@ -581,7 +623,7 @@ def _open_quote_at(buf: bytes, mark: int, delim: int) -> int | None:
     """Where the quote still open at ``mark`` opened (buf begins at a record start), or None.
 
     At the end of ``buf`` a quote just read closes the field; before it, the byte at ``mark`` decides."""
-    _, state, opened = _quoted_sections(buf, mark, delim)
+    _, state, opened, _ = _quoted_sections(buf, mark, delim)
     if state == _QUOTED or (state == _QUOTE_IN_QUOTED and mark < len(buf) and buf[mark] == _QUOTE):
         return opened
     return None
