@@ -201,6 +201,41 @@ def test_two_reverts_in_either_order_give_the_catalog_before_both(databases) -> 
     assert states[0] == states[1]
 
 
+def test_a_product_an_earlier_revert_left_alone_keeps_that_imports_values_when_a_later_import_is_reverted(
+        conn: psycopg.Connection) -> None:
+    # Given B's revert left S alone (an edit changed its price since B) and put T back
+    a = file_of(conn, "a", [r(1, "S", "Alpha", "10.00"), r(2, "T", "Tee", "1.00")])
+    b = file_of(conn, "b", [r(1, "S", "Alpha v2", "11.00"), r(2, "T", "Tee v2", "2.00")])
+    run(conn, a, b)
+    repository.patch_product(conn, "S", {"price": "99.99"})
+    assert revert(conn, "b").conflicts == 1
+    # When C changes both prices and is reverted
+    c = file_of(conn, "c", [r(1, "S", "Alpha v2", "5.00"), r(2, "T", "Tee", "5.00")])
+    run(conn, c)
+    totals = revert(conn, "c")
+
+    # Then S is as B's revert left it (B's name stands for it: the user was told S was left alone, and its
+    # history still shows B's change), and T as before B and C
+    assert (totals.restored, totals.conflicts) == (2, 0)
+    catalog = catalog_of(conn)
+    assert (catalog["s"]["name"], catalog["s"]["price"]) == ("Alpha v2", Decimal("99.99"))
+    assert (catalog["t"]["name"], catalog["t"]["price"]) == ("Tee", Decimal("1.00"))
+
+
+def test_a_conflict_whose_cause_is_reverted_later_no_longer_keeps_the_first_imports_values(
+        conn: psycopg.Connection) -> None:
+    # B's revert left S alone because C changed it; reverting C undoes what made it a conflict: before both
+    a = file_of(conn, "a", [r(1, "S", "Alpha", "10.00")])
+    b = file_of(conn, "b", [r(1, "S", "Beta", "11.00")])
+    c = file_of(conn, "c", [r(1, "S", "Gamma", "12.00")])
+    run(conn, a, b, c)
+    assert revert(conn, "b").conflicts == 1
+
+    revert(conn, "c")
+
+    assert (catalog_of(conn)["s"]["name"], catalog_of(conn)["s"]["price"]) == ("Alpha", Decimal("10.00"))
+
+
 def test_a_revert_chunk_delivered_again_changes_nothing(conn: psycopg.Connection) -> None:
     first = file_of(conn, "first", [r(i, f"S{i}", "n") for i in range(1, 6)])
     run(conn, first)

@@ -272,11 +272,31 @@ SELECT c.sku_key, c.action,
     CASE WHEN p.sku_key IS NULL OR p.deleted THEN -1 ELSE p.created_by_no END, p.ctid
 FROM (SELECT * FROM changes c WHERE c.import_no = %(no)s AND c.sku_key BETWEEN %(first)s AND %(last)s
       AND NOT EXISTS (SELECT 1 FROM revert_rows r WHERE r.sku_key = c.sku_key)  -- not the ones done first
+      {{keys}}
       OFFSET 0) c  -- (filtered before the joins)
 LEFT JOIN products p ON p.sku_key = c.sku_key
 LEFT JOIN undo u ON u.sku_key = c.sku_key AND u.import_no = %(no)s AND u.day = %(day)s
 LEFT JOIN (SELECT DISTINCT sku_key FROM undo_lost WHERE sku_key BETWEEN %(first)s AND %(last)s) l
     ON l.sku_key = c.sku_key
+"""
+
+# The range's products that other reverted imports left alone as conflicts, with those imports: for such a
+# product that import's writes stand (its revert did not undo them, and the user was told so), so this
+# revert undoes this import and the other reverted imports only. A conflict no longer stands once what
+# made it one is undone: its changer is this import, or was reverted since without leaving the product
+# alone (then the state is as if neither ran, as the product's history shows it).
+# every product of the range but those with standing conflicts (_STANDING); then only those, a set at a time
+_CLASSIFY_ALL = _CLASSIFY.replace("{keys}", "AND NOT c.sku_key = ANY(%(special)s::text[])")
+_CLASSIFY_ONLY = _CLASSIFY.replace("{keys}", "AND c.sku_key = ANY(%(special)s::text[])")
+
+_STANDING = """
+SELECT x.sku_key, array_agg(x.import_no) FROM revert_conflicts x
+WHERE x.import_no = ANY(%(others)s) AND x.sku_key BETWEEN %(first)s AND %(last)s
+  AND x.changed_by_no IS DISTINCT FROM %(no)s
+  AND NOT coalesce((SELECT w.revert_state = 'done' FROM import_registry w WHERE w.import_no = x.changed_by_no)
+                   AND NOT EXISTS (SELECT 1 FROM revert_conflicts y WHERE y.import_no = x.changed_by_no
+                                   AND y.sku_key = x.sku_key), false)
+GROUP BY x.sku_key
 """
 
 _CONFLICTS = """
@@ -422,6 +442,8 @@ WHERE p.sku_key = ANY(ARRAY(
     SELECT c.sku_key FROM revert_rows c
     WHERE c.kind <> 'k' AND (c.creator = ANY(%(reverted)s) OR c.creator = -1 OR c.kind = 'g')))
   AND NOT p.deleted AND p.created_by_no = ANY(%(reverted)s)
+  AND NOT EXISTS (SELECT 1 FROM unnest(%(kept_keys)s::text[], %(kept_nos)s::bigint[]) k (sku_key, import_no)
+                  WHERE k.sku_key = p.sku_key AND k.import_no = p.created_by_no)  -- its writes stand (_STANDING)
 """
 
 
@@ -514,7 +536,21 @@ def _revert_range(conn: psycopg.Connection, import_no: int, day: date, first: st
         " AND NOT EXISTS (SELECT 1 FROM revert_rows r WHERE r.sku_key = c.sku_key)) ORDER BY p.sku_key FOR UPDATE",
         params,
     )
-    conn.execute(_CLASSIFY, params)
+    kept: dict[str, set[int]] = {}
+    if params["others"]:
+        kept = {key: {int(n) for n in nos} for key, nos in conn.execute(_STANDING, params)}
+    special = sorted(kept)
+    conn.execute(_CLASSIFY_ALL, {**params, "special": special})
+    if special:
+        # each with the imports reverted for it (grouped by that set); the bulk passes below assume the whole
+        # set, so what they would take goes to the general case instead
+        groups: dict[frozenset[int], list[str]] = {}
+        for key in special:
+            groups.setdefault(frozenset(n for n in reverted if n not in kept[key]), []).append(key)
+        for own, keys in groups.items():
+            conn.execute(_CLASSIFY_ONLY, {**params, "special": keys, "reverted": sorted(own),
+                                          "alone": len(own) == 1, "others": sorted(own - {import_no})})
+        conn.execute("UPDATE revert_rows SET kind = 'g' WHERE sku_key = ANY(%s) AND kind IN ('s', 't')", (special,))
     conflicts = conn.execute(_CONFLICTS, params).rowcount
     tomb = conn.execute(_TOMBSTONES, params).fetchone()
     deleted += int(tomb[0]) if tomb else 0
@@ -527,14 +563,17 @@ def _revert_range(conn: psycopg.Connection, import_no: int, day: date, first: st
     general: dict[str, str] = dict(conn.execute(
         "SELECT sku_key, action FROM revert_rows WHERE kind = 'g' ORDER BY sku_key").fetchall())
     if general:
-        g_restored, g_deleted, g_gone = _revert_general(conn, general, set(reverted), floor)
+        g_restored, g_deleted, g_gone = _revert_general(conn, general, set(reverted), floor,
+                                                        {key: set(reverted) - nos for key, nos in kept.items()})
         restored += g_restored
         deleted += g_deleted
         gone += g_gone
     if gone:  # deleted products leave word search at once; restored ones are refreshed when the revert is
         # done (products.search.refresh_for_import), off the chunk transactions, like an import's rows
         conn.execute("DELETE FROM product_search WHERE sku_key = ANY(%s)", (gone,))
-    conn.execute(_CREATORS, {"reverted": reverted})
+    kept_pairs = [(key, n) for key, nos in kept.items() for n in nos]
+    conn.execute(_CREATORS, {"reverted": reverted, "kept_keys": [k for k, _ in kept_pairs],
+                             "kept_nos": [n for _, n in kept_pairs]})
     return restored, deleted, conflicts
 
 
@@ -607,8 +646,9 @@ _GENERAL_COLUMNS = [*STATE_COLUMNS, "last_import_id", "created_by_no"]
 
 
 def _revert_general(conn: psycopg.Connection, actions: dict[str, str], reverted: set[int],
-                    floor: int) -> tuple[int, int, list[str]]:
-    """Restore these products (SKU key → the import's action on it) from their known writes; returns
+                    floor: int, own: dict[str, set[int]] | None = None) -> tuple[int, int, list[str]]:
+    """Restore these products (SKU key → the import's action on it) from their known writes (``reverted``:
+    the imports undone; ``own``: a product's own set where it differs, ``_STANDING``); returns
     (restored, deleted, keys that became tombstones). ``deleted`` counts the products the import created
     (CONTRACT §2); one it updated that goes back to absent (its creator was reverted before) is restored."""
     keys = list(actions)
@@ -641,7 +681,8 @@ def _revert_general(conn: psycopg.Connection, actions: dict[str, str], reverted:
         if row is None:
             continue
         state = ProductState.from_row(row)
-        new = restore_state(state, snapshots.get(key, []), lost.get(key, []), reverted, floor)
+        undone = (own or {}).get(key, reverted)
+        new = restore_state(state, snapshots.get(key, []), lost.get(key, []), undone, floor)
         before, after = state.visible(), new.visible()
         if before == after and new.columns() == state.columns():
             continue
@@ -657,7 +698,7 @@ def _revert_general(conn: psycopg.Connection, actions: dict[str, str], reverted:
         cols["attributes"] = Jsonb(cols["attributes"])
         cols["attr_versions"] = Jsonb(cols["attr_versions"]) if cols["attr_versions"] is not None else None
         new_owner = owner(new.version)
-        cols["last_import_id"] = names.get(new_owner) if new_owner not in reverted else None
+        cols["last_import_id"] = names.get(new_owner) if new_owner not in undone else None
         cols["changed"] = before != after
         cols["sku_key"] = key
         updates.append(cols)
