@@ -358,8 +358,12 @@ def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
         print(f"warning:    {warning}", file=out)
     replace = imp.get("replace") or {}
     if replace.get("status") == "held":
-        print(f"replace:    held (over {replace.get('max_deactivate_percent')}% of the products in scope); "
-              f"carry it out with `{api.command('confirm-replace', imp['id'])}`", file=out)
+        cap = f"replace:    held (over {replace.get('max_deactivate_percent')}% of the products in scope); "
+        if imp.get("status") == "previewed":  # a preview deactivates nothing: its apply is what is held
+            print(cap + f"apply it (`{api.command('apply', imp['id'])}`), then confirm the replace of the "
+                  "import that creates", file=out)
+        else:
+            print(cap + f"carry it out with `{api.command('confirm-replace', imp['id'])}`", file=out)
     if imp.get("rows_failed"):
         errors = api.call("GET", f"/api/imports/{imp['id']}/errors", params={"limit": 10})["items"]
         print("first row errors:", file=out)

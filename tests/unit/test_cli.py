@@ -268,6 +268,15 @@ def test_a_held_replace_says_how_to_carry_it_out(csv: Path, capsys: pytest.Captu
     assert f"carry it out with `product-importer confirm-replace imp-1 --api {API}`" in out
 
 
+def test_a_previewed_held_replace_says_to_apply_then_confirm(csv: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a preview deactivates nothing, so confirm-replace on it is refused (409): the way is apply, then confirm
+    fake = preview_deployment(replace={"scope": "partner", "max_deactivate_percent": 20, "status": "held"})
+    assert run(fake, "import", str(csv), "--dry-run", "--replace") == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert f"apply it (`product-importer apply imp-1 --api {API}`), then confirm" in out
+    assert "confirm-replace imp-1" not in out
+
+
 @pytest.mark.parametrize(
     "args",
     [

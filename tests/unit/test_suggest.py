@@ -25,6 +25,12 @@ def test_a_generic_file():
     json.dumps(answer)
 
 
+def test_samples_read_excels_text_formulas_as_the_import_does():
+    answer = suggest(b'sku,name,barcode\n="QA-0012",Lamp,="0042"\nB-7,Desk,99\n')
+
+    assert [c["samples"] for c in answer["columns"]] == [["QA-0012", "B-7"], ["Lamp", "Desk"], ["0042", "99"]]
+
+
 def test_missing_columns_are_listed_not_raised():
     answer = suggest(b"Artikelnummer,Bezeichnung,Preis\n1,x,2\n")
 

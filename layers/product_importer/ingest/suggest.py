@@ -17,6 +17,7 @@ from product_importer.ingest.header import sniff
 from product_importer.ingest.limits import FIELDS, REQUIRED_FIELDS
 from product_importer.ingest.plan import FilePlan
 from product_importer.ingest.rows import read_records
+from product_importer.ingest.validate import read_excel_text
 
 SUGGEST_BYTES = 64 * 1024  # what the endpoint reads; a head this long is taken as cut
 MAX_SAMPLES = 3
@@ -88,7 +89,7 @@ def _samples(head: bytes, plan: FilePlan, truncated: bool) -> list[list[str]]:
         if record.error is not None or record.cells is None or len(record.cells) != len(plan.names):
             continue
         for i, cell in enumerate(record.cells):
-            value = cell.strip()
+            value = (read_excel_text(cell) if '="' in cell else cell).strip()  # as the import reads it
             if value and len(found[i]) < MAX_SAMPLES and value not in found[i]:
                 found[i].append(value[:MAX_SAMPLE_CHARS].encode("utf-8", "replace").decode("utf-8"))
         if all(len(s) >= MAX_SAMPLES for s in found):

@@ -173,7 +173,7 @@ class RowValidator:
         missing_parents: frozenset[str] = frozenset()
         missing_families: frozenset[str] = frozenset()
         if excel_text:  # first: a row of ="" cells is blank, a profile's rules see the text (an empty Variant SKU)
-            records = [[_excel_text(cell) if '="' in cell else cell for cell in record] for record in records]
+            records = [[read_excel_text(cell) if '="' in cell else cell for cell in record] for record in records]
         repeated = self._repeated_headers(records, preset)
         clean = (
             not preset and not lossy and not has_nul and not repeated
@@ -412,7 +412,7 @@ STRAY_UTF16 = ("not valid UTF-16 text: this row is only a stray byte (a UTF-16 f
 NOT_UTF16 = "not valid UTF-16 text: a broken character (a lone surrogate or a stray byte) in this value"
 
 
-def _excel_text(cell: str) -> str:
+def read_excel_text(cell: str) -> str:
     """``="0012"`` (Excel's text formula; quotes inside doubled) → ``0012``; any other cell as it is."""
     value = cell.strip()
     if len(value) >= 3 and value.startswith('="') and value.endswith('"'):
