@@ -118,6 +118,26 @@ def test_products_created_by_a_later_import_are_not_in_a_replaces_scope(conn: ps
     assert all(_active(conn).values())
 
 
+def test_an_edit_made_while_a_replace_was_held_does_not_keep_its_deactivation_after_a_revert(
+        conn: psycopg.Connection) -> None:
+    # Found by a newcomer: P9 edited (its name) while the replace waited for its confirmation, then deactivated
+    # by it; the revert kept P9 deactivated, "changed by an edit" made before the deactivation
+    from product_importer.products import repository
+
+    _import(conn, "first", ["P8", "P9", "P10"], partner="acme")
+    _import(conn, "replacing", ["P1"], partner="acme", replace="partner")
+    repository.patch_product(conn, "P9", {"name": "P9 by hand"})  # before the replace is carried out
+    assert deactivate_missing(conn, "replacing", scope="partner", partner="acme").deactivated == 3
+    repository.patch_product(conn, "P10", {"name": "P10 by hand"})  # after it: a change since
+    conn.commit()
+
+    totals = revert(conn, "replacing")
+
+    assert (totals.restored, totals.conflicts) == (2, 1)
+    assert _active(conn) == {"p8": True, "p9": True, "p10": False}  # (P1, the replace's own, is gone)
+    assert catalog_of(conn)["p9"]["name"] == "P9 by hand"
+
+
 def test_a_replace_step_looks_each_product_up_by_sku_even_without_statistics(conn: psycopg.Connection) -> None:
     """Right after a big import (``changes`` not analysed since), a step of the replace compared every product
     of the step with every change record of the import (an anti-join on the import's number alone, SKUs in

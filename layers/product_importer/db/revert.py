@@ -249,8 +249,14 @@ _SNAPSHOT_OWNERS = ", ".join(f"coalesce(u.v_{g}, u.version) >> 32" for g in (*GR
 # goes to the general case, which gives back the fields the import still holds and keeps that writer's.
 # A newest writer without a change record is taken as a change (a conflict), as before.
 # (scalar subqueries: run only for the rows a newer writer holds, not for every row of an import's revert)
+# A deactivation (a replace's, 'd') is written when the replace is carried out, which for a replace held over
+# its cap is after the user confirms it: a newer write made before that (an edit while the replace waited)
+# was there when the deactivation was decided, and changed nothing since; the general case keeps its fields
+# and gives the deactivated one back (found by a newcomer: an edit of the name before the confirm kept the
+# product deactivated after the revert, "changed by an edit" made before the deactivation).
 _CHANGER = """(SELECT max(w.import_no) FROM changes w
     WHERE w.sku_key = c.sku_key AND w.import_no > %(no)s AND w.action <> 'n' AND NOT w.import_no = ANY(%(reverted)s)
+        AND (c.action <> 'd' OR w.at > c.at)
         AND NOT EXISTS (SELECT 1 FROM import_registry ir WHERE ir.import_no = w.import_no AND ir.mode = 'preview'))"""
 _NEWEST_RECORDED = "EXISTS (SELECT 1 FROM changes w WHERE w.import_no = p.version >> 32 AND w.sku_key = c.sku_key)"
 
