@@ -32,9 +32,12 @@ LINE_SHOWN = 80  # characters of a broken row's line that its message shows
 
 BROKEN_MESSAGES = {
     # (at the end of the file, or still open where the row passes 1 MiB: a quote that never closes, or a
-    # value longer than a row may be; a range's reading cannot tell which)
-    UNTERMINATED_QUOTE: "unterminated quote: a quoted value opened on this line does not close within 1 MiB or "
-                        "before the end of the file (a row may be at most 1 MiB); close or remove the quote",
+    # value longer than a row may be; a range's reading cannot tell which. Or closed on a later line by a
+    # quote with text right after it: a stray quote that an inch mark further down "closed")
+    UNTERMINATED_QUOTE: "unterminated quote: a quoted value opened on this line does not close where a value "
+                        "can end: it is still open after 1 MiB (a row may be at most 1 MiB) or at the end of the "
+                        "file, or a quote on a later line closes it with text right after (a stray quote, or an "
+                        "inch mark like 27\"); close or remove the quote",
     TOO_LONG: f"the row is longer than {MAX_RECORD_BYTES // (1 << 20)} MiB; a row may be at most 1 MiB",
 }
 
