@@ -75,21 +75,13 @@ def _parse_scanned(data: bytes, plan: FilePlan, first_row: int, context: FamilyC
     """``parse_chunk`` through the record scanner, batch by batch as the consumer reads a range."""
     from product_importer.ingest.records import read_records as scan_records
 
-    out = ParsedChunk([], [], 0)
+    parts = []
     for batch in scan_records(io.BytesIO(data), start=0, end=len(data), delimiter=plan.delimiter,
                               encoding=plan.data_encoding, first_row=first_row):
-        parsed = parse_rows(batch.records, plan, batch.first_row, broken=batch.broken, lossy=batch.lossy,
-                            has_nul=batch.has_nul, excel_text=batch.excel_text, family_context=context)
-        context = parsed.family_tail
-        out.rows.extend(parsed.rows)
-        out.errors.extend(parsed.errors)
-        out.rows_seen += parsed.rows_seen
-        out.rows_skipped += parsed.rows_skipped
-        out.warnings.extend(w for w in parsed.warnings if w not in out.warnings)
-        out.family_tail = parsed.family_tail
-        out.missing_parents |= parsed.missing_parents
-        out.missing_families |= parsed.missing_families
-    return out
+        parts.append(parse_rows(batch.records, plan, batch.first_row, broken=batch.broken, lossy=batch.lossy,
+                                has_nul=batch.has_nul, excel_text=batch.excel_text, family_context=context))
+        context = parts[-1].family_tail
+    return ParsedChunk.combine(parts)
 
 
 def parse_rows(
