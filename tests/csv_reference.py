@@ -4,8 +4,8 @@
 ``"too long"``. The state machine is Python csv's (non-strict, doublequote); a record must end within
 ``max_record`` bytes of its start, else it is broken and ends with the line on which its open quote
 opened (or, with no quote open at the limit, the line that crosses it). A quoted field that holds a line
-break and whose closing quote is followed by anything but a delimiter, a line break or the end of the data
-is an unterminated quote as well (a stray quote that a later inch mark "closed").
+break and whose closing quote is followed by text (anything but spaces before a delimiter, a line break or
+the end of the data) is an unterminated quote as well (a stray quote that a later inch mark "closed").
 """
 
 from __future__ import annotations
@@ -42,10 +42,14 @@ def reference_records(data: bytes, delimiter: str = ",", max_record: int = 1 << 
                 opened = i
             if before == 4 and c not in (QUOTE, delim, CR, LF) and (
                     CR in data[opened:i] or LF in data[opened:i]):
-                # within the limit (its byte at most max_record past the start); past it, the state at the
-                # limit decides, as for any record that does not end within it
-                bad = i - start <= max_record
-                break
+                k = i  # spaces, then a delimiter or a line break: a value with spaces after it
+                while k < n and data[k] == 0x20:
+                    k += 1
+                if k < n and data[k] not in (delim, CR, LF):
+                    # within the limit (that byte at most max_record past the start); past it, the state at
+                    # the limit decides, as for any record that does not end within it
+                    bad = k - start <= max_record
+                    break
             if state == 0 and before in (0, 1, 2, 4):  # a line break outside quotes ends the record
                 end = i + 2 if c == CR and i + 1 < n and data[i + 1] == LF else i + 1
                 break

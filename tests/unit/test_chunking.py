@@ -149,6 +149,15 @@ def test_a_stray_quote_closed_by_the_opening_quote_of_a_later_field_costs_one_ro
     assert csv_records_of(data[records[5][0] : records[5][1]]) == [["f", "6", "Quoted, properly"]]
 
 
+def test_spaces_after_a_quoted_line_break_value_before_the_delimiter_are_no_stray_quote():
+    data = b'a,"two\nlines"  ,1\nb,"x\ny"  \nc,3,4\n'
+
+    records = scan(data, block_size=4)
+
+    assert [kind for _, _, kind in records] == ["ok", "ok", "ok"]
+    assert csv_records_of(data[records[0][0] : records[0][1]]) == [["a", "two\nlines  ", "1"]]
+
+
 def test_a_quoted_field_closed_on_its_own_line_by_a_stray_character_stays_one_lenient_record():
     # no line break inside the quotes: nothing can have been swallowed, and csv's reading stands
     data = b'a,"x"trailing,1\nb,"two\nlines",2\n'

@@ -561,8 +561,8 @@ def _quoted_sections(buf: bytes, stop: int, delim: int) -> tuple[list[tuple[int,
     Returns the quoted sections' contents ``[(begin, end))``, the state at ``stop``, the position of
     the last opening quote (meaningful when the state is _QUOTED or _QUOTE_IN_QUOTED), and the opening
     quote of the first *bad* field, or None: a quoted field that holds a line break and whose closing
-    quote is followed by something else than a delimiter or a line break (``"12 inch screen`` … lines
-    later … ``27" IPS``). csv would read on to that quote and swallow the lines between; CONTRACT §1 says
+    quote is followed by text (other than spaces before a delimiter or a line break: ``"12 inch screen`` …
+    lines later … ``27" IPS``). csv would read on to that quote and swallow the lines between; CONTRACT §1 says
     a broken quote costs one row, so the field is an unterminated quote (the scanner's caller stops there)."""
     sections: list[tuple[int, int]] = []
     state = _RECORD_START
@@ -585,6 +585,7 @@ def _quoted_sections(buf: bytes, stop: int, delim: int) -> tuple[list[tuple[int,
                 state = _QUOTED
                 continue
             if (bad is None and after != delim and after != _LF and after != _CR
+                    and _text_after(buf, pos, stop, delim)
                     and (find(b"\n", opened, pos) >= 0 or find(b"\r", opened, pos) >= 0)):
                 bad = opened
             sections.append((opened + 1, pos - 1))
@@ -605,6 +606,14 @@ def _quoted_sections(buf: bytes, stop: int, delim: int) -> tuple[list[tuple[int,
     elif state == _QUOTE_IN_QUOTED:  # the last byte closed the quotes (or begins a "" pair past stop)
         sections.append((opened + 1, stop - 1))
     return sections, state, opened, bad
+
+
+def _text_after(buf: bytes, pos: int, stop: int, delim: int) -> bool:
+    """Whether a closing quote just before ``pos`` is followed by text: spaces then something else than
+    a delimiter or a line break (``"a" ,b`` is a value with spaces after it; unknown past ``stop``)."""
+    while pos < stop and buf[pos] == 0x20:
+        pos += 1
+    return pos < stop and buf[pos] not in (delim, _CR, _LF)
 
 
 def _neutral(buf: bytes, sections: list[tuple[int, int]]) -> bytes:
