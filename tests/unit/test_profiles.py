@@ -230,6 +230,22 @@ def test_a_mapping_that_sends_status_and_published_to_active_keeps_the_shopify_r
     assert not plan.warnings
 
 
+def test_a_mapping_that_sends_type_and_product_category_to_category_keeps_product_category_as_without_it():
+    """Found by a newcomer: once the UI's mapping step sends every column (both -> category), Product Category
+    was only Type's per-row fallback and its value was stored nowhere; without a mapping it is kept as an
+    attribute too (CONTRACT §1: of several columns sent to one field, the others are kept as attributes)."""
+    rows = [SHOPIFY, shopify_row(handle="a", title="A", variant_sku="A", product_category="Apparel", type="Shirts"),
+            shopify_row(handle="b", title="B", variant_sku="B", product_category="Apparel")]
+    _, unmapped = read(rows)
+    mapping = {"Title": "name", "Variant SKU": "sku", "Product Category": "category", "Type": "category"}
+    _, mapped = read(rows, mapping=mapping)
+
+    for parsed in (unmapped, mapped):
+        found = products(parsed)
+        assert (found["A"]["category"], found["B"]["category"]) == ("Shirts", "Apparel")
+        assert found["A"]["attributes"]["Product Category"] == "Apparel"
+
+
 def test_of_columns_a_mapping_sends_to_one_field_the_exact_name_wins_else_the_leftmost():
     plan, parsed = read([["sku", "name", "Regular price", "price", "Unit price"], ["A", "a", "1", "2", "3"]],
                         mapping={"Regular price": "price", "price": "price", "Unit price": "price"})

@@ -162,8 +162,11 @@ def _apply_mapping(
         if len(per_row) > 1:
             winner = per_row[0]
             fallbacks.append((field_name, tuple(per_row)))
+            # as without a mapping: the pair's other columns the profile keeps stay attributes (Shopify's
+            # Product Category behind Type), the rest are only the field's fallback
+            kept = {first_of[k] for k in map(fold_name, profile.per_row_attributes) if k in first_of}
             for other in per_row[1:]:
-                targets[other] = IGNORE
+                targets[other] = ATTRIBUTE if other in kept else IGNORE
         else:
             ranked = _ranked(columns, folded, profile.columns.get(field_name, ()))
             exact = [c for c in columns if folded[c] == field_name]
