@@ -94,6 +94,10 @@ export function listMappings(cursor: string | null, limit = 100, signal?: AbortS
   return apiRequest("/api/mappings", savedMappingPageSchema, { query: { cursor, limit }, signal });
 }
 
+export function getMapping(id: string, signal?: AbortSignal) {
+  return apiRequest(path(id), savedMappingSchema, { signal });
+}
+
 export function createMapping(input: MappingInput) {
   return apiRequest("/api/mappings", savedMappingSchema, { method: "POST", body: input });
 }
@@ -116,6 +120,15 @@ export function useSuggestion(fileKey: string, file: Blob, overrides: { profile:
     staleTime: Infinity,
     gcTime: 0,
     placeholderData: keepPreviousData,
+  });
+}
+
+/** One saved mapping (`id` null: none, nothing is fetched). */
+export function useSavedMapping(id: string | null) {
+  return useQuery({
+    queryKey: [...mappingKeys.all, "one", id],
+    queryFn: ({ signal }) => getMapping(id as string, signal),
+    enabled: id !== null,
   });
 }
 

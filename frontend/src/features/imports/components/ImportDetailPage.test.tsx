@@ -93,7 +93,7 @@ describe("ImportDetailPage", () => {
     const reason = await screen.findByTestId("failure-reason");
     expect(screen.getByRole("button", { name: "Revert" })).toBeInTheDocument();
     // and it says that what was imported before the stop stays, not that the file "could not be imported"
-    expect(reason).toHaveTextContent("The import stopped before the end of the file. too many row errors");
+    expect(reason).toHaveTextContent("The import stopped before the end of the file. Too many row errors.");
     expect(reason).toHaveTextContent("The 4,899 rows imported before it stopped stay in the catalogue. Revert the import to take them back");
     expect(reason).not.toHaveTextContent("could not be imported");
   });

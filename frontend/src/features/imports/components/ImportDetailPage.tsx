@@ -4,7 +4,7 @@ import { Can } from "@/components/Can";
 import { ErrorMessage, Loading, Notice } from "@/components/Feedback";
 import { StatusBadge } from "@/components/StatusBadge";
 import { ApiError, errorMessage, pathSegment, signInRequired } from "@/lib/api";
-import { countOf, formatDateTime, pluralOf } from "@/lib/format";
+import { countOf, formatDateTime, pluralOf, sentence } from "@/lib/format";
 import { useDocumentTitle } from "@/lib/title";
 import { downloadImportErrors, importErrorsCsvUrl, useImport, useImportPoll, useImportSnapshotWriter } from "../api/imports";
 import { isFinished, isRevertable } from "../api/schemas";
@@ -92,7 +92,7 @@ export function ImportDetailPage() {
                 // stopped part-way (too many row errors): what it committed stays (CONTRACT §1), so saying the
                 // file "could not be imported" would hide products it did write
                 <div>
-                  <strong>The import stopped before the end of the file.</strong> {imp.error ?? "The server did not say why."}
+                  <strong>The import stopped before the end of the file.</strong> {imp.error ? sentence(imp.error) : "The server did not say why."}
                   <br />
                   The {countOf(imp.rows_imported ?? 0, "row")} imported before it stopped {pluralOf(imp.rows_imported ?? 0, "stays", "stay")} in the
                   catalogue. Revert the import to take {pluralOf(imp.rows_imported ?? 0, "it", "them")} back (admins), or fix the file and upload

@@ -119,6 +119,27 @@ describe("the mapping step", () => {
     expect(calls.find((c) => c.method === "PUT")!.body).toMatchObject({ mapping: { "Item Code": "sku", Title: "name", Colour: "attribute" } });
   });
 
+  it("keeps a saved mapping's own name when the user updates it (it was renamed after the file)", async () => {
+    // given a file whose columns have a saved mapping the user renamed "Supplier X"
+    const { calls } = api({
+      "POST /api/mappings/suggest": () => ({ body: { ...suggestion, missing: [], mapping_id: "m-9" } }),
+      "GET /api/mappings/m-9": () => ({ body: { id: "m-9", name: "Supplier X", mapping: {}, headers: null } }),
+      "PUT /api/mappings/m-9": (req) => ({ body: { id: "m-9", ...(req.body as object) } }),
+    });
+    const { user } = renderPage(<ImportsPage />);
+    await screen.findByTestId("drop-zone");
+    dropCsv("Item Code;Title;Colour\nA-1;Lamp;red\n", "partner_feed.csv");
+    const step = await screen.findByTestId("mapping-step");
+    // when the user edits a column and ticks "Update the saved mapping"
+    await user.selectOptions(await within(step).findByLabelText("Import column “Item Code” as"), "sku");
+    await user.click(within(step).getByLabelText(/Update the saved mapping/));
+    // then the name offered is the mapping's own, and the update keeps it
+    await waitFor(() => expect(within(step).getByDisplayValue("Supplier X")).toBeInTheDocument());
+    await user.click(within(step).getByRole("button", { name: "Import now" }));
+    await waitFor(() => expect(calls.some((c) => c.method === "PUT")).toBe(true));
+    expect(calls.find((c) => c.method === "PUT")!.body).toMatchObject({ name: "Supplier X" });
+  });
+
   it("offers the likeliest columns for a missing SKU and name in one click each", async () => {
     // given a German file: neither SKU nor name is recognised, the server names the likeliest columns
     const { calls } = api({

@@ -7,7 +7,7 @@ import { ApiError, errorMessage } from "@/lib/api";
 import { usePermissions } from "@/lib/auth/permissions";
 import { formatBytes, sentence } from "@/lib/format";
 import type { ImportOptions } from "../../api/imports";
-import { ENCODINGS, PROFILES, SUGGEST_BYTES, suggestMapping, useSaveMapping, useSuggestion, type Suggestion } from "../../api/mappings";
+import { ENCODINGS, PROFILES, SUGGEST_BYTES, suggestMapping, useSaveMapping, useSavedMapping, useSuggestion, type Suggestion } from "../../api/mappings";
 import { encodingLabel, fieldLabel, profileLabel } from "../labels";
 import { choicesFrom, defaultMappingName, isEdited, mappingOf, missingFields, sharedFields, type ColumnChoice } from "./columnPlan";
 import { ImportOptionsFields, optionsFromForm, blankOptionsForm, type OptionsForm } from "./ImportOptionsFields";
@@ -198,6 +198,13 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
   // a mapping for these columns saved while this step was open (another tab, someone else): found on a 409
   const [savedMeanwhile, setSavedMeanwhile] = useState<string | null>(null);
   const savedId = suggestion.mapping_id ?? savedMeanwhile;
+  // "Update the saved mapping" keeps its name unless the user types another (it was renamed after the file)
+  const saved = useSavedMapping(savedId);
+  const [nameTyped, setNameTyped] = useState(false);
+  const savedName = saved.data?.name;
+  useEffect(() => {
+    if (savedName !== undefined && !nameTyped) setName(savedName);
+  }, [savedName, nameTyped]);
   const optionErrors = optionsFromForm(options).errors;
   const blocked = missing.length > 0 || Object.keys(optionErrors).length > 0 || save.isPending;
 
@@ -345,7 +352,15 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
         </div>
         {remember ? (
           <Field label="Mapping name">
-            <input value={name} onChange={(e) => setName(e.target.value)} maxLength={255} autoComplete="off" />
+            <input
+              value={name}
+              onChange={(e) => {
+                setNameTyped(true);
+                setName(e.target.value);
+              }}
+              maxLength={255}
+              autoComplete="off"
+            />
           </Field>
         ) : null}
       </div>
