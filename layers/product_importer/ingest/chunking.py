@@ -8,7 +8,10 @@ outside quotes, and every record counts, a blank line too (CONTRACT §1: row num
 A broken quote never swallows the file (CONTRACT §1). A record holds at most ``max_record`` bytes (1 MiB)
 before its line break (LF, CRLF or CR alike). If it holds more, it is one *broken* record: when a quoted field is still open there (or at
 the end of the stream), the broken record ends with the line on which that quote opened ("unterminated
-quote"); otherwise it ends with the line that crosses the limit ("too long"). Reading goes on at the next
+quote"); otherwise it ends with the line that crosses the limit ("too long"). A quoted field that holds a
+line break and whose closing quote is followed by text (not spaces before a delimiter or a line break) is
+an unterminated quote too: a stray quote that a quote lines later "closed" (``"12 inch`` … ``27" IPS``),
+which csv would read as one field swallowing the lines between. Reading goes on at the next
 line either way, so one bad line costs one row, and the splitter and the consumer, which both read
 through :class:`RecordScanner`, see the same records whatever the block size or the starting point (any
 record start).
