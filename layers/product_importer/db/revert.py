@@ -286,15 +286,15 @@ LEFT JOIN (SELECT DISTINCT sku_key FROM undo_lost WHERE sku_key BETWEEN %(first)
     ON l.sku_key = c.sku_key
 """
 
+# every product of the range but those with standing conflicts (_STANDING); then only those, a set at a time
+_CLASSIFY_ALL = _CLASSIFY.replace("{keys}", "AND NOT c.sku_key = ANY(%(special)s::text[])")
+_CLASSIFY_ONLY = _CLASSIFY.replace("{keys}", "AND c.sku_key = ANY(%(special)s::text[])")
+
 # The range's products that other reverted imports left alone as conflicts, with those imports: for such a
 # product that import's writes stand (its revert did not undo them, and the user was told so), so this
 # revert undoes this import and the other reverted imports only. A conflict no longer stands once what
 # made it one is undone: its changer is this import, or was reverted since without leaving the product
 # alone (then the state is as if neither ran, as the product's history shows it).
-# every product of the range but those with standing conflicts (_STANDING); then only those, a set at a time
-_CLASSIFY_ALL = _CLASSIFY.replace("{keys}", "AND NOT c.sku_key = ANY(%(special)s::text[])")
-_CLASSIFY_ONLY = _CLASSIFY.replace("{keys}", "AND c.sku_key = ANY(%(special)s::text[])")
-
 _STANDING = """
 SELECT x.sku_key, array_agg(x.import_no) FROM revert_conflicts x
 WHERE x.import_no = ANY(%(others)s) AND x.sku_key BETWEEN %(first)s AND %(last)s
