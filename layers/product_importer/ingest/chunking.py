@@ -210,8 +210,9 @@ class RecordScanner:
             self._skip_from = self._base + open_quote
 
     def _break_at_quote(self, open_quote: int) -> None:
-        """The record at _buf[0] holds a quote opened at ``open_quote`` that runs across a line break and is
-        closed by a quote that no delimiter or line break follows: unterminated, skip its line."""
+        """The record at _buf[0] holds a quote opened at ``open_quote`` that never closes where a value can
+        end (at the end of the stream, or closed past a line break with text after it): unterminated, skip
+        its line."""
         self._head = self._buf[:_head_size(open_quote)]
         self._broken = (self._base, UNTERMINATED_QUOTE, self._base + open_quote)
         self._skip_from = self._base + open_quote
@@ -220,14 +221,12 @@ class RecordScanner:
         """At the end of the stream: the last record has no line break."""
         buf = self._buf
         open_quote = _open_quote_at(buf, len(buf), self._delim)
-        self._head = buf[:_head_size(open_quote)]
         if open_quote is None:
             end = self._base + len(buf)
             events.append(Records(self._base, end, 1, _OneRecord(self._base, end, buf)))
             self._consume(len(buf))
         else:
-            self._broken = (self._base, UNTERMINATED_QUOTE, self._base + open_quote)
-            self._skip_from = self._base + open_quote
+            self._break_at_quote(open_quote)
 
     def _skip(self, events: list[Event], eof: bool) -> bool:
         """In skip mode: end the broken record at the first line break at/after _skip_from. False: need more."""

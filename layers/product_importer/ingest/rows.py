@@ -3,10 +3,10 @@
 Entry points (the seam is described in ``ingest.plan``):
 
 - ``parse_chunk(data, plan, first_row, *, family_context=None) -> ParsedChunk``: the bytes of whole
-  records (a chunk), decoded once with ``plan.data_encoding``, parsed by the C ``csv`` module. The
-  first record is row ``first_row``; every record takes a number, empty lines too. A quote still open
-  at the end of ``data`` is one row error ("unterminated quote") on the line where it opened, and
-  reading goes on at the next line.
+  records (a chunk), read by the consumer's record scanner (``ingest.records``, decoded with
+  ``plan.data_encoding``). The first record is row ``first_row``; every record takes a number, empty
+  lines too. A broken quote is one row error ("unterminated quote") on the line where it opened, and
+  reading goes on at the next line (CONTRACT §1).
 - ``parse_rows(records, plan, first_row, *, broken, lossy, has_nul, family_context)``: records the
   byte level already split into cells, in its batches.
 - ``parse_records(records, plan, *, family_context=None)``: the same from ``Record`` tuples.
@@ -20,20 +20,19 @@ counted in ``rows_skipped``, never errors.
 
 from __future__ import annotations
 
-import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence, Set
-from itertools import chain
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from typing import Any
 
-from product_importer.ingest.encoding import UTF16, decode, has_undecodable
+from product_importer.ingest.encoding import has_undecodable
 from product_importer.ingest.plan import FilePlan, Record
+from product_importer.ingest.records import RecordBatch
+from product_importer.ingest.records import read_records as scan_records
 from product_importer.ingest.rules import FamilyContext
 from product_importer.ingest.validate import ROW_FIELDS, Broken, ParsedChunk, RowError, validator
 
 __all__ = [
     "ROW_FIELDS",
-    "UNTERMINATED_QUOTE",
     "ParsedChunk",
     "RowError",
     "family_context",
@@ -47,41 +46,25 @@ __all__ = [
     "read_records",
 ]
 
-UNTERMINATED_QUOTE = "unterminated quote: a quoted value opened here never closes; close or remove the quote"
-
 
 def parse_chunk(
     data: bytes, plan: FilePlan, first_row: int, *, family_context: FamilyContext | None = None
 ) -> ParsedChunk:
-    """Parse the bytes of whole records; the first is data row ``first_row``.
-
-    Bytes with quotes are read by the consumer's record scanner (``ingest.records.read_records``), so a
-    broken quote costs the same one row here as in an import (CONTRACT §1), also one that a quote lines
-    later closes without a delimiter after it (the csv module would read on to it and swallow the lines
-    between). UTF-16 bytes (two bytes a character) and bytes without quotes go to the csv module whole."""
-    if plan.data_encoding != UTF16 and b'"' in data:
-        return _parse_scanned(data, plan, first_row, family_context)
-    text, lossy = decode(data, plan.data_encoding)
-    records, unterminated = _read(text, plan.delimiter)
-    preset: dict[int, Broken] = {}
-    if unterminated:
-        records, preset = _resync(text, plan.delimiter)
-    numbers = range(first_row, first_row + len(records))
-    return validator(plan).parse(records, numbers, preset, lossy, "\x00" in text, family_context,
-                                 excel_text='="' in text)
-
-
-def _parse_scanned(data: bytes, plan: FilePlan, first_row: int, context: FamilyContext | None) -> ParsedChunk:
-    """``parse_chunk`` through the record scanner, batch by batch as the consumer reads a range."""
-    from product_importer.ingest.records import read_records as scan_records
-
+    """Parse the bytes of whole records; the first is data row ``first_row``. Read by the consumer's record
+    scanner (``ingest.records.read_records``), batch by batch as the consumer reads a range, so a broken
+    quote costs the same one row here as in an import (CONTRACT §1)."""
     parts = []
-    for batch in scan_records(io.BytesIO(data), start=0, end=len(data), delimiter=plan.delimiter,
-                              encoding=plan.data_encoding, first_row=first_row):
+    context = family_context
+    for batch in _scanned(data, plan, first_row):
         parts.append(parse_rows(batch.records, plan, batch.first_row, broken=batch.broken, lossy=batch.lossy,
                                 has_nul=batch.has_nul, excel_text=batch.excel_text, family_context=context))
         context = parts[-1].family_tail
     return ParsedChunk.combine(parts)
+
+
+def _scanned(data: bytes, plan: FilePlan, first_row: int) -> Iterator[RecordBatch]:
+    return scan_records(io.BytesIO(data), start=0, end=len(data), delimiter=plan.delimiter,
+                        encoding=plan.data_encoding, first_row=first_row)
 
 
 def parse_rows(
@@ -146,19 +129,14 @@ def parse_records(
 
 
 def read_records(data: bytes, plan: FilePlan, first_row: int) -> list[Record]:
-    """The records ``parse_chunk`` reads from ``data`` (undecodable UTF-8 as surrogate escapes)."""
-    text, _ = decode(data, plan.data_encoding)
-    records, unterminated = _read(text, plan.delimiter)
-    preset: dict[int, Broken] = {}
-    if unterminated:
-        records, preset = _resync(text, plan.delimiter)
+    """The records ``parse_chunk`` reads from ``data`` (undecodable UTF-8 as surrogate escapes); a record
+    the reading rejects carries its message and the cells its line shows."""
     out = []
-    for i, record in enumerate(records):
-        if i in preset:
-            message, cells = preset[i][:2]
-            out.append(Record(first_row + i, cells, message))
-        else:
-            out.append(Record(first_row + i, record))
+    for batch in _scanned(data, plan, first_row):
+        for i, cells in enumerate(batch.records):
+            broken = batch.broken.get(i)
+            out.append(Record(batch.first_row + i, cells) if broken is None
+                       else Record(batch.first_row + i, broken.cells, broken.message))
     return out
 
 
@@ -200,66 +178,3 @@ def family_context(cells: Sequence[str], plan: FilePlan) -> dict[str, Any] | Non
 
 
 # ---- reading records ------------------------------------------------------------------------------------
-
-
-_SENTINEL = "\ud800"  # a line no decoded file holds (a lone high surrogate): it shows whether a quote is open
-
-
-def _read(text: str, delimiter: str) -> tuple[list[list[str]], bool]:
-    """``(records, unterminated)``: the csv module's records; ``unterminated``: the last one's quote never closes.
-
-    A sentinel line follows the text: it comes back as a record of its own unless a quote is still
-    open, which swallows it.
-    """
-    if csv.field_size_limit() <= len(text):  # a record cannot be longer than its chunk
-        csv.field_size_limit(len(text) + 1)
-    # Lines split at LF, CRLF and a lone CR only (not at the other characters str.splitlines knows).
-    records = list(csv.reader(chain(io.StringIO(text, newline=""), (_SENTINEL,)), delimiter=delimiter))
-    if records and records[-1] == [_SENTINEL]:
-        records.pop()
-        return records, False
-    return records, True
-
-
-def _resync(text: str, delimiter: str) -> tuple[list[list[str]], dict[int, Broken]]:
-    """Read ``text`` whose quote never closes: the record where it opened is an error on its first line,
-    and reading goes on at the next line (CONTRACT §1). Rare, so plain Python."""
-    lines = list(io.StringIO(text, newline=""))
-    records: list[list[str]] = []
-    preset: dict[int, Broken] = {}
-    start = 0
-    while start < len(lines):
-        source = _Lines(lines, start)
-        reader = csv.reader(source, delimiter=delimiter)
-        begun = start
-        for record in reader:
-            if source.past_end:  # the reader had to ask past the end to finish this record: still open
-                break
-            records.append(record)
-            begun = start + reader.line_num
-        else:
-            break
-        records.append([])
-        shown = next(csv.reader([lines[begun].rstrip("\r\n")], delimiter=delimiter), [])
-        preset[len(records) - 1] = (UNTERMINATED_QUOTE, shown, None)
-        start = begun + 1
-    return records, preset
-
-
-class _Lines:
-    """``lines[start:]`` for a csv reader; notes when the reader asks past the end."""
-
-    def __init__(self, lines: list[str], start: int) -> None:
-        self.lines = lines
-        self.pos = start
-        self.past_end = False
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        if self.pos >= len(self.lines):
-            self.past_end = True
-            raise StopIteration
-        self.pos += 1
-        return self.lines[self.pos - 1]
