@@ -199,12 +199,9 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
   const [savedMeanwhile, setSavedMeanwhile] = useState<string | null>(null);
   const savedId = suggestion.mapping_id ?? savedMeanwhile;
   // "Update the saved mapping" keeps its name unless the user types another (it was renamed after the file)
-  const saved = useSavedMapping(savedId);
+  const savedName = useSavedMapping(savedId).data?.name;
   const [nameTyped, setNameTyped] = useState(false);
-  const savedName = saved.data?.name;
-  useEffect(() => {
-    if (savedName !== undefined && !nameTyped) setName(savedName);
-  }, [savedName, nameTyped]);
+  const shownName = nameTyped ? name : (savedName ?? name);
   const optionErrors = optionsFromForm(options).errors;
   const blocked = missing.length > 0 || Object.keys(optionErrors).length > 0 || save.isPending;
 
@@ -219,7 +216,7 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
       try {
         await save.mutateAsync({
           id: savedId,
-          input: { name: name.trim() || defaultMappingName(file.name), mapping, headers: choices.map((c) => c.header), profile: overrides.profile },
+          input: { name: shownName.trim() || defaultMappingName(file.name), mapping, headers: choices.map((c) => c.header), profile: overrides.profile },
         });
       } catch (err) {
         if (savedId === null && err instanceof ApiError && err.status === 409) {
@@ -353,7 +350,7 @@ function ColumnsForm({ file, suggestion, busy, overrides, onOverrides, onStart, 
         {remember ? (
           <Field label="Mapping name">
             <input
-              value={name}
+              value={shownName}
               onChange={(e) => {
                 setNameTyped(true);
                 setName(e.target.value);
