@@ -26,6 +26,7 @@ import psycopg
 from psycopg import sql
 
 from product_importer.db import chunk_sql
+from product_importer.db.copy_text import write_rows
 from product_importer.db.fields import OPTIONAL_FIELDS, ROW_SHIFT
 from product_importer.db.registry import WRITABLE, ensure_undo_partition, settle
 from product_importer.db.replace import late_deactivations, lock_late_replaces
@@ -41,6 +42,9 @@ TOO_MANY_ERRORS = "too many row errors"
 _STAGE_COLUMNS = ROW_FIELDS  # row_no, sku_key, sku, name, …, attributes
 _ATTRIBUTES = ROW_FIELDS.index("attributes")
 _ROW_NO = ROW_FIELDS.index("row_no")
+# each column's kind in a COPY text block (copy_text): row_no and quantity integers, active a boolean
+_KIND = {"row_no": "i", "quantity": "i", "active": "b"}
+_STAGE_KINDS = "".join(_KIND.get(f, "s") for f in _STAGE_COLUMNS)
 
 _CREATE_STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS stage_rows (
@@ -265,8 +269,7 @@ def _write_rows(conn: psycopg.Connection, present: frozenset[str], rows: list[tu
     with conn.cursor().copy(
         sql.SQL("COPY stage_rows ({}) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, _STAGE_COLUMNS)))
     ) as copy:
-        for row in rows:
-            copy.write_row(row)
+        write_rows(copy, rows, _STAGE_KINDS)
     params = {**params, "keys": _attribute_keys(rows) if "attributes" in present else []}
     # The common case first: the first touch of live products older than the import (the row wins every
     # field). Plain inserts, no per-field comparison; what it leaves goes through the general statements.
@@ -343,16 +346,17 @@ def _copy_new_products(conn: psycopg.Connection, present: frozenset[str], rows: 
     for name in (*OPTIONAL_FIELDS, "attributes"):
         if name in present:
             positions.append(ROW_FIELDS.index(name))
-    absent = [0] * sum(1 for f in OPTIONAL_FIELDS if f not in present)
+    absent = (0,) * sum(1 for f in OPTIONAL_FIELDS if f not in present)
     pick = operator.itemgetter(*positions)
     base, import_id, import_no = params["base"], params["import_id"], params["no"]
     columns = chunk_sql.copy_columns(present)
+    # version, the picked row fields, the absent fields' versions, last_import_id, created_by_no
+    kinds = "i" + "".join(_KIND.get(ROW_FIELDS[i], "s") for i in positions[1:]) + "i" * len(absent) + "si"
+    ends = (*absent, import_id, import_no)
     with conn.cursor().copy(
         sql.SQL("COPY products ({}) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
     ) as copy:
-        for row in rows:
-            values = pick(row)
-            copy.write_row((base + values[0], *values[1:], *absent, import_id, import_no))
+        write_rows(copy, [(base + values[0], *values[1:], *ends) for values in map(pick, rows)], kinds)
     _copy_created(conn, import_no, [row[1] for row in rows])
 
 
@@ -405,8 +409,8 @@ def _add_to_totals(conn: psycopg.Connection, import_id: str, counts: ChunkCounts
         with conn.cursor().copy(
             "COPY row_errors (import_id, row_no, sku, column_name, message, value) FROM STDIN"
         ) as copy:
-            for error in errors[:stored]:
-                copy.write_row((import_id, error.row, error.sku, error.column, error.message, error.value))
+            write_rows(copy, [(import_id, e.row, e.sku, e.column, e.message, e.value) for e in errors[:stored]],
+                       "sissss")
     row = conn.execute(
         "UPDATE import_totals SET chunks_done = chunks_done + 1, rows_processed = rows_processed + %s,"
         " rows_imported = rows_imported + %s, rows_failed = rows_failed + %s,"

@@ -5,6 +5,7 @@ import { MemoryRouter, Route, Routes, useNavigate } from "react-router-dom";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { FakeWebSocket, FakeXhr, makeImport, mockApi } from "@/test/api";
 import { testQueryClient } from "@/test/render";
+import { ImportDetailPage } from "../components/ImportDetailPage";
 import { ImportsPage } from "../components/ImportsPage";
 import { UploadsProvider } from "./uploadsContext";
 
@@ -101,5 +102,56 @@ describe("the tab's uploads", () => {
     const later = new Event("beforeunload", { cancelable: true });
     window.dispatchEvent(later);
     expect(later.defaultPrevented).toBe(false);
+  });
+
+  it("stop linking to a preview once it is discarded (“View preview” led to “No import with id …”)", async () => {
+    const preview = makeImport({ id: "pre-9", mode: "preview", status: "previewed", finished_at: "2025-01-01T10:00:05Z" });
+    mockApi({
+      "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
+      "GET /api/imports": () => ({ body: { items: [], next_cursor: null } }),
+      "POST /api/mappings/suggest": () => ({
+        body: { encoding: "utf-8", delimiter: ",", profile: "generic", missing: [], warnings: [], mapping_id: null,
+                columns: [{ header: "sku", field: "sku", samples: [] }, { header: "name", field: "name", samples: [] }] },
+      }),
+      "POST /api/imports": () => ({
+        status: 201,
+        body: { import: makeImport({ id: "pre-9", mode: "preview", status: "pending" }), upload: { method: "POST", url: "http://s3/b", fields: {} } },
+      }),
+      "GET /api/imports/pre-9": () => ({ body: preview }),
+      "GET /api/imports/pre-9/errors": () => ({ body: { items: [], next_cursor: null } }),
+      "GET /api/imports/pre-9/changes/summary": () => ({ body: { create: 1, update: 0, unchanged: 0, deactivate: 0, fields: {} } }),
+      "GET /api/imports/pre-9/changes": () => ({ body: { items: [], next_cursor: null } }),
+      "DELETE /api/imports/pre-9": () => ({ status: 204 }),
+    });
+    const user = userEvent.setup();
+    render(
+      <QueryClientProvider client={testQueryClient()}>
+        <MemoryRouter initialEntries={["/"]}>
+          <UploadsProvider>
+            <Routes>
+              <Route path="/" element={<ImportsPage />} />
+              <Route path="/imports/:id" element={<ImportDetailPage />} />
+            </Routes>
+          </UploadsProvider>
+        </MemoryRouter>
+      </QueryClientProvider>,
+    );
+    // given a file previewed from this tab: once up, its preview page opens
+    await screen.findByTestId("drop-zone");
+    fireEvent.drop(screen.getByTestId("drop-zone"), { dataTransfer: { files: [new File(["sku,name\nA,B\n"], "new.csv", { type: "text/csv" })] } });
+    const step = await screen.findByTestId("mapping-step");
+    await within(step).findByText("sku");
+    await user.click(within(step).getByRole("button", { name: "Preview" }));
+    await waitFor(() => expect(FakeXhr.instances).toHaveLength(1));
+    act(() => FakeXhr.latest().respond(204));
+    await screen.findByTestId("preview");
+    // when the user discards it
+    await user.click(screen.getByRole("button", { name: "Discard" }));
+    const dialog = await screen.findByRole("dialog", { name: "Discard this preview?" });
+    await user.click(within(dialog).getByRole("button", { name: "Discard preview" }));
+    // then the upload list says so, and no longer offers a link to what is gone
+    const item = await screen.findByTestId("upload-item");
+    expect(within(item).getByText("Preview discarded: nothing was imported from this file.")).toBeInTheDocument();
+    expect(within(item).queryByRole("link", { name: "View preview" })).toBeNull();
   });
 });

@@ -69,3 +69,10 @@ export function useTabUploads(
   }, [shared, onCreated, onUploaded]);
   return shared ?? own;
 }
+
+/** Tell the tab's upload list that an import was discarded (a no-op on a page rendered without the provider). */
+export function useMarkUploadDiscarded(): (importId: string) => void {
+  const shared = useContext(UploadsContext);
+  const mark = shared?.markDiscarded;
+  return useMemo(() => mark ?? (() => {}), [mark]);
+}

@@ -18,6 +18,8 @@ export interface UploadItem {
   error: string | null;
   importId: string | null;
   mode: "import" | "preview";
+  /** Its import (or preview) was discarded after the upload (this tab): there is nothing left to view. */
+  discarded?: boolean;
 }
 
 /** Why a file cannot be imported, before asking the API; null when it looks fine. */
@@ -141,5 +143,11 @@ export function useUploads(
     [],
   );
 
-  return { uploads, addFiles, cancel, dismiss, clearFinished };
+  /** Its import was discarded (a preview's Discard, a pending import's): the list stops linking to it. */
+  const markDiscarded = useCallback(
+    (importId: string) => setUploads((list) => list.map((u) => (u.importId === importId ? { ...u, discarded: true } : u))),
+    [],
+  );
+
+  return { uploads, addFiles, cancel, dismiss, clearFinished, markDiscarded };
 }

@@ -5,6 +5,7 @@ import { ConfirmDialog } from "@/components/Dialog";
 import { usePermissions } from "@/lib/auth/permissions";
 import { quoted } from "@/lib/format";
 import { useDiscardImport } from "../api/changes";
+import { useMarkUploadDiscarded } from "../api/uploadsContext";
 import { groupToApplyOrDiscard, type Import } from "../api/schemas";
 
 /**
@@ -15,6 +16,7 @@ import { groupToApplyOrDiscard, type Import } from "../api/schemas";
 export function PendingPanel({ imp }: { imp: Import }) {
   const navigate = useNavigate();
   const discard = useDiscardImport();
+  const markDiscarded = useMarkUploadDiscarded();
   const [confirming, setConfirming] = useState(false);
   const group = groupToApplyOrDiscard(imp);
   const mayDiscard = usePermissions().can(group);
@@ -22,6 +24,7 @@ export function PendingPanel({ imp }: { imp: Import }) {
   // a refusal shows in the confirm dialog, which stays open
   const onDiscard = async () => {
     const { alreadyGone } = await discard.mutateAsync(imp.id);
+    markDiscarded(imp.id);
     const flash = alreadyGone ? `The import of ${quoted(imp.filename)} was already discarded.` : `Discarded the import of ${quoted(imp.filename)}.`;
     navigate("/", { state: { flash } });
   };

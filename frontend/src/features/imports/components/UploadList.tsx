@@ -57,14 +57,18 @@ export function UploadList({ uploads, onCancel, onDismiss, onClearFinished }: Up
               ) : null}
               {u.phase === "cancelled" ? (
                 <p className="upload__note">Upload cancelled: nothing was imported from this file.</p>
+              ) : u.discarded ? (
+                <p className="upload__note">
+                  {u.mode === "preview" ? "Preview discarded: nothing was imported from this file." : "Import discarded: nothing was imported from this file."}
+                </p>
               ) : u.error ? (
                 <p className="upload__error" role="alert">
                   {u.error}
                 </p>
               ) : null}
               <div className="upload__actions">
-                {/* a cancelled upload's import is discarded: there is nothing to view */}
-                {u.importId && u.phase !== "cancelled" ? <Link to={`/imports/${pathSegment(u.importId)}`}>{u.mode === "preview" ? "View preview" : "View import"}</Link> : null}
+                {/* a cancelled upload's import is discarded, as is one discarded since: there is nothing to view */}
+                {u.importId && u.phase !== "cancelled" && !u.discarded ? <Link to={`/imports/${pathSegment(u.importId)}`}>{u.mode === "preview" ? "View preview" : "View import"}</Link> : null}
                 {u.phase === "uploading" ? (
                   <button type="button" className="button button--small" onClick={() => onCancel(u.key)}>
                     Cancel upload

@@ -1,4 +1,5 @@
 import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback } from "react";
 import { ApiError, apiRequest, apiSend, deleteIdempotently, isNotFound, pathSegment } from "@/lib/api";
 import {
   deleteAllResponseSchema,
@@ -159,4 +160,17 @@ export function useDeleteAllProducts() {
     mutationFn: () => deleteAllProducts(),
     onSuccess: () => client.invalidateQueries({ queryKey: productKeys.all }),
   });
+}
+
+/**
+ * Refetch what the products page shows (its lists and any open history) when the catalog changed elsewhere:
+ * an import or a revert wrote (the app wires it to the imports' live feed). The page keeps showing the old
+ * rows until the new ones come (keepPreviousData), so nothing flickers.
+ */
+export function useRefreshProducts() {
+  const client = useQueryClient();
+  return useCallback(() => {
+    void client.invalidateQueries({ queryKey: productKeys.lists() });
+    void client.invalidateQueries({ queryKey: [...productKeys.all, "history"] });
+  }, [client]);
 }

@@ -8,6 +8,7 @@ import { useFocusBackAfter } from "@/components/focusBack";
 import { errorMessage, isNotFound, isTransientError, pathSegment } from "@/lib/api";
 import { quoted } from "@/lib/format";
 import { useApplyPreview, useChangeSummary, useDiscardImport } from "../../api/changes";
+import { useMarkUploadDiscarded } from "../../api/uploadsContext";
 import { importKeys } from "../../api/imports";
 import { groupToApplyOrDiscard, type Import } from "../../api/schemas";
 import { PlannedReplaceHeld } from "../revert/ReplaceHeld";
@@ -26,6 +27,7 @@ export function PreviewPanel({ imp }: { imp: Import }) {
   const summary = useChangeSummary(imp.id, ready);
   const apply = useApplyPreview();
   const discard = useDiscardImport();
+  const markDiscarded = useMarkUploadDiscarded();
   const [confirmDiscard, setConfirmDiscard] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   // Apply is disabled while it runs, which drops its focus to <body>: a failure brings it back (to the message)
@@ -41,6 +43,7 @@ export function PreviewPanel({ imp }: { imp: Import }) {
     } catch (err) {
       if (isNotFound(err)) {
         // discarded meanwhile (another tab, the command line): there is nothing left here to apply
+        markDiscarded(imp.id);
         navigate("/", { state: { flash: `The preview of ${quoted(imp.filename)} was discarded meanwhile, so nothing was imported. Drop the file again to preview it.` } });
         return;
       }
@@ -56,6 +59,7 @@ export function PreviewPanel({ imp }: { imp: Import }) {
   const onDiscard = async () => {
     setActionError(null);
     const { alreadyGone } = await discard.mutateAsync(imp.id);
+    markDiscarded(imp.id);
     const flash = alreadyGone ? `The preview of ${quoted(imp.filename)} was already discarded.` : `Discarded the preview of ${quoted(imp.filename)}.`;
     navigate("/", { state: { flash } });
   };
