@@ -13,6 +13,11 @@ test("import, update import, revert the update → products back, conflicts show
   const edit = await request.patch(`/api/products/${p}-3`, { data: { quantity: 42 } });
   expect(edit.ok()).toBe(true);
 
+  // and the products page open in another tab, showing the product the update created
+  const products = await page.context().newPage();
+  await products.goto(`/products?q=${p}-9`);
+  await expect(products.getByTestId("product-row")).toHaveCount(1);
+
   // when an admin reverts the update, typing its file name to confirm
   await row.getByRole("link", { name: updateName }).click();
   await page.getByRole("button", { name: "Revert" }).click();
@@ -36,6 +41,9 @@ test("import, update import, revert the update → products back, conflicts show
   await expect(conflict).toContainText(`${p}-3`);
   await expect(conflict).toContainText("an edit");
   await saveScreenshot(page, "revert");
+  // and the products tab follows by itself, without a reload: the product the update created is gone
+  await expect(products.getByTestId("product-row")).toHaveCount(0, { timeout: 15_000 });
+  await products.close();
 
   // and the catalogue is back: old prices, the new product gone, the edited one left as it is
   expect((await (await request.get(`/api/products/${p}-1`)).json()).price).toMatch(/^100(\.0+)?$/);
