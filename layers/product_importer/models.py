@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -48,6 +48,11 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+REPLACE_HELD_WARNING = "replace held:"  # how the warning of a held replace starts (pipeline.finish)
+CANCELLED_BY_REVERT = ("replace cancelled: it was held over its cap and not confirmed when the import was reverted, "
+                       "so nothing was deactivated")
+
+
 class Import(BaseModel):
     """CONTRACT §2. Counts are ``None`` until known."""
 
@@ -83,6 +88,20 @@ class Import(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
     reverted_at: str | None = None
+
+    @model_validator(mode="after")
+    def _held_replace_of_a_reverted_import(self) -> Import:
+        """A replace held over its cap and never confirmed is cancelled by the import's revert (the confirm answers
+        409 "this import was reverted"): it reads ``cancelled``, and its warning no longer says to confirm it (a
+        tester followed it and got the 409). Only how it reads: the stored item keeps ``held``, so a revert
+        that fails gives the held replace back."""
+        replace = self.replace or {}
+        if (self.status in (ImportStatus.REVERTING, ImportStatus.REVERTED) and replace.get("status") == "held"
+                and not replace.get("confirmed_at")):
+            self.replace = {**replace, "status": "cancelled"}
+            self.warnings = [w for w in self.warnings if not w.startswith(REPLACE_HELD_WARNING)] + [
+                CANCELLED_BY_REVERT]
+        return self
 
 
 @dataclass(frozen=True)

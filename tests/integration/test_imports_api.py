@@ -594,6 +594,24 @@ def test_replace_is_409_for_a_preview_and_a_reverted_import_even_with_a_held_rep
     assert api.messages(api.chunks_url) == []
 
 
+def test_a_held_replace_of_a_reverted_import_reads_cancelled_and_no_longer_says_to_confirm(api: ApiHarness) -> None:
+    # Found by a tester: after the revert the replace still said "held", and its warning said to POST the
+    # confirm, which answers 409 "this import was reverted"
+    warning = "replace held: 9 of the 10 products in scope (90.0 %) are not in the file, more than the cap of 20 %, " \
+              "so none was deactivated; to deactivate them, POST /api/imports/x/replace?confirm=true"
+    import_id = api.put_import(status=ImportStatus.COMPLETED, replace=HELD, warnings=[warning, "another warning"])
+    api.import_rows(import_id, [("C-1", "chair", "12.00")])
+    assert api.client.get(f"/api/imports/{import_id}").json()["replace"]["status"] == "held"
+
+    assert api.client.post(f"/api/imports/{import_id}/revert").status_code == 202
+
+    imp = api.client.get(f"/api/imports/{import_id}").json()
+    assert imp["replace"]["status"] == "cancelled"
+    assert imp["warnings"][0] == "another warning" and "replace?confirm" not in " ".join(imp["warnings"])
+    assert "cancelled" in imp["warnings"][-1] and "nothing was deactivated" in imp["warnings"][-1]
+    assert api.client.post(f"/api/imports/{import_id}/replace", params={"confirm": "true"}).status_code == 409
+
+
 def test_a_revert_and_a_confirmed_replace_exclude_each_other(api: ApiHarness) -> None:
     # A confirmed replace being carried out: the revert waits for it (409)
     confirmed = api.put_import(status=ImportStatus.COMPLETED, replace=HELD)

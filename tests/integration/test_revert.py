@@ -155,6 +155,26 @@ def test_a_later_import_that_left_the_product_unchanged_is_no_conflict(conn: psy
     assert revert_conflicts(conn, "update") == ([], None)
 
 
+def test_a_product_the_import_left_unchanged_is_no_conflict_whatever_changed_it_since(
+        conn: psycopg.Connection) -> None:
+    """CONTRACT §2: products changed since are kept and reported, but one the reverted import did not change
+    is already as if it never ran. Found by a tester: an edit after an unchanged row made a conflict."""
+    base = file_of(conn, "base", [r(1, "U", "u", "1.00"), r(2, "V", "v", "1.00")])
+    same = file_of(conn, "same", [r(1, "U", "u", "1.00"), r(2, "V", "v", "2.00")])
+    run(conn, base, same)
+    repository.patch_product(conn, "U", {"quantity": 7})
+    repository.patch_product(conn, "V", {"quantity": 7})
+
+    totals = revert(conn, "same")
+
+    # V: changed by the import, then edited: a conflict, kept; U: unchanged by it, no conflict, the edit stays
+    assert [i["sku"] for i in revert_conflicts(conn, "same")[0]] == ["V"]
+    assert (totals.restored, totals.deleted, totals.conflicts) == (0, 0, 1)
+    catalog = catalog_of(conn)
+    assert (catalog["u"]["quantity"], catalog["u"]["price"]) == (7, Decimal("1.00"))
+    assert (catalog["v"]["quantity"], catalog["v"]["price"]) == (7, Decimal("2.00"))
+
+
 def test_a_conflict_names_the_import_that_changed_the_product_not_a_later_unchanged_one(
         conn: psycopg.Connection) -> None:
     base = file_of(conn, "base", [r(1, "A", "a", "1.00")])

@@ -165,7 +165,7 @@ def test_a_preview_with_replace_plans_the_deactivations_and_ends_previewed() -> 
     deliver_all(world)
 
     item = world.item()
-    assert (item["status"], item["replace"]["status"], item["products_deactivated"]) == ("previewed", "done", 1)
+    assert (item["status"], item["replace"]["status"], item["products_deactivated"]) == ("previewed", "planned", 1)
 
 
 def test_scope_partner_without_a_partner_skips_the_replace_with_a_warning() -> None:

@@ -260,12 +260,16 @@ _CHANGER = """(SELECT max(w.import_no) FROM changes w
         AND NOT EXISTS (SELECT 1 FROM import_registry ir WHERE ir.import_no = w.import_no AND ir.mode = 'preview'))"""
 _NEWEST_RECORDED = "EXISTS (SELECT 1 FROM changes w WHERE w.import_no = p.version >> 32 AND w.sku_key = c.sku_key)"
 
+# A product the import left unchanged (its record 'n': every value it set was already there) is never a
+# conflict: without the import every value is what it is now, whatever changed it since, so the general case
+# gives back only the versions (found by a tester: an edit after an unchanged row made a conflict "changed by
+# an edit" of a product the import had not changed).
 _CLASSIFY = f"""
 INSERT INTO revert_rows (sku_key, action, kind, owner_no, creator, tid)
 SELECT c.sku_key, c.action,
     CASE
         WHEN p.sku_key IS NULL THEN 'k'
-        WHEN (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s)
+        WHEN c.action <> 'n' AND (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s)
             AND ({_CHANGER} IS NOT NULL OR NOT {_NEWEST_RECORDED}) THEN 'k'
         WHEN l.sku_key IS NOT NULL OR (p.version >> 32) <> %(no)s THEN 'g'
         WHEN u.sku_key IS NULL AND c.action = 'c' AND {_CREATED_ONLY} THEN 't'

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from product_importer.models import ImportStatus, ImportTotals, ReplaceRequest, utcnow
+from product_importer.models import REPLACE_HELD_WARNING, ImportStatus, ImportTotals, ReplaceRequest, utcnow
 from product_importer.ports import ChunkLedger, JobLedger, MessageQueue, ProgressStore
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def replace_spec(item: dict[str, Any]) -> dict[str, Any] | None:
             "max_deactivate_percent": DEFAULT_MAX_DEACTIVATE_PERCENT if percent is None else percent}
 
 
-REPLACE_HELD = "replace held:"  # the warning of a held replace starts so (dropped once it is carried out)
+REPLACE_HELD = REPLACE_HELD_WARNING  # the warning of a held replace starts so (dropped once it is carried out)
 
 def _replace_then_finish(import_id: str, item: dict[str, Any], spec: dict[str, Any], status: ImportStatus,
                          ports: JobPorts) -> bool:
@@ -132,7 +132,13 @@ def _replace_then_finish(import_id: str, item: dict[str, Any], spec: dict[str, A
                                   scope=scope, partner=partner, completing=True)
     if not deactivate(continuation, ports):
         return False  # a continuation message ends the run
-    return _finish(import_id, status, {**spec, "status": "done"}, [], ports)
+    return _finish(import_id, status, {**spec, "status": _carried_out(preview)}, [], ports)
+
+
+def _carried_out(preview: bool) -> str:
+    """The replace's status once its deactivations are recorded: ``done``, or for a preview, which writes no
+    product, ``planned`` (a tester read "done" on a preview whose products were all still active)."""
+    return "planned" if preview else "done"
 
 
 def continue_replace(request: ReplaceRequest, ports: JobPorts) -> bool:
@@ -146,7 +152,8 @@ def continue_replace(request: ReplaceRequest, ports: JobPorts) -> bool:
     if not deactivate(request, ports):
         return False
     status = ImportStatus.PREVIEWED if item.get("mode") == "preview" else ImportStatus.COMPLETED
-    return _finish(request.import_id, status, {**spec, "status": "done"}, [], ports)
+    return _finish(request.import_id, status, {**spec, "status": _carried_out(status is ImportStatus.PREVIEWED)}, [],
+                   ports)
 
 
 def deactivate(request: ReplaceRequest, ports: JobPorts) -> bool:

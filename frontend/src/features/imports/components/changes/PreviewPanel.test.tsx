@@ -115,6 +115,19 @@ describe("the preview page", () => {
     expect(bars[1]).toHaveTextContent("Price1 product of 22,903 updated or deactivated");
   });
 
+  it("says a preview's replace would deactivate, not that it deactivated (a tester read “done”)", async () => {
+    for (const status of ["planned", "done"]) {
+      // (“done” is what an older API said of a preview's replace)
+      const replace = { scope: "all", max_deactivate_percent: 20, status };
+      api({ ...LIVE_WITHOUT_POLLING, "GET /api/imports/pre-1": () => ({ body: { ...preview, replace, products_deactivated: 3 } }) });
+      const view = open();
+      expect(await screen.findByTestId("replace-planned")).toHaveTextContent(
+        "Replace (all products): 3 products missing from the file would be deactivated when the preview is applied.");
+      expect(screen.queryByTestId("replace-done")).toBeNull();
+      view.unmount();
+    }
+  });
+
   it("filters by action and searches by SKU through the API", async () => {
     const { calls } = api();
     const { user } = open();

@@ -17,6 +17,16 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
   const carriedOut = replace.status === "done";
   const scope = replace.scope === "partner" ? `products of ${imp.partner ?? "this partner"}` : "all products";
 
+  // a preview's replace is planned, not carried out ("done" from an older API): nothing was deactivated yet
+  if (replace.status === "planned" || (carriedOut && imp.mode === "preview")) {
+    return (
+      <p className="muted small" data-testid="replace-planned">
+        Replace ({scope}): {countOf(imp.products_deactivated, "product")} missing from the file would be deactivated
+        when the preview is applied.
+      </p>
+    );
+  }
+
   if (carriedOut) {
     return (
       <p className="muted small" data-testid="replace-done">
@@ -24,8 +34,8 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
       </p>
     );
   }
-  if (!held || imp.status === "previewed") return null;
-  if (imp.status === "reverting" || imp.status === "reverted") {
+  // (the API says "cancelled" for a held replace whose import was reverted; "held" from an older API)
+  if (replace.status === "cancelled" || (held && (imp.status === "reverting" || imp.status === "reverted"))) {
     // (the API refuses the confirm: the revert took the import back, and its replace with it)
     return (
       <p className="muted small" data-testid="replace-held-reverted">
@@ -33,6 +43,7 @@ export function ReplaceHeld({ imp }: { imp: Import }) {
       </p>
     );
   }
+  if (!held || imp.status === "previewed") return null;
   if (replace.confirmed_at) {
     return (
       <p className="muted small" role="status" data-testid="replace-confirmed">

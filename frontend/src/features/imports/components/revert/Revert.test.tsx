@@ -266,6 +266,12 @@ describe("a held replace", () => {
     expect(screen.queryByRole("button", { name: "Deactivate them" })).toBeNull();
     first.unmount();
 
+    // as the API says it now: "cancelled"
+    api({ "GET /api/imports/imp-2": () => ({ body: { ...done, status: "reverted", replace: { ...replace, status: "cancelled" } } }) });
+    const second = open();
+    expect(await screen.findByTestId("replace-held-reverted")).toHaveTextContent("not carried out: the import was reverted");
+    second.unmount();
+
     api({ "GET /api/imports/imp-2": () => ({ body: { ...done, replace: { ...replace, confirmed_at: "2026-11-30T10:00:00Z" } } }) });
     open();
     expect(await screen.findByTestId("replace-confirmed")).toHaveTextContent("confirmed: deactivating");
