@@ -62,6 +62,14 @@ STATUSES = ("pending", "processing", "completed", "failed", "previewed", "revert
 POLL_S = 0.25
 
 
+
+def _segment(value: object) -> str:
+    """``value`` as one path segment: percent-encoded, so an id is never read as a path or a query (found by a
+    tester: ``discard '../products?confirm=true'`` sent ``DELETE /api/products?confirm=true`` and emptied the
+    catalog; an id read with its CR crashed the command)."""
+    segment = quote(str(value), safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment  # (a dot segment is resolved away)
+
 class ApiError(Exception):
     def __init__(self, status: int, detail: Any) -> None:
         self.status = status
@@ -269,7 +277,7 @@ def discard_unsent(api: Api, import_id: str) -> None:
     allows DELETE on a pending import) rather than left waiting to expire."""
     api.following = None
     try:
-        api.call("DELETE", f"/api/imports/{import_id}")
+        api.call("DELETE", f"/api/imports/{_segment(import_id)}")
         api.discarded = True
         print(f"\ninterrupted during the upload: nothing was imported; import {import_id} is discarded",
               file=sys.stderr)
@@ -307,7 +315,7 @@ def follow(api: Api, import_id: str, timeout_s: float, *, until: tuple[str, ...]
     with progress_bars() as bars:
         task = bars.add_task("import", total=None, note="")
         while True:  # read at least once, whatever the timeout
-            imp = api.call("GET", f"/api/imports/{import_id}")
+            imp = api.call("GET", f"/api/imports/{_segment(import_id)}")
             bars.update(task, completed=int(imp.get("rows_processed") or 0), total=imp.get("rows_total"),
                         note=_note(imp))
             if imp["status"] in until or time.monotonic() >= deadline:
@@ -365,7 +373,7 @@ def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
         else:
             print(cap + f"carry it out with `{api.command('confirm-replace', imp['id'])}`", file=out)
     if imp.get("rows_failed"):
-        errors = api.call("GET", f"/api/imports/{imp['id']}/errors", params={"limit": 10})["items"]
+        errors = api.call("GET", f"/api/imports/{_segment(imp['id'])}/errors", params={"limit": 10})["items"]
         print("first row errors:", file=out)
         for e in errors:
             value = "" if e.get("value") is None else f" (value {e['value']!r})"  # a whole-row error has none
@@ -382,7 +390,7 @@ def summarise(api: Api, imp: dict[str, Any], out: TextIO | None = None) -> int:
 
 def show_preview(api: Api, imp: dict[str, Any], out: TextIO, first: int = 20) -> None:
     """What the preview plans: the changed-field counts, the first changes, and how to apply."""
-    summary = api.call("GET", f"/api/imports/{imp['id']}/changes/summary")
+    summary = api.call("GET", f"/api/imports/{_segment(imp['id'])}/changes/summary")
     print_change_summary(summary, out)
     # What would change first (updates, creates, deactivations), unchanged products only when nothing would.
     changing = [a for a in ("update", "create", "deactivate") if summary.get(a)] or \
@@ -390,7 +398,7 @@ def show_preview(api: Api, imp: dict[str, Any], out: TextIO, first: int = 20) ->
     items: list[dict[str, Any]] = []
     for action in changing:
         if len(items) < first:
-            page = api.call("GET", f"/api/imports/{imp['id']}/changes",
+            page = api.call("GET", f"/api/imports/{_segment(imp['id'])}/changes",
                             params={"action": action, "limit": first - len(items)})
             items += page["items"]
     total = sum(int(summary.get(a) or 0) for a in changing)
@@ -483,7 +491,7 @@ def cmd_import(args: argparse.Namespace, api: Api) -> int:
 
 
 def cmd_status(args: argparse.Namespace, api: Api) -> int:
-    imp = api.call("GET", f"/api/imports/{args.id}")
+    imp = api.call("GET", f"/api/imports/{_segment(args.id)}")
     if args.json:
         print(json.dumps(imp, indent=2))
         return EXIT_OK
@@ -509,7 +517,7 @@ def cmd_errors(args: argparse.Namespace, api: Api) -> int:
     to read it as UTF-8: it is kept where stdout is a file (``errors ID > errors.csv``, opened in a
     spreadsheet), and left out where it is a pipe or a terminal, whose reader is a program (``csv``, ``cut``,
     ``grep ^row``) to which it is a stray character glued to the first column's name."""
-    data = api.call("GET", f"/api/imports/{args.id}/errors.csv")
+    data = api.call("GET", f"/api/imports/{_segment(args.id)}/errors.csv")
     data = data if isinstance(data, bytes) else str(data).encode()
     if not _is_regular_file(sys.stdout):
         data = data.removeprefix(UTF8_BOM)
@@ -528,9 +536,9 @@ def _is_regular_file(stream: IO[str]) -> bool:
 def cmd_changes(args: argparse.Namespace, api: Api) -> int:
     """The import's (or preview's) changes by SKU, every page, after the summary."""
     out = sys.stdout
-    print_change_summary(api.call("GET", f"/api/imports/{args.id}/changes/summary"), out)
+    print_change_summary(api.call("GET", f"/api/imports/{_segment(args.id)}/changes/summary"), out)
     params = {"action": args.action} if args.action else {}
-    for change in _pages(api, f"/api/imports/{args.id}/changes", params, args.limit):
+    for change in _pages(api, f"/api/imports/{_segment(args.id)}/changes", params, args.limit):
         print(format_change(change), file=out)
     return EXIT_OK
 
@@ -575,7 +583,7 @@ def cmd_list(args: argparse.Namespace, api: Api) -> int:
 
 def cmd_history(args: argparse.Namespace, api: Api) -> int:
     """A product's change history, newest first (``GET /api/products/{sku}/history``, CONTRACT §3)."""
-    sku = quote(args.sku, safe="")
+    sku = _segment(args.sku)
     items = list(_pages(api, f"/api/products/{sku}/history", {}, args.limit))
     if args.json:
         print(json.dumps(items, indent=2))
@@ -593,14 +601,14 @@ def cmd_history(args: argparse.Namespace, api: Api) -> int:
 
 def cmd_apply(args: argparse.Namespace, api: Api) -> int:
     """Import a preview's file version as a new import, and follow it as ``import`` does."""
-    imp = api.call("POST", f"/api/imports/{args.id}/apply")["import"]
+    imp = api.call("POST", f"/api/imports/{_segment(args.id)}/apply")["import"]
     print(f"import {imp['id']}  {imp.get('filename', '')}", file=sys.stderr)
     return summarise(api, follow(api, imp["id"], args.timeout))
 
 
 def cmd_discard(args: argparse.Namespace, api: Api) -> int:
     """Discard a preview (or a pending import whose file never came): ``DELETE /api/imports/{id}``."""
-    api.call("DELETE", f"/api/imports/{args.id}")
+    api.call("DELETE", f"/api/imports/{_segment(args.id)}")
     print(f"discarded {args.id}")
     return EXIT_OK
 
@@ -608,12 +616,12 @@ def cmd_discard(args: argparse.Namespace, api: Api) -> int:
 def cmd_confirm_replace(args: argparse.Namespace, api: Api) -> int:
     """Carry out a held replace (``POST /api/imports/{id}/replace?confirm=true``, CONTRACT §2) and follow
     it until its deactivations are done."""
-    imp = api.call("POST", f"/api/imports/{args.id}/replace", params={"confirm": "true"})
+    imp = api.call("POST", f"/api/imports/{_segment(args.id)}/replace", params={"confirm": "true"})
     imp = imp.get("import", imp)
     deadline = time.monotonic() + args.timeout
     while (imp.get("replace") or {}).get("status") == "held" and time.monotonic() < deadline:
         time.sleep(POLL_S)
-        imp = api.call("GET", f"/api/imports/{args.id}")
+        imp = api.call("GET", f"/api/imports/{_segment(args.id)}")
     if (imp.get("replace") or {}).get("status") == "held":
         print(f"gave up waiting (the replace goes on; check with `{api.command('status', args.id)}`)")
         return EXIT_STILL_RUNNING
@@ -622,7 +630,7 @@ def cmd_confirm_replace(args: argparse.Namespace, api: Api) -> int:
 
 def cmd_revert(args: argparse.Namespace, api: Api) -> int:
     """Revert a finished import and follow it live: restored / deleted / conflicts."""
-    imp = api.call("POST", f"/api/imports/{args.id}/revert")["import"]
+    imp = api.call("POST", f"/api/imports/{_segment(args.id)}/revert")["import"]
     api.following = imp["id"]
     print(f"revert {imp['id']}  {imp.get('filename', '')}", file=sys.stderr)
     deadline = time.monotonic() + args.timeout
@@ -639,7 +647,7 @@ def cmd_revert(args: argparse.Namespace, api: Api) -> int:
             if finished or time.monotonic() >= deadline:
                 break
             time.sleep(POLL_S)
-            imp = api.call("GET", f"/api/imports/{args.id}")
+            imp = api.call("GET", f"/api/imports/{_segment(args.id)}")
     return summarise_revert(api, imp)
 
 
@@ -668,7 +676,7 @@ def summarise_revert(api: Api, imp: dict[str, Any], out: TextIO | None = None, *
               file=out)
         return EXIT_STILL_RUNNING
     if conflicts:
-        page = api.call("GET", f"/api/imports/{imp['id']}/revert/conflicts", params={"limit": 10})
+        page = api.call("GET", f"/api/imports/{_segment(imp['id'])}/revert/conflicts", params={"limit": 10})
         print("left as they are (written since by a later import or an edit):", file=out)
         for item in page["items"]:
             by = item.get("changed_by") or {}

@@ -710,3 +710,26 @@ def test_the_import_bar_shows_rows_a_second_and_the_time_left() -> None:
     assert "60000/1000000 processing 5,000/s ETA 3:08" in line
     timed.update(task, completed=1_000_000)
     assert rate.render(timed.tasks[0]).plain == ""  # finished: the elapsed time says the rest
+
+
+@pytest.mark.parametrize(("command", "method"), [("discard", "DELETE"), ("status", "GET"), ("revert", "POST"),
+                                                 ("errors", "GET"), ("confirm-replace", "POST")])
+@pytest.mark.parametrize("import_id", ["../products?confirm=true", "abc\r", "..", "a/b#c"])
+def test_an_import_id_is_one_path_segment_whatever_it_holds(command: str, method: str, import_id: str,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a tester: ``discard '../products?confirm=true'`` sent ``DELETE /api/products?confirm=true`` (every
+    product gone, "discarded" printed); an id read with its CR crashed the command with a traceback."""
+    sent: list[tuple[str, bytes]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append((request.method, request.url.raw_path))
+        return httpx.Response(404, json={"detail": "import not found"})
+
+    code = cli.main(["--api", API, command, import_id], transport=httpx.MockTransport(answer))
+
+    assert code == cli.EXIT_FAILED and "import not found" in capsys.readouterr().err
+    assert sent and sent[0][0] == method
+    path, _, query = sent[0][1].decode().partition("?")
+    assert path.startswith("/api/imports/") and "/products" not in path and query in ("", "confirm=true")
+    segment = path.removeprefix("/api/imports/").split("/")[0]
+    assert httpx.URL("http://x/" + segment).path != "/" and "\r" not in segment

@@ -254,10 +254,59 @@ _SNAPSHOT_OWNERS = ", ".join(f"coalesce(u.v_{g}, u.version) >> 32" for g in (*GR
 # was there when the deactivation was decided, and changed nothing since; the general case keeps its fields
 # and gives the deactivated one back (found by a newcomer: an edit of the name before the confirm kept the
 # product deactivated after the revert, "changed by an edit" made before the deactivation).
-_CHANGER = """(SELECT max(w.import_no) FROM changes w
+# Where this import's row lost fields to a newer write (``undo_lost``: that write's chunk ran before one of
+# this import's), the newer write's record was computed against a catalog without this import's row: its
+# 'c' or 'u' says what it changed there, not what it changed after this import, as in creation order. It
+# changed the product after this import when a field the row sets now holds another value than the row's,
+# or it changed a field the row does not set (an attribute key the row lacks included; its 'u' lists one,
+# its 'c' set one away from the default). Else it left the product as this import had it: no conflict, and
+# the general case gives back what the import alone set (found by a tester: the same two files, the newer
+# one processed first, made a conflict of a product the newer file had left as the older one set it, and the
+# older one's quantity and brand stayed). Without a lost row (every newer write came after) or on a
+# tombstone: the records are those of creation order, the rule as before. Still order-dependent, rarely: a
+# field the row does not set that an older import processed later had set (docs/changes-and-undo.md).
+_SQL_DEFAULTS = {"description": "NULL::text", "price": "NULL::numeric", "currency": "'USD'", "quantity": "0",
+                 "active": "true", "brand": "NULL::text", "category": "NULL::text", "barcode": "NULL::text"}
+assert set(_SQL_DEFAULTS) == set(DEFAULTS)
+
+
+def _changed_after_this_import() -> str:
+    """SQL over ``w`` (a newer change record), ``c`` (this import's) and ``p`` (the product): whether ``w``
+    changed the product after this import in creation order (above)."""
+    bit = FIELD_BITS
+    row_differs = ["p.sku IS DISTINCT FROM l.sku", "p.name IS DISTINCT FROM l.name"]
+    row_differs += [f"((l.present & {bit[f]}) <> 0 AND p.{f} IS DISTINCT FROM l.{f})" for f in OPTIONAL_FIELDS]
+    row_differs.append(f"((l.present & {bit['attributes']}) <> 0"
+                       " AND NOT p.attributes @> coalesce(l.attributes, '{}'::jsonb))")
+    key_bit = ("CASE k " + " ".join(f"WHEN '{f}' THEN {bit[f]}" for f in OPTIONAL_FIELDS)
+               + f" ELSE {bit['name']} END")
+    # attribute keys merge one by one: a key the row does not have is a field it does not set
+    row_keys = f"CASE WHEN (l.present & {bit['attributes']}) <> 0 THEN coalesce(l.attributes, '{{}}'::jsonb) ELSE '{{}}'::jsonb END"
+    updated_other = (f"(w.action = 'u' AND (EXISTS (SELECT 1 FROM jsonb_object_keys(w.changes) k"
+                     f" WHERE k <> 'attributes' AND (l.present & {key_bit}) = 0)"
+                     f" OR EXISTS (SELECT 1 FROM jsonb_object_keys(coalesce(w.changes -> 'attributes', '{{}}'::jsonb)) a"
+                     f" WHERE NOT ({row_keys}) ? a)))")
+    created_other = [f"((l.present & {bit[f]}) = 0 AND p.{f} IS DISTINCT FROM {_SQL_DEFAULTS[f]}"
+                     f" AND (coalesce(p.v_{f}, p.version) >> 32) = w.import_no)" for f in OPTIONAL_FIELDS]
+    created_other.append(f"EXISTS (SELECT 1 FROM jsonb_object_keys(p.attributes) a WHERE NOT ({row_keys}) ? a)")
+    changed = f"{' OR '.join(row_differs)} OR {updated_other} OR (w.action = 'c' AND ({' OR '.join(created_other)}))"
+    return (f"(w.action NOT IN ('c', 'u') OR p.deleted OR NOT EXISTS (SELECT 1 FROM undo_lost l"
+            f" WHERE l.sku_key = c.sku_key AND l.import_no = %(no)s AND l.day = %(day)s AND NOT ({changed})))")
+
+
+_CHANGER = f"""(SELECT max(w.import_no) FROM changes w
     WHERE w.sku_key = c.sku_key AND w.import_no > %(no)s AND w.action <> 'n' AND NOT w.import_no = ANY(%(reverted)s)
         AND (c.action <> 'd' OR w.at > c.at)
+        AND {_changed_after_this_import()}
         AND NOT EXISTS (SELECT 1 FROM import_registry ir WHERE ir.import_no = w.import_no AND ir.mode = 'preview'))"""
+# Another write of the product processed out of creation order with this import's (a newer one recorded
+# before it, an older one after): this import's record was computed against another catalog than in creation
+# order, so its 'n' (unchanged) may not be one there.
+# (its snapshot holds a newer write; an older import's snapshot holds a write of this one or newer, or an older
+# import's row lost to a newer version)
+_OUT_OF_ORDER = """((u.version >> 32) > %(no)s
+    OR EXISTS (SELECT 1 FROM undo z WHERE z.sku_key = c.sku_key AND z.import_no < %(no)s AND (z.version >> 32) >= %(no)s)
+    OR EXISTS (SELECT 1 FROM undo_lost z WHERE z.sku_key = c.sku_key AND z.import_no < %(no)s))"""
 _NEWEST_RECORDED = "EXISTS (SELECT 1 FROM changes w WHERE w.import_no = p.version >> 32 AND w.sku_key = c.sku_key)"
 
 # A product the import left unchanged (its record 'n': every value it set was already there) is never a
@@ -269,7 +318,7 @@ INSERT INTO revert_rows (sku_key, action, kind, owner_no, creator, tid)
 SELECT c.sku_key, c.action,
     CASE
         WHEN p.sku_key IS NULL THEN 'k'
-        WHEN c.action <> 'n' AND (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s)
+        WHEN (c.action <> 'n' OR {_OUT_OF_ORDER}) AND (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s)
             AND ({_CHANGER} IS NOT NULL OR NOT {_NEWEST_RECORDED}) THEN 'k'
         WHEN l.sku_key IS NOT NULL OR (p.version >> 32) <> %(no)s THEN 'g'
         WHEN u.sku_key IS NULL AND c.action = 'c' AND {_CREATED_ONLY} THEN 't'
