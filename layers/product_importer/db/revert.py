@@ -318,8 +318,8 @@ INSERT INTO revert_rows (sku_key, action, kind, owner_no, creator, tid)
 SELECT c.sku_key, c.action,
     CASE
         WHEN p.sku_key IS NULL THEN 'k'
-        WHEN (c.action <> 'n' OR {_OUT_OF_ORDER}) AND (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s)
-            AND ({_CHANGER} IS NOT NULL OR NOT {_NEWEST_RECORDED}) THEN 'k'
+        WHEN (p.version >> 32) > %(no)s AND NOT (p.version >> 32) = ANY(%(reverted)s)
+            AND (c.action <> 'n' OR {_OUT_OF_ORDER}) AND ({_CHANGER} IS NOT NULL OR NOT {_NEWEST_RECORDED}) THEN 'k'
         WHEN l.sku_key IS NOT NULL OR (p.version >> 32) <> %(no)s THEN 'g'
         WHEN u.sku_key IS NULL AND c.action = 'c' AND {_CREATED_ONLY} THEN 't'
         WHEN u.sku_key IS NOT NULL AND p.attr_versions IS NULL AND (%(alone)s OR (u.attr_versions IS NULL
