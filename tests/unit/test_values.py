@@ -179,6 +179,8 @@ def test_a_decimal_comma_in_semicolon_and_tab_files(delimiter: str, price: str, 
         ("12,50", ",", "decimals need a point: write 12.50"),
         ("1,000", ",", "remove the thousands separator (1000)"),
         ("-1", ",", "price must be 0 or more"),
+        ("12.5%", ",", "price 12.5% is a percentage, not a price: write the price itself, like 12.50"),  # a tester
+        ("50 %", ";", "is a percentage, not a price: write the price itself, like 12,50"),
         ("12.34567", ",", "more than 4 decimal places"),
         ("12,34567", ";", "more than 4 decimal places"),
         ("12.345670", ",", "more than 4 decimal places"),  # a digit after the fourth that is not a zero
@@ -267,7 +269,8 @@ def test_a_currency_symbol_is_answered_with_its_code():
 @pytest.mark.parametrize(
     ("quantity", "stored"),
     [("0", 0), ("42", 42), (" 7 ", 7), ("0007", 7), ("9223372036854775807", 2**63 - 1), ("3.0", 3), ("12.00", 12),
-     ("1.", 1), ("+1", 1), ("+3.0", 3), ("-0", 0), ("-0.0", 0)],
+     ("1.", 1), ("+1", 1), ("+3.0", 3), ("-0", 0), ("-0.0", 0),
+     (".0", 0), (".00", 0), ("+.0", 0), ("-.0", 0)],  # (a tester: .0 failed, 0.0 and 5. passed)
 )
 def test_good_quantities_integral_decimals_too(quantity: str, stored: int):
     assert one_row(quantity=quantity)["quantity"] == stored

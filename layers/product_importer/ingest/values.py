@@ -49,7 +49,8 @@ DECIMAL_COMMA_DELIMITERS = frozenset(";\t")  # files where a decimal comma is re
 _PRICE_COMMA = re.compile(r"[0-9]+,[0-9]{1,4}")  # a decimal comma, read in ';' and tab files
 _LOOSE_PRICE_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]*")  # ,5 and 5, too (a spreadsheet reads them)
 _QUANTITY = re.compile(r"[0-9]*")
-_INTEGRAL = re.compile(r"(?:\+?([0-9]+)|-(0+))(?:[.,]0*)?")  # 3, +3, 3.0, 12.00, -0 (3,0 only in ';' and tab files)
+# 3, +3, 3.0, 12.00, -0, and .0 as a spreadsheet reads it (3,0 only in ';' and tab files)
+_INTEGRAL = re.compile(r"(?:\+?([0-9]+)|-(0+))(?:[.,]0*)?|[+-]?[.,]0+")
 # A number as a spreadsheet reads it (CONTRACT §1: read the file the way the spreadsheet meant it):
 # an optional sign, then digits with an optional decimal part or a decimal part alone (.5, 5., +2, -0).
 _SPREADSHEET_NUMBER = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?")
@@ -272,6 +273,8 @@ def price_problem(value: str, delimiter: str) -> str:
     """What is wrong with a price cell, and how to write it (``delimiter``: the file's)."""
     decimal_comma = delimiter in DECIMAL_COMMA_DELIMITERS
     point = "," if decimal_comma else "."
+    if value.endswith("%") and _NUMBER.fullmatch(value[:-1].strip()):  # (not a currency symbol: a tester)
+        return f"price {value} is a percentage, not a price: write the price itself, like 12{point}50"
     around = _SYMBOL_AROUND.match(value)
     if around is not None:
         symbol, number = (around.group(1), around.group(2)) if around.group(1) else (around.group(4), around.group(3))
@@ -344,7 +347,7 @@ def quantity(delimiter: str, *, decimal_comma: bool = False, thousands_comma: bo
                 continue
             integral = _INTEGRAL.fullmatch(value)
             if integral is not None and ("," not in value or decimal_comma):
-                digits = integral.group(1) or integral.group(2)
+                digits = integral.group(1) or integral.group(2) or "0"  # (.0: no digits before the point)
                 if len(digits.lstrip("0")) > 19 or int(digits) > MAX_QUANTITY:
                     bad.append((i, f"quantity is larger than {MAX_QUANTITY}"))
                     numbers.append(0)
