@@ -141,6 +141,8 @@ class ChunkResult:
     import_failed: bool = False  # the import is failed: by this chunk (max_errors passed) or before it
     written: bool = True  # False: the import had ended (failed, reverting, …) and the chunk wrote nothing
     error: str | None = None  # why the import failed ("too many row errors" when this chunk failed it)
+    # newer imports whose replace deactivated products this chunk wrote late: (import id, its count now)
+    late_deactivated: tuple[tuple[str, int], ...] = ()
 
 
 class ChunkMessage(BaseModel):

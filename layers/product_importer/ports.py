@@ -115,6 +115,11 @@ class ProgressStore(Protocol):
         is processing): what the import shows, and its watchers hear, between two of the replace's steps."""
         ...
 
+    def record_late_deactivated(self, import_id: str, products_deactivated: int) -> bool:
+        """A replace's count after an older import's late chunk deactivated more for it, whatever the
+        import's status now (forward only)."""
+        ...
+
     def complete_if_done(self, import_id: str, committed: ImportTotals | None = None, *,
                          status: str = "completed") -> bool:
         """processing → ``status`` (``completed``, or ``previewed`` for a preview), once, by whoever first

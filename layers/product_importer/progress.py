@@ -142,6 +142,16 @@ class DynamoProgressStore:
             {":n": products_deactivated, ":now": utcnow(), ":processing": ImportStatus.PROCESSING.value},
         ) is not None
 
+    def record_late_deactivated(self, import_id: str, products_deactivated: int) -> bool:
+        """A replace's count after an older import's late chunk deactivated more for it (``db.replace.
+        late_deactivations``), whatever the import's status now; forward only."""
+        return self._apply(
+            import_id,
+            "SET products_deactivated = :n, updated_at = :now",
+            "attribute_exists(id) AND (attribute_not_exists(products_deactivated) OR products_deactivated < :n)",
+            {":n": products_deactivated, ":now": utcnow()},
+        ) is not None
+
     def record_snapshot(self, import_id: str, totals: ImportTotals) -> dict[str, Any] | None:
         """Record the committed totals (forward only); the item as it is now, None if refused."""
         return self._record(import_id, totals, returning="ALL_NEW")

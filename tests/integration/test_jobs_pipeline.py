@@ -282,6 +282,30 @@ def test_a_replace_under_the_cap_deactivates_before_the_import_completes(pipelin
     assert all(active for *_x, active in products(pipeline, other).values())  # another partner's are left alone
 
 
+def test_an_older_imports_late_rows_that_a_replace_deactivates_count_on_the_replace(pipeline: PipelineStack) -> None:
+    """CONTRACT §2: ``products_*`` count exactly one change record each. Found by a tester: an older import's
+    file arriving after a newer replace completed created a product the replace then deactivated (creation
+    order), with a ``deactivate`` record of the replace, while the replace's ``products_deactivated`` said 0."""
+    prefix = unique("RPL")
+    partner = prefix.lower()  # (scope partner: other tests' products are not in it)
+    imported(pipeline, catalog(prefix, 10), partner=partner)
+    reply = pipeline.api.post("/api/imports", json={"filename": "older.csv", "partner": partner})
+    assert reply.status_code == 201, reply.text
+    older = reply.json()["import"]["id"]  # created first, its file comes last
+    replace = imported(pipeline, catalog(prefix, 10), partner=partner,
+                       replace={"scope": "partner", "max_deactivate_percent": 50})
+    assert replace["products_deactivated"] == 0
+
+    pipeline.put_upload(older, catalog(prefix, 2, start=11))
+    settled(pipeline, older)
+
+    assert sorted(s for s, (*_x, active) in products(pipeline, prefix).items() if not active) == ["00011", "00012"]
+    done = pipeline.wait_for(replace["id"], until=lambda i: i["products_deactivated"] == 2)
+    assert done["status"] == "completed"
+    summary = pipeline.api.get(f"/api/imports/{replace['id']}/changes/summary").json()
+    assert summary["deactivate"] == done["products_deactivated"] == 2
+
+
 def test_a_replace_over_the_cap_is_held_carried_out_once_confirmed_and_a_revert_reactivates(
         pipeline: PipelineStack) -> None:
     prefix = unique("RPH")

@@ -187,6 +187,15 @@ class FakeProgress:
             item.update(asdict(totals), updated_at=utcnow())
             return True
 
+    def record_late_deactivated(self, import_id: str, products_deactivated: int) -> bool:
+        with self._lock:
+            self.calls.append(("record_late_deactivated", import_id))
+            item = self.items.get(import_id)
+            if item is None or (item.get("products_deactivated") or 0) >= products_deactivated:
+                return False
+            item.update(products_deactivated=products_deactivated, updated_at=utcnow())
+            return True
+
     def record_deactivated(self, import_id: str, products_deactivated: int) -> bool:
         with self._lock:
             self.calls.append(("record_deactivated", import_id))

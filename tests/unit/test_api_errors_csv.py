@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from urllib.parse import unquote
 
 import pytest
@@ -33,9 +34,16 @@ _HEADER = re.compile(r'attachment; filename="([\x20\x21\x23-\x5b\x5d-\x7e]*)"; '
     ("dir/sub\\file.csv", "dir_sub_file-errors.csv"),
     (".csv", "import-errors.csv"),
     ("\x00\r\n.csv", "import-errors.csv"),
+    # found by a tester: .tsv and .txt in any case, a right-to-left override, a name at the limit
+    ("b.TxT", "b-errors.csv"),
+    ("c.tsv", "c-errors.csv"),
+    ("price\u202egpj.csv", "pricegpj-errors.csv"),
+    ("x" * 255 + ".csv", "x" * 244 + "-errors.csv"),
+    ("é" * 200 + ".csv", "é" * 122 + "-errors.csv"),
 ])
 def test_download_names(name: str, expected: str) -> None:
     assert download_name(name) == expected
+    assert len(download_name(name).encode()) <= 255
 
 
 @given(st.text(min_size=1, max_size=300))
@@ -48,7 +56,8 @@ def test_any_name_gives_an_ascii_header_that_decodes_back_to_the_name(name: str)
     match = _HEADER.fullmatch(header)
     assert match, header
     expected = "".join(c for c in name if not (c in "\x7f" or ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f
-                                               or 0xD800 <= ord(c) <= 0xDFFF)).strip() or "download"
+                                               or 0xD800 <= ord(c) <= 0xDFFF
+                                               or unicodedata.category(c) == "Cf")).strip() or "download"
     assert unquote(match.group(2), encoding="utf-8", errors="strict") == expected
     assert match.group(1)
 

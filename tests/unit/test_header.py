@@ -566,6 +566,10 @@ def test_read_header_reads_a_long_header():
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document"),
         (b"\x1f\x8b\x08\x00" + b"\x00" * 20, "a gzip archive"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+        # found by a tester: these said "not valid UTF-8" or "looks like UTF-16 without a byte order mark"
+        (b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\x00" * 30, "a 7-Zip archive"),
+        (b"BZh91AY&SY" + b"\x00\xff" * 20, "a bzip2 archive"),
+        (b"\xfd7zXZ\x00\x00\x04" + b"\x00" * 20, "an xz archive"),
     ],
 )
 def test_a_file_that_is_not_text_says_what_it_is_and_how_to_make_a_csv(head: bytes, says: str):
@@ -576,7 +580,26 @@ def test_a_file_that_is_not_text_says_what_it_is_and_how_to_make_a_csv(head: byt
     with pytest.raises(NotTextError) as raised:
         sniff(head, file_size=len(head))
     assert str(raised.value).startswith(f"the file is {says}") and ", not CSV text:" in str(raised.value)
-    assert ("unzip" if b"\x1f\x8b" in head[:2] else '"CSV UTF-8"') in str(raised.value)
+    assert ("extract it" if "archive" in says else '"CSV UTF-8"') in str(raised.value)
+
+
+@pytest.mark.parametrize("data", ["\ufeffsku,name\nA-1,Mug\n".encode("utf-32-le"),
+                                  "\ufeffsku,name\nA-1,Mug\n".encode("utf-32-be")])
+def test_utf32_text_says_to_save_it_as_utf8(data: bytes):
+    """Found by a tester: UTF-32 with its byte order mark was told it "looks like UTF-16 without a byte order
+    mark; import it with encoding utf-16", which cannot work."""
+    from product_importer.ingest.errors import NotTextError
+
+    with pytest.raises(NotTextError) as raised:
+        sniff(data, file_size=len(data))
+    assert "UTF-32" in str(raised.value) and "CSV UTF-8" in str(raised.value)
+
+
+def test_a_header_that_begins_like_bzip2_is_text():
+    data = b"BZh,name\nA-1,Mug\n"
+    with pytest.raises(Exception) as raised:  # (no sku column: the header check, not "a bzip2 archive")
+        sniff(data, file_size=len(data))
+    assert "bzip2" not in str(raised.value)
 
 
 def test_utf16_text_is_not_mistaken_for_a_binary_file():

@@ -174,6 +174,7 @@ def _write_chunk(
             params = {"base": base, "import_id": import_id, "no": import_no, "day": undo_day,
                       "mask": chunk_sql.present_mask(present)}
             created = updated = unchanged = 0
+            late_deactivated: list[tuple[str, int]] = []
             # newer imports whose replace began: taken before any product lock, as their replace takes them
             late = [] if preview or not rows else lock_late_replaces(conn, import_no)
             if rows:
@@ -181,7 +182,7 @@ def _write_chunk(
                 if latest:
                     created, updated, unchanged = _write_rows(conn, present, latest, params, preview)
                     if late:
-                        late_deactivations(conn, late, [r[1] for r in latest])
+                        late_deactivated = late_deactivations(conn, late, [r[1] for r in latest])
             if errors and replace_scope is not None:
                 _record_failed_skus(conn, import_no, errors)
 
@@ -208,8 +209,9 @@ def _write_chunk(
                            import_failed=ended.status == "failed", written=False,
                            error=_registry_error(conn, import_id))
     if failed_now:
-        return ChunkResult(counts, totals, import_failed=True, error=TOO_MANY_ERRORS)
-    return ChunkResult(counts, totals)
+        return ChunkResult(counts, totals, import_failed=True, error=TOO_MANY_ERRORS,
+                           late_deactivated=tuple(late_deactivated))
+    return ChunkResult(counts, totals, late_deactivated=tuple(late_deactivated))
 
 
 def _latest_rows(conn: psycopg.Connection, rows: Sequence[tuple], base: int, preview: bool) -> list[tuple]:

@@ -185,11 +185,14 @@ def lock_late_replaces(conn: psycopg.Connection, import_no: int) -> list[tuple[s
 
 
 def late_deactivations(conn: psycopg.Connection, replaces: list[tuple[str, int, str, str | None]],
-                       keys: list[str]) -> None:
+                       keys: list[str]) -> list[tuple[str, int]]:
     """A chunk of an older import wrote ``keys`` after these newer imports' replaces began: in creation order
     each replace ran after it, so each deactivates, as it would have, those of the keys in its scope that its
     file lacks (at its deactivation version: a write newer than the replace still wins). In the caller's
-    transaction, after the chunk's rows; ``replaces`` from ``lock_late_replaces``, in number order."""
+    transaction, after the chunk's rows; ``replaces`` from ``lock_late_replaces``, in number order. Returns
+    ``(import id, its products_deactivated now)`` of each replace that deactivated some: the caller carries
+    the count to the import object (a tester read 0 there beside a ``deactivate`` change record)."""
+    counts: list[tuple[str, int]] = []
     for import_id, import_no, scope, partner in replaces:
         where, params = _scope(cast(Scope, scope), partner)
         day = conn.execute("SELECT undo_day FROM import_registry WHERE import_id = %s", (import_id,)).fetchone()
@@ -202,8 +205,11 @@ def late_deactivations(conn: psycopg.Connection, replaces: list[tuple[str, int, 
             from product_importer.products.search import refresh_products
 
             refresh_products(conn, done)
-            conn.execute("UPDATE import_totals SET products_deactivated = products_deactivated + %s"
-                         " WHERE import_id = %s", (len(done), import_id))
+            total = conn.execute("UPDATE import_totals SET products_deactivated = products_deactivated + %s"
+                                 " WHERE import_id = %s RETURNING products_deactivated", (len(done), import_id)).fetchone()
+            if total is not None:
+                counts.append((import_id, int(total[0])))
+    return counts
 
 
 _OTHER_GROUPS = [g for g in GROUPS if g != "active"]

@@ -63,17 +63,28 @@ def take_up_to(blocks: Iterator[bytes], limit: int) -> tuple[list[bytes], Iterat
     return head, None
 
 
+_SUFFIX = "-errors.csv"
+MAX_NAME = 255  # a file name's bytes on common file systems (ext4, APFS: 255; NTFS: 255 UTF-16 units)
+
+
 def download_name(import_filename: str) -> str:
-    """``catalog.csv`` → ``catalog-errors.csv`` (any name; control characters and slashes dropped)."""
-    name = "".join(ch for ch in import_filename if unicodedata.category(ch) not in ("Cc", "Cs"))
+    """``catalog.csv`` → ``catalog-errors.csv``: any name, its ``.csv``, ``.tsv`` or ``.txt`` taken off whatever
+    its case; control and format characters (a right-to-left override that would show ``vsc.exe`` as
+    ``exe.csv``) and slashes dropped; cut to fit 255 bytes in UTF-8 (found by a tester: ``b.TxT`` gave
+    ``b.TxT-errors.csv``, a 255-character name a 262-character one)."""
+    name = "".join(ch for ch in import_filename if unicodedata.category(ch) not in ("Cc", "Cs", "Cf"))
     name = name.replace("/", "_").replace("\\", "_").strip()
-    stem = name[:-4] if name.lower().endswith(".csv") else name
-    return f"{stem.strip() or 'import'}-errors.csv"
+    stem = name[:-4] if name[-4:].lower() in (".csv", ".tsv", ".txt") else name
+    stem = stem.strip() or "import"
+    room = MAX_NAME - len(_SUFFIX)
+    while len(stem.encode("utf-8")) > room:
+        stem = stem[:-1]
+    return f"{stem.rstrip()}{_SUFFIX}"
 
 
 def content_disposition(filename: str) -> str:
     """``attachment`` with an ASCII ``filename`` for old clients and the exact name in ``filename*``."""
-    name = "".join(ch for ch in filename if unicodedata.category(ch) not in ("Cc", "Cs")).strip() or "download"
+    name = "".join(ch for ch in filename if unicodedata.category(ch) not in ("Cc", "Cs", "Cf")).strip() or "download"
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     ascii_name = _FALLBACK_UNSAFE.sub("_", ascii_name).strip()
     stem, dot, extension = ascii_name.rpartition(".")

@@ -374,6 +374,13 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls) or another Office document"),
     (b"%PDF-", "a PDF document"),
     (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"\x28\xb5\x2f\xfd", "a Zstandard archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\xff\xfe\x00\x00", "UTF-32 text"),  # (before UTF-16's \xff\xfe: found by a tester)
+    (b"\x00\x00\xfe\xff", "UTF-32 text"),
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"{\\rtf", "an RTF document"),
@@ -384,8 +391,14 @@ def binary_kind(head: bytes) -> str | None:
     """What the file is when its first bytes say it is not text (``"the file is an Excel workbook …"``),
     else None. A UTF-16 BOM (``\\xff\\xfe``) is text; JPEG starts ``\\xff\\xd8``."""
     for magic, kind in _SIGNATURES:
+        if magic == b"BZh" and not head[3:4].isdigit():
+            continue  # ("BZh" + the block size digit; a header may begin "BZh…" as text)
         if head.startswith(magic):
-            action = ("unzip it and import the CSV inside" if magic == b"\x1f\x8b" else _SAVE_AS_CSV)
+            if kind == "UTF-32 text":
+                return ("the file is UTF-32 text, which is not read: save it as CSV UTF-8 (or as Unicode Text, "
+                        "UTF-16) and import that file")
+            action = _SAVE_AS_CSV if magic == b"PK\x03\x04" or not kind.endswith(" archive") else (
+                "extract it and import the CSV inside")
             return f"the file is {kind}, not CSV text: {action}"
     return None
 

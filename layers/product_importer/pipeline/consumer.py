@@ -123,6 +123,8 @@ def process_chunk(message: ChunkMessage, ports: ConsumerPorts) -> ChunkResult:
     if not result.written:
         logger.info("chunk %s/%d: the import had ended; nothing written", message.import_id, message.chunk_no)
         return result
+    for replace_id, deactivated in result.late_deactivated:  # newer replaces this chunk's rows were late for
+        ports.progress.record_late_deactivated(replace_id, deactivated)
     if result.chunk.replayed:
         logger.info("chunk %s/%d was already committed: repairing progress only", message.import_id, message.chunk_no)
     for warning in parsed.warnings:  # before the end is recorded, so the final Import carries them
