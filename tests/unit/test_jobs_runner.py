@@ -204,6 +204,29 @@ def test_a_confirmed_held_replace_is_carried_out_once() -> None:
     assert world.jobs.products["OLD-1"] is False
 
 
+def test_a_confirmed_replace_that_deactivates_more_than_it_announced_says_so() -> None:
+    """Found by a tester: held at 8, an older import's late file added a product in scope, the confirm
+    deactivated 9, and the import said nothing of the one more."""
+    world, confirmed_at = held_and_confirmed()
+    world.jobs.products["OLD-2"] = True  # in scope and not in the file, since the replace was held
+    request = ReplaceRequest(import_id=world.import_id, requested_at=confirmed_at, scope="all")
+
+    world.invoke(sqs_record(request.model_dump_json()))
+
+    item = world.item()
+    assert (item["replace"]["status"], item["products_deactivated"]) == ("done", 2)
+    assert any("2 products were deactivated, 1 more than the 1 announced" in w for w in item["warnings"]), item
+
+
+def test_a_confirmed_replace_that_deactivates_what_it_announced_adds_no_warning() -> None:
+    world, confirmed_at = held_and_confirmed()
+    request = ReplaceRequest(import_id=world.import_id, requested_at=confirmed_at, scope="all")
+
+    world.invoke(sqs_record(request.model_dump_json()))
+
+    assert not any("more than the" in w for w in world.item().get("warnings") or [])
+
+
 def test_a_confirmed_replace_whose_import_was_reverted_first_deactivates_nothing_and_is_released() -> None:
     world, confirmed_at = held_and_confirmed()
     world.jobs.reverted.add(world.import_id)  # the database has the import's revert planned

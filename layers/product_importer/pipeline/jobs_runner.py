@@ -106,6 +106,13 @@ def run_replace(request: ReplaceRequest, ports: JobPorts) -> bool:
     # ended done and still told its user to confirm it again
     warnings = [w for w in item.get("warnings") or []
                 if not w.startswith(finish.REPLACE_HELD) and not w.endswith(CONFIRM_AGAIN)]
+    announced = replace.get("would_deactivate")
+    if isinstance(announced, int | float) and committed.products_deactivated > announced:
+        # the catalog moved while the replace waited (an older import's late file, new products in scope): the
+        # user confirmed a number and got more, which the import says (found by a tester)
+        warnings.append(f"replace: {committed.products_deactivated:,} products were deactivated, "
+                        f"{committed.products_deactivated - int(announced):,} more than the {int(announced):,} "
+                        "announced when it was held: products in scope that the file lacks were added meanwhile")
     return ports.progress.finish_replace(request.import_id, request.requested_at, committed.products_deactivated,
                                          warnings)
 
