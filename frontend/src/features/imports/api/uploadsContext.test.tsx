@@ -27,6 +27,12 @@ function GoElsewhere() {
   );
 }
 
+/** The mapping step's suggestion for a `sku,name` file. */
+const suggestSkuAndName = () => ({
+  body: { encoding: "utf-8", delimiter: ",", profile: "generic", missing: [], warnings: [], mapping_id: null,
+          columns: [{ header: "sku", field: "sku", samples: [] }, { header: "name", field: "name", samples: [] }] },
+});
+
 function renderTab() {
   return render(
     <QueryClientProvider client={testQueryClient()}>
@@ -62,10 +68,7 @@ describe("the tab's uploads", () => {
     mockApi({
       "GET /api/config": () => ({ body: { websocket_url: null } }),
       "GET /api/imports": () => ({ body: { items: [], next_cursor: null } }),
-      "POST /api/mappings/suggest": () => ({
-        body: { encoding: "utf-8", delimiter: ",", profile: "generic", missing: [], warnings: [], mapping_id: null,
-                columns: [{ header: "sku", field: "sku", samples: [] }, { header: "name", field: "name", samples: [] }] },
-      }),
+      "POST /api/mappings/suggest": suggestSkuAndName,
       "POST /api/imports": () => ({
         status: 201,
         body: { import: makeImport({ id: "imp-9", status: "pending" }), upload: { method: "POST", url: "http://s3/b", fields: {} } },
@@ -109,10 +112,7 @@ describe("the tab's uploads", () => {
     mockApi({
       "GET /api/config": () => ({ body: { websocket_url: "ws://127.0.0.1:8001/ws" } }),
       "GET /api/imports": () => ({ body: { items: [], next_cursor: null } }),
-      "POST /api/mappings/suggest": () => ({
-        body: { encoding: "utf-8", delimiter: ",", profile: "generic", missing: [], warnings: [], mapping_id: null,
-                columns: [{ header: "sku", field: "sku", samples: [] }, { header: "name", field: "name", samples: [] }] },
-      }),
+      "POST /api/mappings/suggest": suggestSkuAndName,
       "POST /api/imports": () => ({
         status: 201,
         body: { import: makeImport({ id: "pre-9", mode: "preview", status: "pending" }), upload: { method: "POST", url: "http://s3/b", fields: {} } },
