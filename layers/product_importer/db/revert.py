@@ -309,10 +309,10 @@ _OUT_OF_ORDER = """((u.version >> 32) > %(no)s
     OR EXISTS (SELECT 1 FROM undo_lost z WHERE z.sku_key = c.sku_key AND z.import_no < %(no)s))"""
 _NEWEST_RECORDED = "EXISTS (SELECT 1 FROM changes w WHERE w.import_no = p.version >> 32 AND w.sku_key = c.sku_key)"
 
-# A product the import left unchanged (its record 'n': every value it set was already there) is never a
-# conflict: without the import every value is what it is now, whatever changed it since, so the general case
-# gives back only the versions (found by a tester: an edit after an unchanged row made a conflict "changed by
-# an edit" of a product the import had not changed).
+# A product the import left unchanged (its record 'n': every value it set was already there) is no conflict:
+# without the import every value is what it is now, whatever changed it since, so the general case gives back
+# only the versions (found by a tester: an edit after an unchanged row made a conflict "changed by an edit" of
+# a product the import had not changed). Unless the record may not be the creation-order one (_OUT_OF_ORDER).
 _CLASSIFY = f"""
 INSERT INTO revert_rows (sku_key, action, kind, owner_no, creator, tid)
 SELECT c.sku_key, c.action,
