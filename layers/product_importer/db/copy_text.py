@@ -28,7 +28,9 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _text_column(values: tuple[Any, ...]) -> Sequence[str]:
+def text_column(values: Sequence[Any]) -> Sequence[str]:
+    """A column of ``str`` (or None) values as COPY text fields, escaped only where needed; raises
+    ``NotPlainError`` for a value that is not a str."""
     shown = tuple(_NULL if v is None else v for v in values) if None in values else values
     try:
         joined = "\t".join(shown)
@@ -49,7 +51,7 @@ def copy_block(rows: Sequence[Sequence[Any]], kinds: Kinds) -> str:
     columns: list[Sequence[str]] = []
     for kind, values in zip(kinds, zip(*rows, strict=True), strict=True):
         if kind == "s":
-            columns.append(_text_column(values))
+            columns.append(text_column(values))
         elif kind == "i":
             if not set(map(type, values)) <= _INT_TYPES:
                 raise NotPlainError("not an int column")
@@ -75,4 +77,4 @@ def write_rows(copy: Any, rows: Sequence[Sequence[Any]], kinds: Kinds) -> None:
     copy.write(block)
 
 
-__all__ = ["Kinds", "NotPlainError", "copy_block", "write_rows"]
+__all__ = ["Kinds", "NotPlainError", "copy_block", "text_column", "write_rows"]
